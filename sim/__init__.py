@@ -1,0 +1,11 @@
+"""robolearn's simulator: low-poly PyBullet scenes, robots, sensors, tasks and Gymnasium envs.
+
+Importing ``sim`` registers the environments under the ``robolearn/`` namespace. ``sim``
+depends on no other robolearn package.
+"""
+
+from sim.registration import ENV_IDS, register_envs
+
+register_envs()
+
+__all__ = ["ENV_IDS", "register_envs"]

@@ -1,0 +1,234 @@
+"""``robolearn/Desk-v0``: the LOReL desk as a Gymnasium environment.
+
+Example:
+    >>> import gymnasium as gym, sim  # importing sim registers the environments
+    >>> env = gym.make("robolearn/Desk-v0", task="open_drawer", obs_keys=("rgb", "depth"))
+    >>> obs, info = env.reset(seed=0)
+    >>> obs["rgb"].shape, obs["depth"].dtype
+    ((64, 64, 3), dtype('float32'))
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+    >>> sorted(k for k in info if k.startswith("success"))
+    ['success', 'success_any']
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+import gymnasium as gym
+import numpy as np
+import pybullet as p
+from gymnasium import spaces
+
+from sim.config import DeskEnvConfig, from_dict
+from sim.observations import PROPRIO_DIM, Camera
+from sim.randomization import SceneParams, SceneStyler, sample_scene_params
+from sim.scenes.desk import DeskScene, ObjectStates
+from sim.state import EnvState
+from sim.tasks.base import Task
+from sim.tasks.desk import get_task
+from sim.variants import VARIANTS
+
+REWARD_TYPES = ("sparse", "dense")
+
+
+class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+    """A Panda at a desk with a drawer, a cabinet, a faucet, a button and two mugs.
+
+    Action: float32 (4,) in [-1, 1]: tool-centre-point displacement (Δx, Δy, Δz) as a fraction of
+    ``arm.max_step`` metres (5 cm) and the gripper command (-1 open, +1 closed).
+
+    Observation: a Dict with the requested ``obs_keys``:
+        rgb: uint8 (H, W, 3); depth: float32 (H, W) metres; segmentation: int32 (H, W) instance ids
+        (names in ``instance_names``, classes in ``instance_classes``); proprio: float32 (14,) tool
+        centre point xyz (m), its velocity (m/s), finger opening (m) and the 7 joint angles (rad).
+        With several cameras, extra cameras' images are under ``<key>_<camera name>``.
+
+    Reward: ``sparse`` (1.0 while the task is achieved) or ``dense`` (the task's oracle shaping).
+    Episodes never terminate early unless ``terminate_on_success``; they are truncated after
+    ``max_episode_steps``. ``info`` holds ``success`` (achieved now; at the last step this is the
+    final-state criterion), ``success_any`` (achieved at any step so far, LOReL's criterion),
+    ``progress`` (signed change toward the goal, m or rad) and ``task``.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
+
+    def __init__(self, task: str = "open_drawer", obs_keys: tuple[str, ...] | list[str] = ("rgb",), width: int = 64,
+                 height: int = 64, variant: str = "train", reward_type: str = "sparse",
+                 terminate_on_success: bool = False, render_mode: str | None = None,
+                 config: DeskEnvConfig | Mapping[str, Any] | None = None, **overrides: Any):
+        if isinstance(config, DeskEnvConfig):
+            cfg = copy.deepcopy(config)
+        else:
+            merged = dict(config or {})
+            merged.update(task=task, obs_keys=tuple(obs_keys), width=width, height=height, variant=variant)
+            merged.update(overrides)
+            cfg = from_dict(DeskEnvConfig, merged)
+        if reward_type not in REWARD_TYPES:
+            raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(REWARD_TYPES)}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {self.metadata['render_modes']}")
+        self.cfg = cfg
+        self.task: Task = get_task(cfg.task)
+        self.reward_type = reward_type
+        self.terminate_on_success = terminate_on_success
+        self.render_mode = render_mode
+        self.variant = VARIANTS[cfg.variant]
+
+        self.client = p.connect(p.DIRECT)
+        self.scene = DeskScene(self.client, cfg, mirror=self.variant.mirror_furniture)
+        self.styler = SceneStyler(self.scene, self.client)
+        self.cameras = [Camera(c, cfg.width, cfg.height) for c in cfg.cameras]
+        self.scene_params = SceneParams()
+        self.instance_names = list(self.scene.instance_names)
+        self.instance_classes = list(self.scene.instance_classes)
+
+        self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+        self.observation_space = spaces.Dict(self._obs_spaces())
+        self._elapsed = 0
+        self._init_objects: ObjectStates | None = None
+        self._success_any = False
+        self._want_seg = "segmentation" in cfg.obs_keys
+
+    # ----------------------------------------------------------------- spaces
+    def _obs_spaces(self) -> dict[str, spaces.Space]:
+        H, W = self.cfg.height, self.cfg.width
+        out: dict[str, spaces.Space] = {}
+        for i, cam in enumerate(self.cameras):
+            suffix = "" if i == 0 else f"_{cam.cfg.name}"
+            if "rgb" in self.cfg.obs_keys:
+                out["rgb" + suffix] = spaces.Box(0, 255, (H, W, 3), np.uint8)
+            if "depth" in self.cfg.obs_keys:
+                out["depth" + suffix] = spaces.Box(0.0, np.float32(cam.cfg.far), (H, W), np.float32)
+            if "segmentation" in self.cfg.obs_keys:
+                out["segmentation" + suffix] = spaces.Box(0, len(self.scene.instance_names) - 1, (H, W), np.int32)
+        if "proprio" in self.cfg.obs_keys:
+            out["proprio"] = spaces.Box(-np.inf, np.inf, (PROPRIO_DIM,), np.float32)
+        return out
+
+    # ------------------------------------------------------------ gym API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start an episode: new scene style (if randomized) and a draw from the task's initial states.
+
+        ``options`` may hold ``state`` (an ``EnvState`` to start from instead of sampling).
+        """
+        super().reset(seed=seed)
+        self.scene_params = sample_scene_params(self.cfg.randomization, self.variant, self.np_random,
+                                                list(self.scene.movable))
+        self.styler.apply(self.scene_params)
+        sp = self.scene_params
+        for cam in self.cameras:
+            cam.set_pose(np.asarray(cam.cfg.eye) + sp.camera_eye_offset,
+                         np.asarray(cam.cfg.target) + sp.camera_target_offset, cam.cfg.fov + sp.camera_fov_offset)
+        if options and "state" in options:
+            self.set_state(options["state"])
+        else:
+            self.task.sample_initial_state(self.scene, self.np_random)
+            # Let objects settle onto the desk so that step 0 starts at rest.
+            self.scene.step_physics(self.cfg.physics.substeps)
+            self._elapsed = 0
+            self._init_objects = self.scene.object_states()
+            self._success_any = False
+        return self._observation(), self._info(self.scene.object_states())
+
+    def step(self, action: np.ndarray):
+        if self._init_objects is None:
+            raise RuntimeError("call reset() before step()")
+        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        if a.shape != (4,):
+            raise ValueError(f"action must have 4 values (dx, dy, dz, gripper), got shape {np.shape(action)}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN or infinity: {a}")
+        self.scene.arm.set_action(np.clip(a, -1.0, 1.0))
+        self.scene.step_physics(self.cfg.physics.substeps)
+        self._elapsed += 1
+        now = self.scene.object_states()
+        info = self._info(now)
+        self._success_any = self._success_any or info["success"]
+        info["success_any"] = self._success_any
+        if self.reward_type == "dense":
+            reward = self.task.dense_reward(self.scene, now, self._init_objects, self.cfg.thresholds)
+        else:
+            reward = float(info["success"])
+        terminated = bool(self.terminate_on_success and info["success"])
+        truncated = self._elapsed >= self.cfg.max_episode_steps
+        return self._observation(), float(reward), terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """The first camera's RGB frame at the configured resolution (``render_mode="rgb_array"``)."""
+        if self.render_mode != "rgb_array":
+            return None
+        rgb, _, _ = self.cameras[0].render(self.client, self.scene_params.light, False)
+        return rgb
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None and p.isConnected(self.client):
+            p.disconnect(self.client)
+        self.client = None
+
+    # ---------------------------------------------------------------- state
+    def get_state(self) -> EnvState:
+        """Everything needed to continue this episode exactly (see ``set_state``)."""
+        if self._init_objects is None:
+            raise RuntimeError("call reset() before get_state()")
+        return EnvState(self.scene.get_state(), self._elapsed, copy.deepcopy(self._init_objects), self._success_any)
+
+    def set_state(self, state: EnvState) -> None:
+        """Restore a state from ``get_state`` of an env with the same configuration.
+
+        Physics restarts from positions and velocities only (warm starting is off), so two
+        rollouts from the same restored state with the same actions are bit-identical.
+        """
+        if not isinstance(state, EnvState):
+            raise TypeError(f"set_state expects an EnvState from get_state(), got {type(state).__name__}")
+        self.scene.set_state(state.sim)
+        self._elapsed = state.elapsed_steps
+        self._init_objects = copy.deepcopy(state.initial_objects)
+        self._success_any = state.success_any
+
+    # -------------------------------------------------------------- helpers
+    @property
+    def object_states(self) -> ObjectStates:
+        return self.scene.object_states()
+
+    @property
+    def initial_object_states(self) -> ObjectStates | None:
+        return self._init_objects
+
+    def expert_action(self, expert) -> np.ndarray:
+        """The action of a task expert (``task.make_expert()``) in the current state, float32 (4,)."""
+        return expert.act(self.scene, self._init_objects).astype(np.float32)
+
+    def _info(self, now: ObjectStates) -> dict[str, Any]:
+        init = self._init_objects if self._init_objects is not None else now
+        progress = self.task.progress(now, init)
+        return {"success": bool(progress >= self.task.threshold(self.cfg.thresholds)),
+                "success_any": self._success_any, "progress": float(progress), "task": self.task.name}
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        obs: dict[str, np.ndarray] = {}
+        keys = self.cfg.obs_keys
+        want_image = any(k in keys for k in ("rgb", "depth", "segmentation"))
+        if want_image:
+            for i, cam in enumerate(self.cameras):
+                suffix = "" if i == 0 else f"_{cam.cfg.name}"
+                rgb, depth, seg = cam.render(self.client, self.scene_params.light, self._want_seg)
+                if "rgb" in keys:
+                    obs["rgb" + suffix] = rgb
+                if "depth" in keys:
+                    obs["depth" + suffix] = depth
+                if seg is not None:
+                    obs["segmentation" + suffix] = self.scene.segmentation(seg)
+        if "proprio" in keys:
+            tcp, vel = self.scene.arm.tcp_pose()
+            obs["proprio"] = np.concatenate([tcp, vel, [self.scene.arm.finger_opening()],
+                                             self.scene.arm.joint_positions()]).astype(np.float32)
+        return obs
+
+    def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
+        try:
+            self.close()
+        except Exception:
+            pass
+

@@ -1,0 +1,57 @@
+"""Cameras and observation rendering (RGB, metric depth, instance segmentation, proprioception)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pybullet as p
+
+from sim.config import CameraConfig
+
+OBS_KEYS = ("rgb", "depth", "segmentation", "proprio")
+PROPRIO_DIM = 14  # tcp xyz (3), tcp velocity (3), finger opening (1), arm joint angles (7)
+
+
+@dataclass
+class Lighting:
+    """TinyRenderer light; ``direction`` points from the scene toward the light."""
+
+    direction: tuple[float, float, float] = (0.4, -0.3, 1.0)
+    ambient: float = 0.6
+    diffuse: float = 0.5
+    specular: float = 0.05
+
+
+class Camera:
+    """A pinhole camera rendering W×H frames with PyBullet's CPU TinyRenderer."""
+
+    def __init__(self, cfg: CameraConfig, width: int, height: int):
+        self.cfg = cfg
+        self.width, self.height = width, height
+        self.set_pose(cfg.eye, cfg.target, cfg.fov)
+
+    def set_pose(self, eye, target, fov: float) -> None:
+        self.eye, self.target, self.fov = tuple(eye), tuple(target), float(fov)
+        self.view = p.computeViewMatrix(self.eye, self.target, self.cfg.up)
+        self.proj = p.computeProjectionMatrixFOV(self.fov, self.width / self.height, self.cfg.near, self.cfg.far)
+
+    def render(self, client: int, light: Lighting, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Render one frame.
+
+        Returns:
+            rgb: uint8 (H, W, 3).
+            depth: float32 (H, W), metres along the optical axis.
+            seg: int32 (H, W) raw PyBullet ids (body + (link+1) << 24, -1 = background) or None.
+        """
+        flags = p.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX if want_seg else p.ER_NO_SEGMENTATION_MASK
+        _, _, rgba, zbuf, seg = p.getCameraImage(
+            self.width, self.height, self.view, self.proj, renderer=p.ER_TINY_RENDERER, flags=flags,
+            lightDirection=light.direction, lightAmbientCoeff=light.ambient, lightDiffuseCoeff=light.diffuse,
+            lightSpecularCoeff=light.specular, shadow=0, physicsClientId=client)
+        rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)
+        zbuf = np.asarray(zbuf, dtype=np.float32).reshape(self.height, self.width)
+        near, far = self.cfg.near, self.cfg.far
+        depth = (far * near / (far - (far - near) * zbuf)).astype(np.float32)  # OpenGL z-buffer → metres
+        seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
+        return rgba[..., :3], depth, seg_arr

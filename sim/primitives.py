@@ -1,0 +1,227 @@
+"""Articulated bodies built from low-poly primitives (boxes, cylinders, spheres).
+
+Everything in the simulator (the arm, the furniture, the movable objects) is a
+PyBullet multibody assembled here from primitive shapes instead of meshes: a box
+is 12 triangles, so the CPU TinyRenderer stays fast, while joints, limits and
+masses are real.
+
+Units: metres, kilograms, radians. Poses are (position xyz, quaternion xyzw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+import pybullet as p
+
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]
+IDENTITY_QUAT: Quat = (0.0, 0.0, 0.0, 1.0)
+
+ShapeKind = Literal["box", "cylinder", "sphere"]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One primitive of a link, placed in the link frame.
+
+    Attributes:
+        kind: "box", "cylinder" (axis along local z) or "sphere".
+        size: box half extents (3,), or (radius, length) for a cylinder, or (radius,) for a sphere.
+        pos: centre of the primitive in the link frame (m).
+        orn: orientation of the primitive in the link frame (quaternion xyzw).
+        rgba: colour; objects recoloured by domain randomization override it.
+        collide: whether the primitive takes part in collisions (visual-only trim sets False).
+    """
+
+    kind: ShapeKind
+    size: tuple[float, ...]
+    pos: Vec3 = (0.0, 0.0, 0.0)
+    orn: Quat = IDENTITY_QUAT
+    rgba: tuple[float, float, float, float] = (0.7, 0.7, 0.7, 1.0)
+    collide: bool = True
+
+
+def box(half_extents: Sequence[float], pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
+        orn: Quat = IDENTITY_QUAT, collide: bool = True) -> Shape:
+    """A box primitive with the given half extents (m), centred at ``pos`` in the link frame."""
+    return Shape("box", tuple(float(v) for v in half_extents), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
+
+
+def cylinder(radius: float, length: float, pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
+             orn: Quat = IDENTITY_QUAT, collide: bool = True) -> Shape:
+    """A cylinder primitive (axis along the local z axis after ``orn``)."""
+    return Shape("cylinder", (float(radius), float(length)), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
+
+
+def segment(a: Sequence[float], b: Sequence[float], thickness: float, rgba=(0.7, 0.7, 0.7, 1.0),
+            collide: bool = True) -> Shape:
+    """A square-section box spanning the segment a→b (link frame, m): the cheapest arm link."""
+    a_, b_ = np.asarray(a, float), np.asarray(b, float)
+    d = b_ - a_
+    length = float(np.linalg.norm(d))
+    if length < 1e-9:
+        raise ValueError("segment endpoints coincide")
+    return box((thickness / 2, thickness / 2, length / 2 + thickness / 2), (a_ + b_) / 2, rgba,
+               quat_from_z_to(d / length), collide)
+
+
+def quat_from_z_to(direction: np.ndarray) -> Quat:
+    """Quaternion (xyzw) rotating the +z axis onto the unit vector ``direction``."""
+    z = np.array([0.0, 0.0, 1.0])
+    c = float(np.dot(z, direction))
+    if c > 1 - 1e-9:
+        return IDENTITY_QUAT
+    if c < -1 + 1e-9:
+        return (1.0, 0.0, 0.0, 0.0)
+    axis = np.cross(z, direction)
+    axis /= np.linalg.norm(axis)
+    half = np.arccos(np.clip(c, -1, 1)) / 2
+    s = np.sin(half)
+    return (float(axis[0] * s), float(axis[1] * s), float(axis[2] * s), float(np.cos(half)))
+
+
+JointKind = Literal["fixed", "revolute", "prismatic"]
+_JOINT_TYPES = {"fixed": p.JOINT_FIXED, "revolute": p.JOINT_REVOLUTE, "prismatic": p.JOINT_PRISMATIC}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A child link of an articulated body.
+
+    Attributes:
+        name: unique name within the body (used for segmentation and lookups).
+        parent: name of the parent link, or "base".
+        joint: joint type connecting it to the parent.
+        origin: joint frame position in the parent link frame (m).
+        origin_orn: joint frame orientation in the parent link frame (quaternion xyzw).
+        axis: joint axis in the joint (= link) frame.
+        limits: (lower, upper) in rad or m; ignored for fixed joints.
+        mass: kg.
+        shapes: primitives in the link frame.
+        damping: viscous joint damping (N·s/m or N·m·s/rad).
+        friction: Coulomb-like joint friction, applied as a zero-velocity motor of this max force/torque.
+        semantic: class name reported by segmentation (defaults to ``name``).
+    """
+
+    name: str
+    parent: str
+    joint: JointKind
+    origin: Vec3
+    shapes: tuple[Shape, ...]
+    origin_orn: Quat = IDENTITY_QUAT
+    axis: Vec3 = (0.0, 0.0, 1.0)
+    limits: tuple[float, float] = (0.0, 0.0)
+    mass: float = 0.1
+    damping: float = 0.0
+    friction: float = 0.0
+    semantic: str | None = None
+
+
+@dataclass
+class BodySpec:
+    """An articulated body: a base (possibly fixed) plus child links."""
+
+    name: str
+    base_shapes: tuple[Shape, ...]
+    base_mass: float = 0.0  # 0 = static, fixed in the world
+    links: list[Link] = field(default_factory=list)
+    semantic: str | None = None
+    lateral_friction: float | None = None
+
+
+@dataclass
+class Body:
+    """A built body: its PyBullet id, link indices by name and joint metadata."""
+
+    name: str
+    uid: int
+    link_index: dict[str, int]
+    joint_limits: dict[str, tuple[float, float]]
+    semantic_by_link: dict[int, str]
+    movable_joints: list[int]
+    rgba_by_link: dict[int, list[tuple[float, float, float, float]]]
+
+    def joint(self, link_name: str) -> int:
+        """The joint index of the named link (PyBullet: joint i moves link i)."""
+        try:
+            return self.link_index[link_name]
+        except KeyError as exc:
+            raise KeyError(f"body {self.name!r} has no link {link_name!r}; it has {sorted(self.link_index)}") from exc
+
+
+def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> int:
+    shapes = [s for s in shapes if s.collide] if collide_only else list(shapes)
+    if not shapes:
+        return -1
+    types, radii, half, lengths, poss, orns, colours = [], [], [], [], [], [], []
+    for s in shapes:
+        if s.kind == "box":
+            types.append(p.GEOM_BOX); half.append(s.size); radii.append(0.0); lengths.append(0.0)
+        elif s.kind == "cylinder":
+            types.append(p.GEOM_CYLINDER); radii.append(s.size[0]); lengths.append(s.size[1]); half.append((0, 0, 0))
+        elif s.kind == "sphere":
+            types.append(p.GEOM_SPHERE); radii.append(s.size[0]); half.append((0, 0, 0)); lengths.append(0.0)
+        else:  # pragma: no cover - Literal guards this
+            raise ValueError(f"unknown primitive {s.kind!r}")
+        poss.append(s.pos); orns.append(s.orn); colours.append(s.rgba)
+    if collide_only:
+        return p.createCollisionShapeArray(shapeTypes=types, radii=radii, halfExtents=half, lengths=lengths,
+                                           collisionFramePositions=poss, collisionFrameOrientations=orns,
+                                           physicsClientId=client)
+    return p.createVisualShapeArray(shapeTypes=types, radii=radii, halfExtents=half, lengths=lengths,
+                                    visualFramePositions=poss, visualFrameOrientations=orns, rgbaColors=colours,
+                                    physicsClientId=client)
+
+
+def build_body(spec: BodySpec, client: int, pos: Sequence[float], orn: Quat = IDENTITY_QUAT) -> Body:
+    """Create ``spec`` in the PyBullet world ``client`` with its base at the given pose."""
+    names = [l.name for l in spec.links]
+    if len(set(names)) != len(names):
+        raise ValueError(f"body {spec.name!r} has duplicate link names")
+    index = {n: i for i, n in enumerate(names)}
+    kw: dict = {}
+    if spec.links:
+        for l in spec.links:
+            if l.parent != "base" and l.parent not in index:
+                raise ValueError(f"link {l.name!r} of {spec.name!r} has unknown parent {l.parent!r}")
+            if l.parent != "base" and index[l.parent] >= index[l.name]:
+                raise ValueError(f"link {l.name!r} must come after its parent {l.parent!r}")
+        kw = dict(
+            linkMasses=[l.mass for l in spec.links],
+            linkCollisionShapeIndices=[_shape_arrays(l.shapes, client, True) for l in spec.links],
+            linkVisualShapeIndices=[_shape_arrays(l.shapes, client, False) for l in spec.links],
+            linkPositions=[l.origin for l in spec.links],
+            linkOrientations=[l.origin_orn for l in spec.links],
+            linkInertialFramePositions=[(0, 0, 0)] * len(spec.links),
+            linkInertialFrameOrientations=[IDENTITY_QUAT] * len(spec.links),
+            linkParentIndices=[0 if l.parent == "base" else index[l.parent] + 1 for l in spec.links],
+            linkJointTypes=[_JOINT_TYPES[l.joint] for l in spec.links],
+            linkJointAxis=[l.axis for l in spec.links],
+        )
+    uid = p.createMultiBody(
+        baseMass=spec.base_mass,
+        baseCollisionShapeIndex=_shape_arrays(spec.base_shapes, client, True),
+        baseVisualShapeIndex=_shape_arrays(spec.base_shapes, client, False),
+        basePosition=list(pos), baseOrientation=list(orn), useMaximalCoordinates=False,
+        physicsClientId=client, **kw)
+    movable = []
+    for i, l in enumerate(spec.links):
+        if l.joint != "fixed":
+            movable.append(i)
+            # createMultiBody leaves no joint limits: set them, and turn the default velocity motor into
+            # joint friction (a zero-velocity motor whose force cap is the friction force).
+            p.changeDynamics(uid, i, jointLowerLimit=l.limits[0], jointUpperLimit=l.limits[1],
+                             jointDamping=l.damping, linearDamping=0.0, angularDamping=0.0, physicsClientId=client)
+            p.setJointMotorControl2(uid, i, p.VELOCITY_CONTROL, targetVelocity=0.0, force=l.friction,
+                                    physicsClientId=client)
+    if spec.lateral_friction is not None:
+        for link in [-1] + list(range(len(spec.links))):
+            p.changeDynamics(uid, link, lateralFriction=spec.lateral_friction, physicsClientId=client)
+    semantic = {-1: spec.semantic or spec.name}
+    semantic.update({i: l.semantic or l.name for i, l in enumerate(spec.links)})
+    rgba = {-1: [s.rgba for s in spec.base_shapes]}
+    rgba.update({i: [s.rgba for s in l.shapes] for i, l in enumerate(spec.links)})
+    return Body(spec.name, uid, index, {l.name: l.limits for l in spec.links}, semantic, movable, rgba)

@@ -1,0 +1,184 @@
+"""The desk scene (LOReL's layout): a Panda on a pedestal at a desk with a drawer, a hinged
+cabinet door, a faucet, a push button, a white and a black mug and optional blocks, inside a
+small room. The camera looks back at the robot from the far side of the desk.
+
+World frame: origin on the floor under the arm's base, +x from the robot toward the camera,
++z up. Seen from the default camera, +y is to the right and +x is down the image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pybullet as p
+
+from sim.config import DeskEnvConfig
+from sim.furniture import Button, Door, Drawer, Faucet, floor_spec, table_spec, wall_spec
+from sim.objects import MovableObject, block_spec, mug_spec
+from sim.primitives import BodySpec, box, build_body
+from sim.robots.panda import PandaArm
+from sim.state import SimState
+
+WHITE_MUG = (0.95, 0.95, 0.93, 1.0)
+BLACK_MUG = (0.08, 0.08, 0.09, 1.0)
+BLOCK_COLORS = ((0.2, 0.4, 0.85, 1.0), (0.2, 0.7, 0.3, 1.0), (0.9, 0.75, 0.1, 1.0), (0.6, 0.2, 0.7, 1.0))
+
+
+@dataclass
+class ObjectStates:
+    """Task-relevant state of every object (world frame; m and rad)."""
+
+    mugs: dict[str, np.ndarray]  # name → (x, y, z) of the bottom centre
+    blocks: dict[str, np.ndarray]
+    drawer: float  # opening (m)
+    door: float  # cabinet door angle (rad)
+    faucet: float  # lever angle (rad), positive = turned left
+    button: float  # depression (m)
+    tcp: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    def as_dict(self) -> dict[str, float | list[float]]:
+        out: dict[str, float | list[float]] = {k: v.tolist() for k, v in {**self.mugs, **self.blocks}.items()}
+        out.update(drawer=self.drawer, cabinet_door=self.door, faucet=self.faucet, button=self.button,
+                   tcp=self.tcp.tolist())
+        return out
+
+    def vector(self) -> np.ndarray:
+        """Flat float64 vector: mug/block xyz in name order, then drawer, door, faucet, button."""
+        parts = [v for _, v in sorted(self.mugs.items())] + [v for _, v in sorted(self.blocks.items())]
+        return np.concatenate(parts + [np.array([self.drawer, self.door, self.faucet, self.button])])
+
+
+class DeskScene:
+    """Builds and owns every body of the desk scene in one PyBullet client."""
+
+    def __init__(self, client: int, cfg: DeskEnvConfig, mirror: bool = False):
+        self.client = client
+        self.cfg = cfg
+        lay, dyn = cfg.layout, cfg.dynamics
+        H = lay.desk_height
+        self.desk_height = H
+        self.mirror = mirror
+        sy = -1.0 if mirror else 1.0
+        ph = cfg.physics
+        p.setGravity(0, 0, ph.gravity, physicsClientId=client)
+        # Warm starting off: then positions + velocities are the whole state, so a restored state
+        # replays bit-identically (checked by the tests).
+        p.setPhysicsEngineParameter(fixedTimeStep=ph.timestep, numSolverIterations=ph.solver_iterations,
+                                    warmStartingFactor=0.0, deterministicOverlappingPairs=1,
+                                    physicsClientId=client)
+
+        cx, cy = lay.desk_center
+        hx, hy = lay.desk_half_size
+
+        def at(xy: tuple[float, float], z: float = H) -> tuple[float, float, float]:
+            return (xy[0], sy * xy[1], z)
+
+        # Creation order is draw order in TinyRenderer, which depth-tests before shading: building what is
+        # nearest the camera first makes hidden floor and wall pixels cheap (~20% faster frames).
+        self.mugs = {
+            "white_mug": MovableObject(client, mug_spec("white_mug", WHITE_MUG, 0.3), (0.5, 0.1, H), dyn.object_friction),
+            "black_mug": MovableObject(client, mug_spec("black_mug", BLACK_MUG, 0.3), (0.5, -0.1, H), dyn.object_friction),
+        }
+        self.blocks = {
+            f"block_{i}": MovableObject(client, block_spec(f"block_{i}", BLOCK_COLORS[i % len(BLOCK_COLORS)], 0.1),
+                                        (0.6, 0.05 * i, H), dyn.object_friction)
+            for i in range(lay.num_blocks)
+        }
+        self.faucet = Faucet(client, at(lay.faucet_center), 0.0, dyn.faucet_damping, dyn.faucet_friction)
+        self.button = Button(client, at(lay.button_center), 0.0, dyn.button_stiffness, dyn.button_force)
+        self.drawer = Drawer(client, at(lay.drawer_center), 0.0, dyn.drawer_damping, dyn.drawer_friction)
+        # The door's frame is its hinge plane, in front of the carcass.
+        cab = at(lay.cabinet_center)
+        self.cabinet = Door(client, (cab[0] - 0.11 - 0.012, cab[1], H), 0.0, dyn.door_damping, dyn.door_friction)
+        self.arm = PandaArm(client, cfg.arm, (0.0, 0.0, H))
+        self.desk = build_body(table_spec((hx, hy), H), client, (cx, cy, 0.0))
+        p.changeDynamics(self.desk.uid, -1, lateralFriction=dyn.desk_friction, physicsClientId=client)
+        self.pedestal = build_body(BodySpec("pedestal", (box((0.1, 0.1, H / 2), (0, 0, H / 2), (0.3, 0.3, 0.32, 1)),),
+                                            semantic="pedestal"), client, (0.0, 0.0, 0.0))
+        # The floor stops short of the camera: geometry behind the eye costs render time and is never seen.
+        self.floor = build_body(floor_spec((1.0, 1.3)), client, (0.25, 0.0, 0.0))
+        self.wall = build_body(wall_spec(2.6, 1.8), client, (-0.75, 0.0, 0.0))
+        self.articulated = {"drawer": self.drawer, "cabinet_door": self.cabinet, "faucet": self.faucet,
+                            "button": self.button}
+        self.movable = {**self.mugs, **self.blocks}
+        self.bodies = [self.floor.uid, self.wall.uid, self.pedestal.uid, self.desk.uid, self.drawer.uid,
+                       self.cabinet.uid, self.faucet.uid, self.button.uid, self.arm.uid] + \
+                      [o.uid for o in self.movable.values()]
+        self._build_segmentation_lookup()
+
+    # ------------------------------------------------------------ segmentation
+    def _build_segmentation_lookup(self) -> None:
+        """Instance id per (body, link) and a semantic class name per instance id (0 = background)."""
+        named = [self.floor, self.wall, self.pedestal, self.desk, self.drawer.body, self.cabinet.body,
+                 self.faucet.body, self.button.body, self.arm.body] + [o.body for o in self.movable.values()]
+        self.instance_names: list[str] = ["background"]
+        self.instance_classes: list[str] = ["background"]
+        max_uid = max(b.uid for b in named)
+        max_links = max(len(b.link_index) for b in named) + 1
+        self._seg_lut = np.zeros((max_uid + 1) * max_links + 1, dtype=np.int32)
+        self._seg_links = max_links
+        for b in named:
+            for link, sem in b.semantic_by_link.items():
+                # The robot is one instance; other bodies have one instance per link.
+                name = b.name if (b.name == "panda" or link == -1) else f"{b.name}/{sem}"
+                if name not in self.instance_names:
+                    self.instance_names.append(name)
+                    self.instance_classes.append("robot" if b.name == "panda" else sem)
+                self._seg_lut[b.uid * max_links + link + 1 + 1] = self.instance_names.index(name)
+
+    def segmentation(self, raw: np.ndarray) -> np.ndarray:
+        """Map PyBullet's raw ids (H, W) to instance ids (H, W) int32; see ``instance_names``."""
+        uid = raw & ((1 << 24) - 1)
+        link = (raw >> 24) - 1
+        key = np.where(raw < 0, 0, uid * self._seg_links + link + 2)
+        return self._seg_lut[np.clip(key, 0, len(self._seg_lut) - 1)]
+
+    # ------------------------------------------------------------------ state
+    def object_states(self) -> ObjectStates:
+        tcp, _ = self.arm.tcp_pose()
+        return ObjectStates(
+            mugs={k: m.position() for k, m in self.mugs.items()},
+            blocks={k: b.position() for k, b in self.blocks.items()},
+            drawer=self.drawer.state(), door=self.cabinet.state(), faucet=self.faucet.state(),
+            button=self.button.state(), tcp=tcp)
+
+    def get_state(self) -> SimState:
+        """Positions and velocities of every body and joint, plus the arm's motor targets."""
+        base, joints = [], []
+        for uid in self.bodies:
+            pos, orn = p.getBasePositionAndOrientation(uid, physicsClientId=self.client)
+            lin, ang = p.getBaseVelocity(uid, physicsClientId=self.client)
+            base.append(np.concatenate([pos, orn, lin, ang]))
+            n = p.getNumJoints(uid, physicsClientId=self.client)
+            if n:
+                st = p.getJointStates(uid, list(range(n)), physicsClientId=self.client)
+                joints.append(np.array([[s[0], s[1]] for s in st]))
+            else:
+                joints.append(np.zeros((0, 2)))
+        return SimState(np.stack(base), np.concatenate(joints), self.arm.command.joint_targets.copy(),
+                        float(self.arm.command.finger_target))
+
+    def set_state(self, state: SimState) -> None:
+        """Restore a state from ``get_state`` exactly (same scene configuration)."""
+        expected = sum(p.getNumJoints(u, physicsClientId=self.client) for u in self.bodies)
+        if state.base.shape != (len(self.bodies), 13) or state.joints.shape != (expected, 2):
+            raise ValueError(
+                f"state does not match this scene: expected {len(self.bodies)} bodies and {expected} joints, got "
+                f"{state.base.shape[0]} bodies and {state.joints.shape[0]} joints (was it saved with another "
+                f"layout, e.g. a different num_blocks?)")
+        k = 0
+        for uid, b in zip(self.bodies, state.base):
+            p.resetBasePositionAndOrientation(uid, b[0:3], b[3:7], physicsClientId=self.client)
+            p.resetBaseVelocity(uid, b[7:10], b[10:13], physicsClientId=self.client)
+            for j in range(p.getNumJoints(uid, physicsClientId=self.client)):
+                p.resetJointState(uid, j, state.joints[k, 0], state.joints[k, 1], physicsClientId=self.client)
+                k += 1
+        self.arm.command.joint_targets = state.arm_targets.copy()
+        self.arm.command.finger_target = float(state.finger_target)
+        self.arm.apply_command()
+        self.button.set_spring(self.button.stiffness, self.button.force)
+
+    def step_physics(self, substeps: int) -> None:
+        for _ in range(substeps):
+            p.stepSimulation(physicsClientId=self.client)

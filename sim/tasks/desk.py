@@ -1,0 +1,430 @@
+"""The desk tasks: LOReL's six plus the cabinet door, the button and every mug direction.
+
+Each task samples its own initial state (e.g. "close the drawer" starts with the drawer open),
+measures success as a change since reset (as LOReL did, with thresholds from
+``SuccessThresholds``), and comes with a scripted expert that reads the simulator state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.tasks.base import Expert, Task, TaskDescription
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.config import SuccessThresholds
+    from sim.scenes.desk import DeskScene, ObjectStates
+
+# Image directions (default camera) → world xy unit vectors.
+DIRECTIONS: dict[str, np.ndarray] = {
+    "up": np.array([-1.0, 0.0]), "down": np.array([1.0, 0.0]),
+    "left": np.array([0.0, -1.0]), "right": np.array([0.0, 1.0]),
+}
+# Experts move a little past the success threshold so that noise never leaves them just short.
+OVERSHOOT = {"m": 0.03, "rad": 0.25}
+TRAVEL_HEIGHT = 0.20  # expert moves between objects this far above the desk (m): clears every carcass
+EXPERT_SPEED = 0.8  # fraction of the max step the expert uses while manipulating
+APPROACH_TOLERANCE = 0.012  # m: how close to a waypoint counts as there
+REAPPROACH_DISTANCE = 0.04  # m: drift from the start point that sends a descending gripper back up
+
+
+def mug_region(scene: "DeskScene") -> tuple[np.ndarray, np.ndarray]:
+    """World-frame (low, high) xy corners of where free objects may start (mirrored with the layout)."""
+    lay = scene.cfg.layout
+    lo, hi = np.array(lay.mug_region_low, float), np.array(lay.mug_region_high, float)
+    if scene.mirror:
+        lo[1], hi[1] = -hi[1], -lo[1]
+    return lo, hi
+
+
+def _sample_common(scene: "DeskScene", rng: np.random.Generator, keep_out: list[tuple[np.ndarray, float]],
+                   skip: tuple[str, ...] = ()) -> None:
+    """Shared part of every initial state: arm start, furniture joints, mugs and blocks placed apart.
+
+    ``keep_out`` lists discs (centre xy, radius) that free objects must avoid (e.g. a push path);
+    objects named in ``skip`` are placed by the caller.
+    """
+    cfg = scene.cfg
+    H = scene.desk_height
+    start = np.asarray(cfg.arm.start_tcp) + rng.uniform(-1, 1, 3) * np.asarray(cfg.arm.start_tcp_jitter)
+    scene.arm.reset_tcp(scene.arm.base_pos + start)
+    scene.drawer.set_state(rng.uniform(0.0, 0.10))
+    scene.cabinet.set_state(rng.uniform(0.0, 0.5))
+    scene.faucet.set_state(rng.uniform(-1.0, 1.0))
+    scene.button.set_state(0.0)
+    lo, hi = mug_region(scene)
+    jitter = cfg.randomization.object_position_jitter if cfg.randomization.object_positions else 0.0
+    lo, hi = lo - jitter, hi + jitter
+    placed = [(c, r) for c, r in keep_out]
+    for obj in list(scene.mugs.values()) + list(scene.blocks.values()):
+        if obj.name in skip:
+            continue
+        for _ in range(200):
+            xy = rng.uniform(lo, hi)
+            if all(np.linalg.norm(xy - c) > r + 0.06 for c, r in placed):
+                break
+        else:  # pragma: no cover - the region is far larger than the objects
+            raise RuntimeError(f"could not place {obj.name} without overlap; enlarge layout.mug_region_*")
+        placed.append((xy, 0.05))
+        obj.place(xy, H + 0.001, rng.uniform(-np.pi, np.pi))
+
+
+class _ApproachThenAct(Expert):
+    """Go to a start point over a travel height, descend, then run the task-specific motion."""
+
+    def __init__(self) -> None:
+        self.phase = "approach"
+
+    def reset(self) -> None:
+        self.phase = "approach"
+
+    def start_point(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+        raise NotImplementedError
+
+    def manipulate(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+        """Action (4,) once the gripper is at the start point."""
+        raise NotImplementedError
+
+    @staticmethod
+    def toward(tcp: np.ndarray, target: np.ndarray, max_step: float, speed: float = 1.0) -> np.ndarray:
+        return np.clip((target - tcp) / max_step, -speed, speed)
+
+    def act(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+        tcp, _ = scene.arm.tcp_pose()
+        step = scene.cfg.arm.max_step
+        if self.phase in ("approach", "descend"):
+            goal = self.start_point(scene, init)
+            xy_error = np.linalg.norm(tcp[:2] - goal[:2])
+            # Hysteresis: once descending, only a large drift sends the gripper back up.
+            if self.phase == "approach" and xy_error <= APPROACH_TOLERANCE:
+                self.phase = "descend"
+            elif self.phase == "descend" and xy_error > REAPPROACH_DISTANCE:
+                self.phase = "approach"
+            if self.phase == "approach":
+                travel_z = scene.desk_height + TRAVEL_HEIGHT
+                # Rise before moving sideways if low, so nothing on the desk is swept.
+                delta = self.toward(tcp, np.array([goal[0], goal[1], travel_z]), step)
+                if tcp[2] < travel_z - 0.04:
+                    delta[:2] *= 0.3
+                return np.r_[delta, 1.0]
+            if np.linalg.norm(tcp - goal) > APPROACH_TOLERANCE:
+                return np.r_[self.toward(tcp, goal, step), 1.0]
+            self.phase = "act"
+        return self.manipulate(scene, init)
+
+
+def _lateral_push(tcp: np.ndarray, contact: np.ndarray, direction: np.ndarray, z: float, max_step: float) -> np.ndarray:
+    """Move along ``direction`` (xy unit) while steering the tcp onto the line through ``contact``."""
+    perp = np.array([-direction[1], direction[0]])
+    lateral_error = float(np.dot(contact[:2] - tcp[:2], perp))
+    d_xy = direction * EXPERT_SPEED * max_step + perp * lateral_error
+    target = np.array([tcp[0] + d_xy[0], tcp[1] + d_xy[1], z])
+    return np.r_[np.clip((target - tcp) / max_step, -1, 1), 1.0]
+
+
+# --------------------------------------------------------------------- mugs
+class MoveMugTask(Task):
+    """Push a mug in an image direction by at least ``thresholds.mug`` metres."""
+
+    expert_horizon = 24
+
+    def __init__(self, mug: str, direction: str):
+        self.mug, self.direction = mug, direction
+        self.name = f"move_{mug}_{direction}"
+        self.description = TaskDescription(mug, "move", direction)
+
+    def world_direction(self, scene: "DeskScene") -> np.ndarray:
+        return DIRECTIONS[self.direction]
+
+    def sample_initial_state(self, scene: "DeskScene", rng: np.random.Generator) -> None:
+        d = self.world_direction(scene)
+        lo, hi = mug_region(scene)
+        # Leave room at the far side for the gripper (pushing up) or for the mug (pushing down), and
+        # room ahead of the mug when pushing sideways, so that no furniture is in the way.
+        if d[0] != 0:
+            hi[0] -= 0.07
+        if d[1] < 0:
+            lo[1] += 0.08
+        elif d[1] > 0:
+            hi[1] -= 0.08
+        xy = rng.uniform(lo, hi)
+        path = [(xy + d * s, 0.045) for s in np.linspace(-0.09, 0.12, 8)]
+        _sample_common(scene, rng, path, skip=(self.mug,))
+        scene.mugs[self.mug].place(xy, scene.desk_height + 0.001, rng.uniform(-np.pi, np.pi))
+
+    def progress(self, now: "ObjectStates", init: "ObjectStates") -> float:
+        return float(np.dot(now.mugs[self.mug][:2] - init.mugs[self.mug][:2], DIRECTIONS[self.direction]))
+
+    def threshold(self, th: "SuccessThresholds") -> float:
+        return th.mug
+
+    def interaction_point(self, scene: "DeskScene") -> np.ndarray:
+        c = scene.mugs[self.mug].position()
+        d = self.world_direction(scene)
+        return np.array([c[0] - 0.05 * d[0], c[1] - 0.05 * d[1], scene.desk_height + 0.015])
+
+    def make_expert(self) -> Expert:
+        return _MugExpert(self)
+
+
+class _MugExpert(_ApproachThenAct):
+    PUSH_HEIGHT = 0.015  # tcp above the desk while pushing: below the mug's centre of mass, so it slides
+    BEHIND = 0.085  # start this far behind the mug centre (clears the mug's handle)
+
+    def __init__(self, task: MoveMugTask):
+        super().__init__()
+        self.task = task
+
+    def start_point(self, scene, init):
+        c = scene.mugs[self.task.mug].position()
+        d = self.task.world_direction(scene)
+        return np.array([c[0] - self.BEHIND * d[0], c[1] - self.BEHIND * d[1], scene.desk_height + self.PUSH_HEIGHT])
+
+    def manipulate(self, scene, init):
+        now = scene.object_states()
+        goal = self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["m"]
+        if self.task.progress(now, init) >= goal:
+            return np.array([0.0, 0.0, 0.0, 1.0])
+        tcp, _ = scene.arm.tcp_pose()
+        return _lateral_push(tcp, now.mugs[self.task.mug], self.task.world_direction(scene),
+                             scene.desk_height + self.PUSH_HEIGHT, scene.cfg.arm.max_step)
+
+
+# ------------------------------------------------------------------- drawer
+class DrawerTask(Task):
+    def __init__(self, opening: bool):
+        self.opening = opening
+        self.name = "open_drawer" if opening else "close_drawer"
+        self.description = TaskDescription("drawer", "open" if opening else "close")
+
+    def sample_initial_state(self, scene, rng):
+        _sample_common(scene, rng, [])
+        scene.drawer.set_state(rng.uniform(0.0, 0.03) if self.opening else rng.uniform(0.07, 0.12))
+
+    def progress(self, now, init):
+        sign = 1.0 if self.opening else -1.0
+        return sign * (now.drawer - init.drawer)
+
+    def threshold(self, th):
+        return th.drawer
+
+    def interaction_point(self, scene):
+        if self.opening:
+            d = scene.drawer
+            return 0.5 * (d.handle_position() + d.face_position(height=d.geom.handle_height))
+        return scene.drawer.face_position(0.08)
+
+    def make_expert(self) -> Expert:
+        return _DrawerExpert(self)
+
+
+class _DrawerExpert(_ApproachThenAct):
+    def __init__(self, task: DrawerTask):
+        super().__init__()
+        self.task = task
+
+    def start_point(self, scene, init):
+        d = scene.drawer
+        if self.task.opening:  # fingers drop into the gap between handle bar and drawer face
+            p = 0.5 * (d.handle_position() + d.face_position(height=d.geom.handle_height))
+            return np.array([p[0], p[1], p[2] - 0.005])
+        face = d.face_position(0.08 * (-1 if scene.mirror else 1))  # beside the handle
+        return np.array([face[0] - 0.035, face[1], scene.desk_height + 0.10])
+
+    def manipulate(self, scene, init):
+        now = scene.object_states()
+        if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["m"]:
+            return np.array([0.0, 0.0, 0.0, 1.0])
+        tcp, _ = scene.arm.tcp_pose()
+        direction = np.array([-1.0, 0.0]) if self.task.opening else np.array([1.0, 0.0])
+        anchor = self.start_point(scene, init) if self.task.opening else tcp
+        return _lateral_push(tcp, anchor, direction, self.start_point(scene, init)[2], scene.cfg.arm.max_step)
+
+
+# ------------------------------------------------------------ cabinet door
+class CabinetDoorTask(Task):
+    expert_horizon = 24
+
+    def __init__(self, opening: bool):
+        self.opening = opening
+        self.name = "open_cabinet" if opening else "close_cabinet"
+        self.description = TaskDescription("cabinet_door", "open" if opening else "close")
+
+    def sample_initial_state(self, scene, rng):
+        _sample_common(scene, rng, [])
+        scene.cabinet.set_state(rng.uniform(0.0, 0.1) if self.opening else rng.uniform(0.6, 1.1))
+
+    def progress(self, now, init):
+        sign = 1.0 if self.opening else -1.0
+        return sign * (now.door - init.door)
+
+    def threshold(self, th):
+        return th.door
+
+    def interaction_point(self, scene):
+        g = scene.cabinet.geom
+        if self.opening:
+            return scene.cabinet.point_on_door(g.handle_along, g.handle_offset / 2, g.handle_height)
+        return scene.cabinet.point_on_door(g.width - 0.02, -0.03)
+
+    def make_expert(self) -> Expert:
+        return _DoorExpert(self)
+
+
+class _DoorExpert(_ApproachThenAct):
+    SWING = 0.3  # rad: the expert aims this far ahead along the door's arc each step
+
+    def __init__(self, task: CabinetDoorTask):
+        super().__init__()
+        self.task = task
+
+    def _arc_point(self, scene, angle_delta: float, along: float, out: float, z: float) -> np.ndarray:
+        """Point on the door at (along, out) after turning it by ``angle_delta`` more (rad)."""
+        door = scene.cabinet
+        hinge = door.hinge_position()
+        now = door.point_on_door(along, out)
+        rel = now[:2] - hinge[:2]
+        # The door opens clockwise seen from above (axis −z), so opening by δ rotates points by −δ.
+        c, s = np.cos(-angle_delta), np.sin(-angle_delta)
+        rot = np.array([c * rel[0] - s * rel[1], s * rel[0] + c * rel[1]])
+        return np.array([hinge[0] + rot[0], hinge[1] + rot[1], z])
+
+    def _grip(self, scene):
+        g = scene.cabinet.geom
+        H = scene.desk_height
+        if self.task.opening:  # hook behind the handle bar, fingertips just below its centre
+            return g.handle_along, g.handle_offset / 2, scene.cabinet.hinge_position()[2] + g.handle_height - 0.005
+        return g.width - 0.025, 0.035, H + 0.125  # push the face near the free edge, fingers near its top
+
+    def start_point(self, scene, init):
+        along, out, z = self._grip(scene)
+        return self._arc_point(scene, 0.0, along, out, z)
+
+    def manipulate(self, scene, init):
+        now = scene.object_states()
+        if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["rad"]:
+            return np.array([0.0, 0.0, 0.0, 1.0])
+        along, out, z = self._grip(scene)
+        delta = self.SWING if self.task.opening else -self.SWING
+        if not self.task.opening:
+            out = -0.02  # aim just inside the panel so the fingers keep pressing on it
+        target = self._arc_point(scene, delta, along, out, z)
+        tcp, _ = scene.arm.tcp_pose()
+        return np.r_[np.clip((target - tcp) / scene.cfg.arm.max_step, -EXPERT_SPEED, EXPERT_SPEED), 1.0]
+
+
+# ------------------------------------------------------------------ faucet
+class FaucetTask(Task):
+    def __init__(self, direction: str):
+        self.direction = direction
+        self.sign = 1.0 if direction == "left" else -1.0
+        self.name = f"turn_faucet_{direction}"
+        self.description = TaskDescription("faucet", "turn", direction)
+
+    def sample_initial_state(self, scene, rng):
+        _sample_common(scene, rng, [])
+        scene.faucet.set_state(self.sign * rng.uniform(-1.2, 0.3))
+
+    def progress(self, now, init):
+        return self.sign * (now.faucet - init.faucet)
+
+    def threshold(self, th):
+        return th.faucet
+
+    def interaction_point(self, scene):
+        return scene.faucet.tip_position(0.8)
+
+    def make_expert(self) -> Expert:
+        return _FaucetExpert(self)
+
+
+class _FaucetExpert(_ApproachThenAct):
+    BEHIND = 0.03  # m: start beside the lever, on the side opposite to the turn
+    SWING = 0.35  # rad aimed ahead along the lever's arc each step
+
+    def __init__(self, task: FaucetTask):
+        super().__init__()
+        self.task = task
+
+    def _lever_point(self, scene, angle_delta: float, side_offset: float) -> np.ndarray:
+        f = scene.faucet
+        pivot = f.pivot_position()
+        theta = f.state() + angle_delta
+        r = 0.8 * f.geom.lever_length
+        # The lever points along −x at angle 0 and turns counter-clockwise for positive angles.
+        tip = pivot[:2] + r * np.array([-np.cos(theta), -np.sin(theta)])
+        tangent = self.task.sign * np.array([np.sin(theta), -np.cos(theta)])
+        xy = tip - tangent * side_offset
+        return np.array([xy[0], xy[1], pivot[2] - 0.02])
+
+    def start_point(self, scene, init):
+        return self._lever_point(scene, 0.0, self.BEHIND)
+
+    def manipulate(self, scene, init):
+        now = scene.object_states()
+        if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["rad"]:
+            return np.array([0.0, 0.0, 0.0, 1.0])
+        target = self._lever_point(scene, self.task.sign * self.SWING, 0.01)
+        tcp, _ = scene.arm.tcp_pose()
+        return np.r_[np.clip((target - tcp) / scene.cfg.arm.max_step, -EXPERT_SPEED, EXPERT_SPEED), 1.0]
+
+
+# ------------------------------------------------------------------ button
+class ButtonTask(Task):
+    name = "push_button"
+    description = TaskDescription("button", "press")
+
+    def sample_initial_state(self, scene, rng):
+        _sample_common(scene, rng, [])
+
+    def progress(self, now, init):
+        return now.button - init.button
+
+    def threshold(self, th):
+        return th.button
+
+    def interaction_point(self, scene):
+        return scene.button.top_position()
+
+    def make_expert(self) -> Expert:
+        return _ButtonExpert()
+
+
+class _ButtonExpert(_ApproachThenAct):
+    def start_point(self, scene, init):
+        top = scene.button.top_position()
+        return np.array([top[0], top[1], top[2] + 0.02])
+
+    def manipulate(self, scene, init):
+        # Press to 1 mm above the end of travel and hold it there: success is also judged at the final step.
+        b = scene.button
+        top_up = b.top_position() + np.array([0.0, 0.0, b.state()])
+        target = np.array([top_up[0], top_up[1], top_up[2] - b.geom.travel + 0.001])
+        tcp, _ = scene.arm.tcp_pose()
+        return np.r_[np.clip((target - tcp) / scene.cfg.arm.max_step, -EXPERT_SPEED, EXPERT_SPEED), 1.0]
+
+
+# ---------------------------------------------------------------- registry
+def _all_tasks() -> dict[str, Task]:
+    tasks: list[Task] = [
+        DrawerTask(True), DrawerTask(False), FaucetTask("left"), FaucetTask("right"),
+        CabinetDoorTask(True), CabinetDoorTask(False), ButtonTask(),
+    ]
+    tasks += [MoveMugTask(m, d) for m in ("white_mug", "black_mug") for d in ("up", "down", "left", "right")]
+    return {t.name: t for t in tasks}
+
+
+DESK_TASKS: dict[str, Task] = _all_tasks()
+#: the six tasks LOReL evaluated in simulation
+LOREL_TASKS: tuple[str, ...] = ("open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
+                                "move_black_mug_right", "move_white_mug_down")
+
+
+def get_task(name: str) -> Task:
+    """The desk task called ``name``; unknown names raise a ValueError listing the valid ones."""
+    try:
+        return DESK_TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; choose one of: {', '.join(sorted(DESK_TASKS))}") from None
