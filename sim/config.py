@@ -134,12 +134,14 @@ class RandomizationConfig:
 class FurnitureDynamics:
     """Joint damping and friction of the articulated furniture (SI units)."""
 
-    drawer_damping: float = 20.0  # N·s/m, as LOReL's drawer
+    # Damping is applied explicitly by PyBullet and must stay below inertia / (2 · timestep) (checked at
+    # reset); friction is implicit, so it carries the resistance LOReL put into damping.
+    drawer_damping: float = 20.0  # N·s/m, as LOReL's drawer (stable: the drawer is 1 kg)
     drawer_friction: float = 2.0  # N
-    door_damping: float = 1.0  # N·m·s/rad
-    door_friction: float = 0.2  # N·m
-    faucet_damping: float = 2.0  # N·m·s/rad, as LOReL's faucet
-    faucet_friction: float = 0.05  # N·m
+    door_damping: float = 0.1  # N·m·s/rad
+    door_friction: float = 0.3  # N·m
+    faucet_damping: float = 0.01  # N·m·s/rad (LOReL: 2, unstable for a light lever at an 8 ms step)
+    faucet_friction: float = 0.1  # N·m: holds the lever where it is left
     button_stiffness: float = 0.3  # position gain of the spring that returns the button
     button_force: float = 3.0  # N: force needed to hold the button down
     object_friction: float = 0.6  # lateral friction of mugs and blocks

@@ -55,11 +55,33 @@ class Articulated:
 
     def link_world_position(self, link: str, local: tuple[float, float, float] = (0, 0, 0)) -> np.ndarray:
         """World position (3,) of a point given in a link's frame."""
-        st = p.getLinkState(self.uid, self.body.joint(link), physicsClientId=self.client)
+        # Forward kinematics on request: link poses are otherwise cached from the last physics step.
+        st = p.getLinkState(self.uid, self.body.joint(link), computeForwardKinematics=1, physicsClientId=self.client)
         return np.array(p.multiplyTransforms(st[4], st[5], local, (0, 0, 0, 1))[0])
 
-    def set_damping(self, damping: float, friction: float) -> None:
-        """Joint damping (viscous) and friction (zero-velocity motor force cap)."""
+    def max_stable_damping(self, timestep: float) -> float:
+        """Largest joint damping that stays stable at ``timestep`` seconds.
+
+        PyBullet applies joint damping explicitly: above about inertia / (2 · timestep) one step
+        overshoots and the joint oscillates or explodes (LOReL's MuJoCo faucet damping of 2 would
+        fling a 0.4 kg lever at 100 rad/s here). Joint friction, applied through an implicit motor
+        constraint, has no such limit and is what holds furniture in place.
+        """
+        mass, _, inertia = p.getDynamicsInfo(self.uid, self.joint, physicsClientId=self.client)[:3]
+        info = p.getJointInfo(self.uid, self.joint, physicsClientId=self.client)
+        effective = mass if info[2] == p.JOINT_PRISMATIC else float(np.dot(np.abs(info[13]), inertia))
+        return effective / (2.0 * timestep)
+
+    def set_damping(self, damping: float, friction: float, timestep: float | None = None) -> None:
+        """Joint damping (viscous) and friction (zero-velocity motor force cap).
+
+        With ``timestep`` given, damping that would be numerically unstable raises ValueError.
+        """
+        if timestep is not None and damping > self.max_stable_damping(timestep):
+            raise ValueError(
+                f"{self.body.name} joint damping {damping:.3g} is unstable at timestep {timestep:.4g} s (limit "
+                f"{self.max_stable_damping(timestep):.3g}); lower its dynamics.*_damping (or randomization."
+                f"damping_scale) or physics.timestep, and use *_friction for resistance")
         p.changeDynamics(self.uid, self.joint, jointDamping=damping, physicsClientId=self.client)
         p.setJointMotorControl2(self.uid, self.joint, p.VELOCITY_CONTROL, targetVelocity=0.0, force=friction,
                                 physicsClientId=self.client)
@@ -205,7 +227,7 @@ class Faucet(Articulated):
             box((g.lever_length / 2, 0.008, 0.008), (-g.lever_length / 2, 0, 0), RED),
         )
         link = Link("lever", "base", "revolute", (0, 0, g.column_height + 0.01), lever, axis=(0, 0, 1),
-                    limits=(-g.max_angle, g.max_angle), mass=0.2, damping=damping, friction=friction,
+                    limits=(-g.max_angle, g.max_angle), mass=0.4, damping=damping, friction=friction,
                     semantic="faucet_lever")
         return BodySpec("faucet", base, 0.0, [link], semantic="faucet")
 

@@ -147,5 +147,6 @@ class SceneStyler:
                              lateralFriction=dyn.object_friction * sp.friction_scale, physicsClientId=self.client)
         p.changeDynamics(self.scene.desk.uid, -1, lateralFriction=dyn.desk_friction * sp.friction_scale,
                          physicsClientId=self.client)
+        timestep = self.scene.cfg.physics.timestep
         for name, (damping, friction) in self.nominal_damping.items():
-            self.scene.articulated[name].set_damping(damping * sp.damping_scale, friction * sp.damping_scale)
+            self.scene.articulated[name].set_damping(damping * sp.damping_scale, friction * sp.damping_scale, timestep)

@@ -1,9 +1,9 @@
-"""Serializable simulation state (numpy arrays only, so it can be stored in datasets and sent
-between processes)."""
+"""Simulation state as plain numpy arrays, so it can be stored in datasets and sent between
+processes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,10 @@ class SimState:
 
 @dataclass
 class EnvState:
-    """Everything ``DeskEnv.set_state`` needs to continue an episode exactly where it was."""
+    """Everything ``set_state`` needs to continue an episode exactly where it was."""
 
     sim: SimState
     elapsed_steps: int
-    initial_objects: np.ndarray  # the task's reference object states at reset (see ObjectStates.vector)
+    initial_objects: Any  # ObjectStates at reset: the reference for success
     success_any: bool
-    extra: dict[str, Any] = field(default_factory=dict)
+    scene_params: Any  # SceneParams: the episode's randomization draw

@@ -77,8 +77,8 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.variant = VARIANTS[cfg.variant]
 
         self.client = p.connect(p.DIRECT)
-        self.scene = DeskScene(self.client, cfg, mirror=self.variant.mirror_furniture)
-        self.styler = SceneStyler(self.scene, self.client)
+        self.scene: DeskScene | None = None
+        self._build_world()
         self.cameras = [Camera(c, cfg.width, cfg.height) for c in cfg.cameras]
         self.scene_params = SceneParams()
         self.instance_names = list(self.scene.instance_names)
@@ -107,6 +107,25 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             out["proprio"] = spaces.Box(-np.inf, np.inf, (PROPRIO_DIM,), np.float32)
         return out
 
+    def _build_world(self) -> None:
+        """(Re)build every body in a fresh PyBullet world (8 ms).
+
+        A fresh world has no cached contacts, so what happens next depends on the state set, never on
+        the history of this process: the same seed gives the same episode in any env instance.
+        """
+        if getattr(self, "scene", None) is not None:
+            p.resetSimulation(physicsClientId=self.client)
+        self.scene = DeskScene(self.client, self.cfg, mirror=self.variant.mirror_furniture)
+        self.styler = SceneStyler(self.scene, self.client)
+        self._stepped = False
+
+    def _apply_scene_params(self, sp: SceneParams) -> None:
+        self.scene_params = sp
+        self.styler.apply(sp)
+        for cam in self.cameras:
+            cam.set_pose(np.asarray(cam.cfg.eye) + sp.camera_eye_offset,
+                         np.asarray(cam.cfg.target) + sp.camera_target_offset, cam.cfg.fov + sp.camera_fov_offset)
+
     # ------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode: new scene style (if randomized) and a draw from the task's initial states.
@@ -114,16 +133,13 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         ``options`` may hold ``state`` (an ``EnvState`` to start from instead of sampling).
         """
         super().reset(seed=seed)
-        self.scene_params = sample_scene_params(self.cfg.randomization, self.variant, self.np_random,
-                                                list(self.scene.movable))
-        self.styler.apply(self.scene_params)
-        sp = self.scene_params
-        for cam in self.cameras:
-            cam.set_pose(np.asarray(cam.cfg.eye) + sp.camera_eye_offset,
-                         np.asarray(cam.cfg.target) + sp.camera_target_offset, cam.cfg.fov + sp.camera_fov_offset)
         if options and "state" in options:
             self.set_state(options["state"])
         else:
+            if self._stepped:
+                self._build_world()
+            self._apply_scene_params(sample_scene_params(self.cfg.randomization, self.variant, self.np_random,
+                                                         list(self.scene.movable)))
             self.task.sample_initial_state(self.scene, self.np_random)
             # Let objects settle onto the desk so that step 0 starts at rest.
             self.scene.step_physics(self.cfg.physics.substeps)
@@ -142,6 +158,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise ValueError(f"action contains NaN or infinity: {a}")
         self.scene.arm.set_action(np.clip(a, -1.0, 1.0))
         self.scene.step_physics(self.cfg.physics.substeps)
+        self._stepped = True
         self._elapsed += 1
         now = self.scene.object_states()
         info = self._info(now)
@@ -169,19 +186,25 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     # ---------------------------------------------------------------- state
     def get_state(self) -> EnvState:
-        """Everything needed to continue this episode exactly (see ``set_state``)."""
+        """Everything needed to continue this episode exactly (plain arrays; see ``set_state``)."""
         if self._init_objects is None:
             raise RuntimeError("call reset() before get_state()")
-        return EnvState(self.scene.get_state(), self._elapsed, copy.deepcopy(self._init_objects), self._success_any)
+        return EnvState(self.scene.get_state(), self._elapsed, copy.deepcopy(self._init_objects), self._success_any,
+                        copy.deepcopy(self.scene_params))
 
     def set_state(self, state: EnvState) -> None:
-        """Restore a state from ``get_state`` of an env with the same configuration.
+        """Restore a state from ``get_state`` of an env with the same configuration (~8 ms).
 
-        Physics restarts from positions and velocities only (warm starting is off), so two
-        rollouts from the same restored state with the same actions are bit-identical.
+        The world is rebuilt fresh and the arrays are set, so the same actions from the same state
+        give bit-identical observations, in this env or any other instance or process. (PyBullet's
+        own ``saveState`` is faster but not exact: Bullet keeps solver caches outside it. A rollout
+        that simply continues from where ``get_state`` was called keeps its contact caches and
+        agrees with a restored one to contact-level noise, not bit for bit.)
         """
         if not isinstance(state, EnvState):
             raise TypeError(f"set_state expects an EnvState from get_state(), got {type(state).__name__}")
+        self._build_world()
+        self._apply_scene_params(copy.deepcopy(state.scene_params))
         self.scene.set_state(state.sim)
         self._elapsed = state.elapsed_steps
         self._init_objects = copy.deepcopy(state.initial_objects)

@@ -42,7 +42,8 @@ FINGER_JOINT_Z = 0.0584  # hand origin → finger joints (m)
 FINGER_LENGTH = 0.10
 TCP_Z = FLANGE_Z + FINGER_JOINT_Z + FINGER_LENGTH - 0.005  # link 7 origin → just above the fingertips (m)
 FINGER_TRAVEL = 0.04  # each finger opens 0–4 cm
-HAND_YAW = -np.pi / 4  # the hand is mounted at −45° about the flange axis
+HAND_YAW = -np.pi / 4
+HAND_HALF_SPAN = 0.10  # m: the hand reaches this far either side of the tool centre point, along world y  # the hand is mounted at −45° about the flange axis
 
 
 def _q(rpy: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -63,7 +64,7 @@ def panda_spec(link_rgba=(0.92, 0.92, 0.92, 1.0), joint_rgba=(0.25, 0.25, 0.28, 
         (
             segment((0, 0, 0.0), (0, 0, FLANGE_Z), 0.06, joint_rgba),
             # The hand: a bar across the finger axis.
-            box((0.025, 0.1, 0.03), (0, 0, FLANGE_Z + 0.03), link_rgba, _q((0, 0, HAND_YAW))),
+            box((0.025, HAND_HALF_SPAN, 0.03), (0, 0, FLANGE_Z + 0.03), link_rgba, _q((0, 0, HAND_YAW))),
         ),
     ]
     links = []
@@ -72,7 +73,7 @@ def panda_spec(link_rgba=(0.92, 0.92, 0.92, 1.0), joint_rgba=(0.25, 0.25, 0.28, 
                                                                PANDA_LINK_MASS, geom)):
         name = f"panda_link{i + 1}"
         links.append(Link(name, parent, "revolute", xyz, tuple(shapes), _q(rpy), limits=limits, mass=mass,
-                          damping=0.5, semantic="robot"))
+                          damping=0.05, semantic="robot"))  # the motors do the damping; explicit damping must stay small
         parent = name
     finger_frame = _q((0, 0, HAND_YAW))
     # A finger's frame sits at the finger joint, its pad pointing along +z (down when the hand points down).
@@ -118,7 +119,7 @@ class PandaArm:
         self.workspace_high = self.base_pos + np.asarray(cfg.workspace_high)
         # The controlled orientation is the flange's at the rest pose (gripper pointing straight down).
         self.reset()
-        self.down_orn = p.getLinkState(self.uid, self.ee_link, physicsClientId=client)[5]
+        self.down_orn = p.getLinkState(self.uid, self.ee_link, computeForwardKinematics=1, physicsClientId=client)[5]
         self._tcp_offset = np.array(p.multiplyTransforms((0, 0, 0), self.down_orn, (0, 0, TCP_Z), (0, 0, 0, 1))[0])
         for j in range(p.getNumJoints(self.uid, physicsClientId=client)):
             p.changeDynamics(self.uid, j, maxJointVelocity=10.0, physicsClientId=client)
@@ -150,7 +151,8 @@ class PandaArm:
 
     def tcp_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Tool centre point position (3,) m and linear velocity (3,) m/s in the world frame."""
-        st = p.getLinkState(self.uid, self.ee_link, computeLinkVelocity=1, physicsClientId=self.client)
+        st = p.getLinkState(self.uid, self.ee_link, computeLinkVelocity=1, computeForwardKinematics=1,
+                            physicsClientId=self.client)
         pos, orn = np.array(st[4]), st[5]
         tcp = np.array(p.multiplyTransforms(pos, orn, (0, 0, TCP_Z), (0, 0, 0, 1))[0])
         return tcp, np.array(st[6])

@@ -174,6 +174,10 @@ class DeskScene:
             for j in range(p.getNumJoints(uid, physicsClientId=self.client)):
                 p.resetJointState(uid, j, state.joints[k, 0], state.joints[k, 1], physicsClientId=self.client)
                 k += 1
+        self.restore_controllers(state)
+
+    def restore_controllers(self, state: SimState) -> None:
+        """Re-send the motor targets, which are not part of PyBullet's own saved state."""
         self.arm.command.joint_targets = state.arm_targets.copy()
         self.arm.command.finger_target = float(state.finger_target)
         self.arm.apply_command()

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.objects import MUG_RADIUS
+from sim.robots.panda import HAND_HALF_SPAN
 from sim.tasks.base import Expert, Task, TaskDescription
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,8 +27,11 @@ DIRECTIONS: dict[str, np.ndarray] = {
 # Experts move a little past the success threshold so that noise never leaves them just short.
 OVERSHOOT = {"m": 0.03, "rad": 0.25}
 TRAVEL_HEIGHT = 0.20  # expert moves between objects this far above the desk (m): clears every carcass
+FURNITURE_HALF_WIDTH = 0.12  # m: half width (along y) of the drawer and cabinet carcasses
+HAND_CLEARANCE = 0.01  # m kept between the hand and any carcass
 EXPERT_SPEED = 0.8  # fraction of the max step the expert uses while manipulating
 APPROACH_TOLERANCE = 0.012  # m: how close to a waypoint counts as there
+RETREAT_HEIGHT = 0.06  # m the fingers rise once a change is complete
 REAPPROACH_DISTANCE = 0.04  # m: drift from the start point that sends a descending gripper back up
 
 
@@ -83,8 +88,8 @@ class _ApproachThenAct(Expert):
     def start_point(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
         raise NotImplementedError
 
-    def manipulate(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
-        """Action (4,) once the gripper is at the start point."""
+    def manipulate(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray | None:
+        """Action (4,) once the gripper is at the start point, or None when the change is complete."""
         raise NotImplementedError
 
     @staticmethod
@@ -112,7 +117,14 @@ class _ApproachThenAct(Expert):
             if np.linalg.norm(tcp - goal) > APPROACH_TOLERANCE:
                 return np.r_[self.toward(tcp, goal, step), 1.0]
             self.phase = "act"
-        return self.manipulate(scene, init)
+        if self.phase == "act":
+            action = self.manipulate(scene, init)
+            if action is not None:
+                return action
+            self.phase = "done"
+            self._retreat_z = tcp[2] + RETREAT_HEIGHT
+        # Done: lift the fingers off the object so nothing springs back against them, then wait.
+        return np.r_[self.toward(tcp, np.array([tcp[0], tcp[1], self._retreat_z]), step, EXPERT_SPEED), 1.0]
 
 
 def _lateral_push(tcp: np.ndarray, contact: np.ndarray, direction: np.ndarray, z: float, max_step: float) -> np.ndarray:
@@ -141,15 +153,21 @@ class MoveMugTask(Task):
     def sample_initial_state(self, scene: "DeskScene", rng: np.random.Generator) -> None:
         d = self.world_direction(scene)
         lo, hi = mug_region(scene)
-        # Leave room at the far side for the gripper (pushing up) or for the mug (pushing down), and
-        # room ahead of the mug when pushing sideways, so that no furniture is in the way.
-        if d[0] != 0:
+        # The hand is 2 × HAND_HALF_SPAN long along y: along the whole push, from behind the mug to past
+        # the goal, it must stay clear of the drawer and cabinet carcasses at either side of the desk.
+        lay = scene.cfg.layout
+        inner_edge = min(abs(lay.drawer_center[1]), abs(lay.cabinet_center[1])) - FURNITURE_HALF_WIDTH
+        y_limit = inner_edge - HAND_HALF_SPAN - HAND_CLEARANCE
+        travel = self.threshold(scene.cfg.thresholds) + OVERSHOOT["m"] + MUG_RADIUS
+        if d[0] != 0:  # room at the far side for the gripper (up) or for the mug (down)
             hi[0] -= 0.07
-        if d[1] < 0:
-            lo[1] += 0.08
-        elif d[1] > 0:
-            hi[1] -= 0.08
-        xy = rng.uniform(lo, hi)
+        for _ in range(1000):
+            xy = rng.uniform(lo, hi)
+            path_y = (xy[1] - d[1] * _MugExpert.BEHIND, xy[1] + d[1] * travel)
+            if max(abs(y) for y in path_y) <= y_limit:
+                break
+        else:  # pragma: no cover - a layout this cramped is a configuration error
+            raise ValueError(f"no start position for {self.name}: layout.mug_region_* leaves the hand no room")
         path = [(xy + d * s, 0.045) for s in np.linspace(-0.09, 0.12, 8)]
         _sample_common(scene, rng, path, skip=(self.mug,))
         scene.mugs[self.mug].place(xy, scene.desk_height + 0.001, rng.uniform(-np.pi, np.pi))
@@ -186,7 +204,7 @@ class _MugExpert(_ApproachThenAct):
         now = scene.object_states()
         goal = self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["m"]
         if self.task.progress(now, init) >= goal:
-            return np.array([0.0, 0.0, 0.0, 1.0])
+            return None
         tcp, _ = scene.arm.tcp_pose()
         return _lateral_push(tcp, now.mugs[self.task.mug], self.task.world_direction(scene),
                              scene.desk_height + self.PUSH_HEIGHT, scene.cfg.arm.max_step)
@@ -236,7 +254,7 @@ class _DrawerExpert(_ApproachThenAct):
     def manipulate(self, scene, init):
         now = scene.object_states()
         if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["m"]:
-            return np.array([0.0, 0.0, 0.0, 1.0])
+            return None
         tcp, _ = scene.arm.tcp_pose()
         direction = np.array([-1.0, 0.0]) if self.task.opening else np.array([1.0, 0.0])
         anchor = self.start_point(scene, init) if self.task.opening else tcp
@@ -305,7 +323,7 @@ class _DoorExpert(_ApproachThenAct):
     def manipulate(self, scene, init):
         now = scene.object_states()
         if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["rad"]:
-            return np.array([0.0, 0.0, 0.0, 1.0])
+            return None
         along, out, z = self._grip(scene)
         delta = self.SWING if self.task.opening else -self.SWING
         if not self.task.opening:
@@ -341,7 +359,7 @@ class FaucetTask(Task):
 
 
 class _FaucetExpert(_ApproachThenAct):
-    BEHIND = 0.03  # m: start beside the lever, on the side opposite to the turn
+    BEHIND = 0.045  # m: start beside the lever, on the side opposite to the turn (finger + tracking error)
     SWING = 0.35  # rad aimed ahead along the lever's arc each step
 
     def __init__(self, task: FaucetTask):
@@ -365,7 +383,7 @@ class _FaucetExpert(_ApproachThenAct):
     def manipulate(self, scene, init):
         now = scene.object_states()
         if self.task.progress(now, init) >= self.task.threshold(scene.cfg.thresholds) + OVERSHOOT["rad"]:
-            return np.array([0.0, 0.0, 0.0, 1.0])
+            return None
         target = self._lever_point(scene, self.task.sign * self.SWING, 0.01)
         tcp, _ = scene.arm.tcp_pose()
         return np.r_[np.clip((target - tcp) / scene.cfg.arm.max_step, -EXPERT_SPEED, EXPERT_SPEED), 1.0]

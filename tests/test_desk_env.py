@@ -1,0 +1,272 @@
+"""Behaviour of the desk environment: API conformance, determinism, state restore, physics sanity,
+sensors, randomization and error messages."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import sim
+from sim.config import ArmConfig, CameraConfig, DeskEnvConfig
+from sim.envs.desk import DeskEnv
+from sim.tasks.desk import DESK_TASKS, LOREL_TASKS
+
+ALL_KEYS = ("rgb", "depth", "segmentation", "proprio")
+
+
+def make(**kw) -> DeskEnv:
+    return gym.make("robolearn/Desk-v0", **kw).unwrapped
+
+
+def rollout(env: DeskEnv, seed: int, steps: int, action_seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(action_seed)
+    obs, _ = env.reset(seed=seed)
+    out = [obs]
+    for _ in range(steps):
+        obs, *_ = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        out.append(obs)
+    return out
+
+
+def assert_same(a: list[dict], b: list[dict]) -> None:
+    assert len(a) == len(b)
+    for oa, ob in zip(a, b):
+        assert oa.keys() == ob.keys()
+        for k in oa:
+            np.testing.assert_array_equal(oa[k], ob[k], err_msg=k)
+
+
+@pytest.mark.parametrize("env_id", sorted(sim.ENV_IDS))
+@pytest.mark.parametrize("obs_keys", [("rgb",), ALL_KEYS])
+def test_check_env_on_every_registered_env(env_id, obs_keys):
+    env = gym.make(env_id, obs_keys=obs_keys)
+    check_env(env.unwrapped, skip_render_check=True)
+    env.close()
+
+
+def test_lorel_tasks_exist_and_describe_themselves():
+    assert set(LOREL_TASKS) <= set(DESK_TASKS)
+    assert len(DESK_TASKS) == 15
+    texts = {t.description.instruction() for t in DESK_TASKS.values()}
+    assert len(texts) == 15  # every task has its own instruction
+    assert DESK_TASKS["move_white_mug_down"].description.instruction() == "move the white mug down"
+    assert DESK_TASKS["open_drawer"].description.object == "drawer"
+
+
+def test_same_seed_gives_identical_observations():
+    a, b = make(obs_keys=ALL_KEYS), make(obs_keys=ALL_KEYS)
+    ra = rollout(a, seed=3, steps=15)
+    rb = rollout(b, seed=3, steps=15)
+    assert_same(ra, rb)
+    # A used environment resets to exactly the same episode as a fresh one.
+    rollout(b, seed=99, steps=10)
+    assert_same(ra, rollout(b, seed=3, steps=15))
+    # And a different seed gives a different episode.
+    rc = rollout(a, seed=4, steps=15)
+    assert not np.array_equal(ra[0]["rgb"], rc[0]["rgb"])
+
+
+def test_get_state_set_state_replays_exactly():
+    env = make(task="move_black_mug_right", obs_keys=("rgb", "proprio"))
+    env.reset(seed=1)
+    expert = env.task.make_expert()
+    for _ in range(8):  # get the gripper into contact with the mug
+        env.step(env.expert_action(expert))
+    state = env.get_state()
+    actions = np.random.default_rng(0).uniform(-1, 1, (10, 4)).astype(np.float32)
+
+    def replay():
+        env.set_state(state)
+        out = []
+        for a in actions:
+            obs, r, term, trunc, info = env.step(a)
+            out.append((obs, info["success"], env.object_states.vector()))
+        return out
+
+    first, second = replay(), replay()
+    for (o1, s1, v1), (o2, s2, v2) in zip(first, second):
+        np.testing.assert_array_equal(o1["rgb"], o2["rgb"])
+        np.testing.assert_array_equal(o1["proprio"], o2["proprio"])
+        np.testing.assert_array_equal(v1, v2)
+        assert s1 == s2
+    # A state also transfers to another instance with the same configuration.
+    other = make(task="move_black_mug_right", obs_keys=("rgb", "proprio"))
+    other.reset(seed=7)
+    other.set_state(state)
+    obs, *_ = other.step(actions[0])
+    np.testing.assert_allclose(obs["proprio"], first[0][0]["proprio"], atol=1e-6)
+
+
+def test_set_state_rejects_a_state_from_another_layout():
+    env = make(layout={"num_blocks": 2})
+    env.reset(seed=0)
+    state = env.get_state()
+    other = make()
+    other.reset(seed=0)
+    with pytest.raises(ValueError, match="does not match this scene"):
+        other.set_state(state)
+
+
+@pytest.mark.parametrize("task", sorted(DESK_TASKS))
+def test_expert_reaches_success(task):
+    env = make(task=task, obs_keys=("proprio",))
+    for seed in (0, 1):
+        env.reset(seed=seed)
+        expert = env.task.make_expert()
+        info = {}
+        for _ in range(env.cfg.max_episode_steps):
+            *_, info = env.step(env.expert_action(expert))
+        assert info["success"] and info["success_any"], f"{task} seed {seed}: progress {info['progress']:.3f}"
+
+
+def test_drawer_really_opens_and_success_needs_the_threshold():
+    env = make(task="open_drawer", obs_keys=("proprio",))
+    env.reset(seed=0)
+    start = env.object_states.drawer
+    expert = env.task.make_expert()
+    opened = []
+    for _ in range(20):
+        *_, info = env.step(env.expert_action(expert))
+        opened.append(env.object_states.drawer - start)
+        # success flips exactly when the drawer has moved by the threshold
+        assert info["success"] == (opened[-1] >= env.cfg.thresholds.drawer)
+    assert max(opened) > env.cfg.thresholds.drawer + 0.01
+    # A random policy that never touches the drawer does not succeed.
+    env.reset(seed=0)
+    *_, info = env.step(np.array([0, 0, 1, 0], np.float32))
+    assert not info["success"]
+
+
+def test_random_actions_for_1000_steps_stay_physical():
+    env = make(task="open_drawer", obs_keys=("depth", "proprio"), layout={"num_blocks": 2})
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    H = env.cfg.layout.desk_height
+    for step in range(1000):
+        obs, reward, term, trunc, info = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        assert np.all(np.isfinite(obs["proprio"])) and np.all(np.isfinite(obs["depth"]))
+        if step % 50 == 0 or trunc:
+            for name, obj in env.scene.movable.items():
+                pos = obj.position()
+                assert np.all(np.isfinite(pos)), name
+                on_floor = -0.02 < pos[2] < 0.3
+                on_desk = H - 0.02 < pos[2] < H + 0.3
+                assert on_floor or on_desk, f"{name} at {pos} after {step} steps"
+                assert abs(pos[0]) < 2.5 and abs(pos[1]) < 2.5, f"{name} left the room: {pos}"
+            s = env.object_states
+            assert -1e-3 <= s.drawer <= 0.16 + 1e-3 and -1.6 <= s.faucet <= 1.6 and -1e-3 <= s.door <= 1.95
+        if trunc:
+            env.reset()
+
+
+def test_depth_is_metric_and_segmentation_names_objects():
+    env = make(obs_keys=("depth", "segmentation"), width=96, height=96)
+    obs, _ = env.reset(seed=0)
+    seg, depth = obs["segmentation"], obs["depth"]
+    names = [env.instance_names[i] for i in np.unique(seg)]
+    for expected in ("desk", "panda", "white_mug", "black_mug"):
+        assert expected in names, names
+    assert env.instance_classes[env.instance_names.index("panda")] == "robot"
+    # Back-project the desk-top pixels: they must lie on the plane z = desk height.
+    cam = env.cameras[0]
+    eye, target = np.array(cam.eye), np.array(cam.target)
+    fwd = (target - eye) / np.linalg.norm(target - eye)
+    right = np.cross(fwd, [0, 0, 1.0]); right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    h, w = depth.shape
+    t = np.tan(np.radians(cam.fov) / 2)
+    v, u = np.nonzero(seg == env.instance_names.index("desk"))
+    x_ndc = (u + 0.5) / w * 2 - 1
+    y_ndc = 1 - (v + 0.5) / h * 2
+    rays = fwd + (x_ndc[:, None] * t * w / h) * right + (y_ndc[:, None] * t) * up
+    points = eye + depth[v, u][:, None] * rays
+    top = points[points[:, 2] > env.cfg.layout.desk_height - 0.1]
+    assert len(top) > 50
+    np.testing.assert_allclose(np.median(top[:, 2]), env.cfg.layout.desk_height, atol=0.01)
+
+
+def test_resolution_and_multiple_cameras():
+    side = {"name": "side", "eye": [0.5, -1.2, 1.3], "target": [0.5, 0.0, 0.75]}
+    env = make(obs_keys=("rgb", "depth"), width=48, height=32, cameras=[{}, side])
+    obs, _ = env.reset(seed=0)
+    assert obs["rgb"].shape == (32, 48, 3) and obs["rgb_side"].shape == (32, 48, 3)
+    assert obs["depth_side"].shape == (32, 48)
+    assert not np.array_equal(obs["rgb"], obs["rgb_side"])
+
+
+def test_domain_randomization_is_seeded_and_bounded():
+    dr = {"colors": True, "textures": True, "lighting": True, "camera": True, "object_positions": True,
+          "physics": True}
+    env = make(randomization=dr)
+    a0, _ = env.reset(seed=0)
+    a1, _ = env.reset(seed=1)
+    b0, _ = make(randomization=dr).reset(seed=0)
+    np.testing.assert_array_equal(a0["rgb"], b0["rgb"])
+    assert np.abs(a0["rgb"].astype(int) - a1["rgb"].astype(int)).mean() > 5
+    cfg = env.cfg.randomization
+    for seed in range(5):
+        env.reset(seed=seed)
+        sp = env.scene_params
+        assert cfg.friction_scale[0] <= sp.friction_scale <= cfg.friction_scale[1]
+        assert np.all(np.abs(sp.camera_eye_offset) <= cfg.camera_eye_jitter + 1e-9)
+        # The mugs keep their identity: the white mug stays light, the black mug dark.
+        assert min(sp.colors["white_mug"]) > 0.8 and max(sp.colors["black_mug"]) < 0.2
+    # Switched off, nothing changes between seeds except the task's own initial state.
+    plain = make()
+    plain.reset(seed=0)
+    p0 = plain.scene_params
+    plain.reset(seed=1)
+    assert plain.scene_params.colors == p0.colors and plain.scene_params.friction_scale == 1.0
+
+
+def test_held_out_variants_change_one_factor():
+    base = make()
+    b, _ = base.reset(seed=0)
+    colors = make(variant="new_colors")
+    c, _ = colors.reset(seed=0)
+    assert colors.scene_params.colors["desk"] != base.scene_params.colors["desk"]
+    assert colors.object_states.mugs["white_mug"].tolist() == base.object_states.mugs["white_mug"].tolist()
+    view = make(variant="new_viewpoint")
+    view.reset(seed=0)
+    assert not np.allclose(view.cameras[0].eye, base.cameras[0].eye)
+    arr = make(variant="new_arrangement", task="open_drawer")
+    arr.reset(seed=0)
+    assert np.sign(arr.scene.drawer.handle_position()[1]) == -np.sign(base.scene.drawer.handle_position()[1])
+    assert not np.array_equal(b["rgb"], c["rgb"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"task": "fly_to_the_moon"}, "unknown task 'fly_to_the_moon'; choose one of: close_cabinet"),
+    ({"obs_keys": ("rgb", "smell")}, "unknown observation key"),
+    ({"width": 8}, "width=8 is out of range"),
+    ({"height": 4096}, "height=4096 is out of range"),
+    ({"variant": "mars"}, "unknown variant 'mars'"),
+    ({"physics": {"substeps": 0}}, "physics.substeps=0 is out of range"),
+    ({"arm": {"max_stride": 0.1}}, "unknown ArmConfig option"),
+    ({"reward_type": "shaped"}, "unknown reward_type"),
+    ({"dynamics": {"faucet_damping": 2.0}}, "unstable at timestep"),
+])
+def test_bad_arguments_give_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        env = make(**kwargs)
+        env.reset(seed=0)
+
+
+def test_bad_actions_and_call_order():
+    env = make()
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(np.zeros(4, np.float32))
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="4 values"):
+        env.step(np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        env.step(np.array([0, np.nan, 0, 0], np.float32))
+
+
+def test_config_dataclasses_validate():
+    with pytest.raises(ValueError, match="workspace_low"):
+        ArmConfig(workspace_low=(1.0, 0.0, 0.0), workspace_high=(0.5, 0.5, 0.5))
+    with pytest.raises(ValueError, match="camera names must be unique"):
+        DeskEnvConfig(cameras=[CameraConfig(), CameraConfig()])
