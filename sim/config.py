@@ -33,7 +33,7 @@ class PhysicsConfig:
 
     timestep: float = 1.0 / 120.0
     substeps: int = 10
-    solver_iterations: int = 50
+    solver_iterations: int = 20
     gravity: float = -9.81
 
     def __post_init__(self) -> None:
@@ -77,10 +77,10 @@ class CameraConfig:
     """A pinhole camera looking at ``target`` from ``eye`` (world, m)."""
 
     name: str = "front"
-    eye: tuple[float, float, float] = (1.35, 0.0, 1.42)
-    target: tuple[float, float, float] = (0.47, 0.0, 0.70)
+    eye: tuple[float, float, float] = (1.45, 0.0, 1.50)  # far side of the desk, looking back at the robot
+    target: tuple[float, float, float] = (0.40, 0.0, 0.82)
     up: tuple[float, float, float] = (0.0, 0.0, 1.0)
-    fov: float = 50.0
+    fov: float = 55.0  # vertical field of view, degrees
     near: float = 0.05
     far: float = 4.0
 

@@ -52,6 +52,7 @@ class Camera:
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)
         zbuf = np.asarray(zbuf, dtype=np.float32).reshape(self.height, self.width)
         near, far = self.cfg.near, self.cfg.far
-        depth = (far * near / (far - (far - near) * zbuf)).astype(np.float32)  # OpenGL z-buffer → metres
+        # OpenGL z-buffer → metres; clipped because background pixels land a rounding error past ``far``.
+        depth = np.clip(far * near / (far - (far - near) * zbuf), near, far).astype(np.float32)
         seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
         return rgba[..., :3], depth, seg_arr

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
+import os
+import tempfile
+
 import numpy as np
 import pybullet as p
 
@@ -81,6 +84,36 @@ def quat_from_z_to(direction: np.ndarray) -> Quat:
     half = np.arccos(np.clip(c, -1, 1)) / 2
     s = np.sin(half)
     return (float(axis[0] * s), float(axis[1] * s), float(axis[2] * s), float(np.cos(half)))
+
+
+# Cylinders are drawn as a prism of this many sides (collision stays an exact cylinder): PyBullet
+# tessellates cylinder visuals finely, which made a mug 5× slower to build and to render than a box.
+PRISM_SIDES = 10
+
+
+def _prism_mesh_path(sides: int = PRISM_SIDES) -> str:
+    """A unit prism (radius 1, height 1, axis z, centred) as an OBJ file, written once per process."""
+    folder = os.path.join(tempfile.gettempdir(), "robolearn_meshes")
+    path = os.path.join(folder, f"prism{sides}.obj")
+    if os.path.exists(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    angles = np.linspace(0.0, 2 * np.pi, sides, endpoint=False)
+    lines = [f"v {np.cos(a):.6f} {np.sin(a):.6f} {z}" for z in (-0.5, 0.5) for a in angles]
+    lines += ["v 0 0 -0.5", "v 0 0 0.5"]
+    lines += [f"vn {np.cos(a):.6f} {np.sin(a):.6f} 0" for a in angles] + ["vn 0 0 -1", "vn 0 0 1"]
+    n = sides
+    for i in range(n):  # OBJ indices are 1-based: side quad as two triangles, then the two cap fans
+        j = (i + 1) % n
+        lines += [f"f {i + 1}//{i + 1} {j + 1}//{j + 1} {n + j + 1}//{j + 1}",
+                  f"f {i + 1}//{i + 1} {n + j + 1}//{j + 1} {n + i + 1}//{i + 1}",
+                  f"f {2 * n + 1}//{n + 1} {j + 1}//{n + 1} {i + 1}//{n + 1}",
+                  f"f {2 * n + 2}//{n + 2} {n + i + 1}//{n + 2} {n + j + 1}//{n + 2}"]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)  # atomic: concurrent workers never read a half-written mesh
+    return path
 
 
 JointKind = Literal["fixed", "revolute", "prismatic"]
@@ -156,10 +189,14 @@ def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> i
     shapes = [s for s in shapes if s.collide] if collide_only else list(shapes)
     if not shapes:
         return -1
-    types, radii, half, lengths, poss, orns, colours = [], [], [], [], [], [], []
+    types, radii, half, lengths, poss, orns, colours, files, scales = [], [], [], [], [], [], [], [], []
     for s in shapes:
+        files.append(""); scales.append((1.0, 1.0, 1.0))
         if s.kind == "box":
             types.append(p.GEOM_BOX); half.append(s.size); radii.append(0.0); lengths.append(0.0)
+        elif s.kind == "cylinder" and not collide_only:
+            types.append(p.GEOM_MESH); radii.append(0.0); lengths.append(0.0); half.append((0, 0, 0))
+            files[-1] = _prism_mesh_path(); scales[-1] = (s.size[0], s.size[0], s.size[1])
         elif s.kind == "cylinder":
             types.append(p.GEOM_CYLINDER); radii.append(s.size[0]); lengths.append(s.size[1]); half.append((0, 0, 0))
         elif s.kind == "sphere":
@@ -172,8 +209,8 @@ def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> i
                                            collisionFramePositions=poss, collisionFrameOrientations=orns,
                                            physicsClientId=client)
     return p.createVisualShapeArray(shapeTypes=types, radii=radii, halfExtents=half, lengths=lengths,
-                                    visualFramePositions=poss, visualFrameOrientations=orns, rgbaColors=colours,
-                                    physicsClientId=client)
+                                    fileNames=files, meshScales=scales, visualFramePositions=poss,
+                                    visualFrameOrientations=orns, rgbaColors=colours, physicsClientId=client)
 
 
 def build_body(spec: BodySpec, client: int, pos: Sequence[float], orn: Quat = IDENTITY_QUAT) -> Body:
