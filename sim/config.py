@@ -31,8 +31,8 @@ def _check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None =
 class PhysicsConfig:
     """Physics stepping. One env step = ``substeps`` × ``timestep`` seconds of simulated time."""
 
-    timestep: float = 1.0 / 120.0
-    substeps: int = 10
+    timestep: float = 1.0 / 96.0
+    substeps: int = 8
     solver_iterations: int = 20
     gravity: float = -9.81
 
@@ -157,11 +157,12 @@ class DeskLayout:
     desk_half_size: tuple[float, float] = (0.38, 0.55)
     drawer_center: tuple[float, float] = (0.56, -0.38)  # carcass centre
     cabinet_center: tuple[float, float] = (0.58, 0.38)  # carcass centre
-    faucet_center: tuple[float, float] = (0.72, 0.10)
+    faucet_center: tuple[float, float] = (0.76, 0.10)
     button_center: tuple[float, float] = (0.70, -0.16)
     mug_region_low: tuple[float, float] = (0.42, -0.16)  # where mugs may start
     mug_region_high: tuple[float, float] = (0.62, 0.18)
     num_blocks: int = 0
+    back_wall: bool = False  # draw the wall behind the robot; it fills a third of the frame and costs ~25% of render time
 
     def __post_init__(self) -> None:
         _check_range("layout", "desk_height", self.desk_height, 0.3, 1.5)

@@ -205,7 +205,7 @@ class Door(Articulated):
 @dataclass(frozen=True)
 class FaucetGeometry:
     column_height: float = 0.10  # lever pivot height above the base (m)
-    lever_length: float = 0.10
+    lever_length: float = 0.08  # short enough that its sweep stays behind the mug region
     max_angle: float = 1.57  # rad each way, as LOReL's faucet
 
 
@@ -304,7 +304,12 @@ def floor_spec(half_size: tuple[float, float], rgba=(0.55, 0.55, 0.52, 1.0)) -> 
     return BodySpec("floor", (box((half_size[0], half_size[1], 0.01), (0, 0, -0.01), rgba),), 0.0, semantic="floor")
 
 
-def wall_spec(length: float, height: float, thickness: float = 0.05, rgba=(0.80, 0.78, 0.72, 1.0)) -> BodySpec:
-    """A wall along the local y axis, standing on the floor, centred at its base frame."""
-    return BodySpec("wall", (box((thickness / 2, length / 2, height / 2), (0, 0, height / 2), rgba),), 0.0,
+def wall_spec(length: float, height: float, thickness: float = 0.05, rgba=(0.80, 0.78, 0.72, 1.0),
+              visible: bool = True) -> BodySpec:
+    """A wall along the local y axis, standing on the floor, centred at its base frame.
+
+    ``visible=False`` keeps it a collider only (TinyRenderer skips fully transparent shapes).
+    """
+    colour = rgba if visible else (rgba[0], rgba[1], rgba[2], 0.0)
+    return BodySpec("wall", (box((thickness / 2, length / 2, height / 2), (0, 0, height / 2), colour),), 0.0,
                     semantic="wall")

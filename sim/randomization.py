@@ -119,7 +119,8 @@ class SceneStyler:
         self.client = client
         self._texture_ids: list[int] | None = None
         self.targets = {
-            "desk": [(scene.desk.uid, -1)], "floor": [(scene.floor.uid, -1)], "wall": [(scene.wall.uid, -1)],
+            "desk": [(scene.desk.uid, -1)], "floor": [(scene.floor.uid, -1)],
+            "wall": [(scene.wall.uid, -1)] if scene.cfg.layout.back_wall else [],
             "pedestal": [(scene.pedestal.uid, -1)], "drawer": [(scene.drawer.uid, -1)],
             "cabinet": [(scene.cabinet.uid, -1)],
         }

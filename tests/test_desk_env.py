@@ -254,6 +254,26 @@ def test_bad_arguments_give_clear_errors(kwargs, message):
         env.reset(seed=0)
 
 
+def test_episode_length_from_config():
+    env = gym.make("robolearn/Desk-v0", config={"max_episode_steps": 7})
+    env.reset(seed=0)
+    steps = 0
+    truncated = False
+    while not truncated:
+        *_, truncated, _ = env.step(env.action_space.sample())
+        steps += 1
+    assert steps == 7 and env.unwrapped.cfg.max_episode_steps == 7
+
+
+def test_dense_reward_rises_along_the_expert_trajectory():
+    env = make(task="close_cabinet", obs_keys=("proprio",), reward_type="dense")
+    env.reset(seed=0)
+    expert = env.task.make_expert()
+    rewards = [env.step(env.expert_action(expert))[1] for _ in range(20)]
+    assert rewards[-1] >= 1.0 > rewards[0]  # done ⇒ at least 1; at the start it is reaching
+    assert np.corrcoef(np.arange(20), rewards)[0, 1] > 0.8
+
+
 def test_bad_actions_and_call_order():
     env = make()
     with pytest.raises(RuntimeError, match="reset"):

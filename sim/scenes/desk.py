@@ -98,7 +98,7 @@ class DeskScene:
                                             semantic="pedestal"), client, (0.0, 0.0, 0.0))
         # The floor stops short of the camera: geometry behind the eye costs render time and is never seen.
         self.floor = build_body(floor_spec((1.0, 1.3)), client, (0.25, 0.0, 0.0))
-        self.wall = build_body(wall_spec(2.6, 1.8), client, (-0.75, 0.0, 0.0))
+        self.wall = build_body(wall_spec(2.6, 1.8, visible=lay.back_wall), client, (-0.75, 0.0, 0.0))
         self.articulated = {"drawer": self.drawer, "cabinet_door": self.cabinet, "faucet": self.faucet,
                             "button": self.button}
         self.movable = {**self.mugs, **self.blocks}

@@ -79,6 +79,8 @@ def _sample_common(scene: "DeskScene", rng: np.random.Generator, keep_out: list[
 class _ApproachThenAct(Expert):
     """Go to a start point over a travel height, descend, then run the task-specific motion."""
 
+    travel_height = TRAVEL_HEIGHT  # m above the desk while moving between objects
+
     def __init__(self) -> None:
         self.phase = "approach"
 
@@ -108,7 +110,7 @@ class _ApproachThenAct(Expert):
             elif self.phase == "descend" and xy_error > REAPPROACH_DISTANCE:
                 self.phase = "approach"
             if self.phase == "approach":
-                travel_z = scene.desk_height + TRAVEL_HEIGHT
+                travel_z = scene.desk_height + self.travel_height
                 # Rise before moving sideways if low, so nothing on the desk is swept.
                 delta = self.toward(tcp, np.array([goal[0], goal[1], travel_z]), step)
                 if tcp[2] < travel_z - 0.04:
@@ -343,7 +345,9 @@ class FaucetTask(Task):
 
     def sample_initial_state(self, scene, rng):
         _sample_common(scene, rng, [])
-        scene.faucet.set_state(self.sign * rng.uniform(-1.2, 0.3))
+        # Start turned up to 0.9 rad the other way: beyond that the finger would have to get behind the
+        # lever at the edge of the arm's reach.
+        scene.faucet.set_state(self.sign * rng.uniform(-0.9, 0.3))
 
     def progress(self, now, init):
         return self.sign * (now.faucet - init.faucet)
@@ -359,6 +363,8 @@ class FaucetTask(Task):
 
 
 class _FaucetExpert(_ApproachThenAct):
+    # Only mugs lie between the arm and the faucet; travelling low keeps the far lever within reach.
+    travel_height = 0.14
     BEHIND = 0.045  # m: start beside the lever, on the side opposite to the turn (finger + tracking error)
     SWING = 0.35  # rad aimed ahead along the lever's arc each step
 

@@ -1,0 +1,164 @@
+"""``robolearn VERB [key=value ...]``: one verb per job, configured with Hydra overrides.
+
+Each verb composes its config from ``conf/<verb>.yaml`` (plus groups such as ``conf/env/``),
+applies the command-line overrides and runs. Exit codes: 0 done, 1 the job failed while
+running (e.g. the video could not be written), 2 a usage or configuration error (unknown
+verb, unknown key, invalid value), reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from robolearn import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROG = "robolearn"
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A subcommand: a one-line summary, and a runner (None while the verb is only planned)."""
+
+    summary: str
+    run: Callable[[list[str]], int] | None = None
+
+
+def _error(verb: str | None, message: str) -> None:
+    where = f"{PROG} {verb}" if verb else PROG
+    print(f"{where}: error: {message}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ rollout
+def _rollout_help() -> str:
+    from robolearn.paths import conf_dir
+
+    conf = conf_dir()
+    return (
+        f"usage: {PROG} rollout [--cfg] [KEY=VALUE ...]\n\n"
+        f"{VERBS['rollout'].summary}.\n\n"
+        "Options are Hydra overrides of conf/rollout.yaml (below) and of the environment,\n"
+        f"env.* from {conf / 'env' / 'desk.yaml'}.\n"
+        "  --cfg      print the composed config and exit\n"
+        "  -h, --help show this help\n\n"
+        "examples:\n"
+        f"  {PROG} rollout\n"
+        f"  {PROG} rollout env.task=close_drawer policy=random video.path=out.gif\n"
+        f"  {PROG} rollout env.task=move_white_mug_up episodes=10 env.randomization.colors=true\n\n"
+        f"# {conf / 'rollout.yaml'}\n" + (conf / "rollout.yaml").read_text()
+    )
+
+
+def _rollout(args: list[str]) -> int:
+    """``robolearn rollout``: run episodes, print per-episode success and a summary, write a video."""
+    from omegaconf import OmegaConf
+
+    from robolearn.config import ConfigError, compose_config
+    from robolearn.rollout import RolloutSettings, run_rollout, summarize
+
+    flags = [a for a in args if a.startswith("-")]
+    overrides = [a for a in args if not a.startswith("-")]
+    if any(f in ("-h", "--help") for f in flags):
+        print(_rollout_help())
+        return EXIT_OK
+    unknown = [f for f in flags if f != "--cfg"]
+    if unknown:
+        _error("rollout", f"unknown option {unknown[0]!r}; options are --cfg and --help, "
+                          "everything else is KEY=VALUE (e.g. env.task=close_drawer)")
+        return EXIT_USAGE
+    try:
+        cfg = compose_config("rollout", overrides)
+        if "--cfg" in flags:
+            print(OmegaConf.to_yaml(cfg), end="")
+            return EXIT_OK
+        settings = RolloutSettings.from_config(cfg)
+    except (ConfigError, FileNotFoundError) as e:
+        _error("rollout", str(e))
+        return EXIT_USAGE
+
+    try:
+        results = run_rollout(settings)
+    except OSError as e:  # e.g. an unwritable video directory or a full disk
+        _error("rollout", f"could not write the video: {e}")
+        return EXIT_FAILED
+
+    from rich.console import Console
+
+    s = summarize(results)
+    console = Console(highlight=False, soft_wrap=True)
+    first = results[0]
+
+    def rate(ok: int) -> str:
+        color = "green" if ok == s["episodes"] else ("yellow" if ok else "red")
+        return f"[{color}]{ok}/{s['episodes']} ({100 * ok / s['episodes']:.0f}%)[/{color}]"
+
+    console.print(f"[bold]{first['task']}[/bold] (\"{first['instruction']}\"), policy {first['policy']}: "
+                  f"success any-step {rate(s['success_any'])}, final-step {rate(s['success_final'])}")
+    if settings.video.path is not None:
+        frames = sum(r["frames"] for r in results)
+        console.print(f"video: {settings.video.path} ({frames} frames, {settings.video.fps:g} fps)")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------- verbs
+VERBS: dict[str, Verb] = {
+    "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video",
+                    _rollout),
+    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)"),
+    "train": Verb("Train a reward model (LOReL, DVD), a video-prediction model or a policy"),
+    "eval": Verb("Evaluate a reward model: held-out accuracy, ROC-AUC and robustness to rephrasing"),
+    "plan": Verb("Run one language-commanded visual-MPC episode (CEM, iCEM, MPPI) and write its video"),
+    "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals"),
+    "demo": Verb("Language-commanded demo on the shipped checkpoints"),
+}
+
+
+def usage() -> str:
+    """The top-level help: every verb with its one-line summary."""
+    width = max(len(name) for name in VERBS)
+    lines = [f"usage: {PROG} VERB [KEY=VALUE ...]", "", "Teach simulated robots from cheap supervision.", "",
+             "verbs:"]
+    for name, verb in VERBS.items():
+        planned = "" if verb.run else " (planned)"
+        lines.append(f"  {name:<{width}}  {verb.summary}{planned}")
+    lines += ["", f"Run '{PROG} VERB --help' for a verb's options. Options are Hydra overrides, e.g.",
+              f"  {PROG} rollout env.task=close_drawer policy=random video.path=out.gif"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``robolearn`` command; returns the exit code.
+
+    Args:
+        argv: the arguments after the program name (default: ``sys.argv[1:]``).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print(usage(), file=sys.stderr)
+        return EXIT_USAGE
+    first, rest = args[0], args[1:]
+    if first in ("-h", "--help", "help"):
+        print(usage())
+        return EXIT_OK
+    if first in ("-V", "--version"):
+        print(f"{PROG} {__version__}")
+        return EXIT_OK
+    verb = VERBS.get(first)
+    if verb is None:
+        _error(None, f"unknown verb {first!r}; valid verbs are: {', '.join(VERBS)} (see '{PROG} --help')")
+        return EXIT_USAGE
+    if verb.run is None:
+        _error(first, f"'{first}' is not implemented yet (planned); available now: "
+                      f"{', '.join(n for n, v in VERBS.items() if v.run)}")
+        return EXIT_USAGE
+    try:
+        return verb.run(rest)
+    except KeyboardInterrupt:
+        _error(first, "interrupted")
+        return 130  # the shell convention for SIGINT (128 + 2)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m robolearn.cli`
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Hydra configs: compose a job config from ``conf/`` and turn its ``env`` node into a ``DeskEnvConfig``.
+
+robolearn uses Hydra's compose API rather than ``@hydra.main``: the working directory never
+changes and no run directory is created, so relative paths (``video.path=out.gif``) are
+relative to where the command was run, and ``robolearn.cli.main`` can be called from Python.
+Every configuration problem surfaces as a ``ConfigError`` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import fields, is_dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from robolearn.paths import conf_dir
+
+if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
+    from sim.config import DeskEnvConfig
+
+# Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
+_NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
+
+
+class ConfigError(ValueError):
+    """A configuration value or override is invalid; the message is one line, meant for users."""
+
+
+def one_line(message: str) -> str:
+    """Collapse a multi-line library message into one line without its location boilerplate."""
+    lines = [line.strip() for line in str(message).splitlines()]
+    return " ".join(line for line in lines if line and not line.startswith(_NOISE_PREFIXES))
+
+
+def flatten_keys(node: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of every key in a nested mapping (lists count as leaves)."""
+    keys: list[str] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            keys.append(path)
+            keys.extend(flatten_keys(value, path))
+    return keys
+
+
+def _unknown_key_message(key: str, config_name: str) -> str:
+    """Explain an override of a key that does not exist, suggesting the closest real keys."""
+    try:
+        base = OmegaConf.to_container(_compose(config_name, []), resolve=False)
+    except Exception:  # the suggestion is a nicety; never hide the real error behind another one
+        return f"unknown config key {key!r}"
+    known = flatten_keys(base)
+    leaf = key.rsplit(".", 1)[-1]
+    # Same leaf under another node first (`task` -> `env.task`), then near-misses (`env.tsk`).
+    ancestors = {key.rsplit(".", i)[0] for i in range(1, key.count(".") + 1)}  # `env` for `env.foo`
+    suggestions = [k for k in known if k.rsplit(".", 1)[-1] == leaf]
+    suggestions += [k for k in difflib.get_close_matches(key, known, n=3) if k not in suggestions]
+    suggestions = [k for k in suggestions if k not in ancestors]
+    if suggestions:
+        return f"unknown config key {key!r}; did you mean {' or '.join(suggestions[:3])}?"
+    parent = key.rsplit(".", 1)[0] if "." in key else ""
+    siblings = sorted(k.rsplit(".", 1)[-1] for k in known if (k.rsplit(".", 1)[0] if "." in k else "") == parent)
+    where = f"under {parent!r}" if parent else "at the top level"
+    return f"unknown config key {key!r}; valid keys {where}: {', '.join(siblings)}"
+
+
+def _full_key_from_message(message: str) -> str | None:
+    """The ``full_key: a.b`` that OmegaConf appends to its messages (the attribute is not always set)."""
+    for line in message.splitlines():
+        line = line.strip()
+        if line.startswith("full_key:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
+
+
+def _compose(config_name: str, overrides: Sequence[str]) -> DictConfig:
+    with initialize_config_dir(config_dir=str(conf_dir()), version_base="1.3", job_name="robolearn"):
+        return compose(config_name=config_name, overrides=list(overrides))
+
+
+def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose ``conf/<config_name>.yaml`` with command-line style ``overrides`` (``key=value``).
+
+    Interpolations are resolved here, so a bad ``${...}`` is reported now and not mid-run.
+
+    Raises:
+        ConfigError: unknown key, bad override syntax, missing config group option, broken
+            interpolation.
+    """
+    try:
+        cfg = _compose(config_name, overrides)
+        OmegaConf.to_container(cfg, resolve=True)  # reports the failing key, which resolve() does not
+        OmegaConf.resolve(cfg)
+    except HydraException as e:
+        cause = e.__cause__
+        # Hydra reports `foo=1` for a missing key as "Could not override 'foo'. To append ... use +foo".
+        # Appending would only add a key nothing reads, so say that the key is unknown instead.
+        if isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
+            key = getattr(cause, "full_key", None) or str(e).split("'")[1]
+            raise ConfigError(_unknown_key_message(key, config_name)) from None
+        raise ConfigError(one_line(str(e))) from None
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or _full_key_from_message(str(e))
+        raise ConfigError(one_line(str(e)) + (f" (in {key})" if key else "")) from None
+    return cfg
+
+
+def _type_error(path: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{path}={value!r} has the wrong type; expected {expected}")
+
+
+def _check_value(path: str, value: Any, default: Any) -> None:
+    """Check one value against the type of its dataclass default (see ``check_types``)."""
+    if is_dataclass(default):
+        if not isinstance(value, Mapping):
+            raise _type_error(path, value, f"a mapping of {type(default).__name__} options")
+        check_types(value, default, path)
+    elif isinstance(default, bool):  # before int: bool is a subclass of int
+        if not isinstance(value, bool):
+            raise _type_error(path, value, "true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(path, value, "an integer")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(path, value, "a number")
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise _type_error(path, value, "a string")
+    elif isinstance(default, (tuple, list)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise _type_error(path, value, "a list")
+        if default:  # element type from the first default element (configs hold homogeneous lists)
+            for i, item in enumerate(value):
+                _check_value(f"{path}[{i}]", item, default[0])
+
+
+def check_types(data: Mapping[str, Any], defaults: Any, path: str) -> None:
+    """Check that every value in ``data`` has the type of the same field of the ``defaults`` dataclass.
+
+    ``sim.config.from_dict`` checks names and ranges but not types, so ``physics=3`` or
+    ``physics.substeps=abc`` would otherwise fail deep inside the simulator. Unknown keys are
+    left to ``from_dict``, which lists the valid ones. Integers are accepted for float fields.
+
+    Raises:
+        ConfigError: naming the dotted path, the value and the expected type.
+    """
+    for key, value in data.items():
+        if is_dataclass(defaults) and key in {f.name for f in fields(defaults)}:
+            _check_value(f"{path}.{key}", value, getattr(defaults, key))
+
+
+def env_config(node: Any) -> "DeskEnvConfig":
+    """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
+
+    Also checks the task name, which ``DeskEnvConfig`` itself does not validate, so that an
+    unknown task fails before anything is simulated.
+
+    Raises:
+        ConfigError: any invalid value, with the simulator's message.
+    """
+    from sim.config import DeskEnvConfig, from_dict
+    from sim.tasks.desk import get_task
+
+    raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"env must be a mapping of environment options, got {raw!r}")
+    data: dict[str, Any] = {str(k): v for k, v in raw.items()}
+    check_types(data, DeskEnvConfig(), "env")
+    try:
+        cfg = from_dict(DeskEnvConfig, data)
+        get_task(cfg.task)
+    except ValueError as e:
+        raise ConfigError(f"env: {one_line(str(e))}") from None
+    except (TypeError, AttributeError) as e:
+        # Wrong value types (a string where a number belongs, a scalar where a list belongs) fail in
+        # the dataclasses' checks with a TypeError/AttributeError rather than a ValueError.
+        raise ConfigError(f"env: invalid value type ({one_line(str(e))})") from None
+    return cfg
