@@ -215,14 +215,48 @@ class DeskEnvConfig:
         if len(set(names)) != len(names):
             raise ValueError(f"camera names must be unique, got {names}")
         _check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
+        from sim.tasks.desk import get_task  # raises a ValueError listing the tasks
         from sim.variants import VARIANTS
 
+        get_task(self.task)
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant {self.variant!r}; choose from {sorted(VARIANTS)}")
 
 
+def _checked_value(owner: str, name: str, value: Any, default: Any) -> Any:
+    """``value`` converted to the type of ``default``, or a ValueError that names the field and type."""
+    where = f"{owner}.{name}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}={value!r} must be true or false")
+        return value
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{where}={value!r} must be a number")
+        if isinstance(default, int) and not float(value).is_integer():
+            raise ValueError(f"{where}={value!r} must be a whole number")
+        return type(default)(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{where}={value!r} must be a string")
+        return value
+    if isinstance(default, tuple):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise ValueError(f"{where}={value!r} must be a list")
+        if default and all(isinstance(d, (int, float)) for d in default):
+            if len(value) != len(default):
+                raise ValueError(f"{where}={list(value)!r} must have {len(default)} values")
+            return tuple(_checked_value(owner, f"{name}[{i}]", v, float(default[0])) for i, v in enumerate(value))
+        return tuple(value)
+    return value
+
+
 def from_dict(cls: type[T], data: Mapping[str, Any] | None) -> T:
-    """Build dataclass ``cls`` from a (possibly nested, possibly partial) mapping; unknown keys are errors."""
+    """Build dataclass ``cls`` from a (possibly nested, possibly partial) mapping.
+
+    Unknown keys and values of the wrong type are ValueErrors that name the field; range checks
+    happen in each dataclass's ``__post_init__``.
+    """
     data = dict(data or {})
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(known))
@@ -232,14 +266,20 @@ def from_dict(cls: type[T], data: Mapping[str, Any] | None) -> T:
     defaults = cls()  # type: ignore[call-arg]
     for name, value in data.items():
         current = getattr(defaults, name)
-        if is_dataclass(current) and isinstance(value, Mapping):
-            kwargs[name] = from_dict(type(current), value)
-        elif name == "cameras" and isinstance(value, Sequence):
+        if is_dataclass(current):
+            if isinstance(value, type(current)):
+                kwargs[name] = value
+            elif isinstance(value, Mapping):
+                kwargs[name] = from_dict(type(current), value)
+            else:
+                raise ValueError(f"{cls.__name__}.{name} must be a mapping of {type(current).__name__} options, "
+                                 f"got {value!r}")
+        elif name == "cameras":
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+                raise ValueError(f"cameras must be a list of camera mappings, got {value!r}")
             kwargs[name] = [v if isinstance(v, CameraConfig) else from_dict(CameraConfig, v) for v in value]
-        elif isinstance(current, tuple) and isinstance(value, Sequence) and not isinstance(value, str):
-            kwargs[name] = tuple(value)
         else:
-            kwargs[name] = value
+            kwargs[name] = _checked_value(cls.__name__, name, value, current)
     return cls(**kwargs)
 
 

@@ -247,6 +247,11 @@ def test_held_out_variants_change_one_factor():
     ({"arm": {"max_stride": 0.1}}, "unknown ArmConfig option"),
     ({"reward_type": "shaped"}, "unknown reward_type"),
     ({"dynamics": {"faucet_damping": 2.0}}, "unstable at timestep"),
+    ({"physics": 3}, "physics must be a mapping"),
+    ({"physics": {"substeps": "many"}}, "substeps='many' must be a number"),
+    ({"physics": {"substeps": 2.5}}, "must be a whole number"),
+    ({"randomization": {"colors": "yes"}}, "must be true or false"),
+    ({"layout": {"drawer_center": [0.5]}}, "must have 2 values"),
 ])
 def test_bad_arguments_give_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -290,3 +295,5 @@ def test_config_dataclasses_validate():
         ArmConfig(workspace_low=(1.0, 0.0, 0.0), workspace_high=(0.5, 0.5, 0.5))
     with pytest.raises(ValueError, match="camera names must be unique"):
         DeskEnvConfig(cameras=[CameraConfig(), CameraConfig()])
+    with pytest.raises(ValueError, match="unknown task 'nap'"):
+        DeskEnvConfig(task="nap")

@@ -42,8 +42,8 @@ FINGER_JOINT_Z = 0.0584  # hand origin → finger joints (m)
 FINGER_LENGTH = 0.10
 TCP_Z = FLANGE_Z + FINGER_JOINT_Z + FINGER_LENGTH - 0.005  # link 7 origin → just above the fingertips (m)
 FINGER_TRAVEL = 0.04  # each finger opens 0–4 cm
-HAND_YAW = -np.pi / 4
-HAND_HALF_SPAN = 0.10  # m: the hand reaches this far either side of the tool centre point, along world y  # the hand is mounted at −45° about the flange axis
+HAND_YAW = -np.pi / 4  # the hand is mounted at −45° about the flange axis
+HAND_HALF_SPAN = 0.10  # m: the hand reaches this far either side of the tool centre point, along world y
 
 
 def _q(rpy: tuple[float, float, float]) -> tuple[float, float, float, float]:
