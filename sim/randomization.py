@@ -85,10 +85,13 @@ def sample_scene_params(cfg: RandomizationConfig, variant: Variant, rng: np.rand
 
 
 def procedural_textures(rng_seed: int = 0) -> list[str]:
-    """Paths of ``NUM_TEXTURES`` small PNG textures (checks, stripes, noise), made once per process."""
+    """Paths of ``NUM_TEXTURES`` small PNG textures (checks, stripes, noise), made once per machine.
+
+    The draws come from a fixed seed, so every process writes the same files.
+    """
     import imageio.v3 as iio
 
-    folder = os.path.join(tempfile.gettempdir(), f"robolearn_textures_{os.getpid()}")
+    folder = os.path.join(tempfile.gettempdir(), "robolearn_textures")
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(rng_seed)
     paths = []
@@ -106,7 +109,9 @@ def procedural_textures(rng_seed: int = 0) -> list[str]:
             else:
                 pattern = rng.uniform(0.7, 1.0, (n, n, 1))
             img = (np.clip(base * pattern, 0, 1) * 255).astype(np.uint8)
-            iio.imwrite(path, img)
+            tmp = f"{path}.{os.getpid()}.png"
+            iio.imwrite(tmp, img)
+            os.replace(tmp, path)  # atomic: parallel workers never load a half-written file
         paths.append(path)
     return paths
 

@@ -37,7 +37,8 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     """A Panda at a desk with a drawer, a cabinet, a faucet, a button and two mugs.
 
     Action: float32 (4,) in [-1, 1]: tool-centre-point displacement (Δx, Δy, Δz) as a fraction of
-    ``arm.max_step`` metres (5 cm) and the gripper command (-1 open, +1 closed).
+    ``arm.max_step`` metres (5 cm per axis per step), reached through inverse kinematics and
+    clamped to the workspace, and the gripper command (-1 open, +1 closed).
 
     Observation: a Dict with the requested ``obs_keys``:
         rgb: uint8 (H, W, 3); depth: float32 (H, W) metres; segmentation: int32 (H, W) instance ids

@@ -98,9 +98,9 @@ class ArmCommand:
 class PandaArm:
     """The arm in a scene, with Cartesian end-effector control.
 
-    Action = (Δx, Δy, Δz, gripper) in [-1, 1]: the tool centre point moves by at most
-    ``cfg.max_step`` metres per axis per step (clamped to the workspace), gripper −1 = open,
-    +1 = closed.
+    Action = (Δx, Δy, Δz, gripper) in [-1, 1]: the tool centre point's target moves by
+    ``action × cfg.max_step`` metres (at most 5 cm per axis per step, as Meta-World and robosuite
+    count it), clamped to the workspace; gripper −1 = open, +1 = closed.
     """
 
     def __init__(self, client: int, cfg: ArmConfig, base_pos: tuple[float, float, float]):
