@@ -9,7 +9,6 @@ Every configuration problem surfaces as a ``ConfigError`` with a one-line messag
 from __future__ import annotations
 
 import difflib
-from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from hydra import compose, initialize_config_dir
@@ -109,71 +108,23 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     return cfg
 
 
-def _type_error(path: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{path}={value!r} has the wrong type; expected {expected}")
-
-
-def _check_value(path: str, value: Any, default: Any) -> None:
-    """Check one value against the type of its dataclass default (see ``check_types``)."""
-    if is_dataclass(default):
-        if not isinstance(value, Mapping):
-            raise _type_error(path, value, f"a mapping of {type(default).__name__} options")
-        check_types(value, default, path)
-    elif isinstance(default, bool):  # before int: bool is a subclass of int
-        if not isinstance(value, bool):
-            raise _type_error(path, value, "true or false")
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _type_error(path, value, "an integer")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _type_error(path, value, "a number")
-    elif isinstance(default, str):
-        if not isinstance(value, str):
-            raise _type_error(path, value, "a string")
-    elif isinstance(default, (tuple, list)):
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise _type_error(path, value, "a list")
-        if default:  # element type from the first default element (configs hold homogeneous lists)
-            for i, item in enumerate(value):
-                _check_value(f"{path}[{i}]", item, default[0])
-
-
-def check_types(data: Mapping[str, Any], defaults: Any, path: str) -> None:
-    """Check that every value in ``data`` has the type of the same field of the ``defaults`` dataclass.
-
-    ``sim.config.from_dict`` checks names and ranges but not types, so ``physics=3`` or
-    ``physics.substeps=abc`` would otherwise fail deep inside the simulator. Unknown keys are
-    left to ``from_dict``, which lists the valid ones. Integers are accepted for float fields.
-
-    Raises:
-        ConfigError: naming the dotted path, the value and the expected type.
-    """
-    for key, value in data.items():
-        if is_dataclass(defaults) and key in {f.name for f in fields(defaults)}:
-            _check_value(f"{path}.{key}", value, getattr(defaults, key))
-
-
 def env_config(node: Any) -> "DeskEnvConfig":
     """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
 
-    Also checks the task name, which ``DeskEnvConfig`` itself does not validate, so that an
-    unknown task fails before anything is simulated.
+    ``sim.config.from_dict`` checks names, types and ranges (and the task name), so an invalid value
+    fails here, before anything is simulated.
 
     Raises:
         ConfigError: any invalid value, with the simulator's message.
     """
     from sim.config import DeskEnvConfig, from_dict
-    from sim.tasks.desk import get_task
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
         raise ConfigError(f"env must be a mapping of environment options, got {raw!r}")
     data: dict[str, Any] = {str(k): v for k, v in raw.items()}
-    check_types(data, DeskEnvConfig(), "env")
     try:
         cfg = from_dict(DeskEnvConfig, data)
-        get_task(cfg.task)
     except ValueError as e:
         raise ConfigError(f"env: {one_line(str(e))}") from None
     except (TypeError, AttributeError) as e:

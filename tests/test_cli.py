@@ -111,7 +111,7 @@ def test_planned_verbs_say_so(verb: str, capsys: pytest.CaptureFixture[str]) -> 
     ("video.height=4096", "video.height=4096 must be an integer in [16, 1024]"),
     ("env.obs_keys=[rgb,smell]", "unknown observation key(s) ['smell']"),
     ("task=close_drawer", "did you mean env.task?"),
-    ("env.physics.substeps=many", "env.physics.substeps='many' has the wrong type"),
+    ("env.physics.substeps=many", "substeps='many' must be a number"),
     ("policy=human", "unknown policy 'human'"),
     ("video.path=out.avi", "must end with .mp4 or .gif"),
     ("episodes=0", "episodes=0 must be an integer >= 1"),

@@ -279,6 +279,16 @@ def test_dense_reward_rises_along_the_expert_trajectory():
     assert np.corrcoef(np.arange(20), rewards)[0, 1] > 0.8
 
 
+def test_reset_can_switch_task():
+    env = make(task="open_drawer")
+    _, info = env.reset(seed=0, options={"task": "close_drawer"})
+    assert info["task"] == "close_drawer" and env.object_states.drawer > 0.06  # close_drawer starts open
+    with pytest.raises(ValueError, match="unknown task"):
+        env.reset(seed=0, options={"task": "juggle"})
+    names = env.object_states.names()
+    assert len(names) == len(env.object_states.vector()) and names[0] == "black_mug.x"
+
+
 def test_bad_actions_and_call_order():
     env = make()
     with pytest.raises(RuntimeError, match="reset"):

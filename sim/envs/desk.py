@@ -131,9 +131,13 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         """Start an episode: new scene style (if randomized) and a draw from the task's initial states.
 
-        ``options`` may hold ``state`` (an ``EnvState`` to start from instead of sampling).
+        ``options`` may hold ``task`` (switch to another task of this env, e.g. for data collection)
+        and ``state`` (an ``EnvState`` to start from instead of sampling).
         """
         super().reset(seed=seed)
+        if options and "task" in options:
+            self.task = get_task(options["task"])
+            self.cfg.task = self.task.name
         if options and "state" in options:
             self.set_state(options["state"])
         else:

@@ -43,6 +43,11 @@ class ObjectStates:
                    tcp=self.tcp.tolist())
         return out
 
+    def names(self) -> list[str]:
+        """Names of the entries of ``vector()``, e.g. ``white_mug.x`` or ``drawer``."""
+        objects = sorted(self.mugs) + sorted(self.blocks)
+        return [f"{o}.{a}" for o in objects for a in "xyz"] + ["drawer", "cabinet_door", "faucet", "button"]
+
     def vector(self) -> np.ndarray:
         """Flat float64 vector: mug/block xyz in name order, then drawer, door, faucet, button."""
         parts = [v for _, v in sorted(self.mugs.items())] + [v for _, v in sorted(self.blocks.items())]
