@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from robolearn import __version__
 
@@ -31,50 +31,70 @@ def _error(verb: str | None, message: str) -> None:
     print(f"{where}: error: {message}", file=sys.stderr)
 
 
-# ------------------------------------------------------------------ rollout
-def _rollout_help() -> str:
+# ------------------------------------------------------------ hydra verbs
+def _verb_help(verb: str, examples: Sequence[str]) -> str:
     from robolearn.paths import conf_dir
 
     conf = conf_dir()
     return (
-        f"usage: {PROG} rollout [--cfg] [KEY=VALUE ...]\n\n"
-        f"{VERBS['rollout'].summary}.\n\n"
-        "Options are Hydra overrides of conf/rollout.yaml (below) and of the environment,\n"
+        f"usage: {PROG} {verb} [--cfg] [KEY=VALUE ...]\n\n"
+        f"{VERBS[verb].summary}.\n\n"
+        f"Options are Hydra overrides of conf/{verb}.yaml (below) and of the environment,\n"
         f"env.* from {conf / 'env' / 'desk.yaml'}.\n"
         "  --cfg      print the composed config and exit\n"
         "  -h, --help show this help\n\n"
-        "examples:\n"
-        f"  {PROG} rollout\n"
-        f"  {PROG} rollout env.task=close_drawer policy=random video.path=out.gif\n"
-        f"  {PROG} rollout env.task=move_white_mug_up episodes=10 env.randomization.colors=true\n\n"
-        f"# {conf / 'rollout.yaml'}\n" + (conf / "rollout.yaml").read_text()
+        "examples:\n" + "".join(f"  {PROG} {verb} {e}".rstrip() + "\n" for e in examples) +
+        f"\n# {conf / f'{verb}.yaml'}\n" + (conf / f"{verb}.yaml").read_text()
     )
 
 
-def _rollout(args: list[str]) -> int:
-    """``robolearn rollout``: run episodes, print per-episode success and a summary, write a video."""
+def _compose_verb(verb: str, args: list[str], examples: Sequence[str]) -> tuple[Any, int | None]:
+    """Parse ``[--cfg] [--help] KEY=VALUE...`` into a composed config.
+
+    Returns (config, None) to go on, or (None, exit code) when the verb is already done (help,
+    --cfg) or the arguments are wrong.
+    """
     from omegaconf import OmegaConf
 
     from robolearn.config import ConfigError, compose_config
-    from robolearn.rollout import RolloutSettings, run_rollout, summarize
 
     flags = [a for a in args if a.startswith("-")]
     overrides = [a for a in args if not a.startswith("-")]
     if any(f in ("-h", "--help") for f in flags):
-        print(_rollout_help())
-        return EXIT_OK
+        print(_verb_help(verb, examples))
+        return None, EXIT_OK
     unknown = [f for f in flags if f != "--cfg"]
     if unknown:
-        _error("rollout", f"unknown option {unknown[0]!r}; options are --cfg and --help, "
-                          "everything else is KEY=VALUE (e.g. env.task=close_drawer)")
-        return EXIT_USAGE
+        _error(verb, f"unknown option {unknown[0]!r}; options are --cfg and --help, "
+                     "everything else is KEY=VALUE (e.g. env.task=close_drawer)")
+        return None, EXIT_USAGE
     try:
-        cfg = compose_config("rollout", overrides)
-        if "--cfg" in flags:
-            print(OmegaConf.to_yaml(cfg), end="")
-            return EXIT_OK
-        settings = RolloutSettings.from_config(cfg)
+        cfg = compose_config(verb, overrides)
     except (ConfigError, FileNotFoundError) as e:
+        _error(verb, str(e))
+        return None, EXIT_USAGE
+    if "--cfg" in flags:
+        print(OmegaConf.to_yaml(cfg), end="")
+        return None, EXIT_OK
+    return cfg, None
+
+
+# ------------------------------------------------------------------ rollout
+ROLLOUT_EXAMPLES = ("", "env.task=close_drawer policy=random video.path=out.gif",
+                    "env.task=move_white_mug_up episodes=10 env.randomization.colors=true")
+
+
+def _rollout(args: list[str]) -> int:
+    """``robolearn rollout``: run episodes, print per-episode success and a summary, write a video."""
+    from robolearn.config import ConfigError
+    from robolearn.rollout import RolloutSettings, run_rollout, summarize
+
+    cfg, code = _compose_verb("rollout", args, ROLLOUT_EXAMPLES)
+    if cfg is None:
+        return code  # type: ignore[return-value]
+    try:
+        settings = RolloutSettings.from_config(cfg)
+    except ConfigError as e:
         _error("rollout", str(e))
         return EXIT_USAGE
 
@@ -102,11 +122,47 @@ def _rollout(args: list[str]) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ collect
+COLLECT_EXAMPLES = ("out=data/desk episodes=50000", "out=data/small episodes=200 workers=1",
+                    "out=data/desk episodes=50000 ray_address=auto")
+
+
+def _collect(args: list[str]) -> int:
+    """``robolearn collect``: collect or resume an offline dataset."""
+    from robolearn.config import ConfigError
+    from robolearn.data.collect import CollectSettings, run_collect
+    from robolearn.data.storage import DatasetError
+
+    cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
+    if cfg is None:
+        return code  # type: ignore[return-value]
+    try:
+        settings = CollectSettings.from_config(cfg)
+        run_collect(settings)
+    except (ConfigError, DatasetError) as e:
+        _error("collect", str(e))
+        return EXIT_USAGE
+    except OSError as e:
+        _error("collect", f"could not write the dataset: {e}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------- data
+def _data(args: list[str]) -> int:
+    """``robolearn data info|show|export-annotations|import-annotations ROOT ...``."""
+    from robolearn.data.inspect import main as data_main
+
+    return data_main(args)
+
+
 # -------------------------------------------------------------------- verbs
 VERBS: dict[str, Verb] = {
     "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video",
                     _rollout),
-    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)"),
+    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)",
+                    _collect),
+    "data": Verb("Inspect a dataset (info, show) and import or export human annotations", _data),
     "train": Verb("Train a reward model (LOReL, DVD), a video-prediction model or a policy"),
     "eval": Verb("Evaluate a reward model: held-out accuracy, ROC-AUC and robustness to rephrasing"),
     "plan": Verb("Run one language-commanded visual-MPC episode (CEM, iCEM, MPPI) and write its video"),

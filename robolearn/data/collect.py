@@ -1,0 +1,400 @@
+"""``robolearn collect``: generate an offline interaction dataset with hindsight annotation.
+
+Episode ``i`` is a pure function of ``(settings, seed + i)``: its task, exploration mode, actions,
+observations and descriptions are all drawn from that seed (and the env rebuilds its world at
+every reset), so episodes can be generated in any order, by any number of workers, on any
+machine, and a resumed collection neither duplicates nor skips one.
+
+Work is split into chunks of episode indices. Local worker processes write each finished episode
+straight to the dataset folder (atomically); Ray actors return episodes to the driver, which
+writes them, so a cluster needs no shared file system.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import multiprocessing as mp
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from robolearn.config import ConfigError, env_config
+from robolearn.data.episode import Episode
+
+if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
+    from sim.config import DeskEnvConfig
+    from sim.envs.desk import DeskEnv
+
+EXPLORATION_MODES = ("uniform", "correlated", "expert_mix")
+RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
+#: distributions whose versions are recorded in a dataset's metadata
+RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
+#: metadata keys that must match for a collection to resume into an existing dataset
+RESUME_KEYS = ("seed", "env", "exploration", "annotation", "tasks", "object_state_names")
+
+
+@dataclass(frozen=True)
+class ExplorationSettings:
+    """The ``exploration`` node of ``conf/collect.yaml`` (see there for each field)."""
+
+    uniform: float = 0.5
+    correlated: float = 0.3
+    expert_mix: float = 0.2
+    correlation: float = 0.8
+    noise_scale: float = 0.6
+    expert_noise: float = 0.2
+    expert_fraction: tuple[float, float] = (0.4, 1.0)
+
+    def __post_init__(self) -> None:
+        weights = self.weights
+        if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-6:
+            raise ConfigError(f"exploration.uniform/correlated/expert_mix = {list(weights)} must be >= 0 and sum to 1")
+        if not 0.0 <= self.correlation < 1.0:
+            raise ConfigError(f"exploration.correlation={self.correlation} must be in [0, 1)")
+        if self.noise_scale <= 0 or self.expert_noise < 0:
+            raise ConfigError("exploration.noise_scale must be > 0 and exploration.expert_noise >= 0")
+        lo, hi = self.expert_fraction
+        if not 0.0 < lo <= hi <= 1.0:
+            raise ConfigError(f"exploration.expert_fraction={list(self.expert_fraction)} must satisfy 0 < low <= high <= 1")
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        return (self.uniform, self.correlated, self.expert_mix)
+
+
+@dataclass(frozen=True)
+class AnnotationSettings:
+    """The ``annotation`` node of ``conf/collect.yaml``."""
+
+    instructions: int = 3
+    heldout_instructions: int = 1
+    typo_rate: float = 0.03
+
+    def __post_init__(self) -> None:
+        if self.instructions < 1 or self.heldout_instructions < 0:
+            raise ConfigError("annotation.instructions must be >= 1 and annotation.heldout_instructions >= 0")
+        if not 0.0 <= self.typo_rate <= 1.0:
+            raise ConfigError(f"annotation.typo_rate={self.typo_rate} must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """A validated ``conf/collect.yaml``."""
+
+    env: "DeskEnvConfig"
+    out: Path
+    episodes: int
+    seed: int
+    tasks: tuple[str, ...]
+    workers: int
+    chunk_episodes: int
+    ray_address: str | None
+    progress_bar: bool
+    exploration: ExplorationSettings
+    annotation: AnnotationSettings
+    compression_level: int
+    episodes_per_shard: int
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "CollectSettings":
+        """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
+        from sim.tasks.desk import DESK_TASKS
+
+        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
+        env = env_config(data["env"])
+        tasks_raw = data["tasks"]
+        tasks = tuple(sorted(DESK_TASKS)) if tasks_raw == "all" else tuple(
+            [tasks_raw] if isinstance(tasks_raw, str) else tasks_raw)
+        unknown = [t for t in tasks if t not in DESK_TASKS]
+        if unknown or not tasks:
+            raise ConfigError(f"tasks: unknown task(s) {unknown}; use `all` or names from {sorted(DESK_TASKS)}")
+        try:
+            exploration = ExplorationSettings(**{k: (tuple(v) if isinstance(v, list) else v)
+                                                 for k, v in data["exploration"].items()})
+            annotation = AnnotationSettings(**data["annotation"])
+        except TypeError as e:
+            raise ConfigError(f"exploration/annotation: {e}") from None
+        storage = data["storage"]
+        for name, value, lo in (("episodes", data["episodes"], 1), ("workers", data["workers"], 1),
+                                ("chunk_episodes", data["chunk_episodes"], 1),
+                                ("storage.episodes_per_shard", storage["episodes_per_shard"], 1)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+                raise ConfigError(f"{name}={value!r} must be an integer >= {lo}")
+        level = storage["compression_level"]
+        if not isinstance(level, int) or not 0 <= level <= 9:
+            raise ConfigError(f"storage.compression_level={level!r} must be an integer in 0–9")
+        ray_address = data.get("ray_address")
+        return cls(env=env, out=Path(str(data["out"])), episodes=data["episodes"], seed=int(data["seed"]),
+                   tasks=tasks, workers=data["workers"], chunk_episodes=data["chunk_episodes"],
+                   ray_address=None if ray_address in (None, "", "null") else str(ray_address),
+                   progress_bar=bool(data["progress_bar"]), exploration=exploration, annotation=annotation,
+                   compression_level=level, episodes_per_shard=storage["episodes_per_shard"])
+
+
+# ----------------------------------------------------------------- exploration
+class Explorer:
+    """Chooses one episode's actions. ``act`` returns (action (4,) float32 in [-1, 1], from_expert)."""
+
+    def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int, expert=None):
+        self.mode, self.s, self.rng, self.expert = mode, settings, rng, expert
+        self.noise = np.zeros(4)
+        self.segment = (0, 0)
+        if mode == "expert_mix":
+            fraction = rng.uniform(*settings.expert_fraction)
+            length = max(1, int(round(fraction * horizon)))
+            start = int(rng.integers(0, horizon - length + 1))
+            self.segment = (start, start + length)
+
+    def act(self, env: "DeskEnv", t: int) -> tuple[np.ndarray, bool]:
+        if self.mode == "uniform":
+            return self.rng.uniform(-1.0, 1.0, 4).astype(np.float32), False
+        # AR(1) noise with stationary standard deviation noise_scale.
+        rho = self.s.correlation
+        self.noise = rho * self.noise + np.sqrt(1 - rho**2) * self.s.noise_scale * self.rng.standard_normal(4)
+        if self.mode == "expert_mix" and self.segment[0] <= t < self.segment[1]:
+            action = env.expert_action(self.expert) + self.s.expert_noise * self.rng.standard_normal(4)
+            return np.clip(action, -1.0, 1.0).astype(np.float32), True
+        return np.clip(self.noise, -1.0, 1.0).astype(np.float32), False
+
+
+def _jsonable(value: Any) -> Any:
+    """Dataclasses, numpy arrays and tuples → plain JSON types."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# --------------------------------------------------------------------- episode
+def make_env(settings: CollectSettings) -> "DeskEnv":
+    import gymnasium as gym
+
+    import sim  # noqa: F401  (registers the envs)
+
+    return gym.make("robolearn/Desk-v0", config=settings.env).unwrapped
+
+
+def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
+    """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
+    from robolearn.data.labels import hindsight_labels
+    from robolearn.data.language import describe
+    from sim.tasks.desk import get_task
+
+    seed = settings.seed + index
+    rng = np.random.default_rng(seed)
+    task = settings.tasks[int(rng.integers(len(settings.tasks)))]
+    mode = EXPLORATION_MODES[int(rng.choice(len(EXPLORATION_MODES), p=settings.exploration.weights))]
+    obs, _ = env.reset(seed=seed, options={"task": task})
+    horizon = env.cfg.max_episode_steps
+    expert = get_task(task).make_expert() if mode == "expert_mix" else None
+    explorer = Explorer(mode, settings.exploration, rng, horizon, expert)
+    keys = list(env.cfg.obs_keys)
+    frames: dict[str, list[np.ndarray]] = {k: [obs[k]] for k in keys}
+    states = [env.scene.get_state().flat()]
+    objects = [env.object_states.vector()]
+    actions, from_expert = [], []
+    for t in range(horizon):
+        action, is_expert = explorer.act(env, t)
+        obs, *_ = env.step(action)
+        actions.append(action)
+        from_expert.append(is_expert)
+        for k in keys:
+            frames[k].append(obs[k])
+        states.append(env.scene.get_state().flat())
+        objects.append(env.object_states.vector())
+    trajectory = np.stack(objects)
+    names = env.object_states.names()
+    labels = hindsight_labels(names, trajectory[0], trajectory[-1], env.cfg.thresholds, trajectory=trajectory)
+    ann = settings.annotation
+    instructions = [describe(labels, rng, split="train", typo_rate=ann.typo_rate) for _ in range(ann.instructions)]
+    heldout = [describe(labels, rng, split="heldout", typo_rate=ann.typo_rate)
+               for _ in range(ann.heldout_instructions)]
+    obs_arrays = {k: _storage_dtype(k, np.stack(v)) for k, v in frames.items()}
+    return Episode(index=index, seed=seed, task=task, exploration=mode, obs=obs_arrays,
+                   actions=np.stack(actions).astype(np.float32), expert=np.array(from_expert, bool),
+                   states=np.stack(states), object_states=trajectory.astype(np.float32), labels=list(labels),
+                   instructions=instructions, heldout_instructions=heldout,
+                   scene_params=_jsonable(env.scene_params))
+
+
+def _storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
+    """Depth is stored as float16 (1 mm steps at 1 m is finer than the renderer), segmentation as uint8."""
+    if key == "depth":
+        return array.astype(np.float16)
+    if key == "segmentation":
+        if array.max(initial=0) > 255:
+            raise ValueError("more than 256 instances: segmentation cannot be stored as uint8")
+        return array.astype(np.uint8)
+    return array
+
+
+# ---------------------------------------------------------------------- metadata
+def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
+    """Dataset-level metadata: what made the data, and what it holds."""
+    from robolearn.data.labels import label_vocabulary
+
+    names = env.object_states.names()
+    versions = {}
+    for dist in RECORDED_PACKAGES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    obs, _ = env.reset(seed=settings.seed)
+    return {
+        "seed": settings.seed,
+        "env_id": "robolearn/Desk-v0",
+        "env": _jsonable(settings.env),
+        "tasks": list(settings.tasks),
+        "exploration": _jsonable(settings.exploration),
+        "annotation": _jsonable(settings.annotation),
+        "object_state_names": names,
+        "label_vocabulary": [list(label) for label in label_vocabulary(names)],
+        "observations": {k: {"shape": list(_storage_dtype(k, np.asarray(v)[None]).shape[1:]),
+                             "dtype": str(_storage_dtype(k, np.asarray(v)[None]).dtype)} for k, v in obs.items()},
+        "action_space": {"shape": [4], "low": -1.0, "high": 1.0,
+                         "meaning": "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"},
+        "instance_names": env.instance_names,
+        "versions": {**versions, "python": platform.python_version()},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join(sys.argv),
+    }
+
+
+# ------------------------------------------------------------------ execution
+_WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
+
+
+def _init_worker(settings: CollectSettings) -> None:
+    from robolearn.data.storage import DatasetWriter
+
+    _WORKER.update(settings=settings, env=make_env(settings),
+                   writer=DatasetWriter(settings.out, compression_level=settings.compression_level))
+
+
+def _collect_chunk(indices: Sequence[int]) -> list[int]:
+    """Generate and write the episodes ``indices`` in this worker; returns them when all are on disk."""
+    env, settings, writer = _WORKER["env"], _WORKER["settings"], _WORKER["writer"]
+    for i in indices:
+        writer.write_episode(generate_episode(env, i, settings))
+    return list(indices)
+
+
+def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
+    return [list(indices[k:k + size]) for k in range(0, len(indices), size)]
+
+
+def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
+    """Yield the number of episodes finished as each chunk completes."""
+    if settings.workers == 1:
+        _init_worker(settings)
+        for chunk in chunks:
+            yield len(_collect_chunk(chunk))
+        return
+    # spawn: workers start clean (no inherited PyBullet or HDF5 state).
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(settings.workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        for done in pool.imap_unordered(_collect_chunk, chunks):
+            yield len(done)
+
+
+def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
+    """Run chunks on Ray actors; a chunk whose actor dies is retried on a fresh actor."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("ray_address is set but Ray is not installed; pip install -c constraints.txt "
+                          "'robolearn[ray]'") from None
+    from robolearn.data.storage import DatasetWriter
+
+    if settings.ray_address == RAY_LOCAL:
+        ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    else:
+        ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    writer = DatasetWriter(settings.out, compression_level=settings.compression_level)
+
+    @ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)
+    class Collector:
+        def __init__(self, s: CollectSettings):
+            self.s, self.env = s, make_env(s)
+
+        def collect(self, indices: list[int]) -> list[Episode]:
+            return [generate_episode(self.env, i, self.s) for i in indices]
+
+    n_actors = max(1, min(settings.workers if settings.ray_address == RAY_LOCAL else
+                          int(ray.cluster_resources().get("CPU", 1)), len(chunks)))
+    actors = [Collector.remote(settings) for _ in range(n_actors)]
+    pending: dict[Any, tuple[int, list[int]]] = {}
+    queue = list(chunks)
+    try:
+        for a in range(n_actors):
+            if queue:
+                chunk = queue.pop(0)
+                pending[actors[a].collect.remote(chunk)] = (a, chunk)
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            actor, chunk = pending.pop(ready[0])
+            for episode in ray.get(ready[0]):  # Ray retries a failed task on the restarted actor
+                writer.write_episode(episode)
+            yield len(chunk)
+            if queue:
+                nxt = queue.pop(0)
+                pending[actors[actor].collect.remote(nxt)] = (actor, nxt)
+    finally:
+        ray.shutdown()
+
+
+def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
+    """Collect (or resume) the dataset described by ``settings``; returns a summary.
+
+    Raises:
+        robolearn.data.storage.DatasetError: the output folder holds a dataset made with other settings.
+    """
+    from tqdm import tqdm
+
+    from robolearn.data.storage import DatasetWriter, create_dataset
+
+    env = make_env(settings)
+    meta = dataset_meta(settings, env)
+    env.close()
+    create_dataset(settings.out, meta, resume_keys=RESUME_KEYS)
+    writer = DatasetWriter(settings.out, compression_level=settings.compression_level)
+    done = writer.done_indices()
+    todo = [i for i in range(settings.episodes) if i not in done]
+    chunks = _chunks(todo, settings.chunk_episodes)
+    start = time.perf_counter()
+    steps_per_episode = settings.env.max_episode_steps
+    bar = tqdm(total=settings.episodes, initial=settings.episodes - len(todo), unit="ep", disable=not settings.progress_bar,
+               desc=f"collect {settings.out}", dynamic_ncols=True)
+    runner = _run_ray if settings.ray_address else _run_local
+    collected = 0
+    with bar:
+        for n in (runner(settings, chunks) if chunks else iter(())):
+            collected += n
+            bar.update(n)
+            elapsed = time.perf_counter() - start
+            bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
+    elapsed = time.perf_counter() - start
+    writer.pack(settings.episodes_per_shard)
+    summary = {"out": str(settings.out), "episodes": settings.episodes, "resumed_from": settings.episodes - len(todo),
+               "collected": collected, "seconds": elapsed,
+               "steps_per_s": collected * steps_per_episode / elapsed if collected else 0.0}
+    if echo:
+        print(f"collected {collected} episodes ({collected * steps_per_episode} steps) in {elapsed:.1f} s "
+              f"({summary['steps_per_s']:.0f} steps/s); dataset {settings.out} holds {settings.episodes} episodes")
+    return summary

@@ -1,0 +1,227 @@
+"""``robolearn data``: look inside a dataset, and move human annotations in and out.
+
+    robolearn data info ROOT                        episodes, steps, label distribution, disk size
+    robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
+    robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
+    robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
+SHEET_SCALE = 2  # contact sheet pixels per observation pixel (64×64 frames are tiny)
+VIDEO_SCALE = 4  # video pixels per observation pixel
+VIDEO_FPS = 6  # slow enough to follow a 20-step episode
+CAPTION_FONT = 12  # caption text height (pixels)
+TOP_LABELS = 12  # label rows shown by `info`
+
+
+def _disk_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def _label_text(label: Sequence[Any]) -> str:
+    from robolearn.data.language import canonical
+
+    return canonical(tuple(label))  # type: ignore[arg-type]
+
+
+def dataset_info(root: str | Path) -> dict[str, Any]:
+    """Counts and distributions of a dataset (reads only episode attributes, not frames)."""
+    from tqdm import tqdm
+
+    from robolearn.data.storage import DatasetReader
+
+    root = Path(root)
+    reader = DatasetReader(root)
+    indices = reader.indices()
+    labels: collections.Counter[str] = collections.Counter()
+    tasks: collections.Counter[str] = collections.Counter()
+    modes: collections.Counter[str] = collections.Counter()
+    n_labels: collections.Counter[int] = collections.Counter()
+    steps = 0
+    example: dict[str, list[str]] = {}
+    for i in tqdm(indices, desc="reading episode attributes", disable=len(indices) < 2000, unit="ep"):
+        attrs = reader.attrs(i)
+        steps += int(attrs["length"])
+        tasks[attrs["task"]] += 1
+        modes[attrs["exploration"]] += 1
+        ep_labels = json.loads(attrs["labels"]) if isinstance(attrs["labels"], str) else attrs["labels"]
+        n_labels[len(ep_labels)] += 1
+        for label in ep_labels:
+            text = _label_text(label)
+            labels[text] += 1
+            if text not in example:
+                inst = attrs["instructions"]
+                example[text] = json.loads(inst) if isinstance(inst, str) else list(inst)
+    size = _disk_bytes(root)
+    return {"root": str(root), "meta": reader.meta, "episodes": len(indices), "steps": steps,
+            "disk_bytes": size, "bytes_per_episode": size / max(1, len(indices)), "labels": labels,
+            "labels_per_episode": n_labels, "tasks": tasks, "exploration": modes, "examples": example}
+
+
+def print_info(info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    meta = info["meta"]
+    n = max(1, info["episodes"])
+    obs = ", ".join(f"{k} {'×'.join(map(str, v['shape']))} {v['dtype']}" for k, v in meta.get("observations", {}).items())
+    console.print(f"[bold]{info['root']}[/bold]: {info['episodes']} episodes, {info['steps']} steps; "
+                  f"{info['disk_bytes'] / 1e6:.1f} MB on disk ({info['bytes_per_episode'] / 1e3:.1f} kB per episode)")
+    console.print(f"observations: {obs}; seed {meta.get('seed')}; created {meta.get('created', '?')} "
+                  f"with robolearn {meta.get('versions', {}).get('robolearn', '?')}")
+    table = Table(title="hindsight labels (an episode can have several)")
+    table.add_column("label")
+    table.add_column("episodes", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("example description")
+    for text, count in info["labels"].most_common(TOP_LABELS):
+        table.add_row(text, str(count), f"{100 * count / n:.1f}%", (info["examples"].get(text) or [""])[0])
+    if len(info["labels"]) > TOP_LABELS:
+        table.add_row(f"… {len(info['labels']) - TOP_LABELS} more", "", "", "")
+    console.print(table)
+    per = ", ".join(f"{k}: {100 * v / n:.0f}%" for k, v in sorted(info["labels_per_episode"].items()))
+    console.print(f"labels per episode: {per}")
+    console.print("exploration: " + ", ".join(f"{k} {100 * v / n:.0f}%" for k, v in info["exploration"].most_common()))
+    console.print("start states: " + ", ".join(f"{k} {v}" for k, v in sorted(info["tasks"].items())))
+
+
+def _upscale(frame: np.ndarray, scale: int) -> np.ndarray:
+    return np.repeat(np.repeat(frame, scale, axis=0), scale, axis=1)
+
+
+def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, modality: str = "rgb") -> Path:
+    """Write a contact sheet (.png: one row per episode) or a video (.mp4/.gif) of ``episodes``."""
+    import imageio.v3 as iio
+
+    from robolearn.data.storage import DatasetReader
+    from robolearn.video import Caption, VideoWriter, caption_frame
+
+    reader = DatasetReader(root)
+    available = reader.indices()
+    chosen = list(episodes) if episodes else available[:8]
+    missing = [i for i in chosen if i not in set(available)]
+    if missing:
+        raise ValueError(f"episode(s) {missing} not in {root} (it holds {len(available)} episodes, "
+                         f"indices {available[0]}–{available[-1]})" if available else f"{root} holds no episodes")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if modality not in reader.meta.get("observations", {}):
+        raise ValueError(f"the dataset has no {modality!r} observations; it has {list(reader.meta['observations'])}")
+    if out.suffix.lower() == ".png":
+        rows = []
+        for i in chosen:
+            attrs = reader.attrs(i)
+            frames = reader.frames(i, modality, slice(None))
+            picks = np.linspace(0, len(frames) - 1, SHEET_FRAMES).round().astype(int)
+            row = np.concatenate([_upscale(_as_rgb(frames[t]), SHEET_SCALE) for t in picks], axis=1)
+            text = _describe_attrs(attrs)
+            rows.append(caption_frame(row, Caption(f"#{i} {text}", f"{attrs['task']} · {attrs['exploration']}"),
+                                      CAPTION_FONT))
+        iio.imwrite(out, np.concatenate(rows, axis=0))
+        return out
+    with VideoWriter(out, VIDEO_FPS) as video:
+        for i in chosen:
+            attrs = reader.attrs(i)
+            frames = reader.frames(i, modality, slice(None))
+            for t, frame in enumerate(frames):
+                video.append(caption_frame(_upscale(_as_rgb(frame), VIDEO_SCALE),
+                                           Caption(f"#{i} {_describe_attrs(attrs)}", f"step {t}/{len(frames) - 1}"),
+                                           CAPTION_FONT))
+    return out
+
+
+def _as_rgb(frame: np.ndarray) -> np.ndarray:
+    """uint8 H×W×3 for display: RGB as is; depth and segmentation as grey levels."""
+    if frame.ndim == 3 and frame.shape[-1] == 3:
+        return frame
+    f = frame.astype(np.float32)
+    f = (f - f.min()) / max(1e-6, float(f.max() - f.min()))
+    return np.repeat((f * 255).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def _describe_attrs(attrs: dict[str, Any]) -> str:
+    labels = json.loads(attrs["labels"]) if isinstance(attrs["labels"], str) else attrs["labels"]
+    return " + ".join(_label_text(label) for label in labels)
+
+
+def export_annotations(root: str | Path, csv_path: str | Path) -> int:
+    """Write every episode's hindsight descriptions as ``episode,text`` rows; returns the row count."""
+    from robolearn.data.annotations import write_annotations
+    from robolearn.data.storage import DatasetReader
+
+    reader = DatasetReader(root)
+    rows: dict[int, list[str]] = {}
+    for i in reader.indices():
+        inst = reader.attrs(i)["instructions"]
+        rows[i] = json.loads(inst) if isinstance(inst, str) else list(inst)
+    write_annotations(csv_path, rows)
+    return sum(len(v) for v in rows.values())
+
+
+def import_annotations(root: str | Path, csv_path: str | Path) -> int:
+    """Copy a CSV of human descriptions into the dataset (``annotations.csv``); returns the episode count.
+
+    Raises:
+        ValueError: the CSV names episodes that the dataset does not hold.
+    """
+    from robolearn.data.annotations import read_annotations, write_annotations
+    from robolearn.data.schema import ANNOTATIONS_FILE
+    from robolearn.data.storage import DatasetReader
+
+    annotations = read_annotations(csv_path)
+    held = set(DatasetReader(root).indices())
+    unknown = sorted(set(annotations) - held)
+    if unknown:
+        raise ValueError(f"{csv_path}: {len(unknown)} episode id(s) not in {root}, e.g. {unknown[:5]}")
+    write_annotations(Path(root) / ANNOTATIONS_FILE, annotations)
+    return len(annotations)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point of ``robolearn data``; returns the exit code (2 for usage and data errors)."""
+    from robolearn.data.storage import DatasetError
+
+    parser = argparse.ArgumentParser(prog="robolearn data", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_info = sub.add_parser("info", help="episodes, steps, label distribution, disk size")
+    p_info.add_argument("root")
+    p_show = sub.add_parser("show", help="contact sheet (.png) or video (.mp4/.gif) of chosen episodes")
+    p_show.add_argument("root")
+    p_show.add_argument("-e", "--episodes", type=int, nargs="*", help="episode indices (default: the first 8)")
+    p_show.add_argument("-o", "--out", default="outputs/data_show.png", help="output .png, .mp4 or .gif")
+    p_show.add_argument("-m", "--modality", default="rgb")
+    p_exp = sub.add_parser("export-annotations", help="write descriptions as an editable CSV (episode,text)")
+    p_exp.add_argument("root")
+    p_exp.add_argument("csv")
+    p_imp = sub.add_parser("import-annotations", help="store human descriptions (CSV: episode,text) in the dataset")
+    p_imp.add_argument("root")
+    p_imp.add_argument("csv")
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as e:  # argparse exits 2 on usage errors and 0 on --help
+        return int(e.code or 0)
+    try:
+        if args.command == "info":
+            print_info(dataset_info(args.root))
+        elif args.command == "show":
+            print(f"wrote {show(args.root, args.episodes, args.out, args.modality)}")
+        elif args.command == "export-annotations":
+            print(f"wrote {export_annotations(args.root, args.csv)} descriptions to {args.csv}")
+        else:
+            print(f"imported descriptions of {import_annotations(args.root, args.csv)} episodes into {args.root}")
+    except (DatasetError, ValueError, FileNotFoundError) as e:
+        print(f"robolearn data {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
