@@ -54,7 +54,7 @@ class ArmConfig:
     max_step: float = 0.05
     workspace_low: tuple[float, float, float] = (0.22, -0.55, 0.005)
     workspace_high: tuple[float, float, float] = (0.80, 0.55, 0.40)
-    start_tcp: tuple[float, float, float] = (0.45, 0.0, 0.17)  # episode start of the tool centre point
+    start_tcp: tuple[float, float, float] = (0.45, 0.0, 0.12)  # episode start of the tool centre point
     start_tcp_jitter: tuple[float, float, float] = (0.05, 0.08, 0.02)  # uniform ± around start_tcp
     rest_pose: tuple[float, ...] = (0.0, -0.5, 0.0, -2.3, 0.0, 1.8, 0.785)
     ik_iterations: int = 20

@@ -111,7 +111,7 @@ def test_resume_with_other_settings_is_refused(serial):
 
 def test_expert_mix_episodes_reach_their_labels(tmp_path):
     out = tmp_path / "experts"
-    s = settings(out, "episodes=6", "workers=1", "env.max_episode_steps=20", "exploration.uniform=0",
+    s = settings(out, "episodes=6", "workers=1", "env.max_episode_steps=20", "exploration.uniform=0", "exploration.reach=0",
                  "exploration.correlated=0", "exploration.expert_mix=1", "exploration.expert_fraction=[1.0,1.0]",
                  "exploration.expert_noise=0", "tasks=[open_drawer,move_white_mug_left,turn_faucet_right]")
     run_collect(s, echo=False)

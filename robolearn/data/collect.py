@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
     from sim.envs.desk import DeskEnv
 
-EXPLORATION_MODES = ("uniform", "correlated", "expert_mix")
+EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
 RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
 #: distributions whose versions are recorded in a dataset's metadata
 RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
@@ -44,29 +44,40 @@ RESUME_KEYS = ("seed", "env", "exploration", "annotation", "tasks", "object_stat
 class ExplorationSettings:
     """The ``exploration`` node of ``conf/collect.yaml`` (see there for each field)."""
 
-    uniform: float = 0.5
-    correlated: float = 0.3
-    expert_mix: float = 0.2
+    uniform: float = 0.15
+    correlated: float = 0.10
+    reach: float = 0.40
+    expert_mix: float = 0.35
     correlation: float = 0.8
     noise_scale: float = 0.6
+    reach_steps: tuple[int, int] = (4, 12)
+    reach_noise: float = 0.3
+    reach_jitter: float = 0.04
+    push_speed: float = 0.6
     expert_noise: float = 0.2
-    expert_fraction: tuple[float, float] = (0.4, 1.0)
+    expert_fraction: tuple[float, float] = (0.7, 1.0)
 
     def __post_init__(self) -> None:
         weights = self.weights
         if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-6:
-            raise ConfigError(f"exploration.uniform/correlated/expert_mix = {list(weights)} must be >= 0 and sum to 1")
+            raise ConfigError(f"exploration.uniform/correlated/reach/expert_mix = {list(weights)} must be >= 0 "
+                              "and sum to 1")
         if not 0.0 <= self.correlation < 1.0:
             raise ConfigError(f"exploration.correlation={self.correlation} must be in [0, 1)")
         if self.noise_scale <= 0 or self.expert_noise < 0:
             raise ConfigError("exploration.noise_scale must be > 0 and exploration.expert_noise >= 0")
+        if not 1 <= self.reach_steps[0] <= self.reach_steps[1]:
+            raise ConfigError(f"exploration.reach_steps={list(self.reach_steps)} must satisfy 1 <= low <= high")
+        if self.reach_noise < 0 or self.reach_jitter < 0 or not 0 <= self.push_speed <= 1:
+            raise ConfigError("exploration.reach_noise and reach_jitter must be >= 0, push_speed in [0, 1]")
         lo, hi = self.expert_fraction
         if not 0.0 < lo <= hi <= 1.0:
             raise ConfigError(f"exploration.expert_fraction={list(self.expert_fraction)} must satisfy 0 < low <= high <= 1")
 
     @property
-    def weights(self) -> tuple[float, float, float]:
-        return (self.uniform, self.correlated, self.expert_mix)
+    def weights(self) -> tuple[float, float, float, float]:
+        """Probabilities of the modes in ``EXPLORATION_MODES`` order."""
+        return (self.uniform, self.correlated, self.reach, self.expert_mix)
 
 
 @dataclass(frozen=True)
@@ -141,10 +152,17 @@ class CollectSettings:
 
 # ----------------------------------------------------------------- exploration
 class Explorer:
-    """Chooses one episode's actions. ``act`` returns (action (4,) float32 in [-1, 1], from_expert)."""
+    """Chooses one episode's actions. ``act`` returns (action (4,) float32 in [-1, 1], from_expert).
 
-    def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int, expert=None):
-        self.mode, self.s, self.rng, self.expert = mode, settings, rng, expert
+    Modes: ``uniform`` i.i.d. actions (LOReL); ``correlated`` AR(1) Gaussian noise; ``reach`` a noisy
+    reach toward where some task's object is handled, then correlated noise (varied, partial
+    interactions: pushes in every direction, half-opened drawers); ``expert_mix`` a noisy scripted
+    expert for a contiguous segment inside correlated noise (completed tasks).
+    """
+
+    def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int,
+                 expert=None, reach_task=None):
+        self.mode, self.s, self.rng, self.expert, self.reach_task = mode, settings, rng, expert, reach_task
         self.noise = np.zeros(4)
         self.segment = (0, 0)
         if mode == "expert_mix":
@@ -152,6 +170,14 @@ class Explorer:
             length = max(1, int(round(fraction * horizon)))
             start = int(rng.integers(0, horizon - length + 1))
             self.segment = (start, start + length)
+        elif mode == "reach":
+            self.segment = (0, int(rng.integers(settings.reach_steps[0], settings.reach_steps[1] + 1)))
+            self.offset = rng.uniform(-settings.reach_jitter, settings.reach_jitter, 3)
+            self.gripper = rng.uniform(-1.0, 1.0)
+            angle = rng.uniform(0.0, 2 * np.pi)
+            # After the reach: push along a random horizontal direction, slightly downward so the
+            # fingers stay at object height.
+            self.push = np.array([np.cos(angle), np.sin(angle), -0.2]) * settings.push_speed
 
     def act(self, env: "DeskEnv", t: int) -> tuple[np.ndarray, bool]:
         if self.mode == "uniform":
@@ -159,9 +185,18 @@ class Explorer:
         # AR(1) noise with stationary standard deviation noise_scale.
         rho = self.s.correlation
         self.noise = rho * self.noise + np.sqrt(1 - rho**2) * self.s.noise_scale * self.rng.standard_normal(4)
-        if self.mode == "expert_mix" and self.segment[0] <= t < self.segment[1]:
+        in_segment = self.segment[0] <= t < self.segment[1]
+        if self.mode == "expert_mix" and in_segment:
             action = env.expert_action(self.expert) + self.s.expert_noise * self.rng.standard_normal(4)
             return np.clip(action, -1.0, 1.0).astype(np.float32), True
+        if self.mode == "reach" and in_segment:
+            tcp, _ = env.scene.arm.tcp_pose()
+            target = self.reach_task.interaction_point(env.scene) + self.offset
+            toward = (target - tcp) / env.cfg.arm.max_step + self.s.reach_noise * self.rng.standard_normal(3)
+            return np.clip(np.r_[toward, self.gripper], -1.0, 1.0).astype(np.float32), False
+        if self.mode == "reach":
+            return np.clip(np.r_[self.push + self.s.reach_noise * self.noise[:3], self.gripper], -1.0, 1.0
+                           ).astype(np.float32), False
         return np.clip(self.noise, -1.0, 1.0).astype(np.float32), False
 
 
@@ -202,7 +237,9 @@ def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> E
     obs, _ = env.reset(seed=seed, options={"task": task})
     horizon = env.cfg.max_episode_steps
     expert = get_task(task).make_expert() if mode == "expert_mix" else None
-    explorer = Explorer(mode, settings.exploration, rng, horizon, expert)
+    # Reach toward any task's object (not only this episode's), so every object gets handled.
+    reach_task = get_task(settings.tasks[int(rng.integers(len(settings.tasks)))]) if mode == "reach" else None
+    explorer = Explorer(mode, settings.exploration, rng, horizon, expert, reach_task)
     keys = list(env.cfg.obs_keys)
     frames: dict[str, list[np.ndarray]] = {k: [obs[k]] for k in keys}
     states = [env.scene.get_state().flat()]
