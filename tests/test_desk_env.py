@@ -60,9 +60,12 @@ def test_same_seed_gives_identical_observations():
     ra = rollout(a, seed=3, steps=15)
     rb = rollout(b, seed=3, steps=15)
     assert_same(ra, rb)
-    # A used environment resets to exactly the same episode as a fresh one.
+    # A used environment resets to exactly the same episode as a fresh one, also straight after a reset.
     rollout(b, seed=99, steps=10)
     assert_same(ra, rollout(b, seed=3, steps=15))
+    for seed in range(6):
+        b.reset(seed=seed)
+        assert_same(ra[:1], [b.reset(seed=3)[0]])
     # And a different seed gives a different episode.
     rc = rollout(a, seed=4, steps=15)
     assert not np.array_equal(ra[0]["rgb"], rc[0]["rgb"])

@@ -148,6 +148,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             self.task.sample_initial_state(self.scene, self.np_random)
             # Let objects settle onto the desk so that step 0 starts at rest.
             self.scene.step_physics(self.cfg.physics.substeps)
+            self._stepped = True  # settling leaves contact caches too: the next reset must rebuild
             self._elapsed = 0
             self._init_objects = self.scene.object_states()
             self._success_any = False
