@@ -130,7 +130,7 @@ COLLECT_EXAMPLES = ("out=data/desk episodes=50000", "out=data/small episodes=200
 def _collect(args: list[str]) -> int:
     """``robolearn collect``: collect or resume an offline dataset."""
     from robolearn.config import ConfigError
-    from robolearn.data.collect import CollectSettings, run_collect
+    from robolearn.data.collect import CollectSettings, EpisodeFailed, run_collect
     from robolearn.data.storage import DatasetError
 
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
@@ -142,6 +142,9 @@ def _collect(args: list[str]) -> int:
     except (ConfigError, DatasetError) as e:
         _error("collect", str(e))
         return EXIT_USAGE
+    except EpisodeFailed as e:
+        _error("collect", str(e))
+        return EXIT_FAILED
     except OSError as e:
         _error("collect", f"could not write the dataset: {e}")
         return EXIT_FAILED

@@ -124,6 +124,18 @@ def test_expert_mix_episodes_reach_their_labels(tmp_path):
         assert ep.instructions and all(isinstance(t, str) and t for t in ep.instructions)
 
 
+def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys):
+    from robolearn.cli import main
+
+    out = tmp_path / "cramped"
+    # A mug region too small for two mugs: every reset fails to place them.
+    code = main(["collect", f"out={out}", *SMALL, "episodes=2", "workers=1", "tasks=[open_drawer]",
+                 "env.layout.mug_region_low=[0.5,0.0]", "env.layout.mug_region_high=[0.5,0.0]"])
+    err = capsys.readouterr().err
+    assert code == 1 and "episode 0 (seed 0) failed: PlacementError" in err and "resume" in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize("override, message", [
     ("exploration.uniform=0.9", "sum to 1"),
     ("tasks=[open_drawer,dance]", "unknown task"),
@@ -152,7 +164,16 @@ def test_cli_collect_and_data_info(tmp_path, capsys):
     assert img.shape[0] > 2 * 32 and img.shape[1] >= 6 * 32  # two rows of six frames
     csv = tmp_path / "ann.csv"
     assert main(["data", "export-annotations", str(out), str(csv)]) == 0
+    from robolearn.data.annotations import write_annotations
+    from robolearn.data.loader import PairDataset, label_fn_for
+
+    write_annotations(csv, {2: ["slide the drawer out please"]})
     assert main(["data", "import-annotations", str(out), str(csv)]) == 0
+    label_fn, keys = label_fn_for("human")
+    human = PairDataset(out, [2], label_fn=label_fn, label_keys=keys)
+    assert human[0]["label"] == "slide the drawer out please"  # imported human text is what trains
+    hindsight = PairDataset(out, [1], label_fn=label_fn, label_keys=keys)[0]["label"]
+    assert hindsight in DatasetReader(out).attrs(1)["instructions"]  # no human text: hindsight fallback
     assert main(["data", "show", str(out), "-e", "99", "-o", str(sheet)]) == 2  # clear error, not a traceback
     assert main(["data", "info", str(tmp_path / "nothing")]) == 2
     json.dumps(DatasetReader(out).meta)  # metadata is plain JSON

@@ -269,6 +269,20 @@ def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> E
                    scene_params=_jsonable(env.scene_params))
 
 
+class EpisodeFailed(RuntimeError):
+    """Generating one episode raised; the message names the episode so it can be reproduced."""
+
+
+def generate_episode_or_explain(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
+    """``generate_episode``, with any failure re-raised as ``EpisodeFailed`` naming the episode and seed."""
+    try:
+        return generate_episode(env, index, settings)
+    except Exception as e:  # noqa: BLE001 - any simulator error: report which episode, keep the cause
+        raise EpisodeFailed(f"episode {index} (seed {settings.seed + index}) failed: {type(e).__name__}: {e}. "
+                            "Every finished episode is saved; fix the cause and rerun the same command to resume"
+                            ) from e
+
+
 def _storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
     """Depth is stored as float16 (1 mm steps at 1 m is finer than the renderer), segmentation as uint8."""
     if key == "depth":
@@ -292,7 +306,7 @@ def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
-    obs, _ = env.reset(seed=settings.seed)
+    obs = {k: np.zeros(space.shape, space.dtype) for k, space in env.observation_space.spaces.items()}
     return {
         "seed": settings.seed,
         "env_id": "robolearn/Desk-v0",
@@ -328,7 +342,7 @@ def _collect_chunk(indices: Sequence[int]) -> list[int]:
     """Generate and write the episodes ``indices`` in this worker; returns them when all are on disk."""
     env, settings, writer = _WORKER["env"], _WORKER["settings"], _WORKER["writer"]
     for i in indices:
-        writer.write_episode(generate_episode(env, i, settings))
+        writer.write_episode(generate_episode_or_explain(env, i, settings))
     return list(indices)
 
 
@@ -371,7 +385,7 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
             self.s, self.env = s, make_env(s)
 
         def collect(self, indices: list[int]) -> list[Episode]:
-            return [generate_episode(self.env, i, self.s) for i in indices]
+            return [generate_episode_or_explain(self.env, i, self.s) for i in indices]
 
     n_actors = max(1, min(settings.workers if settings.ray_address == RAY_LOCAL else
                           int(ray.cluster_resources().get("CPU", 1)), len(chunks)))

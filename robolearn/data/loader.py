@@ -39,6 +39,7 @@ __all__ = [
     "PairDataset",
     "SampleKey",
     "default_label_fn",
+    "label_fn_for",
     "make_loader",
     "seed_worker",
     "split_episodes",
@@ -166,6 +167,32 @@ def default_label_fn(attrs: Mapping[str, Any], rng: np.random.Generator) -> str:
     """One of the episode's hindsight ``instructions``, uniformly; "" if it has none."""
     instructions = attrs.get("instructions") or []
     return str(instructions[int(rng.integers(len(instructions)))]) if instructions else ""
+
+
+#: label sources of ``label_fn_for``: hindsight descriptions, imported human ones, or both pooled
+LABEL_SOURCES = ("hindsight", "human", "both")
+
+
+def label_fn_for(source: str) -> tuple[LabelFn, tuple[str, ...]]:
+    """A ``label_fn`` drawing from ``source`` and the ``label_keys`` it needs.
+
+    ``human`` uses the descriptions imported with ``robolearn data import-annotations`` (LOReL's
+    crowd-sourced labels), falling back to hindsight ones for episodes nobody described; ``both``
+    draws uniformly from the pooled texts.
+    """
+    from robolearn.data.storage import HUMAN_KEY
+
+    if source not in LABEL_SOURCES:
+        raise ValueError(f"unknown label source {source!r}; choose from {list(LABEL_SOURCES)}")
+    if source == "hindsight":
+        return default_label_fn, DEFAULT_LABEL_KEYS
+
+    def label_fn(attrs: Mapping[str, Any], rng: np.random.Generator) -> str:
+        human = list(attrs.get(HUMAN_KEY) or [])
+        texts = human if (source == "human" and human) else human + list(attrs.get("instructions") or [])
+        return str(texts[int(rng.integers(len(texts)))]) if texts else ""
+
+    return label_fn, (*DEFAULT_LABEL_KEYS, HUMAN_KEY)
 
 
 # ----------------------------------------------------------------------------------------- datasets

@@ -45,6 +45,7 @@ import numpy as np
 
 from robolearn.data.episode import Episode
 from robolearn.data.schema import (
+    ANNOTATIONS_FILE,
     EPISODES_DIR,
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -131,6 +132,10 @@ _DEFLATE = h5py.h5z.FILTER_DEFLATE
 _MISSING = object()  # sentinel: a key one of the metas lacks; an attribute not in a shard column
 _FIX_CORRUPT = "delete it, then rerun the same collect command to regenerate its episodes"
 _FIX_CONFLICT = "use a new --out folder, or rerun with the same settings as the existing dataset"
+
+
+#: ``DatasetReader.attrs`` key of the human descriptions imported into ``annotations.csv``
+HUMAN_KEY = "human_instructions"
 
 
 class DatasetError(ValueError):
@@ -750,6 +755,7 @@ class DatasetReader:
         self._files: OrderedDict[int, h5py.File] = OrderedDict()  # file id → open file (LRU)
         self._datasets: OrderedDict[tuple[int, str, str], _OpenDataset] = OrderedDict()  # LRU
         self._fds: OrderedDict[int, int] = OrderedDict()  # file id → OS file descriptor (frame tables)
+        self._human: dict[int, list[str]] | None = None  # annotations.csv, read on first use
         self.refresh()
 
     # ------------------------------------------------------------------ index
@@ -844,6 +850,12 @@ class DatasetReader:
         r = self._rowof(index)
         out: dict[str, Any] = {}
         names = None if keys is None else list(keys)
+        if names is not None and HUMAN_KEY in names:
+            # Human descriptions live in annotations.csv beside the shards (imported by `robolearn data`).
+            out[HUMAN_KEY] = list(self.human_annotations().get(index, []))
+            names = [k for k in names if k != HUMAN_KEY]
+            if not names:
+                return out
         if names is not None and self._table_row[r] >= 0:
             rest = []
             for k in names:
@@ -865,6 +877,15 @@ class DatasetReader:
                                f"{err}") from err
         except OSError as err:
             raise self._corrupt(r, err) from err
+
+    def human_annotations(self) -> dict[int, list[str]]:
+        """Human descriptions from ``annotations.csv`` (episode → texts); empty if there is none."""
+        if self._human is None:
+            from robolearn.data.annotations import read_annotations
+
+            path = self.root / ANNOTATIONS_FILE
+            self._human = read_annotations(path) if path.exists() else {}
+        return self._human
 
     def frames(self, index: int, modality: str,
                sel: int | slice | Sequence[int] | np.ndarray = slice(None)) -> np.ndarray:
