@@ -150,6 +150,7 @@ def test_random_actions_for_1000_steps_stay_physical():
     for step in range(1000):
         obs, reward, term, trunc, info = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
         assert np.all(np.isfinite(obs["proprio"])) and np.all(np.isfinite(obs["depth"]))
+        assert obs in env.observation_space, f"observation outside its space after {step} steps"
         if step % 50 == 0 or trunc:
             for name, obj in env.scene.movable.items():
                 pos = obj.position()

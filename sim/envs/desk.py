@@ -31,6 +31,22 @@ from sim.tasks.desk import get_task
 from sim.variants import VARIANTS
 
 REWARD_TYPES = ("sparse", "dense")
+# Physical bounds of the proprioceptive vector (see ``proprio_bounds``).
+ROOM_LOW, ROOM_HIGH = (-3.0, -3.0, 0.0), (3.0, 3.0, 3.0)  # m: the tool centre point never leaves the room
+MAX_TCP_SPEED = 20.0  # m/s: far above anything the arm's joint speed limits allow
+JOINT_LIMIT_SLACK = 0.1  # rad: PyBullet joint limits are soft and can be exceeded briefly
+
+
+def proprio_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) float32 (14,): tcp xyz, tcp velocity, finger opening, the 7 arm joint angles."""
+    from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
+
+    joints_lo = [lo - JOINT_LIMIT_SLACK for lo, _ in PANDA_JOINT_LIMITS]
+    joints_hi = [hi + JOINT_LIMIT_SLACK for _, hi in PANDA_JOINT_LIMITS]
+    low = np.array([*ROOM_LOW, *[-MAX_TCP_SPEED] * 3, 0.0, *joints_lo], np.float32)
+    high = np.array([*ROOM_HIGH, *[MAX_TCP_SPEED] * 3, 2 * FINGER_TRAVEL + 0.01, *joints_hi], np.float32)
+    assert low.shape == (PROPRIO_DIM,)
+    return low, high
 
 
 class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
@@ -105,7 +121,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             if "segmentation" in self.cfg.obs_keys:
                 out["segmentation" + suffix] = spaces.Box(0, len(self.scene.instance_names) - 1, (H, W), np.int32)
         if "proprio" in self.cfg.obs_keys:
-            out["proprio"] = spaces.Box(-np.inf, np.inf, (PROPRIO_DIM,), np.float32)
+            out["proprio"] = spaces.Box(*proprio_bounds(), dtype=np.float32)
         return out
 
     def _build_world(self) -> None:
