@@ -1,0 +1,218 @@
+"""Reward-model checkpoints: atomic writes, self-describing contents, and errors that say what to do.
+
+A checkpoint is a ``torch.save``-d dict::
+
+    format: "robolearn.reward"   version: 1   model: "LorelReward"
+    config: {...}                # the model's config as a plain dict (LorelConfig.to_dict())
+    state_dict: {...}            # weights, WITHOUT a frozen text encoder's (reloaded by config.text_model)
+    optimizer: {...} | None      # optimizer.state_dict()
+    step: int                    # training step
+    extra: {...}                 # anything plain the trainer wants: training config, metrics, ...
+    torch_version: str
+
+It is read back with ``torch.load(weights_only=True)``, so loading never executes pickled code; hence
+``extra`` may only hold dicts, lists, tuples, str, int, float, bool, None and tensors (numpy scalars
+and arrays are converted on save; OmegaConf containers become dicts and lists).
+
+Example:
+    >>> save_checkpoint("runs/lorel/last.pt", model, optimizer, step=1000, extra={"val_auc": 0.93})
+    >>> model, state = load_checkpoint("runs/lorel/last.pt")
+    >>> optimizer.load_state_dict(state["optimizer"]); step = state["step"]
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rewards.lorel import LorelConfig, LorelReward, config_differences, state_problems
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "CheckpointError",
+    "RUNTIME_FIELDS",
+    "load_checkpoint",
+    "load_model",
+    "read_checkpoint",
+    "save_checkpoint",
+]
+
+CHECKPOINT_FORMAT = "robolearn.reward"
+CHECKPOINT_VERSION = 1
+#: model classes a checkpoint can name: class name -> (model class, config class)
+MODELS: dict[str, tuple[type[nn.Module], type]] = {"LorelReward": (LorelReward, LorelConfig)}
+#: config fields that do not change the weights: a model may differ from its checkpoint in these
+RUNTIME_FIELDS = ("dropout", "score_chunk", "channels_last")
+#: longest part of torch's own error message quoted in ours (characters)
+MAX_REASON_CHARS = 300
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable robolearn reward checkpoint (or not for this model)."""
+
+
+def _plain(value: Any, where: str) -> Any:
+    """``value`` as types ``torch.load(weights_only=True)`` accepts, or a TypeError naming ``where``."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    for kind in (bool, str, int, float):  # exact builtins: subclasses (TorchVersion, IntEnum) are not loadable
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    if isinstance(value, Mapping):
+        return {k if isinstance(k, (str, int)) else str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
+    if isinstance(value, tuple):  # kept a tuple: e.g. Adam's betas
+        return tuple(_plain(v, f"{where}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, list) or (hasattr(value, "__iter__") and hasattr(value, "__len__")
+                                            and not isinstance(value, (bytes, bytearray))):
+        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"checkpoint {where} is a {type(value).__name__}: only dicts, lists, str, numbers, bool, "
+                    "None, tensors and numpy values can be stored (convert it, e.g. to a str or dict)")
+
+
+def save_checkpoint(path: str | os.PathLike[str], model: LorelReward, optimizer: torch.optim.Optimizer | None = None,
+                    step: int = 0, extra: Mapping[str, Any] | None = None) -> Path:
+    """Write ``model`` (+ optimizer state, step, extra) to ``path`` atomically.
+
+    The file is written to a temporary file in the same folder, flushed to disk, then renamed over
+    ``path`` (``os.replace``), so a crash leaves either the old checkpoint or the new one, never half
+    a file. Parent folders are created.
+
+    Returns:
+        The checkpoint path.
+    """
+    name = type(model).__name__
+    if name not in MODELS:
+        raise TypeError(f"save_checkpoint: unsupported model type {name}; supported: {sorted(MODELS)}")
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "model": name,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.checkpoint_state_dict().items()},
+        "optimizer": _plain(optimizer.state_dict(), "optimizer") if optimizer is not None else None,
+        "step": int(step),
+        "extra": _plain(dict(extra or {}), "extra"),
+        "torch_version": str(torch.__version__),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """The raw checkpoint dict, after checking it is a robolearn reward checkpoint this code can read.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: unreadable, not a reward checkpoint, or from a newer format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no reward checkpoint at {str(path)!r}"
+                                + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else ""))
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged/foreign file; all mean the same here
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
+        # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
+        reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
+        raise CheckpointError(f"{str(path)!r} is not a readable robolearn reward checkpoint (torch.load failed: "
+                              f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
+                              "or not a checkpoint") from None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        what = (f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict)
+                else f"a {type(data).__name__}")
+        hint = (" — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
+                if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values()) else "")
+        raise CheckpointError(f"{str(path)!r} is not a robolearn reward checkpoint (expected "
+                              f"format={CHECKPOINT_FORMAT!r}; found {what}){hint}")
+    version = data.get("version")
+    if not isinstance(version, int) or version > CHECKPOINT_VERSION:
+        raise CheckpointError(f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
+                              f"versions ≤ {CHECKPOINT_VERSION}: upgrade robolearn")
+    missing = [k for k in ("model", "config", "state_dict") if k not in data]
+    if missing or data["model"] not in MODELS:
+        raise CheckpointError(f"{str(path)!r} is an incomplete or unknown reward checkpoint (missing {missing}, "
+                              f"model {data.get('model')!r}; known models: {sorted(MODELS)})")
+    return data
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
+                    model: LorelReward | None = None) -> tuple[LorelReward, dict[str, Any]]:
+    """Load a checkpoint written by ``save_checkpoint``.
+
+    Args:
+        path: the checkpoint file.
+        map_location: where tensors go (``torch.load``'s argument); the model is moved there too.
+        model: load into this existing model instead of building one from the stored config. Its
+            config must equal the checkpoint's, except in ``RUNTIME_FIELDS`` (dropout, score_chunk,
+            channels_last), which keep the model's values.
+
+    Returns:
+        (model, state): the model, in eval mode, and a dict with ``step``, ``optimizer`` (a state dict
+        for ``optimizer.load_state_dict``, or None), ``extra``, ``config`` (plain dict), ``version``.
+
+    Raises:
+        FileNotFoundError: no file.
+        CheckpointError: not a (readable) reward checkpoint, or its weights do not fit ``model`` — the
+            message names the differing config fields / tensors and how to fix it.
+    """
+    data = read_checkpoint(path, map_location)
+    model_cls, config_cls = MODELS[data["model"]]
+    try:
+        config = config_cls.from_dict(data["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{str(path)!r} holds an invalid {config_cls.__name__}: {err}") from None
+    state = data["state_dict"]
+    if model is None:
+        model = model_cls(config)
+        fix = "the checkpoint does not match the model code of this robolearn version (was it edited?)"
+    else:
+        if not isinstance(model, model_cls):
+            raise CheckpointError(f"{str(path)!r} holds a {data['model']}, not a {type(model).__name__}")
+        diffs = config_differences(config, model.config, ignore=RUNTIME_FIELDS)
+        if diffs:
+            raise CheckpointError(
+                f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
+                f"(checkpoint != model):\n  " + "\n  ".join(diffs)
+                + "\nFix: build the model from the checkpoint with rewards.checkpoint.load_model(path), or give "
+                  "the model's config the checkpoint's values (left of each !=)")
+        fix = "rebuild the model with load_model(path)"
+    problems = state_problems(model, state)
+    if problems:
+        raise CheckpointError(f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
+                              "(" + fix + "):\n  " + "\n  ".join(problems))
+    model.load_state_dict(state)
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        model.to(map_location)
+    model.eval()
+    info = {"step": int(data.get("step", 0)), "optimizer": data.get("optimizer"), "extra": data.get("extra") or {},
+            "config": dict(data["config"]), "version": data["version"]}
+    return model, info
+
+
+def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> LorelReward:
+    """The model stored in a checkpoint, ready to score (eval mode). See ``load_checkpoint``."""
+    return load_checkpoint(path, map_location)[0]

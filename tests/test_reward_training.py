@@ -1,0 +1,218 @@
+"""robolearn.training: structured-label training items, the LOReL training loop, resume, evaluation.
+
+One small dataset is collected for the module (expert-heavy exploration, so that every task happens),
+one reward is trained on it for about a minute, and the other tests reuse both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from robolearn.cli import EXIT_USAGE, main
+from robolearn.config import ConfigError, compose_config
+from robolearn.data.collect import CollectSettings, run_collect
+from robolearn.data.labels import hindsight_labels
+from robolearn.data.loader import SampleKey, split_episodes
+from robolearn.data.storage import DatasetReader
+from robolearn.training.reward_data import NEGATIVE_KINDS, POSITIVE, NegativeWeights, RewardPairDataset, \
+    dataset_thresholds
+from robolearn.training.train_reward import AugmentSettings, TrainSettings, augment_pair, run_train
+
+EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
+STEPS = 20  # actions per episode (LOReL: 20); fewer leave the expert too little time to finish furniture tasks
+SIZE = 48  # image side (pixels): 32 is too coarse to see a 4 cm mug push, 64 is slower to render
+COLLECT = [f"episodes={EPISODES}", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
+           "workers=2", "chunk_episodes=10", "progress_bar=false", "exploration.uniform=0.0",
+           "exploration.correlated=0.0", "exploration.reach=0.3", "exploration.expert_mix=0.7"]
+# Settings shared by every training run here: small images, small batches, no progress bars.
+TRAIN = [f"reward.image_size={SIZE}", "progress_bar=false", "num_workers=0", "torch_threads=2",
+         "instruction_pool=40", "val_fraction=0.2"]
+# The module's reward trains for a fixed number of steps (not a wall-time budget), so that its result,
+# and therefore the assertions, do not depend on how loaded the machine is: ~30 s on 2 free cores.
+TRAIN_STEPS = 600
+MIN_VAL_AUC = 0.8  # validation items: positives vs all negative kinds, hard ones included (measured 0.85)
+MIN_EVAL_SEEN_AUC = 0.7  # eval protocol: (s0, s_T) of held-out episodes, seen phrasings (measured 0.78)
+
+
+def train_settings(data: Path, out: Path, *overrides: str) -> TrainSettings:
+    return TrainSettings.from_config(compose_config("train", [f"data={data}", f"out={out}", *TRAIN, *overrides]))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reward") / "desk"
+    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT])), echo=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def trained(data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("reward") / "run"
+    summary = run_train(train_settings(data, out, f"steps={TRAIN_STEPS}", "batch_size=64", "lr=1e-3",
+                                       "warmup_steps=50", "eval_every=200", "val_items=512"), echo=False)
+    return out, summary
+
+
+# ---------------------------------------------------------------------------------------- sampling
+def test_negatives_never_show_the_instructed_change(data: Path) -> None:
+    """Every item's target equals "the pair shows the instructed change", recomputed from raw states."""
+    reader = DatasetReader(data)
+    train, _ = split_episodes(reader.indices(), 0.2, 0)
+    ds = RewardPairDataset(reader, train, seed=0)
+    names, th = reader.meta["object_state_names"], dataset_thresholds(reader)
+    states = {e: reader.read(e, "object_states") for e in train}
+    kinds: Counter[str] = Counter()
+    intermediate = 0
+    for i in range(3000):
+        v, row, t0, t1, kind, target, _ = ds.sample(SampleKey(0, 0, i))
+        episode = int(ds.index.episodes[row])
+        traj = states[episode]
+        path = traj[t0:t1 + 1] if t1 >= t0 else traj[t1:t0 + 1][::-1]
+        shown = ds.index.vocab[v] in hindsight_labels(names, traj[t0], traj[t1], th, trajectory=path)
+        assert shown == (target == 1.0), (kind, episode, t0, t1, ds.index.vocab[v])
+        assert (kind == POSITIVE) == (target == 1.0)
+        assert t0 == 0 or kind == "reversed"  # s0 is the episode's first frame except for reversed pairs
+        kinds[kind] += 1
+        intermediate += kind == POSITIVE and t1 < len(traj) - 1
+    assert set(kinds) == {POSITIVE, *NEGATIVE_KINDS}, kinds
+    assert 0.4 < kinds[POSITIVE] / 3000 < 0.6
+    assert intermediate > 0.2 * kinds[POSITIVE]  # positives are not only last frames
+
+
+def test_items_are_keyed_and_balanced_over_tasks(data: Path) -> None:
+    reader = DatasetReader(data)
+    ds = RewardPairDataset(reader, seed=0, instruction_pool=10)
+    a, b = ds[SampleKey(0, 3, 5)], ds[SampleKey(0, 3, 5)]
+    assert torch.equal(a["s0"], b["s0"]) and torch.equal(a["st"], b["st"]) and a["instruction"] == b["instruction"]
+    assert a["s0"].shape == (3, SIZE, SIZE) and a["s0"].dtype == torch.uint8
+    tasks = Counter(ds.sample(SampleKey(0, 0, i))[0] for i in range(3000))
+    assert len(tasks) == len(ds.labels) >= 10  # the expert-heavy data has most tasks
+    assert max(tasks.values()) < 2 * min(tasks.values())  # balanced over labels, not over episodes
+
+
+def test_negative_weights_select_kinds(data: Path) -> None:
+    only = NegativeWeights(other_episode=0, reversed=0, opposite=1, wrong_object=0, no_change=0, incomplete=0)
+    ds = RewardPairDataset(DatasetReader(data), seed=0, negatives=only)
+    kinds = Counter(ds.sample(SampleKey(0, 0, i))[4] for i in range(1000))
+    # The button has no opposite change: its negatives fall back to other_episode.
+    assert set(kinds) <= {POSITIVE, "opposite", "other_episode"} and kinds["opposite"] > kinds["other_episode"]
+
+
+def test_augmentation_moves_both_frames_together() -> None:
+    g = torch.Generator().manual_seed(0)
+    s0 = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
+    a, b = augment_pair(s0, s0.clone(), AugmentSettings(shift=3, brightness=0.2, contrast=0.2), g)
+    assert a.dtype == torch.uint8 and a.shape == s0.shape
+    assert torch.equal(a, b) and not torch.equal(a, s0)  # same transform for both frames of a pair
+
+
+# ---------------------------------------------------------------------------------------- training
+def test_trained_reward_separates_heldout_positives_from_negatives(trained: tuple[Path, dict]) -> None:
+    out, summary = trained
+    assert summary["best_val_auc"] > MIN_VAL_AUC, summary
+    assert (out / "last.pt").is_file() and (out / "best.pt").is_file() and (out / "summary.json").is_file()
+    assert any((out / "tb").iterdir())  # TensorBoard events
+
+
+def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path) -> None:
+    from rewards.checkpoint import load_checkpoint
+
+    # A constant learning rate makes the 10 + 10 run and the 20-step run the same computation.
+    common = ("batch_size=16", "val_items=32", "eval_every=5", "checkpoint_every=5", "warmup_steps=0",
+              "min_lr_fraction=1.0")
+    run_train(train_settings(data, tmp_path / "a", "steps=10", *common), echo=False)
+    resumed = run_train(train_settings(data, tmp_path / "a", "steps=20", *common), echo=False)
+    run_train(train_settings(data, tmp_path / "b", "steps=20", *common), echo=False)
+    assert resumed["start_step"] == 10 and resumed["step"] == 20
+    (ma, sa), (mb, sb) = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
+    assert sa["step"] == sb["step"] == 20
+    for (k, va), vb in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+def test_same_seed_same_scores_other_seed_other_scores(data: Path, tmp_path: Path) -> None:
+    from rewards.checkpoint import load_model
+
+    common = ("steps=8", "batch_size=16", "val_items=32", "eval_every=8")
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        run_train(train_settings(data, tmp_path / name, f"seed={seed}", *common), echo=False)
+    frames = torch.from_numpy(DatasetReader(data).frames(0, "rgb", slice(None))).permute(0, 3, 1, 2)
+    scores = {n: load_model(tmp_path / n / "last.pt").score(frames[0], frames, "open the drawer") for n in "abc"}
+    assert torch.equal(scores["a"], scores["b"])
+    assert not torch.equal(scores["a"], scores["c"])
+
+
+def test_a_changed_model_setting_refuses_to_resume(data: Path, tmp_path: Path) -> None:
+    run_train(train_settings(data, tmp_path, "steps=2", "batch_size=8", "val_items=16"), echo=False)
+    with pytest.raises(ConfigError, match="other model settings.*fusion"):
+        run_train(train_settings(data, tmp_path, "steps=4", "batch_size=8", "val_items=16", "reward.fusion=late"),
+                  echo=False)
+
+
+# ------------------------------------------------------------------------------------------ eval
+def test_eval_reports_tasks_and_rephrasings(trained: tuple[Path, dict], tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = trained
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("yank the drawer open: open_drawer\nplease give the white mug a push to the left: "
+                    "move_white_mug_left\n")
+    code = main(["eval", f"checkpoint={out / 'best.pt'}", f"instructions={mine}", f"out={tmp_path}",
+                 "phrasings=2", "progress_bar=false"])
+    assert code == 0
+    text = capsys.readouterr().out
+    for title in ("Held-out pairs", "Rephrasing", "unseen verb", "free-form", "Your phrasings", "yank the drawer"):
+        assert title in text
+    report = json.loads((tmp_path / "eval_best.json").read_text())
+    assert report["categories"] == ["seen", "unseen_verb", "unseen_noun", "unseen_verb_noun", "freeform", "custom"]
+    assert report["seen"]["auc"] > MIN_EVAL_SEEN_AUC, report["seen"]
+    assert all(report["rephrasing"][c] is not None for c in report["categories"][:5])
+    assert (tmp_path / "eval_best.csv").read_text().startswith("task,category,phrasing")
+
+
+def test_eval_scores_equal_the_models_score_pairs(trained: tuple[Path, dict], data: Path) -> None:
+    """The evaluation encodes each pair once and re-runs only the head per phrasing: same numbers."""
+    from rewards.checkpoint import load_model
+    from robolearn.training.eval_reward import _head_scores, _pair_features
+
+    model = load_model(trained[0] / "best.pt")
+    reader = DatasetReader(data)
+    pairs = torch.from_numpy(np.stack([reader.frames(e, "rgb", (0, -1)) for e in range(16)])).permute(0, 1, 4, 2, 3)
+    s0, st = pairs[:, 0].contiguous(), pairs[:, 1].contiguous()
+    ours = _head_scores(model, _pair_features(model, s0, st, batch=5), "open the drawer")
+    torch.testing.assert_close(ours, model.score_pairs(s0, st, ["open the drawer"] * 16), atol=1e-5, rtol=1e-4)
+
+
+def test_unknown_task_in_an_instruction_file_lists_the_valid_tasks(trained: tuple[Path, dict], tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"open it": "open_the_drawer"}))
+    assert main(["eval", f"checkpoint={trained[0] / 'best.pt'}", f"instructions={bad}"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "unknown task(s) ['open_the_drawer']" in err and "close_drawer" in err and "\n" == err[-1]
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("lr=-1", "lr=-1 must be > 0"),
+    ("batch_size=1", "batch_size=1 must be >= 2"),
+    ("val_fraction=1.5", "val_fraction=1.5 must be < 1"),
+    ("negatives.reversed=-0.5", "negatives.reversed=-0.5 must be a finite number"),
+    ("augment.shift=2.5", "augment.shift=2.5 must be an integer"),
+    ("reward.fusion=mid", "fusion must be one of early | late"),
+    ("data=/nonexistent/folder", "no such dataset folder"),
+])
+def test_bad_train_config_is_a_one_line_error(override: str, message: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", f"out={tmp_path}", "data=/nonexistent/folder", override]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+
+
+def test_eval_needs_a_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval"]) == EXIT_USAGE
+    assert "checkpoint=PATH is required" in capsys.readouterr().err
