@@ -1,10 +1,22 @@
-"""Planners (planned; nothing is implemented here yet).
+"""Planners: visual model-predictive control and, later, motion planning.
 
-This package will hold:
-  - visual model-predictive control: an action-conditioned video-prediction model plus
-    sampling-based trajectory optimisers (CEM, iCEM, MPPI) that score predicted futures with a
-    reward model from ``rewards``;
-  - motion planning for the arm in the simulator's scenes.
+Modules (import them directly; this package imports nothing, so ``import planners`` stays cheap):
 
-They will be run with ``robolearn plan`` and evaluated with ``robolearn eval``.
+  - ``planners.optimizers``: sampling trajectory optimizers behind one interface,
+    ``TrajectoryOptimizer.optimize(objective, x0)`` over (H, A) action sequences with batched
+    (N, H, A) → (N,) objectives, plus ``advance`` (shift the warm start after acting) and ``reset``
+    (clear all state between episodes): CEM (``cem``), iCEM (``icem``: colored noise, population
+    decay, elite reuse and shifting) and MPPI (``mppi``), built from ``conf/optimizer/*.yaml`` by
+    ``make_optimizer``; ``noise`` holds the temporally correlated noise generators.
+
+  - ``planners.video``: the action-conditioned video-prediction model (``predict``, and the
+    ``encode`` / ``rollout`` / ``decode`` path a planner uses to decode only the frames it scores);
+  - ``planners.dynamics``: what candidates are rolled through — ``VideoModelDynamics`` (a trained
+    video model) or ``SimulatorDynamics`` (the simulator itself, the oracle upper bound);
+  - ``planners.objectives``: reward sources over predicted futures — LOReL, a goal image, the oracle
+    state reward — and their aggregation over the horizon (last, max, sum, mean);
+  - ``planners.vmpc``: the receding-horizon agent (replan every k steps, warm-started) and
+    ``run_episode``; ``robolearn plan`` runs it from the command line.
+
+Planned: motion planning for the arm and the mobile base in the simulator's scenes.
 """

@@ -14,6 +14,10 @@ It is read back with ``torch.load(weights_only=True)``, so loading never execute
 ``extra`` may only hold dicts, lists, tuples, str, int, float, bool, None and tensors (numpy scalars
 and arrays are converted on save; OmegaConf containers become dicts and lists).
 
+The machinery is generic: a ``CheckpointKind`` names a format, its model classes and how to compare
+them, and ``save_kind`` / ``read_kind`` / ``load_kind`` work for any kind (``planners.video.checkpoint``
+uses them for video models, ``format: "robolearn.dynamics"``); ``peek_format`` tells the kinds apart.
+
 Example:
     >>> save_checkpoint("runs/lorel/last.pt", model, optimizer, step=1000, extra={"val_auc": 0.93})
     >>> model, state = load_checkpoint("runs/lorel/last.pt")
@@ -25,24 +29,33 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rewards.lorel import LorelConfig, LorelReward, config_differences, state_problems
+from rewards.fields import config_differences
+from rewards.lorel import LorelConfig, LorelReward, state_problems
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
     "CheckpointError",
+    "CheckpointKind",
+    "REWARD",
     "RUNTIME_FIELDS",
     "load_checkpoint",
+    "load_kind",
     "load_model",
+    "peek_format",
     "read_checkpoint",
+    "read_kind",
     "save_checkpoint",
+    "save_kind",
+    "write_atomic",
 ]
 
 CHECKPOINT_FORMAT = "robolearn.reward"
@@ -56,7 +69,35 @@ MAX_REASON_CHARS = 300
 
 
 class CheckpointError(ValueError):
-    """A file that is not a usable robolearn reward checkpoint (or not for this model)."""
+    """A file that is not a usable robolearn checkpoint of the expected kind (or not for this model)."""
+
+
+@dataclass(frozen=True)
+class CheckpointKind:
+    """What a family of checkpoints is: the generic save/read/load functions below take one.
+
+    Attributes:
+        format: the ``format`` string stored in (and required of) every file.
+        version: the newest format version written and read.
+        models: model class name → (model class, config class with ``from_dict`` / ``to_dict``).
+        runtime_fields: config fields a model may differ in from its checkpoint (they keep the model's values).
+        what: how messages name the kind ("reward", "video-model").
+        loader: the function that rebuilds a model from a file, named in fixes.
+        problems: (model, state dict) → readable mismatch lines (missing/unexpected keys, shapes).
+    """
+
+    format: str
+    version: int
+    models: Mapping[str, tuple[type[nn.Module], type]]
+    runtime_fields: tuple[str, ...]
+    what: str
+    loader: str
+    problems: Callable[[Any, Mapping[str, Any]], list[str]]
+
+
+def _model_state(model: nn.Module) -> Mapping[str, Tensor]:
+    state = getattr(model, "checkpoint_state_dict", None)  # e.g. without a frozen text encoder
+    return state() if callable(state) else model.state_dict()
 
 
 def _plain(value: Any, where: str) -> Any:
@@ -81,6 +122,49 @@ def _plain(value: Any, where: str) -> Any:
                     "None, tensors and numpy values can be stored (convert it, e.g. to a str or dict)")
 
 
+REWARD = CheckpointKind(CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MODELS, RUNTIME_FIELDS, "reward",
+                        "rewards.checkpoint.load_model(path)", state_problems)
+
+
+def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
+    """``torch.save`` ``payload`` to ``path`` atomically (temporary file in the same folder, fsync,
+    ``os.replace``): a crash leaves the old file or the new one, never half a file. Parents are created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(dict(payload), f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_kind(kind: CheckpointKind, path: str | os.PathLike[str], model: nn.Module,
+              optimizer: torch.optim.Optimizer | None = None, step: int = 0,
+              extra: Mapping[str, Any] | None = None) -> Path:
+    """``save_checkpoint`` for any ``CheckpointKind``."""
+    name = type(model).__name__
+    if name not in kind.models:
+        raise TypeError(f"save_checkpoint: unsupported model type {name}; supported: {sorted(kind.models)}")
+    payload = {
+        "format": kind.format,
+        "version": kind.version,
+        "model": name,
+        "config": model.config.to_dict(),  # type: ignore[operator]
+        "state_dict": {k: v.detach().cpu() for k, v in _model_state(model).items()},
+        "optimizer": _plain(optimizer.state_dict(), "optimizer") if optimizer is not None else None,
+        "step": int(step),
+        "extra": _plain(dict(extra or {}), "extra"),
+        "torch_version": str(torch.__version__),
+    }
+    return write_atomic(path, payload)
+
+
 def save_checkpoint(path: str | os.PathLike[str], model: LorelReward, optimizer: torch.optim.Optimizer | None = None,
                     step: int = 0, extra: Mapping[str, Any] | None = None) -> Path:
     """Write ``model`` (+ optimizer state, step, extra) to ``path`` atomically.
@@ -92,33 +176,52 @@ def save_checkpoint(path: str | os.PathLike[str], model: LorelReward, optimizer:
     Returns:
         The checkpoint path.
     """
-    name = type(model).__name__
-    if name not in MODELS:
-        raise TypeError(f"save_checkpoint: unsupported model type {name}; supported: {sorted(MODELS)}")
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "version": CHECKPOINT_VERSION,
-        "model": name,
-        "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().cpu() for k, v in model.checkpoint_state_dict().items()},
-        "optimizer": _plain(optimizer.state_dict(), "optimizer") if optimizer is not None else None,
-        "step": int(step),
-        "extra": _plain(dict(extra or {}), "extra"),
-        "torch_version": str(torch.__version__),
-    }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return save_kind(REWARD, path, model, optimizer, step, extra)
+
+
+def peek_format(path: str | os.PathLike[str]) -> str | None:
+    """The ``format`` field of a robolearn checkpoint file, or None when it is not one (or unreadable)."""
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        data = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable file simply has no format
+        return None
+    return data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), str) else None
+
+
+def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """``read_checkpoint`` for any ``CheckpointKind``."""
+    path = Path(path)
+    what = kind.what
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} checkpoint at {str(path)!r}"
+                                + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else ""))
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged/foreign file; all mean the same here
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
+        # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
+        reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
+        raise CheckpointError(f"{str(path)!r} is not a readable robolearn {what} checkpoint (torch.load failed: "
+                              f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
+                              "or not a checkpoint") from None
+    if not isinstance(data, dict) or data.get("format") != kind.format:
+        what_found = (f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict)
+                      else f"a {type(data).__name__}")
+        if isinstance(data, dict) and isinstance(data.get("format"), str):
+            what_found = f"format={data['format']!r}"
+        hint = (" — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
+                if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values()) else "")
+        raise CheckpointError(f"{str(path)!r} is not a robolearn {what} checkpoint (expected "
+                              f"format={kind.format!r}; found {what_found}){hint}")
+    version = data.get("version")
+    if not isinstance(version, int) or version > kind.version:
+        raise CheckpointError(f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
+                              f"versions ≤ {kind.version}: upgrade robolearn")
+    missing = [k for k in ("model", "config", "state_dict") if k not in data]
+    if missing or data["model"] not in kind.models:
+        raise CheckpointError(f"{str(path)!r} is an incomplete or unknown {what} checkpoint (missing {missing}, "
+                              f"model {data.get('model')!r}; known models: {sorted(kind.models)})")
+    return data
 
 
 def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
@@ -128,35 +231,44 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
         FileNotFoundError: no file at ``path``.
         CheckpointError: unreadable, not a reward checkpoint, or from a newer format version.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no reward checkpoint at {str(path)!r}"
-                                + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else ""))
+    return read_kind(REWARD, path, map_location)
+
+
+def load_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu",
+              model: nn.Module | None = None) -> tuple[nn.Module, dict[str, Any]]:
+    """``load_checkpoint`` for any ``CheckpointKind``."""
+    data = read_kind(kind, path, map_location)
+    model_cls, config_cls = kind.models[data["model"]]
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises many types for a damaged/foreign file; all mean the same here
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
-        # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
-        reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
-        raise CheckpointError(f"{str(path)!r} is not a readable robolearn reward checkpoint (torch.load failed: "
-                              f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
-                              "or not a checkpoint") from None
-    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        what = (f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict)
-                else f"a {type(data).__name__}")
-        hint = (" — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
-                if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values()) else "")
-        raise CheckpointError(f"{str(path)!r} is not a robolearn reward checkpoint (expected "
-                              f"format={CHECKPOINT_FORMAT!r}; found {what}){hint}")
-    version = data.get("version")
-    if not isinstance(version, int) or version > CHECKPOINT_VERSION:
-        raise CheckpointError(f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
-                              f"versions ≤ {CHECKPOINT_VERSION}: upgrade robolearn")
-    missing = [k for k in ("model", "config", "state_dict") if k not in data]
-    if missing or data["model"] not in MODELS:
-        raise CheckpointError(f"{str(path)!r} is an incomplete or unknown reward checkpoint (missing {missing}, "
-                              f"model {data.get('model')!r}; known models: {sorted(MODELS)})")
-    return data
+        config = config_cls.from_dict(data["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{str(path)!r} holds an invalid {config_cls.__name__}: {err}") from None
+    state = data["state_dict"]
+    if model is None:
+        model = model_cls(config)
+        fix = "the checkpoint does not match the model code of this robolearn version (was it edited?)"
+    else:
+        if not isinstance(model, model_cls):
+            raise CheckpointError(f"{str(path)!r} holds a {data['model']}, not a {type(model).__name__}")
+        diffs = config_differences(config, model.config, ignore=kind.runtime_fields)
+        if diffs:
+            raise CheckpointError(
+                f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
+                f"(checkpoint != model):\n  " + "\n  ".join(diffs)
+                + f"\nFix: build the model from the checkpoint with {kind.loader}, or give "
+                  "the model's config the checkpoint's values (left of each !=)")
+        fix = "rebuild the model with load_model(path)"
+    problems = kind.problems(model, state)
+    if problems:
+        raise CheckpointError(f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
+                              "(" + fix + "):\n  " + "\n  ".join(problems))
+    model.load_state_dict(state)
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        model.to(map_location)
+    model.eval()
+    info = {"step": int(data.get("step", 0)), "optimizer": data.get("optimizer"), "extra": data.get("extra") or {},
+            "config": dict(data["config"]), "version": data["version"]}
+    return model, info
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
@@ -179,38 +291,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
         CheckpointError: not a (readable) reward checkpoint, or its weights do not fit ``model`` — the
             message names the differing config fields / tensors and how to fix it.
     """
-    data = read_checkpoint(path, map_location)
-    model_cls, config_cls = MODELS[data["model"]]
-    try:
-        config = config_cls.from_dict(data["config"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{str(path)!r} holds an invalid {config_cls.__name__}: {err}") from None
-    state = data["state_dict"]
-    if model is None:
-        model = model_cls(config)
-        fix = "the checkpoint does not match the model code of this robolearn version (was it edited?)"
-    else:
-        if not isinstance(model, model_cls):
-            raise CheckpointError(f"{str(path)!r} holds a {data['model']}, not a {type(model).__name__}")
-        diffs = config_differences(config, model.config, ignore=RUNTIME_FIELDS)
-        if diffs:
-            raise CheckpointError(
-                f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
-                f"(checkpoint != model):\n  " + "\n  ".join(diffs)
-                + "\nFix: build the model from the checkpoint with rewards.checkpoint.load_model(path), or give "
-                  "the model's config the checkpoint's values (left of each !=)")
-        fix = "rebuild the model with load_model(path)"
-    problems = state_problems(model, state)
-    if problems:
-        raise CheckpointError(f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
-                              "(" + fix + "):\n  " + "\n  ".join(problems))
-    model.load_state_dict(state)
-    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
-        model.to(map_location)
-    model.eval()
-    info = {"step": int(data.get("step", 0)), "optimizer": data.get("optimizer"), "extra": data.get("extra") or {},
-            "config": dict(data["config"]), "version": data["version"]}
-    return model, info
+    return load_kind(REWARD, path, map_location, model)  # type: ignore[return-value]
 
 
 def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> LorelReward:

@@ -37,7 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,6 +47,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rewards.fields import PlainConfig, check_bool, check_choice, check_int, config_differences, int_tuple, \
+    state_dict_problems
 from rewards.text import DEFAULT_TEXT_MODEL, TextEncoder
 
 __all__ = [
@@ -76,32 +77,11 @@ IMAGE_STD = 0.5
 LATE_FUSION_TERMS = 3
 #: frames stacked per early-fusion input: s0 and s_t
 EARLY_FUSION_FRAMES = 2
+#: seed of the fixed text-smoothing draws (LorelConfig.text_smoothing)
+SMOOTHING_SEED = 0
 
 
 # ------------------------------------------------------------------------------------------- config
-def _int_tuple(name: str, value: Any, minimum: int) -> tuple[int, ...]:
-    """``value`` as a tuple of ints ≥ ``minimum`` (lists from YAML/OmegaConf accepted)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        try:  # OmegaConf ListConfig is a Sequence; anything else iterable is accepted too
-            value = list(value)
-        except TypeError:
-            raise ValueError(f"LorelConfig.{name} must be a list of integers ≥ {minimum}, got {value!r}") from None
-    out = tuple(value)
-    if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in out):
-        raise ValueError(f"LorelConfig.{name} must be a non-empty list of integers ≥ {minimum}, got {list(out)!r}")
-    return out
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"LorelConfig.{name} must be an integer ≥ {minimum}, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ValueError(f"LorelConfig.{name} must be one of {' | '.join(allowed)}, got {value!r}")
-
-
 def conv_padding(kernel: int, stride: int) -> int:
     """Zero padding per side (pixels) that makes a conv output ⌈size / stride⌉ wide for the usual
     kernels (3/s1, 3/s2, 4/s2, 5/s2, ...) and none for a patchify conv (kernel == stride), so that
@@ -115,7 +95,7 @@ def conv_output_size(size: int, kernel: int, stride: int) -> int:
 
 
 @dataclass
-class LorelConfig:
+class LorelConfig(PlainConfig):
     """Architecture of a ``LorelReward``; validated on construction (``ValueError`` naming the field).
 
     ``conf/reward/lorel.yaml`` mirrors these fields and defaults for Hydra.
@@ -151,6 +131,16 @@ class LorelConfig:
     text_model: str = DEFAULT_TEXT_MODEL
     #: fine-tune the sentence encoder with the reward (False: frozen, embeddings cached)
     finetune_text: bool = False
+    #: norm of the isotropic Gaussian noise on the (unit-norm) instruction embedding: added in training
+    #: (a fresh draw per item), and the neighbourhood scores are averaged over at inference
+    #: (``text_smoothing``). It makes the reward accept a neighbourhood of each training sentence, i.e.
+    #: unseen synonyms (LOReL added U(±0.1) per component). 0 = none
+    text_noise: float = 1.0
+    #: inference: average the probability over this many fixed noisy copies of the instruction
+    #: embedding (norm ``text_noise``): the classifier's expectation over the noise it was trained
+    #: with, which generalises to unseen nouns better than the clean embedding (measured in
+    #: docs/benchmarks.md). Costs this many head passes per score (the CNN runs once). 0 = off
+    text_smoothing: int = 16
     #: image side (pixels); inputs must be image_size × image_size
     image_size: int = 64
     #: image channels (3 for RGB)
@@ -163,20 +153,24 @@ class LorelConfig:
     channels_last: bool = False
 
     def __post_init__(self) -> None:
-        _check_choice("fusion", self.fusion, FUSIONS)
-        _check_choice("conditioning", self.conditioning, CONDITIONINGS)
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("text_norm", self.text_norm, TEXT_NORMS)
-        self.cnn_channels = _int_tuple("cnn_channels", self.cnn_channels, 1)
-        self.cnn_kernels = _int_tuple("cnn_kernels", self.cnn_kernels, 1)
-        self.cnn_strides = _int_tuple("cnn_strides", self.cnn_strides, 1)
-        self.head_dims = _int_tuple("head_dims", self.head_dims, 1)
+        check_choice(self, "fusion", self.fusion, FUSIONS)
+        check_choice(self, "conditioning", self.conditioning, CONDITIONINGS)
+        check_choice(self, "norm", self.norm, NORMS)
+        check_choice(self, "text_norm", self.text_norm, TEXT_NORMS)
+        self.cnn_channels = int_tuple(self, "cnn_channels", self.cnn_channels, 1)
+        self.cnn_kernels = int_tuple(self, "cnn_kernels", self.cnn_kernels, 1)
+        self.cnn_strides = int_tuple(self, "cnn_strides", self.cnn_strides, 1)
+        self.head_dims = int_tuple(self, "head_dims", self.head_dims, 1)
         n = len(self.cnn_channels)
         if len(self.cnn_kernels) != n or len(self.cnn_strides) != n:
             raise ValueError(f"LorelConfig.cnn_channels, cnn_kernels and cnn_strides need one entry per conv "
                              f"layer; got lengths {n}, {len(self.cnn_kernels)}, {len(self.cnn_strides)}")
         for name in ("norm_groups", "embed_dim", "image_size", "channels", "score_chunk"):
-            _check_int(name, getattr(self, name), 1)
+            check_int(self, name, getattr(self, name), 1)
+        check_int(self, "text_smoothing", self.text_smoothing, 0)
+        if isinstance(self.text_noise, bool) or not isinstance(self.text_noise, (int, float)) or self.text_noise < 0:
+            raise ValueError(f"LorelConfig.text_noise must be a number ≥ 0 (a norm), got {self.text_noise!r}")
+        self.text_noise = float(self.text_noise)
         if self.norm == "group" and any(c % self.norm_groups for c in self.cnn_channels):
             raise ValueError(f"LorelConfig.norm_groups={self.norm_groups} must divide every entry of "
                              f"cnn_channels={list(self.cnn_channels)} (or set norm=none)")
@@ -184,8 +178,7 @@ class LorelConfig:
             raise ValueError(f"LorelConfig.dropout must be a probability in [0, 1), got {self.dropout!r}")
         self.dropout = float(self.dropout)
         for name in ("finetune_text", "channels_last"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"LorelConfig.{name} must be true or false, got {getattr(self, name)!r}")
+            check_bool(self, name, getattr(self, name))
         if not isinstance(self.text_model, str) or not self.text_model:
             raise ValueError(f"LorelConfig.text_model must be a model name or folder, got {self.text_model!r}")
         downsampling = math.prod(self.cnn_strides)
@@ -201,25 +194,6 @@ class LorelConfig:
         for k, s in zip(self.cnn_kernels, self.cnn_strides):
             side = conv_output_size(side, k, s)
         return side
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict (tuples as lists), e.g. for checkpoints and logs."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> LorelConfig:
-        """Inverse of ``to_dict``; unknown keys are an error (naming them), missing keys take defaults."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            raise ValueError(f"unknown LorelConfig field(s) {unknown}; known: {sorted(names)}")
-        return cls(**dict(data))
-
-
-def config_differences(a: LorelConfig, b: LorelConfig, ignore: Sequence[str] = ()) -> list[str]:
-    """Fields where ``a`` and ``b`` differ, as ``name: a_value != b_value`` lines."""
-    return [f"{f.name}: {getattr(a, f.name)!r} != {getattr(b, f.name)!r}"
-            for f in dataclasses.fields(a) if f.name not in ignore and getattr(a, f.name) != getattr(b, f.name)]
 
 
 # -------------------------------------------------------------------------------------------- image
@@ -340,6 +314,23 @@ class RewardHead(nn.Module):
             return (t,)
         return tuple(part for lin in self.films for part in lin(t).chunk(2, dim=-1))
 
+    def forward_many(self, feats: Tensor, conds: Sequence[Sequence[Tensor]]) -> Tensor:
+        """Logits (K, N) of the same features (N, F) under K conditionings (smoothing draws).
+
+        With concat conditioning the first layer is linear in [feats, text], so its feature half is
+        computed once and only the text half per draw: K draws cost K passes of the later layers only.
+        """
+        if self.film or self.training:
+            return torch.stack([self(feats, cond) for cond in conds])
+        first = self.layers[0]
+        f_dim = feats.shape[-1]
+        h_feats = F.linear(feats, first.weight[:, :f_dim])  # (N, H1)
+        text = torch.stack([cond[0].expand(feats.shape[0], -1) for cond in conds])  # (K, N, E)
+        h = F.relu(h_feats + F.linear(text, first.weight[:, f_dim:], first.bias))  # (K, N, H1)
+        for lin in self.layers[1:]:
+            h = F.relu(lin(h))
+        return self.out(h).squeeze(-1)
+
     def forward(self, feats: Tensor, cond: Sequence[Tensor]) -> Tensor:
         h = feats
         if not self.film:
@@ -394,6 +385,9 @@ class LorelReward(nn.Module):
             self.encoder = ConvEncoder(frames * c.channels, c)
             fused = c.embed_dim * (1 if c.fusion == "early" else LATE_FUSION_TERMS)
             self.head = RewardHead(fused, self.text.dim, c)
+        # Fixed draws (from a constant seed, not saved: a function of the config) so scores are deterministic.
+        draws = torch.randn((c.text_smoothing, self.text.dim), generator=torch.Generator().manual_seed(SMOOTHING_SEED))
+        self.register_buffer("smoothing_noise", draws * (c.text_noise / math.sqrt(self.text.dim)), persistent=False)
 
     # ------------------------------------------------------------------------------------ inspection
     @property
@@ -504,6 +498,31 @@ class LorelReward(nn.Module):
         return self.head(feats, self.head.condition(text_emb.to(self.device)))
 
     # --------------------------------------------------------------------------------------- scoring
+    def noisy_text(self, text_emb: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Training-time text noise: ``text_emb`` (B, D) plus isotropic Gaussian noise of norm ≈ ``text_noise``."""
+        if not self.config.text_noise:
+            return text_emb
+        noise = torch.randn(text_emb.shape, generator=generator) * (self.config.text_noise / math.sqrt(text_emb.shape[-1]))
+        return text_emb + noise.to(text_emb.device)
+
+    def conditions(self, text_emb: Tensor) -> list[tuple[Tensor, ...]]:
+        """Inference conditioning of U instructions (U, D): one tuple per smoothing draw (just the clean
+        embedding when ``text_smoothing`` is 0), each holding (U, ...) tensors for ``head``."""
+        k = self.smoothing_noise.shape[0]
+        if k == 0 or not self.config.text_noise:
+            return [self.head.condition(text_emb)]
+        u, d = text_emb.shape
+        noisy = (text_emb[:, None, :] + self.smoothing_noise[None]).reshape(u * k, d)
+        cond = self.head.condition(noisy)
+        return [tuple(t.reshape(u, k, -1)[:, j] for t in cond) for j in range(k)]
+
+    def head_probabilities(self, feats: Tensor, conds: Sequence[tuple[Tensor, ...]],
+                           index: Tensor | None = None) -> Tensor:
+        """Probabilities (N,) from fused image features (N, F) and ``conditions`` (averaged over the
+        smoothing draws); ``index`` (N,) picks each row's instruction, else the one instruction is shared."""
+        picked = [cond if index is None else tuple(t[index] for t in cond) for cond in conds]
+        return torch.sigmoid(self.head.forward_many(feats, picked)).mean(dim=0)
+
     def _instruction_embedding(self, instruction: str | Tensor) -> Tensor:
         if isinstance(instruction, str):
             return self.encode_text([instruction])
@@ -535,11 +554,11 @@ class LorelReward(nn.Module):
         chunk = self._chunk(chunk_size)
         out = torch.empty(flat.shape[0], device=self.device)
         with _evaluating(self), torch.inference_mode():
-            cond = self.head.condition(self._instruction_embedding(instruction))
+            conds = self.conditions(self._instruction_embedding(instruction))
             start = self._start_features(s0.unsqueeze(0))
             for i in range(0, flat.shape[0], chunk):
                 j = min(i + chunk, flat.shape[0])
-                out[i:j] = torch.sigmoid(self.head(self._features_from_start(start, flat[i:j]), cond))
+                out[i:j] = self.head_probabilities(self._features_from_start(start, flat[i:j]), conds)
         return out.reshape(lead)
 
     def _start_features(self, s0: Tensor) -> Tensor:
@@ -580,11 +599,11 @@ class LorelReward(nn.Module):
         out = torch.empty(n, device=self.device)
         with _evaluating(self), torch.inference_mode():
             if isinstance(instructions, Tensor):
-                cond, index = self.head.condition(instructions.to(self.device)), torch.arange(n, device=self.device)
+                conds, index = self.conditions(instructions.to(self.device)), torch.arange(n, device=self.device)
             else:
                 distinct = list(dict.fromkeys(instructions))
                 position = {s: i for i, s in enumerate(distinct)}
-                cond = self.head.condition(self.encode_text(distinct))
+                conds = self.conditions(self.encode_text(distinct))
                 index = torch.tensor([position[s] for s in instructions], device=self.device)
             # one start frame for every pair (an expanded tensor): reuse its features
             start = self._start_features(s0[:1]) if n > 1 and s0.stride(0) == 0 else None
@@ -592,7 +611,7 @@ class LorelReward(nn.Module):
                 j = min(i + chunk, n)
                 feats = (self.image_features(s0[i:j], st[i:j]) if start is None
                          else self._features_from_start(start, st[i:j]))
-                out[i:j] = torch.sigmoid(self.head(feats, tuple(t[index[i:j]] for t in cond)))
+                out[i:j] = self.head_probabilities(feats, conds, index[i:j])
         return out
 
     def _chunk(self, chunk_size: int | None) -> int:
@@ -629,15 +648,4 @@ def state_problems(model: LorelReward, state: Mapping[str, Any], limit: int = 8)
 
     A frozen text encoder's weights may be missing from ``state`` (checkpoints leave them out).
     """
-    own = model.state_dict()
-    optional = TEXT_PREFIX if model.text.frozen else None
-    missing = [k for k in own if k not in state and not (optional and k.startswith(optional))]
-    unexpected = [k for k in state if k not in own]
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-              for k in own if k in state and isinstance(state[k], Tensor) and state[k].shape != own[k].shape]
-    out: list[str] = []
-    for label, items in (("shape mismatch", shapes), ("missing", missing), ("unexpected", unexpected)):
-        out += [f"{label}: {item}" for item in items[:limit]]
-        if len(items) > limit:
-            out.append(f"{label}: ... and {len(items) - limit} more")
-    return out
+    return state_dict_problems(model.state_dict(), state, TEXT_PREFIX if model.text.frozen else None, limit)

@@ -32,27 +32,36 @@ def _error(verb: str | None, message: str) -> None:
 
 
 # ------------------------------------------------------------ hydra verbs
-def _verb_help(verb: str, examples: Sequence[str]) -> str:
+def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, usage: str = "",
+               about: str = "") -> str:
+    """A Hydra verb's help: usage, summary (+ ``about``), options, examples and its config file.
+
+    ``config`` is the config name (default: the verb) and ``usage`` the words after the verb (e.g. a family).
+    """
     from robolearn.paths import conf_dir
 
     conf = conf_dir()
+    config = config or verb
+    usage = f"{usage} " if usage else ""
     return (
-        f"usage: {PROG} {verb} [--cfg] [KEY=VALUE ...]\n\n"
-        f"{VERBS[verb].summary}.\n\n"
-        f"Options are Hydra overrides of conf/{verb}.yaml (below) and of the environment,\n"
+        f"usage: {PROG} {verb} {usage}[--cfg] [KEY=VALUE ...]\n\n"
+        f"{VERBS[verb].summary}.\n\n" + (f"{about}\n\n" if about else "") +
+        f"Options are Hydra overrides of conf/{config}.yaml (below) and of the environment,\n"
         f"env.* from {conf / 'env' / 'desk.yaml'}.\n"
         "  --cfg      print the composed config and exit\n"
         "  -h, --help show this help\n\n"
         "examples:\n" + "".join(f"  {PROG} {verb} {e}".rstrip() + "\n" for e in examples) +
-        f"\n# {conf / f'{verb}.yaml'}\n" + (conf / f"{verb}.yaml").read_text()
+        f"\n# {conf / f'{config}.yaml'}\n" + (conf / f"{config}.yaml").read_text()
     )
 
 
-def _compose_verb(verb: str, args: list[str], examples: Sequence[str]) -> tuple[Any, int | None]:
+def _compose_verb(verb: str, args: list[str], examples: Sequence[str], config: str | None = None,
+                  **help_parts: str) -> tuple[Any, int | None]:
     """Parse ``[--cfg] [--help] KEY=VALUE...`` into a composed config.
 
-    Returns (config, None) to go on, or (None, exit code) when the verb is already done (help,
-    --cfg) or the arguments are wrong.
+    ``config`` is the config name (default: the verb); ``help_parts`` go to ``_verb_help``. Returns
+    (config, None) to go on, or (None, exit code) when the verb is already done (help, --cfg) or the
+    arguments are wrong.
     """
     from omegaconf import OmegaConf
 
@@ -61,7 +70,7 @@ def _compose_verb(verb: str, args: list[str], examples: Sequence[str]) -> tuple[
     flags = [a for a in args if a.startswith("-")]
     overrides = [a for a in args if not a.startswith("-")]
     if any(f in ("-h", "--help") for f in flags):
-        print(_verb_help(verb, examples))
+        print(_verb_help(verb, examples, config, **help_parts))
         return None, EXIT_OK
     unknown = [f for f in flags if f != "--cfg"]
     if unknown:
@@ -69,7 +78,7 @@ def _compose_verb(verb: str, args: list[str], examples: Sequence[str]) -> tuple[
                      "everything else is KEY=VALUE (e.g. env.task=close_drawer)")
         return None, EXIT_USAGE
     try:
-        cfg = compose_config(verb, overrides)
+        cfg = compose_config(config or verb, overrides)
     except (ConfigError, FileNotFoundError) as e:
         _error(verb, str(e))
         return None, EXIT_USAGE
@@ -153,23 +162,41 @@ def _collect(args: list[str]) -> int:
 
 # -------------------------------------------------------------------- train
 TRAIN_EXAMPLES = ("data=data/desk out=runs/lorel", "data=data/desk out=runs/late reward.fusion=late max_minutes=20",
-                  "data=data/desk out=runs/lorel steps=40000    # resume runs/lorel/last.pt, train longer")
+                  "data=data/desk out=runs/lorel steps=40000    # resume runs/lorel/last.pt, train longer",
+                  "dynamics data=data/desk out=runs/video      # a video-prediction model (--help: its options)")
+TRAIN_DYNAMICS_EXAMPLES = ("dynamics data=data/desk out=runs/video",
+                           "dynamics data=data/desk out=runs/video_sv dynamics.stochastic=true max_minutes=20",
+                           "dynamics data=data/desk out=runs/video steps=12000    # resume, train longer")
+#: model families of `robolearn train FAMILY`: family -> config name (the first is the default)
+TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics"}
+TRAIN_USAGE = "[reward|dynamics]"
+TRAIN_ABOUT = ("Families (the first word): reward (the default) trains a LOReL language-conditioned reward from\n"
+               "conf/train.yaml; dynamics trains an action-conditioned video-prediction model for visual MPC\n"
+               "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options).")
 
 
 def _train(args: list[str]) -> int:
-    """``robolearn train``: train (or resume) a LOReL reward on a dataset; print a summary."""
+    """``robolearn train [reward|dynamics]``: train (or resume) a LOReL reward or a video model; print a summary."""
     from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
     from robolearn.data.storage import DatasetError
-    from robolearn.training.train_reward import TrainSettings, run_train
 
-    cfg, code = _compose_verb("train", args, TRAIN_EXAMPLES)
+    family = args[0] if args and args[0] in TRAIN_FAMILIES else "reward"
+    rest = args[1:] if args and args[0] in TRAIN_FAMILIES else args
+    if family == "dynamics":
+        from robolearn.training.train_dynamics import DynamicsTrainSettings as Settings
+        from robolearn.training.train_dynamics import run_train_dynamics as run
+        examples, usage = TRAIN_DYNAMICS_EXAMPLES, "dynamics"
+    else:
+        from robolearn.training.train_reward import TrainSettings as Settings  # type: ignore[assignment]
+        from robolearn.training.train_reward import run_train as run  # type: ignore[assignment]
+        examples, usage = TRAIN_EXAMPLES, TRAIN_USAGE
+    cfg, code = _compose_verb("train", rest, examples, config=TRAIN_FAMILIES[family], usage=usage, about=TRAIN_ABOUT)
     if cfg is None:
         return code  # type: ignore[return-value]
     try:
-        settings = TrainSettings.from_config(cfg)
-        run_train(settings)
+        run(Settings.from_config(cfg))
     except (ConfigError, DatasetError, CheckpointError) as e:
         _error("train", str(e))
         return EXIT_USAGE
@@ -184,11 +211,23 @@ def _train(args: list[str]) -> int:
 
 # --------------------------------------------------------------------- eval
 EVAL_EXAMPLES = ("checkpoint=runs/lorel/best.pt", "checkpoint=runs/lorel/best.pt data=data/desk",
-                 "checkpoint=runs/lorel/best.pt instructions=my_phrasings.yaml out=reports/")
+                 "checkpoint=runs/lorel/best.pt instructions=my_phrasings.yaml out=reports/",
+                 "checkpoint=runs/video/best.pt video.clips_per_episode=4    # a video model: PSNR/SSIM per step")
+
+
+def _is_video_checkpoint(path: Any) -> bool:
+    """Whether ``path`` is a video-model checkpoint (its ``format`` field); anything else is a reward's."""
+    if not isinstance(path, str) or not path or path == "???":
+        return False
+    from planners.video.checkpoint import CHECKPOINT_FORMAT
+    from rewards.checkpoint import peek_format
+
+    return peek_format(path) == CHECKPOINT_FORMAT
 
 
 def _eval(args: list[str]) -> int:
-    """``robolearn eval``: per-task accuracy/AUC and the rephrasing table of a reward checkpoint."""
+    """``robolearn eval``: a reward checkpoint's per-task accuracy/AUC and rephrasing table, or a video
+    model's held-out PSNR/SSIM per horizon step against copying the last frame (by the checkpoint's format)."""
     from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
@@ -211,8 +250,12 @@ def _eval(args: list[str]) -> int:
         print(OmegaConf.to_yaml(cfg), end="")
         return EXIT_OK
     try:
-        settings = EvalSettings.from_config(cfg)
-        run_eval(settings)
+        if _is_video_checkpoint(cfg.get("checkpoint")):
+            from robolearn.training.eval_dynamics import VideoEvalSettings, run_video_eval
+
+            run_video_eval(VideoEvalSettings.from_config(cfg))
+        else:
+            run_eval(EvalSettings.from_config(cfg))
     except (ConfigError, DatasetError, CheckpointError, FileNotFoundError) as e:
         _error("eval", str(e).splitlines()[0])
         return EXIT_USAGE
@@ -221,6 +264,37 @@ def _eval(args: list[str]) -> int:
         return EXIT_USAGE
     except OSError as e:
         _error("eval", f"could not read the data or write the report: {e}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------- plan
+PLAN_EXAMPLES = ('instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt',
+                 'instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem',
+                 'instruction="close the drawer" reward_checkpoint=runs/lorel/best.pt episodes=5 results=plan.json')
+
+
+def _plan(args: list[str]) -> int:
+    """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
+    from rewards.checkpoint import CheckpointError
+    from rewards.text import TextModelUnavailableError
+    from robolearn.config import ConfigError
+    from robolearn.instructions import UnknownInstructionError
+    from robolearn.plan import PlanSettings, run_plan
+
+    cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
+    if cfg is None:
+        return code  # type: ignore[return-value]
+    try:
+        run_plan(PlanSettings.from_config(cfg))
+    except UnknownInstructionError as e:
+        _error("plan", str(e))
+        return EXIT_USAGE
+    except (ConfigError, CheckpointError, TextModelUnavailableError, FileNotFoundError) as e:
+        _error("plan", str(e).splitlines()[0])
+        return EXIT_USAGE
+    except OSError as e:
+        _error("plan", f"could not write the video or results: {e}")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -241,8 +315,10 @@ VERBS: dict[str, Verb] = {
                     _collect),
     "data": Verb("Inspect a dataset (info, show) and import or export human annotations", _data),
     "train": Verb("Train a reward model (LOReL, DVD), a video-prediction model or a policy", _train),
-    "eval": Verb("Evaluate a reward model: held-out accuracy, ROC-AUC and robustness to rephrasing", _eval),
-    "plan": Verb("Run one language-commanded visual-MPC episode (CEM, iCEM, MPPI) and write its video"),
+    "eval": Verb("Evaluate a reward model (held-out accuracy, ROC-AUC, rephrasing) or a video model (PSNR, SSIM)",
+                 _eval),
+    "plan": Verb("Run language-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video",
+                 _plan),
     "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals"),
     "demo": Verb("Language-commanded demo on the shipped checkpoints"),
 }

@@ -188,11 +188,34 @@ def test_score_shapes_and_agreement_with_score_pairs(text: TextEncoder, fusion: 
     instr = [LEFT, RIGHT] * 5
     mixed = model.score_pairs(s0.repeat(10, 1, 1, 1), frames, instr)
     torch.testing.assert_close(mixed[1::2], model.score(s0, frames[1::2], RIGHT), atol=1e-5, rtol=0)
-    # the training forward agrees (in eval mode: no dropout)
+    # the training forward agrees (in eval mode: no dropout): the scores are its probabilities
+    # averaged over the fixed smoothing draws around each instruction's embedding
     model.eval()
+    emb = text.encode(instr)
+    assert model.smoothing_noise.shape == (model.config.text_smoothing, emb.shape[1])
     with torch.no_grad():
-        logits = model(s0.expand(10, -1, -1, -1), frames, text.encode(instr))
-    torch.testing.assert_close(torch.sigmoid(logits), mixed, atol=1e-5, rtol=0)
+        probs = torch.stack([torch.sigmoid(model(s0.expand(10, -1, -1, -1), frames, emb + noise))
+                             for noise in model.smoothing_noise])
+    torch.testing.assert_close(probs.mean(0), mixed, atol=1e-5, rtol=0)
+
+
+def test_text_smoothing(text: TextEncoder) -> None:
+    """Smoothing averages the clean classifier over fixed draws of norm ≈ text_noise; 0 turns it off."""
+    gen = torch.Generator().manual_seed(3)
+    s0, frames = images(gen), images(gen, 6)
+    clean = tiny(text, seed=4, text_smoothing=0).eval()
+    with torch.no_grad():
+        plain = torch.sigmoid(clean(s0.expand(6, -1, -1, -1), frames, text.encode([LEFT])))
+    torch.testing.assert_close(clean.score(s0, frames, LEFT), plain, atol=1e-6, rtol=0)
+    smooth = tiny(text, seed=4, text_smoothing=8, text_noise=0.5)
+    norms = smooth.smoothing_noise.norm(dim=1)
+    assert smooth.smoothing_noise.shape == (8, text.dim) and ((norms > 0.3) & (norms < 0.7)).all()
+    assert not torch.equal(smooth.score(s0, frames, LEFT), plain), "the draws change the scores"
+    again = tiny(text, seed=4, text_smoothing=8, text_noise=0.5)
+    assert torch.equal(smooth.score(s0, frames, LEFT), again.score(s0, frames, LEFT)), "fixed draws: deterministic"
+    assert "smoothing_noise" not in smooth.checkpoint_state_dict(), "a function of the config, not saved"
+    with pytest.raises(ValueError, match="text_noise"):
+        LorelConfig(text_noise=-1.0)
 
 
 @pytest.mark.parametrize("fusion", FUSIONS)

@@ -90,6 +90,7 @@ class EvalSettings:
         else:
             raw = dict(cfg)
         d: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
+        d.pop("video", None)  # options of video-model evaluations (robolearn.training.eval_dynamics)
         unknown = sorted(set(d) - set(cls.__dataclass_fields__))
         if unknown:
             raise ConfigError(f"unknown eval setting(s) {unknown}")
@@ -220,8 +221,7 @@ def _pair_features(model: "LorelReward", s0: torch.Tensor, st: torch.Tensor, bat
 def _head_scores(model: "LorelReward", feats: torch.Tensor, instruction: str) -> torch.Tensor:
     """Probabilities (N,) that the pairs with features ``feats`` (N, F) carry out ``instruction``."""
     with torch.inference_mode():
-        cond = model.head.condition(model.encode_text([instruction]))
-        return torch.sigmoid(model.head(feats.to(model.device), cond)).cpu()
+        return model.head_probabilities(feats.to(model.device), model.conditions(model.encode_text([instruction]))).cpu()
 
 
 # ------------------------------------------------------------------------------------------- running
@@ -241,9 +241,8 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
     from tqdm import tqdm
 
     from rewards.checkpoint import load_checkpoint, read_checkpoint
-    from robolearn.data.loader import split_episodes
-    from robolearn.data.storage import DatasetReader
     from robolearn.data.labels import label_to_task
+    from robolearn.training.common import held_out_episodes
     from robolearn.training.reward_data import LabelIndex, opposite_labels
 
     torch.set_num_threads(s.torch_threads)
@@ -254,18 +253,9 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
     else:
         state = read_checkpoint(s.checkpoint)
     model.eval()
-    train_cfg = dict((state.get("extra") or {}).get("config") or {})
-    if s.data is None and not train_cfg.get("data"):
-        raise ConfigError(f"{s.checkpoint} does not record its training data; pass data=FOLDER")
-    data = s.data if s.data is not None else Path(train_cfg["data"])
-    val_fraction, split_seed = float(train_cfg.get("val_fraction", 0.1)), int(train_cfg.get("seed", 0))
-    max_episodes = train_cfg.get("max_episodes") if s.max_episodes == "checkpoint" else (
-        None if s.max_episodes == "all" else s.max_episodes)
-
-    reader = DatasetReader(data)
-    episodes = reader.indices()[:max_episodes]
-    _, val_eps = split_episodes(episodes, val_fraction, split_seed)
-    val_eps = val_eps[: s.max_val_episodes]
+    data, reader, val_eps, _, split = held_out_episodes(state, s.checkpoint, s.data, s.max_episodes,
+                                                        s.max_val_episodes)
+    max_episodes, val_fraction, split_seed = split["max_episodes"], split["val_fraction"], split["seed"]
     if len(val_eps) < 2:
         raise ConfigError(f"{data}: only {len(val_eps)} held-out episodes (val_fraction={val_fraction}, "
                           f"seed={split_seed}); evaluate on a larger dataset")

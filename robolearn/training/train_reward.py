@@ -21,7 +21,6 @@ A run whose model settings or data split differ from the checkpoint's is refused
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections import Counter
@@ -37,42 +36,26 @@ from omegaconf import DictConfig, OmegaConf
 from torch import Tensor
 
 from robolearn.config import ConfigError, one_line
+from robolearn.training.common import (LoopSettings, check_number, keyed_generator, lr_at, model_config,
+                                       refuse_resume, settings_dict, split_differences)
 from robolearn.training.reward_data import NegativeWeights
 
 if TYPE_CHECKING:  # pragma: no cover
     from rewards.lorel import LorelConfig, LorelReward
-    from robolearn.data.storage import DatasetReader
     from robolearn.training.reward_data import RewardPairDataset
 
 __all__ = ["AugmentSettings", "TrainSettings", "augment_pair", "lr_at", "reward_config", "run_train", "validate"]
 
-LAST, BEST, TB_DIR, SUMMARY = "last.pt", "best.pt", "tb", "summary.json"
-# Keys of the train config that define which episodes are held out: changing them on resume would put
-# validation episodes into training (and make "val AUC" meaningless), so a resume refuses.
-SPLIT_KEYS = ("max_episodes", "val_fraction", "seed")
 # Model fields that change neither the weights nor training (how many frames score() batches).
 RUNTIME_MODEL_FIELDS = ("score_chunk",)
 VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation items (training steps never reach it)
 AUG_STREAM = 0xA06  # rng stream id of augmentation: generator seed from (seed, AUG_STREAM, step)
-LOG_EVERY = 10  # TensorBoard train scalars every this many steps (steps)
-EMA = 0.98  # smoothing of the loss/accuracy shown on the progress bar
 PIXEL_MAX = 255.0  # uint8 full range
 VAL_BATCH = 512  # validation pairs per forward pass (bounds memory)
-SECONDS_PER_MINUTE = 60.0
 
 
 # ------------------------------------------------------------------------------------------ settings
-def _num(name: str, value: Any, lo: float | None = None, hi: float | None = None, integer: bool = False,
-         lo_open: bool = False, hi_open: bool = False) -> Any:
-    """``value`` checked as a number in a range, else a one-line ``ConfigError``."""
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
-        raise ConfigError(f"{name}={value!r} must be {'an integer' if integer else 'a number'}")
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ConfigError(f"{name}={value!r} must be {'>' if lo_open else '>='} {lo}")
-    if hi is not None and (value >= hi if hi_open else value > hi):
-        raise ConfigError(f"{name}={value!r} must be {'<' if hi_open else '<='} {hi}")
-    return value
+_num = check_number  # short name for the many checks below
 
 
 @dataclass(frozen=True)
@@ -95,72 +78,29 @@ class AugmentSettings:
         _num("augment.contrast", self.contrast, 0, 1, hi_open=True)
 
 
-@dataclass(frozen=True)
-class TrainSettings:
+@dataclass(frozen=True, kw_only=True)
+class TrainSettings(LoopSettings):
     """A validated ``conf/train.yaml`` (see it for the meaning and units of every field)."""
 
     reward: "LorelConfig"
-    data: Path
-    out: Path
-    max_episodes: int | None = None
-    val_fraction: float = 0.1
-    seed: int = 0
-    steps: int = 20000
-    batch_size: int = 128
-    lr: float = 3e-4
-    weight_decay: float = 1e-4
-    warmup_steps: int = 200
-    min_lr_fraction: float = 0.05
-    grad_clip: float | None = 1.0
     positive_fraction: float = 0.5
     typo_rate: float = 0.03
     instruction_pool: int = 0
-    text_noise: float = 0.0
     negatives: NegativeWeights = field(default_factory=NegativeWeights)
     augment: AugmentSettings = field(default_factory=AugmentSettings)
-    eval_every: int = 500
     val_items: int = 2048
-    checkpoint_every: int = 1000
-    num_workers: int = 2
-    torch_threads: int = 2
-    max_minutes: float | None = None
-    progress_bar: bool = True
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the resolved config, recorded in checkpoints
 
     def __post_init__(self) -> None:
-        if self.max_episodes is not None:
-            _num("max_episodes", self.max_episodes, 2, integer=True)
-        _num("val_fraction", self.val_fraction, 0, 1, lo_open=True, hi_open=True)
-        _num("seed", self.seed, 0, integer=True)
-        _num("steps", self.steps, 1, integer=True)
-        _num("batch_size", self.batch_size, 2, integer=True)
-        _num("lr", self.lr, 0, lo_open=True)
-        _num("weight_decay", self.weight_decay, 0)
-        _num("warmup_steps", self.warmup_steps, 0, integer=True)
-        _num("min_lr_fraction", self.min_lr_fraction, 0, 1)
-        if self.grad_clip is not None:
-            _num("grad_clip", self.grad_clip, 0, lo_open=True)
+        super().__post_init__()
         _num("positive_fraction", self.positive_fraction, 0, 1, lo_open=True, hi_open=True)
         _num("typo_rate", self.typo_rate, 0, 1)
         _num("instruction_pool", self.instruction_pool, 0, integer=True)
-        _num("text_noise", self.text_noise, 0)
-        _num("eval_every", self.eval_every, 1, integer=True)
         _num("val_items", self.val_items, 2, integer=True)
-        _num("checkpoint_every", self.checkpoint_every, 1, integer=True)
-        _num("num_workers", self.num_workers, 0, integer=True)
-        _num("torch_threads", self.torch_threads, 1, integer=True)
-        if self.max_minutes is not None:
-            _num("max_minutes", self.max_minutes, 0, lo_open=True)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "TrainSettings":
         """Validate a composed ``train`` config; every problem is a one-line ``ConfigError``."""
-        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-        data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        known = {f for f in cls.__dataclass_fields__ if f != "raw"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown train setting(s) {unknown}")
+        raw, data = settings_dict(cfg, cls, "train")
         try:
             negatives = NegativeWeights.from_mapping(data.pop("negatives", None))
         except (TypeError, ValueError) as e:
@@ -169,9 +109,6 @@ class TrainSettings:
         bad = sorted(set(aug) - set(AugmentSettings.__dataclass_fields__))
         if bad:
             raise ConfigError(f"augment: unknown key(s) {bad}; valid: shift, brightness, contrast")
-        for key in ("data", "out"):
-            if not isinstance(data.get(key), str) or not data[key]:
-                raise ConfigError(f"{key}={data.get(key)!r} must be a folder path")
         return cls(reward=reward_config(data.pop("reward", None)), data=Path(data.pop("data")),
                    out=Path(data.pop("out")), negatives=negatives, augment=AugmentSettings(**aug),
                    raw=raw, **data)
@@ -185,30 +122,13 @@ def reward_config(node: Any) -> "LorelConfig":
     """
     from rewards.lorel import LorelConfig
 
-    if node is None:
-        raise ConfigError("reward: missing config group; add `- reward: lorel` to the defaults list")
-    container = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
-    try:
-        if "_target_" in container:
-            from hydra.utils import instantiate
-
-            cfg = instantiate(container, _convert_="all")
-        else:
-            cfg = LorelConfig.from_dict(container)
-    except Exception as e:  # noqa: BLE001 - Hydra wraps the dataclass' ValueError in its own exception
-        cause = e.__cause__ or e
-        raise ConfigError(f"reward: {one_line(str(cause))}") from None
-    if not isinstance(cfg, LorelConfig):
-        raise ConfigError(f"reward: _target_ must build a rewards.lorel.LorelConfig, got {type(cfg).__name__}")
-    return cfg
+    return model_config(node, LorelConfig, "reward", "lorel")
 
 
 # -------------------------------------------------------------------------------------- augmentation
 def step_generator(seed: int, step: int) -> torch.Generator:
     """The torch generator of training step ``step``'s augmentation (keyed: resume-safe)."""
-    g = torch.Generator()
-    g.manual_seed(int(np.random.SeedSequence([seed, AUG_STREAM, step]).generate_state(1, np.uint64)[0] >> 1))
-    return g
+    return keyed_generator(seed, AUG_STREAM, step)
 
 
 def augment_pair(s0: Tensor, st: Tensor, aug: AugmentSettings, generator: torch.Generator) -> tuple[Tensor, Tensor]:
@@ -244,15 +164,6 @@ def augment_pair(s0: Tensor, st: Tensor, aug: AugmentSettings, generator: torch.
         x = (x - mean) * contrast + mean + offset
     x = x.round_().clamp_(0, PIXEL_MAX).to(torch.uint8)
     return x[:, :c].contiguous(), x[:, c:].contiguous()
-
-
-def lr_at(step: int, s: TrainSettings) -> float:
-    """Learning rate of optimizer step ``step`` (0-based): linear warm-up, then cosine decay to lr·min_lr_fraction."""
-    if step < s.warmup_steps:
-        return s.lr * (step + 1) / s.warmup_steps
-    progress = min(1.0, (step - s.warmup_steps) / max(1, s.steps - s.warmup_steps))
-    floor = s.lr * s.min_lr_fraction
-    return floor + (s.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 # ---------------------------------------------------------------------------------------- validation
@@ -302,11 +213,6 @@ def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
-def _dataset_identity(reader: "DatasetReader") -> dict[str, Any]:
-    """What identifies a dataset across moves/renames of its folder: its creation time and seed."""
-    return {"created": reader.meta.get("created"), "seed": reader.meta.get("seed")}
-
-
 def _save(path: Path, model: "LorelReward", optimizer: torch.optim.Optimizer, step: int,
           extra: dict[str, Any]) -> None:
     """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
@@ -318,21 +224,10 @@ def _save(path: Path, model: "LorelReward", optimizer: torch.optim.Optimizer, st
 def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettings, identity: dict[str, Any],
                   path: Path) -> None:
     """Refuse to resume a checkpoint trained with other model settings or another data split."""
-    from rewards.lorel import config_differences
+    from rewards.fields import config_differences
 
-    fix = f"use a new out= folder, or rerun with the settings stored in {path}"
     diffs = [f"reward.{d}" for d in config_differences(model.config, s.reward, ignore=RUNTIME_MODEL_FIELDS)]
-    if diffs:
-        raise ConfigError(f"{path} was trained with other model settings ({'; '.join(diffs)}) " +
-                          f"(checkpoint != this run); {fix}")
-    saved = dict((state.get("extra") or {}).get("config") or {})
-    split = [f"{k}: {saved.get(k)!r} != {s.raw.get(k)!r}" for k in SPLIT_KEYS if saved.get(k) != s.raw.get(k)]
-    old_identity = (state.get("extra") or {}).get("dataset")
-    if old_identity is not None and old_identity != identity:
-        split.append(f"dataset: {old_identity} != {identity}")
-    if split:
-        raise ConfigError(f"{path} was trained on another data split ({'; '.join(split)}) "
-                          f"(checkpoint != this run); resuming would train on its validation episodes; {fix}")
+    refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -343,61 +238,19 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.storage.DatasetError: the data folder is not a dataset.
     """
-    from torch.utils.data import DataLoader
-    from tqdm import tqdm
-
     from rewards.checkpoint import load_checkpoint
     from rewards.lorel import LorelReward
-    from robolearn.data.loader import seed_worker, split_episodes
-    from robolearn.data.storage import DatasetReader
-    from robolearn.training.reward_data import RewardPairDataset, StepSampler
+    from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
+    from robolearn.training.reward_data import RewardPairDataset
 
     t_setup = time.monotonic()
-    torch.set_num_threads(s.torch_threads)
-    reader = DatasetReader(s.data)
-    episodes = reader.indices()[: s.max_episodes]
-    train_eps, val_eps = split_episodes(episodes, s.val_fraction, s.seed)
-    if not train_eps or not val_eps:
-        raise ConfigError(f"{s.data}: {len(episodes)} episodes give {len(train_eps)} training and {len(val_eps)} "
-                          f"validation episodes at val_fraction={s.val_fraction}; both must be non-empty")
-    frame = reader.frames(episodes[0], "rgb", 0)  # (H, W, C)
-    want = (s.reward.image_size, s.reward.image_size, s.reward.channels)
-    if tuple(frame.shape) != want:
-        raise ConfigError(f"{s.data} has {frame.shape[1]}×{frame.shape[0]}×{frame.shape[2]} frames but the model "
-                          f"expects {want[1]}×{want[0]}×{want[2]}; set reward.image_size={frame.shape[0]}")
-    identity = _dataset_identity(reader)
-    s.out.mkdir(parents=True, exist_ok=True)
-    last_path, best_path = s.out / LAST, s.out / BEST
-
-    def say(msg: str) -> None:
-        if echo:
-            tqdm.write(msg)
-
-    start, best_auc, best_step, trained_s = 0, -math.inf, -1, 0.0
-    if last_path.exists():
-        model, state = load_checkpoint(last_path)
-        _check_resume(state, model, s, identity, last_path)
-        extra = state.get("extra") or {}
-        start = int(state["step"])
-        best_auc = float(extra.get("best_val_auc", -math.inf))
-        best_step = int(extra.get("best_step", -1))
-        trained_s = float(extra.get("train_seconds", 0.0))
-        if extra.get("torch_rng_state") is not None:
-            torch.set_rng_state(torch.as_tensor(extra["torch_rng_state"], dtype=torch.uint8))
-        say(f"resuming {last_path} at step {start}")
-    else:
-        torch.manual_seed(s.seed)  # dropout draws from the global RNG (its state is checkpointed)
-        model = LorelReward(s.reward, seed=s.seed)
-        state = {}
-    summary: dict[str, Any] = {"out": str(s.out), "start_step": start}
-    if start >= s.steps:
-        say(f"{last_path} is already at step {start} (steps={s.steps}); raise steps= to train longer")
-        summary.update(step=start, steps=s.steps, best_val_auc=best_auc, best_step=best_step, stopped="done")
-        return summary
-    model.train()
-    optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=s.lr, weight_decay=s.weight_decay)
-    if state.get("optimizer"):
-        optimizer.load_state_dict(state["optimizer"])
+    run = start_run(s, s.reward, "reward.image_size", load_checkpoint,
+                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+                    lambda: LorelReward(s.reward, seed=s.seed), "auc", True, echo)
+    if run.optimizer is None:
+        return run.summary
+    model, optimizer, r, say, summary = run.model, run.optimizer, run.resumed, run.say, run.summary
+    reader, train_eps, val_eps, identity = run.reader, run.train_eps, run.val_eps, run.identity
 
     common = dict(negatives=s.negatives, positive_fraction=s.positive_fraction, typo_rate=s.typo_rate,
                   seed=s.seed, progress=s.progress_bar and echo)
@@ -411,96 +264,35 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         f"{len(train_ds.tasks)} task labels; model {model.num_parameters()['trainable']:,} trainable parameters "
         f"({model.config.fusion} fusion); setup {time.monotonic() - t_setup:.1f} s")
 
-    from torch.utils.tensorboard import SummaryWriter
-
-    tb = SummaryWriter(str(s.out / TB_DIR), purge_step=start if start else None)
-    g = torch.Generator()
-    g.manual_seed(s.seed)
-    loader = DataLoader(train_ds, batch_size=s.batch_size, sampler=StepSampler(s.seed, s.batch_size, start, s.steps),
-                        num_workers=s.num_workers, worker_init_fn=seed_worker, generator=g,
-                        persistent_workers=False, prefetch_factor=4 if s.num_workers else None)
-    step, last_val, stopped = start, None, "done"
-    ema_loss = ema_acc = None
     kinds_seen: Counter[str] = Counter()
-    limit_s = s.max_minutes * SECONDS_PER_MINUTE if s.max_minutes is not None else math.inf
-    t0 = time.monotonic()
+    loop = TrainLoop(s, model, optimizer, r, "auc", True, _save, echo=echo,
+                     extra=lambda: {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity})
 
-    def extra() -> dict[str, Any]:
-        return {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity,
-                "best_val_auc": best_auc, "best_step": best_step, "val": last_val,
-                "train_seconds": trained_s + time.monotonic() - t0, "torch_rng_state": torch.get_rng_state()}
+    def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
+        gen = step_generator(s.seed, step)
+        s0, st = augment_pair(batch["s0"], batch["st"], s.augment, gen)
+        target = batch["target"].float()
+        emb = model.encode_text(batch["instruction"])
+        # Isotropic noise of norm ≈ reward.text_noise around the (unit-norm) sentence embedding: the head
+        # must accept a neighbourhood of each training sentence, i.e. unseen synonyms (LOReL: U(±0.1)).
+        emb = model.noisy_text(emb, gen)
+        logits = model(s0, st, emb)
+        kinds_seen.update(batch["kind"])
+        acc = float(((logits.detach() > 0).float() == target).float().mean())
+        loss = F.binary_cross_entropy_with_logits(logits, target)
+        return loss, {"loss": loss.item(), "acc": acc}
 
-    def run_validation() -> None:
-        nonlocal last_val, best_auc, best_step
-        last_val = validate(model, val)
-        tb.add_scalar("val/auc", last_val["auc"], step)
-        tb.add_scalar("val/acc", last_val["acc"], step)
-        tb.add_scalar("val/loss", last_val["loss"], step)
-        for kind, acc in last_val["acc_by_kind"].items():
-            tb.add_scalar(f"val_acc_by_kind/{kind}", acc, step)
-        if last_val["auc"] > best_auc:
-            best_auc, best_step = last_val["auc"], step
-            _save(best_path, model, optimizer, step, extra())
-        say(f"step {step}: val AUC {last_val['auc']:.4f}, acc {last_val['acc']:.3f}, loss {last_val['loss']:.4f} "
-            f"(best {best_auc:.4f} at {best_step})")
+    def describe(v: Mapping[str, Any]) -> str:
+        return (f"step {loop.step}: val AUC {v['auc']:.4f}, acc {v['acc']:.3f}, loss {v['loss']:.4f} "
+                f"(best {loop.best:.4f} at {loop.best_step})")
 
-    bar = tqdm(total=s.steps, initial=start, disable=not (s.progress_bar and echo), desc="train", unit="step",
-               dynamic_ncols=True)
-    try:
-        for batch in loader:
-            if time.monotonic() - t0 > limit_s:
-                stopped = f"max_minutes={s.max_minutes:g}"
-                break
-            lr = lr_at(step, s)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            gen = step_generator(s.seed, step)
-            s0, st = augment_pair(batch["s0"], batch["st"], s.augment, gen)
-            target = batch["target"].float()
-            emb = model.encode_text(batch["instruction"])
-            if s.text_noise:
-                # Isotropic noise of norm ≈ text_noise around the (unit-norm) sentence embedding: the head
-                # must accept a neighbourhood of each training sentence, i.e. unseen synonyms (LOReL: U(±0.1)).
-                emb = emb + torch.randn(emb.shape, generator=gen) * (s.text_noise / math.sqrt(emb.shape[-1]))
-            logits = model(s0, st, emb)
-            loss = F.binary_cross_entropy_with_logits(logits, target)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if s.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.trainable_parameters(), s.grad_clip)
-            optimizer.step()
-            step += 1
-            kinds_seen.update(batch["kind"])
-            acc = float(((logits.detach() > 0).float() == target).float().mean())
-            loss_value = loss.item()
-            ema_loss = loss_value if ema_loss is None else EMA * ema_loss + (1 - EMA) * loss_value
-            ema_acc = acc if ema_acc is None else EMA * ema_acc + (1 - EMA) * acc
-            if step % LOG_EVERY == 0:
-                tb.add_scalar("train/loss", loss_value, step)
-                tb.add_scalar("train/acc", acc, step)
-                tb.add_scalar("train/lr", lr, step)
-            bar.update(1)
-            bar.set_postfix(loss=f"{ema_loss:.3f}", acc=f"{ema_acc:.3f}", refresh=False)
-            if step % s.eval_every == 0 or step == s.steps:
-                run_validation()
-            if step % s.checkpoint_every == 0:
-                _save(last_path, model, optimizer, step, extra())
-    finally:
-        bar.close()
-        del loader  # stop the workers now, not at garbage collection
-    if last_val is None or (step % s.eval_every and step != s.steps):
-        run_validation()  # the last step was not validated (time limit)
-    _save(last_path, model, optimizer, step, extra())
-    tb.flush()
-    tb.close()
-    elapsed = time.monotonic() - t0
-    done = step - start
-    summary.update(step=step, steps=s.steps, stopped=stopped, wall_seconds=round(elapsed, 1),
-                   train_seconds=round(trained_s + elapsed, 1),
-                   items_per_second=round(done * s.batch_size / elapsed, 1) if elapsed > 0 else None,
-                   train_loss_ema=ema_loss, train_acc_ema=ema_acc, val=last_val, best_val_auc=best_auc,
-                   best_step=best_step, items_by_kind=dict(sorted(kinds_seen.items())),
-                   checkpoints={"last": str(last_path), "best": str(best_path)},
+    done = loop.run(step_loader(train_ds, s, r.start), train_step, lambda: validate(model, val), describe)
+    elapsed = done.pop("elapsed")
+    summary.update(**{k: v for k, v in done.items() if k != "steps_done"},
+                   items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+                   train_loss_ema=loop.ema.get("loss"), train_acc_ema=loop.ema.get("acc"), val=loop.last_val,
+                   best_val_auc=loop.best, best_step=loop.best_step, items_by_kind=dict(sorted(kinds_seen.items())),
+                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
                    episodes={"train": len(train_eps), "val": len(val_eps)})
     (s.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
     if echo:

@@ -1,0 +1,203 @@
+"""What a visual-MPC planner rolls candidate action sequences through: a learned video model or the simulator.
+
+Both implement ``Dynamics``: ``reset`` at the start of an episode, ``observe`` after every real step,
+and ``rollout(actions, steps)`` that returns, for N candidate sequences, the frames (and, for the
+simulator, the object states) at the requested horizon steps. Asking for only the steps the reward
+needs (e.g. just the last one) is what makes planning cheap: the video model then decodes one frame
+per sequence, and the simulator renders one.
+
+* ``VideoModelDynamics`` wraps a trained ``planners.video`` model: it keeps the last
+  ``context_frames`` real frames, encodes them once per rollout call and rolls the latent forward.
+* ``SimulatorDynamics`` is the oracle: a private copy of the environment, reset to the real env's
+  ``get_state()`` before each candidate, stepped with the candidate's actions (physics only), and
+  rendered only at the requested steps. It is the upper bound for any reward and the way to test a
+  reward without a video model's errors (the DVD lesson).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["Dynamics", "PredictedRollout", "SimulatorDynamics", "VideoModelDynamics", "frames_to_float"]
+
+
+@dataclass
+class PredictedRollout:
+    """Predictions for N candidate action sequences at the requested horizon steps.
+
+    Attributes:
+        steps: the horizon steps (0-based: step h is the frame after action h) that were predicted.
+        frames: float32 (N, S, C, H, W) in [0, 1] for S = len(steps), or None if frames were not asked for.
+        object_states: for the simulator, an N-list of S-lists of ``ObjectStates`` (None for learned models).
+        oracle_rewards: for the simulator, float32 (N, S) task dense rewards (``Task.dense_reward``),
+            computed in the candidate's own simulated scene (None for learned models).
+    """
+
+    steps: list[int]
+    frames: Tensor | None
+    object_states: list[list[Any]] | None = None
+    oracle_rewards: Tensor | None = None
+
+
+@runtime_checkable
+class Dynamics(Protocol):
+    """A model of what candidate actions would do from the current real state."""
+
+    #: True when ``rollout`` can provide object states (oracle rewards need them)
+    provides_states: bool
+
+    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        """Start of an episode: the real env and its first observation."""
+
+    def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        """After a real step: the env (for its state) and the new observation."""
+
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
+        """Predict the frames (and states) at ``steps`` for (N, H, A) action sequences."""
+
+
+def frames_to_float(frames: np.ndarray | Tensor) -> Tensor:
+    """uint8 (..., H, W, C) env images or (..., C, H, W) tensors → float32 (..., C, H, W) in [0, 1]."""
+    if isinstance(frames, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(frames))
+        t = t.movedim(-1, -3)  # HWC (env) → CHW (models)
+    else:
+        t = frames
+    return t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
+
+
+def _check_actions(actions: Tensor, steps: Sequence[int]) -> list[int]:
+    if actions.dim() != 3:
+        raise ValueError(f"actions: expected (N, H, A) candidate sequences, got shape {tuple(actions.shape)}")
+    horizon = actions.shape[1]
+    steps = [int(s) for s in steps]
+    bad = [s for s in steps if not 0 <= s < horizon]
+    if bad or not steps:
+        raise ValueError(f"steps must be a non-empty list within the horizon 0..{horizon - 1}, got {steps}")
+    return steps
+
+
+class VideoModelDynamics:
+    """A learned action-conditioned video model as planner dynamics.
+
+    The model must provide ``encode(context (T, C, H, W) float) -> state``,
+    ``rollout(state, actions (N, H, A)) -> latents`` and ``decode(latents at some steps) -> frames``,
+    plus ``config.context_frames`` (see ``planners.video``). Until enough real frames have been seen
+    (the first step of an episode), the first frame is repeated to fill the context.
+    """
+
+    provides_states = False
+
+    def __init__(self, model: Any, device: str | torch.device = "cpu"):
+        self.model = model
+        self.device = torch.device(device)
+        self.context_frames = int(getattr(model.config, "context_frames", 1))
+        self._context: list[Tensor] = []
+
+    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        self._context = [frames_to_float(obs["rgb"])] * self.context_frames
+
+    def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        self._context = (self._context + [frames_to_float(obs["rgb"])])[-self.context_frames:]
+
+    @property
+    def context(self) -> Tensor:
+        """float32 (T_ctx, C, H, W) in [0, 1]: the latest real frames, oldest first."""
+        if not self._context:
+            raise RuntimeError("VideoModelDynamics: call reset(env, obs) before rollout()")
+        return torch.stack(self._context).to(self.device)
+
+    @torch.inference_mode()
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
+        steps = _check_actions(actions, steps)
+        state = self.model.encode(self.context)
+        latents = self.model.rollout(state, actions.to(self.device))
+        if not frames:
+            return PredictedRollout(steps, None)
+        return PredictedRollout(steps, self.model.decode(latents, steps=steps))
+
+
+class SimulatorDynamics:
+    """The simulator itself as (oracle) dynamics: exact physics from the real env's current state.
+
+    A private env is built from the real env's config with no camera observations (``proprio`` only),
+    so stepping costs physics alone; frames are rendered only at the requested steps. Each candidate
+    starts from the real env's ``get_state()``:
+
+    * ``exact=True``: ``set_state`` rebuilds the world per candidate (bit-exact, ~4–8 ms each);
+    * ``exact=False`` (default): the private world is built once per episode and per real step,
+      and candidates restore the arrays only (``scene.set_state``): Bullet's contact caches carry
+      over between candidates, which changes results at contact-noise level only and is ~10× cheaper.
+      The call sequence is a pure function of the episode, so results are still reproducible.
+    """
+
+    provides_states = True
+
+    def __init__(self, exact: bool = False):
+        self.exact = bool(exact)
+        self.env: Any = None
+        self._state: Any = None
+
+    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        from sim.envs.desk import DeskEnv  # the planners depend on sim, never the other way round
+
+        real = env.unwrapped
+        if self.env is not None:
+            self.env.close()
+        cfg = copy.deepcopy(real.cfg)
+        cfg.obs_keys = ("proprio",)
+        self.env = DeskEnv(config=cfg, render_mode="rgb_array")
+        self.observe(env, obs)
+
+    def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        self._state = env.unwrapped.get_state()
+        if self.env is not None:
+            self.env.set_state(self._state)  # fresh world: caches depend only on this real state
+
+    def _restore(self) -> None:
+        if self.exact:
+            self.env.set_state(self._state)
+        else:
+            self.env.scene.set_state(self._state.sim)
+            self.env._elapsed = self._state.elapsed_steps  # noqa: SLF001 - the env's own step counter
+
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
+        if self.env is None:
+            raise RuntimeError("SimulatorDynamics: call reset(env, obs) before rollout()")
+        steps = _check_actions(actions, steps)
+        want = set(steps)
+        acts = actions.detach().cpu().numpy().astype(np.float64)
+        n, last = acts.shape[0], max(steps)
+        images: list[list[np.ndarray]] = []
+        states: list[list[Any]] = []
+        dense = np.zeros((n, len(steps)), dtype=np.float32)
+        env = self.env
+        task, th = env.task, env.cfg.thresholds
+        for i in range(n):
+            self._restore()
+            seq_images, seq_states = [], []
+            for h in range(last + 1):
+                env.scene.arm.set_action(np.clip(acts[i, h], -1.0, 1.0))
+                env.scene.step_physics(env.cfg.physics.substeps)
+                if h in want:
+                    now = env.scene.object_states()
+                    dense[i, len(seq_states)] = task.dense_reward(env.scene, now, env.initial_object_states, th)
+                    seq_states.append(now)
+                    if frames:
+                        seq_images.append(env.render())
+            images.append(seq_images)
+            states.append(seq_states)
+        out = frames_to_float(np.stack([np.stack(s) for s in images])) if frames else None
+        return PredictedRollout(steps, out, states, torch.from_numpy(dense))
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+            self.env = None

@@ -1,0 +1,123 @@
+"""The cross-entropy method (CEM) over action sequences, as in Visual Foresight (Ebert et al. 2018).
+
+Each iteration draws ``population`` sequences from a diagonal Gaussian over (H, A), clips them to the
+bounds, scores them in one objective call, and refits the Gaussian's mean and std to the ``elites``
+best (optionally smoothed with the previous ones by ``alpha``). The plan is the mean of the last
+iteration's elites by default: the single best sample is the one whose return the model
+overestimates most, and executing it overfits the model's errors (mbrl-lib PR 70 switched to the
+elite mean for that reason). ``return_mean_of_elites=false`` returns the best sample instead.
+
+Example:
+    >>> opt = CEMOptimizer(CEMConfig(), action_low=[-1] * 4, action_high=[1] * 4, horizon=10, seed=0)
+    >>> result = opt.optimize(lambda x: -(x - 0.3).square().sum(dim=(1, 2)))   # x: (N, 10, 4) → (N,)
+    >>> result.actions.shape                                                    # (10, 4), all ≈ 0.3
+    >>> opt.advance(1)                   # executed one action: the warm start moves one step forward
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
+from rewards.fields import check_bool, check_choice, check_int, check_number
+
+__all__ = ["CEMConfig", "CEMOptimizer"]
+
+
+@dataclass
+class CEMConfig:
+    """Settings of a ``CEMOptimizer``; validated on construction (``ValueError`` naming the field).
+
+    ``conf/optimizer/cem.yaml`` mirrors these fields and defaults for Hydra. Stds are fractions of
+    the bounds' half-range (high − low) / 2, per action dimension.
+    """
+
+    #: sequences sampled per iteration (Visual Foresight: 200)
+    population: int = 200
+    #: best sequences the Gaussian is refitted to each iteration (≤ population)
+    elites: int = 20
+    #: sample-and-refit rounds per optimize() call (one objective call each)
+    iterations: int = 3
+    #: initial std of every action, as a fraction of the half-range (0.5: ±1 std spans half the range)
+    init_std: float = 0.5
+    #: floor of the std after each refit, fraction of the half-range (keeps sampling from collapsing)
+    min_std: float = 0.01
+    #: momentum of the refit: new = alpha · old + (1 − alpha) · elite statistic, for mean and std (0 = none)
+    alpha: float = 0.0
+    #: plan = mean of the last iteration's elites (true) or the best sample of the call (false)
+    return_mean_of_elites: bool = True
+    #: what advance() puts in the freed tail of the warm start: center (of the bounds) | last (repeat the last action)
+    shift_fill: str = "center"
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        check_int(owner, "population", self.population, 1)
+        check_int(owner, "elites", self.elites, 1)
+        if self.elites > self.population:
+            raise ValueError(f"{owner}.elites={self.elites} must be ≤ population={self.population}; "
+                             "lower elites or raise population")
+        check_int(owner, "iterations", self.iterations, 1)
+        self.init_std = check_number(owner, "init_std", self.init_std, 0, lo_open=True)
+        self.min_std = check_number(owner, "min_std", self.min_std, 0)
+        self.alpha = check_number(owner, "alpha", self.alpha, 0, 1, hi_open=True)
+        check_bool(owner, "return_mean_of_elites", self.return_mean_of_elites)
+        check_choice(owner, "shift_fill", self.shift_fill, FILLS)
+
+
+class CEMOptimizer(TrajectoryOptimizer):
+    """Cross-entropy method with a diagonal Gaussian; see the module docstring and ``TrajectoryOptimizer``.
+
+    The warm start kept for the next call is the final sampling mean (the last elites' mean, smoothed
+    by ``alpha``). The std restarts from ``init_std`` at every call.
+    """
+
+    config_class = CEMConfig
+    config: CEMConfig
+
+    def _optimize(self, objective: Objective, mean: Tensor) -> OptimizerResult:
+        c = self.config
+        std = (c.init_std * self.half_range).expand(self.horizon, -1).clone()  # (H, A)
+        min_std = c.min_std * self.half_range  # (A,)
+        best_value, best_actions = -torch.inf, mean
+        history: list[float] = []
+        elites = mean.unsqueeze(0)  # (E, H, A); set by every iteration (there is at least one)
+        for i in range(c.iterations):
+            samples = self._clip(mean + std * self._noise(self._population(i)))  # (N_i, H, A)
+            extra = self._extra_samples(i, mean)
+            if extra is not None:
+                samples = torch.cat([samples, extra])
+            returns = self._evaluate(objective, samples)  # (N,) float64
+            elite_returns, idx = returns.topk(c.elites)  # sorted, best first
+            elites = samples[idx]  # (E, H, A)
+            self._remember_elites(elites)
+            if elite_returns[0] > best_value:
+                best_value, best_actions = float(elite_returns[0]), elites[0]
+            mean = c.alpha * mean + (1 - c.alpha) * elites.mean(dim=0)
+            std = torch.maximum(c.alpha * std + (1 - c.alpha) * elites.std(dim=0, correction=0), min_std)
+            history.append(float(elite_returns.mean()))
+        self._mean = mean
+        if c.return_mean_of_elites:
+            actions, value = elites.mean(dim=0), history[-1]
+        else:
+            actions, value = best_actions, best_value
+        return OptimizerResult(actions=actions.clone(), value=value, best_actions=best_actions.clone(),
+                               best_value=best_value, history=history)
+
+    # Hooks that iCEM overrides; plain CEM: a constant population of white noise and nothing extra.
+    def _population(self, iteration: int) -> int:
+        """Fresh samples drawn at ``iteration`` (0-based)."""
+        return self.config.population
+
+    def _noise(self, n: int) -> Tensor:
+        """(n, H, A) standard-normal-marginal noise that the samples are mean + std · noise of."""
+        return self._randn(n)
+
+    def _extra_samples(self, iteration: int, mean: Tensor) -> Tensor | None:
+        """(k, H, A) in-bounds sequences evaluated along with the fresh samples, or None."""
+        return None
+
+    def _remember_elites(self, elites: Tensor) -> None:
+        """Called with each iteration's (E, H, A) elites, best first."""

@@ -1,0 +1,125 @@
+"""Shared plumbing of model config dataclasses: field checks with one-line errors, plain-dict round
+trips, config and state-dict comparisons.
+
+Used by ``rewards.lorel.LorelConfig`` and ``planners.video.config.VideoConfig`` (planners depend on
+rewards, never the other way). Every check raises ``ValueError("Owner.field must be ..., got ...")``,
+naming the config class, the field, the bad value and what is allowed.
+
+Example:
+    >>> @dataclass
+    ... class MyConfig(PlainConfig):
+    ...     width: int = 8
+    ...     def __post_init__(self) -> None:
+    ...         check_int(self, "width", self.width, 1)
+    >>> MyConfig.from_dict(MyConfig(width=4).to_dict())
+    MyConfig(width=4)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+from torch import Tensor
+
+__all__ = ["PlainConfig", "check_bool", "check_choice", "check_int", "check_number", "config_differences",
+           "int_tuple", "state_dict_problems"]
+
+C = TypeVar("C", bound="PlainConfig")
+
+
+def _owner(owner: Any) -> str:
+    """The class name used in messages: ``owner`` may be an instance, a class or a name."""
+    if isinstance(owner, str):
+        return owner
+    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+
+
+def int_tuple(owner: Any, name: str, value: Any, minimum: int) -> tuple[int, ...]:
+    """``value`` as a non-empty tuple of ints ≥ ``minimum`` (lists from YAML/OmegaConf accepted)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        try:  # OmegaConf ListConfig is a Sequence; anything else iterable is accepted too
+            value = list(value)
+        except TypeError:
+            raise ValueError(f"{_owner(owner)}.{name} must be a list of integers ≥ {minimum}, "
+                             f"got {value!r}") from None
+    out = tuple(value)
+    if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in out):
+        raise ValueError(f"{_owner(owner)}.{name} must be a non-empty list of integers ≥ {minimum}, "
+                         f"got {list(out)!r}")
+    return out
+
+
+def check_int(owner: Any, name: str, value: Any, minimum: int) -> None:
+    """An integer (not a bool) ≥ ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{_owner(owner)}.{name} must be an integer ≥ {minimum}, got {value!r}")
+
+
+def check_number(owner: Any, name: str, value: Any, lo: float, hi: float = math.inf, lo_open: bool = False,
+                 hi_open: bool = False) -> float:
+    """A finite number in the interval [lo, hi] (bounds excluded with ``*_open``), returned as a float."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if ok:
+        ok = (value > lo if lo_open else value >= lo) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open or hi == math.inf else ']'}"
+        raise ValueError(f"{_owner(owner)}.{name} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+def check_choice(owner: Any, name: str, value: Any, allowed: Sequence[str]) -> None:
+    """One of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{_owner(owner)}.{name} must be one of {' | '.join(allowed)}, got {value!r}")
+
+
+def check_bool(owner: Any, name: str, value: Any) -> None:
+    """``True`` or ``False`` (not 0/1, not "yes")."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{_owner(owner)}.{name} must be true or false, got {value!r}")
+
+
+class PlainConfig:
+    """Mixin of config dataclasses: ``to_dict`` / ``from_dict`` with plain lists for tuples."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (tuples as lists), e.g. for checkpoints and logs."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
+        """Inverse of ``to_dict``; unknown keys are an error (naming them), missing keys take defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} field(s) {unknown}; known: {sorted(names)}")
+        return cls(**dict(data))
+
+
+def config_differences(a: Any, b: Any, ignore: Sequence[str] = ()) -> list[str]:
+    """Fields where dataclasses ``a`` and ``b`` differ, as ``name: a_value != b_value`` lines."""
+    return [f"{f.name}: {getattr(a, f.name)!r} != {getattr(b, f.name)!r}"
+            for f in dataclasses.fields(a) if f.name not in ignore and getattr(a, f.name) != getattr(b, f.name)]
+
+
+def state_dict_problems(own: Mapping[str, Any], state: Mapping[str, Any], optional_prefix: str | None = None,
+                        limit: int = 8) -> list[str]:
+    """Missing/unexpected keys and shape mismatches of ``state`` against a model's ``own`` state dict.
+
+    Keys of ``own`` starting with ``optional_prefix`` may be missing from ``state``. At most ``limit``
+    lines per kind of problem (then a count).
+    """
+    missing = [k for k in own if k not in state and not (optional_prefix and k.startswith(optional_prefix))]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+              for k in own if k in state and isinstance(state[k], Tensor) and state[k].shape != own[k].shape]
+    out: list[str] = []
+    for label, items in (("shape mismatch", shapes), ("missing", missing), ("unexpected", unexpected)):
+        out += [f"{label}: {item}" for item in items[:limit]]
+        if len(items) > limit:
+            out.append(f"{label}: ... and {len(items) - limit} more")
+    return out

@@ -1,0 +1,139 @@
+"""Which desk task a free-text instruction asks for, or a helpful answer when it asks for none.
+
+A language-conditioned reward understands the instruction itself; the task is needed only to start
+the episode from that task's initial states and to judge success. ``InstructionResolver`` embeds
+the instruction with the sentence encoder and compares it with reference phrasings of every task
+(the canonical instruction, phrasings from both word banks of ``robolearn.data.language`` and the
+free-form paraphrases): the nearest reference names the task when its cosine similarity reaches
+``min_similarity``; otherwise ``UnknownInstructionError`` lists what the robot can do.
+
+Example:
+    >>> resolver = InstructionResolver()
+    >>> resolver.resolve("please pull the drawer open").task
+    'open_drawer'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["InstructionResolver", "Resolution", "UnknownInstructionError", "capabilities"]
+
+#: reference phrasings drawn per task and rephrasing category (more = finer coverage, slower start)
+PHRASINGS_PER_CATEGORY = 12
+#: seed of the drawn reference phrasings (fixed: the same instruction always resolves the same way)
+REFERENCE_SEED = 0
+
+
+class UnknownInstructionError(ValueError):
+    """The instruction matches no task well enough; the message lists what the robot can do."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The task an instruction was matched to, how closely, and the reference phrasing it matched."""
+
+    task: str
+    similarity: float
+    matched: str
+
+
+def capabilities(tasks: Sequence[str] | None = None) -> list[str]:
+    """The canonical instructions of ``tasks`` (default: every desk task), e.g. "open the drawer"."""
+    from sim.tasks.desk import DESK_TASKS
+
+    names = list(tasks) if tasks is not None else list(DESK_TASKS)
+    return [DESK_TASKS[t].description.instruction() for t in names]
+
+
+def _reference_phrasings(tasks: Sequence[str]) -> list[tuple[str, str]]:
+    """(phrasing, task) pairs: canonical, word-bank phrasings of every category, and free-form ones."""
+    from omegaconf import OmegaConf
+
+    from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
+    from robolearn.paths import conf_dir
+    from sim.tasks.desk import DESK_TASKS
+
+    rng = np.random.default_rng(REFERENCE_SEED)
+    pairs: list[tuple[str, str]] = []
+    for task in tasks:
+        desc = DESK_TASKS[task].description
+        label = (desc.object, desc.change, desc.direction)
+        pairs.append((desc.instruction(), task))
+        for category in REPHRASING_CATEGORIES:
+            pairs += [(describe_category(label, category, rng), task) for _ in range(PHRASINGS_PER_CATEGORY)]
+    freeform = OmegaConf.to_container(OmegaConf.load(Path(conf_dir()) / "instructions" / "freeform.yaml"))
+    if isinstance(freeform, Mapping):
+        pairs += [(str(text), str(task)) for text, task in freeform.items() if task in tasks]
+    return sorted(set(pairs))
+
+
+class InstructionResolver:
+    """Nearest-reference matching of instructions to desk tasks with a sentence encoder.
+
+    Args:
+        text_encoder: a ``rewards.text.TextEncoder`` (default: the packaged all-MiniLM-L6-v2); pass the
+            reward model's own encoder to embed nothing twice.
+        tasks: the tasks to choose from (default: every desk task).
+        min_similarity: the cosine similarity (−1..1) the nearest reference must reach.
+    """
+
+    def __init__(self, text_encoder: Any | None = None, tasks: Sequence[str] | None = None,
+                 min_similarity: float = 0.6):
+        from rewards.text import TextEncoder
+        from sim.tasks.desk import DESK_TASKS
+
+        self.tasks = list(tasks) if tasks is not None else list(DESK_TASKS)
+        unknown = [t for t in self.tasks if t not in DESK_TASKS]
+        if unknown:
+            raise ValueError(f"unknown desk tasks {unknown}; choose from {sorted(DESK_TASKS)}")
+        if not -1.0 <= float(min_similarity) <= 1.0:
+            raise ValueError(f"min_similarity must be a cosine similarity in [-1, 1], got {min_similarity!r}")
+        self.min_similarity = float(min_similarity)
+        self.encoder = text_encoder if text_encoder is not None else TextEncoder()
+        pairs = _reference_phrasings(self.tasks)
+        self.phrasings = [p for p, _ in pairs]
+        self.labels = [t for _, t in pairs]
+        with torch.inference_mode():
+            self._refs = torch.nn.functional.normalize(self.encoder.encode(self.phrasings).float(), dim=-1)
+
+    def similarities(self, instruction: str) -> dict[str, float]:
+        """Best cosine similarity of ``instruction`` to each task's references."""
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise UnknownInstructionError("the instruction is empty; " + self.help_text())
+        with torch.inference_mode():
+            q = torch.nn.functional.normalize(self.encoder.encode([instruction]).float(), dim=-1)[0]
+        sims = (self._refs @ q).tolist()
+        best: dict[str, float] = {}
+        for s, task in zip(sims, self.labels):
+            best[task] = max(best.get(task, -1.0), s)
+        return best
+
+    def resolve(self, instruction: str) -> Resolution:
+        """The task ``instruction`` asks for.
+
+        Raises:
+            UnknownInstructionError: no reference is similar enough (the message lists the tasks).
+        """
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise UnknownInstructionError("the instruction is empty; " + self.help_text())
+        with torch.inference_mode():
+            q = torch.nn.functional.normalize(self.encoder.encode([instruction]).float(), dim=-1)[0]
+        sims = self._refs @ q
+        i = int(sims.argmax())
+        if float(sims[i]) < self.min_similarity:
+            raise UnknownInstructionError(
+                f"I don't know how to {instruction.strip().rstrip('.!?')!r} (closest thing I can do: "
+                f"{capabilities([self.labels[i]])[0]!r}, similarity {float(sims[i]):.2f} < {self.min_similarity}). "
+                + self.help_text())
+        return Resolution(self.labels[i], float(sims[i]), self.phrasings[i])
+
+    def help_text(self) -> str:
+        """One line listing what the robot can be told."""
+        return "The robot can: " + "; ".join(capabilities(self.tasks)) + "."

@@ -1,0 +1,338 @@
+"""``robolearn plan``: language-commanded visual MPC episodes, with a video of what the planner saw and expected.
+
+Builds a ``planners.vmpc.VMPCAgent`` from ``conf/plan.yaml``: the reward (LOReL checkpoint, goal image or
+oracle), the dynamics (a video-model checkpoint or the simulator) and the optimizer (``conf/optimizer``),
+resolves the instruction to a desk task (for the initial states and the success check), runs the
+episodes and writes a video whose frames show, side by side, the real camera frame, the frame the
+current plan predicted for this step, and the reward of the real frames over time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from PIL import Image, ImageDraw
+
+from robolearn.config import ConfigError, env_config
+from robolearn.video import Caption, VideoWriter, _font, caption_frame
+
+if TYPE_CHECKING:  # pragma: no cover
+    from planners.vmpc import EpisodeRecord, VMPCAgent, VMPCConfig
+    from sim.config import DeskEnvConfig
+
+__all__ = ["PlanSettings", "REWARDS", "build_agent", "compose_frame", "goal_image", "load_models", "run_plan"]
+
+REWARDS = ("lorel", "goal_image", "oracle")
+ORACLE = "oracle"
+PANEL_RANGE = (16, 1024)
+# Reward-curve panel: margins (fraction of the panel) around the plot area, and colours.
+_CURVE_MARGIN = 0.12
+_CURVE_BG, _CURVE_AXIS, _CURVE_LINE, _CURVE_NOW = (250, 250, 250), (150, 150, 150), (30, 90, 200), (220, 60, 40)
+# Extra expert steps after the goal is first reached, so the goal image shows the change settled.
+GOAL_SETTLE_STEPS = 2
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """The ``video`` node of ``conf/plan.yaml``."""
+
+    path: Path | None
+    fps: float
+    panel: int
+    font_size: int
+    hold_final_frames: int
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """A validated ``conf/plan.yaml`` (see it for every field)."""
+
+    env: "DeskEnvConfig"
+    optimizer: Any  # the optimizer config node (instantiated by planners.optimizers.make_optimizer)
+    instruction: str
+    task: str
+    min_similarity: float
+    objective: str
+    reward_checkpoint: Path | None
+    dynamics: str
+    oracle_exact: bool
+    episodes: int
+    seed: int
+    torch_threads: int
+    agent: "VMPCConfig"
+    video: VideoSettings
+    results: Path | None
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PlanSettings":
+        """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``."""
+        from planners.vmpc import VMPCConfig
+
+        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+        assert isinstance(raw, dict)
+        d = {str(k): v for k, v in raw.items()}
+
+        def integer(name: str, v: Any, lo: int, hi: int | None = None) -> int:
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+                bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
+                raise ConfigError(f"{name}={v!r} must be an integer {bound}")
+            return v
+
+        instruction = d.get("instruction")
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise ConfigError('instruction must be a non-empty sentence, e.g. instruction="open the drawer"')
+        reward = d.get("objective")
+        if reward not in REWARDS:
+            raise ConfigError(f"unknown objective {reward!r}; choose from {', '.join(REWARDS)}")
+        ckpt = d.get("reward_checkpoint")
+        if reward == "lorel" and not ckpt:
+            raise ConfigError("objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
+                              "or plan with objective=oracle dynamics_model=oracle")
+        if ckpt and not Path(ckpt).is_file():
+            raise ConfigError(f"reward_checkpoint={ckpt!r}: no such file")
+        dynamics = d.get("dynamics_model")
+        if not isinstance(dynamics, str) or not dynamics:
+            raise ConfigError(f"dynamics_model={dynamics!r} must be `oracle` or a video-model checkpoint path")
+        if dynamics != ORACLE and not Path(dynamics).is_file():
+            raise ConfigError(f"dynamics_model={dynamics!r}: no such checkpoint (or use dynamics_model=oracle for the simulator)")
+        if reward == "oracle" and dynamics != ORACLE:
+            raise ConfigError("objective=oracle reads simulator states, which a video model cannot predict: "
+                              "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)")
+        sim = d.get("min_similarity")
+        if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1 <= sim <= 1:
+            raise ConfigError(f"min_similarity={sim!r} must be a cosine similarity in [-1, 1]")
+        agent_raw = d.get("agent")
+        if not isinstance(agent_raw, Mapping):
+            raise ConfigError(f"agent must be a mapping of receding-horizon options, got {agent_raw!r}")
+        try:
+            agent = VMPCConfig(**agent_raw)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"agent: {e}") from None
+        v = d.get("video")
+        if not isinstance(v, Mapping):
+            raise ConfigError(f"video must be a mapping of video options, got {v!r}")
+        path = v.get("path")
+        if path is not None and Path(str(path)).suffix.lower() not in (".mp4", ".gif"):
+            raise ConfigError(f"video.path={path!r} must end with .mp4 or .gif (or be null for no video)")
+        fps = v.get("fps")
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
+            raise ConfigError(f"video.fps={fps!r} must be a positive number")
+        oracle_exact = d.get("oracle_exact")
+        if not isinstance(oracle_exact, bool):
+            raise ConfigError(f"oracle_exact={oracle_exact!r} must be true or false")
+        results = d.get("results")
+        return cls(
+            env=env_config(d["env"]), optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
+            instruction=instruction.strip(), task=str(d.get("task")), min_similarity=float(sim), objective=reward,
+            reward_checkpoint=Path(ckpt) if ckpt else None, dynamics=dynamics, oracle_exact=oracle_exact,
+            episodes=integer("episodes", d.get("episodes"), 1), seed=integer("seed", d.get("seed"), 0),
+            torch_threads=integer("torch_threads", d.get("torch_threads"), 1), agent=agent,
+            video=VideoSettings(Path(path) if path else None, float(fps),
+                                integer("video.panel", v.get("panel"), *PANEL_RANGE),
+                                integer("video.font_size", v.get("font_size"), 1),
+                                integer("video.hold_final_frames", v.get("hold_final_frames"), 0)),
+            results=Path(results) if results else None)
+
+
+def goal_image(env_cfg: "DeskEnvConfig", seed: int) -> np.ndarray:
+    """uint8 (H, W, 3): the task done from the episode's start, by the scripted expert (the goal-image baseline).
+
+    The expert runs in a separate env reset with the same seed, so the goal shows the same scene and
+    initial state as the episode being planned; it stops ``GOAL_SETTLE_STEPS`` after first succeeding.
+    """
+    from sim.envs.desk import DeskEnv
+
+    env = DeskEnv(config=env_cfg)
+    try:
+        obs, _ = env.reset(seed=seed)
+        expert = env.task.make_expert()
+        after = None
+        for _ in range(env.cfg.max_episode_steps):
+            obs, _, _, _, info = env.step(env.expert_action(expert))
+            if info["success"] and after is None:
+                after = 0
+            if after is not None:
+                after += 1
+                if after > GOAL_SETTLE_STEPS:
+                    break
+        return obs["rgb"]
+    finally:
+        env.close()
+
+
+def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_model: Any = None,
+                video_model: Any = None) -> "VMPCAgent":
+    """The VMPC agent the settings describe (models may be passed in to load them once)."""
+    import torch
+
+    from planners.dynamics import SimulatorDynamics, VideoModelDynamics
+    from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
+    from planners.optimizers import make_optimizer
+    from planners.vmpc import VMPCAgent
+
+    if s.objective == "lorel":
+        reward = LorelObjective(reward_model, s.instruction)
+    elif s.objective == "goal_image":
+        reward = GoalImageObjective(goal_image(env_cfg, seed))
+    else:
+        reward = OracleStateObjective()
+    dynamics = SimulatorDynamics(exact=s.oracle_exact) if s.dynamics == ORACLE else VideoModelDynamics(video_model)
+    low, high = torch.full((4,), -1.0), torch.full((4,), 1.0)
+    optimizer = make_optimizer(s.optimizer, low, high, s.agent.horizon, seed=seed)
+    return VMPCAgent(dynamics, reward, optimizer, s.agent)
+
+
+def load_models(s: PlanSettings) -> tuple[Any, Any]:
+    """(reward model or None, video model or None): the checkpoints the settings name, loaded once."""
+    reward_model = video_model = None
+    if s.reward_checkpoint is not None:
+        from rewards.checkpoint import load_model
+
+        reward_model = load_model(s.reward_checkpoint)
+    if s.dynamics != ORACLE:
+        from planners.video import load_model as load_video_model
+
+        video_model = load_video_model(s.dynamics)
+    return reward_model, video_model
+
+
+def _curve_panel(rewards: list[float], total: int, side: int, font_size: int, lo: float, hi: float) -> np.ndarray:
+    """A reward-over-time plot (uint8 side×side×3): the rewards so far, x over ``total`` steps."""
+    img = Image.new("RGB", (side, side), _CURVE_BG)
+    draw = ImageDraw.Draw(img)
+    m = int(_CURVE_MARGIN * side)
+    x0, y0, x1, y1 = m, m + font_size, side - m // 2, side - m
+    draw.line([(x0, y1), (x1, y1)], fill=_CURVE_AXIS)
+    draw.line([(x0, y0), (x0, y1)], fill=_CURVE_AXIS)
+    font = _font(font_size)
+    draw.text((x0, 2), "reward", font=font, fill=(40, 40, 40))
+    draw.text((2, y0 - font_size // 2), f"{hi:.1f}", font=font, fill=_CURVE_AXIS)
+    draw.text((2, y1 - font_size // 2), f"{lo:.1f}", font=font, fill=_CURVE_AXIS)
+    span = max(hi - lo, 1e-6)
+    pts = [(x0 + (x1 - x0) * t / max(total, 1), y1 - (y1 - y0) * (r - lo) / span) for t, r in enumerate(rewards)]
+    if len(pts) > 1:
+        draw.line(pts, fill=_CURVE_LINE, width=max(1, side // 128))
+    if pts:
+        x, y = pts[-1]
+        r = max(2, side // 64)
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=_CURVE_NOW)
+    return np.asarray(img)
+
+
+def _upscale(frame: np.ndarray, side: int) -> np.ndarray:
+    return np.asarray(Image.fromarray(frame).resize((side, side), Image.NEAREST))
+
+
+def compose_frame(real: np.ndarray, predicted: np.ndarray | None, rewards: list[float], total: int,
+                  s: VideoSettings, caption: Caption, bounds: tuple[float, float]) -> np.ndarray:
+    """One video frame: [real | predicted (or grey) | reward curve], with the caption over the real panel."""
+    side = s.panel
+    left = caption_frame(_upscale(real, side), caption, s.font_size)
+    if predicted is None:
+        mid = np.full((side, side, 3), 128, np.uint8)
+    else:
+        mid = caption_frame(_upscale(predicted, side), Caption("predicted"), s.font_size)
+    right = _curve_panel(rewards, total, side, s.font_size, *bounds)
+    return np.concatenate([left, mid, right], axis=1)
+
+
+def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
+    """What the latest plan made before step t predicted for frame t (uint8 HWC), if any."""
+    plans = [p for p in record.plans if p.step < t and p.frames is not None]
+    if not plans:
+        return None
+    plan = plans[-1]
+    k = t - plan.step - 1
+    if k >= len(plan.frames):
+        return None
+    return (np.clip(plan.frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str, Any]]:
+    """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries."""
+    import copy
+
+    import torch
+
+    from robolearn.instructions import InstructionResolver
+    from sim.envs.desk import DeskEnv
+
+    s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
+    torch.set_num_threads(s.torch_threads)
+    reward_model, video_model = load_models(s)
+    task = s.task
+    if task == "auto":
+        encoder = reward_model.text if reward_model is not None else None
+        res = InstructionResolver(encoder, min_similarity=s.min_similarity).resolve(s.instruction)
+        task = res.task
+        if echo:
+            print(f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})")
+    env_cfg = copy.deepcopy(s.env)
+    env_cfg.task = task
+    env = DeskEnv(config=env_cfg)
+    writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
+    results = []
+    try:
+        from planners.vmpc import run_episode
+
+        for i in range(s.episodes):
+            seed = s.seed + i
+            agent = build_agent(s, env_cfg, seed, reward_model, video_model)
+            rec = run_episode(env, agent, seed=seed)
+            summary = {"episode": i, "seed": seed, "task": task, "instruction": s.instruction, **rec.summary()}
+            results.append(summary)
+            if echo:
+                mark = "SUCCESS" if rec.success else "failed"
+                print(f"episode {i + 1}/{s.episodes} (seed {seed}): {mark} (final-step; any-step "
+                      f"{'yes' if rec.success_any else 'no'}), progress {rec.progress:+.3f}, "
+                      f"{len(rec.plans)} plans, {summary['mean_plan_seconds']:.2f} s per plan, {rec.seconds:.1f} s")
+            if writer is not None:
+                _write_episode(writer, rec, s, task, i)
+        if writer is not None:
+            path = writer.close()
+            if echo:
+                print(f"video: {path}")
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        env.close()
+    if s.results is not None:
+        _write_json_atomic(s.results, {"settings": {"instruction": s.instruction, "task": task, "objective": s.objective,
+                                                    "dynamics": s.dynamics}, "episodes": results})
+    return results
+
+
+def _write_episode(writer: VideoWriter, rec: "EpisodeRecord", s: PlanSettings, task: str, episode: int) -> None:
+    total = len(rec.frames) - 1
+    lo, hi = min(rec.rewards + [0.0]), max(rec.rewards + [1.0])
+    for t, frame in enumerate(rec.frames):
+        final = t == total
+        caption = Caption(s.instruction, f"ep {episode + 1} step {t}/{total}", rec.success if final else None, final)
+        image = compose_frame(frame, _predicted_frame(rec, t), rec.rewards[: t + 1], total, s.video, caption, (lo, hi))
+        for _ in range(1 + (s.video.hold_final_frames if final else 0)):
+            writer.append(image)

@@ -1,0 +1,316 @@
+"""``robolearn train dynamics``: train an action-conditioned video-prediction model, resumably.
+
+What one run does (``conf/train_dynamics.yaml`` documents every knob):
+
+1. split the dataset's episodes into train / validation by episode hash (``split_episodes``);
+2. draw clips of ``context_frames + horizon`` frames and their actions (``ClipDataset``), batch ``s``
+   keyed by (seed, s) (``StepSampler``);
+3. roll the model out ``horizon`` steps from each clip's context under the clip's actions (multi-step:
+   the model sees its own predictions, as when planning), decode every step, and minimise the L1 or
+   L2 pixel error — weighted up on the pixels that change w.r.t. the last context frame — plus, for a
+   stochastic model, ``kl_weight`` · KL(posterior ‖ prior); AdamW, linear warm-up, cosine decay;
+   optionally the horizon itself is warmed up (``horizon_warmup_steps``);
+4. every ``eval_every`` steps, predict a fixed set of held-out clips as a planner would (prior mean):
+   loss, PSNR, SSIM, PSNR on changed pixels, and the same for copying the last frame; TensorBoard
+   scalars go to ``out/tb``;
+5. write ``out/last.pt`` every ``checkpoint_every`` steps and at the end, and ``out/best.pt`` whenever
+   the validation loss improves. Checkpoints are atomic and record the model config, the training
+   config, the dataset identity, the step, the optimizer and the RNG state.
+
+Rerunning the same command resumes from ``out/last.pt``; a run whose model settings, horizon or data
+split differ from the checkpoint's is refused (``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from torch import Tensor
+
+from robolearn.config import ConfigError
+from robolearn.training.common import (LoopSettings, check_number, keyed_generator, model_config,
+                                       refuse_resume, settings_dict, split_differences)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from planners.video.config import VideoConfig
+    from planners.video.model import VideoModel
+
+__all__ = ["LOSSES", "DynamicsTrainSettings", "dynamics_config", "horizon_at", "pixel_loss", "run_train_dynamics"]
+
+LOSSES = ("l1", "l2")
+# Model fields that change neither the weights nor training.
+RUNTIME_MODEL_FIELDS = ("sample", "chunk", "channels_last")
+# Training keys besides the split that a resumed run must share: the clip length decides what was learned.
+RESUME_KEYS = ("horizon",)
+VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation clips (training steps never reach it)
+EPISODE_STREAM = 0xE915  # rng stream of the training episode drawn for each (step, j) key
+NOISE_STREAM = 0x5EED  # rng stream of the stochastic model's posterior noise: generator from (seed, stream, step)
+VAL_BATCH = 64  # validation clips per forward pass (bounds memory)
+
+
+# ------------------------------------------------------------------------------------------ settings
+@dataclass(frozen=True, kw_only=True)
+class DynamicsTrainSettings(LoopSettings):
+    """A validated ``conf/train_dynamics.yaml`` (see it for the meaning and units of every field)."""
+
+    dynamics: "VideoConfig"
+    horizon: int = 10
+    steps: int = 6000
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    horizon_warmup_steps: int = 0
+    loss: str = "l2"
+    changed_weight: float = 4.0
+    change_threshold: float = 0.0314
+    kl_weight: float = 1.0
+    val_clips: int = 256
+    checkpoint_every: int = 500
+    num_workers: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        n = check_number
+        n("horizon", self.horizon, 1, integer=True)
+        n("horizon_warmup_steps", self.horizon_warmup_steps, 0, integer=True)
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss={self.loss!r} must be one of {' | '.join(LOSSES)}")
+        n("changed_weight", self.changed_weight, 0)
+        n("change_threshold", self.change_threshold, 0, 1, hi_open=True)
+        n("kl_weight", self.kl_weight, 0)
+        n("val_clips", self.val_clips, 1, integer=True)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "DynamicsTrainSettings":
+        """Validate a composed ``train_dynamics`` config; every problem is a one-line ``ConfigError``."""
+        raw, data = settings_dict(cfg, cls, "train dynamics")
+        return cls(dynamics=dynamics_config(data.pop("dynamics", None)), data=Path(data.pop("data")),
+                   out=Path(data.pop("out")), raw=raw, **data)
+
+
+def dynamics_config(node: Any) -> "VideoConfig":
+    """The dynamics group's node → a validated ``VideoConfig`` (via its Hydra ``_target_`` when present)."""
+    from planners.video.config import VideoConfig
+
+    return model_config(node, VideoConfig, "dynamics", "video")
+
+
+def horizon_at(step: int, s: DynamicsTrainSettings) -> int:
+    """Predicted steps trained at optimizer step ``step``: 1 → ``horizon`` linearly over ``horizon_warmup_steps``."""
+    if step >= s.horizon_warmup_steps:
+        return s.horizon
+    return min(s.horizon, 1 + (s.horizon * step) // s.horizon_warmup_steps)
+
+
+# -------------------------------------------------------------------------------------------- loss
+def pixel_loss(pred: Tensor, target: Tensor, last: Tensor, s: DynamicsTrainSettings) -> Tensor:
+    """Weighted mean pixel error of predictions (B, H, C, H, W) against targets, all in [0, 1].
+
+    Pixels whose true value differs from the last context frame ``last`` (B, C, H, W) by more than
+    ``change_threshold`` (any channel) weigh ``1 + changed_weight``, the others 1; the weighted mean
+    is normalised by the mean weight, so the loss stays on the scale of a plain mean error.
+    """
+    from planners.video.metrics import changed_mask
+
+    diff = pred - target
+    err = diff.abs() if s.loss == "l1" else diff.pow(2)
+    if not s.changed_weight:
+        return err.mean()
+    weight = 1.0 + s.changed_weight * changed_mask(target, last[:, None], s.change_threshold).unsqueeze(-3).float()
+    return (err * weight).mean() / weight.mean()
+
+
+def kl_per_pixel(kl: Tensor, c: "VideoConfig") -> Tensor:
+    """KL (B, H) in nats per frame → mean per pixel value of a frame (the scale of the pixel loss)."""
+    return kl.mean() / (c.channels * c.image_size ** 2)
+
+
+# -------------------------------------------------------------------------------------------- data
+class StepClips:
+    """Training clips for ``StepSampler`` keys (seed, step, j): a random episode of the split per key.
+
+    ``ClipDataset`` reads ``key.i`` as the episode's position, and a step's keys have i = j < batch_size;
+    this draws the position from (seed, step, j) instead (then ``ClipDataset`` draws the clip's start), so
+    every step sees batch_size random episodes of the whole split.
+    """
+
+    def __init__(self, clips: Any):
+        self.clips = clips
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        from robolearn.data.loader import SampleKey
+
+        i = int(np.random.default_rng([key.seed, EPISODE_STREAM, key.epoch, key.i]).integers(len(self.clips)))
+        return self.clips[SampleKey(key.seed, key.epoch, i)]
+
+
+# ---------------------------------------------------------------------------------------- validation
+@dataclass
+class ValClips:
+    """Fixed validation clips, materialised once: frames uint8 (V, k, C, H, W), actions (V, k − 1, A)."""
+
+    frames: Tensor
+    actions: Tensor
+
+    @classmethod
+    def draw(cls, ds: Any, n: int, seed: int) -> "ValClips":
+        from robolearn.data.loader import SampleKey
+
+        m = len(ds)  # more clips than episodes: further rounds take other random starts
+        items = [ds[SampleKey(seed, VAL_EPOCH - j // m, j % m)] for j in range(n)]
+        return cls(torch.stack([it["frames"] for it in items]), torch.stack([it["actions"] for it in items]))
+
+
+def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> dict[str, float]:
+    """Loss and frame metrics of planning-mode predictions (prior mean) on ``val``, with the copy-last baseline."""
+    from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
+
+    losses, sums = [], {}
+    for i in range(0, val.frames.shape[0], VAL_BATCH):
+        pred, target, last = evaluate_clips(model, val.frames[i:i + VAL_BATCH], val.actions[i:i + VAL_BATCH],
+                                            s.horizon, "mean")
+        losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
+        for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
+            sums.setdefault(name, []).append(v.numpy())
+    out = {"loss": sum(losses) / val.frames.shape[0]}
+    for name, parts in sums.items():
+        a = np.concatenate(parts)
+        out[name] = float(np.nanmean(a)) if not np.isnan(a).all() else math.nan
+    return out
+
+
+# ---------------------------------------------------------------------------------------- checkpoints
+def _check_resume(state: Mapping[str, Any], model: "VideoModel", s: DynamicsTrainSettings, identity: dict[str, Any],
+                  path: Path) -> None:
+    """Refuse to resume a checkpoint trained with other model settings, another horizon or another data split."""
+    from rewards.fields import config_differences
+
+    diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_MODEL_FIELDS)]
+    saved = dict((state.get("extra") or {}).get("config") or {})
+    diffs += [f"{k}: {saved.get(k)!r} != {s.raw.get(k)!r}" for k in RESUME_KEYS if saved.get(k) != s.raw.get(k)]
+    refuse_resume(path, diffs, split_differences(state, s.raw, identity))
+
+
+def _save(path: Path, model: "VideoModel", optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
+    from planners.video.checkpoint import save_checkpoint
+
+    save_checkpoint(path, model, optimizer, step, extra)
+
+
+# ------------------------------------------------------------------------------------------ training
+def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str, Any]:
+    """Train (or resume) the video model described by ``s``; returns the summary (also ``out/summary.json``).
+
+    Raises:
+        ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
+        robolearn.data.storage.DatasetError: the data folder is not a dataset.
+    """
+    from planners.video.checkpoint import load_checkpoint
+    from planners.video.model import VideoModel, to_unit_float
+    from robolearn.data.loader import ClipDataset
+    from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
+
+    t_setup = time.monotonic()
+    c = s.dynamics
+    run = start_run(s, c, "dynamics.image_size", load_checkpoint,
+                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+                    lambda: VideoModel(c, seed=s.seed), "loss", False, echo)
+    reader, episodes = run.reader, run.episodes
+    action_dim = reader.read(episodes[0], "actions").shape[-1]
+    if action_dim != c.action_dim:
+        raise ConfigError(f"{s.data} has {action_dim}-D actions but the model expects {c.action_dim}; "
+                          f"set dynamics.action_dim={action_dim}")
+    k = c.context_frames + s.horizon
+    try:
+        train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed)
+        val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed)
+    except ValueError:
+        longest = max(int(reader.length(e)) for e in episodes) + 1
+        raise ConfigError(f"{s.data}: episodes are too short for clips of context_frames + horizon = {k} frames "
+                          f"(the longest has {longest}); lower horizon") from None
+    if run.optimizer is None:
+        return run.summary
+    model, optimizer, r, say, summary, identity = (run.model, run.optimizer, run.resumed, run.say, run.summary,
+                                                   run.identity)
+    val = ValClips.draw(val_ds, s.val_clips, s.seed)
+    params, macs = model.num_parameters()["total"], model.macs()
+    say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation episodes, clips of {k} frames; model "
+        f"{params:,} parameters ({'stochastic' if c.stochastic else 'deterministic'}, latent "
+        f"{c.latent_channels}×{c.latent_side}×{c.latent_side}, {macs['transition'] / 1e6:.1f} M MACs per step, "
+        f"{macs['decode'] / 1e6:.1f} M per decoded frame); setup {time.monotonic() - t_setup:.1f} s")
+    loop = TrainLoop(s, model, optimizer, r, "loss", False, _save, echo=echo,
+                     extra=lambda: {"config": dict(s.raw), "dynamics": model.config.to_dict(), "dataset": identity,
+                                    "parameters": params})
+    t_ctx = c.context_frames
+
+    def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
+        h = horizon_at(step, s)
+        frames = batch["frames"][:, : t_ctx + h]
+        out = model(frames, batch["actions"][:, t_ctx - 1:], generator=keyed_generator(s.seed, NOISE_STREAM, step),
+                    horizon=h)
+        rec = pixel_loss(out["pred"], out["target"], to_unit_float(frames[:, t_ctx - 1]), s)
+        scalars = {"loss": rec.item()}
+        if out["kl"] is None:
+            return rec, scalars
+        kl = kl_per_pixel(out["kl"], c)
+        scalars["kl_per_pixel"] = kl.item()
+        return rec + s.kl_weight * kl, scalars
+
+    def validation() -> dict[str, float]:
+        model.eval()
+        try:
+            return validate(model, val, s)
+        finally:
+            model.train()
+
+    def describe(v: Mapping[str, Any]) -> str:
+        return (f"step {loop.step}: val loss {v['loss']:.5f}, PSNR {v['psnr']:.2f} dB (copy-last {v['copy_psnr']:.2f}),"
+                f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
+                f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f}); best loss {loop.best:.5f} at {loop.best_step}")
+
+    done = loop.run(step_loader(StepClips(train_ds), s, r.start), train_step, validation, describe)
+    elapsed = done.pop("elapsed")
+    summary.update(**{key: v for key, v in done.items() if key != "steps_done"},
+                   clips_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+                   train_loss_ema=loop.ema.get("loss"), val=loop.last_val, best_val_loss=loop.best,
+                   best_step=loop.best_step, parameters=params,
+                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
+                   episodes={"train": len(train_ds), "val": len(val_ds)})
+    (s.out / SUMMARY).write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    if echo:
+        print_summary(summary)
+    return summary
+
+
+def _json_default(x: Any) -> Any:
+    return None if isinstance(x, float) and math.isnan(x) else str(x)
+
+
+def print_summary(summary: Mapping[str, Any]) -> None:
+    """A short rich report of a finished (or stopped) run."""
+    from rich.console import Console
+
+    con = Console(highlight=False, soft_wrap=True)
+    val = summary.get("val") or {}
+    con.print(f"[bold]trained[/bold] steps {summary['start_step']} → {summary['step']} of {summary['steps']} "
+              f"({summary['stopped']}), {summary['wall_seconds']:.0f} s, {summary['clips_per_second']:.1f} clips/s")
+    if summary.get("train_loss_ema") is not None:
+        con.print(f"train loss {summary['train_loss_ema']:.5f} (smoothed)")
+    if val:
+        con.print(f"validation: loss [bold]{val['loss']:.5f}[/bold]; PSNR {val['psnr']:.2f} dB vs copy-last "
+                  f"{val['copy_psnr']:.2f}; changed pixels {val['psnr_changed']:.2f} vs {val['copy_psnr_changed']:.2f};"
+                  f" SSIM {val['ssim']:.4f} vs {val['copy_ssim']:.4f}")
+    con.print(f"best val loss {summary['best_val_loss']:.5f} at step {summary['best_step']}; "
+              f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
