@@ -22,6 +22,7 @@ __all__ = ["SSIM_K1", "SSIM_K2", "SSIM_SIGMA", "SSIM_WINDOW", "changed_mask", "m
 SSIM_WINDOW = 11  # Gaussian window side (pixels)
 SSIM_SIGMA = 1.5  # its standard deviation (pixels)
 SSIM_K1, SSIM_K2 = 0.01, 0.03  # stabilising constants: C1 = (K1·L)², C2 = (K2·L)² with data range L = 1
+SSIM_CHUNK = 128  # images per internal batch of ssim() (bounds its memory)
 MIN_MSE = 1e-10  # floor of the MSE in PSNR: identical images give 100 dB, not inf
 DEFAULT_CHANGE_THRESHOLD = 8 / 255  # a pixel "changed" when a channel moved by more than this
 
@@ -60,14 +61,19 @@ def ssim(pred: Tensor, target: Tensor) -> Tensor:
         raise ValueError(f"ssim: images must be at least {SSIM_WINDOW}×{SSIM_WINDOW}, got {h}×{w}")
     g = _gaussian_window(x.device)
     # the separable Gaussian filter ("valid": no padding) as two matrix products, over the 5 maps at once
-    # (1-channel convolutions over thousands of maps were ~100× slower on the CPU)
+    # (1-channel convolutions over thousands of maps were ~100× slower on the CPU); SSIM_CHUNK images at a
+    # time bound the memory of the ~10 full-size intermediates
     rows, cols = _valid_filter_matrix(h, g), _valid_filter_matrix(w, g)
-    maps = torch.stack([x, y, x * x, y * y, x * y], dim=1)  # (n, 5, c, h, w)
-    mx, my, xx, yy, xy = (rows.T @ maps @ cols).unbind(1)  # each (n, c, h', w')
-    vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my
     c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2
-    s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    return s.flatten(1).mean(1).reshape(lead)
+    out = []
+    for i in range(0, n, SSIM_CHUNK):
+        a, b = x[i:i + SSIM_CHUNK], y[i:i + SSIM_CHUNK]
+        maps = torch.stack([a, b, a * a, b * b, a * b], dim=1)  # (chunk, 5, c, h, w)
+        mx, my, xx, yy, xy = (rows.T @ maps @ cols).unbind(1)  # each (chunk, c, h', w')
+        vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my
+        s = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+        out.append(s.flatten(1).mean(1))
+    return torch.cat(out).reshape(lead)
 
 
 def changed_mask(target: Tensor, reference: Tensor, threshold: float = DEFAULT_CHANGE_THRESHOLD) -> Tensor:

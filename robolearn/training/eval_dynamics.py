@@ -43,7 +43,8 @@ __all__ = ["METRICS", "VideoEvalSettings", "clip_metrics", "evaluate_clips", "pr
 #: per-frame metrics, each for the model and for the copy-last-frame baseline (prefix ``copy_``)
 METRICS = ("psnr", "ssim", "psnr_changed")
 #: the reward-only keys of conf/eval.yaml (a video evaluation does not read them)
-REWARD_ONLY_KEYS = ("instructions", "freeform", "phrasings", "max_negatives", "threshold", "phrasing_seed")
+REWARD_ONLY_KEYS = ("instructions", "freeform", "phrasings", "max_negatives", "threshold", "phrasing_seed",
+                    "batch_size")
 CLIP_STREAM = 0xC11  # SampleKey epoch base of the evaluation clips: epoch = CLIP_STREAM + clip round
 MIN_TABLE_WIDTH = 100  # columns
 
@@ -51,7 +52,8 @@ MIN_TABLE_WIDTH = 100  # columns
 # ------------------------------------------------------------------------------------------ settings
 @dataclass(frozen=True)
 class VideoEvalSettings:
-    """A validated ``conf/eval.yaml`` for a video-model checkpoint (keys of the ``video`` node here flat)."""
+    """A validated ``conf/eval.yaml`` for a video-model checkpoint (keys of the ``video`` node here flat;
+    the top-level ``batch_size`` is the reward's: clips per batch are ``video.batch_size``)."""
 
     checkpoint: Path
     data: Path | None = None
@@ -78,8 +80,7 @@ class VideoEvalSettings:
         if not isinstance(video, Mapping):
             raise ConfigError(f"video must be a mapping of video-model evaluation options, got {video!r}")
         known = set(cls.__dataclass_fields__)
-        flat = {"checkpoint", "data", "out", "max_episodes", "max_val_episodes", "batch_size", "torch_threads",
-                "progress_bar"}
+        flat = {"checkpoint", "data", "out", "max_episodes", "max_val_episodes", "torch_threads", "progress_bar"}
         unknown = sorted(set(d) - flat) + sorted(f"video.{k}" for k in set(video) - (known - flat))
         if unknown:
             raise ConfigError(f"unknown eval setting(s) {unknown}")
@@ -93,7 +94,7 @@ class VideoEvalSettings:
             raise ConfigError(f"max_episodes={me!r} must be `checkpoint`, `all` or an integer >= 2")
         if d.get("max_val_episodes") is not None:
             check_number("max_val_episodes", d["max_val_episodes"], 1, integer=True)
-        check_number("batch_size", d.get("batch_size", 64), 1, integer=True)
+        check_number("video.batch_size", video.get("batch_size", 64), 1, integer=True)
         check_number("torch_threads", d.get("torch_threads", 2), 1, integer=True)
         if video.get("horizon") is not None:
             check_number("video.horizon", video["horizon"], 1, integer=True)
@@ -105,7 +106,7 @@ class VideoEvalSettings:
             raise ConfigError(f"video.sample={sample!r} must be mean or sample")
         return cls(checkpoint=Path(d["checkpoint"]), data=Path(d["data"]) if d.get("data") else None,
                    out=Path(d["out"]) if d.get("out") else None, max_episodes=me,
-                   max_val_episodes=d.get("max_val_episodes"), batch_size=d.get("batch_size", 64),
+                   max_val_episodes=d.get("max_val_episodes"), batch_size=video.get("batch_size", 64),
                    torch_threads=d.get("torch_threads", 2), progress_bar=bool(d.get("progress_bar", True)),
                    horizon=video.get("horizon"), clips_per_episode=video.get("clips_per_episode", 1),
                    change_threshold=float(video.get("change_threshold", 8 / 255)), sample=sample,
