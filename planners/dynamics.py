@@ -35,14 +35,12 @@ class PredictedRollout:
     Attributes:
         steps: the horizon steps (0-based: step h is the frame after action h) that were predicted.
         frames: float32 (N, S, C, H, W) in [0, 1] for S = len(steps), or None if frames were not asked for.
-        object_states: for the simulator, an N-list of S-lists of ``ObjectStates`` (None for learned models).
-        oracle_rewards: for the simulator, float32 (N, S) task dense rewards (``Task.dense_reward``),
-            computed in the candidate's own simulated scene (None for learned models).
+        oracle_rewards: for the simulator when asked for states, float32 (N, S) task dense rewards
+            (``Task.dense_reward``) computed in the candidate's own simulated scene; else None.
     """
 
     steps: list[int]
     frames: Tensor | None
-    object_states: list[list[Any]] | None = None
     oracle_rewards: Tensor | None = None
 
 
@@ -50,7 +48,7 @@ class PredictedRollout:
 class Dynamics(Protocol):
     """A model of what candidate actions would do from the current real state."""
 
-    #: True when ``rollout`` can provide object states (oracle rewards need them)
+    #: True when ``rollout`` can score simulator states (oracle rewards need them)
     provides_states: bool
 
     def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
@@ -59,8 +57,10 @@ class Dynamics(Protocol):
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         """After a real step: the env (for its state) and the new observation."""
 
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
-        """Predict the frames (and states) at ``steps`` for (N, H, A) action sequences."""
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
+                states: bool = False) -> PredictedRollout:
+        """Predict the frames (if ``frames``) and the oracle state rewards (if ``states``) at ``steps``
+        for (N, H, A) action sequences; compute nothing the caller does not read."""
 
 
 def frames_to_float(frames: np.ndarray | Tensor) -> Tensor:
@@ -77,7 +77,7 @@ def _check_actions(actions: Tensor, steps: Sequence[int]) -> list[int]:
     if actions.dim() != 3:
         raise ValueError(f"actions: expected (N, H, A) candidate sequences, got shape {tuple(actions.shape)}")
     horizon = actions.shape[1]
-    steps = [int(s) for s in steps]
+    steps = sorted({int(s) for s in steps})  # predictions come back in time order
     bad = [s for s in steps if not 0 <= s < horizon]
     if bad or not steps:
         raise ValueError(f"steps must be a non-empty list within the horizon 0..{horizon - 1}, got {steps}")
@@ -115,8 +115,11 @@ class VideoModelDynamics:
         return torch.stack(self._context).to(self.device)
 
     @torch.inference_mode()
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
+                states: bool = False) -> PredictedRollout:
         steps = _check_actions(actions, steps)
+        if states:
+            raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
         state = self.model.encode(self.context)
         latents = self.model.rollout(state, actions.to(self.device))
         if not frames:
@@ -158,7 +161,7 @@ class SimulatorDynamics:
 
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         self._state = env.unwrapped.get_state()
-        if self.env is not None:
+        if self.env is not None and not self.exact:  # exact mode rebuilds per candidate anyway
             self.env.set_state(self._state)  # fresh world: caches depend only on this real state
 
     def _restore(self) -> None:
@@ -166,9 +169,9 @@ class SimulatorDynamics:
             self.env.set_state(self._state)
         else:
             self.env.scene.set_state(self._state.sim)
-            self.env._elapsed = self._state.elapsed_steps  # noqa: SLF001 - the env's own step counter
 
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True) -> PredictedRollout:
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
+                states: bool = False) -> PredictedRollout:
         if self.env is None:
             raise RuntimeError("SimulatorDynamics: call reset(env, obs) before rollout()")
         steps = _check_actions(actions, steps)
@@ -176,26 +179,24 @@ class SimulatorDynamics:
         acts = actions.detach().cpu().numpy().astype(np.float64)
         n, last = acts.shape[0], max(steps)
         images: list[list[np.ndarray]] = []
-        states: list[list[Any]] = []
         dense = np.zeros((n, len(steps)), dtype=np.float32)
         env = self.env
         task, th = env.task, env.cfg.thresholds
         for i in range(n):
             self._restore()
-            seq_images, seq_states = [], []
+            seq_images = []
             for h in range(last + 1):
                 env.scene.arm.set_action(np.clip(acts[i, h], -1.0, 1.0))
                 env.scene.step_physics(env.cfg.physics.substeps)
                 if h in want:
-                    now = env.scene.object_states()
-                    dense[i, len(seq_states)] = task.dense_reward(env.scene, now, env.initial_object_states, th)
-                    seq_states.append(now)
+                    if states:
+                        now = env.scene.object_states()
+                        dense[i, steps.index(h)] = task.dense_reward(env.scene, now, env.initial_object_states, th)
                     if frames:
                         seq_images.append(env.render())
             images.append(seq_images)
-            states.append(seq_states)
         out = frames_to_float(np.stack([np.stack(s) for s in images])) if frames else None
-        return PredictedRollout(steps, out, states, torch.from_numpy(dense))
+        return PredictedRollout(steps, out, torch.from_numpy(dense) if states else None)
 
     def close(self) -> None:
         if self.env is not None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from planners.dynamics import PredictedRollout, frames_to_float

@@ -22,11 +22,10 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from planners.dynamics import Dynamics, PredictedRollout, frames_to_float
@@ -140,7 +139,8 @@ class VMPCAgent:
 
     def objective(self, actions: Tensor) -> Tensor:
         """(N, H, A) candidate sequences → (N,) aggregated predicted rewards."""
-        rollout = self.dynamics.rollout(actions, self._steps, frames=self.reward.needs_frames)
+        rollout = self.dynamics.rollout(actions, self._steps, frames=self.reward.needs_frames,
+                                        states=self.reward.needs_states)
         return aggregate(self.reward(rollout), self.config.aggregation)
 
     def act(self) -> np.ndarray:
@@ -210,7 +210,3 @@ def run_episode(env: Any, agent: VMPCAgent, seed: int | None = None, options: di
     rec.seconds = time.perf_counter() - start
     return rec
 
-
-def config_dict(config: VMPCConfig) -> dict[str, Any]:
-    """The agent config as a plain dict (for results files)."""
-    return asdict(config)

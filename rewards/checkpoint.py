@@ -26,12 +26,14 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 import numpy as np
 import torch
@@ -47,6 +49,7 @@ __all__ = [
     "CheckpointKind",
     "REWARD",
     "RUNTIME_FIELDS",
+    "atomic_open",
     "load_checkpoint",
     "load_kind",
     "load_model",
@@ -56,6 +59,7 @@ __all__ = [
     "save_checkpoint",
     "save_kind",
     "write_atomic",
+    "write_json_atomic",
 ]
 
 CHECKPOINT_FORMAT = "robolearn.reward"
@@ -126,22 +130,38 @@ REWARD = CheckpointKind(CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MODELS, RUNTIME_F
                         "rewards.checkpoint.load_model(path)", state_problems)
 
 
-def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
-    """``torch.save`` ``payload`` to ``path`` atomically (temporary file in the same folder, fsync,
-    ``os.replace``): a crash leaves the old file or the new one, never half a file. Parents are created."""
+@contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Open a temporary file next to ``path`` for writing; on success it is fsynced and renamed onto
+    ``path`` (``os.replace``), on an exception deleted. A crash leaves the old file or the new one,
+    never half a file. Parents are created. ``mode``: "wb" or "w" (UTF-8 text)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(dict(payload), f)
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
+    """``torch.save`` ``payload`` to ``path`` atomically (``atomic_open``)."""
+    with atomic_open(path, "wb") as f:
+        torch.save(dict(payload), f)
+    return Path(path)
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any, **dump_kwargs: Any) -> Path:
+    """``json.dump`` ``data`` (indented, trailing newline) to ``path`` atomically (``atomic_open``)."""
+    with atomic_open(path, "w") as f:
+        json.dump(data, f, indent=2, **dump_kwargs)
+        f.write("\n")
+    return Path(path)
 
 
 def save_kind(kind: CheckpointKind, path: str | os.PathLike[str], model: nn.Module,

@@ -103,18 +103,6 @@ class InstructionResolver:
         with torch.inference_mode():
             self._refs = torch.nn.functional.normalize(self.encoder.encode(self.phrasings).float(), dim=-1)
 
-    def similarities(self, instruction: str) -> dict[str, float]:
-        """Best cosine similarity of ``instruction`` to each task's references."""
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise UnknownInstructionError("the instruction is empty; " + self.help_text())
-        with torch.inference_mode():
-            q = torch.nn.functional.normalize(self.encoder.encode([instruction]).float(), dim=-1)[0]
-        sims = (self._refs @ q).tolist()
-        best: dict[str, float] = {}
-        for s, task in zip(sims, self.labels):
-            best[task] = max(best.get(task, -1.0), s)
-        return best
-
     def resolve(self, instruction: str) -> Resolution:
         """The task ``instruction`` asks for.
 

@@ -9,11 +9,8 @@ current plan predicted for this step, and the reward of the real frames over tim
 
 from __future__ import annotations
 
-import json
-import os
-import sys
-import tempfile
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from PIL import Image, ImageDraw
 
 from robolearn.config import ConfigError, env_config
-from robolearn.video import Caption, VideoWriter, _font, caption_frame
+from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.vmpc import EpisodeRecord, VMPCAgent, VMPCConfig
@@ -188,7 +185,9 @@ def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_mod
     dynamics = SimulatorDynamics(exact=s.oracle_exact) if s.dynamics == ORACLE else VideoModelDynamics(video_model)
     low, high = torch.full((4,), -1.0), torch.full((4,), 1.0)
     optimizer = make_optimizer(s.optimizer, low, high, s.agent.horizon, seed=seed)
-    return VMPCAgent(dynamics, reward, optimizer, s.agent)
+    # The plans' predicted frames are only ever shown in the video: without one, skip their extra rollout.
+    agent_cfg = dataclasses.replace(s.agent, record_predictions=s.agent.record_predictions and s.video.path is not None)
+    return VMPCAgent(dynamics, reward, optimizer, agent_cfg)
 
 
 def load_models(s: PlanSettings) -> tuple[Any, Any]:
@@ -213,7 +212,7 @@ def _curve_panel(rewards: list[float], total: int, side: int, font_size: int, lo
     x0, y0, x1, y1 = m, m + font_size, side - m // 2, side - m
     draw.line([(x0, y1), (x1, y1)], fill=_CURVE_AXIS)
     draw.line([(x0, y0), (x0, y1)], fill=_CURVE_AXIS)
-    font = _font(font_size)
+    font = load_font(font_size)
     draw.text((x0, 2), "reward", font=font, fill=(40, 40, 40))
     draw.text((2, y0 - font_size // 2), f"{hi:.1f}", font=font, fill=_CURVE_AXIS)
     draw.text((2, y1 - font_size // 2), f"{lo:.1f}", font=font, fill=_CURVE_AXIS)
@@ -255,20 +254,6 @@ def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
     if k >= len(plan.frames):
         return None
     return (np.clip(plan.frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str, Any]]:
@@ -322,7 +307,9 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
     finally:
         env.close()
     if s.results is not None:
-        _write_json_atomic(s.results, {"settings": {"instruction": s.instruction, "task": task, "objective": s.objective,
+        from rewards.checkpoint import write_json_atomic
+
+        write_json_atomic(s.results, {"settings": {"instruction": s.instruction, "task": task, "objective": s.objective,
                                                     "dynamics": s.dynamics}, "episodes": results})
     return results
 

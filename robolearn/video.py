@@ -124,7 +124,7 @@ class Caption:
     final: bool = False
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def load_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
         return ImageFont.load_default(size=size)  # scalable built-in font (Pillow >= 10.1 with FreeType)
     except (TypeError, OSError, ImportError):
@@ -140,7 +140,7 @@ def caption_frame(frame: np.ndarray, caption: Caption, font_size: int) -> np.nda
     """
     image = Image.fromarray(np.ascontiguousarray(frame, dtype=np.uint8)).convert("RGBA")
     width, height = image.size
-    font = _font(font_size)
+    font = load_font(font_size)
     pad = max(1, round(_PAD * font_size))
     band = font_size + 2 * pad
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))

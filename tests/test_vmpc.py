@@ -31,7 +31,7 @@ def test_simulator_dynamics_predicts_what_the_env_does(drawer_env):
     dyn.reset(drawer_env, obs)
     rng = np.random.default_rng(0)
     actions = torch.from_numpy(rng.uniform(-1, 1, (2, 5, 4)).astype(np.float32))
-    pred = dyn.rollout(actions, steps=[1, 4])
+    pred = dyn.rollout(actions, steps=[1, 4], states=True)
     assert pred.frames.shape == (2, 2, 3, 64, 64) and pred.frames.dtype == torch.float32
     assert pred.oracle_rewards.shape == (2, 2)
 

@@ -21,7 +21,6 @@ stem>.csv`` (one row per horizon step) next to the checkpoint or in ``out``.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -234,7 +233,9 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
     stem = f"eval_{s.checkpoint.stem}"
     json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
     report["files"] = {"json": str(json_path), "csv": str(csv_path)}
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    from rewards.checkpoint import write_json_atomic
+
+    write_json_atomic(json_path, report)
     columns = [*METRICS, *(f"copy_{m}" for m in METRICS), "changed_fraction"]
     with csv_path.open("w", newline="") as f:
         w = csv.writer(f)

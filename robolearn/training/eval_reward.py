@@ -317,7 +317,9 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"eval_{s.checkpoint.stem}"
     report["files"] = {"json": str(out_dir / f"{stem}.json"), "csv": str(out_dir / f"{stem}.csv")}
-    Path(report["files"]["json"]).write_text(json.dumps(report, indent=2) + "\n")
+    from rewards.checkpoint import write_json_atomic
+
+    write_json_atomic(report["files"]["json"], report)
     _write_csv(Path(report["files"]["csv"]), report)
     if echo:
         print_report(report)

@@ -23,7 +23,6 @@ split differ from the checkpoint's is refused (``ConfigError``).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping
@@ -288,7 +287,9 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
                    best_step=loop.best_step, parameters=params,
                    checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
                    episodes={"train": len(train_ds), "val": len(val_ds)})
-    (s.out / SUMMARY).write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    from rewards.checkpoint import write_json_atomic
+
+    write_json_atomic(s.out / SUMMARY, summary, default=_json_default)
     if echo:
         print_summary(summary)
     return summary

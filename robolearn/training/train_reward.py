@@ -20,8 +20,6 @@ A run whose model settings or data split differ from the checkpoint's is refused
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -32,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError, one_line
@@ -294,7 +292,9 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
                    best_val_auc=loop.best, best_step=loop.best_step, items_by_kind=dict(sorted(kinds_seen.items())),
                    checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
                    episodes={"train": len(train_eps), "val": len(val_eps)})
-    (s.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    from rewards.checkpoint import write_json_atomic
+
+    write_json_atomic(s.out / SUMMARY, summary)
     if echo:
         print_summary(summary)
     return summary
