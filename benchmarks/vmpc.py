@@ -1,31 +1,44 @@
 """Visual MPC benchmark (issue 5): success on LOReL's six desk tasks, and the time of one replanning step.
 
-For each task, ``--trials`` seeded episodes (seed 0..trials-1, the task's own initial-state
+For each task, ``--trials`` seeded episodes (seeds 0..trials-1, the task's own initial-state
 distribution) are planned with the configured reward and dynamics; success is the final-state
-criterion (the task achieved at the last of 20 steps), with LOReL's any-step criterion beside it.
-The instruction given to the reward is the task's canonical one ("open the drawer").
+criterion (the task achieved at the last of 20 steps), with LOReL's any-step criterion beside it,
+each with a 95% Wilson confidence interval. The instruction given to the reward is the task's
+canonical one ("open the drawer").
+
+Every finished episode is appended to ``<--out>/episodes.jsonl`` at once, so an interrupted run
+resumes where it stopped (episodes already there are skipped) and a run can be spread over several
+sessions; ``--workers`` processes split the episodes (results do not depend on their number: each
+episode depends only on its task, its seed and the settings).
 
 Usage (from the repository root)::
 
     # learned reward + learned video model
-    python benchmarks/vmpc.py --set reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt
+    python benchmarks/vmpc.py --out runs/bench/learned --set reward_checkpoint=runs/lorel/best.pt \\
+        dynamics_model=runs/video/best.pt
     # learned reward on oracle dynamics; oracle reward on oracle dynamics
-    python benchmarks/vmpc.py --set reward_checkpoint=runs/lorel/best.pt dynamics_model=oracle
-    python benchmarks/vmpc.py --set objective=oracle dynamics_model=oracle --trials 20
-    # only the replanning time (CEM 3 × 200, horizon 10), learned reward + model
-    python benchmarks/vmpc.py --set reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt --timing-only
+    python benchmarks/vmpc.py --out runs/bench/oracle_dyn --set reward_checkpoint=runs/lorel/best.pt dynamics_model=oracle
+    python benchmarks/vmpc.py --out runs/bench/oracle --set objective=oracle dynamics_model=oracle
+    # only the replanning time of the issue-5 target (CEM 3 × 200, horizon 10), learned reward + model
+    python benchmarks/vmpc.py --set reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt \\
+        optimizer=cem agent.horizon=10 --timing-only
 
-``--set`` takes any ``robolearn plan`` override (Hydra syntax), e.g. ``optimizer=icem agent.replan_every=2``.
+``--set`` takes any ``robolearn plan`` override (Hydra syntax), e.g. ``optimizer=cem agent.replan_every=1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import multiprocessing as mp
+import os
+import signal
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
@@ -35,9 +48,31 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
 LOREL_TASKS = ("open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right", "move_black_mug_right",
                "move_white_mug_down")
 TARGET_REPLAN_SECONDS = 0.5
+EPISODES_FILE = "episodes.jsonl"
+Z95 = 1.959964  # standard-normal quantile of a two-sided 95% interval
 
 
-def _timing(settings, repeats: int) -> dict[str, float]:
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """95% Wilson score interval of a success rate (sensible at 0% and 100%, unlike the normal one)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def settings_for(task: str, overrides: list[str]) -> Any:
+    from robolearn.config import compose_config
+    from robolearn.plan import PlanSettings
+    from sim.tasks.desk import DESK_TASKS
+
+    instruction = DESK_TASKS[task].description.instruction()
+    return PlanSettings.from_config(compose_config("plan", [
+        f"instruction={instruction}", f"task={task}", "video.path=null", *overrides]))
+
+
+def _timing(settings: Any, repeats: int) -> dict[str, float]:
     """Median wall time of one replanning step (optimizer call incl. rollouts and reward) from a real state."""
     import torch
 
@@ -45,10 +80,11 @@ def _timing(settings, repeats: int) -> dict[str, float]:
     from sim.envs.desk import DeskEnv
 
     reward_model, video_model = load_models(settings)
-    env = DeskEnv(config=settings.env)
+    env_cfg = settings.env_for(settings.task)
+    env = DeskEnv(config=env_cfg)
     try:
         obs, _ = env.reset(seed=0)
-        agent = build_agent(settings, settings.env, 0, reward_model, video_model)
+        agent = build_agent(settings, env_cfg, 0, reward_model, video_model)
         agent.reset(env, obs)
         times = []
         for _ in range(repeats + 1):
@@ -61,49 +97,155 @@ def _timing(settings, repeats: int) -> dict[str, float]:
         env.close()
 
 
+def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads: int) -> None:
+    """Plan ``jobs`` ((task, seed) pairs), appending one JSON line per finished episode to ``out``."""
+    import torch
+
+    from planners.vmpc import run_episode
+    from robolearn.plan import build_agent, load_models
+    from sim.envs.desk import DeskEnv
+
+    torch.set_num_threads(threads)
+    models = None
+    for task, seed in jobs:
+        s = settings_for(task, overrides)
+        if models is None:  # the same checkpoints for every task: load once per process
+            models = load_models(s)
+        env_cfg = s.env_for(task)
+        env = DeskEnv(config=env_cfg)
+        try:
+            rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed)
+        finally:
+            env.close()
+        line = json.dumps({"task": task, "seed": seed, **rec.summary()})
+        with open(out, "a", encoding="utf-8") as f:  # one short append per episode: a crash loses at most one
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """The finished episodes of a results file (a torn last line from a crash is ignored)."""
+    done: dict[tuple[str, int], dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[(row["task"], int(row["seed"]))] = row
+    return done
+
+
+def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int) -> dict[str, Any]:
+    """Per-task and mean success (final-step and any-step) with 95% Wilson intervals."""
+    table: dict[str, Any] = {}
+    for task in tasks:
+        rows = [done[(task, s)] for s in range(trials) if (task, s) in done]
+        n = len(rows)
+        fin, anyst = sum(r["success"] for r in rows), sum(r["success_any"] for r in rows)
+        table[task] = {"episodes": n, "final": fin / n if n else None, "final_ci": wilson(fin, n),
+                       "any": anyst / n if n else None, "any_ci": wilson(anyst, n),
+                       "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None}
+    measured = [t for t in tasks if table[t]["episodes"]]
+    if measured:
+        fin = sum(table[t]["final"] * table[t]["episodes"] for t in measured)
+        anyst = sum(table[t]["any"] * table[t]["episodes"] for t in measured)
+        n = sum(table[t]["episodes"] for t in measured)
+        table["mean"] = {"episodes": n, "final": statistics.mean(table[t]["final"] for t in measured),
+                         "final_ci": wilson(round(fin), n), "any": statistics.mean(table[t]["any"] for t in measured),
+                         "any_ci": wilson(round(anyst), n)}
+    return table
+
+
+def print_table(table: dict[str, Any]) -> None:
+    def pct(v: float | None) -> str:
+        return "   —  " if v is None else f"{v:6.1%}"
+
+    print(f"{'task':<22} {'episodes':>8}  {'final step (95% CI)':<24} {'any step (95% CI)':<24}")
+    for task, r in table.items():
+        lo, hi = r["final_ci"]
+        alo, ahi = r["any_ci"]
+        print(f"{task:<22} {r['episodes']:>8}  {pct(r['final'])} [{lo:5.1%}, {hi:5.1%}]   "
+              f"{pct(r['any'])} [{alo:5.1%}, {ahi:5.1%}]")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trials", type=int, default=100, help="seeded episodes per task")
     p.add_argument("--tasks", nargs="*", default=list(LOREL_TASKS), help="desk tasks to plan")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="`robolearn plan` overrides")
+    p.add_argument("--out", type=Path, default=None,
+                   help=f"results folder ({EPISODES_FILE}, summary.json); rerunning resumes it")
+    p.add_argument("--workers", type=int, default=1, help="processes planning episodes in parallel")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per worker (default: the plan config's torch_threads / workers)")
     p.add_argument("--timing-only", action="store_true", help="only time one replanning step")
     p.add_argument("--repeats", type=int, default=5, help="replanning steps timed (median)")
-    p.add_argument("--json", type=Path, default=None, help="write all results here")
     args = p.parse_args()
+    if args.workers < 1 or args.trials < 1:
+        p.error("--workers and --trials must be ≥ 1")
+    from sim.tasks.desk import DESK_TASKS
+
+    unknown = [t for t in args.tasks if t not in DESK_TASKS]
+    if unknown:
+        p.error(f"unknown task(s) {unknown}; desk tasks: {', '.join(DESK_TASKS)}")
 
     import torch
 
-    from robolearn.config import compose_config
-    from robolearn.plan import PlanSettings, run_plan
-    from sim.tasks.desk import DESK_TASKS
+    s0 = settings_for(args.tasks[0], args.set)
+    torch.set_num_threads(s0.torch_threads)
+    optimizer = s0.optimizer.get("_target_", "?").rsplit(".", 1)[-1]
+    if args.timing_only or args.out is None:
+        timing = _timing(s0, args.repeats)
+        print(f"one replanning step ({optimizer}, horizon {s0.agent.horizon}, {s0.objective} reward, dynamics "
+              f"{s0.dynamics}): median {timing['median_s']:.3f} s (target ≤ {TARGET_REPLAN_SECONDS} s) "
+              f"on {timing['threads']} threads")
+        if args.timing_only:
+            return 0
+        p.error("--out is required to measure success")
 
-    def settings_for(task: str) -> PlanSettings:
-        instruction = DESK_TASKS[task].description.instruction()
-        return PlanSettings.from_config(compose_config("plan", [
-            f"instruction={instruction}", f"task={task}", "video.path=null", f"episodes={args.trials}", *args.set]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / EPISODES_FILE
+    done = read_episodes(path)
+    jobs = [(t, s) for s in range(args.trials) for t in args.tasks if (t, s) not in done]
+    print(f"{len(done)} episodes already in {path}; {len(jobs)} to plan with {args.workers} worker(s)", flush=True)
+    start = time.perf_counter()
+    if jobs:
+        threads = args.threads or max(1, s0.torch_threads // args.workers)
+        if args.workers == 1:
+            _worker(jobs, args.set, str(path), threads)
+        else:
+            ctx = mp.get_context("spawn")  # fresh interpreters: no forked torch / Bullet state
+            procs = [ctx.Process(target=_worker, args=(jobs[w::args.workers], args.set, str(path), threads),
+                                 daemon=True) for w in range(args.workers)]
+            # A killed benchmark takes its workers with it (SIGTERM → SystemExit → finally), instead of
+            # leaving them planning, and appending, in the background.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+            try:
+                for proc in procs:
+                    proc.start()
+                for proc in procs:
+                    proc.join()
+            finally:
+                for proc in procs:
+                    if proc.is_alive():
+                        proc.terminate()
+            failed = [proc.exitcode for proc in procs if proc.exitcode != 0]
+            if failed:
+                print(f"{len(failed)} worker(s) failed (exit codes {failed}); rerun the command to finish "
+                      "the remaining episodes", file=sys.stderr)
+                return 1
+    done = read_episodes(path)
+    table = summarize(done, args.tasks, args.trials)
+    print_table(table)
+    from rewards.checkpoint import write_json_atomic
 
-    torch.set_num_threads(settings_for(args.tasks[0]).torch_threads)
-    timing = _timing(settings_for(args.tasks[0]), args.repeats)
-    s0 = settings_for(args.tasks[0])
-    print(f"one replanning step ({s0.optimizer.get('_target_', '?').rsplit('.', 1)[-1]}, horizon {s0.agent.horizon}, "
-          f"{s0.objective} reward, dynamics {s0.dynamics}): median {timing['median_s']:.3f} s "
-          f"(target ≤ {TARGET_REPLAN_SECONDS} s) on {timing['threads']} threads")
-    results: dict[str, dict] = {}
-    if not args.timing_only:
-        for task in args.tasks:
-            start = time.perf_counter()
-            episodes = run_plan(settings_for(task), echo=False)
-            final = sum(e["success"] for e in episodes) / len(episodes)
-            anyst = sum(e["success_any"] for e in episodes) / len(episodes)
-            results[task] = {"final": final, "any": anyst, "episodes": len(episodes),
-                             "seconds": time.perf_counter() - start}
-            print(f"{task:<22} final {final:6.1%}  any-step {anyst:6.1%}  ({len(episodes)} episodes, "
-                  f"{results[task]['seconds']:.0f} s)", flush=True)
-        mean_final = statistics.mean(r["final"] for r in results.values())
-        mean_any = statistics.mean(r["any"] for r in results.values())
-        print(f"{'mean':<22} final {mean_final:6.1%}  any-step {mean_any:6.1%}")
-    if args.json is not None:
-        args.json.write_text(json.dumps({"overrides": args.set, "timing": timing, "tasks": results}, indent=2))
+    write_json_atomic(args.out / "summary.json", {
+        "overrides": args.set, "optimizer": optimizer, "horizon": s0.agent.horizon,
+        "replan_every": s0.agent.replan_every, "aggregation": s0.agent.aggregation, "objective": s0.objective,
+        "dynamics": s0.dynamics, "trials": args.trials, "tasks": table,
+        "wall_seconds_this_run": round(time.perf_counter() - start, 1)})
     return 0
 
 

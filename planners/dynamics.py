@@ -121,7 +121,8 @@ class VideoModelDynamics:
         if states:
             raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
         state = self.model.encode(self.context)
-        latents = self.model.rollout(state, actions.to(self.device))
+        # Only the actions up to the last scored step change what is scored: roll out no further.
+        latents = self.model.rollout(state, actions[:, :max(steps) + 1].to(self.device))
         if not frames:
             return PredictedRollout(steps, None)
         return PredictedRollout(steps, self.model.decode(latents, steps=steps))

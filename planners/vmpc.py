@@ -39,15 +39,19 @@ class VMPCConfig:
     """Receding-horizon settings (``conf/plan.yaml``, key ``agent``)."""
 
     #: planning horizon H (env steps predicted per candidate)
-    horizon: int = 10
+    horizon: int = 20
     #: replan every k executed steps (1 = every step; = horizon: execute whole plans)
-    replan_every: int = 1
+    replan_every: int = 2
     #: reward over the predicted frames: last | max | sum | mean (see planners.objectives.AGGREGATIONS)
     aggregation: str = "last"
     #: start each optimisation from the previous plan shifted in time (False: from the bounds' centre)
     warm_start: bool = True
     #: predict and keep the chosen plan's frames at every replanning (for videos; costs one rollout)
     record_predictions: bool = True
+    #: in an episode of known length, score no frame past its end: when fewer than H steps are left,
+    #: ``last`` scores the episode's final frame (the final-state criterion) and max / sum / mean only
+    #: the frames up to it. False: always the H-step window (a plan may then "finish" after the end).
+    clip_to_episode: bool = True
 
     def __post_init__(self) -> None:
         for name in ("horizon", "replan_every"):
@@ -59,7 +63,7 @@ class VMPCConfig:
                              f"({self.horizon}): the plan would run out; raise horizon or lower replan_every")
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"VMPCConfig.aggregation must be one of {list(AGGREGATIONS)}, got {self.aggregation!r}")
-        for name in ("warm_start", "record_predictions"):
+        for name in ("warm_start", "record_predictions", "clip_to_episode"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"VMPCConfig.{name} must be true or false, got {getattr(self, name)!r}")
 
@@ -119,19 +123,35 @@ class VMPCAgent:
                              f"{self.config.horizon}; build the optimizer with horizon={self.config.horizon}")
         self.dynamics, self.reward, self.optimizer = dynamics, reward, optimizer
         self._steps = steps_for(self.config.aggregation, self.config.horizon)
+        self._episode_steps: int | None = None
         self._plan: Tensor | None = None
         self._executed = 0  # actions of the current plan already executed
         self._t = 0
         self.plans: list[PlanRecord] = []
 
     # ------------------------------------------------------------------ episode
-    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
-        """Start an episode: reset the dynamics, the reward and every piece of optimizer state."""
+    def reset(self, env: Any, obs: dict[str, np.ndarray], episode_steps: int | None = None) -> None:
+        """Start an episode: reset the dynamics, the reward and every piece of optimizer state.
+
+        ``episode_steps``: the episode's length in steps, if known (``clip_to_episode`` uses it).
+        """
+        if episode_steps is not None and (isinstance(episode_steps, bool) or int(episode_steps) < 1):
+            raise ValueError(f"episode_steps must be a positive number of steps, got {episode_steps!r}")
         self.dynamics.reset(env, obs)
         self.reward.reset(env, obs)
         self.optimizer.reset()
+        self._episode_steps = int(episode_steps) if episode_steps is not None else None
+        self._steps = self.scored_steps(0)
         self._plan, self._executed, self._t = None, 0, 0
         self.plans = []
+
+    def scored_steps(self, t: int) -> list[int]:
+        """The horizon steps (0-based) whose predicted frames are scored when planning at step ``t``."""
+        cfg = self.config
+        horizon = cfg.horizon
+        if cfg.clip_to_episode and self._episode_steps is not None:
+            horizon = max(1, min(horizon, self._episode_steps - t))
+        return steps_for(cfg.aggregation, horizon)
 
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         """After a real step: give the dynamics the new observation and state."""
@@ -162,6 +182,7 @@ class VMPCAgent:
             else:
                 low, high = self.optimizer.action_low, self.optimizer.action_high
                 x0 = ((low + high) / 2).expand(cfg.horizon, -1).clone()
+        self._steps = self.scored_steps(self._t)
         start = time.perf_counter()
         result = self.optimizer.optimize(self.objective, x0)
         seconds = time.perf_counter() - start
@@ -192,9 +213,9 @@ def run_episode(env: Any, agent: VMPCAgent, seed: int | None = None, options: di
     """
     start = time.perf_counter()
     obs, info = env.reset(seed=seed, options=options)
-    agent.reset(env, obs)
-    rec = EpisodeRecord(frames=[obs["rgb"]], rewards=[agent.real_reward(env, obs)])
     steps = max_steps if max_steps is not None else env.unwrapped.cfg.max_episode_steps
+    agent.reset(env, obs, episode_steps=steps)
+    rec = EpisodeRecord(frames=[obs["rgb"]], rewards=[agent.real_reward(env, obs)])
     for _ in range(steps):
         action = agent.act()
         obs, _, terminated, truncated, info = env.step(action)

@@ -139,6 +139,18 @@ class PlanSettings:
                                 integer("video.hold_final_frames", v.get("hold_final_frames"), 0)),
             results=Path(results) if results else None)
 
+    def env_for(self, task: str) -> "DeskEnvConfig":
+        """A copy of the env config whose task (initial states, success check) is ``task``.
+
+        The env group's own ``task`` is only a default: the planned task is ``task`` (or, with
+        ``task=auto``, the one the instruction resolves to), so every env a plan builds comes from here.
+        """
+        import copy
+
+        env_cfg = copy.deepcopy(self.env)
+        env_cfg.task = task
+        return env_cfg
+
 
 def goal_image(env_cfg: "DeskEnvConfig", seed: int) -> np.ndarray:
     """uint8 (H, W, 3): the task done from the episode's start, by the scripted expert (the goal-image baseline).
@@ -258,8 +270,6 @@ def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
 
 def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str, Any]]:
     """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries."""
-    import copy
-
     import torch
 
     from robolearn.instructions import InstructionResolver
@@ -275,8 +285,7 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
         task = res.task
         if echo:
             print(f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})")
-    env_cfg = copy.deepcopy(s.env)
-    env_cfg.task = task
+    env_cfg = s.env_for(task)
     env = DeskEnv(config=env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
     results = []

@@ -126,10 +126,13 @@ def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path
     # A constant learning rate makes the 10 + 10 run and the 20-step run the same computation.
     common = ("batch_size=16", "val_items=32", "eval_every=5", "checkpoint_every=5", "warmup_steps=0",
               "min_lr_fraction=1.0")
-    run_train(train_settings(data, tmp_path / "a", "steps=10", *common), echo=False)
+    first = run_train(train_settings(data, tmp_path / "a", "steps=10", *common), echo=False)
     resumed = run_train(train_settings(data, tmp_path / "a", "steps=20", *common), echo=False)
-    run_train(train_settings(data, tmp_path / "b", "steps=20", *common), echo=False)
+    full = run_train(train_settings(data, tmp_path / "b", "steps=20", *common), echo=False)
     assert resumed["start_step"] == 10 and resumed["step"] == 20
+    # the best validation value (and so best.pt) carries over a resume instead of restarting from scratch
+    assert resumed["best_val_auc"] >= first["best_val_auc"]
+    assert (resumed["best_val_auc"], resumed["best_step"]) == (full["best_val_auc"], full["best_step"])
     (ma, sa), (mb, sb) = load_checkpoint(tmp_path / "a" / "last.pt"), load_checkpoint(tmp_path / "b" / "last.pt")
     assert sa["step"] == sb["step"] == 20
     for (k, va), vb in zip(ma.state_dict().items(), mb.state_dict().values()):
@@ -153,6 +156,80 @@ def test_a_changed_model_setting_refuses_to_resume(data: Path, tmp_path: Path) -
     with pytest.raises(ConfigError, match="other model settings.*fusion"):
         run_train(train_settings(data, tmp_path, "steps=4", "batch_size=8", "val_items=16", "reward.fusion=late"),
                   echo=False)
+
+
+
+# ------------------------------------------------------------------------------- predicted frames
+def small_video_model(seed: int = 0):
+    from planners.video.model import VideoConfig, VideoModel
+
+    return VideoModel(VideoConfig(image_size=SIZE, encoder_channels=(8, 16), latent_channels=16,
+                                  transition_hidden=32, action_embed=16), seed=seed).eval()
+
+
+def test_prediction_inputs_are_what_a_planner_starts_from(data: Path) -> None:
+    reader = DatasetReader(data)
+    horizon = 5
+    ds = RewardPairDataset(reader, reader.indices(), seed=0, predict_horizon=horizon, context_frames=2)
+    seen_kinds = Counter()
+    for i in range(80):
+        item = ds[SampleKey(0, 0, i)]
+        again = ds[SampleKey(0, 0, i)]
+        assert again["pred_steps"] == item["pred_steps"] and torch.equal(again["actions"], item["actions"])
+        n = item["pred_steps"]
+        if item["t0"] != 0:
+            assert item["kind"] == "reversed" and n == 0, "a reversed pair is no future of its s0"
+            continue
+        seen_kinds[item["kind"]] += 1
+        t1, ep = item["t1"], item["episode"]
+        assert 1 <= n <= min(horizon, t1)
+        k = t1 - n
+        frames = torch.from_numpy(reader.frames(ep, "rgb", slice(0, t1 + 1))).permute(0, 3, 1, 2)
+        assert torch.equal(item["context"][1], frames[k]) and torch.equal(item["context"][0], frames[max(0, k - 1)])
+        real = torch.from_numpy(reader.read(ep, "actions", slice(k, t1)).astype(np.float32))
+        assert torch.equal(item["actions"][:n], real) and not item["actions"][n:].any(), "zero-padded after t1"
+    assert seen_kinds[POSITIVE] > 10 and len(seen_kinds) >= 4
+
+
+def test_predicted_targets_are_the_models_prediction_of_that_frame(data: Path) -> None:
+    from robolearn.training.predicted_frames import predict_targets, prediction_mask
+
+    reader = DatasetReader(data)
+    ds = RewardPairDataset(reader, reader.indices(), seed=0, predict_horizon=6, context_frames=2)
+    items = [it for it in (ds[SampleKey(0, 0, i)] for i in range(40)) if it["pred_steps"] > 0][:12]
+    model = small_video_model()
+    steps = torch.tensor([it["pred_steps"] for it in items])
+    assert steps.unique().numel() > 1, "the batch mixes horizons"
+    got = predict_targets(model, torch.stack([it["context"] for it in items]),
+                          torch.stack([it["actions"] for it in items]), steps)
+    assert got.dtype == torch.uint8 and got.shape == (len(items), 3, SIZE, SIZE)
+    for row, it in zip(got, items):
+        n = it["pred_steps"]
+        want = model.predict(it["context"], it["actions"][None, :n], steps=[-1])[0, 0]
+        assert (row.float() - want * 255).abs().max() <= 0.5 + 1e-3
+    mask = prediction_mask(torch.tensor([0, 3, 2, 1] * 50), 0.5, seed=0, step=7)
+    assert not mask[::4].any(), "items with nothing to predict keep their real frame"
+    assert 0.35 < mask.float().mean() / 0.75 < 0.65
+    assert torch.equal(mask, prediction_mask(torch.tensor([0, 3, 2, 1] * 50), 0.5, seed=0, step=7))
+
+
+def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dict], data: Path,
+                                                        tmp_path: Path) -> None:
+    from planners.video.checkpoint import save_checkpoint
+
+    video = save_checkpoint(tmp_path / "video.pt", small_video_model())
+    best = trained[0] / "best.pt"
+    summary = run_train(train_settings(data, tmp_path / "ft", "steps=2", "batch_size=16", "val_items=256",
+                                       "lr=1e-9", "warmup_steps=0", f"init_from={best}",
+                                       f"predicted_frames.video_checkpoint={video}"), echo=False)
+    val = summary["val"]
+    # lr ≈ 0: the run starts from (and stays at) the trained weights, far above a fresh model's chance AUC
+    assert val["auc"] > MIN_VAL_AUC - 0.1
+    # an untrained video model's predictions are noise: the real frames' reward cannot read them
+    assert "auc_predicted" in val and val["auc_predicted"] < val["auc"] - 0.05
+    with pytest.raises(ConfigError, match="init_from=.*embed_dim"):
+        run_train(train_settings(data, tmp_path / "bad", "steps=2", "batch_size=8", "val_items=16",
+                                 "reward.embed_dim=64", f"init_from={best}"), echo=False)
 
 
 # ------------------------------------------------------------------------------------------ eval

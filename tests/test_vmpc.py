@@ -95,6 +95,35 @@ def test_agent_config_errors():
         VMPCAgent(SimulatorDynamics(), OracleStateObjective(), opt, VMPCConfig(horizon=6))
 
 
+class RecordingDynamics(SimulatorDynamics):
+    """The simulator, noting which horizon steps each planning call asked for."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked: list[list[int]] = []
+
+    def rollout(self, actions, steps, frames=True, states=False):
+        self.asked.append(list(steps))
+        return super().rollout(actions, steps, frames, states)
+
+
+@pytest.mark.parametrize("aggregation", ["last", "sum"])
+@pytest.mark.parametrize("clip", [True, False])
+def test_no_frame_past_the_episode_end_is_scored(drawer_env, clip, aggregation):
+    """Near the end of a 5-step episode a 4-step plan scores the final frame (final-state criterion)."""
+    opt = CEMOptimizer(CEMConfig(population=4, elites=2, iterations=1), LOW, HIGH, horizon=4, seed=0)
+    dyn = RecordingDynamics()
+    agent = VMPCAgent(dyn, OracleStateObjective(), opt,
+                      VMPCConfig(horizon=4, replan_every=1, aggregation=aggregation, clip_to_episode=clip,
+                                 record_predictions=False))
+    run_episode(drawer_env, agent, seed=0, max_steps=5)
+    dyn.close()
+    left = [5, 4, 3, 2, 1]  # steps left at each replanning
+    horizons = [min(4, n) if clip else 4 for n in left]
+    want = [[h - 1] if aggregation == "last" else list(range(h)) for h in horizons]
+    assert dyn.asked == want
+
+
 @pytest.mark.parametrize("task", ["open_drawer", "turn_faucet_left"])
 def test_oracle_dynamics_and_oracle_reward_solve_the_task(task):
     """The upper bound: planning with the simulator and the task's state reward succeeds."""
@@ -158,7 +187,7 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     from robolearn.cli import main
 
     video, results = tmp_path / "plan.gif", tmp_path / "plan.json"
-    code = main(["plan", "instruction=open the drawer", "objective=oracle", "dynamics_model=oracle",
+    code = main(["plan", "instruction=open the drawer", "objective=oracle", "dynamics_model=oracle", "optimizer=cem",
                  "agent.horizon=6", "agent.replan_every=3", "optimizer.population=24", "optimizer.elites=4",
                  "optimizer.iterations=2", "seed=1", "video.panel=64", f"video.path={video}", f"results={results}"])
     out = capsys.readouterr().out

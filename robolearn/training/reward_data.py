@@ -51,6 +51,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
 from robolearn.data.labels import DO_NOTHING, Label, hindsight_labels, label_to_task, label_vocabulary, labels_at
@@ -72,6 +73,7 @@ NEGATIVE_KINDS: tuple[str, ...] = ("other_episode", "reversed", "opposite", "wro
 MAX_TRIES = 32
 DEFAULT_MODALITY = "rgb"
 POOL_STREAM = 0x1A5E1  # rng stream id of the instruction pools (keys [seed, POOL_STREAM, label column])
+PREDICT_STREAM = 0x9BED  # rng stream id of the prediction starts (keys [seed, epoch, i, PREDICT_STREAM])
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,11 @@ class RewardPairDataset(Dataset):
             descriptions (made once from ``seed``) instead of a fresh description per item: a frozen
             text encoder then embeds each pool entry once (its cache) instead of nearly every item's
             new sentence, which on a CPU costs more than the image CNN. 0 = fresh descriptions.
+        predict_horizon: if > 0, items also carry what a video model needs to predict ``st`` the way
+            a planner would see it: from the real frames at a start k drawn uniformly in
+            [max(0, t1 − predict_horizon), t1 − 1], through the episode's actions k .. t1 − 1.
+        context_frames: real frames the video model starts from (frames k − context_frames + 1 .. k,
+            the first frame repeated before the episode's start, as the planner does).
 
     Items (dicts):
         s0, st: uint8 (C, H, W) tensors: frames t0 and t1 of ``episode``.
@@ -271,12 +278,19 @@ class RewardPairDataset(Dataset):
         kind: str, "positive" or one of ``NEGATIVE_KINDS`` (after fallbacks).
         task: str, the task name of the instructed label L.
         episode, t0, t1: int, where the pair comes from (t0 = 0 except for "reversed").
+        With ``predict_horizon`` > 0 also: ``context`` uint8 (context_frames, C, H, W), ``actions``
+        float32 (predict_horizon, A) (actions k .. t1 − 1, zero-padded) and ``pred_steps`` int
+        (t1 − k ≥ 1; 0 when ``st`` is not a future of the episode's start, i.e. "reversed" pairs).
     """
 
     def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
                  negatives: NegativeWeights | None = None, positive_fraction: float = 0.5, phrasing: str = "train",
                  typo_rate: float = 0.03, seed: int = 0, length: int | None = None, index: LabelIndex | None = None,
-                 modality: str = DEFAULT_MODALITY, progress: bool = False, instruction_pool: int = 0):
+                 modality: str = DEFAULT_MODALITY, progress: bool = False, instruction_pool: int = 0,
+                 predict_horizon: int = 0, context_frames: int = 2):
+        if predict_horizon < 0 or context_frames < 1:
+            raise ValueError(f"predict_horizon={predict_horizon!r} must be ≥ 0 and context_frames={context_frames!r} ≥ 1")
+        self.predict_horizon, self.context_frames = int(predict_horizon), int(context_frames)
         self.reader = reader_or_root if isinstance(reader_or_root, DatasetReader) else DatasetReader(reader_or_root)
         if not 0.0 <= positive_fraction <= 1.0:
             raise ValueError(f"positive_fraction={positive_fraction!r} must be in [0, 1]")
@@ -410,8 +424,31 @@ class RewardPairDataset(Dataset):
         v, row, t0, t1, kind, target, instruction = self.sample(item)
         episode = int(self.index.episodes[row])
         pair = torch.from_numpy(self.reader.frames(episode, self.modality, (t0, t1))).permute(0, 3, 1, 2)
-        return {"s0": pair[0], "st": pair[1], "instruction": instruction, "target": target, "kind": kind,
-                "task": self._tasks[v], "episode": episode, "t0": t0, "t1": t1}
+        out = {"s0": pair[0], "st": pair[1], "instruction": instruction, "target": target, "kind": kind,
+               "task": self._tasks[v], "episode": episode, "t0": t0, "t1": t1}
+        if self.predict_horizon:
+            key = item if isinstance(item, SampleKey) else SampleKey(self.seed, 0, int(item))
+            item_rng = np.random.default_rng([key.seed, key.epoch, key.i, PREDICT_STREAM])
+            out.update(self._prediction_inputs(episode, t0, t1, pair, item_rng))
+        return out
+
+    def _prediction_inputs(self, episode: int, t0: int, t1: int, pair: Tensor,
+                           rng: np.random.Generator) -> dict[str, Any]:
+        """Context frames, actions and step count from which a video model predicts ``st`` (see items)."""
+        horizon, c = self.predict_horizon, self.context_frames
+        if t0 != 0 or t1 < 1:  # not a future of the episode's start: nothing to predict
+            actions = self.reader.read(episode, "actions", slice(0, 1))
+            return {"context": pair[:1].expand(c, -1, -1, -1).clone(),
+                    "actions": torch.zeros(horizon, actions.shape[1]), "pred_steps": 0}
+        k = int(rng.integers(max(0, t1 - horizon), t1))
+        first = max(0, k - c + 1)
+        frames = self.reader.frames(episode, self.modality, slice(first, k + 1))
+        rows = [max(0, j) - first for j in range(k - c + 1, k + 1)]  # repeat frame 0 before the start
+        context = torch.from_numpy(np.ascontiguousarray(frames[rows])).permute(0, 3, 1, 2).contiguous()
+        real = self.reader.read(episode, "actions", slice(k, t1)).astype(np.float32)
+        actions = torch.zeros(horizon, real.shape[1])
+        actions[:t1 - k] = torch.from_numpy(real)
+        return {"context": context, "actions": actions, "pred_steps": t1 - k}
 
 
 class StepSampler(Sampler[SampleKey]):

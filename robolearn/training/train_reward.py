@@ -4,7 +4,11 @@ What one run does (``conf/train.yaml`` documents every knob):
 
 1. split the dataset's episodes into train / validation by episode hash (``split_episodes``);
 2. draw training items from structured labels (``reward_data.RewardPairDataset``): balanced task
-   labels, positives at any frame where the change holds, LOReL's negatives plus harder ones;
+   labels, positives at any frame where the change holds, LOReL's negatives plus harder ones.
+   With ``predicted_frames.video_checkpoint``, a share of the items' ``s_t`` are replaced by that video
+   model's prediction of the same frame (``predicted_frames``): the reward learns the frames a planner
+   will show it, and validation also reports the AUC on predicted frames. ``init_from`` starts from
+   another run's weights (fine-tuning);
 3. augment each pair identically for both frames (random shift, brightness/contrast), then minimise
    binary cross-entropy on the model's logits with AdamW (linear warm-up, cosine decay);
 4. every ``eval_every`` steps, score a fixed set of validation items: ROC-AUC, accuracy, per-kind
@@ -36,6 +40,7 @@ from torch import Tensor
 from robolearn.config import ConfigError, one_line
 from robolearn.training.common import (LoopSettings, check_number, keyed_generator, lr_at, model_config,
                                        refuse_resume, settings_dict, split_differences)
+from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.reward_data import NegativeWeights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,6 +91,8 @@ class TrainSettings(LoopSettings):
     instruction_pool: int = 0
     negatives: NegativeWeights = field(default_factory=NegativeWeights)
     augment: AugmentSettings = field(default_factory=AugmentSettings)
+    predicted_frames: PredictedFrameSettings = field(default_factory=PredictedFrameSettings)
+    init_from: Path | None = None
     val_items: int = 2048
 
     def __post_init__(self) -> None:
@@ -107,9 +114,17 @@ class TrainSettings(LoopSettings):
         bad = sorted(set(aug) - set(AugmentSettings.__dataclass_fields__))
         if bad:
             raise ConfigError(f"augment: unknown key(s) {bad}; valid: shift, brightness, contrast")
+        pred = dict(data.pop("predicted_frames", None) or {})
+        bad = sorted(set(pred) - set(PredictedFrameSettings.__dataclass_fields__))
+        if bad:
+            raise ConfigError(f"predicted_frames: unknown key(s) {bad}; valid: video_checkpoint, fraction, max_horizon")
+        if pred.get("video_checkpoint") is not None:
+            pred["video_checkpoint"] = Path(pred["video_checkpoint"])
+        init_from = data.pop("init_from", None)
         return cls(reward=reward_config(data.pop("reward", None)), data=Path(data.pop("data")),
                    out=Path(data.pop("out")), negatives=negatives, augment=AugmentSettings(**aug),
-                   raw=raw, **data)
+                   predicted_frames=PredictedFrameSettings(**pred),
+                   init_from=Path(init_from) if init_from is not None else None, raw=raw, **data)
 
 
 def reward_config(node: Any) -> "LorelConfig":
@@ -174,40 +189,65 @@ class ValSet:
     instructions: list[str]
     targets: Tensor
     kinds: list[str]
+    #: uint8 (N, C, H, W): st replaced by the video model's prediction where one exists (None: no model)
+    st_predicted: Tensor | None = None
 
     @classmethod
-    def draw(cls, ds: "RewardPairDataset", n: int, seed: int) -> "ValSet":
+    def draw(cls, ds: "RewardPairDataset", n: int, seed: int, video_model: Any = None) -> "ValSet":
         from robolearn.data.loader import SampleKey
 
         items = [ds[SampleKey(seed, VAL_EPOCH, j)] for j in range(n)]
-        return cls(s0=torch.stack([it["s0"] for it in items]), st=torch.stack([it["st"] for it in items]),
+        st = torch.stack([it["st"] for it in items])
+        st_predicted = None
+        if video_model is not None:
+            steps = torch.tensor([it["pred_steps"] for it in items])
+            sel = steps > 0
+            st_predicted = st.clone()
+        if video_model is not None and bool(sel.any()):
+            context = torch.stack([it["context"] for it in items])[sel]
+            actions = torch.stack([it["actions"] for it in items])[sel]
+            st_predicted[sel] = torch.cat([predict_targets(video_model, context[i:i + VAL_BATCH],
+                                                           actions[i:i + VAL_BATCH], steps[sel][i:i + VAL_BATCH])
+                                           for i in range(0, int(sel.sum()), VAL_BATCH)])
+        return cls(s0=torch.stack([it["s0"] for it in items]), st=st,
                    instructions=[it["instruction"] for it in items],
                    targets=torch.tensor([it["target"] for it in items], dtype=torch.float32),
-                   kinds=[it["kind"] for it in items])
+                   kinds=[it["kind"] for it in items], st_predicted=st_predicted)
 
 
-def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
-    """ROC-AUC, accuracy at p = 0.5, BCE loss and accuracy per item kind on ``val`` (eval mode, no grad)."""
-    from rewards.metrics import roc_auc
-
+def _val_logits(model: "LorelReward", val: ValSet, st: Tensor) -> Tensor:
     was_training = model.training
     model.eval()
     logits = []
     with torch.no_grad():
         for i in range(0, len(val.instructions), VAL_BATCH):
             j = i + VAL_BATCH
-            logits.append(model(val.s0[i:j], val.st[i:j], model.encode_text(val.instructions[i:j])))
+            logits.append(model(val.s0[i:j], st[i:j], model.encode_text(val.instructions[i:j])))
     model.train(was_training)
-    z = torch.cat(logits).float().cpu()
+    return torch.cat(logits).float().cpu()
+
+
+def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
+    """ROC-AUC, accuracy at p = 0.5, BCE loss and accuracy per item kind on ``val`` (eval mode, no grad);
+    with predicted frames also ``auc_predicted`` / ``acc_predicted``: the same items scored on the video
+    model's predictions of s_t, i.e. what a planner shows the reward."""
+    from rewards.metrics import roc_auc
+
+    z = _val_logits(model, val, val.st)
     correct = ((z > 0).float() == val.targets).numpy()
     per_kind: dict[str, float] = {}
     for kind in sorted(set(val.kinds)):
         mask = np.array([k == kind for k in val.kinds])
         per_kind[kind] = float(correct[mask].mean())
-    return {"auc": float(roc_auc(torch.sigmoid(z).numpy(), val.targets.numpy())),
-            "acc": float(correct.mean()),
-            "loss": float(F.binary_cross_entropy_with_logits(z, val.targets)),
-            "acc_by_kind": per_kind}
+    out = {"auc": float(roc_auc(torch.sigmoid(z).numpy(), val.targets.numpy())),
+           "acc": float(correct.mean()),
+           "loss": float(F.binary_cross_entropy_with_logits(z, val.targets)),
+           "acc_by_kind": per_kind}
+    if val.st_predicted is not None:
+        zp = _val_logits(model, val, val.st_predicted)
+        out["auc_predicted"] = float(roc_auc(torch.sigmoid(zp).numpy(), val.targets.numpy()))
+        out["acc_predicted"] = float(((zp > 0).float() == val.targets).float().mean())
+    return out
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
@@ -229,6 +269,20 @@ def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettin
 
 
 # ------------------------------------------------------------------------------------------ training
+def _fresh_model(s: TrainSettings) -> "LorelReward":
+    """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
+    from rewards.checkpoint import CheckpointError, load_checkpoint
+    from rewards.lorel import LorelReward
+
+    model = LorelReward(s.reward, seed=s.seed)
+    if s.init_from is not None:
+        try:
+            load_checkpoint(s.init_from, model=model)
+        except (FileNotFoundError, CheckpointError) as e:
+            raise ConfigError(f"init_from={s.init_from}: {one_line(str(e))}") from None
+    return model
+
+
 def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     """Train (or resume) the reward described by ``s``; returns the summary (also ``out/summary.json``).
 
@@ -237,25 +291,27 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         robolearn.data.storage.DatasetError: the data folder is not a dataset.
     """
     from rewards.checkpoint import load_checkpoint
-    from rewards.lorel import LorelReward
     from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
     from robolearn.training.reward_data import RewardPairDataset
 
     t_setup = time.monotonic()
     run = start_run(s, s.reward, "reward.image_size", load_checkpoint,
                     lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
-                    lambda: LorelReward(s.reward, seed=s.seed), "auc", True, echo)
+                    lambda: _fresh_model(s), "auc", True, echo)
     if run.optimizer is None:
         return run.summary
     model, optimizer, r, say, summary = run.model, run.optimizer, run.resumed, run.say, run.summary
     reader, train_eps, val_eps, identity = run.reader, run.train_eps, run.val_eps, run.identity
 
+    pf = s.predicted_frames
+    video = pf.load_model() if pf.enabled else None
     common = dict(negatives=s.negatives, positive_fraction=s.positive_fraction, typo_rate=s.typo_rate,
-                  seed=s.seed, progress=s.progress_bar and echo)
+                  seed=s.seed, progress=s.progress_bar and echo, predict_horizon=pf.max_horizon if video else 0,
+                  context_frames=video.config.context_frames if video else 2)
     train_ds = RewardPairDataset(reader, train_eps, instruction_pool=s.instruction_pool, **common)
     # Validation instructions are fresh descriptions (no pool): seen vocabulary, unseen sentences.
     val_ds = RewardPairDataset(reader, val_eps, **common)
-    val = ValSet.draw(val_ds, s.val_items, s.seed)
+    val = ValSet.draw(val_ds, s.val_items, s.seed, video)
     if not model.config.finetune_text:  # fill the frozen encoder's cache once, up front (setup, not training time)
         model.encode_text(train_ds.instructions() + val.instructions)
     say(f"data {s.data}: {len(train_eps)} training / {len(val_eps)} validation episodes, "
@@ -268,7 +324,13 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
 
     def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
         gen = step_generator(s.seed, step)
-        s0, st = augment_pair(batch["s0"], batch["st"], s.augment, gen)
+        st = batch["st"]
+        if video is not None:  # the frames a planner will show the reward: predictions of this very s_t
+            sel = prediction_mask(batch["pred_steps"], pf.fraction, s.seed, step)
+            if bool(sel.any()):
+                st = st.clone()
+                st[sel] = predict_targets(video, batch["context"][sel], batch["actions"][sel], batch["pred_steps"][sel])
+        s0, st = augment_pair(batch["s0"], st, s.augment, gen)
         target = batch["target"].float()
         emb = model.encode_text(batch["instruction"])
         # Isotropic noise of norm ≈ reward.text_noise around the (unit-norm) sentence embedding: the head
@@ -281,7 +343,8 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         return loss, {"loss": loss.item(), "acc": acc}
 
     def describe(v: Mapping[str, Any]) -> str:
-        return (f"step {loop.step}: val AUC {v['auc']:.4f}, acc {v['acc']:.3f}, loss {v['loss']:.4f} "
+        predicted = f", on predicted frames {v['auc_predicted']:.4f}" if "auc_predicted" in v else ""
+        return (f"step {loop.step}: val AUC {v['auc']:.4f}{predicted}, acc {v['acc']:.3f}, loss {v['loss']:.4f} "
                 f"(best {loop.best:.4f} at {loop.best_step})")
 
     done = loop.run(step_loader(train_ds, s, r.start), train_step, lambda: validate(model, val), describe)

@@ -1,0 +1,82 @@
+"""Train a reward on the frames a planner will show it: video-model predictions of the data's futures.
+
+A planner scores *predicted* frames, and a reward trained on real frames only has never seen their
+blur: on the desk, CEM found arm motions whose blurry predictions LOReL scored 0.99 for "open the
+drawer" while the real drawer never moved. Here a share of the training (and validation) items have
+their ``s_t`` replaced by the video model's prediction of that very frame, made the way the planner
+makes it (from the real frames at a start k up to ``max_horizon`` steps earlier, through the episode's
+own actions). The label stays the real frame's: a prediction that shows the change is a positive, a
+blurry arm that changed nothing a negative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from robolearn.training.common import check_number, keyed_generator
+
+__all__ = ["PredictedFrameSettings", "predict_targets", "prediction_mask"]
+
+MASK_STREAM = 0x9F3  # keyed stream of which items of a step get predicted frames
+PIXEL_MAX = 255.0
+
+
+@dataclass(frozen=True)
+class PredictedFrameSettings:
+    """``predicted_frames`` of ``conf/train.yaml`` (see it for meanings and units)."""
+
+    video_checkpoint: Path | None = None
+    fraction: float = 0.5
+    max_horizon: int = 20
+
+    def __post_init__(self) -> None:
+        check_number("predicted_frames.fraction", self.fraction, 0, 1)
+        check_number("predicted_frames.max_horizon", self.max_horizon, 1, integer=True)
+
+    @property
+    def enabled(self) -> bool:
+        return self.video_checkpoint is not None and self.fraction > 0
+
+    def load_model(self) -> Any:
+        """The frozen video model (``planners.video.load_model``; its errors name the problem)."""
+        from planners.video.checkpoint import load_model
+
+        model = load_model(self.video_checkpoint)
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        return model
+
+
+def prediction_mask(pred_steps: Tensor, fraction: float, seed: int, step: int) -> Tensor:
+    """bool (B,): the items of training step ``step`` whose ``s_t`` is replaced (keyed: resume-safe)."""
+    u = torch.rand(pred_steps.shape[0], generator=keyed_generator(seed, MASK_STREAM, step))
+    return (u < fraction) & (pred_steps > 0)
+
+
+def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor) -> Tensor:
+    """The video model's prediction of each item's ``s_t``.
+
+    Args:
+        model: a ``planners.video.VideoModel``.
+        context: uint8 (N, T_ctx, C, H, W) real frames ending at each item's start k.
+        actions: float32 (N, H_max, A) the actions from k on (zero-padded).
+        pred_steps: int (N,) ≥ 1: steps from k to the item's frame t.
+
+    Returns:
+        uint8 (N, C, H, W): frame ``pred_steps − 1`` of each predicted sequence.
+    """
+    n = int(pred_steps.shape[0])
+    if n == 0:
+        return torch.empty(0, *context.shape[-3:], dtype=torch.uint8)
+    steps = pred_steps.long()
+    state = model.encode(context)
+    latents = model.rollout(state, actions[:, :int(steps.max())])
+    z = latents.z[torch.arange(n), steps - 1].unsqueeze(1)  # (N, 1, C_z, S, S): each item's own step
+    frames = model.decode(z, state=latents.state)[:, 0]
+    return (frames * PIXEL_MAX).round_().clamp_(0, PIXEL_MAX).to(torch.uint8)
