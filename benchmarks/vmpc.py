@@ -107,21 +107,31 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
 
     torch.set_num_threads(threads)
     models = None
-    for task, seed in jobs:
-        s = settings_for(task, overrides)
-        if models is None:  # the same checkpoints for every task: load once per process
-            models = load_models(s)
-        env_cfg = s.env_for(task)
-        env = DeskEnv(config=env_cfg)
-        try:
+    # Per task, its settings, env config and env are built once per process (as `robolearn plan` reuses
+    # one env over its episodes: each episode's reset(seed) fully determines it).
+    per_task: dict[str, tuple[Any, Any, Any]] = {}
+    try:
+        for task, seed in jobs:
+            if task not in per_task:
+                s = settings_for(task, overrides)
+                env_cfg = s.env_for(task)
+                per_task[task] = (s, env_cfg, DeskEnv(config=env_cfg))
+            s, env_cfg, env = per_task[task]
+            if models is None:  # the same checkpoints for every task: load once per process
+                models = load_models(s)
             rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed)
-        finally:
+            _append(out, {"task": task, "seed": seed, **rec.summary()})
+    finally:
+        for _, _, env in per_task.values():
             env.close()
-        line = json.dumps({"task": task, "seed": seed, **rec.summary()})
-        with open(out, "a", encoding="utf-8") as f:  # one short append per episode: a crash loses at most one
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+
+
+def _append(out: str, row: dict[str, Any]) -> None:
+    """One JSON line per finished episode, flushed to disk: a crash loses at most the episode running."""
+    with open(out, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
@@ -139,22 +149,21 @@ def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
 
 def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int) -> dict[str, Any]:
     """Per-task and mean success (final-step and any-step) with 95% Wilson intervals."""
-    table: dict[str, Any] = {}
-    for task in tasks:
-        rows = [done[(task, s)] for s in range(trials) if (task, s) in done]
+    def row(rows: list[dict[str, Any]]) -> dict[str, Any]:
         n = len(rows)
         fin, anyst = sum(r["success"] for r in rows), sum(r["success_any"] for r in rows)
-        table[task] = {"episodes": n, "final": fin / n if n else None, "final_ci": wilson(fin, n),
-                       "any": anyst / n if n else None, "any_ci": wilson(anyst, n),
-                       "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None}
-    measured = [t for t in tasks if table[t]["episodes"]]
+        return {"episodes": n, "final": fin / n if n else None, "final_ci": wilson(fin, n),
+                "any": anyst / n if n else None, "any_ci": wilson(anyst, n),
+                "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None}
+
+    per_task = {task: [done[(task, s)] for s in range(trials) if (task, s) in done] for task in tasks}
+    table = {task: row(rows) for task, rows in per_task.items()}
+    measured = [t for t in tasks if per_task[t]]
     if measured:
-        fin = sum(table[t]["final"] * table[t]["episodes"] for t in measured)
-        anyst = sum(table[t]["any"] * table[t]["episodes"] for t in measured)
-        n = sum(table[t]["episodes"] for t in measured)
-        table["mean"] = {"episodes": n, "final": statistics.mean(table[t]["final"] for t in measured),
-                         "final_ci": wilson(round(fin), n), "any": statistics.mean(table[t]["any"] for t in measured),
-                         "any_ci": wilson(round(anyst), n)}
+        # the pooled row: intervals over all episodes; "final"/"any" the mean of the per-task rates
+        table["mean"] = row([r for t in measured for r in per_task[t]])
+        table["mean"]["final"] = statistics.mean(table[t]["final"] for t in measured)
+        table["mean"]["any"] = statistics.mean(table[t]["any"] for t in measured)
     return table
 
 

@@ -62,8 +62,7 @@ def resume_or_build(last_path: Path, load: Callable[[Path], tuple[nn.Module, dic
         extra = state.get("extra") or {}
         restore_rng(extra)
         say(f"resuming {last_path} at step {int(state['step'])}")
-        best = extra.get(f"best_val_{best_key}", extra.get(best_key, worst))  # TrainLoop saves best_val_<key>
-        return Resumed(model, state, int(state["step"]), float(best),
+        return Resumed(model, state, int(state["step"]), float(extra.get(f"best_val_{best_key}", worst)),
                        int(extra.get("best_step", -1)), float(extra.get("train_seconds", 0.0)))
     torch.manual_seed(seed)
     return Resumed(build(), {}, 0, worst, -1, 0.0)

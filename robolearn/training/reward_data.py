@@ -291,6 +291,7 @@ class RewardPairDataset(Dataset):
         if predict_horizon < 0 or context_frames < 1:
             raise ValueError(f"predict_horizon={predict_horizon!r} must be ≥ 0 and context_frames={context_frames!r} ≥ 1")
         self.predict_horizon, self.context_frames = int(predict_horizon), int(context_frames)
+        self._action_dim: int | None = None
         self.reader = reader_or_root if isinstance(reader_or_root, DatasetReader) else DatasetReader(reader_or_root)
         if not 0.0 <= positive_fraction <= 1.0:
             raise ValueError(f"positive_fraction={positive_fraction!r} must be in [0, 1]")
@@ -344,7 +345,7 @@ class RewardPairDataset(Dataset):
     # ------------------------------------------------------------------ sampling (pure, keyed)
     def sample(self, key: SampleKey | int) -> tuple[int, int, int, int, str, float, str]:
         """The item's choices without reading frames: (label column, row, t0, t1, kind, target, instruction)."""
-        key = key if isinstance(key, SampleKey) else SampleKey(self.seed, 0, int(key))
+        key = self._key(key)
         rng = np.random.default_rng([key.seed, key.epoch, key.i])
         idx = self.index
         v = self.labels[int(rng.integers(len(self.labels)))]
@@ -427,25 +428,31 @@ class RewardPairDataset(Dataset):
         out = {"s0": pair[0], "st": pair[1], "instruction": instruction, "target": target, "kind": kind,
                "task": self._tasks[v], "episode": episode, "t0": t0, "t1": t1}
         if self.predict_horizon:
-            key = item if isinstance(item, SampleKey) else SampleKey(self.seed, 0, int(item))
+            key = self._key(item)
             item_rng = np.random.default_rng([key.seed, key.epoch, key.i, PREDICT_STREAM])
             out.update(self._prediction_inputs(episode, t0, t1, pair, item_rng))
         return out
+
+    def _key(self, item: SampleKey | int) -> SampleKey:
+        """An int item is ``SampleKey(self.seed, 0, item)`` (plain DataLoader samplers)."""
+        return item if isinstance(item, SampleKey) else SampleKey(self.seed, 0, int(item))
 
     def _prediction_inputs(self, episode: int, t0: int, t1: int, pair: Tensor,
                            rng: np.random.Generator) -> dict[str, Any]:
         """Context frames, actions and step count from which a video model predicts ``st`` (see items)."""
         horizon, c = self.predict_horizon, self.context_frames
         if t0 != 0 or t1 < 1:  # not a future of the episode's start: nothing to predict
-            actions = self.reader.read(episode, "actions", slice(0, 1))
+            if self._action_dim is None:  # read once per worker, not per item
+                self._action_dim = int(self.reader.read(episode, "actions", slice(0, 1)).shape[1])
             return {"context": pair[:1].expand(c, -1, -1, -1).clone(),
-                    "actions": torch.zeros(horizon, actions.shape[1]), "pred_steps": 0}
+                    "actions": torch.zeros(horizon, self._action_dim), "pred_steps": 0}
         k = int(rng.integers(max(0, t1 - horizon), t1))
         first = max(0, k - c + 1)
         frames = self.reader.frames(episode, self.modality, slice(first, k + 1))
         rows = [max(0, j) - first for j in range(k - c + 1, k + 1)]  # repeat frame 0 before the start
-        context = torch.from_numpy(np.ascontiguousarray(frames[rows])).permute(0, 3, 1, 2).contiguous()
+        context = torch.from_numpy(frames[rows]).permute(0, 3, 1, 2).contiguous()
         real = self.reader.read(episode, "actions", slice(k, t1)).astype(np.float32)
+        self._action_dim = real.shape[1]
         actions = torch.zeros(horizon, real.shape[1])
         actions[:t1 - k] = torch.from_numpy(real)
         return {"context": context, "actions": actions, "pred_steps": t1 - k}
