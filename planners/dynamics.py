@@ -90,7 +90,8 @@ class VideoModelDynamics:
     The model must provide ``encode(context (T, C, H, W) float) -> state``,
     ``rollout(state, actions (N, H, A)) -> latents`` and ``decode(latents at some steps) -> frames``,
     plus ``config.context_frames`` (see ``planners.video``). Until enough real frames have been seen
-    (the first step of an episode), the first frame is repeated to fill the context.
+    (the first step of an episode), the first frame is repeated to fill the context. A model with
+    ``config.proprio_dim`` > 0 also gets the robot's latest proprioception (``obs["proprio"]``).
     """
 
     provides_states = False
@@ -99,13 +100,25 @@ class VideoModelDynamics:
         self.model = model
         self.device = torch.device(device)
         self.context_frames = int(getattr(model.config, "context_frames", 1))
+        self.uses_proprio = bool(getattr(model.config, "proprio_dim", 0))
         self._context: list[Tensor] = []
+        self._proprio: Tensor | None = None
+
+    def _read_proprio(self, obs: dict[str, np.ndarray]) -> None:
+        if not self.uses_proprio:
+            return
+        if "proprio" not in obs:
+            raise ValueError("the video model conditions on proprioception but the observations have none: "
+                             "add proprio to env.obs_keys")
+        self._proprio = torch.as_tensor(np.asarray(obs["proprio"], dtype=np.float32))
 
     def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         self._context = [frames_to_float(obs["rgb"])] * self.context_frames
+        self._read_proprio(obs)
 
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         self._context = (self._context + [frames_to_float(obs["rgb"])])[-self.context_frames:]
+        self._read_proprio(obs)
 
     @property
     def context(self) -> Tensor:
@@ -120,7 +133,7 @@ class VideoModelDynamics:
         steps = _check_actions(actions, steps)
         if states:
             raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
-        state = self.model.encode(self.context)
+        state = self.model.encode(self.context, self._proprio) if self.uses_proprio else self.model.encode(self.context)
         # Only the actions up to the last scored step change what is scored: roll out no further.
         latents = self.model.rollout(state, actions[:, :max(steps) + 1].to(self.device))
         if not frames:

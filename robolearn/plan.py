@@ -144,11 +144,15 @@ class PlanSettings:
 
         The env group's own ``task`` is only a default: the planned task is ``task`` (or, with
         ``task=auto``, the one the instruction resolves to), so every env a plan builds comes from here.
+        Its observations always include ``proprio`` (a few joint reads, no rendering) for video models
+        that condition on the robot's state; it changes nothing else in the episode.
         """
         import copy
 
         env_cfg = copy.deepcopy(self.env)
         env_cfg.task = task
+        if "proprio" not in env_cfg.obs_keys:
+            env_cfg.obs_keys = (*env_cfg.obs_keys, "proprio")
         return env_cfg
 
 

@@ -60,24 +60,34 @@ def square_clips(gen: torch.Generator, n: int, k: int) -> tuple[torch.Tensor, to
     return out, acts
 
 
+def train_small(model: VideoModel, clips, steps: int = 300, horizon: int = 3) -> VideoModel:
+    """Train on ``clips(gen, n, k)`` → (frames, actions[, proprio]) with train_dynamics' loss: L2, changed pixels
+    weighted 1 + 4 (+ the proprioception MSE)."""
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(0)
+    ctx = model.config.context_frames
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(steps):
+        clip, acts, *proprio = clips(gen, 16, ctx + horizon)
+        proprio = proprio if model.config.proprio_dim else []  # a frames-only model is not shown it
+        out = model(clip, acts, proprio=proprio[0] if proprio else None)
+        weight = 1 + 4 * changed_mask(out["target"], clip[:, ctx - 1, None].float() / 255)
+        loss = ((out["pred"] - out["target"]).pow(2) * weight.unsqueeze(2)).mean()
+        if proprio:
+            loss = loss + (out["proprio_pred"] - out["proprio_target"]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
 @pytest.fixture(scope="module")
 def trained_square() -> tuple[VideoModel, float, float, float, float]:
     """A small model trained for 300 steps on the square task (~6 s); held-out (model, psnr, copy psnr, psnr on
     changed pixels, copy's)."""
-    torch.manual_seed(0)
-    gen = torch.Generator().manual_seed(0)
     horizon, ctx = 3, 1
-    model = small(context_frames=ctx, seed=0).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(300):  # train_dynamics' loss: L2, changed pixels weighted 1 + 4
-        clip, acts = square_clips(gen, 16, ctx + horizon)
-        out = model(clip, acts)
-        weight = 1 + 4 * changed_mask(out["target"], clip[:, ctx - 1, None].float() / 255)
-        loss = ((out["pred"] - out["target"]).pow(2) * weight.unsqueeze(2)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
+    model = train_small(small(context_frames=ctx, seed=0), square_clips, horizon=horizon)
     test_gen = torch.Generator().manual_seed(12345)  # held-out clips: other positions and actions
     clip, acts = square_clips(test_gen, 64, ctx + horizon)
     pred = model.predict(clip[:, :ctx], acts)
@@ -92,6 +102,101 @@ def test_a_small_model_learns_a_moving_square_better_than_copying(trained_square
     _, ours, copy, ours_changed, copy_changed = trained_square
     assert ours > copy + 2.0, (ours, copy)  # measured: 25.6 vs 22.3 dB
     assert ours_changed > copy_changed + 8.0, (ours_changed, copy_changed)  # measured: 19.0 vs 5.8 dB
+
+
+HIDDEN_RATE = 0.5  # change of the hidden height per unit of the action's third component
+
+
+def hidden_height_clips(gen: torch.Generator, n: int, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The square task, but the square moves only while a hidden "height" h < 0 (a hand low enough to push):
+    h starts uniform in [-1, 1] and changes by HIDDEN_RATE · a_z per step. Nothing in the frames shows h, as
+    one camera hides a hand's height; it is the proprioception, (n, k, 1)."""
+    acts = actions(gen, n, k - 1)
+    h = torch.rand(n, generator=gen) * 2 - 1
+    pos = torch.randint(SQUARE, SIZE - 2 * SQUARE, (n, 2), generator=gen).float()
+    out = torch.full((n, k, 3, SIZE, SIZE), 60, dtype=torch.uint8)
+    heights = torch.empty(n, k, 1)
+    for t in range(k):
+        if t:
+            push = (heights[:, t - 1, 0] < 0).float()[:, None]
+            pos = (pos + push * torch.round(SPEED * acts[:, t - 1, :2])).clamp(0, SIZE - SQUARE)
+            h = (h + HIDDEN_RATE * acts[:, t - 1, 2]).clamp(-1, 1)
+        heights[:, t, 0] = h
+        for i in range(n):
+            y, x = int(pos[i, 1]), int(pos[i, 0])
+            out[i, t, :, y:y + SQUARE, x:x + SQUARE] = torch.tensor([230, 200, 40], dtype=torch.uint8)[:, None, None]
+    return out, acts, heights
+
+
+def test_proprioception_predicts_what_one_camera_cannot_see() -> None:
+    horizon, ctx, steps = 3, 1, 600  # (at 300 steps neither has learned the gated motion yet)
+    frames_only = train_small(small(context_frames=ctx, action_embed=64), hidden_height_clips, steps, horizon)
+    model = small(context_frames=ctx, action_embed=64, proprio_dim=1, proprio_hidden=32)
+    model.set_proprio_stats(torch.zeros(1), torch.full((1,), 0.6))
+    model = train_small(model, hidden_height_clips, steps, horizon)
+    clip, acts, heights = hidden_height_clips(torch.Generator().manual_seed(12345), 64, ctx + horizon)
+    target = clip[:, ctx:].float() / 255
+    mask = changed_mask(target, clip[:, ctx - 1:ctx].float().expand_as(target) / 255)
+    blind = float(masked_psnr(frames_only.predict(clip[:, :ctx], acts), target, mask).nanmean())
+    seeing = float(masked_psnr(model.predict(clip[:, :ctx], acts, proprio=heights[:, ctx - 1]), target, mask).nanmean())
+    assert seeing > blind + 2.0, (seeing, blind)  # measured: 19.1 vs 15.5 dB on the pixels that change
+    latents = model.rollout(model.encode(clip[:, :ctx], heights[:, ctx - 1]), acts)
+    assert latents.proprio.shape == (64, horizon, 1)
+    assert float((latents.proprio - heights[:, ctx:]).abs().mean()) < 0.05  # the height is tracked, in its units
+
+
+def test_proprioception_inputs_are_checked() -> None:
+    gen = torch.Generator().manual_seed(0)
+    model, plain = small(proprio_dim=3), small()
+    ctx, acts = frames(gen, 2), actions(gen, 2, 3)
+    assert model.predict(ctx, acts, proprio=torch.zeros(3)).shape == (2, 3, 3, SIZE, SIZE)
+    with pytest.raises(ValueError, match="conditions on the robot's 3-D proprioception; pass it"):
+        model.predict(ctx, acts)
+    with pytest.raises(ValueError, match="expected a 1-D tensor of 3-D vectors"):
+        model.encode(ctx, torch.zeros(4))
+    with pytest.raises(ValueError, match="trained on frames only"):
+        plain.encode(ctx, torch.zeros(3))
+    with pytest.raises(ValueError, match="std > 0"):
+        model.set_proprio_stats(torch.zeros(3), torch.zeros(3))
+    assert "proprio_mean" in model.state_dict() and "proprio_mean" not in plain.state_dict()
+
+
+def test_planner_dynamics_feed_the_latest_proprioception() -> None:
+    from planners.dynamics import VideoModelDynamics
+
+    gen = torch.Generator().manual_seed(0)
+    model = small(proprio_dim=3)
+    with torch.no_grad():  # make the untrained model's prediction depend on the robot's state
+        for p in model.transition.parameters():
+            p.normal_(0, 0.3, generator=gen)
+        model.decoder.head.bias[5] = 4.0
+    rgb = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    acts = actions(gen, 4, 3)
+    dyn = VideoModelDynamics(model)
+    dyn.reset(None, {"rgb": rgb, "proprio": np.zeros(3, np.float32)})
+    at_zero = dyn.rollout(acts, [2]).frames
+    dyn.observe(None, {"rgb": rgb, "proprio": np.ones(3, np.float32)})
+    moved = dyn.rollout(acts, [2]).frames
+    direct = model.predict(torch.from_numpy(rgb).permute(2, 0, 1).expand(2, -1, -1, -1), acts, steps=[2],
+                           proprio=torch.ones(3))
+    torch.testing.assert_close(moved, direct, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(at_zero, moved, atol=1e-3)
+    with pytest.raises(ValueError, match="add proprio to env.obs_keys"):
+        dyn.observe(None, {"rgb": rgb})
+
+
+def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
+    from types import SimpleNamespace
+
+    from robolearn.training.eval_dynamics import needs_proprio
+
+    rgb_only = SimpleNamespace(meta={"observations": {"rgb": {"shape": [64, 64, 3]}}})
+    with pytest.raises(ConfigError, match=r"no proprioception .* collect with env.obs_keys=\[rgb,proprio\]"):
+        needs_proprio(VideoConfig(proprio_dim=14), rgb_only, "data/desk")
+    with_proprio = SimpleNamespace(meta={"observations": {"proprio": {"shape": [14]}}})
+    with pytest.raises(ConfigError, match="set dynamics.proprio_dim=14"):
+        needs_proprio(VideoConfig(proprio_dim=7), with_proprio, "data/desk")
+    assert needs_proprio(VideoConfig(proprio_dim=14), with_proprio, "d") and not needs_proprio(VideoConfig(), rgb_only, "d")
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -298,7 +403,7 @@ def test_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- CLI
 STEPS = 6  # actions per collected episode (7 frames: clips of 2 context + 3 predicted frames fit)
-COLLECT = ["episodes=14", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "workers=1",
+COLLECT = ["episodes=14", "env.obs_keys=[rgb,proprio]", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "workers=1",
            "chunk_episodes=7", "progress_bar=false", "exploration.uniform=0.5", "exploration.correlated=0.0",
            "exploration.reach=0.5", "exploration.expert_mix=0.0"]
 TRAIN = ["dynamics.image_size=32", "dynamics.encoder_channels=[8,16]", "dynamics.latent_channels=8",
@@ -339,6 +444,32 @@ def test_train_dynamics_and_eval_end_to_end(desk: Path, tmp_path: Path, capsys: 
                  "dynamics.latent_channels=12"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "other model settings" in err and "dynamics.latent_channels: 8 != 12" in err and err.count("\n") == 1
+
+
+def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
+
+    def settings(steps: int) -> DynamicsTrainSettings:
+        return DynamicsTrainSettings.from_config(compose_config("train_dynamics", [
+            f"data={desk}", f"out={tmp_path / 'run'}", f"steps={steps}", *TRAIN, "dynamics.proprio_dim=14"]))
+
+    summary = run_train_dynamics(settings(2), echo=False)
+    assert summary["val"]["proprio_rmse"] > 0
+    model = load_model(tmp_path / "run" / "last.pt")
+    # normalised by the training data: the finger opening and TCP height have their own scale
+    assert model.proprio_std.shape == (14,) and bool((model.proprio_std > 0).all())
+    assert float(model.proprio_mean[2]) > 0.5  # the TCP's height above the floor, in metres
+    stats = model.proprio_mean.clone(), model.proprio_std.clone()
+    run_train_dynamics(settings(4), echo=False)  # a resumed run keeps the checkpoint's normalisation
+    resumed = load_model(tmp_path / "run" / "last.pt")
+    assert torch.equal(resumed.proprio_mean, stats[0]) and torch.equal(resumed.proprio_std, stats[1])
+    assert main(["eval", f"checkpoint={tmp_path / 'run' / 'last.pt'}", "progress_bar=false"]) == EXIT_OK
+    # plans with it: the planning env observes the proprioception the model needs (PlanSettings.env_for)
+    results = tmp_path / "plan.json"
+    assert main(["plan", "instruction=open the drawer", "objective=goal_image", f"dynamics_model={tmp_path / 'run' / 'last.pt'}",
+                 "env.width=32", "env.height=32", "env.max_episode_steps=4", "agent.horizon=3", "optimizer=cem",
+                 "optimizer.population=8", "optimizer.elites=2", "optimizer.iterations=1", f"results={results}"]) == EXIT_OK
+    assert json.loads(results.read_text())["episodes"][0]["steps"] == 4
 
 
 def test_resume_continues_exactly(desk: Path, tmp_path: Path) -> None:

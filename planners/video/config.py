@@ -57,6 +57,13 @@ class VideoConfig(PlainConfig):
     #: stochastic only, at prediction time: mean = use the prior's mean (deterministic); sample = draw
     #: from the prior (pass a torch.Generator for reproducible samples)
     sample: str = "mean"
+    #: size of the robot's proprioceptive vector the model also conditions on (0 = frames only; 14 on the
+    #: desk: TCP position, TCP velocity, finger opening, 7 joint angles). A single camera leaves the hand's
+    #: height ambiguous; with proprioception the model predicts the robot's state step by step (a small
+    #: MLP) and every transition step sees the state before and after its action
+    proprio_dim: int = 0
+    #: hidden width of the proprioception MLP (two hidden layers)
+    proprio_hidden: int = 128
     #: action dimensions (4 on the desk: TCP dx, dy, dz as a fraction of the max step, gripper)
     action_dim: int = 4
     #: image side (pixels); inputs must be image_size × image_size
@@ -73,9 +80,10 @@ class VideoConfig(PlainConfig):
     def __post_init__(self) -> None:
         self.encoder_channels = int_tuple(self, "encoder_channels", self.encoder_channels, 1)
         for name in ("context_frames", "latent_channels", "transition_hidden", "action_embed", "stoch_channels",
-                     "action_dim", "image_size", "channels", "chunk"):
+                     "action_dim", "proprio_hidden", "image_size", "channels", "chunk"):
             check_int(self, name, getattr(self, name), 1)
         check_int(self, "transition_blocks", self.transition_blocks, 0)
+        check_int(self, "proprio_dim", self.proprio_dim, 0)
         for name in ("stochastic", "skip", "mask", "flow", "channels_last"):
             check_bool(self, name, getattr(self, name))
         check_choice(self, "sample", self.sample, SAMPLE_MODES)

@@ -27,6 +27,13 @@ Design (sizes for the defaults, 64×64 RGB, ``VideoConfig`` has the knobs):
   training only has to learn what moves; static background stays sharp. ~4.3 M multiply-adds per
   decoded frame. (``flow=false``: one sigmoid mask blends generated RGB with the last frame.)
 
+* **proprioception** (``proprio_dim`` > 0): one camera leaves the hand's height ambiguous, so a
+  frames-only model guesses contacts (on the desk it showed the drawer shutting as the hand passed
+  above it). The model then also takes the robot's proprioceptive vector at the last context frame,
+  normalised by the training data's mean and standard deviation (buffers saved with the weights). A
+  residual MLP predicts it step by step, p_{t+1} = p_t + f(p_t, a_t), and the transition's FiLM sees
+  [a_t, p_t, p_{t+1}] instead of a_t alone: the hand's exact position before and after the step.
+
 Decoding is separate from the latent rollout, so a planner that scores only the last frame decodes
 N frames, not N × H (``decode(latents, steps=[-1])``). Frames are uint8 in [0, 255] or float in
 [0, 1]; predictions are float32 in [0, 1].
@@ -96,11 +103,14 @@ class VideoState:
         skips: per decoder level (coarse to fine), the projected skip features (B, D, s, s) of the
             last context frame (empty without ``skip``).
         last: float32 (B, C, H, W) in [0, 1], the last context frame (the mask blends with it).
+        proprio: float32 (B, P), the normalised proprioception at the last context frame (None for a
+            frames-only model).
     """
 
     z: Tensor
     skips: tuple[Tensor, ...]
     last: Tensor
+    proprio: Tensor | None = None
 
     @property
     def batch(self) -> int:
@@ -111,7 +121,8 @@ class VideoState:
         """Rows [start, stop) of a per-sequence state; a shared state is returned as is."""
         if self.batch == 1:
             return self
-        return VideoState(self.z[start:stop], tuple(s[start:stop] for s in self.skips), self.last[start:stop])
+        return VideoState(self.z[start:stop], tuple(s[start:stop] for s in self.skips), self.last[start:stop],
+                          None if self.proprio is None else self.proprio[start:stop])
 
 
 @dataclass
@@ -121,10 +132,13 @@ class Latents:
     Attributes:
         z: float32 (N, H, C_z, S, S): z[:, h] is the state after action h.
         state: the encoded context the rollout started from.
+        proprio: float32 (N, H, P), the predicted proprioception after each action, in the data's units
+            (None for a frames-only model).
     """
 
     z: Tensor
     state: VideoState
+    proprio: Tensor | None = None
 
     @property
     def shape(self) -> torch.Size:
@@ -177,13 +191,14 @@ class Transition(nn.Module):
             nn.init.zeros_(conv.bias)
             with torch.no_grad():
                 conv.bias[: c.latent_channels] = GATE_BIAS_INIT
-        self.action = nn.Sequential(nn.Linear(c.action_dim, c.action_embed), nn.LeakyReLU(LEAK, inplace=True),
+        # FiLM input: the action, and with proprioception the robot's state before and after it
+        self.action = nn.Sequential(nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed), nn.LeakyReLU(LEAK, inplace=True),
                                     nn.Linear(c.action_embed, 2 * c.transition_hidden * c.transition_blocks))
         nn.init.zeros_(self.action[-1].weight)  # FiLM starts at γ = 0 (scale 1), β = 0
         nn.init.zeros_(self.action[-1].bias)
 
     def film(self, actions: Tensor) -> Tensor:
-        """Actions (..., A) → FiLM parameters (..., blocks, 2, hidden): [:, :, 0] = 1 + γ, [:, :, 1] = β."""
+        """Actions (..., A) (or [a, p_t, p_{t+1}] (..., A + 2P) with proprioception) → FiLM parameters (..., blocks, 2, hidden): [:, :, 0] = 1 + γ, [:, :, 1] = β."""
         p = self.action(actions).unflatten(-1, (len(self.convs), 2, self.hidden))
         return p + torch.tensor([1.0, 0.0], device=p.device, dtype=p.dtype)[:, None]
 
@@ -274,6 +289,25 @@ class Decoder(nn.Module):
         return out.flatten(0, 1)
 
 
+class ProprioDynamics(nn.Module):
+    """Normalised proprioception p_t (B, P) and action a_t (B, A) → p_{t+1} = p_t + f(p_t, a_t).
+
+    A residual MLP (two hidden layers); the last layer starts at zero, so an untrained model predicts
+    "the robot stays where it is".
+    """
+
+    def __init__(self, c: VideoConfig):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(c.proprio_dim + c.action_dim, c.proprio_hidden), nn.LeakyReLU(LEAK),
+                                 nn.Linear(c.proprio_hidden, c.proprio_hidden), nn.LeakyReLU(LEAK),
+                                 nn.Linear(c.proprio_hidden, c.proprio_dim))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, p: Tensor, a: Tensor) -> Tensor:
+        return p + self.net(torch.cat([p, a], dim=-1))
+
+
 class LatentPrior(nn.Module):
     """Gaussian over the per-step latent u_t: N(μ, σ) from a 3×3 conv (σ = softplus + min_std)."""
 
@@ -327,6 +361,13 @@ class VideoModel(nn.Module):
             if c.stochastic:
                 self.prior = LatentPrior(c.latent_channels, c)
                 self.posterior = LatentPrior(2 * c.latent_channels, c)
+            self.proprio = ProprioDynamics(c) if c.proprio_dim else None
+        # normalisation of the proprioceptive vector (the training data's mean and standard deviation, set
+        # by training before the first step: ``set_proprio_stats``); saved with the weights
+        # (frames-only models have none, so their checkpoints keep their keys)
+        if c.proprio_dim:
+            self.register_buffer("proprio_mean", torch.zeros(c.proprio_dim))
+            self.register_buffer("proprio_std", torch.ones(c.proprio_dim))
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
 
@@ -342,7 +383,8 @@ class VideoModel(nn.Module):
             return sum(p.numel() for p in module.parameters()) if module is not None else 0
 
         parts = {"encoder": count(self.encoder) + count(self.fuse), "transition": count(self.transition),
-                 "decoder": count(self.decoder), "latent": count(self.prior) + count(self.posterior)}
+                 "decoder": count(self.decoder), "latent": count(self.prior) + count(self.posterior),
+                 "proprio": count(self.proprio)}
         return {**parts, "total": sum(p.numel() for p in self.parameters())}
 
     def macs(self) -> dict[str, int]:
@@ -362,6 +404,8 @@ class VideoModel(nn.Module):
             trans += s * s * c.transition_hidden * (cin * 9 + 2 * c.latent_channels)
         if c.stochastic:
             trans += s * s * c.latent_channels * 2 * c.stoch_channels * 9
+        if self.proprio is not None:
+            trans += sum(m.in_features * m.out_features for m in self.proprio.net if isinstance(m, nn.Linear))
         dec, side = 0, s
         for up in self.decoder.ups:
             dec += side * side * up.in_channels * up.out_channels * DOWN_KERNEL ** 2
@@ -391,6 +435,34 @@ class VideoModel(nn.Module):
                              "(T, C, H, W) shared by all, or one per sequence (N, T, C, H, W)")
         return actions.to(self.device, torch.float32)
 
+    def _proprio(self, proprio: Tensor | None, dims: tuple[int, ...], n: int | None = None) -> Tensor | None:
+        """Raw proprioception (..., P) → normalised float32 on the model's device (None for a frames-only model)."""
+        p_dim = self.config.proprio_dim
+        if not p_dim:
+            if proprio is not None:
+                raise ValueError("proprio: this model was trained on frames only (proprio_dim=0); pass proprio=None")
+            return None
+        if proprio is None:
+            raise ValueError(f"proprio: this model conditions on the robot's {p_dim}-D proprioception; pass it "
+                             "(observations need env.obs_keys with proprio)")
+        proprio = torch.as_tensor(proprio)
+        if proprio.dim() not in dims or proprio.shape[-1] != p_dim or (n is not None and proprio.shape[0] != n):
+            raise ValueError(f"proprio: expected a {dims[0]}-D tensor of {p_dim}-D vectors, one per frame row, "
+                             f"got shape {tuple(proprio.shape)}")
+        return (proprio.to(self.device, torch.float32) - self.proprio_mean) / self.proprio_std
+
+    def set_proprio_stats(self, mean: Tensor, std: Tensor) -> None:
+        """Normalisation of the proprioceptive vector: the training data's per-dimension mean and std (P,)."""
+        p_dim = self.config.proprio_dim
+        if not p_dim:
+            raise ValueError("proprio stats: this model has no proprioception input (proprio_dim=0)")
+        mean, std = torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
+        if mean.shape != (p_dim,) or std.shape != (p_dim,) or not bool((std > 0).all()):
+            raise ValueError(f"proprio stats: need mean and std of shape ({p_dim},) with std > 0, got "
+                             f"{tuple(mean.shape)} and {tuple(std.shape)}")
+        self.proprio_mean.copy_(mean)
+        self.proprio_std.copy_(std)
+
     def _chunk(self, chunk: int | None) -> int:
         chunk = self.config.chunk if chunk is None else chunk
         if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -411,19 +483,19 @@ class VideoModel(nn.Module):
         lat, feats = self.encoder(x)
         return lat.unflatten(0, (b, t)), [f.unflatten(0, (b, t))[:, feature_frame] for f in feats]
 
-    def _state(self, frames: Tensor) -> VideoState:
-        """Context frames float (B, T_ctx, C, H, W) → the state to roll out from."""
+    def _state(self, frames: Tensor, proprio: Tensor | None = None) -> VideoState:
+        """Context frames float (B, T_ctx, C, H, W) [+ normalised proprio (B, P)] → the state to roll out from."""
         lat, feats = self._encode_frames(frames)
-        return self._state_from(lat, feats, frames[:, -1])
+        return self._state_from(lat, feats, frames[:, -1], proprio)
 
-    def _state_from(self, lat: Tensor, feats: list[Tensor], last: Tensor) -> VideoState:
+    def _state_from(self, lat: Tensor, feats: list[Tensor], last: Tensor, proprio: Tensor | None = None) -> VideoState:
         """Encoder latents (B, T, C_z, S, S) of the context (pre-activation) → the bounded initial state."""
         z = lat[:, -1]
         if self.fuse is not None:
             z = z + self.fuse(torch.tanh(lat).flatten(1, 2))
         z = torch.tanh(z)
         skips = self.decoder.project_skips(feats) if self.config.skip else ()
-        return VideoState(z.contiguous(memory_format=self.memory_format), skips, last)
+        return VideoState(z.contiguous(memory_format=self.memory_format), skips, last, proprio)
 
     def _noise(self, n: int, horizon: int, generator: torch.Generator | None) -> Tensor:
         """Standard normal noise (N, H, C_u, S, S), drawn in one piece so chunking cannot change it."""
@@ -432,14 +504,25 @@ class VideoModel(nn.Module):
         return torch.randn(shape, generator=generator, device=self.device if generator is None else generator.device)
 
     def _steps(self, state: VideoState, actions: Tensor, noise: Tensor | None, mode: str,
-               posterior_targets: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-        """Roll ``state`` through actions (B, H, A) → latents (B, H, C_z, S, S) [, KL (B, H)].
+               posterior_targets: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """Roll ``state`` through actions (B, H, A) → latents (B, H, C_z, S, S), KL (B, H) or None, and the
+        normalised predicted proprioception (B, H, P) or None.
 
         ``posterior_targets`` (training): encoder latents of the next frames (B, H, C_z, S, S); u_t is
         then drawn from the posterior and the KL to the prior is returned.
         """
         b, horizon = actions.shape[:2]
-        film = self.transition.film(actions)  # (B, H, blocks, 2, hidden)
+        proprio = None
+        if self.proprio is not None:  # the robot's own state first (cheap), then every FiLM in one batch
+            p = state.proprio.expand(b, -1) if state.proprio.shape[0] == 1 else state.proprio
+            ps = [p]
+            for h in range(horizon):
+                ps.append(self.proprio(ps[-1], actions[:, h]))
+            seq = torch.stack(ps, dim=1)  # (B, H + 1, P)
+            proprio = seq[:, 1:]
+            film = self.transition.film(torch.cat([actions, seq[:, :-1], proprio], dim=-1))
+        else:
+            film = self.transition.film(actions)  # (B, H, blocks, 2, hidden)
         z = state.z.expand(b, *state.z.shape[1:]) if state.batch == 1 else state.z
         out, kls = [], []
         for h in range(horizon):
@@ -454,7 +537,7 @@ class VideoModel(nn.Module):
                     u = mp if mode == "mean" else mp + sp * noise[:, h]
             z = self.transition(z, film[:, h], u)
             out.append(z)
-        return torch.stack(out, dim=1), (torch.stack(kls, dim=1) if kls else None)
+        return torch.stack(out, dim=1), (torch.stack(kls, dim=1) if kls else None), proprio
 
     def _decode(self, z: Tensor, state: VideoState) -> Tensor:
         """Latents (B, k, C_z, S, S) of B sequences (with B-row or shared ``state``) → (B, k, C, H, W)."""
@@ -467,21 +550,25 @@ class VideoModel(nn.Module):
         return frames.unflatten(0, (b, k))
 
     # ------------------------------------------------------------------------------------------- API
-    def encode(self, context: Tensor) -> VideoState:
+    def encode(self, context: Tensor, proprio: Tensor | None = None) -> VideoState:
         """Encode the real frames a prediction starts from (once per planning call).
 
         Args:
             context: (T_ctx, C, H, W), shared by every sequence, or (N, T_ctx, C, H, W); uint8 in
                 [0, 255] or float in [0, 1]; T_ctx = ``config.context_frames``, oldest first.
+            proprio: the robot's proprioception at the last context frame, (P,) or (N, P) to match the
+                context, in the data's units; required when ``config.proprio_dim`` > 0, else None.
         """
         x = self._frames(context, "context", (4, 5))
+        p = self._proprio(proprio, (1,) if x.dim() == 4 else (2,), None if x.dim() == 4 else x.shape[0])
         if x.dim() == 4:
             x = x[None]
+            p = None if p is None else p[None]
         if x.shape[1] != self.config.context_frames:
             raise ValueError(f"context: {x.shape[1]} frames but the model takes context_frames="
                              f"{self.config.context_frames} (repeat the first frame at an episode's start)")
         with torch.inference_mode():
-            return self._state(x)
+            return self._state(x, p)
 
     def rollout(self, state: VideoState, actions: Tensor, generator: torch.Generator | None = None,
                 sample: str | None = None, chunk: int | None = None) -> Latents:
@@ -502,13 +589,16 @@ class VideoModel(nn.Module):
         mode, step = self._mode(sample), self._chunk(chunk)
         n, horizon = acts.shape[:2]
         noise = self._noise(n, horizon, generator) if self.prior is not None and mode == "sample" else None
-        parts = []
+        parts, props = [], []
         with torch.inference_mode():
             for i in range(0, n, step):
                 j = min(i + step, n)
-                parts.append(self._steps(state.rows(i, j), acts[i:j], None if noise is None else noise[i:j],
-                                         mode)[0])
-        return Latents(torch.cat(parts) if len(parts) > 1 else parts[0], state)
+                z, _, p = self._steps(state.rows(i, j), acts[i:j], None if noise is None else noise[i:j], mode)
+                parts.append(z)
+                props.append(p)
+        cat = lambda xs: torch.cat(xs) if len(xs) > 1 else xs[0]  # noqa: E731
+        proprio = None if props[0] is None else cat(props) * self.proprio_std + self.proprio_mean
+        return Latents(cat(parts), state, proprio)
 
     def decode(self, latents: Latents | Tensor, steps: Sequence[int] | int | None = None,
                state: VideoState | None = None, chunk: int | None = None) -> Tensor:
@@ -550,7 +640,7 @@ class VideoModel(nn.Module):
 
     def predict(self, context: Tensor, actions: Tensor, steps: Sequence[int] | int | None = None,
                 generator: torch.Generator | None = None, sample: str | None = None,
-                chunk: int | None = None) -> Tensor:
+                chunk: int | None = None, proprio: Tensor | None = None) -> Tensor:
         """Predicted frames of N action sequences from a context: ``decode(rollout(encode(context)))``.
 
         Args:
@@ -559,6 +649,7 @@ class VideoModel(nn.Module):
             steps: decode only these horizon steps (see ``decode``); None = all H.
             generator, sample: randomness and mode of a stochastic model (see ``rollout``).
             chunk: sequences per internal batch (default ``config.chunk``); results do not depend on it.
+            proprio: proprioception at the last context frame, (P,) or (N, P) like the context (see ``encode``).
 
         Returns:
             float32 (N, H, C, H, W) (or (N, len(steps), ...)) in [0, 1]; frame h follows action h.
@@ -571,17 +662,18 @@ class VideoModel(nn.Module):
         noise = (self._noise(n, acts.shape[1], generator) if self.prior is not None and mode == "sample" else None)
         parts = []
         with torch.inference_mode():
-            shared = self.encode(ctx) if ctx.dim() == 4 else None
+            shared = self.encode(ctx, proprio) if ctx.dim() == 4 else None
             for i in range(0, n, step):
                 j = min(i + step, n)
-                state = shared if shared is not None else self.encode(ctx[i:j])
-                z, _ = self._steps(state, acts[i:j], None if noise is None else noise[i:j], mode)
+                state = shared if shared is not None else self.encode(ctx[i:j], None if proprio is None else
+                                                                      torch.as_tensor(proprio)[i:j])
+                z, _, _ = self._steps(state, acts[i:j], None if noise is None else noise[i:j], mode)
                 parts.append(self.decode(Latents(z, state), steps, chunk=chunk))
         return torch.cat(parts) if len(parts) > 1 else parts[0]
 
     # -------------------------------------------------------------------------------------- training
     def forward(self, frames: Tensor, actions: Tensor, generator: torch.Generator | None = None,
-                horizon: int | None = None) -> dict[str, Tensor | None]:
+                horizon: int | None = None, proprio: Tensor | None = None) -> dict[str, Tensor | None]:
         """Training pass on clips: roll out from the first ``context_frames`` frames, decode every step.
 
         Args:
@@ -590,10 +682,14 @@ class VideoModel(nn.Module):
                 (``ClipDataset`` actions with the first T_ctx − 1 dropped).
             generator: noise of the stochastic posterior samples (reparameterised).
             horizon: predict only the first ``horizon`` steps (default: every target frame).
+            proprio: (B, T_ctx + H', P) the clip's proprioception, frame by frame (required when
+                ``config.proprio_dim`` > 0): the last context frame's starts the rollout, the later
+                ones are the targets of the proprioception MLP.
 
         Returns:
             ``pred``: float32 (B, H, C, H, W) in [0, 1]; ``target``: the true frames (B, H, C, H, W) in [0, 1];
-            ``kl``: (B, H) KL(q ‖ p) summed over the latent variable's elements (None when deterministic).
+            ``kl``: (B, H) KL(q ‖ p) summed over the latent variable's elements (None when deterministic);
+            ``proprio_pred`` and ``proprio_target``: normalised (B, H, P) (None for a frames-only model).
         """
         c = self.config
         x = self._frames(frames, "frames", (5,))
@@ -607,15 +703,20 @@ class VideoModel(nn.Module):
         if acts.shape[1] < horizon:
             raise ValueError(f"actions: {acts.shape[1]} steps for a horizon of {horizon}")
         acts = acts[:, :horizon]
+        p = self._proprio(proprio, (3,), x.shape[0])
+        if p is not None and p.shape[1] < t + horizon:
+            raise ValueError(f"proprio: {p.shape[1]} frames for {t} context frames and a horizon of {horizon}")
+        p0 = None if p is None else p[:, t - 1]
         if self.prior is not None:  # the posterior sees the next frames: encode the clip in one pass
             lat, feats = self._encode_frames(x[:, : t + horizon], feature_frame=t - 1)
-            state = self._state_from(lat[:, :t], feats, x[:, t - 1])
+            state = self._state_from(lat[:, :t], feats, x[:, t - 1], p0)
             noise = self._noise(x.shape[0], horizon, generator)
-            z, kl = self._steps(state, acts, noise, "sample", posterior_targets=torch.tanh(lat[:, t:]))
+            z, kl, pp = self._steps(state, acts, noise, "sample", posterior_targets=torch.tanh(lat[:, t:]))
         else:
-            state = self._state(x[:, :t])
-            z, kl = self._steps(state, acts, None, "mean")
-        return {"pred": self._decode(z, state), "target": x[:, t: t + horizon], "kl": kl}
+            state = self._state(x[:, :t], p0)
+            z, kl, pp = self._steps(state, acts, None, "mean")
+        return {"pred": self._decode(z, state), "target": x[:, t: t + horizon], "kl": kl, "proprio_pred": pp,
+                "proprio_target": None if p is None else p[:, t: t + horizon]}
 
     # ------------------------------------------------------------------------------------ state dict
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:

@@ -54,6 +54,7 @@ _MANTISSA_BITS = 53  # a float64 holds 53-bit integers exactly: hash >> 11 / 2**
 _U64_BITS = 64
 DEFAULT_LABEL_KEYS = ("instructions", "labels")  # episode attributes a PairDataset reads per episode
 DEFAULT_MODALITY = "rgb"
+PROPRIO = "obs/proprio"  # an episode's proprioception (T+1, P), present when collected with env.obs_keys ∋ proprio
 NUMPY_SEED_MOD = 2**32  # np.random.seed / random.seed accept 32-bit seeds
 
 LabelFn = Callable[[Mapping[str, Any], np.random.Generator], Any]
@@ -296,14 +297,16 @@ class ClipDataset(_EpisodeDataset):
         actions: float32 (k-1, A): action t0+j leads from frame t0+j to frame t0+j+1.
         expert: bool (k-1,): True where that action came from the scripted expert.
         t0: int, the first frame's number. episode: int, the episode index.
+        proprio: float32 (k, P), with ``proprio=True``: the robot's proprioception at each frame.
     """
 
     def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
-                 k: int = 10, modality: str = DEFAULT_MODALITY, seed: int = 0):
+                 k: int = 10, modality: str = DEFAULT_MODALITY, seed: int = 0, proprio: bool = False):
         super().__init__(reader_or_root, episodes, modality, seed)
         if k < 1:
             raise ValueError(f"k must be ≥ 1, got {k}")
         self.k = int(k)
+        self.proprio = bool(proprio)
         keep = self.lengths + 1 >= self.k
         self.episodes, self.lengths = self.episodes[keep], self.lengths[keep]
         if not len(self):
@@ -314,7 +317,11 @@ class ClipDataset(_EpisodeDataset):
         episode, T = int(self.episodes[key.i]), int(self.lengths[key.i])
         t0 = int(self._rng(key).integers(0, T + 2 - self.k))  # last start: T+1-k (frames 0..T)
         steps = slice(t0, t0 + self.k - 1)
-        return {"frames": _as_chw(self.reader.frames(episode, self.modality, slice(t0, t0 + self.k))),
+        item = {"frames": _as_chw(self.reader.frames(episode, self.modality, slice(t0, t0 + self.k))),
                 "actions": torch.from_numpy(self.reader.read(episode, "actions", steps).astype(np.float32, copy=False)),
                 "expert": torch.from_numpy(self.reader.read(episode, "expert", steps)),
                 "t0": t0, "episode": episode}
+        if self.proprio:
+            rows = self.reader.read(episode, PROPRIO, slice(t0, t0 + self.k))
+            item["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
+        return item

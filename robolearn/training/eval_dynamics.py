@@ -35,6 +35,7 @@ from torch import Tensor
 from robolearn.config import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from planners.video.config import VideoConfig
     from planners.video.model import VideoModel
 
 __all__ = ["METRICS", "VideoEvalSettings", "clip_metrics", "evaluate_clips", "print_video_report", "run_video_eval"]
@@ -138,12 +139,14 @@ def clip_metrics(pred: Tensor, target: Tensor, last: Tensor, threshold: float) -
 
 
 def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon: int, sample: str = "mean",
-                   generator: torch.Generator | None = None) -> tuple[Tensor, Tensor, Tensor]:
+                   generator: torch.Generator | None = None,
+                   proprio: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Predict ``horizon`` frames of clips from their context under their actions.
 
     Args:
         frames: uint8 (B, k, C, H, W) clips with k ≥ context_frames + horizon.
         actions: (B, k − 1, A): ``ClipDataset`` actions (action j leads from frame j to j + 1).
+        proprio: (B, k, P) the clips' proprioception, for a model that conditions on it (else None).
 
     Returns:
         (pred, target, last): float (B, H, C, H, W), (B, H, C, H, W) and (B, C, H, W), in [0, 1].
@@ -151,9 +154,26 @@ def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon
     from planners.video.model import to_unit_float
 
     t = model.config.context_frames
-    pred = model.predict(frames[:, :t], actions[:, t - 1: t - 1 + horizon], generator=generator, sample=sample)
+    p0 = None if proprio is None else proprio[:, t - 1]
+    pred = model.predict(frames[:, :t], actions[:, t - 1: t - 1 + horizon], generator=generator, sample=sample,
+                         proprio=p0)
     target = to_unit_float(frames[:, t: t + horizon])
     return pred, target, to_unit_float(frames[:, t - 1])
+
+
+def needs_proprio(config: "VideoConfig", reader: Any, data: Any) -> bool:
+    """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it."""
+    if not config.proprio_dim:
+        return False
+    spec = (reader.meta.get("observations") or {}).get("proprio")
+    if spec is None:
+        raise ConfigError(f"{data} has no proprioception but the model conditions on it (dynamics.proprio_dim="
+                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set dynamics.proprio_dim=0")
+    size = int(spec["shape"][-1])
+    if size != config.proprio_dim:
+        raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
+                          f"set dynamics.proprio_dim={size}")
+    return True
 
 
 def _nanmean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -200,7 +220,7 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
     horizon = s.horizon or int(train_cfg.get("horizon", 10))
     k = model.config.context_frames + horizon
     try:
-        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed)
+        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=needs_proprio(model.config, reader, data))
     except ValueError:
         raise ConfigError(f"{data}: no held-out episode has {k} frames (context_frames "
                           f"{model.config.context_frames} + horizon {horizon}); lower video.horizon") from None
@@ -215,7 +235,8 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
         items = [ds[key] for key in keys[i: i + s.batch_size]]
         frames = torch.stack([it["frames"] for it in items])
         actions = torch.stack([it["actions"] for it in items])
-        pred, target, last = evaluate_clips(model, frames, actions, horizon, s.sample, gen)
+        proprio = torch.stack([it["proprio"] for it in items]) if ds.proprio else None
+        pred, target, last = evaluate_clips(model, frames, actions, horizon, s.sample, gen, proprio)
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             per_clip.setdefault(name, []).append(v.numpy())
         bar.update(len(items))

@@ -59,7 +59,8 @@ def prediction_mask(pred_steps: Tensor, fraction: float, seed: int, step: int) -
     return (u < fraction) & (pred_steps > 0)
 
 
-def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor) -> Tensor:
+def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor,
+                    proprio: Tensor | None = None) -> Tensor:
     """The video model's prediction of each item's ``s_t``.
 
     Args:
@@ -67,6 +68,7 @@ def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Te
         context: uint8 (N, T_ctx, C, H, W) real frames ending at each item's start k.
         actions: float32 (N, H_max, A) the actions from k on (zero-padded).
         pred_steps: int (N,) ≥ 1: steps from k to the item's frame t.
+        proprio: float32 (N, P) the proprioception at k, for a model that conditions on it (else None).
 
     Returns:
         uint8 (N, C, H, W): frame ``pred_steps − 1`` of each predicted sequence.
@@ -75,7 +77,7 @@ def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Te
     if n == 0:
         return torch.empty(0, *context.shape[-3:], dtype=torch.uint8)
     steps = pred_steps.long()
-    state = model.encode(context)
+    state = model.encode(context, proprio) if proprio is not None else model.encode(context)
     latents = model.rollout(state, actions[:, :int(steps.max())])
     z = latents.z[torch.arange(n), steps - 1].unsqueeze(1)  # (N, 1, C_z, S, S): each item's own step
     frames = model.decode(z, state=latents.state)[:, 0]

@@ -56,7 +56,7 @@ from torch.utils.data import Dataset, Sampler
 
 from robolearn.data.labels import DO_NOTHING, Label, hindsight_labels, label_to_task, label_vocabulary, labels_at
 from robolearn.data.language import describe
-from robolearn.data.loader import SampleKey
+from robolearn.data.loader import PROPRIO, SampleKey
 from robolearn.data.storage import DatasetReader
 from sim.config import SuccessThresholds
 
@@ -270,6 +270,8 @@ class RewardPairDataset(Dataset):
             [max(0, t1 − predict_horizon), t1 − 1], through the episode's actions k .. t1 − 1.
         context_frames: real frames the video model starts from (frames k − context_frames + 1 .. k,
             the first frame repeated before the episode's start, as the planner does).
+        context_proprio: (with ``predict_horizon``) items also carry the robot's proprioception at frame
+            k, for a video model that conditions on it (the data must have ``obs/proprio``).
 
     Items (dicts):
         s0, st: uint8 (C, H, W) tensors: frames t0 and t1 of ``episode``.
@@ -280,17 +282,19 @@ class RewardPairDataset(Dataset):
         episode, t0, t1: int, where the pair comes from (t0 = 0 except for "reversed").
         With ``predict_horizon`` > 0 also: ``context`` uint8 (context_frames, C, H, W), ``actions``
         float32 (predict_horizon, A) (actions k .. t1 − 1, zero-padded) and ``pred_steps`` int
-        (t1 − k ≥ 1; 0 when ``st`` is not a future of the episode's start, i.e. "reversed" pairs).
+        (t1 − k ≥ 1; 0 when ``st`` is not a future of the episode's start, i.e. "reversed" pairs);
+        with ``context_proprio`` also ``proprio`` float32 (P,) at frame k.
     """
 
     def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
                  negatives: NegativeWeights | None = None, positive_fraction: float = 0.5, phrasing: str = "train",
                  typo_rate: float = 0.03, seed: int = 0, length: int | None = None, index: LabelIndex | None = None,
                  modality: str = DEFAULT_MODALITY, progress: bool = False, instruction_pool: int = 0,
-                 predict_horizon: int = 0, context_frames: int = 2):
+                 predict_horizon: int = 0, context_frames: int = 2, context_proprio: bool = False):
         if predict_horizon < 0 or context_frames < 1:
             raise ValueError(f"predict_horizon={predict_horizon!r} must be ≥ 0 and context_frames={context_frames!r} ≥ 1")
         self.predict_horizon, self.context_frames = int(predict_horizon), int(context_frames)
+        self.context_proprio = bool(context_proprio)
         self._action_dim: int | None = None
         self.reader = reader_or_root if isinstance(reader_or_root, DatasetReader) else DatasetReader(reader_or_root)
         if not 0.0 <= positive_fraction <= 1.0:
@@ -444,8 +448,11 @@ class RewardPairDataset(Dataset):
         if t0 != 0 or t1 < 1:  # not a future of the episode's start: nothing to predict
             if self._action_dim is None:  # read once per worker, not per item
                 self._action_dim = int(self.reader.read(episode, "actions", slice(0, 1)).shape[1])
-            return {"context": pair[:1].expand(c, -1, -1, -1).clone(),
-                    "actions": torch.zeros(horizon, self._action_dim), "pred_steps": 0}
+            out = {"context": pair[:1].expand(c, -1, -1, -1).clone(),
+                   "actions": torch.zeros(horizon, self._action_dim), "pred_steps": 0}
+            if self.context_proprio:  # a placeholder of the right size (never used: pred_steps = 0)
+                out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, 0).astype(np.float32))
+            return out
         k = int(rng.integers(max(0, t1 - horizon), t1))
         first = max(0, k - c + 1)
         frames = self.reader.frames(episode, self.modality, slice(first, k + 1))
@@ -455,7 +462,10 @@ class RewardPairDataset(Dataset):
         self._action_dim = real.shape[1]
         actions = torch.zeros(horizon, real.shape[1])
         actions[:t1 - k] = torch.from_numpy(real)
-        return {"context": context, "actions": actions, "pred_steps": t1 - k}
+        out = {"context": context, "actions": actions, "pred_steps": t1 - k}
+        if self.context_proprio:
+            out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, k).astype(np.float32))
+        return out
 
 
 class StepSampler(Sampler[SampleKey]):

@@ -54,6 +54,8 @@ VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation clips (training
 EPISODE_STREAM = 0xE915  # rng stream of the training episode drawn for each (step, j) key
 NOISE_STREAM = 0x5EED  # rng stream of the stochastic model's posterior noise: generator from (seed, stream, step)
 VAL_BATCH = 64  # validation clips per forward pass (bounds memory)
+PROPRIO_STATS_EPISODES = 2000  # training episodes whose proprioception sets the model's normalisation (evenly spaced)
+PROPRIO_STD_FLOOR = 1e-3  # floor of a proprioception dimension's std (a constant joint must not divide by ~0)
 
 
 # ------------------------------------------------------------------------------------------ settings
@@ -72,6 +74,7 @@ class DynamicsTrainSettings(LoopSettings):
     changed_weight: float = 4.0
     change_threshold: float = 0.0314
     kl_weight: float = 1.0
+    proprio_weight: float = 1.0
     val_clips: int = 256
     checkpoint_every: int = 500
     num_workers: int = 1
@@ -86,6 +89,7 @@ class DynamicsTrainSettings(LoopSettings):
         n("changed_weight", self.changed_weight, 0)
         n("change_threshold", self.change_threshold, 0, 1, hi_open=True)
         n("kl_weight", self.kl_weight, 0)
+        n("proprio_weight", self.proprio_weight, 0)
         n("val_clips", self.val_clips, 1, integer=True)
 
     @classmethod
@@ -133,6 +137,22 @@ def kl_per_pixel(kl: Tensor, c: "VideoConfig") -> Tensor:
     return kl.mean() / (c.channels * c.image_size ** 2)
 
 
+def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
+    """Mean squared error of the normalised proprioception predictions (B, H, P) (None for a frames-only model)."""
+    return None if pred is None else (pred - target).pow(2).mean()
+
+
+def proprio_stats(reader: Any, episodes: Any) -> tuple[Tensor, Tensor]:
+    """Per-dimension mean and std (P,) of the proprioception of (up to ``PROPRIO_STATS_EPISODES``) episodes."""
+    from robolearn.data.loader import PROPRIO
+
+    idx = np.asarray(episodes)
+    idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), PROPRIO_STATS_EPISODES)).astype(int)]
+    rows = np.concatenate([reader.read(int(e), PROPRIO) for e in idx]).astype(np.float64)
+    return (torch.from_numpy(rows.mean(0)).float(),
+            torch.from_numpy(np.maximum(rows.std(0), PROPRIO_STD_FLOOR)).float())
+
+
 # -------------------------------------------------------------------------------------------- data
 class StepClips:
     """Training clips for ``StepSampler`` keys (seed, step, j): a random episode of the split per key.
@@ -158,10 +178,12 @@ class StepClips:
 # ---------------------------------------------------------------------------------------- validation
 @dataclass
 class ValClips:
-    """Fixed validation clips, materialised once: frames uint8 (V, k, C, H, W), actions (V, k − 1, A)."""
+    """Fixed validation clips, materialised once: frames uint8 (V, k, C, H, W), actions (V, k − 1, A) and,
+    for a model that reads it, proprioception (V, k, P)."""
 
     frames: Tensor
     actions: Tensor
+    proprio: Tensor | None = None
 
     @classmethod
     def draw(cls, ds: Any, n: int, seed: int) -> "ValClips":
@@ -169,21 +191,31 @@ class ValClips:
 
         m = len(ds)  # more clips than episodes: further rounds take other random starts
         items = [ds[SampleKey(seed, VAL_EPOCH - j // m, j % m)] for j in range(n)]
-        return cls(torch.stack([it["frames"] for it in items]), torch.stack([it["actions"] for it in items]))
+        return cls(torch.stack([it["frames"] for it in items]), torch.stack([it["actions"] for it in items]),
+                   torch.stack([it["proprio"] for it in items]) if "proprio" in items[0] else None)
 
 
 def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> dict[str, float]:
     """Loss and frame metrics of planning-mode predictions (prior mean) on ``val``, with the copy-last baseline."""
     from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
 
-    losses, sums = [], {}
+    losses, sums, proprio_se = [], {}, []
     for i in range(0, val.frames.shape[0], VAL_BATCH):
-        pred, target, last = evaluate_clips(model, val.frames[i:i + VAL_BATCH], val.actions[i:i + VAL_BATCH],
-                                            s.horizon, "mean")
+        rows = slice(i, i + VAL_BATCH)
+        proprio = None if val.proprio is None else val.proprio[rows]
+        pred, target, last = evaluate_clips(model, val.frames[rows], val.actions[rows], s.horizon, "mean",
+                                            proprio=proprio)
+        if proprio is not None:  # the proprioception MLP's error over the horizon, in std units of the data
+            t = model.config.context_frames
+            latents = model.rollout(model.encode(val.frames[rows, :t], proprio[:, t - 1]),
+                                    val.actions[rows, t - 1: t - 1 + s.horizon])
+            proprio_se.append(((latents.proprio - proprio[:, t: t + s.horizon]) / model.proprio_std).pow(2).mean())
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             sums.setdefault(name, []).append(v.numpy())
     out = {"loss": sum(losses) / val.frames.shape[0]}
+    if proprio_se:
+        out["proprio_rmse"] = float(torch.stack(proprio_se).mean().sqrt())
     for name, parts in sums.items():
         a = np.concatenate(parts)
         out[name] = float(np.nanmean(a)) if not np.isnan(a).all() else math.nan
@@ -219,6 +251,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     from planners.video.checkpoint import load_checkpoint
     from planners.video.model import VideoModel, to_unit_float
     from robolearn.data.loader import ClipDataset
+    from robolearn.training.eval_dynamics import needs_proprio
     from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 
     t_setup = time.monotonic()
@@ -232,9 +265,10 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         raise ConfigError(f"{s.data} has {action_dim}-D actions but the model expects {c.action_dim}; "
                           f"set dynamics.action_dim={action_dim}")
     k = c.context_frames + s.horizon
+    use_proprio = needs_proprio(c, reader, s.data)
     try:
-        train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed)
-        val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed)
+        train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed, proprio=use_proprio)
+        val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed, proprio=use_proprio)
     except ValueError:
         longest = max(int(reader.length(e)) for e in episodes) + 1
         raise ConfigError(f"{s.data}: episodes are too short for clips of context_frames + horizon = {k} frames "
@@ -243,6 +277,8 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         return run.summary
     model, optimizer, r, say, summary, identity = (run.model, run.optimizer, run.resumed, run.say, run.summary,
                                                    run.identity)
+    if use_proprio and r.start == 0:  # a fresh model: normalise by its training data (a resumed one keeps its own)
+        model.set_proprio_stats(*proprio_stats(reader, run.train_eps))
     val = ValClips.draw(val_ds, s.val_clips, s.seed)
     params, macs = model.num_parameters()["total"], model.macs()
     say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation episodes, clips of {k} frames; model "
@@ -258,14 +294,19 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         h = horizon_at(step, s)
         frames = batch["frames"][:, : t_ctx + h]
         out = model(frames, batch["actions"][:, t_ctx - 1:], generator=keyed_generator(s.seed, NOISE_STREAM, step),
-                    horizon=h)
+                    horizon=h, proprio=batch["proprio"][:, : t_ctx + h] if use_proprio else None)
         rec = pixel_loss(out["pred"], out["target"], to_unit_float(frames[:, t_ctx - 1]), s)
         scalars = {"loss": rec.item()}
-        if out["kl"] is None:
-            return rec, scalars
-        kl = kl_per_pixel(out["kl"], c)
-        scalars["kl_per_pixel"] = kl.item()
-        return rec + s.kl_weight * kl, scalars
+        total = rec
+        if out["kl"] is not None:
+            kl = kl_per_pixel(out["kl"], c)
+            scalars["kl_per_pixel"] = kl.item()
+            total = total + s.kl_weight * kl
+        prop = proprio_loss(out["proprio_pred"], out["proprio_target"])
+        if prop is not None:
+            scalars["proprio_mse"] = prop.item()
+            total = total + s.proprio_weight * prop
+        return total, scalars
 
     def validation() -> dict[str, float]:
         model.eval()
@@ -277,7 +318,9 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     def describe(v: Mapping[str, Any]) -> str:
         return (f"step {loop.step}: val loss {v['loss']:.5f}, PSNR {v['psnr']:.2f} dB (copy-last {v['copy_psnr']:.2f}),"
                 f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
-                f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f}); best loss {loop.best:.5f} at {loop.best_step}")
+                f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
+                + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
+                + f"; best loss {loop.best:.5f} at {loop.best_step}")
 
     done = loop.run(step_loader(StepClips(train_ds), s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")

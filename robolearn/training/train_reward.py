@@ -206,8 +206,10 @@ class ValSet:
         if video_model is not None and bool(sel.any()):
             context = torch.stack([it["context"] for it in items])[sel]
             actions = torch.stack([it["actions"] for it in items])[sel]
+            proprio = torch.stack([it["proprio"] for it in items])[sel] if "proprio" in items[0] else None
             st_predicted[sel] = torch.cat([predict_targets(video_model, context[i:i + VAL_BATCH],
-                                                           actions[i:i + VAL_BATCH], steps[sel][i:i + VAL_BATCH])
+                                                           actions[i:i + VAL_BATCH], steps[sel][i:i + VAL_BATCH],
+                                                           None if proprio is None else proprio[i:i + VAL_BATCH])
                                            for i in range(0, int(sel.sum()), VAL_BATCH)])
         return cls(s0=torch.stack([it["s0"] for it in items]), st=st,
                    instructions=[it["instruction"] for it in items],
@@ -291,6 +293,7 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         robolearn.data.storage.DatasetError: the data folder is not a dataset.
     """
     from rewards.checkpoint import load_checkpoint
+    from robolearn.training.eval_dynamics import needs_proprio
     from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
     from robolearn.training.reward_data import RewardPairDataset
 
@@ -307,7 +310,8 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     video = pf.load_model() if pf.enabled else None
     common = dict(negatives=s.negatives, positive_fraction=s.positive_fraction, typo_rate=s.typo_rate,
                   seed=s.seed, progress=s.progress_bar and echo, predict_horizon=pf.max_horizon if video else 0,
-                  context_frames=video.config.context_frames if video else 2)
+                  context_frames=video.config.context_frames if video else 2,
+                  context_proprio=bool(video is not None and needs_proprio(video.config, reader, s.data)))
     train_ds = RewardPairDataset(reader, train_eps, instruction_pool=s.instruction_pool, **common)
     # Validation instructions are fresh descriptions (no pool): seen vocabulary, unseen sentences.
     val_ds = RewardPairDataset(reader, val_eps, **common)
@@ -329,7 +333,8 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
             sel = prediction_mask(batch["pred_steps"], pf.fraction, s.seed, step)
             if bool(sel.any()):
                 st = st.clone()
-                st[sel] = predict_targets(video, batch["context"][sel], batch["actions"][sel], batch["pred_steps"][sel])
+                st[sel] = predict_targets(video, batch["context"][sel], batch["actions"][sel], batch["pred_steps"][sel],
+                                          batch["proprio"][sel] if "proprio" in batch else None)
         s0, st = augment_pair(batch["s0"], st, s.augment, gen)
         target = batch["target"].float()
         emb = model.encode_text(batch["instruction"])
