@@ -27,7 +27,7 @@ from robolearn.training.train_reward import AugmentSettings, TrainSettings, augm
 EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
 STEPS = 20  # actions per episode (LOReL: 20); fewer leave the expert too little time to finish furniture tasks
 SIZE = 48  # image side (pixels): 32 is too coarse to see a 4 cm mug push, 64 is slower to render
-COLLECT = [f"episodes={EPISODES}", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
+COLLECT = [f"episodes={EPISODES}", "env.obs_keys=[rgb,proprio]", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
            "workers=2", "chunk_episodes=10", "progress_bar=false", "exploration.uniform=0.0",
            "exploration.correlated=0.0", "exploration.reach=0.3", "exploration.expert_mix=0.7"]
 # Settings shared by every training run here: small images, small batches, no progress bars.
@@ -160,11 +160,11 @@ def test_a_changed_model_setting_refuses_to_resume(data: Path, tmp_path: Path) -
 
 
 # ------------------------------------------------------------------------------- predicted frames
-def small_video_model(seed: int = 0):
+def small_video_model(seed: int = 0, **overrides):
     from planners.video.model import VideoConfig, VideoModel
 
     return VideoModel(VideoConfig(image_size=SIZE, encoder_channels=(8, 16), latent_channels=16,
-                                  transition_hidden=32, action_embed=16), seed=seed).eval()
+                                  transition_hidden=32, action_embed=16, **overrides), seed=seed).eval()
 
 
 def test_prediction_inputs_are_what_a_planner_starts_from(data: Path) -> None:
@@ -211,6 +211,33 @@ def test_predicted_targets_are_the_models_prediction_of_that_frame(data: Path) -
     assert not mask[::4].any(), "items with nothing to predict keep their real frame"
     assert 0.35 < mask.float().mean() / 0.75 < 0.65
     assert torch.equal(mask, prediction_mask(torch.tensor([0, 3, 2, 1] * 50), 0.5, seed=0, step=7))
+
+
+def test_predictions_of_a_proprioception_model_start_from_the_robots_state(data: Path, tmp_path: Path) -> None:
+    from planners.video.checkpoint import save_checkpoint
+    from robolearn.training.predicted_frames import predict_targets
+
+    reader = DatasetReader(data)
+    ds = RewardPairDataset(reader, reader.indices(), seed=0, predict_horizon=6, context_frames=2, context_proprio=True)
+    items = [it for it in (ds[SampleKey(0, 0, i)] for i in range(40)) if it["pred_steps"] > 0][:8]
+    for it in items:  # the proprioception at the context's last frame k = t1 − pred_steps
+        k = it["t1"] - it["pred_steps"]
+        assert torch.equal(it["proprio"], torch.from_numpy(reader.read(it["episode"], "obs/proprio", k)))
+    model = small_video_model(proprio_dim=14)
+    with torch.no_grad():  # make the untrained model's prediction depend on the robot's state
+        for p in model.transition.parameters():
+            p.normal_(0, 0.3, generator=torch.Generator().manual_seed(0))
+        model.decoder.head.bias[5] = 4.0
+    got = predict_targets(model, torch.stack([it["context"] for it in items]), torch.stack([it["actions"] for it in items]),
+                          torch.tensor([it["pred_steps"] for it in items]), torch.stack([it["proprio"] for it in items]))
+    for row, it in zip(got, items):
+        want = model.predict(it["context"], it["actions"][None, :it["pred_steps"]], steps=[-1], proprio=it["proprio"])
+        assert (row.float() - want[0, 0] * 255).abs().max() <= 0.5 + 1e-3
+    # and reward training reads the proprioception for such a model
+    video = save_checkpoint(tmp_path / "video.pt", model)
+    summary = run_train(train_settings(data, tmp_path / "ft", "steps=1", "batch_size=8", "val_items=32",
+                                       f"predicted_frames.video_checkpoint={video}"), echo=False)
+    assert "auc_predicted" in summary["val"]
 
 
 def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dict], data: Path,
