@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Dynamics", "PredictedRollout", "SimulatorDynamics", "VideoModelDynamics", "frames_to_float"]
+__all__ = ["Dynamics", "EnsembleDynamics", "PredictedRollout", "SimulatorDynamics", "VideoModelDynamics",
+           "frames_to_float"]
 
 
 @dataclass
@@ -37,11 +38,14 @@ class PredictedRollout:
         frames: float32 (N, S, C, H, W) in [0, 1] for S = len(steps), or None if frames were not asked for.
         oracle_rewards: for the simulator when asked for states, float32 (N, S) task dense rewards
             (``Task.dense_reward``) computed in the candidate's own simulated scene; else None.
+        members: M, the models whose predictions are stacked (``EnsembleDynamics``): the rows are then
+            M blocks of N, member by member (frames (M·N, S, C, H, W)); 1 for a single model.
     """
 
     steps: list[int]
     frames: Tensor | None
     oracle_rewards: Tensor | None = None
+    members: int = 1
 
 
 @runtime_checkable
@@ -139,6 +143,38 @@ class VideoModelDynamics:
         if not frames:
             return PredictedRollout(steps, None)
         return PredictedRollout(steps, self.model.decode(latents, steps=steps))
+
+
+class EnsembleDynamics:
+    """Several learned models as one dynamics: each predicts every candidate, and the planner combines
+    the rewards of their predictions per candidate (``VMPCConfig.ensemble``: the minimum by default).
+
+    A sampling optimizer finds the action sequences where a model is wrong in the reward's favour (a
+    smeared arm scored as a finished task). Two models trained differently rarely err the same way,
+    so a plan must look good under all of them: the pessimistic-ensemble remedy of model-based RL.
+    Costs M times one model.
+    """
+
+    provides_states = False
+
+    def __init__(self, members: Sequence[Any]):
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least 2 models, got {len(members)}")
+        self.members = list(members)
+
+    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        for m in self.members:
+            m.reset(env, obs)
+
+    def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        for m in self.members:
+            m.observe(env, obs)
+
+    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
+                states: bool = False) -> PredictedRollout:
+        outs = [m.rollout(actions, steps, frames=frames, states=states) for m in self.members]
+        stacked = torch.cat([o.frames for o in outs]) if frames else None
+        return PredictedRollout(outs[0].steps, stacked, members=len(outs))
 
 
 class SimulatorDynamics:

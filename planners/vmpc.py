@@ -31,7 +31,10 @@ from torch import Tensor
 from planners.dynamics import Dynamics, PredictedRollout, frames_to_float
 from planners.objectives import AGGREGATIONS, RewardSource, aggregate, steps_for
 
-__all__ = ["EpisodeRecord", "PlanRecord", "VMPCAgent", "VMPCConfig", "run_episode"]
+__all__ = ["ENSEMBLE_COMBINES", "EpisodeRecord", "PlanRecord", "VMPCAgent", "VMPCConfig", "run_episode"]
+
+#: how the rewards of one candidate under several video models combine (``VMPCConfig.ensemble``)
+ENSEMBLE_COMBINES = ("min", "mean")
 
 
 @dataclass
@@ -52,6 +55,9 @@ class VMPCConfig:
     #: ``last`` scores the episode's final frame (the final-state criterion) and max / sum / mean only
     #: the frames up to it. False: always the H-step window (a plan may then "finish" after the end).
     clip_to_episode: bool = True
+    #: with several video models (``EnsembleDynamics``), how a candidate's rewards under each combine:
+    #: min (pessimistic: it must look good under every model) | mean
+    ensemble: str = "min"
 
     def __post_init__(self) -> None:
         for name in ("horizon", "replan_every"):
@@ -63,6 +69,8 @@ class VMPCConfig:
                              f"({self.horizon}): the plan would run out; raise horizon or lower replan_every")
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"VMPCConfig.aggregation must be one of {list(AGGREGATIONS)}, got {self.aggregation!r}")
+        if self.ensemble not in ENSEMBLE_COMBINES:
+            raise ValueError(f"VMPCConfig.ensemble must be one of {list(ENSEMBLE_COMBINES)}, got {self.ensemble!r}")
         for name in ("warm_start", "record_predictions", "clip_to_episode"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"VMPCConfig.{name} must be true or false, got {getattr(self, name)!r}")
@@ -161,7 +169,11 @@ class VMPCAgent:
         """(N, H, A) candidate sequences → (N,) aggregated predicted rewards."""
         rollout = self.dynamics.rollout(actions, self._steps, frames=self.reward.needs_frames,
                                         states=self.reward.needs_states)
-        return aggregate(self.reward(rollout), self.config.aggregation)
+        rewards = self.reward(rollout)  # (M·N, S): M models' blocks of N candidates
+        if rollout.members > 1:
+            per_model = rewards.unflatten(0, (rollout.members, -1))
+            rewards = per_model.amin(0) if self.config.ensemble == "min" else per_model.mean(0)
+        return aggregate(rewards, self.config.aggregation)
 
     def act(self) -> np.ndarray:
         """The next action, float32 (A,); replans first when due."""

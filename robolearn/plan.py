@@ -60,7 +60,7 @@ class PlanSettings:
     min_similarity: float
     objective: str
     reward_checkpoint: Path | None
-    dynamics: str
+    dynamics: str | tuple[str, ...]  # "oracle", one video-model checkpoint, or several (an ensemble)
     oracle_exact: bool
     episodes: int
     seed: int
@@ -97,10 +97,19 @@ class PlanSettings:
         if ckpt and not Path(ckpt).is_file():
             raise ConfigError(f"reward_checkpoint={ckpt!r}: no such file")
         dynamics = d.get("dynamics_model")
-        if not isinstance(dynamics, str) or not dynamics:
+        if isinstance(dynamics, (list, tuple)):  # several video models: an ensemble
+            if len(dynamics) < 2 or not all(isinstance(p, str) and p and p != ORACLE for p in dynamics):
+                raise ConfigError(f"dynamics_model={dynamics!r}: an ensemble is a list of at least 2 video-model "
+                                  "checkpoint paths, e.g. dynamics_model=[runs/a/best.pt,runs/b/best.pt]")
+            if len(set(dynamics)) != len(dynamics):
+                raise ConfigError("dynamics_model: the ensemble lists a checkpoint twice")
+            dynamics = tuple(dynamics)
+        elif not isinstance(dynamics, str) or not dynamics:
             raise ConfigError(f"dynamics_model={dynamics!r} must be `oracle` or a video-model checkpoint path")
-        if dynamics != ORACLE and not Path(dynamics).is_file():
-            raise ConfigError(f"dynamics_model={dynamics!r}: no such checkpoint (or use dynamics_model=oracle for the simulator)")
+        for path in (dynamics,) if isinstance(dynamics, str) else dynamics:
+            if path != ORACLE and not Path(path).is_file():
+                raise ConfigError(f"dynamics_model={path!r}: no such checkpoint (or use dynamics_model=oracle for the "
+                                  "simulator)")
         if reward == "oracle" and dynamics != ORACLE:
             raise ConfigError("objective=oracle reads simulator states, which a video model cannot predict: "
                               "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)")
@@ -187,7 +196,7 @@ def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_mod
     """The VMPC agent the settings describe (models may be passed in to load them once)."""
     import torch
 
-    from planners.dynamics import SimulatorDynamics, VideoModelDynamics
+    from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
     from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
     from planners.optimizers import make_optimizer
     from planners.vmpc import VMPCAgent
@@ -198,7 +207,12 @@ def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_mod
         reward = GoalImageObjective(goal_image(env_cfg, seed))
     else:
         reward = OracleStateObjective()
-    dynamics = SimulatorDynamics(exact=s.oracle_exact) if s.dynamics == ORACLE else VideoModelDynamics(video_model)
+    if s.dynamics == ORACLE:
+        dynamics = SimulatorDynamics(exact=s.oracle_exact)
+    elif isinstance(video_model, list):
+        dynamics = EnsembleDynamics([VideoModelDynamics(m) for m in video_model])
+    else:
+        dynamics = VideoModelDynamics(video_model)
     low, high = torch.full((4,), -1.0), torch.full((4,), 1.0)
     optimizer = make_optimizer(s.optimizer, low, high, s.agent.horizon, seed=seed)
     # The plans' predicted frames are only ever shown in the video: without one, skip their extra rollout.
@@ -207,7 +221,8 @@ def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_mod
 
 
 def load_models(s: PlanSettings) -> tuple[Any, Any]:
-    """(reward model or None, video model or None): the checkpoints the settings name, loaded once."""
+    """(reward model or None, video model, a list of them for an ensemble, or None): the checkpoints the
+    settings name, loaded once."""
     reward_model = video_model = None
     if s.reward_checkpoint is not None:
         from rewards.checkpoint import load_model
@@ -216,7 +231,8 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     if s.dynamics != ORACLE:
         from planners.video import load_model as load_video_model
 
-        video_model = load_video_model(s.dynamics)
+        video_model = (load_video_model(s.dynamics) if isinstance(s.dynamics, str)
+                       else [load_video_model(p) for p in s.dynamics])
     return reward_model, video_model
 
 

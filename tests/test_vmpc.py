@@ -95,6 +95,61 @@ def test_agent_config_errors():
         VMPCAgent(SimulatorDynamics(), OracleStateObjective(), opt, VMPCConfig(horizon=6))
 
 
+class LinearModel:
+    """A stand-in learned model: every predicted frame's pixels equal weight · (the candidate's first action)."""
+
+    provides_states = False
+
+    def __init__(self, weight: torch.Tensor):
+        self.weight, self.observed = weight, 0
+
+    def reset(self, env, obs):
+        self.observed = 0
+
+    def observe(self, env, obs):
+        self.observed += 1
+
+    def rollout(self, actions, steps, frames=True, states=False):
+        value = actions[:, 0] @ self.weight  # (N,)
+        return PredictedRollout(list(steps), value[:, None, None, None, None].expand(-1, len(steps), 3, 4, 4).clone())
+
+
+class MeanPixel:
+    needs_frames, needs_states = True, False
+
+    def reset(self, env, obs):
+        pass
+
+    def __call__(self, rollout):
+        return rollout.frames.mean(dim=(2, 3, 4))
+
+
+def test_an_ensemble_plans_for_the_worst_model():
+    from planners.dynamics import EnsembleDynamics
+
+    # model a rewards pushing action 0 up, model b punishes it; both reward action 1 up
+    a, b = LinearModel(torch.tensor([1.0, 1.0, 0, 0])), LinearModel(torch.tensor([-1.0, 1.0, 0, 0]))
+    ensemble = EnsembleDynamics([a, b])
+    candidates = torch.tensor([[[1.0, 0, 0, 0]], [[0, 1.0, 0, 0]], [[1.0, 1.0, 0, 0]]])
+    out = ensemble.rollout(candidates, [0])
+    assert out.members == 2 and out.frames.shape == (6, 1, 3, 4, 4)
+    opt = CEMOptimizer(CEMConfig(population=64, elites=8, iterations=4), LOW, HIGH, horizon=1, seed=0)
+    pessimist = VMPCAgent(ensemble, MeanPixel(), opt, VMPCConfig(horizon=1, replan_every=1))
+    torch.testing.assert_close(pessimist.objective(candidates), torch.tensor([-1.0, 1.0, 0.0]))
+    averaged = VMPCAgent(ensemble, MeanPixel(), opt, VMPCConfig(horizon=1, replan_every=1, ensemble="mean"))
+    torch.testing.assert_close(averaged.objective(candidates), torch.tensor([0.0, 1.0, 1.0]))
+    # planning: the exploit of model a alone (action 0 up) is avoided, the action every model likes is found
+    pessimist.reset(None, {})
+    action = pessimist.act()
+    assert action[1] > 0.5 and abs(action[0]) < 0.5, action
+    pessimist.observe(None, {})
+    assert a.observed == b.observed == 1, "every member sees every real step"
+    with pytest.raises(ValueError, match="at least 2"):
+        EnsembleDynamics([a])
+    with pytest.raises(ValueError, match="ensemble"):
+        VMPCConfig(ensemble="max")
+
+
 class RecordingDynamics(SimulatorDynamics):
     """The simulator, noting which horizon steps each planning call asked for."""
 
@@ -202,6 +257,10 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     (["objective=oracle", "dynamics_model=runs/none.pt"], "no such checkpoint"),
     (["objective=lorel"], "reward_checkpoint"),
     (["objective=magic"], "choose from"),
+    (["objective=goal_image", "dynamics_model=[oracle,runs/a.pt]"], "an ensemble is a list of at least 2 video-model"),
+    (["objective=goal_image", "dynamics_model=[README.md,README.md]"], "lists a checkpoint twice"),
+    (["objective=goal_image", "dynamics_model=[README.md,runs/none.pt]"], "runs/none.pt'"),
+    (["objective=oracle", "agent.ensemble=max"], "VMPCConfig.ensemble"),
     (["instruction=bake a chocolate cake", "objective=oracle"], "The robot can"),
 ])
 def test_plan_cli_errors(args, message, capsys):
