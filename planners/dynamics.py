@@ -91,7 +91,7 @@ def _check_actions(actions: Tensor, steps: Sequence[int]) -> list[int]:
 class VideoModelDynamics:
     """A learned action-conditioned video model as planner dynamics.
 
-    The model must provide ``encode(context (T, C, H, W) float) -> state``,
+    The model must provide ``encode(context (T, C, H, W) float, proprio (P,) or None) -> state``,
     ``rollout(state, actions (N, H, A)) -> latents`` and ``decode(latents at some steps) -> frames``,
     plus ``config.context_frames`` (see ``planners.video``). Until enough real frames have been seen
     (the first step of an episode), the first frame is repeated to fill the context. A model with
@@ -137,7 +137,7 @@ class VideoModelDynamics:
         steps = _check_actions(actions, steps)
         if states:
             raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
-        state = self.model.encode(self.context, self._proprio) if self.uses_proprio else self.model.encode(self.context)
+        state = self.model.encode(self.context, self._proprio)  # proprio None for a frames-only model
         # Only the actions up to the last scored step change what is scored: roll out no further.
         latents = self.model.rollout(state, actions[:, :max(steps) + 1].to(self.device))
         if not frames:

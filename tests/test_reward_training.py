@@ -27,7 +27,8 @@ from robolearn.training.train_reward import AugmentSettings, TrainSettings, augm
 EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
 STEPS = 20  # actions per episode (LOReL: 20); fewer leave the expert too little time to finish furniture tasks
 SIZE = 48  # image side (pixels): 32 is too coarse to see a 4 cm mug push, 64 is slower to render
-COLLECT = [f"episodes={EPISODES}", "env.obs_keys=[rgb,proprio]", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
+COLLECT = [f"episodes={EPISODES}", "env.obs_keys=[rgb,proprio]",
+           f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
            "workers=2", "chunk_episodes=10", "progress_bar=false", "exploration.uniform=0.0",
            "exploration.correlated=0.0", "exploration.reach=0.3", "exploration.expert_mix=0.7"]
 # Settings shared by every training run here: small images, small batches, no progress bars.
@@ -228,8 +229,9 @@ def test_predictions_of_a_proprioception_model_start_from_the_robots_state(data:
         for p in model.transition.parameters():
             p.normal_(0, 0.3, generator=torch.Generator().manual_seed(0))
         model.decoder.head.bias[5] = 4.0
-    got = predict_targets(model, torch.stack([it["context"] for it in items]), torch.stack([it["actions"] for it in items]),
-                          torch.tensor([it["pred_steps"] for it in items]), torch.stack([it["proprio"] for it in items]))
+    stack = lambda key: torch.stack([it[key] for it in items])  # noqa: E731
+    got = predict_targets(model, stack("context"), stack("actions"), torch.tensor([it["pred_steps"] for it in items]),
+                          stack("proprio"))
     for row, it in zip(got, items):
         want = model.predict(it["context"], it["actions"][None, :it["pred_steps"]], steps=[-1], proprio=it["proprio"])
         assert (row.float() - want[0, 0] * 255).abs().max() <= 0.5 + 1e-3

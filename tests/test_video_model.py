@@ -196,7 +196,8 @@ def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
     with_proprio = SimpleNamespace(meta={"observations": {"proprio": {"shape": [14]}}})
     with pytest.raises(ConfigError, match="set dynamics.proprio_dim=14"):
         needs_proprio(VideoConfig(proprio_dim=7), with_proprio, "data/desk")
-    assert needs_proprio(VideoConfig(proprio_dim=14), with_proprio, "d") and not needs_proprio(VideoConfig(), rgb_only, "d")
+    assert needs_proprio(VideoConfig(proprio_dim=14), with_proprio, "d")
+    assert not needs_proprio(VideoConfig(), rgb_only, "d")
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -403,7 +404,8 @@ def test_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- CLI
 STEPS = 6  # actions per collected episode (7 frames: clips of 2 context + 3 predicted frames fit)
-COLLECT = ["episodes=14", "env.obs_keys=[rgb,proprio]", f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "workers=1",
+COLLECT = ["episodes=14", "env.obs_keys=[rgb,proprio]",
+           f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "workers=1",
            "chunk_episodes=7", "progress_bar=false", "exploration.uniform=0.5", "exploration.correlated=0.0",
            "exploration.reach=0.5", "exploration.expert_mix=0.0"]
 TRAIN = ["dynamics.image_size=32", "dynamics.encoder_channels=[8,16]", "dynamics.latent_channels=8",
@@ -466,9 +468,10 @@ def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: 
     assert main(["eval", f"checkpoint={tmp_path / 'run' / 'last.pt'}", "progress_bar=false"]) == EXIT_OK
     # plans with it: the planning env observes the proprioception the model needs (PlanSettings.env_for)
     results = tmp_path / "plan.json"
-    assert main(["plan", "instruction=open the drawer", "objective=goal_image", f"dynamics_model={tmp_path / 'run' / 'last.pt'}",
-                 "env.width=32", "env.height=32", "env.max_episode_steps=4", "agent.horizon=3", "optimizer=cem",
-                 "optimizer.population=8", "optimizer.elites=2", "optimizer.iterations=1", f"results={results}"]) == EXIT_OK
+    assert main(["plan", "instruction=open the drawer", "objective=goal_image",
+                 f"dynamics_model={tmp_path / 'run' / 'last.pt'}", "env.width=32", "env.height=32",
+                 "env.max_episode_steps=4", "agent.horizon=3", "optimizer=cem", "optimizer.population=8",
+                 "optimizer.elites=2", "optimizer.iterations=1", f"results={results}"]) == EXIT_OK
     assert json.loads(results.read_text())["episodes"][0]["steps"] == 4
 
 

@@ -192,13 +192,15 @@ class Transition(nn.Module):
             with torch.no_grad():
                 conv.bias[: c.latent_channels] = GATE_BIAS_INIT
         # FiLM input: the action, and with proprioception the robot's state before and after it
-        self.action = nn.Sequential(nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed), nn.LeakyReLU(LEAK, inplace=True),
+        self.action = nn.Sequential(nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed),
+                                    nn.LeakyReLU(LEAK, inplace=True),
                                     nn.Linear(c.action_embed, 2 * c.transition_hidden * c.transition_blocks))
         nn.init.zeros_(self.action[-1].weight)  # FiLM starts at γ = 0 (scale 1), β = 0
         nn.init.zeros_(self.action[-1].bias)
 
     def film(self, actions: Tensor) -> Tensor:
-        """Actions (..., A) (or [a, p_t, p_{t+1}] (..., A + 2P) with proprioception) → FiLM parameters (..., blocks, 2, hidden): [:, :, 0] = 1 + γ, [:, :, 1] = β."""
+        """Actions (..., A) (with proprioception [a, p_t, p_{t+1}] (..., A + 2P)) → FiLM parameters
+        (..., blocks, 2, hidden): [:, :, 0] = 1 + γ, [:, :, 1] = β."""
         p = self.action(actions).unflatten(-1, (len(self.convs), 2, self.hidden))
         return p + torch.tensor([1.0, 0.0], device=p.device, dtype=p.dtype)[:, None]
 

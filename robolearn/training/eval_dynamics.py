@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -138,27 +138,32 @@ def clip_metrics(pred: Tensor, target: Tensor, last: Tensor, threshold: float) -
     return out
 
 
+class ClipPrediction(NamedTuple):
+    """``evaluate_clips``' result: pred and target float (B, H, C, H, W), last (B, C, H, W), in [0, 1];
+    proprio: the predicted proprioception (B, H, P) in the data's units (None for a frames-only model)."""
+
+    pred: Tensor
+    target: Tensor
+    last: Tensor
+    proprio: Tensor | None
+
+
 def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon: int, sample: str = "mean",
-                   generator: torch.Generator | None = None,
-                   proprio: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """Predict ``horizon`` frames of clips from their context under their actions.
+                   generator: torch.Generator | None = None, proprio: Tensor | None = None) -> ClipPrediction:
+    """Predict ``horizon`` frames of clips from their context under their actions (one encode, rollout and decode).
 
     Args:
         frames: uint8 (B, k, C, H, W) clips with k ≥ context_frames + horizon.
         actions: (B, k − 1, A): ``ClipDataset`` actions (action j leads from frame j to j + 1).
         proprio: (B, k, P) the clips' proprioception, for a model that conditions on it (else None).
-
-    Returns:
-        (pred, target, last): float (B, H, C, H, W), (B, H, C, H, W) and (B, C, H, W), in [0, 1].
     """
     from planners.video.model import to_unit_float
 
     t = model.config.context_frames
-    p0 = None if proprio is None else proprio[:, t - 1]
-    pred = model.predict(frames[:, :t], actions[:, t - 1: t - 1 + horizon], generator=generator, sample=sample,
-                         proprio=p0)
-    target = to_unit_float(frames[:, t: t + horizon])
-    return pred, target, to_unit_float(frames[:, t - 1])
+    state = model.encode(frames[:, :t], None if proprio is None else proprio[:, t - 1])
+    latents = model.rollout(state, actions[:, t - 1: t - 1 + horizon], generator=generator, sample=sample)
+    return ClipPrediction(model.decode(latents), to_unit_float(frames[:, t: t + horizon]),
+                          to_unit_float(frames[:, t - 1]), latents.proprio)
 
 
 def needs_proprio(config: "VideoConfig", reader: Any, data: Any) -> bool:
@@ -168,7 +173,8 @@ def needs_proprio(config: "VideoConfig", reader: Any, data: Any) -> bool:
     spec = (reader.meta.get("observations") or {}).get("proprio")
     if spec is None:
         raise ConfigError(f"{data} has no proprioception but the model conditions on it (dynamics.proprio_dim="
-                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set dynamics.proprio_dim=0")
+                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set "
+                          "dynamics.proprio_dim=0")
     size = int(spec["shape"][-1])
     if size != config.proprio_dim:
         raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
@@ -236,7 +242,7 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
         frames = torch.stack([it["frames"] for it in items])
         actions = torch.stack([it["actions"] for it in items])
         proprio = torch.stack([it["proprio"] for it in items]) if ds.proprio else None
-        pred, target, last = evaluate_clips(model, frames, actions, horizon, s.sample, gen, proprio)
+        pred, target, last, _ = evaluate_clips(model, frames, actions, horizon, s.sample, gen, proprio)
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             per_clip.setdefault(name, []).append(v.numpy())
         bar.update(len(items))

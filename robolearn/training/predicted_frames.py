@@ -77,7 +77,7 @@ def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Te
     if n == 0:
         return torch.empty(0, *context.shape[-3:], dtype=torch.uint8)
     steps = pred_steps.long()
-    state = model.encode(context, proprio) if proprio is not None else model.encode(context)
+    state = model.encode(context, proprio)
     latents = model.rollout(state, actions[:, :int(steps.max())])
     z = latents.z[torch.arange(n), steps - 1].unsqueeze(1)  # (N, 1, C_z, S, S): each item's own step
     frames = model.decode(z, state=latents.state)[:, 0]

@@ -46,8 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LOSSES", "DynamicsTrainSettings", "dynamics_config", "horizon_at", "pixel_loss", "run_train_dynamics"]
 
 LOSSES = ("l1", "l2")
-# Model fields that change neither the weights nor training.
-RUNTIME_MODEL_FIELDS = ("sample", "chunk", "channels_last")
 # Training keys besides the split that a resumed run must share: the clip length decides what was learned.
 RESUME_KEYS = ("horizon",)
 VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation clips (training steps never reach it)
@@ -203,13 +201,11 @@ def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> di
     for i in range(0, val.frames.shape[0], VAL_BATCH):
         rows = slice(i, i + VAL_BATCH)
         proprio = None if val.proprio is None else val.proprio[rows]
-        pred, target, last = evaluate_clips(model, val.frames[rows], val.actions[rows], s.horizon, "mean",
-                                            proprio=proprio)
-        if proprio is not None:  # the proprioception MLP's error over the horizon, in std units of the data
+        pred, target, last, proprio_pred = evaluate_clips(model, val.frames[rows], val.actions[rows], s.horizon,
+                                                          "mean", proprio=proprio)
+        if proprio_pred is not None:  # the proprioception MLP's error over the horizon, in std units of the data
             t = model.config.context_frames
-            latents = model.rollout(model.encode(val.frames[rows, :t], proprio[:, t - 1]),
-                                    val.actions[rows, t - 1: t - 1 + s.horizon])
-            proprio_se.append(((latents.proprio - proprio[:, t: t + s.horizon]) / model.proprio_std).pow(2).mean())
+            proprio_se.append(((proprio_pred - proprio[:, t: t + s.horizon]) / model.proprio_std).pow(2).mean())
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             sums.setdefault(name, []).append(v.numpy())
@@ -226,9 +222,10 @@ def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> di
 def _check_resume(state: Mapping[str, Any], model: "VideoModel", s: DynamicsTrainSettings, identity: dict[str, Any],
                   path: Path) -> None:
     """Refuse to resume a checkpoint trained with other model settings, another horizon or another data split."""
+    from planners.video.config import RUNTIME_FIELDS  # fields that change neither the weights nor training
     from rewards.fields import config_differences
 
-    diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_MODEL_FIELDS)]
+    diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_FIELDS)]
     saved = dict((state.get("extra") or {}).get("config") or {})
     diffs += [f"{k}: {saved.get(k)!r} != {s.raw.get(k)!r}" for k in RESUME_KEYS if saved.get(k) != s.raw.get(k)]
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
