@@ -23,7 +23,9 @@ Usage (from the repository root)::
     python benchmarks/vmpc.py --set reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt \\
         optimizer=cem agent.horizon=10 --timing-only
 
-``--set`` takes any ``robolearn plan`` override (Hydra syntax), e.g. ``optimizer=cem agent.replan_every=1``.
+``--set`` takes any ``robolearn plan`` override (Hydra syntax), e.g. ``optimizer=cem agent.replan_every=1``;
+``--set record=DIR`` keeps every planned episode as training data (data aggregation: plan on seeds the
+benchmark does not evaluate, ``--first-seed 1000``, then ``robolearn train dynamics extra_data=[DIR]``).
 """
 
 from __future__ import annotations
@@ -102,11 +104,12 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
     import torch
 
     from planners.vmpc import run_episode
-    from robolearn.plan import build_agent, load_models
+    from robolearn.plan import build_agent, episode_recording, load_models
     from sim.envs.desk import DeskEnv
 
     torch.set_num_threads(threads)
     models = None
+    dataset = recorder = None
     # Per task, its settings, env config and env are built once per process (as `robolearn plan` reuses
     # one env over its episodes: each episode's reset(seed) fully determines it).
     per_task: dict[str, tuple[Any, Any, Any]] = {}
@@ -119,7 +122,11 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
             s, env_cfg, env = per_task[task]
             if models is None:  # the same checkpoints for every task: load once per process
                 models = load_models(s)
-            rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed)
+            if recorder is None:
+                dataset, recorder = episode_recording(s)  # record=DIR keeps the episodes as training data
+            rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed, recorder=recorder)
+            if dataset is not None:
+                dataset.write(env, recorder, task, seed)
             _append(out, {"task": task, "seed": seed, **rec.summary()})
     finally:
         for _, _, env in per_task.values():
@@ -147,7 +154,8 @@ def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return done
 
 
-def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int) -> dict[str, Any]:
+def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int,
+              first_seed: int = 0) -> dict[str, Any]:
     """Per-task and mean success (final-step and any-step) with 95% Wilson intervals."""
     def row(rows: list[dict[str, Any]]) -> dict[str, Any]:
         n = len(rows)
@@ -156,7 +164,8 @@ def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], tri
                 "any": anyst / n if n else None, "any_ci": wilson(anyst, n),
                 "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None}
 
-    per_task = {task: [done[(task, s)] for s in range(trials) if (task, s) in done] for task in tasks}
+    seeds = range(first_seed, first_seed + trials)
+    per_task = {task: [done[(task, s)] for s in seeds if (task, s) in done] for task in tasks}
     table = {task: row(rows) for task, rows in per_task.items()}
     measured = [t for t in tasks if per_task[t]]
     if measured:
@@ -182,6 +191,9 @@ def print_table(table: dict[str, Any]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trials", type=int, default=100, help="seeded episodes per task")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seed of each task's first episode (seeds first..first+trials-1); e.g. 1000 to record "
+                        "training episodes (--set record=DIR) on seeds the benchmark never evaluates")
     p.add_argument("--tasks", nargs="*", default=list(LOREL_TASKS), help="desk tasks to plan")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="`robolearn plan` overrides")
     p.add_argument("--out", type=Path, default=None,
@@ -192,8 +204,8 @@ def main() -> int:
     p.add_argument("--timing-only", action="store_true", help="only time one replanning step")
     p.add_argument("--repeats", type=int, default=5, help="replanning steps timed (median)")
     args = p.parse_args()
-    if args.workers < 1 or args.trials < 1:
-        p.error("--workers and --trials must be ≥ 1")
+    if args.workers < 1 or args.trials < 1 or args.first_seed < 0:
+        p.error("--workers and --trials must be ≥ 1, --first-seed ≥ 0")
     from sim.tasks.desk import DESK_TASKS
 
     unknown = [t for t in args.tasks if t not in DESK_TASKS]
@@ -215,9 +227,19 @@ def main() -> int:
         p.error("--out is required to measure success")
 
     args.out.mkdir(parents=True, exist_ok=True)
+    if s0.record is not None:  # create the recording dataset once, before workers append to it
+        from robolearn.plan import episode_recording
+        from sim.envs.desk import DeskEnv
+
+        env = DeskEnv(config=s0.env_for(args.tasks[0]))
+        try:
+            episode_recording(s0)[0].open(env)
+        finally:
+            env.close()
     path = args.out / EPISODES_FILE
     done = read_episodes(path)
-    jobs = [(t, s) for s in range(args.trials) for t in args.tasks if (t, s) not in done]
+    seeds = range(args.first_seed, args.first_seed + args.trials)
+    jobs = [(t, s) for s in seeds for t in args.tasks if (t, s) not in done]
     print(f"{len(done)} episodes already in {path}; {len(jobs)} to plan with {args.workers} worker(s)", flush=True)
     start = time.perf_counter()
     if jobs:
@@ -246,14 +268,14 @@ def main() -> int:
                       "the remaining episodes", file=sys.stderr)
                 return 1
     done = read_episodes(path)
-    table = summarize(done, args.tasks, args.trials)
+    table = summarize(done, args.tasks, args.trials, args.first_seed)
     print_table(table)
     from rewards.checkpoint import write_json_atomic
 
     write_json_atomic(args.out / "summary.json", {
         "overrides": args.set, "optimizer": optimizer, "horizon": s0.agent.horizon,
         "replan_every": s0.agent.replan_every, "aggregation": s0.agent.aggregation, "objective": s0.objective,
-        "dynamics": s0.dynamics, "trials": args.trials, "tasks": table,
+        "dynamics": s0.dynamics, "trials": args.trials, "first_seed": args.first_seed, "tasks": table,
         "wall_seconds_this_run": round(time.perf_counter() - start, 1)})
     return 0
 

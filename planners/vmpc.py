@@ -217,21 +217,27 @@ class VMPCAgent:
 
 
 def run_episode(env: Any, agent: VMPCAgent, seed: int | None = None, options: dict[str, Any] | None = None,
-                max_steps: int | None = None) -> EpisodeRecord:
+                max_steps: int | None = None, recorder: Any = None) -> EpisodeRecord:
     """Run one closed-loop episode of ``agent`` in ``env`` (until truncation or ``max_steps``).
 
     Success is judged by the env's task: ``success`` is the final-state criterion, ``success_any``
-    LOReL's any-step one.
+    LOReL's any-step one. ``recorder``, if given, is told ``start(env, obs)`` after the reset and
+    ``step(env, obs, action)`` after every step (e.g. ``robolearn.data.recorder.EpisodeRecorder``, to
+    keep the planner's own episodes as training data).
     """
     start = time.perf_counter()
     obs, info = env.reset(seed=seed, options=options)
     steps = max_steps if max_steps is not None else env.unwrapped.cfg.max_episode_steps
     agent.reset(env, obs, episode_steps=steps)
+    if recorder is not None:
+        recorder.start(env, obs)
     rec = EpisodeRecord(frames=[obs["rgb"]], rewards=[agent.real_reward(env, obs)])
     for _ in range(steps):
         action = agent.act()
         obs, _, terminated, truncated, info = env.step(action)
         agent.observe(env, obs)
+        if recorder is not None:
+            recorder.step(env, obs, action)
         rec.frames.append(obs["rgb"])
         rec.actions.append(action)
         rec.rewards.append(agent.real_reward(env, obs))

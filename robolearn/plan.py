@@ -68,6 +68,7 @@ class PlanSettings:
     agent: "VMPCConfig"
     video: VideoSettings
     results: Path | None
+    record: Path | None = None  # dataset folder the planned episodes are appended to (None: not kept)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PlanSettings":
@@ -136,6 +137,11 @@ class PlanSettings:
         if not isinstance(oracle_exact, bool):
             raise ConfigError(f"oracle_exact={oracle_exact!r} must be true or false")
         results = d.get("results")
+        record = d.get("record")
+        if record is not None and (not isinstance(record, str) or not record.strip()):
+            raise ConfigError(f"record={record!r} must be a dataset folder path (or null to keep no episodes)")
+        if record is not None and Path(record).exists() and not Path(record).is_dir():
+            raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
         return cls(
             env=env_config(d["env"]), optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
             instruction=instruction.strip(), task=str(d.get("task")), min_similarity=float(sim), objective=reward,
@@ -146,7 +152,7 @@ class PlanSettings:
                                 integer("video.panel", v.get("panel"), *PANEL_RANGE),
                                 integer("video.font_size", v.get("font_size"), 1),
                                 integer("video.hold_final_frames", v.get("hold_final_frames"), 0)),
-            results=Path(results) if results else None)
+            results=Path(results) if results else None, record=Path(record) if record else None)
 
     def env_for(self, task: str) -> "DeskEnvConfig":
         """A copy of the env config whose task (initial states, success check) is ``task``.
@@ -236,6 +242,16 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     return reward_model, video_model
 
 
+def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
+    """(PlannedEpisodeWriter, EpisodeRecorder) for ``record=``, or (None, None) when episodes are not kept."""
+    if s.record is None:
+        return None, None
+    from robolearn.data.collect import AnnotationSettings
+    from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
+
+    return PlannedEpisodeWriter(s.record, AnnotationSettings()), EpisodeRecorder()
+
+
 def _curve_panel(rewards: list[float], total: int, side: int, font_size: int, lo: float, hi: float) -> np.ndarray:
     """A reward-over-time plot (uint8 side×side×3): the rewards so far, x over ``total`` steps."""
     img = Image.new("RGB", (side, side), _CURVE_BG)
@@ -308,6 +324,7 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
     env_cfg = s.env_for(task)
     env = DeskEnv(config=env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
+    dataset, recorder = episode_recording(s)
     results = []
     try:
         from planners.vmpc import run_episode
@@ -315,7 +332,9 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
         for i in range(s.episodes):
             seed = s.seed + i
             agent = build_agent(s, env_cfg, seed, reward_model, video_model)
-            rec = run_episode(env, agent, seed=seed)
+            rec = run_episode(env, agent, seed=seed, recorder=recorder)
+            if dataset is not None:
+                dataset.write(env, recorder, task, seed)
             summary = {"episode": i, "seed": seed, "task": task, "instruction": s.instruction, **rec.summary()}
             results.append(summary)
             if echo:
@@ -329,6 +348,8 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
             path = writer.close()
             if echo:
                 print(f"video: {path}")
+        if dataset is not None and echo:
+            print(f"episodes recorded in {s.record} (train on them: robolearn train dynamics extra_data=[{s.record}])")
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -536,3 +536,111 @@ def test_the_train_dynamics_config_composes(tmp_path: Path) -> None:
     assert s.dynamics == VideoConfig() and s.horizon == 10
     with pytest.raises(ConfigError, match="dynamics: VideoConfig.latent_channels must be an integer ≥ 1"):
         DynamicsTrainSettings.from_config(compose_config("train_dynamics", ["dynamics.latent_channels=0"]))
+
+
+# ------------------------------------------------------------------------- data aggregation
+def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Path) -> None:
+    """`robolearn plan record=DIR` keeps what the planner did, in the collect format, replayable exactly;
+    `train dynamics init_from= extra_data=` fine-tunes a model on it mixed with the offline data."""
+    from robolearn.data.recorder import PLANNER_EXPLORATION, planned_index
+    from robolearn.data.storage import DatasetReader
+    from sim.envs.desk import DeskEnv
+    from sim.config import DeskEnvConfig
+
+    base = tmp_path / "base"
+    assert main(["train", "dynamics", f"data={desk}", f"out={base}", "steps=2", *TRAIN,
+                 "dynamics.proprio_dim=14"]) == EXIT_OK
+    rec = tmp_path / "planned"
+    plan = ["plan", "instruction=open the drawer", "objective=goal_image", f"dynamics_model={base / 'last.pt'}",
+            f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "agent.horizon=3",
+            "optimizer=cem", "optimizer.population=8", "optimizer.elites=2", "optimizer.iterations=1",
+            "video.path=null", f"record={rec}"]
+    assert main([*plan, "episodes=2", "seed=5"]) == EXIT_OK
+    assert main([*plan, "instruction=close the drawer", "seed=5"]) == EXIT_OK  # another task, same folder
+    reader = DatasetReader(rec)
+    tasks = reader.meta["tasks"]
+    want = [planned_index(tasks, "open_drawer", 5), planned_index(tasks, "open_drawer", 6),
+            planned_index(tasks, "close_drawer", 5)]
+    assert sorted(reader.indices()) == sorted(want) and len(set(want)) == 3
+    attrs = reader.attrs(want[1])
+    assert attrs["exploration"] == PLANNER_EXPLORATION and attrs["task"] == "open_drawer" and attrs["seed"] == 6
+    assert attrs["instructions"] and reader.length(want[1]) == STEPS
+    # the recorded actions, replayed from the same reset, give the recorded frames and proprioception
+    ep = reader.episode(want[1])
+    cfg = DeskEnvConfig(task="open_drawer", obs_keys=("rgb", "proprio"), width=SIZE, height=SIZE,
+                        max_episode_steps=STEPS)
+    env = DeskEnv(config=cfg)
+    try:
+        obs, _ = env.reset(seed=6)
+        np.testing.assert_array_equal(obs["rgb"], ep.obs["rgb"][0])
+        for t, action in enumerate(ep.actions):
+            obs, *_ = env.step(action)
+            np.testing.assert_array_equal(obs["rgb"], ep.obs["rgb"][t + 1])
+            np.testing.assert_allclose(obs["proprio"], ep.obs["proprio"][t + 1], atol=1e-6)
+    finally:
+        env.close()
+
+    # fine-tune on both: starts from the base model's weights and normalisation, reports the extra data
+    tuned = tmp_path / "tuned"
+    from robolearn.training.train_dynamics import DynamicsTrainSettings, fresh_model
+
+    args = [f"data={desk}", f"out={tuned}", *TRAIN, "dynamics.proprio_dim=14", f"init_from={base / 'last.pt'}",
+            f"extra_data=[{rec}]", "extra_fraction=0.5", "val_fraction=0.4"]
+    start = fresh_model(DynamicsTrainSettings.from_config(compose_config("train_dynamics", ["steps=2", *args])))
+    for (name, a), b in zip(start.state_dict().items(), load_model(base / "last.pt").state_dict().values()):
+        assert torch.equal(a, b), name
+    assert main(["train", "dynamics", "steps=2", *args]) == EXIT_OK
+    summary = json.loads((tuned / "summary.json").read_text())
+    counts = summary["extra_data"][str(rec)]
+    assert counts["train"] + counts["val"] == 3 and counts["train"] >= 1
+    if counts["val"]:  # its held-out clips are validated too, and weigh into the loss that picks best.pt
+        v = summary["val"]
+        assert v["loss"] == pytest.approx(0.5 * v["main_loss"] + 0.5 * v["extra"]["loss"])
+    tuned_model = load_model(tuned / "last.pt")
+    assert torch.equal(tuned_model.proprio_mean, load_model(base / "last.pt").proprio_mean)
+
+
+def test_extra_data_mixes_into_batches_by_the_fraction(desk: Path, tmp_path: Path) -> None:
+    from robolearn.data.loader import ClipDataset, SampleKey
+    from robolearn.data.storage import DatasetReader
+    from robolearn.training.train_dynamics import StepClips
+
+    reader = DatasetReader(desk)
+    eps = reader.indices()
+    main_clips, extra_clips = ClipDataset(reader, eps[:10], k=5), ClipDataset(reader, eps[10:], k=5)
+    mixed = StepClips(main_clips, [extra_clips], extra_fraction=0.3)
+    draws = [mixed[SampleKey(0, step, j)]["episode"] for step in range(100) for j in range(4)]
+    share = np.mean([e in eps[10:] for e in draws])
+    assert 0.24 < share < 0.36, share
+    assert len(set(draws) & set(eps[10:])) == 4  # every extra episode is drawn
+    assert draws == [mixed[SampleKey(0, step, j)]["episode"] for step in range(100) for j in range(4)]
+    # without extra data the batches are the ones an unmixed run draws
+    plain = StepClips(main_clips)
+    assert [plain[SampleKey(0, s, 0)]["t0"] for s in range(20)] == [
+        StepClips(main_clips, [], 0.5)[SampleKey(0, s, 0)]["t0"] for s in range(20)]
+
+
+def test_extra_data_and_init_from_errors(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from robolearn.data.collect import CollectSettings, run_collect
+
+    wide = tmp_path / "wide"  # other frame size
+    run_collect(CollectSettings.from_config(compose_config("collect", [
+        f"out={wide}", *COLLECT[:-6], "env.width=16", "env.height=16", "episodes=2", "progress_bar=false"])),
+        echo=False)
+    base = [f"data={desk}", f"out={tmp_path / 'run'}", "steps=2", *TRAIN]
+    cases = [([f"extra_data=[{wide}]"], "extra_data", "16×16"),
+             ([f"extra_data=[{desk}]"], "repeats data", None),
+             (["extra_data=[x]", "extra_fraction=1"], "extra_fraction=1 must be < 1", None),
+             ([f"init_from={tmp_path / 'none.pt'}"], "init_from=", None),
+             ([f"extra_data=[{tmp_path / 'nothing'}]"], "extra_data: ", "no such dataset folder")]
+    for extra, message, detail in cases:
+        assert main(["train", "dynamics", *base, *extra]) == EXIT_USAGE, extra
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+        assert detail is None or detail in err, err
+    # a run may not resume with another data mix
+    assert main(["train", "dynamics", *base]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["train", "dynamics", *base[:2], "steps=4", *TRAIN, f"extra_data=[{wide}]",
+                 "dynamics.image_size=32"]) == EXIT_USAGE
+    assert f"extra_data: [] != ['{wide}']" in capsys.readouterr().err

@@ -226,8 +226,7 @@ def make_env(settings: CollectSettings) -> "DeskEnv":
 
 def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
-    from robolearn.data.labels import hindsight_labels
-    from robolearn.data.language import describe
+    from robolearn.data.recorder import EpisodeRecorder
     from sim.tasks.desk import get_task
 
     seed = settings.seed + index
@@ -240,33 +239,13 @@ def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> E
     # Reach toward any task's object (not only this episode's), so every object gets handled.
     reach_task = get_task(settings.tasks[int(rng.integers(len(settings.tasks)))]) if mode == "reach" else None
     explorer = Explorer(mode, settings.exploration, rng, horizon, expert, reach_task)
-    keys = list(env.cfg.obs_keys)
-    frames: dict[str, list[np.ndarray]] = {k: [obs[k]] for k in keys}
-    states = [env.scene.get_state().flat()]
-    objects = [env.object_states.vector()]
-    actions, from_expert = [], []
+    recorder = EpisodeRecorder()
+    recorder.start(env, obs)
     for t in range(horizon):
         action, is_expert = explorer.act(env, t)
         obs, *_ = env.step(action)
-        actions.append(action)
-        from_expert.append(is_expert)
-        for k in keys:
-            frames[k].append(obs[k])
-        states.append(env.scene.get_state().flat())
-        objects.append(env.object_states.vector())
-    trajectory = np.stack(objects)
-    names = env.object_states.names()
-    labels = hindsight_labels(names, trajectory[0], trajectory[-1], env.cfg.thresholds, trajectory=trajectory)
-    ann = settings.annotation
-    instructions = [describe(labels, rng, split="train", typo_rate=ann.typo_rate) for _ in range(ann.instructions)]
-    heldout = [describe(labels, rng, split="heldout", typo_rate=ann.typo_rate)
-               for _ in range(ann.heldout_instructions)]
-    obs_arrays = {k: _storage_dtype(k, np.stack(v)) for k, v in frames.items()}
-    return Episode(index=index, seed=seed, task=task, exploration=mode, obs=obs_arrays,
-                   actions=np.stack(actions).astype(np.float32), expert=np.array(from_expert, bool),
-                   states=np.stack(states), object_states=trajectory.astype(np.float32), labels=list(labels),
-                   instructions=instructions, heldout_instructions=heldout,
-                   scene_params=_jsonable(env.scene_params))
+        recorder.step(env, obs, action, is_expert)
+    return recorder.episode(env, index, seed, task, mode, rng, settings.annotation)
 
 
 class EpisodeFailed(RuntimeError):
@@ -296,7 +275,15 @@ def _storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------- metadata
 def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
-    """Dataset-level metadata: what made the data, and what it holds."""
+    """Dataset-level metadata of a collection: what made the data, and what it holds."""
+    return dataset_meta_for(env, seed=settings.seed, tasks=settings.tasks, exploration=settings.exploration,
+                            annotation=settings.annotation)
+
+
+def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], exploration: Any,
+                     annotation: AnnotationSettings) -> dict[str, Any]:
+    """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
+    states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
 
     names = env.object_states.names()
@@ -308,12 +295,12 @@ def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
             versions[dist] = None
     obs = {k: np.zeros(space.shape, space.dtype) for k, space in env.observation_space.spaces.items()}
     return {
-        "seed": settings.seed,
+        "seed": seed,
         "env_id": "robolearn/Desk-v0",
-        "env": _jsonable(settings.env),
-        "tasks": list(settings.tasks),
-        "exploration": _jsonable(settings.exploration),
-        "annotation": _jsonable(settings.annotation),
+        "env": _jsonable(env.cfg),
+        "tasks": list(tasks),
+        "exploration": _jsonable(exploration),
+        "annotation": _jsonable(annotation),
         "object_state_names": names,
         "label_vocabulary": [list(label) for label in label_vocabulary(names)],
         "observations": {k: {"shape": list(_storage_dtype(k, np.asarray(v)[None]).shape[1:]),

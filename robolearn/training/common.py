@@ -200,6 +200,21 @@ def keyed_generator(seed: int, stream: int, step: int) -> torch.Generator:
     return g
 
 
+def init_weights(model: Any, path: Path, load: Any) -> Any:
+    """``model`` with the weights (and buffers) of the checkpoint at ``path`` (``init_from``: fine-tuning).
+
+    ``load(path, model=model)`` is the model kind's ``load_checkpoint``; a missing file or a checkpoint of
+    another configuration is a one-line ``ConfigError`` naming ``init_from``.
+    """
+    from rewards.checkpoint import CheckpointError
+
+    try:
+        load(path, model=model)
+    except (FileNotFoundError, CheckpointError) as e:
+        raise ConfigError(f"init_from={path}: {one_line(str(e))}") from None
+    return model
+
+
 def open_split(data: Path, max_episodes: int | None, val_fraction: float,
                seed: int) -> tuple["DatasetReader", list[int], list[int], list[int]]:
     """Open a dataset and split its first ``max_episodes`` episodes by episode hash.

@@ -38,7 +38,7 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError, one_line
-from robolearn.training.common import (LoopSettings, check_number, keyed_generator, lr_at, model_config,
+from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, lr_at, model_config,
                                        refuse_resume, settings_dict, split_differences)
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.reward_data import NegativeWeights
@@ -273,16 +273,11 @@ def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettin
 # ------------------------------------------------------------------------------------------ training
 def _fresh_model(s: TrainSettings) -> "LorelReward":
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
-    from rewards.checkpoint import CheckpointError, load_checkpoint
+    from rewards.checkpoint import load_checkpoint
     from rewards.lorel import LorelReward
 
     model = LorelReward(s.reward, seed=s.seed)
-    if s.init_from is not None:
-        try:
-            load_checkpoint(s.init_from, model=model)
-        except (FileNotFoundError, CheckpointError) as e:
-            raise ConfigError(f"init_from={s.init_from}: {one_line(str(e))}") from None
-    return model
+    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
 
 def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:

@@ -1,0 +1,149 @@
+"""Recording env episodes in the dataset schema, whoever chooses the actions.
+
+``EpisodeRecorder`` follows one episode step by step (observations, simulator states, object
+states, actions) and turns it into a hindsight-labelled ``Episode``: the collector records its
+exploration this way, and the planner records its own closed-loop episodes with it
+(``PlannedEpisodeWriter``), so a video model can be trained on what the planner actually did
+(data aggregation: the remedy for a planner that exploits its model's mistakes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from robolearn.data.episode import Episode
+
+if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
+    from robolearn.data.collect import AnnotationSettings
+    from sim.envs.desk import DeskEnv
+
+__all__ = ["EpisodeRecorder", "PLANNER_EXPLORATION", "PLANNER_RESUME_KEYS", "PlannedEpisodeWriter", "planned_index"]
+
+PLANNER_EXPLORATION = "planner"  # the ``exploration`` of an episode whose actions a planner chose
+# Meta keys planner recordings appended to one dataset must share: the env (what frames and actions
+# mean) and the object states (what the labels mean). The planner's own settings may differ between
+# runs; each episode records none of them, so keep one folder per data-aggregation round.
+PLANNER_RESUME_KEYS = ("env", "object_state_names")
+
+
+class EpisodeRecorder:
+    """Accumulates one episode of ``env``: ``start`` after reset, ``step`` after every env step.
+
+    Records every observation in ``env.cfg.obs_keys`` (T+1 frames), the flat simulator state and the
+    object-state vector at each frame, and the T actions with whether the scripted expert chose them.
+    """
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[np.ndarray]] = {}
+        self.states: list[np.ndarray] = []
+        self.objects: list[np.ndarray] = []
+        self.actions: list[np.ndarray] = []
+        self.from_expert: list[bool] = []
+        self.names: list[str] = []
+
+    def start(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        """The episode's first frame (right after ``env.reset``); forgets any earlier episode."""
+        e = env.unwrapped
+        self.frames = {k: [obs[k]] for k in e.cfg.obs_keys}
+        self.states, self.objects = [e.scene.get_state().flat()], [e.object_states.vector()]
+        self.actions, self.from_expert = [], []
+        self.names = list(e.object_states.names())
+
+    def step(self, env: Any, obs: dict[str, np.ndarray], action: np.ndarray, from_expert: bool = False) -> None:
+        """After ``env.step(action)`` returned ``obs``."""
+        if not self.states:
+            raise RuntimeError("EpisodeRecorder.step before start: call start(env, obs) after env.reset")
+        e = env.unwrapped
+        for k, frames in self.frames.items():
+            frames.append(obs[k])
+        self.states.append(e.scene.get_state().flat())
+        self.objects.append(e.object_states.vector())
+        self.actions.append(np.asarray(action, np.float32))
+        self.from_expert.append(bool(from_expert))
+
+    def episode(self, env: Any, index: int, seed: int, task: str, exploration: str, rng: np.random.Generator,
+                annotation: "AnnotationSettings") -> Episode:
+        """The recorded episode, labelled in hindsight (first vs last object states) and described in
+        ``annotation.instructions`` training and ``annotation.heldout_instructions`` held-out phrasings."""
+        from robolearn.data.collect import _jsonable, _storage_dtype
+        from robolearn.data.labels import hindsight_labels
+        from robolearn.data.language import describe
+
+        if not self.actions:
+            raise ValueError("EpisodeRecorder: the episode has no steps to record")
+        e = env.unwrapped
+        trajectory = np.stack(self.objects)
+        labels = hindsight_labels(self.names, trajectory[0], trajectory[-1], e.cfg.thresholds, trajectory=trajectory)
+        instructions = [describe(labels, rng, split="train", typo_rate=annotation.typo_rate)
+                        for _ in range(annotation.instructions)]
+        heldout = [describe(labels, rng, split="heldout", typo_rate=annotation.typo_rate)
+                   for _ in range(annotation.heldout_instructions)]
+        return Episode(index=index, seed=seed, task=task, exploration=exploration,
+                       obs={k: _storage_dtype(k, np.stack(v)) for k, v in self.frames.items()},
+                       actions=np.stack(self.actions).astype(np.float32), expert=np.array(self.from_expert, bool),
+                       states=np.stack(self.states), object_states=trajectory.astype(np.float32), labels=list(labels),
+                       instructions=instructions, heldout_instructions=heldout,
+                       scene_params=_jsonable(e.scene_params))
+
+
+def planned_index(tasks: Sequence[str], task: str, seed: int) -> int:
+    """Dataset index of the planned episode of ``task`` from reset seed ``seed`` in a folder whose meta lists
+    ``tasks``: one slot per (task, seed), so episodes of every task fit one folder and replanning the same
+    episode replaces it. The order is the folder's own (its meta), so tasks added later do not move it."""
+    if task not in tasks:
+        raise ValueError(f"task {task!r} is not among this recording folder's tasks ({', '.join(tasks)}); "
+                         "record it in a new folder")
+    return seed * len(tasks) + list(tasks).index(task)
+
+
+@dataclass
+class PlannedEpisodeWriter:
+    """Appends planned episodes to a dataset folder in ``robolearn collect``'s format (``record=`` of
+    ``robolearn plan`` and of the VMPC benchmark).
+
+    The folder is created on first use (or must hold a dataset of the same env); episodes are written
+    atomically one file each, so several processes may write to it at once and a killed run loses at
+    most the episode it was planning.
+    """
+
+    root: Path
+    annotation: "AnnotationSettings"
+    compression_level: int | None = None  # gzip level 0-9; None: the dataset format's default
+
+    def __post_init__(self) -> None:
+        self._writer: Any = None
+
+    def open(self, env: "DeskEnv") -> None:
+        """Create (or check) the dataset for ``env``'s config; idempotent."""
+        if self._writer is not None:
+            return
+        from robolearn.data.collect import dataset_meta_for
+        from robolearn.data.storage import DatasetWriter, create_dataset
+
+        from sim.tasks.desk import DESK_TASKS
+
+        meta = dataset_meta_for(env, seed=0, tasks=sorted(DESK_TASKS), exploration={"mode": PLANNER_EXPLORATION},
+                                annotation=self.annotation)
+        # Episodes of every task share the folder (each records its own `task`): the env's default task is no
+        # property of the data.
+        meta["env"] = {**meta["env"], "task": None}
+        create_dataset(self.root, meta, resume_keys=PLANNER_RESUME_KEYS)
+        from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL
+
+        level = DEFAULT_COMPRESSION_LEVEL if self.compression_level is None else self.compression_level
+        self._writer = DatasetWriter(self.root, compression_level=level)
+
+    def write(self, env: "DeskEnv", recorder: EpisodeRecorder, task: str, seed: int) -> Path:
+        """Write the episode ``recorder`` holds (planned for ``task`` from reset ``seed``); returns its file."""
+        self.open(env)
+        index = planned_index(self._writer.meta["tasks"], task, seed)
+        # The descriptions draw from their own stream of the episode's identity (reproducible, and
+        # independent of the planner's random numbers).
+        rng = np.random.default_rng([seed, index])
+        return self._writer.write_episode(recorder.episode(env, index, seed, task, PLANNER_EXPLORATION, rng,
+                                                           self.annotation))
