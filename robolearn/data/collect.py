@@ -12,7 +12,6 @@ writes them, so a cluster needs no shared file system.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
 import multiprocessing as mp
 import platform
@@ -27,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from robolearn.config import ConfigError, env_config
 from robolearn.data.episode import Episode
+from robolearn.data.recorder import jsonable, storage_dtype
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
@@ -200,21 +200,6 @@ class Explorer:
         return np.clip(self.noise, -1.0, 1.0).astype(np.float32), False
 
 
-def _jsonable(value: Any) -> Any:
-    """Dataclasses, numpy arrays and tuples → plain JSON types."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 # --------------------------------------------------------------------- episode
 def make_env(settings: CollectSettings) -> "DeskEnv":
     import gymnasium as gym
@@ -262,17 +247,6 @@ def generate_episode_or_explain(env: "DeskEnv", index: int, settings: CollectSet
                             ) from e
 
 
-def _storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
-    """Depth is stored as float16 (1 mm steps at 1 m is finer than the renderer), segmentation as uint8."""
-    if key == "depth":
-        return array.astype(np.float16)
-    if key == "segmentation":
-        if array.max(initial=0) > 255:
-            raise ValueError("more than 256 instances: segmentation cannot be stored as uint8")
-        return array.astype(np.uint8)
-    return array
-
-
 # ---------------------------------------------------------------------- metadata
 def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
     """Dataset-level metadata of a collection: what made the data, and what it holds."""
@@ -297,14 +271,14 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
     return {
         "seed": seed,
         "env_id": "robolearn/Desk-v0",
-        "env": _jsonable(env.cfg),
+        "env": jsonable(env.cfg),
         "tasks": list(tasks),
-        "exploration": _jsonable(exploration),
-        "annotation": _jsonable(annotation),
+        "exploration": jsonable(exploration),
+        "annotation": jsonable(annotation),
         "object_state_names": names,
         "label_vocabulary": [list(label) for label in label_vocabulary(names)],
-        "observations": {k: {"shape": list(_storage_dtype(k, np.asarray(v)[None]).shape[1:]),
-                             "dtype": str(_storage_dtype(k, np.asarray(v)[None]).dtype)} for k, v in obs.items()},
+        "observations": {k: {"shape": list(storage_dtype(k, np.asarray(v)[None]).shape[1:]),
+                             "dtype": str(storage_dtype(k, np.asarray(v)[None]).dtype)} for k, v in obs.items()},
         "action_space": {"shape": [4], "low": -1.0, "high": 1.0,
                          "meaning": "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"},
         "instance_names": env.instance_names,

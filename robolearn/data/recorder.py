@@ -9,6 +9,7 @@ exploration this way, and the planner records its own closed-loop episodes with 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +23,40 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from robolearn.data.collect import AnnotationSettings
     from sim.envs.desk import DeskEnv
 
-__all__ = ["EpisodeRecorder", "PLANNER_EXPLORATION", "PLANNER_RESUME_KEYS", "PlannedEpisodeWriter", "planned_index"]
+__all__ = ["EpisodeRecorder", "PLANNER_EXPLORATION", "PLANNER_RESUME_KEYS", "PlannedEpisodeWriter", "jsonable",
+           "planned_index", "storage_dtype"]
 
 PLANNER_EXPLORATION = "planner"  # the ``exploration`` of an episode whose actions a planner chose
 # Meta keys planner recordings appended to one dataset must share: the env (what frames and actions
 # mean) and the object states (what the labels mean). The planner's own settings may differ between
 # runs; each episode records none of them, so keep one folder per data-aggregation round.
 PLANNER_RESUME_KEYS = ("env", "object_state_names")
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, numpy arrays and tuples → plain JSON types."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
+    """Depth is stored as float16 (1 mm steps at 1 m is finer than the renderer), segmentation as uint8."""
+    if key == "depth":
+        return array.astype(np.float16)
+    if key == "segmentation":
+        if array.max(initial=0) > 255:
+            raise ValueError("more than 256 instances: segmentation cannot be stored as uint8")
+        return array.astype(np.uint8)
+    return array
 
 
 class EpisodeRecorder:
@@ -70,7 +98,6 @@ class EpisodeRecorder:
                 annotation: "AnnotationSettings") -> Episode:
         """The recorded episode, labelled in hindsight (first vs last object states) and described in
         ``annotation.instructions`` training and ``annotation.heldout_instructions`` held-out phrasings."""
-        from robolearn.data.collect import _jsonable, _storage_dtype
         from robolearn.data.labels import hindsight_labels
         from robolearn.data.language import describe
 
@@ -84,11 +111,11 @@ class EpisodeRecorder:
         heldout = [describe(labels, rng, split="heldout", typo_rate=annotation.typo_rate)
                    for _ in range(annotation.heldout_instructions)]
         return Episode(index=index, seed=seed, task=task, exploration=exploration,
-                       obs={k: _storage_dtype(k, np.stack(v)) for k, v in self.frames.items()},
+                       obs={k: storage_dtype(k, np.stack(v)) for k, v in self.frames.items()},
                        actions=np.stack(self.actions).astype(np.float32), expert=np.array(self.from_expert, bool),
                        states=np.stack(self.states), object_states=trajectory.astype(np.float32), labels=list(labels),
                        instructions=instructions, heldout_instructions=heldout,
-                       scene_params=_jsonable(e.scene_params))
+                       scene_params=jsonable(e.scene_params))
 
 
 def planned_index(tasks: Sequence[str], task: str, seed: int) -> int:
