@@ -108,8 +108,7 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
     from sim.envs.desk import DeskEnv
 
     torch.set_num_threads(threads)
-    models = None
-    dataset = recorder = None
+    models = recording = None
     # Per task, its settings, env config and env are built once per process (as `robolearn plan` reuses
     # one env over its episodes: each episode's reset(seed) fully determines it).
     per_task: dict[str, tuple[Any, Any, Any]] = {}
@@ -122,8 +121,9 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
             s, env_cfg, env = per_task[task]
             if models is None:  # the same checkpoints for every task: load once per process
                 models = load_models(s)
-            if recorder is None:
-                dataset, recorder = episode_recording(s)  # record=DIR keeps the episodes as training data
+            if recording is None:  # record=DIR keeps the episodes as training data: one writer per process
+                recording = episode_recording(s)
+            dataset, recorder = recording
             rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed, recorder=recorder)
             if dataset is not None:
                 dataset.write(env, recorder, task, seed)
