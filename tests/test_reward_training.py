@@ -65,7 +65,7 @@ def test_negatives_never_show_the_instructed_change(data: Path) -> None:
     """Every item's target equals "the pair shows the instructed change", recomputed from raw states."""
     reader = DatasetReader(data)
     train, _ = split_episodes(reader.indices(), 0.2, 0)
-    ds = RewardPairDataset(reader, train, seed=0)
+    ds = RewardPairDataset(reader, train, seed=0, negatives=NegativeWeights(attempted=0.1))
     names, th = reader.meta["object_state_names"], dataset_thresholds(reader)
     states = {e: reader.read(e, "object_states") for e in train}
     kinds: Counter[str] = Counter()
@@ -79,6 +79,8 @@ def test_negatives_never_show_the_instructed_change(data: Path) -> None:
         assert shown == (target == 1.0), (kind, episode, t0, t1, ds.index.vocab[v])
         assert (kind == POSITIVE) == (target == 1.0)
         assert t0 == 0 or kind == "reversed"  # s0 is the episode's first frame except for reversed pairs
+        if kind == "attempted":  # a failure of an episode that was told to do this very task
+            assert reader.attrs(episode)["task"] == ds.tasks[ds.labels.index(v)], (episode, ds.index.vocab[v])
         kinds[kind] += 1
         intermediate += kind == POSITIVE and t1 < len(traj) - 1
     assert set(kinds) == {POSITIVE, *NEGATIVE_KINDS}, kinds
@@ -259,6 +261,65 @@ def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dic
     with pytest.raises(ConfigError, match="init_from=.*embed_dim"):
         run_train(train_settings(data, tmp_path / "bad", "steps=2", "batch_size=8", "val_items=16",
                                  "reward.embed_dim=64", f"init_from={best}"), echo=False)
+
+
+# -------------------------------------------------------------------------- extra data (aggregation)
+@pytest.fixture(scope="module")
+def other_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second, smaller dataset of the same env and another seed: stands in for recorded planner episodes."""
+    out = tmp_path_factory.mktemp("reward") / "other"
+    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT, "episodes=40",
+                                                                       "seed=7"])), echo=False)
+    return out
+
+
+def test_extra_data_is_mixed_into_batches_by_the_fraction(data: Path, other_data: Path) -> None:
+    from robolearn.training.mixing import MixedItems, draw_source
+
+    main_ds, other_ds = RewardPairDataset(data, seed=0), RewardPairDataset(other_data, seed=0)
+    mixed = MixedItems(main_ds, [other_ds], [len(main_ds.index), len(other_ds.index)], extra_fraction=0.3)
+    keys = [SampleKey(0, step, j) for step in range(60) for j in range(8)]
+    sources = [draw_source(k, mixed.sizes, 0.3)[0] for k in keys]
+    assert 0.24 < np.mean(sources) < 0.36 and set(sources) == {0, 1}
+    # an item is its source's own item for the key: labels hold in the dataset it came from
+    for k in keys[:24]:
+        item = mixed[k]
+        ds = other_ds if item["source"] else main_ds
+        assert item["episode"] in ds.index.episodes
+        assert torch.equal(item["st"], ds[k]["st"]) and item["instruction"] == ds[k]["instruction"]
+    # without extra data, the items are the ones an unmixed run draws
+    plain = MixedItems(main_ds, [], [len(main_ds.index)], extra_fraction=0.5)
+    assert all(plain[k]["instruction"] == main_ds[k]["instruction"] and plain[k]["source"] == 0 for k in keys[:16])
+
+
+def test_training_with_extra_data_validates_on_it_and_refuses_another_mix(data: Path, other_data: Path,
+                                                                         tmp_path: Path) -> None:
+    common = ("batch_size=16", "val_items=64", "eval_every=10", f"extra_data=[{other_data}]", "extra_fraction=0.25")
+    summary = run_train(train_settings(data, tmp_path / "mix", "steps=10", *common), echo=False)
+    counts = summary["extra_data"][str(other_data)]
+    assert counts["train"] + counts["val"] == 40 and counts["val"] > 0
+    by_source = summary["items_by_source"]
+    assert set(by_source) == {"main", str(other_data)} and sum(by_source.values()) == 160
+    assert 0.1 < by_source[str(other_data)] / 160 < 0.4
+    val = summary["val"]  # best.pt is chosen by the AUC mixed as the batches are
+    assert val["auc"] == pytest.approx(0.75 * val["main_auc"] + 0.25 * val["extra"]["auc"])
+    with pytest.raises(ConfigError, match=r"extra_fraction: 0.25 != 0.5"):
+        run_train(train_settings(data, tmp_path / "mix", "steps=12", *common[:-1], "extra_fraction=0.5"), echo=False)
+    with pytest.raises(ConfigError, match=r"extra_data: \[.*\] != \[\]"):
+        run_train(train_settings(data, tmp_path / "mix", "steps=12", *common[:3]), echo=False)
+
+
+def test_bad_extra_data_is_a_one_line_error(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wide = tmp_path / "wide"
+    run_collect(CollectSettings.from_config(compose_config("collect", [
+        f"out={wide}", *COLLECT, "episodes=2", "env.width=16", "env.height=16"])), echo=False)
+    base = ["train", f"data={data}", f"out={tmp_path / 'run'}", *TRAIN, "steps=2", "batch_size=8"]
+    for extra, message in (([f"extra_data=[{wide}]"], "16×16"), ([f"extra_data=[{data}]"], "repeats data"),
+                           ([f"extra_data=[{tmp_path / 'none'}]"], "no such dataset folder"),
+                           (["extra_data=[x]", "extra_fraction=0"], "extra_fraction=0 must be > 0")):
+        assert main([*base, *extra]) == EXIT_USAGE, extra
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
 
 
 # ------------------------------------------------------------------------------------------ eval

@@ -188,7 +188,7 @@ def test_planner_dynamics_feed_the_latest_proprioception() -> None:
 def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
     from types import SimpleNamespace
 
-    from robolearn.training.eval_dynamics import needs_proprio
+    from robolearn.training.common import needs_proprio
 
     rgb_only = SimpleNamespace(meta={"observations": {"rgb": {"shape": [64, 64, 3]}}})
     with pytest.raises(ConfigError, match=r"no proprioception .* collect with env.obs_keys=\[rgb,proprio\]"):

@@ -5,7 +5,7 @@
   ``ConfigError``), ``model_config`` (a Hydra group node → a validated model config dataclass),
   ``lr_at`` (warm-up + cosine schedule);
 * data: ``open_split`` (reader + the by-episode train/validation split), ``check_frame_shape``,
-  ``dataset_identity``; ``held_out_episodes`` (an evaluation's view of a checkpoint's split);
+  ``dataset_identity``, ``needs_proprio`` (a video model that reads proprioception, and data that has it); ``held_out_episodes`` (an evaluation's view of a checkpoint's split);
 * resume: ``split_differences`` and ``refuse_resume`` (refuse a resumed run with other settings),
   ``restore_rng``;
 * randomness keyed by (seed, stream, step): ``keyed_generator``, so a resumed run draws what an
@@ -32,8 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.storage import DatasetReader
 
 __all__ = ["SPLIT_KEYS", "LoopSettings", "check_frame_shape", "check_loop_settings", "check_number", "dataset_identity",
-           "held_out_episodes", "keyed_generator", "lr_at", "model_config", "open_split", "refuse_resume",
-           "restore_rng", "settings_dict", "split_differences"]
+           "held_out_episodes", "keyed_generator", "lr_at", "model_config", "needs_proprio", "open_split",
+           "refuse_resume", "restore_rng", "settings_dict", "split_differences"]
 
 # Keys of a train config that define which episodes are held out: changing them on resume would put
 # validation episodes into training (and make validation numbers meaningless), so a resume refuses.
@@ -77,6 +77,8 @@ class LoopSettings:
     torch_threads: int = 2
     max_minutes: float | None = None
     progress_bar: bool = True
+    extra_data: tuple[Path, ...] = ()  # other datasets mixed into every batch (``robolearn.training.mixing``)
+    extra_fraction: float = 0.5
     raw: Mapping[str, Any] = field(default_factory=dict)  # the resolved config, recorded in checkpoints
 
     def __post_init__(self) -> None:
@@ -104,6 +106,9 @@ def check_loop_settings(s: Any) -> None:
     n("torch_threads", s.torch_threads, 1, integer=True)
     if s.max_minutes is not None:
         n("max_minutes", s.max_minutes, 0, lo_open=True)
+    from robolearn.training.mixing import check_extra_settings
+
+    check_extra_settings(s.data, s.extra_data, s.extra_fraction)
 
 
 def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -288,3 +293,19 @@ def restore_rng(extra: Mapping[str, Any]) -> None:
     """Restore the global torch RNG state saved in a checkpoint's ``extra`` (if any)."""
     if extra.get("torch_rng_state") is not None:
         torch.set_rng_state(torch.as_tensor(extra["torch_rng_state"], dtype=torch.uint8))
+
+
+def needs_proprio(config: Any, reader: Any, data: Any) -> bool:
+    """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it."""
+    if not config.proprio_dim:
+        return False
+    spec = (reader.meta.get("observations") or {}).get("proprio")
+    if spec is None:
+        raise ConfigError(f"{data} has no proprioception but the model conditions on it (dynamics.proprio_dim="
+                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set "
+                          "dynamics.proprio_dim=0")
+    size = int(spec["shape"][-1])
+    if size != config.proprio_dim:
+        raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
+                          f"set dynamics.proprio_dim={size}")
+    return True

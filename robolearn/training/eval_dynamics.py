@@ -35,7 +35,6 @@ from torch import Tensor
 from robolearn.config import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planners.video.config import VideoConfig
     from planners.video.model import VideoModel
 
 __all__ = ["METRICS", "VideoEvalSettings", "clip_metrics", "evaluate_clips", "print_video_report", "run_video_eval"]
@@ -166,22 +165,6 @@ def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon
                           to_unit_float(frames[:, t - 1]), latents.proprio)
 
 
-def needs_proprio(config: "VideoConfig", reader: Any, data: Any) -> bool:
-    """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it."""
-    if not config.proprio_dim:
-        return False
-    spec = (reader.meta.get("observations") or {}).get("proprio")
-    if spec is None:
-        raise ConfigError(f"{data} has no proprioception but the model conditions on it (dynamics.proprio_dim="
-                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set "
-                          "dynamics.proprio_dim=0")
-    size = int(spec["shape"][-1])
-    if size != config.proprio_dim:
-        raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
-                          f"set dynamics.proprio_dim={size}")
-    return True
-
-
 def _nanmean(x: np.ndarray, axis: int = 0) -> np.ndarray:
     count = (~np.isnan(x)).sum(axis)
     total = np.nansum(x, axis)
@@ -213,7 +196,7 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
 
     from planners.video.checkpoint import load_checkpoint, read_checkpoint
     from robolearn.data.loader import ClipDataset, SampleKey
-    from robolearn.training.common import held_out_episodes
+    from robolearn.training.common import held_out_episodes, needs_proprio
 
     torch.set_num_threads(s.torch_threads)
     if model is None:

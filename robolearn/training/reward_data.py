@@ -26,6 +26,10 @@ the structured labels of ``robolearn.data.labels``:
   ``no_change``      a pair in which nothing changed (``DO_NOTHING``), e.g. the hand wandered around;
   ``incomplete``     the positive's own episode at a frame where L does not hold (not yet reached the
                      threshold, or undone): the hardest negative, it sharpens the decision at the threshold.
+  ``attempted``      an episode whose task was L's (its ``task`` attribute: what the planner was told,
+                     in a recording of ``robolearn plan record=DIR``) at a frame where L does not hold:
+                     the failures of an attempt at L. On a planner's recording, with predicted frames,
+                     these are the exact plans a video model and reward were fooled by. Off by default.
 
   A kind that has no candidate for L (there is no "opposite" of pressing the button) falls back to
   ``other_episode``; the item's ``kind`` says what it really is.
@@ -67,7 +71,8 @@ __all__ = [
 
 POSITIVE = "positive"
 #: negative kinds, in the order of ``NegativeWeights``' fields
-NEGATIVE_KINDS: tuple[str, ...] = ("other_episode", "reversed", "opposite", "wrong_object", "no_change", "incomplete")
+NEGATIVE_KINDS: tuple[str, ...] = ("other_episode", "reversed", "opposite", "wrong_object", "no_change", "incomplete",
+                                   "attempted")
 # Rejection sampling: tries before a kind is declared impossible for this label and the item falls back
 # to ``other_episode``. Any label is rare enough (< 50% of frames) that 32 tries almost never all fail.
 MAX_TRIES = 32
@@ -91,6 +96,7 @@ class NegativeWeights:
     wrong_object: float = 0.1
     no_change: float = 0.1
     incomplete: float = 0.1
+    attempted: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -157,6 +163,7 @@ class LabelIndex:
         episodes: episode indices to index (e.g. one split); default all.
         thresholds: labelling thresholds; default ``dataset_thresholds(reader)``.
         progress: show a tqdm bar while labelling (~25 µs per frame: ~10 s for 20k episodes of 20 steps).
+        with_tasks: also read each episode's ``task`` attribute (``tasks``; ~0.2–0.5 ms per episode).
 
     Attributes:
         names: object-state names (``meta["object_state_names"]``), K of them.
@@ -168,10 +175,11 @@ class LabelIndex:
         states: float32 (sum(T+1), K) object states of every frame (``ObjectStates.vector()``).
         holds: bool (sum(T+1), V) whether ``vocab[v]`` is in ``labels_at(names, states_r, t, thresholds)``.
         rows_with: per vocab column, int64 array of the rows in which the label holds at some t ≥ 1.
+        tasks: (with ``with_tasks``) each row's episode task (str, or None when not recorded), else None.
     """
 
     def __init__(self, reader: DatasetReader, episodes: Sequence[int] | None = None,
-                 thresholds: SuccessThresholds | None = None, progress: bool = False):
+                 thresholds: SuccessThresholds | None = None, progress: bool = False, with_tasks: bool = False):
         self.thresholds = thresholds or dataset_thresholds(reader)
         self.names: list[str] = list(reader.meta["object_state_names"])
         self.vocab: list[Label] = label_vocabulary(self.names)
@@ -207,6 +215,9 @@ class LabelIndex:
         any_t = np.logical_or.reduceat(later, self.offsets[:-1], axis=0) if len(eps) else later[:0]
         self.rows_with: list[np.ndarray] = [np.flatnonzero(any_t[:, v]).astype(np.int64)
                                             for v in range(len(self.vocab))]
+        self.tasks: list[str | None] | None = None
+        if with_tasks:
+            self.tasks = [reader.attrs(int(e)).get("task") for e in eps.tolist()]
 
     def __len__(self) -> int:
         return int(self.episodes.size)
@@ -303,11 +314,14 @@ class RewardPairDataset(Dataset):
             raise ValueError(f"phrasing={phrasing!r} must be 'train' or 'heldout'")
         if seed < 0:
             raise ValueError(f"seed must be ≥ 0, got {seed}")
-        self.index = index if index is not None else LabelIndex(self.reader, episodes, progress=progress)
+        self.negatives = negatives or NegativeWeights()
+        self.index = index if index is not None else LabelIndex(self.reader, episodes, progress=progress,
+                                                                with_tasks=self.negatives.attempted > 0)
+        if self.negatives.attempted > 0 and self.index.tasks is None:
+            raise ValueError("negatives.attempted > 0 needs an index built with with_tasks=True")
         if episodes is not None and index is not None and not np.array_equal(
                 np.asarray(list(episodes), dtype=np.int64), self.index.episodes):
             raise ValueError("index was built for other episodes than `episodes`")
-        self.negatives = negatives or NegativeWeights()
         self.kind_p = self.negatives.probabilities()
         self.positive_fraction = float(positive_fraction)
         self.phrasing, self.typo_rate, self.seed, self.modality = phrasing, float(typo_rate), int(seed), modality
@@ -326,6 +340,9 @@ class RewardPairDataset(Dataset):
                      for tier in wrong_object_labels(idx.vocab[v], idx.vocab)]
             self._wrong[v] = next((t for t in tiers if t), [])
         self._tasks = {v: label_to_task(idx.vocab[v]) for v in self.labels}
+        # rows whose episode was an attempt at each label's task ("attempted" negatives)
+        self._attempts = {v: np.flatnonzero(np.array([t == self._tasks[v] for t in idx.tasks], dtype=bool))
+                          for v in self.labels} if idx.tasks is not None else {}
         if instruction_pool < 0:
             raise ValueError(f"instruction_pool={instruction_pool!r} must be ≥ 0")
         self._pool: dict[int, list[str]] = {}
@@ -385,6 +402,8 @@ class RewardPairDataset(Dataset):
             return (row, 0, int(ts[int(rng.integers(ts.size))])) if ts.size else None
         if kind == "no_change":
             return self._holding(idx.nothing_id, v, rng)
+        if kind == "attempted":
+            return self._attempted(v, rng)
         candidates = self._opposite[v] if kind == "opposite" else self._wrong[v]
         if not candidates:
             return None
@@ -398,6 +417,18 @@ class RewardPairDataset(Dataset):
         for _ in range(MAX_TRIES):
             row = int(rows[int(rng.integers(rows.size))])
             ts = self.index.frames_holding(row, w, without=v)
+            if ts.size:
+                return row, 0, int(ts[int(rng.integers(ts.size))])
+        return None
+
+    def _attempted(self, v: int, rng: np.random.Generator) -> tuple[int, int, int] | None:
+        """A pair (row, 0, t) of an episode whose task was column ``v``'s, at a frame where ``v`` does not hold."""
+        rows = self._attempts.get(v)
+        if rows is None or not rows.size:
+            return None
+        for _ in range(MAX_TRIES):
+            row = int(rows[int(rng.integers(rows.size))])
+            ts = self.index.frames_lacking(row, v)
             if ts.size:
                 return row, 0, int(ts[int(rng.integers(ts.size))])
         return None

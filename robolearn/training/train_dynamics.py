@@ -37,7 +37,8 @@ from torch import Tensor
 
 from robolearn.config import ConfigError
 from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, model_config,
-                                       open_split, refuse_resume, settings_dict, split_differences)
+                                       refuse_resume, settings_dict, split_differences)
+from robolearn.training.mixing import draw_source, mix_differences, mixed_value, open_extra, parse_extra_data
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
@@ -46,14 +47,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["LOSSES", "DynamicsTrainSettings", "dynamics_config", "horizon_at", "pixel_loss", "run_train_dynamics"]
 
 LOSSES = ("l1", "l2")
-# Training keys besides the split that a resumed run must share: the clip length and the data mix decide
-# what was learned.
-RESUME_KEYS = ("horizon", "extra_data")
-EXTRA_RESUME_KEYS = ("extra_fraction",)  # must also match when there is extra data
-ADDED_KEY_DEFAULTS = {"extra_data": []}  # what checkpoints written before a key existed trained with
+# Training keys besides the split and the data mix that a resumed run must share: the clip length
+# decides what was learned.
+RESUME_KEYS = ("horizon",)
 VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation clips (training steps never reach it)
-EPISODE_STREAM = 0xE915  # rng stream of the training episode drawn for each (step, j) key
-SOURCE_STREAM = 0x50CE  # rng stream choosing, per (step, j) key, the main or the extra data
 NOISE_STREAM = 0x5EED  # rng stream of the stochastic model's posterior noise: generator from (seed, stream, step)
 VAL_BATCH = 64  # validation clips per forward pass (bounds memory)
 PROPRIO_STATS_EPISODES = 2000  # training episodes whose proprioception sets the model's normalisation (evenly spaced)
@@ -81,16 +78,10 @@ class DynamicsTrainSettings(LoopSettings):
     checkpoint_every: int = 500
     num_workers: int = 1
     init_from: Path | None = None
-    extra_data: tuple[Path, ...] = ()
-    extra_fraction: float = 0.5
 
     def __post_init__(self) -> None:
         super().__post_init__()
         n = check_number
-        n("extra_fraction", self.extra_fraction, 0, 1, lo_open=True, hi_open=True)
-        if self.data in self.extra_data or len(set(self.extra_data)) != len(self.extra_data):
-            raise ConfigError(f"extra_data={[str(p) for p in self.extra_data]} lists a folder twice or repeats "
-                              f"data={self.data}")
         n("horizon", self.horizon, 1, integer=True)
         n("horizon_warmup_steps", self.horizon_warmup_steps, 0, integer=True)
         if self.loss not in LOSSES:
@@ -106,14 +97,9 @@ class DynamicsTrainSettings(LoopSettings):
         """Validate a composed ``train_dynamics`` config; every problem is a one-line ``ConfigError``."""
         raw, data = settings_dict(cfg, cls, "train dynamics")
         init_from = data.pop("init_from", None)
-        extra = data.pop("extra_data", None) or []
-        if isinstance(extra, str):
-            extra = [extra]
-        if not isinstance(extra, list) or not all(isinstance(p, str) and p for p in extra):
-            raise ConfigError(f"extra_data={extra!r} must be a list of dataset folders, e.g. extra_data=[runs/planned]")
         return cls(dynamics=dynamics_config(data.pop("dynamics", None)), data=Path(data.pop("data")),
                    out=Path(data.pop("out")), init_from=Path(init_from) if init_from is not None else None,
-                   extra_data=tuple(Path(p) for p in extra), raw=raw, **data)
+                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
 
 
 def dynamics_config(node: Any) -> "VideoConfig":
@@ -179,30 +165,22 @@ class StepClips:
 
     With ``extra`` clip datasets (``extra_data``), each key first draws its source: the extra data with
     probability ``extra_fraction`` (then one of its episodes, uniformly over all extra episodes), else
-    the main data. The draw depends only on the key, so a resumed run sees the same batches.
+    the main data (``mixing.draw_source``: keyed, so a resumed run sees the same batches).
     """
 
     def __init__(self, clips: Any, extra: list[Any] | None = None, extra_fraction: float = 0.0):
-        self.clips, self.extra, self.extra_fraction = clips, list(extra or []), extra_fraction
-        self._extra_ends = np.cumsum([len(c) for c in self.extra])
+        self.sources = [clips, *(extra or [])]
+        self.sizes = [len(c) for c in self.sources]
+        self.extra_fraction = extra_fraction
 
     def __len__(self) -> int:
-        return len(self.clips) + int(self._extra_ends[-1] if self.extra else 0)
+        return sum(self.sizes)
 
     def __getitem__(self, key: Any) -> dict[str, Any]:
         from robolearn.data.loader import SampleKey
 
-        rng = np.random.default_rng([key.seed, EPISODE_STREAM, key.epoch, key.i])
-        clips = self.clips
-        source_draw = np.random.default_rng([key.seed, SOURCE_STREAM, key.epoch, key.i]).random() if self.extra else 1.0
-        if source_draw < self.extra_fraction:
-            g = int(rng.integers(self._extra_ends[-1]))
-            source = int(np.searchsorted(self._extra_ends, g, side="right"))
-            clips = self.extra[source]
-            i = g - (int(self._extra_ends[source - 1]) if source else 0)
-        else:
-            i = int(rng.integers(len(clips)))
-        return clips[SampleKey(key.seed, key.epoch, i)]
+        source, i = draw_source(key, self.sizes, self.extra_fraction)
+        return self.sources[source][SampleKey(key.seed, key.epoch, i)]
 
 
 # ---------------------------------------------------------------------------------------- validation
@@ -258,10 +236,7 @@ def _check_resume(state: Mapping[str, Any], model: "VideoModel", s: DynamicsTrai
     from rewards.fields import config_differences
 
     diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_FIELDS)]
-    saved = dict((state.get("extra") or {}).get("config") or {})
-    keys = RESUME_KEYS + (EXTRA_RESUME_KEYS if s.extra_data else ())
-    old = {k: saved.get(k, ADDED_KEY_DEFAULTS.get(k)) for k in keys}
-    diffs += [f"{k}: {old[k]!r} != {s.raw.get(k)!r}" for k in keys if old[k] != s.raw.get(k)]
+    diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
@@ -287,31 +262,15 @@ def extra_clips(path: Path, s: DynamicsTrainSettings, k: int, action_dim: int,
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
     from robolearn.data.loader import ClipDataset
-    from robolearn.training.common import check_frame_shape
-    from robolearn.training.eval_dynamics import needs_proprio
-
-    from robolearn.data.storage import DatasetError, DatasetReader
+    from robolearn.training.common import needs_proprio
 
     c = s.dynamics
-    try:
-        try:
-            reader, episodes, train_eps, val_eps = open_split(path, None, s.val_fraction, s.seed)
-        except ConfigError:  # too few episodes for a held-out part: train on all of them, validate on none
-            reader = DatasetReader(path)
-            episodes, train_eps, val_eps = reader.indices(), reader.indices(), []
-    except DatasetError as e:
-        raise ConfigError(f"extra_data: {e}") from None
-    if not episodes:
-        raise ConfigError(f"extra_data {path} holds no episodes")
-    check_frame_shape(reader, episodes[0], c.image_size, c.channels, path, "dynamics.image_size")
-    dim = reader.read(episodes[0], "actions").shape[-1]
-    if dim != action_dim:
-        raise ConfigError(f"extra_data {path} has {dim}-D actions but {s.data} has {action_dim}-D ones")
+    x = open_extra(path, s.val_fraction, s.seed, c.image_size, c.channels, "dynamics.image_size", s.data, action_dim)
     if proprio:
-        needs_proprio(c, reader, path)  # refuses data without (or with other) proprioception
+        needs_proprio(c, x.reader, path)  # refuses data without (or with other) proprioception
     try:
-        train = ClipDataset(reader, train_eps, k=k, seed=s.seed, proprio=proprio)
-        val = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=proprio) if val_eps else None
+        train = ClipDataset(x.reader, x.train, k=k, seed=s.seed, proprio=proprio)
+        val = ClipDataset(x.reader, x.val, k=k, seed=s.seed, proprio=proprio) if x.val else None
     except ValueError:
         raise ConfigError(f"extra_data {path}: episodes are too short for clips of {k} frames; lower horizon") from None
     return train, val
@@ -327,7 +286,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     from planners.video.checkpoint import load_checkpoint
     from planners.video.model import to_unit_float
     from robolearn.data.loader import ClipDataset
-    from robolearn.training.eval_dynamics import needs_proprio
+    from robolearn.training.common import needs_proprio
     from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 
     t_setup = time.monotonic()
@@ -400,13 +359,14 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
                 parts = [validate(model, v, s) for v in extra_val]
                 out["extra"] = {key: float(np.mean([p[key] for p in parts])) for key in parts[0]}
                 out["main_loss"] = out["loss"]
-                out["loss"] = (1 - s.extra_fraction) * out["loss"] + s.extra_fraction * out["extra"]["loss"]
+                out["loss"] = mixed_value(out["loss"], [p["loss"] for p in parts], s.extra_fraction)
             return out
         finally:
             model.train()
 
     def describe(v: Mapping[str, Any]) -> str:
-        return (f"step {loop.step}: val loss {v.get('main_loss', v['loss']):.5f}, PSNR {v['psnr']:.2f} dB (copy-last {v['copy_psnr']:.2f}),"
+        return (f"step {loop.step}: val loss {v.get('main_loss', v['loss']):.5f}, PSNR {v['psnr']:.2f} dB "
+                f"(copy-last {v['copy_psnr']:.2f}),"
                 f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
                 f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
                 + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
@@ -415,7 +375,8 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
                    f"{v['loss']:.5f}" if "extra" in v else "")
                 + f"; best loss {loop.best:.5f} at {loop.best_step}")
 
-    done = loop.run(step_loader(StepClips(train_ds, [t for t, _ in extra], s.extra_fraction), s, r.start), train_step, validation, describe)
+    clips = StepClips(train_ds, [t for t, _ in extra], s.extra_fraction)
+    done = loop.run(step_loader(clips, s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")
     summary.update(**{key: v for key, v in done.items() if key != "steps_done"},
                    clips_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,

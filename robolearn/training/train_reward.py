@@ -8,7 +8,10 @@ What one run does (``conf/train.yaml`` documents every knob):
    With ``predicted_frames.video_checkpoint``, a share of the items' ``s_t`` are replaced by that video
    model's prediction of the same frame (``predicted_frames``): the reward learns the frames a planner
    will show it, and validation also reports the AUC on predicted frames. ``init_from`` starts from
-   another run's weights (fine-tuning);
+   another run's weights (fine-tuning); ``extra_data`` mixes other datasets (e.g. the planner's own
+   recorded episodes) into every batch with probability ``extra_fraction`` per item
+   (``robolearn.training.mixing``), validates on their held-out episodes too, and picks ``best.pt`` by
+   the AUC mixed as the batches are;
 3. augment each pair identically for both frames (random shift, brightness/contrast), then minimise
    binary cross-entropy on the model's logits with AdamW (linear warm-up, cosine decay);
 4. every ``eval_every`` steps, score a fixed set of validation items: ROC-AUC, accuracy, per-kind
@@ -40,6 +43,7 @@ from torch import Tensor
 from robolearn.config import ConfigError, one_line
 from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, lr_at, model_config,
                                        refuse_resume, settings_dict, split_differences)
+from robolearn.training.mixing import MixedItems, mix_differences, mixed_value, open_extra, parse_extra_data
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.reward_data import NegativeWeights
 
@@ -124,7 +128,8 @@ class TrainSettings(LoopSettings):
         return cls(reward=reward_config(data.pop("reward", None)), data=Path(data.pop("data")),
                    out=Path(data.pop("out")), negatives=negatives, augment=AugmentSettings(**aug),
                    predicted_frames=PredictedFrameSettings(**pred),
-                   init_from=Path(init_from) if init_from is not None else None, raw=raw, **data)
+                   init_from=Path(init_from) if init_from is not None else None,
+                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
 
 
 def reward_config(node: Any) -> "LorelConfig":
@@ -263,14 +268,39 @@ def _save(path: Path, model: "LorelReward", optimizer: torch.optim.Optimizer, st
 
 def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettings, identity: dict[str, Any],
                   path: Path) -> None:
-    """Refuse to resume a checkpoint trained with other model settings or another data split."""
+    """Refuse to resume a checkpoint trained with other model settings, data mix or data split."""
     from rewards.fields import config_differences
 
     diffs = [f"reward.{d}" for d in config_differences(model.config, s.reward, ignore=RUNTIME_MODEL_FIELDS)]
+    diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
 # ------------------------------------------------------------------------------------------ training
+def extra_pairs(path: Path, s: TrainSettings, config: "LorelConfig", action_dim: int, common: Mapping[str, Any],
+                video: Any) -> tuple["RewardPairDataset", ValSet | None, int]:
+    """(training items, validation items or None, validated episodes) of an ``extra_data`` folder, split by
+    episode hash as the main data is and drawn the same way (``common``: the ``RewardPairDataset``
+    arguments); refused in one line when its frames, actions or proprioception do not fit, or no task
+    happens in it."""
+    from robolearn.training.common import needs_proprio
+    from robolearn.training.reward_data import RewardPairDataset
+
+    x = open_extra(path, s.val_fraction, s.seed, config.image_size, config.channels, "reward.image_size", s.data,
+                   action_dim)
+    if common["context_proprio"]:
+        needs_proprio(video.config, x.reader, path)  # refuses data without (or with other) proprioception
+    try:
+        train = RewardPairDataset(x.reader, x.train, instruction_pool=s.instruction_pool, **common)
+    except ValueError as e:
+        raise ConfigError(f"extra_data {path}: {one_line(str(e))}") from None
+    try:
+        val = ValSet.draw(RewardPairDataset(x.reader, x.val, **common), s.val_items, s.seed, video) if x.val else None
+    except ValueError:  # no task happens in its few held-out episodes: trained on, not validated
+        val = None
+    return train, val, len(x.val) if val is not None else 0
+
+
 def _fresh_model(s: TrainSettings) -> "LorelReward":
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
     from rewards.checkpoint import load_checkpoint
@@ -288,7 +318,7 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         robolearn.data.storage.DatasetError: the data folder is not a dataset.
     """
     from rewards.checkpoint import load_checkpoint
-    from robolearn.training.eval_dynamics import needs_proprio
+    from robolearn.training.common import needs_proprio
     from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
     from robolearn.training.reward_data import RewardPairDataset
 
@@ -311,13 +341,23 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     # Validation instructions are fresh descriptions (no pool): seen vocabulary, unseen sentences.
     val_ds = RewardPairDataset(reader, val_eps, **common)
     val = ValSet.draw(val_ds, s.val_items, s.seed, video)
+    action_dim = int(reader.read(train_eps[0], "actions").shape[-1])
+    extra = [extra_pairs(path, s, model.config, action_dim, common, video) for path in s.extra_data]
+    extra_val = [v for _, v, _ in extra if v is not None]
     if not model.config.finetune_text:  # fill the frozen encoder's cache once, up front (setup, not training time)
-        model.encode_text(train_ds.instructions() + val.instructions)
+        model.encode_text(list(dict.fromkeys(train_ds.instructions() + val.instructions + [
+            i for t, v, _ in extra for i in t.instructions() + (v.instructions if v is not None else [])])))
+    if extra:
+        summary["extra_data"] = {str(p): {"train": len(t.index), "val": n_val}
+                                 for p, (t, _, n_val) in zip(s.extra_data, extra)}
+        listed = ", ".join(f"{p} ({len(t.index)} training episodes)" for p, (t, _, _) in zip(s.extra_data, extra))
+        say(f"extra data: {listed}, {s.extra_fraction:.0%} of every batch")
     say(f"data {s.data}: {len(train_eps)} training / {len(val_eps)} validation episodes, "
         f"{len(train_ds.tasks)} task labels; model {model.num_parameters()['trainable']:,} trainable parameters "
         f"({model.config.fusion} fusion); setup {time.monotonic() - t_setup:.1f} s")
 
     kinds_seen: Counter[str] = Counter()
+    sources_seen: Counter[int] = Counter()
     loop = TrainLoop(s, model, optimizer, r, "auc", True, _save, echo=echo,
                      extra=lambda: {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity})
 
@@ -338,21 +378,39 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         emb = model.noisy_text(emb, gen)
         logits = model(s0, st, emb)
         kinds_seen.update(batch["kind"])
+        sources_seen.update(batch["source"].tolist())
         acc = float(((logits.detach() > 0).float() == target).float().mean())
         loss = F.binary_cross_entropy_with_logits(logits, target)
         return loss, {"loss": loss.item(), "acc": acc}
 
+    def validation() -> dict[str, Any]:
+        out = validate(model, val)
+        if extra_val:  # the AUC the best checkpoint is chosen by mixes the sources as the batches do
+            parts = [validate(model, v) for v in extra_val]
+            out["extra"] = {k: float(np.mean([p[k] for p in parts])) for k in parts[0] if k != "acc_by_kind"}
+            out["main_auc"] = out["auc"]
+            out["auc"] = mixed_value(out["auc"], [p["auc"] for p in parts], s.extra_fraction)
+        return out
+
     def describe(v: Mapping[str, Any]) -> str:
         predicted = f", on predicted frames {v['auc_predicted']:.4f}" if "auc_predicted" in v else ""
-        return (f"step {loop.step}: val AUC {v['auc']:.4f}{predicted}, acc {v['acc']:.3f}, loss {v['loss']:.4f} "
-                f"(best {loop.best:.4f} at {loop.best_step})")
+        x = v.get("extra") or {}
+        extra_part = (f"; extra data: AUC {x['auc']:.4f}" + (f", on predicted frames {x['auc_predicted']:.4f}"
+                                                             if "auc_predicted" in x else "")
+                      + f", acc {x['acc']:.3f}; mixed AUC {v['auc']:.4f}") if x else ""
+        return (f"step {loop.step}: val AUC {v.get('main_auc', v['auc']):.4f}{predicted}, acc {v['acc']:.3f}, "
+                f"loss {v['loss']:.4f}{extra_part} (best {loop.best:.4f} at {loop.best_step})")
 
-    done = loop.run(step_loader(train_ds, s, r.start), train_step, lambda: validate(model, val), describe)
+    sizes = [len(train_ds.index), *(len(t.index) for t, _, _ in extra)]
+    items = MixedItems(train_ds, [t for t, _, _ in extra], sizes, s.extra_fraction)
+    done = loop.run(step_loader(items, s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")
     summary.update(**{k: v for k, v in done.items() if k != "steps_done"},
                    items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
                    train_loss_ema=loop.ema.get("loss"), train_acc_ema=loop.ema.get("acc"), val=loop.last_val,
                    best_val_auc=loop.best, best_step=loop.best_step, items_by_kind=dict(sorted(kinds_seen.items())),
+                   items_by_source={("main" if k == 0 else str(s.extra_data[k - 1])): n
+                                    for k, n in sorted(sources_seen.items())},
                    checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
                    episodes={"train": len(train_eps), "val": len(val_eps)})
     from rewards.checkpoint import write_json_atomic
@@ -375,6 +433,10 @@ def print_summary(summary: Mapping[str, Any]) -> None:
         c.print(f"train loss {summary['train_loss_ema']:.4f}, acc {summary['train_acc_ema']:.3f} (smoothed)")
     if val:
         kinds = ", ".join(f"{k} {v:.3f}" for k, v in val["acc_by_kind"].items())
-        c.print(f"validation: AUC [bold]{val['auc']:.4f}[/bold], acc {val['acc']:.3f}; acc by kind: {kinds}")
+        c.print(f"validation: AUC [bold]{val.get('main_auc', val['auc']):.4f}[/bold], acc {val['acc']:.3f}; "
+                f"acc by kind: {kinds}")
+        if val.get("extra"):
+            x = val["extra"]
+            c.print(f"extra data (held out): AUC {x['auc']:.4f}, acc {x['acc']:.3f}; mixed AUC {val['auc']:.4f}")
     c.print(f"best val AUC {summary['best_val_auc']:.4f} at step {summary['best_step']}; "
             f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
