@@ -20,6 +20,7 @@ from the main data otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,7 @@ def mix_differences(saved: Mapping[str, Any], raw: Mapping[str, Any], keys: Sequ
     return [f"{k}: {old[k]!r} != {now[k]!r}" for k in keys if old[k] != now[k]]
 
 
+@dataclass(frozen=True)
 class ExtraSplit:
     """An extra folder opened and split by episode hash as the main data is.
 
@@ -103,8 +105,10 @@ class ExtraSplit:
         a folder too small for a held-out part is trained on whole and not validated).
     """
 
-    def __init__(self, path: Path, reader: "DatasetReader", train: list[int], val: list[int]):
-        self.path, self.reader, self.train, self.val = path, reader, train, val
+    path: Path
+    reader: "DatasetReader"
+    train: list[int]
+    val: list[int]
 
 
 def open_extra(path: Path, val_fraction: float, seed: int, image_size: int, channels: int, fix_key: str,

@@ -4,7 +4,8 @@ What one run does (``conf/train_dynamics.yaml`` documents every knob):
 
 1. split the dataset's episodes into train / validation by episode hash (``split_episodes``);
 2. draw clips of ``context_frames + horizon`` frames and their actions (``ClipDataset``), batch ``s``
-   keyed by (seed, s) (``StepSampler``);
+   keyed by (seed, s) (``StepSampler``); with ``extra_data``, a share ``extra_fraction`` of the clips
+   comes from other datasets, e.g. the planner's own recorded episodes (``robolearn.training.mixing``);
 3. roll the model out ``horizon`` steps from each clip's context under the clip's actions (multi-step:
    the model sees its own predictions, as when planning), decode every step, and minimise the L1 or
    L2 pixel error — weighted up on the pixels that change w.r.t. the last context frame — plus, for a
