@@ -25,7 +25,8 @@ Usage (from the repository root)::
 
 ``--set`` takes any ``robolearn plan`` override (Hydra syntax), e.g. ``optimizer=cem agent.replan_every=1``;
 ``--set record=DIR`` keeps every planned episode as training data (data aggregation: plan on seeds the
-benchmark does not evaluate, ``--first-seed 1000``, then ``robolearn train dynamics extra_data=[DIR]``).
+benchmark does not evaluate, ``--first-seed 1000``, then ``robolearn train extra_data=[DIR]`` for the reward,
+``robolearn train dynamics extra_data=[DIR]`` for the video model).
 """
 
 from __future__ import annotations

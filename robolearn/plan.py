@@ -349,7 +349,9 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
             if echo:
                 print(f"video: {path}")
         if dataset is not None and echo:
-            print(f"episodes recorded in {s.record} (train on them: robolearn train dynamics extra_data=[{s.record}])")
+            print(f"episodes recorded in {s.record} (train the reward on them: robolearn train "
+                  f"extra_data=[{s.record}] negatives.attempted=0.2; the video model: robolearn train dynamics "
+                  f"extra_data=[{s.record}])")
     except BaseException:
         if writer is not None:
             writer.abort()

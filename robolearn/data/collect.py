@@ -267,7 +267,9 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
-    obs = {k: np.zeros(space.shape, space.dtype) for k, space in env.observation_space.spaces.items()}
+    # what each observation is stored as (one frame, after storage_dtype)
+    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype))
+              for k, space in env.observation_space.spaces.items()}
     return {
         "seed": seed,
         "env_id": "robolearn/Desk-v0",
@@ -277,8 +279,7 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
         "annotation": jsonable(annotation),
         "object_state_names": names,
         "label_vocabulary": [list(label) for label in label_vocabulary(names)],
-        "observations": {k: {"shape": list(storage_dtype(k, np.asarray(v)[None]).shape[1:]),
-                             "dtype": str(storage_dtype(k, np.asarray(v)[None]).dtype)} for k, v in obs.items()},
+        "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
         "action_space": {"shape": [4], "low": -1.0, "high": 1.0,
                          "meaning": "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"},
         "instance_names": env.instance_names,

@@ -3,8 +3,8 @@
 ``EpisodeRecorder`` follows one episode step by step (observations, simulator states, object
 states, actions) and turns it into a hindsight-labelled ``Episode``: the collector records its
 exploration this way, and the planner records its own closed-loop episodes with it
-(``PlannedEpisodeWriter``), so a video model can be trained on what the planner actually did
-(data aggregation: the remedy for a planner that exploits its model's mistakes).
+(``PlannedEpisodeWriter``), so the reward and the video model can be trained on what the planner
+actually did (data aggregation: the remedy for a planner that exploits its models' mistakes).
 """
 
 from __future__ import annotations
@@ -150,8 +150,7 @@ class PlannedEpisodeWriter:
         if self._writer is not None:
             return
         from robolearn.data.collect import dataset_meta_for
-        from robolearn.data.storage import DatasetWriter, create_dataset
-
+        from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL, DatasetWriter, create_dataset
         from sim.tasks.desk import DESK_TASKS
 
         meta = dataset_meta_for(env, seed=0, tasks=sorted(DESK_TASKS), exploration={"mode": PLANNER_EXPLORATION},
@@ -160,8 +159,6 @@ class PlannedEpisodeWriter:
         # property of the data.
         meta["env"] = {**meta["env"], "task": None}
         create_dataset(self.root, meta, resume_keys=PLANNER_RESUME_KEYS)
-        from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL
-
         level = DEFAULT_COMPRESSION_LEVEL if self.compression_level is None else self.compression_level
         self._writer = DatasetWriter(self.root, compression_level=level)
 

@@ -5,7 +5,8 @@
   ``ConfigError``), ``model_config`` (a Hydra group node → a validated model config dataclass),
   ``lr_at`` (warm-up + cosine schedule);
 * data: ``open_split`` (reader + the by-episode train/validation split), ``check_frame_shape``,
-  ``dataset_identity``, ``needs_proprio`` (a video model that reads proprioception, and data that has it); ``held_out_episodes`` (an evaluation's view of a checkpoint's split);
+  ``dataset_identity``, ``needs_proprio`` (a video model that reads proprioception, and data that has
+  it); ``held_out_episodes`` (an evaluation's view of a checkpoint's split);
 * resume: ``split_differences`` and ``refuse_resume`` (refuse a resumed run with other settings),
   ``restore_rng``;
 * randomness keyed by (seed, stream, step): ``keyed_generator``, so a resumed run draws what an
@@ -106,9 +107,9 @@ def check_loop_settings(s: Any) -> None:
     n("torch_threads", s.torch_threads, 1, integer=True)
     if s.max_minutes is not None:
         n("max_minutes", s.max_minutes, 0, lo_open=True)
-    from robolearn.training.mixing import check_extra_settings
-
-    check_extra_settings(s.data, s.extra_data, s.extra_fraction)
+    n("extra_fraction", s.extra_fraction, 0, 1, lo_open=True, hi_open=True)
+    if s.data in s.extra_data or len(set(s.extra_data)) != len(s.extra_data):
+        raise ConfigError(f"extra_data={[str(p) for p in s.extra_data]} lists a folder twice or repeats data={s.data}")
 
 
 def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -11,10 +11,11 @@ from the main data otherwise.
   on the key, so a resumed run draws the batches an uninterrupted one would; without extra data it is
   the main data's draw alone, so batches are unchanged by this feature;
 * ``parse_extra_data``: the ``extra_data`` config value → folders (one-line ``ConfigError``);
-* ``check_extra_settings`` / ``mix_differences``: validation, and what a resumed run must share;
+* ``mix_differences``: what a resumed run must share (``LoopSettings`` validates the settings);
 * ``open_extra``: an extra folder's reader and train / validation split, refused in one line when its
   frames or actions do not fit the main data;
-* ``mixed_value``: a validation number mixed as the batches are (what ``best.pt`` is chosen by).
+* ``mix_validation``: validation numbers mixed as the batches are (what ``best.pt`` is chosen by);
+* ``extra_report``: what the trainers record and print about the extra data.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from robolearn.config import ConfigError
+from robolearn.training.common import check_frame_shape, open_split
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.loader import SampleKey
     from robolearn.data.storage import DatasetReader
 
-__all__ = ["ExtraSplit", "MixedItems", "check_extra_settings", "draw_source", "mix_differences", "mixed_value",
+__all__ = ["ExtraSplit", "MixedItems", "draw_source", "mix_differences", "mix_validation", "extra_report",
            "open_extra", "parse_extra_data"]
 
 POSITION_STREAM = 0xE915  # rng stream of the position (episode) drawn for each (step, j) key
@@ -75,15 +77,6 @@ def parse_extra_data(value: Any) -> tuple[Path, ...]:
     return tuple(Path(p) for p in extra)
 
 
-def check_extra_settings(data: Path, extra_data: Sequence[Path], extra_fraction: float) -> None:
-    """Refuse a fraction outside (0, 1) and a folder listed twice or equal to the main data."""
-    from robolearn.training.common import check_number
-
-    check_number("extra_fraction", extra_fraction, 0, 1, lo_open=True, hi_open=True)
-    if data in extra_data or len(set(extra_data)) != len(extra_data):
-        raise ConfigError(f"extra_data={[str(p) for p in extra_data]} lists a folder twice or repeats data={data}")
-
-
 def mix_differences(saved: Mapping[str, Any], raw: Mapping[str, Any], keys: Sequence[str] = ()) -> list[str]:
     """``key: saved != now`` lines for the data mix (and any further ``keys``) a resumed run changed.
 
@@ -122,7 +115,6 @@ def open_extra(path: Path, val_fraction: float, seed: int, image_size: int, chan
         main_data, action_dim: the main data folder and its action size (the extra's must match).
     """
     from robolearn.data.storage import DatasetError, DatasetReader
-    from robolearn.training.common import check_frame_shape, open_split
 
     try:
         try:
@@ -141,12 +133,35 @@ def open_extra(path: Path, val_fraction: float, seed: int, image_size: int, chan
     return ExtraSplit(path, reader, list(train), list(val))
 
 
-def mixed_value(main: float, extras: Sequence[float], extra_fraction: float) -> float:
-    """A validation number weighted as the batches mix the sources: the main data's with 1 − fraction,
-    the extra folders' mean with the fraction (the main data's alone without validated extras)."""
-    if not extras:
-        return float(main)
-    return float((1 - extra_fraction) * main + extra_fraction * float(np.mean(extras)))
+def mix_validation(out: dict[str, Any], parts: Sequence[Mapping[str, Any]], key: str,
+                   extra_fraction: float) -> dict[str, Any]:
+    """Add the extra folders' validation to the main data's, in place.
+
+    Args:
+        out: the main data's validation numbers.
+        parts: each validated extra folder's (same keys); none: ``out`` is returned unchanged.
+        key: the number ``best.pt`` is chosen by (``loss``, ``auc``).
+        extra_fraction: the batches' share of extra data.
+
+    Returns:
+        ``out`` with ``extra`` (the folders' mean of every number), ``main_<key>`` (the main data's) and
+        ``<key>`` weighted as the batches mix the sources: main · (1 − fraction) + extra · fraction.
+    """
+    if not parts:
+        return out
+    out["extra"] = {k: float(np.mean([p[k] for p in parts])) for k, v in parts[0].items()
+                    if isinstance(v, (int, float))}
+    out[f"main_{key}"] = out[key]
+    out[key] = float((1 - extra_fraction) * out[key] + extra_fraction * out["extra"][key])
+    return out
+
+
+def extra_report(paths: Sequence[Path], counts: Sequence[tuple[int, int]],
+                 extra_fraction: float) -> tuple[dict[str, dict[str, int]], str]:
+    """(summary entry, message) for extra folders with (training, validated) episode ``counts``."""
+    entry = {str(p): {"train": t, "val": v} for p, (t, v) in zip(paths, counts)}
+    listed = ", ".join(f"{p} ({t} training episodes)" for p, (t, _) in zip(paths, counts))
+    return entry, f"extra data: {listed}, {extra_fraction:.0%} of every batch"
 
 
 class MixedItems:

@@ -39,7 +39,8 @@ from torch import Tensor
 from robolearn.config import ConfigError
 from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, model_config,
                                        refuse_resume, settings_dict, split_differences)
-from robolearn.training.mixing import draw_source, mix_differences, mixed_value, open_extra, parse_extra_data
+from robolearn.training.mixing import (draw_source, extra_report, mix_differences, mix_validation, open_extra,
+                                       parse_extra_data)
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
@@ -320,10 +321,9 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     val = ValClips.draw(val_ds, s.val_clips, s.seed)
     extra_val = [ValClips.draw(v, s.val_clips, s.seed) for _, v in extra if v is not None]
     if extra:
-        summary["extra_data"] = {str(p): {"train": len(t), "val": len(v) if v is not None else 0}
-                                 for p, (t, v) in zip(s.extra_data, extra)}
-        say(f"extra data: {', '.join(f'{p} ({len(t)} training episodes)' for p, (t, _) in zip(s.extra_data, extra))}"
-            f", {s.extra_fraction:.0%} of every batch")
+        summary["extra_data"], message = extra_report(
+            s.extra_data, [(len(t), len(v) if v is not None else 0) for t, v in extra], s.extra_fraction)
+        say(message)
     params, macs = model.num_parameters()["total"], model.macs()
     say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation episodes, clips of {k} frames; model "
         f"{params:,} parameters ({'stochastic' if c.stochastic else 'deterministic'}, latent "
@@ -355,13 +355,9 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     def validation() -> dict[str, Any]:
         model.eval()
         try:
-            out: dict[str, Any] = validate(model, val, s)
-            if extra_val:  # the loss the best checkpoint is chosen by mixes the sources as the batches do
-                parts = [validate(model, v, s) for v in extra_val]
-                out["extra"] = {key: float(np.mean([p[key] for p in parts])) for key in parts[0]}
-                out["main_loss"] = out["loss"]
-                out["loss"] = mixed_value(out["loss"], [p["loss"] for p in parts], s.extra_fraction)
-            return out
+            # the loss the best checkpoint is chosen by mixes the sources as the batches do
+            return mix_validation(validate(model, val, s), [validate(model, v, s) for v in extra_val], "loss",
+                                  s.extra_fraction)
         finally:
             model.train()
 

@@ -43,7 +43,8 @@ from torch import Tensor
 from robolearn.config import ConfigError, one_line
 from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, lr_at, model_config,
                                        refuse_resume, settings_dict, split_differences)
-from robolearn.training.mixing import MixedItems, mix_differences, mixed_value, open_extra, parse_extra_data
+from robolearn.training.mixing import (MixedItems, extra_report, mix_differences, mix_validation, open_extra,
+                                       parse_extra_data)
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.reward_data import NegativeWeights
 
@@ -348,10 +349,9 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         model.encode_text(list(dict.fromkeys(train_ds.instructions() + val.instructions + [
             i for t, v, _ in extra for i in t.instructions() + (v.instructions if v is not None else [])])))
     if extra:
-        summary["extra_data"] = {str(p): {"train": len(t.index), "val": n_val}
-                                 for p, (t, _, n_val) in zip(s.extra_data, extra)}
-        listed = ", ".join(f"{p} ({len(t.index)} training episodes)" for p, (t, _, _) in zip(s.extra_data, extra))
-        say(f"extra data: {listed}, {s.extra_fraction:.0%} of every batch")
+        summary["extra_data"], message = extra_report(s.extra_data, [(len(t.index), n) for t, _, n in extra],
+                                                      s.extra_fraction)
+        say(message)
     say(f"data {s.data}: {len(train_eps)} training / {len(val_eps)} validation episodes, "
         f"{len(train_ds.tasks)} task labels; model {model.num_parameters()['trainable']:,} trainable parameters "
         f"({model.config.fusion} fusion); setup {time.monotonic() - t_setup:.1f} s")
@@ -384,13 +384,8 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         return loss, {"loss": loss.item(), "acc": acc}
 
     def validation() -> dict[str, Any]:
-        out = validate(model, val)
-        if extra_val:  # the AUC the best checkpoint is chosen by mixes the sources as the batches do
-            parts = [validate(model, v) for v in extra_val]
-            out["extra"] = {k: float(np.mean([p[k] for p in parts])) for k in parts[0] if k != "acc_by_kind"}
-            out["main_auc"] = out["auc"]
-            out["auc"] = mixed_value(out["auc"], [p["auc"] for p in parts], s.extra_fraction)
-        return out
+        # the AUC the best checkpoint is chosen by mixes the sources as the batches do
+        return mix_validation(validate(model, val), [validate(model, v) for v in extra_val], "auc", s.extra_fraction)
 
     def describe(v: Mapping[str, Any]) -> str:
         predicted = f", on predicted frames {v['auc_predicted']:.4f}" if "auc_predicted" in v else ""
