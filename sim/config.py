@@ -157,7 +157,7 @@ class DeskLayout:
     desk_half_size: tuple[float, float] = (0.38, 0.55)
     drawer_center: tuple[float, float] = (0.56, -0.38)  # carcass centre
     cabinet_center: tuple[float, float] = (0.58, 0.38)  # carcass centre
-    faucet_center: tuple[float, float] = (0.76, 0.10)
+    faucet_center: tuple[float, float] = (0.78, 0.10)
     button_center: tuple[float, float] = (0.70, -0.16)
     mug_region_low: tuple[float, float] = (0.42, -0.16)  # where mugs may start
     mug_region_high: tuple[float, float] = (0.62, 0.18)

@@ -205,7 +205,13 @@ class Door(Articulated):
 @dataclass(frozen=True)
 class FaucetGeometry:
     column_height: float = 0.10  # lever pivot height above the base (m)
-    lever_length: float = 0.08  # short enough that its sweep stays behind the mug region
+    # The lever is a paddle, long and tall enough that a turn by LOReL's π/10 threshold changes 8-16
+    # pixels of the 64 × 64 default view (an 8 cm bar changed 0-5, too few for a pixel reward to judge;
+    # benchmarks/task_visibility.py). Its sweep clears the mugs: it starts above their rims and its tip
+    # stays behind the mug region at the default faucet position.
+    lever_length: float = 0.12  # pivot to tip (m)
+    lever_half_height: float = 0.02  # half the paddle's height (m)
+    lever_half_width: float = 0.01  # half the paddle's thickness (m)
     max_angle: float = 1.57  # rad each way, as LOReL's faucet
 
 
@@ -224,7 +230,7 @@ class Faucet(Articulated):
         )
         lever = (
             cylinder(0.02, 0.02, (0, 0, 0), RED),
-            box((g.lever_length / 2, 0.008, 0.008), (-g.lever_length / 2, 0, 0), RED),
+            box((g.lever_length / 2, g.lever_half_width, g.lever_half_height), (-g.lever_length / 2, 0, 0), RED),
         )
         link = Link("lever", "base", "revolute", (0, 0, g.column_height + 0.01), lever, axis=(0, 0, 1),
                     limits=(-g.max_angle, g.max_angle), mass=0.4, damping=damping, friction=friction,
