@@ -24,7 +24,7 @@ def evaluate(task: str, variant: str, episodes: int, horizon: int) -> dict:
     """Run the expert for ``episodes`` seeded episodes; success rates and steps to first success."""
     import sim  # noqa: F401  (registers the envs in the worker process)
 
-    env = gym.make("robolearn/Desk-v0", task=task, variant=variant, obs_keys=("proprio",),
+    env = gym.make("robolearn/Desk-v1", task=task, variant=variant, obs_keys=("proprio",),
                    config={"max_episode_steps": horizon}).unwrapped
     final, anytime, steps = [], [], []
     for i in range(episodes):

@@ -1,7 +1,7 @@
 """Dataset storage and loader benchmark (issue 3): samples/s of the PyTorch datasets, open time, disk size.
 
 Builds (or, with ``--root`` pointing at an existing dataset, reuses) a synthetic dataset of 64×64 RGB
-episodes whose frames are real ``robolearn/Desk-v0`` renders: ``--real-episodes`` episodes with random
+episodes whose frames are real ``robolearn/Desk-v1`` renders: ``--real-episodes`` episodes with random
 actions are rendered, and each of the ``--episodes`` stored episodes reuses one of them with a random
 brightness offset and an optional horizontal flip. Every frame and array is compressed on its own
 (one chunk each), so reusing rendered data gives the compression ratio of rendered data, without
@@ -68,10 +68,10 @@ from robolearn.data.storage import (  # noqa: E402
     create_dataset,
 )
 
-ENV_ID = "robolearn/Desk-v0"
+ENV_ID = "robolearn/Desk-v1"
 SIZE = 64  # image side, pixels
 DEFAULT_EPISODES = 5000
-DEFAULT_STEPS = 20  # actions per episode: Desk-v0's max_episode_steps
+DEFAULT_STEPS = 20  # actions per episode: Desk-v1's max_episode_steps
 DEFAULT_REAL_EPISODES = 64  # rendered episodes the synthetic ones are made from (~3 s of rendering)
 EPISODES_PER_SHARD = 1000
 BATCH_SIZE = 64
@@ -93,10 +93,10 @@ QUICK = {"episodes": 200, "real_episodes": 4, "warmup": 3, "batches": 20}
 
 # ----------------------------------------------------------------------------------------- data
 def render_real_episodes(n: int, steps: int, seed: int = SEED) -> list[dict[str, np.ndarray]]:
-    """``n`` Desk-v0 episodes with uniform random actions: rgb, states, object_states, actions."""
+    """``n`` Desk-v1 episodes with uniform random actions: rgb, states, object_states, actions."""
     import gymnasium as gym
 
-    import sim  # noqa: F401  (registers robolearn/Desk-v0)
+    import sim  # noqa: F401  (registers robolearn/Desk-v1)
 
     env = gym.make(ENV_ID, obs_keys=("rgb",), width=SIZE, height=SIZE).unwrapped
     rng = np.random.default_rng(seed)

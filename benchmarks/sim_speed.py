@@ -1,4 +1,4 @@
-"""Simulator speed benchmark (issue 2): ``robolearn/Desk-v0`` against a naive PyBullet baseline.
+"""Simulator speed benchmark (issue 2): ``robolearn/Desk-v1`` against a naive PyBullet baseline.
 
 Measures environment steps per second with random actions. A "step" is one control step as a
 learner sees it: the action is applied, physics advances, the observation is rendered and returned,
@@ -7,13 +7,13 @@ runs a short warm-up first and then times a fixed number of steps.
 
 Configurations:
 
-* ``robolearn/Desk-v0`` with RGB-D observations at 64×64 and 128×128, in one process and in two
+* ``robolearn/Desk-v1`` with RGB-D observations at 64×64 and 128×128, in one process and in two
   independent worker processes (``multiprocessing.Pool``, one env each, as data collection runs);
   plus, for information, gymnasium's ``AsyncVectorEnv`` with two workers (lockstep, shared memory);
 * a naive baseline, ``NaivePandaBaseline``: pybullet_data's Franka Panda on a table with two small
   cubes, one step = random joint position targets + 10 physics substeps of 1/240 s + one 64×64
   TinyRenderer RGB-D frame; in one process and in two processes (``multiprocessing.Pool``, each
-  worker with its own DIRECT client), so that each Desk-v0 figure is compared with the baseline
+  worker with its own DIRECT client), so that each Desk-v1 figure is compared with the baseline
   at the same process count.
 
 Usage (from the repository root)::
@@ -21,7 +21,7 @@ Usage (from the repository root)::
     python benchmarks/sim_speed.py                  # default run, a couple of minutes on 2 cores
     python benchmarks/sim_speed.py --quick          # smoke run, a few seconds
     python benchmarks/sim_speed.py --json out.json  # also write the results as JSON
-    python benchmarks/sim_speed.py --profile        # also cProfile single-process 64×64 Desk-v0
+    python benchmarks/sim_speed.py --profile        # also cProfile single-process 64×64 Desk-v1
 """
 
 from __future__ import annotations
@@ -52,15 +52,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout: make ``sim`` importable
     sys.path.insert(0, str(REPO_ROOT))
 
-import sim  # noqa: F401  (importing sim registers robolearn/Desk-v0; spawned workers re-run this)
+import sim  # noqa: F401  (importing sim registers robolearn/Desk-v1; spawned workers re-run this)
 
-ENV_ID = "robolearn/Desk-v0"
+ENV_ID = "robolearn/Desk-v1"
 DESK_TASK = "open_drawer"  # the task barely matters for speed: every task steps the same scene
 OBS_KEYS = ("rgb", "depth")
 SEED = 0
-ACTION_DIM = 4  # Desk-v0 action: (dx, dy, dz, gripper) in [-1, 1]
+ACTION_DIM = 4  # Desk-v1 action: (dx, dy, dz, gripper) in [-1, 1]
 
-# Step counts. ``--steps`` sets the single-process 64×64 Desk-v0 count; the others are scaled from it
+# Step counts. ``--steps`` sets the single-process 64×64 Desk-v1 count; the others are scaled from it
 # so that every measurement takes a few seconds on a 2-core machine.
 DEFAULT_STEPS = 2000
 QUICK_STEPS = 200
@@ -89,25 +89,25 @@ class BaselineConfig:
     width: int = 64
     height: int = 64
     timestep: float = 1.0 / 240.0  # PyBullet's default physics timestep
-    substeps: int = 10  # physics substeps per env step, as Desk-v0
+    substeps: int = 10  # physics substeps per env step, as Desk-v1
     table_pos: tuple[float, float, float] = (0.5, 0.0, 0.0)  # table.urdf's top surface is at z = 0.625
     robot_pos: tuple[float, float, float] = (0.0, 0.0, 0.625)  # on the near end of the table top
     cube_positions: tuple[tuple[float, float, float], ...] = ((0.5, -0.1, 0.65), (0.5, 0.1, 0.65))
     # A camera on the far side of the table, looking back at the table and the robot.
     eye: tuple[float, float, float] = (1.4, 0.0, 1.3)
     target: tuple[float, float, float] = (0.3, 0.0, 0.6)
-    fov: float = 50.0  # degrees, as Desk-v0's default camera
-    near: float = 0.05  # m, as Desk-v0's default camera
-    far: float = 4.0  # m, as Desk-v0's default camera
+    fov: float = 50.0  # degrees, as Desk-v1's default camera
+    near: float = 0.05  # m, as Desk-v1's default camera
+    far: float = 4.0  # m, as Desk-v1's default camera
 
 
 class NaivePandaBaseline:
-    """The straightforward PyBullet setup that Desk-v0 is compared with.
+    """The straightforward PyBullet setup that Desk-v1 is compared with.
 
     pybullet_data's ``franka_panda/panda.urdf`` (fixed base, full visual meshes) on ``table/table.urdf``
     with two ``cube_small.urdf``. One ``step()`` = random position targets for the 7 arm joints
     (POSITION_CONTROL), ``substeps`` physics steps, and one RGB-D frame from TinyRenderer converted
-    to numpy arrays (uint8 RGB, metric float32 depth) as Desk-v0 returns them.
+    to numpy arrays (uint8 RGB, metric float32 depth) as Desk-v1 returns them.
     """
 
     ARM_JOINTS = tuple(range(7))  # panda.urdf: joints 0–6 are the revolute arm joints
@@ -202,7 +202,7 @@ def _baseline_pool_task(args: tuple[int, int, int]) -> tuple[float, float]:
 
 
 def _desk_pool_task(args: tuple[int, int, int]) -> tuple[float, float]:
-    """One Pool task: (steps, seed, image size) → the timed loop's (start, end) for Desk-v0."""
+    """One Pool task: (steps, seed, image size) → the timed loop's (start, end) for Desk-v1."""
     steps, seed, size = args
     env = DeskEnvFactory(size, size)()
     try:
@@ -223,7 +223,7 @@ def measure_workers(task: Callable[[tuple[int, int, int]], tuple[float, float]],
     """Run ``task`` in ``workers`` independent processes at once; returns (total steps, wall seconds).
 
     This is how data collection and evaluation use the cores (one env per process, no lockstep);
-    the baseline and Desk-v0 are measured the same way. The wall time spans from the first worker's
+    the baseline and Desk-v1 are measured the same way. The wall time spans from the first worker's
     start to the last worker's end of the timed loop.
     """
     ctx = mp.get_context(context)
@@ -236,7 +236,7 @@ def measure_workers(task: Callable[[tuple[int, int, int]], tuple[float, float]],
     return steps_per_worker * workers, end - start
 
 
-# --------------------------------------------------------------------------------- Desk-v0
+# --------------------------------------------------------------------------------- Desk-v1
 @dataclass(frozen=True)
 class DeskEnvFactory:
     """Picklable env constructor, so that each vector-env worker builds its own env (fork or spawn)."""
@@ -335,17 +335,17 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
     plan: list[tuple[Result, Callable[[], tuple[int, float]]]] = [
         (Result("naive baseline 64×64 RGB-D", "baseline", 1, 64, 64, n_base),
          lambda: measure_baseline_single(n_base)),
-        (Result("Desk-v0 64×64 RGB-D", "desk", 1, 64, 64, n_desk64), lambda: measure_desk_single(64, n_desk64)),
-        (Result("Desk-v0 128×128 RGB-D", "desk", 1, 128, 128, n_desk128),
+        (Result("Desk-v1 64×64 RGB-D", "desk", 1, 64, 64, n_desk64), lambda: measure_desk_single(64, n_desk64)),
+        (Result("Desk-v1 128×128 RGB-D", "desk", 1, 128, 128, n_desk128),
          lambda: measure_desk_single(128, n_desk128)),
         (Result(f"naive baseline 64×64 RGB-D, {NUM_WORKERS} workers", "baseline", NUM_WORKERS, 64, 64, n_base),
          lambda: measure_workers(_baseline_pool_task, max(1, n_base // NUM_WORKERS), NUM_WORKERS, context)),
-        (Result(f"Desk-v0 64×64 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 64, 64, n_desk64),
+        (Result(f"Desk-v1 64×64 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 64, 64, n_desk64),
          lambda: measure_workers(_desk_pool_task, max(1, n_desk64 // NUM_WORKERS), NUM_WORKERS, context, 64)),
-        (Result(f"Desk-v0 128×128 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 128, 128, n_desk128),
+        (Result(f"Desk-v1 128×128 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 128, 128, n_desk128),
          lambda: measure_workers(_desk_pool_task, max(1, n_desk128 // NUM_WORKERS), NUM_WORKERS, context, 128)),
         # Informational: gymnasium's AsyncVectorEnv steps its workers in lockstep from a third process.
-        (Result(f"Desk-v0 64×64 RGB-D, AsyncVectorEnv({NUM_WORKERS})", "vector", NUM_WORKERS, 64, 64, n_desk64),
+        (Result(f"Desk-v1 64×64 RGB-D, AsyncVectorEnv({NUM_WORKERS})", "vector", NUM_WORKERS, 64, 64, n_desk64),
          lambda: measure_desk_vector(64, n_desk64, NUM_WORKERS, context)),
     ]
     results = []
@@ -373,7 +373,7 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
 
 
 def profile_desk_single(steps: int, top: int = 10) -> str:
-    """cProfile of the single-process 64×64 Desk-v0 loop; the ``top`` functions by own time."""
+    """cProfile of the single-process 64×64 Desk-v1 loop; the ``top`` functions by own time."""
     env = DeskEnvFactory(64, 64)()
     try:
         rng = np.random.default_rng(SEED)
@@ -388,13 +388,13 @@ def profile_desk_single(steps: int, top: int = 10) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     shares = component_shares(stats)
-    out.write(f"Desk-v0 64×64 RGB-D, one process, {steps} steps; share of profiled time: "
+    out.write(f"Desk-v1 64×64 RGB-D, one process, {steps} steps; share of profiled time: "
               + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()) + "\n")
     stats.sort_stats("tottime").print_stats(top)
     return out.getvalue()
 
 
-#: the PyBullet calls that make up a Desk-v0 step, by component
+#: the PyBullet calls that make up a Desk-v1 step, by component
 PROFILE_COMPONENTS = {
     "render": "pybullet.getCameraImage",
     "physics": "pybullet.stepSimulation",
@@ -458,7 +458,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=None,
-                        help=f"timed steps for single-process 64×64 Desk-v0 (default {DEFAULT_STEPS}); 128×128 "
+                        help=f"timed steps for single-process 64×64 Desk-v1 (default {DEFAULT_STEPS}); 128×128 "
                              f"runs ×{STEP_SCALE['desk128']}, the baseline ×{STEP_SCALE['baseline']}, and the "
                              f"{NUM_WORKERS}-worker runs the same number of env steps in total")
     parser.add_argument("--repeats", type=int, default=None,
@@ -469,7 +469,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="multiprocessing start method of the worker processes (default spawn)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--profile", action="store_true",
-                        help="also cProfile the single-process 64×64 Desk-v0 loop and print the top 10 by tottime")
+                        help="also cProfile the single-process 64×64 Desk-v1 loop and print the top 10 by tottime")
     args = parser.parse_args(argv)
     if args.steps is None:
         args.steps = QUICK_STEPS if args.quick else DEFAULT_STEPS

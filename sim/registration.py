@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+#: the desk environment's id. The version changes whenever observations or dynamics change, so that
+#: datasets and checkpoints made with one version are never silently mixed with another (history in
+#: sim/envs/desk.py).
+DESK_ENV_ID = "robolearn/Desk-v1"
+
 #: every environment id robolearn registers, with its entry point
 ENV_IDS: dict[str, str] = {
-    "robolearn/Desk-v0": "sim.envs.desk:DeskEnv",
+    DESK_ENV_ID: "sim.envs.desk:DeskEnv",
 }
 
 

@@ -109,6 +109,23 @@ def test_resume_with_other_settings_is_refused(serial):
         run_collect(settings(serial, "episodes=12", "workers=1", "seed=5"), echo=False)
 
 
+def test_resume_into_another_env_version_is_refused(serial, tmp_path):
+    """Episodes of two env versions (e.g. v0's hidden faucet lever and v1's paddle) never share a dataset."""
+    import json
+    import shutil
+
+    from sim.registration import DESK_ENV_ID
+
+    old = tmp_path / "old"
+    shutil.copytree(serial, old)
+    meta = json.loads((old / "meta.json").read_text())
+    assert meta["env_id"] == DESK_ENV_ID
+    meta["env_id"] = "robolearn/Desk-v0"
+    (old / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(DatasetError, match=r"env_id[\s\S]*Desk-v0"):
+        run_collect(settings(old, "episodes=12", "workers=1"), echo=False)
+
+
 def test_expert_mix_episodes_reach_their_labels(tmp_path):
     out = tmp_path / "experts"
     s = settings(out, "episodes=6", "workers=1", "env.max_episode_steps=20", "exploration.uniform=0", "exploration.reach=0",

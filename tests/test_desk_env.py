@@ -17,7 +17,7 @@ ALL_KEYS = ("rgb", "depth", "segmentation", "proprio")
 
 
 def make(**kw) -> DeskEnv:
-    return gym.make("robolearn/Desk-v0", **kw).unwrapped
+    return gym.make("robolearn/Desk-v1", **kw).unwrapped
 
 
 def rollout(env: DeskEnv, seed: int, steps: int, action_seed: int = 0) -> list[dict]:
@@ -264,7 +264,7 @@ def test_bad_arguments_give_clear_errors(kwargs, message):
 
 
 def test_episode_length_from_config():
-    env = gym.make("robolearn/Desk-v0", config={"max_episode_steps": 7})
+    env = gym.make("robolearn/Desk-v1", config={"max_episode_steps": 7})
     env.reset(seed=0)
     steps = 0
     truncated = False

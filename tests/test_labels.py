@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import sim  # noqa: F401  (registers robolearn/Desk-v0)
+import sim  # noqa: F401  (registers robolearn/Desk-v1)
 from robolearn.data.labels import (DO_NOTHING, LOREL_THRESHOLDS, hindsight_labels, label_to_task, label_vocabulary,
                                    labels_at)
 from sim.config import SuccessThresholds
@@ -193,7 +193,7 @@ def test_labels_agree_with_task_success_checks():
 @pytest.mark.parametrize("task", ["open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
                                   "move_white_mug_down", "move_black_mug_right", "push_button", "open_cabinet"])
 def test_expert_episodes_get_their_tasks_label(task):
-    env = gym.make("robolearn/Desk-v0", task=task, obs_keys=("proprio",)).unwrapped
+    env = gym.make("robolearn/Desk-v1", task=task, obs_keys=("proprio",)).unwrapped
     try:
         env.reset(seed=1)
         expert = env.task.make_expert()

@@ -37,7 +37,7 @@ RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
 #: distributions whose versions are recorded in a dataset's metadata
 RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
 #: metadata keys that must match for a collection to resume into an existing dataset
-RESUME_KEYS = ("seed", "env", "exploration", "annotation", "tasks", "object_state_names")
+RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
 
 
 @dataclass(frozen=True)
@@ -204,9 +204,9 @@ class Explorer:
 def make_env(settings: CollectSettings) -> "DeskEnv":
     import gymnasium as gym
 
-    import sim  # noqa: F401  (registers the envs)
+    from sim.registration import DESK_ENV_ID  # importing sim registers the envs
 
-    return gym.make("robolearn/Desk-v0", config=settings.env).unwrapped
+    return gym.make(DESK_ENV_ID, config=settings.env).unwrapped
 
 
 def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
@@ -259,6 +259,7 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
     """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
     states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
+    from sim.registration import DESK_ENV_ID
 
     names = env.object_states.names()
     versions = {}
@@ -272,7 +273,7 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
               for k, space in env.observation_space.spaces.items()}
     return {
         "seed": seed,
-        "env_id": "robolearn/Desk-v0",
+        "env_id": DESK_ENV_ID,
         "env": jsonable(env.cfg),
         "tasks": list(tasks),
         "exploration": jsonable(exploration),

@@ -20,7 +20,7 @@ then costs one ``os.pread`` + ``zlib.decompress`` (~20 µs at 64×64) and a labe
 Loose episodes are read through HDF5 (``H5Dread_chunk`` + ``zlib``; ~50 µs more per episode). Both are
 extra data only: every file remains an ordinary robomimic-like HDF5 file.
 
-Storage per 64×64 RGB episode of T = 20 (``benchmarks/loader_speed.py``, rendered Desk-v0 frames):
+Storage per 64×64 RGB episode of T = 20 (``benchmarks/loader_speed.py``, rendered desk frames):
 ~29 kB, of which ~16 kB compressed frames, ~9.5 kB other arrays (mostly float64 states), ~3.8 kB HDF5
 itself (headers of the episode's 9 objects, chunk indexes, attributes, string heaps) and ~0.2 kB
 shard tables.

@@ -1,14 +1,22 @@
-"""``robolearn/Desk-v0``: the LOReL desk as a Gymnasium environment.
+"""``robolearn/Desk-v1``: the LOReL desk as a Gymnasium environment.
 
 Example:
     >>> import gymnasium as gym, sim  # importing sim registers the environments
-    >>> env = gym.make("robolearn/Desk-v0", task="open_drawer", obs_keys=("rgb", "depth"))
+    >>> env = gym.make("robolearn/Desk-v1", task="open_drawer", obs_keys=("rgb", "depth"))
     >>> obs, info = env.reset(seed=0)
     >>> obs["rgb"].shape, obs["depth"].dtype
     ((64, 64, 3), dtype('float32'))
     >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
     >>> sorted(k for k in info if k.startswith("success"))
     ['success', 'success_any']
+
+Versions (datasets record theirs as ``env_id`` in ``meta.json``; a collection resumes only into a dataset
+of the same version):
+
+* v1: the faucet lever is a 12 × 2 × 4 cm paddle (was an 8 cm bar, 1.6 cm thick) and the faucet stands
+  2 cm further back (``layout.faucet_center`` x 0.76 → 0.78). A turn by the π/10 success threshold
+  now changes 7–19 pixels of the default 64 × 64 view instead of 0–5, so a pixel reward can see it.
+* v0: the first version (issues 2–5).
 """
 
 from __future__ import annotations
