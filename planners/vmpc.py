@@ -112,10 +112,13 @@ class EpisodeRecord:
 
     def summary(self) -> dict[str, Any]:
         plan_s = [p.seconds for p in self.plans]
+        # The last plan's predicted value beside the real final reward tells a model error (the plan
+        # looked done, the real frame is not) from a search that found nothing it rated done.
         return {"success": self.success, "success_any": self.success_any, "progress": self.progress,
                 "steps": len(self.actions), "plans": len(self.plans), "seconds": self.seconds,
                 "mean_plan_seconds": float(np.mean(plan_s)) if plan_s else 0.0,
-                "final_reward": self.rewards[-1] if self.rewards else None}
+                "final_reward": self.rewards[-1] if self.rewards else None,
+                "last_plan_value": self.plans[-1].value if self.plans else None}
 
 
 class VMPCAgent:

@@ -193,6 +193,9 @@ def test_oracle_dynamics_and_oracle_reward_solve_the_task(task):
         assert len(rec.plans) == 7 and len(rec.frames) == 21
         # the real reward went up over the episode
         assert rec.rewards[-1] > rec.rewards[0] + 0.5
+        # the summary sets the last plan's predicted value beside the real final reward
+        summary = rec.summary()
+        assert summary["last_plan_value"] == rec.plans[-1].value and summary["final_reward"] == rec.rewards[-1]
     finally:
         env.close()
 
