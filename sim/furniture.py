@@ -205,7 +205,7 @@ class Door(Articulated):
 @dataclass(frozen=True)
 class FaucetGeometry:
     column_height: float = 0.10  # lever pivot height above the base (m)
-    # The lever is a paddle, long and tall enough that a turn by LOReL's π/10 threshold changes 8-16
+    # The lever is a paddle, long and tall enough that a turn by LOReL's π/10 threshold changes 7-19
     # pixels of the 64 × 64 default view (an 8 cm bar changed 0-5, too few for a pixel reward to judge;
     # benchmarks/task_visibility.py). Its sweep clears the mugs: it starts above their rims and its tip
     # stays behind the mug region at the default faucet position.
