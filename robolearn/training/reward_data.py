@@ -341,8 +341,9 @@ class RewardPairDataset(Dataset):
             self._wrong[v] = next((t for t in tiers if t), [])
         self._tasks = {v: label_to_task(idx.vocab[v]) for v in self.labels}
         # rows whose episode was an attempt at each label's task ("attempted" negatives)
-        self._attempts = {v: np.flatnonzero(np.array([t == self._tasks[v] for t in idx.tasks], dtype=bool))
-                          for v in self.labels} if idx.tasks is not None else {}
+        row_tasks = np.array(idx.tasks, dtype=object) if idx.tasks is not None else None
+        self._attempts = {v: np.flatnonzero(row_tasks == self._tasks[v]) for v in self.labels} \
+            if row_tasks is not None else {}
         if instruction_pool < 0:
             raise ValueError(f"instruction_pool={instruction_pool!r} must be ≥ 0")
         self._pool: dict[int, list[str]] = {}
