@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import multiprocessing as mp
 import os
 import signal
@@ -47,22 +46,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-#: LOReL's six simulated evaluation tasks
-LOREL_TASKS = ("open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right", "move_black_mug_right",
-               "move_white_mug_down")
+from robolearn.bench.stats import wilson  # noqa: E402
+from sim.tasks.desk import LOREL_TASKS  # noqa: E402  (LOReL's six simulated evaluation tasks)
+
 TARGET_REPLAN_SECONDS = 0.5
 EPISODES_FILE = "episodes.jsonl"
-Z95 = 1.959964  # standard-normal quantile of a two-sided 95% interval
-
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """95% Wilson score interval of a success rate (sensible at 0% and 100%, unlike the normal one)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def settings_for(task: str, overrides: list[str]) -> Any:

@@ -88,6 +88,24 @@ def _compose_verb(verb: str, args: list[str], examples: Sequence[str], config: s
     return cfg, None
 
 
+def _guarded(verb: str, job: Callable[[], Any], usage: tuple[type[BaseException], ...],
+             failed: tuple[type[BaseException], ...] = (), writing: str = "write its output") -> int:
+    """Run ``job``; map errors to exit codes with one line on stderr: ``usage`` ones (bad input) → 2,
+    ``failed`` ones and I/O errors (``could not {writing}``) → 1."""
+    try:
+        job()
+    except usage as e:
+        _error(verb, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return EXIT_USAGE
+    except failed as e:
+        _error(verb, str(e))
+        return EXIT_FAILED
+    except OSError as e:
+        _error(verb, f"could not {writing}: {e}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------ rollout
 ROLLOUT_EXAMPLES = ("", "env.task=close_drawer policy=random video.path=out.gif",
                     "env.task=move_white_mug_up episodes=10 env.randomization.colors=true")
@@ -145,19 +163,8 @@ def _collect(args: list[str]) -> int:
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
     if cfg is None:
         return code  # type: ignore[return-value]
-    try:
-        settings = CollectSettings.from_config(cfg)
-        run_collect(settings)
-    except (ConfigError, DatasetError) as e:
-        _error("collect", str(e))
-        return EXIT_USAGE
-    except EpisodeFailed as e:
-        _error("collect", str(e))
-        return EXIT_FAILED
-    except OSError as e:
-        _error("collect", f"could not write the dataset: {e}")
-        return EXIT_FAILED
-    return EXIT_OK
+    return _guarded("collect", lambda: run_collect(CollectSettings.from_config(cfg)), (ConfigError, DatasetError),
+                    (EpisodeFailed,), "write the dataset")
 
 
 # -------------------------------------------------------------------- train
@@ -168,15 +175,19 @@ TRAIN_DYNAMICS_EXAMPLES = ("dynamics data=data/desk out=runs/video",
                            "dynamics data=data/desk out=runs/video_sv dynamics.stochastic=true max_minutes=20",
                            "dynamics data=data/desk out=runs/video steps=12000    # resume, train longer")
 #: model families of `robolearn train FAMILY`: family -> config name (the first is the default)
-TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics"}
-TRAIN_USAGE = "[reward|dynamics]"
+TRAIN_POLICY_EXAMPLES = ("policy data=data/desk out=runs/lcbc",
+                         "policy data=data/desk out=runs/lcbc_expert expert_only=true policy.proprio_dim=14")
+TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics", "policy": "train_policy"}
+TRAIN_USAGE = "[reward|dynamics|policy]"
 TRAIN_ABOUT = ("Families (the first word): reward (the default) trains a LOReL language-conditioned reward from\n"
                "conf/train.yaml; dynamics trains an action-conditioned video-prediction model for visual MPC\n"
-               "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options).")
+               "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options); policy trains a\n"
+               "language-conditioned behaviour-cloning policy (LCBC, the baseline) from conf/train_policy.yaml.")
 
 
 def _train(args: list[str]) -> int:
-    """``robolearn train [reward|dynamics]``: train (or resume) a LOReL reward or a video model; print a summary."""
+    """``robolearn train [reward|dynamics|policy]``: train (or resume) a LOReL reward, a video model or an LCBC
+    policy; print a summary."""
     from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
@@ -188,6 +199,10 @@ def _train(args: list[str]) -> int:
         from robolearn.training.train_dynamics import DynamicsTrainSettings as Settings
         from robolearn.training.train_dynamics import run_train_dynamics as run
         examples, usage = TRAIN_DYNAMICS_EXAMPLES, "dynamics"
+    elif family == "policy":
+        from robolearn.training.train_policy import PolicyTrainSettings as Settings  # type: ignore[assignment]
+        from robolearn.training.train_policy import run_train_policy as run  # type: ignore[assignment]
+        examples, usage = TRAIN_POLICY_EXAMPLES, "policy"
     else:
         from robolearn.training.train_reward import TrainSettings as Settings  # type: ignore[assignment]
         from robolearn.training.train_reward import run_train as run  # type: ignore[assignment]
@@ -285,18 +300,83 @@ def _plan(args: list[str]) -> int:
     cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
     if cfg is None:
         return code  # type: ignore[return-value]
+    return _guarded("plan", lambda: run_plan(PlanSettings.from_config(cfg)),
+                    (UnknownInstructionError, ConfigError, CheckpointError, TextModelUnavailableError,
+                     FileNotFoundError), writing="write the video or results")
+
+
+# -------------------------------------------------------------------- bench
+BENCH_EXAMPLES = ("agents=[random,vmpc_lorel] variants=[train] trials=20",
+                  "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
+                  "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
+                  "ray_address=auto    # a running Ray cluster",
+                  "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi")
+MULTIRUN_FLAGS = ("-m", "--multirun")
+
+
+def _bench(args: list[str]) -> int:
+    """``robolearn bench [--multirun]``: benchmark agents; print the table, write JSON, CSV and a figure."""
+    import signal
+
+    # `kill` (SIGTERM) ends the bench like Ctrl-C: the executor then stops its worker processes
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        run_plan(PlanSettings.from_config(cfg))
-    except UnknownInstructionError as e:
-        _error("plan", str(e))
+        return _bench_runs(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _bench_runs(args: list[str]) -> int:
+    from robolearn.bench import BenchError, BenchSettings, run_bench
+    from robolearn.bench.executor import JobsFailed
+    from robolearn.config import ConfigError, sweep_overrides
+
+    multirun = any(a in MULTIRUN_FLAGS for a in args)
+    args = [a for a in args if a not in MULTIRUN_FLAGS]
+    try:
+        runs = sweep_overrides([a for a in args if not a.startswith("-")]) if multirun else [None]
+    except ConfigError as e:
+        _error("bench", str(e))
         return EXIT_USAGE
-    except (ConfigError, CheckpointError, TextModelUnavailableError, FileNotFoundError) as e:
-        _error("plan", str(e).splitlines()[0])
-        return EXIT_USAGE
-    except OSError as e:
-        _error("plan", f"could not write the video or results: {e}")
-        return EXIT_FAILED
+    for i, sweep in enumerate(runs):
+        flags = [a for a in args if a.startswith("-")]
+        overrides = args if sweep is None else flags + sweep
+        cfg, code = _compose_verb("bench", overrides, BENCH_EXAMPLES)
+        if cfg is None:
+            return code  # type: ignore[return-value]
+        if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
+            cfg.out = f"{cfg.out}/{i}"
+            print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
+        # ImportError: ray_address without Ray installed (the message says how to install it)
+        code = _guarded("bench", lambda: run_bench(BenchSettings.from_config(cfg)), (ConfigError, ImportError),
+                        (BenchError, JobsFailed), "write the results")
+        if code != EXIT_OK:
+            return code
     return EXIT_OK
+
+
+# --------------------------------------------------------------------- demo
+DEMO_EXAMPLES = ('"open the drawer"', '"turn the faucet right" seed=3 video.path=faucet.gif',
+                 '"push the drawer shut" optimizer=cem')
+DEMO_ABOUT = ("The words without '=' are the instruction. Tasks the shipped models do: open / close the drawer,\n"
+              "turn the faucet left / right, move the black mug right, move the white mug down.")
+
+
+def _demo(args: list[str]) -> int:
+    """``robolearn demo "INSTRUCTION"``: one planned episode on the shipped checkpoints; print success, write a video."""
+    from rewards.checkpoint import CheckpointError
+    from rewards.text import TextModelUnavailableError
+    from robolearn.config import ConfigError
+    from robolearn.demo import UnsupportedInstructionError, instruction_overrides, run_demo
+    from robolearn.instructions import UnknownInstructionError
+
+    cfg, code = _compose_verb("demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"',
+                              about=DEMO_ABOUT)
+    if cfg is None:
+        return code  # type: ignore[return-value]
+    return _guarded("demo", lambda: run_demo(cfg), (UnknownInstructionError, UnsupportedInstructionError, ConfigError,
+                                                     CheckpointError, TextModelUnavailableError, FileNotFoundError),
+                    writing="write the video")
 
 
 # --------------------------------------------------------------------- data
@@ -314,13 +394,14 @@ VERBS: dict[str, Verb] = {
     "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)",
                     _collect),
     "data": Verb("Inspect a dataset (info, show) and import or export human annotations", _data),
-    "train": Verb("Train a reward model (LOReL, DVD), a video-prediction model or a policy", _train),
+    "train": Verb("Train a reward model (LOReL), a video-prediction model or a language-conditioned policy (LCBC)",
+                  _train),
     "eval": Verb("Evaluate a reward model (held-out accuracy, ROC-AUC, rephrasing) or a video model (PSNR, SSIM)",
                  _eval),
     "plan": Verb("Run language-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video",
                  _plan),
-    "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals"),
-    "demo": Verb("Language-commanded demo on the shipped checkpoints"),
+    "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals", _bench),
+    "demo": Verb("Language-commanded demo on the shipped checkpoints: robolearn demo \"open the drawer\"", _demo),
 }
 
 
@@ -367,6 +448,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error(first, "interrupted")
         return 130  # the shell convention for SIGINT (128 + 2)
+    except BrokenPipeError:  # the reader went away (`robolearn bench --help | head`): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m robolearn.cli`

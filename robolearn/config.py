@@ -16,7 +16,10 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from robolearn.paths import conf_dir
+from robolearn.paths import conf_dir, shipped_checkpoint
+
+# `${shipped:lorel_reward.pt}` in a config: the path of a checkpoint shipped inside the package.
+OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
     from sim.config import DeskEnvConfig
@@ -132,3 +135,30 @@ def env_config(node: Any) -> "DeskEnvConfig":
         # the dataclasses' checks with a TypeError/AttributeError rather than a ValueError.
         raise ConfigError(f"env: invalid value type ({one_line(str(e))})") from None
     return cfg
+
+
+def sweep_overrides(overrides: Sequence[str]) -> list[list[str]]:
+    """Expand Hydra sweep syntax (``a=1,2 b=x,y``, ``c=range(3)``) into one override list per run.
+
+    The runs are the Cartesian product of the swept keys, in Hydra's BasicSweeper order (the last key
+    varies fastest); plain overrides go into every run.
+
+    Raises:
+        ConfigError: an override Hydra cannot parse.
+    """
+    import itertools
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as e:
+        raise ConfigError(one_line(str(e))) from None
+    choices = []
+    for o in parsed:
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([f"{key}={o.get_value_element_as_str()}"])
+    return [list(run) for run in itertools.product(*choices)]

@@ -82,10 +82,12 @@ class InstructionResolver:
             reward model's own encoder to embed nothing twice.
         tasks: the tasks to choose from (default: every desk task).
         min_similarity: the cosine similarity (−1..1) the nearest reference must reach.
+        capable: the tasks the answer to an unknown instruction lists as what the robot can do
+            (default: ``tasks``); e.g. the ones a set of checkpoints supports.
     """
 
     def __init__(self, text_encoder: Any | None = None, tasks: Sequence[str] | None = None,
-                 min_similarity: float = 0.6):
+                 min_similarity: float = 0.6, capable: Sequence[str] | None = None):
         from rewards.text import TextEncoder
         from sim.tasks.desk import DESK_TASKS
 
@@ -96,6 +98,10 @@ class InstructionResolver:
         if not -1.0 <= float(min_similarity) <= 1.0:
             raise ValueError(f"min_similarity must be a cosine similarity in [-1, 1], got {min_similarity!r}")
         self.min_similarity = float(min_similarity)
+        self.capable = list(capable) if capable is not None else self.tasks
+        unknown = [t for t in self.capable if t not in DESK_TASKS]
+        if unknown:
+            raise ValueError(f"unknown desk tasks {unknown} in capable; choose from {sorted(DESK_TASKS)}")
         self.encoder = text_encoder if text_encoder is not None else TextEncoder()
         pairs = _reference_phrasings(self.tasks)
         self.phrasings = [p for p, _ in pairs]
@@ -116,12 +122,12 @@ class InstructionResolver:
         sims = self._refs @ q
         i = int(sims.argmax())
         if float(sims[i]) < self.min_similarity:
-            raise UnknownInstructionError(
-                f"I don't know how to {instruction.strip().rstrip('.!?')!r} (closest thing I can do: "
-                f"{capabilities([self.labels[i]])[0]!r}, similarity {float(sims[i]):.2f} < {self.min_similarity}). "
-                + self.help_text())
+            closest = (f" (closest thing I can do: {capabilities([self.labels[i]])[0]!r}, similarity "
+                       f"{float(sims[i]):.2f} < {self.min_similarity})" if self.labels[i] in self.capable else "")
+            raise UnknownInstructionError(f"I don't know how to {instruction.strip().rstrip('.!?')!r}{closest}. "
+                                          + self.help_text())
         return Resolution(self.labels[i], float(sims[i]), self.phrasings[i])
 
     def help_text(self) -> str:
         """One line listing what the robot can be told."""
-        return "The robot can: " + "; ".join(capabilities(self.tasks)) + "."
+        return "The robot can: " + "; ".join(capabilities(self.capable)) + "."

@@ -41,3 +41,21 @@ def conf_dir() -> Path:
     tried = ", ".join(str(c) for c in candidates)
     raise FileNotFoundError(f"robolearn's config directory was not found (tried {tried}); "
                             f"reinstall robolearn or set ${CONF_DIR_ENV}")
+
+
+#: the checkpoints that ship inside the package (``robolearn demo``'s default models; see its README.md)
+SHIPPED_DIR = _PACKAGE_DIR / "checkpoints"
+
+
+def shipped_checkpoint(name: str) -> str:
+    """The path of the shipped checkpoint ``name`` (e.g. ``lorel_reward.pt``), for ``${shipped:NAME}`` in configs.
+
+    The path is returned whether or not the file exists, so configs compose anywhere; whoever loads
+    it reports a missing file with its own fix.
+
+    Raises:
+        ValueError: ``name`` is not a plain file name.
+    """
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise ValueError(f"${{shipped:{name}}}: give a file name from {SHIPPED_DIR}, e.g. ${{shipped:lorel_reward.pt}}")
+    return str(SHIPPED_DIR / name)

@@ -520,10 +520,10 @@ def test_too_long_clips_are_refused(desk: Path, tmp_path: Path, capsys: pytest.C
     assert "too short for clips of context_frames + horizon = 11 frames" in capsys.readouterr().err
 
 
-def test_train_help_names_both_families(capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_help_names_every_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--help"]) == EXIT_OK
     text = capsys.readouterr().out
-    assert "[reward|dynamics]" in text and "conf/train_dynamics.yaml" in text and "reward.fusion" in text
+    assert "[reward|dynamics|policy]" in text and "conf/train_policy.yaml" in text and "conf/train_dynamics.yaml" in text and "reward.fusion" in text
     assert main(["train", "dynamics", "--help"]) == EXIT_OK
     text = capsys.readouterr().out
     assert "usage: robolearn train dynamics" in text and "kl_weight" in text and "dynamics: video" in text

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from robolearn.data.labels import DO_NOTHING
 from robolearn.data.storage import DatasetReader
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "LabelFn",
     "PairDataset",
     "SampleKey",
+    "StepDataset",
     "default_label_fn",
     "label_fn_for",
     "make_loader",
@@ -325,3 +327,56 @@ class ClipDataset(_EpisodeDataset):
             rows = self.reader.read(episode, PROPRIO, slice(t0, t0 + self.k))
             item["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
         return item
+
+
+class StepDataset(_EpisodeDataset):
+    """Single steps (frame t, action t, instruction) of labelled episodes: behaviour cloning with hindsight labels.
+
+    Only episodes with at least one hindsight label are kept (an episode that changed nothing teaches no
+    instruction; "do nothing" episodes are dropped too: a policy is told to do things). Item ``i`` is a step of episode ``episodes[i]``, uniform over its steps 0..T-1 (with
+    ``expert_only``, over the steps the scripted expert took; episodes without any are dropped).
+
+    Returns dicts:
+        frame: uint8 (C, H, W), the frame the action was taken from.
+        action: float32 (A,).
+        label: ``label_fn``'s result on the episode's attributes (default: one of its instructions).
+        proprio: float32 (P,), with ``proprio=True``.
+        t: int, the step. episode: int, the episode index.
+    """
+
+    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
+                 modality: str = DEFAULT_MODALITY, label_fn: LabelFn | None = None, seed: int = 0,
+                 proprio: bool = False, expert_only: bool = False, label_keys: Sequence[str] = DEFAULT_LABEL_KEYS):
+        super().__init__(reader_or_root, episodes, modality, seed)
+        self.label_fn: LabelFn = label_fn or default_label_fn
+        self.label_keys = tuple(label_keys)
+        self.proprio, self.expert_only = bool(proprio), bool(expert_only)
+        self._label_attrs: dict[int, dict[str, Any]] = {}
+        self._expert_steps: dict[int, np.ndarray] = {}
+        for e, T in zip(self.episodes.tolist(), self.lengths.tolist()):
+            attrs = self.reader.attrs(int(e), self.label_keys)
+            if T < 1 or not any(tuple(label) != DO_NOTHING for label in attrs.get("labels") or []):
+                continue  # nothing changed: no instruction to learn from it
+            if expert_only:
+                steps = np.flatnonzero(self.reader.read(int(e), "expert"))
+                if not steps.size:
+                    continue
+                self._expert_steps[int(e)] = steps
+            self._label_attrs[int(e)] = attrs
+        mask = np.array([int(e) in self._label_attrs for e in self.episodes.tolist()], dtype=bool)
+        self.episodes, self.lengths = self.episodes[mask], self.lengths[mask]
+        if not len(self):
+            raise ValueError("StepDataset: no labelled episode" + (" with expert steps" if expert_only else ""))
+
+    def __getitem__(self, item: int | SampleKey) -> dict[str, Any]:
+        key = self._key(item)
+        rng = self._rng(key)
+        episode, T = int(self.episodes[key.i]), int(self.lengths[key.i])
+        steps = self._expert_steps.get(episode)
+        t = int(steps[rng.integers(steps.size)]) if steps is not None else int(rng.integers(T))
+        out = {"frame": _as_chw(self.reader.frames(episode, self.modality, (t,)))[0],
+               "action": torch.from_numpy(self.reader.read(episode, "actions", slice(t, t + 1))[0].astype(np.float32)),
+               "label": self.label_fn(self._label_attrs[episode], rng), "t": t, "episode": episode}
+        if self.proprio:
+            out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, slice(t, t + 1))[0].astype(np.float32))
+        return out

@@ -1,0 +1,183 @@
+"""The agents ``robolearn bench`` compares, each built from a ``conf/bench.yaml`` spec with ``_target_``.
+
+An agent runs one seeded episode in a given env and returns its summary (``success``, ``success_any``,
+``progress``, ``steps``, ``seconds`` and agent-specific figures). Agents:
+
+* ``RandomAgent``: uniform random actions, the floor every other agent must clear;
+* ``PolicyAgent``: a language-conditioned policy (LCBC, ``robolearn train policy``) acting on each frame;
+* ``VMPCBenchAgent``: visual MPC as ``robolearn plan`` builds it, from plan overrides: the LOReL reward on
+  the learned video model or on oracle dynamics, the goal-image cost, or the oracle reward.
+
+Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``; name it in
+``agent_specs`` with ``_target_: your.module.YourAgent``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from robolearn.config import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.envs.desk import DeskEnv
+
+__all__ = ["BenchAgent", "PolicyAgent", "RandomAgent", "VMPCBenchAgent", "episode_summary"]
+
+#: plan keys the bench sets per episode (an agent spec may not)
+RESERVED_PLAN_KEYS = ("instruction", "task", "video.path", "episodes", "seed", "record", "results")
+# Models loaded once per process, keyed by their checkpoint paths: a worker runs many episodes.
+_MODEL_CACHE: dict[Any, Any] = {}
+
+
+@runtime_checkable
+class BenchAgent(Protocol):
+    """What the bench runs: validated once up front, then one seeded episode at a time. Agents that do not
+    read the instruction (random, goal image, oracle reward) ignore it."""
+
+    def check(self) -> None:
+        """Raise ``ConfigError`` (one line, with the fix) if the agent cannot run, before any episode."""
+
+    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+        """Reset ``env`` with ``seed``, act until the episode ends, return its summary."""
+
+
+def episode_summary(info: dict[str, Any], steps: int, seconds: float, **extra: Any) -> dict[str, Any]:
+    """The fields every agent reports, from the env's last ``info``."""
+    return {"success": bool(info["success"]), "success_any": bool(info["success_any"]),
+            "progress": float(info["progress"]), "steps": steps, "seconds": seconds, **extra}
+
+
+class RandomAgent:
+    """Actions drawn uniformly from the action box, from a generator seeded with the episode's seed."""
+
+    def check(self) -> None:
+        return None
+
+    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+        start = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        env.reset(seed=seed)
+        space = env.action_space
+        info: dict[str, Any] = {}
+        steps = 0
+        for steps in range(1, env.cfg.max_episode_steps + 1):
+            action = rng.uniform(space.low, space.high).astype(np.float32)
+            _, _, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
+                break
+        return episode_summary(info, steps, time.perf_counter() - start)
+
+
+class PolicyAgent:
+    """A language-conditioned policy checkpoint (``robolearn train policy``, e.g. LCBC) acting on each frame.
+
+    Args:
+        checkpoint: the policy's ``.pt``.
+    """
+
+    def __init__(self, checkpoint: str):
+        self.checkpoint = str(checkpoint)
+
+    def check(self) -> None:
+        from pathlib import Path
+
+        if not Path(self.checkpoint).is_file():
+            raise ConfigError(f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
+                              "`robolearn train policy data=DATA out=runs/lcbc`)")
+
+    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+        import torch
+
+        from planners.policy import load_policy
+
+        key = ("policy", self.checkpoint)
+        if key not in _MODEL_CACHE:
+            _MODEL_CACHE[key] = load_policy(self.checkpoint)
+        policy = _MODEL_CACHE[key]
+        start = time.perf_counter()
+        obs, _ = env.reset(seed=seed)
+        policy.reset(instruction)
+        info: dict[str, Any] = {}
+        steps = 0
+        with torch.inference_mode():
+            for steps in range(1, env.cfg.max_episode_steps + 1):
+                obs, _, terminated, truncated, info = env.step(policy.act(obs))
+                if terminated or truncated:
+                    break
+        return episode_summary(info, steps, time.perf_counter() - start)
+
+
+class VMPCBenchAgent:
+    """Visual MPC built exactly as ``robolearn plan`` builds it, from ``conf/plan.yaml`` values.
+
+    Args:
+        plan: ``conf/plan.yaml`` keys and values, nested as there, e.g. ``{objective: lorel, reward_checkpoint:
+            runs/lorel/best.pt, dynamics_model: runs/video/best.pt, agent: {horizon: 10}, optimizer: cem}``.
+            Nested mappings set keys inside a node (``optimizer: {population: 100}`` tunes the default iCEM).
+            The instruction, the task, the seed and the video are set by the bench.
+    """
+
+    def __init__(self, plan: Mapping[str, Any] | None = None):
+        self.plan = plan_overrides(plan or {})
+        reserved = [o for o in self.plan if o.split("=", 1)[0] in RESERVED_PLAN_KEYS]
+        if reserved:
+            raise ConfigError(f"VMPC agent plan values {reserved} set what the bench decides per episode; remove them")
+        self._settings: dict[tuple[str, str], Any] = {}
+
+    def settings(self, instruction: str, task: str) -> Any:
+        """The validated ``PlanSettings`` for one (instruction, task) pair (cached)."""
+        key = (instruction, task)
+        if key not in self._settings:
+            from robolearn.config import compose_config
+            from robolearn.plan import PlanSettings
+
+            self._settings[key] = PlanSettings.from_config(compose_config("plan", [
+                f"instruction={_quoted(instruction)}", f"task={task}", "video.path=null", *self.plan]))
+        return self._settings[key]
+
+    def check(self) -> None:
+        self.settings("open the drawer", "open_drawer")
+
+    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+        from planners.vmpc import run_episode
+        from robolearn.plan import build_agent, load_models
+
+        s = self.settings(instruction, env.cfg.task)
+        key = ("vmpc", str(s.reward_checkpoint), s.dynamics)
+        if key not in _MODEL_CACHE:
+            _MODEL_CACHE[key] = load_models(s)
+        agent = build_agent(s, env.cfg, seed, *_MODEL_CACHE[key])
+        return run_episode(env, agent, seed=seed).summary()
+
+
+def plan_overrides(plan: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """A nested mapping of ``conf/plan.yaml`` values → Hydra overrides (``agent.horizon=10``, strings quoted)."""
+    out: list[str] = []
+    for key, value in plan.items():
+        if isinstance(value, Mapping):
+            out += plan_overrides(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}={_value(value)}")
+    return out
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _quoted(value)
+    return str(value)
+
+
+def _quoted(text: str) -> str:
+    """A Hydra override value that keeps the text verbatim (commas, quotes, '=' and all)."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"

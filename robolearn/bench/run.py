@@ -1,0 +1,381 @@
+"""``robolearn bench``: agents × environment variants × tasks (or instructions) × seeds, with confidence intervals.
+
+``BenchSettings`` validates ``conf/bench.yaml``; ``run_bench`` builds the episode jobs, skips those
+already in ``<out>/episodes.jsonl``, runs the rest through ``robolearn.bench.executor`` (serially,
+over local processes or on Ray), appends each finished episode to the file at once, and writes the
+tables (``results.json``, ``results.csv``) and the figure (``results.png``).
+
+Each episode runs in a fresh ``reset(seed)`` of an env built for its (variant, task), with
+``threads_per_episode`` torch threads: its result depends on nothing else, so it is the same serially,
+over processes, on Ray, and in whatever order the episodes run.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
+from robolearn.bench.stats import success_table
+from robolearn.config import ConfigError, env_config
+
+__all__ = ["BenchError", "BenchSettings", "EpisodeJob", "read_episodes", "run_bench", "run_episode_job"]
+
+EPISODES_FILE = "episodes.jsonl"
+META_FILE = "bench.json"
+#: observations every bench env provides: the camera frame, and the arm's joints for video models
+#: that condition on them (a few joint reads, no rendering)
+BENCH_OBS_KEYS = ("rgb", "proprio")
+#: envs one worker keeps open (one per variant and task it has run); the oldest is closed beyond this
+MAX_OPEN_ENVS = 8
+
+
+class BenchError(RuntimeError):
+    """The bench could not finish (episodes that failed on every retry); the message names them."""
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """A validated ``conf/bench.yaml`` (see it for every field)."""
+
+    env: dict[str, Any]
+    agents: tuple[str, ...]
+    agent_specs: dict[str, dict[str, Any]]
+    tasks: tuple[str, ...]
+    variants: tuple[str, ...]
+    trials: int
+    first_seed: int
+    instruction_file: Path | None
+    out: Path
+    executor: ExecutorSettings
+    threads_per_episode: int
+    progress_bar: bool
+    figure: bool
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "BenchSettings":
+        """Validate a composed ``bench`` config; every problem is a one-line ``ConfigError``."""
+        from sim.tasks.desk import DESK_TASKS
+        from sim.variants import VARIANTS
+
+        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
+        assert isinstance(raw, dict)
+        d = {str(k): v for k, v in raw.items()}
+
+        def names(key: str, valid: Mapping[str, Any], what: str) -> tuple[str, ...]:
+            v = d.get(key)
+            if isinstance(v, str):
+                v = [v]
+            if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, str) for x in v):
+                raise ConfigError(f"{key}={v!r} must be a non-empty list of {what}, e.g. {key}=[{next(iter(valid))}]")
+            unknown = [x for x in v if x not in valid]
+            if unknown:
+                raise ConfigError(f"unknown {what} {unknown} in {key}; choose from {', '.join(valid)}")
+            if len(set(v)) != len(v):
+                raise ConfigError(f"{key}={list(v)} lists an entry twice")
+            return tuple(v)
+
+        def integer(key: str, lo: int) -> int:
+            v = d.get(key)
+            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+                raise ConfigError(f"{key}={v!r} must be an integer >= {lo}")
+            return v
+
+        def flag(key: str) -> bool:
+            if not isinstance(d.get(key), bool):
+                raise ConfigError(f"{key}={d.get(key)!r} must be true or false")
+            return bool(d[key])
+
+        specs = d.get("agent_specs")
+        if not isinstance(specs, Mapping) or not specs:
+            raise ConfigError("agent_specs must map agent names to specs with a _target_")
+        for name, spec in specs.items():
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("_target_"), str):
+                raise ConfigError(f"agent_specs.{name} must be a mapping with a _target_ (a class path), got {spec!r}")
+        env_config(d.get("env"))  # validates the env node now, not in a worker
+        instructions = d.get("instruction_file")
+        if instructions is not None:
+            if not isinstance(instructions, str) or not Path(instructions).is_file():
+                raise ConfigError(f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping "
+                                  "instruction → task)")
+        out = d.get("out")
+        if not isinstance(out, str) or not out.strip():
+            raise ConfigError(f"out={out!r} must be a results folder path")
+        ray_address = d.get("ray_address")
+        try:
+            executor = ExecutorSettings(workers=d.get("workers"), ray_address=None if ray_address in (None, "", "null")
+                                        else ray_address, max_retries=d.get("max_retries"))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        return cls(env=dict(d["env"]), agents=names("agents", specs, "agents"),
+                   agent_specs={str(k): dict(v) for k, v in specs.items()},
+                   tasks=names("tasks", DESK_TASKS, "desk tasks"), variants=names("variants", VARIANTS, "variants"),
+                   trials=integer("trials", 1), first_seed=integer("first_seed", 0),
+                   instruction_file=Path(instructions) if instructions else None, out=Path(out), executor=executor,
+                   threads_per_episode=integer("threads_per_episode", 1), progress_bar=flag("progress_bar"),
+                   figure=flag("figure"))
+
+    def episodes_per_agent(self) -> list[tuple[str, str, str]]:
+        """(variant, task, instruction) of one seed, for every agent: the canonical instruction per task, or
+        the instruction file's entries whose task is benchmarked."""
+        pairs = read_instruction_file(self.instruction_file, self.tasks) if self.instruction_file else canonical_pairs(self.tasks)
+        return [(variant, task, instruction) for variant in self.variants for instruction, task in pairs]
+
+
+def canonical_pairs(tasks: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(instruction, task) with each task's canonical instruction ("open the drawer")."""
+    from sim.tasks.desk import DESK_TASKS
+
+    return [(DESK_TASKS[t].description.instruction(), t) for t in tasks]
+
+
+def read_instruction_file(path: Path, tasks: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(instruction, task) pairs of a YAML/JSON mapping file, keeping those whose task is in ``tasks``.
+
+    Raises:
+        ConfigError: unreadable file, not a mapping, unknown task names, or no entry for ``tasks``.
+    """
+    from sim.tasks.desk import DESK_TASKS
+
+    try:
+        data = OmegaConf.to_container(OmegaConf.load(path))
+    except Exception as e:  # noqa: BLE001 - any parse error becomes one line naming the file
+        raise ConfigError(f"instruction_file={str(path)!r} is not readable YAML/JSON: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, Mapping) or not data:
+        raise ConfigError(f"instruction_file={str(path)!r} must be a mapping instruction → task, "
+                          "e.g. `push the drawer shut: close_drawer`")
+    unknown = sorted({str(t) for t in data.values() if t not in DESK_TASKS})
+    if unknown:
+        raise ConfigError(f"instruction_file={str(path)!r} names unknown tasks {unknown}; desk tasks: {', '.join(DESK_TASKS)}")
+    pairs = [(str(text).strip(), str(task)) for text, task in data.items() if task in tasks]
+    if not pairs:
+        raise ConfigError(f"instruction_file={str(path)!r} has no instruction for the benchmarked tasks {list(tasks)}")
+    return pairs
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """One benchmark episode. ``context`` is the JSON of what every episode shares (env, agent specs, threads)."""
+
+    agent: str
+    variant: str
+    task: str
+    instruction: str
+    seed: int
+    context: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        return self.agent, self.variant, self.task, self.instruction, self.seed
+
+
+# --------------------------------------------------------------------- worker
+_WORKER: dict[str, Any] = {"agents": {}, "envs": {}}
+
+
+def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
+    """Run one episode in this process (agents and envs are built once per process and reused)."""
+    import torch
+    from hydra.utils import instantiate
+
+    from sim.envs.desk import DeskEnv
+
+    ctx = json.loads(job.context)
+    agents, envs = _WORKER["agents"], _WORKER["envs"]
+    akey = (job.agent, json.dumps(ctx["agent_specs"][job.agent], sort_keys=True))
+    if akey not in agents:
+        agents[akey] = instantiate(ctx["agent_specs"][job.agent])
+    ekey = (job.variant, job.task, json.dumps(ctx["env"], sort_keys=True))
+    if ekey not in envs:
+        if len(envs) >= MAX_OPEN_ENVS:
+            envs.pop(next(iter(envs))).close()
+        cfg = env_config({**ctx["env"], "task": job.task, "variant": job.variant,
+                          "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS))})
+        envs[ekey] = DeskEnv(config=cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(ctx["threads"])
+    try:
+        return agents[akey].run(envs[ekey], job.instruction, job.seed)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _close_worker_envs() -> None:
+    for env in _WORKER["envs"].values():
+        env.close()
+    _WORKER["envs"].clear()
+
+
+# ------------------------------------------------------------------- results
+def read_episodes(path: Path) -> dict[tuple[str, str, str, str, int], dict[str, Any]]:
+    """The finished episodes of an ``episodes.jsonl`` (a torn last line from a crash is ignored)."""
+    done: dict[tuple[str, str, str, str, int], dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+                done[(row["agent"], row["variant"], row["task"], row["instruction"], int(row["seed"]))] = row
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue
+    return done
+
+
+def _append(path: Path, row: dict[str, Any]) -> None:
+    """One JSON line per finished episode, flushed to disk: a crash loses at most the episodes running."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _check_resume(out: Path, s: BenchSettings) -> None:
+    """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
+    from rewards.checkpoint import write_json_atomic
+
+    meta_path = out / META_FILE
+    meta = {"env": s.env, "agents": {a: s.agent_specs[a] for a in s.agents}}
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        if old.get("env") != s.env:
+            raise ConfigError(f"out={str(out)!r} holds results made with other env settings; give a new out= "
+                              f"or delete {meta_path}")
+        for name, spec in meta["agents"].items():
+            if name in old.get("agents", {}) and old["agents"][name] != spec:
+                raise ConfigError(f"out={str(out)!r} holds results of agent {name!r} made with another spec; give a "
+                                  f"new out=, rename the agent, or delete the folder")
+        meta["agents"] = {**old.get("agents", {}), **meta["agents"]}
+    write_json_atomic(meta_path, meta)
+
+
+def run_bench(s: BenchSettings, echo: bool = True) -> dict[str, Any]:
+    """Run (or resume) the benchmark; write the tables and the figure. Returns the results.
+
+    Raises:
+        ConfigError: an agent cannot run (missing checkpoint, bad override), or ``out`` holds results
+            made with other settings.
+        BenchError: episodes failed on every retry (the others are saved; rerunning retries them).
+    """
+    from hydra.utils import instantiate
+    from tqdm import tqdm
+
+    for name in s.agents:  # build and check every agent here, before any episode runs anywhere
+        try:
+            agent = instantiate(s.agent_specs[name])
+        except Exception as e:  # noqa: BLE001 - a bad _target_ or argument, said in one line
+            cause = e.__cause__ or e
+            raise ConfigError(f"agent {name!r} cannot be built: {str(cause).splitlines()[0]}") from None
+        try:
+            agent.check()
+        except ConfigError as e:
+            raise ConfigError(f"agent {name!r}: {e}") from None
+    s.out.mkdir(parents=True, exist_ok=True)
+    _check_resume(s.out, s)
+    path = s.out / EPISODES_FILE
+    done = read_episodes(path)
+    context = json.dumps({"env": s.env, "agent_specs": {a: s.agent_specs[a] for a in s.agents},
+                          "threads": s.threads_per_episode}, sort_keys=True)
+    seeds = range(s.first_seed, s.first_seed + s.trials)
+    wanted = [EpisodeJob(a, v, t, i, seed, context) for seed in seeds for a in s.agents
+              for v, t, i in s.episodes_per_agent()]
+    jobs = [j for j in wanted if j.key not in done]
+    if echo:
+        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} variants × "
+              f"{len(s.episodes_per_agent()) // len(s.variants)} instructions × {s.trials} seeds); "
+              f"{len(wanted) - len(jobs)} already in {path}, {len(jobs)} to run on {_where(s)}", flush=True)
+    start = time.perf_counter()
+    failed: dict[Any, str] = {}
+    bar = tqdm(total=len(jobs), unit="ep", disable=not (s.progress_bar and echo), desc="bench", dynamic_ncols=True)
+    try:
+        with bar:
+            for job, result in run_jobs(run_episode_job, jobs, s.executor):
+                row = {"agent": job.agent, "variant": job.variant, "task": job.task, "instruction": job.instruction,
+                       "seed": job.seed, **result}
+                _append(path, row)
+                done[job.key] = row
+                bar.update(1)
+    except JobsFailed as e:
+        failed = e.failures
+    finally:
+        _close_worker_envs()
+    results = summarize(s, done)
+    results["wall_seconds_this_run"] = round(time.perf_counter() - start, 1)
+    write_results(s, results)
+    if echo:
+        from robolearn.bench.report import print_results
+
+        print_results(results)
+        print(f"results: {s.out / 'results.json'}, {s.out / 'results.csv'}"
+              + (f", {s.out / 'results.png'}" if s.figure else ""))
+    if failed:
+        (job, why), = list(failed.items())[:1]
+        raise BenchError(f"{len(failed)} episode(s) failed after {s.executor.max_retries} retries, e.g. "
+                         f"{job.agent}/{job.variant}/{job.task} seed {job.seed}: {why}; the others are saved in "
+                         f"{path}, rerun the same command to retry the failed ones")
+    return results
+
+
+def _where(s: BenchSettings) -> str:
+    e = s.executor
+    if e.ray_address:
+        return f"Ray ({e.ray_address})"
+    return "this process" if e.workers == 1 else f"{e.workers} local processes"
+
+
+def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], dict[str, Any]]) -> dict[str, Any]:
+    """The tables of the settings' episodes found in ``done``: per (agent, variant, task) and per agent and
+    variant the mean over tasks; in instruction-file mode per instruction, with what each resolves to."""
+    seeds = set(range(s.first_seed, s.first_seed + s.trials))
+    wanted = {(v, t, i) for v, t, i in s.episodes_per_agent()}
+    rows = [r for k, r in done.items() if k[0] in s.agents and (k[1], k[2], k[3]) in wanted and k[4] in seeds]
+    order = {(a, v, t, i): n for n, (a, (v, t, i)) in
+             enumerate((a, x) for a in s.agents for x in s.episodes_per_agent())}
+    rows.sort(key=lambda r: (order[(r["agent"], r["variant"], r["task"], r["instruction"])], r["seed"]))
+    by = ("agent", "variant", "instruction") if s.instruction_file else ("agent", "variant", "task")
+    table = success_table(rows, by, pool_over=by[-1])
+    results: dict[str, Any] = {
+        "settings": {"agents": list(s.agents), "variants": list(s.variants), "tasks": list(s.tasks),
+                     "trials": s.trials, "first_seed": s.first_seed,
+                     "instruction_file": str(s.instruction_file) if s.instruction_file else None,
+                     "agent_specs": {a: s.agent_specs[a] for a in s.agents}},
+        "episodes": len(rows), "expected_episodes": len(s.agents) * len(wanted) * s.trials, "rows": table}
+    if s.instruction_file:
+        task_of = {i: t for _, t, i in s.episodes_per_agent()}
+        for row in table:
+            row["task"] = task_of.get(row["instruction"], "")
+        results["resolution"] = resolve_instructions(task_of)
+    return results
+
+
+def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """What ``robolearn plan`` / ``demo`` would make of each instruction: the task it resolves to (or None)."""
+    from robolearn.instructions import InstructionResolver, UnknownInstructionError
+
+    resolver = InstructionResolver()
+    out = {}
+    for instruction, task in task_of.items():
+        try:
+            r = resolver.resolve(instruction)
+            out[instruction] = {"task": task, "resolves_to": r.task, "similarity": round(r.similarity, 3),
+                                "correct": r.task == task}
+        except UnknownInstructionError:
+            out[instruction] = {"task": task, "resolves_to": None, "similarity": None, "correct": False}
+    return out
+
+
+def write_results(s: BenchSettings, results: dict[str, Any]) -> None:
+    """results.json, results.csv and (with ``figure``) results.png in ``s.out``, each written atomically."""
+    from rewards.checkpoint import write_json_atomic
+    from robolearn.bench.report import write_csv, write_figure
+
+    write_json_atomic(s.out / "results.json", results)
+    write_csv(s.out / "results.csv", results["rows"])
+    if s.figure and results["rows"]:
+        write_figure(s.out / "results.png", results["rows"], by_instruction=bool(s.instruction_file))

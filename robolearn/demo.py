@@ -1,0 +1,99 @@
+"""``robolearn demo "open the drawer"``: a language-commanded episode on the checkpoints shipped with the package.
+
+The demo is ``robolearn plan`` with ``conf/demo.yaml`` on top: the shipped LOReL reward and video model
+(``robolearn/checkpoints``), one episode, a video. Before planning, the instruction is matched to a task
+(``robolearn.instructions``); an instruction that matches none, or a task the shipped models were not
+trained and benchmarked for, gets an answer listing what the robot can do instead of an episode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from robolearn.config import ConfigError
+from robolearn.paths import SHIPPED_DIR
+
+__all__ = ["MANIFEST", "UnsupportedInstructionError", "instruction_overrides", "run_demo", "shipped_success"]
+
+#: what the shipped checkpoints are and how well they do (written with them; see their README.md)
+MANIFEST = SHIPPED_DIR / "manifest.json"
+
+
+class UnsupportedInstructionError(ValueError):
+    """The instruction names a task the shipped models do not support; the message says what they do."""
+
+
+def shipped_success(task: str) -> dict[str, Any] | None:
+    """The shipped models' benchmarked success on ``task`` (``final``, ``episodes``, ``command``), if recorded."""
+    if not MANIFEST.is_file():
+        return None
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    rate = manifest.get("success", {}).get(task)
+    return None if rate is None else {**rate, "command": manifest.get("success_command")}
+
+
+def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
+    """Resolve the instruction, check the shipped models support it, plan one episode. Returns its summary.
+
+    Raises:
+        robolearn.instructions.UnknownInstructionError: the instruction matches no task.
+        UnsupportedInstructionError: it matches a task outside ``supported_tasks``.
+        ConfigError: an invalid value, or a shipped checkpoint is missing from the install.
+    """
+    from robolearn.instructions import InstructionResolver, UnknownInstructionError, capabilities
+    from robolearn.plan import PlanSettings, load_models, run_plan
+
+    supported = OmegaConf.to_container(cfg.get("supported_tasks"))
+    if not isinstance(supported, list) or not supported:
+        raise ConfigError("supported_tasks must be a non-empty list of desk tasks")
+    for key in ("reward_checkpoint", "dynamics_model"):
+        path = cfg.get(key)
+        if isinstance(path, str) and path.startswith(str(SHIPPED_DIR)) and not os.path.isfile(path):
+            raise ConfigError(f"the shipped checkpoint {path} is missing: reinstall robolearn "
+                              "(pip install -c constraints.txt -e .), or pass your own with "
+                              f"{key}=runs/.../best.pt")
+    instruction = cfg.get("instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise UnknownInstructionError('the instruction is empty: say what to do, e.g. robolearn demo "open the drawer". '
+                                      "The robot can: " + "; ".join(capabilities(supported)) + ".")
+    settings = PlanSettings.from_config(cfg)
+    reward_model, _ = load_models(settings)
+    resolver = InstructionResolver(reward_model.text if reward_model is not None else None,
+                                   min_similarity=settings.min_similarity, capable=supported)
+    if settings.task == "auto":
+        res = resolver.resolve(settings.instruction)  # raises UnknownInstructionError with what the robot can do
+        task = res.task
+        if task not in supported:
+            raise UnsupportedInstructionError(
+                f"I understood {settings.instruction!r} as {capabilities([task])[0]!r}, but the shipped models were "
+                f"not trained and benchmarked for it. With them the robot can: {'; '.join(capabilities(supported))}. "
+                f"To try it anyway: robolearn plan instruction={settings.instruction!r} "
+                f"reward_checkpoint=YOUR_REWARD.pt dynamics_model=YOUR_VIDEO_MODEL.pt")
+        if echo:
+            print(f"instruction {settings.instruction!r} → task {task} (matched {res.matched!r}, "
+                  f"similarity {res.similarity:.2f})")
+    else:
+        task = settings.task
+    results = run_plan(dataclasses.replace(settings, task=task), echo=echo)
+    summary = results[0]
+    rate = shipped_success(task)
+    if echo and rate is not None:
+        print(f"the shipped models succeed on {rate['final']:.0%} of {rate['episodes']} benchmark episodes of {task} "
+              f"(final step; reproduce: {rate['command']})")
+    return summary
+
+
+def instruction_overrides(args: Sequence[str]) -> list[str]:
+    """``robolearn demo`` arguments → overrides: words without ``=`` form the instruction."""
+    words = [a for a in args if "=" not in a and not a.startswith("-")]
+    rest = [a for a in args if a not in words]
+    if not words:
+        return rest
+    text = " ".join(words).replace("\\", "\\\\").replace("'", "\\'")
+    return [f"instruction='{text}'", *rest]

@@ -1,0 +1,221 @@
+"""``robolearn train policy``: language-conditioned behaviour cloning (LCBC) on an offline dataset, resumably.
+
+What one run does (``conf/train_policy.yaml`` documents every knob):
+
+1. split the dataset's episodes into train / validation by episode hash, as the other trainers do;
+2. draw single steps of labelled episodes (``StepDataset``): the frame, the action taken and one of the
+   episode's hindsight instructions; batch ``s`` keyed by (seed, s), so a resumed run sees the same batches;
+3. embed the instructions with the frozen sentence encoder (cached) and minimise the mean squared error
+   between the policy's action and the data's; AdamW, linear warm-up, cosine decay;
+4. every ``eval_every`` steps, the same error on fixed held-out steps; ``out/best.pt`` keeps the best,
+   ``out/last.pt`` the latest (atomic writes, with the config, the dataset identity and the RNG state).
+
+This is the baseline LOReL compared against: it learns from the same data and labels as the reward, but
+must act directly instead of planning.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from omegaconf import DictConfig
+from torch import Tensor
+
+from robolearn.config import ConfigError
+from robolearn.training.common import (LoopSettings, check_number, init_weights, model_config, refuse_resume,
+                                       settings_dict, split_differences)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from planners.policy.config import PolicyConfig
+    from planners.policy.model import LanguagePolicyNet
+
+__all__ = ["PolicyTrainSettings", "run_train_policy"]
+
+VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation steps (training steps never reach it)
+VAL_BATCH = 256  # validation steps per forward pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyTrainSettings(LoopSettings):
+    """A validated ``conf/train_policy.yaml`` (see it for the meaning and units of every field)."""
+
+    policy: "PolicyConfig"
+    expert_only: bool = False
+    label_source: str = "hindsight"
+    steps: int = 4000
+    lr: float = 1e-3
+    val_items: int = 2048
+    checkpoint_every: int = 500
+    num_workers: int = 1
+    init_from: Path | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from robolearn.data.loader import LABEL_SOURCES
+
+        if not isinstance(self.expert_only, bool):
+            raise ConfigError(f"expert_only={self.expert_only!r} must be true or false")
+        if self.label_source not in LABEL_SOURCES:
+            raise ConfigError(f"label_source={self.label_source!r} must be one of {' | '.join(LABEL_SOURCES)}")
+        check_number("val_items", self.val_items, 1, integer=True)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PolicyTrainSettings":
+        """Validate a composed ``train_policy`` config; every problem is a one-line ``ConfigError``."""
+        from planners.policy.config import PolicyConfig
+        from robolearn.training.mixing import parse_extra_data
+
+        raw, data = settings_dict(cfg, cls, "train policy")
+        init_from = data.pop("init_from", None)
+        return cls(policy=model_config(data.pop("policy", None), PolicyConfig, "policy", "lcbc"),
+                   data=Path(data.pop("data")), out=Path(data.pop("out")),
+                   init_from=Path(init_from) if init_from is not None else None,
+                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
+
+
+class RandomSteps:
+    """Training items for ``StepSampler`` keys (seed, step, j): a random labelled episode of the split per key."""
+
+    def __init__(self, steps: Any):
+        self.steps = steps
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, key: Any) -> dict[str, Any]:
+        import numpy as np
+
+        from robolearn.data.loader import SampleKey
+
+        i = int(np.random.default_rng([key.seed, key.epoch, key.i, 0x57E9]).integers(len(self.steps)))
+        return self.steps[SampleKey(key.seed, key.epoch, i)]
+
+
+def _check_resume(state: Mapping[str, Any], model: "LanguagePolicyNet", s: PolicyTrainSettings,
+                  identity: dict[str, Any], path: Path) -> None:
+    from rewards.fields import config_differences
+
+    diffs = [f"policy.{d}" for d in config_differences(model.config, s.policy)]
+    old = dict((state.get("extra") or {}).get("config") or {})
+    diffs += [f"{k}: checkpoint {old.get(k)!r} != {s.raw.get(k)!r}" for k in ("expert_only", "label_source")
+              if k in old and old.get(k) != s.raw.get(k)]
+    refuse_resume(path, diffs, split_differences(state, s.raw, identity))
+
+
+def _save(path: Path, model: "LanguagePolicyNet", optimizer: torch.optim.Optimizer, step: int,
+          extra: dict[str, Any]) -> None:
+    from planners.policy.checkpoint import save_checkpoint
+
+    save_checkpoint(path, model, optimizer, step, extra)
+
+
+def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any]:
+    """Train (or resume) the policy described by ``s``; returns the summary (also ``out/summary.json``).
+
+    Raises:
+        ConfigError: the data does not fit the policy, or ``out/last.pt`` was made with other settings.
+        robolearn.data.storage.DatasetError: the data folder is not a dataset.
+    """
+    from planners.policy.checkpoint import load_checkpoint
+    from planners.policy.model import LanguagePolicyNet
+    from rewards.checkpoint import write_json_atomic
+    from rewards.text import TextEncoder
+    from robolearn.data.loader import SampleKey, StepDataset, label_fn_for
+    from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
+    from robolearn.training.train_dynamics import proprio_stats
+
+    if s.extra_data:
+        raise ConfigError("extra_data is not supported by `robolearn train policy` yet; train on one dataset")
+    t_setup = time.monotonic()
+    c = s.policy
+
+    def fresh() -> "LanguagePolicyNet":
+        model = LanguagePolicyNet(c, seed=s.seed)
+        return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+
+    run = start_run(s, c, "policy.image_size", load_checkpoint,
+                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+                    fresh, "loss", False, echo)
+    reader = run.reader
+    action_dim = reader.read(run.episodes[0], "actions").shape[-1]
+    if action_dim != c.action_dim:
+        raise ConfigError(f"{s.data} has {action_dim}-D actions but the policy outputs {c.action_dim}; "
+                          f"set policy.action_dim={action_dim}")
+    use_proprio = bool(c.proprio_dim)
+    if use_proprio:
+        spec = (reader.meta.get("observations") or {}).get("proprio")
+        if spec is None or int(spec["shape"][-1]) != c.proprio_dim:
+            have = "none" if spec is None else f"{int(spec['shape'][-1])}-D"
+            raise ConfigError(f"{s.data} has {have} proprioception but policy.proprio_dim={c.proprio_dim}; collect with "
+                              "env.obs_keys=[rgb,proprio] or set policy.proprio_dim to match (0 = image only)")
+    label_fn, label_keys = label_fn_for(s.label_source)
+    try:
+        train_ds = StepDataset(reader, run.train_eps, label_fn=label_fn, label_keys=label_keys, seed=s.seed,
+                               proprio=use_proprio, expert_only=s.expert_only)
+        val_ds = StepDataset(reader, run.val_eps, label_fn=label_fn, label_keys=label_keys, seed=s.seed,
+                             proprio=use_proprio, expert_only=s.expert_only)
+    except ValueError as e:
+        raise ConfigError(f"{s.data}: {e}; collect more episodes (or set expert_only=false)") from None
+    if run.optimizer is None:
+        return run.summary
+    model, optimizer, r, say, summary, identity = (run.model, run.optimizer, run.resumed, run.say, run.summary,
+                                                   run.identity)
+    if use_proprio and r.start == 0 and s.init_from is None:
+        model.set_proprio_stats(*proprio_stats(reader, train_ds.episodes))
+    text = TextEncoder(c.text_model)
+    m = len(val_ds)
+    val_items = [val_ds[SampleKey(s.seed, VAL_EPOCH - j // m, j % m)] for j in range(s.val_items)]
+    say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation labelled episodes"
+        f"{' (expert steps only)' if s.expert_only else ''}; policy {model.num_parameters():,} parameters; "
+        f"setup {time.monotonic() - t_setup:.1f} s")
+
+    def forward(batch: Mapping[str, Any]) -> Tensor:
+        with torch.no_grad():
+            emb = text.encode(list(batch["label"])).float()
+        return model(batch["frame"], emb, batch["proprio"] if use_proprio else None)
+
+    def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
+        loss = (forward(batch) - batch["action"]).pow(2).mean()
+        return loss, {"loss": loss.item()}
+
+    def validation() -> dict[str, Any]:
+        from torch.utils.data import default_collate
+
+        model.eval()
+        try:
+            errs = []
+            with torch.no_grad():
+                for i in range(0, len(val_items), VAL_BATCH):
+                    batch = default_collate(val_items[i: i + VAL_BATCH])
+                    errs.append((forward(batch) - batch["action"]).pow(2).mean(0))
+            per_dim = torch.stack(errs).mean(0)
+            return {"loss": float(per_dim.mean()), "mse_per_dim": [round(float(v), 5) for v in per_dim]}
+        finally:
+            model.train()
+
+    loop = TrainLoop(s, model, optimizer, r, "loss", False, _save, echo=echo,
+                     extra=lambda: {"config": dict(s.raw), "policy": model.config.to_dict(), "dataset": identity})
+
+    def describe(v: Mapping[str, Any]) -> str:
+        return (f"step {loop.step}: val action MSE {v['loss']:.5f} (per dimension {v['mse_per_dim']}); "
+                f"best {loop.best:.5f} at {loop.best_step}")
+
+    done = loop.run(step_loader(RandomSteps(train_ds), s, r.start), train_step, validation, describe)
+    elapsed = done.pop("elapsed")
+    summary.update(**{k: v for k, v in done.items() if k != "steps_done"},
+                   items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+                   train_loss_ema=loop.ema.get("loss"), val=loop.last_val, best_val_loss=loop.best,
+                   best_step=loop.best_step, parameters=model.num_parameters(),
+                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
+                   episodes={"train": len(train_ds), "val": len(val_ds)})
+    write_json_atomic(s.out / SUMMARY, summary)
+    if echo:
+        print(f"trained steps {summary['start_step']} → {summary['step']} of {summary['steps']} ({summary['stopped']}), "
+              f"{summary['wall_seconds']:.0f} s; best val action MSE {summary['best_val_loss']:.5f} at step "
+              f"{summary['best_step']}; checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
+    return summary

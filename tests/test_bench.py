@@ -1,0 +1,170 @@
+"""`robolearn bench`: intervals, the executor (retries, processes, Ray), identical results whatever runs
+the episodes, resume, the instruction-file mode, outputs and errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+import bench_helpers
+from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
+from robolearn.bench.stats import success_table, wilson
+from robolearn.cli import main
+from robolearn.config import ConfigError, sweep_overrides
+
+# A cheap VMPC agent on the shipped checkpoints (fewer candidates than the benchmark's): what matters
+# here is that its episodes are the same whatever runs them, not how well it plans.
+CHEAP = ["+agent_specs.vmpc_lorel.plan.optimizer.population=40", "+agent_specs.vmpc_lorel.plan.optimizer.elites=8",
+         "+agent_specs.vmpc_lorel.plan.optimizer.iterations=2", "+agent_specs.vmpc_lorel.plan.agent.horizon=8",
+         "+agent_specs.vmpc_lorel.plan.agent.replan_every=4"]
+SMALL = ["tasks=[open_drawer,turn_faucet_right]", "variants=[train]", "trials=2", "progress_bar=false", *CHEAP,
+         "agents=[random,vmpc_lorel]"]
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 10)
+    assert lo == 0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson(10, 10)
+    assert lo == pytest.approx(0.7225, abs=1e-4) and hi == 1
+    lo, hi = wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-4) and hi == pytest.approx(0.5962, abs=1e-4)
+    assert wilson(5, 10)[1] - wilson(5, 10)[0] > wilson(50, 100)[1] - wilson(50, 100)[0]  # more data, narrower
+    with pytest.raises(ValueError):
+        wilson(3, 2)
+
+
+def test_success_table_pools_tasks_with_equal_weight():
+    eps = ([{"agent": "a", "task": "t1", "success": True, "success_any": True}] * 3
+           + [{"agent": "a", "task": "t2", "success": False, "success_any": True}] * 1)
+    rows = success_table(eps, ("agent", "task"), pool_over="task")
+    by = {r["task"]: r for r in rows}
+    assert by["t1"]["final"] == 1.0 and by["t2"]["final"] == 0.0 and by["t2"]["any"] == 1.0
+    assert by["mean"]["final"] == 0.5 and by["mean"]["episodes"] == 4  # mean of the task rates, not 3/4
+    assert list(by["mean"])[:2] == ["agent", "task"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_executor_retries_a_job_whose_worker_dies(tmp_path, workers):
+    jobs = [(str(tmp_path), x) for x in range(4)]
+    if workers == 1:  # in-process, a crash would kill the test: use an exception instead
+        out = dict(run_jobs(bench_helpers.double, list(range(4)), ExecutorSettings(workers=1)))
+        assert out == {x: 2 * x for x in range(4)}
+        return
+    out = dict(run_jobs(bench_helpers.crash_once, jobs, ExecutorSettings(workers=workers, max_retries=2)))
+    assert {job[1]: r for job, r in out.items()} == {x: 2 * x for x in range(4)}  # every job, none dropped
+    assert len(list(tmp_path.iterdir())) == 4  # each ran (and died) once before succeeding
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_executor_reports_a_job_that_always_fails(workers):
+    got = {}
+    with pytest.raises(JobsFailed) as err:
+        for job, result in run_jobs(bench_helpers.fail_on_three, list(range(6)),
+                                    ExecutorSettings(workers=workers, max_retries=1)):
+            got[job] = result
+    assert got == {x: 2 * x for x in range(6) if x != 3}  # the others finished
+    assert list(err.value.failures) == [3] and "three is not allowed" in err.value.failures[3]
+
+
+def test_executor_settings_are_validated():
+    for bad in ({"workers": 0}, {"max_retries": -1}, {"ray_address": ""}):
+        with pytest.raises(ValueError):
+            ExecutorSettings(**bad)
+
+
+def _episodes(out):
+    rows = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    keep = ("agent", "variant", "task", "instruction", "seed", "success", "success_any", "progress", "final_reward",
+            "last_plan_value")
+    return sorted((tuple(r.get(k) for k in keep) for r in rows), key=repr)
+
+
+def test_results_are_identical_serially_over_processes_and_on_ray(tmp_path, capsys):
+    pytest.importorskip("ray")
+    outs = {}
+    for name, extra in (("serial", ["workers=1"]), ("processes", ["workers=2"]),
+                        ("ray", ["workers=2", "ray_address=local"])):
+        outs[name] = tmp_path / name
+        assert main(["bench", *SMALL, *extra, f"out={outs[name]}", "figure=false"]) == 0, capsys.readouterr().err
+    serial = _episodes(outs["serial"])
+    assert len(serial) == 2 * 2 * 2  # agents × tasks × seeds
+    assert _episodes(outs["processes"]) == serial
+    assert _episodes(outs["ray"]) == serial
+    assert any(r[-1] is not None for r in serial)  # the VMPC agent's episodes really planned
+
+
+def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
+    out = tmp_path / "b"
+    args = ["bench", "agents=[random]", "tasks=[open_drawer,close_drawer]", "variants=[train,new_viewpoint]",
+            "trials=3", "workers=1", "progress_bar=false", f"out={out}"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "random" in printed and "new_viewpoint" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["episodes"] == results["expected_episodes"] == 12
+    rows = {(r["variant"], r["task"]): r for r in results["rows"]}
+    assert set(rows) == {(v, t) for v in ("train", "new_viewpoint") for t in ("open_drawer", "close_drawer", "mean")}
+    lo, hi = rows[("train", "mean")]["final_ci"]
+    assert 0 <= lo <= rows[("train", "mean")]["final"] <= hi <= 1
+    with open(out / "results.csv") as f:
+        assert len(list(csv.DictReader(f))) == 6
+    assert (out / "results.png").stat().st_size > 1000
+    # a rerun resumes: nothing left to run, same results
+    assert main(args) == 0
+    assert "0 to run" in capsys.readouterr().out
+    assert len((out / "episodes.jsonl").read_text().splitlines()) == 12
+    # more trials: only the new seeds run
+    assert main([*args, "trials=4"]) == 0
+    assert "4 to run" in capsys.readouterr().out
+    # the same folder with another env is refused, in one line
+    assert main([*args, "env.width=32"]) == 2
+    assert "other env settings" in capsys.readouterr().err
+
+
+def test_instruction_file_mode(tmp_path, capsys):
+    phrasings = tmp_path / "mine.yaml"
+    phrasings.write_text("pull the drawer out: open_drawer\nshove the drawer closed: close_drawer\n"
+                         "press the button: push_button\n")
+    out = tmp_path / "inst"
+    assert main(["bench", "agents=[random]", "tasks=[open_drawer,close_drawer]", "variants=[train]", "trials=2",
+                 "workers=1", "progress_bar=false", "figure=false", f"instruction_file={phrasings}", f"out={out}"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    rows = {r["instruction"]: r for r in results["rows"]}
+    assert set(rows) == {"pull the drawer out", "shove the drawer closed", "mean"}  # push_button is not benchmarked
+    assert rows["pull the drawer out"]["task"] == "open_drawer" and rows["pull the drawer out"]["episodes"] == 2
+    res = results["resolution"]["pull the drawer out"]
+    assert res["resolves_to"] == "open_drawer" and res["correct"]
+    assert "pull the drawer out" in capsys.readouterr().out
+
+
+def test_multirun_sweeps(tmp_path, capsys):
+    assert sweep_overrides(["a=1,2", "b=x", "c=p,q"]) == [["a=1", "b=x", "c=p"], ["a=1", "b=x", "c=q"],
+                                                          ["a=2", "b=x", "c=p"], ["a=2", "b=x", "c=q"]]
+    with pytest.raises(ConfigError):
+        sweep_overrides(["a=[1,"])
+    out = tmp_path / "sweep"
+    assert main(["bench", "--multirun", "agents=[random]", "tasks=[open_drawer]", "variants=[train]",
+                 "trials=1,2", "workers=1", "progress_bar=false", "figure=false", f"out={out}"]) == 0
+    assert json.loads((out / "0" / "results.json").read_text())["episodes"] == 1
+    assert json.loads((out / "1" / "results.json").read_text())["episodes"] == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["agents=[nope]"], "unknown agents ['nope']"),
+    (["variants=[mars]"], "unknown variants ['mars']"),
+    (["tasks=[fly]"], "unknown desk tasks ['fly']"),
+    (["trials=0"], "trials=0 must be an integer >= 1"),
+    (["workers=0"], "workers=0 must be an integer >= 1"),
+    (["instruction_file=/no/such.yaml"], "no such file"),
+    (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=/no/policy.pt"], "no such file"),
+    (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=/no/r.pt"], "no such file"),
+    (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.seed=3"], "set what the bench decides"),
+    (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.agent.horizon=0"], "horizon must be an integer"),
+    (["agents=[x]", "+agent_specs.x._target_=no.such.Agent"], "cannot be built"),
+])
+def test_bench_errors_are_one_line(tmp_path, args, message, capsys):
+    assert main(["bench", f"out={tmp_path / 'o'}", "progress_bar=false", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

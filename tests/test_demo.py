@@ -1,0 +1,49 @@
+"""`robolearn demo`: the main job, end to end on the checkpoints shipped with the package."""
+
+from __future__ import annotations
+
+import imageio.v3 as iio
+import pytest
+
+from robolearn.cli import main
+from robolearn.paths import SHIPPED_DIR
+
+SHIPPED_BUDGET_MB = 30  # issue 6: the shipped reward and video model together
+
+
+def test_the_shipped_checkpoints_are_small_and_load():
+    from planners.video import load_model as load_video_model
+    from rewards.checkpoint import load_model
+
+    files = sorted(SHIPPED_DIR.glob("*.pt"))
+    assert {f.name for f in files} >= {"lorel_reward.pt", "video_model.pt"}
+    assert sum(f.stat().st_size for f in files) / 2**20 <= SHIPPED_BUDGET_MB
+    assert load_model(SHIPPED_DIR / "lorel_reward.pt") is not None
+    assert load_video_model(SHIPPED_DIR / "video_model.pt") is not None
+
+
+def test_demo_opens_the_drawer_and_writes_its_video(tmp_path, capsys):
+    video = tmp_path / "demo.mp4"
+    assert main(["demo", "open", "the", "drawer", f"video.path={video}"]) == 0
+    out = capsys.readouterr().out
+    assert "→ task open_drawer" in out and "SUCCESS" in out
+    frames = iio.imread(video)
+    # [real | predicted | reward curve] panels, one frame per step plus the held final frames
+    assert frames.shape[0] >= 21 and frames.shape[2] == 3 * frames.shape[1]
+
+
+def test_demo_understands_a_paraphrase(tmp_path, capsys):
+    assert main(["demo", "slide the drawer back in", "video.path=null"]) == 0
+    assert "→ task close_drawer" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("instruction, message", [
+    ("make me a sandwich", "I don't know how to 'make me a sandwich'"),
+    ("open the cabinet", "not trained and benchmarked for it"),
+    ("", "the instruction is empty"),
+])
+def test_demo_answers_what_it_cannot_do(instruction, message, capsys):
+    assert main(["demo", instruction, "video.path=null"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "open the drawer; close the drawer" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
