@@ -12,7 +12,7 @@ import bench_helpers
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.stats import success_table, wilson
 from robolearn.cli import main
-from robolearn.config import ConfigError, sweep_overrides
+from robolearn.config import ConfigError, compose_config, sweep_overrides
 
 # A cheap VMPC agent on the shipped checkpoints (fewer candidates than the benchmark's): what matters
 # here is that its episodes are the same whatever runs them, not how well it plans.
@@ -163,8 +163,33 @@ def test_multirun_sweeps(tmp_path, capsys):
     (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.seed=3"], "set what the bench decides"),
     (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.agent.horizon=0"], "horizon must be an integer"),
     (["agents=[x]", "+agent_specs.x._target_=no.such.Agent"], "cannot be built"),
+    (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=${shipped:video_model.pt}"], "not a"),
+    (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=${shipped:video_model.pt}"], "not a"),
 ])
 def test_bench_errors_are_one_line(tmp_path, args, message, capsys):
     assert main(["bench", f"out={tmp_path / 'o'}", "progress_bar=false", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_interrupted_bench_keeps_its_tables(tmp_path, monkeypatch):
+    """Ctrl-C (or `kill`) mid-run: the finished episodes are saved and the tables of them written."""
+    from robolearn.bench import run as bench_run
+    from robolearn.bench.run import BenchSettings, run_bench
+
+    real = bench_run.run_jobs
+
+    def interrupted_after_three(fn, jobs, settings):
+        for n, item in enumerate(real(fn, jobs, settings)):
+            if n == 3:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(bench_run, "run_jobs", interrupted_after_three)
+    cfg = compose_config("bench", ["agents=[random]", "tasks=[open_drawer]", "variants=[train]", "trials=10",
+                                   "workers=1", "progress_bar=false", "figure=false", f"out={tmp_path}"])
+    with pytest.raises(KeyboardInterrupt):
+        run_bench(BenchSettings.from_config(cfg), echo=False)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["interrupted"] and results["episodes"] == 3
+    assert len((tmp_path / "episodes.jsonl").read_text().splitlines()) == 3

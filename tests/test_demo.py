@@ -22,11 +22,26 @@ def test_the_shipped_checkpoints_are_small_and_load():
     assert load_video_model(SHIPPED_DIR / "video_model.pt") is not None
 
 
+def test_the_manifest_describes_the_shipped_files():
+    """The success rates the demo prints belong to these very files (sizes and hashes match)."""
+    import hashlib
+    import json
+
+    manifest = json.loads((SHIPPED_DIR / "manifest.json").read_text())
+    assert manifest["env_id"] == "robolearn/Desk-v1"
+    for name, meta in manifest["files"].items():
+        data = (SHIPPED_DIR / name).read_bytes()
+        assert len(data) == meta["bytes"] and hashlib.sha256(data).hexdigest() == meta["sha256"], name
+    assert set(manifest["success"]) == {"open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
+                                        "move_black_mug_right", "move_white_mug_down"}
+
+
 def test_demo_opens_the_drawer_and_writes_its_video(tmp_path, capsys):
     video = tmp_path / "demo.mp4"
     assert main(["demo", "open", "the", "drawer", f"video.path={video}"]) == 0
     out = capsys.readouterr().out
     assert "→ task open_drawer" in out and "SUCCESS" in out
+    assert "the shipped models succeed on" in out  # the benchmarked rate, from the manifest
     frames = iio.imread(video)
     # [real | predicted | reward curve] panels, one frame per step plus the held final frames
     assert frames.shape[0] >= 21 and frames.shape[2] == 3 * frames.shape[1]

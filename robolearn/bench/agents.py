@@ -88,6 +88,13 @@ class PolicyAgent:
         if not Path(self.checkpoint).is_file():
             raise ConfigError(f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
                               "`robolearn train policy data=DATA out=runs/lcbc`)")
+        from planners.policy import load_checkpoint
+        from rewards.checkpoint import CheckpointError
+
+        try:  # a file of another kind fails here in one line, not in every worker
+            load_checkpoint(self.checkpoint)
+        except CheckpointError as e:
+            raise ConfigError(str(e).splitlines()[0]) from None
 
     def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
         import torch
@@ -140,7 +147,14 @@ class VMPCBenchAgent:
         return self._settings[key]
 
     def check(self) -> None:
-        self.settings("open the drawer", "open_drawer")
+        from robolearn.plan import load_models
+        from rewards.checkpoint import CheckpointError
+
+        s = self.settings("open the drawer", "open_drawer")
+        try:  # checkpoints of the wrong kind fail here in one line, not in every worker
+            _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)] = load_models(s)
+        except CheckpointError as e:
+            raise ConfigError(str(e).splitlines()[0]) from None
 
     def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
         from planners.vmpc import run_episode

@@ -303,6 +303,12 @@ def run_bench(s: BenchSettings, echo: bool = True) -> dict[str, Any]:
                 bar.update(1)
     except JobsFailed as e:
         failed = e.failures
+    except (KeyboardInterrupt, SystemExit):
+        # interrupted (Ctrl-C, `kill`, a time limit): still write the tables of what has finished, then stop
+        results = summarize(s, done)
+        results["interrupted"] = True
+        write_results(s, results)
+        raise
     finally:
         _close_worker_envs()
     results = summarize(s, done)
