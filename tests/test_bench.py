@@ -193,3 +193,20 @@ def test_an_interrupted_bench_keeps_its_tables(tmp_path, monkeypatch):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["interrupted"] and results["episodes"] == 3
     assert len((tmp_path / "episodes.jsonl").read_text().splitlines()) == 3
+
+
+def test_resume_survives_another_install_of_the_shipped_checkpoints(tmp_path, monkeypatch):
+    """The same shipped agent resolved from another checkout compares equal; another checkpoint does not."""
+    import robolearn.paths
+    from robolearn.bench.run import BenchSettings, _check_resume
+
+    def settings(*extra):
+        return BenchSettings.from_config(compose_config("bench", ["agents=[lcbc]", f"out={tmp_path}", *extra]))
+
+    _check_resume(tmp_path, settings())
+    monkeypatch.setattr(robolearn.paths, "SHIPPED_DIR", tmp_path / "elsewhere" / "checkpoints")
+    moved = settings()
+    assert str(tmp_path / "elsewhere") in moved.agent_specs["lcbc"]["checkpoint"]
+    _check_resume(tmp_path, moved)  # no refusal
+    with pytest.raises(ConfigError, match="another spec"):
+        _check_resume(tmp_path, settings("agent_specs.lcbc.checkpoint=runs/mine.pt"))

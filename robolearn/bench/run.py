@@ -236,12 +236,24 @@ def _append(path: Path, row: dict[str, Any]) -> None:
         os.fsync(f.fileno())
 
 
+def _portable(spec: Any) -> Any:
+    """``spec`` with the shipped-checkpoint folder written ``${shipped:}``: the same agent compares equal
+    whichever checkout or install of robolearn resolved it."""
+    from robolearn.paths import SHIPPED_DIR
+
+    if isinstance(spec, Mapping):
+        return {k: _portable(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_portable(v) for v in spec]
+    return spec.replace(str(SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
+
+
 def _check_resume(out: Path, s: BenchSettings) -> None:
     """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
     from rewards.checkpoint import write_json_atomic
 
     meta_path = out / META_FILE
-    meta = {"env": s.env, "agents": {a: s.agent_specs[a] for a in s.agents}}
+    meta = {"env": s.env, "agents": {a: _portable(s.agent_specs[a]) for a in s.agents}}
     if meta_path.exists():
         old = json.loads(meta_path.read_text(encoding="utf-8"))
         if old.get("env") != s.env:
