@@ -63,7 +63,8 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
         raise UnknownInstructionError('the instruction is empty: say what to do, e.g. robolearn demo "open the drawer". '
                                       "The robot can: " + "; ".join(capabilities(supported)) + ".")
     settings = PlanSettings.from_config(cfg)
-    reward_model, _ = load_models(settings)
+    models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
+    reward_model = models[0]
     resolver = InstructionResolver(reward_model.text if reward_model is not None else None,
                                    min_similarity=settings.min_similarity, capable=supported)
     if settings.task == "auto":
@@ -80,7 +81,7 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                   f"similarity {res.similarity:.2f})")
     else:
         task = settings.task
-    results = run_plan(dataclasses.replace(settings, task=task), echo=echo)
+    results = run_plan(dataclasses.replace(settings, task=task), echo=echo, models=models)
     summary = results[0]
     rate = shipped_success(task)
     if echo and rate is not None:

@@ -304,8 +304,12 @@ def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
     return (np.clip(plan.frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
 
 
-def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str, Any]]:
-    """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries."""
+def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
+             models: tuple[Any, Any] | None = None) -> list[dict[str, Any]]:
+    """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries.
+
+    ``models``: the settings' (reward model, video model) if the caller loaded them already (``load_models``).
+    """
     import torch
 
     from robolearn.instructions import InstructionResolver
@@ -313,7 +317,7 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True) -> list[dict[str
 
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
-    reward_model, video_model = load_models(s)
+    reward_model, video_model = models if models is not None else load_models(s)
     task = s.task
     if task == "auto":
         encoder = reward_model.text if reward_model is not None else None
