@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import signal
 import statistics
 import sys
@@ -46,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
+from robolearn.bench.run import append_row  # noqa: E402
 from robolearn.bench.stats import wilson  # noqa: E402
 from sim.tasks.desk import LOREL_TASKS  # noqa: E402  (LOReL's six simulated evaluation tasks)
 
@@ -116,18 +116,10 @@ def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads
             rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed, recorder=recorder)
             if dataset is not None:
                 dataset.write(env, recorder, task, seed)
-            _append(out, {"task": task, "seed": seed, **rec.summary()})
+            append_row(out, {"task": task, "seed": seed, **rec.summary()})
     finally:
         for _, _, env in per_task.values():
             env.close()
-
-
-def _append(out: str, row: dict[str, Any]) -> None:
-    """One JSON line per finished episode, flushed to disk: a crash loses at most the episode running."""
-    with open(out, "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:

@@ -15,7 +15,7 @@ Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -25,7 +25,7 @@ from robolearn.config import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.desk import DeskEnv
 
-__all__ = ["BenchAgent", "PolicyAgent", "RandomAgent", "VMPCBenchAgent", "episode_summary"]
+__all__ = ["BenchAgent", "act_until_done", "PolicyAgent", "RandomAgent", "VMPCBenchAgent", "episode_summary"]
 
 #: plan keys the bench sets per episode (an agent spec may not)
 RESERVED_PLAN_KEYS = ("instruction", "task", "video.path", "episodes", "seed", "record", "results")
@@ -51,6 +51,19 @@ def episode_summary(info: dict[str, Any], steps: int, seconds: float, **extra: A
             "progress": float(info["progress"]), "steps": steps, "seconds": seconds, **extra}
 
 
+def act_until_done(env: "DeskEnv", seed: int, act: Callable[[dict[str, np.ndarray]], np.ndarray]) -> dict[str, Any]:
+    """Reset ``env`` with ``seed`` and step it with ``act(obs)`` until the episode ends; its summary."""
+    start = time.perf_counter()
+    obs, _ = env.reset(seed=seed)
+    info: dict[str, Any] = {}
+    steps = 0
+    for steps in range(1, env.cfg.max_episode_steps + 1):
+        obs, _, terminated, truncated, info = env.step(act(obs))
+        if terminated or truncated:
+            break
+    return episode_summary(info, steps, time.perf_counter() - start)
+
+
 class RandomAgent:
     """Actions drawn uniformly from the action box, from a generator seeded with the episode's seed."""
 
@@ -58,18 +71,9 @@ class RandomAgent:
         return None
 
     def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
-        start = time.perf_counter()
         rng = np.random.default_rng(seed)
-        env.reset(seed=seed)
         space = env.action_space
-        info: dict[str, Any] = {}
-        steps = 0
-        for steps in range(1, env.cfg.max_episode_steps + 1):
-            action = rng.uniform(space.low, space.high).astype(np.float32)
-            _, _, terminated, truncated, info = env.step(action)
-            if terminated or truncated:
-                break
-        return episode_summary(info, steps, time.perf_counter() - start)
+        return act_until_done(env, seed, lambda obs: rng.uniform(space.low, space.high).astype(np.float32))
 
 
 class PolicyAgent:
@@ -97,25 +101,14 @@ class PolicyAgent:
             raise ConfigError(str(e).splitlines()[0]) from None
 
     def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
-        import torch
-
         from planners.policy import load_policy
 
         key = ("policy", self.checkpoint)
         if key not in _MODEL_CACHE:
             _MODEL_CACHE[key] = load_policy(self.checkpoint)
         policy = _MODEL_CACHE[key]
-        start = time.perf_counter()
-        obs, _ = env.reset(seed=seed)
         policy.reset(instruction)
-        info: dict[str, Any] = {}
-        steps = 0
-        with torch.inference_mode():
-            for steps in range(1, env.cfg.max_episode_steps + 1):
-                obs, _, terminated, truncated, info = env.step(policy.act(obs))
-                if terminated or truncated:
-                    break
-        return episode_summary(info, steps, time.perf_counter() - start)
+        return act_until_done(env, seed, policy.act)  # act() runs the net in inference mode
 
 
 class VMPCBenchAgent:

@@ -27,7 +27,7 @@ from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.stats import success_table
 from robolearn.config import ConfigError, env_config
 
-__all__ = ["BenchError", "BenchSettings", "EpisodeJob", "read_episodes", "run_bench", "run_episode_job"]
+__all__ = ["BenchError", "append_row", "BenchSettings", "EpisodeJob", "read_episodes", "run_bench", "run_episode_job"]
 
 EPISODES_FILE = "episodes.jsonl"
 META_FILE = "bench.json"
@@ -228,7 +228,7 @@ def read_episodes(path: Path) -> dict[tuple[str, str, str, str, int], dict[str, 
     return done
 
 
-def _append(path: Path, row: dict[str, Any]) -> None:
+def append_row(path: str | os.PathLike[str], row: dict[str, Any]) -> None:
     """One JSON line per finished episode, flushed to disk: a crash loses at most the episodes running."""
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
@@ -310,7 +310,7 @@ def run_bench(s: BenchSettings, echo: bool = True) -> dict[str, Any]:
             for job, result in run_jobs(run_episode_job, jobs, s.executor):
                 row = {"agent": job.agent, "variant": job.variant, "task": job.task, "instruction": job.instruction,
                        "seed": job.seed, **result}
-                _append(path, row)
+                append_row(path, row)
                 done[job.key] = row
                 bar.update(1)
     except JobsFailed as e:

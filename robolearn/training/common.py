@@ -296,17 +296,19 @@ def restore_rng(extra: Mapping[str, Any]) -> None:
         torch.set_rng_state(torch.as_tensor(extra["torch_rng_state"], dtype=torch.uint8))
 
 
-def needs_proprio(config: Any, reader: Any, data: Any) -> bool:
-    """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it."""
+def needs_proprio(config: Any, reader: Any, data: Any, key: str = "dynamics.proprio_dim") -> bool:
+    """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it.
+
+    ``key`` is the config key of the model's ``proprio_dim`` named in the fix (``policy.proprio_dim``, ...).
+    """
     if not config.proprio_dim:
         return False
     spec = (reader.meta.get("observations") or {}).get("proprio")
     if spec is None:
-        raise ConfigError(f"{data} has no proprioception but the model conditions on it (dynamics.proprio_dim="
-                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set "
-                          "dynamics.proprio_dim=0")
+        raise ConfigError(f"{data} has no proprioception but the model conditions on it ({key}="
+                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set {key}=0")
     size = int(spec["shape"][-1])
     if size != config.proprio_dim:
         raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
-                          f"set dynamics.proprio_dim={size}")
+                          f"set {key}={size}")
     return True

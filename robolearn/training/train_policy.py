@@ -27,8 +27,9 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError
-from robolearn.training.common import (LoopSettings, check_number, init_weights, model_config, refuse_resume,
-                                       settings_dict, split_differences)
+from robolearn.training.common import (LoopSettings, check_number, init_weights, model_config, needs_proprio,
+                                       refuse_resume, settings_dict, split_differences)
+from robolearn.training.mixing import mix_differences
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.policy.config import PolicyConfig
@@ -36,6 +37,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["PolicyTrainSettings", "run_train_policy"]
 
+# Training keys besides the split that a resumed run must share: they decide which steps are cloned.
+RESUME_KEYS = ("expert_only", "label_source")
 VAL_EPOCH = 2**31 - 1  # SampleKey epoch of the fixed validation steps (training steps never reach it)
 VAL_BATCH = 256  # validation steps per forward pass
 
@@ -101,9 +104,7 @@ def _check_resume(state: Mapping[str, Any], model: "LanguagePolicyNet", s: Polic
     from rewards.fields import config_differences
 
     diffs = [f"policy.{d}" for d in config_differences(model.config, s.policy)]
-    old = dict((state.get("extra") or {}).get("config") or {})
-    diffs += [f"{k}: checkpoint {old.get(k)!r} != {s.raw.get(k)!r}" for k in ("expert_only", "label_source")
-              if k in old and old.get(k) != s.raw.get(k)]
+    diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
@@ -146,13 +147,7 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
     if action_dim != c.action_dim:
         raise ConfigError(f"{s.data} has {action_dim}-D actions but the policy outputs {c.action_dim}; "
                           f"set policy.action_dim={action_dim}")
-    use_proprio = bool(c.proprio_dim)
-    if use_proprio:
-        spec = (reader.meta.get("observations") or {}).get("proprio")
-        if spec is None or int(spec["shape"][-1]) != c.proprio_dim:
-            have = "none" if spec is None else f"{int(spec['shape'][-1])}-D"
-            raise ConfigError(f"{s.data} has {have} proprioception but policy.proprio_dim={c.proprio_dim}; collect with "
-                              "env.obs_keys=[rgb,proprio] or set policy.proprio_dim to match (0 = image only)")
+    use_proprio = needs_proprio(c, reader, s.data, "policy.proprio_dim")
     label_fn, label_keys = label_fn_for(s.label_source)
     try:
         train_ds = StepDataset(reader, run.train_eps, label_fn=label_fn, label_keys=label_keys, seed=s.seed,
