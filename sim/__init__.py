@@ -4,8 +4,8 @@ Importing ``sim`` registers the environments under the ``robolearn/`` namespace.
 depends on no other robolearn package.
 """
 
-from sim.registration import DESK_ENV_ID, ENV_IDS, register_envs
+from sim.registration import DESK_ENV_ID, ENV_IDS, HOME_ENV_ID, register_envs
 
 register_envs()
 
-__all__ = ["DESK_ENV_ID", "ENV_IDS", "register_envs"]
+__all__ = ["DESK_ENV_ID", "ENV_IDS", "HOME_ENV_ID", "register_envs"]

@@ -270,7 +270,8 @@ def from_dict(cls: type[T], data: Mapping[str, Any] | None) -> T:
             if isinstance(value, type(current)):
                 kwargs[name] = value
             elif isinstance(value, Mapping):
-                kwargs[name] = from_dict(type(current), value)
+                # A partial mapping overrides this field's own default (which may differ from its class's).
+                kwargs[name] = from_dict(type(current), {**asdict(current), **value})
             else:
                 raise ValueError(f"{cls.__name__}.{name} must be a mapping of {type(current).__name__} options, "
                                  f"got {value!r}")

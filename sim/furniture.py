@@ -319,3 +319,53 @@ def wall_spec(length: float, height: float, thickness: float = 0.05, rgba=(0.80,
     colour = rgba if visible else (rgba[0], rgba[1], rgba[2], 0.0)
     return BodySpec("wall", (box((thickness / 2, length / 2, height / 2), (0, 0, height / 2), colour),), 0.0,
                     semantic="wall")
+
+
+# ------------------------------------------------------------------ room door
+@dataclass(frozen=True)
+class RoomDoorGeometry:
+    width: float = 0.88  # m: panel width, hinge to free edge (the doorway is a little wider)
+    height: float = 2.0  # m
+    thickness: float = 0.04  # m
+    max_angle: float = 1.7  # rad each way it may swing
+    handle_along: float = 0.78  # m from the hinge
+    handle_height: float = 0.95  # m above the floor, as a real door's
+    handle_offset: float = 0.06  # m: the bars stand this far off each face
+    handle_half_length: float = 0.06  # m
+
+
+class RoomDoor(Articulated):
+    """A room door: a panel hinged on a vertical axis at one side of the doorway, with a handle bar on
+    each face. At yaw 0 the closed panel spans from the hinge toward −y; a positive angle swings it
+    toward −x. ``limits`` says which ways it may swing (both for a double-acting door)."""
+
+    joint_link = "door"
+
+    @staticmethod
+    def spec(geom: RoomDoorGeometry, limits: tuple[float, float], damping: float, friction: float,
+             panel_rgba=WOOD) -> BodySpec:
+        g = geom
+        hz = g.height / 2
+        # A visual-only post marks the hinge; the door's frame is the wall's doorway.
+        base = (box((0.02, 0.02, hz), (0, 0.02, hz), METAL, collide=False),)
+        shapes = [box((g.thickness / 2, g.width / 2, hz - 0.005), (0, -g.width / 2, 0), panel_rgba)]
+        for side in (-1.0, 1.0):  # a bar on each face, as on a double-acting door
+            x = side * (g.handle_offset + g.thickness / 2)
+            shapes.append(box((0.012, g.handle_half_length, 0.012), (x, -g.handle_along, g.handle_height - hz), METAL))
+            shapes.append(box((g.handle_offset / 2, 0.008, 0.008), (x / 2 + side * g.thickness / 4, -g.handle_along,
+                                                                     g.handle_height - hz), METAL))
+        link = Link("door", "base", "revolute", (0, 0, hz), tuple(shapes), axis=(0, 0, -1), limits=limits,
+                    mass=8.0, damping=damping, friction=friction, semantic="door")
+        return BodySpec("room_door", base, 0.0, [link], semantic="door_frame")
+
+    def __init__(self, client: int, hinge: tuple[float, float], yaw: float, limits: tuple[float, float],
+                 damping: float, friction: float, geom: RoomDoorGeometry = RoomDoorGeometry()):
+        self.geom = geom
+        super().__init__(build_body(self.spec(geom, limits, damping, friction), client, (hinge[0], hinge[1], 0.0),
+                                    _yaw(yaw)), client)
+
+    def handle_position(self, side: float = 1.0) -> np.ndarray:
+        """World position (3,) of the handle bar on the +x (side=1) or −x (side=−1) face, in the door frame."""
+        g = self.geom
+        return self.link_world_position("door", (side * (g.handle_offset + g.thickness / 2), -g.handle_along,
+                                                 g.handle_height - g.height / 2))

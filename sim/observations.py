@@ -56,3 +56,15 @@ class Camera:
         depth = np.clip(far * near / (far - (far - near) * zbuf), near, far).astype(np.float32)
         seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
         return rgba[..., :3], depth, seg_arr
+
+
+def lookup_segmentation(raw: np.ndarray, lut: np.ndarray, links_per_body: int) -> np.ndarray:
+    """PyBullet's raw segmentation ids (H, W) → instance ids (H, W) int32 through a scene's table.
+
+    Raw ids pack body + (link + 1) << 24 (−1 = background); ``lut[uid * links_per_body + link + 2]``
+    is the instance id of that body link (index 0 of the table is the background).
+    """
+    uid = raw & ((1 << 24) - 1)
+    link = (raw >> 24) - 1
+    key = np.where(raw < 0, 0, uid * links_per_body + link + 2)
+    return lut[np.clip(key, 0, len(lut) - 1)]

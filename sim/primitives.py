@@ -185,10 +185,17 @@ class Body:
             raise KeyError(f"body {self.name!r} has no link {link_name!r}; it has {sorted(self.link_index)}") from exc
 
 
+# PyBullet's shape arrays hold at most this many primitives (MAX_COMPOUND_COLLISION_SHAPES); more crash it.
+MAX_SHAPES_PER_LINK = 16
+
+
 def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> int:
     shapes = [s for s in shapes if s.collide] if collide_only else list(shapes)
     if not shapes:
         return -1
+    if len(shapes) > MAX_SHAPES_PER_LINK:
+        raise ValueError(f"a link has {len(shapes)} primitives; PyBullet allows at most {MAX_SHAPES_PER_LINK} per "
+                         f"link: split it into several bodies (see chunked_static_bodies)")
     types, radii, half, lengths, poss, orns, colours, files, scales = [], [], [], [], [], [], [], [], []
     for s in shapes:
         files.append(""); scales.append((1.0, 1.0, 1.0))
@@ -262,3 +269,12 @@ def build_body(spec: BodySpec, client: int, pos: Sequence[float], orn: Quat = ID
     rgba = {-1: [s.rgba for s in spec.base_shapes]}
     rgba.update({i: [s.rgba for s in l.shapes] for i, l in enumerate(spec.links)})
     return Body(spec.name, uid, index, {l.name: l.limits for l in spec.links}, semantic, movable, rgba)
+
+
+def chunked_static_bodies(name: str, shapes: Sequence[Shape], client: int, semantic: str | None = None) -> list[Body]:
+    """Static bodies (world frame at the origin) holding ``shapes``, at most ``MAX_SHAPES_PER_LINK`` each."""
+    out = []
+    for i in range(0, len(shapes), MAX_SHAPES_PER_LINK):
+        spec = BodySpec(name, tuple(shapes[i:i + MAX_SHAPES_PER_LINK]), 0.0, semantic=semantic or name)
+        out.append(build_body(spec, client, (0.0, 0.0, 0.0)))
+    return out

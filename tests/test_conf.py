@@ -80,3 +80,11 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(CONF_DIR_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match=CONF_DIR_ENV):
         conf_dir()
+
+
+def test_home_env_yaml_mirrors_the_home_dataclass() -> None:
+    from sim.home_config import HomeEnvConfig
+
+    data = yaml.safe_load((CONF / "env" / "home.yaml").read_text())
+    problems = _mismatches(data, HomeEnvConfig(), "env")
+    assert not problems, "conf/env/home.yaml is out of sync with sim.home_config.HomeEnvConfig:\n" + "\n".join(problems)

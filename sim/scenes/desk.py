@@ -16,6 +16,7 @@ import pybullet as p
 from sim.config import DeskEnvConfig
 from sim.furniture import Button, Door, Drawer, Faucet, floor_spec, table_spec, wall_spec
 from sim.objects import MovableObject, block_spec, mug_spec
+from sim.observations import lookup_segmentation
 from sim.primitives import BodySpec, box, build_body
 from sim.robots.panda import PandaArm
 from sim.state import SimState
@@ -134,10 +135,7 @@ class DeskScene:
 
     def segmentation(self, raw: np.ndarray) -> np.ndarray:
         """Map PyBullet's raw ids (H, W) to instance ids (H, W) int32; see ``instance_names``."""
-        uid = raw & ((1 << 24) - 1)
-        link = (raw >> 24) - 1
-        key = np.where(raw < 0, 0, uid * self._seg_links + link + 2)
-        return self._seg_lut[np.clip(key, 0, len(self._seg_lut) - 1)]
+        return lookup_segmentation(raw, self._seg_lut, self._seg_links)
 
     # ------------------------------------------------------------------ state
     def object_states(self) -> ObjectStates:

@@ -1,0 +1,302 @@
+"""The floor-plan format: rooms, doors between them and furniture, as plain data.
+
+A floor plan is what a user writes to describe a home (YAML or JSON, same keys), what the
+generator produces from a seed, and what ``HomeScene`` builds. Everything is axis-aligned in
+the world frame: x to the east, y to the north, metres; yaw in radians, counter-clockwise from +x.
+
+Example (YAML)::
+
+    name: two_rooms
+    rooms:
+      - {name: kitchen, type: kitchen, min: [0.0, 0.0], max: [4.0, 3.0]}
+      - {name: living_room, type: living_room, min: [4.0, 0.0], max: [9.0, 5.0]}
+    doors:
+      - {rooms: [kitchen, living_room], center: [4.0, 1.5], width: 0.9, angle: 0.0}
+    furniture:
+      - {kind: counter, room: kitchen, pos: [1.0, 0.45], yaw: 1.5708}
+      - {kind: sofa, room: living_room, pos: [6.5, 4.4], yaw: -1.5708}
+
+Rooms are rectangles that may touch but never overlap; a door sits on the wall two rooms share
+(its centre on their common edge) and the doorway is cut out of that wall. A door's ``angle`` is
+its initial opening (rad, 0 = closed); ``swing`` says which way it opens (``both``: a double-acting
+door that a robot can push open from either side, ``a`` or ``b``: only into the first or the second
+room of ``rooms``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+#: room types the generator uses and the furniture rules know; user plans may use any of these
+ROOM_TYPES = ("kitchen", "living_room", "bedroom", "bathroom", "corridor")
+DOOR_SWINGS = ("both", "a", "b")
+#: how close (m) a door centre must be to the shared edge of its two rooms
+EDGE_TOLERANCE = 1e-3
+
+
+class FloorPlanError(ValueError):
+    """A floor plan that cannot be built; the message names the offending entry and the fix."""
+
+
+@dataclass(frozen=True)
+class Room:
+    """An axis-aligned rectangular room: ``min`` and ``max`` are its (x, y) corners (m, inner faces)."""
+
+    name: str
+    type: str
+    min: tuple[float, float]
+    max: tuple[float, float]
+
+    @property
+    def center(self) -> np.ndarray:
+        return (np.asarray(self.min) + np.asarray(self.max)) / 2
+
+    @property
+    def size(self) -> np.ndarray:
+        return np.asarray(self.max) - np.asarray(self.min)
+
+    @property
+    def area(self) -> float:
+        return float(np.prod(self.size))
+
+    def contains(self, xy: Sequence[float], margin: float = 0.0) -> bool:
+        """Whether the point (x, y) lies inside the room shrunk by ``margin`` m on every side."""
+        return bool(self.min[0] + margin <= xy[0] <= self.max[0] - margin
+                    and self.min[1] + margin <= xy[1] <= self.max[1] - margin)
+
+
+@dataclass(frozen=True)
+class DoorSpec:
+    """A hinged door in the wall shared by two rooms.
+
+    Attributes:
+        rooms: the two room names; the door's centre lies on their common edge.
+        center: (x, y) of the doorway's centre on the wall line (m).
+        width: doorway width (m); the door panel fills it.
+        angle: initial opening (rad); 0 = closed. Tasks may override it per episode.
+        swing: ``both`` (double-acting), ``a`` (opens into ``rooms[0]``) or ``b`` (into ``rooms[1]``).
+    """
+
+    rooms: tuple[str, str]
+    center: tuple[float, float]
+    width: float = 0.9
+    angle: float = 0.0
+    swing: str = "both"
+
+
+@dataclass(frozen=True)
+class FurnitureSpec:
+    """A piece of furniture: a catalogue ``kind`` (``sim.homes.furnishings.CATALOG``) placed in a room.
+
+    ``pos`` is the (x, y) centre of its footprint (m) and ``yaw`` turns it (rad); at yaw 0 its front
+    faces −x (where a robot stands to use it, as the desk faces the arm).
+    """
+
+    kind: str
+    room: str
+    pos: tuple[float, float]
+    yaw: float = 0.0
+
+
+@dataclass
+class FloorPlan:
+    """A home: rooms, the doors that connect them and the furniture in them."""
+
+    name: str
+    rooms: list[Room]
+    doors: list[DoorSpec] = field(default_factory=list)
+    furniture: list[FurnitureSpec] = field(default_factory=list)
+    wall_height: float = 2.4  # m
+    wall_thickness: float = 0.1  # m; walls are centred on room edges
+
+    def room(self, name: str) -> Room:
+        for r in self.rooms:
+            if r.name == name:
+                return r
+        raise KeyError(f"home {self.name!r} has no room {name!r}; its rooms are {[r.name for r in self.rooms]}")
+
+    def rooms_of_type(self, room_type: str) -> list[Room]:
+        return [r for r in self.rooms if r.type == room_type]
+
+    def room_at(self, xy: Sequence[float]) -> Room | None:
+        """The room containing the point (x, y), or None (inside a wall or outside the home)."""
+        for r in self.rooms:
+            if r.contains(xy):
+                return r
+        return None
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) (x, y) corners of the whole home including its outer walls (m)."""
+        lo = np.min([r.min for r in self.rooms], axis=0) - self.wall_thickness
+        hi = np.max([r.max for r in self.rooms], axis=0) + self.wall_thickness
+        return lo, hi
+
+    def door_axis(self, door: DoorSpec) -> str:
+        """``x`` when the door's wall runs along x (a horizontal edge), ``y`` when along y."""
+        a, b = self.room(door.rooms[0]), self.room(door.rooms[1])
+        for lo_hi in ((a.max[0], b.min[0]), (a.min[0], b.max[0])):
+            if abs(lo_hi[0] - lo_hi[1]) < EDGE_TOLERANCE and abs(door.center[0] - lo_hi[0]) < EDGE_TOLERANCE:
+                return "y"
+        return "x"
+
+    # -------------------------------------------------------------- validation
+    def validate(self) -> "FloorPlan":
+        """Check the plan; raise ``FloorPlanError`` naming the problem. Returns self."""
+        from sim.homes.furnishings import CATALOG  # local: furnishings imports nothing of this module's users
+
+        if not self.rooms:
+            raise FloorPlanError(f"home {self.name!r} has no rooms; list at least one under 'rooms'")
+        names = [r.name for r in self.rooms]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise FloorPlanError(f"home {self.name!r}: room names must be unique, repeated: {dup}")
+        for r in self.rooms:
+            if r.type not in ROOM_TYPES:
+                raise FloorPlanError(f"room {r.name!r} has unknown type {r.type!r}; use one of {list(ROOM_TYPES)}")
+            if np.any(r.size < 1.0):
+                raise FloorPlanError(f"room {r.name!r} is {r.size[0]:.2f} x {r.size[1]:.2f} m; rooms must be at "
+                                     f"least 1 m on each side (min < max on both axes)")
+        for i, a in enumerate(self.rooms):
+            for b in self.rooms[i + 1:]:
+                overlap = np.minimum(a.max, b.max) - np.maximum(a.min, b.min)
+                if np.all(overlap > EDGE_TOLERANCE):
+                    raise FloorPlanError(f"rooms {a.name!r} and {b.name!r} overlap; rooms may share an edge only")
+        for d in self.doors:
+            for rn in d.rooms:
+                if rn not in names:
+                    raise FloorPlanError(f"door at {list(d.center)} names unknown room {rn!r}; rooms are {names}")
+            if d.swing not in DOOR_SWINGS:
+                raise FloorPlanError(f"door at {list(d.center)}: swing {d.swing!r} must be one of {list(DOOR_SWINGS)}")
+            if not 0.5 <= d.width <= 2.0:
+                raise FloorPlanError(f"door at {list(d.center)}: width {d.width} m must be in [0.5, 2.0]")
+            lo, hi = self.shared_edge(d.rooms[0], d.rooms[1])
+            if lo is None:
+                raise FloorPlanError(f"rooms {d.rooms[0]!r} and {d.rooms[1]!r} share no wall, so a door cannot "
+                                     f"connect them; move the door or the rooms")
+            axis = self.door_axis(d)
+            along = d.center[0] if axis == "x" else d.center[1]
+            if along - d.width / 2 < lo - EDGE_TOLERANCE or along + d.width / 2 > hi + EDGE_TOLERANCE:
+                raise FloorPlanError(f"door at {list(d.center)} (width {d.width} m) does not fit on the wall shared "
+                                     f"by {d.rooms[0]!r} and {d.rooms[1]!r}, which spans [{lo:.2f}, {hi:.2f}] m")
+        for f in self.furniture:
+            if f.kind not in CATALOG:
+                raise FloorPlanError(f"furniture kind {f.kind!r} is unknown; use one of {sorted(CATALOG)}")
+            if f.room not in names:
+                raise FloorPlanError(f"{f.kind} at {list(f.pos)} names unknown room {f.room!r}; rooms are {names}")
+            if not self.room(f.room).contains(f.pos):
+                raise FloorPlanError(f"{f.kind} at {list(f.pos)} is outside its room {f.room!r}")
+        return self
+
+    def shared_edge(self, a_name: str, b_name: str) -> tuple[float | None, float | None]:
+        """The interval (lo, hi) along the wall two rooms share (m), or (None, None)."""
+        a, b = self.room(a_name), self.room(b_name)
+        for axis in (0, 1):
+            other = 1 - axis
+            if abs(a.max[axis] - b.min[axis]) < EDGE_TOLERANCE or abs(a.min[axis] - b.max[axis]) < EDGE_TOLERANCE:
+                lo, hi = max(a.min[other], b.min[other]), min(a.max[other], b.max[other])
+                if hi - lo > EDGE_TOLERANCE:
+                    return lo, hi
+        return None, None
+
+    # -------------------------------------------------------------------- I/O
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for r in d["rooms"]:
+            r["min"], r["max"] = list(r["min"]), list(r["max"])
+        for x in d["doors"]:
+            x["rooms"], x["center"] = list(x["rooms"]), list(x["center"])
+        for x in d["furniture"]:
+            x["pos"] = list(x["pos"])
+        return d
+
+
+def _pair(value: Any, where: str) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise FloorPlanError(f"{where} must be a pair [x, y] of numbers, got {value!r}")
+    try:
+        return float(value[0]), float(value[1])
+    except (TypeError, ValueError) as exc:
+        raise FloorPlanError(f"{where} must be a pair [x, y] of numbers, got {value!r}") from exc
+
+
+def _entries(data: Mapping[str, Any], key: str, allowed: set[str], required: set[str]) -> list[dict[str, Any]]:
+    items = data.get(key, []) or []
+    if not isinstance(items, list):
+        raise FloorPlanError(f"'{key}' must be a list, got {type(items).__name__}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise FloorPlanError(f"{key}[{i}] must be a mapping, got {item!r}")
+        unknown = sorted(set(item) - allowed)
+        missing = sorted(required - set(item))
+        if unknown or missing:
+            raise FloorPlanError(f"{key}[{i}]: unknown keys {unknown}, missing keys {missing}; "
+                                 f"allowed keys are {sorted(allowed)}")
+        out.append(dict(item))
+    return out
+
+
+def floorplan_from_dict(data: Mapping[str, Any]) -> FloorPlan:
+    """Build and validate a ``FloorPlan`` from the mapping of a YAML/JSON file."""
+    if not isinstance(data, Mapping):
+        raise FloorPlanError(f"a floor plan must be a mapping with 'rooms', got {type(data).__name__}")
+    unknown = sorted(set(data) - {"name", "rooms", "doors", "furniture", "wall_height", "wall_thickness"})
+    if unknown:
+        raise FloorPlanError(f"unknown floor-plan keys {unknown}; allowed: name, rooms, doors, furniture, "
+                             f"wall_height, wall_thickness")
+    rooms = [Room(str(r["name"]), str(r["type"]), _pair(r["min"], f"room {r['name']!r} min"),
+                  _pair(r["max"], f"room {r['name']!r} max"))
+             for r in _entries(data, "rooms", {"name", "type", "min", "max"}, {"name", "type", "min", "max"})]
+    doors = []
+    for d in _entries(data, "doors", {"rooms", "center", "width", "angle", "swing"}, {"rooms", "center"}):
+        if not isinstance(d["rooms"], Sequence) or isinstance(d["rooms"], str) or len(d["rooms"]) != 2:
+            raise FloorPlanError(f"door 'rooms' must name two rooms, got {d['rooms']!r}")
+        doors.append(DoorSpec((str(d["rooms"][0]), str(d["rooms"][1])), _pair(d["center"], "door center"),
+                              float(d.get("width", 0.9)), float(d.get("angle", 0.0)), str(d.get("swing", "both"))))
+    furniture = [FurnitureSpec(str(f["kind"]), str(f["room"]), _pair(f["pos"], f"{f['kind']} pos"),
+                               float(f.get("yaw", 0.0)))
+                 for f in _entries(data, "furniture", {"kind", "room", "pos", "yaw"}, {"kind", "room", "pos"})]
+    plan = FloorPlan(str(data.get("name", "home")), rooms, doors, furniture,
+                     float(data.get("wall_height", 2.4)), float(data.get("wall_thickness", 0.1)))
+    return plan.validate()
+
+
+def load_floorplan(path: str | os.PathLike) -> FloorPlan:
+    """Read a floor plan from a ``.yaml``/``.yml`` or ``.json`` file (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FloorPlanError(f"floor-plan file {str(path)!r} does not exist; give the path of a .yaml or .json "
+                             f"file, or a named home")
+    text = path.read_text()
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # noqa: BLE001 - the parser's message is what the user needs
+        raise FloorPlanError(f"cannot parse floor plan {str(path)!r}: {exc}") from exc
+    return floorplan_from_dict(data)
+
+
+def save_floorplan(plan: FloorPlan, path: str | os.PathLike) -> None:
+    """Write ``plan`` as YAML or JSON (by suffix), atomically."""
+    path = Path(path)
+    data = plan.to_dict()
+    if path.suffix == ".json":
+        text = json.dumps(data, indent=1)
+    else:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
