@@ -27,6 +27,31 @@ def _check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None =
         _check_range(owner, name, v, lo, hi)
 
 
+def check_obs_keys(keys: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
+    """``keys`` as a tuple, or a ValueError listing the unknown ones and the choices."""
+    keys = tuple(keys)
+    unknown = [k for k in keys if k not in allowed]
+    if unknown or not keys:
+        raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(allowed)}")
+    return keys
+
+
+def check_image_size(width: Any, height: Any) -> None:
+    """Image sides must be integers in [16, 1024] pixels."""
+    for name, v in (("width", width), ("height", height)):
+        if not isinstance(v, int) or not 16 <= v <= 1024:
+            raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
+
+
+def check_env_modes(reward_type: str, reward_types: Sequence[str], render_mode: str | None,
+                    render_modes: Sequence[str]) -> None:
+    """An env's ``reward_type`` and ``render_mode`` arguments, or a ValueError listing the choices."""
+    if reward_type not in reward_types:
+        raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(reward_types)}")
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {list(render_modes)}")
+
+
 @dataclass
 class PhysicsConfig:
     """Physics stepping. One env step = ``substeps`` × ``timestep`` seconds of simulated time."""
@@ -201,14 +226,8 @@ class DeskEnvConfig:
     def __post_init__(self) -> None:
         from sim.observations import OBS_KEYS  # local import: observations imports config
 
-        self.obs_keys = tuple(self.obs_keys)
-        unknown = [k for k in self.obs_keys if k not in OBS_KEYS]
-        if unknown or not self.obs_keys:
-            raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(OBS_KEYS)}")
-        for name in ("width", "height"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or not 16 <= v <= 1024:
-                raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
+        self.obs_keys = check_obs_keys(self.obs_keys, OBS_KEYS)
+        check_image_size(self.width, self.height)
         if not self.cameras:
             raise ValueError("cameras must name at least one camera")
         names = [c.name for c in self.cameras]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.config import ArmConfig, PhysicsConfig, _check_pair, _check_range
+from sim.config import ArmConfig, PhysicsConfig, _check_pair, _check_range, check_image_size, check_obs_keys
 
 ROBOTS = ("base", "manipulator")
 HOME_OBS_KEYS = ("rgb", "depth", "segmentation", "scan", "local_map", "proprio", "goal")
@@ -154,10 +154,7 @@ class HomeEnvConfig:
     def __post_init__(self) -> None:
         from sim.tasks.navigation import HOME_TASKS
 
-        self.obs_keys = tuple(self.obs_keys)
-        unknown = [k for k in self.obs_keys if k not in HOME_OBS_KEYS]
-        if unknown or not self.obs_keys:
-            raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(HOME_OBS_KEYS)}")
+        self.obs_keys = check_obs_keys(self.obs_keys, HOME_OBS_KEYS)
         if self.task not in HOME_TASKS:
             raise ValueError(f"unknown home task {self.task!r}; choose from {sorted(HOME_TASKS)}")
         if self.robot not in ROBOTS:
@@ -168,8 +165,5 @@ class HomeEnvConfig:
             raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
         _check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
         _check_pair("env", "num_rooms", self.num_rooms, 2, 8)
-        for name in ("width", "height"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or not 16 <= v <= 1024:
-                raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
+        check_image_size(self.width, self.height)
         _check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)

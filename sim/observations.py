@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pybullet as p
 
 from sim.config import CameraConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.primitives import Body
 
 OBS_KEYS = ("rgb", "depth", "segmentation", "proprio")
 PROPRIO_DIM = 14  # tcp xyz (3), tcp velocity (3), finger opening (1), arm joint angles (7)
@@ -56,6 +60,36 @@ class Camera:
         depth = np.clip(far * near / (far - (far - near) * zbuf), near, far).astype(np.float32)
         seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
         return rgba[..., :3], depth, seg_arr
+
+
+def segmentation_table(bodies: "list[Body]", robot: str, instance_name: "Callable[[Body, int, str], str] | None" = None
+                       ) -> tuple[np.ndarray, int, list[str], list[str]]:
+    """A scene's segmentation lookup: instance id per (body, link), with names and classes.
+
+    The body named ``robot`` is one instance of class "robot"; every other body has one instance per
+    link, named by ``instance_name(body, link, semantic)`` (default: the body name for its base,
+    ``body/semantic`` for its links); links that share a name share an instance.
+
+    Returns:
+        lut: int32 table for ``lookup_segmentation``; links_per_body; instance names and classes
+        (index 0 is the background).
+    """
+    names, classes = ["background"], ["background"]
+    links = max(len(b.link_index) for b in bodies) + 1
+    lut = np.zeros((max(b.uid for b in bodies) + 1) * links + 2, dtype=np.int32)
+    for b in bodies:
+        for link, sem in b.semantic_by_link.items():
+            if b.name == robot or link == -1:
+                name = b.name
+            else:
+                name = f"{b.name}/{sem}"
+            if instance_name is not None and b.name != robot:
+                name = instance_name(b, link, name)
+            if name not in names:
+                names.append(name)
+                classes.append("robot" if b.name == robot else sem)
+            lut[b.uid * links + link + 2] = names.index(name)
+    return lut, links, names, classes
 
 
 def lookup_segmentation(raw: np.ndarray, lut: np.ndarray, links_per_body: int) -> np.ndarray:

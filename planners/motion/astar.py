@@ -28,9 +28,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.ndimage import distance_transform_edt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+
+from sim.homes.geodesic import distance_field
+from sim.homes.maps import dilate
 
 __all__ = ["Cell", "astar", "geodesic_distance_field", "inflate", "nearest_free", "path_length", "simplify_path"]
 
@@ -220,33 +220,11 @@ def geodesic_distance_field(free: np.ndarray, goal: Sequence[int], *, diagonal: 
         free cells with no path. Multiply by the resolution for metres.
     """
     free = _check_grid("free", free)
-    height, width = free.shape
     goal = _check_cell("goal", goal, free.shape)
     _check_free_cell("goal", goal, free)
 
-    # One vectorised pass per move: every cell whose move stays inside the grid, lands on a free cell
-    # and (for diagonals) passes between two free cells gets an edge. The move set contains each
-    # move's reverse and the corner rule is symmetric, so the graph is symmetric and distances *from*
-    # the goal equal distances *to* it.
-    index = np.arange(height * width).reshape(height, width)
-    sources, targets, weights = [], [], []
-    for dr, dc, length in _moves(diagonal):
-        # Slices of the source cells (rows/cols whose neighbour at (dr, dc) is inside the grid).
-        rs = slice(max(0, -dr), height - max(0, dr))
-        cs = slice(max(0, -dc), width - max(0, dc))
-        rt = slice(rs.start + dr, rs.stop + dr)
-        ct = slice(cs.start + dc, cs.stop + dc)
-        ok = free[rs, cs] & free[rt, ct]
-        if dr and dc:
-            ok &= free[rt, cs] & free[rs, ct]  # the two orthogonal cells the diagonal passes between
-        sources.append(index[rs, cs][ok])
-        targets.append(index[rt, ct][ok])
-        weights.append(np.full(int(ok.sum()), length))
-    n = height * width
-    graph = csr_matrix((np.concatenate(weights), (np.concatenate(sources), np.concatenate(targets))),
-                       shape=(n, n))
-    dist = dijkstra(graph, directed=True, indices=goal[0] * width + goal[1])
-    return np.asarray(dist, dtype=np.float64).reshape(height, width)
+    # The simulator's geodesic field (what tasks measure SPL with) has exactly these moves and corner rule.
+    return distance_field(free, goal, diagonal=diagonal)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -290,12 +268,7 @@ def inflate(occupied: np.ndarray, radius_cells: float) -> np.ndarray:
     if not (isinstance(radius_cells, (int, float, np.number)) and math.isfinite(radius_cells)
             and radius_cells >= 0):
         raise ValueError(f"radius_cells must be a finite number ≥ 0, got {radius_cells!r}")
-    if not occupied.any():
-        # distance_transform_edt has no background to measure to; nothing to inflate anyway.
-        return np.zeros_like(occupied)
-    # EDT of the free space: each cell's distance to the nearest occupied cell (0 on occupied cells).
-    distance = distance_transform_edt(~occupied)
-    return distance <= radius_cells
+    return dilate(occupied, float(radius_cells), resolution=1.0)  # the homes' map dilation, in cells
 
 
 def _segment_is_free(free: np.ndarray, a: Cell, b: Cell) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 import pybullet as p
 from gymnasium import spaces
 
-from sim.config import DeskEnvConfig, from_dict
+from sim.config import DeskEnvConfig, check_env_modes, from_dict
 from sim.observations import PROPRIO_DIM, Camera
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.scenes.desk import DeskScene, ObjectStates
@@ -90,10 +90,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             merged.update(task=task, obs_keys=tuple(obs_keys), width=width, height=height, variant=variant)
             merged.update(overrides)
             cfg = from_dict(DeskEnvConfig, merged)
-        if reward_type not in REWARD_TYPES:
-            raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(REWARD_TYPES)}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {self.metadata['render_modes']}")
+        check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
         self.cfg = cfg
         self.task: Task = get_task(cfg.task)
         self.reward_type = reward_type

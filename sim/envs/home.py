@@ -28,13 +28,13 @@ import numpy as np
 import pybullet as p
 from gymnasium import spaces
 
-from sim.config import CameraConfig, from_dict
+from sim.config import CameraConfig, check_env_modes, from_dict
 from sim.home_config import HomeEnvConfig
 from sim.homes.catalogue import resolve_floorplan
 from sim.homes.floorplan import FloorPlan
 from sim.homes.generator import GeneratorConfig, generate_floorplan
 from sim.homes.geodesic import grid_graph
-from sim.homes.maps import traversability_map
+from sim.homes.maps import GridMap, free_components, traversability_map
 from sim.lidar import Lidar, local_occupancy
 from sim.observations import Camera, Lighting
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM, MobileManipulator
@@ -99,10 +99,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 merged["robot"] = "manipulator"  # tasks that need the arm default to the robot that has one
             merged.update(overrides)
             cfg = from_dict(HomeEnvConfig, merged)
-        if reward_type not in REWARD_TYPES:
-            raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(REWARD_TYPES)}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {self.metadata['render_modes']}")
+        check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_home_task(cfg.task)
         self.generator_cfg = GeneratorConfig(num_rooms=tuple(cfg.num_rooms))
@@ -165,10 +162,9 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             plan = resolve_floorplan(home)
         grid = traversability_map(plan, self.cfg.nav.map_resolution)
         free = ~grid.inflated(self.cfg.base.radius + grid.resolution).occupied
-        from scipy.ndimage import label
-
-        lab, n = label(free, structure=np.ones((3, 3)))
-        if n > 1:  # keep the largest connected free region: starts and goals must reach each other
+        # Keep the largest free region (4-connected: paths never cut corners), so starts reach goals.
+        lab, n = free_components(GridMap(~free, grid.origin, grid.resolution))
+        if n > 1:
             sizes = np.bincount(lab.ravel())
             sizes[0] = 0
             free = lab == int(np.argmax(sizes))

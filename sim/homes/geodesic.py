@@ -17,13 +17,14 @@ MOVES = ((0, 1, 1.0), (1, 0, 1.0), (0, -1, 1.0), (-1, 0, 1.0),
          (1, 1, np.sqrt(2)), (1, -1, np.sqrt(2)), (-1, 1, np.sqrt(2)), (-1, -1, np.sqrt(2)))
 
 
-def grid_graph(free: np.ndarray) -> csr_matrix:
-    """Sparse (H·W, H·W) adjacency of the free cells of ``free`` (bool (H, W)), edge weights in cells."""
+def grid_graph(free: np.ndarray, diagonal: bool = True) -> csr_matrix:
+    """Sparse (H·W, H·W) adjacency of the free cells of ``free`` (bool (H, W)), edge weights in cells;
+    4-connected when ``diagonal`` is False."""
     H, W = free.shape
     idx = np.arange(H * W).reshape(H, W)
     rows, cols, weights = [], [], []
     padded = np.pad(free, 1, constant_values=False)
-    for dr, dc, w in MOVES:
+    for dr, dc, w in (MOVES if diagonal else MOVES[:4]):
         # Cells (r, c) whose move to (r+dr, c+dc) stays on free cells (and, diagonally, cuts no corner).
         ok = free & padded[1 + dr:1 + dr + H, 1 + dc:1 + dc + W]
         if dr and dc:
@@ -36,7 +37,8 @@ def grid_graph(free: np.ndarray) -> csr_matrix:
     return csr_matrix((w, (r, c)), shape=(H * W, H * W))
 
 
-def distance_field(free: np.ndarray, sources: np.ndarray | tuple[int, int], graph: csr_matrix | None = None) -> np.ndarray:
+def distance_field(free: np.ndarray, sources: np.ndarray | tuple[int, int], graph: csr_matrix | None = None,
+                   diagonal: bool = True) -> np.ndarray:
     """Geodesic distance (H, W) float64 in cells from the nearest source to every cell; inf if unreachable.
 
     ``sources`` is one (row, col) cell or a bool (H, W) mask of source cells (e.g. a whole room).
@@ -51,7 +53,7 @@ def distance_field(free: np.ndarray, sources: np.ndarray | tuple[int, int], grap
         src = np.array([r * W + c]) if free[r, c] else np.array([], dtype=np.int64)
     if len(src) == 0:
         return np.full((H, W), np.inf)
-    g = grid_graph(free) if graph is None else graph
+    g = grid_graph(free, diagonal) if graph is None else graph
     d = dijkstra(g, directed=True, indices=src, min_only=True)
     return np.asarray(d).reshape(H, W)
 

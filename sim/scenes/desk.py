@@ -16,7 +16,7 @@ import pybullet as p
 from sim.config import DeskEnvConfig
 from sim.furniture import Button, Door, Drawer, Faucet, floor_spec, table_spec, wall_spec
 from sim.objects import MovableObject, block_spec, mug_spec
-from sim.observations import lookup_segmentation
+from sim.observations import lookup_segmentation, segmentation_table
 from sim.primitives import BodySpec, box, build_body
 from sim.robots.panda import PandaArm
 from sim.state import SimState
@@ -118,20 +118,7 @@ class DeskScene:
         """Instance id per (body, link) and a semantic class name per instance id (0 = background)."""
         named = [self.floor, self.wall, self.pedestal, self.desk, self.drawer.body, self.cabinet.body,
                  self.faucet.body, self.button.body, self.arm.body] + [o.body for o in self.movable.values()]
-        self.instance_names: list[str] = ["background"]
-        self.instance_classes: list[str] = ["background"]
-        max_uid = max(b.uid for b in named)
-        max_links = max(len(b.link_index) for b in named) + 1
-        self._seg_lut = np.zeros((max_uid + 1) * max_links + 1, dtype=np.int32)
-        self._seg_links = max_links
-        for b in named:
-            for link, sem in b.semantic_by_link.items():
-                # The robot is one instance; other bodies have one instance per link.
-                name = b.name if (b.name == "panda" or link == -1) else f"{b.name}/{sem}"
-                if name not in self.instance_names:
-                    self.instance_names.append(name)
-                    self.instance_classes.append("robot" if b.name == "panda" else sem)
-                self._seg_lut[b.uid * max_links + link + 1 + 1] = self.instance_names.index(name)
+        self._seg_lut, self._seg_links, self.instance_names, self.instance_classes = segmentation_table(named, "panda")
 
     def segmentation(self, raw: np.ndarray) -> np.ndarray:
         """Map PyBullet's raw ids (H, W) to instance ids (H, W) int32; see ``instance_names``."""

@@ -19,7 +19,7 @@ from sim.home_config import HomeEnvConfig
 from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec
 from sim.homes.furnishings import CATALOG, CLUTTER, UNMOVABLE, ClutterKind
 from sim.homes.geometry import wall_boxes
-from sim.observations import lookup_segmentation
+from sim.observations import lookup_segmentation, segmentation_table
 from sim.primitives import Body, BodySpec, box, build_body, chunked_static_bodies
 from sim.robots.mobile import DiffDriveBase, MobileManipulator
 
@@ -242,21 +242,10 @@ class HomeScene:
 
     # ----------------------------------------------------------- segmentation
     def _build_segmentation_lookup(self) -> None:
-        """Instance id per (body, link), a class name per instance (0 = background)."""
-        self.instance_names: list[str] = ["background"]
-        self.instance_classes: list[str] = ["background"]
-        max_uid = max(b.uid for b in self.named)
-        max_links = max(len(b.link_index) for b in self.named) + 1
-        self._seg_lut = np.zeros((max_uid + 1) * max_links + 2, dtype=np.int32)
-        self._seg_links = max_links
-        for b in self.named:
-            for link, sem in b.semantic_by_link.items():
-                name = b.name if (b.name == "robot" or link == -1) else f"{b.name}/{sem}"
-                name = f"{name}#{b.uid}" if b.name not in ("robot", "wall", "floor") else name
-                if name not in self.instance_names:
-                    self.instance_names.append(name)
-                    self.instance_classes.append("robot" if b.name == "robot" else sem)
-                self._seg_lut[b.uid * max_links + link + 2] = self.instance_names.index(name)
+        """Instance id per (body, link), a class name per instance (0 = background); pieces of furniture and
+        clutter are told apart by their body id (``table#12``), walls and floors are one instance each."""
+        self._seg_lut, self._seg_links, self.instance_names, self.instance_classes = segmentation_table(
+            self.named, "robot", lambda b, link, name: name if b.name in ("wall", "floor") else f"{name}#{b.uid}")
 
     def segmentation(self, raw: np.ndarray) -> np.ndarray:
         """PyBullet's raw ids (H, W) → instance ids (H, W) int32; names in ``instance_names``."""

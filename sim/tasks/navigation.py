@@ -274,20 +274,16 @@ class InteractiveNav(PointNav):
 
 
 def _disc_mask(maps: TaskMaps, xy: np.ndarray, radius: float) -> np.ndarray:
-    g = maps.grid
-    H, W = g.occupied.shape
-    rr, cc = np.mgrid[0:H, 0:W]
-    centres = np.stack([g.origin[0] + (cc + 0.5) * g.resolution, g.origin[1] + (rr + 0.5) * g.resolution], -1)
-    return np.linalg.norm(centres - xy, axis=-1) <= radius
+    """(H, W) bool: cells whose centre lies within ``radius`` m of ``xy``."""
+    xs, ys = maps.grid.cell_centers()
+    return (xs[None, :] - xy[0]) ** 2 + (ys[:, None] - xy[1]) ** 2 <= radius ** 2
 
 
 def _room_mask(maps: TaskMaps, room, margin: float) -> np.ndarray:
-    g = maps.grid
-    H, W = g.occupied.shape
-    x = g.origin[0] + (np.arange(W) + 0.5) * g.resolution
-    y = g.origin[1] + (np.arange(H) + 0.5) * g.resolution
-    inx = (x >= room.min[0] + margin) & (x <= room.max[0] - margin)
-    iny = (y >= room.min[1] + margin) & (y <= room.max[1] - margin)
+    """(H, W) bool: cells whose centre lies inside ``room`` shrunk by ``margin`` m."""
+    xs, ys = maps.grid.cell_centers()
+    inx = (xs >= room.min[0] + margin) & (xs <= room.max[0] - margin)
+    iny = (ys >= room.min[1] + margin) & (ys <= room.max[1] - margin)
     return iny[:, None] & inx[None, :]
 
 
