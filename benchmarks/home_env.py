@@ -64,7 +64,7 @@ def speed(steps: int, homes: int, physics: dict | None) -> dict[str, float]:
         t0 = time.perf_counter()
         env.scene.step_physics(env.cfg.physics.substeps)
         t1 = time.perf_counter()
-        env._aim_camera()
+        env.aim_camera()
         env.camera.render(env.client, env.light, False)
         t2 = time.perf_counter()
         env.lidar.scan(env.client, *env.scene.robot.lidar_origin(), None, env.scene.robot.uid, env.cfg.base.radius)

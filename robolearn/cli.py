@@ -307,11 +307,13 @@ def _plan(args: list[str]) -> int:
 
 # -------------------------------------------------------------------- bench
 BENCH_EXAMPLES = ("agents=[random,vmpc_lorel] variants=[train] trials=20",
+                  "env=home tasks=[interactive_nav] trials=20    # navigation agents in the homes (conf/bench_home.yaml)",
                   "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
                   "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
                   "ray_address=auto    # a running Ray cluster",
                   "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi")
 MULTIRUN_FLAGS = ("-m", "--multirun")
+HOME_ENV_OVERRIDE = "env=home"  # `robolearn bench env=home`: the home bench (conf/bench_home.yaml)
 
 
 def _bench(args: list[str]) -> int:
@@ -329,6 +331,7 @@ def _bench(args: list[str]) -> int:
 def _bench_runs(args: list[str]) -> int:
     from robolearn.bench import BenchError, BenchSettings, run_bench
     from robolearn.bench.executor import JobsFailed
+    from robolearn.bench.home import HomeBenchSettings
     from robolearn.config import ConfigError, sweep_overrides
 
     multirun = any(a in MULTIRUN_FLAGS for a in args)
@@ -341,14 +344,18 @@ def _bench_runs(args: list[str]) -> int:
     for i, sweep in enumerate(runs):
         flags = [a for a in args if a.startswith("-")]
         overrides = args if sweep is None else flags + sweep
-        cfg, code = _compose_verb("bench", overrides, BENCH_EXAMPLES)
+        # env=home benchmarks navigation agents in the homes: conf/bench_home.yaml instead of conf/bench.yaml
+        home = HOME_ENV_OVERRIDE in overrides
+        cfg, code = _compose_verb("bench", [a for a in overrides if a != HOME_ENV_OVERRIDE], BENCH_EXAMPLES,
+                                  config="bench_home" if home else None)
         if cfg is None:
             return code  # type: ignore[return-value]
         if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
             cfg.out = f"{cfg.out}/{i}"
             print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
         # ImportError: ray_address without Ray installed (the message says how to install it)
-        code = _guarded("bench", lambda: run_bench(BenchSettings.from_config(cfg)), (ConfigError, ImportError),
+        settings_cls = HomeBenchSettings if home else BenchSettings
+        code = _guarded("bench", lambda: run_bench(settings_cls.from_config(cfg)), (ConfigError, ImportError),
                         (BenchError, JobsFailed), "write the results")
         if code != EXIT_OK:
             return code

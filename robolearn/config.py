@@ -22,7 +22,9 @@ from robolearn.paths import conf_dir, shipped_checkpoint
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
+    from planners.navigation import NavAgentConfig
     from sim.config import DeskEnvConfig
+    from sim.home_config import HomeEnvConfig
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
@@ -111,6 +113,16 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     return cfg
 
 
+def is_home_env(node: Any) -> bool:
+    """Whether an ``env`` node (or config) is the home environment's (``env=home``) rather than the desk's."""
+    from sim.home_config import HomeEnvConfig
+
+    if isinstance(node, HomeEnvConfig):
+        return True
+    raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    return isinstance(raw, Mapping) and "nav" in raw and "home" in raw
+
+
 def env_config(node: Any) -> "DeskEnvConfig":
     """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
 
@@ -120,20 +132,56 @@ def env_config(node: Any) -> "DeskEnvConfig":
     Raises:
         ConfigError: any invalid value, with the simulator's message.
     """
-    from sim.config import DeskEnvConfig, from_dict
+    from sim.config import DeskEnvConfig
+
+    return _sim_config(DeskEnvConfig, node)
+
+
+def home_env_config(node: Any) -> "HomeEnvConfig":
+    """Build and validate a ``HomeEnvConfig`` from an ``env=home`` node (``conf/env/home.yaml``).
+
+    Raises:
+        ConfigError: any invalid value, with the simulator's message.
+    """
+    from sim.home_config import HomeEnvConfig
+    from sim.homes.catalogue import resolve_floorplan
+    from sim.homes.floorplan import FloorPlanError
+
+    cfg = _sim_config(HomeEnvConfig, node)
+    if cfg.home != "generated":
+        try:
+            resolve_floorplan(cfg.home)  # a bad name or file fails here, not in a worker at the first reset
+        except FloorPlanError as e:
+            raise ConfigError(f"env.home: {one_line(str(e))}") from None
+    return cfg
+
+
+def nav_agent_config(node: Any) -> "NavAgentConfig":
+    """Build and validate the navigation agent's ``NavAgentConfig`` (``conf/nav_agent/default.yaml``).
+
+    Raises:
+        ConfigError: an unknown key or invalid value, named.
+    """
+    from planners.navigation import NavAgentConfig
+
+    return _sim_config(NavAgentConfig, node, "nav_agent")
+
+
+def _sim_config(cls: type, node: Any, where: str = "env") -> Any:
+    from sim.config import from_dict
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"env must be a mapping of environment options, got {raw!r}")
+        raise ConfigError(f"{where} must be a mapping of options, got {raw!r}")
     data: dict[str, Any] = {str(k): v for k, v in raw.items()}
     try:
-        cfg = from_dict(DeskEnvConfig, data)
+        cfg = from_dict(cls, data)
     except ValueError as e:
-        raise ConfigError(f"env: {one_line(str(e))}") from None
+        raise ConfigError(f"{where}: {one_line(str(e))}") from None
     except (TypeError, AttributeError) as e:
         # Wrong value types (a string where a number belongs, a scalar where a list belongs) fail in
         # the dataclasses' checks with a TypeError/AttributeError rather than a ValueError.
-        raise ConfigError(f"env: invalid value type ({one_line(str(e))})") from None
+        raise ConfigError(f"{where}: invalid value type ({one_line(str(e))})") from None
     return cfg
 
 

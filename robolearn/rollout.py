@@ -15,7 +15,7 @@ are documented in ``conf/rollout.yaml`` and ``conf/env/desk.yaml``.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -23,12 +23,13 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robolearn.config import ConfigError, env_config
+from robolearn.config import ConfigError, env_config, home_env_config, is_home_env, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
     from sim.envs.desk import DeskEnv
+    from sim.home_config import HomeEnvConfig
 
 #: the policies ``policy=`` accepts
 POLICIES = ("expert", "random")
@@ -53,12 +54,13 @@ class VideoSettings:
 class RolloutSettings:
     """A validated ``conf/rollout.yaml``: the job options plus the environment config."""
 
-    env: "DeskEnvConfig"
+    env: "DeskEnvConfig | HomeEnvConfig"  # env=home gives the home environment's config
     policy: str
     episodes: int
     seed: int
     progress_bar: bool
     video: VideoSettings
+    nav_agent: dict[str, Any] = field(default_factory=dict)  # env=home experts: NavAgentConfig values
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "RolloutSettings":
@@ -71,7 +73,12 @@ class RolloutSettings:
         if not isinstance(raw, dict):
             raise ConfigError(f"a rollout config must be a mapping, got {raw!r}")
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}
-        _check_keys("rollout", data, {"env", "policy", "episodes", "seed", "progress_bar", "video"})
+        data.setdefault("nav_agent", {})
+        _check_keys("rollout", data, {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent"})
+        nav_agent = data["nav_agent"]
+        if not isinstance(nav_agent, Mapping):
+            raise ConfigError(f"nav_agent must be a mapping of navigation-agent options, got {nav_agent!r}")
+        nav_agent_config(nav_agent)  # validated now, before anything is simulated
         video = data["video"]
         if not isinstance(video, Mapping):
             raise ConfigError(f"video must be a mapping of video options, got {video!r}")
@@ -90,8 +97,13 @@ class RolloutSettings:
         if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
             raise ConfigError(f"video.fps={fps!r} must be a positive number")
         lo, hi = VIDEO_SIZE_RANGE
+        env = home_env_config(data["env"]) if is_home_env(data["env"]) else env_config(data["env"])
+        if is_home_env(env) and policy == "expert":
+            from robolearn.home_rollout import check_expert
+
+            check_expert(env.task)
         return cls(
-            env=env_config(data["env"]),
+            env=env,
             policy=policy,
             episodes=_integer("episodes", data["episodes"], 1),
             seed=_integer("seed", data["seed"], 0),
@@ -105,6 +117,7 @@ class RolloutSettings:
                 font_size=_integer("video.font_size", video["font_size"], 1),
                 hold_final_frames=_integer("video.hold_final_frames", video["hold_final_frames"], 0),
             ),
+            nav_agent=dict(nav_agent),
         )
 
 
@@ -208,6 +221,10 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         OSError: the video could not be written.
     """
     settings = cfg if isinstance(cfg, RolloutSettings) else RolloutSettings.from_config(cfg)
+    if is_home_env(settings.env):
+        from robolearn.home_rollout import run_home_rollout
+
+        return run_home_rollout(settings, echo=echo)
     from sim.envs.desk import DeskEnv  # deferred: importing sim loads pybullet
 
     vs = settings.video

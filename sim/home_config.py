@@ -78,9 +78,11 @@ class LidarConfig:
     min_range: float = 0.05  # m
     noise_std: float = 0.01  # m: Gaussian range noise
     dropout: float = 0.0  # probability that a ray returns max range (a missed echo)
+    threads: int = 0  # threads PyBullet casts the rays on (0 = every core; the ranges do not depend on it)
 
     def __post_init__(self) -> None:
         _check_range("lidar", "num_rays", self.num_rays, 1, 4096)
+        _check_range("lidar", "threads", self.threads, 0, 256)
         _check_range("lidar", "fov", self.fov, 1.0, 360.0)
         _check_range("lidar", "range", self.range, 0.1, 100.0)
         _check_range("lidar", "min_range", self.min_range, 0.0, self.range)

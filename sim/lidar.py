@@ -37,7 +37,7 @@ class Lidar:
         direction = np.stack([np.cos(a), np.sin(a), np.zeros_like(a)], axis=1)
         start = origin[None, :] + direction * start_offset
         end = origin[None, :] + direction * c.range
-        hits = p.rayTestBatch(start.tolist(), end.tolist(), physicsClientId=client)
+        hits = p.rayTestBatch(start.tolist(), end.tolist(), numThreads=c.threads, physicsClientId=client)
         frac = np.array([h[2] if h[0] not in (-1, ignore_body) else 1.0 for h in hits], dtype=np.float64)
         ranges = start_offset + frac * (c.range - start_offset)
         if rng is not None:

@@ -23,7 +23,7 @@ Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 IDENTITY_QUAT: Quat = (0.0, 0.0, 0.0, 1.0)
 
-ShapeKind = Literal["box", "cylinder", "sphere"]
+ShapeKind = Literal["box", "cylinder", "sphere", "quad"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,10 @@ class Shape:
     """One primitive of a link, placed in the link frame.
 
     Attributes:
-        kind: "box", "cylinder" (axis along local z) or "sphere".
-        size: box half extents (3,), or (radius, length) for a cylinder, or (radius,) for a sphere.
+        kind: "box", "cylinder" (axis along local z), "sphere", or "quad" (a visual-only rectangle in the
+            local xy plane, facing +z: two triangles where a box has twelve).
+        size: box half extents (3,), or (radius, length) for a cylinder, or (radius,) for a sphere, or
+            the quad's half extents along local x and y (2,).
         pos: centre of the primitive in the link frame (m).
         orn: orientation of the primitive in the link frame (quaternion xyzw).
         rgba: colour; objects recoloured by domain randomization override it.
@@ -57,6 +59,17 @@ def cylinder(radius: float, length: float, pos: Sequence[float] = (0, 0, 0), rgb
              orn: Quat = IDENTITY_QUAT, collide: bool = True) -> Shape:
     """A cylinder primitive (axis along the local z axis after ``orn``)."""
     return Shape("cylinder", (float(radius), float(length)), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
+
+
+def quad(half_size: Sequence[float], pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
+         orn: Quat = IDENTITY_QUAT) -> Shape:
+    """A visual-only rectangle (half sizes along local x and y, m) facing local +z after ``orn``.
+
+    TinyRenderer rasterizes every triangle over its screen bounding box, so a large surface the camera
+    sees from one side (a floor, a wall's inner face) costs a sixth as much as a quad than as a box.
+    """
+    return Shape("quad", (float(half_size[0]), float(half_size[1])), tuple(float(v) for v in pos), orn, tuple(rgba),
+                 False)
 
 
 def segment(a: Sequence[float], b: Sequence[float], thickness: float, rgba=(0.7, 0.7, 0.7, 1.0),
@@ -109,6 +122,21 @@ def _prism_mesh_path(sides: int = PRISM_SIDES) -> str:
                   f"f {i + 1}//{i + 1} {n + j + 1}//{j + 1} {n + i + 1}//{i + 1}",
                   f"f {2 * n + 1}//{n + 1} {j + 1}//{n + 1} {i + 1}//{n + 1}",
                   f"f {2 * n + 2}//{n + 2} {n + i + 1}//{n + 2} {n + j + 1}//{n + 2}"]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)  # atomic: concurrent workers never read a half-written mesh
+    return path
+
+
+def _quad_mesh_path() -> str:
+    """A unit quad (x, y in [-1, 1], z = 0, normal +z) as an OBJ file, written once per process."""
+    folder = os.path.join(tempfile.gettempdir(), "robolearn_meshes")
+    path = os.path.join(folder, "quad.obj")
+    if os.path.exists(path):
+        return path
+    os.makedirs(folder, exist_ok=True)
+    lines = ["v -1 -1 0", "v 1 -1 0", "v 1 1 0", "v -1 1 0", "vn 0 0 1", "f 1//1 2//1 3//1", "f 1//1 3//1 4//1"]
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -208,6 +236,9 @@ def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> i
             types.append(p.GEOM_CYLINDER); radii.append(s.size[0]); lengths.append(s.size[1]); half.append((0, 0, 0))
         elif s.kind == "sphere":
             types.append(p.GEOM_SPHERE); radii.append(s.size[0]); half.append((0, 0, 0)); lengths.append(0.0)
+        elif s.kind == "quad":  # visual only (collide_only filtered it out above)
+            types.append(p.GEOM_MESH); radii.append(0.0); lengths.append(0.0); half.append((0, 0, 0))
+            files[-1] = _quad_mesh_path(); scales[-1] = (s.size[0], s.size[1], 1.0)
         else:  # pragma: no cover - Literal guards this
             raise ValueError(f"unknown primitive {s.kind!r}")
         poss.append(s.pos); orns.append(s.orn); colours.append(s.rgba)

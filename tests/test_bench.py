@@ -210,3 +210,38 @@ def test_resume_survives_another_install_of_the_shipped_checkpoints(tmp_path, mo
     _check_resume(tmp_path, moved)  # no refusal
     with pytest.raises(ConfigError, match="another spec"):
         _check_resume(tmp_path, settings("agent_specs.lcbc.checkpoint=runs/mine.pt"))
+
+
+def test_home_bench_runs_the_nav_agent_resumes_and_reports_navigation_metrics(tmp_path, capsys):
+    out = tmp_path / "h"
+    args = ["bench", "env=home", "agents=[nav,random]", "tasks=[pointnav,interactive_nav]", "trials=2", "workers=1",
+            "progress_bar=false", "env.num_rooms=[2,3]", f"out={out}"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "2 splits" not in printed and "1 splits × 2 tasks" in printed and "mean SPL" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["episodes"] == results["expected_episodes"] == 8
+    rows = {(r["agent"], r["task"]): r for r in results["rows"]}
+    assert rows[("nav", "mean")]["final"] >= 0.75 and rows[("random", "mean")]["final"] == 0.0
+    nav = rows[("nav", "pointnav")]
+    assert 0 < nav["spl"] <= nav["final"] and 0 < nav["ins"] <= 1  # SPL and INS are gated by success
+    assert rows[("random", "pointnav")]["spl"] == rows[("random", "pointnav")]["ins"] == 0.0
+    episodes = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert all(e["variant"] == "test" and e["home"].startswith("generated:1") for e in episodes)  # held-out homes
+    with open(out / "results.csv") as f:
+        assert {"spl", "effort_efficiency", "ins"} <= set(next(csv.DictReader(f)))
+    assert main(args) == 0 and "0 to run" in capsys.readouterr().out  # resumes
+    assert main([*args, "nav_agent.object_cost=0"]) == 2  # another agent spec: refused, in one line
+    assert "another spec" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["tasks=[fly]"], "unknown home tasks ['fly']"),
+    (["splits=[val]"], "unknown splits ['val']"),
+    (["nav_agent.lookahead=0"], "lookahead"),
+    (["env.home=atlantis"], "atlantis"),
+])
+def test_home_bench_errors_are_one_line(tmp_path, args, message, capsys):
+    assert main(["bench", "env=home", f"out={tmp_path / 'x'}", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -153,3 +153,35 @@ def test_readme_task_table_matches_the_simulator() -> None:
     rows = dict(re.findall(r"^\| `(\w+)` \| ([^|]+?) \|", readme, re.MULTILINE))
     for name, task in DESK_TASKS.items():
         assert rows.get(name) == task.description.instruction(), f"README's task table is stale for {name}"
+
+
+def test_home_rollout_drives_the_nav_agent_and_shows_camera_and_map(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    video = tmp_path / "home.gif"
+    code = main(["rollout", "env=home", "env.task=pointnav", "env.home=studio", "env.width=32", "env.height=32",
+                 "video.width=96", "video.height=96", "video.hold_final_frames=0", f"video.path={video}"])
+    assert code == EXIT_OK
+    out = capsys.readouterr().out
+    assert "success yes" in out and "SPL" in out
+    frames = imageio.mimread(video)
+    steps = int(re.search(r"success yes; (\d+) steps", out).group(1))
+    assert len(frames) == steps + 1 and frames[0].shape[:2] == (96, 192)  # head camera | top-down map
+    top_down = frames[0][:, 96:, :3].astype(int)
+    # the map panel draws the robot (blue) and the goal (red) somewhere on it
+    assert ((top_down[..., 2] > 180) & (top_down[..., 0] < 90)).any()
+    assert ((top_down[..., 0] > 180) & (top_down[..., 1] < 90)).any()
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("env.task=open_drawer", "needs the arm"),
+    ("nav_agent.turn_in_place=-1", "turn_in_place"),
+])
+def test_home_rollout_errors_are_one_line(override: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollout", "env=home", override, "video.path=null"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_home_rollout_has_no_expert_for_manipulation_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollout", "env=home", "env.task=open_drawer", "env.robot=manipulator", "video.path=null"]) == EXIT_USAGE
+    assert "no expert yet" in capsys.readouterr().err

@@ -88,3 +88,11 @@ def test_home_env_yaml_mirrors_the_home_dataclass() -> None:
     data = yaml.safe_load((CONF / "env" / "home.yaml").read_text())
     problems = _mismatches(data, HomeEnvConfig(), "env")
     assert not problems, "conf/env/home.yaml is out of sync with sim.home_config.HomeEnvConfig:\n" + "\n".join(problems)
+
+
+def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
+    from planners.navigation import NavAgentConfig
+
+    data = yaml.safe_load((CONF / "nav_agent" / "default.yaml").read_text())
+    problems = _mismatches(data, NavAgentConfig(), "nav_agent")
+    assert not problems, "conf/nav_agent/default.yaml is out of sync with NavAgentConfig:\n" + "\n".join(problems)

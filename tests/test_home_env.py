@@ -106,14 +106,19 @@ def test_base_pushes_a_closed_door_open_and_effort_counts_it():
     ep = empty_room_episode(env, (2.0, 2.0, 0.0), (4.5, 2.0), door_angles=[0.0])
     env.reset(seed=0, options={"episode": ep})
     assert abs(env.scene.doors[0].state()) < 1e-6
+    infos = []
     for _ in range(80):
         _, _, term, _, info = env.step(np.array([0.8, 0.0], np.float32))
+        infos.append(info)
         if term:
             break
-    assert abs(env.scene.doors[0].state()) > 0.3  # the base swung the door open
-    assert env.robot_pose()[0] > 3.0  # and got into the doorway
+    # Pushed off-centre, the panel swings wide (it once jammed at 30° against the wall end).
+    assert abs(env.scene.doors[0].state()) > 1.0
+    assert info["success"] and env.robot_pose()[0] > 4.0  # through the doorway and at the goal
     assert 0 < info["kinematic_disturbance"] < 1  # the moving door counts as disturbance
-    assert info["effort_efficiency"] == 0.0  # not at the goal: no effort credit
+    assert 0 < info["effort_efficiency"] < 1
+    midway = next(i for i in infos if i["kinematic_disturbance"] > 0)
+    assert midway["effort_efficiency"] == 0.0 and not midway["success"]  # not at the goal yet: no effort credit
 
 
 def test_lidar_measures_the_distance_to_a_wall_and_builds_a_local_map():
@@ -194,19 +199,29 @@ def test_mobile_manipulator_moves_its_tool_and_the_drawer_task_checks_the_drawer
     assert term and info["success"]
 
 
-def test_get_state_set_state_continues_bit_identically():
+def test_set_state_replays_bit_identically_in_any_env():
     env = make(home="generated", task="interactive_nav", obs_keys=["rgb", "scan"], lidar={"noise_std": 0.0})
     env.reset(seed=2)
     drive(env, (1.0, 0.3), 5)
     state = env.get_state()
     acts = [np.array([1.0, -0.2], np.float32)] * 8
-    first = [env.step(a)[0] for a in acts]
-    env.reset(seed=7)
-    env.set_state(state)
-    second = [env.step(a)[0] for a in acts]
+    original = [env.step(a)[0] for a in acts]
+
+    def replay(e):
+        e.set_state(state)
+        return [e.step(a)[0] for a in acts]
+
+    env.reset(seed=7)  # another home in between
+    first = replay(env)
+    other = make(home="generated", task="interactive_nav", obs_keys=["rgb", "scan"], lidar={"noise_std": 0.0})
+    second = replay(other)  # a different instance
     for oa, ob in zip(first, second):
         for k in oa:
             np.testing.assert_array_equal(oa[k], ob[k], err_msg=k)
+    # The original run kept Bullet's contact caches, which no state vector holds: it agrees with the
+    # replays to contact-level noise (well under a millimetre of range), not bit for bit.
+    for oa, ob in zip(original, first):
+        np.testing.assert_allclose(oa["scan"], ob["scan"], atol=1e-3)
 
 
 def test_bad_configuration_names_the_problem():
@@ -237,3 +252,115 @@ def test_baseline_agent_reaches_goals_through_clutter_and_doors():
         if info["success"]:
             assert 0 < info["spl"] <= 1 and 0 < info["ins"] <= 1
     assert successes >= 2
+
+
+def test_door_panel_geometry_matches_the_simulated_doors():
+    from sim.homes.geometry import door_panel
+
+    env = make(home="generated", task="interactive_nav", obs_keys=["goal"])
+    env.reset(seed=3)
+    for spec, door in zip(env.plan.doors, env.scene.doors):
+        for angle in (0.0, 0.7, -1.2):
+            door.set_state(angle)
+            tip = door.link_world_position("door", (0.0, -door.geom.width, 0.0))[:2]
+            # the model's panel runs from the doorway end; the simulated one is inset by a few cm
+            assert np.linalg.norm(door_panel(env.plan, spec, angle)[1] - tip) < 0.08
+
+
+def test_episodes_keep_the_start_and_objects_off_door_panels_and_crates_out_of_door_swings():
+    from sim.homes.furnishings import UNMOVABLE
+    from sim.homes.geometry import door_hinge_end, door_panel, segment_distance
+
+    env = make(home="generated", task="interactive_nav", obs_keys=["goal"])
+    crate = float(np.hypot(*UNMOVABLE.half_extents[:2]))
+    crates = 0
+    for seed in range(8):
+        env.reset(seed=seed)
+        ep, plan = env.episode, env.plan
+        panels = [door_panel(plan, d, a) for d, a in zip(plan.doors, ep.layout.door_angles)]
+        assert all(segment_distance(ep.start[:2], seg) > env.cfg.base.radius for seg in panels)
+        for c in ep.layout.clutter:
+            assert all(segment_distance(np.asarray(c.xy), seg) > 0.15 for seg in panels), (seed, c)
+            if c.kind == "unmovable":
+                crates += 1
+                for d in plan.doors:
+                    assert np.linalg.norm(np.asarray(c.xy) - door_hinge_end(plan, d)[0]) >= d.width + crate
+    assert crates > 0  # the check above ran on some
+
+
+def _studio_agent(env, start, goal, clutter=(), door_angles=None):
+    env.reset(seed=0, options={"episode": empty_room_episode(env, start, goal, clutter, door_angles)})
+    agent = InteractiveNavAgent()
+    agent.reset(env)
+    return agent
+
+
+def test_agent_remembers_what_the_scan_sees_and_forgets_what_moved():
+    env = make(task="interactive_nav", obs_keys=["scan"])
+    agent = _studio_agent(env, (1.0, 2.0, 0.0), (2.6, 2.0), [ClutterSpec("carton", (2.0, 2.0), 0.0, 2.0)])
+    obs, _ = env.step(np.zeros(2, np.float32))[:2]
+    agent.observe(env.robot_pose(), obs["scan"])
+    g = agent.grid
+    near = lambda xy: agent.seen[max(g.world_to_cell(xy)[0] - 4, 0):g.world_to_cell(xy)[0] + 5,  # noqa: E731
+                                 g.world_to_cell(xy)[1] - 4:g.world_to_cell(xy)[1] + 5].any()
+    assert near((1.85, 2.0))  # the carton's near face
+    assert not agent.seen[agent.mapped].any()  # walls are the map's, not remembered obstacles
+    p.resetBasePositionAndOrientation(env.scene.clutter[0].uid, (5.5, 1.0, 0.15), (0, 0, 0, 1),
+                                      physicsClientId=env.client)
+    obs = env.step(np.zeros(2, np.float32))[0]
+    agent.observe(env.robot_pose(), obs["scan"])
+    assert not near((1.85, 2.0))  # the rays now pass where it stood
+
+
+def test_agent_goes_around_a_carton_when_the_detour_is_short():
+    env = make(task="interactive_nav", obs_keys=["scan"])
+    agent = _studio_agent(env, (3.7, 2.0, 0.0), (5.9, 2.0), [ClutterSpec("carton", (4.7, 2.0), 0.0, 2.0)])
+    start = env.scene.clutter_positions()
+    obs, info = env.step(np.zeros(2, np.float32))[0], {}
+    for _ in range(150):
+        obs, _, term, trunc, info = env.step(agent.act(obs))
+        if term or trunc:
+            break
+    assert info["success"]
+    assert np.linalg.norm(env.scene.clutter_positions()[0, :2] - start[0, :2]) < 0.05  # never pushed it
+    assert info["effort_efficiency"] > 0.95
+
+
+def test_agent_crosses_a_closed_door_square_on_the_latch_side():
+    from sim.homes.geometry import door_hinge_end
+
+    env = make(task="interactive_nav", obs_keys=["scan"])
+    agent = _studio_agent(env, (1.5, 1.0, 0.0), (4.6, 2.4), door_angles=[0.0])
+    obs = env.step(np.zeros(2, np.float32))[0]
+    agent.act(obs)
+    end, along = door_hinge_end(env.plan, env.plan.doors[0])
+    centre = end + along * env.plan.doors[0].width / 2
+    crossing = [q for q in agent.path if abs(q[0] - centre[0]) < 0.7 and abs(q[1] - centre[1]) < 0.5]
+    assert len(crossing) == 3  # before, in and after the doorway
+    assert all(abs((q - centre) @ along - agent.cfg.door_latch_offset) < 1e-6 for q in crossing)  # latch side
+    assert np.ptp([q[1] for q in crossing]) < 1e-6  # one line square to the wall
+    info = {}
+    for _ in range(200):
+        obs, _, term, trunc, info = env.step(agent.act(obs))
+        if term or trunc:
+            break
+    assert info["success"] and abs(env.scene.doors[0].state()) > 1.0
+
+
+def test_head_camera_draws_the_next_room_only_when_its_doorway_is_in_view():
+    env = make(obs_keys=["rgb"])
+    env.reset(seed=0)
+    scene, half = env.scene, env._half_hfov
+    both, kitchen = {"kitchen", "living_room"}, {"kitchen"}
+    assert scene.rooms_seen_from((1.5, 2.0)) == both  # without a heading: every door neighbour
+    assert scene.rooms_seen_from((1.5, 2.0), 0.0, half) == both  # facing the doorway (east)
+    assert scene.rooms_seen_from((1.5, 2.0), np.pi, half) == kitchen  # facing away from it
+    assert scene.rooms_seen_from((1.5, 2.0), np.pi / 2, half) == kitchen  # facing the north wall
+    assert scene.rooms_seen_from((2.7, 2.0), np.pi, half) == both  # standing in the doorway: always
+    # the env culls by the robot's pose: turned away from the doorway, the living room is not drawn
+    env.scene.robot.reset_pose(1.5, 2.0, np.pi)
+    env.aim_camera()
+    assert env.scene.visible_rooms == kitchen
+    env.scene.robot.reset_pose(1.5, 2.0, 0.0)
+    env.aim_camera()
+    assert env.scene.visible_rooms == both

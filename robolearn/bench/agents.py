@@ -6,7 +6,9 @@ An agent runs one seeded episode in a given env and returns its summary (``succe
 * ``RandomAgent``: uniform random actions, the floor every other agent must clear;
 * ``PolicyAgent``: a language-conditioned policy (LCBC, ``robolearn train policy``) acting on each frame;
 * ``VMPCBenchAgent``: visual MPC as ``robolearn plan`` builds it, from plan overrides: the LOReL reward on
-  the learned video model or on oracle dynamics, the goal-image cost, or the oracle reward.
+  the learned video model or on oracle dynamics, the goal-image cost, or the oracle reward;
+* ``NavBenchAgent``: the baseline interactive-navigation agent, for ``robolearn bench env=home``
+  (``RandomAgent`` runs there too).
 
 Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``; name it in
 ``agent_specs`` with ``_target_: your.module.YourAgent``.
@@ -24,8 +26,10 @@ from robolearn.config import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.desk import DeskEnv
+    from sim.envs.home import HomeEnv
 
-__all__ = ["BenchAgent", "act_until_done", "PolicyAgent", "RandomAgent", "VMPCBenchAgent", "episode_summary"]
+__all__ = ["BenchAgent", "act_until_done", "NavBenchAgent", "PolicyAgent", "RandomAgent", "VMPCBenchAgent",
+           "episode_summary"]
 
 #: plan keys the bench sets per episode (an agent spec may not)
 RESERVED_PLAN_KEYS = ("instruction", "task", "video.path", "episodes", "seed", "record", "results")
@@ -45,16 +49,29 @@ class BenchAgent(Protocol):
         """Reset ``env`` with ``seed``, act until the episode ends, return its summary."""
 
 
+#: what the home environments' ``info`` adds to an episode's summary (iGibson's navigation metrics)
+HOME_FIELDS = ("spl", "effort_efficiency", "ins", "path_length", "shortest_path")
+
+
 def episode_summary(info: dict[str, Any], steps: int, seconds: float, **extra: Any) -> dict[str, Any]:
-    """The fields every agent reports, from the env's last ``info``."""
-    return {"success": bool(info["success"]), "success_any": bool(info["success_any"]),
-            "progress": float(info["progress"]), "steps": steps, "seconds": seconds, **extra}
+    """The fields every agent reports, from the env's last ``info`` (plus SPL, effort and INS in homes,
+    where progress is the negated remaining geodesic distance, m)."""
+    out = {"success": bool(info["success"]), "success_any": bool(info["success_any"]),
+           "progress": float(info["progress"]) if "progress" in info else -float(info["geodesic_distance"]),
+           "steps": steps, "seconds": seconds}
+    if "spl" in info:
+        out.update({k: float(info[k]) for k in HOME_FIELDS}, home=info["home"], goal=info["instruction"])
+    return {**out, **extra}
 
 
-def act_until_done(env: "DeskEnv", seed: int, act: Callable[[dict[str, np.ndarray]], np.ndarray]) -> dict[str, Any]:
-    """Reset ``env`` with ``seed`` and step it with ``act(obs)`` until the episode ends; its summary."""
+def act_until_done(env: "DeskEnv | HomeEnv", seed: int, act: Callable[[dict[str, np.ndarray]], np.ndarray],
+                   on_reset: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Reset ``env`` with ``seed`` (then call ``on_reset``) and step it with ``act(obs)`` until the episode
+    ends; its summary."""
     start = time.perf_counter()
     obs, _ = env.reset(seed=seed)
+    if on_reset is not None:
+        on_reset()
     info: dict[str, Any] = {}
     steps = 0
     for steps in range(1, env.cfg.max_episode_steps + 1):
@@ -188,3 +205,25 @@ def _quoted(text: str) -> str:
     """A Hydra override value that keeps the text verbatim (commas, quotes, '=' and all)."""
     escaped = text.replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
+
+
+class NavBenchAgent:
+    """The baseline interactive-navigation agent (``planners.navigation``) in the home environments.
+
+    ``config`` holds ``NavAgentConfig`` values (``conf/nav_agent/default.yaml``).
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None):
+        self.config = dict(config or {})
+
+    def check(self) -> None:
+        from robolearn.config import nav_agent_config
+
+        nav_agent_config(self.config)
+
+    def run(self, env: "HomeEnv", instruction: str, seed: int) -> dict[str, Any]:
+        from planners.navigation import InteractiveNavAgent
+        from robolearn.config import nav_agent_config
+
+        agent = InteractiveNavAgent(nav_agent_config(self.config))
+        return act_until_done(env, seed, agent.act, on_reset=lambda: agent.reset(env))

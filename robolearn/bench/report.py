@@ -12,7 +12,7 @@ __all__ = ["CSV_FIELDS", "print_results", "write_csv", "write_figure"]
 
 #: the CSV's columns (rates and interval bounds are fractions in [0, 1])
 CSV_FIELDS = ("agent", "variant", "task", "instruction", "episodes", "final", "final_lo", "final_hi", "any", "any_lo",
-              "any_hi", "mean_seconds")
+              "any_hi", "mean_seconds", "spl", "effort_efficiency", "ins")  # the last three: homes only
 # Figure layout: inches per panel, bar group width (fraction of a task's slot), dpi.
 _PANEL_W, _PANEL_H, _GROUP_WIDTH, _DPI = 7.0, 3.2, 0.8, 120
 _LOG_WIDTH = 180  # console table width (characters) when the output is not a terminal
@@ -93,7 +93,8 @@ def print_results(results: dict[str, Any]) -> None:
     rows = [r for r in results["rows"] if r["final"] is not None]
     by_instruction = bool(results["settings"].get("instruction_file"))
     title = (f"final-step success over {results['episodes']}/{results['expected_episodes']} episodes "
-             "(mean: [95% interval]; any step: LOReL's lenient criterion)")
+             "(mean: [95% interval]; any step: LOReL's lenient criterion"
+             + ("; per task: success / SPL" if rows and "spl" in rows[0] else "") + ")")
     table = Table(title=title)
     if by_instruction:
         for col in ("agent", "variant", "instruction", "task", "resolves to", "n", "final step", "any step"):
@@ -106,7 +107,9 @@ def print_results(results: dict[str, Any]) -> None:
                           _rate(r, interval=mean), f"{r['any']:.1%}", style="bold" if mean else None)
     else:
         tasks = list(dict.fromkeys(r["task"] for r in rows if r["task"] != "mean"))
-        for col in ("agent", "variant", *[t.replace("_", " ") for t in tasks], "mean final", "mean any", "n"):
+        nav = "spl" in rows[0] if rows else False  # homes: the cells add SPL / INS
+        for col in ("agent", "variant", *[t.replace("_", " ") for t in tasks], "mean final", "mean any", "n",
+                    *(("mean SPL", "mean INS") if nav else ())):
             table.add_column(col, justify="left" if col in ("agent", "variant") else "right")
         cells = {(r["agent"], r["variant"], r["task"]): r for r in rows}
         for agent, variant in dict.fromkeys((r["agent"], r["variant"]) for r in rows):
@@ -114,7 +117,8 @@ def print_results(results: dict[str, Any]) -> None:
             table.add_row(agent, variant, *[_rate(cells[(agent, variant, t)]) if (agent, variant, t) in cells else "—"
                                             for t in tasks],
                           _rate(mean, interval=True) if mean else "—", f"{mean['any']:.1%}" if mean else "—",
-                          str(mean["episodes"]) if mean else "0")
+                          str(mean["episodes"]) if mean else "0",
+                          *((f"{mean['spl']:.3f}", f"{mean['ins']:.3f}") if nav and mean else ()))
     console = Console(highlight=False)
     if not console.is_terminal:  # a log file or a pipe: wide enough for every column, not 80 characters
         console = Console(highlight=False, width=_LOG_WIDTH)
@@ -123,4 +127,7 @@ def print_results(results: dict[str, Any]) -> None:
 
 def _rate(row: dict[str, Any], interval: bool = False) -> str:
     lo, hi = row["final_ci"]
-    return f"{row['final']:.0%} [{lo:.0%}, {hi:.0%}]" if interval else f"{row['final']:.0%}"
+    text = f"{row['final']:.0%} [{lo:.0%}, {hi:.0%}]" if interval else f"{row['final']:.0%}"
+    if "spl" in row and not interval:  # homes: success / SPL per task
+        text += f" / {row['spl']:.2f}"
+    return text

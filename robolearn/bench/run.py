@@ -19,13 +19,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.stats import success_table
 from robolearn.config import ConfigError, env_config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from robolearn.bench.home import HomeBenchSettings
 
 __all__ = ["BenchError", "append_row", "BenchSettings", "EpisodeJob", "read_episodes", "run_bench", "run_episode_job"]
 
@@ -40,6 +43,69 @@ MAX_OPEN_ENVS = 8
 
 class BenchError(RuntimeError):
     """The bench could not finish (episodes that failed on every retry); the message names them."""
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """The values of a composed bench config (``d``), read with one-line ``ConfigError`` checks."""
+
+    d: dict[str, Any]
+
+    @classmethod
+    def of(cls, cfg: DictConfig | Mapping[str, Any]) -> "BenchOptions":
+        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
+        assert isinstance(raw, dict)
+        return cls({str(k): v for k, v in raw.items()})
+
+    def names(self, key: str, valid: Mapping[str, Any] | tuple[str, ...], what: str) -> tuple[str, ...]:
+        """A non-empty list of distinct names from ``valid`` (a single name is a list of one)."""
+        v = self.d.get(key)
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"{key}={v!r} must be a non-empty list of {what}, e.g. {key}=[{next(iter(valid))}]")
+        unknown = [x for x in v if x not in valid]
+        if unknown:
+            raise ConfigError(f"unknown {what} {unknown} in {key}; choose from {', '.join(valid)}")
+        if len(set(v)) != len(v):
+            raise ConfigError(f"{key}={list(v)} lists an entry twice")
+        return tuple(v)
+
+    def integer(self, key: str, lo: int) -> int:
+        v = self.d.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ConfigError(f"{key}={v!r} must be an integer >= {lo}")
+        return v
+
+    def flag(self, key: str) -> bool:
+        if not isinstance(self.d.get(key), bool):
+            raise ConfigError(f"{key}={self.d.get(key)!r} must be true or false")
+        return bool(self.d[key])
+
+    def agent_specs(self) -> dict[str, dict[str, Any]]:
+        """``agent_specs``: names → specs, each with a ``_target_`` class path."""
+        specs = self.d.get("agent_specs")
+        if not isinstance(specs, Mapping) or not specs:
+            raise ConfigError("agent_specs must map agent names to specs with a _target_")
+        for name, spec in specs.items():
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("_target_"), str):
+                raise ConfigError(f"agent_specs.{name} must be a mapping with a _target_ (a class path), got {spec!r}")
+        return {str(k): dict(v) for k, v in specs.items()}
+
+    def out(self) -> Path:
+        out = self.d.get("out")
+        if not isinstance(out, str) or not out.strip():
+            raise ConfigError(f"out={out!r} must be a results folder path")
+        return Path(out)
+
+    def executor(self) -> ExecutorSettings:
+        """Where episodes run: ``workers``, ``ray_address`` and ``max_retries``."""
+        ray_address = self.d.get("ray_address")
+        try:
+            return ExecutorSettings(workers=self.d.get("workers"), ray_address=None if ray_address in (None, "", "null")
+                                    else ray_address, max_retries=self.d.get("max_retries"))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
 
 @dataclass(frozen=True)
@@ -66,62 +132,27 @@ class BenchSettings:
         from sim.tasks.desk import DESK_TASKS
         from sim.variants import VARIANTS
 
-        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
-        assert isinstance(raw, dict)
-        d = {str(k): v for k, v in raw.items()}
-
-        def names(key: str, valid: Mapping[str, Any], what: str) -> tuple[str, ...]:
-            v = d.get(key)
-            if isinstance(v, str):
-                v = [v]
-            if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, str) for x in v):
-                raise ConfigError(f"{key}={v!r} must be a non-empty list of {what}, e.g. {key}=[{next(iter(valid))}]")
-            unknown = [x for x in v if x not in valid]
-            if unknown:
-                raise ConfigError(f"unknown {what} {unknown} in {key}; choose from {', '.join(valid)}")
-            if len(set(v)) != len(v):
-                raise ConfigError(f"{key}={list(v)} lists an entry twice")
-            return tuple(v)
-
-        def integer(key: str, lo: int) -> int:
-            v = d.get(key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise ConfigError(f"{key}={v!r} must be an integer >= {lo}")
-            return v
-
-        def flag(key: str) -> bool:
-            if not isinstance(d.get(key), bool):
-                raise ConfigError(f"{key}={d.get(key)!r} must be true or false")
-            return bool(d[key])
-
-        specs = d.get("agent_specs")
-        if not isinstance(specs, Mapping) or not specs:
-            raise ConfigError("agent_specs must map agent names to specs with a _target_")
-        for name, spec in specs.items():
-            if not isinstance(spec, Mapping) or not isinstance(spec.get("_target_"), str):
-                raise ConfigError(f"agent_specs.{name} must be a mapping with a _target_ (a class path), got {spec!r}")
+        o = BenchOptions.of(cfg)
+        d = o.d
+        specs = o.agent_specs()
         env_config(d.get("env"))  # validates the env node now, not in a worker
         instructions = d.get("instruction_file")
         if instructions is not None:
             if not isinstance(instructions, str) or not Path(instructions).is_file():
                 raise ConfigError(f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping "
                                   "instruction → task)")
-        out = d.get("out")
-        if not isinstance(out, str) or not out.strip():
-            raise ConfigError(f"out={out!r} must be a results folder path")
-        ray_address = d.get("ray_address")
-        try:
-            executor = ExecutorSettings(workers=d.get("workers"), ray_address=None if ray_address in (None, "", "null")
-                                        else ray_address, max_retries=d.get("max_retries"))
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
-        return cls(env=dict(d["env"]), agents=names("agents", specs, "agents"),
-                   agent_specs={str(k): dict(v) for k, v in specs.items()},
-                   tasks=names("tasks", DESK_TASKS, "desk tasks"), variants=names("variants", VARIANTS, "variants"),
-                   trials=integer("trials", 1), first_seed=integer("first_seed", 0),
-                   instruction_file=Path(instructions) if instructions else None, out=Path(out), executor=executor,
-                   threads_per_episode=integer("threads_per_episode", 1), progress_bar=flag("progress_bar"),
-                   figure=flag("figure"))
+        return cls(env=dict(d["env"]), agents=o.names("agents", specs, "agents"), agent_specs=specs,
+                   tasks=o.names("tasks", DESK_TASKS, "desk tasks"), variants=o.names("variants", VARIANTS, "variants"),
+                   trials=o.integer("trials", 1), first_seed=o.integer("first_seed", 0),
+                   instruction_file=Path(instructions) if instructions else None, out=o.out(), executor=o.executor(),
+                   threads_per_episode=o.integer("threads_per_episode", 1), progress_bar=o.flag("progress_bar"),
+                   figure=o.flag("figure"))
+
+    metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)
+
+    def job_runner(self) -> Any:
+        """The (picklable, module-level) function that runs one ``EpisodeJob`` in a worker."""
+        return run_episode_job
 
     def episodes_per_agent(self) -> list[tuple[str, str, str]]:
         """(variant, task, instruction) of one seed, for every agent: the canonical instruction per task, or
@@ -181,29 +212,42 @@ class EpisodeJob:
 _WORKER: dict[str, Any] = {"agents": {}, "envs": {}}
 
 
-def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
-    """Run one episode in this process (agents and envs are built once per process and reused)."""
-    import torch
-    from hydra.utils import instantiate
+def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[str, Any]], Any]) -> tuple[Any, Any]:
+    """This worker's agent and env for ``job``, built once per process and reused.
 
-    from sim.envs.desk import DeskEnv
+    ``make_env(ctx)`` builds the env of ``kind`` for the job's variant and task from the job's context; at most
+    ``MAX_OPEN_ENVS`` envs stay open (the oldest is closed first).
+    """
+    from hydra.utils import instantiate
 
     ctx = json.loads(job.context)
     agents, envs = _WORKER["agents"], _WORKER["envs"]
     akey = (job.agent, json.dumps(ctx["agent_specs"][job.agent], sort_keys=True))
     if akey not in agents:
         agents[akey] = instantiate(ctx["agent_specs"][job.agent])
-    ekey = (job.variant, job.task, json.dumps(ctx["env"], sort_keys=True))
+    ekey = (kind, job.variant, job.task, json.dumps(ctx["env"], sort_keys=True))
     if ekey not in envs:
         if len(envs) >= MAX_OPEN_ENVS:
             envs.pop(next(iter(envs))).close()
-        cfg = env_config({**ctx["env"], "task": job.task, "variant": job.variant,
-                          "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS))})
-        envs[ekey] = DeskEnv(config=cfg)
+        envs[ekey] = make_env(ctx)
+    return agents[akey], envs[ekey]
+
+
+def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
+    """Run one desk episode in this process (agents and envs are built once per process and reused)."""
+    import torch
+
+    from sim.envs.desk import DeskEnv
+
+    def make_env(ctx: dict[str, Any]) -> DeskEnv:
+        return DeskEnv(config=env_config({**ctx["env"], "task": job.task, "variant": job.variant,
+                                          "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS))}))
+
+    agent, env = worker_agent_and_env(job, "desk", make_env)
     threads = torch.get_num_threads()
-    torch.set_num_threads(ctx["threads"])
+    torch.set_num_threads(json.loads(job.context)["threads"])
     try:
-        return agents[akey].run(envs[ekey], job.instruction, job.seed)
+        return agent.run(env, job.instruction, job.seed)
     finally:
         torch.set_num_threads(threads)
 
@@ -267,7 +311,7 @@ def _check_resume(out: Path, s: BenchSettings) -> None:
     write_json_atomic(meta_path, meta)
 
 
-def run_bench(s: BenchSettings, echo: bool = True) -> dict[str, Any]:
+def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict[str, Any]:
     """Run (or resume) the benchmark; write the tables and the figure. Returns the results.
 
     Raises:
@@ -299,15 +343,17 @@ def run_bench(s: BenchSettings, echo: bool = True) -> dict[str, Any]:
               for v, t, i in s.episodes_per_agent()]
     jobs = [j for j in wanted if j.key not in done]
     if echo:
-        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} variants × "
-              f"{len(s.episodes_per_agent()) // len(s.variants)} instructions × {s.trials} seeds); "
+        home = bool(s.metrics)  # the home bench: splits and tasks (each episode draws its instruction)
+        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} {'splits' if home else 'variants'} × "
+              f"{len(s.episodes_per_agent()) // len(s.variants)} {'tasks' if home else 'instructions'} × "
+              f"{s.trials} seeds); "
               f"{len(wanted) - len(jobs)} already in {path}, {len(jobs)} to run on {_where(s)}", flush=True)
     start = time.perf_counter()
     failed: dict[Any, str] = {}
     bar = tqdm(total=len(jobs), unit="ep", disable=not (s.progress_bar and echo), desc="bench", dynamic_ncols=True)
     try:
         with bar:
-            for job, result in run_jobs(run_episode_job, jobs, s.executor):
+            for job, result in run_jobs(s.job_runner(), jobs, s.executor):
                 row = {"agent": job.agent, "variant": job.variant, "task": job.task, "instruction": job.instruction,
                        "seed": job.seed, **result}
                 append_row(path, row)
@@ -357,7 +403,7 @@ def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], di
              enumerate((a, x) for a in s.agents for x in s.episodes_per_agent())}
     rows.sort(key=lambda r: (order[(r["agent"], r["variant"], r["task"], r["instruction"])], r["seed"]))
     by = ("agent", "variant", "instruction") if s.instruction_file else ("agent", "variant", "task")
-    table = success_table(rows, by, pool_over=by[-1])
+    table = success_table(rows, by, pool_over=by[-1], mean_fields=s.metrics)
     results: dict[str, Any] = {
         "settings": {"agents": list(s.agents), "variants": list(s.variants), "tasks": list(s.tasks),
                      "trials": s.trials, "first_seed": s.first_seed,

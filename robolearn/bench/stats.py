@@ -43,19 +43,22 @@ def rate_row(episodes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "mean_seconds": statistics.mean(float(e.get("seconds", 0.0)) for e in episodes) if n else None}
 
 
-def success_table(episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str], pool_over: str) -> list[dict[str, Any]]:
+def success_table(episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str], pool_over: str,
+                  mean_fields: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One row per group of ``episodes`` (keyed by the ``group_by`` fields, in first-seen order), then
     per group of all fields but ``pool_over`` a pooled row whose ``pool_over`` field is ``"mean"``.
 
     The pooled row's rates are the mean of its groups' rates (every task weighs the same, whatever its
-    episode count); its intervals are Wilson intervals over all its episodes pooled.
+    episode count); its intervals are Wilson intervals over all its episodes pooled. Each field named
+    in ``mean_fields`` (e.g. ``spl``) is averaged over a group's episodes, and over the groups in pooled rows.
     """
     if pool_over not in group_by:
         raise ValueError(f"pool_over={pool_over!r} must be one of group_by {list(group_by)}")
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for e in episodes:
         groups.setdefault(tuple(e[k] for k in group_by), []).append(e)
-    rows = [{**dict(zip(group_by, key)), **rate_row(eps)} for key, eps in groups.items()]
+    rows = [{**dict(zip(group_by, key)), **rate_row(eps),
+             **{f: statistics.mean(float(e[f]) for e in eps) for f in mean_fields}} for key, eps in groups.items()]
     outer = [k for k in group_by if k != pool_over]
     pooled: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:
@@ -66,5 +69,7 @@ def success_table(episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str]
         row = {k: "mean" if k == pool_over else key[outer.index(k)] for k in group_by} | rate_row(eps)
         row["final"] = statistics.mean(m["final"] for m in members)
         row["any"] = statistics.mean(m["any"] for m in members)
+        for f in mean_fields:
+            row[f] = statistics.mean(r[f] for r in members)
         means.append(row)
     return rows + means

@@ -111,6 +111,8 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.camera = Camera(CameraConfig("head", fov=b.camera_fov, near=b.camera_near, far=b.camera_far),
                              cfg.width, cfg.height)
         self.light = Lighting(direction=(0.3, 0.2, 1.0))
+        # Horizontal half field of view (rad): PyBullet's fov is vertical, widened by the aspect ratio.
+        self._half_hfov = float(np.arctan(np.tan(np.radians(b.camera_fov) / 2) * cfg.width / cfg.height))
         self.lidar = Lidar(cfg.lidar)
         self._plans: OrderedDict[str, tuple[FloorPlan, TaskMaps]] = OrderedDict()
         arm = cfg.robot == "manipulator"
@@ -259,19 +261,26 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
             return None
-        self._aim_camera()
+        self.aim_camera()
         return self.camera.render(self.client, self.light, False)[0]
 
-    def _aim_camera(self) -> None:
+    def aim_camera(self) -> tuple[np.ndarray, np.ndarray]:
+        """Point the head camera from the robot's current pose and draw only the rooms it can see (with
+        ``room_culling``); returns the eye and look-at target (m) for cameras of other sizes."""
         eye, target = self.scene.robot.camera_pose()
-        self.scene.update_visibility(eye[:2] if self.cfg.room_culling else None)
+        if self.cfg.room_culling:
+            heading = float(np.arctan2(target[1] - eye[1], target[0] - eye[0]))
+            self.scene.update_visibility(eye[:2], heading, self._half_hfov)
+        else:
+            self.scene.update_visibility(None)
         self.camera.set_pose(eye, target, self.cfg.base.camera_fov)
+        return eye, target
 
     def _observation(self) -> dict[str, np.ndarray]:
         keys, obs = self.cfg.obs_keys, {}
         robot = self.scene.robot
         if any(k in keys for k in ("rgb", "depth", "segmentation")):
-            self._aim_camera()
+            self.aim_camera()
             rgb, depth, seg = self.camera.render(self.client, self.light, "segmentation" in keys)
             if "rgb" in keys:
                 obs["rgb"] = rgb
@@ -317,7 +326,13 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                             copy.deepcopy(self.tracker), self._success_any, self._last_distance)
 
     def set_state(self, state: HomeEnvState) -> None:
-        """Restore ``get_state``: the world is rebuilt fresh, so the continuation is bit-identical."""
+        """Restore ``get_state`` of an env with the same configuration.
+
+        The world is rebuilt fresh and the arrays are set, so the same actions from the same state give
+        bit-identical observations in this env or any other instance or process. The run that called
+        ``get_state`` and simply went on keeps Bullet's contact caches, which no state holds: it agrees
+        with a restored one to contact-level noise, not bit for bit (as in the desk env).
+        """
         if not isinstance(state, HomeEnvState):
             raise TypeError(f"set_state expects a HomeEnvState from get_state(), got {type(state).__name__}")
         self.home = state.home

@@ -334,10 +334,16 @@ def _doors(rooms: list[Room], cfg: GeneratorConfig, rng: np.random.Generator) ->
         if abs(a.max[0] - b.min[0]) < 1e-6 or abs(a.min[0] - b.max[0]) < 1e-6:  # shared wall runs along y
             x = a.max[0] if abs(a.max[0] - b.min[0]) < 1e-6 else a.min[0]
             center = (round(x, 6), round(along, 6))
+            k = 0
         else:
             y = a.max[1] if abs(a.max[1] - b.min[1]) < 1e-6 else a.min[1]
             center = (round(along, 6), round(y, 6))
-        doors.append(DoorSpec((a.name, b.name), center, cfg.door_width, cfg.door_angle, "both"))
+            k = 1
+        # An open panel stands about square to the wall: open it into the deeper room, where it leaves
+        # the most room to pass (a positive angle opens toward −x / −y, the side of the lower room).
+        low, high = (a, b) if a.center[k] < b.center[k] else (b, a)
+        angle = cfg.door_angle if low.size[k] >= high.size[k] else -cfg.door_angle
+        doors.append(DoorSpec((a.name, b.name), center, cfg.door_width, angle, "both"))
     return doors
 
 

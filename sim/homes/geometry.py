@@ -162,6 +162,41 @@ def doorway_box(plan: FloorPlan, door: DoorSpec) -> WallBox:
     return WallBox((line, along), (plan.wall_thickness / 2, door.width / 2))
 
 
+def door_hinge_end(plan: FloorPlan, door: DoorSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The doorway end a door's hinge stands at, and the unit direction from there along the doorway.
+
+    Hinges sit at the north end of doorways in walls along y and at the west end of doorways in
+    walls along x; a panel of the doorway's width swings within ``door.width`` m of that end.
+
+    Returns:
+        ((2,) the end's x, y in m, (2,) unit vector from the end toward the doorway's other end).
+    """
+    axis, line, along = door_line(plan, door)
+    if axis == "y":
+        return np.array([line, along + door.width / 2]), np.array([0.0, -1.0])
+    return np.array([along - door.width / 2, line]), np.array([1.0, 0.0])
+
+
+def door_panel(plan: FloorPlan, door: DoorSpec, angle: float) -> np.ndarray:
+    """(2, 2) the hinge end and the free end (x, y, m) of ``door``'s panel opened by ``angle`` rad.
+
+    A positive angle turns the panel clockwise seen from above (the hinge axis points down), as the
+    simulator's room doors do: toward −x for doors in walls along y, toward −y for walls along x.
+    """
+    end, along = door_hinge_end(plan, door)
+    c, s = np.cos(angle), np.sin(angle)
+    direction = np.array([along[0] * c + along[1] * s, -along[0] * s + along[1] * c])
+    return np.stack([end, end + door.width * direction])
+
+
+def segment_distance(points: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Distance (m) from each of ``points`` (..., 2) to the segment (2, 2); shape (...)."""
+    a, b = segment
+    ab = b - a
+    t = np.clip(((points - a) @ ab) / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+    return np.linalg.norm(points - (a + t[..., None] * ab), axis=-1)
+
+
 # ------------------------------------------------------------------------------------ footprints
 def footprint_corners(half_size: Sequence[float], pos: Sequence[float], yaw: float) -> np.ndarray:
     """Corners of a rectangle in the world, counter-clockwise.

@@ -18,9 +18,9 @@ from sim.furniture import Button, Door, Drawer, Faucet, RoomDoor, RoomDoorGeomet
 from sim.home_config import HomeEnvConfig
 from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec
 from sim.homes.furnishings import CATALOG, CLUTTER, UNMOVABLE, ClutterKind
-from sim.homes.geometry import wall_boxes
+from sim.homes.geometry import door_hinge_end, wall_boxes
 from sim.observations import lookup_segmentation, segmentation_table
-from sim.primitives import Body, BodySpec, box, build_body, chunked_static_bodies
+from sim.primitives import Body, BodySpec, box, build_body, chunked_static_bodies, quad
 from sim.robots.mobile import DiffDriveBase, MobileManipulator
 
 WALL = (0.80, 0.78, 0.72, 1.0)
@@ -30,6 +30,14 @@ FLOOR_COLORS = {"kitchen": (0.70, 0.70, 0.66, 1.0), "living_room": (0.55, 0.42, 
 ROOM_DOOR_DAMPING = 0.5  # N·m·s/rad: stable for an 8 kg panel at the home's timestep
 ROOM_DOOR_FRICTION = 3.0  # N·m: a door stays where it is left, and a base pushes it open easily
 CLEARANCE_Z = 0.001  # m: free objects are placed this far above the floor and settle
+# m between the panel's hinge-side face and the wall end (and its free edge and the other wall end). The
+# panel turns about its own centre line, so its hinge-side corners sweep a circle of half the panel's
+# thickness: any gap smaller than that jams the door against the wall at asin(gap / half thickness).
+DOOR_GAP = 0.01
+FACE_OFFSET = 0.005  # m the drawn wall faces stand off the collision walls' surfaces (no z-fighting)
+HANDLE_FROM_EDGE = 0.12  # m from the panel's free edge to its handle bars
+VIEW_MARGIN = 0.15  # rad added to the camera's half field of view when deciding what a doorway shows
+DOORWAY_ALWAYS_SEEN = 0.6  # m: within this of a doorway the rooms on both sides are drawn, whatever the heading
 
 
 @dataclass(frozen=True)
@@ -59,16 +67,15 @@ def _rotate(xy: np.ndarray, yaw: float) -> np.ndarray:
     return np.array([c * xy[0] - s * xy[1], s * xy[0] + c * xy[1]])
 
 
-def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
-    """The drawn faces of ``room``'s walls: (centre, half extents) of 1 cm thick slabs on the inner wall
-    surfaces, with the doorways on each edge left open."""
+def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float], tuple[float, float], tuple]]:
+    """The drawn faces of ``room``'s walls: (centre, quad half sizes, orientation) of quads on the inner
+    wall surfaces, facing into the room, with the doorways on each edge left open."""
     t, h = plan.wall_thickness, plan.wall_height
-    skin = 0.005
     faces = []
     for axis in (0, 1):  # axis 0: the west/east edges (walls along y); axis 1: the south/north edges
         other = 1 - axis
         for side, coord in ((-1, room.min[axis]), (1, room.max[axis])):
-            face = coord - side * (t / 2 + skin)
+            face = coord - side * (t / 2 + FACE_OFFSET)
             lo, hi = room.min[other] - t / 2, room.max[other] + t / 2
             gaps = sorted((d.center[other] - d.width / 2, d.center[other] + d.width / 2) for d in plan.doors
                           if room.name in d.rooms and abs(d.center[axis] - coord) < 1e-3)
@@ -81,10 +88,16 @@ def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float]
                 if b - a < 0.01:
                     continue
                 centre = [0.0, 0.0, h / 2]
-                half = [0.0, 0.0, h / 2]
                 centre[axis], centre[other] = face, (a + b) / 2
-                half[axis], half[other] = skin, (b - a) / 2
-                faces.append((tuple(centre), tuple(half)))
+                # The quad's normal (local +z) turned to point into the room: about y for walls along y,
+                # about x for walls along x; its local axes then span the wall's length and height.
+                if axis == 0:
+                    orn = p.getQuaternionFromEuler((0, -side * np.pi / 2, 0))
+                    half = (h / 2, (b - a) / 2)
+                else:
+                    orn = p.getQuaternionFromEuler((side * np.pi / 2, 0, 0))
+                    half = ((b - a) / 2, h / 2)
+                faces.append((tuple(centre), half, tuple(orn)))
     return faces
 
 
@@ -176,9 +189,11 @@ class HomeScene:
                                                     for w in wall_boxes(plan)], client)
         self.room_visuals: dict[str, list[Body]] = {}
         for r in plan.rooms:
-            shapes = [box((r.size[0] / 2 + t / 2, r.size[1] / 2 + t / 2, 0.01), (r.center[0], r.center[1], -0.01),
-                          FLOOR_COLORS.get(r.type, WALL))]
-            shapes += [box(half, centre, WALL, collide=False) for centre, half in _inner_faces(plan, r)]
+            floor = (r.size[0] / 2 + t / 2, r.size[1] / 2 + t / 2)
+            # The floor collides as a slab but is drawn as its top quad (as the walls' faces are quads).
+            shapes = [box((*floor, 0.01), (r.center[0], r.center[1], -0.01), (*FLOOR_COLORS.get(r.type, WALL)[:3], 0.0)),
+                      quad(floor, (r.center[0], r.center[1], 0.0), FLOOR_COLORS.get(r.type, WALL))]
+            shapes += [quad(half, centre, WALL, orn) for centre, half, orn in _inner_faces(plan, r)]
             self.room_visuals[r.name] = chunked_static_bodies("wall", shapes, client)
         self.named += self.walls + [b for bs in self.room_visuals.values() for b in bs]
         self._groups = self._visibility_groups()
@@ -190,13 +205,17 @@ class HomeScene:
         """A room door in its doorway: hinge at one end of the opening, swing limits from ``swing``."""
         plan = self.plan
         axis = plan.door_axis(d)
-        geom = RoomDoorGeometry(width=d.width - 0.02, handle_along=d.width - 0.14)
+        inset = RoomDoorGeometry.thickness / 2 + DOOR_GAP  # hinge axis to the wall end: the corners clear it
+        panel = d.width - 2 * inset
+        geom = RoomDoorGeometry(width=panel, handle_along=panel - HANDLE_FROM_EDGE)
+        end, along = door_hinge_end(plan, d)
+        hinge = tuple(float(v) for v in end + inset * along)
         cx, cy = d.center
         if axis == "y":  # wall along y: the closed panel spans −y from the hinge; +angle opens toward −x
-            hinge, yaw = (cx, cy + d.width / 2 - 0.01), 0.0
+            yaw = 0.0
             a_is_negative_side = plan.room(d.rooms[0]).center[0] < cx
         else:  # wall along x: yaw π/2 turns the panel along x; +angle opens toward −y
-            hinge, yaw = (cx - d.width / 2 + 0.01, cy), np.pi / 2
+            yaw = np.pi / 2
             a_is_negative_side = plan.room(d.rooms[0]).center[1] < cy
         m = geom.max_angle
         if d.swing == "both":
@@ -218,18 +237,37 @@ class HomeScene:
             groups[name] = entries
         return groups
 
-    def rooms_seen_from(self, xy) -> frozenset[str]:
-        """The rooms the head camera may see from ``xy``: the room(s) it is in and their door neighbours."""
+    def rooms_seen_from(self, xy, heading: float | None = None, half_fov: float | None = None) -> frozenset[str]:
+        """The rooms the head camera may see from ``xy``: the room(s) it is in and their door neighbours.
+
+        With ``heading`` and ``half_fov`` (rad, horizontal), a neighbour counts only when its doorway lies
+        at least partly inside the camera's horizontal field of view (or the eye stands in the doorway).
+        """
         here = {r.name for r in self.plan.rooms if r.contains(xy, margin=-self.plan.wall_thickness)}
         seen = set(here)
         for d in self.plan.doors:
-            if here & set(d.rooms):
+            if here & set(d.rooms) and (heading is None or self._doorway_in_view(d, xy, heading, half_fov)):
                 seen |= set(d.rooms)
         return frozenset(seen or {r.name for r in self.plan.rooms})
 
-    def update_visibility(self, xy) -> None:
-        """Draw only the rooms seen from ``xy`` (``None``: draw every room); a no-op while they do not change."""
-        want = frozenset(self._groups) if xy is None else self.rooms_seen_from(xy)
+    def _doorway_in_view(self, door: DoorSpec, xy, heading: float, half_fov: float | None) -> bool:
+        """Whether the doorway's opening overlaps the horizontal view wedge from ``xy`` (with a margin)."""
+        end, along = door_hinge_end(self.plan, door)
+        a, b = end, end + door.width * along
+        eye = np.asarray(xy, float)[:2]
+        if float(np.min(np.linalg.norm(np.stack([a, b, (a + b) / 2]) - eye, axis=1))) < DOORWAY_ALWAYS_SEEN:
+            return True
+        rel = [float((np.arctan2(q[1] - eye[1], q[0] - eye[0]) - heading + np.pi) % (2 * np.pi) - np.pi) for q in (a, b)]
+        lo, hi = min(rel), max(rel)
+        half = (half_fov if half_fov is not None else np.pi) + VIEW_MARGIN
+        if hi - lo > np.pi:  # the opening spans the direction straight behind: its angles are >= hi or <= lo
+            return hi <= half or lo >= -half
+        return hi >= -half and lo <= half
+
+    def update_visibility(self, xy, heading: float | None = None, half_fov: float | None = None) -> None:
+        """Draw only the rooms seen from ``xy`` (``None``: draw every room), with ``heading`` and ``half_fov``
+        only the neighbours whose doorway is in view; a no-op while they do not change."""
+        want = frozenset(self._groups) if xy is None else self.rooms_seen_from(xy, heading, half_fov)
         current = self.visible_rooms if self.visible_rooms is not None else frozenset(self._groups)
         if want == current and self.visible_rooms is not None:
             return

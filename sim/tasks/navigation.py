@@ -23,6 +23,7 @@ import numpy as np
 from sim.homes.floorplan import FloorPlan
 from sim.homes.furnishings import CLUTTER, UNMOVABLE
 from sim.homes.geodesic import descend, distance_field
+from sim.homes.geometry import door_hinge_end, door_panel, segment_distance
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.home_config import HomeEnvConfig
@@ -32,6 +33,9 @@ if TYPE_CHECKING:  # pragma: no cover
 START_CLEARANCE = 0.6  # m: clutter is kept this far from the robot's start and from the goal
 MAX_SAMPLING_TRIES = 200  # start/goal draws before a home counts as unable to host the task
 ROOM_CLUTTER_PATH_CLEARANCE = 0.15  # m added to robot radius + object radius around the path
+PATH_CLUTTER_TRIES = 6  # positions tried for each object along the path before it is left out
+PANEL_CLEARANCE = 0.05  # m kept between door panels (at their episode angles) and the robot's start or objects
+DETOUR_CLEARANCE = 0.15  # m of room to spare the way around an unmovable obstacle must leave the robot
 
 
 class TaskSamplingError(RuntimeError):
@@ -117,11 +121,33 @@ def _random_cell(mask: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
     return int(r), int(c)
 
 
-def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Generator,
+def _door_panels(plan: FloorPlan, angles: list[float]) -> np.ndarray:
+    """(D, 2, 2) every door panel (hinge end, free end; m) at the episode's opening ``angles``."""
+    return np.array([door_panel(plan, d, a) for d, a in zip(plan.doors, angles)]).reshape(-1, 2, 2)
+
+
+def _panel_distance(panels: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Distance (m) from each of ``points`` (..., 2) to the nearest door panel; inf without doors."""
+    out = np.full(np.shape(points)[:-1], np.inf)
+    for seg in panels:
+        out = np.minimum(out, segment_distance(points, seg))
+    return out
+
+
+def _start_mask(maps: TaskMaps, cfg: "HomeEnvConfig", panels: np.ndarray) -> np.ndarray:
+    """(H, W) bool: free cells where the robot may start, clear of every door panel."""
+    xs, ys = maps.grid.cell_centers()
+    centres = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)
+    return maps.robot_free & (_panel_distance(panels, centres) > cfg.base.radius + PANEL_CLEARANCE)
+
+
+def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Generator, panels: np.ndarray,
                        goal_mask: np.ndarray | None = None) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
-    """A start cell whose geodesic distance to the goal (a random free cell, or ``goal_mask``) lies in
-    [min_geodesic, max_geodesic]; returns (start cell, goal cell or mask centre, distance field)."""
+    """A start cell (clear of the door ``panels``) whose geodesic distance to the goal (a random free
+    cell, or ``goal_mask``) lies in [min_geodesic, max_geodesic]; returns (start cell, goal cell or mask
+    centre, distance field)."""
     res, nav = maps.grid.resolution, cfg.nav
+    startable = _start_mask(maps, cfg, panels)
     for _ in range(MAX_SAMPLING_TRIES):
         if goal_mask is None:
             goal = _random_cell(maps.robot_free, rng)
@@ -130,7 +156,7 @@ def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Gene
         else:
             fld = distance_field(maps.robot_free, goal_mask, maps.graph)
             goal_xy = None
-        ok = (fld * res >= nav.min_geodesic) & (fld * res <= nav.max_geodesic)
+        ok = (fld * res >= nav.min_geodesic) & (fld * res <= nav.max_geodesic) & startable
         if ok.any():
             return _random_cell(ok, rng), (goal_xy if goal_xy is not None else np.zeros(2)), fld
         if goal_mask is not None:
@@ -144,8 +170,10 @@ def _path_xy(maps: TaskMaps, fld: np.ndarray, start: tuple[int, int]) -> tuple[l
     return cells, np.array([maps.grid.cell_to_world(c) for c in cells])
 
 
-def _object_fits(maps: TaskMaps, xy: np.ndarray, radius: float) -> bool:
-    """Whether a disc of ``radius`` m at ``xy`` lies on free (non-inflated) floor."""
+def _object_fits(maps: TaskMaps, xy: np.ndarray, radius: float, panels: np.ndarray) -> bool:
+    """Whether a disc of ``radius`` m at ``xy`` lies on free (non-inflated) floor, clear of the door panels."""
+    if _panel_distance(panels, np.asarray(xy, float)) <= radius + PANEL_CLEARANCE:
+        return False
     g = maps.grid
     r, c = g.world_to_cell(xy)
     k = int(np.ceil(radius / g.resolution))
@@ -156,8 +184,9 @@ def _object_fits(maps: TaskMaps, xy: np.ndarray, radius: float) -> bool:
 
 
 def _room_clutter(plan: FloorPlan, maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Generator,
-                  keep_out: np.ndarray, taken: list[tuple[np.ndarray, float]]) -> list:
-    """``room_clutter`` movable objects per room, off the path (``keep_out`` (K, 2) points) and apart."""
+                  keep_out: np.ndarray, taken: list[tuple[np.ndarray, float]], panels: np.ndarray) -> list:
+    """``room_clutter`` movable objects per room, off the path (``keep_out`` (K, 2) points), clear of the
+    door ``panels`` and apart."""
     from sim.scenes.home import ClutterSpec
 
     out = []
@@ -174,7 +203,7 @@ def _room_clutter(plan: FloorPlan, maps: TaskMaps, cfg: "HomeEnvConfig", rng: np
                     continue
                 if any(np.linalg.norm(xy - t) < rad + tr + 0.05 for t, tr in taken):
                     continue
-                if not _object_fits(maps, xy, rad + 0.02):
+                if not _object_fits(maps, xy, rad + 0.02, panels):
                     continue
                 out.append(ClutterSpec(kind, (float(xy[0]), float(xy[1])), float(rng.uniform(-np.pi, np.pi)),
                                        float(rng.uniform(*k.mass))))
@@ -198,15 +227,16 @@ class PointNav(HomeTask):
     def _base_episode(self, plan, maps, cfg, rng, door_angles):
         from sim.scenes.home import EpisodeLayout
 
-        start, goal_xy, fld = _sample_start_goal(maps, cfg, rng)
+        panels = _door_panels(plan, door_angles)
+        start, goal_xy, fld = _sample_start_goal(maps, cfg, rng, panels)
         cells, path = _path_xy(maps, fld, start)
-        return start, goal_xy, fld, cells, path, EpisodeLayout(door_angles, [])
+        return start, goal_xy, fld, cells, path, EpisodeLayout(door_angles, []), panels
 
     def sample(self, plan, maps, cfg, rng):
-        start, goal_xy, fld, cells, path, layout = self._base_episode(plan, maps, cfg, rng,
-                                                                      [d.angle for d in plan.doors])
+        start, goal_xy, fld, cells, path, layout, panels = self._base_episode(plan, maps, cfg, rng,
+                                                                              [d.angle for d in plan.doors])
         keep = np.vstack([path, goal_xy[None]])
-        layout.clutter = _room_clutter(plan, maps, cfg, rng, keep, [])
+        layout.clutter = _room_clutter(plan, maps, cfg, rng, keep, [], panels)
         return HomeEpisode(_start_pose(maps, start, rng), goal_xy, float(fld[start] * maps.grid.resolution),
                            self.instruction_for(plan), layout, fld, path_cells=cells)
 
@@ -223,7 +253,7 @@ class InteractiveNav(PointNav):
 
         nav = cfg.nav
         angles = [0.0 if rng.random() < nav.closed_door_probability else d.angle for d in plan.doors]
-        start, goal_xy, fld, cells, path, layout = self._base_episode(plan, maps, cfg, rng, angles)
+        start, goal_xy, fld, cells, path, layout, panels = self._base_episode(plan, maps, cfg, rng, angles)
         seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
         arc = np.concatenate([[0.0], np.cumsum(seg)])
         L = float(arc[-1])
@@ -235,32 +265,42 @@ class InteractiveNav(PointNav):
         for i in range(n):
             if hi <= lo:
                 break
-            s = lo + (i + rng.uniform(0.2, 0.8)) * (hi - lo) / max(n, 1)
-            j = int(np.clip(np.searchsorted(arc, s), 1, len(path) - 1))
-            t = (s - arc[j - 1]) / max(seg[j - 1], 1e-9)
-            p0 = path[j - 1] + t * (path[j] - path[j - 1])
-            tangent = (path[j] - path[j - 1]) / max(seg[j - 1], 1e-9)
-            normal = np.array([-tangent[1], tangent[0]])
-            xy = p0 + normal * rng.uniform(-nav.clutter_offset, nav.clutter_offset)
             unmovable = rng.random() < nav.unmovable_fraction
             kind = "unmovable" if unmovable else kinds[rng.integers(len(kinds))]
             k = UNMOVABLE if unmovable else CLUTTER[kind]
             rad = float(np.hypot(k.half_extents[0], k.half_extents[1]))
-            if any(np.linalg.norm(xy - q) < rad + qr + 0.02 for q, qr in taken) or not _object_fits(maps, xy, rad):
-                continue
-            clutter.append(ClutterSpec(kind, (float(xy[0]), float(xy[1])), float(rng.uniform(-np.pi, np.pi)),
-                                       float(rng.uniform(*k.mass))))
-            taken.append((xy, rad))
+            # A few draws within the object's stretch of path: near walls, furniture and door panels the
+            # first may not fit.
+            for attempt in range(PATH_CLUTTER_TRIES):
+                lo_frac, hi_frac = (0.2, 0.8) if attempt == 0 else (0.0, 1.0)
+                s = lo + (i + rng.uniform(lo_frac, hi_frac)) * (hi - lo) / max(n, 1)
+                j = int(np.clip(np.searchsorted(arc, s), 1, len(path) - 1))
+                t = (s - arc[j - 1]) / max(seg[j - 1], 1e-9)
+                p0 = path[j - 1] + t * (path[j] - path[j - 1])
+                tangent = (path[j] - path[j - 1]) / max(seg[j - 1], 1e-9)
+                normal = np.array([-tangent[1], tangent[0]])
+                xy = p0 + normal * rng.uniform(-nav.clutter_offset, nav.clutter_offset)
+                if any(np.linalg.norm(xy - q) < rad + qr + 0.02 for q, qr in taken) or \
+                        not _object_fits(maps, xy, rad, panels):
+                    continue
+                clutter.append(ClutterSpec(kind, (float(xy[0]), float(xy[1])), float(rng.uniform(-np.pi, np.pi)),
+                                           float(rng.uniform(*k.mass))))
+                taken.append((xy, rad))
+                break
         # Unmovable obstacles may block the way only where another route exists: keep each one only if
-        # start and goal stay connected around it (else it becomes a movable carton).
+        # start and goal stay connected around it (with DETOUR_CLEARANCE to spare) and it stands clear
+        # of every door's swing (a crate there would jam the door half open); else it becomes a carton.
         free = maps.robot_free.copy()
+        hinges = [(door_hinge_end(plan, d)[0], d.width) for d in plan.doors]
+        crate = float(np.hypot(*UNMOVABLE.half_extents[:2]))
         final = []
         for c in clutter:
             if c.kind == "unmovable":
-                trial = free & ~_disc_mask(maps, np.asarray(c.xy), float(np.hypot(*UNMOVABLE.half_extents[:2]))
-                                           + cfg.base.radius)
+                trial = free & ~_disc_mask(maps, np.asarray(c.xy), crate + cfg.base.radius + DETOUR_CLEARANCE)
                 goal_cell = maps.grid.world_to_cell(goal_xy)
-                if trial[start] and trial[goal_cell] and np.isfinite(distance_field(trial, goal_cell)[start]):
+                in_swing = any(np.linalg.norm(np.asarray(c.xy) - h) < w + crate for h, w in hinges)
+                if not in_swing and trial[start] and trial[goal_cell] and \
+                        np.isfinite(distance_field(trial, goal_cell)[start]):
                     free = trial
                 else:
                     k = CLUTTER["carton"]
@@ -268,7 +308,7 @@ class InteractiveNav(PointNav):
             final.append(c)
         fld = distance_field(free, maps.grid.world_to_cell(goal_xy))
         keep = np.vstack([path, goal_xy[None]])
-        layout.clutter = final + _room_clutter(plan, maps, cfg, rng, keep, list(taken))
+        layout.clutter = final + _room_clutter(plan, maps, cfg, rng, keep, list(taken), panels)
         return HomeEpisode(_start_pose(maps, start, rng), goal_xy, float(fld[start] * maps.grid.resolution),
                            self.instruction_for(plan), layout, fld, path_cells=cells)
 
@@ -299,6 +339,9 @@ class RoomNav(HomeTask):
         from sim.scenes.home import EpisodeLayout
 
         types = sorted({r.type for r in plan.rooms}) if self.room_type is None else [self.room_type]
+        angles = [d.angle for d in plan.doors]
+        panels = _door_panels(plan, angles)
+        startable = _start_mask(maps, cfg, panels)
         for _ in range(MAX_SAMPLING_TRIES):
             rtype = types[rng.integers(len(types))]
             rooms = plan.rooms_of_type(rtype)
@@ -311,13 +354,12 @@ class RoomNav(HomeTask):
                 continue
             fld = distance_field(maps.robot_free, mask, maps.graph)
             ok = (fld * maps.grid.resolution >= cfg.nav.min_geodesic) & np.isfinite(fld) & \
-                 (fld * maps.grid.resolution <= cfg.nav.max_geodesic)
+                 (fld * maps.grid.resolution <= cfg.nav.max_geodesic) & startable
             if not ok.any():
                 continue
             start = _random_cell(ok, rng)
             cells, path = _path_xy(maps, fld, start)
-            layout = EpisodeLayout([d.angle for d in plan.doors], [])
-            layout.clutter = _room_clutter(plan, maps, cfg, rng, path, [])
+            layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
             noun = rtype.replace("_", " ")
             return HomeEpisode(_start_pose(maps, start, rng), room.center, float(fld[start] * maps.grid.resolution),
                                f"go to the {noun}", layout, fld, target_room=room.name, path_cells=cells)
@@ -354,11 +396,12 @@ class OpenDoor(HomeTask):
         room = next(r for r in door.rooms if plan.room(r).type == rtype)
         # Success needs the robot at the door: distances are to the doorway, from the other side.
         goal_mask = _disc_mask(maps, np.asarray(door.center), 0.9) & maps.robot_free
-        start, _, fld = _sample_start_goal(maps, cfg, rng, goal_mask)
         angles = [d.angle for d in plan.doors]
         angles[i] = 0.0
+        panels = _door_panels(plan, angles)
+        start, _, fld = _sample_start_goal(maps, cfg, rng, panels, goal_mask)
         cells, path = _path_xy(maps, fld, start)
-        layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, []))
+        layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
         return HomeEpisode(_start_pose(maps, start, rng), np.asarray(door.center, float),
                            float(fld[start] * maps.grid.resolution), f"open the {rtype.replace('_', ' ')} door",
                            layout, fld, target_room=room, target_door=i, path_cells=cells)
@@ -383,9 +426,11 @@ class OpenDrawer(HomeTask):
         # The counter's front (−x at yaw 0) is where the robot stands to use it.
         front = np.asarray(f.pos) + 0.9 * np.array([-np.cos(f.yaw), -np.sin(f.yaw)])
         goal_mask = _disc_mask(maps, front, 0.5) & maps.robot_free
-        start, _, fld = _sample_start_goal(maps, cfg, rng, goal_mask)
+        angles = [d.angle for d in plan.doors]
+        panels = _door_panels(plan, angles)
+        start, _, fld = _sample_start_goal(maps, cfg, rng, panels, goal_mask)
         cells, path = _path_xy(maps, fld, start)
-        layout = EpisodeLayout([d.angle for d in plan.doors], _room_clutter(plan, maps, cfg, rng, path, []))
+        layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
         return HomeEpisode(_start_pose(maps, start, rng), np.asarray(f.pos, float),
                            float(fld[start] * maps.grid.resolution), "open the kitchen drawer", layout, fld,
                            path_cells=cells)
