@@ -5,8 +5,9 @@
    per-part breakdown (physics, camera, LiDAR). The same run measures an iGibson-like stepping of the
    same env (1/240 s physics, 24 substeps per 0.1 s step, as iGibson's default physics) as the baseline.
 2. Memory: resident-set growth per additional environment (each reset into a home).
-3. Baseline agent (``planners.navigation.InteractiveNavAgent``): success, SPL, effort efficiency and
-   INS on held-out homes (``split=test``, home seeds never used for training), per task.
+3. Baseline agents (``planners.navigation.InteractiveNavAgent``; on open_drawer / open_door the
+   ``planners.mobile_manipulation`` baselines, with the mobile manipulator): success, SPL, effort
+   efficiency and INS on held-out homes (``split=test``, home seeds never used for training), per task.
 
 Usage (from the repository root)::
 
@@ -32,7 +33,7 @@ import numpy as np  # noqa: E402
 import pybullet as p  # noqa: E402
 
 import sim  # noqa: E402,F401  (registers the envs)
-from planners.navigation import InteractiveNavAgent  # noqa: E402
+from planners.mobile_manipulation import make_home_agent  # noqa: E402
 from robolearn.bench.stats import wilson  # noqa: E402
 
 
@@ -94,7 +95,7 @@ def memory(n_envs: int) -> dict[str, float]:
 def baseline(task: str, episodes: int, first_seed: int) -> dict[str, float]:
     """The baseline agent on ``episodes`` held-out episodes of ``task``."""
     env = gym.make("robolearn/Home-v0", task=task, split="test", obs_keys=["scan", "goal"])
-    agent = InteractiveNavAgent()
+    agent = make_home_agent(task)
     rows = []
     for k in range(episodes):
         obs, info = env.reset(seed=first_seed + k)
@@ -124,7 +125,7 @@ def main() -> None:
     ap.add_argument("--homes", type=int, default=5, help="homes the speed steps are spread over")
     ap.add_argument("--episodes", type=int, default=50, help="held-out episodes per task for the baseline agent")
     ap.add_argument("--first-seed", type=int, default=0, help="first episode seed of the baseline evaluation")
-    ap.add_argument("--tasks", nargs="*", default=["pointnav", "interactive_nav", "room_nav"])
+    ap.add_argument("--tasks", nargs="*", default=["pointnav", "interactive_nav", "room_nav", "open_door", "open_drawer"])
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()

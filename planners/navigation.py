@@ -54,6 +54,7 @@ class NavAgentConfig:
     turn_in_place: float = 1.0  # rad: heading errors above this stop the base and turn it
     stuck_window: int = 12  # steps over which progress is measured
     stuck_distance: float = 0.08  # m: moving less than this over the window means stuck
+    turn_stuck_angle: float = 0.1  # rad: turning in place by less than this over the window means stuck
     backup_steps: int = 5  # steps driven backwards after getting stuck
     block_sector: float = 1.2  # rad: half-width of the frontal sector whose scan points get marked blocked
     block_range: float = 0.35  # m beyond the robot radius within which scan points are marked blocked
@@ -113,6 +114,8 @@ class InteractiveNavAgent:
         self.path: list[np.ndarray] = []
         self.reach: list[float] = []  # per waypoint: the distance at which it counts as reached (m)
         self.history: deque = deque(maxlen=self.cfg.stuck_window)
+        self.turning: deque = deque(maxlen=self.cfg.stuck_window)  # heading change (rad) of each turning step
+        self.last_heading: float | None = None
         self.backing = 0
         self.replans = 0
         self.stuck_events = 0
@@ -331,11 +334,16 @@ class InteractiveNavAgent:
                                   env.cfg.base.radius + 0.01)
         return np.asarray(scan, float)
 
-    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        """The next action (2,) or, for the manipulator, (6,) with the arm held still."""
+    def act(self, obs: dict[str, np.ndarray], goal: np.ndarray | None = None) -> np.ndarray:
+        """The next action (2,) or, for the manipulator, (6,) with the arm held still; toward the task's goal
+        or, when given, ``goal`` (2,) m (a staging point of a manipulation agent)."""
         env, c = self.env, self.cfg
         pose = env.robot_pose()
-        goal = env.goal_position()
+        if goal is None:
+            goal = env.goal_position()
+        elif self.path and not np.allclose(goal, getattr(self, "_goal", goal)):
+            self.path = []  # a new goal: plan afresh
+        self._goal = np.asarray(goal, float)
         xy = pose[:2]
         scan = self._scan(obs)
         self.observe(pose, scan)
@@ -348,9 +356,14 @@ class InteractiveNavAgent:
             if self.backing == 0:
                 self.plan(xy, goal)
             return action
-        # Stuck: the window's steps all drove forward, yet the base barely moved.
-        if len(self.history) == c.stuck_window and np.linalg.norm(self.history[-1] - self.history[0]) < c.stuck_distance:
-            self._mark_blocked(pose, scan)
+        # Stuck: the window's steps all drove forward, yet the base barely moved; or all turned in place, yet
+        # the heading barely changed (something caught the body, e.g. an arm against a wall).
+        turn_stuck = len(self.turning) == c.stuck_window and abs(sum(self.turning)) < c.turn_stuck_angle
+        if turn_stuck or (len(self.history) == c.stuck_window and
+                          np.linalg.norm(self.history[-1] - self.history[0]) < c.stuck_distance):
+            if not turn_stuck:
+                self._mark_blocked(pose, scan)
+            self.turning.clear()
             self.stuck_events += 1
             self.history.clear()
             self.backing = c.backup_steps
@@ -376,5 +389,10 @@ class InteractiveNavAgent:
             self.history.append(xy.copy())
         else:
             self.history.clear()
+        if v < c.drive_threshold and abs(w) >= 0.5 and self.last_heading is not None:  # turning in place
+            self.turning.append(float((pose[2] - self.last_heading + np.pi) % (2 * np.pi) - np.pi))
+        else:
+            self.turning.clear()
+        self.last_heading = float(pose[2])
         action[0], action[1] = v, w
         return action

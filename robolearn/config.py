@@ -22,6 +22,7 @@ from robolearn.paths import conf_dir, shipped_checkpoint
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
+    from planners.mobile_manipulation import ManipulationAgentConfig
     from planners.navigation import NavAgentConfig
     from sim.config import DeskEnvConfig
     from sim.home_config import HomeEnvConfig
@@ -165,6 +166,17 @@ def nav_agent_config(node: Any) -> "NavAgentConfig":
     from planners.navigation import NavAgentConfig
 
     return _sim_config(NavAgentConfig, node, "nav_agent")
+
+
+def manipulation_agent_config(node: Any) -> "ManipulationAgentConfig":
+    """Build and validate ``ManipulationAgentConfig`` (``conf/manipulation_agent/default.yaml``).
+
+    Raises:
+        ConfigError: an unknown key or invalid value, named.
+    """
+    from planners.mobile_manipulation import ManipulationAgentConfig
+
+    return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 
 
 def _sim_config(cls: type, node: Any, where: str = "env") -> Any:

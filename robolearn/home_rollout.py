@@ -1,5 +1,5 @@
-"""``robolearn rollout env=home``: the baseline navigation agent (or random actions) in the homes, with a
-video of the head camera beside a top-down map of the home.
+"""``robolearn rollout env=home``: the task's baseline agent (navigation, or the drawer / door baselines) or
+random actions in the homes, with a video of the head camera beside a top-down map of the home.
 
 From Python:
     >>> from robolearn.config import compose_config
@@ -18,24 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
-from robolearn.config import ConfigError, nav_agent_config
+from robolearn.config import manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from robolearn.rollout import RolloutSettings
     from sim.envs.home import HomeEnv
 
-#: home tasks the navigation agent does (the manipulation tasks have no expert yet)
-NAV_TASKS = ("pointnav", "interactive_nav", "room_nav")
 #: the observations the agent reads (the camera is rendered for the video separately)
 AGENT_OBS_KEYS = ("scan", "goal")
-
-
-def check_expert(task: str) -> None:
-    """Raise ``ConfigError`` unless the home ``task`` has an expert (the navigation agent)."""
-    if task not in NAV_TASKS:
-        raise ConfigError(f"env.task={task} has no expert yet (the navigation agent does {', '.join(NAV_TASKS)}); "
-                          f"use policy=random or another task")
 
 
 class _HomeFrames:
@@ -86,21 +77,18 @@ def run_home_rollout(settings: "RolloutSettings", *, echo: bool = True) -> list[
         One dict per episode with the fields of ``run_rollout`` plus ``home``, ``spl``,
         ``effort_efficiency``, ``ins``, ``path_length`` and ``shortest_path`` (m).
 
-    Raises:
-        ConfigError: ``policy=expert`` on a task the navigation agent does not do.
     """
     from dataclasses import replace
 
-    from planners.navigation import InteractiveNavAgent
+    from planners.mobile_manipulation import make_home_agent
     from sim.envs.home import HomeEnv
 
     cfg = settings.env
-    if settings.policy == "expert":
-        check_expert(cfg.task)
     # The agent reads the scan and the goal, nothing else is kept: the head camera renders for the video only.
     cfg = replace(cfg, obs_keys=list(AGENT_OBS_KEYS))
     vs = settings.video
-    agent = InteractiveNavAgent(nav_agent_config(settings.nav_agent)) if settings.policy == "expert" else None
+    agent = make_home_agent(cfg.task, nav_agent_config(settings.nav_agent),
+                            manipulation_agent_config(settings.manipulation_agent)) if settings.policy == "expert" else None
     results: list[dict[str, Any]] = []
     env = HomeEnv(config=cfg)
     # The writer keeps any earlier video at the path until the new one is complete (aborted on error).

@@ -23,7 +23,8 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robolearn.config import ConfigError, env_config, home_env_config, is_home_env, nav_agent_config
+from robolearn.config import (ConfigError, env_config, home_env_config, is_home_env, manipulation_agent_config,
+                              nav_agent_config)
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -61,6 +62,7 @@ class RolloutSettings:
     progress_bar: bool
     video: VideoSettings
     nav_agent: dict[str, Any] = field(default_factory=dict)  # env=home experts: NavAgentConfig values
+    manipulation_agent: dict[str, Any] = field(default_factory=dict)  # and ManipulationAgentConfig values
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "RolloutSettings":
@@ -74,11 +76,15 @@ class RolloutSettings:
             raise ConfigError(f"a rollout config must be a mapping, got {raw!r}")
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}
         data.setdefault("nav_agent", {})
-        _check_keys("rollout", data, {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent"})
-        nav_agent = data["nav_agent"]
-        if not isinstance(nav_agent, Mapping):
-            raise ConfigError(f"nav_agent must be a mapping of navigation-agent options, got {nav_agent!r}")
+        data.setdefault("manipulation_agent", {})
+        _check_keys("rollout", data, {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent",
+                                      "manipulation_agent"})
+        nav_agent, manipulation_agent = data["nav_agent"], data["manipulation_agent"]
+        for key, node in (("nav_agent", nav_agent), ("manipulation_agent", manipulation_agent)):
+            if not isinstance(node, Mapping):
+                raise ConfigError(f"{key} must be a mapping of agent options, got {node!r}")
         nav_agent_config(nav_agent)  # validated now, before anything is simulated
+        manipulation_agent_config(manipulation_agent)
         video = data["video"]
         if not isinstance(video, Mapping):
             raise ConfigError(f"video must be a mapping of video options, got {video!r}")
@@ -98,10 +104,6 @@ class RolloutSettings:
             raise ConfigError(f"video.fps={fps!r} must be a positive number")
         lo, hi = VIDEO_SIZE_RANGE
         env = home_env_config(data["env"]) if is_home_env(data["env"]) else env_config(data["env"])
-        if is_home_env(env) and policy == "expert":
-            from robolearn.home_rollout import check_expert
-
-            check_expert(env.task)
         return cls(
             env=env,
             policy=policy,
@@ -117,7 +119,7 @@ class RolloutSettings:
                 font_size=_integer("video.font_size", video["font_size"], 1),
                 hold_final_frames=_integer("video.hold_final_frames", video["hold_final_frames"], 0),
             ),
-            nav_agent=dict(nav_agent),
+            nav_agent=dict(nav_agent), manipulation_agent=dict(manipulation_agent),
         )
 
 

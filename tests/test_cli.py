@@ -182,6 +182,8 @@ def test_home_rollout_errors_are_one_line(override: str, expected: str, capsys: 
     assert expected in err and len(err.strip().splitlines()) == 1
 
 
-def test_home_rollout_has_no_expert_for_manipulation_yet(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["rollout", "env=home", "env.task=open_drawer", "env.robot=manipulator", "video.path=null"]) == EXIT_USAGE
-    assert "no expert yet" in capsys.readouterr().err
+def test_home_rollout_expert_opens_the_kitchen_drawer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollout", "env=home", "env.task=open_drawer", "env.robot=manipulator", "env.home=studio",
+                 "env.width=32", "env.height=32", "video.path=null"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert '"open the kitchen drawer" success yes' in out

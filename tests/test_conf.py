@@ -96,3 +96,11 @@ def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
     data = yaml.safe_load((CONF / "nav_agent" / "default.yaml").read_text())
     problems = _mismatches(data, NavAgentConfig(), "nav_agent")
     assert not problems, "conf/nav_agent/default.yaml is out of sync with NavAgentConfig:\n" + "\n".join(problems)
+
+
+def test_manipulation_agent_yaml_mirrors_the_agent_dataclass() -> None:
+    from planners.mobile_manipulation import ManipulationAgentConfig
+
+    data = yaml.safe_load((CONF / "manipulation_agent" / "default.yaml").read_text())
+    problems = _mismatches(data, ManipulationAgentConfig(), "manipulation_agent")
+    assert not problems, "conf/manipulation_agent/default.yaml is out of sync:\n" + "\n".join(problems)

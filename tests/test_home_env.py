@@ -237,17 +237,23 @@ def test_bad_configuration_names_the_problem():
         env.step(np.zeros(3, np.float32))
 
 
+def run_agent(env, agent, seed: int) -> dict:
+    """One episode of ``agent`` in ``env`` from ``seed``; the last info."""
+    obs, info = env.reset(seed=seed)
+    agent.reset(env)
+    for _ in range(env.cfg.max_episode_steps):
+        obs, _, term, trunc, info = env.step(agent.act(obs))
+        if term or trunc:
+            break
+    return info
+
+
 def test_baseline_agent_reaches_goals_through_clutter_and_doors():
     env = gym.make(sim.HOME_ENV_ID, task="interactive_nav", split="test", obs_keys=["scan"], **SMALL).unwrapped
     agent = InteractiveNavAgent()
     successes = 0
     for seed in range(3):
-        obs, _ = env.reset(seed=seed)
-        agent.reset(env)
-        for _ in range(env.cfg.max_episode_steps):
-            obs, _, term, trunc, info = env.step(agent.act(obs))
-            if term or trunc:
-                break
+        info = run_agent(env, agent, seed)
         successes += info["success"]
         if info["success"]:
             assert 0 < info["spl"] <= 1 and 0 < info["ins"] <= 1
@@ -364,3 +370,19 @@ def test_head_camera_draws_the_next_room_only_when_its_doorway_is_in_view():
     env.scene.robot.reset_pose(1.5, 2.0, 0.0)
     env.aim_camera()
     assert env.scene.visible_rooms == both
+
+
+@pytest.mark.parametrize("task", ["open_drawer", "open_door"])
+def test_mobile_manipulation_baselines_open_the_drawer_and_the_door(task):
+    from planners.mobile_manipulation import make_home_agent
+
+    env = gym.make(sim.HOME_ENV_ID, task=task, split="test", obs_keys=["scan"], **SMALL).unwrapped
+    successes = 0
+    for seed in range(3):
+        agent = make_home_agent(task)
+        info = run_agent(env, agent, seed)
+        successes += info["success"]
+        if info["success"] and task == "open_drawer":
+            assert env.scene.counters[0].drawer.state() >= env.cfg.nav.drawer_open_threshold
+            assert agent.phase in ("pull", "done")  # opened by the arm, after docking
+    assert successes >= 2

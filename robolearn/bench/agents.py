@@ -7,8 +7,8 @@ An agent runs one seeded episode in a given env and returns its summary (``succe
 * ``PolicyAgent``: a language-conditioned policy (LCBC, ``robolearn train policy``) acting on each frame;
 * ``VMPCBenchAgent``: visual MPC as ``robolearn plan`` builds it, from plan overrides: the LOReL reward on
   the learned video model or on oracle dynamics, the goal-image cost, or the oracle reward;
-* ``NavBenchAgent``: the baseline interactive-navigation agent, for ``robolearn bench env=home``
-  (``RandomAgent`` runs there too).
+* ``NavBenchAgent``: the homes' baseline agents (navigation, and the drawer / door baselines), for
+  ``robolearn bench env=home`` (``RandomAgent`` runs there too).
 
 Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``; name it in
 ``agent_specs`` with ``_target_: your.module.YourAgent``.
@@ -208,22 +208,27 @@ def _quoted(text: str) -> str:
 
 
 class NavBenchAgent:
-    """The baseline interactive-navigation agent (``planners.navigation``) in the home environments.
+    """The homes' baseline agents: ``planners.navigation.InteractiveNavAgent`` on the navigation tasks, and on
+    open_drawer / open_door the mobile-manipulation baselines of ``planners.mobile_manipulation`` (which
+    navigate with it).
 
-    ``config`` holds ``NavAgentConfig`` values (``conf/nav_agent/default.yaml``).
+    ``config`` holds ``NavAgentConfig`` values (``conf/nav_agent/default.yaml``), ``manipulation``
+    ``ManipulationAgentConfig`` values (``conf/manipulation_agent/default.yaml``).
     """
 
-    def __init__(self, config: Mapping[str, Any] | None = None):
+    def __init__(self, config: Mapping[str, Any] | None = None, manipulation: Mapping[str, Any] | None = None):
         self.config = dict(config or {})
+        self.manipulation = dict(manipulation or {})
 
     def check(self) -> None:
-        from robolearn.config import nav_agent_config
+        from robolearn.config import manipulation_agent_config, nav_agent_config
 
         nav_agent_config(self.config)
+        manipulation_agent_config(self.manipulation)
 
     def run(self, env: "HomeEnv", instruction: str, seed: int) -> dict[str, Any]:
-        from planners.navigation import InteractiveNavAgent
-        from robolearn.config import nav_agent_config
+        from planners.mobile_manipulation import make_home_agent
+        from robolearn.config import manipulation_agent_config, nav_agent_config
 
-        agent = InteractiveNavAgent(nav_agent_config(self.config))
+        agent = make_home_agent(env.cfg.task, nav_agent_config(self.config), manipulation_agent_config(self.manipulation))
         return act_until_done(env, seed, agent.act, on_reset=lambda: agent.reset(env))

@@ -51,7 +51,7 @@ class HomeBenchSettings:
 
         o = BenchOptions.of(cfg)
         d = o.d
-        known = {"env", "nav_agent", "agents", "agent_specs", "tasks", "splits", "trials", "first_seed", "out",
+        known = {"env", "nav_agent", "manipulation_agent", "agents", "agent_specs", "tasks", "splits", "trials", "first_seed", "out",
                  "workers", "ray_address", "max_retries", "progress_bar", "figure"}
         unknown = sorted(set(d) - known)
         if unknown:
