@@ -116,6 +116,7 @@ class InteractiveNavAgent:
         self.history: deque = deque(maxlen=self.cfg.stuck_window)
         self.turning: deque = deque(maxlen=self.cfg.stuck_window)  # heading change (rad) of each turning step
         self.last_heading: float | None = None
+        self._goal: np.ndarray | None = None  # the goal the current path leads to
         self.backing = 0
         self.replans = 0
         self.stuck_events = 0
@@ -341,7 +342,7 @@ class InteractiveNavAgent:
         pose = env.robot_pose()
         if goal is None:
             goal = env.goal_position()
-        elif self.path and not np.allclose(goal, getattr(self, "_goal", goal)):
+        elif self.path and self._goal is not None and not np.allclose(goal, self._goal):
             self.path = []  # a new goal: plan afresh
         self._goal = np.asarray(goal, float)
         xy = pose[:2]

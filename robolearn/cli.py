@@ -47,7 +47,7 @@ def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, us
         f"usage: {PROG} {verb} {usage}[--cfg] [KEY=VALUE ...]\n\n"
         f"{VERBS[verb].summary}.\n\n" + (f"{about}\n\n" if about else "") +
         f"Options are Hydra overrides of conf/{config}.yaml (below) and of the environment,\n"
-        f"env.* from {conf / 'env' / 'desk.yaml'}.\n"
+        f"env.* from {conf / 'env' / 'desk.yaml'} (with env=home: {conf / 'env' / 'home.yaml'}).\n"
         "  --cfg      print the composed config and exit\n"
         "  -h, --help show this help\n\n"
         "examples:\n" + "".join(f"  {PROG} {verb} {e}".rstrip() + "\n" for e in examples) +
