@@ -307,8 +307,9 @@ def test_rasterization_is_fast():
     doors = [{"rooms": ["r00", "r10"], "center": [4.0, 2.5]}, {"rooms": ["r10", "r20"], "center": [8.0, 2.5]},
              {"rooms": ["r00", "r01"], "center": [2.0, 5.0]}, {"rooms": ["r10", "r11"], "center": [6.0, 5.0]},
              {"rooms": ["r20", "r21"], "center": [10.0, 5.0]}]
-    furniture = [{"kind": "bed", "room": r["name"], "pos": [r["min"][0] + 1.1, r["min"][1] + 3.0], "yaw": math.pi}
-                 for r in rooms]
+    # each bed against the wall away from its room's doors
+    furniture = [{"kind": "bed", "room": r["name"], "yaw": math.pi,
+                  "pos": [r["min"][0] + 2.0, r["min"][1] + (1.0 if r["min"][1] == 0 else 4.0)]} for r in rooms]
     plan = floorplan_from_dict({"name": "big", "rooms": rooms, "doors": doors, "furniture": furniture})
     traversability_map(plan)  # warm up imports and caches
     best = min(_timed(lambda: traversability_map(plan)) for _ in range(5))
@@ -373,6 +374,16 @@ def test_resolve_floorplan(tmp_path: Path):
     ({"rooms": [{"name": "kitchen", "type": "kitchen", "min": [0, 0], "max": [4, 3], "colour": "red"}]},
      "unknown keys"),
     ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 2.8]}]}, "does not fit"),
+    ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [1.0, 1.5]}]}, "not on the wall shared"),
+    ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 1.5], "width": "wide"}]},
+     "door width must be a number"),
+    ({"wall_height": 0.2}, "wall_height"),
+    ({"wall_thickness": "thick"}, "wall_thickness must be a number"),
+    ({"furniture": [{"kind": "sofa", "room": "living_room", "pos": [6.5, 4.4], "yaw": -math.pi / 2},
+                    {"kind": "armchair", "room": "living_room", "pos": [6.6, 4.3]}]}, "overlap; move one"),
+    ({"furniture": [{"kind": "counter", "room": "kitchen", "pos": [1.0, 0.2], "yaw": math.pi / 2}]},
+     "reaches into the walls"),
+    ({"furniture": [{"kind": "armchair", "room": "kitchen", "pos": [3.5, 1.5]}]}, "blocks the door"),
 ])
 def test_floorplan_errors_name_the_problem(change, message):
     with pytest.raises(FloorPlanError, match=message):

@@ -38,6 +38,10 @@ ROOM_TYPES = ("kitchen", "living_room", "bedroom", "bathroom", "corridor")
 DOOR_SWINGS = ("both", "a", "b")
 #: how close (m) a door centre must be to the shared edge of its two rooms
 EDGE_TOLERANCE = 1e-3
+PLACEMENT_TOLERANCE = 0.01  # m furniture may overlap a wall, a doorway's keep-clear zone or another piece (rounding)
+DOORWAY_KEEP_CLEAR = 0.3  # m in front of a doorway (each side) that furniture must leave free
+WALL_HEIGHT_RANGE = (1.0, 5.0)  # m
+WALL_THICKNESS_RANGE = (0.02, 0.5)  # m
 
 
 class FloorPlanError(ValueError):
@@ -153,6 +157,9 @@ class FloorPlan:
 
         if not self.rooms:
             raise FloorPlanError(f"home {self.name!r} has no rooms; list at least one under 'rooms'")
+        for key, (lo, hi) in (("wall_height", WALL_HEIGHT_RANGE), ("wall_thickness", WALL_THICKNESS_RANGE)):
+            if not lo <= getattr(self, key) <= hi:
+                raise FloorPlanError(f"{key}={getattr(self, key)} m must be in [{lo}, {hi}]")
         names = [r.name for r in self.rooms]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -181,6 +188,10 @@ class FloorPlan:
                 raise FloorPlanError(f"rooms {d.rooms[0]!r} and {d.rooms[1]!r} share no wall, so a door cannot "
                                      f"connect them; move the door or the rooms")
             axis = self.door_axis(d)
+            k, line = self._shared_line(d.rooms[0], d.rooms[1])
+            if abs(d.center[k] - line) > EDGE_TOLERANCE:
+                raise FloorPlanError(f"door at {list(d.center)} is not on the wall shared by {d.rooms[0]!r} and "
+                                     f"{d.rooms[1]!r} ({'xy'[k]} = {line:.2f}); put its centre on that line")
             along = d.center[0] if axis == "x" else d.center[1]
             if along - d.width / 2 < lo - EDGE_TOLERANCE or along + d.width / 2 > hi + EDGE_TOLERANCE:
                 raise FloorPlanError(f"door at {list(d.center)} (width {d.width} m) does not fit on the wall shared "
@@ -192,7 +203,48 @@ class FloorPlan:
                 raise FloorPlanError(f"{f.kind} at {list(f.pos)} names unknown room {f.room!r}; rooms are {names}")
             if not self.room(f.room).contains(f.pos):
                 raise FloorPlanError(f"{f.kind} at {list(f.pos)} is outside its room {f.room!r}")
+        self._check_furniture_placement()
         return self
+
+    def _check_furniture_placement(self) -> None:
+        """Furniture stays inside its room's walls, off the doorways, and off other furniture."""
+        from sim.homes.geometry import box_corners, convex_overlap, doorway_box, furniture_footprint
+
+        prints = [furniture_footprint(f) for f in self.furniture]
+        half_wall = self.wall_thickness / 2
+        for f, corners in zip(self.furniture, prints):
+            room = self.room(f.room)
+            lo = np.asarray(room.min) + half_wall - PLACEMENT_TOLERANCE
+            hi = np.asarray(room.max) - half_wall + PLACEMENT_TOLERANCE
+            if np.any(corners < lo) or np.any(corners > hi):
+                raise FloorPlanError(f"{f.kind} at {list(f.pos)} (yaw {f.yaw:.2f}) reaches into the walls of "
+                                     f"{f.room!r}; move it inward or turn it")
+            for d in self.doors:
+                if f.room in d.rooms:
+                    box = doorway_box(self, d)
+                    # grown across the wall only: pieces may stand beside a doorway, not in front of it
+                    thin = int(np.argmin(box.half_extents))
+                    reach = np.asarray(box.half_extents, float)
+                    reach[thin] += DOORWAY_KEEP_CLEAR
+                    if convex_overlap(corners, box_corners(type(box)(box.center, tuple(reach))), PLACEMENT_TOLERANCE):
+                        raise FloorPlanError(f"{f.kind} at {list(f.pos)} blocks the door at {list(d.center)}; keep "
+                                             f"{DOORWAY_KEEP_CLEAR} m in front of doorways clear")
+        for i, a in enumerate(self.furniture):
+            for j in range(i + 1, len(self.furniture)):
+                if convex_overlap(prints[i], prints[j], PLACEMENT_TOLERANCE):
+                    b = self.furniture[j]
+                    raise FloorPlanError(f"{a.kind} at {list(a.pos)} and {b.kind} at {list(b.pos)} overlap; move one")
+
+    def _shared_line(self, a_name: str, b_name: str) -> tuple[int, float]:
+        """(k, c): the wall two touching rooms share is the line where coordinate k (0 = x, 1 = y) equals c."""
+        a, b = self.room(a_name), self.room(b_name)
+        for k in (0, 1):
+            for c_a, c_b in ((a.max[k], b.min[k]), (a.min[k], b.max[k])):
+                if abs(c_a - c_b) < EDGE_TOLERANCE:
+                    lo, hi = max(a.min[1 - k], b.min[1 - k]), min(a.max[1 - k], b.max[1 - k])
+                    if hi - lo > EDGE_TOLERANCE:
+                        return k, float(c_a)
+        raise FloorPlanError(f"rooms {a_name!r} and {b_name!r} share no wall")
 
     def shared_edge(self, a_name: str, b_name: str) -> tuple[float | None, float | None]:
         """The interval (lo, hi) along the wall two rooms share (m), or (None, None)."""
@@ -215,6 +267,13 @@ class FloorPlan:
         for x in d["furniture"]:
             x["pos"] = list(x["pos"])
         return d
+
+
+def _number(value: Any, where: str) -> float:
+    """``value`` as a float, or a ``FloorPlanError`` naming the field."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FloorPlanError(f"{where} must be a number, got {value!r}")
+    return float(value)
 
 
 def _pair(value: Any, where: str) -> tuple[float, float]:
@@ -259,12 +318,14 @@ def floorplan_from_dict(data: Mapping[str, Any]) -> FloorPlan:
         if not isinstance(d["rooms"], Sequence) or isinstance(d["rooms"], str) or len(d["rooms"]) != 2:
             raise FloorPlanError(f"door 'rooms' must name two rooms, got {d['rooms']!r}")
         doors.append(DoorSpec((str(d["rooms"][0]), str(d["rooms"][1])), _pair(d["center"], "door center"),
-                              float(d.get("width", 0.9)), float(d.get("angle", 0.0)), str(d.get("swing", "both"))))
+                              _number(d.get("width", 0.9), "door width"), _number(d.get("angle", 0.0), "door angle"),
+                              str(d.get("swing", "both"))))
     furniture = [FurnitureSpec(str(f["kind"]), str(f["room"]), _pair(f["pos"], f"{f['kind']} pos"),
-                               float(f.get("yaw", 0.0)))
+                               _number(f.get("yaw", 0.0), f"{f['kind']} yaw"))
                  for f in _entries(data, "furniture", {"kind", "room", "pos", "yaw"}, {"kind", "room", "pos"})]
     plan = FloorPlan(str(data.get("name", "home")), rooms, doors, furniture,
-                     float(data.get("wall_height", 2.4)), float(data.get("wall_thickness", 0.1)))
+                     _number(data.get("wall_height", 2.4), "wall_height"),
+                     _number(data.get("wall_thickness", 0.1), "wall_thickness"))
     return plan.validate()
 
 
