@@ -87,8 +87,10 @@ def run_home_rollout(settings: "RolloutSettings", *, echo: bool = True) -> list[
     # The agent reads the scan and the goal, nothing else is kept: the head camera renders for the video only.
     cfg = replace(cfg, obs_keys=list(AGENT_OBS_KEYS))
     vs = settings.video
-    agent = make_home_agent(cfg.task, nav_agent_config(settings.nav_agent),
-                            manipulation_agent_config(settings.manipulation_agent)) if settings.policy == "expert" else None
+    agent = None
+    if settings.policy == "expert":
+        agent = make_home_agent(cfg.task, nav_agent_config(settings.nav_agent),
+                                manipulation_agent_config(settings.manipulation_agent))
     results: list[dict[str, Any]] = []
     env = HomeEnv(config=cfg)
     # The writer keeps any earlier video at the path until the new one is complete (aborted on error).

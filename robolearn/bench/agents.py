@@ -230,5 +230,6 @@ class NavBenchAgent:
         from planners.mobile_manipulation import make_home_agent
         from robolearn.config import manipulation_agent_config, nav_agent_config
 
-        agent = make_home_agent(env.cfg.task, nav_agent_config(self.config), manipulation_agent_config(self.manipulation))
+        agent = make_home_agent(env.cfg.task, nav_agent_config(self.config),
+                                manipulation_agent_config(self.manipulation))
         return act_until_done(env, seed, agent.act, on_reset=lambda: agent.reset(env))

@@ -51,8 +51,8 @@ class HomeBenchSettings:
 
         o = BenchOptions.of(cfg)
         d = o.d
-        known = {"env", "nav_agent", "manipulation_agent", "agents", "agent_specs", "tasks", "splits", "trials", "first_seed", "out",
-                 "workers", "ray_address", "max_retries", "progress_bar", "figure"}
+        known = {"env", "nav_agent", "manipulation_agent", "agents", "agent_specs", "tasks", "splits", "trials",
+                 "first_seed", "out", "workers", "ray_address", "max_retries", "progress_bar", "figure"}
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown bench option(s) {unknown}; valid options are {sorted(known)}")
