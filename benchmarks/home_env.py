@@ -33,8 +33,8 @@ import numpy as np  # noqa: E402
 import pybullet as p  # noqa: E402
 
 import sim  # noqa: E402,F401  (registers the envs)
-from planners.mobile_manipulation import make_home_agent  # noqa: E402
-from robolearn.bench.stats import wilson  # noqa: E402
+from robolearn.bench.agents import NavBenchAgent  # noqa: E402
+from robolearn.bench.stats import rate_row  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -93,30 +93,22 @@ def memory(n_envs: int) -> dict[str, float]:
 
 
 def baseline(task: str, episodes: int, first_seed: int) -> dict[str, float]:
-    """The baseline agent on ``episodes`` held-out episodes of ``task``."""
-    env = gym.make("robolearn/Home-v0", task=task, split="test", obs_keys=["scan", "goal"])
-    agent = make_home_agent(task)
+    """The baseline agent (the bench's ``nav`` agent) on ``episodes`` held-out episodes of ``task``."""
+    env = gym.make("robolearn/Home-v0", task=task, split="test", obs_keys=["scan", "goal"]).unwrapped
+    agent = NavBenchAgent()
     rows = []
     for k in range(episodes):
-        obs, info = env.reset(seed=first_seed + k)
-        agent.reset(env.unwrapped)
-        t = time.perf_counter()
-        while True:
-            obs, _, term, trunc, info = env.step(agent.act(obs))
-            if term or trunc:
-                break
-        rows.append({**{m: info[m] for m in ("success", "spl", "effort_efficiency", "ins", "path_length",
-                                               "shortest_path")}, "home": info["home"],
-                     "seconds": time.perf_counter() - t})
-        print(f"  {task} episode {k}: {info['home']} success={info['success']} spl={info['spl']:.2f} "
-              f"ins={info['ins']:.2f} L={info['shortest_path']:.1f} m", flush=True)
+        r = agent.run(env, "", first_seed + k)
+        rows.append(r)
+        print(f"  {task} episode {k}: {r['home']} success={r['success']} spl={r['spl']:.2f} "
+              f"ins={r['ins']:.2f} L={r['shortest_path']:.1f} m", flush=True)
     env.close()
-    s = sum(r["success"] for r in rows)
-    lo, hi = wilson(s, len(rows))
+    row = rate_row(rows)
     mean = lambda k: statistics.fmean(r[k] for r in rows)  # noqa: E731
-    return {"episodes": len(rows), "homes": len({r["home"] for r in rows}), "success": s / len(rows),
-            "ci_low": lo, "ci_high": hi, "spl": mean("spl"), "effort": mean("effort_efficiency"),
-            "ins": mean("ins"), "mean_L": mean("shortest_path"), "s_per_episode": mean("seconds")}
+    return {"episodes": len(rows), "homes": len({r["home"] for r in rows}), "success": row["final"],
+            "ci_low": row["final_ci"][0], "ci_high": row["final_ci"][1], "spl": mean("spl"),
+            "effort": mean("effort_efficiency"), "ins": mean("ins"), "mean_L": mean("shortest_path"),
+            "s_per_episode": row["mean_seconds"]}
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,8 @@ import numpy as np
 import pybullet as p
 
 from planners.navigation import InteractiveNavAgent, NavAgentConfig
-from sim.homes.geometry import door_hinge_end
+from rewards.fields import check_number
+from sim.robots.mobile import wrap_angle
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.home import HomeEnv
@@ -51,14 +53,18 @@ class ManipulationAgentConfig:
     arm_clearance: float = 0.05  # m added to the navigation clearance: the tucked arm reaches past the chassis
 
     def __post_init__(self) -> None:
-        if not 0 < self.dock_distance < self.staging_distance:
-            raise ValueError("manipulation_agent.dock_distance must be in (0, staging_distance)")
-        for name in ("heading_tolerance", "dock_tolerance", "dock_speed", "travel_height", "approach_tolerance",
-                     "pull_speed", "door_beyond"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"manipulation_agent.{name}={getattr(self, name)} must be > 0")
-        if self.dock_speed > 1 or self.pull_speed > 1 or self.overshoot < 0:
-            raise ValueError("manipulation_agent.dock_speed and pull_speed must be <= 1 and overshoot >= 0")
+        for name in ("staging_distance", "heading_tolerance", "dock_tolerance", "travel_height", "approach_tolerance",
+                     "door_beyond"):
+            check_number("manipulation_agent", name, getattr(self, name), 0.0, lo_open=True)
+        check_number("manipulation_agent", "dock_distance", self.dock_distance, 0.0, self.staging_distance,
+                     lo_open=True, hi_open=True)
+        for name in ("dock_speed", "pull_speed"):
+            check_number("manipulation_agent", name, getattr(self, name), 0.0, 1.0, lo_open=True)
+        for name in ("overshoot", "arm_clearance"):
+            check_number("manipulation_agent", name, getattr(self, name), 0.0)
+        if len(self.tuck) != 3:
+            raise ValueError(f"manipulation_agent.tuck must be [forward, left, up] in m, got {list(self.tuck)}")
+        self.tuck = tuple(check_number("manipulation_agent", "tuck", v, -math.inf) for v in self.tuck)
 
 
 STAGE_TURN = 0.3  # rad: heading error above which the base turns in place toward the staging point
@@ -76,10 +82,6 @@ def _nav_config(nav: NavAgentConfig | None, cfg: ManipulationAgentConfig) -> Nav
 
     nav = nav or NavAgentConfig()
     return replace(nav, clearance=nav.clearance + cfg.arm_clearance)
-
-
-def _wrap(a: float) -> float:
-    return float((a + np.pi) % (2 * np.pi) - np.pi)
 
 
 class OpenDrawerAgent:
@@ -116,14 +118,14 @@ class OpenDrawerAgent:
         if self.phase == "stage":  # onto the staging point itself: docking then only drives straight
             d = self.staging - pose[:2]
             if np.linalg.norm(d) > c.dock_tolerance * 3:
-                err = _wrap(float(np.arctan2(d[1], d[0])) - pose[2])
+                err = wrap_angle(float(np.arctan2(d[1], d[0])) - pose[2])
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 if abs(err) < STAGE_TURN:
                     base[0] = np.clip(np.linalg.norm(d) / step, 0.0, c.dock_speed)
                 return self._hold_arm(base)
             self.phase = "align"
         if self.phase in ("align", "dock"):
-            err = _wrap(self.heading - pose[2])
+            err = wrap_angle(self.heading - pose[2])
             if self.phase == "align" and abs(err) > c.heading_tolerance:
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
@@ -185,10 +187,8 @@ class OpenDoorAgent:
 
         self.env = env
         self.nav.reset(env)
-        door = env.plan.doors[env.episode.target_door]
-        end, along = door_hinge_end(env.plan, door)
-        centre = end + along * door.width / 2
-        normal = np.array([-along[1], along[0]])
+        doorway = self.nav.doorways[env.episode.target_door]  # the navigation agent's view of the doorway
+        centre, normal = doorway["centre"], doorway["normal"]
         # The robot comes to the door from the side it reaches first along the floor (not the side it
         # starts on: the way may lead round through other rooms), and pushes through to the other side.
         grid, free = env.maps.grid, env.maps.robot_free

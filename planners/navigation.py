@@ -32,7 +32,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planners.motion.astar import astar, inflate, nearest_free, simplify_path
+from rewards.fields import check_int, check_number
 from sim.homes.geometry import door_hinge_end
+from sim.robots.mobile import wrap_angle
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.home import HomeEnv
@@ -71,21 +73,17 @@ class NavAgentConfig:
     door_waypoint_tolerance: float = 0.15  # m: doorway waypoints count as reached this close (not lookahead)
 
     def __post_init__(self) -> None:
-        for name in ("clearance", "wall_cost", "wall_cost_distance", "block_range", "block_radius", "block_extent"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"nav_agent.{name}={getattr(self, name)} must be >= 0")
-        if self.lookahead <= 0 or self.heading_gain <= 0 or self.turn_in_place <= 0:
-            raise ValueError("nav_agent.lookahead, heading_gain and turn_in_place must be > 0")
-        if self.door_approach <= 0 or self.door_latch_offset < 0 or self.door_waypoint_tolerance <= 0:
-            raise ValueError("nav_agent.door_approach and door_waypoint_tolerance must be > 0 and "
-                             "door_latch_offset >= 0")
-        if self.object_cost < 0 or self.clear_margin < 0 or self.object_depth < 0 or self.check_horizon <= 0:
-            raise ValueError("nav_agent.object_cost, clear_margin and object_depth must be >= 0 and "
-                             "check_horizon > 0")
-        if self.replan_interval < 1 or not 0 < self.drive_threshold <= 1:
-            raise ValueError("nav_agent.replan_interval must be >= 1 and drive_threshold in (0, 1]")
-        if self.stuck_window < 2 or self.backup_steps < 0:
-            raise ValueError("nav_agent.stuck_window must be >= 2 and backup_steps >= 0")
+        for name in ("clearance", "wall_cost", "wall_cost_distance", "block_range", "block_radius", "block_extent",
+                     "object_cost", "clear_margin", "object_depth", "door_latch_offset", "stuck_distance",
+                     "turn_stuck_angle"):
+            check_number("nav_agent", name, getattr(self, name), 0.0)
+        for name in ("lookahead", "heading_gain", "turn_in_place", "block_sector", "check_horizon", "door_approach",
+                     "door_waypoint_tolerance"):
+            check_number("nav_agent", name, getattr(self, name), 0.0, lo_open=True)
+        check_number("nav_agent", "drive_threshold", self.drive_threshold, 0.0, 1.0, lo_open=True)
+        check_int("nav_agent", "stuck_window", self.stuck_window, 2)
+        check_int("nav_agent", "backup_steps", self.backup_steps, 0)
+        check_int("nav_agent", "replan_interval", self.replan_interval, 1)
 
 
 class InteractiveNavAgent:
@@ -108,7 +106,7 @@ class InteractiveNavAgent:
         self.mapped = inflate(grid.occupied, 2.0)
         self.seen = np.zeros_like(grid.occupied)  # obstacles the map does not show, from the scans
         self.seen_changed = False
-        self.planned_with = np.zeros_like(grid.occupied)  # the seen obstacles the current path avoids
+        self._planned_zone = np.zeros_like(grid.occupied)  # the seen obstacles' zone the current path avoids
         self.steps = 0
         self.doorways = [self._doorway(d) for d in env.plan.doors]
         self.path: list[np.ndarray] = []
@@ -138,33 +136,35 @@ class InteractiveNavAgent:
         g, lidar = self.grid, self.env.lidar
         heading = pose[2] + lidar.angles
         direction = np.stack([np.cos(heading), np.sin(heading)], axis=1)  # (R, 2)
-        before = self.seen.copy() if self.seen.any() else None
         # Clear what each ray passed through (up to clear_margin short of its return).
         dist = np.arange(0.0, float(scan.max()), g.resolution)
         along = dist[None, :] < (scan[:, None] - self.cfg.clear_margin)
         pts = pose[None, None, :2] + dist[None, :, None] * direction[:, None, :]
-        self._set(pts[along], False)
+        cleared = self._cells(pts[along])
         # Mark returns that the map does not explain, and the object's unseen depth behind each.
         hit = scan < lidar.cfg.range - 1e-3
         behind = np.arange(0.0, self.cfg.object_depth + 1e-9, g.resolution)
         pts = pose[None, None, :2] + (scan[hit, None] + behind[None, :])[..., None] * direction[hit, None, :]
-        self._set(pts.reshape(-1, 2), True, skip=self.mapped)
-        self.seen_changed |= before is None and self.seen.any() or before is not None and \
-            bool((before != self.seen).any())
+        marked = self._cells(pts.reshape(-1, 2), skip=self.mapped)
+        touched = np.concatenate([cleared, marked], axis=1)
+        before = self.seen[touched[0], touched[1]]
+        self.seen[cleared[0], cleared[1]] = False
+        self.seen[marked[0], marked[1]] = True
+        self.seen_changed |= bool((self.seen[touched[0], touched[1]] != before).any())
 
-    def _set(self, pts: np.ndarray, value: bool, skip: np.ndarray | None = None) -> None:
+    def _cells(self, pts: np.ndarray, skip: np.ndarray | None = None) -> np.ndarray:
+        """(2, K) rows and columns of the map cells holding ``pts`` (N, 2) m, off-map points (and ``skip``
+        cells) left out."""
         cells = self.grid.world_to_cells(pts)
         H, W = self.seen.shape
-        ok = (cells[:, 0] >= 0) & (cells[:, 0] < H) & (cells[:, 1] >= 0) & (cells[:, 1] < W)
-        r, c = cells[ok, 0], cells[ok, 1]
+        cells = cells[(cells[:, 0] >= 0) & (cells[:, 0] < H) & (cells[:, 1] >= 0) & (cells[:, 1] < W)]
         if skip is not None:
-            keep = ~skip[r, c]
-            r, c = r[keep], c[keep]
-        self.seen[r, c] = value
+            cells = cells[~skip[cells[:, 0], cells[:, 1]]]
+        return cells.T
 
     def _path_hits_new_obstacle(self, xy: np.ndarray) -> bool:
         """Whether the next ``check_horizon`` m of the path cross a seen obstacle it was not planned around."""
-        new = self._seen_zone() & ~inflate(self.planned_with, self._robot_cells())
+        new = self._seen_zone() & ~self._planned_zone
         if not new.any():
             return False
         pts, left, here = [], self.cfg.check_horizon, xy
@@ -196,7 +196,7 @@ class InteractiveNavAgent:
     def _crossings(self, cells: list[tuple[int, int]]) -> list[tuple[int, dict, float]]:
         """The doorways a cell path passes through, in order: (index of the first cell in the doorway,
         doorway, side sign of the cell before it along the doorway's normal)."""
-        pts = np.array([self.grid.cell_to_world(c) for c in cells])
+        pts = self.grid.cells_to_world(cells)
         out = []
         for dw in self.doorways:
             rel = pts - dw["centre"]
@@ -263,9 +263,9 @@ class InteractiveNavAgent:
         on the latch side; sets ``self.path`` (waypoints, m) and ``self.reach``. False if no path."""
         self.replans += 1
         free = self._free()
-        self.planned_with = self.seen.copy()
+        self._planned_zone = self._seen_zone()
         self.seen_changed = False
-        self._cost = self.cost + self.cfg.object_cost * self._seen_zone()
+        self._cost = self.cost + self.cfg.object_cost * self._planned_zone
         cells = self._astar(free, xy, goal)
         if cells is None and self.blocked.any():
             self.blocked[:] = False  # a marked obstacle may have been a pushed door or carton: forget and retry
@@ -292,14 +292,14 @@ class InteractiveNavAgent:
             leg = self._astar(free, here, anchors[0])
             if leg is None:
                 continue
-            path += [g.cell_to_world(q) for q in self._simplify(leg, free)][1:-1] + anchors
+            path += list(g.cells_to_world(self._simplify(leg, free)))[1:-1] + anchors
             reach += [c.lookahead] * (len(path) - len(reach) - 3) + [c.door_waypoint_tolerance] * 3
             here = anchors[-1]
         leg = self._astar(free, here, goal) if len(path) else cells
         if leg is None:
             leg = cells
             path, reach = [], []
-        tail = [g.cell_to_world(q) for q in self._simplify(leg, free)]
+        tail = list(g.cells_to_world(self._simplify(leg, free)))
         path += tail[1:] if path else tail
         reach += [c.lookahead] * (len(path) - len(reach))
         self.path, self.reach = path, reach
@@ -315,16 +315,13 @@ class InteractiveNavAgent:
         else:
             a = pose[2] + angles[near]
             near_pts = list(pose[:2] + scan[near, None] * np.stack([np.cos(a), np.sin(a)], 1))
-        g = self.grid
-        k = int(np.ceil(c.block_radius / g.resolution))
-        for pt in near_pts:
-            r, col = g.world_to_cell(pt)
-            self.blocked[max(r - k, 0):r + k + 1, max(col - k, 0):col + k + 1] = True
-        # The rest of what the scans have seen of that obstacle (its sides, out of the frontal sector).
-        xs, ys = g.cell_centers()
-        for pt in near_pts:
-            near_seen = (xs[None, :] - pt[0]) ** 2 + (ys[:, None] - pt[1]) ** 2 <= c.block_extent ** 2
-            self.blocked |= near_seen & self.seen
+        contact = np.zeros_like(self.blocked)
+        rows, cols = self._cells(np.asarray(near_pts).reshape(-1, 2))
+        contact[rows, cols] = True
+        res = self.grid.resolution
+        # A disc around each point, plus the rest of what the scans have seen of that obstacle (its sides,
+        # out of the frontal sector).
+        self.blocked |= inflate(contact, c.block_radius / res) | (inflate(contact, c.block_extent / res) & self.seen)
 
     # ---------------------------------------------------------------- control
     def _scan(self, obs: dict[str, np.ndarray]) -> np.ndarray:
@@ -381,7 +378,7 @@ class InteractiveNavAgent:
             self.reach.pop(0)
         target = self.path[0]
         d = target - xy
-        err = float((np.arctan2(d[1], d[0]) - pose[2] + np.pi) % (2 * np.pi) - np.pi)
+        err = wrap_angle(float(np.arctan2(d[1], d[0])) - pose[2])
         w = np.clip(c.heading_gain * err / env.cfg.base.max_angular_speed, -1.0, 1.0)
         v = 0.0 if abs(err) > c.turn_in_place else float(np.clip(np.cos(err), 0.0, 1.0))
         if len(self.path) == 1:  # slow down on the final approach so the goal radius is not overshot
@@ -391,7 +388,7 @@ class InteractiveNavAgent:
         else:
             self.history.clear()
         if v < c.drive_threshold and abs(w) >= 0.5 and self.last_heading is not None:  # turning in place
-            self.turning.append(float((pose[2] - self.last_heading + np.pi) % (2 * np.pi) - np.pi))
+            self.turning.append(wrap_angle(pose[2] - self.last_heading))
         else:
             self.turning.clear()
         self.last_heading = float(pose[2])

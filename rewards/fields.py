@@ -22,8 +22,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from torch import Tensor
-
 __all__ = ["PlainConfig", "check_bool", "check_choice", "check_int", "check_number", "config_differences",
            "int_tuple", "state_dict_problems"]
 
@@ -113,6 +111,8 @@ def state_dict_problems(own: Mapping[str, Any], state: Mapping[str, Any], option
     Keys of ``own`` starting with ``optional_prefix`` may be missing from ``state``. At most ``limit``
     lines per kind of problem (then a count).
     """
+    from torch import Tensor  # here, not at the top: the config checks above are used without torch
+
     missing = [k for k in own if k not in state and not (optional_prefix and k.startswith(optional_prefix))]
     unexpected = [k for k in state if k not in own]
     shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"

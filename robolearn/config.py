@@ -114,6 +114,12 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     return cfg
 
 
+def quote_override(text: str) -> str:
+    """A Hydra override value that keeps ``text`` verbatim (commas, quotes, '=' and all)."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
 def is_home_env(node: Any) -> bool:
     """Whether an ``env`` node (or config) is the home environment's (``env=home``) rather than the desk's."""
     from sim.home_config import HomeEnvConfig

@@ -16,7 +16,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from robolearn.config import ConfigError
+from robolearn.config import ConfigError, quote_override
 from robolearn.paths import SHIPPED_DIR
 
 __all__ = ["MANIFEST", "UnsupportedInstructionError", "instruction_overrides", "run_demo", "shipped_success"]
@@ -96,5 +96,4 @@ def instruction_overrides(args: Sequence[str]) -> list[str]:
     rest = [a for a in args if a not in words]
     if not words:
         return rest
-    text = " ".join(words).replace("\\", "\\\\").replace("'", "\\'")
-    return [f"instruction='{text}'", *rest]
+    return [f"instruction={quote_override(' '.join(words))}", *rest]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
+from robolearn.bench.agents import HOME_FIELDS
 from robolearn.config import manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 
@@ -133,6 +134,6 @@ def _episode(env: "HomeEnv", agent: Any, rng: np.random.Generator, settings: "Ro
         "episode": i, "seed": seed, "task": env.cfg.task, "instruction": info["instruction"], "home": info["home"],
         "policy": settings.policy, "steps": steps, "return": total, "success_any": bool(info["success_any"]),
         "success_final": bool(info["success"]), "progress": -float(info["geodesic_distance"]),
-        **{k: float(info[k]) for k in ("spl", "effort_efficiency", "ins", "path_length", "shortest_path")},
+        **{k: float(info[k]) for k in HOME_FIELDS},
         "video": str(vs.path) if vs.path is not None else None, "frames": written,
     }

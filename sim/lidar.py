@@ -48,29 +48,42 @@ class Lidar:
         return np.clip(ranges, c.min_range, c.range).astype(np.float32)
 
 
-def local_occupancy(ranges: np.ndarray, angles: np.ndarray, max_range: float, cfg: LocalMapConfig) -> np.ndarray:
-    """Robot-centric occupancy grid (size, size) uint8 from one scan.
+class LocalMap:
+    """Robot-centric occupancy grids (size, size) uint8 from scans of fixed ray ``angles`` (rad).
 
-    The robot is at the grid centre heading up (row 0 is ahead); cells a ray crossed are ``FREE``,
-    cells where it ended on a surface ``OCCUPIED`` (a max-range reading ends on nothing), the rest
-    ``UNKNOWN``.
+    The robot is at the grid centre heading up (row 0 is ahead); cells a ray crossed are ``FREE``, cells
+    where it ended on a surface ``OCCUPIED`` (a max-range reading ends on nothing), the rest ``UNKNOWN``.
+    Where each ray's samples fall depends only on the angles, the range and the grid, so it is worked
+    out once here; a scan then only decides how far along each ray is free.
     """
-    n, res = cfg.size, cfg.extent / cfg.size
-    grid = np.full((n, n), UNKNOWN, np.uint8)
-    step = res / 2  # sample each ray at half a cell, so no crossed cell is skipped
-    dist = np.arange(0.0, max_range, step)
-    r = ranges.astype(np.float64)[:, None]
-    # Robot frame: forward = up the grid (decreasing row), left = decreasing column.
-    fwd = np.cos(angles)[:, None] * dist[None, :]
-    left = np.sin(angles)[:, None] * dist[None, :]
-    inside = dist[None, :] < r
-    rows = np.floor(n / 2 - fwd / res).astype(np.int64)
-    cols = np.floor(n / 2 - left / res).astype(np.int64)
-    ok = inside & (rows >= 0) & (rows < n) & (cols >= 0) & (cols < n)
-    grid[rows[ok], cols[ok]] = FREE
-    hit = ranges < max_range - 1e-3
-    hr = np.floor(n / 2 - np.cos(angles[hit]) * ranges[hit] / res).astype(np.int64)
-    hc = np.floor(n / 2 - np.sin(angles[hit]) * ranges[hit] / res).astype(np.int64)
-    ok = (hr >= 0) & (hr < n) & (hc >= 0) & (hc < n)
-    grid[hr[ok], hc[ok]] = OCCUPIED
-    return grid
+
+    def __init__(self, angles: np.ndarray, max_range: float, cfg: LocalMapConfig):
+        self.angles, self.max_range, self.cfg = np.asarray(angles, float), float(max_range), cfg
+        n, res = cfg.size, cfg.extent / cfg.size
+        self.n, self.res = n, res
+        # Samples every half cell (no crossed cell is skipped), only as far as the grid's corners reach.
+        self.dist = np.arange(0.0, min(self.max_range, cfg.extent / np.sqrt(2) + res), res / 2)
+        # Robot frame: forward = up the grid (decreasing row), left = decreasing column.
+        rows = np.floor(n / 2 - np.cos(self.angles)[:, None] * self.dist[None, :] / res).astype(np.int64)
+        cols = np.floor(n / 2 - np.sin(self.angles)[:, None] * self.dist[None, :] / res).astype(np.int64)
+        self.on_grid = (rows >= 0) & (rows < n) & (cols >= 0) & (cols < n)  # (R, S)
+        self.flat = np.where(self.on_grid, rows * n + cols, 0)  # (R, S) flat cell index of every sample
+
+    def __call__(self, ranges: np.ndarray) -> np.ndarray:
+        """(size, size) uint8 grid from one scan's ``ranges`` (R,) m."""
+        n, res = self.n, self.res
+        grid = np.full(n * n, UNKNOWN, np.uint8)
+        r = np.asarray(ranges, np.float64)
+        grid[self.flat[self.on_grid & (self.dist[None, :] < r[:, None])]] = FREE
+        hit = r < self.max_range - 1e-3
+        hr = np.floor(n / 2 - np.cos(self.angles[hit]) * r[hit] / res).astype(np.int64)
+        hc = np.floor(n / 2 - np.sin(self.angles[hit]) * r[hit] / res).astype(np.int64)
+        ok = (hr >= 0) & (hr < n) & (hc >= 0) & (hc < n)
+        grid[hr[ok] * n + hc[ok]] = OCCUPIED
+        return grid.reshape(n, n)
+
+
+def local_occupancy(ranges: np.ndarray, angles: np.ndarray, max_range: float, cfg: LocalMapConfig) -> np.ndarray:
+    """Robot-centric occupancy grid (size, size) uint8 from one scan (see ``LocalMap``, which keeps the
+    ray geometry between scans)."""
+    return LocalMap(angles, max_range, cfg)(ranges)

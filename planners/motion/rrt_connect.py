@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rewards.fields import check_int, check_number
+
 __all__ = ["RRTConnectConfig", "densify", "edge_is_free", "rrt_connect", "shortcut_path"]
 
 IsFree = Callable[[np.ndarray], bool]
@@ -34,24 +36,6 @@ IsFree = Callable[[np.ndarray], bool]
 # Tree storage starts with this many node slots and doubles when full: no per-node Python objects,
 # and the nearest-neighbour search is one vectorised pass over a contiguous (n, D) block.
 _INITIAL_CAPACITY = 256
-
-
-def _check_number(owner: str, name: str, value: object, lo: float, lo_open: bool) -> float:
-    """A finite number > lo (``lo_open``) or ≥ lo; same message format as ``rewards.fields``.
-
-    (Not imported from there: ``rewards.fields`` imports torch, ~2 s that a motion planner never needs.)
-    """
-    ok = (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-          and (value > lo if lo_open else value >= lo))
-    if not ok:
-        raise ValueError(f"{owner}.{name} must be a number in {'(' if lo_open else '['}{lo:g}, inf), "
-                         f"got {value!r}")
-    return float(value)
-
-
-def _check_int(owner: str, name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{owner}.{name} must be an integer ≥ {minimum}, got {value!r}")
 
 
 @dataclass
@@ -72,10 +56,10 @@ class RRTConnectConfig:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        self.step_size = _check_number(owner, "step_size", self.step_size, 0.0, lo_open=True)
-        self.edge_resolution = _check_number(owner, "edge_resolution", self.edge_resolution, 0.0, lo_open=True)
-        _check_int(owner, "max_iterations", self.max_iterations, 1)
-        _check_int(owner, "shortcut_iterations", self.shortcut_iterations, 0)
+        self.step_size = check_number(owner, "step_size", self.step_size, 0.0, lo_open=True)
+        self.edge_resolution = check_number(owner, "edge_resolution", self.edge_resolution, 0.0, lo_open=True)
+        check_int(owner, "max_iterations", self.max_iterations, 1)
+        check_int(owner, "shortcut_iterations", self.shortcut_iterations, 0)
 
 
 # -------------------------------------------------------------------------------------------- edges

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from robolearn.config import ConfigError
+from robolearn.config import ConfigError, quote_override
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.desk import DeskEnv
@@ -153,7 +153,7 @@ class VMPCBenchAgent:
             from robolearn.plan import PlanSettings
 
             self._settings[key] = PlanSettings.from_config(compose_config("plan", [
-                f"instruction={_quoted(instruction)}", f"task={task}", "video.path=null", *self.plan]))
+                f"instruction={quote_override(instruction)}", f"task={task}", "video.path=null", *self.plan]))
         return self._settings[key]
 
     def check(self) -> None:
@@ -197,14 +197,8 @@ def _value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_value(v) for v in value) + "]"
     if isinstance(value, str):
-        return _quoted(value)
+        return quote_override(value)
     return str(value)
-
-
-def _quoted(text: str) -> str:
-    """A Hydra override value that keeps the text verbatim (commas, quotes, '=' and all)."""
-    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
 
 
 class NavBenchAgent:
@@ -217,19 +211,17 @@ class NavBenchAgent:
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None, manipulation: Mapping[str, Any] | None = None):
-        self.config = dict(config or {})
-        self.manipulation = dict(manipulation or {})
-
-    def check(self) -> None:
         from robolearn.config import manipulation_agent_config, nav_agent_config
 
-        nav_agent_config(self.config)
-        manipulation_agent_config(self.manipulation)
+        # Validated once here (a bad value fails the bench before any episode, in one line).
+        self.nav = nav_agent_config(dict(config or {}))
+        self.manipulation = manipulation_agent_config(dict(manipulation or {}))
+
+    def check(self) -> None:
+        return None  # the configs were checked when the agent was built
 
     def run(self, env: "HomeEnv", instruction: str, seed: int) -> dict[str, Any]:
         from planners.mobile_manipulation import make_home_agent
-        from robolearn.config import manipulation_agent_config, nav_agent_config
 
-        agent = make_home_agent(env.cfg.task, nav_agent_config(self.config),
-                                manipulation_agent_config(self.manipulation))
+        agent = make_home_agent(env.cfg.task, self.nav, self.manipulation)
         return act_until_done(env, seed, agent.act, on_reset=lambda: agent.reset(env))

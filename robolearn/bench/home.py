@@ -43,6 +43,7 @@ class HomeBenchSettings:
     threads_per_episode: int = 1
     instruction_file: None = None  # the home tasks draw their instruction per episode
     metrics: tuple[str, ...] = HOME_METRICS
+    variant_word, instruction_word = "splits", "tasks"  # what the progress line counts
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "HomeBenchSettings":

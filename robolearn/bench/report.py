@@ -12,28 +12,30 @@ __all__ = ["CSV_FIELDS", "print_results", "write_csv", "write_figure"]
 
 #: the CSV's columns (rates and interval bounds are fractions in [0, 1])
 CSV_FIELDS = ("agent", "variant", "task", "instruction", "episodes", "final", "final_lo", "final_hi", "any", "any_lo",
-              "any_hi", "mean_seconds", "spl", "effort_efficiency", "ins")  # the last three: homes only
+              "any_hi", "mean_seconds")
 # Figure layout: inches per panel, bar group width (fraction of a task's slot), dpi.
 _PANEL_W, _PANEL_H, _GROUP_WIDTH, _DPI = 7.0, 3.2, 0.8, 120
 _LOG_WIDTH = 180  # console table width (characters) when the output is not a terminal
 
 
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: row.get(k, "") for k in CSV_FIELDS}
+def _flat(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    out = {k: row.get(k, "") for k in fields}
     out["final_lo"], out["final_hi"] = row["final_ci"]
     out["any_lo"], out["any_hi"] = row["any_ci"]
     return out
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """One line per table row (per task or instruction, and the pooled ``mean`` rows), written atomically."""
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], metrics: Sequence[str] = ()) -> None:
+    """One line per table row (per task or instruction, and the pooled ``mean`` rows), written atomically;
+    ``metrics`` (e.g. the homes' ``spl``) are columns after ``CSV_FIELDS``."""
     from rewards.checkpoint import atomic_open
 
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+    fields = (*CSV_FIELDS, *metrics)
+    writer = csv.DictWriter(buf, fieldnames=fields)
     writer.writeheader()
     for row in rows:
-        writer.writerow(_flat(row))
+        writer.writerow(_flat(row, fields))
     with atomic_open(path, "w") as f:
         f.write(buf.getvalue())
 
@@ -92,9 +94,13 @@ def print_results(results: dict[str, Any]) -> None:
 
     rows = [r for r in results["rows"] if r["final"] is not None]
     by_instruction = bool(results["settings"].get("instruction_file"))
+    # Per-episode metrics besides success (the homes' SPL, effort, INS): the first one shows in every task's
+    # cell, and each gets a mean column.
+    metrics = list(results["settings"].get("metrics", []))
+    cell_metric = metrics[0] if metrics else None
     title = (f"final-step success over {results['episodes']}/{results['expected_episodes']} episodes "
              "(mean: [95% interval]; any step: LOReL's lenient criterion"
-             + ("; per task: success / SPL" if rows and "spl" in rows[0] else "") + ")")
+             + (f"; per task: success / {_label(cell_metric)}" if cell_metric else "") + ")")
     table = Table(title=title)
     if by_instruction:
         for col in ("agent", "variant", "instruction", "task", "resolves to", "n", "final step", "any step"):
@@ -107,27 +113,29 @@ def print_results(results: dict[str, Any]) -> None:
                           _rate(r, interval=mean), f"{r['any']:.1%}", style="bold" if mean else None)
     else:
         tasks = list(dict.fromkeys(r["task"] for r in rows if r["task"] != "mean"))
-        nav = "spl" in rows[0] if rows else False  # homes: the cells add SPL / INS
         for col in ("agent", "variant", *[t.replace("_", " ") for t in tasks], "mean final", "mean any", "n",
-                    *(("mean SPL", "mean INS") if nav else ())):
+                    *(f"mean {_label(m)}" for m in metrics)):
             table.add_column(col, justify="left" if col in ("agent", "variant") else "right")
         cells = {(r["agent"], r["variant"], r["task"]): r for r in rows}
         for agent, variant in dict.fromkeys((r["agent"], r["variant"]) for r in rows):
             mean = cells.get((agent, variant, "mean"))
-            table.add_row(agent, variant, *[_rate(cells[(agent, variant, t)]) if (agent, variant, t) in cells else "—"
-                                            for t in tasks],
+            table.add_row(agent, variant, *[_rate(cells[(agent, variant, t)], metric=cell_metric)
+                                            if (agent, variant, t) in cells else "—" for t in tasks],
                           _rate(mean, interval=True) if mean else "—", f"{mean['any']:.1%}" if mean else "—",
                           str(mean["episodes"]) if mean else "0",
-                          *((f"{mean['spl']:.3f}", f"{mean['ins']:.3f}") if nav and mean else ()))
+                          *(f"{mean[m]:.3f}" if mean else "—" for m in metrics))
     console = Console(highlight=False)
     if not console.is_terminal:  # a log file or a pipe: wide enough for every column, not 80 characters
         console = Console(highlight=False, width=_LOG_WIDTH)
     console.print(table)
 
 
-def _rate(row: dict[str, Any], interval: bool = False) -> str:
+def _label(metric: str) -> str:
+    """A metric's column name: acronyms (spl, ins) in capitals, other names in words."""
+    return metric.upper() if len(metric) <= 3 else metric.replace("_", " ")
+
+
+def _rate(row: dict[str, Any], interval: bool = False, metric: str | None = None) -> str:
     lo, hi = row["final_ci"]
     text = f"{row['final']:.0%} [{lo:.0%}, {hi:.0%}]" if interval else f"{row['final']:.0%}"
-    if "spl" in row and not interval:  # homes: success / SPL per task
-        text += f" / {row['spl']:.2f}"
-    return text
+    return f"{text} / {row[metric]:.2f}" if metric else text

@@ -149,6 +149,7 @@ class BenchSettings:
                    figure=o.flag("figure"))
 
     metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)
+    variant_word, instruction_word = "variants", "instructions"  # what the progress line counts
 
     def job_runner(self) -> Any:
         """The (picklable, module-level) function that runs one ``EpisodeJob`` in a worker."""
@@ -339,14 +340,12 @@ def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict
     context = json.dumps({"env": s.env, "agent_specs": {a: s.agent_specs[a] for a in s.agents},
                           "threads": s.threads_per_episode}, sort_keys=True)
     seeds = range(s.first_seed, s.first_seed + s.trials)
-    wanted = [EpisodeJob(a, v, t, i, seed, context) for seed in seeds for a in s.agents
-              for v, t, i in s.episodes_per_agent()]
+    per_agent = s.episodes_per_agent()  # (the instruction file is read once, not per seed and agent)
+    wanted = [EpisodeJob(a, v, t, i, seed, context) for seed in seeds for a in s.agents for v, t, i in per_agent]
     jobs = [j for j in wanted if j.key not in done]
     if echo:
-        home = bool(s.metrics)  # the home bench: splits and tasks (each episode draws its instruction)
-        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} {'splits' if home else 'variants'} × "
-              f"{len(s.episodes_per_agent()) // len(s.variants)} {'tasks' if home else 'instructions'} × "
-              f"{s.trials} seeds); "
+        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} {s.variant_word} × "
+              f"{len(per_agent) // len(s.variants)} {s.instruction_word} × {s.trials} seeds); "
               f"{len(wanted) - len(jobs)} already in {path}, {len(jobs)} to run on {_where(s)}", flush=True)
     start = time.perf_counter()
     failed: dict[Any, str] = {}
@@ -397,10 +396,10 @@ def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], di
     """The tables of the settings' episodes found in ``done``: per (agent, variant, task) and per agent and
     variant the mean over tasks; in instruction-file mode per instruction, with what each resolves to."""
     seeds = set(range(s.first_seed, s.first_seed + s.trials))
-    wanted = {(v, t, i) for v, t, i in s.episodes_per_agent()}
+    per_agent = s.episodes_per_agent()
+    wanted = set(per_agent)
     rows = [r for k, r in done.items() if k[0] in s.agents and (k[1], k[2], k[3]) in wanted and k[4] in seeds]
-    order = {(a, v, t, i): n for n, (a, (v, t, i)) in
-             enumerate((a, x) for a in s.agents for x in s.episodes_per_agent())}
+    order = {(a, v, t, i): n for n, (a, (v, t, i)) in enumerate((a, x) for a in s.agents for x in per_agent)}
     rows.sort(key=lambda r: (order[(r["agent"], r["variant"], r["task"], r["instruction"])], r["seed"]))
     by = ("agent", "variant", "instruction") if s.instruction_file else ("agent", "variant", "task")
     table = success_table(rows, by, pool_over=by[-1], mean_fields=s.metrics)
@@ -408,10 +407,10 @@ def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], di
         "settings": {"agents": list(s.agents), "variants": list(s.variants), "tasks": list(s.tasks),
                      "trials": s.trials, "first_seed": s.first_seed,
                      "instruction_file": str(s.instruction_file) if s.instruction_file else None,
-                     "agent_specs": {a: s.agent_specs[a] for a in s.agents}},
+                     "agent_specs": {a: s.agent_specs[a] for a in s.agents}, "metrics": list(s.metrics)},
         "episodes": len(rows), "expected_episodes": len(s.agents) * len(wanted) * s.trials, "rows": table}
     if s.instruction_file:
-        task_of = {i: t for _, t, i in s.episodes_per_agent()}
+        task_of = {i: t for _, t, i in per_agent}
         for row in table:
             row["task"] = task_of.get(row["instruction"], "")
         results["resolution"] = resolve_instructions(task_of)
@@ -440,6 +439,6 @@ def write_results(s: BenchSettings, results: dict[str, Any]) -> None:
     from robolearn.bench.report import write_csv, write_figure
 
     write_json_atomic(s.out / "results.json", results)
-    write_csv(s.out / "results.csv", results["rows"])
+    write_csv(s.out / "results.csv", results["rows"], s.metrics)
     if s.figure and results["rows"]:
         write_figure(s.out / "results.png", results["rows"], by_instruction=bool(s.instruction_file))

@@ -32,12 +32,12 @@ from sim.config import CameraConfig, check_env_modes, from_dict
 from sim.home_config import HomeEnvConfig
 from sim.homes.catalogue import resolve_floorplan
 from sim.homes.floorplan import FloorPlan
-from sim.homes.generator import GeneratorConfig, generate_floorplan
+from sim.homes.generator import GeneratorConfig
 from sim.homes.geodesic import grid_graph
 from sim.homes.maps import GridMap, free_components, traversability_map
-from sim.lidar import Lidar, local_occupancy
+from sim.lidar import Lidar, LocalMap
 from sim.observations import Camera, Lighting
-from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM, MobileManipulator
+from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.nav_metrics import EffortTracker, episode_metrics
 from sim.tasks.navigation import HomeEpisode, OpenDoor, RoomNav, TaskMaps, get_home_task
@@ -103,8 +103,9 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_home_task(cfg.task)
         self.generator_cfg = GeneratorConfig(num_rooms=tuple(cfg.num_rooms))
+        self._plans: OrderedDict[str, tuple[FloorPlan, TaskMaps]] = OrderedDict()
         if cfg.home != "generated":
-            resolve_floorplan(cfg.home)  # fail now, with the floor-plan error, not at the first reset
+            self.plan_and_maps(cfg.home)  # fail now, with the floor-plan error, not at the first reset
         self.client = p.connect(p.DIRECT)
         self.scene: HomeScene | None = None
         b = cfg.base
@@ -114,7 +115,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         # Horizontal half field of view (rad): PyBullet's fov is vertical, widened by the aspect ratio.
         self._half_hfov = float(np.arctan(np.tan(np.radians(b.camera_fov) / 2) * cfg.width / cfg.height))
         self.lidar = Lidar(cfg.lidar)
-        self._plans: OrderedDict[str, tuple[FloorPlan, TaskMaps]] = OrderedDict()
+        self.local_map = LocalMap(self.lidar.angles, cfg.lidar.range, cfg.local_map)
         arm = cfg.robot == "manipulator"
         self.action_space = spaces.Box(-1.0, 1.0, (6 if arm else 2,), np.float32)
         self.observation_space = spaces.Dict(self._obs_spaces(arm))
@@ -158,10 +159,8 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if home in self._plans:
             self._plans.move_to_end(home)
             return self._plans[home]
-        if home.startswith("generated:") and self.cfg.home == "generated":
-            plan = generate_floorplan(int(home.split(":", 1)[1]), self.generator_cfg)
-        else:
-            plan = resolve_floorplan(home)
+        # generated:<seed> is this env's generator config whichever way it was named (cfg.home or reset options)
+        plan = resolve_floorplan(home, self.generator_cfg)
         grid = traversability_map(plan, self.cfg.nav.map_resolution)
         free = ~grid.inflated(self.cfg.base.radius + grid.resolution).occupied
         # Keep the largest free region (4-connected: paths never cut corners), so starts reach goals.
@@ -250,12 +249,9 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     def _info(self, success: bool) -> dict[str, Any]:
         info: dict[str, Any] = {"success": bool(success), "success_any": self._success_any,
-                                "geodesic_distance": float(self._last_distance) if self._elapsed else
-                                float(self.episode.shortest_path),
+                                "geodesic_distance": float(self._last_distance),
                                 "instruction": self.episode.instruction, "task": self.task.name, "home": self.home}
-        info.update(episode_metrics(success, self.episode.shortest_path, self.tracker) if self._elapsed else
-                    {"spl": 0.0, "effort_efficiency": 0.0, "kinematic_disturbance": 1.0, "dynamic_disturbance": 1.0,
-                     "ins": 0.0, "path_length": 0.0, "shortest_path": float(self.episode.shortest_path)})
+        info.update(episode_metrics(success, self.episode.shortest_path, self.tracker))
         return info
 
     def render(self) -> np.ndarray | None:
@@ -295,7 +291,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             if "scan" in keys:
                 obs["scan"] = scan
             if "local_map" in keys:
-                obs["local_map"] = local_occupancy(scan, self.lidar.angles, self.cfg.lidar.range, self.cfg.local_map)
+                obs["local_map"] = self.local_map(scan)
         if "proprio" in keys:
             obs["proprio"] = robot.proprio().astype(np.float32)
         if "goal" in keys:

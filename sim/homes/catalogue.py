@@ -7,8 +7,12 @@ top describing it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.homes.floorplan import FloorPlan, FloorPlanError, load_floorplan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.homes.generator import GeneratorConfig
 
 NAMED_DIR = Path(__file__).resolve().parent / "named"
 #: the shipped homes, smallest first
@@ -24,12 +28,13 @@ def named_floorplan(name: str) -> FloorPlan:
     return load_floorplan(NAMED_DIR / f"{name}.yaml")
 
 
-def resolve_floorplan(spec: str) -> FloorPlan:
+def resolve_floorplan(spec: str, generator_cfg: "GeneratorConfig | None" = None) -> FloorPlan:
     """The floor plan that ``spec`` names.
 
     Args:
         spec: a named home (``studio``), a path to a ``.yaml``/``.yml``/``.json`` floor plan, or
-            ``generated:<seed>`` for ``generate_floorplan(seed)`` with the default config.
+            ``generated:<seed>`` for ``generate_floorplan(seed, generator_cfg)``.
+        generator_cfg: the generator's config for ``generated:<seed>`` (default: ``GeneratorConfig()``).
 
     Raises:
         FloorPlanError: ``spec`` is none of these (the message lists the options), or the file or
@@ -49,9 +54,9 @@ def resolve_floorplan(spec: str) -> FloorPlan:
         except ValueError:
             raise FloorPlanError(f"floor plan {spec!r}: the seed {seed_text!r} is not an integer; "
                                  f"write e.g. '{GENERATED_PREFIX}17'") from None
-        from sim.homes.generator import generate_floorplan  # local: networkx is only needed here
+        from sim.homes.generator import GeneratorConfig, generate_floorplan  # local: networkx is only needed here
 
-        return generate_floorplan(seed)
+        return generate_floorplan(seed, generator_cfg or GeneratorConfig())
     if Path(spec).suffix.lower() in PLAN_SUFFIXES:
         return load_floorplan(spec)
     raise FloorPlanError(f"unknown floor plan {spec!r}; use {options}")

@@ -128,13 +128,6 @@ class FloorPlan:
     def rooms_of_type(self, room_type: str) -> list[Room]:
         return [r for r in self.rooms if r.type == room_type]
 
-    def room_at(self, xy: Sequence[float]) -> Room | None:
-        """The room containing the point (x, y), or None (inside a wall or outside the home)."""
-        for r in self.rooms:
-            if r.contains(xy):
-                return r
-        return None
-
     @property
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """(low, high) (x, y) corners of the whole home including its outer walls (m)."""

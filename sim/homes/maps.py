@@ -67,6 +67,12 @@ class GridMap:
         r, c = self.world_to_cells(np.asarray(xy, dtype=float)[None])[0]
         return int(r), int(c)
 
+    def cells_to_world(self, cells: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
+        """(N, 2) (row, col) -> (N, 2) world (x, y) of the cell centres, m."""
+        rc = np.asarray(cells, dtype=float).reshape(-1, 2)
+        return np.stack([self.origin[0] + (rc[:, 1] + 0.5) * self.resolution,
+                         self.origin[1] + (rc[:, 0] + 0.5) * self.resolution], axis=1)
+
     def cell_to_world(self, cell: Sequence[int]) -> np.ndarray:
         """(row, col) -> (2,) world (x, y) of the cell centre, m."""
         r, c = cell

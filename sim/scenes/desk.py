@@ -19,7 +19,7 @@ from sim.objects import MovableObject, block_spec, mug_spec
 from sim.observations import lookup_segmentation, segmentation_table
 from sim.primitives import BodySpec, box, build_body
 from sim.robots.panda import PandaArm
-from sim.state import SimState
+from sim.state import SimState, read_bodies, write_bodies
 
 WHITE_MUG = (0.95, 0.95, 0.93, 1.0)
 BLACK_MUG = (0.08, 0.08, 0.09, 1.0)
@@ -135,35 +135,15 @@ class DeskScene:
 
     def get_state(self) -> SimState:
         """Positions and velocities of every body and joint, plus the arm's motor targets."""
-        base, joints = [], []
-        for uid in self.bodies:
-            pos, orn = p.getBasePositionAndOrientation(uid, physicsClientId=self.client)
-            lin, ang = p.getBaseVelocity(uid, physicsClientId=self.client)
-            base.append(np.concatenate([pos, orn, lin, ang]))
-            n = p.getNumJoints(uid, physicsClientId=self.client)
-            if n:
-                st = p.getJointStates(uid, list(range(n)), physicsClientId=self.client)
-                joints.append(np.array([[s[0], s[1]] for s in st]))
-            else:
-                joints.append(np.zeros((0, 2)))
-        return SimState(np.stack(base), np.concatenate(joints), self.arm.command.joint_targets.copy(),
-                        float(self.arm.command.finger_target))
+        base, joints = read_bodies(self.client, self.bodies)
+        return SimState(base, joints, self.arm.command.joint_targets.copy(), float(self.arm.command.finger_target))
 
     def set_state(self, state: SimState) -> None:
         """Restore a state from ``get_state`` exactly (same scene configuration)."""
-        expected = sum(p.getNumJoints(u, physicsClientId=self.client) for u in self.bodies)
-        if state.base.shape != (len(self.bodies), 13) or state.joints.shape != (expected, 2):
-            raise ValueError(
-                f"state does not match this scene: expected {len(self.bodies)} bodies and {expected} joints, got "
-                f"{state.base.shape[0]} bodies and {state.joints.shape[0]} joints (was it saved with another "
-                f"layout, e.g. a different num_blocks?)")
-        k = 0
-        for uid, b in zip(self.bodies, state.base):
-            p.resetBasePositionAndOrientation(uid, b[0:3], b[3:7], physicsClientId=self.client)
-            p.resetBaseVelocity(uid, b[7:10], b[10:13], physicsClientId=self.client)
-            for j in range(p.getNumJoints(uid, physicsClientId=self.client)):
-                p.resetJointState(uid, j, state.joints[k, 0], state.joints[k, 1], physicsClientId=self.client)
-                k += 1
+        try:
+            write_bodies(self.client, self.bodies, state.base, state.joints)
+        except ValueError as e:
+            raise ValueError(f"{e} (was it saved with another layout, e.g. a different num_blocks?)") from None
         self.restore_controllers(state)
 
     def restore_controllers(self, state: SimState) -> None:

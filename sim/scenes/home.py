@@ -21,7 +21,8 @@ from sim.homes.furnishings import CATALOG, CLUTTER, UNMOVABLE, ClutterKind
 from sim.homes.geometry import door_hinge_end, wall_boxes
 from sim.observations import lookup_segmentation, segmentation_table
 from sim.primitives import Body, BodySpec, box, build_body, chunked_static_bodies, quad
-from sim.robots.mobile import DiffDriveBase, MobileManipulator
+from sim.robots.mobile import DiffDriveBase, MobileManipulator, wrap_angle
+from sim.state import read_bodies, write_bodies
 
 WALL = (0.80, 0.78, 0.72, 1.0)
 FLOOR_COLORS = {"kitchen": (0.70, 0.70, 0.66, 1.0), "living_room": (0.55, 0.42, 0.30, 1.0),
@@ -124,8 +125,6 @@ class Counter:
                                (float(centre[0]), float(centre[1]), 0.0),
                                tuple(p.getQuaternionFromEuler((0, 0, yaw))))
         self.bodies: list[Body] = [self.desk, self.drawer.body, self.cabinet.body, self.faucet.body, self.button.body]
-        self.articulated = {"drawer": self.drawer, "cabinet_door": self.cabinet, "faucet": self.faucet,
-                            "button": self.button}
 
     def restore_controllers(self) -> None:
         self.button.set_spring(self.button.stiffness, self.button.force)
@@ -161,7 +160,6 @@ class HomeScene:
             self.clutter_mass.append(c.mass)
         self.named += self.clutter
         self.counters: list[Counter] = []
-        self.furniture: list[Body] = []
         self._room_furniture: dict[str, list[Body]] = {r.name: [] for r in plan.rooms}
         for f in plan.furniture:
             if CATALOG[f.kind].spec is None:
@@ -172,7 +170,6 @@ class HomeScene:
             else:
                 b = build_body(CATALOG[f.kind].spec(), client, (f.pos[0], f.pos[1], 0.0),
                                tuple(p.getQuaternionFromEuler((0, 0, f.yaw))))
-                self.furniture.append(b)
                 self.named.append(b)
                 self._room_furniture[f.room].append(b)
         self.doors: list[RoomDoor] = [self._build_door(d) for d in plan.doors]
@@ -257,7 +254,7 @@ class HomeScene:
         eye = np.asarray(xy, float)[:2]
         if float(np.min(np.linalg.norm(np.stack([a, b, (a + b) / 2]) - eye, axis=1))) < DOORWAY_ALWAYS_SEEN:
             return True
-        rel = [float((np.arctan2(q[1] - eye[1], q[0] - eye[0]) - heading + np.pi) % (2 * np.pi) - np.pi) for q in (a, b)]
+        rel = [wrap_angle(float(np.arctan2(q[1] - eye[1], q[0] - eye[0])) - heading) for q in (a, b)]
         lo, hi = min(rel), max(rel)
         half = (half_fov if half_fov is not None else np.pi) + VIEW_MARGIN
         if hi - lo > np.pi:  # the opening spans the direction straight behind: its angles are >= hi or <= lo
@@ -300,44 +297,32 @@ class HomeScene:
         return np.array([d.state() for d in self.doors])
 
     def get_state(self) -> np.ndarray:
-        """(B, 13) base states and (J, 2) joint states of every body, plus the robot command, as one vector."""
-        parts = []
-        for uid in self.bodies:
-            pos, orn = p.getBasePositionAndOrientation(uid, physicsClientId=self.client)
-            lin, ang = p.getBaseVelocity(uid, physicsClientId=self.client)
-            parts.append(np.concatenate([pos, orn, lin, ang]))
-            n = p.getNumJoints(uid, physicsClientId=self.client)
-            if n:
-                parts.append(np.array([s[:2] for s in p.getJointStates(uid, list(range(n)),
-                                                                     physicsClientId=self.client)]).ravel())
+        """One vector: (B, 13) base states and (J, 2) joint states of every body (``sim.state.read_bodies``),
+        then the robot's command (and, for the manipulator, its arm and finger targets)."""
+        base, joints = read_bodies(self.client, self.bodies)
         r = self.robot
-        parts.append(np.array([r.command.linear, r.command.angular]))
+        parts = [base.ravel(), joints.ravel(), [r.command.linear, r.command.angular]]
         if isinstance(r, MobileManipulator):
-            parts.append(np.concatenate([r.arm_targets, [r.finger_target]]))
+            parts += [r.arm_targets, [r.finger_target]]
         return np.concatenate(parts)
 
     def set_state(self, flat: np.ndarray) -> None:
         """Restore ``get_state`` of a scene built from the same plan and layout."""
         flat = np.asarray(flat, float)
-        k = 0
-        for uid in self.bodies:
-            b = flat[k:k + 13]
-            k += 13
-            p.resetBasePositionAndOrientation(uid, b[0:3], b[3:7], physicsClientId=self.client)
-            p.resetBaseVelocity(uid, b[7:10], b[10:13], physicsClientId=self.client)
-            for j in range(p.getNumJoints(uid, physicsClientId=self.client)):
-                p.resetJointState(uid, j, flat[k], flat[k + 1], physicsClientId=self.client)
-                k += 2
         r = self.robot
+        n_base = 13 * len(self.bodies)
+        n_joints = 2 * sum(p.getNumJoints(u, physicsClientId=self.client) for u in self.bodies)
+        n_robot = 2 + (8 if isinstance(r, MobileManipulator) else 0)
+        if len(flat) != n_base + n_joints + n_robot:
+            raise ValueError(f"state has {len(flat)} values but this scene needs {n_base + n_joints + n_robot}: it "
+                             f"was saved from another home, layout or robot")
+        write_bodies(self.client, self.bodies, flat[:n_base].reshape(-1, 13),
+                     flat[n_base:n_base + n_joints].reshape(-1, 2))
+        k = n_base + n_joints
         r.command.linear, r.command.angular = float(flat[k]), float(flat[k + 1])
-        k += 2
         if isinstance(r, MobileManipulator):
-            r.arm_targets, r.finger_target = flat[k:k + 7].copy(), float(flat[k + 7])
-            k += 8
+            r.arm_targets, r.finger_target = flat[k + 2:k + 9].copy(), float(flat[k + 9])
             r.apply_arm_command()
-        if k != len(flat):
-            raise ValueError(f"state has {len(flat)} values but this scene needs {k}: it was saved from another "
-                             f"home, layout or robot")
         r.apply_command()
         for c in self.counters:
             c.restore_controllers()

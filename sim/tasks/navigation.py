@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import ndimage
 
 from sim.homes.floorplan import FloorPlan
 from sim.homes.furnishings import CLUTTER, UNMOVABLE
@@ -167,7 +168,7 @@ def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Gene
 
 def _path_xy(maps: TaskMaps, fld: np.ndarray, start: tuple[int, int]) -> tuple[list[tuple[int, int]], np.ndarray]:
     cells = descend(fld, start)
-    return cells, np.array([maps.grid.cell_to_world(c) for c in cells])
+    return cells, maps.grid.cells_to_world(cells)
 
 
 def _object_fits(maps: TaskMaps, xy: np.ndarray, radius: float, panels: np.ndarray) -> bool:
@@ -290,27 +291,36 @@ class InteractiveNav(PointNav):
         # Unmovable obstacles may block the way only where another route exists: keep each one only if
         # start and goal stay connected around it (with DETOUR_CLEARANCE to spare) and it stands clear
         # of every door's swing (a crate there would jam the door half open); else it becomes a carton.
-        free = maps.robot_free.copy()
+        free = maps.robot_free
+        goal_cell = maps.grid.world_to_cell(goal_xy)
         hinges = [(door_hinge_end(plan, d)[0], d.width) for d in plan.doors]
         crate = float(np.hypot(*UNMOVABLE.half_extents[:2]))
         final = []
         for c in clutter:
             if c.kind == "unmovable":
                 trial = free & ~_disc_mask(maps, np.asarray(c.xy), crate + cfg.base.radius + DETOUR_CLEARANCE)
-                goal_cell = maps.grid.world_to_cell(goal_xy)
                 in_swing = any(np.linalg.norm(np.asarray(c.xy) - h) < w + crate for h, w in hinges)
-                if not in_swing and trial[start] and trial[goal_cell] and \
-                        np.isfinite(distance_field(trial, goal_cell)[start]):
+                if not in_swing and _connected(trial, start, goal_cell):
                     free = trial
                 else:
                     k = CLUTTER["carton"]
                     c = ClutterSpec("carton", c.xy, c.yaw, float(rng.uniform(*k.mass)))
             final.append(c)
-        fld = distance_field(free, maps.grid.world_to_cell(goal_xy))
+        if free is not maps.robot_free:  # a crate stays: the shortest feasible path goes round it
+            fld = distance_field(free, goal_cell)
         keep = np.vstack([path, goal_xy[None]])
         layout.clutter = final + _room_clutter(plan, maps, cfg, rng, keep, list(taken), panels)
         return HomeEpisode(_start_pose(maps, start, rng), goal_xy, float(fld[start] * maps.grid.resolution),
                            self.instruction_for(plan), layout, fld, path_cells=cells)
+
+
+def _connected(free: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether cells ``a`` and ``b`` lie in one 4-connected region of ``free`` (grid paths never cut corners,
+    so 8-connected paths reach exactly the 4-connected region)."""
+    if not (free[a] and free[b]):
+        return False
+    labels, _ = ndimage.label(free)
+    return bool(labels[a] == labels[b])
 
 
 def _disc_mask(maps: TaskMaps, xy: np.ndarray, radius: float) -> np.ndarray:
