@@ -4,6 +4,9 @@
   that the arm's base stands where the desk's arm stands in front of the desk (the counter *is* the desk), then
   runs the desk expert's motion in the arm's frame: over the handle at a travel height, down between the handle
   bar and the drawer face, and pull back until the drawer is out.
+* ``PlannedDrawerAgent``: the same drive and dock, then a learned local planner takes the arm (visual MPC
+  with models trained in ``robolearn/Counter-v0``, whose frames are this robot's head camera at the counter);
+  ``run_planned_home_episode`` runs one such episode (``robolearn plan env=counter episode_start=home``).
 * ``OpenDoorAgent``: the door tasks' doors are double-acting, so the baseline pushes the door open with the
   base: it drives through the doorway (latch side, square to the wall, as ``InteractiveNavAgent`` crosses doors)
   to a point beyond it; the door swings past the success angle on the way.
@@ -22,14 +25,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pybullet as p
 
 from planners.navigation import InteractiveNavAgent, NavAgentConfig
 from rewards.fields import check_number
 from sim.robots.mobile import wrap_angle
+from sim.tasks.counter import ArmFrameView, DrawerMotion
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.home import HomeEnv
@@ -51,6 +54,8 @@ class ManipulationAgentConfig:
     door_beyond: float = 0.8  # m past the doorway the door baseline drives to
     tuck: tuple[float, float, float] = (0.22, 0.0, 0.4)  # m: gripper (forward, left, up of the arm base) while driving
     arm_clearance: float = 0.05  # m added to the navigation clearance: the tucked arm reaches past the chassis
+    unfold_tolerance: float = 0.02  # m: a planned agent's gripper counts as at its start pose within this
+    max_unfold_steps: int = 30  # steps a planned agent's arm may take to unfold before the planner takes over anyway
 
     def __post_init__(self) -> None:
         for name in ("staging_distance", "heading_tolerance", "dock_tolerance", "travel_height", "approach_tolerance",
@@ -60,6 +65,10 @@ class ManipulationAgentConfig:
                      lo_open=True, hi_open=True)
         for name in ("dock_speed", "pull_speed"):
             check_number("manipulation_agent", name, getattr(self, name), 0.0, 1.0, lo_open=True)
+        check_number("manipulation_agent", "unfold_tolerance", self.unfold_tolerance, 0.0, lo_open=True)
+        if isinstance(self.max_unfold_steps, bool) or not isinstance(self.max_unfold_steps, int) \
+                or self.max_unfold_steps < 0:
+            raise ValueError(f"manipulation_agent.max_unfold_steps must be an integer >= 0, got {self.max_unfold_steps!r}")
         for name in ("overshoot", "arm_clearance"):
             check_number("manipulation_agent", name, getattr(self, name), 0.0)
         if len(self.tuck) != 3:
@@ -68,6 +77,7 @@ class ManipulationAgentConfig:
 
 
 STAGE_TURN = 0.3  # rad: heading error above which the base turns in place toward the staging point
+DRIVE_PHASES = ("navigate", "stage", "align", "dock")  # the drawer agents' phases before the arm takes over
 
 
 def tuck_arm(env: "HomeEnv", cfg: ManipulationAgentConfig) -> np.ndarray:
@@ -103,6 +113,8 @@ class OpenDrawerAgent:
         self.staging = self.centre - self.cfg.staging_distance * self.front
         self.dock = self.centre - self.cfg.dock_distance * self.front
         self.phase = "navigate"
+        self.view: ArmFrameView | None = None
+        self.motion: DrawerMotion | None = None
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """The next action (6,): base (v, ω), arm (Δforward, Δleft, Δup), gripper."""
@@ -136,41 +148,69 @@ class OpenDrawerAgent:
                 base[0] = np.clip(ahead / step, -c.dock_speed, c.dock_speed)
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
-            self.phase = "reach"
-        return np.r_[base, self._arm()].astype(np.float32)
+            self.phase = "arm"
+            self.view = ArmFrameView(env.scene.robot, env.scene.counters[0])
+        return np.r_[base, self._arm(obs)].astype(np.float32)
+
+    @property
+    def docked(self) -> bool:
+        """Whether the base has docked and the arm is at work."""
+        return self.phase not in DRIVE_PHASES
 
     def _hold_arm(self, base: np.ndarray) -> np.ndarray:
         return np.r_[base[:2], tuck_arm(self.env, self.cfg)].astype(np.float32)
 
-    def _to_mount(self, world: np.ndarray) -> np.ndarray:
-        pos, orn = self.env.scene.robot.mount_pose()
-        inv_pos, inv_orn = p.invertTransform(pos.tolist(), orn)
-        return np.array(p.multiplyTransforms(inv_pos, inv_orn, np.asarray(world, float).tolist(), (0, 0, 0, 1))[0])
+    def _arm(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        """(4,) arm action once docked: the desk expert's drawer motion, in the arm-base frame (forward, left, up)."""
+        if self.motion is None:
+            c = self.cfg
+            self.motion = DrawerMotion(True, self.env.cfg.nav.drawer_open_threshold + c.overshoot, c.travel_height,
+                                       c.approach_tolerance, c.pull_speed)
+        return self.motion.act(self.view)
 
-    def _arm(self) -> np.ndarray:
-        """(4,) arm action: the desk expert's drawer motion, in the arm-base frame (forward, left, up)."""
-        c, env = self.cfg, self.env
-        robot, drawer, counter = env.scene.robot, env.scene.counters[0].drawer, env.scene.counters[0]
-        step = robot.arm.max_step
-        tcp = robot.tcp_in_mount()
-        # Fingers drop into the gap between the handle bar and the drawer face (as on the desk).
-        grip = self._to_mount(0.5 * (drawer.handle_position() + drawer.face_position(height=drawer.geom.handle_height))
-                              - np.array([0.0, 0.0, 0.005]))
-        if self.phase == "reach":
-            travel = self._to_mount(np.r_[self.centre, counter.height + c.travel_height])[2]
-            if np.linalg.norm(tcp[:2] - grip[:2]) > c.approach_tolerance:
-                delta = np.clip((np.array([grip[0], grip[1], travel]) - tcp) / step, -1, 1)
-                if tcp[2] < travel - 0.04:  # rise before moving sideways, so nothing on the counter is swept
-                    delta[:2] *= 0.3
-                return np.r_[delta, 1.0]
-            if np.linalg.norm(tcp - grip) > c.approach_tolerance:
-                return np.r_[np.clip((grip - tcp) / step, -1, 1), 1.0]
-            self.phase = "pull"
-        if self.phase == "pull":
-            if drawer.state() < env.cfg.nav.drawer_open_threshold + c.overshoot:
-                # Back along −forward at the grip's height, steering sideways onto the handle's line.
-                target = np.array([tcp[0] - c.pull_speed * step, grip[1], grip[2]])
-                return np.r_[np.clip((target - tcp) / step, -1, 1), 1.0]
+
+class PlannedDrawerAgent(OpenDrawerAgent):
+    """The drawer baseline's navigation and docking, then a learned local planner for the arm.
+
+    Once docked, the arm unfolds to ``start_tcp``, the pose every episode of the planner's training env
+    begins in (``sim.counter_config.CounterEnvConfig.start_tcp``, gripper open), and ``planner`` chooses
+    the next ``local_steps`` arm actions from the head camera's frames, converted to that env's
+    observations by ``sim.envs.counter.arm_observation``. ``planner`` is anything with
+    ``reset(env, obs, episode_steps)``, ``act() -> (4,)`` and ``observe(env, obs)``: e.g.
+    ``planners.vmpc.VMPCAgent`` with a video model and a LOReL reward trained in ``robolearn/Counter-v0``.
+    The phases after docking are ``arm`` (unfolding), ``local`` (the planner acts) and ``done``.
+    """
+
+    def __init__(self, planner: Any, start_tcp: Sequence[float], local_steps: int,
+                 cfg: ManipulationAgentConfig | None = None, nav: NavAgentConfig | None = None):
+        super().__init__(cfg, nav)
+        if isinstance(local_steps, bool) or not isinstance(local_steps, int) or local_steps < 1:
+            raise ValueError(f"local_steps must be an integer >= 1, got {local_steps!r}")
+        self.planner, self.start_tcp, self.local_steps = planner, np.asarray(start_tcp, float), local_steps
+
+    def reset(self, env: "HomeEnv") -> None:
+        super().reset(env)
+        self.unfold_steps = self.local_t = 0
+        self.handover: dict[str, np.ndarray] | None = None  # the planner's first observation
+
+    def _arm(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        from sim.envs.counter import arm_observation
+
+        c, robot = self.cfg, self.env.scene.robot
+        if self.phase == "arm":
+            error = self.start_tcp - robot.tcp_in_mount()
+            if np.linalg.norm(error) > c.unfold_tolerance and self.unfold_steps < c.max_unfold_steps:
+                self.unfold_steps += 1
+                return np.r_[np.clip(error / robot.arm.max_step, -1, 1), -1.0]
+            self.phase = "local"
+            self.handover = arm_observation(obs)
+            self.planner.reset(self.env, self.handover, episode_steps=self.local_steps)
+        if self.phase == "local":
+            if self.local_t > 0:
+                self.planner.observe(self.env, arm_observation(obs))
+            if self.local_t < self.local_steps:
+                self.local_t += 1
+                return np.asarray(self.planner.act(), np.float32)
             self.phase = "done"
         return np.array([0.0, 0.0, 0.0, 1.0])
 
@@ -219,3 +259,51 @@ def make_home_agent(task: str, nav: NavAgentConfig | None = None,
     if task == "open_door":
         return OpenDoorAgent(manipulation, nav)
     return InteractiveNavAgent(nav)
+
+
+def run_planned_home_episode(env: "HomeEnv", agent: PlannedDrawerAgent, seed: int | None = None,
+                             options: dict[str, Any] | None = None):
+    """One "open the kitchen drawer" episode: the agent navigates and docks, then its planner acts.
+
+    Returns ``(record, stats)``: a ``planners.vmpc.EpisodeRecord`` of the planner's part (the head-camera
+    frames from the hand-over on, the arm actions, the planner's reward on each real frame, its plans) whose
+    ``success`` is the home task's (the drawer open at the end), and ``stats``: ``steps`` (whole episode),
+    ``handover_step`` (None if the agent never docked) and ``home``.
+    """
+    import time
+
+    from planners.vmpc import EpisodeRecord
+    from sim.envs.counter import arm_observation
+
+    start = time.perf_counter()
+    obs, info = env.reset(seed=seed, options=options)
+    agent.reset(env)
+    drawer0 = env.scene.counters[0].drawer.state()
+    rec, handover, steps = EpisodeRecord(), None, 0
+    planner = agent.planner
+
+    def reward(arm_obs: dict[str, np.ndarray]) -> float:  # the planner's own score of a real frame, if it has one
+        score = getattr(planner, "real_reward", None)
+        return float(score(env, arm_obs)) if score is not None else 0.0
+
+    for _ in range(env.cfg.max_episode_steps):
+        action = agent.act(obs)
+        if agent.phase == "done":  # the planner has used its steps: the episode ends with its last frame
+            break
+        if agent.phase == "local" and handover is None:  # the planner has just taken over: its first frame
+            handover = steps
+            rec.frames.append(obs["rgb"])
+            rec.rewards.append(reward(agent.handover))
+        obs, _, terminated, truncated, info = env.step(action)
+        steps += 1
+        if handover is not None:
+            rec.frames.append(obs["rgb"])
+            rec.actions.append(np.asarray(action[2:], np.float32))
+            rec.rewards.append(reward(arm_observation(obs)))
+        if terminated or truncated:
+            break
+    rec.plans = list(getattr(planner, "plans", []))
+    rec.success, rec.success_any = bool(info["success"]), bool(info["success_any"])
+    rec.progress = float(env.scene.counters[0].drawer.state() - drawer0)
+    rec.seconds = time.perf_counter() - start
+    return rec, {"steps": steps, "handover_step": handover, "home": env.home}

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config
     from planners.mobile_manipulation import ManipulationAgentConfig
     from planners.navigation import NavAgentConfig
     from sim.config import DeskEnvConfig
+    from sim.counter_config import CounterEnvConfig
     from sim.home_config import HomeEnvConfig
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
@@ -130,6 +131,27 @@ def is_home_env(node: Any) -> bool:
     return isinstance(raw, Mapping) and "nav" in raw and "home" in raw
 
 
+def is_counter_env(node: Any) -> bool:
+    """Whether an ``env`` node (or config) is the counter environment's (``env=counter``)."""
+    from sim.counter_config import CounterEnvConfig
+
+    if isinstance(node, CounterEnvConfig):
+        return True
+    raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+    return isinstance(raw, Mapping) and "dock_distance" in raw
+
+
+def counter_env_config(node: Any) -> "CounterEnvConfig":
+    """Build and validate a ``CounterEnvConfig`` from an ``env=counter`` node (``conf/env/counter.yaml``).
+
+    Raises:
+        ConfigError: any invalid value, with the simulator's message.
+    """
+    from sim.counter_config import CounterEnvConfig
+
+    return _check_home(_sim_config(CounterEnvConfig, node))
+
+
 def env_config(node: Any) -> "DeskEnvConfig":
     """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
 
@@ -151,13 +173,19 @@ def home_env_config(node: Any) -> "HomeEnvConfig":
         ConfigError: any invalid value, with the simulator's message.
     """
     from sim.home_config import HomeEnvConfig
+
+    return _check_home(_sim_config(HomeEnvConfig, node))
+
+
+def _check_home(cfg: Any) -> Any:
+    """``cfg`` whose ``home`` names a loadable home: a bad name or file fails here, not in a worker at the
+    first reset."""
     from sim.homes.catalogue import resolve_floorplan
     from sim.homes.floorplan import FloorPlanError
 
-    cfg = _sim_config(HomeEnvConfig, node)
     if cfg.home != "generated":
         try:
-            resolve_floorplan(cfg.home)  # a bad name or file fails here, not in a worker at the first reset
+            resolve_floorplan(cfg.home)
         except FloorPlanError as e:
             raise ConfigError(f"env.home: {one_line(str(e))}") from None
     return cfg

@@ -19,16 +19,20 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image, ImageDraw
 
-from robolearn.config import ConfigError, env_config
+from robolearn.config import ConfigError, counter_env_config, env_config, is_counter_env
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.vmpc import EpisodeRecord, VMPCAgent, VMPCConfig
     from sim.config import DeskEnvConfig
+    from sim.counter_config import CounterEnvConfig
 
 __all__ = ["PlanSettings", "REWARDS", "build_agent", "compose_frame", "goal_image", "load_models", "run_plan"]
 
 REWARDS = ("lorel", "goal_image", "oracle")
+#: where a planned episode starts: docked (the env's own reset) | home (env=counter: anywhere in a home; the
+#: drawer baseline navigates and docks, then the planner takes the arm)
+EPISODE_STARTS = ("docked", "home")
 ORACLE = "oracle"
 PANEL_RANGE = (16, 1024)
 # Reward-curve panel: margins (fraction of the panel) around the plot area, and colours.
@@ -53,7 +57,7 @@ class VideoSettings:
 class PlanSettings:
     """A validated ``conf/plan.yaml`` (see it for every field)."""
 
-    env: "DeskEnvConfig"
+    env: "DeskEnvConfig | CounterEnvConfig"
     optimizer: Any  # the optimizer config node (instantiated by planners.optimizers.make_optimizer)
     instruction: str
     task: str
@@ -69,6 +73,7 @@ class PlanSettings:
     video: VideoSettings
     results: Path | None
     record: Path | None = None  # dataset folder the planned episodes are appended to (None: not kept)
+    episode_start: str = "docked"  # docked | home (see EPISODE_STARTS)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PlanSettings":
@@ -114,6 +119,23 @@ class PlanSettings:
         if reward == "oracle" and dynamics != ORACLE:
             raise ConfigError("objective=oracle reads simulator states, which a video model cannot predict: "
                               "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)")
+        counter = is_counter_env(d["env"])
+        if counter and dynamics == ORACLE:
+            raise ConfigError("env=counter plans with learned models only: restoring a home rebuilds its world (~0.1 s "
+                              "per candidate), far too slow for the simulator as dynamics; give dynamics_model=a "
+                              "video model trained on `robolearn collect env=counter` data")
+        start = d.get("episode_start", "docked")
+        if start not in EPISODE_STARTS:
+            raise ConfigError(f"episode_start={start!r}; choose from {', '.join(EPISODE_STARTS)}")
+        if start == "home" and not counter:
+            raise ConfigError("episode_start=home needs env=counter: the planner's models must have been trained on "
+                              "the docked robot's head camera")
+        if start == "home" and d.get("record") is not None:
+            raise ConfigError("record= keeps episodes in the counter env's dataset format; plan with "
+                              "episode_start=docked to record them")
+        if start == "home" and reward == "goal_image":
+            raise ConfigError("objective=goal_image needs an image of the episode's own scene done, which a home "
+                              "episode cannot render before it docks; use objective=lorel")
         sim = d.get("min_similarity")
         if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1 <= sim <= 1:
             raise ConfigError(f"min_similarity={sim!r} must be a cosine similarity in [-1, 1]")
@@ -143,7 +165,7 @@ class PlanSettings:
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
         return cls(
-            env=env_config(d["env"]), optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
+            env=counter_env_config(d["env"]) if counter else env_config(d["env"]), optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
             instruction=instruction.strip(), task=str(d.get("task")), min_similarity=float(sim), objective=reward,
             reward_checkpoint=Path(ckpt) if ckpt else None, dynamics=dynamics, oracle_exact=oracle_exact,
             episodes=integer("episodes", d.get("episodes"), 1), seed=integer("seed", d.get("seed"), 0),
@@ -152,9 +174,10 @@ class PlanSettings:
                                 integer("video.panel", v.get("panel"), *PANEL_RANGE),
                                 integer("video.font_size", v.get("font_size"), 1),
                                 integer("video.hold_final_frames", v.get("hold_final_frames"), 0)),
-            results=Path(results) if results else None, record=Path(record) if record else None)
+            results=Path(results) if results else None, record=Path(record) if record else None,
+            episode_start=start)
 
-    def env_for(self, task: str) -> "DeskEnvConfig":
+    def env_for(self, task: str) -> "DeskEnvConfig | CounterEnvConfig":
         """A copy of the env config whose task (initial states, success check) is ``task``.
 
         The env group's own ``task`` is only a default: the planned task is ``task`` (or, with
@@ -171,18 +194,38 @@ class PlanSettings:
         return env_cfg
 
 
-def goal_image(env_cfg: "DeskEnvConfig", seed: int) -> np.ndarray:
+def make_plan_env(env_cfg: "DeskEnvConfig | CounterEnvConfig") -> Any:
+    """The env a plan runs in: the desk env, or the counter env for a ``CounterEnvConfig``."""
+    from sim.counter_config import CounterEnvConfig
+
+    if isinstance(env_cfg, CounterEnvConfig):
+        from sim.envs.counter import CounterEnv
+
+        return CounterEnv(config=env_cfg)
+    from sim.envs.desk import DeskEnv
+
+    return DeskEnv(config=env_cfg)
+
+
+def make_home_env(env_cfg: "CounterEnvConfig") -> Any:
+    """The home env of ``episode_start=home``: "open the kitchen drawer" in the counter env's homes, seen by
+    its camera (so the planner's models see what they were trained on), with the navigation's LiDAR."""
+    from sim.envs.counter import home_config_for
+    from sim.envs.home import HomeEnv
+
+    return HomeEnv(config=home_config_for(env_cfg, obs_keys=tuple(dict.fromkeys(("rgb", "scan", *env_cfg.obs_keys)))))
+
+
+def goal_image(env_cfg: "DeskEnvConfig | CounterEnvConfig", seed: int) -> np.ndarray:
     """uint8 (H, W, 3): the task done from the episode's start, by the scripted expert (the goal-image baseline).
 
     The expert runs in a separate env reset with the same seed, so the goal shows the same scene and
     initial state as the episode being planned; it stops ``GOAL_SETTLE_STEPS`` after first succeeding.
     """
-    from sim.envs.desk import DeskEnv
-
-    env = DeskEnv(config=env_cfg)
+    env = make_plan_env(env_cfg)
     try:
         obs, _ = env.reset(seed=seed)
-        expert = env.task.make_expert()
+        expert = env.make_expert()
         after = None
         for _ in range(env.cfg.max_episode_steps):
             obs, _, _, _, info = env.step(env.expert_action(expert))
@@ -312,42 +355,62 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
     """
     import torch
 
+    from robolearn.data.collect import env_tasks
     from robolearn.instructions import InstructionResolver
-    from sim.envs.desk import DeskEnv
 
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
     reward_model, video_model = models if models is not None else load_models(s)
+    tasks = env_tasks(s.env)
     task = s.task
     if task == "auto":
         encoder = reward_model.text if reward_model is not None else None
-        res = InstructionResolver(encoder, min_similarity=s.min_similarity).resolve(s.instruction)
+        res = InstructionResolver(encoder, tasks=sorted(tasks), min_similarity=s.min_similarity).resolve(s.instruction)
         task = res.task
         if echo:
             print(f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})")
+    if task not in tasks:
+        raise ConfigError(f"task={task!r} is not a task of this env; choose auto or one of {sorted(tasks)}")
+    home = s.episode_start == "home"
+    if home and task != "open_drawer":
+        raise ConfigError(f"episode_start=home plans \"open the kitchen drawer\" (the homes' drawer task), not {task}")
     env_cfg = s.env_for(task)
-    env = DeskEnv(config=env_cfg)
+    env = make_home_env(env_cfg) if home else make_plan_env(env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
     dataset, recorder = episode_recording(s)
     results = []
     try:
+        from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
         from planners.vmpc import run_episode
 
         for i in range(s.episodes):
             seed = s.seed + i
             agent = build_agent(s, env_cfg, seed, reward_model, video_model)
-            rec = run_episode(env, agent, seed=seed, recorder=recorder)
+            stats: dict[str, Any] = {}
+            if home:  # the drawer baseline drives and docks, then the VMPC agent takes the arm
+                planned = PlannedDrawerAgent(agent, env_cfg.start_tcp, env_cfg.max_episode_steps)
+                rec, stats = run_planned_home_episode(env, planned, seed=seed)
+            else:
+                rec = run_episode(env, agent, seed=seed, recorder=recorder)
             if dataset is not None:
                 dataset.write(env, recorder, task, seed)
-            summary = {"episode": i, "seed": seed, "task": task, "instruction": s.instruction, **rec.summary()}
+            summary = {"episode": i, "seed": seed, "task": task, "instruction": s.instruction, **rec.summary(), **stats}
             results.append(summary)
             if echo:
                 mark = "SUCCESS" if rec.success else "failed"
                 print(f"episode {i + 1}/{s.episodes} (seed {seed}): {mark} (final-step; any-step "
                       f"{'yes' if rec.success_any else 'no'}), progress {rec.progress:+.3f}, "
-                      f"{len(rec.plans)} plans, {summary['mean_plan_seconds']:.2f} s per plan, {rec.seconds:.1f} s")
+                      f"{len(rec.plans)} plans, {summary['mean_plan_seconds']:.2f} s per plan, {rec.seconds:.1f} s"
+                      + (f"; docked and handed over at step {stats['handover_step']}" if home else ""))
             if writer is not None:
                 _write_episode(writer, rec, s, task, i)
+        if echo and s.episodes > 1:
+            from robolearn.bench.stats import wilson
+
+            wins = sum(r["success"] for r in results)
+            lo, hi = wilson(wins, len(results))
+            print(f"success {wins}/{len(results)} = {100 * wins / len(results):.1f}% "
+                  f"[{100 * lo:.0f}, {100 * hi:.0f}] (95% Wilson interval)")
         if writer is not None:
             path = writer.close()
             if echo:
@@ -366,7 +429,8 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
         from rewards.checkpoint import write_json_atomic
 
         write_json_atomic(s.results, {"settings": {"instruction": s.instruction, "task": task, "objective": s.objective,
-                                                    "dynamics": s.dynamics}, "episodes": results})
+                                                    "dynamics": s.dynamics, "episode_start": s.episode_start},
+                                       "episodes": results})
     return results
 
 

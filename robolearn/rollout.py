@@ -23,12 +23,15 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robolearn.config import (ConfigError, env_config, home_env_config, is_home_env, manipulation_agent_config,
+from robolearn.config import (ConfigError, counter_env_config, env_config, home_env_config, is_counter_env, is_home_env,
+                              manipulation_agent_config,
                               nav_agent_config)
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
+    from sim.counter_config import CounterEnvConfig
+    from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
     from sim.home_config import HomeEnvConfig
 
@@ -55,7 +58,7 @@ class VideoSettings:
 class RolloutSettings:
     """A validated ``conf/rollout.yaml``: the job options plus the environment config."""
 
-    env: "DeskEnvConfig | HomeEnvConfig"  # env=home gives the home environment's config
+    env: "DeskEnvConfig | HomeEnvConfig | CounterEnvConfig"  # env=home / env=counter give those environments' configs
     policy: str
     episodes: int
     seed: int
@@ -103,7 +106,12 @@ class RolloutSettings:
         if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
             raise ConfigError(f"video.fps={fps!r} must be a positive number")
         lo, hi = VIDEO_SIZE_RANGE
-        env = home_env_config(data["env"]) if is_home_env(data["env"]) else env_config(data["env"])
+        if is_home_env(data["env"]):
+            env = home_env_config(data["env"])
+        elif is_counter_env(data["env"]):
+            env = counter_env_config(data["env"])
+        else:
+            env = env_config(data["env"])
         return cls(
             env=env,
             policy=policy,
@@ -151,13 +159,21 @@ class _VideoCamera:
     randomization and the ``new_viewpoint`` variant show in the video as the policy sees them.
     """
 
-    def __init__(self, env: "DeskEnv", width: int, height: int):
+    def __init__(self, env: "DeskEnv | CounterEnv", width: int, height: int):
+        from sim.envs.counter import CounterEnv
         from sim.observations import Camera
 
         self.env = env
-        self.camera = Camera(env.cameras[0].cfg, width, height)
+        # The counter env sees through its home env's head camera.
+        self.home = env.home_env if isinstance(env, CounterEnv) else None
+        source = self.home.camera if self.home is not None else env.cameras[0]
+        self.camera = Camera(source.cfg, width, height)
 
     def render(self) -> np.ndarray:
+        if self.home is not None:
+            eye, target = self.home.aim_camera()
+            self.camera.set_pose(eye, target, self.home.cfg.base.camera_fov)
+            return self.camera.render(self.home.client, self.home.light, False)[0]
         main = self.env.cameras[0]
         self.camera.set_pose(main.eye, main.target, main.fov)
         rgb, _, _ = self.camera.render(self.env.client, self.env.scene_params.light, False)
@@ -167,7 +183,7 @@ class _VideoCamera:
 class _FrameRecorder:
     """Renders, captions and writes a rollout's video frames; does nothing when there is no video."""
 
-    def __init__(self, env: "DeskEnv", settings: RolloutSettings, writer: VideoWriter | None):
+    def __init__(self, env: "DeskEnv | CounterEnv", settings: RolloutSettings, writer: VideoWriter | None):
         self.settings = settings
         self.writer = writer
         self.camera = _VideoCamera(env, settings.video.width, settings.video.height) if writer else None
@@ -227,11 +243,11 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         from robolearn.home_rollout import run_home_rollout
 
         return run_home_rollout(settings, echo=echo)
-    from sim.envs.desk import DeskEnv  # deferred: importing sim loads pybullet
+    from robolearn.plan import make_plan_env  # deferred: importing sim loads pybullet
 
     vs = settings.video
     results: list[dict[str, Any]] = []
-    env = DeskEnv(config=settings.env)
+    env = make_plan_env(settings.env)
     writer: VideoWriter | None = None
     try:
         writer = VideoWriter(vs.path, vs.fps) if vs.path is not None else None
@@ -244,7 +260,7 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         for i in bar:
             seed = settings.seed + i
             _, info = env.reset(seed=seed)
-            expert = env.task.make_expert() if settings.policy == "expert" else None
+            expert = env.make_expert() if settings.policy == "expert" else None
             written = frames.record(i, 0, None)  # the start state: nothing has been attempted yet
             total, steps, done = 0.0, 0, False
             while not done:

@@ -37,6 +37,7 @@ class BaseConfig:
     max_push_force: float = 250.0  # N: wheel force limit; light clutter moves, 200 kg crates do not
     max_torque: float = 60.0  # N·m about the vertical axis
     camera_height: float = 1.05  # m: head camera above the floor
+    camera_forward: float = 0.02  # m: head camera ahead of the base centre (negative: behind it)
     camera_pitch: float = -15.0  # degrees: head camera tilt (negative = looking down)
     camera_fov: float = 70.0  # degrees, vertical
     camera_near: float = 0.05  # m
@@ -51,6 +52,8 @@ class BaseConfig:
         _check_range("base", "max_angular_speed", self.max_angular_speed, 0.1, 6.0)
         _check_range("base", "max_push_force", self.max_push_force, 1.0, 5000.0)
         _check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
+        _check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
+        _check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
         if not 0 < self.camera_near < self.camera_far:
             raise ValueError(f"base: need 0 < camera_near < camera_far, got {self.camera_near}, {self.camera_far}")
         _check_range("base", "lidar_height", self.lidar_height, 0.02, 2.0)

@@ -12,6 +12,8 @@ import gymnasium as gym
 DESK_ENV_ID = "robolearn/Desk-v1"
 #: the home environment with its task chosen by ``task=``; the task ids below fix it
 HOME_ENV_ID = "robolearn/Home-v0"
+#: the mobile manipulator docked at a home's kitchen counter, moving its arm (where the homes' VMPC models learn)
+COUNTER_ENV_ID = "robolearn/Counter-v0"
 
 #: every environment id robolearn registers, with its entry point
 ENV_IDS: dict[str, str] = {
@@ -22,6 +24,7 @@ ENV_IDS: dict[str, str] = {
     "robolearn/RoomNav-v0": "sim.envs.home:HomeEnv",
     "robolearn/OpenDoor-v0": "sim.envs.home:HomeEnv",
     "robolearn/OpenDrawer-v0": "sim.envs.home:HomeEnv",
+    COUNTER_ENV_ID: "sim.envs.counter:CounterEnv",
 }
 #: keyword arguments an id fixes (the task of the home task ids)
 ENV_KWARGS: dict[str, dict[str, Any]] = {

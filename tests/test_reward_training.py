@@ -17,11 +17,11 @@ import torch
 from robolearn.cli import EXIT_USAGE, main
 from robolearn.config import ConfigError, compose_config
 from robolearn.data.collect import CollectSettings, run_collect
-from robolearn.data.labels import hindsight_labels
+from robolearn.data.labels import DO_NOTHING, hindsight_labels
 from robolearn.data.loader import SampleKey, split_episodes
 from robolearn.data.storage import DatasetReader
-from robolearn.training.reward_data import NEGATIVE_KINDS, POSITIVE, NegativeWeights, RewardPairDataset, \
-    dataset_thresholds
+from robolearn.training.reward_data import NEGATIVE_KINDS, POSITIVE, LabelIndex, NegativeWeights, \
+    RewardPairDataset, dataset_thresholds
 from robolearn.training.train_reward import AugmentSettings, TrainSettings, augment_pair, run_train
 
 EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
@@ -86,6 +86,25 @@ def test_negatives_never_show_the_instructed_change(data: Path) -> None:
     assert set(kinds) == {POSITIVE, *NEGATIVE_KINDS}, kinds
     assert 0.4 < kinds[POSITIVE] / 3000 < 0.6
     assert intermediate > 0.2 * kinds[POSITIVE]  # positives are not only last frames
+
+
+def test_failed_attempts_alone_train_as_attempted_negatives(data: Path) -> None:
+    """A planner's recordings in which every attempt failed (episodes whose task's label never happened) are
+    refused without ``negatives.attempted`` and otherwise give only "attempted" negatives of the task tried."""
+    reader = DatasetReader(data)
+    tried = [e for e in reader.indices() if reader.attrs(e)["task"] == "open_drawer"
+             and [tuple(label) for label in reader.attrs(e)["labels"]] == [DO_NOTHING]]
+    index = LabelIndex(reader, tried)  # keep the episodes in which no task label holds at any frame
+    happened = set().union(*(set(index.rows_with[v].tolist()) for v in index.task_ids))
+    failed = [int(e) for row, e in enumerate(index.episodes) if row not in happened]
+    assert len(failed) >= 3
+    with pytest.raises(ValueError, match="negatives.attempted"):
+        RewardPairDataset(reader, failed, seed=0)
+    ds = RewardPairDataset(reader, failed, seed=0, negatives=NegativeWeights(attempted=0.2))
+    assert ds.attempts_only and ds.tasks == ["open_drawer"]
+    items = [ds.sample(SampleKey(0, 0, i)) for i in range(200)]
+    assert {(kind, target) for *_, kind, target, _ in items} == {("attempted", 0.0)}
+    assert {int(ds.index.episodes[row]) for _, row, *_ in items} <= set(failed)
 
 
 def test_items_are_keyed_and_balanced_over_tasks(data: Path) -> None:

@@ -19,17 +19,19 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from robolearn.config import ConfigError, env_config
+from robolearn.config import ConfigError, counter_env_config, env_config, is_counter_env
 from robolearn.data.episode import Episode
 from robolearn.data.recorder import jsonable, storage_dtype
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
+    from sim.counter_config import CounterEnvConfig
+    from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
 
 EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
@@ -99,7 +101,7 @@ class AnnotationSettings:
 class CollectSettings:
     """A validated ``conf/collect.yaml``."""
 
-    env: "DeskEnvConfig"
+    env: "DeskEnvConfig | CounterEnvConfig"  # env=counter: the docked mobile manipulator at a home's counter
     out: Path
     episodes: int
     seed: int
@@ -116,17 +118,16 @@ class CollectSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "CollectSettings":
         """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
-        from sim.tasks.desk import DESK_TASKS
-
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        env = env_config(data["env"])
+        env = counter_env_config(data["env"]) if is_counter_env(data["env"]) else env_config(data["env"])
+        known = env_tasks(env)
         tasks_raw = data["tasks"]
-        tasks = tuple(sorted(DESK_TASKS)) if tasks_raw == "all" else tuple(
+        tasks = tuple(sorted(known)) if tasks_raw == "all" else tuple(
             [tasks_raw] if isinstance(tasks_raw, str) else tasks_raw)
-        unknown = [t for t in tasks if t not in DESK_TASKS]
+        unknown = [t for t in tasks if t not in known]
         if unknown or not tasks:
-            raise ConfigError(f"tasks: unknown task(s) {unknown}; use `all` or names from {sorted(DESK_TASKS)}")
+            raise ConfigError(f"tasks: unknown task(s) {unknown} of this env; use `all` or names from {sorted(known)}")
         try:
             exploration = ExplorationSettings(**{k: (tuple(v) if isinstance(v, list) else v)
                                                  for k, v in data["exploration"].items()})
@@ -150,6 +151,19 @@ class CollectSettings:
                    compression_level=level, episodes_per_shard=storage["episodes_per_shard"])
 
 
+def env_tasks(env: "DeskEnvConfig | CounterEnvConfig") -> dict[str, Any]:
+    """The tasks (initial-state distributions) of the env a config describes: the desk's or the counter's."""
+    from sim.counter_config import CounterEnvConfig
+
+    if isinstance(env, CounterEnvConfig):
+        from sim.tasks.counter import COUNTER_TASKS
+
+        return COUNTER_TASKS
+    from sim.tasks.desk import DESK_TASKS
+
+    return DESK_TASKS
+
+
 # ----------------------------------------------------------------- exploration
 class Explorer:
     """Chooses one episode's actions. ``act`` returns (action (4,) float32 in [-1, 1], from_expert).
@@ -161,8 +175,12 @@ class Explorer:
     """
 
     def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int,
-                 expert=None, reach_task=None):
-        self.mode, self.s, self.rng, self.expert, self.reach_task = mode, settings, rng, expert, reach_task
+                 expert=None, reach_point: Callable[[], np.ndarray] | None = None,
+                 tcp: Callable[[], np.ndarray] | None = None, max_step: float = 1.0):
+        """``reach_point()`` and ``tcp()`` give, in the frame the actions move the gripper in (m), where the
+        ``reach`` mode's object is handled and where the gripper is; ``max_step`` is m per unit action."""
+        self.mode, self.s, self.rng, self.expert = mode, settings, rng, expert
+        self.reach_point, self.tcp, self.max_step = reach_point, tcp, max_step
         self.noise = np.zeros(4)
         self.segment = (0, 0)
         if mode == "expert_mix":
@@ -179,7 +197,7 @@ class Explorer:
             # fingers stay at object height.
             self.push = np.array([np.cos(angle), np.sin(angle), -0.2]) * settings.push_speed
 
-    def act(self, env: "DeskEnv", t: int) -> tuple[np.ndarray, bool]:
+    def act(self, env: "DeskEnv | CounterEnv", t: int) -> tuple[np.ndarray, bool]:
         if self.mode == "uniform":
             return self.rng.uniform(-1.0, 1.0, 4).astype(np.float32), False
         # AR(1) noise with stationary standard deviation noise_scale.
@@ -190,9 +208,8 @@ class Explorer:
             action = env.expert_action(self.expert) + self.s.expert_noise * self.rng.standard_normal(4)
             return np.clip(action, -1.0, 1.0).astype(np.float32), True
         if self.mode == "reach" and in_segment:
-            tcp, _ = env.scene.arm.tcp_pose()
-            target = self.reach_task.interaction_point(env.scene) + self.offset
-            toward = (target - tcp) / env.cfg.arm.max_step + self.s.reach_noise * self.rng.standard_normal(3)
+            target = self.reach_point() + self.offset
+            toward = (target - self.tcp()) / self.max_step + self.s.reach_noise * self.rng.standard_normal(3)
             return np.clip(np.r_[toward, self.gripper], -1.0, 1.0).astype(np.float32), False
         if self.mode == "reach":
             return np.clip(np.r_[self.push + self.s.reach_noise * self.noise[:3], self.gripper], -1.0, 1.0
@@ -201,29 +218,46 @@ class Explorer:
 
 
 # --------------------------------------------------------------------- episode
-def make_env(settings: CollectSettings) -> "DeskEnv":
+def make_env(settings: CollectSettings) -> "DeskEnv | CounterEnv":
     import gymnasium as gym
 
-    from sim.registration import DESK_ENV_ID  # importing sim registers the envs
+    from sim.counter_config import CounterEnvConfig
+    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID  # importing sim registers the envs
 
-    return gym.make(DESK_ENV_ID, config=settings.env).unwrapped
+    env_id = COUNTER_ENV_ID if isinstance(settings.env, CounterEnvConfig) else DESK_ENV_ID
+    return gym.make(env_id, config=settings.env).unwrapped
 
 
 def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
     from robolearn.data.recorder import EpisodeRecorder
+    from sim.envs.counter import CounterEnv
     from sim.tasks.desk import get_task
 
     seed = settings.seed + index
     rng = np.random.default_rng(seed)
     task = settings.tasks[int(rng.integers(len(settings.tasks)))]
     mode = EXPLORATION_MODES[int(rng.choice(len(EXPLORATION_MODES), p=settings.exploration.weights))]
-    obs, _ = env.reset(seed=seed, options={"task": task})
     horizon = env.cfg.max_episode_steps
-    expert = get_task(task).make_expert() if mode == "expert_mix" else None
-    # Reach toward any task's object (not only this episode's), so every object gets handled.
-    reach_task = get_task(settings.tasks[int(rng.integers(len(settings.tasks)))]) if mode == "reach" else None
-    explorer = Explorer(mode, settings.exploration, rng, horizon, expert, reach_task)
+    if isinstance(env, CounterEnv):
+        # The counter env's task is fixed at construction: each episode's task goes through its config.
+        env.task = env_tasks(settings.env)[task]
+        obs, _ = env.reset(seed=seed)
+        expert = env.make_expert() if mode == "expert_mix" else None
+        # Reach toward any of the counter's objects (not only this episode's), so every object gets handled.
+        names = list(env.view.interaction_points())
+        name = names[int(rng.integers(len(names)))] if mode == "reach" else None
+        explorer = Explorer(mode, settings.exploration, rng, horizon, expert,
+                            reach_point=lambda: env.view.interaction_points()[name], tcp=env.view.tcp,
+                            max_step=env.view.max_step)
+    else:
+        obs, _ = env.reset(seed=seed, options={"task": task})
+        expert = get_task(task).make_expert() if mode == "expert_mix" else None
+        # Reach toward any task's object (not only this episode's), so every object gets handled.
+        reach_task = get_task(settings.tasks[int(rng.integers(len(settings.tasks)))]) if mode == "reach" else None
+        explorer = Explorer(mode, settings.exploration, rng, horizon, expert,
+                            reach_point=lambda: reach_task.interaction_point(env.scene),
+                            tcp=lambda: env.scene.arm.tcp_pose()[0], max_step=env.cfg.arm.max_step)
     recorder = EpisodeRecorder()
     recorder.start(env, obs)
     for t in range(horizon):
@@ -254,14 +288,19 @@ def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
                             annotation=settings.annotation)
 
 
-def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], exploration: Any,
+def dataset_meta_for(env: "DeskEnv | CounterEnv", *, seed: int, tasks: Sequence[str], exploration: Any,
                      annotation: AnnotationSettings) -> dict[str, Any]:
     """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
     states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
-    from sim.registration import DESK_ENV_ID
+    from sim.envs import counter
+    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID
 
-    names = env.object_states.names()
+    if isinstance(env, counter.CounterEnv):
+        env_id, names, meaning = COUNTER_ENV_ID, counter.CounterStates.names(), counter.ACTION_MEANING
+    else:
+        env_id, names = DESK_ENV_ID, env.object_states.names()
+        meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
     versions = {}
     for dist in RECORDED_PACKAGES:
         try:
@@ -273,7 +312,7 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
               for k, space in env.observation_space.spaces.items()}
     return {
         "seed": seed,
-        "env_id": DESK_ENV_ID,
+        "env_id": env_id,
         "env": jsonable(env.cfg),
         "tasks": list(tasks),
         "exploration": jsonable(exploration),
@@ -282,7 +321,7 @@ def dataset_meta_for(env: "DeskEnv", *, seed: int, tasks: Sequence[str], explora
         "label_vocabulary": [list(label) for label in label_vocabulary(names)],
         "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
         "action_space": {"shape": [4], "low": -1.0, "high": 1.0,
-                         "meaning": "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"},
+                         "meaning": meaning},
         "instance_names": env.instance_names,
         "versions": {**versions, "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -21,6 +21,7 @@ from robolearn.data.episode import Episode
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from robolearn.data.collect import AnnotationSettings
+    from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
 
 __all__ = ["EpisodeRecorder", "PLANNER_EXPLORATION", "PLANNER_RESUME_KEYS", "PlannedEpisodeWriter", "jsonable",
@@ -59,6 +60,13 @@ def storage_dtype(key: str, array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _flat_state(scene: Any) -> np.ndarray:
+    """The scene's simulator state as one float vector: the desk's ``SimState.flat()``, or a home scene's
+    vector (the counter env's)."""
+    state = scene.get_state()
+    return np.asarray(state, np.float64) if isinstance(state, np.ndarray) else state.flat()
+
+
 class EpisodeRecorder:
     """Accumulates one episode of ``env``: ``start`` after reset, ``step`` after every env step.
 
@@ -78,7 +86,7 @@ class EpisodeRecorder:
         """The episode's first frame (right after ``env.reset``); forgets any earlier episode."""
         e = env.unwrapped
         self.frames = {k: [obs[k]] for k in e.cfg.obs_keys}
-        self.states, self.objects = [e.scene.get_state().flat()], [e.object_states.vector()]
+        self.states, self.objects = [_flat_state(e.scene)], [e.object_states.vector()]
         self.actions, self.from_expert = [], []
         self.names = list(e.object_states.names())
 
@@ -89,7 +97,7 @@ class EpisodeRecorder:
         e = env.unwrapped
         for k, frames in self.frames.items():
             frames.append(obs[k])
-        self.states.append(e.scene.get_state().flat())
+        self.states.append(_flat_state(e.scene))
         self.objects.append(e.object_states.vector())
         self.actions.append(np.asarray(action, np.float32))
         self.from_expert.append(bool(from_expert))
@@ -145,16 +153,15 @@ class PlannedEpisodeWriter:
     def __post_init__(self) -> None:
         self._writer: Any = None
 
-    def open(self, env: "DeskEnv") -> None:
+    def open(self, env: "DeskEnv | CounterEnv") -> None:
         """Create (or check) the dataset for ``env``'s config; idempotent."""
         if self._writer is not None:
             return
-        from robolearn.data.collect import dataset_meta_for
+        from robolearn.data.collect import dataset_meta_for, env_tasks
         from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL, DatasetWriter, create_dataset
-        from sim.tasks.desk import DESK_TASKS
 
-        meta = dataset_meta_for(env, seed=0, tasks=sorted(DESK_TASKS), exploration={"mode": PLANNER_EXPLORATION},
-                                annotation=self.annotation)
+        meta = dataset_meta_for(env, seed=0, tasks=sorted(env_tasks(env.cfg)),
+                                exploration={"mode": PLANNER_EXPLORATION}, annotation=self.annotation)
         # Episodes of every task share the folder (each records its own `task`): the env's default task is no
         # property of the data.
         meta["env"] = {**meta["env"], "task": None}
@@ -162,7 +169,7 @@ class PlannedEpisodeWriter:
         level = DEFAULT_COMPRESSION_LEVEL if self.compression_level is None else self.compression_level
         self._writer = DatasetWriter(self.root, compression_level=level)
 
-    def write(self, env: "DeskEnv", recorder: EpisodeRecorder, task: str, seed: int) -> Path:
+    def write(self, env: "DeskEnv | CounterEnv", recorder: EpisodeRecorder, task: str, seed: int) -> Path:
         """Write the episode ``recorder`` holds (planned for ``task`` from reset ``seed``); returns its file."""
         self.open(env)
         index = planned_index(self._writer.meta["tasks"], task, seed)

@@ -328,9 +328,20 @@ class RewardPairDataset(Dataset):
         idx = self.index
         # Instructable labels that actually happen in this split: a label never seen cannot be a positive.
         self.labels = [v for v in idx.task_ids if idx.rows_with[v].size]
+        # rows whose episode was an attempt at each label's task ("attempted" negatives)
+        row_tasks = np.array(idx.tasks, dtype=object) if idx.tasks is not None else None
+        attempts = {v: np.flatnonzero(row_tasks == label_to_task(idx.vocab[v])) for v in idx.task_ids} \
+            if row_tasks is not None else {}
+        #: True for a planner's recordings in which no attempt succeeded: every item is an "attempted" negative
+        #: of the task an episode was planned for (what the planner mistook for success is exactly what to learn)
+        self.attempts_only = not self.labels and self.negatives.attempted > 0
+        if self.attempts_only:
+            self.labels = [v for v in idx.task_ids if attempts.get(v, np.zeros(0)).size
+                           and idx.frames_lacking(int(attempts[v][0]), v).size]
         if not self.labels:
             raise ValueError(f"no task label happens in the {len(idx)} episodes given: nothing to train on "
-                             "(collect more episodes, or with more expert exploration)")
+                             "(collect more episodes, or with more expert exploration; a planner's recordings in "
+                             "which every attempt failed train with negatives.attempted > 0)")
         self.length = int(length) if length is not None else len(idx)
         self._opposite = {v: [idx.column[l] for l in opposite_labels(idx.vocab[v], idx.vocab)
                               if idx.rows_with[idx.column[l]].size] for v in self.labels}
@@ -340,10 +351,7 @@ class RewardPairDataset(Dataset):
                      for tier in wrong_object_labels(idx.vocab[v], idx.vocab)]
             self._wrong[v] = next((t for t in tiers if t), [])
         self._tasks = {v: label_to_task(idx.vocab[v]) for v in self.labels}
-        # rows whose episode was an attempt at each label's task ("attempted" negatives)
-        row_tasks = np.array(idx.tasks, dtype=object) if idx.tasks is not None else None
-        self._attempts = {v: np.flatnonzero(row_tasks == self._tasks[v]) for v in self.labels} \
-            if row_tasks is not None else {}
+        self._attempts = {v: attempts[v] for v in self.labels if v in attempts}
         if instruction_pool < 0:
             raise ValueError(f"instruction_pool={instruction_pool!r} must be ≥ 0")
         self._pool: dict[int, list[str]] = {}
@@ -371,6 +379,13 @@ class RewardPairDataset(Dataset):
         rng = np.random.default_rng([key.seed, key.epoch, key.i])
         idx = self.index
         v = self.labels[int(rng.integers(len(self.labels)))]
+        if self.attempts_only:  # no positive exists: the item is an attempt that did not happen
+            pair = self._attempted(v, rng)
+            if pair is None:
+                raise RuntimeError(f"no frame of an attempt at {self._tasks[v]} lacks its label")
+            instruction = self._pool[v][int(rng.integers(len(self._pool[v])))] if self._pool else \
+                describe([idx.vocab[v]], rng, split=self.phrasing, typo_rate=self.typo_rate)
+            return v, pair[0], pair[1], pair[2], "attempted", 0.0, instruction
         # The positive's own pair is drawn for every item: "reversed" and "incomplete" negatives derive
         # from it, and drawing it always keeps the random stream of an item simple.
         row = int(idx.rows_with[v][int(rng.integers(idx.rows_with[v].size))])

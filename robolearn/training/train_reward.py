@@ -296,7 +296,10 @@ def extra_pairs(path: Path, s: TrainSettings, config: "LorelConfig", action_dim:
     except ValueError as e:
         raise ConfigError(f"extra_data {path}: {one_line(str(e))}") from None
     try:
-        val = ValSet.draw(RewardPairDataset(x.reader, x.val, **common), s.val_items, s.seed, video) if x.val else None
+        val_ds = RewardPairDataset(x.reader, x.val, **common) if x.val else None
+        # Without positives (a planner's failed attempts only) there is no AUC to validate: trained on only.
+        val = ValSet.draw(val_ds, s.val_items, s.seed, video) if val_ds is not None and not val_ds.attempts_only \
+            else None
     except ValueError:  # no task happens in its few held-out episodes: trained on, not validated
         val = None
     return train, val, len(x.val) if val is not None else 0

@@ -246,8 +246,12 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def initial_object_states(self) -> ObjectStates | None:
         return self._init_objects
 
+    def make_expert(self):
+        """A fresh scripted expert of this episode's task (``expert_action`` runs it)."""
+        return self.task.make_expert()
+
     def expert_action(self, expert) -> np.ndarray:
-        """The action of a task expert (``task.make_expert()``) in the current state, float32 (4,)."""
+        """The action of a task expert (``make_expert()``) in the current state, float32 (4,)."""
         return expert.act(self.scene, self._init_objects).astype(np.float32)
 
     def _info(self, now: ObjectStates) -> dict[str, Any]:

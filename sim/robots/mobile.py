@@ -38,6 +38,16 @@ def wrap_angle(a: float) -> float:
     return float((a + np.pi) % (2 * np.pi) - np.pi)
 
 
+MAST_BEHIND_CAMERA = 0.07  # m the head mast stands behind the camera (out of its view)
+MAST_HALF_WIDTH = 0.03  # m
+
+
+def _mast_x(cfg: BaseConfig) -> float:
+    """The head mast's position along the base's heading (m): behind the camera, but on the chassis."""
+    edge = cfg.radius - MAST_HALF_WIDTH
+    return float(np.clip(cfg.camera_forward - MAST_BEHIND_CAMERA, -edge, edge))
+
+
 def base_links(cfg: BaseConfig, extra_shapes: tuple = ()) -> list[Link]:
     """The planar carrier links (x, y, yaw) and the chassis (shapes on the yaw link, base frame at the floor)."""
     r, h = cfg.radius, cfg.height
@@ -46,8 +56,8 @@ def base_links(cfg: BaseConfig, extra_shapes: tuple = ()) -> list[Link]:
         cylinder(r, h - clearance, (0, 0, clearance + (h - clearance) / 2), CHASSIS),
         # A bumper stripe on the front half shows the heading in images.
         box((r * 0.35, r * 0.6, 0.02), (r * 0.6, 0, h + 0.01), TRIM, collide=False),
-        # The head mast: thin, behind the camera.
-        box((0.03, 0.03, (cfg.camera_height - h) / 2), (-0.05, 0, h + (cfg.camera_height - h) / 2), CHASSIS),
+        # The head mast: thin, just behind the camera, standing on the chassis.
+        box((0.03, 0.03, (cfg.camera_height - h) / 2), (_mast_x(cfg), 0, h + (cfg.camera_height - h) / 2), CHASSIS),
     ) + tuple(extra_shapes)
     return [
         Link("base_x", "base", "prismatic", (0, 0, 0), (), axis=(1, 0, 0), limits=NO_LIMIT, mass=CARRIER_MASS,
@@ -127,7 +137,7 @@ class DiffDriveBase:
         """Head camera eye and look-at target (world, m)."""
         x, y, th = self.pose()
         c = self.cfg
-        eye = np.array([x + 0.02 * np.cos(th), y + 0.02 * np.sin(th), c.camera_height])
+        eye = np.array([x + c.camera_forward * np.cos(th), y + c.camera_forward * np.sin(th), c.camera_height])
         pitch = np.radians(c.camera_pitch)
         forward = np.array([np.cos(th) * np.cos(pitch), np.sin(th) * np.cos(pitch), np.sin(pitch)])
         return eye, eye + forward
@@ -198,6 +208,12 @@ class MobileManipulator(DiffDriveBase):
             p.resetJointState(self.uid, j, finger, 0.0, physicsClientId=self.client)
         self.arm_targets, self.finger_target = np.array(q, float), float(finger)
         self.apply_arm_command()
+
+    def reset_tcp(self, target: np.ndarray) -> None:
+        """Teleport the arm so that its tool centre point is at ``target`` (3,) in the arm-base frame (m), gripper
+        open, at rest (inverse kinematics on the kinematic copy, which stands at the arm base's origin)."""
+        self.kinematics.reset_tcp(np.asarray(target, float))
+        self.reset_arm(self.kinematics.joint_positions())
 
     def joint_positions(self) -> np.ndarray:
         """(7,) arm joint angles (rad)."""

@@ -1,0 +1,248 @@
+"""``robolearn/Counter-v0``: the mobile manipulator docked at a home's kitchen counter, moving only its arm.
+
+Example:
+    >>> import gymnasium as gym, sim
+    >>> env = gym.make("robolearn/Counter-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs["rgb"].shape, info["instruction"]
+    ((64, 64, 3), 'open the drawer')
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+
+Why it exists: visual MPC needs a video model and a reward trained on the frames the robot will see.
+In a home the counter stands against a wall, so the desk env's camera (which looks back at the arm
+from beyond the desk) would be inside the wall; the robot's own head camera, raised and tilted over
+the arm, is the view that exists. Each episode draws a home from the generated pool (``split``,
+``num_homes``, as in ``robolearn/Home-v0``), places the robot where the drawer baseline docks (with
+``dock_jitter``, so models tolerate its docking error), puts the gripper near ``start_tcp`` and the
+counter's objects in a random state, and then gives the arm ``max_episode_steps`` actions. Episodes
+have the desk env's shape (fixed length, success judged as a change since reset), so
+``robolearn collect``, ``robolearn train`` and ``robolearn train dynamics`` work on it unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from sim.config import check_env_modes, from_dict
+from sim.counter_config import CounterEnvConfig
+from sim.home_config import HomeEnvConfig, NavTaskConfig
+from sim.registration import COUNTER_ENV_ID
+from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
+from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
+
+__all__ = ["ACTION_MEANING", "ARM_PROPRIO_DIM", "CounterEnv", "CounterEnvState", "CounterStates", "arm_observation",
+           "home_config_for"]
+
+ARM_PROPRIO_DIM = MANIPULATOR_PROPRIO_DIM - BASE_PROPRIO_DIM  # tcp (3), finger opening (1), joints (7)
+ACTION_MEANING = "arm tool-centre-point (dforward, dleft, dup) as a fraction of arm.max_step, gripper"
+INNER_MAX_STEPS = 100_000  # the inner home env's own step limit: never reached, the counter env truncates
+
+
+def arm_observation(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A mobile manipulator's observation → the counter env's: the same images, proprio without the base part.
+
+    ``proprio`` (16,) [base (5,), tcp in the arm-base frame (3, m), finger opening (1, m), joints (7, rad)]
+    becomes (11,): what a docked arm's models condition on. Used wherever a model trained in the counter
+    env acts in a home (``planners.mobile_manipulation``).
+    """
+    out = {k: v for k, v in obs.items() if k in ("rgb", "depth", "segmentation")}
+    if "proprio" in obs:
+        out["proprio"] = np.asarray(obs["proprio"], np.float32)[BASE_PROPRIO_DIM:]
+    return out
+
+
+def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = None, **fields: Any) -> HomeEnvConfig:
+    """The home env config whose robot, camera and homes are the counter env's (``fields`` override the rest).
+
+    The counter env runs inside a home env built from this; home planning builds its env from it too, so
+    the models see the same camera in both.
+    """
+    base = dict(task="open_drawer", robot="manipulator", home=cfg.home, split=cfg.split, num_homes=cfg.num_homes,
+                num_rooms=cfg.num_rooms, obs_keys=obs_keys or cfg.obs_keys, width=cfg.width, height=cfg.height,
+                physics=copy.deepcopy(cfg.physics), base=copy.deepcopy(cfg.base),
+                manipulator=copy.deepcopy(cfg.manipulator))
+    base.update(fields)
+    return HomeEnvConfig(**base)
+
+
+@dataclass
+class CounterEnvState:
+    """What ``set_state`` needs to continue an episode exactly."""
+
+    home: Any  # the inner HomeEnvState
+    initial: CounterStates
+    elapsed: int
+    success_any: bool
+    dock_offset: tuple[float, float, float]
+
+
+class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+    """The docked mobile manipulator's arm at a home's kitchen counter (module docstring).
+
+    Action: float32 (4,) in [-1, 1]: (Δforward, Δleft, Δup) of the tool centre point in the arm-base frame
+    as fractions of ``manipulator.arm.max_step`` m, and the gripper (−1 open, +1 closed); the base holds still.
+    One step is 0.1 s.
+
+    Observation (Dict of the requested ``obs_keys``): rgb uint8 (H, W, 3), depth float32 (H, W) m,
+    segmentation int32 (H, W) from the head camera; proprio float32 (11,) tcp in the arm-base frame (m),
+    finger opening (m), 7 arm joints (rad).
+
+    Reward: ``sparse`` (1 while the task is achieved) or ``dense`` (progress / threshold, clipped to
+    [−1, 1.5]). Episodes never terminate early; they truncate after ``max_episode_steps``. ``info``:
+    success (the change since reset reaches ``thresholds``), success_any, progress (m), task, instruction, home.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, task: str = "open_drawer", reward_type: str = "sparse", render_mode: str | None = None,
+                 config: CounterEnvConfig | Mapping[str, Any] | None = None, **overrides: Any):
+        from sim.envs.home import HomeEnv
+
+        if isinstance(config, CounterEnvConfig):
+            cfg = copy.deepcopy(config)
+        else:
+            merged = dict(config or {})
+            merged.setdefault("task", task)
+            merged.update(overrides)
+            cfg = from_dict(CounterEnvConfig, merged)
+        check_env_modes(reward_type, ("sparse", "dense"), render_mode, self.metadata["render_modes"])
+        self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
+        self.task = get_counter_task(cfg.task)
+        # No clutter: the robot is placed at the counter, where a room's scattered objects could stand.
+        self.home_env = HomeEnv(config=home_config_for(cfg, max_episode_steps=INNER_MAX_STEPS,
+                                                       nav=NavTaskConfig(room_clutter=0)))
+        self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
+        # The images are the inner home env's (same camera, same spaces); proprio drops the base's part.
+        inner = self.home_env.observation_space.spaces
+        obs: dict[str, spaces.Space] = {k: inner[k] for k in ("rgb", "depth", "segmentation") if k in inner}
+        if "proprio" in cfg.obs_keys:
+            obs["proprio"] = spaces.Box(-np.inf, np.inf, (ARM_PROPRIO_DIM,), np.float32)
+        self.observation_space = spaces.Dict(obs)
+        self.view: ArmFrameView | None = None
+        self._elapsed = 0
+
+    # ------------------------------------------------------------------ gym API
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        c, rng = self.cfg, self.np_random
+        inner = {"home": options["home"]} if options and "home" in options else None
+        self.home_env.reset(seed=int(rng.integers(2**31)), options=inner)
+        scene = self.home_env.scene
+        self.view = ArmFrameView(scene.robot, scene.counters[0])
+        spec = next(f for f in self.home_env.plan.furniture if f.kind == "counter")
+        self._dock_offset = tuple(float(v) for v in rng.uniform(-1.0, 1.0, 3) * np.asarray(c.dock_jitter))
+        along, across, turn = self._dock_offset
+        front = np.array([np.cos(spec.yaw), np.sin(spec.yaw)])
+        left = np.array([-front[1], front[0]])
+        # The arm base stands dock_distance in front of the counter's centre; the base centre is mount_forward behind it.
+        mount = np.asarray(spec.pos, float) - (c.dock_distance - along) * front + across * left
+        xy = mount - c.manipulator.mount_forward * front
+        scene.robot.reset_pose(float(xy[0]), float(xy[1]), float(spec.yaw + turn))
+        tcp = np.asarray(c.start_tcp) + rng.uniform(-1.0, 1.0, 3) * np.asarray(c.start_tcp_jitter)
+        scene.robot.reset_tcp(tcp)
+        counter = scene.counters[0]
+        counter.drawer.set_state(self.task.initial_drawer(rng, c.drawer_closed, c.drawer_open))
+        counter.cabinet.set_state(float(rng.uniform(*c.cabinet_start)))
+        counter.faucet.set_state(float(rng.uniform(*c.faucet_start)))
+        counter.button.set_state(0.0)
+        scene.robot.set_action(np.zeros(6))
+        scene.step_physics(c.settle_steps)
+        self._init = self.view.states()
+        self._elapsed, self._success_any = 0, False
+        return self._observation(), self._info(False)
+
+    def step(self, action: np.ndarray):
+        if self.view is None:
+            raise RuntimeError("call reset() before step()")
+        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        if a.shape != (4,):
+            raise ValueError(f"action must have 4 values (dforward, dleft, dup, gripper), got shape {np.shape(action)}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN or infinity: {a}")
+        self.home_env.step(np.r_[0.0, 0.0, np.clip(a, -1.0, 1.0)])
+        self._elapsed += 1
+        now = self.view.states()
+        success = self.task.succeeded(now, self._init, self.cfg.thresholds)
+        self._success_any = self._success_any or success
+        if self.reward_type == "dense":
+            reward = float(np.clip(self.task.progress(now, self._init) / self.task.threshold(self.cfg.thresholds),
+                                   -1.0, 1.5))
+        else:
+            reward = float(success)
+        truncated = self._elapsed >= self.cfg.max_episode_steps
+        return self._observation(), reward, False, truncated, self._info(success)
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        return arm_observation(self.home_env._observation())
+
+    def _info(self, success: bool) -> dict[str, Any]:
+        return {"success": bool(success), "success_any": self._success_any,
+                "progress": float(self.task.progress(self.view.states(), self._init)), "task": self.task.name,
+                "instruction": self.task.description.instruction(), "home": self.home_env.home}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode != "rgb_array":
+            return None
+        self.home_env.aim_camera()
+        return self.home_env.camera.render(self.home_env.client, self.home_env.light, False)[0]
+
+    # ----------------------------------------------- what collect and planners read
+    @property
+    def scene(self):
+        """The inner home scene (bodies, ``get_state``)."""
+        return self.home_env.scene
+
+    @property
+    def object_states(self) -> CounterStates:
+        """The counter's articulated objects now."""
+        return self.view.states()
+
+    @property
+    def initial_object_states(self) -> CounterStates:
+        """The counter's articulated objects at reset."""
+        return self._init
+
+    @property
+    def scene_params(self) -> dict[str, Any]:
+        """How this episode's scene was drawn: the home and the docking error (along m, across m, heading rad)."""
+        return {"home": self.home_env.home, "dock_offset": list(self._dock_offset)}
+
+    @property
+    def instance_names(self) -> list[str]:
+        """Segmentation names of this episode's home ([] before the first reset): every home has its own."""
+        scene = self.home_env.scene
+        return list(scene.instance_names) if scene is not None else []
+
+    def make_expert(self):
+        """A scripted expert for this episode (``expert_action`` runs it)."""
+        return self.task.make_expert(self._init, self.cfg.thresholds)
+
+    def expert_action(self, expert) -> np.ndarray:
+        """The expert's next action (4,) in [-1, 1]."""
+        return np.asarray(expert.act(self.view), np.float32)
+
+    # ------------------------------------------------------------------ state
+    def get_state(self) -> CounterEnvState:
+        if self.view is None:
+            raise RuntimeError("call reset() before get_state()")
+        return CounterEnvState(self.home_env.get_state(), copy.deepcopy(self._init), self._elapsed, self._success_any,
+                               self._dock_offset)
+
+    def set_state(self, state: CounterEnvState) -> None:
+        """Restore ``get_state`` of an env with the same configuration (the world is rebuilt, as in the home env)."""
+        if not isinstance(state, CounterEnvState):
+            raise TypeError(f"set_state expects a CounterEnvState from get_state(), got {type(state).__name__}")
+        self.home_env.set_state(state.home)
+        scene = self.home_env.scene
+        self.view = ArmFrameView(scene.robot, scene.counters[0])
+        self._init, self._elapsed = copy.deepcopy(state.initial), state.elapsed
+        self._success_any, self._dock_offset = state.success_any, state.dock_offset
+
+    def close(self) -> None:
+        self.home_env.close()
