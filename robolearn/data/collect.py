@@ -240,9 +240,7 @@ def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> E
     mode = EXPLORATION_MODES[int(rng.choice(len(EXPLORATION_MODES), p=settings.exploration.weights))]
     horizon = env.cfg.max_episode_steps
     if isinstance(env, CounterEnv):
-        # The counter env's task is fixed at construction: each episode's task goes through its config.
-        env.task = env_tasks(settings.env)[task]
-        obs, _ = env.reset(seed=seed)
+        obs, _ = env.reset(seed=seed, options={"task": task})
         expert = env.make_expert() if mode == "expert_mix" else None
         # Reach toward any of the counter's objects (not only this episode's), so every object gets handled.
         names = list(env.view.interaction_points())

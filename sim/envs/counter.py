@@ -11,7 +11,8 @@ Example:
 Why it exists: visual MPC needs a video model and a reward trained on the frames the robot will see.
 In a home the counter stands against a wall, so the desk env's camera (which looks back at the arm
 from beyond the desk) would be inside the wall; the robot's own head camera, raised and tilted over
-the arm, is the view that exists. Each episode draws a home from the generated pool (``split``,
+the arm, is the view that exists. ``reset(options={"task": "close_drawer"})`` sets an episode's task, ``{"home": ...}``
+its home. Each episode draws a home from the generated pool (``split``,
 ``num_homes``, as in ``robolearn/Home-v0``), places the robot where the drawer baseline docks (with
 ``dock_jitter``, so models tolerate its docking error), puts the gripper near ``start_tcp`` and the
 counter's objects in a random state, and then gives the arm ``max_episode_steps`` actions. Episodes
@@ -131,6 +132,8 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         c, rng = self.cfg, self.np_random
+        if options and "task" in options:  # this episode's task (as the desk env's reset option)
+            self.task = get_counter_task(str(options["task"]))
         inner = {"home": options["home"]} if options and "home" in options else None
         self.home_env.reset(seed=int(rng.integers(2**31)), options=inner)
         scene = self.home_env.scene
