@@ -73,11 +73,10 @@ def scripted_docked(seed: int, random_actions: bool) -> dict[str, Any]:
 def scripted_home(seed: int) -> dict[str, Any]:
     """The drawer baseline in the home episode ``seed`` that ``home/vmpc`` plans (same env config)."""
     from planners.mobile_manipulation import OpenDrawerAgent
+    from robolearn.plan import make_home_env
     from sim.counter_config import CounterEnvConfig
-    from sim.envs.counter import home_config_for
-    from sim.envs.home import HomeEnv
 
-    env = HomeEnv(config=home_config_for(CounterEnvConfig(split="test"), obs_keys=("rgb", "scan", "proprio")))
+    env = make_home_env(CounterEnvConfig(split="test", obs_keys=("rgb", "proprio")))  # as home/vmpc's
     try:
         start = time.perf_counter()
         obs, _ = env.reset(seed=seed)

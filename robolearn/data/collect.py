@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -175,12 +175,9 @@ class Explorer:
     """
 
     def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int,
-                 expert=None, reach_point: Callable[[], np.ndarray] | None = None,
-                 tcp: Callable[[], np.ndarray] | None = None, max_step: float = 1.0):
-        """``reach_point()`` and ``tcp()`` give, in the frame the actions move the gripper in (m), where the
-        ``reach`` mode's object is handled and where the gripper is; ``max_step`` is m per unit action."""
-        self.mode, self.s, self.rng, self.expert = mode, settings, rng, expert
-        self.reach_point, self.tcp, self.max_step = reach_point, tcp, max_step
+                 expert=None, reach_target: str | None = None):
+        """``reach_target``: what the ``reach`` mode reaches for, one of the env's ``reach_targets``."""
+        self.mode, self.s, self.rng, self.expert, self.reach_target = mode, settings, rng, expert, reach_target
         self.noise = np.zeros(4)
         self.segment = (0, 0)
         if mode == "expert_mix":
@@ -208,8 +205,8 @@ class Explorer:
             action = env.expert_action(self.expert) + self.s.expert_noise * self.rng.standard_normal(4)
             return np.clip(action, -1.0, 1.0).astype(np.float32), True
         if self.mode == "reach" and in_segment:
-            target = self.reach_point() + self.offset
-            toward = (target - self.tcp()) / self.max_step + self.s.reach_noise * self.rng.standard_normal(3)
+            target = env.reach_point(self.reach_target) + self.offset
+            toward = (target - env.tcp_position()) / env.arm_max_step + self.s.reach_noise * self.rng.standard_normal(3)
             return np.clip(np.r_[toward, self.gripper], -1.0, 1.0).astype(np.float32), False
         if self.mode == "reach":
             return np.clip(np.r_[self.push + self.s.reach_noise * self.noise[:3], self.gripper], -1.0, 1.0
@@ -228,34 +225,21 @@ def make_env(settings: CollectSettings) -> "DeskEnv | CounterEnv":
     return gym.make(env_id, config=settings.env).unwrapped
 
 
-def generate_episode(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
+def generate_episode(env: "DeskEnv | CounterEnv", index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
     from robolearn.data.recorder import EpisodeRecorder
-    from sim.envs.counter import CounterEnv
-    from sim.tasks.desk import get_task
 
     seed = settings.seed + index
     rng = np.random.default_rng(seed)
     task = settings.tasks[int(rng.integers(len(settings.tasks)))]
     mode = EXPLORATION_MODES[int(rng.choice(len(EXPLORATION_MODES), p=settings.exploration.weights))]
+    obs, _ = env.reset(seed=seed, options={"task": task})
     horizon = env.cfg.max_episode_steps
-    if isinstance(env, CounterEnv):
-        obs, _ = env.reset(seed=seed, options={"task": task})
-        expert = env.make_expert() if mode == "expert_mix" else None
-        # Reach toward any of the counter's objects (not only this episode's), so every object gets handled.
-        names = list(env.view.interaction_points())
-        name = names[int(rng.integers(len(names)))] if mode == "reach" else None
-        explorer = Explorer(mode, settings.exploration, rng, horizon, expert,
-                            reach_point=lambda: env.view.interaction_points()[name], tcp=env.view.tcp,
-                            max_step=env.view.max_step)
-    else:
-        obs, _ = env.reset(seed=seed, options={"task": task})
-        expert = get_task(task).make_expert() if mode == "expert_mix" else None
-        # Reach toward any task's object (not only this episode's), so every object gets handled.
-        reach_task = get_task(settings.tasks[int(rng.integers(len(settings.tasks)))]) if mode == "reach" else None
-        explorer = Explorer(mode, settings.exploration, rng, horizon, expert,
-                            reach_point=lambda: reach_task.interaction_point(env.scene),
-                            tcp=lambda: env.scene.arm.tcp_pose()[0], max_step=env.cfg.arm.max_step)
+    expert = env.make_expert() if mode == "expert_mix" else None
+    # Reach toward any object the env can reach for (not only this episode's task's), so every object gets handled.
+    targets = env.reach_targets(settings.tasks)
+    target = targets[int(rng.integers(len(targets)))] if mode == "reach" else None
+    explorer = Explorer(mode, settings.exploration, rng, horizon, expert, target)
     recorder = EpisodeRecorder()
     recorder.start(env, obs)
     for t in range(horizon):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -42,7 +42,6 @@ __all__ = ["ACTION_MEANING", "ARM_PROPRIO_DIM", "CounterEnv", "CounterEnvState",
 
 ARM_PROPRIO_DIM = MANIPULATOR_PROPRIO_DIM - BASE_PROPRIO_DIM  # tcp (3), finger opening (1), joints (7)
 ACTION_MEANING = "arm tool-centre-point (dforward, dleft, dup) as a fraction of arm.max_step, gripper"
-INNER_MAX_STEPS = 100_000  # the inner home env's own step limit: never reached, the counter env truncates
 
 
 def arm_observation(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -116,8 +115,8 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_counter_task(cfg.task)
         # No clutter: the robot is placed at the counter, where a room's scattered objects could stand.
-        self.home_env = HomeEnv(config=home_config_for(cfg, max_episode_steps=INNER_MAX_STEPS,
-                                                       nav=NavTaskConfig(room_clutter=0)))
+        # The counter env steps the inner home's physics itself: its navigation metrics would go unread.
+        self.home_env = HomeEnv(config=home_config_for(cfg, nav=NavTaskConfig(room_clutter=0)))
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
         # The images are the inner home env's (same camera, same spaces); proprio drops the base's part.
         inner = self.home_env.observation_space.spaces
@@ -158,7 +157,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         scene.step_physics(c.settle_steps)
         self._init = self.view.states()
         self._elapsed, self._success_any = 0, False
-        return self._observation(), self._info(False)
+        return self._observation(), self._info(False, self._init)
 
     def step(self, action: np.ndarray):
         if self.view is None:
@@ -168,7 +167,9 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise ValueError(f"action must have 4 values (dforward, dleft, dup, gripper), got shape {np.shape(action)}")
         if not np.all(np.isfinite(a)):
             raise ValueError(f"action contains NaN or infinity: {a}")
-        self.home_env.step(np.r_[0.0, 0.0, np.clip(a, -1.0, 1.0)])
+        scene = self.home_env.scene
+        scene.robot.set_action(np.r_[0.0, 0.0, np.clip(a, -1.0, 1.0)])  # the base holds still
+        scene.step_physics(self.cfg.physics.substeps)
         self._elapsed += 1
         now = self.view.states()
         success = self.task.succeeded(now, self._init, self.cfg.thresholds)
@@ -179,14 +180,14 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         else:
             reward = float(success)
         truncated = self._elapsed >= self.cfg.max_episode_steps
-        return self._observation(), reward, False, truncated, self._info(success)
+        return self._observation(), reward, False, truncated, self._info(success, now)
 
     def _observation(self) -> dict[str, np.ndarray]:
-        return arm_observation(self.home_env._observation())
+        return arm_observation(self.home_env.observation())
 
-    def _info(self, success: bool) -> dict[str, Any]:
+    def _info(self, success: bool, now: CounterStates) -> dict[str, Any]:
         return {"success": bool(success), "success_any": self._success_any,
-                "progress": float(self.task.progress(self.view.states(), self._init)), "task": self.task.name,
+                "progress": float(self.task.progress(now, self._init)), "task": self.task.name,
                 "instruction": self.task.description.instruction(), "home": self.home_env.home}
 
     def render(self) -> np.ndarray | None:
@@ -221,6 +222,24 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Segmentation names of this episode's home ([] before the first reset): every home has its own."""
         scene = self.home_env.scene
         return list(scene.instance_names) if scene is not None else []
+
+    # ------------------------------------- the arm's frame, for exploration that reaches (as the desk env's)
+    def tcp_position(self) -> np.ndarray:
+        """The tool centre point (3,) in the arm-base frame, which the actions move it in (m)."""
+        return self.view.tcp()
+
+    @property
+    def arm_max_step(self) -> float:
+        """m the tool centre point moves per unit action per step."""
+        return self.cfg.manipulator.arm.max_step
+
+    def reach_targets(self, tasks: Sequence[str]) -> list[str]:
+        """What ``reach_point`` can reach for: every object of the counter, whatever the tasks."""
+        return CounterStates.names()
+
+    def reach_point(self, name: str) -> np.ndarray:
+        """Where the counter's object ``name`` is handled (3,), in the arm-base frame (m)."""
+        return self.view.interaction_points()[name]
 
     def make_expert(self):
         """A scripted expert for this episode (``expert_action`` runs it)."""

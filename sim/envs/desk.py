@@ -22,7 +22,7 @@ of the same version):
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -245,6 +245,24 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     @property
     def initial_object_states(self) -> ObjectStates | None:
         return self._init_objects
+
+    # --------------------------- the arm's frame (the desk's is the world), for exploration that reaches
+    def tcp_position(self) -> np.ndarray:
+        """The tool centre point (3,) in the frame the actions move it in (here the world, m)."""
+        return self.scene.arm.tcp_pose()[0]
+
+    @property
+    def arm_max_step(self) -> float:
+        """m the tool centre point moves per unit action per step."""
+        return self.cfg.arm.max_step
+
+    def reach_targets(self, tasks: Sequence[str]) -> list[str]:
+        """What ``reach_point`` can reach for: the objects of ``tasks`` (named by task)."""
+        return list(tasks)
+
+    def reach_point(self, task: str) -> np.ndarray:
+        """Where ``task``'s object is handled (3,), in the frame of ``tcp_position`` (m)."""
+        return get_task(task).interaction_point(self.scene)
 
     def make_expert(self):
         """A fresh scripted expert of this episode's task (``expert_action`` runs it)."""

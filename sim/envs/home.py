@@ -202,7 +202,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.tracker = EffortTracker(self.scene.robot.mass, self._object_masses())
         self.tracker.reset(self.scene.robot.pose()[:2], self._object_positions())
         self._last_distance = self.task.progress_distance(self.scene, self.episode, maps)
-        return self._observation(), self._info(False)
+        return self.observation(), self._info(False)
 
     def _build(self, plan: FloorPlan) -> None:
         """A fresh world per episode: the same seed then gives the same episode in any process."""
@@ -245,7 +245,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._last_distance = dist
         terminated = bool(success and self.task.terminate_on_success)
         truncated = self._elapsed >= self.cfg.max_episode_steps
-        return self._observation(), float(reward), terminated, truncated, self._info(success)
+        return self.observation(), float(reward), terminated, truncated, self._info(success)
 
     def _info(self, success: bool) -> dict[str, Any]:
         info: dict[str, Any] = {"success": bool(success), "success_any": self._success_any,
@@ -272,7 +272,8 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.camera.set_pose(eye, target, self.cfg.base.camera_fov)
         return eye, target
 
-    def _observation(self) -> dict[str, np.ndarray]:
+    def observation(self) -> dict[str, np.ndarray]:
+        """The observation of the current state (the requested ``obs_keys``; renders the head camera)."""
         keys, obs = self.cfg.obs_keys, {}
         robot = self.scene.robot
         if any(k in keys for k in ("rgb", "depth", "segmentation")):
