@@ -10,7 +10,8 @@ Five rows, each on the same held-out seeds (``split=test`` homes, never trained 
   drawer baseline drives to the counter and docks, the arm unfolds, then VMPC has 20 arm steps;
 * ``home / baseline``: the scripted drawer baseline (``OpenDrawerAgent``) in the same home episodes.
 
-Success is the task's final-state criterion (docked: the drawer opened by the counter threshold, 8 cm; home:
+Rows run on the seeds ``--first-seed`` .. ``--first-seed + --episodes - 1``. Success is the task's final-state
+criterion (docked: the drawer opened by the counter threshold, 8 cm; home:
 the drawer at least ``drawer_open_threshold`` open), with 95% Wilson intervals. Finished episodes are appended
 to ``<--out>/episodes.jsonl`` at once, so an interrupted run resumes where it stopped.
 
@@ -94,7 +95,9 @@ def scripted_home(seed: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for episodes.jsonl and summary.json")
-    parser.add_argument("--episodes", type=int, default=30, help="seeds 0..N-1 per row")
+    parser.add_argument("--episodes", type=int, default=30, help="episodes per row: seeds first-seed .. first-seed+N-1")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seed of the first episode (choose checkpoints on other seeds than you report)")
     parser.add_argument("--reward", required=True, help="LOReL reward checkpoint trained on counter data")
     parser.add_argument("--video", required=True, help="video-model checkpoint trained on counter data")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
@@ -103,9 +106,9 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / EPISODES_FILE
     done = {(r["row"], r["seed"]) for r in map(json.loads, path.read_text().splitlines())} if path.exists() else set()
-    models = None
+    models, seeds = None, range(args.first_seed, args.first_seed + args.episodes)
     for row in args.rows:
-        for seed in range(args.episodes):
+        for seed in seeds:
             if (row, seed) in done:
                 continue
             if row.endswith("vmpc"):
@@ -126,7 +129,7 @@ def main() -> None:
     summary = {}
     print(f"\n| row | episodes | success [95% CI] | s/episode |\n|---|---:|---|---:|")
     for row in args.rows:
-        mine = [r for r in rows if r["row"] == row and r["seed"] < args.episodes]
+        mine = [r for r in rows if r["row"] == row and r["seed"] in seeds]
         wins = sum(r["success"] for r in mine)
         lo, hi = wilson(wins, len(mine))
         seconds = sum(r["seconds"] for r in mine) / max(len(mine), 1)

@@ -5,7 +5,7 @@
   runs the desk expert's motion in the arm's frame: over the handle at a travel height, down between the handle
   bar and the drawer face, and pull back until the drawer is out.
 * ``PlannedDrawerAgent``: the same drive and dock, then a learned local planner takes the arm (visual MPC
-  with models trained in ``robolearn/Counter-v0``, whose frames are this robot's head camera at the counter);
+  with models trained in ``robolearn/Counter-v1``, whose frames are this robot's head camera at the counter);
   ``run_planned_home_episode`` runs one such episode (``robolearn plan env=counter episode_start=home``).
 * ``OpenDoorAgent``: the door tasks' doors are double-acting, so the baseline pushes the door open with the
   base: it drives through the doorway (latch side, square to the wall, as ``InteractiveNavAgent`` crosses doors)
@@ -177,7 +177,7 @@ class PlannedDrawerAgent(OpenDrawerAgent):
     the next ``local_steps`` arm actions from the head camera's frames, converted to that env's
     observations by ``sim.envs.counter.arm_observation``. ``planner`` is anything with
     ``reset(env, obs, episode_steps)``, ``act() -> (4,)`` and ``observe(env, obs)``: e.g.
-    ``planners.vmpc.VMPCAgent`` with a video model and a LOReL reward trained in ``robolearn/Counter-v0``.
+    ``planners.vmpc.VMPCAgent`` with a video model and a LOReL reward trained in ``robolearn/Counter-v1``.
     The phases after docking are ``arm`` (unfolding), ``local`` (the planner acts) and ``done``.
     """
 

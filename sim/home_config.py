@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from sim.config import ArmConfig, PhysicsConfig, _check_pair, _check_range, check_image_size, check_obs_keys
 
 ROBOTS = ("base", "manipulator")
@@ -38,6 +40,8 @@ class BaseConfig:
     max_torque: float = 60.0  # N·m about the vertical axis
     camera_height: float = 1.05  # m: head camera above the floor
     camera_forward: float = 0.02  # m: head camera ahead of the base centre (negative: behind it)
+    camera_left: float = 0.0  # m: head camera left of the base centre (negative: right of it)
+    camera_yaw: float = 0.0  # degrees: head camera pan from the base's heading (positive = left, negative = right)
     camera_pitch: float = -15.0  # degrees: head camera tilt (negative = looking down)
     camera_fov: float = 70.0  # degrees, vertical
     camera_near: float = 0.05  # m
@@ -53,6 +57,11 @@ class BaseConfig:
         _check_range("base", "max_push_force", self.max_push_force, 1.0, 5000.0)
         _check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
         _check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
+        _check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
+        if np.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
+            raise ValueError(f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
+                             f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre")
+        _check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)
         _check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
         if not 0 < self.camera_near < self.camera_far:
             raise ValueError(f"base: need 0 < camera_near < camera_far, got {self.camera_near}, {self.camera_far}")

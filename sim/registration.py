@@ -13,7 +13,7 @@ DESK_ENV_ID = "robolearn/Desk-v1"
 #: the home environment with its task chosen by ``task=``; the task ids below fix it
 HOME_ENV_ID = "robolearn/Home-v0"
 #: the mobile manipulator docked at a home's kitchen counter, moving its arm (where the homes' VMPC models learn)
-COUNTER_ENV_ID = "robolearn/Counter-v0"
+COUNTER_ENV_ID = "robolearn/Counter-v1"
 
 #: every environment id robolearn registers, with its entry point
 ENV_IDS: dict[str, str] = {

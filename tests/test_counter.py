@@ -1,4 +1,4 @@
-"""robolearn/Counter-v0 (the docked mobile manipulator at a home's counter), its data, and VMPC as the homes' local planner."""
+"""robolearn/Counter-v1 (the docked mobile manipulator at a home's counter), its data, and VMPC as the homes' local planner."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def run_expert(env: CounterEnv, seed: int, steps: int | None = None) -> dict:
 def test_counter_env_passes_the_gymnasium_checker():
     from gymnasium.utils.env_checker import check_env
 
-    env = gym.make("robolearn/Counter-v0", config={"obs_keys": ["rgb", "depth", "proprio"]})
+    env = gym.make("robolearn/Counter-v1", config={"obs_keys": ["rgb", "depth", "proprio"]})
     check_env(env.unwrapped, skip_render_check=True)
     env.close()
 
@@ -77,6 +77,29 @@ def test_the_drawer_expert_opens_the_drawer_and_random_arms_do_not(counter_env):
             *_, info = counter_env.step(np.array([0.0, 0.0, 0.0, -1.0], np.float32))
         idle += info["success"]
     assert idle == 0
+
+
+def test_the_head_camera_sees_the_drawer_open_past_the_arm(counter_env):
+    """With the arm where the expert leaves it, opening the drawer by the threshold changes many pixels of the
+    64×64 view (>= 100; the camera behind and above the arm of Counter-v0 saw 15-30), and the robot's own
+    links cover little of it. A reward can only learn what this view shows."""
+    env = CounterEnv(config={"obs_keys": ["rgb", "segmentation"]})
+    try:
+        for seed in range(2):
+            run_expert(env, seed)
+            drawer = env.scene.counters[0].drawer
+            opened = env.object_states.drawer
+            assert opened - env.initial_object_states.drawer >= env.cfg.thresholds.drawer
+            obs = env.home_env.observation()
+            drawer.set_state(env.initial_object_states.drawer)  # the same arm, the drawer as it started
+            closed = env.home_env.observation()["rgb"]
+            drawer.set_state(opened)
+            changed = (np.abs(obs["rgb"].astype(int) - closed.astype(int)).sum(-1) > 30).sum()
+            assert changed >= 100, changed
+            robot = env.instance_names.index("robot")
+            assert (obs["segmentation"] == robot).mean() < 0.2
+    finally:
+        env.close()
 
 
 def test_close_drawer_starts_open_and_its_expert_closes_it():
@@ -125,6 +148,29 @@ def test_counter_config_errors():
         env.close()
 
 
+def test_head_camera_pose_is_validated_and_panned():
+    from sim.home_config import BaseConfig
+
+    with pytest.raises(ValueError, match="within the chassis radius"):
+        BaseConfig(camera_forward=0.15, camera_left=0.15)
+    with pytest.raises(ValueError, match="camera_yaw"):
+        BaseConfig(camera_yaw=270.0)
+    env = CounterEnv()
+    try:
+        env.reset(seed=0)
+        robot, c = env.scene.robot, env.cfg.base
+        x, y, th = robot.pose()
+        eye, target = robot.camera_pose()
+        # the eye stands forward and left of the base centre as configured; the view is panned by camera_yaw
+        local = np.array([[np.cos(th), np.sin(th)], [-np.sin(th), np.cos(th)]]) @ (eye[:2] - [x, y])
+        np.testing.assert_allclose(local, [c.camera_forward, c.camera_left], atol=1e-9)
+        pan = np.arctan2(target[1] - eye[1], target[0] - eye[0]) - th
+        assert abs(np.angle(np.exp(1j * (pan - np.radians(c.camera_yaw))))) < 1e-9
+        assert np.degrees(np.arcsin(target[2] - eye[2])) == pytest.approx(c.camera_pitch)
+    finally:
+        env.close()
+
+
 def test_arm_observation_drops_the_base_part():
     obs = {"rgb": np.zeros((4, 4, 3), np.uint8), "scan": np.zeros(5), "proprio": np.arange(16, dtype=np.float32)}
     out = arm_observation(obs)
@@ -150,7 +196,7 @@ def test_collect_env_counter_writes_a_labelled_dataset(tmp_path):
             "exploration.expert_fraction=[1.0,1.0]", "tasks=[open_drawer]"]
     assert main(args) == 0
     reader = DatasetReader(out)
-    assert reader.meta["env_id"] == "robolearn/Counter-v0"
+    assert reader.meta["env_id"] == "robolearn/Counter-v1"
     assert reader.meta["object_state_names"] == CounterStates.names()
     episodes = [reader.episode(i) for i in reader.indices()]
     assert len(episodes) == 6

@@ -1,8 +1,8 @@
-"""``robolearn/Counter-v0``: the mobile manipulator docked at a home's kitchen counter, moving only its arm.
+"""``robolearn/Counter-v1``: the mobile manipulator docked at a home's kitchen counter, moving only its arm.
 
 Example:
     >>> import gymnasium as gym, sim
-    >>> env = gym.make("robolearn/Counter-v0")
+    >>> env = gym.make("robolearn/Counter-v1")
     >>> obs, info = env.reset(seed=0)
     >>> obs["rgb"].shape, info["instruction"]
     ((64, 64, 3), 'open the drawer')
@@ -10,8 +10,9 @@ Example:
 
 Why it exists: visual MPC needs a video model and a reward trained on the frames the robot will see.
 In a home the counter stands against a wall, so the desk env's camera (which looks back at the arm
-from beyond the desk) would be inside the wall; the robot's own head camera, raised and tilted over
-the arm, is the view that exists. ``reset(options={"task": "close_drawer"})`` sets an episode's task, ``{"home": ...}``
+from beyond the desk) would be inside the wall; the robot's own head camera is the view that exists, panned
+from the chassis's front-left edge onto the drawer so that the drawer slides across the view past the arm
+(``sim.counter_config.manipulation_camera``; v0's camera behind the arm hardly saw the drawer open). ``reset(options={"task": "close_drawer"})`` sets an episode's task, ``{"home": ...}``
 its home. Each episode draws a home from the generated pool (``split``,
 ``num_homes``, as in ``robolearn/Home-v0``), places the robot where the drawer baseline docks (with
 ``dock_jitter``, so models tolerate its docking error), puts the gripper near ``start_tcp`` and the

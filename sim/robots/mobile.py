@@ -42,10 +42,14 @@ MAST_BEHIND_CAMERA = 0.07  # m the head mast stands behind the camera (out of it
 MAST_HALF_WIDTH = 0.03  # m
 
 
-def _mast_x(cfg: BaseConfig) -> float:
-    """The head mast's position along the base's heading (m): behind the camera, but on the chassis."""
+def _mast_xy(cfg: BaseConfig) -> tuple[float, float]:
+    """The head mast's position on the chassis (m, forward and left of the base centre): behind the camera
+    along its pan, so it stays out of view, and pulled back onto the chassis where that would leave it."""
+    pan = np.radians(cfg.camera_yaw)
+    xy = np.array([cfg.camera_forward, cfg.camera_left]) - MAST_BEHIND_CAMERA * np.array([np.cos(pan), np.sin(pan)])
     edge = cfg.radius - MAST_HALF_WIDTH
-    return float(np.clip(cfg.camera_forward - MAST_BEHIND_CAMERA, -edge, edge))
+    xy *= min(1.0, edge / max(float(np.linalg.norm(xy)), 1e-9))
+    return float(xy[0]), float(xy[1])
 
 
 def base_links(cfg: BaseConfig, extra_shapes: tuple = ()) -> list[Link]:
@@ -57,7 +61,7 @@ def base_links(cfg: BaseConfig, extra_shapes: tuple = ()) -> list[Link]:
         # A bumper stripe on the front half shows the heading in images.
         box((r * 0.35, r * 0.6, 0.02), (r * 0.6, 0, h + 0.01), TRIM, collide=False),
         # The head mast: thin, just behind the camera, standing on the chassis.
-        box((0.03, 0.03, (cfg.camera_height - h) / 2), (_mast_x(cfg), 0, h + (cfg.camera_height - h) / 2), CHASSIS),
+        box((0.03, 0.03, (cfg.camera_height - h) / 2), (*_mast_xy(cfg), h + (cfg.camera_height - h) / 2), CHASSIS),
     ) + tuple(extra_shapes)
     return [
         Link("base_x", "base", "prismatic", (0, 0, 0), (), axis=(1, 0, 0), limits=NO_LIMIT, mass=CARRIER_MASS,
@@ -137,9 +141,11 @@ class DiffDriveBase:
         """Head camera eye and look-at target (world, m)."""
         x, y, th = self.pose()
         c = self.cfg
-        eye = np.array([x + c.camera_forward * np.cos(th), y + c.camera_forward * np.sin(th), c.camera_height])
-        pitch = np.radians(c.camera_pitch)
-        forward = np.array([np.cos(th) * np.cos(pitch), np.sin(th) * np.cos(pitch), np.sin(pitch)])
+        c_, s_ = np.cos(th), np.sin(th)
+        eye = np.array([x + c.camera_forward * c_ - c.camera_left * s_, y + c.camera_forward * s_ + c.camera_left * c_,
+                        c.camera_height])
+        pan, pitch = th + np.radians(c.camera_yaw), np.radians(c.camera_pitch)
+        forward = np.array([np.cos(pan) * np.cos(pitch), np.sin(pan) * np.cos(pitch), np.sin(pitch)])
         return eye, eye + forward
 
     def lidar_origin(self) -> tuple[np.ndarray, float]:

@@ -3,7 +3,7 @@
 The counter is the desk (same drawer, cabinet, faucet and button), but the robot's arm base stands
 wherever the robot docked, so everything here lives in the **arm-base frame** (forward, left, up, m),
 the frame the arm's actions move the gripper in. ``ArmFrameView`` turns the counter's world positions
-into that frame; the experts act in it, so the same code opens the drawer in ``robolearn/Counter-v0``
+into that frame; the experts act in it, so the same code opens the drawer in ``robolearn/Counter-v1``
 and in the homes' "open the kitchen drawer" baseline (``planners.mobile_manipulation``).
 """
 
