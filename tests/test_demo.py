@@ -34,6 +34,8 @@ def test_the_manifest_describes_the_shipped_files():
         assert len(data) == meta["bytes"] and hashlib.sha256(data).hexdigest() == meta["sha256"], name
     assert set(manifest["success"]) == {"open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
                                         "move_black_mug_right", "move_white_mug_down"}
+    counter = manifest["counter"]  # the kitchen counter's models (tests/test_counter.py plans with them)
+    assert counter["env_id"] == "robolearn/Counter-v1" and set(counter["files"]) <= set(manifest["files"])
 
 
 def test_demo_opens_the_drawer_and_writes_its_video(tmp_path, capsys):
