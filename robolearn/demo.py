@@ -1,7 +1,9 @@
 """``robolearn demo "open the drawer"``: a language-commanded episode on the checkpoints shipped with the package.
 
 The demo is ``robolearn plan`` with ``conf/demo.yaml`` on top: the shipped LOReL reward and video model
-(``robolearn/checkpoints``), one episode, a video. Before planning, the instruction is matched to a task
+(``robolearn/checkpoints``), one episode, a video. ``scene=desk`` (the default) plans at the desk;
+``scene=home`` starts the mobile manipulator anywhere in a held-out home, lets the drawer baseline drive to the
+kitchen counter and dock, and plans the arm with the counter's shipped models (``conf/scene/``). Before planning, the instruction is matched to a task
 (``robolearn.instructions``); an instruction that matches none, or a task the shipped models were not
 trained and benchmarked for, gets an answer listing what the robot can do instead of an episode.
 """
@@ -29,13 +31,18 @@ class UnsupportedInstructionError(ValueError):
     """The instruction names a task the shipped models do not support; the message says what they do."""
 
 
-def shipped_success(task: str) -> dict[str, Any] | None:
-    """The shipped models' benchmarked success on ``task`` (``final``, ``episodes``, ``command``), if recorded."""
+def shipped_success(task: str, section: str | None = None) -> dict[str, Any] | None:
+    """The shipped models' benchmarked success on ``task`` (``final``, ``episodes``, ``command``), if recorded.
+
+    ``section``: the manifest entry of the models the demo planned with (``counter`` for ``scene=home``); None =
+    the manifest's top level, the desk models'.
+    """
     if not MANIFEST.is_file():
         return None
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
-    rate = manifest.get("success", {}).get(task)
-    return None if rate is None else {**rate, "command": manifest.get("success_command")}
+    entry = manifest if section is None else manifest.get(section, {})
+    rate = entry.get("success", {}).get(task)
+    return None if rate is None else {**rate, "command": entry.get("success_command")}
 
 
 def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
@@ -51,7 +58,10 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
 
     supported = OmegaConf.to_container(cfg.get("supported_tasks"))
     if not isinstance(supported, list) or not supported:
-        raise ConfigError("supported_tasks must be a non-empty list of desk tasks")
+        raise ConfigError("supported_tasks must be a non-empty list of tasks")
+    section = cfg.get("manifest_section")
+    if section is not None and not isinstance(section, str):
+        raise ConfigError(f"manifest_section={section!r} must be a manifest.json entry name (e.g. counter) or null")
     for key in ("reward_checkpoint", "dynamics_model"):
         path = cfg.get(key)
         if isinstance(path, str) and path.startswith(str(SHIPPED_DIR)) and not os.path.isfile(path):
@@ -83,7 +93,7 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
         task = settings.task
     results = run_plan(dataclasses.replace(settings, task=task), echo=echo, models=models)
     summary = results[0]
-    rate = shipped_success(task)
+    rate = shipped_success(task, section)
     if echo and rate is not None:
         print(f"the shipped models succeed on {rate['final']:.0%} of {rate['episodes']} benchmark episodes of {task} "
               f"(final step; reproduce: {rate['command']})")

@@ -294,18 +294,16 @@ def test_rollout_env_counter_runs_the_expert_with_a_video(tmp_path, capsys):
     assert "final-step yes" in out and video.stat().st_size > 0
 
 
-def test_the_shipped_counter_models_open_the_drawer_docked_and_from_the_home(tmp_path):
-    """The shipped counter reward and video model, with plan's default planner: seeds 104 (docked) and 100 (from
-    the home) are held-out episodes the benchmark counts as successes (docs/benchmarks.md); the same seeds
-    must still open the drawer by the task's threshold with these very files."""
+def test_the_shipped_counter_models_open_the_drawer_docked(tmp_path):
+    """The shipped counter reward and video model, with plan's default planner: seed 104 is a held-out episode
+    the benchmark counts as a success (docs/benchmarks.md); it must still open the drawer by the task's
+    threshold with these very files (from the home: tests/test_demo.py, scene=home)."""
     from robolearn.cli import main
 
     results = tmp_path / "plan.json"
-    shipped = ["env=counter", "env.split=test", "reward_checkpoint=${shipped:counter_lorel_reward.pt}",
-               "dynamics_model=${shipped:counter_video_model.pt}", "env.obs_keys=[rgb,proprio]", "video.path=null",
-               f"results={results}", "instruction=open the drawer"]
-    for start, seed in (("docked", 104), ("home", 100)):
-        assert main(["plan", *shipped, f"episode_start={start}", f"seed={seed}"]) == 0
-        episode = json.loads(results.read_text())["episodes"][0]
-        assert episode["success"], (start, episode)
-        assert episode["progress"] >= 0.08  # the drawer opened by the counter's (and the home task's) threshold
+    assert main(["plan", "env=counter", "env.split=test", "reward_checkpoint=${shipped:counter_lorel_reward.pt}",
+                 "dynamics_model=${shipped:counter_video_model.pt}", "env.obs_keys=[rgb,proprio]", "video.path=null",
+                 f"results={results}", "instruction=open the drawer", "seed=104"]) == 0
+    episode = json.loads(results.read_text())["episodes"][0]
+    assert episode["success"], episode
+    assert episode["progress"] >= 0.08  # the drawer opened by the counter's threshold
