@@ -3,9 +3,10 @@
 The demo is ``robolearn plan`` with ``conf/demo.yaml`` on top: the shipped LOReL reward and video model
 (``robolearn/checkpoints``), one episode, a video. ``scene=desk`` (the default) plans at the desk;
 ``scene=home`` starts the mobile manipulator anywhere in a held-out home, lets the drawer baseline drive to the
-kitchen counter and dock, and plans the arm with the counter's shipped models (``conf/scene/``). Before planning, the instruction is matched to a task
-(``robolearn.instructions``); an instruction that matches none, or a task the shipped models were not
-trained and benchmarked for, gets an answer listing what the robot can do instead of an episode.
+kitchen counter and dock, and plans the arm with the counter's shipped models (``conf/scene/``). Before
+planning, the instruction is matched to a task (``robolearn.instructions``); an instruction that matches none,
+or a task the shipped models were not trained and benchmarked for, gets an answer listing what the robot can do
+instead of an episode.
 """
 
 from __future__ import annotations

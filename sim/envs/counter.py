@@ -8,16 +8,16 @@ Example:
     ((64, 64, 3), 'open the drawer')
     >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
-Why it exists: visual MPC needs a video model and a reward trained on the frames the robot will see.
-In a home the counter stands against a wall, so the desk env's camera (which looks back at the arm
-from beyond the desk) would be inside the wall; the robot's own head camera is the view that exists, panned
-from the chassis's front-left edge onto the drawer so that the drawer slides across the view past the arm
-(``sim.counter_config.manipulation_camera``; v0's camera behind the arm hardly saw the drawer open). ``reset(options={"task": "close_drawer"})`` sets an episode's task, ``{"home": ...}``
-its home. Each episode draws a home from the generated pool (``split``,
-``num_homes``, as in ``robolearn/Home-v0``), places the robot where the drawer baseline docks (with
-``dock_jitter``, so models tolerate its docking error), puts the gripper near ``start_tcp`` and the
-counter's objects in a random state, and then gives the arm ``max_episode_steps`` actions. Episodes
-have the desk env's shape (fixed length, success judged as a change since reset), so
+Why it exists: visual MPC needs a video model and a reward trained on the frames the robot will see. In a home
+the counter stands against a wall, so the desk env's camera (which looks back at the arm from beyond the desk)
+would be inside the wall; the robot's own head camera is the view that exists, panned from the chassis's
+front-left edge onto the drawer so that the drawer slides across the view past the arm
+(``sim.counter_config.manipulation_camera``; v0's camera behind the arm hardly saw the drawer open).
+``reset(options={"task": "close_drawer"})`` sets an episode's task, ``{"home": ...}`` its home. Each episode
+draws a home from the generated pool (``split``, ``num_homes``, as in ``robolearn/Home-v0``), places the robot
+where the drawer baseline docks (with ``dock_jitter``, so models tolerate its docking error), puts the gripper
+near ``start_tcp`` and the counter's objects in a random state, and then gives the arm ``max_episode_steps``
+actions. Episodes have the desk env's shape (fixed length, success judged as a change since reset), so
 ``robolearn collect``, ``robolearn train`` and ``robolearn train dynamics`` work on it unchanged.
 """
 
