@@ -22,7 +22,7 @@ def manipulation_camera() -> BaseConfig:
 
     Why not straight ahead: from behind and above the arm (1.7 m, 55° down) the drawer slides towards the
     camera and the arm hides its front; opening it by the 8 cm threshold changed 15-30 of the 64×64 pixels
-    and the learned models never predicted it. From here the same opening changes 150-170 pixels (measured
+    and the learned models never predicted it. From here the same opening changes 135-150 pixels (measured
     with the arm where the expert leaves it; docs/benchmarks.md, "A head camera that sees the drawer").
     """
     return BaseConfig(camera_height=1.15, camera_forward=0.10, camera_left=0.17, camera_yaw=-55.0, camera_pitch=-32.0)
