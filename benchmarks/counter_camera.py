@@ -3,7 +3,7 @@ docs/benchmarks.md, "A head camera that sees the drawer".
 
 For each pose (height m, forward m, left m, pan °, tilt °) and seeds of the held-out homes, the drawer expert
 opens the drawer; then the frame is rendered again with the drawer put back where it started and the arm left
-where it is. The number of 64×64 pixels that differ (summed |ΔRGB| > 30) is what a reward can see of the
+where it is (``sim.envs.counter.drawer_visibility``). The number of 64×64 pixels that differ is what a reward can see of the
 opening; the robot's share of the view is what its own links cover.
 
 Usage (from the repository root)::
@@ -28,33 +28,26 @@ POSES = ((1.7, -0.15, 0.0, 0.0, -55.0),  # Counter-v0: behind and above the arm
          (1.15, 0.10, 0.17, -55.0, -32.0),  # Counter-v1 (shipped)
          (1.25, 0.10, 0.17, -45.0, -38.0),
          (1.3, 0.10, 0.17, -60.0, -40.0))
-CHANGED = 30  # summed |ΔRGB| (0-765) above which a pixel counts as changed
 
 
 def measure(pose: tuple[float, ...], seeds: int) -> tuple[list[int], float]:
     """Changed pixels per seed, and the robot's mean share of the view, for one head pose."""
     from sim.counter_config import manipulation_camera
-    from sim.envs.counter import CounterEnv
+    from sim.envs.counter import CounterEnv, drawer_visibility
 
-    height, forward, left, yaw, pitch = pose
-    base = manipulation_camera()
-    base.camera_height, base.camera_forward, base.camera_left = height, forward, left
-    base.camera_yaw, base.camera_pitch = yaw, pitch
-    env = CounterEnv(config={"split": "test", "obs_keys": ["rgb", "segmentation"], "base": vars(base)})
+    base = {**vars(manipulation_camera()),
+            **dict(zip(("camera_height", "camera_forward", "camera_left", "camera_yaw", "camera_pitch"), pose))}
+    env = CounterEnv(config={"split": "test", "obs_keys": ["rgb", "segmentation"], "base": base})
     changed, robot = [], []
     try:
         for seed in range(seeds):
             env.reset(seed=seed)
             expert = env.make_expert()
             for _ in range(env.cfg.max_episode_steps):
-                obs, *_ = env.step(env.expert_action(expert))
-            drawer = env.scene.counters[0].drawer
-            opened = env.object_states.drawer
-            drawer.set_state(env.initial_object_states.drawer)
-            closed = env.home_env.observation()["rgb"]
-            drawer.set_state(opened)
-            changed.append(int((np.abs(obs["rgb"].astype(int) - closed.astype(int)).sum(-1) > CHANGED).sum()))
-            robot.append(float((obs["segmentation"] == env.instance_names.index("robot")).mean()))
+                env.step(env.expert_action(expert))
+            pixels, share = drawer_visibility(env)
+            changed.append(pixels)
+            robot.append(share)
     finally:
         env.close()
     return changed, float(np.mean(robot))

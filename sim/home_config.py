@@ -7,9 +7,8 @@ defaults are the same values (tests/test_conf.py keeps the two in sync). Invalid
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from sim.config import ArmConfig, PhysicsConfig, _check_pair, _check_range, check_image_size, check_obs_keys
 
@@ -58,7 +57,7 @@ class BaseConfig:
         _check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
         _check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
         _check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
-        if np.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
+        if math.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
             raise ValueError(f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
                              f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre")
         _check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)

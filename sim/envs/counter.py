@@ -39,10 +39,11 @@ from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
 
 __all__ = ["ACTION_MEANING", "ARM_PROPRIO_DIM", "CounterEnv", "CounterEnvState", "CounterStates", "arm_observation",
-           "home_config_for"]
+           "drawer_visibility", "home_config_for"]
 
 ARM_PROPRIO_DIM = MANIPULATOR_PROPRIO_DIM - BASE_PROPRIO_DIM  # tcp (3), finger opening (1), joints (7)
 ACTION_MEANING = "arm tool-centre-point (dforward, dleft, dup) as a fraction of arm.max_step, gripper"
+CHANGED_PIXEL = 30  # summed |ΔRGB| (0-765) above which drawer_visibility counts a pixel as changed
 
 
 def arm_observation(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -56,6 +57,26 @@ def arm_observation(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     if "proprio" in obs:
         out["proprio"] = np.asarray(obs["proprio"], np.float32)[BASE_PROPRIO_DIM:]
     return out
+
+
+def drawer_visibility(env: "CounterEnv") -> tuple[int, float]:
+    """What the head camera shows of the drawer's change since reset, with the arm where it is now.
+
+    Renders the current frame, then again with the drawer put back to its opening at reset (and restored),
+    and returns (pixels whose summed |ΔRGB| exceeds ``CHANGED_PIXEL``, the robot's share of the view in
+    [0, 1]). A learned reward can only tell an opened drawer from what these pixels show. Needs ``rgb`` and
+    ``segmentation`` in the env's ``obs_keys``.
+    """
+    if not {"rgb", "segmentation"} <= set(env.cfg.obs_keys):
+        raise ValueError(f"drawer_visibility needs obs_keys with rgb and segmentation, got {list(env.cfg.obs_keys)}")
+    drawer = env.scene.counters[0].drawer
+    now = env.home_env.observation()
+    opened = drawer.state()
+    drawer.set_state(env.initial_object_states.drawer)
+    before = env.home_env.observation()["rgb"]
+    drawer.set_state(opened)
+    changed = int((np.abs(now["rgb"].astype(int) - before.astype(int)).sum(-1) > CHANGED_PIXEL).sum())
+    return changed, float((now["segmentation"] == env.instance_names.index("robot")).mean())
 
 
 def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = None, **fields: Any) -> HomeEnvConfig:
