@@ -30,8 +30,15 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
 
-    cmd = [sys.executable, "-m", "robolearn.cli", "collect", f"out={args.out}", f"episodes={args.episodes}",
-           f"workers={args.workers}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robolearn.cli",
+        "collect",
+        f"out={args.out}",
+        f"episodes={args.episodes}",
+        f"workers={args.workers}",
+    ]
     print("$", " ".join(cmd[2:]), flush=True)
     start = time.perf_counter()
     subprocess.run(cmd, check=True)
@@ -47,16 +54,29 @@ def main(argv: list[str] | None = None) -> dict:
 
     loader = loader_speed.main(["--root", str(args.out)])
     pair_rate = max(r["samples_per_s"] for r in loader["loaders"] if r["dataset"].startswith("Pair"))
-    result = {"episodes": n, "steps": info["steps"], "minutes": minutes, "disk_gb": gigabytes,
-              "bytes_per_episode": info["bytes_per_episode"], "do_nothing_share": nothing,
-              "distinct_labels": len(info["labels"]), "pair_samples_per_s": pair_rate,
-              "steps_per_s": info["steps"] / (minutes * 60)}
-    print(f"\n{n} episodes ({info['steps']} steps) in {minutes:.1f} min ({result['steps_per_s']:.0f} steps/s; "
-          f"target ≤ {TARGET_MINUTES:.0f} min: {'✓' if minutes <= TARGET_MINUTES else '✗'})")
-    print(f"disk {gigabytes:.2f} GB, {info['bytes_per_episode'] / 1e3:.1f} kB/episode (target ≤ {TARGET_GB} GB: "
-          f"{'✓' if gigabytes <= TARGET_GB else '✗'}; LOReL {LOREL_GB:.0f} GB, {LOREL_GB / gigabytes:.0f}× more)")
-    print(f"loader {pair_rate:.0f} pairs/s (target ≥ 5000: {'✓' if pair_rate >= 5000 else '✗'}); "
-          f"'do nothing' in {100 * nothing:.0f}% of episodes; {len(info['labels'])} distinct labels")
+    result = {
+        "episodes": n,
+        "steps": info["steps"],
+        "minutes": minutes,
+        "disk_gb": gigabytes,
+        "bytes_per_episode": info["bytes_per_episode"],
+        "do_nothing_share": nothing,
+        "distinct_labels": len(info["labels"]),
+        "pair_samples_per_s": pair_rate,
+        "steps_per_s": info["steps"] / (minutes * 60),
+    }
+    print(
+        f"\n{n} episodes ({info['steps']} steps) in {minutes:.1f} min ({result['steps_per_s']:.0f} steps/s; "
+        f"target ≤ {TARGET_MINUTES:.0f} min: {'✓' if minutes <= TARGET_MINUTES else '✗'})"
+    )
+    print(
+        f"disk {gigabytes:.2f} GB, {info['bytes_per_episode'] / 1e3:.1f} kB/episode (target ≤ {TARGET_GB} GB: "
+        f"{'✓' if gigabytes <= TARGET_GB else '✗'}; LOReL {LOREL_GB:.0f} GB, {LOREL_GB / gigabytes:.0f}× more)"
+    )
+    print(
+        f"loader {pair_rate:.0f} pairs/s (target ≥ 5000: {'✓' if pair_rate >= 5000 else '✗'}); "
+        f"'do nothing' in {100 * nothing:.0f}% of episodes; {len(info['labels'])} distinct labels"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return result

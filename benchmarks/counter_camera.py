@@ -24,10 +24,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-POSES = ((1.7, -0.15, 0.0, 0.0, -55.0),  # Counter-v0: behind and above the arm
-         (1.15, 0.10, 0.17, -55.0, -32.0),  # Counter-v1 (shipped)
-         (1.25, 0.10, 0.17, -45.0, -38.0),
-         (1.3, 0.10, 0.17, -60.0, -40.0))
+POSES = (
+    (1.7, -0.15, 0.0, 0.0, -55.0),  # Counter-v0: behind and above the arm
+    (1.15, 0.10, 0.17, -55.0, -32.0),  # Counter-v1 (shipped)
+    (1.25, 0.10, 0.17, -45.0, -38.0),
+    (1.3, 0.10, 0.17, -60.0, -40.0),
+)
 
 
 def measure(pose: tuple[float, ...], seeds: int) -> tuple[list[int], float]:
@@ -35,8 +37,10 @@ def measure(pose: tuple[float, ...], seeds: int) -> tuple[list[int], float]:
     from sim.counter_config import manipulation_camera
     from sim.envs.counter import CounterEnv, drawer_visibility
 
-    base = {**vars(manipulation_camera()),
-            **dict(zip(("camera_height", "camera_forward", "camera_left", "camera_yaw", "camera_pitch"), pose))}
+    base = {
+        **vars(manipulation_camera()),
+        **dict(zip(("camera_height", "camera_forward", "camera_left", "camera_yaw", "camera_pitch"), pose)),
+    }
     env = CounterEnv(config={"split": "test", "obs_keys": ["rgb", "segmentation"], "base": base})
     changed, robot = [], []
     try:
@@ -55,8 +59,12 @@ def measure(pose: tuple[float, ...], seeds: int) -> tuple[list[int], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pose", action="append", default=None,
-                        help="height,forward,left,pan,tilt (m, m, m, degrees, degrees); repeat for several")
+    parser.add_argument(
+        "--pose",
+        action="append",
+        default=None,
+        help="height,forward,left,pan,tilt (m, m, m, degrees, degrees); repeat for several",
+    )
     parser.add_argument("--seeds", type=int, default=4, help="held-out episodes per pose")
     args = parser.parse_args()
     poses = [tuple(float(v) for v in p.split(",")) for p in args.pose] if args.pose else POSES
@@ -66,8 +74,10 @@ def main() -> None:
         if len(pose) != 5:
             raise SystemExit(f"--pose {pose}: give 5 numbers, height,forward,left,pan,tilt")
         changed, robot = measure(pose, args.seeds)
-        print(f"| {', '.join(f'{v:g}' for v in pose)} | {np.mean(changed):.0f}, {min(changed)} | {robot:.0%} |",
-              flush=True)
+        print(
+            f"| {', '.join(f'{v:g}' for v in pose)} | {np.mean(changed):.0f}, {min(changed)} | {robot:.0%} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

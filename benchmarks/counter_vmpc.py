@@ -35,8 +35,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-from robolearn.bench.run import append_row  # noqa: E402
-from robolearn.bench.stats import wilson  # noqa: E402
+from robolearn.bench.run import append_row
+from robolearn.bench.stats import wilson
 
 ROWS = ("docked/vmpc", "docked/expert", "docked/random", "home/vmpc", "home/baseline")
 EPISODES_FILE = "episodes.jsonl"
@@ -46,9 +46,17 @@ def plan_settings(args: argparse.Namespace, start: str) -> Any:
     from robolearn.config import compose_config
     from robolearn.plan import PlanSettings
 
-    overrides = ["env=counter", "env.split=test", f"episode_start={start}", "instruction=open the drawer",
-                 f"reward_checkpoint={args.reward}", f"dynamics_model={args.video}", "video.path=null",
-                 "env.obs_keys=[rgb,proprio]", *args.set]
+    overrides = [
+        "env=counter",
+        "env.split=test",
+        f"episode_start={start}",
+        "instruction=open the drawer",
+        f"reward_checkpoint={args.reward}",
+        f"dynamics_model={args.video}",
+        "video.path=null",
+        "env.obs_keys=[rgb,proprio]",
+        *args.set,
+    ]
     return PlanSettings.from_config(compose_config("plan", overrides))
 
 
@@ -96,8 +104,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="folder for episodes.jsonl and summary.json")
     parser.add_argument("--episodes", type=int, default=30, help="episodes per row: seeds first-seed .. first-seed+N-1")
-    parser.add_argument("--first-seed", type=int, default=0,
-                        help="seed of the first episode (choose checkpoints on other seeds than you report)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seed of the first episode (choose checkpoints on other seeds than you report)",
+    )
     parser.add_argument("--reward", required=True, help="LOReL reward checkpoint trained on counter data")
     parser.add_argument("--video", required=True, help="video-model checkpoint trained on counter data")
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=ROWS)
@@ -123,19 +135,23 @@ def main() -> None:
             else:
                 result = scripted_docked(seed, random_actions=row == "docked/random")
             append_row(path, {"row": row, "seed": seed, **result})
-            print(f"{row} seed {seed}: {'SUCCESS' if result['success'] else 'failed'} ({result['seconds']:.1f} s)",
-                  flush=True)
+            print(
+                f"{row} seed {seed}: {'SUCCESS' if result['success'] else 'failed'} ({result['seconds']:.1f} s)",
+                flush=True,
+            )
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     summary = {}
-    print(f"\n| row | episodes | success [95% CI] | s/episode |\n|---|---:|---|---:|")
+    print("\n| row | episodes | success [95% CI] | s/episode |\n|---|---:|---|---:|")
     for row in args.rows:
         mine = [r for r in rows if r["row"] == row and r["seed"] in seeds]
         wins = sum(r["success"] for r in mine)
         lo, hi = wilson(wins, len(mine))
         seconds = sum(r["seconds"] for r in mine) / max(len(mine), 1)
         summary[row] = {"episodes": len(mine), "success": wins / max(len(mine), 1), "ci": [lo, hi], "seconds": seconds}
-        print(f"| {row} | {len(mine)} | {100 * wins / max(len(mine), 1):.0f}% [{100 * lo:.0f}, {100 * hi:.0f}] "
-              f"| {seconds:.1f} |")
+        print(
+            f"| {row} | {len(mine)} | {100 * wins / max(len(mine), 1):.0f}% [{100 * lo:.0f}, {100 * hi:.0f}] "
+            f"| {seconds:.1f} |"
+        )
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
 
 

@@ -24,8 +24,9 @@ def evaluate(task: str, variant: str, episodes: int, horizon: int) -> dict:
     """Run the expert for ``episodes`` seeded episodes; success rates and steps to first success."""
     import sim  # noqa: F401  (registers the envs in the worker process)
 
-    env = gym.make("robolearn/Desk-v1", task=task, variant=variant, obs_keys=("proprio",),
-                   config={"max_episode_steps": horizon}).unwrapped
+    env = gym.make(
+        "robolearn/Desk-v1", task=task, variant=variant, obs_keys=("proprio",), config={"max_episode_steps": horizon}
+    ).unwrapped
     final, anytime, steps = [], [], []
     for i in range(episodes):
         env.reset(seed=FIRST_SEED + i)
@@ -40,9 +41,15 @@ def evaluate(task: str, variant: str, episodes: int, horizon: int) -> dict:
         anytime.append(info["success_any"])
         steps.append(first if first is not None else np.nan)
     env.close()
-    return {"task": task, "variant": variant, "episodes": episodes, "final": float(np.mean(final)),
-            "any": float(np.mean(anytime)), "median_steps": float(np.nanmedian(steps)) if any(anytime) else None,
-            "failed_seeds": [FIRST_SEED + i for i, ok in enumerate(final) if not ok]}
+    return {
+        "task": task,
+        "variant": variant,
+        "episodes": episodes,
+        "final": float(np.mean(final)),
+        "any": float(np.mean(anytime)),
+        "median_steps": float(np.nanmedian(steps)) if any(anytime) else None,
+        "failed_seeds": [FIRST_SEED + i for i, ok in enumerate(final) if not ok],
+    }
 
 
 def main() -> None:
@@ -64,12 +71,16 @@ def main() -> None:
     print(f"{'variant':16s} {'task':24s} {'final':>6s} {'any':>6s} {'steps':>6s}  failed seeds")
     for r in results:
         flag = "" if r["final"] >= TARGET else "  < target"
-        print(f"{r['variant']:16s} {r['task']:24s} {r['final']:6.2f} {r['any']:6.2f} "
-              f"{r['median_steps'] or float('nan'):6.0f}  {r['failed_seeds'][:8]}{flag}")
+        print(
+            f"{r['variant']:16s} {r['task']:24s} {r['final']:6.2f} {r['any']:6.2f} "
+            f"{r['median_steps'] or float('nan'):6.0f}  {r['failed_seeds'][:8]}{flag}"
+        )
     for v in args.variants:
         rates = [r["final"] for r in results if r["variant"] == v]
-        print(f"{v}: mean final-step success {np.mean(rates):.3f}, worst task {min(rates):.2f} "
-              f"(target ≥ {TARGET:.2f} per task)")
+        print(
+            f"{v}: mean final-step success {np.mean(rates):.3f}, worst task {min(rates):.2f} "
+            f"(target ≥ {TARGET:.2f} per task)"
+        )
     print(f"{len(jobs) * args.episodes} episodes in {time.perf_counter() - start:.0f} s")
     if args.json:
         with open(args.json, "w") as fh:

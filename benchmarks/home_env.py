@@ -28,13 +28,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
-import pybullet as p  # noqa: E402
+import gymnasium as gym
+import numpy as np
+import pybullet as p
 
-import sim  # noqa: E402,F401  (registers the envs)
-from robolearn.bench.agents import NavBenchAgent  # noqa: E402
-from robolearn.bench.stats import rate_row  # noqa: E402
+import sim  # noqa: F401  (registers the envs)
+from robolearn.bench.agents import NavBenchAgent
+from robolearn.bench.stats import rate_row
 
 
 def rss_mb() -> float:
@@ -100,15 +100,26 @@ def baseline(task: str, episodes: int, first_seed: int) -> dict[str, float]:
     for k in range(episodes):
         r = agent.run(env, "", first_seed + k)
         rows.append(r)
-        print(f"  {task} episode {k}: {r['home']} success={r['success']} spl={r['spl']:.2f} "
-              f"ins={r['ins']:.2f} L={r['shortest_path']:.1f} m", flush=True)
+        print(
+            f"  {task} episode {k}: {r['home']} success={r['success']} spl={r['spl']:.2f} "
+            f"ins={r['ins']:.2f} L={r['shortest_path']:.1f} m",
+            flush=True,
+        )
     env.close()
     row = rate_row(rows)
     mean = lambda k: statistics.fmean(r[k] for r in rows)  # noqa: E731
-    return {"episodes": len(rows), "homes": len({r["home"] for r in rows}), "success": row["final"],
-            "ci_low": row["final_ci"][0], "ci_high": row["final_ci"][1], "spl": mean("spl"),
-            "effort": mean("effort_efficiency"), "ins": mean("ins"), "mean_L": mean("shortest_path"),
-            "s_per_episode": row["mean_seconds"]}
+    return {
+        "episodes": len(rows),
+        "homes": len({r["home"] for r in rows}),
+        "success": row["final"],
+        "ci_low": row["final_ci"][0],
+        "ci_high": row["final_ci"][1],
+        "spl": mean("spl"),
+        "effort": mean("effort_efficiency"),
+        "ins": mean("ins"),
+        "mean_L": mean("shortest_path"),
+        "s_per_episode": row["mean_seconds"],
+    }
 
 
 def main() -> None:
@@ -117,24 +128,33 @@ def main() -> None:
     ap.add_argument("--homes", type=int, default=5, help="homes the speed steps are spread over")
     ap.add_argument("--episodes", type=int, default=50, help="held-out episodes per task for the baseline agent")
     ap.add_argument("--first-seed", type=int, default=0, help="first episode seed of the baseline evaluation")
-    ap.add_argument("--tasks", nargs="*", default=["pointnav", "interactive_nav", "room_nav", "open_door", "open_drawer"])
+    ap.add_argument(
+        "--tasks", nargs="*", default=["pointnav", "interactive_nav", "room_nav", "open_door", "open_drawer"]
+    )
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
     print(f"pybullet {p.__version__ if hasattr(p, '__version__') else ''} cpu count {os.cpu_count()}")
     if not args.skip_speed:
         ours = speed(args.steps, args.homes, None)
-        igib = speed(max(args.steps // 4, args.homes), args.homes, {"timestep": 1 / 240, "substeps": 24,
-                                                                    "solver_iterations": 50})
+        igib = speed(
+            max(args.steps // 4, args.homes), args.homes, {"timestep": 1 / 240, "substeps": 24, "solver_iterations": 50}
+        )
         print("\n| stepping | steps/s | physics ms | camera ms | LiDAR ms |\n|---|---:|---:|---:|---:|")
-        for name, r in (("robolearn (1/60 s × 6, 10 solver iterations)", ours),
-                        ("iGibson-like (1/240 s × 24, 50 solver iterations)", igib)):
-            print(f"| {name} | {r['steps_per_s']:.0f} | {r['physics_ms']:.2f} | {r['camera_ms']:.2f} | "
-                  f"{r['lidar_ms']:.2f} |")
+        for name, r in (
+            ("robolearn (1/60 s × 6, 10 solver iterations)", ours),
+            ("iGibson-like (1/240 s × 24, 50 solver iterations)", igib),
+        ):
+            print(
+                f"| {name} | {r['steps_per_s']:.0f} | {r['physics_ms']:.2f} | {r['camera_ms']:.2f} | "
+                f"{r['lidar_ms']:.2f} |"
+            )
     if not args.skip_memory:
         m = memory(4)
-        print(f"\nmemory: first env + libraries {m['first_env_and_libraries_mb']:.0f} MB RSS; "
-              f"each additional env {m['per_additional_env_mb']:.1f} MB")
+        print(
+            f"\nmemory: first env + libraries {m['first_env_and_libraries_mb']:.0f} MB RSS; "
+            f"each additional env {m['per_additional_env_mb']:.1f} MB"
+        )
     results = {}
     for task in args.tasks:
         results[task] = baseline(task, args.episodes, args.first_seed)
@@ -142,9 +162,11 @@ def main() -> None:
         print("\n| task | episodes | homes | success [95% CI] | SPL | effort | INS | mean L (m) | s/episode |")
         print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
         for task, r in results.items():
-            print(f"| {task} | {r['episodes']} | {r['homes']} | {100 * r['success']:.0f}% [{100 * r['ci_low']:.0f}, "
-                  f"{100 * r['ci_high']:.0f}] | {r['spl']:.3f} | {r['effort']:.3f} | {r['ins']:.3f} | "
-                  f"{r['mean_L']:.1f} | {r['s_per_episode']:.1f} |")
+            print(
+                f"| {task} | {r['episodes']} | {r['homes']} | {100 * r['success']:.0f}% [{100 * r['ci_low']:.0f}, "
+                f"{100 * r['ci_high']:.0f}] | {r['spl']:.3f} | {r['effort']:.3f} | {r['ins']:.3f} | "
+                f"{r['mean_L']:.1f} | {r['s_per_episode']:.1f} |"
+            )
 
 
 if __name__ == "__main__":

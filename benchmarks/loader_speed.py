@@ -52,13 +52,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-import h5py  # noqa: E402
-import torch  # noqa: E402
+import h5py
+import torch
 
-from robolearn.data.episode import Episode  # noqa: E402
-from robolearn.data.loader import ClipDataset, PairDataset, make_loader  # noqa: E402
-from robolearn.data.schema import FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB, shard_file  # noqa: E402
-from robolearn.data.storage import (  # noqa: E402
+from robolearn.data.episode import Episode
+from robolearn.data.loader import ClipDataset, PairDataset, make_loader
+from robolearn.data.schema import FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB, shard_file
+from robolearn.data.storage import (
     FILE_KIND_SHARD,
     INDEX_DATASET,
     INDEX_DTYPE,
@@ -85,8 +85,15 @@ TARGET_PAIRS_PER_S = 5000.0  # issue 3: (s0, s_t) samples/s, 2 workers, batch 64
 TARGET_OPEN_S = 5.0  # issue 3: open a 50,000-episode dataset
 BRIGHTNESS_JITTER = 6  # ± grey levels added to a reused episode's frames
 EXPLORATIONS = ("uniform", "correlated", "expert_mix")
-INSTRUCTIONS = ("open the drawer", "close the drawer", "turn the faucet left", "push the white mug left",
-                "move the black mug forward", "press the button", "open the cabinet door")
+INSTRUCTIONS = (
+    "open the drawer",
+    "close the drawer",
+    "turn the faucet left",
+    "push the white mug left",
+    "move the black mug forward",
+    "press the button",
+    "open the cabinet door",
+)
 SEED = 0
 QUICK = {"episodes": 200, "real_episodes": 4, "warmup": 3, "batches": 20}
 
@@ -111,8 +118,14 @@ def render_real_episodes(n: int, steps: int, seed: int = SEED) -> list[dict[str,
                 rgb.append(obs["rgb"])
                 states.append(env.scene.get_state().flat())
                 objects.append(env.object_states.vector())
-            out.append({"rgb": np.stack(rgb), "states": np.stack(states), "object_states": np.stack(objects),
-                        "actions": actions})
+            out.append(
+                {
+                    "rgb": np.stack(rgb),
+                    "states": np.stack(states),
+                    "object_states": np.stack(objects),
+                    "actions": actions,
+                }
+            )
     finally:
         env.close()
     return out
@@ -121,19 +134,30 @@ def render_real_episodes(n: int, steps: int, seed: int = SEED) -> list[dict[str,
 def synthetic_episode(index: int, real: list[dict[str, np.ndarray]], rng: np.random.Generator) -> Episode:
     """Episode ``index``: a reused real episode, brightness-shifted and maybe mirrored; random actions."""
     base = real[index % len(real)]
-    rgb = np.clip(base["rgb"].astype(np.int16) + rng.integers(-BRIGHTNESS_JITTER, BRIGHTNESS_JITTER + 1),
-                  0, 255).astype(np.uint8)
+    rgb = np.clip(
+        base["rgb"].astype(np.int16) + rng.integers(-BRIGHTNESS_JITTER, BRIGHTNESS_JITTER + 1), 0, 255
+    ).astype(np.uint8)
     if rng.random() < 0.5:
         rgb = rgb[:, :, ::-1]
     steps = base["actions"].shape[0]
-    return Episode(index=index, seed=SEED + index, task="open_drawer", exploration=str(rng.choice(EXPLORATIONS)),
-                   obs={"rgb": np.ascontiguousarray(rgb)}, actions=rng.uniform(-1, 1, (steps, 4)).astype(np.float32),
-                   expert=rng.random(steps) < 0.3,
-                   states=base["states"].copy(), object_states=base["object_states"].astype(np.float32),
-                   labels=[("drawer", "open", None)], instructions=list(rng.choice(INSTRUCTIONS, 3, replace=False)),
-                   heldout_instructions=["slide the drawer out"],
-                   scene_params={"light": rng.uniform(0, 1, 3).round(4).tolist(),
-                                 "camera_eye_offset": rng.normal(0, 0.01, 3).round(5).tolist()})
+    return Episode(
+        index=index,
+        seed=SEED + index,
+        task="open_drawer",
+        exploration=str(rng.choice(EXPLORATIONS)),
+        obs={"rgb": np.ascontiguousarray(rgb)},
+        actions=rng.uniform(-1, 1, (steps, 4)).astype(np.float32),
+        expert=rng.random(steps) < 0.3,
+        states=base["states"].copy(),
+        object_states=base["object_states"].astype(np.float32),
+        labels=[("drawer", "open", None)],
+        instructions=list(rng.choice(INSTRUCTIONS, 3, replace=False)),
+        heldout_instructions=["slide the drawer out"],
+        scene_params={
+            "light": rng.uniform(0, 1, 3).round(4).tolist(),
+            "camera_eye_offset": rng.normal(0, 0.01, 3).round(5).tolist(),
+        },
+    )
 
 
 def build_dataset(root: Path, episodes: int, steps: int, real_episodes: int) -> dict[str, float]:
@@ -141,8 +165,15 @@ def build_dataset(root: Path, episodes: int, steps: int, real_episodes: int) -> 
     t0 = time.perf_counter()
     real = render_real_episodes(real_episodes, steps)
     render_s = time.perf_counter() - t0
-    create_dataset(root, {"seed": SEED, "env": {"id": ENV_ID, "width": SIZE, "height": SIZE},
-                          "obs": {"rgb": [SIZE, SIZE, 3]}, "note": "synthetic, benchmarks/loader_speed.py"})
+    create_dataset(
+        root,
+        {
+            "seed": SEED,
+            "env": {"id": ENV_ID, "width": SIZE, "height": SIZE},
+            "obs": {"rgb": [SIZE, SIZE, 3]},
+            "note": "synthetic, benchmarks/loader_speed.py",
+        },
+    )
     writer = DatasetWriter(root)
     rng = np.random.default_rng(SEED)
     eps = [synthetic_episode(i, real, rng) for i in range(episodes)]  # made first: time only the writes
@@ -171,8 +202,13 @@ def disk_usage(root: Path, n: int) -> dict[str, float]:
 
         def add(name: str, obj: Any) -> None:
             if isinstance(obj, h5py.Dataset):
-                kind = ("rgb" if name.endswith("/obs/rgb") else "episode_arrays" if name.startswith("data/")
-                        else "shard_tables")
+                kind = (
+                    "rgb"
+                    if name.endswith("/obs/rgb")
+                    else "episode_arrays"
+                    if name.startswith("data/")
+                    else "shard_tables"
+                )
                 stored[kind] += obj.id.get_storage_size()
 
         with h5py.File(shards[0], "r") as f:
@@ -258,9 +294,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--real-episodes", type=int, default=DEFAULT_REAL_EPISODES)
     ap.add_argument("--warmup", type=int, default=DEFAULT_WARMUP_BATCHES, help="untimed batches per measurement")
     ap.add_argument("--batches", type=int, default=DEFAULT_TIMED_BATCHES, help="timed batches per measurement")
-    ap.add_argument("--scale-check", type=int, metavar="N", default=0,
-                    help="also build an N-episode dataset by copying episodes and time opening it "
-                         f"(e.g. {SCALE_EPISODES})")
+    ap.add_argument(
+        "--scale-check",
+        type=int,
+        metavar="N",
+        default=0,
+        help=f"also build an N-episode dataset by copying episodes and time opening it (e.g. {SCALE_EPISODES})",
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny dataset, few batches")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
@@ -273,9 +313,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if root is None:
         tmp = Path(tempfile.mkdtemp(prefix="robolearn_loader_bench_"))
         root = tmp / "ds"
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                           "torch": torch.__version__, "h5py": h5py.__version__,
-                                           "hdf5": h5py.version.hdf5_version, "platform": platform.platform()}}
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "h5py": h5py.__version__,
+            "hdf5": h5py.version.hdf5_version,
+            "platform": platform.platform(),
+        }
+    }
     try:
         if (root / META_FILE).exists():
             print(f"reusing {root}")
@@ -289,13 +336,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["disk"] = disk_usage(root, n)
         results["extrapolated_50k"] = {
             "assumption": "open time linear in the number of shards (one index table read per shard; loose "
-                          "files listed only), disk size linear in episodes; shards of 1000",
+            "files listed only), disk size linear in episodes; shards of 1000",
             "open_s": results["open_s"] * (SCALE_EPISODES / EPISODES_PER_SHARD) / max(shards, 1),
             "disk_gb": results["disk"]["bytes_per_episode"] * SCALE_EPISODES / 1e9,
         }
         loaders: list[dict[str, Any]] = []
-        datasets = {"PairDataset (s0, s_T, label)": PairDataset(reader),
-                    f"ClipDataset k={CLIP_K} (+actions)": ClipDataset(reader, k=CLIP_K)}
+        datasets = {
+            "PairDataset (s0, s_T, label)": PairDataset(reader),
+            f"ClipDataset k={CLIP_K} (+actions)": ClipDataset(reader, k=CLIP_K),
+        }
         for name, ds in datasets.items():
             for nw in WORKER_COUNTS:
                 rate = time_loader(ds, nw, args.warmup, args.batches)
@@ -325,12 +374,16 @@ def print_table(r: dict[str, Any]) -> None:
     """Markdown tables of the results."""
     d = r["disk"]
     print()
-    print(f"dataset: {r['episodes']} episodes, {r['shards']} shards; {r['machine']['cpus']} CPUs, torch "
-          f"{r['machine']['torch']}, h5py {r['machine']['h5py']} (HDF5 {r['machine']['hdf5']})")
+    print(
+        f"dataset: {r['episodes']} episodes, {r['shards']} shards; {r['machine']['cpus']} CPUs, torch "
+        f"{r['machine']['torch']}, h5py {r['machine']['h5py']} (HDF5 {r['machine']['hdf5']})"
+    )
     if "build" in r:
         b = r["build"]
-        print(f"build: rendering {b['render_s']:.1f} s, write {b['write_ms_per_episode']:.2f} ms/episode "
-              f"(fsync on), pack {b['pack_s']:.1f} s")
+        print(
+            f"build: rendering {b['render_s']:.1f} s, write {b['write_ms_per_episode']:.2f} ms/episode "
+            f"(fsync on), pack {b['pack_s']:.1f} s"
+        )
     print()
     print("| loader (batch 64, 64×64 RGB) | workers | samples/s | target |")
     print("|---|---:|---:|---|")
@@ -345,21 +398,31 @@ def print_table(r: dict[str, Any]) -> None:
     print("| storage | value |")
     print("|---|---:|")
     print(f"| open time, {r['episodes']} episodes | {r['open_s'] * 1e3:.1f} ms |")
-    print(f"| open time, 50,000 episodes (extrapolated) | {e['open_s'] * 1e3:.0f} ms "
-          f"({'✓' if e['open_s'] < TARGET_OPEN_S else '✗'} <{TARGET_OPEN_S:.0f} s) |")
+    print(
+        f"| open time, 50,000 episodes (extrapolated) | {e['open_s'] * 1e3:.0f} ms "
+        f"({'✓' if e['open_s'] < TARGET_OPEN_S else '✗'} <{TARGET_OPEN_S:.0f} s) |"
+    )
     if "scale_check" in r:
         s = r["scale_check"]
-        print(f"| open time, {int(s['episodes'])} episodes (measured, copied episodes) | {s['open_s'] * 1e3:.0f} ms "
-              f"({'✓' if s['open_s'] < TARGET_OPEN_S else '✗'} <{TARGET_OPEN_S:.0f} s) |")
+        print(
+            f"| open time, {int(s['episodes'])} episodes (measured, copied episodes) | {s['open_s'] * 1e3:.0f} ms "
+            f"({'✓' if s['open_s'] < TARGET_OPEN_S else '✗'} <{TARGET_OPEN_S:.0f} s) |"
+        )
     print(f"| disk per episode (all files) | {d['bytes_per_episode'] / 1e3:.1f} kB |")
     if "hdf5_overhead_bytes_per_episode" in d:
         print(f"|   RGB frames (21 × 64×64×3, gzip 4) | {d['rgb_bytes_per_episode'] / 1e3:.1f} kB |")
-        print(f"|   other arrays (states, object_states, actions, expert) | "
-              f"{d['episode_arrays_bytes_per_episode'] / 1e3:.1f} kB |")
-        print(f"|   shard tables (index, frame chunk table, attribute columns) | "
-              f"{d['shard_tables_bytes_per_episode'] / 1e3:.2f} kB |")
-        print(f"|   HDF5 structure (object headers, chunk indexes), attributes, string heaps | "
-              f"{d['hdf5_overhead_bytes_per_episode'] / 1e3:.1f} kB |")
+        print(
+            f"|   other arrays (states, object_states, actions, expert) | "
+            f"{d['episode_arrays_bytes_per_episode'] / 1e3:.1f} kB |"
+        )
+        print(
+            f"|   shard tables (index, frame chunk table, attribute columns) | "
+            f"{d['shard_tables_bytes_per_episode'] / 1e3:.2f} kB |"
+        )
+        print(
+            f"|   HDF5 structure (object headers, chunk indexes), attributes, string heaps | "
+            f"{d['hdf5_overhead_bytes_per_episode'] / 1e3:.1f} kB |"
+        )
     print(f"| disk, 50,000 episodes (extrapolated) | {e['disk_gb']:.2f} GB |")
     print(f"\n50k assumption: {e['assumption']}.")
 

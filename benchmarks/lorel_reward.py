@@ -39,11 +39,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-import torch  # noqa: E402
+import torch
 
-from robolearn.config import compose_config  # noqa: E402
-from robolearn.training.eval_reward import EvalSettings, print_report, run_eval  # noqa: E402
-from robolearn.training.train_reward import TrainSettings, run_train  # noqa: E402
+from robolearn.config import compose_config
+from robolearn.training.eval_reward import EvalSettings, print_report, run_eval
+from robolearn.training.train_reward import TrainSettings, run_train
 
 # Targets of issue 4.
 TARGET_SEEN_AUC = 0.97
@@ -65,8 +65,8 @@ def measure_throughput(checkpoint: Path, data: Path, frames: int, threads: int) 
     import numpy as np
 
     from rewards.checkpoint import load_model
-    from robolearn.data.language import canonical
     from robolearn.data.labels import label_to_task
+    from robolearn.data.language import canonical
     from robolearn.data.storage import DatasetReader
 
     torch.set_num_threads(threads)
@@ -92,9 +92,12 @@ def measure_throughput(checkpoint: Path, data: Path, frames: int, threads: int) 
             times.append(time.perf_counter() - t)
         return frames / statistics.median(times)
 
-    return {"score_per_s": rate(lambda: model.score(s0, st, texts[0])),
-            "score_pairs_per_s": rate(lambda: model.score_pairs(s0s, st, instructions)),
-            "frames_per_call": frames, "threads": threads}
+    return {
+        "score_per_s": rate(lambda: model.score(s0, st, texts[0])),
+        "score_pairs_per_s": rate(lambda: model.score_pairs(s0s, st, instructions)),
+        "frames_per_call": frames,
+        "threads": threads,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,26 +105,47 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, required=True, help="existing dataset folder (64×64 desk episodes)")
     p.add_argument("--episodes", type=int, default=DEFAULT_EPISODES, help="train on the first N episodes")
     p.add_argument("--minutes", type=float, default=TARGET_TRAIN_MINUTES, help="training wall-time budget")
-    p.add_argument("--steps", type=int, default=None,
-                   help="optimizer steps the learning-rate schedule spans (default: conf/train.yaml's)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="optimizer steps the learning-rate schedule spans (default: conf/train.yaml's)",
+    )
     p.add_argument("--out", type=Path, default=Path("runs/bench_lorel"), help="run folder (resumed if it exists)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="extra `robolearn train` overrides")
     p.add_argument("--threads", type=int, default=2, help="torch threads (the machine's cores)")
     p.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="frames per throughput call")
-    p.add_argument("--phrasings", type=int, default=10, help="phrasings per rephrasing category (10: the category means vary by ±0.01 between phrasing seeds at 3)")
+    p.add_argument(
+        "--phrasings",
+        type=int,
+        default=10,
+        help="phrasings per rephrasing category (10: the category means vary by ±0.01 between phrasing seeds at 3)",
+    )
     p.add_argument("--eval-only", action="store_true", help="skip training; evaluate --out/best.pt")
     p.add_argument("--json", type=Path, default=None, help="write all results here")
     args = p.parse_args(argv)
 
-    overrides = [f"data={args.data}", f"out={args.out}", f"max_episodes={args.episodes}",
-                 f"max_minutes={args.minutes}", f"torch_threads={args.threads}", *BENCH_OVERRIDES]
+    overrides = [
+        f"data={args.data}",
+        f"out={args.out}",
+        f"max_episodes={args.episodes}",
+        f"max_minutes={args.minutes}",
+        f"torch_threads={args.threads}",
+        *BENCH_OVERRIDES,
+    ]
     if args.steps is not None:
         overrides.append(f"steps={args.steps}")
     cfg = compose_config("train", [*overrides, *args.set])
     settings = TrainSettings.from_config(cfg)
-    result: dict[str, Any] = {"machine": {"python": platform.python_version(), "torch": torch.__version__,
-                                          "cpu": platform.processor() or platform.machine(), "threads": args.threads},
-                              "train_overrides": [*overrides, *args.set]}
+    result: dict[str, Any] = {
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(),
+            "threads": args.threads,
+        },
+        "train_overrides": [*overrides, *args.set],
+    }
     t = time.monotonic()
     if not args.eval_only:
         result["train"] = run_train(settings)
@@ -130,19 +154,39 @@ def main(argv: list[str] | None = None) -> int:
     result["train_total_seconds"] = round(time.monotonic() - t, 1)
     best = args.out / "best.pt"
     t = time.monotonic()
-    report = run_eval(EvalSettings.from_config(compose_config("eval", [
-        f"checkpoint={best}", f"data={args.data}", f"phrasings={args.phrasings}", f"torch_threads={args.threads}",
-        "progress_bar=false"])), echo=False)
+    report = run_eval(
+        EvalSettings.from_config(
+            compose_config(
+                "eval",
+                [
+                    f"checkpoint={best}",
+                    f"data={args.data}",
+                    f"phrasings={args.phrasings}",
+                    f"torch_threads={args.threads}",
+                    "progress_bar=false",
+                ],
+            )
+        ),
+        echo=False,
+    )
     result["eval_seconds"] = round(time.monotonic() - t, 1)
     print_report(report)
     result["eval"] = {k: report[k] for k in ("val_episodes", "step", "seen", "rephrasing", "rephrasing_hard")}
-    result["eval"]["tasks"] = {task: {"n_pos": e["n_pos"], "n_neg": e["n_neg"], "n_hard": e["n_hard"],
-                                      **{c: v["auc"] for c, v in e["categories"].items()}}
-                               for task, e in report["tasks"].items()}
+    result["eval"]["tasks"] = {
+        task: {
+            "n_pos": e["n_pos"],
+            "n_neg": e["n_neg"],
+            "n_hard": e["n_hard"],
+            **{c: v["auc"] for c, v in e["categories"].items()},
+        }
+        for task, e in report["tasks"].items()
+    }
     speed = measure_throughput(best, args.data, args.frames, args.threads)
     result["throughput"] = speed
-    print(f"throughput ({args.threads} threads, {args.frames} frames per call): score {speed['score_per_s']:,.0f} "
-          f"scores/s, score_pairs {speed['score_pairs_per_s']:,.0f} scores/s")
+    print(
+        f"throughput ({args.threads} threads, {args.frames} frames per call): score {speed['score_per_s']:,.0f} "
+        f"scores/s, score_pairs {speed['score_pairs_per_s']:,.0f} scores/s"
+    )
 
     reph = report["rephrasing"]
     seen = reph["seen"]
@@ -150,22 +194,28 @@ def main(argv: list[str] | None = None) -> int:
     minutes = (train.get("train_seconds") or 0) / 60
     checks = {
         f"seen AUC ≥ {TARGET_SEEN_AUC}": seen is not None and seen >= TARGET_SEEN_AUC,
-        f"unseen verb within {TARGET_UNSEEN_GAP} of seen": reph["unseen_verb"] is not None and seen is not None
+        f"unseen verb within {TARGET_UNSEEN_GAP} of seen": reph["unseen_verb"] is not None
+        and seen is not None
         and seen - reph["unseen_verb"] <= TARGET_UNSEEN_GAP,
-        f"unseen noun within {TARGET_UNSEEN_GAP} of seen": reph["unseen_noun"] is not None and seen is not None
+        f"unseen noun within {TARGET_UNSEEN_GAP} of seen": reph["unseen_noun"] is not None
+        and seen is not None
         and seen - reph["unseen_noun"] <= TARGET_UNSEEN_GAP,
         f"training ≤ {TARGET_TRAIN_MINUTES:g} min": minutes <= TARGET_TRAIN_MINUTES + TIME_SLACK_MINUTES,
-        f"≥ {TARGET_SCORES_PER_S} scores/s":
-            min(speed["score_per_s"], speed["score_pairs_per_s"]) >= TARGET_SCORES_PER_S,
+        f"≥ {TARGET_SCORES_PER_S} scores/s": min(speed["score_per_s"], speed["score_pairs_per_s"])
+        >= TARGET_SCORES_PER_S,
     }
     result["targets"] = checks
     fmt = lambda x: "–" if x is None else f"{x:.3f}"  # noqa: E731
-    print(f"AUC seen {fmt(seen)}, unseen verb {fmt(reph['unseen_verb'])}, unseen noun {fmt(reph['unseen_noun'])}, "
-          f"unseen verb+noun {fmt(reph['unseen_verb_noun'])}, free-form {fmt(reph.get('freeform'))}")
+    print(
+        f"AUC seen {fmt(seen)}, unseen verb {fmt(reph['unseen_verb'])}, unseen noun {fmt(reph['unseen_noun'])}, "
+        f"unseen verb+noun {fmt(reph['unseen_verb_noun'])}, free-form {fmt(reph.get('freeform'))}"
+    )
     if train:
-        print(f"training {minutes:.1f} min ({train.get('step')} steps, {train.get('items_per_second')} items/s)"
-              + ("" if args.eval_only else f", total with setup {result['train_total_seconds'] / 60:.1f} min")
-              + f"; eval {result['eval_seconds']:.0f} s")
+        print(
+            f"training {minutes:.1f} min ({train.get('step')} steps, {train.get('items_per_second')} items/s)"
+            + ("" if args.eval_only else f", total with setup {result['train_total_seconds'] / 60:.1f} min")
+            + f"; eval {result['eval_seconds']:.0f} s"
+        )
     for name, ok in checks.items():
         print(f"  [{'x' if ok else ' '}] {name}")
     if args.json is not None:

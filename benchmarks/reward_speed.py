@@ -50,10 +50,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-import torch  # noqa: E402
+import torch
 
-from rewards.lorel import FUSIONS, LorelConfig, LorelReward  # noqa: E402
-from rewards.text import TextEncoder  # noqa: E402
+from rewards.lorel import FUSIONS, LorelConfig, LorelReward
+from rewards.text import TextEncoder
 
 TARGET_SCORES_PER_S = 5000  # issue 4: ≥ 5,000 scores/s on the 2-core CPU at 64×64
 HORIZON = 20  # frames per predicted sequence in the (N, T) case (LOReL's SV2P horizon)
@@ -89,16 +89,25 @@ def bench(fusion: str, text: TextEncoder, n: int, repeats: int, instructions: in
     model = LorelReward(config, text_encoder=text, seed=0)
     c = config
     gen = torch.Generator().manual_seed(0)
-    img = lambda *lead: torch.randint(0, PIXEL_LEVELS, (*lead, c.channels, c.image_size, c.image_size),  # noqa: E731
-                                      dtype=torch.uint8, generator=gen)
+
+    def img(*lead: int) -> torch.Tensor:
+        return torch.randint(
+            0,
+            PIXEL_LEVELS,
+            (*lead, c.channels, c.image_size, c.image_size),
+            dtype=torch.uint8,
+            generator=gen,
+        )
+
     s0, frames, seqs = img(), img(n), img(max(1, n // HORIZON), HORIZON)
     b0, bt = img(n), img(n)
     words = [f"move object {i} to the left" for i in range(instructions)]
     instr = [words[i % instructions] for i in range(n)]
     row: dict[str, Any] = {"fusion": fusion, **model.num_parameters(), **model.macs()}
     _rates(row, "score_N_per_s", n, _median_time(lambda: model.score(s0, frames, words[0]), repeats))
-    _rates(row, "score_NxT_per_s", seqs.shape[0] * HORIZON, _median_time(lambda: model.score(s0, seqs, words[0]),
-                                                                         repeats))
+    _rates(
+        row, "score_NxT_per_s", seqs.shape[0] * HORIZON, _median_time(lambda: model.score(s0, seqs, words[0]), repeats)
+    )
     _rates(row, "score_pairs_per_s", n, _median_time(lambda: model.score_pairs(b0, bt, instr), repeats))
     if train:
         model.train()
@@ -126,8 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fusion", choices=FUSIONS, nargs="*", default=list(FUSIONS), help="fusions to measure")
     ap.add_argument("--no-train", action="store_true", help="skip the training-step measurement")
     ap.add_argument("--quick", action="store_true", help="smoke run: N = 256, 1 repeat")
-    ap.add_argument("--omp-passive", action="store_true",
-                    help="OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning (see the docstring)")
+    ap.add_argument(
+        "--omp-passive",
+        action="store_true",
+        help="OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning (see the docstring)",
+    )
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
     if args.quick:
@@ -137,17 +149,28 @@ def main(argv: list[str] | None = None) -> int:
     rows = [bench(f, text, args.n, args.repeats, args.instructions, not args.no_train) for f in args.fusion]
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"torch {torch.__version__}, {args.threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}), "
-          f"{platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, load average {load:.1f} at the end, N = {args.n}, "
-          f"target ≥ {TARGET_SCORES_PER_S} scores/s; each rate: wall (per CPU-second of this process)")
-    cols = [("fusion", "fusion", "{}"), ("trainable", "params", "{:,}"), ("cnn_pass", "MACs/CNN", "{:,}"),
-            ("score_per_frame", "MACs/score", "{:,}"), ("score_pairs_per_pair", "MACs/pair", "{:,}"),
-            ("score_N_per_s", "score (N)/s", "rate"), ("score_NxT_per_s", "score (N,T)/s", "rate"),
-            ("score_pairs_per_s", "score_pairs/s", "rate"), ("train_pairs_per_s", "train pairs/s", "rate")]
+    print(
+        f"torch {torch.__version__}, {args.threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '-')}), "
+        f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} at the end, N = {args.n}, "
+        f"target ≥ {TARGET_SCORES_PER_S} scores/s; each rate: wall (per CPU-second of this process)"
+    )
+    cols = [
+        ("fusion", "fusion", "{}"),
+        ("trainable", "params", "{:,}"),
+        ("cnn_pass", "MACs/CNN", "{:,}"),
+        ("score_per_frame", "MACs/score", "{:,}"),
+        ("score_pairs_per_pair", "MACs/pair", "{:,}"),
+        ("score_N_per_s", "score (N)/s", "rate"),
+        ("score_NxT_per_s", "score (N,T)/s", "rate"),
+        ("score_pairs_per_s", "score_pairs/s", "rate"),
+        ("train_pairs_per_s", "train pairs/s", "rate"),
+    ]
     cols = [c for c in cols if c[0] in rows[0]]
-    cells = [[f"{r[k]:,.0f} ({r[k + '_cpu']:,.0f})" if fmt == "rate" else fmt.format(r[k]) for k, _, fmt in cols]
-             for r in rows]
+    cells = [
+        [f"{r[k]:,.0f} ({r[k + '_cpu']:,.0f})" if fmt == "rate" else fmt.format(r[k]) for k, _, fmt in cols]
+        for r in rows
+    ]
     widths = [max(len(h), *(len(row[i]) for row in cells)) for i, (_, h, _) in enumerate(cols)]
     print(" | ".join(h.rjust(w) for (_, h, _), w in zip(cols, widths)))
     print("-+-".join("-" * w for w in widths))

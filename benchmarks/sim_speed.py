@@ -120,8 +120,9 @@ class NaivePandaBaseline:
         p.setGravity(0.0, 0.0, -9.81, physicsClientId=self.client)
         p.setTimeStep(cfg.timestep, physicsClientId=self.client)
         p.loadURDF("table/table.urdf", cfg.table_pos, useFixedBase=True, physicsClientId=self.client)
-        self.robot = p.loadURDF("franka_panda/panda.urdf", cfg.robot_pos, useFixedBase=True,
-                                physicsClientId=self.client)
+        self.robot = p.loadURDF(
+            "franka_panda/panda.urdf", cfg.robot_pos, useFixedBase=True, physicsClientId=self.client
+        )
         for pos in cfg.cube_positions:
             p.loadURDF("cube_small.urdf", pos, physicsClientId=self.client)
         limits = [p.getJointInfo(self.robot, j, physicsClientId=self.client)[8:10] for j in self.ARM_JOINTS]
@@ -133,8 +134,13 @@ class NaivePandaBaseline:
     def step(self) -> tuple[np.ndarray, np.ndarray]:
         """Random joint targets, ``substeps`` physics steps, one frame; returns (rgb, depth)."""
         targets = self.rng.uniform(self.lower, self.upper)
-        p.setJointMotorControlArray(self.robot, self.ARM_JOINTS, p.POSITION_CONTROL,
-                                    targetPositions=targets.tolist(), physicsClientId=self.client)
+        p.setJointMotorControlArray(
+            self.robot,
+            self.ARM_JOINTS,
+            p.POSITION_CONTROL,
+            targetPositions=targets.tolist(),
+            physicsClientId=self.client,
+        )
         for _ in range(self.cfg.substeps):
             p.stepSimulation(physicsClientId=self.client)
         return self.render()
@@ -142,8 +148,15 @@ class NaivePandaBaseline:
     def render(self) -> tuple[np.ndarray, np.ndarray]:
         """One TinyRenderer RGB-D frame: uint8 (H, W, 3) and float32 (H, W) metres."""
         w, h, near, far = self.cfg.width, self.cfg.height, self.cfg.near, self.cfg.far
-        _, _, rgba, zbuf, _ = p.getCameraImage(w, h, self.view, self.proj, renderer=p.ER_TINY_RENDERER,
-                                               flags=p.ER_NO_SEGMENTATION_MASK, physicsClientId=self.client)
+        _, _, rgba, zbuf, _ = p.getCameraImage(
+            w,
+            h,
+            self.view,
+            self.proj,
+            renderer=p.ER_TINY_RENDERER,
+            flags=p.ER_NO_SEGMENTATION_MASK,
+            physicsClientId=self.client,
+        )
         rgb = np.asarray(rgba, dtype=np.uint8).reshape(h, w, 4)[..., :3]
         zbuf = np.asarray(zbuf, dtype=np.float32).reshape(h, w)
         depth = (far * near / (far - (far - near) * zbuf)).astype(np.float32)  # OpenGL z-buffer → metres
@@ -155,8 +168,9 @@ class NaivePandaBaseline:
             p.disconnect(self.client)
 
 
-def time_baseline(steps: int, warmup: int = BASELINE_WARMUP_STEPS, seed: int = SEED,
-                  barrier: Barrier | None = None) -> tuple[float, float]:
+def time_baseline(
+    steps: int, warmup: int = BASELINE_WARMUP_STEPS, seed: int = SEED, barrier: Barrier | None = None
+) -> tuple[float, float]:
     """Build a baseline, warm it up, then time ``steps`` steps.
 
     With a ``barrier`` (one per worker process), the timed loop starts only once every worker has
@@ -218,8 +232,13 @@ def _desk_pool_task(args: tuple[int, int, int]) -> tuple[float, float]:
         env.close()
 
 
-def measure_workers(task: Callable[[tuple[int, int, int]], tuple[float, float]], steps_per_worker: int,
-                    workers: int, context: str, size: int = 64) -> tuple[int, float]:
+def measure_workers(
+    task: Callable[[tuple[int, int, int]], tuple[float, float]],
+    steps_per_worker: int,
+    workers: int,
+    context: str,
+    size: int = 64,
+) -> tuple[int, float]:
     """Run ``task`` in ``workers`` independent processes at once; returns (total steps, wall seconds).
 
     This is how data collection and evaluation use the cores (one env per process, no lockstep);
@@ -278,8 +297,12 @@ def measure_desk_vector(size: int, env_steps: int, workers: int, context: str) -
     SAME_STEP autoreset resets a finished sub-env inside the step that ended its episode, which
     matches the single-process loop (the default NEXT_STEP mode would spend a whole step on it).
     """
-    envs = gym.vector.AsyncVectorEnv([DeskEnvFactory(size, size) for _ in range(workers)], shared_memory=True,
-                                     context=context, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+    envs = gym.vector.AsyncVectorEnv(
+        [DeskEnvFactory(size, size) for _ in range(workers)],
+        shared_memory=True,
+        context=context,
+        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+    )
     try:
         rng = np.random.default_rng(SEED)
         envs.reset(seed=SEED)  # sub-env i gets seed SEED + i
@@ -333,27 +356,35 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
     n_desk128 = max(1, round(steps * STEP_SCALE["desk128"]))
     n_base = max(1, round(steps * STEP_SCALE["baseline"]))
     plan: list[tuple[Result, Callable[[], tuple[int, float]]]] = [
-        (Result("naive baseline 64×64 RGB-D", "baseline", 1, 64, 64, n_base),
-         lambda: measure_baseline_single(n_base)),
+        (Result("naive baseline 64×64 RGB-D", "baseline", 1, 64, 64, n_base), lambda: measure_baseline_single(n_base)),
         (Result("Desk-v1 64×64 RGB-D", "desk", 1, 64, 64, n_desk64), lambda: measure_desk_single(64, n_desk64)),
-        (Result("Desk-v1 128×128 RGB-D", "desk", 1, 128, 128, n_desk128),
-         lambda: measure_desk_single(128, n_desk128)),
-        (Result(f"naive baseline 64×64 RGB-D, {NUM_WORKERS} workers", "baseline", NUM_WORKERS, 64, 64, n_base),
-         lambda: measure_workers(_baseline_pool_task, max(1, n_base // NUM_WORKERS), NUM_WORKERS, context)),
-        (Result(f"Desk-v1 64×64 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 64, 64, n_desk64),
-         lambda: measure_workers(_desk_pool_task, max(1, n_desk64 // NUM_WORKERS), NUM_WORKERS, context, 64)),
-        (Result(f"Desk-v1 128×128 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 128, 128, n_desk128),
-         lambda: measure_workers(_desk_pool_task, max(1, n_desk128 // NUM_WORKERS), NUM_WORKERS, context, 128)),
+        (Result("Desk-v1 128×128 RGB-D", "desk", 1, 128, 128, n_desk128), lambda: measure_desk_single(128, n_desk128)),
+        (
+            Result(f"naive baseline 64×64 RGB-D, {NUM_WORKERS} workers", "baseline", NUM_WORKERS, 64, 64, n_base),
+            lambda: measure_workers(_baseline_pool_task, max(1, n_base // NUM_WORKERS), NUM_WORKERS, context),
+        ),
+        (
+            Result(f"Desk-v1 64×64 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 64, 64, n_desk64),
+            lambda: measure_workers(_desk_pool_task, max(1, n_desk64 // NUM_WORKERS), NUM_WORKERS, context, 64),
+        ),
+        (
+            Result(f"Desk-v1 128×128 RGB-D, {NUM_WORKERS} workers", "desk", NUM_WORKERS, 128, 128, n_desk128),
+            lambda: measure_workers(_desk_pool_task, max(1, n_desk128 // NUM_WORKERS), NUM_WORKERS, context, 128),
+        ),
         # Informational: gymnasium's AsyncVectorEnv steps its workers in lockstep from a third process.
-        (Result(f"Desk-v1 64×64 RGB-D, AsyncVectorEnv({NUM_WORKERS})", "vector", NUM_WORKERS, 64, 64, n_desk64),
-         lambda: measure_desk_vector(64, n_desk64, NUM_WORKERS, context)),
+        (
+            Result(f"Desk-v1 64×64 RGB-D, AsyncVectorEnv({NUM_WORKERS})", "vector", NUM_WORKERS, 64, 64, n_desk64),
+            lambda: measure_desk_vector(64, n_desk64, NUM_WORKERS, context),
+        ),
     ]
     results = []
     for result, fn in plan:
         t0 = time.perf_counter()
         result.env_steps, result.rates = _repeat(fn, repeats)
-        log(f"{result.name}: {result.steps_per_s:.1f} steps/s "
-            f"({repeats} × {result.env_steps} steps, {time.perf_counter() - t0:.1f} s)")
+        log(
+            f"{result.name}: {result.steps_per_s:.1f} steps/s "
+            f"({repeats} × {result.env_steps} steps, {time.perf_counter() - t0:.1f} s)"
+        )
         results.append(result)
 
     baseline = {r.processes: r.steps_per_s for r in results if r.kind == "baseline"}
@@ -365,9 +396,14 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
         ratio = r.ratio = r.steps_per_s / baseline[r.processes]
         if r.width != 64:
             continue  # the targets are for 64×64 RGB-D
-        checks = ([(f"≥{TARGET_SINGLE_64:.0f} steps/s", r.steps_per_s >= TARGET_SINGLE_64),
-                   (f"≥{TARGET_RATIO:.0f}× baseline", ratio >= TARGET_RATIO)] if r.processes == 1 else
-                  [(f"≥{TARGET_WORKERS_64:.0f} steps/s", r.steps_per_s >= TARGET_WORKERS_64)])
+        checks = (
+            [
+                (f"≥{TARGET_SINGLE_64:.0f} steps/s", r.steps_per_s >= TARGET_SINGLE_64),
+                (f"≥{TARGET_RATIO:.0f}× baseline", ratio >= TARGET_RATIO),
+            ]
+            if r.processes == 1
+            else [(f"≥{TARGET_WORKERS_64:.0f} steps/s", r.steps_per_s >= TARGET_WORKERS_64)]
+        )
         r.targets = [{"target": text, "met": met} for text, met in checks]
     return results
 
@@ -388,8 +424,11 @@ def profile_desk_single(steps: int, top: int = 10) -> str:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     shares = component_shares(stats)
-    out.write(f"Desk-v1 64×64 RGB-D, one process, {steps} steps; share of profiled time: "
-              + ", ".join(f"{name} {share:.0%}" for name, share in shares.items()) + "\n")
+    out.write(
+        f"Desk-v1 64×64 RGB-D, one process, {steps} steps; share of profiled time: "
+        + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+        + "\n"
+    )
     stats.sort_stats("tottime").print_stats(top)
     return out.getvalue()
 
@@ -406,8 +445,10 @@ def component_shares(stats: pstats.Stats) -> dict[str, float]:
     """Fractions of the profiled time spent in each of ``PROFILE_COMPONENTS`` (own time), and the rest."""
     raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
     total = stats.total_tt  # type: ignore[attr-defined]
-    shares = {name: sum(v[2] for (_, _, fn), v in raw.items() if call in fn) / total
-              for name, call in PROFILE_COMPONENTS.items()}
+    shares = {
+        name: sum(v[2] for (_, _, fn), v in raw.items() if call in fn) / total
+        for name, call in PROFILE_COMPONENTS.items()
+    }
     shares["other (Python, numpy, other PyBullet calls)"] = 1.0 - sum(shares.values())
     return shares
 
@@ -434,8 +475,17 @@ def _targets_text(r: Result) -> str:
 def print_table(results: Sequence[Result]) -> None:
     """The results as a table (rich when available, plain text otherwise)."""
     header = ("configuration", "procs", "steps/s", "min–max", "× baseline", "targets")
-    rows = [(r.name, str(r.processes), f"{r.steps_per_s:.0f}", f"{min(r.rates):.0f}–{max(r.rates):.0f}",
-             "—" if r.ratio is None else f"{r.ratio:.1f}×", _targets_text(r)) for r in results]
+    rows = [
+        (
+            r.name,
+            str(r.processes),
+            f"{r.steps_per_s:.0f}",
+            f"{min(r.rates):.0f}–{max(r.rates):.0f}",
+            "—" if r.ratio is None else f"{r.ratio:.1f}×",
+            _targets_text(r),
+        )
+        for r in results
+    ]
     try:
         from rich.console import Console
         from rich.table import Table
@@ -455,21 +505,40 @@ def print_table(results: Sequence[Result]) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options; ``--quick`` changes the defaults of ``--steps`` and ``--repeats``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=None,
-                        help=f"timed steps for single-process 64×64 Desk-v1 (default {DEFAULT_STEPS}); 128×128 "
-                             f"runs ×{STEP_SCALE['desk128']}, the baseline ×{STEP_SCALE['baseline']}, and the "
-                             f"{NUM_WORKERS}-worker runs the same number of env steps in total")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help=f"measurements per configuration, median reported (default {DEFAULT_REPEATS})")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke run: {QUICK_STEPS} steps, 1 repeat (unless --steps/--repeats are given)")
-    parser.add_argument("--context", choices=("spawn", "fork", "forkserver"), default="spawn",
-                        help="multiprocessing start method of the worker processes (default spawn)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help=f"timed steps for single-process 64×64 Desk-v1 (default {DEFAULT_STEPS}); 128×128 "
+        f"runs ×{STEP_SCALE['desk128']}, the baseline ×{STEP_SCALE['baseline']}, and the "
+        f"{NUM_WORKERS}-worker runs the same number of env steps in total",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help=f"measurements per configuration, median reported (default {DEFAULT_REPEATS})",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke run: {QUICK_STEPS} steps, 1 repeat (unless --steps/--repeats are given)",
+    )
+    parser.add_argument(
+        "--context",
+        choices=("spawn", "fork", "forkserver"),
+        default="spawn",
+        help="multiprocessing start method of the worker processes (default spawn)",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
-    parser.add_argument("--profile", action="store_true",
-                        help="also cProfile the single-process 64×64 Desk-v1 loop and print the top 10 by tottime")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also cProfile the single-process 64×64 Desk-v1 loop and print the top 10 by tottime",
+    )
     args = parser.parse_args(argv)
     if args.steps is None:
         args.steps = QUICK_STEPS if args.quick else DEFAULT_STEPS
@@ -488,8 +557,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    log(f"sim_speed: {info['cpus']} CPUs, {info['platform']}, python {info['python']}, "
-        f"pybullet API {info['pybullet']}; steps={args.steps} repeats={args.repeats} context={args.context}")
+    log(
+        f"sim_speed: {info['cpus']} CPUs, {info['platform']}, python {info['python']}, "
+        f"pybullet API {info['pybullet']}; steps={args.steps} repeats={args.repeats} context={args.context}"
+    )
     t0 = time.perf_counter()
     results = run_benchmark(args.steps, args.repeats, args.context, log)
     total_s = time.perf_counter() - t0

@@ -27,8 +27,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-LOREL_TASKS = ("open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right", "move_black_mug_right",
-               "move_white_mug_down")
+LOREL_TASKS = (
+    "open_drawer",
+    "close_drawer",
+    "turn_faucet_left",
+    "turn_faucet_right",
+    "move_black_mug_right",
+    "move_white_mug_down",
+)
 ROBOT_INSTANCE = "panda"
 
 
@@ -64,16 +70,27 @@ def main() -> int:
     p.add_argument("--episodes", type=int, default=10, help="seeded initial states per task")
     p.add_argument("--size", type=int, default=64, help="image side (pixels)")
     p.add_argument("--delta", type=int, default=24, help="colour change (0-255) that counts as changed")
-    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="env config overrides (Hydra syntax, keys of conf/env/desk.yaml)")
+    p.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="env config overrides (Hydra syntax, keys of conf/env/desk.yaml)",
+    )
     args = p.parse_args()
-    print(f"object-only pixels changed at the expert's first success ({args.size}×{args.size}, "
-          f"Δ > {args.delta}/255, robot masked), {args.episodes} seeds per task")
+    print(
+        f"object-only pixels changed at the expert's first success ({args.size}×{args.size}, "
+        f"Δ > {args.delta}/255, robot masked), {args.episodes} seeds per task"
+    )
     print(f"{'task':<22} {'min':>5} {'median':>7} {'max':>5}  expert success")
     for task in args.tasks:
         results = [visible_change(task, seed, args.size, args.delta, args.set) for seed in range(args.episodes)]
         counts = [c for c, _ in results]
-        print(f"{task:<22} {min(counts):>5} {statistics.median(counts):>7.0f} {max(counts):>5}  "
-              f"{sum(ok for _, ok in results)}/{len(results)}", flush=True)
+        print(
+            f"{task:<22} {min(counts):>5} {statistics.median(counts):>7.0f} {max(counts):>5}  "
+            f"{sum(ok for _, ok in results)}/{len(results)}",
+            flush=True,
+        )
     return 0
 
 

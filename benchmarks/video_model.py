@@ -33,14 +33,15 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-import torch  # noqa: E402
+import torch
 
 TARGET_REPLAN_S = 0.5  # issue 5: one replanning step (3 CEM iterations incl. reward scoring)
 DEFAULT_SAMPLES, DEFAULT_HORIZON, DEFAULT_ITERATIONS = 200, 10, 3
@@ -83,8 +84,9 @@ def measure_speed(model: Any, args: argparse.Namespace) -> dict[str, Any]:
     c = model.config
     g = torch.Generator().manual_seed(0)
     n, h = args.samples, args.horizon
-    context = torch.randint(0, 256, (c.context_frames, c.channels, c.image_size, c.image_size), generator=g,
-                            dtype=torch.uint8)
+    context = torch.randint(
+        0, 256, (c.context_frames, c.channels, c.image_size, c.image_size), generator=g, dtype=torch.uint8
+    )
     actions = torch.rand(n, h, c.action_dim, generator=g) * 2 - 1
 
     def plan_last() -> torch.Tensor:
@@ -119,9 +121,16 @@ def measure_speed(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 def quality(args: argparse.Namespace, model: Any) -> dict[str, Any]:
     from robolearn.training.eval_dynamics import VideoEvalSettings, run_video_eval
 
-    s = VideoEvalSettings(checkpoint=Path(args.checkpoint), data=Path(args.data), out=Path(args.eval_out)
-                          if args.eval_out else None, max_val_episodes=args.val_episodes, progress_bar=False,
-                          horizon=args.horizon, clips_per_episode=args.clips_per_episode, torch_threads=args.threads)
+    s = VideoEvalSettings(
+        checkpoint=Path(args.checkpoint),
+        data=Path(args.data),
+        out=Path(args.eval_out) if args.eval_out else None,
+        max_val_episodes=args.val_episodes,
+        progress_bar=False,
+        horizon=args.horizon,
+        clips_per_episode=args.clips_per_episode,
+        torch_threads=args.threads,
+    )
     return run_video_eval(s, echo=True, model=model)
 
 
@@ -145,11 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     c = model.config
     macs = model.macs()
     params = model.num_parameters()
-    print(f"model: {params['total']:,} parameters ({'stochastic' if c.stochastic else 'deterministic'}, latent "
-          f"{c.latent_channels}×{c.latent_side}×{c.latent_side}, flow {c.flow}); MACs: "
-          f"{macs['transition'] / 1e6:.2f} M "
-          f"per sequence-step, {macs['decode'] / 1e6:.2f} M per decoded frame, {macs['encode'] / 1e6:.2f} M per "
-          f"context frame; {args.threads} threads, torch {torch.__version__}, {platform.processor() or 'cpu'}")
+    print(
+        f"model: {params['total']:,} parameters ({'stochastic' if c.stochastic else 'deterministic'}, latent "
+        f"{c.latent_channels}×{c.latent_side}×{c.latent_side}, flow {c.flow}); MACs: "
+        f"{macs['transition'] / 1e6:.2f} M "
+        f"per sequence-step, {macs['decode'] / 1e6:.2f} M per decoded frame, {macs['encode'] / 1e6:.2f} M per "
+        f"context frame; {args.threads} threads, torch {torch.__version__}, {platform.processor() or 'cpu'}"
+    )
     speed = measure_speed(model, args)
     n, h = args.samples, args.horizon
     rows = [
@@ -158,16 +169,26 @@ def main(argv: list[str] | None = None) -> int:
         (f"plan call {n}×{h}, all frames", speed["plan_all"], f"{n * h / speed['plan_all'][0]:,.0f} frames/s"),
         (f"  of which rollout {n}×{h} (no decode)", speed["rollout"], ""),
         (f"reward: LOReL score of {n} frames", speed["reward"], f"{n / speed['reward'][0]:,.0f} frames/s"),
-        (f"replanning step: {args.iterations} × (plan call + reward)", speed["replan"],
-         f"target ≤ {TARGET_REPLAN_S} s: {'OK' if speed['replan'][0] <= TARGET_REPLAN_S else 'MISSED'}"),
+        (
+            f"replanning step: {args.iterations} × (plan call + reward)",
+            speed["replan"],
+            f"target ≤ {TARGET_REPLAN_S} s: {'OK' if speed['replan'][0] <= TARGET_REPLAN_S else 'MISSED'}",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'':<{width}}  {'wall':>9}  {'CPU':>9}")
     for name, (wall, cpu), note in rows:
         print(f"{name:<{width}}  {wall * 1e3:7.1f}ms  {cpu * 1e3:7.1f}ms  {note}")
-    result: dict[str, Any] = {"config": c.to_dict(), "parameters": params, "macs": macs, "threads": args.threads,
-                              "samples": n, "horizon": h, "iterations": args.iterations,
-                              "seconds": {k: {"wall": v[0], "cpu": v[1]} for k, v in speed.items()}}
+    result: dict[str, Any] = {
+        "config": c.to_dict(),
+        "parameters": params,
+        "macs": macs,
+        "threads": args.threads,
+        "samples": n,
+        "horizon": h,
+        "iterations": args.iterations,
+        "seconds": {k: {"wall": v[0], "cpu": v[1]} for k, v in speed.items()},
+    }
     if args.data:
         if not args.checkpoint:
             p.error("--data needs --checkpoint (a trained model)")

@@ -45,9 +45,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-from robolearn.bench.run import append_row  # noqa: E402
-from robolearn.bench.stats import wilson  # noqa: E402
-from sim.tasks.desk import LOREL_TASKS  # noqa: E402  (LOReL's six simulated evaluation tasks)
+from robolearn.bench.run import append_row
+from robolearn.bench.stats import wilson
+from sim.tasks.desk import LOREL_TASKS
 
 TARGET_REPLAN_SECONDS = 0.5
 EPISODES_FILE = "episodes.jsonl"
@@ -59,8 +59,9 @@ def settings_for(task: str, overrides: list[str]) -> Any:
     from sim.tasks.desk import DESK_TASKS
 
     instruction = DESK_TASKS[task].description.instruction()
-    return PlanSettings.from_config(compose_config("plan", [
-        f"instruction={instruction}", f"task={task}", "video.path=null", *overrides]))
+    return PlanSettings.from_config(
+        compose_config("plan", [f"instruction={instruction}", f"task={task}", "video.path=null", *overrides])
+    )
 
 
 def _timing(settings: Any, repeats: int) -> dict[str, float]:
@@ -82,8 +83,7 @@ def _timing(settings: Any, repeats: int) -> dict[str, float]:
             start = time.perf_counter()
             agent.optimizer.optimize(agent.objective)
             times.append(time.perf_counter() - start)
-        return {"median_s": statistics.median(times[1:]), "min_s": min(times[1:]),
-                "threads": torch.get_num_threads()}
+        return {"median_s": statistics.median(times[1:]), "min_s": min(times[1:]), "threads": torch.get_num_threads()}
     finally:
         env.close()
 
@@ -135,15 +135,22 @@ def read_episodes(path: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return done
 
 
-def summarize(done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int,
-              first_seed: int = 0) -> dict[str, Any]:
+def summarize(
+    done: dict[tuple[str, int], dict[str, Any]], tasks: list[str], trials: int, first_seed: int = 0
+) -> dict[str, Any]:
     """Per-task and mean success (final-step and any-step) with 95% Wilson intervals."""
+
     def row(rows: list[dict[str, Any]]) -> dict[str, Any]:
         n = len(rows)
         fin, anyst = sum(r["success"] for r in rows), sum(r["success_any"] for r in rows)
-        return {"episodes": n, "final": fin / n if n else None, "final_ci": wilson(fin, n),
-                "any": anyst / n if n else None, "any_ci": wilson(anyst, n),
-                "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None}
+        return {
+            "episodes": n,
+            "final": fin / n if n else None,
+            "final_ci": wilson(fin, n),
+            "any": anyst / n if n else None,
+            "any_ci": wilson(anyst, n),
+            "mean_plan_seconds": statistics.mean(r["mean_plan_seconds"] for r in rows) if rows else None,
+        }
 
     seeds = range(first_seed, first_seed + trials)
     per_task = {task: [done[(task, s)] for s in seeds if (task, s) in done] for task in tasks}
@@ -165,23 +172,34 @@ def print_table(table: dict[str, Any]) -> None:
     for task, r in table.items():
         lo, hi = r["final_ci"]
         alo, ahi = r["any_ci"]
-        print(f"{task:<22} {r['episodes']:>8}  {pct(r['final'])} [{lo:5.1%}, {hi:5.1%}]   "
-              f"{pct(r['any'])} [{alo:5.1%}, {ahi:5.1%}]")
+        print(
+            f"{task:<22} {r['episodes']:>8}  {pct(r['final'])} [{lo:5.1%}, {hi:5.1%}]   "
+            f"{pct(r['any'])} [{alo:5.1%}, {ahi:5.1%}]"
+        )
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--trials", type=int, default=100, help="seeded episodes per task")
-    p.add_argument("--first-seed", type=int, default=0,
-                   help="seed of each task's first episode (seeds first..first+trials-1); e.g. 1000 to record "
-                        "training episodes (--set record=DIR) on seeds the benchmark never evaluates")
+    p.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seed of each task's first episode (seeds first..first+trials-1); e.g. 1000 to record "
+        "training episodes (--set record=DIR) on seeds the benchmark never evaluates",
+    )
     p.add_argument("--tasks", nargs="*", default=list(LOREL_TASKS), help="desk tasks to plan")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="`robolearn plan` overrides")
-    p.add_argument("--out", type=Path, default=None,
-                   help=f"results folder ({EPISODES_FILE}, summary.json); rerunning resumes it")
+    p.add_argument(
+        "--out", type=Path, default=None, help=f"results folder ({EPISODES_FILE}, summary.json); rerunning resumes it"
+    )
     p.add_argument("--workers", type=int, default=1, help="processes planning episodes in parallel")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch threads per worker (default: the plan config's torch_threads / workers)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per worker (default: the plan config's torch_threads / workers)",
+    )
     p.add_argument("--timing-only", action="store_true", help="only time one replanning step")
     p.add_argument("--repeats", type=int, default=5, help="replanning steps timed (median)")
     args = p.parse_args()
@@ -200,9 +218,11 @@ def main() -> int:
     optimizer = s0.optimizer.get("_target_", "?").rsplit(".", 1)[-1]
     if args.timing_only or args.out is None:
         timing = _timing(s0, args.repeats)
-        print(f"one replanning step ({optimizer}, horizon {s0.agent.horizon}, {s0.objective} reward, dynamics "
-              f"{s0.dynamics}): median {timing['median_s']:.3f} s (target ≤ {TARGET_REPLAN_SECONDS} s) "
-              f"on {timing['threads']} threads")
+        print(
+            f"one replanning step ({optimizer}, horizon {s0.agent.horizon}, {s0.objective} reward, dynamics "
+            f"{s0.dynamics}): median {timing['median_s']:.3f} s (target ≤ {TARGET_REPLAN_SECONDS} s) "
+            f"on {timing['threads']} threads"
+        )
         if args.timing_only:
             return 0
         p.error("--out is required to measure success")
@@ -229,8 +249,10 @@ def main() -> int:
             _worker(jobs, args.set, str(path), threads)
         else:
             ctx = mp.get_context("spawn")  # fresh interpreters: no forked torch / Bullet state
-            procs = [ctx.Process(target=_worker, args=(jobs[w::args.workers], args.set, str(path), threads),
-                                 daemon=True) for w in range(args.workers)]
+            procs = [
+                ctx.Process(target=_worker, args=(jobs[w :: args.workers], args.set, str(path), threads), daemon=True)
+                for w in range(args.workers)
+            ]
             # A killed benchmark takes its workers with it (SIGTERM → SystemExit → finally), instead of
             # leaving them planning, and appending, in the background.
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -245,19 +267,33 @@ def main() -> int:
                         proc.terminate()
             failed = [proc.exitcode for proc in procs if proc.exitcode != 0]
             if failed:
-                print(f"{len(failed)} worker(s) failed (exit codes {failed}); rerun the command to finish "
-                      "the remaining episodes", file=sys.stderr)
+                print(
+                    f"{len(failed)} worker(s) failed (exit codes {failed}); rerun the command to finish "
+                    "the remaining episodes",
+                    file=sys.stderr,
+                )
                 return 1
     done = read_episodes(path)
     table = summarize(done, args.tasks, args.trials, args.first_seed)
     print_table(table)
     from rewards.checkpoint import write_json_atomic
 
-    write_json_atomic(args.out / "summary.json", {
-        "overrides": args.set, "optimizer": optimizer, "horizon": s0.agent.horizon,
-        "replan_every": s0.agent.replan_every, "aggregation": s0.agent.aggregation, "objective": s0.objective,
-        "dynamics": s0.dynamics, "trials": args.trials, "first_seed": args.first_seed, "tasks": table,
-        "wall_seconds_this_run": round(time.perf_counter() - start, 1)})
+    write_json_atomic(
+        args.out / "summary.json",
+        {
+            "overrides": args.set,
+            "optimizer": optimizer,
+            "horizon": s0.agent.horizon,
+            "replan_every": s0.agent.replan_every,
+            "aggregation": s0.agent.aggregation,
+            "objective": s0.objective,
+            "dynamics": s0.dynamics,
+            "trials": args.trials,
+            "first_seed": args.first_seed,
+            "tasks": table,
+            "wall_seconds_this_run": round(time.perf_counter() - start, 1),
+        },
+    )
     return 0
 
 

@@ -25,8 +25,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Dynamics", "EnsembleDynamics", "PredictedRollout", "SimulatorDynamics", "VideoModelDynamics",
-           "frames_to_float"]
+__all__ = [
+    "Dynamics",
+    "EnsembleDynamics",
+    "PredictedRollout",
+    "SimulatorDynamics",
+    "VideoModelDynamics",
+    "frames_to_float",
+]
 
 
 @dataclass
@@ -61,8 +67,9 @@ class Dynamics(Protocol):
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         """After a real step: the env (for its state) and the new observation."""
 
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
-                states: bool = False) -> PredictedRollout:
+    def rollout(
+        self, actions: Tensor, steps: Sequence[int], frames: bool = True, states: bool = False
+    ) -> PredictedRollout:
         """Predict the frames (if ``frames``) and the oracle state rewards (if ``states``) at ``steps``
         for (N, H, A) action sequences; compute nothing the caller does not read."""
 
@@ -112,8 +119,10 @@ class VideoModelDynamics:
         if not self.uses_proprio:
             return
         if "proprio" not in obs:
-            raise ValueError("the video model conditions on proprioception but the observations have none: "
-                             "add proprio to env.obs_keys")
+            raise ValueError(
+                "the video model conditions on proprioception but the observations have none: "
+                "add proprio to env.obs_keys"
+            )
         self._proprio = torch.as_tensor(np.asarray(obs["proprio"], dtype=np.float32))
 
     def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
@@ -121,7 +130,7 @@ class VideoModelDynamics:
         self._read_proprio(obs)
 
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
-        self._context = (self._context + [frames_to_float(obs["rgb"])])[-self.context_frames:]
+        self._context = (self._context + [frames_to_float(obs["rgb"])])[-self.context_frames :]
         self._read_proprio(obs)
 
     @property
@@ -132,14 +141,15 @@ class VideoModelDynamics:
         return torch.stack(self._context).to(self.device)
 
     @torch.inference_mode()
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
-                states: bool = False) -> PredictedRollout:
+    def rollout(
+        self, actions: Tensor, steps: Sequence[int], frames: bool = True, states: bool = False
+    ) -> PredictedRollout:
         steps = _check_actions(actions, steps)
         if states:
             raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
         state = self.model.encode(self.context, self._proprio)  # proprio None for a frames-only model
         # Only the actions up to the last scored step change what is scored: roll out no further.
-        latents = self.model.rollout(state, actions[:, :max(steps) + 1].to(self.device))
+        latents = self.model.rollout(state, actions[:, : max(steps) + 1].to(self.device))
         if not frames:
             return PredictedRollout(steps, None)
         return PredictedRollout(steps, self.model.decode(latents, steps=steps))
@@ -170,8 +180,9 @@ class EnsembleDynamics:
         for m in self.members:
             m.observe(env, obs)
 
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
-                states: bool = False) -> PredictedRollout:
+    def rollout(
+        self, actions: Tensor, steps: Sequence[int], frames: bool = True, states: bool = False
+    ) -> PredictedRollout:
         outs = [m.rollout(actions, steps, frames=frames, states=states) for m in self.members]
         stacked = torch.cat([o.frames for o in outs]) if frames else None
         return PredictedRollout(outs[0].steps, stacked, members=len(outs))
@@ -220,8 +231,9 @@ class SimulatorDynamics:
         else:
             self.env.scene.set_state(self._state.sim)
 
-    def rollout(self, actions: Tensor, steps: Sequence[int], frames: bool = True,
-                states: bool = False) -> PredictedRollout:
+    def rollout(
+        self, actions: Tensor, steps: Sequence[int], frames: bool = True, states: bool = False
+    ) -> PredictedRollout:
         if self.env is None:
             raise RuntimeError("SimulatorDynamics: call reset(env, obs) before rollout()")
         steps = _check_actions(actions, steps)

@@ -24,8 +24,9 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,17 +59,35 @@ class ManipulationAgentConfig:
     max_unfold_steps: int = 30  # steps a planned agent's arm may take to unfold before the planner takes over anyway
 
     def __post_init__(self) -> None:
-        for name in ("staging_distance", "heading_tolerance", "dock_tolerance", "travel_height", "approach_tolerance",
-                     "door_beyond"):
+        for name in (
+            "staging_distance",
+            "heading_tolerance",
+            "dock_tolerance",
+            "travel_height",
+            "approach_tolerance",
+            "door_beyond",
+        ):
             check_number("manipulation_agent", name, getattr(self, name), 0.0, lo_open=True)
-        check_number("manipulation_agent", "dock_distance", self.dock_distance, 0.0, self.staging_distance,
-                     lo_open=True, hi_open=True)
+        check_number(
+            "manipulation_agent",
+            "dock_distance",
+            self.dock_distance,
+            0.0,
+            self.staging_distance,
+            lo_open=True,
+            hi_open=True,
+        )
         for name in ("dock_speed", "pull_speed"):
             check_number("manipulation_agent", name, getattr(self, name), 0.0, 1.0, lo_open=True)
         check_number("manipulation_agent", "unfold_tolerance", self.unfold_tolerance, 0.0, lo_open=True)
-        if isinstance(self.max_unfold_steps, bool) or not isinstance(self.max_unfold_steps, int) \
-                or self.max_unfold_steps < 0:
-            raise ValueError(f"manipulation_agent.max_unfold_steps must be an integer >= 0, got {self.max_unfold_steps!r}")
+        if (
+            isinstance(self.max_unfold_steps, bool)
+            or not isinstance(self.max_unfold_steps, int)
+            or self.max_unfold_steps < 0
+        ):
+            raise ValueError(
+                f"manipulation_agent.max_unfold_steps must be an integer >= 0, got {self.max_unfold_steps!r}"
+            )
         for name in ("overshoot", "arm_clearance"):
             check_number("manipulation_agent", name, getattr(self, name), 0.0)
         if len(self.tuck) != 3:
@@ -80,7 +99,7 @@ STAGE_TURN = 0.3  # rad: heading error above which the base turns in place towar
 DRIVE_PHASES = ("navigate", "stage", "align", "dock")  # the drawer agents' phases before the arm takes over
 
 
-def tuck_arm(env: "HomeEnv", cfg: ManipulationAgentConfig) -> np.ndarray:
+def tuck_arm(env: HomeEnv, cfg: ManipulationAgentConfig) -> np.ndarray:
     """(4,) arm action toward the tucked pose (gripper closed): the arm folded over the chassis while driving."""
     robot = env.scene.robot
     return np.r_[np.clip((np.asarray(cfg.tuck) - robot.tcp_in_mount()) / robot.arm.max_step, -1, 1), 1.0]
@@ -101,7 +120,7 @@ class OpenDrawerAgent:
         self.cfg = cfg or ManipulationAgentConfig()
         self.nav = InteractiveNavAgent(_nav_config(nav, self.cfg))
 
-    def reset(self, env: "HomeEnv") -> None:
+    def reset(self, env: HomeEnv) -> None:
         if not env.scene.counters:
             raise ValueError("open_drawer needs a home with a kitchen counter")
         self.env = env
@@ -164,8 +183,13 @@ class OpenDrawerAgent:
         """(4,) arm action once docked: the desk expert's drawer motion, in the arm-base frame (forward, left, up)."""
         if self.motion is None:
             c = self.cfg
-            self.motion = DrawerMotion(True, self.env.cfg.nav.drawer_open_threshold + c.overshoot, c.travel_height,
-                                       c.approach_tolerance, c.pull_speed)
+            self.motion = DrawerMotion(
+                True,
+                self.env.cfg.nav.drawer_open_threshold + c.overshoot,
+                c.travel_height,
+                c.approach_tolerance,
+                c.pull_speed,
+            )
         return self.motion.act(self.view)
 
 
@@ -181,14 +205,20 @@ class PlannedDrawerAgent(OpenDrawerAgent):
     The phases after docking are ``arm`` (unfolding), ``local`` (the planner acts) and ``done``.
     """
 
-    def __init__(self, planner: Any, start_tcp: Sequence[float], local_steps: int,
-                 cfg: ManipulationAgentConfig | None = None, nav: NavAgentConfig | None = None):
+    def __init__(
+        self,
+        planner: Any,
+        start_tcp: Sequence[float],
+        local_steps: int,
+        cfg: ManipulationAgentConfig | None = None,
+        nav: NavAgentConfig | None = None,
+    ):
         super().__init__(cfg, nav)
         if isinstance(local_steps, bool) or not isinstance(local_steps, int) or local_steps < 1:
             raise ValueError(f"local_steps must be an integer >= 1, got {local_steps!r}")
         self.planner, self.start_tcp, self.local_steps = planner, np.asarray(start_tcp, float), local_steps
 
-    def reset(self, env: "HomeEnv") -> None:
+    def reset(self, env: HomeEnv) -> None:
         super().reset(env)
         self.unfold_steps = self.local_t = 0
         self.handover: dict[str, np.ndarray] | None = None  # the planner's first observation
@@ -222,7 +252,7 @@ class OpenDoorAgent:
         self.cfg = cfg or ManipulationAgentConfig()
         self.nav = InteractiveNavAgent(_nav_config(nav, self.cfg))
 
-    def reset(self, env: "HomeEnv") -> None:
+    def reset(self, env: HomeEnv) -> None:
         from sim.homes.geodesic import distance_field
 
         self.env = env
@@ -242,8 +272,10 @@ class OpenDoorAgent:
         self.waypoints = [centre + side * self.cfg.door_beyond * normal, centre - side * self.cfg.door_beyond * normal]
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        if len(self.waypoints) > 1 and \
-                np.linalg.norm(self.env.robot_pose()[:2] - self.waypoints[0]) < self.env.cfg.nav.goal_tolerance:
+        if (
+            len(self.waypoints) > 1
+            and np.linalg.norm(self.env.robot_pose()[:2] - self.waypoints[0]) < self.env.cfg.nav.goal_tolerance
+        ):
             self.waypoints.pop(0)  # at the door: now through it
         action = self.nav.act(obs, goal=self.waypoints[0])
         if action.shape[0] == 6:
@@ -251,8 +283,7 @@ class OpenDoorAgent:
         return action
 
 
-def make_home_agent(task: str, nav: NavAgentConfig | None = None,
-                    manipulation: ManipulationAgentConfig | None = None):
+def make_home_agent(task: str, nav: NavAgentConfig | None = None, manipulation: ManipulationAgentConfig | None = None):
     """The baseline agent of a home task: navigation (pointnav, interactive_nav, room_nav) or manipulation."""
     if task == "open_drawer":
         return OpenDrawerAgent(manipulation, nav)
@@ -261,8 +292,9 @@ def make_home_agent(task: str, nav: NavAgentConfig | None = None,
     return InteractiveNavAgent(nav)
 
 
-def run_planned_home_episode(env: "HomeEnv", agent: PlannedDrawerAgent, seed: int | None = None,
-                             options: dict[str, Any] | None = None):
+def run_planned_home_episode(
+    env: HomeEnv, agent: PlannedDrawerAgent, seed: int | None = None, options: dict[str, Any] | None = None
+):
     """One "open the kitchen drawer" episode: the agent navigates and docks, then its planner acts.
 
     Returns ``(record, stats)``: a ``planners.vmpc.EpisodeRecord`` of the planner's part (the head-camera

@@ -73,12 +73,30 @@ class NavAgentConfig:
     door_waypoint_tolerance: float = 0.15  # m: doorway waypoints count as reached this close (not lookahead)
 
     def __post_init__(self) -> None:
-        for name in ("clearance", "wall_cost", "wall_cost_distance", "block_range", "block_radius", "block_extent",
-                     "object_cost", "clear_margin", "object_depth", "door_latch_offset", "stuck_distance",
-                     "turn_stuck_angle"):
+        for name in (
+            "clearance",
+            "wall_cost",
+            "wall_cost_distance",
+            "block_range",
+            "block_radius",
+            "block_extent",
+            "object_cost",
+            "clear_margin",
+            "object_depth",
+            "door_latch_offset",
+            "stuck_distance",
+            "turn_stuck_angle",
+        ):
             check_number("nav_agent", name, getattr(self, name), 0.0)
-        for name in ("lookahead", "heading_gain", "turn_in_place", "block_sector", "check_horizon", "door_approach",
-                     "door_waypoint_tolerance"):
+        for name in (
+            "lookahead",
+            "heading_gain",
+            "turn_in_place",
+            "block_sector",
+            "check_horizon",
+            "door_approach",
+            "door_waypoint_tolerance",
+        ):
             check_number("nav_agent", name, getattr(self, name), 0.0, lo_open=True)
         check_number("nav_agent", "drive_threshold", self.drive_threshold, 0.0, 1.0, lo_open=True)
         check_int("nav_agent", "stuck_window", self.stuck_window, 2)
@@ -92,7 +110,7 @@ class InteractiveNavAgent:
     def __init__(self, cfg: NavAgentConfig | None = None):
         self.cfg = cfg or NavAgentConfig()
 
-    def reset(self, env: "HomeEnv") -> None:
+    def reset(self, env: HomeEnv) -> None:
         """Prepare for the episode ``env`` has just been reset to."""
         self.env = env
         grid = env.traversability_map()
@@ -190,8 +208,12 @@ class InteractiveNavAgent:
         from the hinge toward the latch (m)."""
         end, along = door_hinge_end(self.env.plan, door)
         centre = end + along * door.width / 2
-        return {"centre": centre, "normal": np.array([-along[1], along[0]]), "along": along,
-                "half_width": door.width / 2}
+        return {
+            "centre": centre,
+            "normal": np.array([-along[1], along[0]]),
+            "along": along,
+            "half_width": door.width / 2,
+        }
 
     def _crossings(self, cells: list[tuple[int, int]]) -> list[tuple[int, dict, float]]:
         """The doorways a cell path passes through, in order: (index of the first cell in the doorway,
@@ -235,7 +257,7 @@ class InteractiveNavAgent:
             return rc
         k = START_SEARCH_CELLS
         r0, c0 = max(rc[0] - k, 0), max(rc[1] - k, 0)
-        window = free[r0:rc[0] + k + 1, c0:rc[1] + k + 1]
+        window = free[r0 : rc[0] + k + 1, c0 : rc[1] + k + 1]
         cells = np.argwhere(window) + (r0, c0)
         if not len(cells):
             return None
@@ -328,8 +350,9 @@ class InteractiveNavAgent:
         scan = obs.get("scan")
         if scan is None:  # the env does not observe it: cast the same noise-free scan
             env = self.env
-            scan = env.lidar.scan(env.client, *env.scene.robot.lidar_origin(), None, env.scene.robot.uid,
-                                  env.cfg.base.radius + 0.01)
+            scan = env.lidar.scan(
+                env.client, *env.scene.robot.lidar_origin(), None, env.scene.robot.uid, env.cfg.base.radius + 0.01
+            )
         return np.asarray(scan, float)
 
     def act(self, obs: dict[str, np.ndarray], goal: np.ndarray | None = None) -> np.ndarray:
@@ -357,8 +380,10 @@ class InteractiveNavAgent:
         # Stuck: the window's steps all drove forward, yet the base barely moved; or all turned in place, yet
         # the heading barely changed (something caught the body, e.g. an arm against a wall).
         turn_stuck = len(self.turning) == c.stuck_window and abs(sum(self.turning)) < c.turn_stuck_angle
-        if turn_stuck or (len(self.history) == c.stuck_window and
-                          np.linalg.norm(self.history[-1] - self.history[0]) < c.stuck_distance):
+        if turn_stuck or (
+            len(self.history) == c.stuck_window
+            and np.linalg.norm(self.history[-1] - self.history[0]) < c.stuck_distance
+        ):
             if not turn_stuck:
                 self._mark_blocked(pose, scan)
             self.turning.clear()
@@ -367,10 +392,11 @@ class InteractiveNavAgent:
             self.backing = c.backup_steps
             action[0] = -0.5
             return action
-        if not self.path or (self.steps % c.replan_interval == 0 and self.seen_changed
-                             and self._path_hits_new_obstacle(xy)):
-            if not self.plan(xy, goal):
-                return action
+        replan = not self.path or (
+            self.steps % c.replan_interval == 0 and self.seen_changed and self._path_hits_new_obstacle(xy)
+        )
+        if replan and not self.plan(xy, goal):
+            return action
         # Drop waypoints already reached (doorway waypoints only when close: they square the robot up to
         # the wall); steer at the next one.
         while len(self.path) > 1 and np.linalg.norm(self.path[0] - xy) < self.reach[0]:

@@ -23,8 +23,15 @@ from torch import Tensor
 
 from planners.dynamics import PredictedRollout, frames_to_float
 
-__all__ = ["AGGREGATIONS", "GoalImageObjective", "LorelObjective", "OracleStateObjective", "RewardSource",
-           "aggregate", "steps_for"]
+__all__ = [
+    "AGGREGATIONS",
+    "GoalImageObjective",
+    "LorelObjective",
+    "OracleStateObjective",
+    "RewardSource",
+    "aggregate",
+    "steps_for",
+]
 
 Aggregation = Literal["last", "max", "sum", "mean"]
 #: how per-step rewards become one return: the last predicted frame only (LOReL), the best frame,
@@ -107,8 +114,10 @@ class GoalImageObjective:
 
     def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         if tuple(frames_to_float(obs["rgb"]).shape) != tuple(self.goal.shape):
-            raise ValueError(f"goal image shape {tuple(self.goal.shape)} (C, H, W) does not match the "
-                             f"observations' {tuple(frames_to_float(obs['rgb']).shape)}; render it at the env's size")
+            raise ValueError(
+                f"goal image shape {tuple(self.goal.shape)} (C, H, W) does not match the "
+                f"observations' {tuple(frames_to_float(obs['rgb']).shape)}; render it at the env's size"
+            )
 
     def __call__(self, rollout: PredictedRollout) -> Tensor:
         if rollout.frames is None:

@@ -65,8 +65,10 @@ class VMPCConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"VMPCConfig.{name} must be an integer ≥ 1, got {v!r}")
         if self.replan_every > self.horizon:
-            raise ValueError(f"VMPCConfig.replan_every ({self.replan_every}) cannot exceed the horizon "
-                             f"({self.horizon}): the plan would run out; raise horizon or lower replan_every")
+            raise ValueError(
+                f"VMPCConfig.replan_every ({self.replan_every}) cannot exceed the horizon "
+                f"({self.horizon}): the plan would run out; raise horizon or lower replan_every"
+            )
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"VMPCConfig.aggregation must be one of {list(AGGREGATIONS)}, got {self.aggregation!r}")
         if self.ensemble not in ENSEMBLE_COMBINES:
@@ -114,11 +116,17 @@ class EpisodeRecord:
         plan_s = [p.seconds for p in self.plans]
         # The last plan's predicted value beside the real final reward tells a model error (the plan
         # looked done, the real frame is not) from a search that found nothing it rated done.
-        return {"success": self.success, "success_any": self.success_any, "progress": self.progress,
-                "steps": len(self.actions), "plans": len(self.plans), "seconds": self.seconds,
-                "mean_plan_seconds": float(np.mean(plan_s)) if plan_s else 0.0,
-                "final_reward": self.rewards[-1] if self.rewards else None,
-                "last_plan_value": self.plans[-1].value if self.plans else None}
+        return {
+            "success": self.success,
+            "success_any": self.success_any,
+            "progress": self.progress,
+            "steps": len(self.actions),
+            "plans": len(self.plans),
+            "seconds": self.seconds,
+            "mean_plan_seconds": float(np.mean(plan_s)) if plan_s else 0.0,
+            "final_reward": self.rewards[-1] if self.rewards else None,
+            "last_plan_value": self.plans[-1].value if self.plans else None,
+        }
 
 
 class VMPCAgent:
@@ -127,11 +135,15 @@ class VMPCAgent:
     def __init__(self, dynamics: Dynamics, reward: RewardSource, optimizer: Any, config: VMPCConfig | None = None):
         self.config = config or VMPCConfig()
         if reward.needs_states and not dynamics.provides_states:
-            raise ValueError(f"{type(reward).__name__} scores simulator states, which {type(dynamics).__name__} "
-                             "cannot predict: use the simulator as dynamics (dynamics_model=oracle) or a frame-based reward")
+            raise ValueError(
+                f"{type(reward).__name__} scores simulator states, which {type(dynamics).__name__} "
+                "cannot predict: use the simulator as dynamics (dynamics_model=oracle) or a frame-based reward"
+            )
         if optimizer.horizon != self.config.horizon:
-            raise ValueError(f"the optimizer plans {optimizer.horizon} steps but the agent's horizon is "
-                             f"{self.config.horizon}; build the optimizer with horizon={self.config.horizon}")
+            raise ValueError(
+                f"the optimizer plans {optimizer.horizon} steps but the agent's horizon is "
+                f"{self.config.horizon}; build the optimizer with horizon={self.config.horizon}"
+            )
         self.dynamics, self.reward, self.optimizer = dynamics, reward, optimizer
         self._steps = steps_for(self.config.aggregation, self.config.horizon)
         self._episode_steps: int | None = None
@@ -170,8 +182,9 @@ class VMPCAgent:
 
     def objective(self, actions: Tensor) -> Tensor:
         """(N, H, A) candidate sequences → (N,) aggregated predicted rewards."""
-        rollout = self.dynamics.rollout(actions, self._steps, frames=self.reward.needs_frames,
-                                        states=self.reward.needs_states)
+        rollout = self.dynamics.rollout(
+            actions, self._steps, frames=self.reward.needs_frames, states=self.reward.needs_states
+        )
         rewards = self.reward(rollout)  # (M·N, S): M models' blocks of N candidates
         if rollout.members > 1:
             per_model = rewards.unflatten(0, (rollout.members, -1))
@@ -206,8 +219,9 @@ class VMPCAgent:
         if cfg.record_predictions:
             rollout = self.dynamics.rollout(plan.unsqueeze(0), list(range(cfg.horizon)), frames=True)
             frames = rollout.frames[0].cpu().numpy() if rollout.frames is not None else None
-        self.plans.append(PlanRecord(self._t, plan.cpu().numpy(), float(result.value), frames, seconds,
-                                     int(result.evaluations)))
+        self.plans.append(
+            PlanRecord(self._t, plan.cpu().numpy(), float(result.value), frames, seconds, int(result.evaluations))
+        )
         self._plan, self._executed = plan, 0
 
     def real_reward(self, env: Any, obs: dict[str, np.ndarray]) -> float:
@@ -219,8 +233,14 @@ class VMPCAgent:
         return float(self.reward(PredictedRollout([0], frame)).reshape(-1)[0])
 
 
-def run_episode(env: Any, agent: VMPCAgent, seed: int | None = None, options: dict[str, Any] | None = None,
-                max_steps: int | None = None, recorder: Any = None) -> EpisodeRecord:
+def run_episode(
+    env: Any,
+    agent: VMPCAgent,
+    seed: int | None = None,
+    options: dict[str, Any] | None = None,
+    max_steps: int | None = None,
+    recorder: Any = None,
+) -> EpisodeRecord:
     """Run one closed-loop episode of ``agent`` in ``env`` (until truncation or ``max_steps``).
 
     Success is judged by the env's task: ``success`` is the final-state criterion, ``success_any``
@@ -251,4 +271,3 @@ def run_episode(env: Any, agent: VMPCAgent, seed: int | None = None, options: di
     rec.progress = float(info["progress"])
     rec.seconds = time.perf_counter() - start
     return rec
-

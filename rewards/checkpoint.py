@@ -29,11 +29,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -45,10 +45,10 @@ from rewards.lorel import LorelConfig, LorelReward, state_problems
 __all__ = [
     "CHECKPOINT_FORMAT",
     "CHECKPOINT_VERSION",
-    "CheckpointError",
-    "CheckpointKind",
     "REWARD",
     "RUNTIME_FIELDS",
+    "CheckpointError",
+    "CheckpointKind",
     "atomic_open",
     "load_checkpoint",
     "load_kind",
@@ -119,15 +119,25 @@ def _plain(value: Any, where: str) -> Any:
         return {k if isinstance(k, (str, int)) else str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
     if isinstance(value, tuple):  # kept a tuple: e.g. Adam's betas
         return tuple(_plain(v, f"{where}[{i}]") for i, v in enumerate(value))
-    if isinstance(value, list) or (hasattr(value, "__iter__") and hasattr(value, "__len__")
-                                            and not isinstance(value, (bytes, bytearray))):
+    if isinstance(value, list) or (
+        hasattr(value, "__iter__") and hasattr(value, "__len__") and not isinstance(value, (bytes, bytearray))
+    ):
         return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise TypeError(f"checkpoint {where} is a {type(value).__name__}: only dicts, lists, str, numbers, bool, "
-                    "None, tensors and numpy values can be stored (convert it, e.g. to a str or dict)")
+    raise TypeError(
+        f"checkpoint {where} is a {type(value).__name__}: only dicts, lists, str, numbers, bool, "
+        "None, tensors and numpy values can be stored (convert it, e.g. to a str or dict)"
+    )
 
 
-REWARD = CheckpointKind(CHECKPOINT_FORMAT, CHECKPOINT_VERSION, MODELS, RUNTIME_FIELDS, "reward",
-                        "rewards.checkpoint.load_model(path)", state_problems)
+REWARD = CheckpointKind(
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    MODELS,
+    RUNTIME_FIELDS,
+    "reward",
+    "rewards.checkpoint.load_model(path)",
+    state_problems,
+)
 
 
 @contextmanager
@@ -164,9 +174,14 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any, **dump_kwargs: An
     return Path(path)
 
 
-def save_kind(kind: CheckpointKind, path: str | os.PathLike[str], model: nn.Module,
-              optimizer: torch.optim.Optimizer | None = None, step: int = 0,
-              extra: Mapping[str, Any] | None = None) -> Path:
+def save_kind(
+    kind: CheckpointKind,
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: int = 0,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """``save_checkpoint`` for any ``CheckpointKind``."""
     name = type(model).__name__
     if name not in kind.models:
@@ -185,8 +200,13 @@ def save_kind(kind: CheckpointKind, path: str | os.PathLike[str], model: nn.Modu
     return write_atomic(path, payload)
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: LorelReward, optimizer: torch.optim.Optimizer | None = None,
-                    step: int = 0, extra: Mapping[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: LorelReward,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: int = 0,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Write ``model`` (+ optimizer state, step, extra) to ``path`` atomically.
 
     The file is written to a temporary file in the same folder, flushed to disk, then renamed over
@@ -203,7 +223,7 @@ def peek_format(path: str | os.PathLike[str]) -> str | None:
     """The ``format`` field of a robolearn checkpoint file, or None when it is not one (or unreadable)."""
     try:
         data = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable file simply has no format
+    except Exception:
         return None
     return data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), str) else None
 
@@ -213,34 +233,48 @@ def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: 
     path = Path(path)
     what = kind.what
     if not path.is_file():
-        raise FileNotFoundError(f"no {what} checkpoint at {str(path)!r}"
-                                + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else ""))
+        raise FileNotFoundError(
+            f"no {what} checkpoint at {str(path)!r}"
+            + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else "")
+        )
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for a damaged/foreign file; all mean the same here
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
         # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
         reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
-        raise CheckpointError(f"{str(path)!r} is not a readable robolearn {what} checkpoint (torch.load failed: "
-                              f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
-                              "or not a checkpoint") from None
+        raise CheckpointError(
+            f"{str(path)!r} is not a readable robolearn {what} checkpoint (torch.load failed: "
+            f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
+            "or not a checkpoint"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != kind.format:
-        what_found = (f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict)
-                      else f"a {type(data).__name__}")
+        what_found = (
+            f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict) else f"a {type(data).__name__}"
+        )
         if isinstance(data, dict) and isinstance(data.get("format"), str):
             what_found = f"format={data['format']!r}"
-        hint = (" — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
-                if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values()) else "")
-        raise CheckpointError(f"{str(path)!r} is not a robolearn {what} checkpoint (expected "
-                              f"format={kind.format!r}; found {what_found}){hint}")
+        hint = (
+            " — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
+            if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values())
+            else ""
+        )
+        raise CheckpointError(
+            f"{str(path)!r} is not a robolearn {what} checkpoint (expected "
+            f"format={kind.format!r}; found {what_found}){hint}"
+        )
     version = data.get("version")
     if not isinstance(version, int) or version > kind.version:
-        raise CheckpointError(f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
-                              f"versions ≤ {kind.version}: upgrade robolearn")
+        raise CheckpointError(
+            f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
+            f"versions ≤ {kind.version}: upgrade robolearn"
+        )
     missing = [k for k in ("model", "config", "state_dict") if k not in data]
     if missing or data["model"] not in kind.models:
-        raise CheckpointError(f"{str(path)!r} is an incomplete or unknown {what} checkpoint (missing {missing}, "
-                              f"model {data.get('model')!r}; known models: {sorted(kind.models)})")
+        raise CheckpointError(
+            f"{str(path)!r} is an incomplete or unknown {what} checkpoint (missing {missing}, "
+            f"model {data.get('model')!r}; known models: {sorted(kind.models)})"
+        )
     return data
 
 
@@ -254,8 +288,9 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     return read_kind(REWARD, path, map_location)
 
 
-def load_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu",
-              model: nn.Module | None = None) -> tuple[nn.Module, dict[str, Any]]:
+def load_kind(
+    kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu", model: nn.Module | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
     """``load_checkpoint`` for any ``CheckpointKind``."""
     data = read_kind(kind, path, map_location)
     model_cls, config_cls = kind.models[data["model"]]
@@ -274,25 +309,35 @@ def load_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: 
         if diffs:
             raise CheckpointError(
                 f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
-                f"(checkpoint != model):\n  " + "\n  ".join(diffs)
+                f"(checkpoint != model):\n  "
+                + "\n  ".join(diffs)
                 + f"\nFix: build the model from the checkpoint with {kind.loader}, or give "
-                  "the model's config the checkpoint's values (left of each !=)")
+                "the model's config the checkpoint's values (left of each !=)"
+            )
         fix = "rebuild the model with load_model(path)"
     problems = kind.problems(model, state)
     if problems:
-        raise CheckpointError(f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
-                              "(" + fix + "):\n  " + "\n  ".join(problems))
+        raise CheckpointError(
+            f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
+            "(" + fix + "):\n  " + "\n  ".join(problems)
+        )
     model.load_state_dict(state)
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         model.to(map_location)
     model.eval()
-    info = {"step": int(data.get("step", 0)), "optimizer": data.get("optimizer"), "extra": data.get("extra") or {},
-            "config": dict(data["config"]), "version": data["version"]}
+    info = {
+        "step": int(data.get("step", 0)),
+        "optimizer": data.get("optimizer"),
+        "extra": data.get("extra") or {},
+        "config": dict(data["config"]),
+        "version": data["version"],
+    }
     return model, info
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
-                    model: LorelReward | None = None) -> tuple[LorelReward, dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: Any = "cpu", model: LorelReward | None = None
+) -> tuple[LorelReward, dict[str, Any]]:
     """Load a checkpoint written by ``save_checkpoint``.
 
     Args:

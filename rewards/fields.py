@@ -22,8 +22,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["PlainConfig", "check_bool", "check_choice", "check_int", "check_number", "config_differences",
-           "int_tuple", "state_dict_problems"]
+__all__ = [
+    "PlainConfig",
+    "check_bool",
+    "check_choice",
+    "check_int",
+    "check_number",
+    "config_differences",
+    "int_tuple",
+    "state_dict_problems",
+]
 
 C = TypeVar("C", bound="PlainConfig")
 
@@ -41,12 +49,10 @@ def int_tuple(owner: Any, name: str, value: Any, minimum: int) -> tuple[int, ...
         try:  # OmegaConf ListConfig is a Sequence; anything else iterable is accepted too
             value = list(value)
         except TypeError:
-            raise ValueError(f"{_owner(owner)}.{name} must be a list of integers ≥ {minimum}, "
-                             f"got {value!r}") from None
+            raise ValueError(f"{_owner(owner)}.{name} must be a list of integers ≥ {minimum}, got {value!r}") from None
     out = tuple(value)
     if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in out):
-        raise ValueError(f"{_owner(owner)}.{name} must be a non-empty list of integers ≥ {minimum}, "
-                         f"got {list(out)!r}")
+        raise ValueError(f"{_owner(owner)}.{name} must be a non-empty list of integers ≥ {minimum}, got {list(out)!r}")
     return out
 
 
@@ -56,8 +62,9 @@ def check_int(owner: Any, name: str, value: Any, minimum: int) -> None:
         raise ValueError(f"{_owner(owner)}.{name} must be an integer ≥ {minimum}, got {value!r}")
 
 
-def check_number(owner: Any, name: str, value: Any, lo: float, hi: float = math.inf, lo_open: bool = False,
-                 hi_open: bool = False) -> float:
+def check_number(
+    owner: Any, name: str, value: Any, lo: float, hi: float = math.inf, lo_open: bool = False, hi_open: bool = False
+) -> float:
     """A finite number in the interval [lo, hi] (bounds excluded with ``*_open``), returned as a float."""
     ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
     if ok:
@@ -85,8 +92,7 @@ class PlainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (tuples as lists), e.g. for checkpoints and logs."""
-        return {k: list(v) if isinstance(v, tuple) else v
-                for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
 
     @classmethod
     def from_dict(cls: type[C], data: Mapping[str, Any]) -> C:
@@ -100,12 +106,16 @@ class PlainConfig:
 
 def config_differences(a: Any, b: Any, ignore: Sequence[str] = ()) -> list[str]:
     """Fields where dataclasses ``a`` and ``b`` differ, as ``name: a_value != b_value`` lines."""
-    return [f"{f.name}: {getattr(a, f.name)!r} != {getattr(b, f.name)!r}"
-            for f in dataclasses.fields(a) if f.name not in ignore and getattr(a, f.name) != getattr(b, f.name)]
+    return [
+        f"{f.name}: {getattr(a, f.name)!r} != {getattr(b, f.name)!r}"
+        for f in dataclasses.fields(a)
+        if f.name not in ignore and getattr(a, f.name) != getattr(b, f.name)
+    ]
 
 
-def state_dict_problems(own: Mapping[str, Any], state: Mapping[str, Any], optional_prefix: str | None = None,
-                        limit: int = 8) -> list[str]:
+def state_dict_problems(
+    own: Mapping[str, Any], state: Mapping[str, Any], optional_prefix: str | None = None, limit: int = 8
+) -> list[str]:
     """Missing/unexpected keys and shape mismatches of ``state`` against a model's ``own`` state dict.
 
     Keys of ``own`` starting with ``optional_prefix`` may be missing from ``state``. At most ``limit``
@@ -115,8 +125,11 @@ def state_dict_problems(own: Mapping[str, Any], state: Mapping[str, Any], option
 
     missing = [k for k in own if k not in state and not (optional_prefix and k.startswith(optional_prefix))]
     unexpected = [k for k in state if k not in own]
-    shapes = [f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
-              for k in own if k in state and isinstance(state[k], Tensor) and state[k].shape != own[k].shape]
+    shapes = [
+        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+        for k in own
+        if k in state and isinstance(state[k], Tensor) and state[k].shape != own[k].shape
+    ]
     out: list[str] = []
     for label, items in (("shape mismatch", shapes), ("missing", missing), ("unexpected", unexpected)):
         out += [f"{label}: {item}" for item in items[:limit]]

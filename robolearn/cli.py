@@ -9,8 +9,9 @@ verb, unknown key, invalid value), reported as one line on stderr.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from robolearn import __version__
 
@@ -32,8 +33,7 @@ def _error(verb: str | None, message: str) -> None:
 
 
 # ------------------------------------------------------------ hydra verbs
-def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, usage: str = "",
-               about: str = "") -> str:
+def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, usage: str = "", about: str = "") -> str:
     """A Hydra verb's help: usage, summary (+ ``about``), options, examples and its config file.
 
     ``config`` is the config name (default: the verb) and ``usage`` the words after the verb (e.g. a family).
@@ -45,18 +45,22 @@ def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, us
     usage = f"{usage} " if usage else ""
     return (
         f"usage: {PROG} {verb} {usage}[--cfg] [KEY=VALUE ...]\n\n"
-        f"{VERBS[verb].summary}.\n\n" + (f"{about}\n\n" if about else "") +
-        f"Options are Hydra overrides of conf/{config}.yaml (below) and of the environment,\n"
+        f"{VERBS[verb].summary}.\n\n"
+        + (f"{about}\n\n" if about else "")
+        + f"Options are Hydra overrides of conf/{config}.yaml (below) and of the environment,\n"
         f"env.* from {conf / 'env' / 'desk.yaml'} (with env=home: {conf / 'env' / 'home.yaml'}).\n"
         "  --cfg      print the composed config and exit\n"
         "  -h, --help show this help\n\n"
-        "examples:\n" + "".join(f"  {PROG} {verb} {e}".rstrip() + "\n" for e in examples) +
-        f"\n# {conf / f'{config}.yaml'}\n" + (conf / f"{config}.yaml").read_text()
+        "examples:\n"
+        + "".join(f"  {PROG} {verb} {e}".rstrip() + "\n" for e in examples)
+        + f"\n# {conf / f'{config}.yaml'}\n"
+        + (conf / f"{config}.yaml").read_text()
     )
 
 
-def _compose_verb(verb: str, args: list[str], examples: Sequence[str], config: str | None = None,
-                  **help_parts: str) -> tuple[Any, int | None]:
+def _compose_verb(
+    verb: str, args: list[str], examples: Sequence[str], config: str | None = None, **help_parts: str
+) -> tuple[Any, int | None]:
     """Parse ``[--cfg] [--help] KEY=VALUE...`` into a composed config.
 
     ``config`` is the config name (default: the verb); ``help_parts`` go to ``_verb_help``. Returns
@@ -74,8 +78,11 @@ def _compose_verb(verb: str, args: list[str], examples: Sequence[str], config: s
         return None, EXIT_OK
     unknown = [f for f in flags if f != "--cfg"]
     if unknown:
-        _error(verb, f"unknown option {unknown[0]!r}; options are --cfg and --help, "
-                     "everything else is KEY=VALUE (e.g. env.task=close_drawer)")
+        _error(
+            verb,
+            f"unknown option {unknown[0]!r}; options are --cfg and --help, "
+            "everything else is KEY=VALUE (e.g. env.task=close_drawer)",
+        )
         return None, EXIT_USAGE
     try:
         cfg = compose_config(config or verb, overrides)
@@ -88,8 +95,13 @@ def _compose_verb(verb: str, args: list[str], examples: Sequence[str], config: s
     return cfg, None
 
 
-def _guarded(verb: str, job: Callable[[], Any], usage: tuple[type[BaseException], ...],
-             failed: tuple[type[BaseException], ...] = (), writing: str = "write its output") -> int:
+def _guarded(
+    verb: str,
+    job: Callable[[], Any],
+    usage: tuple[type[BaseException], ...],
+    failed: tuple[type[BaseException], ...] = (),
+    writing: str = "write its output",
+) -> int:
     """Run ``job``; map errors to exit codes with one line on stderr: ``usage`` ones (bad input) → 2,
     ``failed`` ones and I/O errors (``could not {writing}``) → 1."""
     try:
@@ -107,8 +119,11 @@ def _guarded(verb: str, job: Callable[[], Any], usage: tuple[type[BaseException]
 
 
 # ------------------------------------------------------------------ rollout
-ROLLOUT_EXAMPLES = ("", "env.task=close_drawer policy=random video.path=out.gif",
-                    "env.task=move_white_mug_up episodes=10 env.randomization.colors=true")
+ROLLOUT_EXAMPLES = (
+    "",
+    "env.task=close_drawer policy=random video.path=out.gif",
+    "env.task=move_white_mug_up episodes=10 env.randomization.colors=true",
+)
 
 
 def _rollout(args: list[str]) -> int:
@@ -141,8 +156,10 @@ def _rollout(args: list[str]) -> int:
         color = "green" if ok == s["episodes"] else ("yellow" if ok else "red")
         return f"[{color}]{ok}/{s['episodes']} ({100 * ok / s['episodes']:.0f}%)[/{color}]"
 
-    console.print(f"[bold]{first['task']}[/bold] (\"{first['instruction']}\"), policy {first['policy']}: "
-                  f"success any-step {rate(s['success_any'])}, final-step {rate(s['success_final'])}")
+    console.print(
+        f'[bold]{first["task"]}[/bold] ("{first["instruction"]}"), policy {first["policy"]}: '
+        f"success any-step {rate(s['success_any'])}, final-step {rate(s['success_final'])}"
+    )
     if settings.video.path is not None:
         frames = sum(r["frames"] for r in results)
         console.print(f"video: {settings.video.path} ({frames} frames, {settings.video.fps:g} fps)")
@@ -150,8 +167,11 @@ def _rollout(args: list[str]) -> int:
 
 
 # ------------------------------------------------------------------ collect
-COLLECT_EXAMPLES = ("out=data/desk episodes=50000", "out=data/small episodes=200 workers=1",
-                    "out=data/desk episodes=50000 ray_address=auto")
+COLLECT_EXAMPLES = (
+    "out=data/desk episodes=50000",
+    "out=data/small episodes=200 workers=1",
+    "out=data/desk episodes=50000 ray_address=auto",
+)
 
 
 def _collect(args: list[str]) -> int:
@@ -163,26 +183,40 @@ def _collect(args: list[str]) -> int:
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
     if cfg is None:
         return code  # type: ignore[return-value]
-    return _guarded("collect", lambda: run_collect(CollectSettings.from_config(cfg)), (ConfigError, DatasetError),
-                    (EpisodeFailed,), "write the dataset")
+    return _guarded(
+        "collect",
+        lambda: run_collect(CollectSettings.from_config(cfg)),
+        (ConfigError, DatasetError),
+        (EpisodeFailed,),
+        "write the dataset",
+    )
 
 
 # -------------------------------------------------------------------- train
-TRAIN_EXAMPLES = ("data=data/desk out=runs/lorel", "data=data/desk out=runs/late reward.fusion=late max_minutes=20",
-                  "data=data/desk out=runs/lorel steps=40000    # resume runs/lorel/last.pt, train longer",
-                  "dynamics data=data/desk out=runs/video      # a video-prediction model (--help: its options)")
-TRAIN_DYNAMICS_EXAMPLES = ("dynamics data=data/desk out=runs/video",
-                           "dynamics data=data/desk out=runs/video_sv dynamics.stochastic=true max_minutes=20",
-                           "dynamics data=data/desk out=runs/video steps=12000    # resume, train longer")
+TRAIN_EXAMPLES = (
+    "data=data/desk out=runs/lorel",
+    "data=data/desk out=runs/late reward.fusion=late max_minutes=20",
+    "data=data/desk out=runs/lorel steps=40000    # resume runs/lorel/last.pt, train longer",
+    "dynamics data=data/desk out=runs/video      # a video-prediction model (--help: its options)",
+)
+TRAIN_DYNAMICS_EXAMPLES = (
+    "dynamics data=data/desk out=runs/video",
+    "dynamics data=data/desk out=runs/video_sv dynamics.stochastic=true max_minutes=20",
+    "dynamics data=data/desk out=runs/video steps=12000    # resume, train longer",
+)
 #: model families of `robolearn train FAMILY`: family -> config name (the first is the default)
-TRAIN_POLICY_EXAMPLES = ("policy data=data/desk out=runs/lcbc",
-                         "policy data=data/desk out=runs/lcbc_expert expert_only=true policy.proprio_dim=14")
+TRAIN_POLICY_EXAMPLES = (
+    "policy data=data/desk out=runs/lcbc",
+    "policy data=data/desk out=runs/lcbc_expert expert_only=true policy.proprio_dim=14",
+)
 TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics", "policy": "train_policy"}
 TRAIN_USAGE = "[reward|dynamics|policy]"
-TRAIN_ABOUT = ("Families (the first word): reward (the default) trains a LOReL language-conditioned reward from\n"
-               "conf/train.yaml; dynamics trains an action-conditioned video-prediction model for visual MPC\n"
-               "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options); policy trains a\n"
-               "language-conditioned behaviour-cloning policy (LCBC, the baseline) from conf/train_policy.yaml.")
+TRAIN_ABOUT = (
+    "Families (the first word): reward (the default) trains a LOReL language-conditioned reward from\n"
+    "conf/train.yaml; dynamics trains an action-conditioned video-prediction model for visual MPC\n"
+    "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options); policy trains a\n"
+    "language-conditioned behaviour-cloning policy (LCBC, the baseline) from conf/train_policy.yaml."
+)
 
 
 def _train(args: list[str]) -> int:
@@ -198,14 +232,17 @@ def _train(args: list[str]) -> int:
     if family == "dynamics":
         from robolearn.training.train_dynamics import DynamicsTrainSettings as Settings
         from robolearn.training.train_dynamics import run_train_dynamics as run
+
         examples, usage = TRAIN_DYNAMICS_EXAMPLES, "dynamics"
     elif family == "policy":
         from robolearn.training.train_policy import PolicyTrainSettings as Settings  # type: ignore[assignment]
         from robolearn.training.train_policy import run_train_policy as run  # type: ignore[assignment]
+
         examples, usage = TRAIN_POLICY_EXAMPLES, "policy"
     else:
         from robolearn.training.train_reward import TrainSettings as Settings  # type: ignore[assignment]
         from robolearn.training.train_reward import run_train as run  # type: ignore[assignment]
+
         examples, usage = TRAIN_EXAMPLES, TRAIN_USAGE
     cfg, code = _compose_verb("train", rest, examples, config=TRAIN_FAMILIES[family], usage=usage, about=TRAIN_ABOUT)
     if cfg is None:
@@ -225,9 +262,12 @@ def _train(args: list[str]) -> int:
 
 
 # --------------------------------------------------------------------- eval
-EVAL_EXAMPLES = ("checkpoint=runs/lorel/best.pt", "checkpoint=runs/lorel/best.pt data=data/desk",
-                 "checkpoint=runs/lorel/best.pt instructions=my_phrasings.yaml out=reports/",
-                 "checkpoint=runs/video/best.pt video.clips_per_episode=4    # a video model: PSNR/SSIM per step")
+EVAL_EXAMPLES = (
+    "checkpoint=runs/lorel/best.pt",
+    "checkpoint=runs/lorel/best.pt data=data/desk",
+    "checkpoint=runs/lorel/best.pt instructions=my_phrasings.yaml out=reports/",
+    "checkpoint=runs/video/best.pt video.clips_per_episode=4    # a video model: PSNR/SSIM per step",
+)
 
 
 def _is_video_checkpoint(path: Any) -> bool:
@@ -284,9 +324,11 @@ def _eval(args: list[str]) -> int:
 
 
 # --------------------------------------------------------------------- plan
-PLAN_EXAMPLES = ('instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt',
-                 'instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem',
-                 'instruction="close the drawer" reward_checkpoint=runs/lorel/best.pt episodes=5 results=plan.json')
+PLAN_EXAMPLES = (
+    'instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt',
+    'instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem',
+    'instruction="close the drawer" reward_checkpoint=runs/lorel/best.pt episodes=5 results=plan.json',
+)
 
 
 def _plan(args: list[str]) -> int:
@@ -300,18 +342,23 @@ def _plan(args: list[str]) -> int:
     cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
     if cfg is None:
         return code  # type: ignore[return-value]
-    return _guarded("plan", lambda: run_plan(PlanSettings.from_config(cfg)),
-                    (UnknownInstructionError, ConfigError, CheckpointError, TextModelUnavailableError,
-                     FileNotFoundError), writing="write the video or results")
+    return _guarded(
+        "plan",
+        lambda: run_plan(PlanSettings.from_config(cfg)),
+        (UnknownInstructionError, ConfigError, CheckpointError, TextModelUnavailableError, FileNotFoundError),
+        writing="write the video or results",
+    )
 
 
 # -------------------------------------------------------------------- bench
-BENCH_EXAMPLES = ("agents=[random,vmpc_lorel] variants=[train] trials=20",
-                  "env=home tasks=[interactive_nav] trials=20    # navigation agents in the homes (conf/bench_home.yaml)",
-                  "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
-                  "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
-                  "ray_address=auto    # a running Ray cluster",
-                  "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi")
+BENCH_EXAMPLES = (
+    "agents=[random,vmpc_lorel] variants=[train] trials=20",
+    "env=home tasks=[interactive_nav] trials=20    # navigation agents in the homes (conf/bench_home.yaml)",
+    "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
+    "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
+    "ray_address=auto    # a running Ray cluster",
+    "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi",
+)
 MULTIRUN_FLAGS = ("-m", "--multirun")
 HOME_ENV_OVERRIDE = "env=home"  # `robolearn bench env=home`: the home bench (conf/bench_home.yaml)
 
@@ -346,8 +393,12 @@ def _bench_runs(args: list[str]) -> int:
         overrides = args if sweep is None else flags + sweep
         # env=home benchmarks navigation agents in the homes: conf/bench_home.yaml instead of conf/bench.yaml
         home = HOME_ENV_OVERRIDE in overrides
-        cfg, code = _compose_verb("bench", [a for a in overrides if a != HOME_ENV_OVERRIDE], BENCH_EXAMPLES,
-                                  config="bench_home" if home else None)
+        cfg, code = _compose_verb(
+            "bench",
+            [a for a in overrides if a != HOME_ENV_OVERRIDE],
+            BENCH_EXAMPLES,
+            config="bench_home" if home else None,
+        )
         if cfg is None:
             return code  # type: ignore[return-value]
         if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
@@ -355,19 +406,30 @@ def _bench_runs(args: list[str]) -> int:
             print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
         # ImportError: ray_address without Ray installed (the message says how to install it)
         settings_cls = HomeBenchSettings if home else BenchSettings
-        code = _guarded("bench", lambda: run_bench(settings_cls.from_config(cfg)), (ConfigError, ImportError),
-                        (BenchError, JobsFailed), "write the results")
+        code = _guarded(
+            "bench",
+            lambda settings_cls=settings_cls, cfg=cfg: run_bench(settings_cls.from_config(cfg)),
+            (ConfigError, ImportError),
+            (BenchError, JobsFailed),
+            "write the results",
+        )
         if code != EXIT_OK:
             return code
     return EXIT_OK
 
 
 # --------------------------------------------------------------------- demo
-DEMO_EXAMPLES = ('"open the drawer"', '"turn the faucet right" seed=3 video.path=faucet.gif',
-                 '"push the drawer shut" optimizer=cem', 'scene=home "open the kitchen drawer"')
-DEMO_ABOUT = ("The words without '=' are the instruction. Tasks the shipped models do: open / close the drawer,\n"
-              "turn the faucet left / right, move the black mug right, move the white mug down; with scene=home\n"
-              "(a held-out home: drive to the kitchen counter, dock, then plan the arm) open the drawer.")
+DEMO_EXAMPLES = (
+    '"open the drawer"',
+    '"turn the faucet right" seed=3 video.path=faucet.gif',
+    '"push the drawer shut" optimizer=cem',
+    'scene=home "open the kitchen drawer"',
+)
+DEMO_ABOUT = (
+    "The words without '=' are the instruction. Tasks the shipped models do: open / close the drawer,\n"
+    "turn the faucet left / right, move the black mug right, move the white mug down; with scene=home\n"
+    "(a held-out home: drive to the kitchen counter, dock, then plan the arm) open the drawer."
+)
 
 
 def _demo(args: list[str]) -> int:
@@ -378,13 +440,24 @@ def _demo(args: list[str]) -> int:
     from robolearn.demo import UnsupportedInstructionError, instruction_overrides, run_demo
     from robolearn.instructions import UnknownInstructionError
 
-    cfg, code = _compose_verb("demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"',
-                              about=DEMO_ABOUT)
+    cfg, code = _compose_verb(
+        "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT
+    )
     if cfg is None:
         return code  # type: ignore[return-value]
-    return _guarded("demo", lambda: run_demo(cfg), (UnknownInstructionError, UnsupportedInstructionError, ConfigError,
-                                                     CheckpointError, TextModelUnavailableError, FileNotFoundError),
-                    writing="write the video")
+    return _guarded(
+        "demo",
+        lambda: run_demo(cfg),
+        (
+            UnknownInstructionError,
+            UnsupportedInstructionError,
+            ConfigError,
+            CheckpointError,
+            TextModelUnavailableError,
+            FileNotFoundError,
+        ),
+        writing="write the video",
+    )
 
 
 # --------------------------------------------------------------------- data
@@ -397,32 +470,33 @@ def _data(args: list[str]) -> int:
 
 # -------------------------------------------------------------------- verbs
 VERBS: dict[str, Verb] = {
-    "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video",
-                    _rollout),
-    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)",
-                    _collect),
+    "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video", _rollout),
+    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)", _collect),
     "data": Verb("Inspect a dataset (info, show) and import or export human annotations", _data),
-    "train": Verb("Train a reward model (LOReL), a video-prediction model or a language-conditioned policy (LCBC)",
-                  _train),
-    "eval": Verb("Evaluate a reward model (held-out accuracy, ROC-AUC, rephrasing) or a video model (PSNR, SSIM)",
-                 _eval),
-    "plan": Verb("Run language-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video",
-                 _plan),
+    "train": Verb(
+        "Train a reward model (LOReL), a video-prediction model or a language-conditioned policy (LCBC)", _train
+    ),
+    "eval": Verb(
+        "Evaluate a reward model (held-out accuracy, ROC-AUC, rephrasing) or a video model (PSNR, SSIM)", _eval
+    ),
+    "plan": Verb("Run language-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video", _plan),
     "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals", _bench),
-    "demo": Verb("Language-commanded demo on the shipped checkpoints: robolearn demo \"open the drawer\"", _demo),
+    "demo": Verb('Language-commanded demo on the shipped checkpoints: robolearn demo "open the drawer"', _demo),
 }
 
 
 def usage() -> str:
     """The top-level help: every verb with its one-line summary."""
     width = max(len(name) for name in VERBS)
-    lines = [f"usage: {PROG} VERB [KEY=VALUE ...]", "", "Teach simulated robots from cheap supervision.", "",
-             "verbs:"]
+    lines = [f"usage: {PROG} VERB [KEY=VALUE ...]", "", "Teach simulated robots from cheap supervision.", "", "verbs:"]
     for name, verb in VERBS.items():
         planned = "" if verb.run else " (planned)"
         lines.append(f"  {name:<{width}}  {verb.summary}{planned}")
-    lines += ["", f"Run '{PROG} VERB --help' for a verb's options. Options are Hydra overrides, e.g.",
-              f"  {PROG} rollout env.task=close_drawer policy=random video.path=out.gif"]
+    lines += [
+        "",
+        f"Run '{PROG} VERB --help' for a verb's options. Options are Hydra overrides, e.g.",
+        f"  {PROG} rollout env.task=close_drawer policy=random video.path=out.gif",
+    ]
     return "\n".join(lines)
 
 
@@ -448,8 +522,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(None, f"unknown verb {first!r}; valid verbs are: {', '.join(VERBS)} (see '{PROG} --help')")
         return EXIT_USAGE
     if verb.run is None:
-        _error(first, f"'{first}' is not implemented yet (planned); available now: "
-                      f"{', '.join(n for n, v in VERBS.items() if v.run)}")
+        _error(
+            first,
+            f"'{first}' is not implemented yet (planned); available now: "
+            f"{', '.join(n for n, v in VERBS.items() if v.run)}",
+        )
         return EXIT_USAGE
     try:
         return verb.run(rest)

@@ -9,7 +9,8 @@ Every configuration problem surfaces as a ``ConfigError`` with a one-line messag
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
@@ -141,7 +142,7 @@ def is_counter_env(node: Any) -> bool:
     return isinstance(raw, Mapping) and "dock_distance" in raw
 
 
-def counter_env_config(node: Any) -> "CounterEnvConfig":
+def counter_env_config(node: Any) -> CounterEnvConfig:
     """Build and validate a ``CounterEnvConfig`` from an ``env=counter`` node (``conf/env/counter.yaml``).
 
     Raises:
@@ -152,7 +153,7 @@ def counter_env_config(node: Any) -> "CounterEnvConfig":
     return _check_home(_sim_config(CounterEnvConfig, node))
 
 
-def env_config(node: Any) -> "DeskEnvConfig":
+def env_config(node: Any) -> DeskEnvConfig:
     """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
 
     ``sim.config.from_dict`` checks names, types and ranges (and the task name), so an invalid value
@@ -166,7 +167,7 @@ def env_config(node: Any) -> "DeskEnvConfig":
     return _sim_config(DeskEnvConfig, node)
 
 
-def home_env_config(node: Any) -> "HomeEnvConfig":
+def home_env_config(node: Any) -> HomeEnvConfig:
     """Build and validate a ``HomeEnvConfig`` from an ``env=home`` node (``conf/env/home.yaml``).
 
     Raises:
@@ -191,7 +192,7 @@ def _check_home(cfg: Any) -> Any:
     return cfg
 
 
-def nav_agent_config(node: Any) -> "NavAgentConfig":
+def nav_agent_config(node: Any) -> NavAgentConfig:
     """Build and validate the navigation agent's ``NavAgentConfig`` (``conf/nav_agent/default.yaml``).
 
     Raises:
@@ -202,7 +203,7 @@ def nav_agent_config(node: Any) -> "NavAgentConfig":
     return _sim_config(NavAgentConfig, node, "nav_agent")
 
 
-def manipulation_agent_config(node: Any) -> "ManipulationAgentConfig":
+def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
     """Build and validate ``ManipulationAgentConfig`` (``conf/manipulation_agent/default.yaml``).
 
     Raises:

@@ -66,18 +66,25 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
     for key in ("reward_checkpoint", "dynamics_model"):
         path = cfg.get(key)
         if isinstance(path, str) and path.startswith(str(SHIPPED_DIR)) and not os.path.isfile(path):
-            raise ConfigError(f"the shipped checkpoint {path} is missing: reinstall robolearn "
-                              "(pip install -c constraints.txt -e .), or pass your own with "
-                              f"{key}=runs/.../best.pt")
+            raise ConfigError(
+                f"the shipped checkpoint {path} is missing: reinstall robolearn "
+                "(pip install -c constraints.txt -e .), or pass your own with "
+                f"{key}=runs/.../best.pt"
+            )
     instruction = cfg.get("instruction")
     if not isinstance(instruction, str) or not instruction.strip():
-        raise UnknownInstructionError('the instruction is empty: say what to do, e.g. robolearn demo "open the drawer". '
-                                      "The robot can: " + "; ".join(capabilities(supported)) + ".")
+        raise UnknownInstructionError(
+            'the instruction is empty: say what to do, e.g. robolearn demo "open the drawer". '
+            "The robot can: " + "; ".join(capabilities(supported)) + "."
+        )
     settings = PlanSettings.from_config(cfg)
     models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
     reward_model = models[0]
-    resolver = InstructionResolver(reward_model.text if reward_model is not None else None,
-                                   min_similarity=settings.min_similarity, capable=supported)
+    resolver = InstructionResolver(
+        reward_model.text if reward_model is not None else None,
+        min_similarity=settings.min_similarity,
+        capable=supported,
+    )
     if settings.task == "auto":
         res = resolver.resolve(settings.instruction)  # raises UnknownInstructionError with what the robot can do
         task = res.task
@@ -86,18 +93,23 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                 f"I understood {settings.instruction!r} as {capabilities([task])[0]!r}, but the shipped models were "
                 f"not trained and benchmarked for it. With them the robot can: {'; '.join(capabilities(supported))}. "
                 f"To try it anyway: robolearn plan instruction={settings.instruction!r} "
-                f"reward_checkpoint=YOUR_REWARD.pt dynamics_model=YOUR_VIDEO_MODEL.pt")
+                f"reward_checkpoint=YOUR_REWARD.pt dynamics_model=YOUR_VIDEO_MODEL.pt"
+            )
         if echo:
-            print(f"instruction {settings.instruction!r} → task {task} (matched {res.matched!r}, "
-                  f"similarity {res.similarity:.2f})")
+            print(
+                f"instruction {settings.instruction!r} → task {task} (matched {res.matched!r}, "
+                f"similarity {res.similarity:.2f})"
+            )
     else:
         task = settings.task
     results = run_plan(dataclasses.replace(settings, task=task), echo=echo, models=models)
     summary = results[0]
     rate = shipped_success(task, section)
     if echo and rate is not None:
-        print(f"the shipped models succeed on {rate['final']:.0%} of {rate['episodes']} benchmark episodes of {task} "
-              f"(final step; reproduce: {rate['command']})")
+        print(
+            f"the shipped models succeed on {rate['final']:.0%} of {rate['episodes']} benchmark episodes of {task} "
+            f"(final step; reproduce: {rate['command']})"
+        )
     return summary
 
 

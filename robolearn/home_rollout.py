@@ -33,7 +33,7 @@ AGENT_OBS_KEYS = ("scan", "goal")
 class _HomeFrames:
     """Video frames: the head camera at the video height beside a square top-down map, captioned."""
 
-    def __init__(self, env: "HomeEnv", settings: "RolloutSettings", writer: VideoWriter | None):
+    def __init__(self, env: HomeEnv, settings: RolloutSettings, writer: VideoWriter | None):
         from sim.observations import Camera
 
         self.env, self.settings, self.writer = env, settings, writer
@@ -66,12 +66,14 @@ class _HomeFrames:
 
 def _line(r: dict[str, Any], episodes: int) -> str:
     ok = "yes" if r["success_final"] else "no"
-    return (f"episode {r['episode'] + 1}/{episodes} (seed {r['seed']}, {r['home']}): \"{r['instruction']}\" "
-            f"success {ok}; {r['steps']} steps, SPL {r['spl']:.2f}, effort {r['effort_efficiency']:.2f}, "
-            f"INS {r['ins']:.2f}, shortest path {r['shortest_path']:.1f} m")
+    return (
+        f'episode {r["episode"] + 1}/{episodes} (seed {r["seed"]}, {r["home"]}): "{r["instruction"]}" '
+        f"success {ok}; {r['steps']} steps, SPL {r['spl']:.2f}, effort {r['effort_efficiency']:.2f}, "
+        f"INS {r['ins']:.2f}, shortest path {r['shortest_path']:.1f} m"
+    )
 
 
-def run_home_rollout(settings: "RolloutSettings", *, echo: bool = True) -> list[dict[str, Any]]:
+def run_home_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[dict[str, Any]]:
     """Episodes of ``settings.policy`` in the home environment; see ``robolearn.rollout.run_rollout``.
 
     Returns:
@@ -90,16 +92,22 @@ def run_home_rollout(settings: "RolloutSettings", *, echo: bool = True) -> list[
     vs = settings.video
     agent = None
     if settings.policy == "expert":
-        agent = make_home_agent(cfg.task, nav_agent_config(settings.nav_agent),
-                                manipulation_agent_config(settings.manipulation_agent))
+        agent = make_home_agent(
+            cfg.task, nav_agent_config(settings.nav_agent), manipulation_agent_config(settings.manipulation_agent)
+        )
     results: list[dict[str, Any]] = []
     env = HomeEnv(config=cfg)
     # The writer keeps any earlier video at the path until the new one is complete (aborted on error).
-    with (VideoWriter(vs.path, vs.fps) if vs.path is not None else nullcontext()) as writer:
+    with VideoWriter(vs.path, vs.fps) if vs.path is not None else nullcontext() as writer:
         try:
             rng = np.random.default_rng(settings.seed)
-            bar = tqdm(range(settings.episodes), desc=f"{settings.policy} on {cfg.task}", unit="episode",
-                       disable=not (echo and settings.progress_bar and settings.episodes > 1), file=sys.stderr)
+            bar = tqdm(
+                range(settings.episodes),
+                desc=f"{settings.policy} on {cfg.task}",
+                unit="episode",
+                disable=not (echo and settings.progress_bar and settings.episodes > 1),
+                file=sys.stderr,
+            )
             for i in bar:
                 results.append(_episode(env, agent, rng, settings, writer, i))
                 if echo:
@@ -109,8 +117,14 @@ def run_home_rollout(settings: "RolloutSettings", *, echo: bool = True) -> list[
     return results
 
 
-def _episode(env: "HomeEnv", agent: Any, rng: np.random.Generator, settings: "RolloutSettings",
-             writer: VideoWriter | None, i: int) -> dict[str, Any]:
+def _episode(
+    env: HomeEnv,
+    agent: Any,
+    rng: np.random.Generator,
+    settings: RolloutSettings,
+    writer: VideoWriter | None,
+    i: int,
+) -> dict[str, Any]:
     """Episode ``i`` (seed ``settings.seed + i``) of the agent, or of random actions without one."""
     seed = settings.seed + i
     obs, info = env.reset(seed=seed)
@@ -131,9 +145,18 @@ def _episode(env: "HomeEnv", agent: Any, rng: np.random.Generator, settings: "Ro
         written += frames.record(i, steps, bool(info["success"]), final=done)
     vs = settings.video
     return {
-        "episode": i, "seed": seed, "task": env.cfg.task, "instruction": info["instruction"], "home": info["home"],
-        "policy": settings.policy, "steps": steps, "return": total, "success_any": bool(info["success_any"]),
-        "success_final": bool(info["success"]), "progress": -float(info["geodesic_distance"]),
+        "episode": i,
+        "seed": seed,
+        "task": env.cfg.task,
+        "instruction": info["instruction"],
+        "home": info["home"],
+        "policy": settings.policy,
+        "steps": steps,
+        "return": total,
+        "success_any": bool(info["success_any"]),
+        "success_final": bool(info["success"]),
+        "progress": -float(info["geodesic_distance"]),
         **{k: float(info[k]) for k in HOME_FIELDS},
-        "video": str(vs.path) if vs.path is not None else None, "frames": written,
+        "video": str(vs.path) if vs.path is not None else None,
+        "frames": written,
     }

@@ -86,8 +86,13 @@ class InstructionResolver:
             (default: ``tasks``); e.g. the ones a set of checkpoints supports.
     """
 
-    def __init__(self, text_encoder: Any | None = None, tasks: Sequence[str] | None = None,
-                 min_similarity: float = 0.6, capable: Sequence[str] | None = None):
+    def __init__(
+        self,
+        text_encoder: Any | None = None,
+        tasks: Sequence[str] | None = None,
+        min_similarity: float = 0.6,
+        capable: Sequence[str] | None = None,
+    ):
         from rewards.text import TextEncoder
         from sim.tasks.desk import DESK_TASKS
 
@@ -122,10 +127,15 @@ class InstructionResolver:
         sims = self._refs @ q
         i = int(sims.argmax())
         if float(sims[i]) < self.min_similarity:
-            closest = (f" (closest thing I can do: {capabilities([self.labels[i]])[0]!r}, similarity "
-                       f"{float(sims[i]):.2f} < {self.min_similarity})" if self.labels[i] in self.capable else "")
-            raise UnknownInstructionError(f"I don't know how to {instruction.strip().rstrip('.!?')!r}{closest}. "
-                                          + self.help_text())
+            closest = (
+                f" (closest thing I can do: {capabilities([self.labels[i]])[0]!r}, similarity "
+                f"{float(sims[i]):.2f} < {self.min_similarity})"
+                if self.labels[i] in self.capable
+                else ""
+            )
+            raise UnknownInstructionError(
+                f"I don't know how to {instruction.strip().rstrip('.!?')!r}{closest}. " + self.help_text()
+            )
         return Resolution(self.labels[i], float(sims[i]), self.phrasings[i])
 
     def help_text(self) -> str:

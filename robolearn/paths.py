@@ -31,16 +31,18 @@ def conf_dir() -> Path:
     if override:
         path = Path(override).expanduser().resolve()
         if not (path / CONF_MARKER).is_file():
-            raise FileNotFoundError(f"${CONF_DIR_ENV}={override!r} is not a robolearn config directory "
-                                    f"(no {CONF_MARKER.as_posix()} in it)")
+            raise FileNotFoundError(
+                f"${CONF_DIR_ENV}={override!r} is not a robolearn config directory (no {CONF_MARKER.as_posix()} in it)"
+            )
         return path
     candidates = [_PACKAGE_DIR / "conf", _PACKAGE_DIR.parent / "conf"]
     for path in candidates:
         if (path / CONF_MARKER).is_file():
             return path.resolve()
     tried = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"robolearn's config directory was not found (tried {tried}); "
-                            f"reinstall robolearn or set ${CONF_DIR_ENV}")
+    raise FileNotFoundError(
+        f"robolearn's config directory was not found (tried {tried}); reinstall robolearn or set ${CONF_DIR_ENV}"
+    )
 
 
 #: the checkpoints that ship inside the package (``robolearn demo``'s default models; see its README.md)

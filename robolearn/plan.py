@@ -9,8 +9,8 @@ current plan predicted for this step, and the reward of the real frames over tim
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
 
-__all__ = ["PlanSettings", "REWARDS", "build_agent", "compose_frame", "goal_image", "load_models", "run_plan"]
+__all__ = ["REWARDS", "PlanSettings", "build_agent", "compose_frame", "goal_image", "load_models", "run_plan"]
 
 REWARDS = ("lorel", "goal_image", "oracle")
 #: where a planned episode starts: docked (the env's own reset) | home (env=counter: anywhere in a home; the
@@ -57,7 +57,7 @@ class VideoSettings:
 class PlanSettings:
     """A validated ``conf/plan.yaml`` (see it for every field)."""
 
-    env: "DeskEnvConfig | CounterEnvConfig"
+    env: DeskEnvConfig | CounterEnvConfig
     optimizer: Any  # the optimizer config node (instantiated by planners.optimizers.make_optimizer)
     instruction: str
     task: str
@@ -69,14 +69,14 @@ class PlanSettings:
     episodes: int
     seed: int
     torch_threads: int
-    agent: "VMPCConfig"
+    agent: VMPCConfig
     video: VideoSettings
     results: Path | None
     record: Path | None = None  # dataset folder the planned episodes are appended to (None: not kept)
     episode_start: str = "docked"  # docked | home (see EPISODE_STARTS)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PlanSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PlanSettings:
         """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``."""
         from planners.vmpc import VMPCConfig
 
@@ -98,15 +98,19 @@ class PlanSettings:
             raise ConfigError(f"unknown objective {reward!r}; choose from {', '.join(REWARDS)}")
         ckpt = d.get("reward_checkpoint")
         if reward == "lorel" and not ckpt:
-            raise ConfigError("objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
-                              "or plan with objective=oracle dynamics_model=oracle")
+            raise ConfigError(
+                "objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
+                "or plan with objective=oracle dynamics_model=oracle"
+            )
         if ckpt and not Path(ckpt).is_file():
             raise ConfigError(f"reward_checkpoint={ckpt!r}: no such file")
         dynamics = d.get("dynamics_model")
         if isinstance(dynamics, (list, tuple)):  # several video models: an ensemble
             if len(dynamics) < 2 or not all(isinstance(p, str) and p and p != ORACLE for p in dynamics):
-                raise ConfigError(f"dynamics_model={dynamics!r}: an ensemble is a list of at least 2 video-model "
-                                  "checkpoint paths, e.g. dynamics_model=[runs/a/best.pt,runs/b/best.pt]")
+                raise ConfigError(
+                    f"dynamics_model={dynamics!r}: an ensemble is a list of at least 2 video-model "
+                    "checkpoint paths, e.g. dynamics_model=[runs/a/best.pt,runs/b/best.pt]"
+                )
             if len(set(dynamics)) != len(dynamics):
                 raise ConfigError("dynamics_model: the ensemble lists a checkpoint twice")
             dynamics = tuple(dynamics)
@@ -114,28 +118,39 @@ class PlanSettings:
             raise ConfigError(f"dynamics_model={dynamics!r} must be `oracle` or a video-model checkpoint path")
         for path in (dynamics,) if isinstance(dynamics, str) else dynamics:
             if path != ORACLE and not Path(path).is_file():
-                raise ConfigError(f"dynamics_model={path!r}: no such checkpoint (or use dynamics_model=oracle for the "
-                                  "simulator)")
+                raise ConfigError(
+                    f"dynamics_model={path!r}: no such checkpoint (or use dynamics_model=oracle for the simulator)"
+                )
         if reward == "oracle" and dynamics != ORACLE:
-            raise ConfigError("objective=oracle reads simulator states, which a video model cannot predict: "
-                              "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)")
+            raise ConfigError(
+                "objective=oracle reads simulator states, which a video model cannot predict: "
+                "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)"
+            )
         counter = is_counter_env(d["env"])
         if counter and dynamics == ORACLE:
-            raise ConfigError("env=counter plans with learned models only: restoring a home rebuilds its world (~0.1 s "
-                              "per candidate), far too slow for the simulator as dynamics; give dynamics_model=a "
-                              "video model trained on `robolearn collect env=counter` data")
+            raise ConfigError(
+                "env=counter plans with learned models only: restoring a home rebuilds its world (~0.1 s "
+                "per candidate), far too slow for the simulator as dynamics; give dynamics_model=a "
+                "video model trained on `robolearn collect env=counter` data"
+            )
         start = d.get("episode_start", "docked")
         if start not in EPISODE_STARTS:
             raise ConfigError(f"episode_start={start!r}; choose from {', '.join(EPISODE_STARTS)}")
         if start == "home" and not counter:
-            raise ConfigError("episode_start=home needs env=counter: the planner's models must have been trained on "
-                              "the docked robot's head camera")
+            raise ConfigError(
+                "episode_start=home needs env=counter: the planner's models must have been trained on "
+                "the docked robot's head camera"
+            )
         if start == "home" and d.get("record") is not None:
-            raise ConfigError("record= keeps episodes in the counter env's dataset format; plan with "
-                              "episode_start=docked to record them")
+            raise ConfigError(
+                "record= keeps episodes in the counter env's dataset format; plan with "
+                "episode_start=docked to record them"
+            )
         if start == "home" and reward == "goal_image":
-            raise ConfigError("objective=goal_image needs an image of the episode's own scene done, which a home "
-                              "episode cannot render before it docks; use objective=lorel")
+            raise ConfigError(
+                "objective=goal_image needs an image of the episode's own scene done, which a home "
+                "episode cannot render before it docks; use objective=lorel"
+            )
         sim = d.get("min_similarity")
         if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1 <= sim <= 1:
             raise ConfigError(f"min_similarity={sim!r} must be a cosine similarity in [-1, 1]")
@@ -165,19 +180,32 @@ class PlanSettings:
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
         return cls(
-            env=counter_env_config(d["env"]) if counter else env_config(d["env"]), optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
-            instruction=instruction.strip(), task=str(d.get("task")), min_similarity=float(sim), objective=reward,
-            reward_checkpoint=Path(ckpt) if ckpt else None, dynamics=dynamics, oracle_exact=oracle_exact,
-            episodes=integer("episodes", d.get("episodes"), 1), seed=integer("seed", d.get("seed"), 0),
-            torch_threads=integer("torch_threads", d.get("torch_threads"), 1), agent=agent,
-            video=VideoSettings(Path(path) if path else None, float(fps),
-                                integer("video.panel", v.get("panel"), *PANEL_RANGE),
-                                integer("video.font_size", v.get("font_size"), 1),
-                                integer("video.hold_final_frames", v.get("hold_final_frames"), 0)),
-            results=Path(results) if results else None, record=Path(record) if record else None,
-            episode_start=start)
+            env=counter_env_config(d["env"]) if counter else env_config(d["env"]),
+            optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
+            instruction=instruction.strip(),
+            task=str(d.get("task")),
+            min_similarity=float(sim),
+            objective=reward,
+            reward_checkpoint=Path(ckpt) if ckpt else None,
+            dynamics=dynamics,
+            oracle_exact=oracle_exact,
+            episodes=integer("episodes", d.get("episodes"), 1),
+            seed=integer("seed", d.get("seed"), 0),
+            torch_threads=integer("torch_threads", d.get("torch_threads"), 1),
+            agent=agent,
+            video=VideoSettings(
+                Path(path) if path else None,
+                float(fps),
+                integer("video.panel", v.get("panel"), *PANEL_RANGE),
+                integer("video.font_size", v.get("font_size"), 1),
+                integer("video.hold_final_frames", v.get("hold_final_frames"), 0),
+            ),
+            results=Path(results) if results else None,
+            record=Path(record) if record else None,
+            episode_start=start,
+        )
 
-    def env_for(self, task: str) -> "DeskEnvConfig | CounterEnvConfig":
+    def env_for(self, task: str) -> DeskEnvConfig | CounterEnvConfig:
         """A copy of the env config whose task (initial states, success check) is ``task``.
 
         The env group's own ``task`` is only a default: the planned task is ``task`` (or, with
@@ -194,7 +222,7 @@ class PlanSettings:
         return env_cfg
 
 
-def make_plan_env(env_cfg: "DeskEnvConfig | CounterEnvConfig") -> Any:
+def make_plan_env(env_cfg: DeskEnvConfig | CounterEnvConfig) -> Any:
     """The env a plan runs in: the desk env, or the counter env for a ``CounterEnvConfig``."""
     from sim.counter_config import CounterEnvConfig
 
@@ -207,7 +235,7 @@ def make_plan_env(env_cfg: "DeskEnvConfig | CounterEnvConfig") -> Any:
     return DeskEnv(config=env_cfg)
 
 
-def make_home_env(env_cfg: "CounterEnvConfig") -> Any:
+def make_home_env(env_cfg: CounterEnvConfig) -> Any:
     """The home env of ``episode_start=home``: "open the kitchen drawer" in the counter env's homes, seen by
     its camera (so the planner's models see what they were trained on), with the navigation's LiDAR."""
     from sim.envs.counter import home_config_for
@@ -216,7 +244,7 @@ def make_home_env(env_cfg: "CounterEnvConfig") -> Any:
     return HomeEnv(config=home_config_for(env_cfg, obs_keys=tuple(dict.fromkeys(("rgb", "scan", *env_cfg.obs_keys)))))
 
 
-def goal_image(env_cfg: "DeskEnvConfig | CounterEnvConfig", seed: int) -> np.ndarray:
+def goal_image(env_cfg: DeskEnvConfig | CounterEnvConfig, seed: int) -> np.ndarray:
     """uint8 (H, W, 3): the task done from the episode's start, by the scripted expert (the goal-image baseline).
 
     The expert runs in a separate env reset with the same seed, so the goal shows the same scene and
@@ -240,8 +268,9 @@ def goal_image(env_cfg: "DeskEnvConfig | CounterEnvConfig", seed: int) -> np.nda
         env.close()
 
 
-def build_agent(s: PlanSettings, env_cfg: "DeskEnvConfig", seed: int, reward_model: Any = None,
-                video_model: Any = None) -> "VMPCAgent":
+def build_agent(
+    s: PlanSettings, env_cfg: DeskEnvConfig, seed: int, reward_model: Any = None, video_model: Any = None
+) -> VMPCAgent:
     """The VMPC agent the settings describe (models may be passed in to load them once)."""
     import torch
 
@@ -280,8 +309,9 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     if s.dynamics != ORACLE:
         from planners.video import load_model as load_video_model
 
-        video_model = (load_video_model(s.dynamics) if isinstance(s.dynamics, str)
-                       else [load_video_model(p) for p in s.dynamics])
+        video_model = (
+            load_video_model(s.dynamics) if isinstance(s.dynamics, str) else [load_video_model(p) for p in s.dynamics]
+        )
     return reward_model, video_model
 
 
@@ -322,8 +352,15 @@ def _upscale(frame: np.ndarray, side: int) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize((side, side), Image.NEAREST))
 
 
-def compose_frame(real: np.ndarray, predicted: np.ndarray | None, rewards: list[float], total: int,
-                  s: VideoSettings, caption: Caption, bounds: tuple[float, float]) -> np.ndarray:
+def compose_frame(
+    real: np.ndarray,
+    predicted: np.ndarray | None,
+    rewards: list[float],
+    total: int,
+    s: VideoSettings,
+    caption: Caption,
+    bounds: tuple[float, float],
+) -> np.ndarray:
     """One video frame: [real | predicted (or grey) | reward curve], with the caption over the real panel."""
     side = s.panel
     left = caption_frame(_upscale(real, side), caption, s.font_size)
@@ -335,7 +372,7 @@ def compose_frame(real: np.ndarray, predicted: np.ndarray | None, rewards: list[
     return np.concatenate([left, mid, right], axis=1)
 
 
-def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
+def _predicted_frame(record: EpisodeRecord, t: int) -> np.ndarray | None:
     """What the latest plan made before step t predicted for frame t (uint8 HWC), if any."""
     plans = [p for p in record.plans if p.step < t and p.frames is not None]
     if not plans:
@@ -347,8 +384,9 @@ def _predicted_frame(record: "EpisodeRecord", t: int) -> np.ndarray | None:
     return (np.clip(plan.frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
 
 
-def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
-             models: tuple[Any, Any] | None = None) -> list[dict[str, Any]]:
+def run_plan(
+    cfg: DictConfig | PlanSettings, echo: bool = True, models: tuple[Any, Any] | None = None
+) -> list[dict[str, Any]]:
     """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries.
 
     ``models``: the settings' (reward model, video model) if the caller loaded them already (``load_models``).
@@ -368,12 +406,14 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
         res = InstructionResolver(encoder, tasks=sorted(tasks), min_similarity=s.min_similarity).resolve(s.instruction)
         task = res.task
         if echo:
-            print(f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})")
+            print(
+                f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})"
+            )
     if task not in tasks:
         raise ConfigError(f"task={task!r} is not a task of this env; choose auto or one of {sorted(tasks)}")
     home = s.episode_start == "home"
     if home and task != "open_drawer":
-        raise ConfigError(f"episode_start=home plans \"open the kitchen drawer\" (the homes' drawer task), not {task}")
+        raise ConfigError(f'episode_start=home plans "open the kitchen drawer" (the homes\' drawer task), not {task}')
     env_cfg = s.env_for(task)
     env = make_home_env(env_cfg) if home else make_plan_env(env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
@@ -398,10 +438,12 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
             results.append(summary)
             if echo:
                 mark = "SUCCESS" if rec.success else "failed"
-                print(f"episode {i + 1}/{s.episodes} (seed {seed}): {mark} (final-step; any-step "
-                      f"{'yes' if rec.success_any else 'no'}), progress {rec.progress:+.3f}, "
-                      f"{len(rec.plans)} plans, {summary['mean_plan_seconds']:.2f} s per plan, {rec.seconds:.1f} s"
-                      + (f"; docked and handed over at step {stats['handover_step']}" if home else ""))
+                print(
+                    f"episode {i + 1}/{s.episodes} (seed {seed}): {mark} (final-step; any-step "
+                    f"{'yes' if rec.success_any else 'no'}), progress {rec.progress:+.3f}, "
+                    f"{len(rec.plans)} plans, {summary['mean_plan_seconds']:.2f} s per plan, {rec.seconds:.1f} s"
+                    + (f"; docked and handed over at step {stats['handover_step']}" if home else "")
+                )
             if writer is not None:
                 _write_episode(writer, rec, s, task, i)
         if echo and s.episodes > 1:
@@ -409,16 +451,20 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
 
             wins = sum(r["success"] for r in results)
             lo, hi = wilson(wins, len(results))
-            print(f"success {wins}/{len(results)} = {100 * wins / len(results):.1f}% "
-                  f"[{100 * lo:.0f}, {100 * hi:.0f}] (95% Wilson interval)")
+            print(
+                f"success {wins}/{len(results)} = {100 * wins / len(results):.1f}% "
+                f"[{100 * lo:.0f}, {100 * hi:.0f}] (95% Wilson interval)"
+            )
         if writer is not None:
             path = writer.close()
             if echo:
                 print(f"video: {path}")
         if dataset is not None and echo:
-            print(f"episodes recorded in {s.record} (train the reward on them: robolearn train "
-                  f"extra_data=[{s.record}] negatives.attempted=0.2; the video model: robolearn train dynamics "
-                  f"extra_data=[{s.record}])")
+            print(
+                f"episodes recorded in {s.record} (train the reward on them: robolearn train "
+                f"extra_data=[{s.record}] negatives.attempted=0.2; the video model: robolearn train dynamics "
+                f"extra_data=[{s.record}])"
+            )
     except BaseException:
         if writer is not None:
             writer.abort()
@@ -428,13 +474,23 @@ def run_plan(cfg: DictConfig | PlanSettings, echo: bool = True,
     if s.results is not None:
         from rewards.checkpoint import write_json_atomic
 
-        write_json_atomic(s.results, {"settings": {"instruction": s.instruction, "task": task, "objective": s.objective,
-                                                    "dynamics": s.dynamics, "episode_start": s.episode_start},
-                                       "episodes": results})
+        write_json_atomic(
+            s.results,
+            {
+                "settings": {
+                    "instruction": s.instruction,
+                    "task": task,
+                    "objective": s.objective,
+                    "dynamics": s.dynamics,
+                    "episode_start": s.episode_start,
+                },
+                "episodes": results,
+            },
+        )
     return results
 
 
-def _write_episode(writer: VideoWriter, rec: "EpisodeRecord", s: PlanSettings, task: str, episode: int) -> None:
+def _write_episode(writer: VideoWriter, rec: EpisodeRecord, s: PlanSettings, task: str, episode: int) -> None:
     total = len(rec.frames) - 1
     lo, hi = min(rec.rewards + [0.0]), max(rec.rewards + [1.0])
     for t, frame in enumerate(rec.frames):

@@ -15,17 +15,25 @@ are documented in ``conf/rollout.yaml`` and ``conf/env/desk.yaml``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robolearn.config import (ConfigError, counter_env_config, env_config, home_env_config, is_counter_env, is_home_env,
-                              manipulation_agent_config,
-                              nav_agent_config)
+from robolearn.config import (
+    ConfigError,
+    counter_env_config,
+    env_config,
+    home_env_config,
+    is_counter_env,
+    is_home_env,
+    manipulation_agent_config,
+    nav_agent_config,
+)
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -58,7 +66,7 @@ class VideoSettings:
 class RolloutSettings:
     """A validated ``conf/rollout.yaml``: the job options plus the environment config."""
 
-    env: "DeskEnvConfig | HomeEnvConfig | CounterEnvConfig"  # env=home / env=counter give those environments' configs
+    env: DeskEnvConfig | HomeEnvConfig | CounterEnvConfig  # env=home / env=counter give those environments' configs
     policy: str
     episodes: int
     seed: int
@@ -68,7 +76,7 @@ class RolloutSettings:
     manipulation_agent: dict[str, Any] = field(default_factory=dict)  # and ManipulationAgentConfig values
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "RolloutSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> RolloutSettings:
         """Validate a composed config (``compose_config("rollout", ...)``) or an equivalent mapping.
 
         Raises:
@@ -80,8 +88,11 @@ class RolloutSettings:
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}
         data.setdefault("nav_agent", {})
         data.setdefault("manipulation_agent", {})
-        _check_keys("rollout", data, {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent",
-                                      "manipulation_agent"})
+        _check_keys(
+            "rollout",
+            data,
+            {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent", "manipulation_agent"},
+        )
         nav_agent, manipulation_agent = data["nav_agent"], data["manipulation_agent"]
         for key, node in (("nav_agent", nav_agent), ("manipulation_agent", manipulation_agent)):
             if not isinstance(node, Mapping):
@@ -127,7 +138,8 @@ class RolloutSettings:
                 font_size=_integer("video.font_size", video["font_size"], 1),
                 hold_final_frames=_integer("video.hold_final_frames", video["hold_final_frames"], 0),
             ),
-            nav_agent=dict(nav_agent), manipulation_agent=dict(manipulation_agent),
+            nav_agent=dict(nav_agent),
+            manipulation_agent=dict(manipulation_agent),
         )
 
 
@@ -159,7 +171,7 @@ class _VideoCamera:
     randomization and the ``new_viewpoint`` variant show in the video as the policy sees them.
     """
 
-    def __init__(self, env: "DeskEnv | CounterEnv", width: int, height: int):
+    def __init__(self, env: DeskEnv | CounterEnv, width: int, height: int):
         from sim.envs.counter import CounterEnv
         from sim.observations import Camera
 
@@ -183,7 +195,7 @@ class _VideoCamera:
 class _FrameRecorder:
     """Renders, captions and writes a rollout's video frames; does nothing when there is no video."""
 
-    def __init__(self, env: "DeskEnv | CounterEnv", settings: RolloutSettings, writer: VideoWriter | None):
+    def __init__(self, env: DeskEnv | CounterEnv, settings: RolloutSettings, writer: VideoWriter | None):
         self.settings = settings
         self.writer = writer
         self.camera = _VideoCamera(env, settings.video.width, settings.video.height) if writer else None
@@ -210,9 +222,11 @@ def _episode_line(r: dict[str, Any], episodes: int) -> str:
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
 
-    return (f"episode {r['episode'] + 1}/{episodes} (seed {r['seed']}): success any-step {yes(r['success_any'])}, "
-            f"final-step {yes(r['success_final'])}; {r['steps']} steps, return {r['return']:.2f}, "
-            f"progress {round(r['progress'], 3) + 0.0:+.3f}")
+    return (
+        f"episode {r['episode'] + 1}/{episodes} (seed {r['seed']}): success any-step {yes(r['success_any'])}, "
+        f"final-step {yes(r['success_final'])}; {r['steps']} steps, return {r['return']:.2f}, "
+        f"progress {round(r['progress'], 3) + 0.0:+.3f}"
+    )
 
 
 def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: bool = True) -> list[dict[str, Any]]:
@@ -255,8 +269,13 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         instruction = env.task.description.instruction()
         env.action_space.seed(settings.seed)
         show_bar = echo and settings.progress_bar and settings.episodes > 1
-        bar = tqdm(range(settings.episodes), desc=f"{settings.policy} on {env.task.name}", unit="episode",
-                   disable=not show_bar, file=sys.stderr)
+        bar = tqdm(
+            range(settings.episodes),
+            desc=f"{settings.policy} on {env.task.name}",
+            unit="episode",
+            disable=not show_bar,
+            file=sys.stderr,
+        )
         for i in bar:
             seed = settings.seed + i
             _, info = env.reset(seed=seed)
@@ -271,10 +290,17 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
                 done = terminated or truncated
                 written += frames.record(i, steps, bool(info["success"]), final=done)
             result = {
-                "episode": i, "seed": seed, "task": env.task.name, "instruction": instruction,
-                "policy": settings.policy, "steps": steps, "return": total,
-                "success_any": bool(info["success_any"]), "success_final": bool(info["success"]),
-                "progress": float(info["progress"]), "video": str(vs.path) if vs.path is not None else None,
+                "episode": i,
+                "seed": seed,
+                "task": env.task.name,
+                "instruction": instruction,
+                "policy": settings.policy,
+                "steps": steps,
+                "return": total,
+                "success_any": bool(info["success_any"]),
+                "success_final": bool(info["success"]),
+                "progress": float(info["progress"]),
+                "video": str(vs.path) if vs.path is not None else None,
                 "frames": written,
             }
             results.append(result)
@@ -296,5 +322,10 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(results)
     any_ok = sum(r["success_any"] for r in results)
     final_ok = sum(r["success_final"] for r in results)
-    return {"episodes": n, "success_any": any_ok, "success_final": final_ok,
-            "success_any_rate": any_ok / n if n else 0.0, "success_final_rate": final_ok / n if n else 0.0}
+    return {
+        "episodes": n,
+        "success_any": any_ok,
+        "success_final": final_ok,
+        "success_any_rate": any_ok / n if n else 0.0,
+        "success_final_rate": final_ok / n if n else 0.0,
+    }

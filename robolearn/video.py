@@ -58,12 +58,20 @@ class VideoWriter:
         # Keep the real suffix last: ffmpeg picks the container from the file name.
         self._tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
         if suffix == ".mp4":
-            self._writer = imageio.get_writer(self._tmp, format=VIDEO_FORMATS[suffix], mode="I", fps=self.fps,
-                                              codec="libx264", pixelformat="yuv420p",
-                                              macro_block_size=_MP4_MACRO_BLOCK, ffmpeg_log_level="error")
+            self._writer = imageio.get_writer(
+                self._tmp,
+                format=VIDEO_FORMATS[suffix],
+                mode="I",
+                fps=self.fps,
+                codec="libx264",
+                pixelformat="yuv420p",
+                macro_block_size=_MP4_MACRO_BLOCK,
+                ffmpeg_log_level="error",
+            )
         else:  # GIF frame durations are in milliseconds; loop=0 repeats forever
-            self._writer = imageio.get_writer(self._tmp, format=VIDEO_FORMATS[suffix], mode="I",
-                                              duration=_MS_PER_S / self.fps, loop=0)
+            self._writer = imageio.get_writer(
+                self._tmp, format=VIDEO_FORMATS[suffix], mode="I", duration=_MS_PER_S / self.fps, loop=0
+            )
         self._open = True
 
     def append(self, frame: np.ndarray) -> None:
@@ -99,11 +107,12 @@ class VideoWriter:
                 pass
         self._tmp.unlink(missing_ok=True)
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:

@@ -8,8 +8,9 @@ and the accepted range.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -43,8 +44,9 @@ def check_image_size(width: Any, height: Any) -> None:
             raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
 
 
-def check_env_modes(reward_type: str, reward_types: Sequence[str], render_mode: str | None,
-                    render_modes: Sequence[str]) -> None:
+def check_env_modes(
+    reward_type: str, reward_types: Sequence[str], render_mode: str | None, render_modes: Sequence[str]
+) -> None:
     """An env's ``reward_type`` and ``render_mode`` arguments, or a ValueError listing the choices."""
     if reward_type not in reward_types:
         raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(reward_types)}")
@@ -187,7 +189,9 @@ class DeskLayout:
     mug_region_low: tuple[float, float] = (0.42, -0.16)  # where mugs may start
     mug_region_high: tuple[float, float] = (0.62, 0.18)
     num_blocks: int = 0
-    back_wall: bool = False  # draw the wall behind the robot; it fills a third of the frame and costs ~25% of render time
+    back_wall: bool = (
+        False  # draw the wall behind the robot; it fills a third of the frame and costs ~25% of render time
+    )
 
     def __post_init__(self) -> None:
         _check_range("layout", "desk_height", self.desk_height, 0.3, 1.5)
@@ -292,8 +296,9 @@ def from_dict(cls: type[T], data: Mapping[str, Any] | None) -> T:
                 # A partial mapping overrides this field's own default (which may differ from its class's).
                 kwargs[name] = from_dict(type(current), {**asdict(current), **value})
             else:
-                raise ValueError(f"{cls.__name__}.{name} must be a mapping of {type(current).__name__} options, "
-                                 f"got {value!r}")
+                raise ValueError(
+                    f"{cls.__name__}.{name} must be a mapping of {type(current).__name__} options, got {value!r}"
+                )
         elif name == "cameras":
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
                 raise ValueError(f"cameras must be a list of camera mappings, got {value!r}")

@@ -43,7 +43,11 @@ class CounterEnvConfig:
     max_episode_steps: int = 20
     dock_distance: float = 0.52  # m in front of the counter's centre where the arm base stands (the desk's)
     dock_jitter: tuple[float, float, float] = (0.015, 0.015, 0.03)  # ± along (m), across (m), heading (rad)
-    start_tcp: tuple[float, float, float] = (0.40, -0.20, 0.20)  # m: gripper at reset (forward, left, up of the arm base)
+    start_tcp: tuple[float, float, float] = (
+        0.40,
+        -0.20,
+        0.20,
+    )  # m: gripper at reset (forward, left, up of the arm base)
     start_tcp_jitter: tuple[float, float, float] = (0.05, 0.08, 0.02)  # m: ± per axis around start_tcp
     drawer_closed: tuple[float, float] = (0.0, 0.03)  # m: drawer opening at reset when the task opens it
     drawer_open: tuple[float, float] = (0.10, 0.14)  # m: drawer opening at reset when the task closes it
@@ -82,8 +86,10 @@ class CounterEnvConfig:
         _check_pair("env", "cabinet_start", self.cabinet_start, 0.0, 1.5)
         _check_pair("env", "faucet_start", self.faucet_start, -1.5, 1.5)
         arm = self.manipulator.arm
-        for i, axis in enumerate("forward left up".split()):
+        for i, axis in enumerate(["forward", "left", "up"]):
             lo, hi = self.start_tcp[i] - self.start_tcp_jitter[i], self.start_tcp[i] + self.start_tcp_jitter[i]
             if lo < arm.workspace_low[i] or hi > arm.workspace_high[i]:
-                raise ValueError(f"env.start_tcp ± start_tcp_jitter reaches outside the arm's workspace along {axis} "
-                                 f"([{lo:.3f}, {hi:.3f}] m vs [{arm.workspace_low[i]}, {arm.workspace_high[i]}] m)")
+                raise ValueError(
+                    f"env.start_tcp ± start_tcp_jitter reaches outside the arm's workspace along {axis} "
+                    f"([{lo:.3f}, {hi:.3f}] m vs [{arm.workspace_low[i]}, {arm.workspace_high[i]}] m)"
+                )

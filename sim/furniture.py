@@ -81,10 +81,12 @@ class Articulated:
             raise ValueError(
                 f"{self.body.name} joint damping {damping:.3g} is unstable at timestep {timestep:.4g} s (limit "
                 f"{self.max_stable_damping(timestep):.3g}); lower its dynamics.*_damping (or randomization."
-                f"damping_scale) or physics.timestep, and use *_friction for resistance")
+                f"damping_scale) or physics.timestep, and use *_friction for resistance"
+            )
         p.changeDynamics(self.uid, self.joint, jointDamping=damping, physicsClientId=self.client)
-        p.setJointMotorControl2(self.uid, self.joint, p.VELOCITY_CONTROL, targetVelocity=0.0, force=friction,
-                                physicsClientId=self.client)
+        p.setJointMotorControl2(
+            self.uid, self.joint, p.VELOCITY_CONTROL, targetVelocity=0.0, force=friction, physicsClientId=self.client
+        )
 
 
 # --------------------------------------------------------------------- drawer
@@ -106,7 +108,9 @@ class Drawer(Articulated):
     joint_link = "drawer"
 
     @staticmethod
-    def spec(geom: DrawerGeometry, damping: float, friction: float, carcass_rgba=WOOD, front_rgba=DARK_WOOD) -> BodySpec:
+    def spec(
+        geom: DrawerGeometry, damping: float, friction: float, carcass_rgba=WOOD, front_rgba=DARK_WOOD
+    ) -> BodySpec:
         g = geom
         hz = g.height / 2
         carcass = (box((g.half_depth, g.half_width, hz), (0, 0, hz), carcass_rgba),)
@@ -116,15 +120,40 @@ class Drawer(Articulated):
             box((inner_hd, g.half_width - 0.015, hz - 0.02), (inner_hd, 0, 0), front_rgba, collide=True),
             box((0.008, g.half_width - 0.005, hz - 0.008), (-0.008, 0, 0), front_rgba),
             box((0.008, g.handle_half_width, 0.008), (-g.handle_offset, 0, g.handle_height), METAL),
-            box((g.handle_offset / 2, 0.006, 0.006), (-g.handle_offset / 2, g.handle_half_width - 0.006, g.handle_height), METAL),
-            box((g.handle_offset / 2, 0.006, 0.006), (-g.handle_offset / 2, -g.handle_half_width + 0.006, g.handle_height), METAL),
+            box(
+                (g.handle_offset / 2, 0.006, 0.006),
+                (-g.handle_offset / 2, g.handle_half_width - 0.006, g.handle_height),
+                METAL,
+            ),
+            box(
+                (g.handle_offset / 2, 0.006, 0.006),
+                (-g.handle_offset / 2, -g.handle_half_width + 0.006, g.handle_height),
+                METAL,
+            ),
         )
-        link = Link("drawer", "base", "prismatic", (-g.half_depth, 0, hz), shapes, axis=(-1, 0, 0),
-                    limits=(0.0, g.travel), mass=1.0, damping=damping, friction=friction)
+        link = Link(
+            "drawer",
+            "base",
+            "prismatic",
+            (-g.half_depth, 0, hz),
+            shapes,
+            axis=(-1, 0, 0),
+            limits=(0.0, g.travel),
+            mass=1.0,
+            damping=damping,
+            friction=friction,
+        )
         return BodySpec("drawer", carcass, 0.0, [link], semantic="counter")
 
-    def __init__(self, client: int, pos: tuple[float, float, float], yaw: float, damping: float, friction: float,
-                 geom: DrawerGeometry = DrawerGeometry()):
+    def __init__(
+        self,
+        client: int,
+        pos: tuple[float, float, float],
+        yaw: float,
+        damping: float,
+        friction: float,
+        geom: DrawerGeometry = DrawerGeometry(),
+    ):
         self.geom = geom
         super().__init__(build_body(self.spec(geom, damping, friction), client, pos, _yaw(yaw)), client)
 
@@ -159,8 +188,15 @@ class Door(Articulated):
     joint_link = "door"
 
     @staticmethod
-    def spec(geom: DoorGeometry, damping: float, friction: float, carcass_half: tuple[float, float, float] | None,
-             panel_rgba=WHITE_PAINT, carcass_rgba=WOOD, semantic: str = "cabinet") -> BodySpec:
+    def spec(
+        geom: DoorGeometry,
+        damping: float,
+        friction: float,
+        carcass_half: tuple[float, float, float] | None,
+        panel_rgba=WHITE_PAINT,
+        carcass_rgba=WOOD,
+        semantic: str = "cabinet",
+    ) -> BodySpec:
         g = geom
         if carcass_half is not None:
             hx, hy, hz = carcass_half
@@ -176,16 +212,37 @@ class Door(Articulated):
             box((g.handle_offset / 2, 0.005, 0.005), (-g.handle_offset / 2, -a + l - 0.005, g.handle_height), METAL),
             box((g.handle_offset / 2, 0.005, 0.005), (-g.handle_offset / 2, -a - l + 0.005, g.handle_height), METAL),
         )
-        link = Link("door", "base", "revolute", hinge, shapes, axis=(0, 0, -1), limits=(0.0, g.max_angle),
-                    mass=0.8, damping=damping, friction=friction, semantic=f"{semantic}_door")
+        link = Link(
+            "door",
+            "base",
+            "revolute",
+            hinge,
+            shapes,
+            axis=(0, 0, -1),
+            limits=(0.0, g.max_angle),
+            mass=0.8,
+            damping=damping,
+            friction=friction,
+            semantic=f"{semantic}_door",
+        )
         return BodySpec(semantic, base_shapes, 0.0, [link], semantic=semantic)
 
-    def __init__(self, client: int, pos: tuple[float, float, float], yaw: float, damping: float, friction: float,
-                 geom: DoorGeometry = DoorGeometry(), carcass_half: tuple[float, float, float] | None = (0.11, 0.12, 0.075),
-                 semantic: str = "cabinet"):
+    def __init__(
+        self,
+        client: int,
+        pos: tuple[float, float, float],
+        yaw: float,
+        damping: float,
+        friction: float,
+        geom: DoorGeometry = DoorGeometry(),
+        carcass_half: tuple[float, float, float] | None = (0.11, 0.12, 0.075),
+        semantic: str = "cabinet",
+    ):
         self.geom = geom
-        super().__init__(build_body(self.spec(geom, damping, friction, carcass_half, semantic=semantic), client, pos,
-                                    _yaw(yaw)), client)
+        super().__init__(
+            build_body(self.spec(geom, damping, friction, carcass_half, semantic=semantic), client, pos, _yaw(yaw)),
+            client,
+        )
 
     def hinge_position(self) -> np.ndarray:
         """World position (3,) of the hinge axis at the door's mid-height."""
@@ -232,13 +289,30 @@ class Faucet(Articulated):
             cylinder(0.02, 0.02, (0, 0, 0), RED),
             box((g.lever_length / 2, g.lever_half_width, g.lever_half_height), (-g.lever_length / 2, 0, 0), RED),
         )
-        link = Link("lever", "base", "revolute", (0, 0, g.column_height + 0.01), lever, axis=(0, 0, 1),
-                    limits=(-g.max_angle, g.max_angle), mass=0.4, damping=damping, friction=friction,
-                    semantic="faucet_lever")
+        link = Link(
+            "lever",
+            "base",
+            "revolute",
+            (0, 0, g.column_height + 0.01),
+            lever,
+            axis=(0, 0, 1),
+            limits=(-g.max_angle, g.max_angle),
+            mass=0.4,
+            damping=damping,
+            friction=friction,
+            semantic="faucet_lever",
+        )
         return BodySpec("faucet", base, 0.0, [link], semantic="faucet")
 
-    def __init__(self, client: int, pos: tuple[float, float, float], yaw: float, damping: float, friction: float,
-                 geom: FaucetGeometry = FaucetGeometry()):
+    def __init__(
+        self,
+        client: int,
+        pos: tuple[float, float, float],
+        yaw: float,
+        damping: float,
+        friction: float,
+        geom: FaucetGeometry = FaucetGeometry(),
+    ):
         self.geom = geom
         super().__init__(build_body(self.spec(geom, damping, friction), client, pos, _yaw(yaw)), client)
 
@@ -267,16 +341,38 @@ class Button(Articulated):
     @staticmethod
     def spec(geom: ButtonGeometry, damping: float) -> BodySpec:
         g = geom
-        housing = (box((g.housing_half, g.housing_half, g.housing_height / 2), (0, 0, g.housing_height / 2),
-                       (0.2, 0.2, 0.22, 1.0)),)
+        housing = (
+            box(
+                (g.housing_half, g.housing_half, g.housing_height / 2),
+                (0, 0, g.housing_height / 2),
+                (0.2, 0.2, 0.22, 1.0),
+            ),
+        )
         cap = (cylinder(g.cap_radius, 0.024, (0, 0, 0), RED),)
         # Cap centre sits so that 1.2 cm of it protrudes above the housing when up.
-        link = Link("cap", "base", "prismatic", (0, 0, g.housing_height), cap, axis=(0, 0, -1),
-                    limits=(0.0, g.travel), mass=0.05, damping=damping, semantic="button")
+        link = Link(
+            "cap",
+            "base",
+            "prismatic",
+            (0, 0, g.housing_height),
+            cap,
+            axis=(0, 0, -1),
+            limits=(0.0, g.travel),
+            mass=0.05,
+            damping=damping,
+            semantic="button",
+        )
         return BodySpec("button", housing, 0.0, [link], semantic="button_housing")
 
-    def __init__(self, client: int, pos: tuple[float, float, float], yaw: float, stiffness: float, force: float,
-                 geom: ButtonGeometry = ButtonGeometry()):
+    def __init__(
+        self,
+        client: int,
+        pos: tuple[float, float, float],
+        yaw: float,
+        stiffness: float,
+        force: float,
+        geom: ButtonGeometry = ButtonGeometry(),
+    ):
         self.geom = geom
         super().__init__(build_body(self.spec(geom, 0.5), client, pos, _yaw(yaw)), client)
         self.set_spring(stiffness, force)
@@ -284,24 +380,37 @@ class Button(Articulated):
     def set_spring(self, stiffness: float, force: float) -> None:
         """The return spring: a position motor toward "up" with a capped force (N)."""
         self.stiffness, self.force = stiffness, force
-        p.setJointMotorControl2(self.uid, self.joint, p.POSITION_CONTROL, targetPosition=0.0,
-                                positionGain=stiffness, force=force, physicsClientId=self.client)
+        p.setJointMotorControl2(
+            self.uid,
+            self.joint,
+            p.POSITION_CONTROL,
+            targetPosition=0.0,
+            positionGain=stiffness,
+            force=force,
+            physicsClientId=self.client,
+        )
 
     def top_position(self) -> np.ndarray:
         return self.link_world_position("cap", (0, 0, 0.012))
 
 
 # -------------------------------------------------------------- room pieces
-def table_spec(half_size: tuple[float, float], height: float, top_rgba=WOOD, leg_rgba=DARK_WOOD,
-               name: str = "desk") -> BodySpec:
+def table_spec(
+    half_size: tuple[float, float], height: float, top_rgba=WOOD, leg_rgba=DARK_WOOD, name: str = "desk"
+) -> BodySpec:
     """A table: top slab at ``height`` (m) on four legs; its base frame is on the floor at its centre."""
     hx, hy = half_size
     t = 0.025
     shapes = [box((hx, hy, t), (0, 0, height - t), top_rgba)]
     for sx in (-1, 1):
         for sy in (-1, 1):
-            shapes.append(box((0.025, 0.025, (height - 2 * t) / 2), (sx * (hx - 0.05), sy * (hy - 0.05),
-                                                                      (height - 2 * t) / 2), leg_rgba))
+            shapes.append(
+                box(
+                    (0.025, 0.025, (height - 2 * t) / 2),
+                    (sx * (hx - 0.05), sy * (hy - 0.05), (height - 2 * t) / 2),
+                    leg_rgba,
+                )
+            )
     return BodySpec(name, tuple(shapes), 0.0, semantic=name)
 
 
@@ -310,15 +419,17 @@ def floor_spec(half_size: tuple[float, float], rgba=(0.55, 0.55, 0.52, 1.0)) -> 
     return BodySpec("floor", (box((half_size[0], half_size[1], 0.01), (0, 0, -0.01), rgba),), 0.0, semantic="floor")
 
 
-def wall_spec(length: float, height: float, thickness: float = 0.05, rgba=(0.80, 0.78, 0.72, 1.0),
-              visible: bool = True) -> BodySpec:
+def wall_spec(
+    length: float, height: float, thickness: float = 0.05, rgba=(0.80, 0.78, 0.72, 1.0), visible: bool = True
+) -> BodySpec:
     """A wall along the local y axis, standing on the floor, centred at its base frame.
 
     ``visible=False`` keeps it a collider only (TinyRenderer skips fully transparent shapes).
     """
     colour = rgba if visible else (rgba[0], rgba[1], rgba[2], 0.0)
-    return BodySpec("wall", (box((thickness / 2, length / 2, height / 2), (0, 0, height / 2), colour),), 0.0,
-                    semantic="wall")
+    return BodySpec(
+        "wall", (box((thickness / 2, length / 2, height / 2), (0, 0, height / 2), colour),), 0.0, semantic="wall"
+    )
 
 
 # ------------------------------------------------------------------ room door
@@ -342,8 +453,9 @@ class RoomDoor(Articulated):
     joint_link = "door"
 
     @staticmethod
-    def spec(geom: RoomDoorGeometry, limits: tuple[float, float], damping: float, friction: float,
-             panel_rgba=WOOD) -> BodySpec:
+    def spec(
+        geom: RoomDoorGeometry, limits: tuple[float, float], damping: float, friction: float, panel_rgba=WOOD
+    ) -> BodySpec:
         g = geom
         hz = g.height / 2
         # A visual-only post marks the hinge; the door's frame is the wall's doorway.
@@ -352,20 +464,46 @@ class RoomDoor(Articulated):
         for side in (-1.0, 1.0):  # a bar on each face, as on a double-acting door
             x = side * (g.handle_offset + g.thickness / 2)
             shapes.append(box((0.012, g.handle_half_length, 0.012), (x, -g.handle_along, g.handle_height - hz), METAL))
-            shapes.append(box((g.handle_offset / 2, 0.008, 0.008), (x / 2 + side * g.thickness / 4, -g.handle_along,
-                                                                     g.handle_height - hz), METAL))
-        link = Link("door", "base", "revolute", (0, 0, hz), tuple(shapes), axis=(0, 0, -1), limits=limits,
-                    mass=8.0, damping=damping, friction=friction, semantic="door")
+            shapes.append(
+                box(
+                    (g.handle_offset / 2, 0.008, 0.008),
+                    (x / 2 + side * g.thickness / 4, -g.handle_along, g.handle_height - hz),
+                    METAL,
+                )
+            )
+        link = Link(
+            "door",
+            "base",
+            "revolute",
+            (0, 0, hz),
+            tuple(shapes),
+            axis=(0, 0, -1),
+            limits=limits,
+            mass=8.0,
+            damping=damping,
+            friction=friction,
+            semantic="door",
+        )
         return BodySpec("room_door", base, 0.0, [link], semantic="door_frame")
 
-    def __init__(self, client: int, hinge: tuple[float, float], yaw: float, limits: tuple[float, float],
-                 damping: float, friction: float, geom: RoomDoorGeometry = RoomDoorGeometry()):
+    def __init__(
+        self,
+        client: int,
+        hinge: tuple[float, float],
+        yaw: float,
+        limits: tuple[float, float],
+        damping: float,
+        friction: float,
+        geom: RoomDoorGeometry = RoomDoorGeometry(),
+    ):
         self.geom = geom
-        super().__init__(build_body(self.spec(geom, limits, damping, friction), client, (hinge[0], hinge[1], 0.0),
-                                    _yaw(yaw)), client)
+        super().__init__(
+            build_body(self.spec(geom, limits, damping, friction), client, (hinge[0], hinge[1], 0.0), _yaw(yaw)), client
+        )
 
     def handle_position(self, side: float = 1.0) -> np.ndarray:
         """World position (3,) of the handle bar on the +x (side=1) or −x (side=−1) face, in the door frame."""
         g = self.geom
-        return self.link_world_position("door", (side * (g.handle_offset + g.thickness / 2), -g.handle_along,
-                                                 g.handle_height - g.height / 2))
+        return self.link_world_position(
+            "door", (side * (g.handle_offset + g.thickness / 2), -g.handle_along, g.handle_height - g.height / 2)
+        )

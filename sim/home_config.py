@@ -58,8 +58,10 @@ class BaseConfig:
         _check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
         _check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
         if math.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
-            raise ValueError(f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
-                             f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre")
+            raise ValueError(
+                f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
+                f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre"
+            )
         _check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)
         _check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
         if not 0 < self.camera_near < self.camera_far:
@@ -148,7 +150,9 @@ class HomeEnvConfig:
 
     task: str = "pointnav"
     robot: str = "base"
-    home: str = "generated"  # "generated" (a pool of seeded homes), a named home, a .yaml/.json path, or "generated:<seed>"
+    home: str = (
+        "generated"  # "generated" (a pool of seeded homes), a named home, a .yaml/.json path, or "generated:<seed>"
+    )
     split: str = "train"  # generated homes: train draws from home seeds [0, num_homes), test from a disjoint range
     num_homes: int = 100  # size of the generated pool of each split
     num_rooms: tuple[int, int] = (2, 8)  # [low, high] rooms of generated homes

@@ -23,8 +23,15 @@ class Lidar:
         endpoint = cfg.fov < 360.0
         self.angles = np.linspace(-half, half, cfg.num_rays, endpoint=endpoint) if cfg.num_rays > 1 else np.zeros(1)
 
-    def scan(self, client: int, origin: np.ndarray, heading: float, rng: np.random.Generator | None,
-             ignore_body: int = -1, start_offset: float = 0.0) -> np.ndarray:
+    def scan(
+        self,
+        client: int,
+        origin: np.ndarray,
+        heading: float,
+        rng: np.random.Generator | None,
+        ignore_body: int = -1,
+        start_offset: float = 0.0,
+    ) -> np.ndarray:
         """Ranges (num_rays,) float32 in metres, in [min_range, range]; misses read ``range``.
 
         Noise (Gaussian ``noise_std``, ``dropout``) is drawn from ``rng`` when given (None = noise-free).

@@ -35,8 +35,9 @@ class MovableObject:
         self.body = build_body(spec, client, pos)
         self.uid = self.body.uid
         self.nominal_mass = spec.base_mass
-        p.changeDynamics(self.uid, -1, lateralFriction=friction, rollingFriction=0.0, spinningFriction=0.001,
-                         physicsClientId=client)
+        p.changeDynamics(
+            self.uid, -1, lateralFriction=friction, rollingFriction=0.0, spinningFriction=0.001, physicsClientId=client
+        )
 
     def position(self) -> np.ndarray:
         """World position (3,) of the object's base frame (bottom centre), m."""
@@ -44,8 +45,12 @@ class MovableObject:
 
     def place(self, xy: np.ndarray, z: float, yaw: float) -> None:
         """Teleport upright to (x, y) at height z with the given yaw, at rest."""
-        p.resetBasePositionAndOrientation(self.uid, (float(xy[0]), float(xy[1]), z),
-                                          p.getQuaternionFromEuler((0, 0, yaw)), physicsClientId=self.client)
+        p.resetBasePositionAndOrientation(
+            self.uid,
+            (float(xy[0]), float(xy[1]), z),
+            p.getQuaternionFromEuler((0, 0, yaw)),
+            physicsClientId=self.client,
+        )
         p.resetBaseVelocity(self.uid, (0, 0, 0), (0, 0, 0), physicsClientId=self.client)
 
     def upright(self) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as p
@@ -50,9 +51,19 @@ class Camera:
         """
         flags = p.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX if want_seg else p.ER_NO_SEGMENTATION_MASK
         _, _, rgba, zbuf, seg = p.getCameraImage(
-            self.width, self.height, self.view, self.proj, renderer=p.ER_TINY_RENDERER, flags=flags,
-            lightDirection=light.direction, lightAmbientCoeff=light.ambient, lightDiffuseCoeff=light.diffuse,
-            lightSpecularCoeff=light.specular, shadow=0, physicsClientId=client)
+            self.width,
+            self.height,
+            self.view,
+            self.proj,
+            renderer=p.ER_TINY_RENDERER,
+            flags=flags,
+            lightDirection=light.direction,
+            lightAmbientCoeff=light.ambient,
+            lightDiffuseCoeff=light.diffuse,
+            lightSpecularCoeff=light.specular,
+            shadow=0,
+            physicsClientId=client,
+        )
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)
         zbuf = np.asarray(zbuf, dtype=np.float32).reshape(self.height, self.width)
         near, far = self.cfg.near, self.cfg.far
@@ -62,8 +73,9 @@ class Camera:
         return rgba[..., :3], depth, seg_arr
 
 
-def segmentation_table(bodies: "list[Body]", robot: str, instance_name: "Callable[[Body, int, str], str] | None" = None
-                       ) -> tuple[np.ndarray, int, list[str], list[str]]:
+def segmentation_table(
+    bodies: list[Body], robot: str, instance_name: Callable[[Body, int, str], str] | None = None
+) -> tuple[np.ndarray, int, list[str], list[str]]:
     """A scene's segmentation lookup: instance id per (body, link), with names and classes.
 
     The body named ``robot`` is one instance of class "robot"; every other body has one instance per

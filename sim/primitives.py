@@ -10,11 +10,11 @@ Units: metres, kilograms, radians. Poses are (position xyz, quaternion xyzw).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Sequence
-
 import os
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pybullet as p
@@ -49,39 +49,58 @@ class Shape:
     collide: bool = True
 
 
-def box(half_extents: Sequence[float], pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
-        orn: Quat = IDENTITY_QUAT, collide: bool = True) -> Shape:
+def box(
+    half_extents: Sequence[float],
+    pos: Sequence[float] = (0, 0, 0),
+    rgba=(0.7, 0.7, 0.7, 1.0),
+    orn: Quat = IDENTITY_QUAT,
+    collide: bool = True,
+) -> Shape:
     """A box primitive with the given half extents (m), centred at ``pos`` in the link frame."""
     return Shape("box", tuple(float(v) for v in half_extents), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
 
 
-def cylinder(radius: float, length: float, pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
-             orn: Quat = IDENTITY_QUAT, collide: bool = True) -> Shape:
+def cylinder(
+    radius: float,
+    length: float,
+    pos: Sequence[float] = (0, 0, 0),
+    rgba=(0.7, 0.7, 0.7, 1.0),
+    orn: Quat = IDENTITY_QUAT,
+    collide: bool = True,
+) -> Shape:
     """A cylinder primitive (axis along the local z axis after ``orn``)."""
     return Shape("cylinder", (float(radius), float(length)), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
 
 
-def quad(half_size: Sequence[float], pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0),
-         orn: Quat = IDENTITY_QUAT) -> Shape:
+def quad(
+    half_size: Sequence[float], pos: Sequence[float] = (0, 0, 0), rgba=(0.7, 0.7, 0.7, 1.0), orn: Quat = IDENTITY_QUAT
+) -> Shape:
     """A visual-only rectangle (half sizes along local x and y, m) facing local +z after ``orn``.
 
     TinyRenderer rasterizes every triangle over its screen bounding box, so a large surface the camera
     sees from one side (a floor, a wall's inner face) costs a sixth as much as a quad than as a box.
     """
-    return Shape("quad", (float(half_size[0]), float(half_size[1])), tuple(float(v) for v in pos), orn, tuple(rgba),
-                 False)
+    return Shape(
+        "quad", (float(half_size[0]), float(half_size[1])), tuple(float(v) for v in pos), orn, tuple(rgba), False
+    )
 
 
-def segment(a: Sequence[float], b: Sequence[float], thickness: float, rgba=(0.7, 0.7, 0.7, 1.0),
-            collide: bool = True) -> Shape:
+def segment(
+    a: Sequence[float], b: Sequence[float], thickness: float, rgba=(0.7, 0.7, 0.7, 1.0), collide: bool = True
+) -> Shape:
     """A square-section box spanning the segment a→b (link frame, m): the cheapest arm link."""
     a_, b_ = np.asarray(a, float), np.asarray(b, float)
     d = b_ - a_
     length = float(np.linalg.norm(d))
     if length < 1e-9:
         raise ValueError("segment endpoints coincide")
-    return box((thickness / 2, thickness / 2, length / 2 + thickness / 2), (a_ + b_) / 2, rgba,
-               quat_from_z_to(d / length), collide)
+    return box(
+        (thickness / 2, thickness / 2, length / 2 + thickness / 2),
+        (a_ + b_) / 2,
+        rgba,
+        quat_from_z_to(d / length),
+        collide,
+    )
 
 
 def quat_from_z_to(direction: np.ndarray) -> Quat:
@@ -118,10 +137,12 @@ def _prism_mesh_path(sides: int = PRISM_SIDES) -> str:
     n = sides
     for i in range(n):  # OBJ indices are 1-based: side quad as two triangles, then the two cap fans
         j = (i + 1) % n
-        lines += [f"f {i + 1}//{i + 1} {j + 1}//{j + 1} {n + j + 1}//{j + 1}",
-                  f"f {i + 1}//{i + 1} {n + j + 1}//{j + 1} {n + i + 1}//{i + 1}",
-                  f"f {2 * n + 1}//{n + 1} {j + 1}//{n + 1} {i + 1}//{n + 1}",
-                  f"f {2 * n + 2}//{n + 2} {n + i + 1}//{n + 2} {n + j + 1}//{n + 2}"]
+        lines += [
+            f"f {i + 1}//{i + 1} {j + 1}//{j + 1} {n + j + 1}//{j + 1}",
+            f"f {i + 1}//{i + 1} {n + j + 1}//{j + 1} {n + i + 1}//{i + 1}",
+            f"f {2 * n + 1}//{n + 1} {j + 1}//{n + 1} {i + 1}//{n + 1}",
+            f"f {2 * n + 2}//{n + 2} {n + i + 1}//{n + 2} {n + j + 1}//{n + 2}",
+        ]
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -222,33 +243,70 @@ def _shape_arrays(shapes: Sequence[Shape], client: int, collide_only: bool) -> i
     if not shapes:
         return -1
     if len(shapes) > MAX_SHAPES_PER_LINK:
-        raise ValueError(f"a link has {len(shapes)} primitives; PyBullet allows at most {MAX_SHAPES_PER_LINK} per "
-                         f"link: split it into several bodies (see chunked_static_bodies)")
+        raise ValueError(
+            f"a link has {len(shapes)} primitives; PyBullet allows at most {MAX_SHAPES_PER_LINK} per "
+            f"link: split it into several bodies (see chunked_static_bodies)"
+        )
     types, radii, half, lengths, poss, orns, colours, files, scales = [], [], [], [], [], [], [], [], []
     for s in shapes:
-        files.append(""); scales.append((1.0, 1.0, 1.0))
+        files.append("")
+        scales.append((1.0, 1.0, 1.0))
         if s.kind == "box":
-            types.append(p.GEOM_BOX); half.append(s.size); radii.append(0.0); lengths.append(0.0)
+            types.append(p.GEOM_BOX)
+            half.append(s.size)
+            radii.append(0.0)
+            lengths.append(0.0)
         elif s.kind == "cylinder" and not collide_only:
-            types.append(p.GEOM_MESH); radii.append(0.0); lengths.append(0.0); half.append((0, 0, 0))
-            files[-1] = _prism_mesh_path(); scales[-1] = (s.size[0], s.size[0], s.size[1])
+            types.append(p.GEOM_MESH)
+            radii.append(0.0)
+            lengths.append(0.0)
+            half.append((0, 0, 0))
+            files[-1] = _prism_mesh_path()
+            scales[-1] = (s.size[0], s.size[0], s.size[1])
         elif s.kind == "cylinder":
-            types.append(p.GEOM_CYLINDER); radii.append(s.size[0]); lengths.append(s.size[1]); half.append((0, 0, 0))
+            types.append(p.GEOM_CYLINDER)
+            radii.append(s.size[0])
+            lengths.append(s.size[1])
+            half.append((0, 0, 0))
         elif s.kind == "sphere":
-            types.append(p.GEOM_SPHERE); radii.append(s.size[0]); half.append((0, 0, 0)); lengths.append(0.0)
+            types.append(p.GEOM_SPHERE)
+            radii.append(s.size[0])
+            half.append((0, 0, 0))
+            lengths.append(0.0)
         elif s.kind == "quad":  # visual only (collide_only filtered it out above)
-            types.append(p.GEOM_MESH); radii.append(0.0); lengths.append(0.0); half.append((0, 0, 0))
-            files[-1] = _quad_mesh_path(); scales[-1] = (s.size[0], s.size[1], 1.0)
+            types.append(p.GEOM_MESH)
+            radii.append(0.0)
+            lengths.append(0.0)
+            half.append((0, 0, 0))
+            files[-1] = _quad_mesh_path()
+            scales[-1] = (s.size[0], s.size[1], 1.0)
         else:  # pragma: no cover - Literal guards this
             raise ValueError(f"unknown primitive {s.kind!r}")
-        poss.append(s.pos); orns.append(s.orn); colours.append(s.rgba)
+        poss.append(s.pos)
+        orns.append(s.orn)
+        colours.append(s.rgba)
     if collide_only:
-        return p.createCollisionShapeArray(shapeTypes=types, radii=radii, halfExtents=half, lengths=lengths,
-                                           collisionFramePositions=poss, collisionFrameOrientations=orns,
-                                           physicsClientId=client)
-    return p.createVisualShapeArray(shapeTypes=types, radii=radii, halfExtents=half, lengths=lengths,
-                                    fileNames=files, meshScales=scales, visualFramePositions=poss,
-                                    visualFrameOrientations=orns, rgbaColors=colours, physicsClientId=client)
+        return p.createCollisionShapeArray(
+            shapeTypes=types,
+            radii=radii,
+            halfExtents=half,
+            lengths=lengths,
+            collisionFramePositions=poss,
+            collisionFrameOrientations=orns,
+            physicsClientId=client,
+        )
+    return p.createVisualShapeArray(
+        shapeTypes=types,
+        radii=radii,
+        halfExtents=half,
+        lengths=lengths,
+        fileNames=files,
+        meshScales=scales,
+        visualFramePositions=poss,
+        visualFrameOrientations=orns,
+        rgbaColors=colours,
+        physicsClientId=client,
+    )
 
 
 def build_body(spec: BodySpec, client: int, pos: Sequence[float], orn: Quat = IDENTITY_QUAT) -> Body:
@@ -280,18 +338,31 @@ def build_body(spec: BodySpec, client: int, pos: Sequence[float], orn: Quat = ID
         baseMass=spec.base_mass,
         baseCollisionShapeIndex=_shape_arrays(spec.base_shapes, client, True),
         baseVisualShapeIndex=_shape_arrays(spec.base_shapes, client, False),
-        basePosition=list(pos), baseOrientation=list(orn), useMaximalCoordinates=False,
-        physicsClientId=client, **kw)
+        basePosition=list(pos),
+        baseOrientation=list(orn),
+        useMaximalCoordinates=False,
+        physicsClientId=client,
+        **kw,
+    )
     movable = []
     for i, l in enumerate(spec.links):
         if l.joint != "fixed":
             movable.append(i)
             # createMultiBody leaves no joint limits: set them, and turn the default velocity motor into
             # joint friction (a zero-velocity motor whose force cap is the friction force).
-            p.changeDynamics(uid, i, jointLowerLimit=l.limits[0], jointUpperLimit=l.limits[1],
-                             jointDamping=l.damping, linearDamping=0.0, angularDamping=0.0, physicsClientId=client)
-            p.setJointMotorControl2(uid, i, p.VELOCITY_CONTROL, targetVelocity=0.0, force=l.friction,
-                                    physicsClientId=client)
+            p.changeDynamics(
+                uid,
+                i,
+                jointLowerLimit=l.limits[0],
+                jointUpperLimit=l.limits[1],
+                jointDamping=l.damping,
+                linearDamping=0.0,
+                angularDamping=0.0,
+                physicsClientId=client,
+            )
+            p.setJointMotorControl2(
+                uid, i, p.VELOCITY_CONTROL, targetVelocity=0.0, force=l.friction, physicsClientId=client
+            )
     if spec.lateral_friction is not None:
         for link in [-1] + list(range(len(spec.links))):
             p.changeDynamics(uid, link, lateralFriction=spec.lateral_friction, physicsClientId=client)
@@ -306,6 +377,6 @@ def chunked_static_bodies(name: str, shapes: Sequence[Shape], client: int, seman
     """Static bodies (world frame at the origin) holding ``shapes``, at most ``MAX_SHAPES_PER_LINK`` each."""
     out = []
     for i in range(0, len(shapes), MAX_SHAPES_PER_LINK):
-        spec = BodySpec(name, tuple(shapes[i:i + MAX_SHAPES_PER_LINK]), 0.0, semantic=semantic or name)
+        spec = BodySpec(name, tuple(shapes[i : i + MAX_SHAPES_PER_LINK]), 0.0, semantic=semantic or name)
         out.append(build_body(spec, client, (0.0, 0.0, 0.0)))
     return out

@@ -21,12 +21,20 @@ from sim.variants import Variant
 # Colours of the surfaces that randomization recolours (body name → rgb), for the training palette
 # and for the held-out palette of the "new_colors" variant. Mugs keep their identity (white/black).
 TRAIN_PALETTE: dict[str, tuple[float, float, float]] = {
-    "desk": (0.62, 0.45, 0.30), "floor": (0.55, 0.55, 0.52), "wall": (0.80, 0.78, 0.72),
-    "drawer": (0.62, 0.45, 0.30), "cabinet": (0.62, 0.45, 0.30), "pedestal": (0.30, 0.30, 0.32),
+    "desk": (0.62, 0.45, 0.30),
+    "floor": (0.55, 0.55, 0.52),
+    "wall": (0.80, 0.78, 0.72),
+    "drawer": (0.62, 0.45, 0.30),
+    "cabinet": (0.62, 0.45, 0.30),
+    "pedestal": (0.30, 0.30, 0.32),
 }
 HELDOUT_PALETTE: dict[str, tuple[float, float, float]] = {
-    "desk": (0.25, 0.32, 0.45), "floor": (0.78, 0.72, 0.60), "wall": (0.50, 0.62, 0.52),
-    "drawer": (0.30, 0.55, 0.35), "cabinet": (0.55, 0.30, 0.45), "pedestal": (0.60, 0.55, 0.20),
+    "desk": (0.25, 0.32, 0.45),
+    "floor": (0.78, 0.72, 0.60),
+    "wall": (0.50, 0.62, 0.52),
+    "drawer": (0.30, 0.55, 0.35),
+    "cabinet": (0.55, 0.30, 0.45),
+    "pedestal": (0.60, 0.55, 0.20),
 }
 MUG_BRIGHTNESS = {"white_mug": (0.85, 1.0), "black_mug": (0.03, 0.15)}  # allowed grey levels
 TEXTURE_SIZE = 32  # px; procedural textures are tiny, TinyRenderer samples them per pixel
@@ -48,8 +56,9 @@ class SceneParams:
     damping_scale: float = 1.0
 
 
-def sample_scene_params(cfg: RandomizationConfig, variant: Variant, rng: np.random.Generator,
-                        mug_names: list[str]) -> SceneParams:
+def sample_scene_params(
+    cfg: RandomizationConfig, variant: Variant, rng: np.random.Generator, mug_names: list[str]
+) -> SceneParams:
     """Draw a ``SceneParams``. The RNG is always advanced the same way, whatever is switched on,
     so that switching one factor on does not change the draws of the others."""
     palette = HELDOUT_PALETTE if variant.palette == "heldout" else TRAIN_PALETTE
@@ -70,8 +79,9 @@ def sample_scene_params(cfg: RandomizationConfig, variant: Variant, rng: np.rand
     el = np.radians(rng.uniform(*cfg.light_elevation))
     amb, dif = rng.uniform(*cfg.light_ambient), rng.uniform(*cfg.light_diffuse)
     if cfg.lighting:
-        sp.light = Lighting((float(np.cos(el) * np.cos(az)), float(np.cos(el) * np.sin(az)), float(np.sin(el))),
-                            float(amb), float(dif))
+        sp.light = Lighting(
+            (float(np.cos(el) * np.cos(az)), float(np.cos(el) * np.sin(az)), float(np.sin(el))), float(amb), float(dif)
+        )
     eye = rng.uniform(-1, 1, 3) * cfg.camera_eye_jitter
     tgt = rng.uniform(-1, 1, 3) * cfg.camera_target_jitter
     fov = rng.uniform(-1, 1) * cfg.camera_fov_jitter
@@ -124,17 +134,21 @@ class SceneStyler:
         self.client = client
         self._texture_ids: list[int] | None = None
         self.targets = {
-            "desk": [(scene.desk.uid, -1)], "floor": [(scene.floor.uid, -1)],
+            "desk": [(scene.desk.uid, -1)],
+            "floor": [(scene.floor.uid, -1)],
             "wall": [(scene.wall.uid, -1)] if scene.cfg.layout.back_wall else [],
-            "pedestal": [(scene.pedestal.uid, -1)], "drawer": [(scene.drawer.uid, -1)],
+            "pedestal": [(scene.pedestal.uid, -1)],
+            "drawer": [(scene.drawer.uid, -1)],
             "cabinet": [(scene.cabinet.uid, -1)],
         }
         for name, obj in scene.movable.items():
             self.targets[name] = [(obj.uid, -1)]
         dyn = scene.cfg.dynamics
-        self.nominal_damping = {"drawer": (dyn.drawer_damping, dyn.drawer_friction),
-                                "cabinet_door": (dyn.door_damping, dyn.door_friction),
-                                "faucet": (dyn.faucet_damping, dyn.faucet_friction)}
+        self.nominal_damping = {
+            "drawer": (dyn.drawer_damping, dyn.drawer_friction),
+            "cabinet_door": (dyn.door_damping, dyn.door_friction),
+            "faucet": (dyn.faucet_damping, dyn.faucet_friction),
+        }
 
     def _textures(self) -> list[int]:
         if self._texture_ids is None:
@@ -149,10 +163,16 @@ class SceneStyler:
                 p.changeVisualShape(uid, link, rgbaColor=(*rgb, 1.0), physicsClientId=self.client, **kw)
         dyn = self.scene.cfg.dynamics
         for obj in self.scene.movable.values():
-            p.changeDynamics(obj.uid, -1, mass=obj.nominal_mass * sp.mass_scale,
-                             lateralFriction=dyn.object_friction * sp.friction_scale, physicsClientId=self.client)
-        p.changeDynamics(self.scene.desk.uid, -1, lateralFriction=dyn.desk_friction * sp.friction_scale,
-                         physicsClientId=self.client)
+            p.changeDynamics(
+                obj.uid,
+                -1,
+                mass=obj.nominal_mass * sp.mass_scale,
+                lateralFriction=dyn.object_friction * sp.friction_scale,
+                physicsClientId=self.client,
+            )
+        p.changeDynamics(
+            self.scene.desk.uid, -1, lateralFriction=dyn.desk_friction * sp.friction_scale, physicsClientId=self.client
+        )
         timestep = self.scene.cfg.physics.timestep
         for name, (damping, friction) in self.nominal_damping.items():
             self.scene.articulated[name].set_damping(damping * sp.damping_scale, friction * sp.damping_scale, timestep)

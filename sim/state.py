@@ -3,8 +3,9 @@ processes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pybullet as p
@@ -67,8 +68,10 @@ def write_bodies(client: int, uids: Sequence[int], base: np.ndarray, joints: np.
     counts = [p.getNumJoints(u, physicsClientId=client) for u in uids]
     base, joints = np.asarray(base, float), np.asarray(joints, float)
     if base.shape != (len(uids), 13) or joints.shape != (sum(counts), 2):
-        raise ValueError(f"state does not match this scene: expected {len(uids)} bodies and {sum(counts)} joints, "
-                         f"got {base.shape[0]} bodies and {joints.shape[0] if joints.ndim else 0} joints")
+        raise ValueError(
+            f"state does not match this scene: expected {len(uids)} bodies and {sum(counts)} joints, "
+            f"got {base.shape[0]} bodies and {joints.shape[0] if joints.ndim else 0} joints"
+        )
     k = 0
     for uid, b, n in zip(uids, base, counts):
         p.resetBasePositionAndOrientation(uid, b[0:3], b[3:7], physicsClientId=client)

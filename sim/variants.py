@@ -24,8 +24,13 @@ class Variant:
 VARIANTS: dict[str, Variant] = {
     "train": Variant("train", "the training layout, colours and viewpoint"),
     "new_colors": Variant("new_colors", "held-out colours for furniture, desk and floor", palette="heldout"),
-    "new_viewpoint": Variant("new_viewpoint", "camera moved 35 cm sideways and 15 cm lower",
-                             camera_eye_offset=(-0.05, 0.35, -0.15), camera_target_offset=(0.0, 0.05, 0.0)),
-    "new_arrangement": Variant("new_arrangement", "drawer and cabinet swap sides; faucet and button mirrored",
-                               mirror_furniture=True),
+    "new_viewpoint": Variant(
+        "new_viewpoint",
+        "camera moved 35 cm sideways and 15 cm lower",
+        camera_eye_offset=(-0.05, 0.35, -0.15),
+        camera_target_offset=(0.0, 0.05, 0.0),
+    ),
+    "new_arrangement": Variant(
+        "new_arrangement", "drawer and cabinet swap sides; faucet and button mirrored", mirror_furniture=True
+    ),
 }

@@ -12,12 +12,30 @@ Only numpy, scipy and pybullet are imported (no torch), so the package is cheap 
 """
 
 from planners.motion.arm import ArmCollisionChecker, plan_arm_path
-from planners.motion.astar import (Cell, astar, geodesic_distance_field, inflate, nearest_free, path_length,
-                                   simplify_path)
+from planners.motion.astar import (
+    Cell,
+    astar,
+    geodesic_distance_field,
+    inflate,
+    nearest_free,
+    path_length,
+    simplify_path,
+)
 from planners.motion.rrt_connect import RRTConnectConfig, densify, edge_is_free, rrt_connect, shortcut_path
 
 __all__ = [
-    "ArmCollisionChecker", "Cell", "RRTConnectConfig", "astar", "densify", "edge_is_free",
-    "geodesic_distance_field", "inflate", "nearest_free", "path_length", "plan_arm_path", "rrt_connect",
-    "shortcut_path", "simplify_path",
+    "ArmCollisionChecker",
+    "Cell",
+    "RRTConnectConfig",
+    "astar",
+    "densify",
+    "edge_is_free",
+    "geodesic_distance_field",
+    "inflate",
+    "nearest_free",
+    "path_length",
+    "plan_arm_path",
+    "rrt_connect",
+    "shortcut_path",
+    "simplify_path",
 ]

@@ -52,24 +52,34 @@ class ArmCollisionChecker:
     obstacle and restores the saved states exactly, so checking leaves the simulation untouched.
     """
 
-    def __init__(self, client: int, body_uid: int, joint_indices: Sequence[int], obstacles: Sequence[int],
-                 margin: float = 0.0, ignore_links: Sequence[int] = ()):
+    def __init__(
+        self,
+        client: int,
+        body_uid: int,
+        joint_indices: Sequence[int],
+        obstacles: Sequence[int],
+        margin: float = 0.0,
+        ignore_links: Sequence[int] = (),
+    ):
         num_joints = p.getNumJoints(body_uid, physicsClientId=client)
         joints = [int(j) for j in joint_indices]
         if not joints:
             raise ValueError("joint_indices is empty; pass the arm joints that a configuration sets")
         bad = [j for j in joints if not 0 <= j < num_joints]
         if bad:
-            raise ValueError(f"joint_indices {bad} are not joints of body {body_uid} "
-                             f"(it has joints 0..{num_joints - 1})")
+            raise ValueError(
+                f"joint_indices {bad} are not joints of body {body_uid} (it has joints 0..{num_joints - 1})"
+            )
         if len(set(joints)) != len(joints):
             raise ValueError(f"joint_indices {joints} has duplicates; list each joint once")
         if not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin >= 0):
             raise ValueError(f"margin must be a finite distance ≥ 0 (m), got {margin!r}")
         obstacles = [int(o) for o in obstacles]
         if body_uid in obstacles:
-            raise ValueError(f"obstacles contains the arm itself (body {body_uid}); self-collision is not "
-                             "checked by ArmCollisionChecker, list only other bodies")
+            raise ValueError(
+                f"obstacles contains the arm itself (body {body_uid}); self-collision is not "
+                "checked by ArmCollisionChecker, list only other bodies"
+            )
         self.client = client
         self.body_uid = body_uid
         self.joint_indices = joints
@@ -87,8 +97,7 @@ class ArmCollisionChecker:
         """Whether the arm at (J,) joint configuration ``q`` (rad / m) is clear of every obstacle."""
         q = np.asarray(q, dtype=float)
         if q.shape != (self.dof,):
-            raise ValueError(f"q must have shape ({self.dof},) (one value per joint in joint_indices), "
-                             f"got {q.shape}")
+            raise ValueError(f"q must have shape ({self.dof},) (one value per joint in joint_indices), got {q.shape}")
         self.calls += 1
         uid, cid = self.body_uid, self.client
         saved = p.getJointStates(uid, self.joint_indices, physicsClientId=cid)
@@ -105,8 +114,9 @@ class ArmCollisionChecker:
 
     def _any_contact(self) -> bool:
         for obstacle in self.obstacles:
-            points = p.getClosestPoints(bodyA=self.body_uid, bodyB=obstacle, distance=self.margin,
-                                        physicsClientId=self.client)
+            points = p.getClosestPoints(
+                bodyA=self.body_uid, bodyB=obstacle, distance=self.margin, physicsClientId=self.client
+            )
             for point in points:
                 # Also filter on distance: the query's threshold is inclusive and Bullet may pad it.
                 if point[_LINK_A] not in self.ignore_links and point[_DISTANCE] <= self.margin:
@@ -114,9 +124,15 @@ class ArmCollisionChecker:
         return False
 
 
-def plan_arm_path(checker: ArmCollisionChecker, q_start: np.ndarray, q_goal: np.ndarray, low: np.ndarray,
-                  high: np.ndarray, rng: np.random.Generator,
-                  cfg: RRTConnectConfig | None = None) -> list[np.ndarray] | None:
+def plan_arm_path(
+    checker: ArmCollisionChecker,
+    q_start: np.ndarray,
+    q_goal: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    rng: np.random.Generator,
+    cfg: RRTConnectConfig | None = None,
+) -> list[np.ndarray] | None:
     """A collision-free joint-space path for the arm of ``checker``, by RRT-Connect.
 
     Args:
@@ -137,6 +153,5 @@ def plan_arm_path(checker: ArmCollisionChecker, q_start: np.ndarray, q_goal: np.
     q_start, q_goal = np.asarray(q_start, dtype=float), np.asarray(q_goal, dtype=float)
     for name, q in (("q_start", q_start), ("q_goal", q_goal)):
         if q.shape != (checker.dof,):
-            raise ValueError(f"{name} must have shape ({checker.dof},) like the checker's joint_indices, "
-                             f"got {q.shape}")
+            raise ValueError(f"{name} must have shape ({checker.dof},) like the checker's joint_indices, got {q.shape}")
     return rrt_connect(q_start, q_goal, low, high, checker, rng, cfg)

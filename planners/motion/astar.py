@@ -50,8 +50,10 @@ def _check_grid(name: str, grid: np.ndarray) -> np.ndarray:
     if grid.ndim != 2 or grid.shape[0] == 0 or grid.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D (H, W) grid, got shape {grid.shape}")
     if grid.dtype != bool:
-        raise ValueError(f"{name} must be a bool array (True = {'free' if name == 'free' else 'occupied'}), "
-                         f"got dtype {grid.dtype}; convert it, e.g. {name} = grid > 0")
+        raise ValueError(
+            f"{name} must be a bool array (True = {'free' if name == 'free' else 'occupied'}), "
+            f"got dtype {grid.dtype}; convert it, e.g. {name} = grid > 0"
+        )
     return grid
 
 
@@ -62,15 +64,19 @@ def _check_cell(name: str, cell: Sequence[int], shape: tuple[int, int]) -> Cell:
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a (row, col) pair of integers, got {cell!r}") from None
     if not (0 <= r < shape[0] and 0 <= c < shape[1]):
-        raise ValueError(f"{name}={(r, c)} is outside the {shape[0]}×{shape[1]} grid; "
-                         f"use a cell with 0 ≤ row < {shape[0]} and 0 ≤ col < {shape[1]}")
+        raise ValueError(
+            f"{name}={(r, c)} is outside the {shape[0]}×{shape[1]} grid; "
+            f"use a cell with 0 ≤ row < {shape[0]} and 0 ≤ col < {shape[1]}"
+        )
     return r, c
 
 
 def _check_free_cell(name: str, cell: Cell, free: np.ndarray) -> None:
     if not free[cell]:
-        raise ValueError(f"{name}={cell} is on an occupied cell; move it to a free one first, "
-                         f"e.g. with nearest_free(free, {name}, max_radius)")
+        raise ValueError(
+            f"{name}={cell} is on an occupied cell; move it to a free one first, "
+            f"e.g. with nearest_free(free, {name}, max_radius)"
+        )
 
 
 def _moves(diagonal: bool) -> list[tuple[int, int, float]]:
@@ -82,8 +88,14 @@ def _moves(diagonal: bool) -> list[tuple[int, int, float]]:
 
 
 # ---------------------------------------------------------------------------------------------- A*
-def astar(free: np.ndarray, start: Sequence[int], goal: Sequence[int], *, cost: np.ndarray | None = None,
-          diagonal: bool = True) -> list[Cell] | None:
+def astar(
+    free: np.ndarray,
+    start: Sequence[int],
+    goal: Sequence[int],
+    *,
+    cost: np.ndarray | None = None,
+    diagonal: bool = True,
+) -> list[Cell] | None:
     """Shortest grid path from ``start`` to ``goal`` over free cells, or None if there is none.
 
     Args:
@@ -125,16 +137,20 @@ def astar(free: np.ndarray, start: Sequence[int], goal: Sequence[int], *, cost: 
         if cost.shape != free.shape:
             raise ValueError(f"cost must have the grid's shape {free.shape}, got {cost.shape}")
         if not np.all(np.isfinite(cost)) or (cost < 0).any():
-            raise ValueError("cost must be finite and ≥ 0 everywhere (a negative cost would make the "
-                             "heuristic inadmissible); mark impassable cells in free instead")
+            raise ValueError(
+                "cost must be finite and ≥ 0 everywhere (a negative cost would make the "
+                "heuristic inadmissible); mark impassable cells in free instead"
+            )
         padded_cost = np.zeros((height + 2, pw))
         padded_cost[1:-1, 1:-1] = 1.0 + cost
         weight = padded_cost.ravel().tolist()
 
     # (flat offset, length, flat offsets of the two orthogonal cells a diagonal passes between; 0, 0 for
     # orthogonal moves, which need no corner check).
-    moves = [(dr * pw + dc, length, dr * pw if dr and dc else 0, dc if dr and dc else 0)
-             for dr, dc, length in _moves(diagonal)]
+    moves = [
+        (dr * pw + dc, length, dr * pw if dr and dc else 0, dc if dr and dc else 0)
+        for dr, dc, length in _moves(diagonal)
+    ]
     s = (start[0] + 1) * pw + start[1] + 1
     g_idx = (goal[0] + 1) * pw + goal[1] + 1
     gr, gc = divmod(g_idx, pw)
@@ -265,8 +281,7 @@ def inflate(occupied: np.ndarray, radius_cells: float) -> np.ndarray:
     lets the planner treat the base as a point: ``astar(~inflate(occupied, r), ...)``.
     """
     occupied = _check_grid("occupied", occupied)
-    if not (isinstance(radius_cells, (int, float, np.number)) and math.isfinite(radius_cells)
-            and radius_cells >= 0):
+    if not (isinstance(radius_cells, (int, float, np.number)) and math.isfinite(radius_cells) and radius_cells >= 0):
         raise ValueError(f"radius_cells must be a finite number ≥ 0, got {radius_cells!r}")
     return dilate(occupied, float(radius_cells), resolution=1.0)  # the homes' map dilation, in cells
 

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,8 +79,7 @@ def _coarse_to_fine(n: int) -> np.ndarray:
     return k[np.argsort(-(k & -k), kind="stable")]  # k & -k: the largest power of two dividing k
 
 
-def edge_is_free(a: np.ndarray, b: np.ndarray, is_free: IsFree, resolution: float, *,
-                 check_start: bool = True) -> bool:
+def edge_is_free(a: np.ndarray, b: np.ndarray, is_free: IsFree, resolution: float, *, check_start: bool = True) -> bool:
     """Whether the straight edge a → b is collision free, checked every ≤ ``resolution``.
 
     Args:
@@ -97,11 +97,7 @@ def edge_is_free(a: np.ndarray, b: np.ndarray, is_free: IsFree, resolution: floa
     if check_start and not is_free(a):
         return False
     n = max(1, math.ceil(float(np.linalg.norm(b - a)) / resolution))
-    for k in _coarse_to_fine(n):
-        # k == n gives b exactly (t = 1.0), not a rounded copy of it.
-        if not is_free(a + (k / n) * (b - a) if k < n else b):
-            return False
-    return True
+    return all(is_free(a + k / n * (b - a) if k < n else b) for k in _coarse_to_fine(n))
 
 
 def densify(path: Sequence[np.ndarray], resolution: float) -> list[np.ndarray]:
@@ -120,15 +116,16 @@ def densify(path: Sequence[np.ndarray], resolution: float) -> list[np.ndarray]:
         return []
     pts = [np.asarray(q, float) for q in path]
     out = [pts[0].copy()]
-    for a, b in zip(pts[:-1], pts[1:]):
+    for a, b in itertools.pairwise(pts):
         n = max(1, math.ceil(float(np.linalg.norm(b - a)) / resolution))
         out.extend(a + (k / n) * (b - a) for k in range(1, n))
         out.append(b.copy())
     return out
 
 
-def shortcut_path(path: Sequence[np.ndarray], is_free: IsFree, rng: np.random.Generator, iterations: int,
-                  resolution: float) -> list[np.ndarray]:
+def shortcut_path(
+    path: Sequence[np.ndarray], is_free: IsFree, rng: np.random.Generator, iterations: int, resolution: float
+) -> list[np.ndarray]:
     """Shorten a collision-free path by random shortcuts between its waypoints.
 
     Each attempt draws two non-adjacent waypoints i < j with ``rng`` and, when the straight edge
@@ -157,7 +154,7 @@ def shortcut_path(path: Sequence[np.ndarray], is_free: IsFree, rng: np.random.Ge
             continue  # adjacent waypoints: nothing to cut
         # Both ends are path waypoints, hence already known to be free.
         if edge_is_free(out[i], out[j], is_free, resolution, check_start=False):
-            del out[i + 1:j]
+            del out[i + 1 : j]
     return out
 
 
@@ -181,7 +178,7 @@ class _Tree:
 
     def nearest(self, q: np.ndarray) -> int:
         """Index of the node closest to q (Euclidean; the lowest index among ties)."""
-        d = self.nodes[:self.size] - q
+        d = self.nodes[: self.size] - q
         return int(np.argmin(np.einsum("ij,ij->i", d, d)))
 
     def branch(self, i: int) -> list[np.ndarray]:
@@ -227,8 +224,7 @@ def _connect(tree: _Tree, target: np.ndarray, is_free: IsFree, cfg: RRTConnectCo
 
 
 # ------------------------------------------------------------------------------------------ planner
-def _check_configuration(name: str, q: np.ndarray, low: np.ndarray, high: np.ndarray,
-                         is_free: IsFree) -> np.ndarray:
+def _check_configuration(name: str, q: np.ndarray, low: np.ndarray, high: np.ndarray, is_free: IsFree) -> np.ndarray:
     q = np.asarray(q, dtype=float)
     if q.shape != low.shape:
         raise ValueError(f"{name} must have shape {low.shape} like low/high, got {q.shape}")
@@ -236,17 +232,28 @@ def _check_configuration(name: str, q: np.ndarray, low: np.ndarray, high: np.nda
         raise ValueError(f"{name}={q.tolist()} has non-finite entries")
     outside = np.nonzero((q < low) | (q > high))[0]
     if outside.size:
-        raise ValueError(f"{name}={q.tolist()} is outside the bounds in dimension(s) {outside.tolist()} "
-                         f"(low={low[outside].tolist()}, high={high[outside].tolist()}); clip it or widen "
-                         "the bounds")
+        raise ValueError(
+            f"{name}={q.tolist()} is outside the bounds in dimension(s) {outside.tolist()} "
+            f"(low={low[outside].tolist()}, high={high[outside].tolist()}); clip it or widen "
+            "the bounds"
+        )
     if not is_free(q):
-        raise ValueError(f"{name} configuration {q.tolist()} is in collision; plan from / to a free "
-                         "configuration (e.g. back off from the obstacle first)")
+        raise ValueError(
+            f"{name} configuration {q.tolist()} is in collision; plan from / to a free "
+            "configuration (e.g. back off from the obstacle first)"
+        )
     return q
 
 
-def rrt_connect(start: np.ndarray, goal: np.ndarray, low: np.ndarray, high: np.ndarray, is_free: IsFree,
-                rng: np.random.Generator, cfg: RRTConnectConfig | None = None) -> list[np.ndarray] | None:
+def rrt_connect(
+    start: np.ndarray,
+    goal: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    is_free: IsFree,
+    rng: np.random.Generator,
+    cfg: RRTConnectConfig | None = None,
+) -> list[np.ndarray] | None:
     """A collision-free path from ``start`` to ``goal`` by RRT-Connect, shortened by random shortcuts.
 
     Args:
@@ -270,8 +277,9 @@ def rrt_connect(start: np.ndarray, goal: np.ndarray, low: np.ndarray, high: np.n
     if low.ndim != 1 or low.size == 0 or low.shape != high.shape:
         raise ValueError(f"low and high must be (D,) arrays of the same shape, got {low.shape} and {high.shape}")
     if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low < high)):
-        raise ValueError(f"bounds must be finite with low < high in every dimension, got low={low.tolist()}, "
-                         f"high={high.tolist()}")
+        raise ValueError(
+            f"bounds must be finite with low < high in every dimension, got low={low.tolist()}, high={high.tolist()}"
+        )
     start = _check_configuration("start", start, low, high, is_free)
     goal = _check_configuration("goal", goal, low, high, is_free)
 

@@ -96,20 +96,25 @@ def shift_sequences(seq: Tensor, steps: int, fill: str, center: Tensor) -> Tenso
     return torch.cat([keep, tail], dim=-2)
 
 
-def _bounds(low: Sequence[float] | Tensor, high: Sequence[float] | Tensor, device: torch.device,
-            owner: str) -> tuple[Tensor, Tensor]:
+def _bounds(
+    low: Sequence[float] | Tensor, high: Sequence[float] | Tensor, device: torch.device, owner: str
+) -> tuple[Tensor, Tensor]:
     """The action bounds as float32 (A,) tensors, checked: 1-D, same shape, finite, low < high."""
     lo = torch.as_tensor(low, dtype=torch.float32, device=device).detach().clone()
     hi = torch.as_tensor(high, dtype=torch.float32, device=device).detach().clone()
     if lo.ndim != 1 or lo.shape != hi.shape or lo.numel() == 0:
-        raise ValueError(f"{owner}: action_low and action_high must be 1-D with one entry per action dimension, "
-                         f"got shapes {tuple(lo.shape)} and {tuple(hi.shape)}")
+        raise ValueError(
+            f"{owner}: action_low and action_high must be 1-D with one entry per action dimension, "
+            f"got shapes {tuple(lo.shape)} and {tuple(hi.shape)}"
+        )
     if not (torch.isfinite(lo).all() and torch.isfinite(hi).all()):
         raise ValueError(f"{owner}: action bounds must be finite, got low={lo.tolist()} high={hi.tolist()}")
     bad = (lo >= hi).nonzero().flatten().tolist()
     if bad:
-        raise ValueError(f"{owner}: action_low must be < action_high in every dimension; not so at index(es) {bad} "
-                         f"(low={lo.tolist()}, high={hi.tolist()})")
+        raise ValueError(
+            f"{owner}: action_low must be < action_high in every dimension; not so at index(es) {bad} "
+            f"(low={lo.tolist()}, high={hi.tolist()})"
+        )
     return lo, hi
 
 
@@ -133,12 +138,22 @@ class TrajectoryOptimizer(abc.ABC):
     #: the config dataclass this optimizer takes (exactly this type)
     config_class: ClassVar[type]
 
-    def __init__(self, config: Any, action_low: Sequence[float] | Tensor, action_high: Sequence[float] | Tensor,
-                 horizon: int, *, seed: int | None = 0, device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        config: Any,
+        action_low: Sequence[float] | Tensor,
+        action_high: Sequence[float] | Tensor,
+        horizon: int,
+        *,
+        seed: int | None = 0,
+        device: str | torch.device = "cpu",
+    ):
         name = type(self).__name__
         if type(config) is not self.config_class:
-            raise TypeError(f"{name} needs a {self.config_class.__name__}, got {type(config).__name__}; "
-                            "make_optimizer(config, ...) builds the optimizer that a config names")
+            raise TypeError(
+                f"{name} needs a {self.config_class.__name__}, got {type(config).__name__}; "
+                "make_optimizer(config, ...) builds the optimizer that a config names"
+            )
         if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
             raise ValueError(f"{name}: horizon must be an integer ≥ 1 (time steps), got {horizon!r}")
         if seed is None:
@@ -193,8 +208,10 @@ class TrajectoryOptimizer(abc.ABC):
         else:
             x0 = torch.as_tensor(x0)
             if tuple(x0.shape) != (self.horizon, self.action_dim):
-                raise ValueError(f"{type(self).__name__}: x0 must have shape (horizon, action_dim) = "
-                                 f"({self.horizon}, {self.action_dim}), got {tuple(x0.shape)}")
+                raise ValueError(
+                    f"{type(self).__name__}: x0 must have shape (horizon, action_dim) = "
+                    f"({self.horizon}, {self.action_dim}), got {tuple(x0.shape)}"
+                )
             if not torch.isfinite(x0).all():
                 raise ValueError(f"{type(self).__name__}: x0 has non-finite entries")
             mean = self._clip(x0.detach().to(self.device, torch.float32))
@@ -252,17 +269,21 @@ class TrajectoryOptimizer(abc.ABC):
             try:
                 returns = torch.as_tensor(returns)
             except (TypeError, ValueError, RuntimeError):
-                raise ValueError(f"{name}: the objective must return a tensor of shape ({n},), "
-                                 f"got {type(returns).__name__}") from None
+                raise ValueError(
+                    f"{name}: the objective must return a tensor of shape ({n},), got {type(returns).__name__}"
+                ) from None
         if tuple(returns.shape) != (n,):
-            raise ValueError(f"{name}: the objective returned shape {tuple(returns.shape)} for {n} action "
-                             f"sequences of shape {tuple(samples.shape[1:])}; it must return one value per "
-                             f"sequence, shape ({n},)")
+            raise ValueError(
+                f"{name}: the objective returned shape {tuple(returns.shape)} for {n} action "
+                f"sequences of shape {tuple(samples.shape[1:])}; it must return one value per "
+                f"sequence, shape ({n},)"
+            )
         returns = returns.detach().to(self.device, torch.float64)
         if not torch.isfinite(returns).all():
             bad = int((~torch.isfinite(returns)).sum())
-            raise ValueError(f"{name}: the objective returned {bad} non-finite value(s) (NaN/inf) among shape "
-                             f"({n},); return a large finite penalty for infeasible sequences instead")
+            raise ValueError(
+                f"{name}: the objective returned {bad} non-finite value(s) (NaN/inf) among shape "
+                f"({n},); return a large finite penalty for infeasible sequences instead"
+            )
         self._evaluations += n
         return returns
-

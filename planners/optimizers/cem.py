@@ -57,8 +57,9 @@ class CEMConfig:
         check_int(owner, "population", self.population, 1)
         check_int(owner, "elites", self.elites, 1)
         if self.elites > self.population:
-            raise ValueError(f"{owner}.elites={self.elites} must be ≤ population={self.population}; "
-                             "lower elites or raise population")
+            raise ValueError(
+                f"{owner}.elites={self.elites} must be ≤ population={self.population}; lower elites or raise population"
+            )
         check_int(owner, "iterations", self.iterations, 1)
         self.init_std = check_number(owner, "init_std", self.init_std, 0, lo_open=True)
         self.min_std = check_number(owner, "min_std", self.min_std, 0)
@@ -103,8 +104,13 @@ class CEMOptimizer(TrajectoryOptimizer):
             actions, value = elites.mean(dim=0), history[-1]
         else:
             actions, value = best_actions, best_value
-        return OptimizerResult(actions=actions.clone(), value=value, best_actions=best_actions.clone(),
-                               best_value=best_value, history=history)
+        return OptimizerResult(
+            actions=actions.clone(),
+            value=value,
+            best_actions=best_actions.clone(),
+            best_value=best_value,
+            history=history,
+        )
 
     # Hooks that iCEM overrides; plain CEM: a constant population of white noise and nothing extra.
     def _population(self, iteration: int) -> int:

@@ -25,8 +25,9 @@ _BY_CONFIG = {cls.config_class: cls for cls in OPTIMIZERS.values()}
 
 
 def _choices() -> str:
-    return ", ".join(f"{name} ({cls.config_class.__module__}.{cls.config_class.__name__})"
-                     for name, cls in OPTIMIZERS.items())
+    return ", ".join(
+        f"{name} ({cls.config_class.__module__}.{cls.config_class.__name__})" for name, cls in OPTIMIZERS.items()
+    )
 
 
 def optimizer_config(cfg: Any) -> Any:
@@ -49,8 +50,10 @@ def optimizer_config(cfg: Any) -> Any:
     from omegaconf import DictConfig
 
     if not isinstance(cfg, (Mapping, DictConfig)) or "_target_" not in cfg:
-        raise ValueError(f"an optimizer config must be a name, a config dataclass or a mapping with _target_; "
-                         f"got {type(cfg).__name__}. Choices: {_choices()}")
+        raise ValueError(
+            f"an optimizer config must be a name, a config dataclass or a mapping with _target_; "
+            f"got {type(cfg).__name__}. Choices: {_choices()}"
+        )
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
 
@@ -69,8 +72,15 @@ def optimizer_config(cfg: Any) -> Any:
     return config
 
 
-def make_optimizer(cfg: Any, action_low: Sequence[float] | Tensor, action_high: Sequence[float] | Tensor,
-                   horizon: int, *, seed: int | None = 0, device: str | torch.device = "cpu") -> TrajectoryOptimizer:
+def make_optimizer(
+    cfg: Any,
+    action_low: Sequence[float] | Tensor,
+    action_high: Sequence[float] | Tensor,
+    horizon: int,
+    *,
+    seed: int | None = 0,
+    device: str | torch.device = "cpu",
+) -> TrajectoryOptimizer:
     """The optimizer that ``cfg`` names (see ``optimizer_config``), for these bounds and horizon.
 
     Example:

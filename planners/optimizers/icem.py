@@ -37,9 +37,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from rewards.fields import check_bool, check_number
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.noise import colored_noise
+from rewards.fields import check_bool, check_number
 
 __all__ = ["ICEMConfig", "ICEMOptimizer"]
 
@@ -81,7 +81,7 @@ class ICEMConfig(CEMConfig):
 
     def population_at(self, iteration: int) -> int:
         """Fresh samples drawn at ``iteration`` (0-based), with population decay."""
-        decayed = math.floor(self.population * self.population_decay ** -iteration)
+        decayed = math.floor(self.population * self.population_decay**-iteration)
         return max(min(self.population, 2 * self.elites), decayed)
 
 
@@ -127,7 +127,7 @@ class ICEMOptimizer(CEMOptimizer):
         # Kept elites come from the previous iteration, or at iteration 0 from the last call (shifted;
         # not when the caller gave x0, i.e. asked for a start independent of earlier calls).
         if self._elites is not None and c.kept_elite_count and (iteration > 0 or (c.shift_elites and self._warm)):
-            extra.append(self._elites[:c.kept_elite_count])
+            extra.append(self._elites[: c.kept_elite_count])
         if c.add_mean_at_last_iteration and iteration == c.iterations - 1:
             extra.append(mean.unsqueeze(0))
         return torch.cat(extra) if extra else None

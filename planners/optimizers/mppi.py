@@ -31,8 +31,8 @@ import torch
 from torch import Tensor
 
 from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
-from rewards.fields import check_choice, check_int, check_number
 from planners.optimizers.noise import autoregressive_noise
+from rewards.fields import check_choice, check_int, check_number
 
 __all__ = ["MPPIConfig", "MPPIOptimizer", "mppi_weights"]
 
@@ -63,8 +63,7 @@ class MPPIConfig:
         check_int(owner, "iterations", self.iterations, 1)
         self.temperature = check_number(owner, "temperature", self.temperature, 0, lo_open=True)
         self.noise_std = check_number(owner, "noise_std", self.noise_std, 0, lo_open=True)
-        self.noise_correlation = check_number(owner, "noise_correlation", self.noise_correlation, 0, 1,
-                                             hi_open=True)
+        self.noise_correlation = check_number(owner, "noise_correlation", self.noise_correlation, 0, 1, hi_open=True)
         check_choice(owner, "shift_fill", self.shift_fill, FILLS)
 
 
@@ -87,8 +86,12 @@ class MPPIOptimizer(TrajectoryOptimizer):
         best_value, best_actions = -torch.inf, mean
         history: list[float] = []
         for _ in range(c.iterations):
-            noise = autoregressive_noise((c.samples, self.horizon, self.action_dim), c.noise_correlation,
-                                         generator=self._generator, device=self.device)
+            noise = autoregressive_noise(
+                (c.samples, self.horizon, self.action_dim),
+                c.noise_correlation,
+                generator=self._generator,
+                device=self.device,
+            )
             samples = self._clip(mean + std * noise)  # (N, H, A)
             returns = self._evaluate(objective, samples)  # (N,) float64
             weights = mppi_weights(returns, c.temperature)
@@ -99,5 +102,10 @@ class MPPIOptimizer(TrajectoryOptimizer):
             mean = self._clip(mean + step)
             history.append(float((weights * returns).sum()))
         self._mean = mean
-        return OptimizerResult(actions=mean.clone(), value=history[-1], best_actions=best_actions.clone(),
-                               best_value=best_value, history=history)
+        return OptimizerResult(
+            actions=mean.clone(),
+            value=history[-1],
+            best_actions=best_actions.clone(),
+            best_value=best_value,
+            history=history,
+        )

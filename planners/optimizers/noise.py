@@ -24,8 +24,14 @@ from torch import Tensor
 __all__ = ["autoregressive_noise", "colored_noise"]
 
 
-def colored_noise(size: tuple[int, ...], beta: float, *, generator: torch.Generator | None = None,
-                  device: str | torch.device | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+def colored_noise(
+    size: tuple[int, ...],
+    beta: float,
+    *,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
     """Gaussian noise with power spectral density ∝ 1/f^β along the last axis, unit variance per element.
 
     Made in the frequency domain: for each frequency f_k = k / T (k = 0 … T//2, T = ``size[-1]``) a
@@ -80,8 +86,14 @@ def colored_noise(size: tuple[int, ...], beta: float, *, generator: torch.Genera
     return signal / variance.sqrt().to(dtype)
 
 
-def autoregressive_noise(size: tuple[int, ...], correlation: float, *, generator: torch.Generator | None = None,
-                         device: str | torch.device | None = None, dtype: torch.dtype = torch.float32) -> Tensor:
+def autoregressive_noise(
+    size: tuple[int, ...],
+    correlation: float,
+    *,
+    generator: torch.Generator | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
     """Stationary AR(1) Gaussian noise along axis −2 (time), unit variance per element.
 
     ε_0 = w_0 and ε_t = ρ ε_{t−1} + √(1 − ρ²) w_t with w iid N(0, 1): every step has variance 1 and

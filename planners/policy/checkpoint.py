@@ -18,25 +18,36 @@ from planners.policy.model import LanguagePolicy, LanguagePolicyNet
 from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, save_kind
 from rewards.fields import state_dict_problems
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "POLICY", "load_checkpoint", "load_policy", "save_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "POLICY", "CheckpointError", "load_checkpoint", "load_policy", "save_checkpoint"]
 
 CHECKPOINT_FORMAT = "robolearn.policy"
 CHECKPOINT_VERSION = 1
 #: the kind of file this module reads and writes
-POLICY = CheckpointKind(CHECKPOINT_FORMAT, CHECKPOINT_VERSION, {"LanguagePolicyNet": (LanguagePolicyNet, PolicyConfig)},
-                        (), "policy", "planners.policy.load_policy(path)",
-                        lambda model, state: state_dict_problems(model.state_dict(), state))
+POLICY = CheckpointKind(
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    {"LanguagePolicyNet": (LanguagePolicyNet, PolicyConfig)},
+    (),
+    "policy",
+    "planners.policy.load_policy(path)",
+    lambda model, state: state_dict_problems(model.state_dict(), state),
+)
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: LanguagePolicyNet,
-                    optimizer: torch.optim.Optimizer | None = None, step: int = 0,
-                    extra: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: LanguagePolicyNet,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``model`` (+ optimizer state, step, plain ``extra``) to ``path`` atomically; returns the path."""
     return save_kind(POLICY, path, model, optimizer, step, extra)
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
-                    model: LanguagePolicyNet | None = None) -> tuple[LanguagePolicyNet, dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: Any = "cpu", model: LanguagePolicyNet | None = None
+) -> tuple[LanguagePolicyNet, dict[str, Any]]:
     """(net in eval mode, info: step, optimizer, extra, config, version).
 
     Raises:

@@ -42,5 +42,7 @@ class PolicyConfig(PlainConfig):
         if not isinstance(self.text_model, str) or not self.text_model:
             raise ValueError(f"PolicyConfig.text_model must be a model name or folder, got {self.text_model!r}")
         if self.image_size % 2 ** len(self.conv_channels):
-            raise ValueError(f"PolicyConfig.image_size={self.image_size} must be divisible by 2^{len(self.conv_channels)}"
-                             f" (one halving per conv_channels entry)")
+            raise ValueError(
+                f"PolicyConfig.image_size={self.image_size} must be divisible by 2^{len(self.conv_channels)}"
+                f" (one halving per conv_channels entry)"
+            )

@@ -38,9 +38,13 @@ class LanguagePolicyNet(nn.Module):
             self.film = nn.Linear(c.text_dim, 2 * cin)  # per-channel scale and shift from the instruction
             self.image_proj = nn.Linear(cin * cells, c.hidden)
             self.text_proj = nn.Linear(c.text_dim, c.hidden)
-            self.head = nn.Sequential(nn.Linear(2 * c.hidden + c.proprio_dim, c.hidden), nn.ReLU(inplace=True),
-                                      nn.Linear(c.hidden, c.hidden), nn.ReLU(inplace=True),
-                                      nn.Linear(c.hidden, c.action_dim))
+            self.head = nn.Sequential(
+                nn.Linear(2 * c.hidden + c.proprio_dim, c.hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(c.hidden, c.hidden),
+                nn.ReLU(inplace=True),
+                nn.Linear(c.hidden, c.action_dim),
+            )
         # normalisation of the proprioception (set from the training data, saved with the weights)
         self.register_buffer("proprio_mean", torch.zeros(c.proprio_dim))
         self.register_buffer("proprio_std", torch.ones(c.proprio_dim))
@@ -58,7 +62,9 @@ class LanguagePolicyNet(nn.Module):
         parts = [torch.relu(self.image_proj(x.flatten(1))), torch.relu(self.text_proj(text))]
         if c.proprio_dim:
             if proprio is None:
-                raise ValueError(f"this policy reads {c.proprio_dim}-D proprioception; pass proprio (B, {c.proprio_dim})")
+                raise ValueError(
+                    f"this policy reads {c.proprio_dim}-D proprioception; pass proprio (B, {c.proprio_dim})"
+                )
             parts.append((proprio - self.proprio_mean) / self.proprio_std)
         return torch.tanh(self.head(torch.cat(parts, dim=-1)))
 
@@ -92,8 +98,10 @@ class LanguagePolicy:
             raise RuntimeError("call reset(instruction) before act(obs)")
         c = self.net.config
         if obs["rgb"].shape != (c.image_size, c.image_size, c.channels):
-            raise ValueError(f"this policy was trained on {c.image_size}×{c.image_size}×{c.channels} frames, the env "
-                             f"gives {tuple(obs['rgb'].shape)}: set env.width=env.height={c.image_size}")
+            raise ValueError(
+                f"this policy was trained on {c.image_size}×{c.image_size}×{c.channels} frames, the env "
+                f"gives {tuple(obs['rgb'].shape)}: set env.width=env.height={c.image_size}"
+            )
         frame = torch.from_numpy(np.ascontiguousarray(obs["rgb"])).permute(2, 0, 1).unsqueeze(0)
         proprio = None
         if self.net.config.proprio_dim:

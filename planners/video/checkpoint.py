@@ -32,19 +32,38 @@ from planners.video.model import VideoModel
 from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, read_kind, save_kind
 from rewards.fields import state_dict_problems
 
-__all__ = ["CHECKPOINT_FORMAT", "CHECKPOINT_VERSION", "CheckpointError", "VIDEO", "load_checkpoint", "load_model",
-           "read_checkpoint", "save_checkpoint"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "VIDEO",
+    "CheckpointError",
+    "load_checkpoint",
+    "load_model",
+    "read_checkpoint",
+    "save_checkpoint",
+]
 
 CHECKPOINT_FORMAT = "robolearn.dynamics"
 CHECKPOINT_VERSION = 1
 #: the kind of file this module reads and writes
-VIDEO = CheckpointKind(CHECKPOINT_FORMAT, CHECKPOINT_VERSION, {"VideoModel": (VideoModel, VideoConfig)},
-                       RUNTIME_FIELDS, "video-model", "planners.video.load_model(path)",
-                       lambda model, state: state_dict_problems(model.state_dict(), state))
+VIDEO = CheckpointKind(
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    {"VideoModel": (VideoModel, VideoConfig)},
+    RUNTIME_FIELDS,
+    "video-model",
+    "planners.video.load_model(path)",
+    lambda model, state: state_dict_problems(model.state_dict(), state),
+)
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: VideoModel, optimizer: torch.optim.Optimizer | None = None,
-                    step: int = 0, extra: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: VideoModel,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: int = 0,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``model`` (+ optimizer state, step, plain ``extra``) to ``path`` atomically; returns the path."""
     return save_kind(VIDEO, path, model, optimizer, step, extra)
 
@@ -58,8 +77,9 @@ def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     return read_kind(VIDEO, path, map_location)
 
 
-def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu",
-                    model: VideoModel | None = None) -> tuple[VideoModel, dict[str, Any]]:
+def load_checkpoint(
+    path: str | os.PathLike[str], map_location: Any = "cpu", model: VideoModel | None = None
+) -> tuple[VideoModel, dict[str, Any]]:
     """Load a checkpoint written by ``save_checkpoint``.
 
     Args:
@@ -85,8 +105,9 @@ def load_model(path: str | os.PathLike[str], map_location: Any = "cpu", **runtim
     """
     bad = sorted(set(runtime) - set(RUNTIME_FIELDS))
     if bad:
-        raise ValueError(f"load_model: {bad} are not runtime fields; only {list(RUNTIME_FIELDS)} can be changed "
-                         "without retraining")
+        raise ValueError(
+            f"load_model: {bad} are not runtime fields; only {list(RUNTIME_FIELDS)} can be changed without retraining"
+        )
     if not runtime:
         return load_checkpoint(path, map_location)[0]
     data = read_checkpoint(path, map_location)

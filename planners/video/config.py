@@ -79,8 +79,18 @@ class VideoConfig(PlainConfig):
 
     def __post_init__(self) -> None:
         self.encoder_channels = int_tuple(self, "encoder_channels", self.encoder_channels, 1)
-        for name in ("context_frames", "latent_channels", "transition_hidden", "action_embed", "stoch_channels",
-                     "action_dim", "proprio_hidden", "image_size", "channels", "chunk"):
+        for name in (
+            "context_frames",
+            "latent_channels",
+            "transition_hidden",
+            "action_embed",
+            "stoch_channels",
+            "action_dim",
+            "proprio_hidden",
+            "image_size",
+            "channels",
+            "chunk",
+        ):
             check_int(self, name, getattr(self, name), 1)
         check_int(self, "transition_blocks", self.transition_blocks, 0)
         check_int(self, "proprio_dim", self.proprio_dim, 0)
@@ -92,9 +102,11 @@ class VideoConfig(PlainConfig):
             raise ValueError("VideoConfig.flow=True needs mask=True (the warped frame is blended through the mask)")
         side = self.image_size / 2 ** len(self.encoder_channels)
         if side != int(side) or side < 2:
-            raise ValueError(f"VideoConfig.image_size={self.image_size} must be divisible by "
-                             f"2^{len(self.encoder_channels)} (one halving per encoder_channels entry) with a latent "
-                             "side ≥ 2; use fewer encoder_channels or another image_size")
+            raise ValueError(
+                f"VideoConfig.image_size={self.image_size} must be divisible by "
+                f"2^{len(self.encoder_channels)} (one halving per encoder_channels entry) with a latent "
+                "side ≥ 2; use fewer encoder_channels or another image_size"
+            )
 
     @property
     def latent_side(self) -> int:

@@ -39,7 +39,7 @@ def psnr(pred: Tensor, target: Tensor) -> Tensor:
 
 def _gaussian_window(device: torch.device) -> Tensor:
     x = torch.arange(SSIM_WINDOW, dtype=torch.float32, device=device) - (SSIM_WINDOW - 1) / 2
-    g = torch.exp(-(x ** 2) / (2 * SSIM_SIGMA ** 2))
+    g = torch.exp(-(x**2) / (2 * SSIM_SIGMA**2))
     return g / g.sum()
 
 
@@ -56,7 +56,7 @@ def ssim(pred: Tensor, target: Tensor) -> Tensor:
     """Mean structural similarity of each image: (..., C, H, W) in [0, 1] → (...), at most 1."""
     lead = pred.shape[:-3]
     x, y = _flat(pred), _flat(target)
-    n, c, h, w = x.shape
+    n, _c, h, w = x.shape
     if min(h, w) < SSIM_WINDOW:
         raise ValueError(f"ssim: images must be at least {SSIM_WINDOW}×{SSIM_WINDOW}, got {h}×{w}")
     g = _gaussian_window(x.device)
@@ -64,10 +64,10 @@ def ssim(pred: Tensor, target: Tensor) -> Tensor:
     # (1-channel convolutions over thousands of maps were ~100× slower on the CPU); SSIM_CHUNK images at a
     # time bound the memory of the ~10 full-size intermediates
     rows, cols = _valid_filter_matrix(h, g), _valid_filter_matrix(w, g)
-    c1, c2 = SSIM_K1 ** 2, SSIM_K2 ** 2
+    c1, c2 = SSIM_K1**2, SSIM_K2**2
     out = []
     for i in range(0, n, SSIM_CHUNK):
-        a, b = x[i:i + SSIM_CHUNK], y[i:i + SSIM_CHUNK]
+        a, b = x[i : i + SSIM_CHUNK], y[i : i + SSIM_CHUNK]
         maps = torch.stack([a, b, a * a, b * b, a * b], dim=1)  # (chunk, 5, c, h, w)
         mx, my, xx, yy, xy = (rows.T @ maps @ cols).unbind(1)  # each (chunk, c, h', w')
         vx, vy, cov = xx - mx * mx, yy - my * my, xy - mx * my

@@ -121,8 +121,12 @@ class VideoState:
         """Rows [start, stop) of a per-sequence state; a shared state is returned as is."""
         if self.batch == 1:
             return self
-        return VideoState(self.z[start:stop], tuple(s[start:stop] for s in self.skips), self.last[start:stop],
-                          None if self.proprio is None else self.proprio[start:stop])
+        return VideoState(
+            self.z[start:stop],
+            tuple(s[start:stop] for s in self.skips),
+            self.last[start:stop],
+            None if self.proprio is None else self.proprio[start:stop],
+        )
 
 
 @dataclass
@@ -155,8 +159,9 @@ class Encoder(nn.Module):
     def __init__(self, c: VideoConfig):
         super().__init__()
         widths = (c.channels, *c.encoder_channels)
-        self.downs = nn.ModuleList(nn.Conv2d(widths[i], widths[i + 1], DOWN_KERNEL, DOWN_STRIDE, DOWN_PAD)
-                                   for i in range(c.levels))
+        self.downs = nn.ModuleList(
+            nn.Conv2d(widths[i], widths[i + 1], DOWN_KERNEL, DOWN_STRIDE, DOWN_PAD) for i in range(c.levels)
+        )
         self.to_latent = nn.Conv2d(widths[-1], c.latent_channels, 3, padding=1)
 
     def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
@@ -182,19 +187,24 @@ class Transition(nn.Module):
         super().__init__()
         extra = c.stoch_channels if c.stochastic else 0
         self.hidden, self.latent = c.transition_hidden, c.latent_channels
-        self.convs = nn.ModuleList(nn.Conv2d(c.latent_channels + (extra if i == 0 else 0), c.transition_hidden, 3,
-                                             padding=1) for i in range(c.transition_blocks))
-        self.outs = nn.ModuleList(nn.Conv2d(c.transition_hidden, 2 * c.latent_channels, 1)
-                                  for _ in range(c.transition_blocks))
+        self.convs = nn.ModuleList(
+            nn.Conv2d(c.latent_channels + (extra if i == 0 else 0), c.transition_hidden, 3, padding=1)
+            for i in range(c.transition_blocks)
+        )
+        self.outs = nn.ModuleList(
+            nn.Conv2d(c.transition_hidden, 2 * c.latent_channels, 1) for _ in range(c.transition_blocks)
+        )
         for conv in self.outs:  # start nearly as the identity: a closed gate
             nn.init.zeros_(conv.weight)
             nn.init.zeros_(conv.bias)
             with torch.no_grad():
                 conv.bias[: c.latent_channels] = GATE_BIAS_INIT
         # FiLM input: the action, and with proprioception the robot's state before and after it
-        self.action = nn.Sequential(nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed),
-                                    nn.LeakyReLU(LEAK, inplace=True),
-                                    nn.Linear(c.action_embed, 2 * c.transition_hidden * c.transition_blocks))
+        self.action = nn.Sequential(
+            nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed),
+            nn.LeakyReLU(LEAK, inplace=True),
+            nn.Linear(c.action_embed, 2 * c.transition_hidden * c.transition_blocks),
+        )
         nn.init.zeros_(self.action[-1].weight)  # FiLM starts at γ = 0 (scale 1), β = 0
         nn.init.zeros_(self.action[-1].bias)
 
@@ -234,8 +244,10 @@ class Decoder(nn.Module):
         # the output maps, upsampled bilinearly to H (flow and weights are smooth; a transposed conv to
         # full resolution cost ~2.5× more time on the 2-core CPU: it is memory-bound there)
         widths = (c.latent_channels, *reversed(c.encoder_channels[:-1]))
-        self.ups = nn.ModuleList(nn.ConvTranspose2d(widths[i], widths[i + 1], DOWN_KERNEL, DOWN_STRIDE, DOWN_PAD)
-                                 for i in range(len(widths) - 1))
+        self.ups = nn.ModuleList(
+            nn.ConvTranspose2d(widths[i], widths[i + 1], DOWN_KERNEL, DOWN_STRIDE, DOWN_PAD)
+            for i in range(len(widths) - 1)
+        )
         self.head = nn.Conv2d(widths[-1], out_channels, 3, padding=1)
         # 1×1 projections of the context's encoder features, added after each up-conv
         self.skips = nn.ModuleList(nn.Conv2d(o, o, 1) for o in widths[1:]) if c.skip else nn.ModuleList()
@@ -249,8 +261,9 @@ class Decoder(nn.Module):
         side = c.image_size
         # identity sampling grid in grid_sample's normalised coordinates (align_corners=True): (1, H, W, 2) as (x, y)
         lin = torch.linspace(-1.0, 1.0, side)
-        self.register_buffer("grid", torch.stack(torch.meshgrid(lin, lin, indexing="xy"), dim=-1)[None],
-                             persistent=False)
+        self.register_buffer(
+            "grid", torch.stack(torch.meshgrid(lin, lin, indexing="xy"), dim=-1)[None], persistent=False
+        )
         self.pixel_to_grid = 2.0 / (side - 1)
 
     def project_skips(self, feats: Sequence[Tensor]) -> tuple[Tensor, ...]:
@@ -300,9 +313,13 @@ class ProprioDynamics(nn.Module):
 
     def __init__(self, c: VideoConfig):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(c.proprio_dim + c.action_dim, c.proprio_hidden), nn.LeakyReLU(LEAK),
-                                 nn.Linear(c.proprio_hidden, c.proprio_hidden), nn.LeakyReLU(LEAK),
-                                 nn.Linear(c.proprio_hidden, c.proprio_dim))
+        self.net = nn.Sequential(
+            nn.Linear(c.proprio_dim + c.action_dim, c.proprio_hidden),
+            nn.LeakyReLU(LEAK),
+            nn.Linear(c.proprio_hidden, c.proprio_hidden),
+            nn.LeakyReLU(LEAK),
+            nn.Linear(c.proprio_hidden, c.proprio_dim),
+        )
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
 
@@ -325,7 +342,7 @@ class LatentPrior(nn.Module):
 
 def gaussian_kl(mq: Tensor, sq: Tensor, mp: Tensor, sp: Tensor) -> Tensor:
     """KL(N(mq, sq) ‖ N(mp, sp)) per element."""
-    return torch.log(sp / sq) + (sq ** 2 + (mq - mp) ** 2) / (2 * sp ** 2) - 0.5
+    return torch.log(sp / sq) + (sq**2 + (mq - mp) ** 2) / (2 * sp**2) - 0.5
 
 
 # -------------------------------------------------------------------------------------------- model
@@ -352,8 +369,11 @@ class VideoModel(nn.Module):
             if seed is not None:
                 torch.manual_seed(seed)
             self.encoder = Encoder(c)
-            self.fuse = (nn.Conv2d(c.context_frames * c.latent_channels, c.latent_channels, 3, padding=1)
-                         if c.context_frames > 1 else None)
+            self.fuse = (
+                nn.Conv2d(c.context_frames * c.latent_channels, c.latent_channels, 3, padding=1)
+                if c.context_frames > 1
+                else None
+            )
             if self.fuse is not None:  # start from the last frame's latent alone
                 nn.init.zeros_(self.fuse.weight)
                 nn.init.zeros_(self.fuse.bias)
@@ -381,12 +401,17 @@ class VideoModel(nn.Module):
 
     def num_parameters(self) -> dict[str, int]:
         """Parameter counts per part and in total."""
+
         def count(module: nn.Module | None) -> int:
             return sum(p.numel() for p in module.parameters()) if module is not None else 0
 
-        parts = {"encoder": count(self.encoder) + count(self.fuse), "transition": count(self.transition),
-                 "decoder": count(self.decoder), "latent": count(self.prior) + count(self.posterior),
-                 "proprio": count(self.proprio)}
+        parts = {
+            "encoder": count(self.encoder) + count(self.fuse),
+            "transition": count(self.transition),
+            "decoder": count(self.decoder),
+            "latent": count(self.prior) + count(self.posterior),
+            "proprio": count(self.proprio),
+        }
         return {**parts, "total": sum(p.numel() for p in self.parameters())}
 
     def macs(self) -> dict[str, int]:
@@ -397,7 +422,7 @@ class VideoModel(nn.Module):
         enc, side, cin = 0, c.image_size, c.channels
         for cout in c.encoder_channels:
             side //= 2
-            enc += side * side * cout * cin * DOWN_KERNEL ** 2
+            enc += side * side * cout * cin * DOWN_KERNEL**2
             cin = cout
         enc += s * s * cin * c.latent_channels * 9
         trans = 0
@@ -410,7 +435,7 @@ class VideoModel(nn.Module):
             trans += sum(m.in_features * m.out_features for m in self.proprio.net if isinstance(m, nn.Linear))
         dec, side = 0, s
         for up in self.decoder.ups:
-            dec += side * side * up.in_channels * up.out_channels * DOWN_KERNEL ** 2
+            dec += side * side * up.in_channels * up.out_channels * DOWN_KERNEL**2
             side *= 2
         head = self.decoder.head
         dec += side * side * head.in_channels * head.out_channels * 9
@@ -433,8 +458,10 @@ class VideoModel(nn.Module):
             shape = tuple(actions.shape) if isinstance(actions, Tensor) else type(actions).__name__
             raise ValueError(f"actions: expected (N, H, {c.action_dim}) action sequences, got {shape}")
         if n is not None and n != 1 and actions.shape[0] != n:
-            raise ValueError(f"actions: {actions.shape[0]} sequences but the context has {n}; give one context "
-                             "(T, C, H, W) shared by all, or one per sequence (N, T, C, H, W)")
+            raise ValueError(
+                f"actions: {actions.shape[0]} sequences but the context has {n}; give one context "
+                "(T, C, H, W) shared by all, or one per sequence (N, T, C, H, W)"
+            )
         return actions.to(self.device, torch.float32)
 
     def _proprio(self, proprio: Tensor | None, dims: tuple[int, ...], n: int | None = None) -> Tensor | None:
@@ -445,12 +472,16 @@ class VideoModel(nn.Module):
                 raise ValueError("proprio: this model was trained on frames only (proprio_dim=0); pass proprio=None")
             return None
         if proprio is None:
-            raise ValueError(f"proprio: this model conditions on the robot's {p_dim}-D proprioception; pass it "
-                             "(observations need env.obs_keys with proprio)")
+            raise ValueError(
+                f"proprio: this model conditions on the robot's {p_dim}-D proprioception; pass it "
+                "(observations need env.obs_keys with proprio)"
+            )
         proprio = torch.as_tensor(proprio)
         if proprio.dim() not in dims or proprio.shape[-1] != p_dim or (n is not None and proprio.shape[0] != n):
-            raise ValueError(f"proprio: expected a {dims[0]}-D tensor of {p_dim}-D vectors, one per frame row, "
-                             f"got shape {tuple(proprio.shape)}")
+            raise ValueError(
+                f"proprio: expected a {dims[0]}-D tensor of {p_dim}-D vectors, one per frame row, "
+                f"got shape {tuple(proprio.shape)}"
+            )
         return (proprio.to(self.device, torch.float32) - self.proprio_mean) / self.proprio_std
 
     def set_proprio_stats(self, mean: Tensor, std: Tensor) -> None:
@@ -460,8 +491,10 @@ class VideoModel(nn.Module):
             raise ValueError("proprio stats: this model has no proprioception input (proprio_dim=0)")
         mean, std = torch.as_tensor(mean, dtype=torch.float32), torch.as_tensor(std, dtype=torch.float32)
         if mean.shape != (p_dim,) or std.shape != (p_dim,) or not bool((std > 0).all()):
-            raise ValueError(f"proprio stats: need mean and std of shape ({p_dim},) with std > 0, got "
-                             f"{tuple(mean.shape)} and {tuple(std.shape)}")
+            raise ValueError(
+                f"proprio stats: need mean and std of shape ({p_dim},) with std > 0, got "
+                f"{tuple(mean.shape)} and {tuple(std.shape)}"
+            )
         self.proprio_mean.copy_(mean)
         self.proprio_std.copy_(std)
 
@@ -505,8 +538,14 @@ class VideoModel(nn.Module):
         shape = (n, horizon, c.stoch_channels, c.latent_side, c.latent_side)
         return torch.randn(shape, generator=generator, device=self.device if generator is None else generator.device)
 
-    def _steps(self, state: VideoState, actions: Tensor, noise: Tensor | None, mode: str,
-               posterior_targets: Tensor | None = None) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    def _steps(
+        self,
+        state: VideoState,
+        actions: Tensor,
+        noise: Tensor | None,
+        mode: str,
+        posterior_targets: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Roll ``state`` through actions (B, H, A) → latents (B, H, C_z, S, S), KL (B, H) or None, and the
         normalised predicted proprioception (B, H, P) or None.
 
@@ -567,13 +606,21 @@ class VideoModel(nn.Module):
             x = x[None]
             p = None if p is None else p[None]
         if x.shape[1] != self.config.context_frames:
-            raise ValueError(f"context: {x.shape[1]} frames but the model takes context_frames="
-                             f"{self.config.context_frames} (repeat the first frame at an episode's start)")
+            raise ValueError(
+                f"context: {x.shape[1]} frames but the model takes context_frames="
+                f"{self.config.context_frames} (repeat the first frame at an episode's start)"
+            )
         with torch.inference_mode():
             return self._state(x, p)
 
-    def rollout(self, state: VideoState, actions: Tensor, generator: torch.Generator | None = None,
-                sample: str | None = None, chunk: int | None = None) -> Latents:
+    def rollout(
+        self,
+        state: VideoState,
+        actions: Tensor,
+        generator: torch.Generator | None = None,
+        sample: str | None = None,
+        chunk: int | None = None,
+    ) -> Latents:
         """Latent states after each action of N sequences (no decoding).
 
         Args:
@@ -602,8 +649,13 @@ class VideoModel(nn.Module):
         proprio = None if props[0] is None else cat(props) * self.proprio_std + self.proprio_mean
         return Latents(cat(parts), state, proprio)
 
-    def decode(self, latents: Latents | Tensor, steps: Sequence[int] | int | None = None,
-               state: VideoState | None = None, chunk: int | None = None) -> Tensor:
+    def decode(
+        self,
+        latents: Latents | Tensor,
+        steps: Sequence[int] | int | None = None,
+        state: VideoState | None = None,
+        chunk: int | None = None,
+    ) -> Tensor:
         """Frames of (some of) the predicted latents.
 
         Args:
@@ -640,9 +692,16 @@ class VideoModel(nn.Module):
                 parts.append(self._decode(z[i:j], state.rows(i, j)))
         return torch.cat(parts) if len(parts) > 1 else parts[0]
 
-    def predict(self, context: Tensor, actions: Tensor, steps: Sequence[int] | int | None = None,
-                generator: torch.Generator | None = None, sample: str | None = None,
-                chunk: int | None = None, proprio: Tensor | None = None) -> Tensor:
+    def predict(
+        self,
+        context: Tensor,
+        actions: Tensor,
+        steps: Sequence[int] | int | None = None,
+        generator: torch.Generator | None = None,
+        sample: str | None = None,
+        chunk: int | None = None,
+        proprio: Tensor | None = None,
+    ) -> Tensor:
         """Predicted frames of N action sequences from a context: ``decode(rollout(encode(context)))``.
 
         Args:
@@ -661,21 +720,30 @@ class VideoModel(nn.Module):
         acts = self._actions(actions, ctx.shape[0] if ctx.dim() == 5 else 1)
         n = acts.shape[0]
         mode = self._mode(sample)
-        noise = (self._noise(n, acts.shape[1], generator) if self.prior is not None and mode == "sample" else None)
+        noise = self._noise(n, acts.shape[1], generator) if self.prior is not None and mode == "sample" else None
         parts = []
         with torch.inference_mode():
             shared = self.encode(ctx, proprio) if ctx.dim() == 4 else None
             for i in range(0, n, step):
                 j = min(i + step, n)
-                state = shared if shared is not None else self.encode(ctx[i:j], None if proprio is None else
-                                                                      torch.as_tensor(proprio)[i:j])
+                state = (
+                    shared
+                    if shared is not None
+                    else self.encode(ctx[i:j], None if proprio is None else torch.as_tensor(proprio)[i:j])
+                )
                 z, _, _ = self._steps(state, acts[i:j], None if noise is None else noise[i:j], mode)
                 parts.append(self.decode(Latents(z, state), steps, chunk=chunk))
         return torch.cat(parts) if len(parts) > 1 else parts[0]
 
     # -------------------------------------------------------------------------------------- training
-    def forward(self, frames: Tensor, actions: Tensor, generator: torch.Generator | None = None,
-                horizon: int | None = None, proprio: Tensor | None = None) -> dict[str, Tensor | None]:
+    def forward(
+        self,
+        frames: Tensor,
+        actions: Tensor,
+        generator: torch.Generator | None = None,
+        horizon: int | None = None,
+        proprio: Tensor | None = None,
+    ) -> dict[str, Tensor | None]:
         """Training pass on clips: roll out from the first ``context_frames`` frames, decode every step.
 
         Args:
@@ -699,8 +767,10 @@ class VideoModel(nn.Module):
         available = x.shape[1] - t
         horizon = available if horizon is None else horizon
         if not 1 <= horizon <= available:
-            raise ValueError(f"frames: {x.shape[1]} frames give {available} targets after {t} context frames; "
-                             f"horizon {horizon} is out of range")
+            raise ValueError(
+                f"frames: {x.shape[1]} frames give {available} targets after {t} context frames; "
+                f"horizon {horizon} is out of range"
+            )
         acts = self._actions(actions, x.shape[0])
         if acts.shape[1] < horizon:
             raise ValueError(f"actions: {acts.shape[1]} steps for a horizon of {horizon}")
@@ -717,20 +787,27 @@ class VideoModel(nn.Module):
         else:
             state = self._state(x[:, :t], p0)
             z, kl, pp = self._steps(state, acts, None, "mean")
-        return {"pred": self._decode(z, state), "target": x[:, t: t + horizon], "kl": kl, "proprio_pred": pp,
-                "proprio_target": None if p is None else p[:, t: t + horizon]}
+        return {
+            "pred": self._decode(z, state),
+            "target": x[:, t : t + horizon],
+            "kl": kl,
+            "proprio_pred": pp,
+            "proprio_target": None if p is None else p[:, t : t + horizon],
+        }
 
     # ------------------------------------------------------------------------------------ state dict
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
         """As ``nn.Module.load_state_dict``, but mismatched keys or shapes raise a ``ValueError`` naming them."""
         problems = state_dict_problems(self.state_dict(), state_dict)
         if strict and problems:
-            raise ValueError("state dict does not fit this VideoModel (built with a different config?):\n  "
-                             + "\n  ".join(problems) + "\nFix: build the model with the config the weights were "
-                             "trained with; for a checkpoint file, planners.video.load_model(path) does that")
+            raise ValueError(
+                "state dict does not fit this VideoModel (built with a different config?):\n  "
+                + "\n  ".join(problems)
+                + "\nFix: build the model with the config the weights were "
+                "trained with; for a checkpoint file, planners.video.load_model(path) does that"
+            )
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def trainable_parameters(self) -> Iterator[nn.Parameter]:
         """Parameters an optimizer should update (all of them)."""
         return (p for p in self.parameters() if p.requires_grad)
-

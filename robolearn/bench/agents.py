@@ -28,8 +28,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.desk import DeskEnv
     from sim.envs.home import HomeEnv
 
-__all__ = ["BenchAgent", "act_until_done", "NavBenchAgent", "PolicyAgent", "RandomAgent", "VMPCBenchAgent",
-           "episode_summary"]
+__all__ = [
+    "BenchAgent",
+    "NavBenchAgent",
+    "PolicyAgent",
+    "RandomAgent",
+    "VMPCBenchAgent",
+    "act_until_done",
+    "episode_summary",
+]
 
 #: plan keys the bench sets per episode (an agent spec may not)
 RESERVED_PLAN_KEYS = ("instruction", "task", "video.path", "episodes", "seed", "record", "results")
@@ -45,7 +52,7 @@ class BenchAgent(Protocol):
     def check(self) -> None:
         """Raise ``ConfigError`` (one line, with the fix) if the agent cannot run, before any episode."""
 
-    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         """Reset ``env`` with ``seed``, act until the episode ends, return its summary."""
 
 
@@ -56,16 +63,24 @@ HOME_FIELDS = ("spl", "effort_efficiency", "ins", "path_length", "shortest_path"
 def episode_summary(info: dict[str, Any], steps: int, seconds: float, **extra: Any) -> dict[str, Any]:
     """The fields every agent reports, from the env's last ``info`` (plus SPL, effort and INS in homes,
     where progress is the negated remaining geodesic distance, m)."""
-    out = {"success": bool(info["success"]), "success_any": bool(info["success_any"]),
-           "progress": float(info["progress"]) if "progress" in info else -float(info["geodesic_distance"]),
-           "steps": steps, "seconds": seconds}
+    out = {
+        "success": bool(info["success"]),
+        "success_any": bool(info["success_any"]),
+        "progress": float(info["progress"]) if "progress" in info else -float(info["geodesic_distance"]),
+        "steps": steps,
+        "seconds": seconds,
+    }
     if "spl" in info:
         out.update({k: float(info[k]) for k in HOME_FIELDS}, home=info["home"], goal=info["instruction"])
     return {**out, **extra}
 
 
-def act_until_done(env: "DeskEnv | HomeEnv", seed: int, act: Callable[[dict[str, np.ndarray]], np.ndarray],
-                   on_reset: Callable[[], None] | None = None) -> dict[str, Any]:
+def act_until_done(
+    env: DeskEnv | HomeEnv,
+    seed: int,
+    act: Callable[[dict[str, np.ndarray]], np.ndarray],
+    on_reset: Callable[[], None] | None = None,
+) -> dict[str, Any]:
     """Reset ``env`` with ``seed`` (then call ``on_reset``) and step it with ``act(obs)`` until the episode
     ends; its summary."""
     start = time.perf_counter()
@@ -74,7 +89,7 @@ def act_until_done(env: "DeskEnv | HomeEnv", seed: int, act: Callable[[dict[str,
         on_reset()
     info: dict[str, Any] = {}
     steps = 0
-    for steps in range(1, env.cfg.max_episode_steps + 1):
+    for steps in range(1, env.cfg.max_episode_steps + 1):  # noqa: B007 - steps is read after the loop
         obs, _, terminated, truncated, info = env.step(act(obs))
         if terminated or truncated:
             break
@@ -87,7 +102,7 @@ class RandomAgent:
     def check(self) -> None:
         return None
 
-    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         rng = np.random.default_rng(seed)
         space = env.action_space
         return act_until_done(env, seed, lambda obs: rng.uniform(space.low, space.high).astype(np.float32))
@@ -107,8 +122,10 @@ class PolicyAgent:
         from pathlib import Path
 
         if not Path(self.checkpoint).is_file():
-            raise ConfigError(f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
-                              "`robolearn train policy data=DATA out=runs/lcbc`)")
+            raise ConfigError(
+                f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
+                "`robolearn train policy data=DATA out=runs/lcbc`)"
+            )
         from planners.policy import load_checkpoint
         from rewards.checkpoint import CheckpointError
 
@@ -117,7 +134,7 @@ class PolicyAgent:
         except CheckpointError as e:
             raise ConfigError(str(e).splitlines()[0]) from None
 
-    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         from planners.policy import load_policy
 
         key = ("policy", self.checkpoint)
@@ -152,13 +169,17 @@ class VMPCBenchAgent:
             from robolearn.config import compose_config
             from robolearn.plan import PlanSettings
 
-            self._settings[key] = PlanSettings.from_config(compose_config("plan", [
-                f"instruction={quote_override(instruction)}", f"task={task}", "video.path=null", *self.plan]))
+            self._settings[key] = PlanSettings.from_config(
+                compose_config(
+                    "plan",
+                    [f"instruction={quote_override(instruction)}", f"task={task}", "video.path=null", *self.plan],
+                )
+            )
         return self._settings[key]
 
     def check(self) -> None:
-        from robolearn.plan import load_models
         from rewards.checkpoint import CheckpointError
+        from robolearn.plan import load_models
 
         s = self.settings("open the drawer", "open_drawer")
         try:  # checkpoints of the wrong kind fail here in one line, not in every worker
@@ -166,7 +187,7 @@ class VMPCBenchAgent:
         except CheckpointError as e:
             raise ConfigError(str(e).splitlines()[0]) from None
 
-    def run(self, env: "DeskEnv", instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         from planners.vmpc import run_episode
         from robolearn.plan import build_agent, load_models
 
@@ -220,7 +241,7 @@ class NavBenchAgent:
     def check(self) -> None:
         return None  # the configs were checked when the agent was built
 
-    def run(self, env: "HomeEnv", instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: HomeEnv, instruction: str, seed: int) -> dict[str, Any]:
         from planners.mobile_manipulation import make_home_agent
 
         agent = make_home_agent(env.cfg.task, self.nav, self.manipulation)

@@ -88,7 +88,7 @@ def _run_serial(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSetti
         for attempt in range(settings.max_retries + 1):
             try:
                 result = fn(job)
-            except Exception as e:  # noqa: BLE001 - retried, then reported with its message
+            except Exception as e:
                 if attempt == settings.max_retries:
                     failures[job] = _one_line(e)
                 continue
@@ -124,19 +124,29 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
                         broken = True
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings, "its worker process died")
                         continue
-                    except Exception as e:  # noqa: BLE001
+                    except Exception as e:
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings)
                         continue
                     yield queue[i], result
             if broken:  # the other jobs in flight died with the pool: charge them too, then start a new pool
-                for future, i in in_flight.items():
-                    _retry_or_fail(i, BrokenProcessPool("worker died"), attempts, todo, failures, queue, settings,
-                                   "its worker process died")
+                for i in in_flight.values():
+                    _retry_or_fail(
+                        i,
+                        BrokenProcessPool("worker died"),
+                        attempts,
+                        todo,
+                        failures,
+                        queue,
+                        settings,
+                        "its worker process died",
+                    )
                 in_flight.clear()
                 todo.sort()
             finished = True
         finally:
-            if not finished:  # interrupted (Ctrl-C, SIGTERM, an error here): take the workers down, not leave them running
+            if (
+                not finished
+            ):  # interrupted (Ctrl-C, SIGTERM, an error here): take the workers down, not leave them running
                 for proc in list(getattr(pool, "_processes", {}).values()):
                     proc.terminate()
             pool.shutdown(wait=finished and not broken, cancel_futures=True)
@@ -144,8 +154,16 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
         raise JobsFailed(failures)
 
 
-def _retry_or_fail(i: int, error: BaseException, attempts: dict[int, int], todo: list[int], failures: dict[Any, str],
-                   queue: Sequence[Any], settings: ExecutorSettings, why: str | None = None) -> None:
+def _retry_or_fail(
+    i: int,
+    error: BaseException,
+    attempts: dict[int, int],
+    todo: list[int],
+    failures: dict[Any, str],
+    queue: Sequence[Any],
+    settings: ExecutorSettings,
+    why: str | None = None,
+) -> None:
     if attempts[i] <= settings.max_retries:
         todo.insert(0, i)
     else:
@@ -156,8 +174,10 @@ def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings
     try:
         import ray
     except ImportError:
-        raise ImportError("ray_address is set but Ray is not installed; install it with "
-                          "pip install -c constraints.txt 'robolearn[ray]'") from None
+        raise ImportError(
+            "ray_address is set but Ray is not installed; install it with "
+            "pip install -c constraints.txt 'robolearn[ray]'"
+        ) from None
     from ray.exceptions import RayError
 
     started_here = not ray.is_initialized()

@@ -9,9 +9,10 @@ and INS (iGibson's interactive-navigation metrics, gated by success). The option
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from omegaconf import DictConfig
 
@@ -46,14 +47,29 @@ class HomeBenchSettings:
     variant_word, instruction_word = "splits", "tasks"  # what the progress line counts
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "HomeBenchSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> HomeBenchSettings:
         """Validate a composed ``bench_home`` config; every problem is a one-line ``ConfigError``."""
         from sim.tasks.navigation import HOME_TASKS
 
         o = BenchOptions.of(cfg)
         d = o.d
-        known = {"env", "nav_agent", "manipulation_agent", "agents", "agent_specs", "tasks", "splits", "trials",
-                 "first_seed", "out", "workers", "ray_address", "max_retries", "progress_bar", "figure"}
+        known = {
+            "env",
+            "nav_agent",
+            "manipulation_agent",
+            "agents",
+            "agent_specs",
+            "tasks",
+            "splits",
+            "trials",
+            "first_seed",
+            "out",
+            "workers",
+            "ray_address",
+            "max_retries",
+            "progress_bar",
+            "figure",
+        }
         unknown = sorted(set(d) - known)
         if unknown:
             raise ConfigError(f"unknown bench option(s) {unknown}; valid options are {sorted(known)}")
@@ -62,10 +78,19 @@ class HomeBenchSettings:
         tasks = o.names("tasks", tuple(HOME_TASKS), "home tasks")
         for t in tasks:  # each task with the robot it needs: checked here, not in a worker
             home_env_config({**d["env"], "task": t, "robot": _robot_for(t, d["env"])})
-        return cls(env=dict(d["env"]), agents=o.names("agents", specs, "agents"), agent_specs=specs, tasks=tasks,
-                   variants=o.names("splits", SPLITS, "splits"), trials=o.integer("trials", 1),
-                   first_seed=o.integer("first_seed", 0), out=o.out(), executor=o.executor(),
-                   progress_bar=o.flag("progress_bar"), figure=o.flag("figure"))
+        return cls(
+            env=dict(d["env"]),
+            agents=o.names("agents", specs, "agents"),
+            agent_specs=specs,
+            tasks=tasks,
+            variants=o.names("splits", SPLITS, "splits"),
+            trials=o.integer("trials", 1),
+            first_seed=o.integer("first_seed", 0),
+            out=o.out(),
+            executor=o.executor(),
+            progress_bar=o.flag("progress_bar"),
+            figure=o.flag("figure"),
+        )
 
     def episodes_per_agent(self) -> list[tuple[str, str, str]]:
         """(split, task, "") of one seed, for every agent (the instruction is drawn per episode)."""
@@ -88,8 +113,11 @@ def run_home_episode_job(job: Any) -> dict[str, Any]:
     from sim.envs.home import HomeEnv
 
     def make_env(ctx: dict[str, Any]) -> HomeEnv:
-        return HomeEnv(config=home_env_config({**ctx["env"], "task": job.task, "split": job.variant,
-                                               "robot": _robot_for(job.task, ctx["env"])}))
+        return HomeEnv(
+            config=home_env_config(
+                {**ctx["env"], "task": job.task, "split": job.variant, "robot": _robot_for(job.task, ctx["env"])}
+            )
+        )
 
     agent, env = worker_agent_and_env(job, "home", make_env)
     return agent.run(env, job.instruction, job.seed)

@@ -11,8 +11,20 @@ from typing import Any
 __all__ = ["CSV_FIELDS", "print_results", "write_csv", "write_figure"]
 
 #: the CSV's columns (rates and interval bounds are fractions in [0, 1])
-CSV_FIELDS = ("agent", "variant", "task", "instruction", "episodes", "final", "final_lo", "final_hi", "any", "any_lo",
-              "any_hi", "mean_seconds")
+CSV_FIELDS = (
+    "agent",
+    "variant",
+    "task",
+    "instruction",
+    "episodes",
+    "final",
+    "final_lo",
+    "final_hi",
+    "any",
+    "any_lo",
+    "any_hi",
+    "mean_seconds",
+)
 # Figure layout: inches per panel, bar group width (fraction of a task's slot), dpi.
 _PANEL_W, _PANEL_H, _GROUP_WIDTH, _DPI = 7.0, 3.2, 0.8, 120
 _LOG_WIDTH = 180  # console table width (characters) when the output is not a terminal
@@ -53,8 +65,12 @@ def write_figure(path: Path, rows: Sequence[dict[str, Any]], by_instruction: boo
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     agents = list(dict.fromkeys(r["agent"] for r in rows))
     groups = list(dict.fromkeys(r[key] for r in rows))
-    fig, axes = plt.subplots(len(variants), 1, figsize=(max(_PANEL_W, 0.9 * len(groups) * max(1, len(agents)) / 2),
-                                                         _PANEL_H * len(variants)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(variants),
+        1,
+        figsize=(max(_PANEL_W, 0.9 * len(groups) * max(1, len(agents)) / 2), _PANEL_H * len(variants)),
+        squeeze=False,
+    )
     width = _GROUP_WIDTH / max(1, len(agents))
     for ax, variant in zip(axes[:, 0], variants):
         for a, agent in enumerate(agents):
@@ -98,9 +114,12 @@ def print_results(results: dict[str, Any]) -> None:
     # cell, and each gets a mean column.
     metrics = list(results["settings"].get("metrics", []))
     cell_metric = metrics[0] if metrics else None
-    title = (f"final-step success over {results['episodes']}/{results['expected_episodes']} episodes "
-             "(mean: [95% interval]; any step: LOReL's lenient criterion"
-             + (f"; per task: success / {_label(cell_metric)}" if cell_metric else "") + ")")
+    title = (
+        f"final-step success over {results['episodes']}/{results['expected_episodes']} episodes "
+        "(mean: [95% interval]; any step: LOReL's lenient criterion"
+        + (f"; per task: success / {_label(cell_metric)}" if cell_metric else "")
+        + ")"
+    )
     table = Table(title=title)
     if by_instruction:
         for col in ("agent", "variant", "instruction", "task", "resolves to", "n", "final step", "any step"):
@@ -109,21 +128,44 @@ def print_results(results: dict[str, Any]) -> None:
             res = results.get("resolution", {}).get(r["instruction"])
             resolved = "" if res is None else f"{res['resolves_to']} {'✓' if res['correct'] else '✗'}"
             mean = r["instruction"] == "mean"
-            table.add_row(r["agent"], r["variant"], r["instruction"], r.get("task", ""), resolved, str(r["episodes"]),
-                          _rate(r, interval=mean), f"{r['any']:.1%}", style="bold" if mean else None)
+            table.add_row(
+                r["agent"],
+                r["variant"],
+                r["instruction"],
+                r.get("task", ""),
+                resolved,
+                str(r["episodes"]),
+                _rate(r, interval=mean),
+                f"{r['any']:.1%}",
+                style="bold" if mean else None,
+            )
     else:
         tasks = list(dict.fromkeys(r["task"] for r in rows if r["task"] != "mean"))
-        for col in ("agent", "variant", *[t.replace("_", " ") for t in tasks], "mean final", "mean any", "n",
-                    *(f"mean {_label(m)}" for m in metrics)):
+        for col in (
+            "agent",
+            "variant",
+            *[t.replace("_", " ") for t in tasks],
+            "mean final",
+            "mean any",
+            "n",
+            *(f"mean {_label(m)}" for m in metrics),
+        ):
             table.add_column(col, justify="left" if col in ("agent", "variant") else "right")
         cells = {(r["agent"], r["variant"], r["task"]): r for r in rows}
         for agent, variant in dict.fromkeys((r["agent"], r["variant"]) for r in rows):
             mean = cells.get((agent, variant, "mean"))
-            table.add_row(agent, variant, *[_rate(cells[(agent, variant, t)], metric=cell_metric)
-                                            if (agent, variant, t) in cells else "—" for t in tasks],
-                          _rate(mean, interval=True) if mean else "—", f"{mean['any']:.1%}" if mean else "—",
-                          str(mean["episodes"]) if mean else "0",
-                          *(f"{mean[m]:.3f}" if mean else "—" for m in metrics))
+            table.add_row(
+                agent,
+                variant,
+                *[
+                    _rate(cells[(agent, variant, t)], metric=cell_metric) if (agent, variant, t) in cells else "—"
+                    for t in tasks
+                ],
+                _rate(mean, interval=True) if mean else "—",
+                f"{mean['any']:.1%}" if mean else "—",
+                str(mean["episodes"]) if mean else "0",
+                *(f"{mean[m]:.3f}" if mean else "—" for m in metrics),
+            )
     console = Console(highlight=False)
     if not console.is_terminal:  # a log file or a pipe: wide enough for every column, not 80 characters
         console = Console(highlight=False, width=_LOG_WIDTH)

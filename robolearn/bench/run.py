@@ -16,10 +16,10 @@ import copy
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -30,7 +30,7 @@ from robolearn.config import ConfigError, env_config
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.bench.home import HomeBenchSettings
 
-__all__ = ["BenchError", "append_row", "BenchSettings", "EpisodeJob", "read_episodes", "run_bench", "run_episode_job"]
+__all__ = ["BenchError", "BenchSettings", "EpisodeJob", "append_row", "read_episodes", "run_bench", "run_episode_job"]
 
 EPISODES_FILE = "episodes.jsonl"
 META_FILE = "bench.json"
@@ -52,7 +52,7 @@ class BenchOptions:
     d: dict[str, Any]
 
     @classmethod
-    def of(cls, cfg: DictConfig | Mapping[str, Any]) -> "BenchOptions":
+    def of(cls, cfg: DictConfig | Mapping[str, Any]) -> BenchOptions:
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
         assert isinstance(raw, dict)
         return cls({str(k): v for k, v in raw.items()})
@@ -102,8 +102,11 @@ class BenchOptions:
         """Where episodes run: ``workers``, ``ray_address`` and ``max_retries``."""
         ray_address = self.d.get("ray_address")
         try:
-            return ExecutorSettings(workers=self.d.get("workers"), ray_address=None if ray_address in (None, "", "null")
-                                    else ray_address, max_retries=self.d.get("max_retries"))
+            return ExecutorSettings(
+                workers=self.d.get("workers"),
+                ray_address=None if ray_address in (None, "", "null") else ray_address,
+                max_retries=self.d.get("max_retries"),
+            )
         except ValueError as e:
             raise ConfigError(str(e)) from None
 
@@ -127,7 +130,7 @@ class BenchSettings:
     figure: bool
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "BenchSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> BenchSettings:
         """Validate a composed ``bench`` config; every problem is a one-line ``ConfigError``."""
         from sim.tasks.desk import DESK_TASKS
         from sim.variants import VARIANTS
@@ -137,16 +140,25 @@ class BenchSettings:
         specs = o.agent_specs()
         env_config(d.get("env"))  # validates the env node now, not in a worker
         instructions = d.get("instruction_file")
-        if instructions is not None:
-            if not isinstance(instructions, str) or not Path(instructions).is_file():
-                raise ConfigError(f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping "
-                                  "instruction → task)")
-        return cls(env=dict(d["env"]), agents=o.names("agents", specs, "agents"), agent_specs=specs,
-                   tasks=o.names("tasks", DESK_TASKS, "desk tasks"), variants=o.names("variants", VARIANTS, "variants"),
-                   trials=o.integer("trials", 1), first_seed=o.integer("first_seed", 0),
-                   instruction_file=Path(instructions) if instructions else None, out=o.out(), executor=o.executor(),
-                   threads_per_episode=o.integer("threads_per_episode", 1), progress_bar=o.flag("progress_bar"),
-                   figure=o.flag("figure"))
+        if instructions is not None and (not isinstance(instructions, str) or not Path(instructions).is_file()):
+            raise ConfigError(
+                f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping instruction → task)"
+            )
+        return cls(
+            env=dict(d["env"]),
+            agents=o.names("agents", specs, "agents"),
+            agent_specs=specs,
+            tasks=o.names("tasks", DESK_TASKS, "desk tasks"),
+            variants=o.names("variants", VARIANTS, "variants"),
+            trials=o.integer("trials", 1),
+            first_seed=o.integer("first_seed", 0),
+            instruction_file=Path(instructions) if instructions else None,
+            out=o.out(),
+            executor=o.executor(),
+            threads_per_episode=o.integer("threads_per_episode", 1),
+            progress_bar=o.flag("progress_bar"),
+            figure=o.flag("figure"),
+        )
 
     metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)
     variant_word, instruction_word = "variants", "instructions"  # what the progress line counts
@@ -158,7 +170,11 @@ class BenchSettings:
     def episodes_per_agent(self) -> list[tuple[str, str, str]]:
         """(variant, task, instruction) of one seed, for every agent: the canonical instruction per task, or
         the instruction file's entries whose task is benchmarked."""
-        pairs = read_instruction_file(self.instruction_file, self.tasks) if self.instruction_file else canonical_pairs(self.tasks)
+        pairs = (
+            read_instruction_file(self.instruction_file, self.tasks)
+            if self.instruction_file
+            else canonical_pairs(self.tasks)
+        )
         return [(variant, task, instruction) for variant in self.variants for instruction, task in pairs]
 
 
@@ -179,14 +195,20 @@ def read_instruction_file(path: Path, tasks: tuple[str, ...]) -> list[tuple[str,
 
     try:
         data = OmegaConf.to_container(OmegaConf.load(path))
-    except Exception as e:  # noqa: BLE001 - any parse error becomes one line naming the file
-        raise ConfigError(f"instruction_file={str(path)!r} is not readable YAML/JSON: {str(e).splitlines()[0]}") from None
+    except Exception as e:
+        raise ConfigError(
+            f"instruction_file={str(path)!r} is not readable YAML/JSON: {str(e).splitlines()[0]}"
+        ) from None
     if not isinstance(data, Mapping) or not data:
-        raise ConfigError(f"instruction_file={str(path)!r} must be a mapping instruction → task, "
-                          "e.g. `push the drawer shut: close_drawer`")
+        raise ConfigError(
+            f"instruction_file={str(path)!r} must be a mapping instruction → task, "
+            "e.g. `push the drawer shut: close_drawer`"
+        )
     unknown = sorted({str(t) for t in data.values() if t not in DESK_TASKS})
     if unknown:
-        raise ConfigError(f"instruction_file={str(path)!r} names unknown tasks {unknown}; desk tasks: {', '.join(DESK_TASKS)}")
+        raise ConfigError(
+            f"instruction_file={str(path)!r} names unknown tasks {unknown}; desk tasks: {', '.join(DESK_TASKS)}"
+        )
     pairs = [(str(text).strip(), str(task)) for text, task in data.items() if task in tasks]
     if not pairs:
         raise ConfigError(f"instruction_file={str(path)!r} has no instruction for the benchmarked tasks {list(tasks)}")
@@ -241,8 +263,16 @@ def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
     from sim.envs.desk import DeskEnv
 
     def make_env(ctx: dict[str, Any]) -> DeskEnv:
-        return DeskEnv(config=env_config({**ctx["env"], "task": job.task, "variant": job.variant,
-                                          "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS))}))
+        return DeskEnv(
+            config=env_config(
+                {
+                    **ctx["env"],
+                    "task": job.task,
+                    "variant": job.variant,
+                    "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS)),
+                }
+            )
+        )
 
     agent, env = worker_agent_and_env(job, "desk", make_env)
     threads = torch.get_num_threads()
@@ -302,17 +332,20 @@ def _check_resume(out: Path, s: BenchSettings) -> None:
     if meta_path.exists():
         old = json.loads(meta_path.read_text(encoding="utf-8"))
         if old.get("env") != s.env:
-            raise ConfigError(f"out={str(out)!r} holds results made with other env settings; give a new out= "
-                              f"or delete {meta_path}")
+            raise ConfigError(
+                f"out={str(out)!r} holds results made with other env settings; give a new out= or delete {meta_path}"
+            )
         for name, spec in meta["agents"].items():
             if name in old.get("agents", {}) and old["agents"][name] != spec:
-                raise ConfigError(f"out={str(out)!r} holds results of agent {name!r} made with another spec; give a "
-                                  f"new out=, rename the agent, or delete the folder")
+                raise ConfigError(
+                    f"out={str(out)!r} holds results of agent {name!r} made with another spec; give a "
+                    f"new out=, rename the agent, or delete the folder"
+                )
         meta["agents"] = {**old.get("agents", {}), **meta["agents"]}
     write_json_atomic(meta_path, meta)
 
 
-def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict[str, Any]:
+def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[str, Any]:
     """Run (or resume) the benchmark; write the tables and the figure. Returns the results.
 
     Raises:
@@ -326,7 +359,7 @@ def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict
     for name in s.agents:  # build and check every agent here, before any episode runs anywhere
         try:
             agent = instantiate(s.agent_specs[name])
-        except Exception as e:  # noqa: BLE001 - a bad _target_ or argument, said in one line
+        except Exception as e:
             cause = e.__cause__ or e
             raise ConfigError(f"agent {name!r} cannot be built: {str(cause).splitlines()[0]}") from None
         try:
@@ -337,24 +370,35 @@ def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict
     _check_resume(s.out, s)
     path = s.out / EPISODES_FILE
     done = read_episodes(path)
-    context = json.dumps({"env": s.env, "agent_specs": {a: s.agent_specs[a] for a in s.agents},
-                          "threads": s.threads_per_episode}, sort_keys=True)
+    context = json.dumps(
+        {"env": s.env, "agent_specs": {a: s.agent_specs[a] for a in s.agents}, "threads": s.threads_per_episode},
+        sort_keys=True,
+    )
     seeds = range(s.first_seed, s.first_seed + s.trials)
     per_agent = s.episodes_per_agent()  # (the instruction file is read once, not per seed and agent)
     wanted = [EpisodeJob(a, v, t, i, seed, context) for seed in seeds for a in s.agents for v, t, i in per_agent]
     jobs = [j for j in wanted if j.key not in done]
     if echo:
-        print(f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} {s.variant_word} × "
-              f"{len(per_agent) // len(s.variants)} {s.instruction_word} × {s.trials} seeds); "
-              f"{len(wanted) - len(jobs)} already in {path}, {len(jobs)} to run on {_where(s)}", flush=True)
+        print(
+            f"{len(wanted)} episodes ({len(s.agents)} agents × {len(s.variants)} {s.variant_word} × "
+            f"{len(per_agent) // len(s.variants)} {s.instruction_word} × {s.trials} seeds); "
+            f"{len(wanted) - len(jobs)} already in {path}, {len(jobs)} to run on {_where(s)}",
+            flush=True,
+        )
     start = time.perf_counter()
     failed: dict[Any, str] = {}
     bar = tqdm(total=len(jobs), unit="ep", disable=not (s.progress_bar and echo), desc="bench", dynamic_ncols=True)
     try:
         with bar:
             for job, result in run_jobs(s.job_runner(), jobs, s.executor):
-                row = {"agent": job.agent, "variant": job.variant, "task": job.task, "instruction": job.instruction,
-                       "seed": job.seed, **result}
+                row = {
+                    "agent": job.agent,
+                    "variant": job.variant,
+                    "task": job.task,
+                    "instruction": job.instruction,
+                    "seed": job.seed,
+                    **result,
+                }
                 append_row(path, row)
                 done[job.key] = row
                 bar.update(1)
@@ -375,13 +419,17 @@ def run_bench(s: "BenchSettings | HomeBenchSettings", echo: bool = True) -> dict
         from robolearn.bench.report import print_results
 
         print_results(results)
-        print(f"results: {s.out / 'results.json'}, {s.out / 'results.csv'}"
-              + (f", {s.out / 'results.png'}" if s.figure else ""))
+        print(
+            f"results: {s.out / 'results.json'}, {s.out / 'results.csv'}"
+            + (f", {s.out / 'results.png'}" if s.figure else "")
+        )
     if failed:
-        (job, why), = list(failed.items())[:1]
-        raise BenchError(f"{len(failed)} episode(s) failed after {s.executor.max_retries} retries, e.g. "
-                         f"{job.agent}/{job.variant}/{job.task} seed {job.seed}: {why}; the others are saved in "
-                         f"{path}, rerun the same command to retry the failed ones")
+        ((job, why),) = list(failed.items())[:1]
+        raise BenchError(
+            f"{len(failed)} episode(s) failed after {s.executor.max_retries} retries, e.g. "
+            f"{job.agent}/{job.variant}/{job.task} seed {job.seed}: {why}; the others are saved in "
+            f"{path}, rerun the same command to retry the failed ones"
+        )
     return results
 
 
@@ -404,11 +452,20 @@ def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], di
     by = ("agent", "variant", "instruction") if s.instruction_file else ("agent", "variant", "task")
     table = success_table(rows, by, pool_over=by[-1], mean_fields=s.metrics)
     results: dict[str, Any] = {
-        "settings": {"agents": list(s.agents), "variants": list(s.variants), "tasks": list(s.tasks),
-                     "trials": s.trials, "first_seed": s.first_seed,
-                     "instruction_file": str(s.instruction_file) if s.instruction_file else None,
-                     "agent_specs": {a: s.agent_specs[a] for a in s.agents}, "metrics": list(s.metrics)},
-        "episodes": len(rows), "expected_episodes": len(s.agents) * len(wanted) * s.trials, "rows": table}
+        "settings": {
+            "agents": list(s.agents),
+            "variants": list(s.variants),
+            "tasks": list(s.tasks),
+            "trials": s.trials,
+            "first_seed": s.first_seed,
+            "instruction_file": str(s.instruction_file) if s.instruction_file else None,
+            "agent_specs": {a: s.agent_specs[a] for a in s.agents},
+            "metrics": list(s.metrics),
+        },
+        "episodes": len(rows),
+        "expected_episodes": len(s.agents) * len(wanted) * s.trials,
+        "rows": table,
+    }
     if s.instruction_file:
         task_of = {i: t for _, t, i in per_agent}
         for row in table:
@@ -426,8 +483,12 @@ def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]
     for instruction, task in task_of.items():
         try:
             r = resolver.resolve(instruction)
-            out[instruction] = {"task": task, "resolves_to": r.task, "similarity": round(r.similarity, 3),
-                                "correct": r.task == task}
+            out[instruction] = {
+                "task": task,
+                "resolves_to": r.task,
+                "similarity": round(r.similarity, 3),
+                "correct": r.task == task,
+            }
         except UnknownInstructionError:
             out[instruction] = {"task": task, "resolves_to": None, "similarity": None, "correct": False}
     return out

@@ -38,13 +38,19 @@ def rate_row(episodes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     n = len(episodes)
     fin = sum(bool(e["success"]) for e in episodes)
     anyst = sum(bool(e["success_any"]) for e in episodes)
-    return {"episodes": n, "final": fin / n if n else None, "final_ci": list(wilson(fin, n)),
-            "any": anyst / n if n else None, "any_ci": list(wilson(anyst, n)),
-            "mean_seconds": statistics.mean(float(e.get("seconds", 0.0)) for e in episodes) if n else None}
+    return {
+        "episodes": n,
+        "final": fin / n if n else None,
+        "final_ci": list(wilson(fin, n)),
+        "any": anyst / n if n else None,
+        "any_ci": list(wilson(anyst, n)),
+        "mean_seconds": statistics.mean(float(e.get("seconds", 0.0)) for e in episodes) if n else None,
+    }
 
 
-def success_table(episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str], pool_over: str,
-                  mean_fields: Sequence[str] = ()) -> list[dict[str, Any]]:
+def success_table(
+    episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str], pool_over: str, mean_fields: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """One row per group of ``episodes`` (keyed by the ``group_by`` fields, in first-seen order), then
     per group of all fields but ``pool_over`` a pooled row whose ``pool_over`` field is ``"mean"``.
 
@@ -57,8 +63,14 @@ def success_table(episodes: Iterable[Mapping[str, Any]], group_by: Sequence[str]
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for e in episodes:
         groups.setdefault(tuple(e[k] for k in group_by), []).append(e)
-    rows = [{**dict(zip(group_by, key)), **rate_row(eps),
-             **{f: statistics.mean(float(e[f]) for e in eps) for f in mean_fields}} for key, eps in groups.items()]
+    rows = [
+        {
+            **dict(zip(group_by, key)),
+            **rate_row(eps),
+            **{f: statistics.mean(float(e[f]) for e in eps) for f in mean_fields},
+        }
+        for key, eps in groups.items()
+    ]
     outer = [k for k in group_by if k != pool_over]
     pooled: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for row in rows:

@@ -23,12 +23,12 @@ import io
 import os
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from robolearn.data.schema import TMP_MARKER
 
-__all__ = ["AnnotationFormatError", "read_annotations", "write_annotations", "EPISODE_COLUMN", "TEXT_COLUMN"]
+__all__ = ["EPISODE_COLUMN", "TEXT_COLUMN", "AnnotationFormatError", "read_annotations", "write_annotations"]
 
 EPISODE_COLUMN = "episode"
 TEXT_COLUMN = "text"
@@ -50,8 +50,9 @@ def _decode(path: Path, data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data[: e.start].count(b"\n") + 1
-        raise AnnotationFormatError(path, line, f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                                                "save the file as UTF-8") from None
+        raise AnnotationFormatError(
+            path, line, f"not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); save the file as UTF-8"
+        ) from None
 
 
 def read_annotations(path: str | os.PathLike) -> dict[int, list[str]]:
@@ -96,12 +97,16 @@ def read_annotations(path: str | os.PathLike) -> dict[int, list[str]]:
                 else:
                     text_cols = [i for i, h in enumerate(header) if _WIDE_TEXT_COLUMN.fullmatch(h)]
                 if not text_cols:
-                    raise AnnotationFormatError(path, start, f"missing column {TEXT_COLUMN!r} (or text1, text2, ...) "
-                                                             f"in header {cells}")
+                    raise AnnotationFormatError(
+                        path, start, f"missing column {TEXT_COLUMN!r} (or text1, text2, ...) in header {cells}"
+                    )
                 continue
             if len(cells) > len(header):
-                raise AnnotationFormatError(path, start, f"row has {len(cells)} cells but the header has "
-                                                         f"{len(header)}; quote texts that contain commas")
+                raise AnnotationFormatError(
+                    path,
+                    start,
+                    f"row has {len(cells)} cells but the header has {len(header)}; quote texts that contain commas",
+                )
             cells += [""] * (len(header) - len(cells))
             raw_id = cells[episode_col]
             if not _EPISODE_ID.fullmatch(raw_id):
@@ -116,8 +121,9 @@ def read_annotations(path: str | os.PathLike) -> dict[int, list[str]]:
     except csv.Error as e:
         raise AnnotationFormatError(path, reader.line_num, f"malformed CSV ({e})") from None
     if header is None:
-        raise AnnotationFormatError(path, None, f"empty file; expected a header such as "
-                                                f"'{EPISODE_COLUMN},{TEXT_COLUMN}'")
+        raise AnnotationFormatError(
+            path, None, f"empty file; expected a header such as '{EPISODE_COLUMN},{TEXT_COLUMN}'"
+        )
     return dict(sorted(out.items()))
 
 

@@ -17,9 +17,10 @@ import multiprocessing as mp
 import platform
 import sys
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -62,8 +63,9 @@ class ExplorationSettings:
     def __post_init__(self) -> None:
         weights = self.weights
         if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-6:
-            raise ConfigError(f"exploration.uniform/correlated/reach/expert_mix = {list(weights)} must be >= 0 "
-                              "and sum to 1")
+            raise ConfigError(
+                f"exploration.uniform/correlated/reach/expert_mix = {list(weights)} must be >= 0 and sum to 1"
+            )
         if not 0.0 <= self.correlation < 1.0:
             raise ConfigError(f"exploration.correlation={self.correlation} must be in [0, 1)")
         if self.noise_scale <= 0 or self.expert_noise < 0:
@@ -74,7 +76,9 @@ class ExplorationSettings:
             raise ConfigError("exploration.reach_noise and reach_jitter must be >= 0, push_speed in [0, 1]")
         lo, hi = self.expert_fraction
         if not 0.0 < lo <= hi <= 1.0:
-            raise ConfigError(f"exploration.expert_fraction={list(self.expert_fraction)} must satisfy 0 < low <= high <= 1")
+            raise ConfigError(
+                f"exploration.expert_fraction={list(self.expert_fraction)} must satisfy 0 < low <= high <= 1"
+            )
 
     @property
     def weights(self) -> tuple[float, float, float, float]:
@@ -101,7 +105,7 @@ class AnnotationSettings:
 class CollectSettings:
     """A validated ``conf/collect.yaml``."""
 
-    env: "DeskEnvConfig | CounterEnvConfig"  # env=counter: the docked mobile manipulator at a home's counter
+    env: DeskEnvConfig | CounterEnvConfig  # env=counter: the docked mobile manipulator at a home's counter
     out: Path
     episodes: int
     seed: int
@@ -116,42 +120,59 @@ class CollectSettings:
     episodes_per_shard: int
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "CollectSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> CollectSettings:
         """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
         env = counter_env_config(data["env"]) if is_counter_env(data["env"]) else env_config(data["env"])
         known = env_tasks(env)
         tasks_raw = data["tasks"]
-        tasks = tuple(sorted(known)) if tasks_raw == "all" else tuple(
-            [tasks_raw] if isinstance(tasks_raw, str) else tasks_raw)
+        tasks = (
+            tuple(sorted(known))
+            if tasks_raw == "all"
+            else tuple([tasks_raw] if isinstance(tasks_raw, str) else tasks_raw)
+        )
         unknown = [t for t in tasks if t not in known]
         if unknown or not tasks:
             raise ConfigError(f"tasks: unknown task(s) {unknown} of this env; use `all` or names from {sorted(known)}")
         try:
-            exploration = ExplorationSettings(**{k: (tuple(v) if isinstance(v, list) else v)
-                                                 for k, v in data["exploration"].items()})
+            exploration = ExplorationSettings(
+                **{k: (tuple(v) if isinstance(v, list) else v) for k, v in data["exploration"].items()}
+            )
             annotation = AnnotationSettings(**data["annotation"])
         except TypeError as e:
             raise ConfigError(f"exploration/annotation: {e}") from None
         storage = data["storage"]
-        for name, value, lo in (("episodes", data["episodes"], 1), ("workers", data["workers"], 1),
-                                ("chunk_episodes", data["chunk_episodes"], 1),
-                                ("storage.episodes_per_shard", storage["episodes_per_shard"], 1)):
+        for name, value, lo in (
+            ("episodes", data["episodes"], 1),
+            ("workers", data["workers"], 1),
+            ("chunk_episodes", data["chunk_episodes"], 1),
+            ("storage.episodes_per_shard", storage["episodes_per_shard"], 1),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < lo:
                 raise ConfigError(f"{name}={value!r} must be an integer >= {lo}")
         level = storage["compression_level"]
         if not isinstance(level, int) or not 0 <= level <= 9:
             raise ConfigError(f"storage.compression_level={level!r} must be an integer in 0–9")
         ray_address = data.get("ray_address")
-        return cls(env=env, out=Path(str(data["out"])), episodes=data["episodes"], seed=int(data["seed"]),
-                   tasks=tasks, workers=data["workers"], chunk_episodes=data["chunk_episodes"],
-                   ray_address=None if ray_address in (None, "", "null") else str(ray_address),
-                   progress_bar=bool(data["progress_bar"]), exploration=exploration, annotation=annotation,
-                   compression_level=level, episodes_per_shard=storage["episodes_per_shard"])
+        return cls(
+            env=env,
+            out=Path(str(data["out"])),
+            episodes=data["episodes"],
+            seed=int(data["seed"]),
+            tasks=tasks,
+            workers=data["workers"],
+            chunk_episodes=data["chunk_episodes"],
+            ray_address=None if ray_address in (None, "", "null") else str(ray_address),
+            progress_bar=bool(data["progress_bar"]),
+            exploration=exploration,
+            annotation=annotation,
+            compression_level=level,
+            episodes_per_shard=storage["episodes_per_shard"],
+        )
 
 
-def env_tasks(env: "DeskEnvConfig | CounterEnvConfig") -> dict[str, Any]:
+def env_tasks(env: DeskEnvConfig | CounterEnvConfig) -> dict[str, Any]:
     """The tasks (initial-state distributions) of the env a config describes: the desk's or the counter's."""
     from sim.counter_config import CounterEnvConfig
 
@@ -174,15 +195,22 @@ class Explorer:
     expert for a contiguous segment inside correlated noise (completed tasks).
     """
 
-    def __init__(self, mode: str, settings: ExplorationSettings, rng: np.random.Generator, horizon: int,
-                 expert=None, reach_target: str | None = None):
+    def __init__(
+        self,
+        mode: str,
+        settings: ExplorationSettings,
+        rng: np.random.Generator,
+        horizon: int,
+        expert=None,
+        reach_target: str | None = None,
+    ):
         """``reach_target``: what the ``reach`` mode reaches for, one of the env's ``reach_targets``."""
         self.mode, self.s, self.rng, self.expert, self.reach_target = mode, settings, rng, expert, reach_target
         self.noise = np.zeros(4)
         self.segment = (0, 0)
         if mode == "expert_mix":
             fraction = rng.uniform(*settings.expert_fraction)
-            length = max(1, int(round(fraction * horizon)))
+            length = max(1, round(fraction * horizon))
             start = int(rng.integers(0, horizon - length + 1))
             self.segment = (start, start + length)
         elif mode == "reach":
@@ -194,7 +222,7 @@ class Explorer:
             # fingers stay at object height.
             self.push = np.array([np.cos(angle), np.sin(angle), -0.2]) * settings.push_speed
 
-    def act(self, env: "DeskEnv | CounterEnv", t: int) -> tuple[np.ndarray, bool]:
+    def act(self, env: DeskEnv | CounterEnv, t: int) -> tuple[np.ndarray, bool]:
         if self.mode == "uniform":
             return self.rng.uniform(-1.0, 1.0, 4).astype(np.float32), False
         # AR(1) noise with stationary standard deviation noise_scale.
@@ -209,13 +237,14 @@ class Explorer:
             toward = (target - env.tcp_position()) / env.arm_max_step + self.s.reach_noise * self.rng.standard_normal(3)
             return np.clip(np.r_[toward, self.gripper], -1.0, 1.0).astype(np.float32), False
         if self.mode == "reach":
-            return np.clip(np.r_[self.push + self.s.reach_noise * self.noise[:3], self.gripper], -1.0, 1.0
-                           ).astype(np.float32), False
+            return np.clip(np.r_[self.push + self.s.reach_noise * self.noise[:3], self.gripper], -1.0, 1.0).astype(
+                np.float32
+            ), False
         return np.clip(self.noise, -1.0, 1.0).astype(np.float32), False
 
 
 # --------------------------------------------------------------------- episode
-def make_env(settings: CollectSettings) -> "DeskEnv | CounterEnv":
+def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
     import gymnasium as gym
 
     from sim.counter_config import CounterEnvConfig
@@ -225,7 +254,7 @@ def make_env(settings: CollectSettings) -> "DeskEnv | CounterEnv":
     return gym.make(env_id, config=settings.env).unwrapped
 
 
-def generate_episode(env: "DeskEnv | CounterEnv", index: int, settings: CollectSettings) -> Episode:
+def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
     from robolearn.data.recorder import EpisodeRecorder
 
@@ -253,25 +282,28 @@ class EpisodeFailed(RuntimeError):
     """Generating one episode raised; the message names the episode so it can be reproduced."""
 
 
-def generate_episode_or_explain(env: "DeskEnv", index: int, settings: CollectSettings) -> Episode:
+def generate_episode_or_explain(env: DeskEnv, index: int, settings: CollectSettings) -> Episode:
     """``generate_episode``, with any failure re-raised as ``EpisodeFailed`` naming the episode and seed."""
     try:
         return generate_episode(env, index, settings)
-    except Exception as e:  # noqa: BLE001 - any simulator error: report which episode, keep the cause
-        raise EpisodeFailed(f"episode {index} (seed {settings.seed + index}) failed: {type(e).__name__}: {e}. "
-                            "Every finished episode is saved; fix the cause and rerun the same command to resume"
-                            ) from e
+    except Exception as e:
+        raise EpisodeFailed(
+            f"episode {index} (seed {settings.seed + index}) failed: {type(e).__name__}: {e}. "
+            "Every finished episode is saved; fix the cause and rerun the same command to resume"
+        ) from e
 
 
 # ---------------------------------------------------------------------- metadata
-def dataset_meta(settings: CollectSettings, env: "DeskEnv") -> dict[str, Any]:
+def dataset_meta(settings: CollectSettings, env: DeskEnv) -> dict[str, Any]:
     """Dataset-level metadata of a collection: what made the data, and what it holds."""
-    return dataset_meta_for(env, seed=settings.seed, tasks=settings.tasks, exploration=settings.exploration,
-                            annotation=settings.annotation)
+    return dataset_meta_for(
+        env, seed=settings.seed, tasks=settings.tasks, exploration=settings.exploration, annotation=settings.annotation
+    )
 
 
-def dataset_meta_for(env: "DeskEnv | CounterEnv", *, seed: int, tasks: Sequence[str], exploration: Any,
-                     annotation: AnnotationSettings) -> dict[str, Any]:
+def dataset_meta_for(
+    env: DeskEnv | CounterEnv, *, seed: int, tasks: Sequence[str], exploration: Any, annotation: AnnotationSettings
+) -> dict[str, Any]:
     """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
     states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
@@ -290,8 +322,10 @@ def dataset_meta_for(env: "DeskEnv | CounterEnv", *, seed: int, tasks: Sequence[
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
     # what each observation is stored as (one frame, after storage_dtype)
-    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype))
-              for k, space in env.observation_space.spaces.items()}
+    stored = {
+        k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype))
+        for k, space in env.observation_space.spaces.items()
+    }
     return {
         "seed": seed,
         "env_id": env_id,
@@ -302,8 +336,7 @@ def dataset_meta_for(env: "DeskEnv | CounterEnv", *, seed: int, tasks: Sequence[
         "object_state_names": names,
         "label_vocabulary": [list(label) for label in label_vocabulary(names)],
         "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
-        "action_space": {"shape": [4], "low": -1.0, "high": 1.0,
-                         "meaning": meaning},
+        "action_space": {"shape": [4], "low": -1.0, "high": 1.0, "meaning": meaning},
         "instance_names": env.instance_names,
         "versions": {**versions, "python": platform.python_version()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -318,8 +351,11 @@ _WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
 def _init_worker(settings: CollectSettings) -> None:
     from robolearn.data.storage import DatasetWriter
 
-    _WORKER.update(settings=settings, env=make_env(settings),
-                   writer=DatasetWriter(settings.out, compression_level=settings.compression_level))
+    _WORKER.update(
+        settings=settings,
+        env=make_env(settings),
+        writer=DatasetWriter(settings.out, compression_level=settings.compression_level),
+    )
 
 
 def _collect_chunk(indices: Sequence[int]) -> list[int]:
@@ -331,7 +367,7 @@ def _collect_chunk(indices: Sequence[int]) -> list[int]:
 
 
 def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
-    return [list(indices[k:k + size]) for k in range(0, len(indices), size)]
+    return [list(indices[k : k + size]) for k in range(0, len(indices), size)]
 
 
 def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
@@ -353,8 +389,9 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
     try:
         import ray
     except ImportError:
-        raise ConfigError("ray_address is set but Ray is not installed; pip install -c constraints.txt "
-                          "'robolearn[ray]'") from None
+        raise ConfigError(
+            "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
+        ) from None
     from robolearn.data.storage import DatasetWriter
 
     if settings.ray_address == RAY_LOCAL:
@@ -371,8 +408,13 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
         def collect(self, indices: list[int]) -> list[Episode]:
             return [generate_episode_or_explain(self.env, i, self.s) for i in indices]
 
-    n_actors = max(1, min(settings.workers if settings.ray_address == RAY_LOCAL else
-                          int(ray.cluster_resources().get("CPU", 1)), len(chunks)))
+    n_actors = max(
+        1,
+        min(
+            settings.workers if settings.ray_address == RAY_LOCAL else int(ray.cluster_resources().get("CPU", 1)),
+            len(chunks),
+        ),
+    )
     actors = [Collector.remote(settings) for _ in range(n_actors)]
     pending: dict[Any, tuple[int, list[int]]] = {}
     queue = list(chunks)
@@ -414,22 +456,35 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     chunks = _chunks(todo, settings.chunk_episodes)
     start = time.perf_counter()
     steps_per_episode = settings.env.max_episode_steps
-    bar = tqdm(total=settings.episodes, initial=settings.episodes - len(todo), unit="ep", disable=not settings.progress_bar,
-               desc=f"collect {settings.out}", dynamic_ncols=True)
+    bar = tqdm(
+        total=settings.episodes,
+        initial=settings.episodes - len(todo),
+        unit="ep",
+        disable=not settings.progress_bar,
+        desc=f"collect {settings.out}",
+        dynamic_ncols=True,
+    )
     runner = _run_ray if settings.ray_address else _run_local
     collected = 0
     with bar:
-        for n in (runner(settings, chunks) if chunks else iter(())):
+        for n in runner(settings, chunks) if chunks else iter(()):
             collected += n
             bar.update(n)
             elapsed = time.perf_counter() - start
             bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
     elapsed = time.perf_counter() - start
     writer.pack(settings.episodes_per_shard)
-    summary = {"out": str(settings.out), "episodes": settings.episodes, "resumed_from": settings.episodes - len(todo),
-               "collected": collected, "seconds": elapsed,
-               "steps_per_s": collected * steps_per_episode / elapsed if collected else 0.0}
+    summary = {
+        "out": str(settings.out),
+        "episodes": settings.episodes,
+        "resumed_from": settings.episodes - len(todo),
+        "collected": collected,
+        "seconds": elapsed,
+        "steps_per_s": collected * steps_per_episode / elapsed if collected else 0.0,
+    }
     if echo:
-        print(f"collected {collected} episodes ({collected * steps_per_episode} steps) in {elapsed:.1f} s "
-              f"({summary['steps_per_s']:.0f} steps/s); dataset {settings.out} holds {settings.episodes} episodes")
+        print(
+            f"collected {collected} episodes ({collected * steps_per_episode} steps) in {elapsed:.1f} s "
+            f"({summary['steps_per_s']:.0f} steps/s); dataset {settings.out} holds {settings.episodes} episodes"
+        )
     return summary

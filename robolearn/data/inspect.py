@@ -1,9 +1,9 @@
 """``robolearn data``: look inside a dataset, and move human annotations in and out.
 
-    robolearn data info ROOT                        episodes, steps, label distribution, disk size
-    robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
-    robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
-    robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
+robolearn data info ROOT                        episodes, steps, label distribution, disk size
+robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
+robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
+robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import argparse
 import collections
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,9 +65,19 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
                 inst = attrs["instructions"]
                 example[text] = json.loads(inst) if isinstance(inst, str) else list(inst)
     size = _disk_bytes(root)
-    return {"root": str(root), "meta": reader.meta, "episodes": len(indices), "steps": steps,
-            "disk_bytes": size, "bytes_per_episode": size / max(1, len(indices)), "labels": labels,
-            "labels_per_episode": n_labels, "tasks": tasks, "exploration": modes, "examples": example}
+    return {
+        "root": str(root),
+        "meta": reader.meta,
+        "episodes": len(indices),
+        "steps": steps,
+        "disk_bytes": size,
+        "bytes_per_episode": size / max(1, len(indices)),
+        "labels": labels,
+        "labels_per_episode": n_labels,
+        "tasks": tasks,
+        "exploration": modes,
+        "examples": example,
+    }
 
 
 def print_info(info: dict[str, Any]) -> None:
@@ -76,11 +87,17 @@ def print_info(info: dict[str, Any]) -> None:
     console = Console(highlight=False)
     meta = info["meta"]
     n = max(1, info["episodes"])
-    obs = ", ".join(f"{k} {'×'.join(map(str, v['shape']))} {v['dtype']}" for k, v in meta.get("observations", {}).items())
-    console.print(f"[bold]{info['root']}[/bold]: {info['episodes']} episodes, {info['steps']} steps; "
-                  f"{info['disk_bytes'] / 1e6:.1f} MB on disk ({info['bytes_per_episode'] / 1e3:.1f} kB per episode)")
-    console.print(f"observations: {obs}; seed {meta.get('seed')}; created {meta.get('created', '?')} "
-                  f"with robolearn {meta.get('versions', {}).get('robolearn', '?')}")
+    obs = ", ".join(
+        f"{k} {'×'.join(map(str, v['shape']))} {v['dtype']}" for k, v in meta.get("observations", {}).items()
+    )
+    console.print(
+        f"[bold]{info['root']}[/bold]: {info['episodes']} episodes, {info['steps']} steps; "
+        f"{info['disk_bytes'] / 1e6:.1f} MB on disk ({info['bytes_per_episode'] / 1e3:.1f} kB per episode)"
+    )
+    console.print(
+        f"observations: {obs}; seed {meta.get('seed')}; created {meta.get('created', '?')} "
+        f"with robolearn {meta.get('versions', {}).get('robolearn', '?')}"
+    )
     table = Table(title="hindsight labels (an episode can have several)")
     table.add_column("label")
     table.add_column("episodes", justify="right")
@@ -113,8 +130,12 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
     chosen = list(episodes) if episodes else available[:8]
     missing = [i for i in chosen if i not in set(available)]
     if missing:
-        raise ValueError(f"episode(s) {missing} not in {root} (it holds {len(available)} episodes, "
-                         f"indices {available[0]}–{available[-1]})" if available else f"{root} holds no episodes")
+        raise ValueError(
+            f"episode(s) {missing} not in {root} (it holds {len(available)} episodes, "
+            f"indices {available[0]}–{available[-1]})"
+            if available
+            else f"{root} holds no episodes"
+        )
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if modality not in reader.meta.get("observations", {}):
@@ -127,8 +148,9 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
             picks = np.linspace(0, len(frames) - 1, SHEET_FRAMES).round().astype(int)
             row = np.concatenate([_upscale(_as_rgb(frames[t]), SHEET_SCALE) for t in picks], axis=1)
             text = _describe_attrs(attrs)
-            rows.append(caption_frame(row, Caption(f"#{i} {text}", f"{attrs['task']} · {attrs['exploration']}"),
-                                      CAPTION_FONT))
+            rows.append(
+                caption_frame(row, Caption(f"#{i} {text}", f"{attrs['task']} · {attrs['exploration']}"), CAPTION_FONT)
+            )
         iio.imwrite(out, np.concatenate(rows, axis=0))
         return out
     with VideoWriter(out, VIDEO_FPS) as video:
@@ -136,9 +158,13 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
             attrs = reader.attrs(i)
             frames = reader.frames(i, modality, slice(None))
             for t, frame in enumerate(frames):
-                video.append(caption_frame(_upscale(_as_rgb(frame), VIDEO_SCALE),
-                                           Caption(f"#{i} {_describe_attrs(attrs)}", f"step {t}/{len(frames) - 1}"),
-                                           CAPTION_FONT))
+                video.append(
+                    caption_frame(
+                        _upscale(_as_rgb(frame), VIDEO_SCALE),
+                        Caption(f"#{i} {_describe_attrs(attrs)}", f"step {t}/{len(frames) - 1}"),
+                        CAPTION_FONT,
+                    )
+                )
     return out
 
 

@@ -27,7 +27,7 @@ collector's labels when a change lies within float32 rounding (~1e-7 m) of a thr
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,8 +36,16 @@ from sim.config import SuccessThresholds
 from sim.tasks.desk import DESK_TASKS, DIRECTIONS
 
 __all__ = [
-    "Label", "DO_NOTHING", "LOREL_THRESHOLDS", "FURNITURE", "MOVE_DIRECTIONS", "hindsight_labels", "labels_at",
-    "label_vocabulary", "label_to_task", "free_objects",
+    "DO_NOTHING",
+    "FURNITURE",
+    "LOREL_THRESHOLDS",
+    "MOVE_DIRECTIONS",
+    "Label",
+    "free_objects",
+    "hindsight_labels",
+    "label_to_task",
+    "label_vocabulary",
+    "labels_at",
 ]
 
 #: the label of an episode in which nothing changed enough to be named
@@ -46,8 +54,9 @@ DO_NOTHING: Label = ("nothing", "none", None)
 #: LOReL's hindsight thresholds (2 cm for mugs and drawer, π/10 for the faucet). LOReL had no cabinet
 #: door and no button; for those two our own defaults (``SuccessThresholds()``) are used. Treat this
 #: instance as read-only: SuccessThresholds is a plain (mutable) dataclass.
-LOREL_THRESHOLDS = SuccessThresholds(mug=0.02, drawer=0.02, faucet=math.pi / 10,
-                                     door=SuccessThresholds().door, button=SuccessThresholds().button)
+LOREL_THRESHOLDS = SuccessThresholds(
+    mug=0.02, drawer=0.02, faucet=math.pi / 10, door=SuccessThresholds().door, button=SuccessThresholds().button
+)
 
 #: articulated objects (entries of ``ObjectStates.names()`` without a ``.x/.y/.z`` suffix), each with
 #: the labels its positive and negative change give, in canonical order. The button has no negative
@@ -62,8 +71,9 @@ FURNITURE: dict[str, tuple[Label, Label | None]] = {
 #: the directions a free object (mug, block) can be moved in, in canonical order
 MOVE_DIRECTIONS: tuple[str, ...] = ("up", "down", "left", "right")
 if set(MOVE_DIRECTIONS) != set(DIRECTIONS):  # pragma: no cover - guards against a change in sim.tasks.desk
-    raise ImportError(f"MOVE_DIRECTIONS {MOVE_DIRECTIONS} must list the directions of sim.tasks.desk: "
-                      f"{sorted(DIRECTIONS)}")
+    raise ImportError(
+        f"MOVE_DIRECTIONS {MOVE_DIRECTIONS} must list the directions of sim.tasks.desk: {sorted(DIRECTIONS)}"
+    )
 
 
 def _threshold(th: SuccessThresholds, obj: str) -> float:
@@ -88,8 +98,9 @@ def free_objects(names: Sequence[str]) -> list[str]:
             continue
         obj, dot, axis = name.rpartition(".")
         if not dot or axis not in ("x", "y", "z") or not obj:
-            raise ValueError(f"unknown object-state name {name!r}: expected '<object>.x|y|z' or one of "
-                             f"{sorted(FURNITURE)}")
+            raise ValueError(
+                f"unknown object-state name {name!r}: expected '<object>.x|y|z' or one of {sorted(FURNITURE)}"
+            )
         if obj not in axes:
             objects.append(obj)
             axes[obj] = set()
@@ -127,8 +138,13 @@ def _checked_vector(names: Sequence[str], v: np.ndarray, what: str) -> np.ndarra
     return v
 
 
-def hindsight_labels(names: Sequence[str], first: np.ndarray, last: np.ndarray, thresholds: SuccessThresholds,
-                     trajectory: np.ndarray | None = None) -> list[Label]:
+def hindsight_labels(
+    names: Sequence[str],
+    first: np.ndarray,
+    last: np.ndarray,
+    thresholds: SuccessThresholds,
+    trajectory: np.ndarray | None = None,
+) -> list[Label]:
     """The changes from ``first`` to ``last`` (``ObjectStates.vector()``), as labels in canonical order.
 
     Args:
@@ -159,8 +175,9 @@ def hindsight_labels(names: Sequence[str], first: np.ndarray, last: np.ndarray, 
     labels: list[Label] = []
     for obj in free_objects(names):
         th = _threshold(thresholds, obj)
-        delta = np.array([last[index[f"{obj}.x"]] - first[index[f"{obj}.x"]],
-                          last[index[f"{obj}.y"]] - first[index[f"{obj}.y"]]])
+        delta = np.array(
+            [last[index[f"{obj}.x"]] - first[index[f"{obj}.x"]], last[index[f"{obj}.y"]] - first[index[f"{obj}.y"]]]
+        )
         # Same measure as MoveMugTask.progress: displacement along the direction's world vector.
         labels += [(obj, "move", d) for d in MOVE_DIRECTIONS if float(np.dot(delta, DIRECTIONS[d])) >= th]
     for obj, (positive, negative) in FURNITURE.items():

@@ -28,8 +28,8 @@ Everything is a pure function of the labels and the ``numpy.random.Generator`` p
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -38,8 +38,19 @@ from sim.scenes.desk import BLOCK_COLORS
 from sim.tasks.desk import DESK_TASKS
 
 __all__ = [
-    "REPHRASING_CATEGORIES", "SPLITS", "WordBank", "TRAIN", "HELDOUT", "SHARED_TOKENS", "BLOCK_COLOR_NAMES",
-    "describe", "describe_category", "canonical", "tokens", "bank_tokens", "content_tokens",
+    "BLOCK_COLOR_NAMES",
+    "HELDOUT",
+    "REPHRASING_CATEGORIES",
+    "SHARED_TOKENS",
+    "SPLITS",
+    "TRAIN",
+    "WordBank",
+    "bank_tokens",
+    "canonical",
+    "content_tokens",
+    "describe",
+    "describe_category",
+    "tokens",
 ]
 
 #: LOReL's rephrasing categories: the training instruction, then a held-out verb, a held-out noun, both
@@ -100,38 +111,69 @@ class WordBank:
 
 
 _MOVE_TRAIN: tuple[Verb, ...] = (
-    ("move {obj} {dir}", "moved {dir}"), ("push {obj} {dir}", "pushed {dir}"), ("slide {obj} {dir}", "slid {dir}"),
-    ("shift {obj} {dir}", "shifted {dir}"), ("nudge {obj} {dir}", "nudged {dir}"),
+    ("move {obj} {dir}", "moved {dir}"),
+    ("push {obj} {dir}", "pushed {dir}"),
+    ("slide {obj} {dir}", "slid {dir}"),
+    ("shift {obj} {dir}", "shifted {dir}"),
+    ("nudge {obj} {dir}", "nudged {dir}"),
 )
 _MOVE_HELDOUT: tuple[Verb, ...] = (
-    ("shove {obj} {dir}", "shoved {dir}"), ("scoot {obj} {dir}", "scooted {dir}"),
-    ("relocate {obj} {dir}", "relocated {dir}"), ("drag {obj} {dir}", "dragged {dir}"),
+    ("shove {obj} {dir}", "shoved {dir}"),
+    ("scoot {obj} {dir}", "scooted {dir}"),
+    ("relocate {obj} {dir}", "relocated {dir}"),
+    ("drag {obj} {dir}", "dragged {dir}"),
 )
 
 #: Directions both splits use (and ``describe_category`` uses for every category, so that a category
 #: changes only the verb or the noun, as in LOReL's "rotate faucet left").
 SHARED_DIRECTIONS: Mapping[tuple[str, str], tuple[str, ...]] = {
     (kind, d): ((d, f"to the {d}") if d in ("left", "right") else (d,))
-    for kind in ("free", "faucet") for d in MOVE_DIRECTIONS if kind == "free" or d in ("left", "right")
+    for kind in ("free", "faucet")
+    for d in MOVE_DIRECTIONS
+    if kind == "free" or d in ("left", "right")
 }
 
 TRAIN = WordBank(
     verbs={
-        ("drawer", "open"): (("open {obj}", "opened"), ("pull {obj} open", "pulled open"),
-                             ("pull {obj} out", "pulled out"), ("pull out {obj}", "pulled out"),
-                             ("slide {obj} open", "slid open"), ("slide {obj} out", "slid out")),
-        ("drawer", "close"): (("close {obj}", "closed"), ("push {obj} closed", "pushed closed"),
-                              ("push {obj} in", "pushed in"), ("push in {obj}", "pushed in"),
-                              ("slide {obj} closed", "slid closed")),
-        ("cabinet_door", "open"): (("open {obj}", "opened"), ("swing {obj} open", "swung open"),
-                                   ("pull {obj} open", "pulled open")),
-        ("cabinet_door", "close"): (("close {obj}", "closed"), ("swing {obj} closed", "swung closed"),
-                                    ("push {obj} closed", "pushed closed")),
-        ("faucet", "turn"): (("turn {obj} {dir}", "turned {dir}"), ("twist {obj} {dir}", "twisted {dir}"),
-                             ("swivel {obj} {dir}", "swiveled {dir}"), ("swing {obj} {dir}", "swung {dir}")),
-        ("button", "press"): (("push {obj}", "pushed"), ("press {obj}", "pressed"),
-                              ("press down on {obj}", "pressed down"), ("push down {obj}", "pushed down"),
-                              ("hit {obj}", "hit"), ("click {obj}", "clicked")),
+        ("drawer", "open"): (
+            ("open {obj}", "opened"),
+            ("pull {obj} open", "pulled open"),
+            ("pull {obj} out", "pulled out"),
+            ("pull out {obj}", "pulled out"),
+            ("slide {obj} open", "slid open"),
+            ("slide {obj} out", "slid out"),
+        ),
+        ("drawer", "close"): (
+            ("close {obj}", "closed"),
+            ("push {obj} closed", "pushed closed"),
+            ("push {obj} in", "pushed in"),
+            ("push in {obj}", "pushed in"),
+            ("slide {obj} closed", "slid closed"),
+        ),
+        ("cabinet_door", "open"): (
+            ("open {obj}", "opened"),
+            ("swing {obj} open", "swung open"),
+            ("pull {obj} open", "pulled open"),
+        ),
+        ("cabinet_door", "close"): (
+            ("close {obj}", "closed"),
+            ("swing {obj} closed", "swung closed"),
+            ("push {obj} closed", "pushed closed"),
+        ),
+        ("faucet", "turn"): (
+            ("turn {obj} {dir}", "turned {dir}"),
+            ("twist {obj} {dir}", "twisted {dir}"),
+            ("swivel {obj} {dir}", "swiveled {dir}"),
+            ("swing {obj} {dir}", "swung {dir}"),
+        ),
+        ("button", "press"): (
+            ("push {obj}", "pushed"),
+            ("press {obj}", "pressed"),
+            ("press down on {obj}", "pressed down"),
+            ("push down {obj}", "pushed down"),
+            ("hit {obj}", "hit"),
+            ("click {obj}", "clicked"),
+        ),
         ("mug", "move"): _MOVE_TRAIN,
         ("block", "move"): _MOVE_TRAIN,
     },
@@ -143,8 +185,14 @@ TRAIN = WordBank(
         "mug": ("mug", "coffee mug"),
         "block": ("block", "toy block"),
     },
-    colours={"white": ("white",), "black": ("black",), "blue": ("blue",), "green": ("green",),
-             "yellow": ("yellow",), "purple": ("purple",)},
+    colours={
+        "white": ("white",),
+        "black": ("black",),
+        "blue": ("blue",),
+        "green": ("green",),
+        "yellow": ("yellow",),
+        "purple": ("purple",),
+    },
     directions={
         **SHARED_DIRECTIONS,
         ("free", "up"): ("up", "upward", "toward the robot", "away from the camera"),
@@ -152,12 +200,31 @@ TRAIN = WordBank(
         ("free", "left"): SHARED_DIRECTIONS[("free", "left")] + ("leftward",),
         ("free", "right"): SHARED_DIRECTIONS[("free", "right")] + ("rightward",),
     },
-    nothing=("do nothing", "stay still", "don't move anything", "leave everything as it is",
-             "don't touch anything", "keep everything where it is", "nothing should change"),
-    declaratives=("{obj} should be {done}", "{obj} needs to be {done}", "I want {obj} {done}",
-                  "I'd like {obj} {done}", "get {obj} {done}"),
-    frames=(("please {s}", False), ("{s} please", False), ("{s}, please", False), ("could you {s}", True),
-            ("can you {s}", True), ("could you please {s}", True), ("try to {s}", False)),
+    nothing=(
+        "do nothing",
+        "stay still",
+        "don't move anything",
+        "leave everything as it is",
+        "don't touch anything",
+        "keep everything where it is",
+        "nothing should change",
+    ),
+    declaratives=(
+        "{obj} should be {done}",
+        "{obj} needs to be {done}",
+        "I want {obj} {done}",
+        "I'd like {obj} {done}",
+        "get {obj} {done}",
+    ),
+    frames=(
+        ("please {s}", False),
+        ("{s} please", False),
+        ("{s}, please", False),
+        ("could you {s}", True),
+        ("can you {s}", True),
+        ("could you please {s}", True),
+        ("try to {s}", False),
+    ),
     joiners=(" and ", ", and ", " and then ", ", then ", " then "),
 )
 
@@ -167,10 +234,12 @@ HELDOUT = WordBank(
         ("drawer", "close"): (("shut {obj}", "shut"), ("retract {obj}", "retracted")),
         ("cabinet_door", "open"): (("unlatch {obj}", "unlatched"), ("fling {obj} wide", "flung wide")),
         ("cabinet_door", "close"): (("shut {obj}", "shut"), ("latch {obj}", "latched")),
-        ("faucet", "turn"): (("rotate {obj} {dir}", "rotated {dir}"), ("spin {obj} {dir}", "spun {dir}"),
-                             ("crank {obj} {dir}", "cranked {dir}")),
-        ("button", "press"): (("depress {obj}", "depressed"), ("poke {obj}", "poked"),
-                              ("activate {obj}", "activated")),
+        ("faucet", "turn"): (
+            ("rotate {obj} {dir}", "rotated {dir}"),
+            ("spin {obj} {dir}", "spun {dir}"),
+            ("crank {obj} {dir}", "cranked {dir}"),
+        ),
+        ("button", "press"): (("depress {obj}", "depressed"), ("poke {obj}", "poked"), ("activate {obj}", "activated")),
         ("mug", "move"): _MOVE_HELDOUT,
         ("block", "move"): _MOVE_HELDOUT,
     },
@@ -182,8 +251,14 @@ HELDOUT = WordBank(
         "mug": ("cup", "teacup"),
         "block": ("cube", "brick"),
     },
-    colours={"white": ("pale", "ivory"), "black": ("dark",), "blue": ("azure",), "green": ("emerald",),
-             "yellow": ("golden",), "purple": ("violet",)},
+    colours={
+        "white": ("pale", "ivory"),
+        "black": ("dark",),
+        "blue": ("azure",),
+        "green": ("emerald",),
+        "yellow": ("golden",),
+        "purple": ("violet",),
+    },
     directions={
         **SHARED_DIRECTIONS,
         ("faucet", "left"): SHARED_DIRECTIONS[("faucet", "left")] + ("counterclockwise", "anticlockwise"),
@@ -191,8 +266,13 @@ HELDOUT = WordBank(
     },
     nothing=("freeze", "remain idle", "wait", "hold position", "take no action", "stand by"),
     declaratives=("{obj} ought to be {done}", "{obj} must be {done}", "{obj} has to be {done}"),
-    frames=(("kindly {s}", False), ("would you {s}", True), ("I need you to {s}", False),
-            ("your job is to {s}", False), ("the goal is to {s}", False)),
+    frames=(
+        ("kindly {s}", False),
+        ("would you {s}", True),
+        ("I need you to {s}", False),
+        ("your job is to {s}", False),
+        ("the goal is to {s}", False),
+    ),
     joiners=(", after that ", "; also ", ", afterwards "),
 )
 
@@ -200,10 +280,11 @@ _BANKS: dict[str, WordBank] = {"train": TRAIN, "heldout": HELDOUT}
 
 #: Words both splits may produce: articles and pronouns of the frames, "to"/"be" of templates, plain
 #: direction words and block ordinals. Every other word belongs to exactly one split.
-SHARED_TOKENS: frozenset[str] = frozenset({"the", "to", "you", "i", "is", "be"}
-                                          | {w for phrases in SHARED_DIRECTIONS.values() for p in phrases
-                                             for w in p.split()}
-                                          | {o.strip() for o in _ORDINALS if o})
+SHARED_TOKENS: frozenset[str] = frozenset(
+    {"the", "to", "you", "i", "is", "be"}
+    | {w for phrases in SHARED_DIRECTIONS.values() for p in phrases for w in p.split()}
+    | {o.strip() for o in _ORDINALS if o}
+)
 
 _TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -224,8 +305,10 @@ def bank_tokens(bank: WordBank, part: str = "all") -> frozenset[str]:
     parts: dict[str, list[str]] = {
         "verbs": [f for forms in bank.verbs.values() for v in forms for f in v],
         # Noun phrases also take the article and, for the fifth block on, an ordinal.
-        "nouns": [n for ns in bank.nouns.values() for n in ns] + [c for cs in bank.colours.values() for c in cs]
-        + ["the"] + list(_ORDINALS),
+        "nouns": [n for ns in bank.nouns.values() for n in ns]
+        + [c for cs in bank.colours.values() for c in cs]
+        + ["the"]
+        + list(_ORDINALS),
         "directions": [d for ds in bank.directions.values() for d in ds],
         "nothing": list(bank.nothing),
         "templates": list(bank.declaratives) + [f for f, _ in bank.frames] + list(bank.joiners),
@@ -248,18 +331,30 @@ def _check_banks() -> None:
     leaks a word into the other split fails immediately.
     """
     for split, bank in _BANKS.items():
-        if set(bank.verbs) != set(TRAIN.verbs) or set(bank.nouns) != set(TRAIN.nouns) or \
-                set(bank.colours) != set(TRAIN.colours) or set(bank.directions) != set(TRAIN.directions):
+        if (
+            set(bank.verbs) != set(TRAIN.verbs)
+            or set(bank.nouns) != set(TRAIN.nouns)
+            or set(bank.colours) != set(TRAIN.colours)
+            or set(bank.directions) != set(TRAIN.directions)
+        ):
             raise ImportError(f"{split} word bank must cover the same objects, colours and directions as TRAIN")
         for (kind, change), forms in bank.verbs.items():
             directional = change in ("move", "turn")
             for imperative, participle in forms:
                 if "{obj}" not in imperative or any(("{dir}" in f) != directional for f in (imperative, participle)):
-                    raise ImportError(f"{split} verb {imperative!r} / {participle!r} for {kind} {change} must have "
-                                      f"{{obj}}{' and {dir}' if directional else ' and no {dir}'}")
-        phrases = [d for d in bank.declaratives] + [f for f, _ in bank.frames] + list(bank.joiners) + \
-            list(bank.nothing) + [n for ns in bank.nouns.values() for n in ns] + \
-            [c for cs in bank.colours.values() for c in cs] + [f[0] for forms in bank.verbs.values() for f in forms]
+                    raise ImportError(
+                        f"{split} verb {imperative!r} / {participle!r} for {kind} {change} must have "
+                        f"{{obj}}{' and {dir}' if directional else ' and no {dir}'}"
+                    )
+        phrases = (
+            [d for d in bank.declaratives]
+            + [f for f, _ in bank.frames]
+            + list(bank.joiners)
+            + list(bank.nothing)
+            + [n for ns in bank.nouns.values() for n in ns]
+            + [c for cs in bank.colours.values() for c in cs]
+            + [f[0] for forms in bank.verbs.values() for f in forms]
+        )
         for phrase in phrases:
             if not set(tokens(_strip_fields(phrase))) - SHARED_TOKENS:
                 raise ImportError(f"{split} phrase {phrase!r} has no word of its own to tell the splits apart")
@@ -341,8 +436,15 @@ def _noun_phrase(obj: str, bank: WordBank, rng: np.random.Generator) -> str:
     return f"the {noun}" if rng.random() < P_ARTICLE else noun
 
 
-def _clause(label: Label, verbs: WordBank, nouns: WordBank, directions: Mapping[tuple[str, str], tuple[str, ...]],
-            rng: np.random.Generator, declarative: bool, templates: WordBank) -> str:
+def _clause(
+    label: Label,
+    verbs: WordBank,
+    nouns: WordBank,
+    directions: Mapping[tuple[str, str], tuple[str, ...]],
+    rng: np.random.Generator,
+    declarative: bool,
+    templates: WordBank,
+) -> str:
     """One clause for one label; verbs, nouns and templates may come from different banks."""
     if label == DO_NOTHING:
         return _pick(rng, verbs.nothing)
@@ -364,6 +466,7 @@ def _add_typos(text: str, rng: np.random.Generator, rate: float, forbidden: froz
     Every typo changes its word and leaves it at least two letters long, so text never gets empty. A
     typo that would produce a word of ``forbidden`` (the other split's words) is not made.
     """
+
     def typo(match: re.Match) -> str:
         word = match.group(0)
         if "'" in word or len(word) < MIN_TYPO_LENGTH or rng.random() >= rate:
@@ -373,9 +476,9 @@ def _add_typos(text: str, rng: np.random.Generator, rate: float, forbidden: froz
         swappable = [j for j in range(len(word) - 1) if word[j] != word[j + 1]]
         if kind == 0 and swappable:  # swap two different neighbouring letters
             j = swappable[i % len(swappable)]
-            new = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+            new = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
         elif kind == 1:  # drop a letter
-            new = word[:i] + word[i + 1:]
+            new = word[:i] + word[i + 1 :]
         else:  # duplicate a letter (also the fallback for words like "ooo" with nothing to swap)
             new = word[:i] + word[i] + word[i:]
         return word if new.lower() in forbidden else new
@@ -417,8 +520,10 @@ def describe(labels: Sequence[Label], rng: np.random.Generator, split: str = "tr
     # caller's generator state afterwards are then the same for every typo_rate.
     typo_rng = np.random.default_rng(int(rng.integers(2**63)))
     declarative = ordered != [DO_NOTHING] and rng.random() < P_DECLARATIVE
-    clauses = [_clause(ordered[int(i)], bank, bank, bank.directions, rng, declarative, bank)
-               for i in rng.permutation(len(ordered))]
+    clauses = [
+        _clause(ordered[int(i)], bank, bank, bank.directions, rng, declarative, bank)
+        for i in rng.permutation(len(ordered))
+    ]
     text = clauses[0]
     for clause in clauses[1:]:
         text += _pick(rng, bank.joiners) + clause
@@ -463,7 +568,7 @@ def canonical(label: Label) -> str:
         return DESK_TASKS[task].description.instruction()
     if label == DO_NOTHING:
         return "do nothing"
-    obj, change, direction = label
+    obj, _change, direction = label
     if _kind(obj) == "block":
         ordinal, colour = _block_parts(obj)
         return f"move the {ordinal}{colour} block {direction}"

@@ -73,8 +73,9 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def split_episodes(indices: Sequence[int] | np.ndarray, val_fraction: float = 0.1,
-                   seed: int = 0) -> tuple[list[int], list[int]]:
+def split_episodes(
+    indices: Sequence[int] | np.ndarray, val_fraction: float = 0.1, seed: int = 0
+) -> tuple[list[int], list[int]]:
     """Split episode indices into (train, validation), by episode.
 
     Each episode goes to validation iff a hash of (seed, index) falls below ``val_fraction``, so the
@@ -131,8 +132,7 @@ class EpochSampler(Sampler[SampleKey]):
     def __iter__(self) -> Iterator[SampleKey]:
         epoch = self.epoch
         self.epoch += 1  # here, not inside the generator: iter() alone advances the epoch
-        order = (np.random.default_rng([self.seed, epoch]).permutation(self.n) if self.shuffle
-                 else np.arange(self.n))
+        order = np.random.default_rng([self.seed, epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
         return (SampleKey(self.seed, epoch, i) for i in order.tolist())
 
 
@@ -148,8 +148,15 @@ def seed_worker(worker_id: int) -> None:
     random.seed(s)
 
 
-def make_loader(dataset: Dataset, batch_size: int, num_workers: int = 2, seed: int = 0, shuffle: bool = True,
-                drop_last: bool = False, **kwargs: Any) -> DataLoader:
+def make_loader(
+    dataset: Dataset,
+    batch_size: int,
+    num_workers: int = 2,
+    seed: int = 0,
+    shuffle: bool = True,
+    drop_last: bool = False,
+    **kwargs: Any,
+) -> DataLoader:
     """A ``DataLoader`` whose batches depend only on ``seed`` (and the epoch).
 
     Uses an ``EpochSampler`` (so each iteration is a new epoch with a new order and new random
@@ -161,9 +168,16 @@ def make_loader(dataset: Dataset, batch_size: int, num_workers: int = 2, seed: i
     generator = torch.Generator()
     generator.manual_seed(seed)
     kwargs.setdefault("persistent_workers", num_workers > 0)
-    return DataLoader(dataset, batch_size=batch_size, sampler=EpochSampler(len(dataset), seed, shuffle),
-                      num_workers=num_workers, worker_init_fn=seed_worker, generator=generator,
-                      drop_last=drop_last, **kwargs)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=EpochSampler(len(dataset), seed, shuffle),
+        num_workers=num_workers,
+        worker_init_fn=seed_worker,
+        generator=generator,
+        drop_last=drop_last,
+        **kwargs,
+    )
 
 
 def default_label_fn(attrs: Mapping[str, Any], rng: np.random.Generator) -> str:
@@ -208,8 +222,13 @@ def _as_chw(frames: np.ndarray) -> torch.Tensor:
 class _EpisodeDataset(Dataset):
     """Shared plumbing: a reader, the episodes of one split with their lengths, keyed rngs."""
 
-    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None,
-                 modality: str, seed: int):
+    def __init__(
+        self,
+        reader_or_root: DatasetReader | str | os.PathLike[str],
+        episodes: Sequence[int] | None,
+        modality: str,
+        seed: int,
+    ):
         self.reader = reader_or_root if isinstance(reader_or_root, DatasetReader) else DatasetReader(reader_or_root)
         self.episodes = np.asarray(self.reader.indices() if episodes is None else list(episodes), dtype=np.int64)
         missing = [int(e) for e in self.episodes if int(e) not in self.reader]
@@ -254,10 +273,16 @@ class PairDataset(_EpisodeDataset):
     episodes it has seen (a few hundred bytes each).
     """
 
-    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
-                 modality: str = DEFAULT_MODALITY, label_fn: LabelFn | None = None,
-                 t_sampler: Literal["last", "uniform"] = "last", seed: int = 0,
-                 label_keys: Sequence[str] = DEFAULT_LABEL_KEYS):
+    def __init__(
+        self,
+        reader_or_root: DatasetReader | str | os.PathLike[str],
+        episodes: Sequence[int] | None = None,
+        modality: str = DEFAULT_MODALITY,
+        label_fn: LabelFn | None = None,
+        t_sampler: Literal["last", "uniform"] = "last",
+        seed: int = 0,
+        label_keys: Sequence[str] = DEFAULT_LABEL_KEYS,
+    ):
         super().__init__(reader_or_root, episodes, modality, seed)
         if t_sampler not in ("last", "uniform"):
             raise ValueError(f"t_sampler must be 'last' or 'uniform', got {t_sampler!r}")
@@ -284,8 +309,14 @@ class PairDataset(_EpisodeDataset):
         t = T if self.t_sampler == "last" else int(rng.integers(1, T + 1))
         pair = _as_chw(self.reader.frames(episode, self.modality, (0, t)))
         attrs = self.label_attrs(episode)
-        return {"s0": pair[0], "st": pair[1], "t": t, "episode": episode, "label": self.label_fn(attrs, rng),
-                "labels": json.dumps(attrs.get("labels", []))}
+        return {
+            "s0": pair[0],
+            "st": pair[1],
+            "t": t,
+            "episode": episode,
+            "label": self.label_fn(attrs, rng),
+            "labels": json.dumps(attrs.get("labels", [])),
+        }
 
 
 class ClipDataset(_EpisodeDataset):
@@ -302,8 +333,15 @@ class ClipDataset(_EpisodeDataset):
         proprio: float32 (k, P), with ``proprio=True``: the robot's proprioception at each frame.
     """
 
-    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
-                 k: int = 10, modality: str = DEFAULT_MODALITY, seed: int = 0, proprio: bool = False):
+    def __init__(
+        self,
+        reader_or_root: DatasetReader | str | os.PathLike[str],
+        episodes: Sequence[int] | None = None,
+        k: int = 10,
+        modality: str = DEFAULT_MODALITY,
+        seed: int = 0,
+        proprio: bool = False,
+    ):
         super().__init__(reader_or_root, episodes, modality, seed)
         if k < 1:
             raise ValueError(f"k must be ≥ 1, got {k}")
@@ -319,10 +357,13 @@ class ClipDataset(_EpisodeDataset):
         episode, T = int(self.episodes[key.i]), int(self.lengths[key.i])
         t0 = int(self._rng(key).integers(0, T + 2 - self.k))  # last start: T+1-k (frames 0..T)
         steps = slice(t0, t0 + self.k - 1)
-        item = {"frames": _as_chw(self.reader.frames(episode, self.modality, slice(t0, t0 + self.k))),
-                "actions": torch.from_numpy(self.reader.read(episode, "actions", steps).astype(np.float32, copy=False)),
-                "expert": torch.from_numpy(self.reader.read(episode, "expert", steps)),
-                "t0": t0, "episode": episode}
+        item = {
+            "frames": _as_chw(self.reader.frames(episode, self.modality, slice(t0, t0 + self.k))),
+            "actions": torch.from_numpy(self.reader.read(episode, "actions", steps).astype(np.float32, copy=False)),
+            "expert": torch.from_numpy(self.reader.read(episode, "expert", steps)),
+            "t0": t0,
+            "episode": episode,
+        }
         if self.proprio:
             rows = self.reader.read(episode, PROPRIO, slice(t0, t0 + self.k))
             item["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
@@ -344,9 +385,17 @@ class StepDataset(_EpisodeDataset):
         t: int, the step. episode: int, the episode index.
     """
 
-    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
-                 modality: str = DEFAULT_MODALITY, label_fn: LabelFn | None = None, seed: int = 0,
-                 proprio: bool = False, expert_only: bool = False, label_keys: Sequence[str] = DEFAULT_LABEL_KEYS):
+    def __init__(
+        self,
+        reader_or_root: DatasetReader | str | os.PathLike[str],
+        episodes: Sequence[int] | None = None,
+        modality: str = DEFAULT_MODALITY,
+        label_fn: LabelFn | None = None,
+        seed: int = 0,
+        proprio: bool = False,
+        expert_only: bool = False,
+        label_keys: Sequence[str] = DEFAULT_LABEL_KEYS,
+    ):
         super().__init__(reader_or_root, episodes, modality, seed)
         self.label_fn: LabelFn = label_fn or default_label_fn
         self.label_keys = tuple(label_keys)
@@ -374,9 +423,13 @@ class StepDataset(_EpisodeDataset):
         episode, T = int(self.episodes[key.i]), int(self.lengths[key.i])
         steps = self._expert_steps.get(episode)
         t = int(steps[rng.integers(steps.size)]) if steps is not None else int(rng.integers(T))
-        out = {"frame": _as_chw(self.reader.frames(episode, self.modality, (t,)))[0],
-               "action": torch.from_numpy(self.reader.read(episode, "actions", slice(t, t + 1))[0].astype(np.float32)),
-               "label": self.label_fn(self._label_attrs[episode], rng), "t": t, "episode": episode}
+        out = {
+            "frame": _as_chw(self.reader.frames(episode, self.modality, (t,)))[0],
+            "action": torch.from_numpy(self.reader.read(episode, "actions", slice(t, t + 1))[0].astype(np.float32)),
+            "label": self.label_fn(self._label_attrs[episode], rng),
+            "t": t,
+            "episode": episode,
+        }
         if self.proprio:
             out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, slice(t, t + 1))[0].astype(np.float32))
         return out

@@ -24,8 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
 
-__all__ = ["EpisodeRecorder", "PLANNER_EXPLORATION", "PLANNER_RESUME_KEYS", "PlannedEpisodeWriter", "jsonable",
-           "planned_index", "storage_dtype"]
+__all__ = [
+    "PLANNER_EXPLORATION",
+    "PLANNER_RESUME_KEYS",
+    "EpisodeRecorder",
+    "PlannedEpisodeWriter",
+    "jsonable",
+    "planned_index",
+    "storage_dtype",
+]
 
 PLANNER_EXPLORATION = "planner"  # the ``exploration`` of an episode whose actions a planner chose
 # Meta keys planner recordings appended to one dataset must share: the env (what frames and actions
@@ -102,8 +109,16 @@ class EpisodeRecorder:
         self.actions.append(np.asarray(action, np.float32))
         self.from_expert.append(bool(from_expert))
 
-    def episode(self, env: Any, index: int, seed: int, task: str, exploration: str, rng: np.random.Generator,
-                annotation: "AnnotationSettings") -> Episode:
+    def episode(
+        self,
+        env: Any,
+        index: int,
+        seed: int,
+        task: str,
+        exploration: str,
+        rng: np.random.Generator,
+        annotation: AnnotationSettings,
+    ) -> Episode:
         """The recorded episode, labelled in hindsight (first vs last object states) and described in
         ``annotation.instructions`` training and ``annotation.heldout_instructions`` held-out phrasings."""
         from robolearn.data.labels import hindsight_labels
@@ -114,16 +129,28 @@ class EpisodeRecorder:
         e = env.unwrapped
         trajectory = np.stack(self.objects)
         labels = hindsight_labels(self.names, trajectory[0], trajectory[-1], e.cfg.thresholds, trajectory=trajectory)
-        instructions = [describe(labels, rng, split="train", typo_rate=annotation.typo_rate)
-                        for _ in range(annotation.instructions)]
-        heldout = [describe(labels, rng, split="heldout", typo_rate=annotation.typo_rate)
-                   for _ in range(annotation.heldout_instructions)]
-        return Episode(index=index, seed=seed, task=task, exploration=exploration,
-                       obs={k: storage_dtype(k, np.stack(v)) for k, v in self.frames.items()},
-                       actions=np.stack(self.actions).astype(np.float32), expert=np.array(self.from_expert, bool),
-                       states=np.stack(self.states), object_states=trajectory.astype(np.float32), labels=list(labels),
-                       instructions=instructions, heldout_instructions=heldout,
-                       scene_params=jsonable(e.scene_params))
+        instructions = [
+            describe(labels, rng, split="train", typo_rate=annotation.typo_rate) for _ in range(annotation.instructions)
+        ]
+        heldout = [
+            describe(labels, rng, split="heldout", typo_rate=annotation.typo_rate)
+            for _ in range(annotation.heldout_instructions)
+        ]
+        return Episode(
+            index=index,
+            seed=seed,
+            task=task,
+            exploration=exploration,
+            obs={k: storage_dtype(k, np.stack(v)) for k, v in self.frames.items()},
+            actions=np.stack(self.actions).astype(np.float32),
+            expert=np.array(self.from_expert, bool),
+            states=np.stack(self.states),
+            object_states=trajectory.astype(np.float32),
+            labels=list(labels),
+            instructions=instructions,
+            heldout_instructions=heldout,
+            scene_params=jsonable(e.scene_params),
+        )
 
 
 def planned_index(tasks: Sequence[str], task: str, seed: int) -> int:
@@ -131,8 +158,9 @@ def planned_index(tasks: Sequence[str], task: str, seed: int) -> int:
     ``tasks``: one slot per (task, seed), so episodes of every task fit one folder and replanning the same
     episode replaces it. The order is the folder's own (its meta), so tasks added later do not move it."""
     if task not in tasks:
-        raise ValueError(f"task {task!r} is not among this recording folder's tasks ({', '.join(tasks)}); "
-                         "record it in a new folder")
+        raise ValueError(
+            f"task {task!r} is not among this recording folder's tasks ({', '.join(tasks)}); record it in a new folder"
+        )
     return seed * len(tasks) + list(tasks).index(task)
 
 
@@ -147,21 +175,26 @@ class PlannedEpisodeWriter:
     """
 
     root: Path
-    annotation: "AnnotationSettings"
+    annotation: AnnotationSettings
     compression_level: int | None = None  # gzip level 0-9; None: the dataset format's default
 
     def __post_init__(self) -> None:
         self._writer: Any = None
 
-    def open(self, env: "DeskEnv | CounterEnv") -> None:
+    def open(self, env: DeskEnv | CounterEnv) -> None:
         """Create (or check) the dataset for ``env``'s config; idempotent."""
         if self._writer is not None:
             return
         from robolearn.data.collect import dataset_meta_for, env_tasks
         from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL, DatasetWriter, create_dataset
 
-        meta = dataset_meta_for(env, seed=0, tasks=sorted(env_tasks(env.cfg)),
-                                exploration={"mode": PLANNER_EXPLORATION}, annotation=self.annotation)
+        meta = dataset_meta_for(
+            env,
+            seed=0,
+            tasks=sorted(env_tasks(env.cfg)),
+            exploration={"mode": PLANNER_EXPLORATION},
+            annotation=self.annotation,
+        )
         # Episodes of every task share the folder (each records its own `task`): the env's default task is no
         # property of the data.
         meta["env"] = {**meta["env"], "task": None}
@@ -169,12 +202,13 @@ class PlannedEpisodeWriter:
         level = DEFAULT_COMPRESSION_LEVEL if self.compression_level is None else self.compression_level
         self._writer = DatasetWriter(self.root, compression_level=level)
 
-    def write(self, env: "DeskEnv | CounterEnv", recorder: EpisodeRecorder, task: str, seed: int) -> Path:
+    def write(self, env: DeskEnv | CounterEnv, recorder: EpisodeRecorder, task: str, seed: int) -> Path:
         """Write the episode ``recorder`` holds (planned for ``task`` from reset ``seed``); returns its file."""
         self.open(env)
         index = planned_index(self._writer.meta["tasks"], task, seed)
         # The descriptions draw from their own stream of the episode's identity (reproducible, and
         # independent of the planner's random numbers).
         rng = np.random.default_rng([seed, index])
-        return self._writer.write_episode(recorder.episode(env, index, seed, task, PLANNER_EXPLORATION, rng,
-                                                           self.annotation))
+        return self._writer.write_episode(
+            recorder.episode(env, index, seed, task, PLANNER_EXPLORATION, rng, self.annotation)
+        )

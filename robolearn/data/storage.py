@@ -76,8 +76,16 @@ DEFAULT_COMPRESSION_LEVEL = 4
 DEFAULT_EPISODES_PER_SHARD = 1000  # 50 shards for 50,000 episodes: few files, each ~30 MB at 64×64
 # Meta keys that must agree between an existing dataset and a resumed collection (``check_compatible``):
 # anything that changes what episode ``i`` contains. Keys absent from both metas are skipped.
-COMPAT_KEYS: tuple[str, ...] = ("format", "format_version", "seed", "env", "obs", "observations",
-                                "object_state_names", "label_vocabulary")
+COMPAT_KEYS: tuple[str, ...] = (
+    "format",
+    "format_version",
+    "seed",
+    "env",
+    "obs",
+    "observations",
+    "object_state_names",
+    "label_vocabulary",
+)
 _FORMAT_KEYS = ("format", "format_version")  # always compared by create_dataset
 
 # HDF5 file-format bounds: the v1.10 object formats have much smaller headers than the 1.8-compatible
@@ -91,8 +99,7 @@ INDEX_DATASET = "index"  # per-shard table of the episodes it holds, read when a
 # One row per episode; ``group`` is the file-local group (``schema.episode_group``), stored so that a
 # reader never has to list a shard's 1000 groups.
 GROUP_NAME_BYTES = 32  # "data/ep_0000123" is 15 bytes; room for indices up to 10^23
-INDEX_DTYPE = np.dtype([("episode", "<i8"), ("length", "<i8"), ("seed", "<i8"),
-                        ("group", f"S{GROUP_NAME_BYTES}")])
+INDEX_DTYPE = np.dtype([("episode", "<i8"), ("length", "<i8"), ("seed", "<i8"), ("group", f"S{GROUP_NAME_BYTES}")])
 
 # Episode-group attributes stored as JSON strings; the others are ints (index, seed, length) or plain
 # strings (task, exploration).
@@ -113,8 +120,12 @@ ATTR_COLUMNS = ("task", "exploration", "labels", "instructions", "heldout_instru
 FRAME_CHUNKS_GROUP = "frame_chunks"
 # Storage dtype of each observation modality (schema.py). Extra cameras' keys ("rgb_wrist") follow
 # their base modality. Unknown modalities are stored with their own dtype.
-OBS_DTYPES: dict[str, np.dtype] = {"rgb": np.dtype(np.uint8), "depth": np.dtype(np.float16),
-                                   "segmentation": np.dtype(np.uint8), "proprio": np.dtype(np.float32)}
+OBS_DTYPES: dict[str, np.dtype] = {
+    "rgb": np.dtype(np.uint8),
+    "depth": np.dtype(np.float16),
+    "segmentation": np.dtype(np.uint8),
+    "proprio": np.dtype(np.float32),
+}
 IMAGE_MIN_NDIM = 3  # an obs array (T+1, H, W[, C]) is an image: chunked one frame per chunk
 # Per-process reader caches. Open files are bounded because loose episodes are one file each (the
 # default soft limit on open files is 1024); open datasets because each holds HDF5 metadata (~kB).
@@ -218,8 +229,10 @@ def _version_error(where: str, fmt: Any, version: Any) -> DatasetError | None:
     if not isinstance(version, (int, np.integer)) or isinstance(version, bool) or version < 1:
         return DatasetError(f"{where}: invalid format_version {version!r}; the file is damaged or foreign")
     if version > FORMAT_VERSION:
-        return DatasetError(f"{where}: this dataset was written by a newer robolearn (format v{int(version)}; "
-                            f"this robolearn reads up to v{FORMAT_VERSION}); upgrade robolearn")
+        return DatasetError(
+            f"{where}: this dataset was written by a newer robolearn (format v{int(version)}; "
+            f"this robolearn reads up to v{FORMAT_VERSION}); upgrade robolearn"
+        )
     return None
 
 
@@ -261,8 +274,10 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     if not root.is_dir():
         raise DatasetError(f"{root}: no such dataset folder")
     if not path.is_file():
-        raise DatasetError(f"{root} is not a robolearn dataset: {META_FILE} is missing (a dataset folder is "
-                           f"created by `robolearn collect`; pass the folder that holds {META_FILE})")
+        raise DatasetError(
+            f"{root} is not a robolearn dataset: {META_FILE} is missing (a dataset folder is "
+            f"created by `robolearn collect`; pass the folder that holds {META_FILE})"
+        )
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -275,8 +290,9 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
-def check_compatible(existing: Mapping[str, Any], new: Mapping[str, Any],
-                     keys: Iterable[str] | None = COMPAT_KEYS) -> None:
+def check_compatible(
+    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS
+) -> None:
     """Check that a run with meta ``new`` may add episodes to a dataset whose meta is ``existing``.
 
     Values are compared as they read back from JSON (tuples equal lists); mappings are compared key by
@@ -298,12 +314,19 @@ def check_compatible(existing: Mapping[str, Any], new: Mapping[str, Any],
         if k in a or k in b:
             diffs += _flat_diff(a.get(k, _MISSING), b.get(k, _MISSING), k)
     if diffs:
-        raise DatasetError("this run's settings differ from the existing dataset's meta.json:\n  "
-                           + "\n  ".join(diffs) + f"\nFix: {_FIX_CONFLICT}.")
+        raise DatasetError(
+            "this run's settings differ from the existing dataset's meta.json:\n  "
+            + "\n  ".join(diffs)
+            + f"\nFix: {_FIX_CONFLICT}."
+        )
 
 
-def create_dataset(root: str | os.PathLike[str], meta: Mapping[str, Any],
-                   resume_keys: Iterable[str] | None = COMPAT_KEYS, durable: bool = True) -> None:
+def create_dataset(
+    root: str | os.PathLike[str],
+    meta: Mapping[str, Any],
+    resume_keys: Iterable[str] | None = COMPAT_KEYS,
+    durable: bool = True,
+) -> None:
     """Create a dataset folder and its ``meta.json``, or check that an existing one is compatible.
 
     ``meta`` is the caller's dataset-level metadata (env config, seed, object_state_names,
@@ -326,9 +349,11 @@ def create_dataset(root: str | os.PathLike[str], meta: Mapping[str, Any],
     full = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **_normalize(meta)}
     err = _version_error("the meta passed to create_dataset", full["format"], full["format_version"])
     if err is not None or full["format_version"] != FORMAT_VERSION:
-        raise DatasetError(f"create_dataset writes format {FORMAT_NAME!r} v{FORMAT_VERSION}; do not pass "
-                           f"other 'format'/'format_version' values (got {full['format']!r} "
-                           f"v{full['format_version']!r})")
+        raise DatasetError(
+            f"create_dataset writes format {FORMAT_NAME!r} v{FORMAT_VERSION}; do not pass "
+            f"other 'format'/'format_version' values (got {full['format']!r} "
+            f"v{full['format_version']!r})"
+        )
     if (root / META_FILE).exists():
         keys = None if resume_keys is None else dict.fromkeys((*_FORMAT_KEYS, *resume_keys))
         check_compatible(read_meta(root), full, keys)
@@ -336,10 +361,13 @@ def create_dataset(root: str | os.PathLike[str], meta: Mapping[str, Any],
         return
     if root.is_dir():
         stray = sorted(p.name for p in root.glob(SHARD_GLOB)) + sorted(
-            f"{EPISODES_DIR}/{p.name}" for p in (root / EPISODES_DIR).glob("*.h5"))
+            f"{EPISODES_DIR}/{p.name}" for p in (root / EPISODES_DIR).glob("*.h5")
+        )
         if stray:
-            raise DatasetError(f"{root} holds episode files ({', '.join(stray[:3])}, ...) but no {META_FILE}; "
-                               f"its settings are unknown. Fix: use a new --out folder")
+            raise DatasetError(
+                f"{root} holds episode files ({', '.join(stray[:3])}, ...) but no {META_FILE}; "
+                f"its settings are unknown. Fix: use a new --out folder"
+            )
     (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
     final = root / META_FILE
     tmp = _tmp_path(final)
@@ -382,8 +410,9 @@ def _write_array(group: h5py.Group, name: str, arr: np.ndarray, level: int, fram
         group.create_dataset(name, data=arr)
         return
     chunks = (1, *arr.shape[1:]) if frames else arr.shape
-    group.create_dataset(name, data=arr, chunks=chunks, compression="gzip", compression_opts=level,
-                         shuffle=arr.dtype.itemsize > 1)
+    group.create_dataset(
+        name, data=arr, chunks=chunks, compression="gzip", compression_opts=level, shuffle=arr.dtype.itemsize > 1
+    )
 
 
 def _write_episode_group(parent: h5py.Group, ep: Episode, level: int) -> None:
@@ -439,11 +468,11 @@ def _open_h5(path: Path) -> h5py.File:
     try:
         return h5py.File(path, "r", rdcc_nbytes=CHUNK_CACHE_BYTES)
     except FileNotFoundError as err:
-        raise DatasetError(f"{path} disappeared (packed or deleted by another process?); "
-                           f"reopen the dataset") from err
+        raise DatasetError(f"{path} disappeared (packed or deleted by another process?); reopen the dataset") from err
     except OSError as err:
-        raise DatasetError(f"{path} is not a readable HDF5 file ({err}): it is corrupt or truncated; "
-                           f"{_FIX_CORRUPT}") from err
+        raise DatasetError(
+            f"{path} is not a readable HDF5 file ({err}): it is corrupt or truncated; {_FIX_CORRUPT}"
+        ) from err
 
 
 def _check_file(f: h5py.File, path: Path, kind: str) -> None:
@@ -507,8 +536,9 @@ class DatasetWriter:
             process) may lose recently written episodes.
     """
 
-    def __init__(self, root: str | os.PathLike[str], compression_level: int = DEFAULT_COMPRESSION_LEVEL,
-                 durable: bool = True):
+    def __init__(
+        self, root: str | os.PathLike[str], compression_level: int = DEFAULT_COMPRESSION_LEVEL, durable: bool = True
+    ):
         if not 0 <= compression_level <= 9:
             raise ValueError(f"compression_level must be in 0..9 (gzip), got {compression_level}")
         self.root = Path(root)
@@ -566,8 +596,7 @@ class DatasetWriter:
                     removed.append(p)
         return removed
 
-    def pack(self, episodes_per_shard: int = DEFAULT_EPISODES_PER_SHARD,
-             min_episodes: int | None = None) -> list[Path]:
+    def pack(self, episodes_per_shard: int = DEFAULT_EPISODES_PER_SHARD, min_episodes: int | None = None) -> list[Path]:
         """Pack loose episodes, by index, into new shards of up to ``episodes_per_shard`` episodes.
 
         Loose files whose index is already in a shard (a pack killed after its rename) are deleted.
@@ -600,7 +629,7 @@ class DatasetWriter:
         number = shards[-1][0] + 1 if shards else 0
         written: list[Path] = []
         for start in range(0, len(todo), episodes_per_shard):
-            batch = todo[start:start + episodes_per_shard]
+            batch = todo[start : start + episodes_per_shard]
             if len(batch) < min_n:
                 break
             final = self.root / shard_file(number)
@@ -635,8 +664,7 @@ class DatasetWriter:
                                 columns[key] = None
                         h5py.h5o.copy(src.id, name.encode(), dst.id, name.encode())
                     except (KeyError, OSError, RuntimeError) as err:
-                        raise DatasetError(f"{src_path}: cannot copy episode {index} ({err}); "
-                                           f"{_FIX_CORRUPT}") from err
+                        raise DatasetError(f"{src_path}: cannot copy episode {index} ({err}); {_FIX_CORRUPT}") from err
             dst.create_dataset(INDEX_DATASET, data=rows)
             _write_frame_chunk_tables(dst, [episode_group(i) for i, _ in items])
             for key, column in columns.items():
@@ -648,8 +676,9 @@ def _write_frame_chunk_tables(f: h5py.File, groups: Sequence[str]) -> None:
     """Write ``FRAME_CHUNKS_GROUP`` tables for the image modalities of ``groups`` (in index-row order)."""
     if f.id.get_create_plist().get_userblock() != 0:  # chunk addresses are file offsets only without one
         return
-    modalities = set.intersection(*(set(f[g]["obs"].keys()) if "obs" in f[g] else set() for g in groups)) \
-        if groups else set()
+    modalities = (
+        set.intersection(*(set(f[g]["obs"].keys()) if "obs" in f[g] else set() for g in groups)) if groups else set()
+    )
     for modality in sorted(modalities):
         starts, offsets, sizes = [0], [], []
         layout = None
@@ -684,7 +713,7 @@ def _write_frame_chunk_tables(f: h5py.File, groups: Sequence[str]) -> None:
 class _FrameTable:
     """A shard's ``FRAME_CHUNKS_GROUP`` table for one modality (see there)."""
 
-    __slots__ = ("start", "offset", "nbytes", "frame_shape", "dtype", "frame_bytes")
+    __slots__ = ("dtype", "frame_bytes", "frame_shape", "nbytes", "offset", "start")
 
     def __init__(self, group: h5py.Group):
         self.start = group["start"][()]
@@ -698,7 +727,7 @@ class _FrameTable:
 class _OpenDataset:
     """An open HDF5 dataset (low-level id: building h5py's ``Dataset`` costs ~100 µs) and its layout."""
 
-    __slots__ = ("dsid", "frame_shape", "dtype", "fast", "n", "nbytes", "_dataset")
+    __slots__ = ("_dataset", "dsid", "dtype", "fast", "frame_shape", "n", "nbytes")
 
     def __init__(self, dsid: h5py.h5d.DatasetID):
         self.dsid = dsid
@@ -873,8 +902,9 @@ class DatasetReader:
             out.update((k, self._decode_attr(k, group.attrs[k])) for k in names)
             return out
         except KeyError as err:
-            raise DatasetError(f"episode {index} in {self._paths[int(self._file_of[r])]} has no attribute "
-                               f"{err}") from err
+            raise DatasetError(
+                f"episode {index} in {self._paths[int(self._file_of[r])]} has no attribute {err}"
+            ) from err
         except OSError as err:
             raise self._corrupt(r, err) from err
 
@@ -887,8 +917,9 @@ class DatasetReader:
             self._human = read_annotations(path) if path.exists() else {}
         return self._human
 
-    def frames(self, index: int, modality: str,
-               sel: int | slice | Sequence[int] | np.ndarray = slice(None)) -> np.ndarray:
+    def frames(
+        self, index: int, modality: str, sel: int | slice | Sequence[int] | np.ndarray = slice(None)
+    ) -> np.ndarray:
         """Frames of ``obs/<modality>`` of one episode, reading only the selected frames.
 
         Args:
@@ -921,14 +952,25 @@ class DatasetReader:
         try:
             obs = {k: v[()] for k, v in group["obs"].items()}
             a = self.attrs(index)
-            return Episode(index=int(a["index"]), seed=int(a["seed"]), task=a["task"], exploration=a["exploration"],
-                           obs=obs, actions=group["actions"][()], expert=group["expert"][()],
-                           states=group["states"][()], object_states=group["object_states"][()],
-                           labels=a["labels"], instructions=a["instructions"],
-                           heldout_instructions=a["heldout_instructions"], scene_params=a["scene_params"])
+            return Episode(
+                index=int(a["index"]),
+                seed=int(a["seed"]),
+                task=a["task"],
+                exploration=a["exploration"],
+                obs=obs,
+                actions=group["actions"][()],
+                expert=group["expert"][()],
+                states=group["states"][()],
+                object_states=group["object_states"][()],
+                labels=a["labels"],
+                instructions=a["instructions"],
+                heldout_instructions=a["heldout_instructions"],
+                scene_params=a["scene_params"],
+            )
         except KeyError as err:
-            raise DatasetError(f"episode {index} in {self._paths[int(self._file_of[r])]} lacks {err}; "
-                               f"{_FIX_CORRUPT}") from err
+            raise DatasetError(
+                f"episode {index} in {self._paths[int(self._file_of[r])]} lacks {err}; {_FIX_CORRUPT}"
+            ) from err
         except OSError as err:
             raise self._corrupt(r, err) from err
 
@@ -992,8 +1034,10 @@ class DatasetReader:
 
     def _corrupt(self, r: int, err: BaseException) -> DatasetError:
         path = self._paths[int(self._file_of[r])]
-        return DatasetError(f"{path}: cannot read episode {int(self._indices[r])} ({err}); the file is corrupt "
-                            f"or truncated: {_FIX_CORRUPT}")
+        return DatasetError(
+            f"{path}: cannot read episode {int(self._indices[r])} ({err}); the file is corrupt "
+            f"or truncated: {_FIX_CORRUPT}"
+        )
 
     def _close_all(self) -> None:
         for fd in self._fds.values():
@@ -1046,8 +1090,10 @@ class DatasetReader:
         try:
             return f[self._group_of[r]]
         except KeyError as err:
-            raise DatasetError(f"{self._paths[int(self._file_of[r])]} lacks group {self._group_of[r]!r} listed in "
-                               f"its index; {_FIX_CORRUPT}") from err
+            raise DatasetError(
+                f"{self._paths[int(self._file_of[r])]} lacks group {self._group_of[r]!r} listed in "
+                f"its index; {_FIX_CORRUPT}"
+            ) from err
 
     def _dataset(self, r: int, name: str) -> _OpenDataset:
         fid = int(self._file_of[r])
@@ -1062,8 +1108,10 @@ class DatasetReader:
         except KeyError:
             group = f.get(self._group_of[r])
             available = sorted(group["obs"].keys()) if group is not None and "obs" in group else []
-            raise DatasetError(f"episode {int(self._indices[r])} has no {name!r} (observations stored: "
-                               f"{', '.join(available) or 'none'})") from None
+            raise DatasetError(
+                f"episode {int(self._indices[r])} has no {name!r} (observations stored: "
+                f"{', '.join(available) or 'none'})"
+            ) from None
         fast_key = (fid, name)
         fast = self._fast_ok.get(fast_key)
         if fast is None:  # one check per file and name: a file's writer used one filter pipeline
@@ -1108,7 +1156,7 @@ class DatasetReader:
                 table = None
             else:
                 f = self._file(fid)
-                path = f"{FRAME_CHUNKS_GROUP}/{name[len('obs/'):]}"
+                path = f"{FRAME_CHUNKS_GROUP}/{name[len('obs/') :]}"
                 table = _FrameTable(f[path]) if path in f else None
             self._frame_tables[key] = table
         return table
@@ -1122,8 +1170,9 @@ class DatasetReader:
                 os.close(self._fds.popitem(last=False)[1])
         return fd
 
-    def _read_table(self, r: int, table: _FrameTable, name: str,
-                    sel: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+    def _read_table(
+        self, r: int, table: _FrameTable, name: str, sel: int | slice | Sequence[int] | np.ndarray
+    ) -> np.ndarray:
         """Frames through a shard's frame chunk table: ``os.pread`` + inflate, no HDF5 call."""
         j = int(self._table_row[r])
         first, end = int(table.start[j]), int(table.start[j + 1])

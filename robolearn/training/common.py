@@ -32,9 +32,24 @@ from robolearn.config import ConfigError, one_line
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.storage import DatasetReader
 
-__all__ = ["SPLIT_KEYS", "LoopSettings", "check_frame_shape", "check_loop_settings", "check_number", "dataset_identity",
-           "held_out_episodes", "keyed_generator", "lr_at", "model_config", "needs_proprio", "open_split",
-           "refuse_resume", "restore_rng", "settings_dict", "split_differences"]
+__all__ = [
+    "SPLIT_KEYS",
+    "LoopSettings",
+    "check_frame_shape",
+    "check_loop_settings",
+    "check_number",
+    "dataset_identity",
+    "held_out_episodes",
+    "keyed_generator",
+    "lr_at",
+    "model_config",
+    "needs_proprio",
+    "open_split",
+    "refuse_resume",
+    "restore_rng",
+    "settings_dict",
+    "split_differences",
+]
 
 # Keys of a train config that define which episodes are held out: changing them on resume would put
 # validation episodes into training (and make validation numbers meaningless), so a resume refuses.
@@ -42,8 +57,15 @@ SPLIT_KEYS = ("max_episodes", "val_fraction", "seed")
 SECONDS_PER_MINUTE = 60.0
 
 
-def check_number(name: str, value: Any, lo: float | None = None, hi: float | None = None, integer: bool = False,
-                 lo_open: bool = False, hi_open: bool = False) -> Any:
+def check_number(
+    name: str,
+    value: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    integer: bool = False,
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> Any:
     """``value`` checked as a number in a range, else a one-line ``ConfigError`` naming ``name``."""
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
@@ -127,9 +149,9 @@ def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[
     return raw, data  # type: ignore[return-value]
 
 
-def held_out_episodes(state: Mapping[str, Any], checkpoint: Path, data: Path | None, max_episodes: int | str,
-                      max_val_episodes: int | None) -> tuple[Path, "DatasetReader", list[int], dict[str, Any],
-                                                          dict[str, Any]]:
+def held_out_episodes(
+    state: Mapping[str, Any], checkpoint: Path, data: Path | None, max_episodes: int | str, max_val_episodes: int | None
+) -> tuple[Path, DatasetReader, list[int], dict[str, Any], dict[str, Any]]:
     """The validation split a checkpoint was trained with, for its evaluation.
 
     Args:
@@ -151,8 +173,11 @@ def held_out_episodes(state: Mapping[str, Any], checkpoint: Path, data: Path | N
         raise ConfigError(f"{checkpoint} does not record its training data; pass data=FOLDER")
     folder = data if data is not None else Path(train_cfg["data"])
     val_fraction, split_seed = float(train_cfg.get("val_fraction", 0.1)), int(train_cfg.get("seed", 0))
-    limit = train_cfg.get("max_episodes") if max_episodes == "checkpoint" else (
-        None if max_episodes == "all" else max_episodes)
+    limit = (
+        train_cfg.get("max_episodes")
+        if max_episodes == "checkpoint"
+        else (None if max_episodes == "all" else max_episodes)
+    )
     reader = DatasetReader(folder)
     _, val_eps = split_episodes(reader.indices()[:limit], val_fraction, split_seed)
     split = {"max_episodes": limit, "val_fraction": val_fraction, "seed": split_seed}
@@ -181,7 +206,7 @@ def model_config(node: Any, cls: type, group: str, default: str) -> Any:
             cfg = instantiate(container, _convert_="all")
         else:
             cfg = cls.from_dict(container)
-    except Exception as e:  # noqa: BLE001 - Hydra wraps the dataclass' ValueError in its own exception
+    except Exception as e:
         cause = e.__cause__ or e
         raise ConfigError(f"{group}: {one_line(str(cause))}") from None
     if not isinstance(cfg, cls):
@@ -221,8 +246,9 @@ def init_weights(model: Any, path: Path, load: Any) -> Any:
     return model
 
 
-def open_split(data: Path, max_episodes: int | None, val_fraction: float,
-               seed: int) -> tuple["DatasetReader", list[int], list[int], list[int]]:
+def open_split(
+    data: Path, max_episodes: int | None, val_fraction: float, seed: int
+) -> tuple[DatasetReader, list[int], list[int], list[int]]:
     """Open a dataset and split its first ``max_episodes`` episodes by episode hash.
 
     Returns:
@@ -238,29 +264,35 @@ def open_split(data: Path, max_episodes: int | None, val_fraction: float,
     episodes = reader.indices()[:max_episodes]
     train_eps, val_eps = split_episodes(episodes, val_fraction, seed)
     if not train_eps or not val_eps:
-        raise ConfigError(f"{data}: {len(episodes)} episodes give {len(train_eps)} training and {len(val_eps)} "
-                          f"validation episodes at val_fraction={val_fraction}; both must be non-empty")
+        raise ConfigError(
+            f"{data}: {len(episodes)} episodes give {len(train_eps)} training and {len(val_eps)} "
+            f"validation episodes at val_fraction={val_fraction}; both must be non-empty"
+        )
     return reader, episodes, train_eps, val_eps
 
 
-def check_frame_shape(reader: "DatasetReader", episode: int, image_size: int, channels: int, data: Path,
-                      fix_key: str) -> None:
+def check_frame_shape(
+    reader: DatasetReader, episode: int, image_size: int, channels: int, data: Path, fix_key: str
+) -> None:
     """Refuse a dataset whose frames are not image_size × image_size × channels (``fix_key``: the setting
     to change)."""
     frame = reader.frames(episode, "rgb", 0)  # (H, W, C)
     want = (image_size, image_size, channels)
     if tuple(frame.shape) != want:
-        raise ConfigError(f"{data} has {frame.shape[1]}×{frame.shape[0]}×{frame.shape[2]} frames but the model "
-                          f"expects {want[1]}×{want[0]}×{want[2]}; set {fix_key}={frame.shape[0]}")
+        raise ConfigError(
+            f"{data} has {frame.shape[1]}×{frame.shape[0]}×{frame.shape[2]} frames but the model "
+            f"expects {want[1]}×{want[0]}×{want[2]}; set {fix_key}={frame.shape[0]}"
+        )
 
 
-def dataset_identity(reader: "DatasetReader") -> dict[str, Any]:
+def dataset_identity(reader: DatasetReader) -> dict[str, Any]:
     """What identifies a dataset across moves/renames of its folder: its creation time and seed."""
     return {"created": reader.meta.get("created"), "seed": reader.meta.get("seed")}
 
 
-def split_differences(state: Mapping[str, Any], raw: Mapping[str, Any], identity: Mapping[str, Any],
-                      keys: Sequence[str] = SPLIT_KEYS) -> list[str]:
+def split_differences(
+    state: Mapping[str, Any], raw: Mapping[str, Any], identity: Mapping[str, Any], keys: Sequence[str] = SPLIT_KEYS
+) -> list[str]:
     """How a checkpoint's data split differs from this run's: ``key: saved != now`` lines.
 
     Args:
@@ -283,11 +315,14 @@ def refuse_resume(path: Path, model_diffs: Sequence[str], split_diffs: Sequence[
     the checkpoint at ``path`` (``model_diffs`` / ``split_diffs``: ``key: saved != now`` lines)."""
     fix = f"use a new out= folder, or rerun with the settings stored in {path}"
     if model_diffs:
-        raise ConfigError(f"{path} was trained with other model settings ({'; '.join(model_diffs)}) "
-                          f"(checkpoint != this run); {fix}")
+        raise ConfigError(
+            f"{path} was trained with other model settings ({'; '.join(model_diffs)}) (checkpoint != this run); {fix}"
+        )
     if split_diffs:
-        raise ConfigError(f"{path} was trained on another data split ({'; '.join(split_diffs)}) "
-                          f"(checkpoint != this run); resuming would train on its validation episodes; {fix}")
+        raise ConfigError(
+            f"{path} was trained on another data split ({'; '.join(split_diffs)}) "
+            f"(checkpoint != this run); resuming would train on its validation episodes; {fix}"
+        )
 
 
 def restore_rng(extra: Mapping[str, Any]) -> None:
@@ -305,10 +340,13 @@ def needs_proprio(config: Any, reader: Any, data: Any, key: str = "dynamics.prop
         return False
     spec = (reader.meta.get("observations") or {}).get("proprio")
     if spec is None:
-        raise ConfigError(f"{data} has no proprioception but the model conditions on it ({key}="
-                          f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set {key}=0")
+        raise ConfigError(
+            f"{data} has no proprioception but the model conditions on it ({key}="
+            f"{config.proprio_dim}); collect with env.obs_keys=[rgb,proprio], or set {key}=0"
+        )
     size = int(spec["shape"][-1])
     if size != config.proprio_dim:
-        raise ConfigError(f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; "
-                          f"set {key}={size}")
+        raise ConfigError(
+            f"{data} has {size}-D proprioception but the model expects {config.proprio_dim}; set {key}={size}"
+        )
     return True

@@ -42,8 +42,15 @@ __all__ = ["METRICS", "VideoEvalSettings", "clip_metrics", "evaluate_clips", "pr
 #: per-frame metrics, each for the model and for the copy-last-frame baseline (prefix ``copy_``)
 METRICS = ("psnr", "ssim", "psnr_changed")
 #: the reward-only keys of conf/eval.yaml (a video evaluation does not read them)
-REWARD_ONLY_KEYS = ("instructions", "freeform", "phrasings", "max_negatives", "threshold", "phrasing_seed",
-                    "batch_size")
+REWARD_ONLY_KEYS = (
+    "instructions",
+    "freeform",
+    "phrasings",
+    "max_negatives",
+    "threshold",
+    "phrasing_seed",
+    "batch_size",
+)
 CLIP_STREAM = 0xC11  # SampleKey epoch base of the evaluation clips: epoch = CLIP_STREAM + clip round
 MIN_TABLE_WIDTH = 100  # columns
 
@@ -69,7 +76,7 @@ class VideoEvalSettings:
     seed: int = 0
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "VideoEvalSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> VideoEvalSettings:
         """Validate a composed ``eval`` config (reward-only keys are ignored); one-line ``ConfigError``s."""
         from robolearn.training.common import check_number
 
@@ -103,13 +110,21 @@ class VideoEvalSettings:
         sample = video.get("sample", "mean")
         if sample not in ("mean", "sample"):
             raise ConfigError(f"video.sample={sample!r} must be mean or sample")
-        return cls(checkpoint=Path(d["checkpoint"]), data=Path(d["data"]) if d.get("data") else None,
-                   out=Path(d["out"]) if d.get("out") else None, max_episodes=me,
-                   max_val_episodes=d.get("max_val_episodes"), batch_size=video.get("batch_size", 64),
-                   torch_threads=d.get("torch_threads", 2), progress_bar=bool(d.get("progress_bar", True)),
-                   horizon=video.get("horizon"), clips_per_episode=video.get("clips_per_episode", 1),
-                   change_threshold=float(video.get("change_threshold", 8 / 255)), sample=sample,
-                   seed=video.get("seed", 0))
+        return cls(
+            checkpoint=Path(d["checkpoint"]),
+            data=Path(d["data"]) if d.get("data") else None,
+            out=Path(d["out"]) if d.get("out") else None,
+            max_episodes=me,
+            max_val_episodes=d.get("max_val_episodes"),
+            batch_size=video.get("batch_size", 64),
+            torch_threads=d.get("torch_threads", 2),
+            progress_bar=bool(d.get("progress_bar", True)),
+            horizon=video.get("horizon"),
+            clips_per_episode=video.get("clips_per_episode", 1),
+            change_threshold=float(video.get("change_threshold", 8 / 255)),
+            sample=sample,
+            seed=video.get("seed", 0),
+        )
 
 
 # ------------------------------------------------------------------------------------------- metrics
@@ -147,8 +162,15 @@ class ClipPrediction(NamedTuple):
     proprio: Tensor | None
 
 
-def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon: int, sample: str = "mean",
-                   generator: torch.Generator | None = None, proprio: Tensor | None = None) -> ClipPrediction:
+def evaluate_clips(
+    model: VideoModel,
+    frames: Tensor,
+    actions: Tensor,
+    horizon: int,
+    sample: str = "mean",
+    generator: torch.Generator | None = None,
+    proprio: Tensor | None = None,
+) -> ClipPrediction:
     """Predict ``horizon`` frames of clips from their context under their actions (one encode, rollout and decode).
 
     Args:
@@ -160,9 +182,13 @@ def evaluate_clips(model: "VideoModel", frames: Tensor, actions: Tensor, horizon
 
     t = model.config.context_frames
     state = model.encode(frames[:, :t], None if proprio is None else proprio[:, t - 1])
-    latents = model.rollout(state, actions[:, t - 1: t - 1 + horizon], generator=generator, sample=sample)
-    return ClipPrediction(model.decode(latents), to_unit_float(frames[:, t: t + horizon]),
-                          to_unit_float(frames[:, t - 1]), latents.proprio)
+    latents = model.rollout(state, actions[:, t - 1 : t - 1 + horizon], generator=generator, sample=sample)
+    return ClipPrediction(
+        model.decode(latents),
+        to_unit_float(frames[:, t : t + horizon]),
+        to_unit_float(frames[:, t - 1]),
+        latents.proprio,
+    )
 
 
 def _nanmean(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -185,7 +211,7 @@ def summarize(per_clip: Mapping[str, np.ndarray]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------- running
-def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel | None" = None) -> dict[str, Any]:
+def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | None = None) -> dict[str, Any]:
     """Evaluate the video-model checkpoint of ``s``; returns the report (also written as JSON and CSV).
 
     Raises:
@@ -204,24 +230,26 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
     else:
         state = read_checkpoint(s.checkpoint)
     model.eval()
-    data, reader, val_eps, train_cfg, split = held_out_episodes(state, s.checkpoint, s.data, s.max_episodes,
-                                                                s.max_val_episodes)
+    data, reader, val_eps, train_cfg, split = held_out_episodes(
+        state, s.checkpoint, s.data, s.max_episodes, s.max_val_episodes
+    )
     horizon = s.horizon or int(train_cfg.get("horizon", 10))
     k = model.config.context_frames + horizon
     try:
         ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=needs_proprio(model.config, reader, data))
     except ValueError:
-        raise ConfigError(f"{data}: no held-out episode has {k} frames (context_frames "
-                          f"{model.config.context_frames} + horizon {horizon}); lower video.horizon") from None
+        raise ConfigError(
+            f"{data}: no held-out episode has {k} frames (context_frames "
+            f"{model.config.context_frames} + horizon {horizon}); lower video.horizon"
+        ) from None
     if len(ds) < 1:
-        raise ConfigError(f"{data}: no held-out episodes (val_fraction={split['val_fraction']}, "
-                          f"seed={split['seed']})")
+        raise ConfigError(f"{data}: no held-out episodes (val_fraction={split['val_fraction']}, seed={split['seed']})")
     keys = [SampleKey(s.seed, CLIP_STREAM + r, i) for r in range(s.clips_per_episode) for i in range(len(ds))]
     gen = torch.Generator().manual_seed(s.seed)
     per_clip: dict[str, list[np.ndarray]] = {}
     bar = tqdm(total=len(keys), desc="clips", unit="clip", disable=not (s.progress_bar and echo), leave=False)
     for i in range(0, len(keys), s.batch_size):
-        items = [ds[key] for key in keys[i: i + s.batch_size]]
+        items = [ds[key] for key in keys[i : i + s.batch_size]]
         frames = torch.stack([it["frames"] for it in items])
         actions = torch.stack([it["actions"] for it in items])
         proprio = torch.stack([it["proprio"] for it in items]) if ds.proprio else None
@@ -232,10 +260,17 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
     bar.close()
     arrays = {name: np.concatenate(v) for name, v in per_clip.items()}
     report: dict[str, Any] = {
-        "checkpoint": str(s.checkpoint), "step": state.get("step"), "data": str(data), "split": split,
+        "checkpoint": str(s.checkpoint),
+        "step": state.get("step"),
+        "data": str(data),
+        "split": split,
         "val_episodes": len(ds),
-        "clips": len(keys), "horizon": horizon, "context_frames": model.config.context_frames,
-        "stochastic": model.config.stochastic, "sample": s.sample, "change_threshold": s.change_threshold,
+        "clips": len(keys),
+        "horizon": horizon,
+        "context_frames": model.config.context_frames,
+        "stochastic": model.config.stochastic,
+        "sample": s.sample,
+        "change_threshold": s.change_threshold,
         **summarize(arrays),
     }
     out_dir = s.out if s.out is not None else s.checkpoint.parent
@@ -251,8 +286,12 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: "VideoModel |
         w = csv.writer(f)
         w.writerow(["step", *columns])
         for h in range(horizon):
-            w.writerow([h + 1, *("" if report["per_step"][c][h] is None else f"{report['per_step'][c][h]:.6g}"
-                                 for c in columns)])
+            w.writerow(
+                [
+                    h + 1,
+                    *("" if report["per_step"][c][h] is None else f"{report['per_step'][c][h]:.6g}" for c in columns),
+                ]
+            )
     if echo:
         print_video_report(report)
     return report
@@ -268,16 +307,24 @@ def print_video_report(report: Mapping[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(highlight=False, width=max(MIN_TABLE_WIDTH, Console().width))
-    t = Table(title=f"Held-out clips: {report['clips']} from {report['val_episodes']} episodes, context "
-                    f"{report['context_frames']}, step {report['step']} (model vs copy-last-frame)")
+    t = Table(
+        title=f"Held-out clips: {report['clips']} from {report['val_episodes']} episodes, context "
+        f"{report['context_frames']}, step {report['step']} (model vs copy-last-frame)"
+    )
     for col in ("step", "PSNR", "copy", "SSIM", "copy", "PSNR changed", "copy", "changed px"):
         t.add_column(col, justify="right")
     p, m = report["per_step"], report["mean"]
 
     def row(get: Any, label: str, bold: bool = False) -> None:
-        cells = [_fmt(get("psnr")), _fmt(get("copy_psnr")), _fmt(get("ssim"), 3), _fmt(get("copy_ssim"), 3),
-                 _fmt(get("psnr_changed")), _fmt(get("copy_psnr_changed")),
-                 _fmt(100 * get("changed_fraction") if get("changed_fraction") is not None else None, 1) + "%"]
+        cells = [
+            _fmt(get("psnr")),
+            _fmt(get("copy_psnr")),
+            _fmt(get("ssim"), 3),
+            _fmt(get("copy_ssim"), 3),
+            _fmt(get("psnr_changed")),
+            _fmt(get("copy_psnr_changed")),
+            _fmt(100 * get("changed_fraction") if get("changed_fraction") is not None else None, 1) + "%",
+        ]
         t.add_row(f"[bold]{label}[/bold]" if bold else label, *(f"[bold]{c}[/bold]" if bold else c for c in cells))
 
     for h in range(report["horizon"]):

@@ -41,8 +41,15 @@ from robolearn.data.language import REPHRASING_CATEGORIES
 if TYPE_CHECKING:  # pragma: no cover
     from rewards.lorel import LorelReward
 
-__all__ = ["EvalSettings", "FREEFORM", "CUSTOM", "category_phrasings", "load_instruction_file", "run_eval",
-           "print_report"]
+__all__ = [
+    "CUSTOM",
+    "FREEFORM",
+    "EvalSettings",
+    "category_phrasings",
+    "load_instruction_file",
+    "print_report",
+    "run_eval",
+]
 
 FREEFORM = "freeform"
 CUSTOM = "custom"
@@ -52,8 +59,14 @@ FREEFORM_FILE = Path("instructions") / "freeform.yaml"
 # many draws per wanted phrasing (a category may have fewer distinct sentences than asked for).
 DRAWS_PER_PHRASING = 50
 MIN_TABLE_WIDTH = 120  # columns: room for the widest table (task name + 6 categories) without truncation
-CATEGORY_TITLES = {"seen": "seen", "unseen_verb": "unseen verb", "unseen_noun": "unseen noun",
-                   "unseen_verb_noun": "unseen verb+noun", FREEFORM: "free-form", CUSTOM: "custom"}
+CATEGORY_TITLES = {
+    "seen": "seen",
+    "unseen_verb": "unseen verb",
+    "unseen_noun": "unseen noun",
+    "unseen_verb_noun": "unseen verb+noun",
+    FREEFORM: "free-form",
+    CUSTOM: "custom",
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,7 @@ class EvalSettings:
     progress_bar: bool = True
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "EvalSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> EvalSettings:
         """Validate a composed ``eval`` config; every problem is a one-line ``ConfigError``."""
         from omegaconf import MissingMandatoryValue
 
@@ -122,12 +135,22 @@ class EvalSettings:
         threshold = d.get("threshold", 0.5)
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
             raise ConfigError(f"threshold={threshold!r} must be a probability strictly between 0 and 1")
-        return cls(checkpoint=Path(d["checkpoint"]), data=path("data"), out=path("out"), max_episodes=me,
-                   max_val_episodes=integer("max_val_episodes", 2, optional=True),
-                   instructions=path("instructions"), freeform=freeform_path, phrasings=integer("phrasings", 1),
-                   max_negatives=integer("max_negatives", 1, optional=True), threshold=float(threshold),
-                   phrasing_seed=integer("phrasing_seed", 0), batch_size=integer("batch_size", 1),
-                   torch_threads=integer("torch_threads", 1), progress_bar=bool(d.get("progress_bar", True)))
+        return cls(
+            checkpoint=Path(d["checkpoint"]),
+            data=path("data"),
+            out=path("out"),
+            max_episodes=me,
+            max_val_episodes=integer("max_val_episodes", 2, optional=True),
+            instructions=path("instructions"),
+            freeform=freeform_path,
+            phrasings=integer("phrasings", 1),
+            max_negatives=integer("max_negatives", 1, optional=True),
+            threshold=float(threshold),
+            phrasing_seed=integer("phrasing_seed", 0),
+            batch_size=integer("batch_size", 1),
+            torch_threads=integer("torch_threads", 1),
+            progress_bar=bool(d.get("progress_bar", True)),
+        )
 
 
 # ------------------------------------------------------------------------------------- instructions
@@ -153,23 +176,29 @@ def load_instruction_file(path: Path) -> dict[str, str]:
         else:
             raise ConfigError(f"instructions file {str(path)!r}: use a .yaml, .yml or .json file")
     except (ValueError, ImportError) as e:  # json.JSONDecodeError and yaml.YAMLError are ValueErrors / YAMLError
-        raise ConfigError(f"instructions file {str(path)!r} is not valid {path.suffix[1:].upper()}: "
-                          f"{str(e).splitlines()[0]}") from None
-    except Exception as e:  # noqa: BLE001 - yaml.YAMLError is not a ValueError
+        raise ConfigError(
+            f"instructions file {str(path)!r} is not valid {path.suffix[1:].upper()}: {str(e).splitlines()[0]}"
+        ) from None
+    except Exception as e:
         raise ConfigError(f"instructions file {str(path)!r} could not be parsed: {str(e).splitlines()[0]}") from None
     if not isinstance(data, Mapping) or not data:
-        raise ConfigError(f"instructions file {str(path)!r} must be a non-empty mapping instruction → task name, "
-                          'e.g. {"push the drawer shut": "close_drawer"}')
+        raise ConfigError(
+            f"instructions file {str(path)!r} must be a non-empty mapping instruction → task name, "
+            'e.g. {"push the drawer shut": "close_drawer"}'
+        )
     out: dict[str, str] = {}
     for instruction, task in data.items():
         if not isinstance(instruction, str) or not instruction.strip() or not isinstance(task, str):
-            raise ConfigError(f"instructions file {str(path)!r}: entry {instruction!r}: {task!r} must map an "
-                              "instruction string to a task name")
+            raise ConfigError(
+                f"instructions file {str(path)!r}: entry {instruction!r}: {task!r} must map an "
+                "instruction string to a task name"
+            )
         out[instruction.strip()] = task
     bad = sorted({t for t in out.values() if t not in DESK_TASKS})
     if bad:
-        raise ConfigError(f"instructions file {str(path)!r}: unknown task(s) {bad}; valid tasks: "
-                          f"{', '.join(DESK_TASKS)}")
+        raise ConfigError(
+            f"instructions file {str(path)!r}: unknown task(s) {bad}; valid tasks: {', '.join(DESK_TASKS)}"
+        )
     return out
 
 
@@ -196,9 +225,14 @@ def _metrics(p: np.ndarray, pos: np.ndarray, hard: np.ndarray, threshold: float)
     tpr = float(pred[pos].mean()) if pos.any() else math.nan
     tnr = float((~pred[neg]).mean()) if neg.any() else math.nan
     both = pos | hard
-    return {"auc": roc_auc(p, pos) if pos.any() and neg.any() else None,
-            "hard_auc": roc_auc(p[both], pos[both]) if pos.any() and hard.any() else None,
-            "acc": float((pred == pos).mean()), "bal_acc": (tpr + tnr) / 2, "tpr": tpr, "tnr": tnr}
+    return {
+        "auc": roc_auc(p, pos) if pos.any() and neg.any() else None,
+        "hard_auc": roc_auc(p[both], pos[both]) if pos.any() and hard.any() else None,
+        "acc": float((pred == pos).mean()),
+        "bal_acc": (tpr + tnr) / 2,
+        "tpr": tpr,
+        "tnr": tnr,
+    }
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -211,21 +245,24 @@ def _mean(values: Sequence[float | None]) -> float | None:
 # on the text), so the evaluation encodes every held-out pair once and only re-runs the small head per
 # phrasing: 15 tasks × ~16 phrasings would otherwise encode each pair ~240 times. The result equals
 # ``model.score_pairs`` (tests/test_reward_training.py checks it).
-def _pair_features(model: "LorelReward", s0: torch.Tensor, st: torch.Tensor, batch: int) -> torch.Tensor:
+def _pair_features(model: LorelReward, s0: torch.Tensor, st: torch.Tensor, batch: int) -> torch.Tensor:
     """Fused image features (E, F) of E (s0, s_t) pairs (uint8 (E, C, H, W) each), eval mode, no grad."""
     with torch.inference_mode():
-        return torch.cat([model.image_features(s0[i:i + batch], st[i:i + batch])
-                          for i in range(0, s0.shape[0], batch)]).cpu()
+        return torch.cat(
+            [model.image_features(s0[i : i + batch], st[i : i + batch]) for i in range(0, s0.shape[0], batch)]
+        ).cpu()
 
 
-def _head_scores(model: "LorelReward", feats: torch.Tensor, instruction: str) -> torch.Tensor:
+def _head_scores(model: LorelReward, feats: torch.Tensor, instruction: str) -> torch.Tensor:
     """Probabilities (N,) that the pairs with features ``feats`` (N, F) carry out ``instruction``."""
     with torch.inference_mode():
-        return model.head_probabilities(feats.to(model.device), model.conditions(model.encode_text([instruction]))).cpu()
+        return model.head_probabilities(
+            feats.to(model.device), model.conditions(model.encode_text([instruction]))
+        ).cpu()
 
 
 # ------------------------------------------------------------------------------------------- running
-def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = None) -> dict[str, Any]:
+def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = None) -> dict[str, Any]:
     """Evaluate the checkpoint of ``s``; returns the report (also written as JSON and CSV).
 
     Args:
@@ -253,12 +290,13 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
     else:
         state = read_checkpoint(s.checkpoint)
     model.eval()
-    data, reader, val_eps, _, split = held_out_episodes(state, s.checkpoint, s.data, s.max_episodes,
-                                                        s.max_val_episodes)
+    data, reader, val_eps, _, split = held_out_episodes(state, s.checkpoint, s.data, s.max_episodes, s.max_val_episodes)
     max_episodes, val_fraction, split_seed = split["max_episodes"], split["val_fraction"], split["seed"]
     if len(val_eps) < 2:
-        raise ConfigError(f"{data}: only {len(val_eps)} held-out episodes (val_fraction={val_fraction}, "
-                          f"seed={split_seed}); evaluate on a larger dataset")
+        raise ConfigError(
+            f"{data}: only {len(val_eps)} held-out episodes (val_fraction={val_fraction}, "
+            f"seed={split_seed}); evaluate on a larger dataset"
+        )
     index = LabelIndex(reader, val_eps, progress=s.progress_bar and echo)
     final = index.holds[index.offsets[1:] - 1]  # (E, V): labels of each episode's frame 0 → T
     pairs = [reader.frames(int(e), "rgb", (0, int(T))) for e, T in zip(index.episodes, index.lengths)]
@@ -282,8 +320,13 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
             others = np.sort(rng_neg.choice(others, s.max_negatives, replace=False))
         rows = np.sort(np.concatenate([rows, others]))
         pos, hard = pos_all[rows], hard_all[rows]
-        entry: dict[str, Any] = {"label": list(label), "n_pos": int(pos.sum()), "n_neg": int((~pos).sum()),
-                                 "n_hard": int(hard.sum()), "categories": {}}
+        entry: dict[str, Any] = {
+            "label": list(label),
+            "n_pos": int(pos.sum()),
+            "n_neg": int((~pos).sum()),
+            "n_hard": int(hard.sum()),
+            "categories": {},
+        }
         tasks_out[task] = entry
         if not pos.any():
             continue  # no held-out episode does this task: nothing to measure
@@ -300,17 +343,29 @@ def run_eval(s: EvalSettings, echo: bool = True, model: "LorelReward | None" = N
                 p = _head_scores(model, feats[torch.from_numpy(rows)], text).numpy()
                 per.append({"text": text, **_metrics(p, pos, hard, s.threshold)})
             entry["categories"][cat] = {
-                "phrasings": per, **{m: _mean([x[m] for x in per]) for m in ("auc", "hard_auc", "acc", "bal_acc")}}
-    report = {"checkpoint": str(s.checkpoint), "data": str(data), "step": int(state.get("step", 0)),
-              "val_episodes": len(val_eps), "split": {"max_episodes": max_episodes, "val_fraction": val_fraction,
-                                                      "seed": split_seed},
-              "threshold": s.threshold, "phrasings_per_category": s.phrasings, "categories": categories,
-              "custom_instructions": custom,
-              "tasks": tasks_out,
-              "rephrasing": {cat: _mean([t["categories"][cat]["auc"] for t in tasks_out.values()
-                                         if cat in t["categories"]]) for cat in categories},
-              "rephrasing_hard": {cat: _mean([t["categories"][cat]["hard_auc"] for t in tasks_out.values()
-                                              if cat in t["categories"]]) for cat in categories}}
+                "phrasings": per,
+                **{m: _mean([x[m] for x in per]) for m in ("auc", "hard_auc", "acc", "bal_acc")},
+            }
+    report = {
+        "checkpoint": str(s.checkpoint),
+        "data": str(data),
+        "step": int(state.get("step", 0)),
+        "val_episodes": len(val_eps),
+        "split": {"max_episodes": max_episodes, "val_fraction": val_fraction, "seed": split_seed},
+        "threshold": s.threshold,
+        "phrasings_per_category": s.phrasings,
+        "categories": categories,
+        "custom_instructions": custom,
+        "tasks": tasks_out,
+        "rephrasing": {
+            cat: _mean([t["categories"][cat]["auc"] for t in tasks_out.values() if cat in t["categories"]])
+            for cat in categories
+        },
+        "rephrasing_hard": {
+            cat: _mean([t["categories"][cat]["hard_auc"] for t in tasks_out.values() if cat in t["categories"]])
+            for cat in categories
+        },
+    }
     seen = [t["categories"]["seen"] for t in tasks_out.values() if "seen" in t["categories"]]
     report["seen"] = {m: _mean([c[m] for c in seen]) for m in ("auc", "hard_auc", "acc", "bal_acc")}
     out_dir = s.out if s.out is not None else s.checkpoint.parent
@@ -335,8 +390,17 @@ def _write_csv(path: Path, report: Mapping[str, Any]) -> None:
         for task, t in report["tasks"].items():
             for cat, c in t["categories"].items():
                 for p in c["phrasings"]:
-                    w.writerow([task, cat, p["text"], t["n_pos"], t["n_neg"], t["n_hard"],
-                                *(("" if p[m] is None else f"{p[m]:.4f}") for m in cols[6:])])
+                    w.writerow(
+                        [
+                            task,
+                            cat,
+                            p["text"],
+                            t["n_pos"],
+                            t["n_neg"],
+                            t["n_hard"],
+                            *(("" if p[m] is None else f"{p[m]:.4f}") for m in cols[6:]),
+                        ]
+                    )
 
 
 # ----------------------------------------------------------------------------------------- printing
@@ -351,17 +415,36 @@ def print_report(report: Mapping[str, Any]) -> None:
 
     # Non-terminal output (pipes, logs) defaults to 80 columns, which truncates task names.
     console = Console(highlight=False, width=max(MIN_TABLE_WIDTH, Console().width))
-    t = Table(title=f"Held-out pairs, seen phrasings ({report['val_episodes']} episodes, step {report['step']}, "
-                    f"threshold {report['threshold']:g})")
+    t = Table(
+        title=f"Held-out pairs, seen phrasings ({report['val_episodes']} episodes, step {report['step']}, "
+        f"threshold {report['threshold']:g})"
+    )
     for col in ("task", "pos", "neg", "hard neg", "acc", "bal. acc", "AUC", "hard AUC"):
         t.add_column(col, justify="left" if col == "task" else "right")
     for task, e in report["tasks"].items():
         c = e["categories"].get("seen", {})
-        t.add_row(task, str(e["n_pos"]), str(e["n_neg"]), str(e["n_hard"]), _fmt(c.get("acc")),
-                  _fmt(c.get("bal_acc")), _fmt(c.get("auc")), _fmt(c.get("hard_auc")))
+        t.add_row(
+            task,
+            str(e["n_pos"]),
+            str(e["n_neg"]),
+            str(e["n_hard"]),
+            _fmt(c.get("acc")),
+            _fmt(c.get("bal_acc")),
+            _fmt(c.get("auc")),
+            _fmt(c.get("hard_auc")),
+        )
     seen = report["seen"]
-    t.add_row("[bold]mean[/bold]", "", "", "", _fmt(seen["acc"]), _fmt(seen["bal_acc"]),
-              f"[bold]{_fmt(seen['auc'])}[/bold]", _fmt(seen["hard_auc"]), end_section=True)
+    t.add_row(
+        "[bold]mean[/bold]",
+        "",
+        "",
+        "",
+        _fmt(seen["acc"]),
+        _fmt(seen["bal_acc"]),
+        f"[bold]{_fmt(seen['auc'])}[/bold]",
+        _fmt(seen["hard_auc"]),
+        end_section=True,
+    )
     console.print(t)
 
     cats = report["categories"]

@@ -27,8 +27,18 @@ from torch import Tensor, nn
 
 from robolearn.training.common import SECONDS_PER_MINUTE, lr_at, restore_rng
 
-__all__ = ["BEST", "LAST", "SUMMARY", "TB_DIR", "Resumed", "Run", "TrainLoop", "resume_or_build", "start_run",
-           "step_loader"]
+__all__ = [
+    "BEST",
+    "LAST",
+    "SUMMARY",
+    "TB_DIR",
+    "Resumed",
+    "Run",
+    "TrainLoop",
+    "resume_or_build",
+    "start_run",
+    "step_loader",
+]
 
 LAST, BEST, TB_DIR, SUMMARY = "last.pt", "best.pt", "tb", "summary.json"
 LOG_EVERY = 10  # TensorBoard train scalars every this many steps (steps)
@@ -47,9 +57,16 @@ class Resumed:
     trained_s: float
 
 
-def resume_or_build(last_path: Path, load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
-                    check: Callable[[dict[str, Any], nn.Module], None], build: Callable[[], nn.Module], seed: int,
-                    best_key: str, higher_is_better: bool, say: Callable[[str], None]) -> Resumed:
+def resume_or_build(
+    last_path: Path,
+    load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
+    check: Callable[[dict[str, Any], nn.Module], None],
+    build: Callable[[], nn.Module],
+    seed: int,
+    best_key: str,
+    higher_is_better: bool,
+    say: Callable[[str], None],
+) -> Resumed:
     """Load ``last_path`` (after ``check(state, model)`` accepts it) or ``build()`` a fresh model.
 
     ``best_key`` names the best validation value in the checkpoint's ``extra``. A fresh run seeds the
@@ -62,8 +79,14 @@ def resume_or_build(last_path: Path, load: Callable[[Path], tuple[nn.Module, dic
         extra = state.get("extra") or {}
         restore_rng(extra)
         say(f"resuming {last_path} at step {int(state['step'])}")
-        return Resumed(model, state, int(state["step"]), float(extra.get(f"best_val_{best_key}", worst)),
-                       int(extra.get("best_step", -1)), float(extra.get("train_seconds", 0.0)))
+        return Resumed(
+            model,
+            state,
+            int(state["step"]),
+            float(extra.get(f"best_val_{best_key}", worst)),
+            int(extra.get("best_step", -1)),
+            float(extra.get("train_seconds", 0.0)),
+        )
     torch.manual_seed(seed)
     return Resumed(build(), {}, 0, worst, -1, 0.0)
 
@@ -91,9 +114,17 @@ class Run:
         return self.resumed.model
 
 
-def start_run(s: Any, model_config: Any, fix_key: str, load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
-              check: Callable[[dict[str, Any], nn.Module, dict[str, Any]], None], build: Callable[[], nn.Module],
-              best_key: str, higher_is_better: bool, echo: bool) -> Run:
+def start_run(
+    s: Any,
+    model_config: Any,
+    fix_key: str,
+    load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
+    check: Callable[[dict[str, Any], nn.Module, dict[str, Any]], None],
+    build: Callable[[], nn.Module],
+    best_key: str,
+    higher_is_better: bool,
+    echo: bool,
+) -> Run:
     """Everything before the first step: threads, the split (``open_split``), the frame-size check, the
     dataset identity, ``resume_or_build`` and the AdamW optimizer (its state restored on resume).
 
@@ -118,18 +149,34 @@ def start_run(s: Any, model_config: Any, fix_key: str, load: Callable[[Path], tu
 
             tqdm.write(msg)
 
-    r = resume_or_build(s.out / LAST, load, lambda state, model: check(state, model, identity), build, s.seed,
-                        best_key, higher_is_better, say)
+    r = resume_or_build(
+        s.out / LAST,
+        load,
+        lambda state, model: check(state, model, identity),
+        build,
+        s.seed,
+        best_key,
+        higher_is_better,
+        say,
+    )
     summary: dict[str, Any] = {"out": str(s.out), "start_step": r.start}
     optimizer = None
     if r.start >= s.steps:
         say(f"{s.out / LAST} is already at step {r.start} (steps={s.steps}); raise steps= to train longer")
-        summary.update({"step": r.start, "steps": s.steps, f"best_val_{best_key}": r.best, "best_step": r.best_step,
-                        "stopped": "done"})
+        summary.update(
+            {
+                "step": r.start,
+                "steps": s.steps,
+                f"best_val_{best_key}": r.best,
+                "best_step": r.best_step,
+                "stopped": "done",
+            }
+        )
     else:
         r.model.train()
-        optimizer = torch.optim.AdamW([p for p in r.model.parameters() if p.requires_grad], lr=s.lr,
-                                      weight_decay=s.weight_decay)
+        optimizer = torch.optim.AdamW(
+            [p for p in r.model.parameters() if p.requires_grad], lr=s.lr, weight_decay=s.weight_decay
+        )
         if r.state.get("optimizer"):
             optimizer.load_state_dict(r.state["optimizer"])
     return Run(reader, episodes, train_eps, val_eps, identity, r, optimizer, summary, say)
@@ -144,9 +191,16 @@ def step_loader(dataset: Any, s: Any, start: int) -> Any:
 
     g = torch.Generator()
     g.manual_seed(s.seed)
-    return DataLoader(dataset, batch_size=s.batch_size, sampler=StepSampler(s.seed, s.batch_size, start, s.steps),
-                      num_workers=s.num_workers, worker_init_fn=seed_worker, generator=g,
-                      persistent_workers=False, prefetch_factor=4 if s.num_workers else None)
+    return DataLoader(
+        dataset,
+        batch_size=s.batch_size,
+        sampler=StepSampler(s.seed, s.batch_size, start, s.steps),
+        num_workers=s.num_workers,
+        worker_init_fn=seed_worker,
+        generator=g,
+        persistent_workers=False,
+        prefetch_factor=4 if s.num_workers else None,
+    )
 
 
 class TrainLoop:
@@ -164,9 +218,18 @@ class TrainLoop:
         echo: print progress.
     """
 
-    def __init__(self, s: Any, model: nn.Module, optimizer: torch.optim.Optimizer, resumed: Resumed, best_key: str,
-                 higher_is_better: bool, save: Callable[..., Any], extra: Callable[[], dict[str, Any]],
-                 echo: bool = True):
+    def __init__(
+        self,
+        s: Any,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        resumed: Resumed,
+        best_key: str,
+        higher_is_better: bool,
+        save: Callable[..., Any],
+        extra: Callable[[], dict[str, Any]],
+        echo: bool = True,
+    ):
         from torch.utils.tensorboard import SummaryWriter
 
         self.s, self.model, self.optimizer = s, model, optimizer
@@ -188,9 +251,14 @@ class TrainLoop:
     def extra(self) -> dict[str, Any]:
         """The checkpoint ``extra``: the trainer's entries plus the best value, the step of it, the last
         validation, the training time and the global RNG state."""
-        return {**self._extra(), f"best_val_{self.best_key}": self.best, "best_step": self.best_step,
-                "val": self.last_val, "train_seconds": self.trained_s + time.monotonic() - self.t0,
-                "torch_rng_state": torch.get_rng_state()}
+        return {
+            **self._extra(),
+            f"best_val_{self.best_key}": self.best,
+            "best_step": self.best_step,
+            "val": self.last_val,
+            "train_seconds": self.trained_s + time.monotonic() - self.t0,
+            "torch_rng_state": torch.get_rng_state(),
+        }
 
     def _validate(self, validate: Callable[[], dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> None:
         self.last_val = metrics = validate()
@@ -206,8 +274,13 @@ class TrainLoop:
             self._save(self.s.out / BEST, self.model, self.optimizer, self.step, self.extra())
         self.say(describe(metrics))
 
-    def run(self, loader: Any, step_fn: Callable[[Any, int], tuple[Tensor, dict[str, float]]],
-            validate: Callable[[], dict[str, Any]], describe: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
+    def run(
+        self,
+        loader: Any,
+        step_fn: Callable[[Any, int], tuple[Tensor, dict[str, float]]],
+        validate: Callable[[], dict[str, Any]],
+        describe: Callable[[dict[str, Any]], str],
+    ) -> dict[str, Any]:
         """Train over ``loader``'s batches.
 
         Args:
@@ -227,8 +300,14 @@ class TrainLoop:
         limit_s = s.max_minutes * SECONDS_PER_MINUTE if s.max_minutes is not None else math.inf
         self.t0 = time.monotonic()
         params = [p for group in optimizer.param_groups for p in group["params"]]
-        bar = tqdm(total=s.steps, initial=self.start, disable=not (s.progress_bar and self.echo), desc="train",
-                   unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=s.steps,
+            initial=self.start,
+            disable=not (s.progress_bar and self.echo),
+            desc="train",
+            unit="step",
+            dynamic_ncols=True,
+        )
         try:
             for batch in loader:
                 if time.monotonic() - self.t0 > limit_s:
@@ -265,6 +344,12 @@ class TrainLoop:
         self.tb.flush()
         self.tb.close()
         elapsed = time.monotonic() - self.t0
-        return {"step": self.step, "steps": s.steps, "stopped": stopped, "wall_seconds": round(elapsed, 1),
-                "train_seconds": round(self.trained_s + elapsed, 1), "steps_done": self.step - self.start,
-                "elapsed": elapsed}
+        return {
+            "step": self.step,
+            "steps": s.steps,
+            "stopped": stopped,
+            "wall_seconds": round(elapsed, 1),
+            "train_seconds": round(self.trained_s + elapsed, 1),
+            "steps_done": self.step - self.start,
+            "elapsed": elapsed,
+        }

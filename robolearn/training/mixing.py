@@ -34,8 +34,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.loader import SampleKey
     from robolearn.data.storage import DatasetReader
 
-__all__ = ["ExtraSplit", "MixedItems", "draw_source", "mix_differences", "mix_validation", "extra_report",
-           "open_extra", "parse_extra_data"]
+__all__ = [
+    "ExtraSplit",
+    "MixedItems",
+    "draw_source",
+    "extra_report",
+    "mix_differences",
+    "mix_validation",
+    "open_extra",
+    "parse_extra_data",
+]
 
 POSITION_STREAM = 0xE915  # rng stream of the position (episode) drawn for each (step, j) key
 SOURCE_STREAM = 0x50CE  # rng stream choosing, per (step, j) key, the main or the extra data
@@ -45,7 +53,7 @@ MIX_FRACTION_KEYS = ("extra_fraction",)  # must also match when there is extra d
 ADDED_KEY_DEFAULTS = {"extra_data": []}  # what checkpoints written before the key existed trained with
 
 
-def draw_source(key: "SampleKey", sizes: Sequence[int], extra_fraction: float) -> tuple[int, int]:
+def draw_source(key: SampleKey, sizes: Sequence[int], extra_fraction: float) -> tuple[int, int]:
     """The source and position of the item with key ``key``.
 
     Args:
@@ -99,13 +107,21 @@ class ExtraSplit:
     """
 
     path: Path
-    reader: "DatasetReader"
+    reader: DatasetReader
     train: list[int]
     val: list[int]
 
 
-def open_extra(path: Path, val_fraction: float, seed: int, image_size: int, channels: int, fix_key: str,
-               main_data: Path, action_dim: int) -> ExtraSplit:
+def open_extra(
+    path: Path,
+    val_fraction: float,
+    seed: int,
+    image_size: int,
+    channels: int,
+    fix_key: str,
+    main_data: Path,
+    action_dim: int,
+) -> ExtraSplit:
     """Open an ``extra_data`` folder; every misfit is a one-line ``ConfigError`` naming it.
 
     Args:
@@ -133,8 +149,9 @@ def open_extra(path: Path, val_fraction: float, seed: int, image_size: int, chan
     return ExtraSplit(path, reader, list(train), list(val))
 
 
-def mix_validation(out: dict[str, Any], parts: Sequence[Mapping[str, Any]], key: str,
-                   extra_fraction: float) -> dict[str, Any]:
+def mix_validation(
+    out: dict[str, Any], parts: Sequence[Mapping[str, Any]], key: str, extra_fraction: float
+) -> dict[str, Any]:
     """Add the extra folders' validation to the main data's, in place.
 
     Args:
@@ -149,15 +166,17 @@ def mix_validation(out: dict[str, Any], parts: Sequence[Mapping[str, Any]], key:
     """
     if not parts:
         return out
-    out["extra"] = {k: float(np.mean([p[k] for p in parts])) for k, v in parts[0].items()
-                    if isinstance(v, (int, float))}
+    out["extra"] = {
+        k: float(np.mean([p[k] for p in parts])) for k, v in parts[0].items() if isinstance(v, (int, float))
+    }
     out[f"main_{key}"] = out[key]
     out[key] = float((1 - extra_fraction) * out[key] + extra_fraction * out["extra"][key])
     return out
 
 
-def extra_report(paths: Sequence[Path], counts: Sequence[tuple[int, int]],
-                 extra_fraction: float) -> tuple[dict[str, dict[str, int]], str]:
+def extra_report(
+    paths: Sequence[Path], counts: Sequence[tuple[int, int]], extra_fraction: float
+) -> tuple[dict[str, dict[str, int]], str]:
     """(summary entry, message) for extra folders with (training, validated) episode ``counts``."""
     entry = {str(p): {"train": t, "val": v} for p, (t, v) in zip(paths, counts)}
     listed = ", ".join(f"{p} ({t} training episodes)" for p, (t, _) in zip(paths, counts))
@@ -183,6 +202,6 @@ class MixedItems:
     def __len__(self) -> int:
         return len(self.sources[0])
 
-    def __getitem__(self, key: "SampleKey") -> dict[str, Any]:
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
         source, _ = draw_source(key, self.sizes, self.extra_fraction)
         return {**self.sources[source][key], "source": source}

@@ -59,8 +59,9 @@ def prediction_mask(pred_steps: Tensor, fraction: float, seed: int, step: int) -
     return (u < fraction) & (pred_steps > 0)
 
 
-def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor,
-                    proprio: Tensor | None = None) -> Tensor:
+def predict_targets(
+    model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor, proprio: Tensor | None = None
+) -> Tensor:
     """The video model's prediction of each item's ``s_t``.
 
     Args:
@@ -78,7 +79,7 @@ def predict_targets(model: Any, context: Tensor, actions: Tensor, pred_steps: Te
         return torch.empty(0, *context.shape[-3:], dtype=torch.uint8)
     steps = pred_steps.long()
     state = model.encode(context, proprio)
-    latents = model.rollout(state, actions[:, :int(steps.max())])
+    latents = model.rollout(state, actions[:, : int(steps.max())])
     z = latents.z[torch.arange(n), steps - 1].unsqueeze(1)  # (N, 1, C_z, S, S): each item's own step
     frames = model.decode(z, state=latents.state)[:, 0]
     return (frames * PIXEL_MAX).round_().clamp_(0, PIXEL_MAX).to(torch.uint8)

@@ -49,9 +49,9 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -65,14 +65,28 @@ from robolearn.data.storage import DatasetReader
 from sim.config import SuccessThresholds
 
 __all__ = [
-    "NEGATIVE_KINDS", "POSITIVE", "LabelIndex", "NegativeWeights", "RewardPairDataset", "StepSampler",
-    "dataset_thresholds", "opposite_labels", "wrong_object_labels",
+    "NEGATIVE_KINDS",
+    "POSITIVE",
+    "LabelIndex",
+    "NegativeWeights",
+    "RewardPairDataset",
+    "StepSampler",
+    "dataset_thresholds",
+    "opposite_labels",
+    "wrong_object_labels",
 ]
 
 POSITIVE = "positive"
 #: negative kinds, in the order of ``NegativeWeights``' fields
-NEGATIVE_KINDS: tuple[str, ...] = ("other_episode", "reversed", "opposite", "wrong_object", "no_change", "incomplete",
-                                   "attempted")
+NEGATIVE_KINDS: tuple[str, ...] = (
+    "other_episode",
+    "reversed",
+    "opposite",
+    "wrong_object",
+    "no_change",
+    "incomplete",
+    "attempted",
+)
 # Rejection sampling: tries before a kind is declared impossible for this label and the item falls back
 # to ``other_episode``. Any label is rare enough (< 50% of frames) that 32 tries almost never all fail.
 MAX_TRIES = 32
@@ -115,7 +129,7 @@ class NegativeWeights:
         return w / w.sum()
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> "NegativeWeights":
+    def from_mapping(cls, data: Mapping[str, Any] | None) -> NegativeWeights:
         """From a config node; unknown kinds are a ``ValueError`` naming the valid ones."""
         data = dict(data or {})
         unknown = sorted(set(data) - set(NEGATIVE_KINDS))
@@ -178,8 +192,14 @@ class LabelIndex:
         tasks: (with ``with_tasks``) each row's episode task (str, or None when not recorded), else None.
     """
 
-    def __init__(self, reader: DatasetReader, episodes: Sequence[int] | None = None,
-                 thresholds: SuccessThresholds | None = None, progress: bool = False, with_tasks: bool = False):
+    def __init__(
+        self,
+        reader: DatasetReader,
+        episodes: Sequence[int] | None = None,
+        thresholds: SuccessThresholds | None = None,
+        progress: bool = False,
+        with_tasks: bool = False,
+    ):
         self.thresholds = thresholds or dataset_thresholds(reader)
         self.names: list[str] = list(reader.meta["object_state_names"])
         self.vocab: list[Label] = label_vocabulary(self.names)
@@ -213,8 +233,9 @@ class LabelIndex:
         later = self.holds.copy()
         later[self.offsets[:-1]] = False
         any_t = np.logical_or.reduceat(later, self.offsets[:-1], axis=0) if len(eps) else later[:0]
-        self.rows_with: list[np.ndarray] = [np.flatnonzero(any_t[:, v]).astype(np.int64)
-                                            for v in range(len(self.vocab))]
+        self.rows_with: list[np.ndarray] = [
+            np.flatnonzero(any_t[:, v]).astype(np.int64) for v in range(len(self.vocab))
+        ]
         self.tasks: list[str | None] | None = None
         if with_tasks:
             self.tasks = [reader.attrs(int(e)).get("task") for e in eps.tolist()]
@@ -224,17 +245,17 @@ class LabelIndex:
 
     def trajectory(self, row: int) -> np.ndarray:
         """float32 (T+1, K) object states of row ``row``."""
-        return self.states[self.offsets[row]: self.offsets[row + 1]]
+        return self.states[self.offsets[row] : self.offsets[row + 1]]
 
     def frames_holding(self, row: int, v: int, without: int | None = None) -> np.ndarray:
         """Frames t ≥ 1 of row ``row`` at which column ``v`` holds (and column ``without`` does not)."""
-        h = self.holds[self.offsets[row] + 1: self.offsets[row + 1]]
+        h = self.holds[self.offsets[row] + 1 : self.offsets[row + 1]]
         ok = h[:, v] if without is None else h[:, v] & ~h[:, without]
         return np.flatnonzero(ok) + 1
 
     def frames_lacking(self, row: int, v: int) -> np.ndarray:
         """Frames t ≥ 1 of row ``row`` at which column ``v`` does not hold."""
-        return np.flatnonzero(~self.holds[self.offsets[row] + 1: self.offsets[row + 1], v]) + 1
+        return np.flatnonzero(~self.holds[self.offsets[row] + 1 : self.offsets[row + 1], v]) + 1
 
     def labels(self, row: int, t: int) -> list[Label]:
         """The labels between frame 0 and frame ``t`` of row ``row`` (as ``labels_at``)."""
@@ -252,7 +273,7 @@ class LabelIndex:
         """
         traj = self.trajectory(row)
         step = 1 if t1 >= t0 else -1
-        path = traj[t0: t1 + step if t1 + step >= 0 else None: step]
+        path = traj[t0 : t1 + step if t1 + step >= 0 else None : step]
         return hindsight_labels(self.names, traj[t0], traj[t1], self.thresholds, trajectory=path)
 
 
@@ -297,13 +318,28 @@ class RewardPairDataset(Dataset):
         with ``context_proprio`` also ``proprio`` float32 (P,) at frame k.
     """
 
-    def __init__(self, reader_or_root: DatasetReader | str | os.PathLike[str], episodes: Sequence[int] | None = None,
-                 negatives: NegativeWeights | None = None, positive_fraction: float = 0.5, phrasing: str = "train",
-                 typo_rate: float = 0.03, seed: int = 0, length: int | None = None, index: LabelIndex | None = None,
-                 modality: str = DEFAULT_MODALITY, progress: bool = False, instruction_pool: int = 0,
-                 predict_horizon: int = 0, context_frames: int = 2, context_proprio: bool = False):
+    def __init__(
+        self,
+        reader_or_root: DatasetReader | str | os.PathLike[str],
+        episodes: Sequence[int] | None = None,
+        negatives: NegativeWeights | None = None,
+        positive_fraction: float = 0.5,
+        phrasing: str = "train",
+        typo_rate: float = 0.03,
+        seed: int = 0,
+        length: int | None = None,
+        index: LabelIndex | None = None,
+        modality: str = DEFAULT_MODALITY,
+        progress: bool = False,
+        instruction_pool: int = 0,
+        predict_horizon: int = 0,
+        context_frames: int = 2,
+        context_proprio: bool = False,
+    ):
         if predict_horizon < 0 or context_frames < 1:
-            raise ValueError(f"predict_horizon={predict_horizon!r} must be ≥ 0 and context_frames={context_frames!r} ≥ 1")
+            raise ValueError(
+                f"predict_horizon={predict_horizon!r} must be ≥ 0 and context_frames={context_frames!r} ≥ 1"
+            )
         self.predict_horizon, self.context_frames = int(predict_horizon), int(context_frames)
         self.context_proprio = bool(context_proprio)
         self._action_dim: int | None = None
@@ -315,12 +351,18 @@ class RewardPairDataset(Dataset):
         if seed < 0:
             raise ValueError(f"seed must be ≥ 0, got {seed}")
         self.negatives = negatives or NegativeWeights()
-        self.index = index if index is not None else LabelIndex(self.reader, episodes, progress=progress,
-                                                                with_tasks=self.negatives.attempted > 0)
+        self.index = (
+            index
+            if index is not None
+            else LabelIndex(self.reader, episodes, progress=progress, with_tasks=self.negatives.attempted > 0)
+        )
         if self.negatives.attempted > 0 and self.index.tasks is None:
             raise ValueError("negatives.attempted > 0 needs an index built with with_tasks=True")
-        if episodes is not None and index is not None and not np.array_equal(
-                np.asarray(list(episodes), dtype=np.int64), self.index.episodes):
+        if (
+            episodes is not None
+            and index is not None
+            and not np.array_equal(np.asarray(list(episodes), dtype=np.int64), self.index.episodes)
+        ):
             raise ValueError("index was built for other episodes than `episodes`")
         self.kind_p = self.negatives.probabilities()
         self.positive_fraction = float(positive_fraction)
@@ -330,25 +372,37 @@ class RewardPairDataset(Dataset):
         self.labels = [v for v in idx.task_ids if idx.rows_with[v].size]
         # rows whose episode was an attempt at each label's task ("attempted" negatives)
         row_tasks = np.array(idx.tasks, dtype=object) if idx.tasks is not None else None
-        attempts = {v: np.flatnonzero(row_tasks == label_to_task(idx.vocab[v])) for v in idx.task_ids} \
-            if row_tasks is not None else {}
+        attempts = (
+            {v: np.flatnonzero(row_tasks == label_to_task(idx.vocab[v])) for v in idx.task_ids}
+            if row_tasks is not None
+            else {}
+        )
         #: True for a planner's recordings in which no attempt succeeded: every item is an "attempted" negative
         #: of the task an episode was planned for (what the planner mistook for success is exactly what to learn)
         self.attempts_only = not self.labels and self.negatives.attempted > 0
         if self.attempts_only:
-            self.labels = [v for v in idx.task_ids if attempts.get(v, np.zeros(0)).size
-                           and idx.frames_lacking(int(attempts[v][0]), v).size]
+            self.labels = [
+                v
+                for v in idx.task_ids
+                if attempts.get(v, np.zeros(0)).size and idx.frames_lacking(int(attempts[v][0]), v).size
+            ]
         if not self.labels:
-            raise ValueError(f"no task label happens in the {len(idx)} episodes given: nothing to train on "
-                             "(collect more episodes, or with more expert exploration; a planner's recordings in "
-                             "which every attempt failed train with negatives.attempted > 0)")
+            raise ValueError(
+                f"no task label happens in the {len(idx)} episodes given: nothing to train on "
+                "(collect more episodes, or with more expert exploration; a planner's recordings in "
+                "which every attempt failed train with negatives.attempted > 0)"
+            )
         self.length = int(length) if length is not None else len(idx)
-        self._opposite = {v: [idx.column[l] for l in opposite_labels(idx.vocab[v], idx.vocab)
-                              if idx.rows_with[idx.column[l]].size] for v in self.labels}
+        self._opposite = {
+            v: [idx.column[l] for l in opposite_labels(idx.vocab[v], idx.vocab) if idx.rows_with[idx.column[l]].size]
+            for v in self.labels
+        }
         self._wrong = {}
         for v in self.labels:
-            tiers = [[idx.column[l] for l in tier if idx.rows_with[idx.column[l]].size]
-                     for tier in wrong_object_labels(idx.vocab[v], idx.vocab)]
+            tiers = [
+                [idx.column[l] for l in tier if idx.rows_with[idx.column[l]].size]
+                for tier in wrong_object_labels(idx.vocab[v], idx.vocab)
+            ]
             self._wrong[v] = next((t for t in tiers if t), [])
         self._tasks = {v: label_to_task(idx.vocab[v]) for v in self.labels}
         self._attempts = {v: attempts[v] for v in self.labels if v in attempts}
@@ -357,8 +411,10 @@ class RewardPairDataset(Dataset):
         self._pool: dict[int, list[str]] = {}
         for v in self.labels if instruction_pool else ():
             pool_rng = np.random.default_rng([self.seed, POOL_STREAM, v])
-            self._pool[v] = [describe([idx.vocab[v]], pool_rng, split=phrasing, typo_rate=self.typo_rate)
-                             for _ in range(instruction_pool)]
+            self._pool[v] = [
+                describe([idx.vocab[v]], pool_rng, split=phrasing, typo_rate=self.typo_rate)
+                for _ in range(instruction_pool)
+            ]
 
     def instructions(self) -> list[str]:
         """Every distinct instruction of the pools (empty without a pool), e.g. to embed them up front."""
@@ -383,8 +439,11 @@ class RewardPairDataset(Dataset):
             pair = self._attempted(v, rng)
             if pair is None:
                 raise RuntimeError(f"no frame of an attempt at {self._tasks[v]} lacks its label")
-            instruction = self._pool[v][int(rng.integers(len(self._pool[v])))] if self._pool else \
-                describe([idx.vocab[v]], rng, split=self.phrasing, typo_rate=self.typo_rate)
+            instruction = (
+                self._pool[v][int(rng.integers(len(self._pool[v])))]
+                if self._pool
+                else describe([idx.vocab[v]], rng, split=self.phrasing, typo_rate=self.typo_rate)
+            )
             return v, pair[0], pair[1], pair[2], "attempted", 0.0, instruction
         # The positive's own pair is drawn for every item: "reversed" and "incomplete" negatives derive
         # from it, and drawing it always keeps the random stream of an item simple.
@@ -476,8 +535,17 @@ class RewardPairDataset(Dataset):
         v, row, t0, t1, kind, target, instruction = self.sample(item)
         episode = int(self.index.episodes[row])
         pair = torch.from_numpy(self.reader.frames(episode, self.modality, (t0, t1))).permute(0, 3, 1, 2)
-        out = {"s0": pair[0], "st": pair[1], "instruction": instruction, "target": target, "kind": kind,
-               "task": self._tasks[v], "episode": episode, "t0": t0, "t1": t1}
+        out = {
+            "s0": pair[0],
+            "st": pair[1],
+            "instruction": instruction,
+            "target": target,
+            "kind": kind,
+            "task": self._tasks[v],
+            "episode": episode,
+            "t0": t0,
+            "t1": t1,
+        }
         if self.predict_horizon:
             key = self._key(item)
             item_rng = np.random.default_rng([key.seed, key.epoch, key.i, PREDICT_STREAM])
@@ -488,15 +556,19 @@ class RewardPairDataset(Dataset):
         """An int item is ``SampleKey(self.seed, 0, item)`` (plain DataLoader samplers)."""
         return item if isinstance(item, SampleKey) else SampleKey(self.seed, 0, int(item))
 
-    def _prediction_inputs(self, episode: int, t0: int, t1: int, pair: Tensor,
-                           rng: np.random.Generator) -> dict[str, Any]:
+    def _prediction_inputs(
+        self, episode: int, t0: int, t1: int, pair: Tensor, rng: np.random.Generator
+    ) -> dict[str, Any]:
         """Context frames, actions and step count from which a video model predicts ``st`` (see items)."""
         horizon, c = self.predict_horizon, self.context_frames
         if t0 != 0 or t1 < 1:  # not a future of the episode's start: nothing to predict
             if self._action_dim is None:  # read once per worker, not per item
                 self._action_dim = int(self.reader.read(episode, "actions", slice(0, 1)).shape[1])
-            out = {"context": pair[:1].expand(c, -1, -1, -1).clone(),
-                   "actions": torch.zeros(horizon, self._action_dim), "pred_steps": 0}
+            out = {
+                "context": pair[:1].expand(c, -1, -1, -1).clone(),
+                "actions": torch.zeros(horizon, self._action_dim),
+                "pred_steps": 0,
+            }
             if self.context_proprio:  # a placeholder of the right size (never used: pred_steps = 0)
                 out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, 0).astype(np.float32))
             return out
@@ -508,7 +580,7 @@ class RewardPairDataset(Dataset):
         real = self.reader.read(episode, "actions", slice(k, t1)).astype(np.float32)
         self._action_dim = real.shape[1]
         actions = torch.zeros(horizon, real.shape[1])
-        actions[:t1 - k] = torch.from_numpy(real)
+        actions[: t1 - k] = torch.from_numpy(real)
         out = {"context": context, "actions": actions, "pred_steps": t1 - k}
         if self.context_proprio:
             out["proprio"] = torch.from_numpy(self.reader.read(episode, PROPRIO, k).astype(np.float32))
@@ -532,4 +604,3 @@ class StepSampler(Sampler[SampleKey]):
 
     def __iter__(self) -> Iterator[SampleKey]:
         return (SampleKey(self.seed, s, j) for s in range(self.start, self.stop) for j in range(self.batch_size))
-

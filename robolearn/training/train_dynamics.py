@@ -37,10 +37,24 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError
-from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, model_config,
-                                       refuse_resume, settings_dict, split_differences)
-from robolearn.training.mixing import (draw_source, extra_report, mix_differences, mix_validation, open_extra,
-                                       parse_extra_data)
+from robolearn.training.common import (
+    LoopSettings,
+    check_number,
+    init_weights,
+    keyed_generator,
+    model_config,
+    refuse_resume,
+    settings_dict,
+    split_differences,
+)
+from robolearn.training.mixing import (
+    draw_source,
+    extra_report,
+    mix_differences,
+    mix_validation,
+    open_extra,
+    parse_extra_data,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
@@ -64,7 +78,7 @@ PROPRIO_STD_FLOOR = 1e-3  # floor of a proprioception dimension's std (a constan
 class DynamicsTrainSettings(LoopSettings):
     """A validated ``conf/train_dynamics.yaml`` (see it for the meaning and units of every field)."""
 
-    dynamics: "VideoConfig"
+    dynamics: VideoConfig
     horizon: int = 10
     steps: int = 6000
     batch_size: int = 32
@@ -95,16 +109,22 @@ class DynamicsTrainSettings(LoopSettings):
         n("val_clips", self.val_clips, 1, integer=True)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "DynamicsTrainSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> DynamicsTrainSettings:
         """Validate a composed ``train_dynamics`` config; every problem is a one-line ``ConfigError``."""
         raw, data = settings_dict(cfg, cls, "train dynamics")
         init_from = data.pop("init_from", None)
-        return cls(dynamics=dynamics_config(data.pop("dynamics", None)), data=Path(data.pop("data")),
-                   out=Path(data.pop("out")), init_from=Path(init_from) if init_from is not None else None,
-                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
+        return cls(
+            dynamics=dynamics_config(data.pop("dynamics", None)),
+            data=Path(data.pop("data")),
+            out=Path(data.pop("out")),
+            init_from=Path(init_from) if init_from is not None else None,
+            extra_data=parse_extra_data(data.pop("extra_data", None)),
+            raw=raw,
+            **data,
+        )
 
 
-def dynamics_config(node: Any) -> "VideoConfig":
+def dynamics_config(node: Any) -> VideoConfig:
     """The dynamics group's node → a validated ``VideoConfig`` (via its Hydra ``_target_`` when present)."""
     from planners.video.config import VideoConfig
 
@@ -136,9 +156,9 @@ def pixel_loss(pred: Tensor, target: Tensor, last: Tensor, s: DynamicsTrainSetti
     return (err * weight).mean() / weight.mean()
 
 
-def kl_per_pixel(kl: Tensor, c: "VideoConfig") -> Tensor:
+def kl_per_pixel(kl: Tensor, c: VideoConfig) -> Tensor:
     """KL (B, H) in nats per frame → mean per pixel value of a frame (the scale of the pixel loss)."""
-    return kl.mean() / (c.channels * c.image_size ** 2)
+    return kl.mean() / (c.channels * c.image_size**2)
 
 
 def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
@@ -153,8 +173,10 @@ def proprio_stats(reader: Any, episodes: Any) -> tuple[Tensor, Tensor]:
     idx = np.asarray(episodes)
     idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), PROPRIO_STATS_EPISODES)).astype(int)]
     rows = np.concatenate([reader.read(int(e), PROPRIO) for e in idx]).astype(np.float64)
-    return (torch.from_numpy(rows.mean(0)).float(),
-            torch.from_numpy(np.maximum(rows.std(0), PROPRIO_STD_FLOOR)).float())
+    return (
+        torch.from_numpy(rows.mean(0)).float(),
+        torch.from_numpy(np.maximum(rows.std(0), PROPRIO_STD_FLOOR)).float(),
+    )
 
 
 # -------------------------------------------------------------------------------------------- data
@@ -196,16 +218,19 @@ class ValClips:
     proprio: Tensor | None = None
 
     @classmethod
-    def draw(cls, ds: Any, n: int, seed: int) -> "ValClips":
+    def draw(cls, ds: Any, n: int, seed: int) -> ValClips:
         from robolearn.data.loader import SampleKey
 
         m = len(ds)  # more clips than episodes: further rounds take other random starts
         items = [ds[SampleKey(seed, VAL_EPOCH - j // m, j % m)] for j in range(n)]
-        return cls(torch.stack([it["frames"] for it in items]), torch.stack([it["actions"] for it in items]),
-                   torch.stack([it["proprio"] for it in items]) if "proprio" in items[0] else None)
+        return cls(
+            torch.stack([it["frames"] for it in items]),
+            torch.stack([it["actions"] for it in items]),
+            torch.stack([it["proprio"] for it in items]) if "proprio" in items[0] else None,
+        )
 
 
-def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> dict[str, float]:
+def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict[str, float]:
     """Loss and frame metrics of planning-mode predictions (prior mean) on ``val``, with the copy-last baseline."""
     from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
 
@@ -213,11 +238,12 @@ def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> di
     for i in range(0, val.frames.shape[0], VAL_BATCH):
         rows = slice(i, i + VAL_BATCH)
         proprio = None if val.proprio is None else val.proprio[rows]
-        pred, target, last, proprio_pred = evaluate_clips(model, val.frames[rows], val.actions[rows], s.horizon,
-                                                          "mean", proprio=proprio)
+        pred, target, last, proprio_pred = evaluate_clips(
+            model, val.frames[rows], val.actions[rows], s.horizon, "mean", proprio=proprio
+        )
         if proprio_pred is not None:  # the proprioception MLP's error over the horizon, in std units of the data
             t = model.config.context_frames
-            proprio_se.append(((proprio_pred - proprio[:, t: t + s.horizon]) / model.proprio_std).pow(2).mean())
+            proprio_se.append(((proprio_pred - proprio[:, t : t + s.horizon]) / model.proprio_std).pow(2).mean())
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             sums.setdefault(name, []).append(v.numpy())
@@ -231,8 +257,9 @@ def validate(model: "VideoModel", val: ValClips, s: DynamicsTrainSettings) -> di
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
-def _check_resume(state: Mapping[str, Any], model: "VideoModel", s: DynamicsTrainSettings, identity: dict[str, Any],
-                  path: Path) -> None:
+def _check_resume(
+    state: Mapping[str, Any], model: VideoModel, s: DynamicsTrainSettings, identity: dict[str, Any], path: Path
+) -> None:
     """Refuse to resume a checkpoint trained with other model settings, another horizon or another data split."""
     from planners.video.config import RUNTIME_FIELDS  # fields that change neither the weights nor training
     from rewards.fields import config_differences
@@ -242,14 +269,14 @@ def _check_resume(state: Mapping[str, Any], model: "VideoModel", s: DynamicsTrai
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
-def _save(path: Path, model: "VideoModel", optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
+def _save(path: Path, model: VideoModel, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
     from planners.video.checkpoint import save_checkpoint
 
     save_checkpoint(path, model, optimizer, step, extra)
 
 
 # ------------------------------------------------------------------------------------------ training
-def fresh_model(s: DynamicsTrainSettings) -> "VideoModel":
+def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights and normalisation
     (fine-tuning, e.g. on the planner's own episodes; its ``dynamics.*`` settings must match)."""
     from planners.video.checkpoint import load_checkpoint
@@ -259,8 +286,7 @@ def fresh_model(s: DynamicsTrainSettings) -> "VideoModel":
     return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
 
-def extra_clips(path: Path, s: DynamicsTrainSettings, k: int, action_dim: int,
-                proprio: bool) -> tuple[Any, Any]:
+def extra_clips(path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, proprio: bool) -> tuple[Any, Any]:
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
     from robolearn.data.loader import ClipDataset
@@ -293,14 +319,24 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
 
     t_setup = time.monotonic()
     c = s.dynamics
-    run = start_run(s, c, "dynamics.image_size", load_checkpoint,
-                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
-                    lambda: fresh_model(s), "loss", False, echo)
+    run = start_run(
+        s,
+        c,
+        "dynamics.image_size",
+        load_checkpoint,
+        lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+        lambda: fresh_model(s),
+        "loss",
+        False,
+        echo,
+    )
     reader, episodes = run.reader, run.episodes
     action_dim = reader.read(episodes[0], "actions").shape[-1]
     if action_dim != c.action_dim:
-        raise ConfigError(f"{s.data} has {action_dim}-D actions but the model expects {c.action_dim}; "
-                          f"set dynamics.action_dim={action_dim}")
+        raise ConfigError(
+            f"{s.data} has {action_dim}-D actions but the model expects {c.action_dim}; "
+            f"set dynamics.action_dim={action_dim}"
+        )
     k = c.context_frames + s.horizon
     use_proprio = needs_proprio(c, reader, s.data)
     try:
@@ -308,13 +344,21 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed, proprio=use_proprio)
     except ValueError:
         longest = max(int(reader.length(e)) for e in episodes) + 1
-        raise ConfigError(f"{s.data}: episodes are too short for clips of context_frames + horizon = {k} frames "
-                          f"(the longest has {longest}); lower horizon") from None
+        raise ConfigError(
+            f"{s.data}: episodes are too short for clips of context_frames + horizon = {k} frames "
+            f"(the longest has {longest}); lower horizon"
+        ) from None
     extra = [extra_clips(path, s, k, action_dim, use_proprio) for path in s.extra_data]
     if run.optimizer is None:
         return run.summary
-    model, optimizer, r, say, summary, identity = (run.model, run.optimizer, run.resumed, run.say, run.summary,
-                                                   run.identity)
+    model, optimizer, r, say, summary, identity = (
+        run.model,
+        run.optimizer,
+        run.resumed,
+        run.say,
+        run.summary,
+        run.identity,
+    )
     if use_proprio and r.start == 0 and s.init_from is None:
         # a fresh model: normalise by its training data (a resumed or fine-tuned one keeps its own)
         model.set_proprio_stats(*proprio_stats(reader, run.train_eps))
@@ -322,23 +366,44 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     extra_val = [ValClips.draw(v, s.val_clips, s.seed) for _, v in extra if v is not None]
     if extra:
         summary["extra_data"], message = extra_report(
-            s.extra_data, [(len(t), len(v) if v is not None else 0) for t, v in extra], s.extra_fraction)
+            s.extra_data, [(len(t), len(v) if v is not None else 0) for t, v in extra], s.extra_fraction
+        )
         say(message)
     params, macs = model.num_parameters()["total"], model.macs()
-    say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation episodes, clips of {k} frames; model "
+    say(
+        f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation episodes, clips of {k} frames; model "
         f"{params:,} parameters ({'stochastic' if c.stochastic else 'deterministic'}, latent "
         f"{c.latent_channels}×{c.latent_side}×{c.latent_side}, {macs['transition'] / 1e6:.1f} M MACs per step, "
-        f"{macs['decode'] / 1e6:.1f} M per decoded frame); setup {time.monotonic() - t_setup:.1f} s")
-    loop = TrainLoop(s, model, optimizer, r, "loss", False, _save, echo=echo,
-                     extra=lambda: {"config": dict(s.raw), "dynamics": model.config.to_dict(), "dataset": identity,
-                                    "parameters": params})
+        f"{macs['decode'] / 1e6:.1f} M per decoded frame); setup {time.monotonic() - t_setup:.1f} s"
+    )
+    loop = TrainLoop(
+        s,
+        model,
+        optimizer,
+        r,
+        "loss",
+        False,
+        _save,
+        echo=echo,
+        extra=lambda: {
+            "config": dict(s.raw),
+            "dynamics": model.config.to_dict(),
+            "dataset": identity,
+            "parameters": params,
+        },
+    )
     t_ctx = c.context_frames
 
     def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
         h = horizon_at(step, s)
         frames = batch["frames"][:, : t_ctx + h]
-        out = model(frames, batch["actions"][:, t_ctx - 1:], generator=keyed_generator(s.seed, NOISE_STREAM, step),
-                    horizon=h, proprio=batch["proprio"][:, : t_ctx + h] if use_proprio else None)
+        out = model(
+            frames,
+            batch["actions"][:, t_ctx - 1 :],
+            generator=keyed_generator(s.seed, NOISE_STREAM, step),
+            horizon=h,
+            proprio=batch["proprio"][:, : t_ctx + h] if use_proprio else None,
+        )
         rec = pixel_loss(out["pred"], out["target"], to_unit_float(frames[:, t_ctx - 1]), s)
         scalars = {"loss": rec.item()}
         total = rec
@@ -356,31 +421,43 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         model.eval()
         try:
             # the loss the best checkpoint is chosen by mixes the sources as the batches do
-            return mix_validation(validate(model, val, s), [validate(model, v, s) for v in extra_val], "loss",
-                                  s.extra_fraction)
+            return mix_validation(
+                validate(model, val, s), [validate(model, v, s) for v in extra_val], "loss", s.extra_fraction
+            )
         finally:
             model.train()
 
     def describe(v: Mapping[str, Any]) -> str:
-        return (f"step {loop.step}: val loss {v.get('main_loss', v['loss']):.5f}, PSNR {v['psnr']:.2f} dB "
-                f"(copy-last {v['copy_psnr']:.2f}),"
-                f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
-                f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
-                + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
-                + (f"; extra data: loss {v['extra']['loss']:.5f}, PSNR {v['extra']['psnr']:.2f} dB (copy-last "
-                   f"{v['extra']['copy_psnr']:.2f}), changed-pixel PSNR {v['extra']['psnr_changed']:.2f}; mixed loss "
-                   f"{v['loss']:.5f}" if "extra" in v else "")
-                + f"; best loss {loop.best:.5f} at {loop.best_step}")
+        return (
+            f"step {loop.step}: val loss {v.get('main_loss', v['loss']):.5f}, PSNR {v['psnr']:.2f} dB "
+            f"(copy-last {v['copy_psnr']:.2f}),"
+            f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
+            f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
+            + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
+            + (
+                f"; extra data: loss {v['extra']['loss']:.5f}, PSNR {v['extra']['psnr']:.2f} dB (copy-last "
+                f"{v['extra']['copy_psnr']:.2f}), changed-pixel PSNR {v['extra']['psnr_changed']:.2f}; mixed loss "
+                f"{v['loss']:.5f}"
+                if "extra" in v
+                else ""
+            )
+            + f"; best loss {loop.best:.5f} at {loop.best_step}"
+        )
 
     clips = StepClips(train_ds, [t for t, _ in extra], s.extra_fraction)
     done = loop.run(step_loader(clips, s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")
-    summary.update(**{key: v for key, v in done.items() if key != "steps_done"},
-                   clips_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
-                   train_loss_ema=loop.ema.get("loss"), val=loop.last_val, best_val_loss=loop.best,
-                   best_step=loop.best_step, parameters=params,
-                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
-                   episodes={"train": len(train_ds), "val": len(val_ds)})
+    summary.update(
+        **{key: v for key, v in done.items() if key != "steps_done"},
+        clips_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+        train_loss_ema=loop.ema.get("loss"),
+        val=loop.last_val,
+        best_val_loss=loop.best,
+        best_step=loop.best_step,
+        parameters=params,
+        checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
+        episodes={"train": len(train_ds), "val": len(val_ds)},
+    )
     from rewards.checkpoint import write_json_atomic
 
     write_json_atomic(s.out / SUMMARY, summary, default=_json_default)
@@ -399,13 +476,19 @@ def print_summary(summary: Mapping[str, Any]) -> None:
 
     con = Console(highlight=False, soft_wrap=True)
     val = summary.get("val") or {}
-    con.print(f"[bold]trained[/bold] steps {summary['start_step']} → {summary['step']} of {summary['steps']} "
-              f"({summary['stopped']}), {summary['wall_seconds']:.0f} s, {summary['clips_per_second']:.1f} clips/s")
+    con.print(
+        f"[bold]trained[/bold] steps {summary['start_step']} → {summary['step']} of {summary['steps']} "
+        f"({summary['stopped']}), {summary['wall_seconds']:.0f} s, {summary['clips_per_second']:.1f} clips/s"
+    )
     if summary.get("train_loss_ema") is not None:
         con.print(f"train loss {summary['train_loss_ema']:.5f} (smoothed)")
     if val:
-        con.print(f"validation: loss [bold]{val['loss']:.5f}[/bold]; PSNR {val['psnr']:.2f} dB vs copy-last "
-                  f"{val['copy_psnr']:.2f}; changed pixels {val['psnr_changed']:.2f} vs {val['copy_psnr_changed']:.2f};"
-                  f" SSIM {val['ssim']:.4f} vs {val['copy_ssim']:.4f}")
-    con.print(f"best val loss {summary['best_val_loss']:.5f} at step {summary['best_step']}; "
-              f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
+        con.print(
+            f"validation: loss [bold]{val['loss']:.5f}[/bold]; PSNR {val['psnr']:.2f} dB vs copy-last "
+            f"{val['copy_psnr']:.2f}; changed pixels {val['psnr_changed']:.2f} vs {val['copy_psnr_changed']:.2f};"
+            f" SSIM {val['ssim']:.4f} vs {val['copy_ssim']:.4f}"
+        )
+    con.print(
+        f"best val loss {summary['best_val_loss']:.5f} at step {summary['best_step']}; "
+        f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}"
+    )

@@ -27,8 +27,16 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError
-from robolearn.training.common import (LoopSettings, check_number, init_weights, model_config, needs_proprio,
-                                       refuse_resume, settings_dict, split_differences)
+from robolearn.training.common import (
+    LoopSettings,
+    check_number,
+    init_weights,
+    model_config,
+    needs_proprio,
+    refuse_resume,
+    settings_dict,
+    split_differences,
+)
 from robolearn.training.mixing import mix_differences
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,7 +55,7 @@ VAL_BATCH = 256  # validation steps per forward pass
 class PolicyTrainSettings(LoopSettings):
     """A validated ``conf/train_policy.yaml`` (see it for the meaning and units of every field)."""
 
-    policy: "PolicyConfig"
+    policy: PolicyConfig
     expert_only: bool = False
     label_source: str = "hindsight"
     steps: int = 4000
@@ -68,17 +76,22 @@ class PolicyTrainSettings(LoopSettings):
         check_number("val_items", self.val_items, 1, integer=True)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "PolicyTrainSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PolicyTrainSettings:
         """Validate a composed ``train_policy`` config; every problem is a one-line ``ConfigError``."""
         from planners.policy.config import PolicyConfig
         from robolearn.training.mixing import parse_extra_data
 
         raw, data = settings_dict(cfg, cls, "train policy")
         init_from = data.pop("init_from", None)
-        return cls(policy=model_config(data.pop("policy", None), PolicyConfig, "policy", "lcbc"),
-                   data=Path(data.pop("data")), out=Path(data.pop("out")),
-                   init_from=Path(init_from) if init_from is not None else None,
-                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
+        return cls(
+            policy=model_config(data.pop("policy", None), PolicyConfig, "policy", "lcbc"),
+            data=Path(data.pop("data")),
+            out=Path(data.pop("out")),
+            init_from=Path(init_from) if init_from is not None else None,
+            extra_data=parse_extra_data(data.pop("extra_data", None)),
+            raw=raw,
+            **data,
+        )
 
 
 class RandomSteps:
@@ -99,8 +112,9 @@ class RandomSteps:
         return self.steps[SampleKey(key.seed, key.epoch, i)]
 
 
-def _check_resume(state: Mapping[str, Any], model: "LanguagePolicyNet", s: PolicyTrainSettings,
-                  identity: dict[str, Any], path: Path) -> None:
+def _check_resume(
+    state: Mapping[str, Any], model: LanguagePolicyNet, s: PolicyTrainSettings, identity: dict[str, Any], path: Path
+) -> None:
     from rewards.fields import config_differences
 
     diffs = [f"policy.{d}" for d in config_differences(model.config, s.policy)]
@@ -108,8 +122,9 @@ def _check_resume(state: Mapping[str, Any], model: "LanguagePolicyNet", s: Polic
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
-def _save(path: Path, model: "LanguagePolicyNet", optimizer: torch.optim.Optimizer, step: int,
-          extra: dict[str, Any]) -> None:
+def _save(
+    path: Path, model: LanguagePolicyNet, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]
+) -> None:
     from planners.policy.checkpoint import save_checkpoint
 
     save_checkpoint(path, model, optimizer, step, extra)
@@ -135,39 +150,71 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
     t_setup = time.monotonic()
     c = s.policy
 
-    def fresh() -> "LanguagePolicyNet":
+    def fresh() -> LanguagePolicyNet:
         model = LanguagePolicyNet(c, seed=s.seed)
         return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
-    run = start_run(s, c, "policy.image_size", load_checkpoint,
-                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
-                    fresh, "loss", False, echo)
+    run = start_run(
+        s,
+        c,
+        "policy.image_size",
+        load_checkpoint,
+        lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+        fresh,
+        "loss",
+        False,
+        echo,
+    )
     reader = run.reader
     action_dim = reader.read(run.episodes[0], "actions").shape[-1]
     if action_dim != c.action_dim:
-        raise ConfigError(f"{s.data} has {action_dim}-D actions but the policy outputs {c.action_dim}; "
-                          f"set policy.action_dim={action_dim}")
+        raise ConfigError(
+            f"{s.data} has {action_dim}-D actions but the policy outputs {c.action_dim}; "
+            f"set policy.action_dim={action_dim}"
+        )
     use_proprio = needs_proprio(c, reader, s.data, "policy.proprio_dim")
     label_fn, label_keys = label_fn_for(s.label_source)
     try:
-        train_ds = StepDataset(reader, run.train_eps, label_fn=label_fn, label_keys=label_keys, seed=s.seed,
-                               proprio=use_proprio, expert_only=s.expert_only)
-        val_ds = StepDataset(reader, run.val_eps, label_fn=label_fn, label_keys=label_keys, seed=s.seed,
-                             proprio=use_proprio, expert_only=s.expert_only)
+        train_ds = StepDataset(
+            reader,
+            run.train_eps,
+            label_fn=label_fn,
+            label_keys=label_keys,
+            seed=s.seed,
+            proprio=use_proprio,
+            expert_only=s.expert_only,
+        )
+        val_ds = StepDataset(
+            reader,
+            run.val_eps,
+            label_fn=label_fn,
+            label_keys=label_keys,
+            seed=s.seed,
+            proprio=use_proprio,
+            expert_only=s.expert_only,
+        )
     except ValueError as e:
         raise ConfigError(f"{s.data}: {e}; collect more episodes (or set expert_only=false)") from None
     if run.optimizer is None:
         return run.summary
-    model, optimizer, r, say, summary, identity = (run.model, run.optimizer, run.resumed, run.say, run.summary,
-                                                   run.identity)
+    model, optimizer, r, say, summary, identity = (
+        run.model,
+        run.optimizer,
+        run.resumed,
+        run.say,
+        run.summary,
+        run.identity,
+    )
     if use_proprio and r.start == 0 and s.init_from is None:
         model.set_proprio_stats(*proprio_stats(reader, train_ds.episodes))
     text = TextEncoder(c.text_model)
     m = len(val_ds)
     val_items = [val_ds[SampleKey(s.seed, VAL_EPOCH - j // m, j % m)] for j in range(s.val_items)]
-    say(f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation labelled episodes"
+    say(
+        f"data {s.data}: {len(train_ds)} training / {len(val_ds)} validation labelled episodes"
         f"{' (expert steps only)' if s.expert_only else ''}; policy {model.num_parameters():,} parameters; "
-        f"setup {time.monotonic() - t_setup:.1f} s")
+        f"setup {time.monotonic() - t_setup:.1f} s"
+    )
 
     def forward(batch: Mapping[str, Any]) -> Tensor:
         with torch.no_grad():
@@ -186,31 +233,49 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
             errs = []
             with torch.no_grad():
                 for i in range(0, len(val_items), VAL_BATCH):
-                    batch = default_collate(val_items[i: i + VAL_BATCH])
+                    batch = default_collate(val_items[i : i + VAL_BATCH])
                     errs.append((forward(batch) - batch["action"]).pow(2).mean(0))
             per_dim = torch.stack(errs).mean(0)
             return {"loss": float(per_dim.mean()), "mse_per_dim": [round(float(v), 5) for v in per_dim]}
         finally:
             model.train()
 
-    loop = TrainLoop(s, model, optimizer, r, "loss", False, _save, echo=echo,
-                     extra=lambda: {"config": dict(s.raw), "policy": model.config.to_dict(), "dataset": identity})
+    loop = TrainLoop(
+        s,
+        model,
+        optimizer,
+        r,
+        "loss",
+        False,
+        _save,
+        echo=echo,
+        extra=lambda: {"config": dict(s.raw), "policy": model.config.to_dict(), "dataset": identity},
+    )
 
     def describe(v: Mapping[str, Any]) -> str:
-        return (f"step {loop.step}: val action MSE {v['loss']:.5f} (per dimension {v['mse_per_dim']}); "
-                f"best {loop.best:.5f} at {loop.best_step}")
+        return (
+            f"step {loop.step}: val action MSE {v['loss']:.5f} (per dimension {v['mse_per_dim']}); "
+            f"best {loop.best:.5f} at {loop.best_step}"
+        )
 
     done = loop.run(step_loader(RandomSteps(train_ds), s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")
-    summary.update(**{k: v for k, v in done.items() if k != "steps_done"},
-                   items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
-                   train_loss_ema=loop.ema.get("loss"), val=loop.last_val, best_val_loss=loop.best,
-                   best_step=loop.best_step, parameters=model.num_parameters(),
-                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
-                   episodes={"train": len(train_ds), "val": len(val_ds)})
+    summary.update(
+        **{k: v for k, v in done.items() if k != "steps_done"},
+        items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+        train_loss_ema=loop.ema.get("loss"),
+        val=loop.last_val,
+        best_val_loss=loop.best,
+        best_step=loop.best_step,
+        parameters=model.num_parameters(),
+        checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
+        episodes={"train": len(train_ds), "val": len(val_ds)},
+    )
     write_json_atomic(s.out / SUMMARY, summary)
     if echo:
-        print(f"trained steps {summary['start_step']} → {summary['step']} of {summary['steps']} ({summary['stopped']}), "
-              f"{summary['wall_seconds']:.0f} s; best val action MSE {summary['best_val_loss']:.5f} at step "
-              f"{summary['best_step']}; checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
+        print(
+            f"trained steps {summary['start_step']} → {summary['step']} of {summary['steps']} ({summary['stopped']}), "
+            f"{summary['wall_seconds']:.0f} s; best val action MSE {summary['best_val_loss']:.5f} at step "
+            f"{summary['best_step']}; checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}"
+        )
     return summary

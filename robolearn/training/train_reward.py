@@ -41,10 +41,25 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError, one_line
-from robolearn.training.common import (LoopSettings, check_number, init_weights, keyed_generator, lr_at, model_config,
-                                       refuse_resume, settings_dict, split_differences)
-from robolearn.training.mixing import (MixedItems, extra_report, mix_differences, mix_validation, open_extra,
-                                       parse_extra_data)
+from robolearn.training.common import (
+    LoopSettings,
+    check_number,
+    init_weights,
+    keyed_generator,
+    lr_at,
+    model_config,
+    refuse_resume,
+    settings_dict,
+    split_differences,
+)
+from robolearn.training.mixing import (
+    MixedItems,
+    extra_report,
+    mix_differences,
+    mix_validation,
+    open_extra,
+    parse_extra_data,
+)
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.reward_data import NegativeWeights
 
@@ -90,7 +105,7 @@ class AugmentSettings:
 class TrainSettings(LoopSettings):
     """A validated ``conf/train.yaml`` (see it for the meaning and units of every field)."""
 
-    reward: "LorelConfig"
+    reward: LorelConfig
     positive_fraction: float = 0.5
     typo_rate: float = 0.03
     instruction_pool: int = 0
@@ -108,7 +123,7 @@ class TrainSettings(LoopSettings):
         _num("val_items", self.val_items, 2, integer=True)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> "TrainSettings":
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> TrainSettings:
         """Validate a composed ``train`` config; every problem is a one-line ``ConfigError``."""
         raw, data = settings_dict(cfg, cls, "train")
         try:
@@ -126,14 +141,21 @@ class TrainSettings(LoopSettings):
         if pred.get("video_checkpoint") is not None:
             pred["video_checkpoint"] = Path(pred["video_checkpoint"])
         init_from = data.pop("init_from", None)
-        return cls(reward=reward_config(data.pop("reward", None)), data=Path(data.pop("data")),
-                   out=Path(data.pop("out")), negatives=negatives, augment=AugmentSettings(**aug),
-                   predicted_frames=PredictedFrameSettings(**pred),
-                   init_from=Path(init_from) if init_from is not None else None,
-                   extra_data=parse_extra_data(data.pop("extra_data", None)), raw=raw, **data)
+        return cls(
+            reward=reward_config(data.pop("reward", None)),
+            data=Path(data.pop("data")),
+            out=Path(data.pop("out")),
+            negatives=negatives,
+            augment=AugmentSettings(**aug),
+            predicted_frames=PredictedFrameSettings(**pred),
+            init_from=Path(init_from) if init_from is not None else None,
+            extra_data=parse_extra_data(data.pop("extra_data", None)),
+            raw=raw,
+            **data,
+        )
 
 
-def reward_config(node: Any) -> "LorelConfig":
+def reward_config(node: Any) -> LorelConfig:
     """The reward group's node → a validated ``LorelConfig`` (via its Hydra ``_target_`` when present).
 
     Raises:
@@ -199,7 +221,7 @@ class ValSet:
     st_predicted: Tensor | None = None
 
     @classmethod
-    def draw(cls, ds: "RewardPairDataset", n: int, seed: int, video_model: Any = None) -> "ValSet":
+    def draw(cls, ds: RewardPairDataset, n: int, seed: int, video_model: Any = None) -> ValSet:
         from robolearn.data.loader import SampleKey
 
         items = [ds[SampleKey(seed, VAL_EPOCH, j)] for j in range(n)]
@@ -213,17 +235,29 @@ class ValSet:
             context = torch.stack([it["context"] for it in items])[sel]
             actions = torch.stack([it["actions"] for it in items])[sel]
             proprio = torch.stack([it["proprio"] for it in items])[sel] if "proprio" in items[0] else None
-            st_predicted[sel] = torch.cat([predict_targets(video_model, context[i:i + VAL_BATCH],
-                                                           actions[i:i + VAL_BATCH], steps[sel][i:i + VAL_BATCH],
-                                                           None if proprio is None else proprio[i:i + VAL_BATCH])
-                                           for i in range(0, int(sel.sum()), VAL_BATCH)])
-        return cls(s0=torch.stack([it["s0"] for it in items]), st=st,
-                   instructions=[it["instruction"] for it in items],
-                   targets=torch.tensor([it["target"] for it in items], dtype=torch.float32),
-                   kinds=[it["kind"] for it in items], st_predicted=st_predicted)
+            st_predicted[sel] = torch.cat(
+                [
+                    predict_targets(
+                        video_model,
+                        context[i : i + VAL_BATCH],
+                        actions[i : i + VAL_BATCH],
+                        steps[sel][i : i + VAL_BATCH],
+                        None if proprio is None else proprio[i : i + VAL_BATCH],
+                    )
+                    for i in range(0, int(sel.sum()), VAL_BATCH)
+                ]
+            )
+        return cls(
+            s0=torch.stack([it["s0"] for it in items]),
+            st=st,
+            instructions=[it["instruction"] for it in items],
+            targets=torch.tensor([it["target"] for it in items], dtype=torch.float32),
+            kinds=[it["kind"] for it in items],
+            st_predicted=st_predicted,
+        )
 
 
-def _val_logits(model: "LorelReward", val: ValSet, st: Tensor) -> Tensor:
+def _val_logits(model: LorelReward, val: ValSet, st: Tensor) -> Tensor:
     was_training = model.training
     model.eval()
     logits = []
@@ -235,7 +269,7 @@ def _val_logits(model: "LorelReward", val: ValSet, st: Tensor) -> Tensor:
     return torch.cat(logits).float().cpu()
 
 
-def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
+def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
     """ROC-AUC, accuracy at p = 0.5, BCE loss and accuracy per item kind on ``val`` (eval mode, no grad);
     with predicted frames also ``auc_predicted`` / ``acc_predicted``: the same items scored on the video
     model's predictions of s_t, i.e. what a planner shows the reward."""
@@ -247,10 +281,12 @@ def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
     for kind in sorted(set(val.kinds)):
         mask = np.array([k == kind for k in val.kinds])
         per_kind[kind] = float(correct[mask].mean())
-    out = {"auc": float(roc_auc(torch.sigmoid(z).numpy(), val.targets.numpy())),
-           "acc": float(correct.mean()),
-           "loss": float(F.binary_cross_entropy_with_logits(z, val.targets)),
-           "acc_by_kind": per_kind}
+    out = {
+        "auc": float(roc_auc(torch.sigmoid(z).numpy(), val.targets.numpy())),
+        "acc": float(correct.mean()),
+        "loss": float(F.binary_cross_entropy_with_logits(z, val.targets)),
+        "acc_by_kind": per_kind,
+    }
     if val.st_predicted is not None:
         zp = _val_logits(model, val, val.st_predicted)
         out["auc_predicted"] = float(roc_auc(torch.sigmoid(zp).numpy(), val.targets.numpy()))
@@ -259,16 +295,16 @@ def validate(model: "LorelReward", val: ValSet) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
-def _save(path: Path, model: "LorelReward", optimizer: torch.optim.Optimizer, step: int,
-          extra: dict[str, Any]) -> None:
+def _save(path: Path, model: LorelReward, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
     """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
     from rewards.checkpoint import save_checkpoint
 
     save_checkpoint(path, model, optimizer=optimizer, step=step, extra=extra)
 
 
-def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettings, identity: dict[str, Any],
-                  path: Path) -> None:
+def _check_resume(
+    state: Mapping[str, Any], model: LorelReward, s: TrainSettings, identity: dict[str, Any], path: Path
+) -> None:
     """Refuse to resume a checkpoint trained with other model settings, data mix or data split."""
     from rewards.fields import config_differences
 
@@ -278,8 +314,9 @@ def _check_resume(state: Mapping[str, Any], model: "LorelReward", s: TrainSettin
 
 
 # ------------------------------------------------------------------------------------------ training
-def extra_pairs(path: Path, s: TrainSettings, config: "LorelConfig", action_dim: int, common: Mapping[str, Any],
-                video: Any) -> tuple["RewardPairDataset", ValSet | None, int]:
+def extra_pairs(
+    path: Path, s: TrainSettings, config: LorelConfig, action_dim: int, common: Mapping[str, Any], video: Any
+) -> tuple[RewardPairDataset, ValSet | None, int]:
     """(training items, validation items or None, validated episodes) of an ``extra_data`` folder, split by
     episode hash as the main data is and drawn the same way (``common``: the ``RewardPairDataset``
     arguments); refused in one line when its frames, actions or proprioception do not fit, or no task
@@ -287,8 +324,9 @@ def extra_pairs(path: Path, s: TrainSettings, config: "LorelConfig", action_dim:
     from robolearn.training.common import needs_proprio
     from robolearn.training.reward_data import RewardPairDataset
 
-    x = open_extra(path, s.val_fraction, s.seed, config.image_size, config.channels, "reward.image_size", s.data,
-                   action_dim)
+    x = open_extra(
+        path, s.val_fraction, s.seed, config.image_size, config.channels, "reward.image_size", s.data, action_dim
+    )
     if common["context_proprio"]:
         needs_proprio(video.config, x.reader, path)  # refuses data without (or with other) proprioception
     try:
@@ -298,14 +336,15 @@ def extra_pairs(path: Path, s: TrainSettings, config: "LorelConfig", action_dim:
     try:
         val_ds = RewardPairDataset(x.reader, x.val, **common) if x.val else None
         # Without positives (a planner's failed attempts only) there is no AUC to validate: trained on only.
-        val = ValSet.draw(val_ds, s.val_items, s.seed, video) if val_ds is not None and not val_ds.attempts_only \
-            else None
+        val = (
+            ValSet.draw(val_ds, s.val_items, s.seed, video) if val_ds is not None and not val_ds.attempts_only else None
+        )
     except ValueError:  # no task happens in its few held-out episodes: trained on, not validated
         val = None
     return train, val, len(x.val) if val is not None else 0
 
 
-def _fresh_model(s: TrainSettings) -> "LorelReward":
+def _fresh_model(s: TrainSettings) -> LorelReward:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
     from rewards.checkpoint import load_checkpoint
     from rewards.lorel import LorelReward
@@ -327,9 +366,17 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     from robolearn.training.reward_data import RewardPairDataset
 
     t_setup = time.monotonic()
-    run = start_run(s, s.reward, "reward.image_size", load_checkpoint,
-                    lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
-                    lambda: _fresh_model(s), "auc", True, echo)
+    run = start_run(
+        s,
+        s.reward,
+        "reward.image_size",
+        load_checkpoint,
+        lambda state, model, identity: _check_resume(state, model, s, identity, s.out / LAST),
+        lambda: _fresh_model(s),
+        "auc",
+        True,
+        echo,
+    )
     if run.optimizer is None:
         return run.summary
     model, optimizer, r, say, summary = run.model, run.optimizer, run.resumed, run.say, run.summary
@@ -337,10 +384,16 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
 
     pf = s.predicted_frames
     video = pf.load_model() if pf.enabled else None
-    common = dict(negatives=s.negatives, positive_fraction=s.positive_fraction, typo_rate=s.typo_rate,
-                  seed=s.seed, progress=s.progress_bar and echo, predict_horizon=pf.max_horizon if video else 0,
-                  context_frames=video.config.context_frames if video else 2,
-                  context_proprio=bool(video is not None and needs_proprio(video.config, reader, s.data)))
+    common = dict(
+        negatives=s.negatives,
+        positive_fraction=s.positive_fraction,
+        typo_rate=s.typo_rate,
+        seed=s.seed,
+        progress=s.progress_bar and echo,
+        predict_horizon=pf.max_horizon if video else 0,
+        context_frames=video.config.context_frames if video else 2,
+        context_proprio=bool(video is not None and needs_proprio(video.config, reader, s.data)),
+    )
     train_ds = RewardPairDataset(reader, train_eps, instruction_pool=s.instruction_pool, **common)
     # Validation instructions are fresh descriptions (no pool): seen vocabulary, unseen sentences.
     val_ds = RewardPairDataset(reader, val_eps, **common)
@@ -349,20 +402,39 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     extra = [extra_pairs(path, s, model.config, action_dim, common, video) for path in s.extra_data]
     extra_val = [v for _, v, _ in extra if v is not None]
     if not model.config.finetune_text:  # fill the frozen encoder's cache once, up front (setup, not training time)
-        model.encode_text(list(dict.fromkeys(train_ds.instructions() + val.instructions + [
-            i for t, v, _ in extra for i in t.instructions() + (v.instructions if v is not None else [])])))
+        model.encode_text(
+            list(
+                dict.fromkeys(
+                    train_ds.instructions()
+                    + val.instructions
+                    + [i for t, v, _ in extra for i in t.instructions() + (v.instructions if v is not None else [])]
+                )
+            )
+        )
     if extra:
-        summary["extra_data"], message = extra_report(s.extra_data, [(len(t.index), n) for t, _, n in extra],
-                                                      s.extra_fraction)
+        summary["extra_data"], message = extra_report(
+            s.extra_data, [(len(t.index), n) for t, _, n in extra], s.extra_fraction
+        )
         say(message)
-    say(f"data {s.data}: {len(train_eps)} training / {len(val_eps)} validation episodes, "
+    say(
+        f"data {s.data}: {len(train_eps)} training / {len(val_eps)} validation episodes, "
         f"{len(train_ds.tasks)} task labels; model {model.num_parameters()['trainable']:,} trainable parameters "
-        f"({model.config.fusion} fusion); setup {time.monotonic() - t_setup:.1f} s")
+        f"({model.config.fusion} fusion); setup {time.monotonic() - t_setup:.1f} s"
+    )
 
     kinds_seen: Counter[str] = Counter()
     sources_seen: Counter[int] = Counter()
-    loop = TrainLoop(s, model, optimizer, r, "auc", True, _save, echo=echo,
-                     extra=lambda: {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity})
+    loop = TrainLoop(
+        s,
+        model,
+        optimizer,
+        r,
+        "auc",
+        True,
+        _save,
+        echo=echo,
+        extra=lambda: {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity},
+    )
 
     def train_step(batch: Mapping[str, Any], step: int) -> tuple[Tensor, dict[str, float]]:
         gen = step_generator(s.seed, step)
@@ -371,8 +443,13 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
             sel = prediction_mask(batch["pred_steps"], pf.fraction, s.seed, step)
             if bool(sel.any()):
                 st = st.clone()
-                st[sel] = predict_targets(video, batch["context"][sel], batch["actions"][sel], batch["pred_steps"][sel],
-                                          batch["proprio"][sel] if "proprio" in batch else None)
+                st[sel] = predict_targets(
+                    video,
+                    batch["context"][sel],
+                    batch["actions"][sel],
+                    batch["pred_steps"][sel],
+                    batch["proprio"][sel] if "proprio" in batch else None,
+                )
         s0, st = augment_pair(batch["s0"], st, s.augment, gen)
         target = batch["target"].float()
         emb = model.encode_text(batch["instruction"])
@@ -393,24 +470,37 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     def describe(v: Mapping[str, Any]) -> str:
         predicted = f", on predicted frames {v['auc_predicted']:.4f}" if "auc_predicted" in v else ""
         x = v.get("extra") or {}
-        extra_part = (f"; extra data: AUC {x['auc']:.4f}" + (f", on predicted frames {x['auc_predicted']:.4f}"
-                                                             if "auc_predicted" in x else "")
-                      + f", acc {x['acc']:.3f}; mixed AUC {v['auc']:.4f}") if x else ""
-        return (f"step {loop.step}: val AUC {v.get('main_auc', v['auc']):.4f}{predicted}, acc {v['acc']:.3f}, "
-                f"loss {v['loss']:.4f}{extra_part} (best {loop.best:.4f} at {loop.best_step})")
+        extra_part = (
+            (
+                f"; extra data: AUC {x['auc']:.4f}"
+                + (f", on predicted frames {x['auc_predicted']:.4f}" if "auc_predicted" in x else "")
+                + f", acc {x['acc']:.3f}; mixed AUC {v['auc']:.4f}"
+            )
+            if x
+            else ""
+        )
+        return (
+            f"step {loop.step}: val AUC {v.get('main_auc', v['auc']):.4f}{predicted}, acc {v['acc']:.3f}, "
+            f"loss {v['loss']:.4f}{extra_part} (best {loop.best:.4f} at {loop.best_step})"
+        )
 
     sizes = [len(train_ds.index), *(len(t.index) for t, _, _ in extra)]
     items = MixedItems(train_ds, [t for t, _, _ in extra], sizes, s.extra_fraction)
     done = loop.run(step_loader(items, s, r.start), train_step, validation, describe)
     elapsed = done.pop("elapsed")
-    summary.update(**{k: v for k, v in done.items() if k != "steps_done"},
-                   items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
-                   train_loss_ema=loop.ema.get("loss"), train_acc_ema=loop.ema.get("acc"), val=loop.last_val,
-                   best_val_auc=loop.best, best_step=loop.best_step, items_by_kind=dict(sorted(kinds_seen.items())),
-                   items_by_source={("main" if k == 0 else str(s.extra_data[k - 1])): n
-                                    for k, n in sorted(sources_seen.items())},
-                   checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
-                   episodes={"train": len(train_eps), "val": len(val_eps)})
+    summary.update(
+        **{k: v for k, v in done.items() if k != "steps_done"},
+        items_per_second=round(done["steps_done"] * s.batch_size / elapsed, 1) if elapsed > 0 else None,
+        train_loss_ema=loop.ema.get("loss"),
+        train_acc_ema=loop.ema.get("acc"),
+        val=loop.last_val,
+        best_val_auc=loop.best,
+        best_step=loop.best_step,
+        items_by_kind=dict(sorted(kinds_seen.items())),
+        items_by_source={("main" if k == 0 else str(s.extra_data[k - 1])): n for k, n in sorted(sources_seen.items())},
+        checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
+        episodes={"train": len(train_eps), "val": len(val_eps)},
+    )
     from rewards.checkpoint import write_json_atomic
 
     write_json_atomic(s.out / SUMMARY, summary)
@@ -425,16 +515,22 @@ def print_summary(summary: Mapping[str, Any]) -> None:
 
     c = Console(highlight=False, soft_wrap=True)
     val = summary.get("val") or {}
-    c.print(f"[bold]trained[/bold] steps {summary['start_step']} → {summary['step']} of {summary['steps']} "
-            f"({summary['stopped']}), {summary['wall_seconds']:.0f} s, {summary['items_per_second']:.0f} items/s")
+    c.print(
+        f"[bold]trained[/bold] steps {summary['start_step']} → {summary['step']} of {summary['steps']} "
+        f"({summary['stopped']}), {summary['wall_seconds']:.0f} s, {summary['items_per_second']:.0f} items/s"
+    )
     if summary.get("train_loss_ema") is not None:
         c.print(f"train loss {summary['train_loss_ema']:.4f}, acc {summary['train_acc_ema']:.3f} (smoothed)")
     if val:
         kinds = ", ".join(f"{k} {v:.3f}" for k, v in val["acc_by_kind"].items())
-        c.print(f"validation: AUC [bold]{val.get('main_auc', val['auc']):.4f}[/bold], acc {val['acc']:.3f}; "
-                f"acc by kind: {kinds}")
+        c.print(
+            f"validation: AUC [bold]{val.get('main_auc', val['auc']):.4f}[/bold], acc {val['acc']:.3f}; "
+            f"acc by kind: {kinds}"
+        )
         if val.get("extra"):
             x = val["extra"]
             c.print(f"extra data (held out): AUC {x['auc']:.4f}, acc {x['acc']:.3f}; mixed AUC {val['auc']:.4f}")
-    c.print(f"best val AUC {summary['best_val_auc']:.4f} at step {summary['best_step']}; "
-            f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}")
+    c.print(
+        f"best val AUC {summary['best_val_auc']:.4f} at step {summary['best_step']}; "
+        f"checkpoints {summary['checkpoints']['last']}, {summary['checkpoints']['best']}"
+    )

@@ -24,8 +24,9 @@ actions. Episodes have the desk env's shape (fixed length, success judged as a c
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -34,12 +35,19 @@ from gymnasium import spaces
 from sim.config import check_env_modes, from_dict
 from sim.counter_config import CounterEnvConfig
 from sim.home_config import HomeEnvConfig, NavTaskConfig
-from sim.registration import COUNTER_ENV_ID
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
 
-__all__ = ["ACTION_MEANING", "ARM_PROPRIO_DIM", "CounterEnv", "CounterEnvState", "CounterStates", "arm_observation",
-           "drawer_visibility", "home_config_for"]
+__all__ = [
+    "ACTION_MEANING",
+    "ARM_PROPRIO_DIM",
+    "CounterEnv",
+    "CounterEnvState",
+    "CounterStates",
+    "arm_observation",
+    "drawer_visibility",
+    "home_config_for",
+]
 
 ARM_PROPRIO_DIM = MANIPULATOR_PROPRIO_DIM - BASE_PROPRIO_DIM  # tcp (3), finger opening (1), joints (7)
 ACTION_MEANING = "arm tool-centre-point (dforward, dleft, dup) as a fraction of arm.max_step, gripper"
@@ -59,7 +67,7 @@ def arm_observation(obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def drawer_visibility(env: "CounterEnv") -> tuple[int, float]:
+def drawer_visibility(env: CounterEnv) -> tuple[int, float]:
     """What the head camera shows of the drawer's change since reset, with the arm where it is now.
 
     Renders the current frame, then again with the drawer put back to its opening at reset (and restored),
@@ -85,10 +93,20 @@ def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = No
     The counter env runs inside a home env built from this; home planning builds its env from it too, so
     the models see the same camera in both.
     """
-    base = dict(task="open_drawer", robot="manipulator", home=cfg.home, split=cfg.split, num_homes=cfg.num_homes,
-                num_rooms=cfg.num_rooms, obs_keys=obs_keys or cfg.obs_keys, width=cfg.width, height=cfg.height,
-                physics=copy.deepcopy(cfg.physics), base=copy.deepcopy(cfg.base),
-                manipulator=copy.deepcopy(cfg.manipulator))
+    base = dict(
+        task="open_drawer",
+        robot="manipulator",
+        home=cfg.home,
+        split=cfg.split,
+        num_homes=cfg.num_homes,
+        num_rooms=cfg.num_rooms,
+        obs_keys=obs_keys or cfg.obs_keys,
+        width=cfg.width,
+        height=cfg.height,
+        physics=copy.deepcopy(cfg.physics),
+        base=copy.deepcopy(cfg.base),
+        manipulator=copy.deepcopy(cfg.manipulator),
+    )
     base.update(fields)
     return HomeEnvConfig(**base)
 
@@ -122,8 +140,14 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
-    def __init__(self, task: str = "open_drawer", reward_type: str = "sparse", render_mode: str | None = None,
-                 config: CounterEnvConfig | Mapping[str, Any] | None = None, **overrides: Any):
+    def __init__(
+        self,
+        task: str = "open_drawer",
+        reward_type: str = "sparse",
+        render_mode: str | None = None,
+        config: CounterEnvConfig | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ):
         from sim.envs.home import HomeEnv
 
         if isinstance(config, CounterEnvConfig):
@@ -197,8 +221,9 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         success = self.task.succeeded(now, self._init, self.cfg.thresholds)
         self._success_any = self._success_any or success
         if self.reward_type == "dense":
-            reward = float(np.clip(self.task.progress(now, self._init) / self.task.threshold(self.cfg.thresholds),
-                                   -1.0, 1.5))
+            reward = float(
+                np.clip(self.task.progress(now, self._init) / self.task.threshold(self.cfg.thresholds), -1.0, 1.5)
+            )
         else:
             reward = float(success)
         truncated = self._elapsed >= self.cfg.max_episode_steps
@@ -208,9 +233,14 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return arm_observation(self.home_env.observation())
 
     def _info(self, success: bool, now: CounterStates) -> dict[str, Any]:
-        return {"success": bool(success), "success_any": self._success_any,
-                "progress": float(self.task.progress(now, self._init)), "task": self.task.name,
-                "instruction": self.task.description.instruction(), "home": self.home_env.home}
+        return {
+            "success": bool(success),
+            "success_any": self._success_any,
+            "progress": float(self.task.progress(now, self._init)),
+            "task": self.task.name,
+            "instruction": self.task.description.instruction(),
+            "home": self.home_env.home,
+        }
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
@@ -275,8 +305,9 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def get_state(self) -> CounterEnvState:
         if self.view is None:
             raise RuntimeError("call reset() before get_state()")
-        return CounterEnvState(self.home_env.get_state(), copy.deepcopy(self._init), self._elapsed, self._success_any,
-                               self._dock_offset)
+        return CounterEnvState(
+            self.home_env.get_state(), copy.deepcopy(self._init), self._elapsed, self._success_any, self._dock_offset
+        )
 
     def set_state(self, state: CounterEnvState) -> None:
         """Restore ``get_state`` of an env with the same configuration (the world is rebuilt, as in the home env)."""

@@ -22,7 +22,8 @@ of the same version):
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -79,10 +80,19 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 12}
 
-    def __init__(self, task: str = "open_drawer", obs_keys: tuple[str, ...] | list[str] = ("rgb",), width: int = 64,
-                 height: int = 64, variant: str = "train", reward_type: str = "sparse",
-                 terminate_on_success: bool = False, render_mode: str | None = None,
-                 config: DeskEnvConfig | Mapping[str, Any] | None = None, **overrides: Any):
+    def __init__(
+        self,
+        task: str = "open_drawer",
+        obs_keys: tuple[str, ...] | list[str] = ("rgb",),
+        width: int = 64,
+        height: int = 64,
+        variant: str = "train",
+        reward_type: str = "sparse",
+        terminate_on_success: bool = False,
+        render_mode: str | None = None,
+        config: DeskEnvConfig | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ):
         if isinstance(config, DeskEnvConfig):
             cfg = copy.deepcopy(config)
         else:
@@ -145,8 +155,11 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.scene_params = sp
         self.styler.apply(sp)
         for cam in self.cameras:
-            cam.set_pose(np.asarray(cam.cfg.eye) + sp.camera_eye_offset,
-                         np.asarray(cam.cfg.target) + sp.camera_target_offset, cam.cfg.fov + sp.camera_fov_offset)
+            cam.set_pose(
+                np.asarray(cam.cfg.eye) + sp.camera_eye_offset,
+                np.asarray(cam.cfg.target) + sp.camera_target_offset,
+                cam.cfg.fov + sp.camera_fov_offset,
+            )
 
     # ------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -164,8 +177,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         else:
             if self._stepped:
                 self._build_world()
-            self._apply_scene_params(sample_scene_params(self.cfg.randomization, self.variant, self.np_random,
-                                                         list(self.scene.movable)))
+            self._apply_scene_params(
+                sample_scene_params(self.cfg.randomization, self.variant, self.np_random, list(self.scene.movable))
+            )
             self.task.sample_initial_state(self.scene, self.np_random)
             # Let objects settle onto the desk so that step 0 starts at rest.
             self.scene.step_physics(self.cfg.physics.substeps)
@@ -216,8 +230,13 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Everything needed to continue this episode exactly (plain arrays; see ``set_state``)."""
         if self._init_objects is None:
             raise RuntimeError("call reset() before get_state()")
-        return EnvState(self.scene.get_state(), self._elapsed, copy.deepcopy(self._init_objects), self._success_any,
-                        copy.deepcopy(self.scene_params))
+        return EnvState(
+            self.scene.get_state(),
+            self._elapsed,
+            copy.deepcopy(self._init_objects),
+            self._success_any,
+            copy.deepcopy(self.scene_params),
+        )
 
     def set_state(self, state: EnvState) -> None:
         """Restore a state from ``get_state`` of an env with the same configuration (~8 ms).
@@ -275,8 +294,12 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def _info(self, now: ObjectStates) -> dict[str, Any]:
         init = self._init_objects if self._init_objects is not None else now
         progress = self.task.progress(now, init)
-        return {"success": bool(progress >= self.task.threshold(self.cfg.thresholds)),
-                "success_any": self._success_any, "progress": float(progress), "task": self.task.name}
+        return {
+            "success": bool(progress >= self.task.threshold(self.cfg.thresholds)),
+            "success_any": self._success_any,
+            "progress": float(progress),
+            "task": self.task.name,
+        }
 
     def _observation(self) -> dict[str, np.ndarray]:
         obs: dict[str, np.ndarray] = {}
@@ -294,8 +317,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                     obs["segmentation" + suffix] = self.scene.segmentation(seg)
         if "proprio" in keys:
             tcp, vel = self.scene.arm.tcp_pose()
-            obs["proprio"] = np.concatenate([tcp, vel, [self.scene.arm.finger_opening()],
-                                             self.scene.arm.joint_positions()]).astype(np.float32)
+            obs["proprio"] = np.concatenate(
+                [tcp, vel, [self.scene.arm.finger_opening()], self.scene.arm.joint_positions()]
+            ).astype(np.float32)
         return obs
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
@@ -303,4 +327,3 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             self.close()
         except Exception:
             pass
-

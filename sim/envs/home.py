@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -85,9 +86,15 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
-    def __init__(self, task: str = "pointnav", robot: str | None = None, reward_type: str = "dense",
-                 render_mode: str | None = None, config: HomeEnvConfig | Mapping[str, Any] | None = None,
-                 **overrides: Any):
+    def __init__(
+        self,
+        task: str = "pointnav",
+        robot: str | None = None,
+        reward_type: str = "dense",
+        render_mode: str | None = None,
+        config: HomeEnvConfig | Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ):
         if isinstance(config, HomeEnvConfig):
             cfg = copy.deepcopy(config)
         else:
@@ -109,8 +116,9 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.client = p.connect(p.DIRECT)
         self.scene: HomeScene | None = None
         b = cfg.base
-        self.camera = Camera(CameraConfig("head", fov=b.camera_fov, near=b.camera_near, far=b.camera_far),
-                             cfg.width, cfg.height)
+        self.camera = Camera(
+            CameraConfig("head", fov=b.camera_fov, near=b.camera_near, far=b.camera_far), cfg.width, cfg.height
+        )
         self.light = Lighting(direction=(0.3, 0.2, 1.0))
         # Horizontal half field of view (rad): PyBullet's fov is vertical, widened by the aspect ratio.
         self._half_hfov = float(np.arctan(np.tan(np.radians(b.camera_fov) / 2) * cfg.width / cfg.height))
@@ -133,16 +141,18 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         if "segmentation" in c.obs_keys:
             out["segmentation"] = spaces.Box(0, MAX_INSTANCES - 1, (H, W), np.int32)
         if "scan" in c.obs_keys:
-            out["scan"] = spaces.Box(np.float32(c.lidar.min_range), np.float32(c.lidar.range), (c.lidar.num_rays,),
-                                     np.float32)
+            out["scan"] = spaces.Box(
+                np.float32(c.lidar.min_range), np.float32(c.lidar.range), (c.lidar.num_rays,), np.float32
+            )
         if "local_map" in c.obs_keys:
             out["local_map"] = spaces.Box(0, 255, (c.local_map.size, c.local_map.size), np.uint8)
         if "proprio" in c.obs_keys:
             n = MANIPULATOR_PROPRIO_DIM if arm else BASE_PROPRIO_DIM
             out["proprio"] = spaces.Box(-np.inf, np.inf, (n,), np.float32)
         if "goal" in c.obs_keys:
-            out["goal"] = spaces.Box(np.array([0, -1, -1], np.float32), np.array([np.inf, 1, 1], np.float32),
-                                     dtype=np.float32)
+            out["goal"] = spaces.Box(
+                np.array([0, -1, -1], np.float32), np.array([np.inf, 1, 1], np.float32), dtype=np.float32
+            )
         return out
 
     # ------------------------------------------------------------------ homes
@@ -191,8 +201,11 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         task = self.task
         if options and "room_type" in options:  # "go to the kitchen" / "open the bathroom door"
             task = type(self.task)(str(options["room_type"])) if isinstance(self.task, (RoomNav, OpenDoor)) else task
-        self.episode = copy.deepcopy(options["episode"]) if options and "episode" in options else \
-            task.sample(plan, maps, self.cfg, self.np_random)
+        self.episode = (
+            copy.deepcopy(options["episode"])
+            if options and "episode" in options
+            else task.sample(plan, maps, self.cfg, self.np_random)
+        )
         self._build(plan)
         x, y, yaw = self.episode.start
         self.scene.robot.reset_pose(float(x), float(y), float(yaw))
@@ -248,9 +261,14 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return self.observation(), float(reward), terminated, truncated, self._info(success)
 
     def _info(self, success: bool) -> dict[str, Any]:
-        info: dict[str, Any] = {"success": bool(success), "success_any": self._success_any,
-                                "geodesic_distance": float(self._last_distance),
-                                "instruction": self.episode.instruction, "task": self.task.name, "home": self.home}
+        info: dict[str, Any] = {
+            "success": bool(success),
+            "success_any": self._success_any,
+            "geodesic_distance": float(self._last_distance),
+            "instruction": self.episode.instruction,
+            "task": self.task.name,
+            "home": self.home,
+        }
         info.update(episode_metrics(success, self.episode.shortest_path, self.tracker))
         return info
 
@@ -287,8 +305,14 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 obs["segmentation"] = self.scene.segmentation(seg)
         if "scan" in keys or "local_map" in keys:
             origin, heading = robot.lidar_origin()
-            scan = self.lidar.scan(self.client, origin, heading, self.np_random, ignore_body=robot.uid,
-                                   start_offset=self.cfg.base.radius + 0.01)
+            scan = self.lidar.scan(
+                self.client,
+                origin,
+                heading,
+                self.np_random,
+                ignore_body=robot.uid,
+                start_offset=self.cfg.base.radius + 0.01,
+            )
             if "scan" in keys:
                 obs["scan"] = scan
             if "local_map" in keys:
@@ -319,8 +343,15 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def get_state(self) -> HomeEnvState:
         if self.episode is None:
             raise RuntimeError("call reset() before get_state()")
-        return HomeEnvState(self.home, copy.deepcopy(self.episode), self.scene.get_state(), self._elapsed,
-                            copy.deepcopy(self.tracker), self._success_any, self._last_distance)
+        return HomeEnvState(
+            self.home,
+            copy.deepcopy(self.episode),
+            self.scene.get_state(),
+            self._elapsed,
+            copy.deepcopy(self.tracker),
+            self._success_any,
+            self._last_distance,
+        )
 
     def set_state(self, state: HomeEnvState) -> None:
         """Restore ``get_state`` of an env with the same configuration.

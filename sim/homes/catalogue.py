@@ -28,7 +28,7 @@ def named_floorplan(name: str) -> FloorPlan:
     return load_floorplan(NAMED_DIR / f"{name}.yaml")
 
 
-def resolve_floorplan(spec: str, generator_cfg: "GeneratorConfig | None" = None) -> FloorPlan:
+def resolve_floorplan(spec: str, generator_cfg: GeneratorConfig | None = None) -> FloorPlan:
     """The floor plan that ``spec`` names.
 
     Args:
@@ -40,20 +40,23 @@ def resolve_floorplan(spec: str, generator_cfg: "GeneratorConfig | None" = None)
         FloorPlanError: ``spec`` is none of these (the message lists the options), or the file or
             the seed is bad.
     """
-    options = (f"a named home {list(NAMED_HOMES)}, a path to a {'/'.join(PLAN_SUFFIXES)} floor plan, "
-               f"or '{GENERATED_PREFIX}<seed>' (e.g. '{GENERATED_PREFIX}17')")
+    options = (
+        f"a named home {list(NAMED_HOMES)}, a path to a {'/'.join(PLAN_SUFFIXES)} floor plan, "
+        f"or '{GENERATED_PREFIX}<seed>' (e.g. '{GENERATED_PREFIX}17')"
+    )
     if not isinstance(spec, str) or not spec.strip():
         raise FloorPlanError(f"floor plan {spec!r} is not a name; use {options}")
     spec = spec.strip()
     if spec in NAMED_HOMES:
         return named_floorplan(spec)
     if spec.startswith(GENERATED_PREFIX):
-        seed_text = spec[len(GENERATED_PREFIX):]
+        seed_text = spec[len(GENERATED_PREFIX) :]
         try:
             seed = int(seed_text)
         except ValueError:
-            raise FloorPlanError(f"floor plan {spec!r}: the seed {seed_text!r} is not an integer; "
-                                 f"write e.g. '{GENERATED_PREFIX}17'") from None
+            raise FloorPlanError(
+                f"floor plan {spec!r}: the seed {seed_text!r} is not an integer; write e.g. '{GENERATED_PREFIX}17'"
+            ) from None
         from sim.homes.generator import GeneratorConfig, generate_floorplan  # local: networkx is only needed here
 
         return generate_floorplan(seed, generator_cfg or GeneratorConfig())

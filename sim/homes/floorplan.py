@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,8 +72,10 @@ class Room:
 
     def contains(self, xy: Sequence[float], margin: float = 0.0) -> bool:
         """Whether the point (x, y) lies inside the room shrunk by ``margin`` m on every side."""
-        return bool(self.min[0] + margin <= xy[0] <= self.max[0] - margin
-                    and self.min[1] + margin <= xy[1] <= self.max[1] - margin)
+        return bool(
+            self.min[0] + margin <= xy[0] <= self.max[0] - margin
+            and self.min[1] + margin <= xy[1] <= self.max[1] - margin
+        )
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ class FloorPlan:
         return "x"
 
     # -------------------------------------------------------------- validation
-    def validate(self) -> "FloorPlan":
+    def validate(self) -> FloorPlan:
         """Check the plan; raise ``FloorPlanError`` naming the problem. Returns self."""
         from sim.homes.furnishings import CATALOG  # local: furnishings imports nothing of this module's users
 
@@ -161,10 +164,12 @@ class FloorPlan:
             if r.type not in ROOM_TYPES:
                 raise FloorPlanError(f"room {r.name!r} has unknown type {r.type!r}; use one of {list(ROOM_TYPES)}")
             if np.any(r.size < 1.0):
-                raise FloorPlanError(f"room {r.name!r} is {r.size[0]:.2f} x {r.size[1]:.2f} m; rooms must be at "
-                                     f"least 1 m on each side (min < max on both axes)")
+                raise FloorPlanError(
+                    f"room {r.name!r} is {r.size[0]:.2f} x {r.size[1]:.2f} m; rooms must be at "
+                    f"least 1 m on each side (min < max on both axes)"
+                )
         for i, a in enumerate(self.rooms):
-            for b in self.rooms[i + 1:]:
+            for b in self.rooms[i + 1 :]:
                 overlap = np.minimum(a.max, b.max) - np.maximum(a.min, b.min)
                 if np.all(overlap > EDGE_TOLERANCE):
                     raise FloorPlanError(f"rooms {a.name!r} and {b.name!r} overlap; rooms may share an edge only")
@@ -178,17 +183,23 @@ class FloorPlan:
                 raise FloorPlanError(f"door at {list(d.center)}: width {d.width} m must be in [0.5, 2.0]")
             lo, hi = self.shared_edge(d.rooms[0], d.rooms[1])
             if lo is None:
-                raise FloorPlanError(f"rooms {d.rooms[0]!r} and {d.rooms[1]!r} share no wall, so a door cannot "
-                                     f"connect them; move the door or the rooms")
+                raise FloorPlanError(
+                    f"rooms {d.rooms[0]!r} and {d.rooms[1]!r} share no wall, so a door cannot "
+                    f"connect them; move the door or the rooms"
+                )
             axis = self.door_axis(d)
             k, line = self._shared_line(d.rooms[0], d.rooms[1])
             if abs(d.center[k] - line) > EDGE_TOLERANCE:
-                raise FloorPlanError(f"door at {list(d.center)} is not on the wall shared by {d.rooms[0]!r} and "
-                                     f"{d.rooms[1]!r} ({'xy'[k]} = {line:.2f}); put its centre on that line")
+                raise FloorPlanError(
+                    f"door at {list(d.center)} is not on the wall shared by {d.rooms[0]!r} and "
+                    f"{d.rooms[1]!r} ({'xy'[k]} = {line:.2f}); put its centre on that line"
+                )
             along = d.center[0] if axis == "x" else d.center[1]
             if along - d.width / 2 < lo - EDGE_TOLERANCE or along + d.width / 2 > hi + EDGE_TOLERANCE:
-                raise FloorPlanError(f"door at {list(d.center)} (width {d.width} m) does not fit on the wall shared "
-                                     f"by {d.rooms[0]!r} and {d.rooms[1]!r}, which spans [{lo:.2f}, {hi:.2f}] m")
+                raise FloorPlanError(
+                    f"door at {list(d.center)} (width {d.width} m) does not fit on the wall shared "
+                    f"by {d.rooms[0]!r} and {d.rooms[1]!r}, which spans [{lo:.2f}, {hi:.2f}] m"
+                )
         for f in self.furniture:
             if f.kind not in CATALOG:
                 raise FloorPlanError(f"furniture kind {f.kind!r} is unknown; use one of {sorted(CATALOG)}")
@@ -210,8 +221,10 @@ class FloorPlan:
             lo = np.asarray(room.min) + half_wall - PLACEMENT_TOLERANCE
             hi = np.asarray(room.max) - half_wall + PLACEMENT_TOLERANCE
             if np.any(corners < lo) or np.any(corners > hi):
-                raise FloorPlanError(f"{f.kind} at {list(f.pos)} (yaw {f.yaw:.2f}) reaches into the walls of "
-                                     f"{f.room!r}; move it inward or turn it")
+                raise FloorPlanError(
+                    f"{f.kind} at {list(f.pos)} (yaw {f.yaw:.2f}) reaches into the walls of "
+                    f"{f.room!r}; move it inward or turn it"
+                )
             for d in self.doors:
                 if f.room in d.rooms:
                     box = doorway_box(self, d)
@@ -220,8 +233,10 @@ class FloorPlan:
                     reach = np.asarray(box.half_extents, float)
                     reach[thin] += DOORWAY_KEEP_CLEAR
                     if convex_overlap(corners, box_corners(type(box)(box.center, tuple(reach))), PLACEMENT_TOLERANCE):
-                        raise FloorPlanError(f"{f.kind} at {list(f.pos)} blocks the door at {list(d.center)}; keep "
-                                             f"{DOORWAY_KEEP_CLEAR} m in front of doorways clear")
+                        raise FloorPlanError(
+                            f"{f.kind} at {list(f.pos)} blocks the door at {list(d.center)}; keep "
+                            f"{DOORWAY_KEEP_CLEAR} m in front of doorways clear"
+                        )
         for i, a in enumerate(self.furniture):
             for j in range(i + 1, len(self.furniture)):
                 if convex_overlap(prints[i], prints[j], PLACEMENT_TOLERANCE):
@@ -289,8 +304,9 @@ def _entries(data: Mapping[str, Any], key: str, allowed: set[str], required: set
         unknown = sorted(set(item) - allowed)
         missing = sorted(required - set(item))
         if unknown or missing:
-            raise FloorPlanError(f"{key}[{i}]: unknown keys {unknown}, missing keys {missing}; "
-                                 f"allowed keys are {sorted(allowed)}")
+            raise FloorPlanError(
+                f"{key}[{i}]: unknown keys {unknown}, missing keys {missing}; allowed keys are {sorted(allowed)}"
+            )
         out.append(dict(item))
     return out
 
@@ -301,24 +317,48 @@ def floorplan_from_dict(data: Mapping[str, Any]) -> FloorPlan:
         raise FloorPlanError(f"a floor plan must be a mapping with 'rooms', got {type(data).__name__}")
     unknown = sorted(set(data) - {"name", "rooms", "doors", "furniture", "wall_height", "wall_thickness"})
     if unknown:
-        raise FloorPlanError(f"unknown floor-plan keys {unknown}; allowed: name, rooms, doors, furniture, "
-                             f"wall_height, wall_thickness")
-    rooms = [Room(str(r["name"]), str(r["type"]), _pair(r["min"], f"room {r['name']!r} min"),
-                  _pair(r["max"], f"room {r['name']!r} max"))
-             for r in _entries(data, "rooms", {"name", "type", "min", "max"}, {"name", "type", "min", "max"})]
+        raise FloorPlanError(
+            f"unknown floor-plan keys {unknown}; allowed: name, rooms, doors, furniture, wall_height, wall_thickness"
+        )
+    rooms = [
+        Room(
+            str(r["name"]),
+            str(r["type"]),
+            _pair(r["min"], f"room {r['name']!r} min"),
+            _pair(r["max"], f"room {r['name']!r} max"),
+        )
+        for r in _entries(data, "rooms", {"name", "type", "min", "max"}, {"name", "type", "min", "max"})
+    ]
     doors = []
     for d in _entries(data, "doors", {"rooms", "center", "width", "angle", "swing"}, {"rooms", "center"}):
         if not isinstance(d["rooms"], Sequence) or isinstance(d["rooms"], str) or len(d["rooms"]) != 2:
             raise FloorPlanError(f"door 'rooms' must name two rooms, got {d['rooms']!r}")
-        doors.append(DoorSpec((str(d["rooms"][0]), str(d["rooms"][1])), _pair(d["center"], "door center"),
-                              _number(d.get("width", 0.9), "door width"), _number(d.get("angle", 0.0), "door angle"),
-                              str(d.get("swing", "both"))))
-    furniture = [FurnitureSpec(str(f["kind"]), str(f["room"]), _pair(f["pos"], f"{f['kind']} pos"),
-                               _number(f.get("yaw", 0.0), f"{f['kind']} yaw"))
-                 for f in _entries(data, "furniture", {"kind", "room", "pos", "yaw"}, {"kind", "room", "pos"})]
-    plan = FloorPlan(str(data.get("name", "home")), rooms, doors, furniture,
-                     _number(data.get("wall_height", 2.4), "wall_height"),
-                     _number(data.get("wall_thickness", 0.1), "wall_thickness"))
+        doors.append(
+            DoorSpec(
+                (str(d["rooms"][0]), str(d["rooms"][1])),
+                _pair(d["center"], "door center"),
+                _number(d.get("width", 0.9), "door width"),
+                _number(d.get("angle", 0.0), "door angle"),
+                str(d.get("swing", "both")),
+            )
+        )
+    furniture = [
+        FurnitureSpec(
+            str(f["kind"]),
+            str(f["room"]),
+            _pair(f["pos"], f"{f['kind']} pos"),
+            _number(f.get("yaw", 0.0), f"{f['kind']} yaw"),
+        )
+        for f in _entries(data, "furniture", {"kind", "room", "pos", "yaw"}, {"kind", "room", "pos"})
+    ]
+    plan = FloorPlan(
+        str(data.get("name", "home")),
+        rooms,
+        doors,
+        furniture,
+        _number(data.get("wall_height", 2.4), "wall_height"),
+        _number(data.get("wall_thickness", 0.1), "wall_thickness"),
+    )
     return plan.validate()
 
 
@@ -326,8 +366,9 @@ def load_floorplan(path: str | os.PathLike) -> FloorPlan:
     """Read a floor plan from a ``.yaml``/``.yml`` or ``.json`` file (see the module docstring)."""
     path = Path(path)
     if not path.is_file():
-        raise FloorPlanError(f"floor-plan file {str(path)!r} does not exist; give the path of a .yaml or .json "
-                             f"file, or a named home")
+        raise FloorPlanError(
+            f"floor-plan file {str(path)!r} does not exist; give the path of a .yaml or .json file, or a named home"
+        )
     text = path.read_text()
     try:
         if path.suffix == ".json":
@@ -336,7 +377,7 @@ def load_floorplan(path: str | os.PathLike) -> FloorPlan:
             import yaml
 
             data = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - the parser's message is what the user needs
+    except Exception as exc:
         raise FloorPlanError(f"cannot parse floor plan {str(path)!r}: {exc}") from exc
     return floorplan_from_dict(data)
 

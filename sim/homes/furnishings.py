@@ -9,8 +9,8 @@ desk environment with its drawer, cabinet, faucet and button (built by ``sim.sce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sim.furniture import DARK_WOOD, METAL, WHITE_PAINT, WOOD, table_spec
 from sim.primitives import BodySpec, box, cylinder
@@ -34,29 +34,41 @@ class FurnitureKind:
 
 def _sofa() -> BodySpec:
     hx, hy = 0.45, 1.0
-    return BodySpec("sofa", (
-        box((hx, hy, 0.2), (0, 0, 0.2), FABRIC),  # seat block
-        box((0.12, hy, 0.2), (hx - 0.12, 0, 0.6), FABRIC),  # back rest at the rear (+x)
-        box((hx, 0.1, 0.13), (0, hy - 0.1, 0.53), FABRIC),  # arm rests
-        box((hx, 0.1, 0.13), (0, -hy + 0.1, 0.53), FABRIC),
-    ), semantic="sofa")
+    return BodySpec(
+        "sofa",
+        (
+            box((hx, hy, 0.2), (0, 0, 0.2), FABRIC),  # seat block
+            box((0.12, hy, 0.2), (hx - 0.12, 0, 0.6), FABRIC),  # back rest at the rear (+x)
+            box((hx, 0.1, 0.13), (0, hy - 0.1, 0.53), FABRIC),  # arm rests
+            box((hx, 0.1, 0.13), (0, -hy + 0.1, 0.53), FABRIC),
+        ),
+        semantic="sofa",
+    )
 
 
 def _armchair() -> BodySpec:
     h = 0.4
-    return BodySpec("armchair", (
-        box((h, h, 0.2), (0, 0, 0.2), FABRIC),
-        box((0.1, h, 0.2), (h - 0.1, 0, 0.6), FABRIC),
-    ), semantic="armchair")
+    return BodySpec(
+        "armchair",
+        (
+            box((h, h, 0.2), (0, 0, 0.2), FABRIC),
+            box((0.1, h, 0.2), (h - 0.1, 0, 0.6), FABRIC),
+        ),
+        semantic="armchair",
+    )
 
 
 def _bed() -> BodySpec:
     hx, hy = 1.0, 0.8
-    return BodySpec("bed", (
-        box((hx, hy, 0.2), (0, 0, 0.2), DARK_WOOD),  # frame
-        box((hx - 0.05, hy - 0.03, 0.08), (-0.02, 0, 0.48), LINEN),  # mattress
-        box((0.04, hy, 0.45), (hx - 0.04, 0, 0.45), DARK_WOOD),  # headboard at the rear (+x)
-    ), semantic="bed")
+    return BodySpec(
+        "bed",
+        (
+            box((hx, hy, 0.2), (0, 0, 0.2), DARK_WOOD),  # frame
+            box((hx - 0.05, hy - 0.03, 0.08), (-0.02, 0, 0.48), LINEN),  # mattress
+            box((0.04, hy, 0.45), (hx - 0.04, 0, 0.45), DARK_WOOD),  # headboard at the rear (+x)
+        ),
+        semantic="bed",
+    )
 
 
 def _shelf() -> BodySpec:
@@ -68,9 +80,14 @@ def _shelf() -> BodySpec:
 
 
 def _wardrobe() -> BodySpec:
-    return BodySpec("wardrobe", (box((0.3, 0.6, 1.0), (0, 0, 1.0), WHITE_PAINT),
-                                 box((0.005, 0.01, 0.15), (-0.305, 0, 1.0), METAL, collide=False)),
-                    semantic="wardrobe")
+    return BodySpec(
+        "wardrobe",
+        (
+            box((0.3, 0.6, 1.0), (0, 0, 1.0), WHITE_PAINT),
+            box((0.005, 0.01, 0.15), (-0.305, 0, 1.0), METAL, collide=False),
+        ),
+        semantic="wardrobe",
+    )
 
 
 def _nightstand() -> BodySpec:
@@ -78,28 +95,48 @@ def _nightstand() -> BodySpec:
 
 
 def _tv_stand() -> BodySpec:
-    return BodySpec("tv_stand", (box((0.22, 0.7, 0.25), (0, 0, 0.25), DARK_WOOD),
-                                 box((0.03, 0.6, 0.3), (0.1, 0, 0.85), (0.05, 0.05, 0.06, 1.0))),
-                    semantic="tv_stand")
+    return BodySpec(
+        "tv_stand",
+        (
+            box((0.22, 0.7, 0.25), (0, 0, 0.25), DARK_WOOD),
+            box((0.03, 0.6, 0.3), (0.1, 0, 0.85), (0.05, 0.05, 0.06, 1.0)),
+        ),
+        semantic="tv_stand",
+    )
 
 
 def _bathtub() -> BodySpec:
     hx, hy = 0.4, 0.85
-    return BodySpec("bathtub", (box((hx, hy, 0.04), (0, 0, 0.04), CERAMIC),
-                                box((0.04, hy, 0.27), (hx - 0.04, 0, 0.27), CERAMIC),
-                                box((0.04, hy, 0.27), (-hx + 0.04, 0, 0.27), CERAMIC),
-                                box((hx, 0.04, 0.27), (0, hy - 0.04, 0.27), CERAMIC),
-                                box((hx, 0.04, 0.27), (0, -hy + 0.04, 0.27), CERAMIC)), semantic="bathtub")
+    return BodySpec(
+        "bathtub",
+        (
+            box((hx, hy, 0.04), (0, 0, 0.04), CERAMIC),
+            box((0.04, hy, 0.27), (hx - 0.04, 0, 0.27), CERAMIC),
+            box((0.04, hy, 0.27), (-hx + 0.04, 0, 0.27), CERAMIC),
+            box((hx, 0.04, 0.27), (0, hy - 0.04, 0.27), CERAMIC),
+            box((hx, 0.04, 0.27), (0, -hy + 0.04, 0.27), CERAMIC),
+        ),
+        semantic="bathtub",
+    )
 
 
 def _toilet() -> BodySpec:
-    return BodySpec("toilet", (box((0.12, 0.18, 0.38), (0.18, 0, 0.38), CERAMIC),  # cistern at the rear
-                               cylinder(0.19, 0.4, (-0.08, 0, 0.2), CERAMIC)), semantic="toilet")
+    return BodySpec(
+        "toilet",
+        (
+            box((0.12, 0.18, 0.38), (0.18, 0, 0.38), CERAMIC),  # cistern at the rear
+            cylinder(0.19, 0.4, (-0.08, 0, 0.2), CERAMIC),
+        ),
+        semantic="toilet",
+    )
 
 
 def _sink() -> BodySpec:
-    return BodySpec("sink", (box((0.25, 0.3, 0.4), (0, 0, 0.4), WHITE_PAINT),
-                             box((0.02, 0.02, 0.1), (0.15, 0, 0.9), METAL)), semantic="sink")
+    return BodySpec(
+        "sink",
+        (box((0.25, 0.3, 0.4), (0, 0, 0.4), WHITE_PAINT), box((0.02, 0.02, 0.1), (0.15, 0, 0.9), METAL)),
+        semantic="sink",
+    )
 
 
 def _table() -> BodySpec:

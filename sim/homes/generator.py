@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
 
 import networkx as nx
 import numpy as np
@@ -92,10 +91,15 @@ class GeneratorConfig:
         # whole floats are fine (sim.config.from_dict turns YAML lists into floats); keep them as ints
         if len(counts) == 2 and all(isinstance(v, (int, float)) and float(v).is_integer() for v in counts):
             object.__setattr__(self, "num_rooms", tuple(int(v) for v in counts))  # frozen: set once here
-        if (len(counts) != 2 or not all(isinstance(v, int) for v in self.num_rooms)
-                or not 2 <= self.num_rooms[0] <= self.num_rooms[1] <= MAX_ROOMS):
-            raise ValueError(f"{o}.num_rooms={list(self.num_rooms)!r} must be a [low, high] pair of integers "
-                             f"with 2 <= low <= high <= {MAX_ROOMS}")
+        if (
+            len(counts) != 2
+            or not all(isinstance(v, int) for v in self.num_rooms)
+            or not 2 <= self.num_rooms[0] <= self.num_rooms[1] <= MAX_ROOMS
+        ):
+            raise ValueError(
+                f"{o}.num_rooms={list(self.num_rooms)!r} must be a [low, high] pair of integers "
+                f"with 2 <= low <= high <= {MAX_ROOMS}"
+            )
         _check_pair(o, "room_side", self.room_side, 1.0, 20.0)
         _check_pair(o, "corridor_width", self.corridor_width, 1.0, 5.0)
         _check_pair(o, "corridor_length", self.corridor_length, 1.0, 40.0)
@@ -119,13 +123,17 @@ class GeneratorConfig:
         _check_range(o, "wall_thickness", self.wall_thickness, 0.02, 0.5)
         need = self.door_width + 2 * self.door_margin
         if self.room_side[0] < need:
-            raise ValueError(f"generator.room_side[0]={self.room_side[0]} is below door_width + 2 * door_margin "
-                             f"= {need:.2f} m, so no wall could hold a door; raise room_side or shrink the door")
+            raise ValueError(
+                f"generator.room_side[0]={self.room_side[0]} is below door_width + 2 * door_margin "
+                f"= {need:.2f} m, so no wall could hold a door; raise room_side or shrink the door"
+            )
         # the doorway, narrowed by the robot's radius on each side, must still let a map cell through
         if self.door_width - 2 * self.robot_radius < 2 * self.map_resolution:
-            raise ValueError(f"generator.door_width={self.door_width} m leaves no room for a robot of radius "
-                             f"{self.robot_radius} m at map resolution {self.map_resolution} m; widen the "
-                             f"doors or shrink robot_radius")
+            raise ValueError(
+                f"generator.door_width={self.door_width} m leaves no room for a robot of radius "
+                f"{self.robot_radius} m at map resolution {self.map_resolution} m; widen the "
+                f"doors or shrink robot_radius"
+            )
 
 
 # ------------------------------------------------------------------------------------ BSP layout
@@ -142,13 +150,13 @@ class _Leaf:
 @dataclass
 class _Split:
     axis: str  # "x": the children sit side by side along x (the cut is a vertical line); "y": stacked
-    first: "_Node"  # the west / south child
-    second: "_Node"
+    first: _Node  # the west / south child
+    second: _Node
     W: Interval
     H: Interval
 
 
-_Node = Union[_Leaf, _Split]
+_Node = _Leaf | _Split
 
 
 def _units(pair: tuple[float, float], snap: float) -> Interval:
@@ -204,7 +212,7 @@ def _random_tree(n: int, corridor: bool, cfg: GeneratorConfig, rng: np.random.Ge
 def _outline(tree: _Node, area_m2: float, cfg: GeneratorConfig, rng: np.random.Generator) -> tuple[int, int] | None:
     """House width and height (snap units) within the tree's intervals, near ``area_m2`` and not too
     elongated; None if the tree cannot get there."""
-    area = area_m2 / cfg.snap ** 2
+    area = area_m2 / cfg.snap**2
     lo = max(tree.W[0], area / tree.H[1], math.sqrt(area / cfg.max_house_aspect))
     hi = min(tree.W[1], area / tree.H[0], math.sqrt(area * cfg.max_house_aspect))
     lo_i, hi_i = math.ceil(lo), math.floor(hi)
@@ -215,8 +223,9 @@ def _outline(tree: _Node, area_m2: float, cfg: GeneratorConfig, rng: np.random.G
     return w, h
 
 
-def _realize(node: _Node, x: int, y: int, w: int, h: int, rng: np.random.Generator,
-             out: list[tuple[_Leaf, int, int, int, int]]) -> None:
+def _realize(
+    node: _Node, x: int, y: int, w: int, h: int, rng: np.random.Generator, out: list[tuple[_Leaf, int, int, int, int]]
+) -> None:
     """Cut the rectangle (x, y, w, h) (snap units) down the tree; append (leaf, x, y, w, h) per room.
 
     The cut position is drawn from the range that leaves both children feasible, which is never
@@ -272,9 +281,9 @@ def _layout(n: int, cfg: GeneratorConfig, rng: np.random.Generator) -> list[Room
     others = sorted((i for i in range(n) if not cells[i][0].corridor), key=lambda i: (-cells[i][3] * cells[i][4], i))
     n_bath = types.count("bathroom")
     assigned[others[0]] = "living_room"
-    for i in others[len(others) - n_bath:]:
+    for i in others[len(others) - n_bath :]:
         assigned[i] = "bathroom"
-    middle = others[1:len(others) - n_bath]
+    middle = others[1 : len(others) - n_bath]
     if middle:
         hubs = [i for i in range(n) if assigned[i] in HUB_TYPES]
         near = [i for i in middle if any(_door_fits(cells[i], cells[h], cfg) for h in hubs)]
@@ -311,8 +320,12 @@ def _doors(rooms: list[Room], cfg: GeneratorConfig, rng: np.random.Generator) ->
             if lo is None or hi - lo < need - 1e-9:
                 continue
             types = (rooms[i].type, rooms[j].type)
-            weight = (1.0 + rng.random() - _HUB_DISCOUNT * sum(t in HUB_TYPES for t in types)
-                      + _BATHROOM_PENALTY * types.count("bathroom"))
+            weight = (
+                1.0
+                + rng.random()
+                - _HUB_DISCOUNT * sum(t in HUB_TYPES for t in types)
+                + _BATHROOM_PENALTY * types.count("bathroom")
+            )
             graph.add_edge(i, j, weight=weight, span=(lo, hi))
     if not nx.is_connected(graph):
         return None
@@ -354,8 +367,7 @@ Rect = tuple[float, float, float, float]  # axis-aligned (x0, y0, x1, y1), m
 def _overlaps(a: Rect, b: Rect, gap: float = 0.0) -> bool:
     """Whether two rectangles come closer than ``gap`` (overlap by more than a float's noise if 0)."""
     eps = 1e-9
-    return (a[0] < b[2] + gap - eps and b[0] < a[2] + gap - eps
-            and a[1] < b[3] + gap - eps and b[1] < a[3] + gap - eps)
+    return a[0] < b[2] + gap - eps and b[0] < a[2] + gap - eps and a[1] < b[3] + gap - eps and b[1] < a[3] + gap - eps
 
 
 class _Reachability:
@@ -407,8 +419,9 @@ def _door_zones(plan: FloorPlan, cfg: GeneratorConfig) -> list[Rect]:
     return zones
 
 
-def _spot(kind: str, room: Room, side: str, t: float, cfg: GeneratorConfig,
-          rng: np.random.Generator) -> tuple[tuple[float, float], Rect, Rect] | None:
+def _spot(
+    kind: str, room: Room, side: str, t: float, cfg: GeneratorConfig, rng: np.random.Generator
+) -> tuple[tuple[float, float], Rect, Rect] | None:
     """A random spot for ``kind`` against the ``side`` wall of ``room``: (pos, footprint, front zone),
     or None if the piece with its front clearance does not fit there."""
     hx, hy = CATALOG[kind].half_size
@@ -438,8 +451,12 @@ def _spot(kind: str, room: Room, side: str, t: float, cfg: GeneratorConfig,
     pos = (round(float(pos[0]), 6), round(float(pos[1]), 6))
     rect = (pos[0] - ex, pos[1] - ey, pos[0] + ex, pos[1] + ey)
     # the robot must be able to stand in front of the piece, so its front zone lies in the room
-    if front[0] < inner_lo[0] - 1e-9 or front[1] < inner_lo[1] - 1e-9 or \
-            front[2] > inner_hi[0] + 1e-9 or front[3] > inner_hi[1] + 1e-9:
+    if (
+        front[0] < inner_lo[0] - 1e-9
+        or front[1] < inner_lo[1] - 1e-9
+        or front[2] > inner_hi[0] + 1e-9
+        or front[3] > inner_hi[1] + 1e-9
+    ):
         return None
     return pos, rect, front
 
@@ -519,6 +536,7 @@ def generate_floorplan(seed: int, cfg: GeneratorConfig = GeneratorConfig(), num_
             continue
         plan.furniture = furniture
         return plan.validate()
-    raise RuntimeError(f"could not generate a {n}-room home for seed {seed} in {cfg.max_attempts} attempts; "
-                       f"widen GeneratorConfig.room_side or area_per_room, or raise max_attempts")
-
+    raise RuntimeError(
+        f"could not generate a {n}-room home for seed {seed} in {cfg.max_attempts} attempts; "
+        f"widen GeneratorConfig.room_side or area_per_room, or raise max_attempts"
+    )

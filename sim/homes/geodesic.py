@@ -13,8 +13,16 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 # (row, col) offsets and lengths (cells) of the 8 moves
-MOVES = ((0, 1, 1.0), (1, 0, 1.0), (0, -1, 1.0), (-1, 0, 1.0),
-         (1, 1, np.sqrt(2)), (1, -1, np.sqrt(2)), (-1, 1, np.sqrt(2)), (-1, -1, np.sqrt(2)))
+MOVES = (
+    (0, 1, 1.0),
+    (1, 0, 1.0),
+    (0, -1, 1.0),
+    (-1, 0, 1.0),
+    (1, 1, np.sqrt(2)),
+    (1, -1, np.sqrt(2)),
+    (-1, 1, np.sqrt(2)),
+    (-1, -1, np.sqrt(2)),
+)
 
 
 def grid_graph(free: np.ndarray, diagonal: bool = True) -> csr_matrix:
@@ -24,11 +32,11 @@ def grid_graph(free: np.ndarray, diagonal: bool = True) -> csr_matrix:
     idx = np.arange(H * W).reshape(H, W)
     rows, cols, weights = [], [], []
     padded = np.pad(free, 1, constant_values=False)
-    for dr, dc, w in (MOVES if diagonal else MOVES[:4]):
+    for dr, dc, w in MOVES if diagonal else MOVES[:4]:
         # Cells (r, c) whose move to (r+dr, c+dc) stays on free cells (and, diagonally, cuts no corner).
-        ok = free & padded[1 + dr:1 + dr + H, 1 + dc:1 + dc + W]
+        ok = free & padded[1 + dr : 1 + dr + H, 1 + dc : 1 + dc + W]
         if dr and dc:
-            ok &= padded[1 + dr:1 + dr + H, 1:1 + W] & padded[1:1 + H, 1 + dc:1 + dc + W]
+            ok &= padded[1 + dr : 1 + dr + H, 1 : 1 + W] & padded[1 : 1 + H, 1 + dc : 1 + dc + W]
         src = idx[ok]
         rows.append(src)
         cols.append(src + dr * W + dc)
@@ -37,8 +45,9 @@ def grid_graph(free: np.ndarray, diagonal: bool = True) -> csr_matrix:
     return csr_matrix((w, (r, c)), shape=(H * W, H * W))
 
 
-def distance_field(free: np.ndarray, sources: np.ndarray | tuple[int, int], graph: csr_matrix | None = None,
-                   diagonal: bool = True) -> np.ndarray:
+def distance_field(
+    free: np.ndarray, sources: np.ndarray | tuple[int, int], graph: csr_matrix | None = None, diagonal: bool = True
+) -> np.ndarray:
     """Geodesic distance (H, W) float64 in cells from the nearest source to every cell; inf if unreachable.
 
     ``sources`` is one (row, col) cell or a bool (H, W) mask of source cells (e.g. a whole room).

@@ -8,8 +8,8 @@ edges, ``plan.wall_thickness`` thick and ``plan.wall_height`` high; doorways are
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

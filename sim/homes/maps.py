@@ -9,8 +9,8 @@ centred there touches no occupied cell centre).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -70,14 +70,15 @@ class GridMap:
     def cells_to_world(self, cells: np.ndarray | Sequence[Sequence[int]]) -> np.ndarray:
         """(N, 2) (row, col) -> (N, 2) world (x, y) of the cell centres, m."""
         rc = np.asarray(cells, dtype=float).reshape(-1, 2)
-        return np.stack([self.origin[0] + (rc[:, 1] + 0.5) * self.resolution,
-                         self.origin[1] + (rc[:, 0] + 0.5) * self.resolution], axis=1)
+        return np.stack(
+            [self.origin[0] + (rc[:, 1] + 0.5) * self.resolution, self.origin[1] + (rc[:, 0] + 0.5) * self.resolution],
+            axis=1,
+        )
 
     def cell_to_world(self, cell: Sequence[int]) -> np.ndarray:
         """(row, col) -> (2,) world (x, y) of the cell centre, m."""
         r, c = cell
-        return np.array([self.origin[0] + (c + 0.5) * self.resolution,
-                         self.origin[1] + (r + 0.5) * self.resolution])
+        return np.array([self.origin[0] + (c + 0.5) * self.resolution, self.origin[1] + (r + 0.5) * self.resolution])
 
     def in_bounds(self, cell: Sequence[int]) -> bool:
         """Whether (row, col) is a cell of the map."""
@@ -89,7 +90,7 @@ class GridMap:
         ys = self.origin[1] + (np.arange(self.shape[0]) + 0.5) * self.resolution
         return xs, ys
 
-    def inflated(self, radius_m: float) -> "GridMap":
+    def inflated(self, radius_m: float) -> GridMap:
         """A copy with the occupied cells dilated by a disc of ``radius_m`` m.
 
         A cell becomes occupied when its centre is within ``radius_m`` of an occupied cell's centre;
@@ -119,8 +120,10 @@ def dilate(mask: np.ndarray, radius_m: float, resolution: float) -> np.ndarray:
 
 def _span(centers: np.ndarray, lo: float, hi: float) -> slice:
     """The index range of sorted cell centres within [lo, hi] (with a tolerance for float noise)."""
-    return slice(int(np.searchsorted(centers, lo - _RASTER_TOL, "left")),
-                 int(np.searchsorted(centers, hi + _RASTER_TOL, "right")))
+    return slice(
+        int(np.searchsorted(centers, lo - _RASTER_TOL, "left")),
+        int(np.searchsorted(centers, hi + _RASTER_TOL, "right")),
+    )
 
 
 def box_cells(grid: GridMap, low: Sequence[float], high: Sequence[float]) -> tuple[slice, slice]:

@@ -9,7 +9,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -30,7 +31,7 @@ GOAL = (220, 40, 40)
 MARGIN_PX = 4  # pixels of border around the map
 
 
-def top_down_view(env: "HomeEnv", trajectory: Sequence[Sequence[float]] = (), size: int = 256) -> np.ndarray:
+def top_down_view(env: HomeEnv, trajectory: Sequence[Sequence[float]] = (), size: int = 256) -> np.ndarray:
     """(size, size, 3) uint8 image of ``env``'s current episode, north up, the map scaled to fit.
 
     Args:
@@ -42,8 +43,7 @@ def top_down_view(env: "HomeEnv", trajectory: Sequence[Sequence[float]] = (), si
     H, W = grid.occupied.shape
     scale = (size - 2 * MARGIN_PX) / max(H, W)  # pixels per cell
     base = np.where(grid.occupied[::-1, :, None], np.array(OCCUPIED, np.uint8), np.array(FREE, np.uint8))
-    img = Image.fromarray(base.astype(np.uint8)).resize((max(int(W * scale), 1), max(int(H * scale), 1)),
-                                                        Image.NEAREST)
+    img = Image.fromarray(base.astype(np.uint8)).resize((max(int(W * scale), 1), max(int(H * scale), 1)), Image.NEAREST)
     canvas = Image.new("RGB", (size, size), (255, 255, 255))
     ox, oy = (size - img.width) // 2, (size - img.height) // 2
     canvas.paste(img, (ox, oy))

@@ -64,12 +64,39 @@ def base_links(cfg: BaseConfig, extra_shapes: tuple = ()) -> list[Link]:
         box((0.03, 0.03, (cfg.camera_height - h) / 2), (*_mast_xy(cfg), h + (cfg.camera_height - h) / 2), CHASSIS),
     ) + tuple(extra_shapes)
     return [
-        Link("base_x", "base", "prismatic", (0, 0, 0), (), axis=(1, 0, 0), limits=NO_LIMIT, mass=CARRIER_MASS,
-             semantic="robot"),
-        Link("base_y", "base_x", "prismatic", (0, 0, 0), (), axis=(0, 1, 0), limits=NO_LIMIT, mass=CARRIER_MASS,
-             semantic="robot"),
-        Link("chassis", "base_y", "revolute", (0, 0, 0), chassis, axis=(0, 0, 1), limits=NO_LIMIT, mass=cfg.mass,
-             semantic="robot"),
+        Link(
+            "base_x",
+            "base",
+            "prismatic",
+            (0, 0, 0),
+            (),
+            axis=(1, 0, 0),
+            limits=NO_LIMIT,
+            mass=CARRIER_MASS,
+            semantic="robot",
+        ),
+        Link(
+            "base_y",
+            "base_x",
+            "prismatic",
+            (0, 0, 0),
+            (),
+            axis=(0, 1, 0),
+            limits=NO_LIMIT,
+            mass=CARRIER_MASS,
+            semantic="robot",
+        ),
+        Link(
+            "chassis",
+            "base_y",
+            "revolute",
+            (0, 0, 0),
+            chassis,
+            axis=(0, 0, 1),
+            limits=NO_LIMIT,
+            mass=cfg.mass,
+            semantic="robot",
+        ),
     ]
 
 
@@ -93,13 +120,21 @@ class DiffDriveBase:
     def __init__(self, client: int, cfg: BaseConfig, spec: BodySpec | None = None):
         self.client = client
         self.cfg = cfg
-        self.body: Body = build_body(spec or BodySpec("robot", (), 0.0, base_links(cfg), semantic="robot"),
-                                     client, (0.0, 0.0, 0.0))
+        self.body: Body = build_body(
+            spec or BodySpec("robot", (), 0.0, base_links(cfg), semantic="robot"), client, (0.0, 0.0, 0.0)
+        )
         self.uid = self.body.uid
         self.planar_joints = [self.body.joint("base_x"), self.body.joint("base_y"), self.body.joint("chassis")]
         for j in self.planar_joints:
-            p.changeDynamics(self.uid, j, jointLowerLimit=NO_LIMIT[0], jointUpperLimit=NO_LIMIT[1],
-                             linearDamping=0.0, angularDamping=0.0, physicsClientId=client)
+            p.changeDynamics(
+                self.uid,
+                j,
+                jointLowerLimit=NO_LIMIT[0],
+                jointUpperLimit=NO_LIMIT[1],
+                linearDamping=0.0,
+                angularDamping=0.0,
+                physicsClientId=client,
+            )
         self.command = BaseCommand()
         self.mass = cfg.mass + 2 * CARRIER_MASS
 
@@ -132,9 +167,14 @@ class DiffDriveBase:
         theta = p.getJointState(self.uid, self.planar_joints[2], physicsClientId=self.client)[0]
         v, w = self.command.linear, self.command.angular
         f = self.cfg.max_push_force
-        p.setJointMotorControlArray(self.uid, self.planar_joints, p.VELOCITY_CONTROL,
-                                    targetVelocities=[v * np.cos(theta), v * np.sin(theta), w],
-                                    forces=[f, f, self.cfg.max_torque], physicsClientId=self.client)
+        p.setJointMotorControlArray(
+            self.uid,
+            self.planar_joints,
+            p.VELOCITY_CONTROL,
+            targetVelocities=[v * np.cos(theta), v * np.sin(theta), w],
+            forces=[f, f, self.cfg.max_torque],
+            physicsClientId=self.client,
+        )
 
     # ---------------------------------------------------------------- sensors
     def camera_pose(self) -> tuple[np.ndarray, np.ndarray]:
@@ -142,8 +182,13 @@ class DiffDriveBase:
         x, y, th = self.pose()
         c = self.cfg
         c_, s_ = np.cos(th), np.sin(th)
-        eye = np.array([x + c.camera_forward * c_ - c.camera_left * s_, y + c.camera_forward * s_ + c.camera_left * c_,
-                        c.camera_height])
+        eye = np.array(
+            [
+                x + c.camera_forward * c_ - c.camera_left * s_,
+                y + c.camera_forward * s_ + c.camera_left * c_,
+                c.camera_height,
+            ]
+        )
         pan, pitch = th + np.radians(c.camera_yaw), np.radians(c.camera_pitch)
         forward = np.array([np.cos(pan) * np.cos(pitch), np.sin(pan) * np.cos(pitch), np.sin(pitch)])
         return eye, eye + forward
@@ -174,14 +219,40 @@ class MobileManipulator(DiffDriveBase):
     def __init__(self, client: int, cfg: BaseConfig, arm_cfg: MobileArmConfig):
         self.arm_cfg = arm_cfg
         panda = panda_spec()
-        torso = box((0.08, 0.08, (arm_cfg.mount_height - cfg.height) / 2),
-                    (arm_cfg.mount_forward, 0, cfg.height + (arm_cfg.mount_height - cfg.height) / 2), CHASSIS)
+        torso = box(
+            (0.08, 0.08, (arm_cfg.mount_height - cfg.height) / 2),
+            (arm_cfg.mount_forward, 0, cfg.height + (arm_cfg.mount_height - cfg.height) / 2),
+            CHASSIS,
+        )
         links = base_links(cfg, (torso,))
-        links.append(Link("arm_mount", "chassis", "fixed", (arm_cfg.mount_forward, 0, arm_cfg.mount_height),
-                          panda.base_shapes, mass=1.0, semantic="robot"))
+        links.append(
+            Link(
+                "arm_mount",
+                "chassis",
+                "fixed",
+                (arm_cfg.mount_forward, 0, arm_cfg.mount_height),
+                panda.base_shapes,
+                mass=1.0,
+                semantic="robot",
+            )
+        )
         for l in panda.links:
-            links.append(Link(l.name, "arm_mount" if l.parent == "base" else l.parent, l.joint, l.origin, l.shapes,
-                              l.origin_orn, l.axis, l.limits, l.mass, l.damping, l.friction, "robot"))
+            links.append(
+                Link(
+                    l.name,
+                    "arm_mount" if l.parent == "base" else l.parent,
+                    l.joint,
+                    l.origin,
+                    l.shapes,
+                    l.origin_orn,
+                    l.axis,
+                    l.limits,
+                    l.mass,
+                    l.damping,
+                    l.friction,
+                    "robot",
+                )
+            )
         super().__init__(client, cfg, BodySpec("robot", (), 0.0, links, semantic="robot"))
         self.mass += 1.0 + sum(l.mass for l in panda.links)
         self.mount_link = self.body.joint("arm_mount")
@@ -258,18 +329,29 @@ class MobileManipulator(DiffDriveBase):
 
     def apply_arm_command(self) -> None:
         p.setJointMotorControlArray(
-            self.uid, self.arm_joints, p.POSITION_CONTROL, targetPositions=self.arm_targets.tolist(),
-            targetVelocities=[0.0] * 7, forces=list(PANDA_MAX_TORQUE), positionGains=[self.arm.position_gain] * 7,
-            velocityGains=[1.0] * 7, physicsClientId=self.client)
+            self.uid,
+            self.arm_joints,
+            p.POSITION_CONTROL,
+            targetPositions=self.arm_targets.tolist(),
+            targetVelocities=[0.0] * 7,
+            forces=list(PANDA_MAX_TORQUE),
+            positionGains=[self.arm.position_gain] * 7,
+            velocityGains=[1.0] * 7,
+            physicsClientId=self.client,
+        )
         p.setJointMotorControlArray(
-            self.uid, self.finger_joints, p.POSITION_CONTROL, targetPositions=[self.finger_target] * 2,
-            forces=[self.arm.finger_force] * 2, positionGains=[self.arm.position_gain] * 2,
-            physicsClientId=self.client)
+            self.uid,
+            self.finger_joints,
+            p.POSITION_CONTROL,
+            targetPositions=[self.finger_target] * 2,
+            forces=[self.arm.finger_force] * 2,
+            positionGains=[self.arm.position_gain] * 2,
+            physicsClientId=self.client,
+        )
 
     def proprio(self) -> np.ndarray:
         """(16,) base proprioception (5,), tcp in the arm-base frame (3, m), finger opening (1, m), joints (7, rad)."""
-        return np.concatenate([super().proprio(), self.tcp_in_mount(), [self.finger_opening()],
-                               self.joint_positions()])
+        return np.concatenate([super().proprio(), self.tcp_in_mount(), [self.finger_opening()], self.joint_positions()])
 
 
 BASE_PROPRIO_DIM = 5

@@ -30,8 +30,13 @@ PANDA_JOINT_ORIGINS: tuple[tuple[tuple[float, float, float], tuple[float, float,
     ((0.088, 0.0, 0.0), (HALF_PI, 0.0, 0.0)),
 )
 PANDA_JOINT_LIMITS: tuple[tuple[float, float], ...] = (
-    (-2.8973, 2.8973), (-1.7628, 1.7628), (-2.8973, 2.8973), (-3.0718, -0.0698),
-    (-2.8973, 2.8973), (-0.0175, 3.7525), (-2.8973, 2.8973),
+    (-2.8973, 2.8973),
+    (-1.7628, 1.7628),
+    (-2.8973, 2.8973),
+    (-3.0718, -0.0698),
+    (-2.8973, 2.8973),
+    (-0.0175, 3.7525),
+    (-2.8973, 2.8973),
 )
 PANDA_MAX_TORQUE = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)  # N·m
 PANDA_MAX_JOINT_SPEED = (2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61)  # rad/s
@@ -58,7 +63,10 @@ def panda_spec(link_rgba=(0.92, 0.92, 0.92, 1.0), joint_rgba=(0.25, 0.25, 0.28, 
         (cylinder(0.06, 0.2, (0, 0, -0.1), joint_rgba),),
         (segment((0, 0, -0.06), (0, -0.16, 0), t, link_rgba),),
         (segment((0, 0, 0.0), (0, 0, -0.12), t, link_rgba), segment((0.0, 0, -0.03), (0.0825, 0, -0.03), t, link_rgba)),
-        (segment((0, 0, 0.0), (-0.0825, 0.1, 0), t, joint_rgba), segment((-0.0825, 0.1, 0), (-0.0825, 0.3, 0), t, link_rgba)),
+        (
+            segment((0, 0, 0.0), (-0.0825, 0.1, 0), t, joint_rgba),
+            segment((-0.0825, 0.1, 0), (-0.0825, 0.3, 0), t, link_rgba),
+        ),
         (segment((0, 0, 0.0), (0, 0, -0.14), t * 0.9, link_rgba),),
         (segment((0, 0, 0.0), (0.088, 0, 0), t * 0.9, joint_rgba),),
         (
@@ -69,20 +77,45 @@ def panda_spec(link_rgba=(0.92, 0.92, 0.92, 1.0), joint_rgba=(0.25, 0.25, 0.28, 
     ]
     links = []
     parent = "base"
-    for i, ((xyz, rpy), limits, mass, shapes) in enumerate(zip(PANDA_JOINT_ORIGINS, PANDA_JOINT_LIMITS,
-                                                               PANDA_LINK_MASS, geom)):
+    for i, ((xyz, rpy), limits, mass, shapes) in enumerate(
+        zip(PANDA_JOINT_ORIGINS, PANDA_JOINT_LIMITS, PANDA_LINK_MASS, geom)
+    ):
         name = f"panda_link{i + 1}"
-        links.append(Link(name, parent, "revolute", xyz, tuple(shapes), _q(rpy), limits=limits, mass=mass,
-                          damping=0.05, semantic="robot"))  # the motors do the damping; explicit damping must stay small
+        links.append(
+            Link(
+                name,
+                parent,
+                "revolute",
+                xyz,
+                tuple(shapes),
+                _q(rpy),
+                limits=limits,
+                mass=mass,
+                damping=0.05,
+                semantic="robot",
+            )
+        )  # the motors do the damping; explicit damping must stay small
         parent = name
     finger_frame = _q((0, 0, HAND_YAW))
     # A finger's frame sits at the finger joint, its pad pointing along +z (down when the hand points down).
     finger_shape = box((0.011, 0.006, FINGER_LENGTH / 2), (0, 0.006, FINGER_LENGTH / 2), joint_rgba)
     for side, sign in (("left", 1.0), ("right", -1.0)):
         shape = box(finger_shape.size, (0, sign * 0.006, FINGER_LENGTH / 2), joint_rgba)
-        links.append(Link(f"panda_finger_{side}", "panda_link7", "prismatic", (0, 0, FLANGE_Z + FINGER_JOINT_Z),
-                          (shape,), finger_frame, axis=(0, sign, 0), limits=(0.0, FINGER_TRAVEL), mass=0.05,
-                          damping=1.0, semantic="robot"))
+        links.append(
+            Link(
+                f"panda_finger_{side}",
+                "panda_link7",
+                "prismatic",
+                (0, 0, FLANGE_Z + FINGER_JOINT_Z),
+                (shape,),
+                finger_frame,
+                axis=(0, sign, 0),
+                limits=(0.0, FINGER_TRAVEL),
+                mass=0.05,
+                damping=1.0,
+                semantic="robot",
+            )
+        )
     base = (cylinder(0.07, 0.14, (0, 0, 0.07), joint_rgba),)
     return BodySpec("panda", base, 0.0, links, semantic="robot", lateral_friction=1.0)
 
@@ -151,8 +184,9 @@ class PandaArm:
 
     def tcp_pose(self) -> tuple[np.ndarray, np.ndarray]:
         """Tool centre point position (3,) m and linear velocity (3,) m/s in the world frame."""
-        st = p.getLinkState(self.uid, self.ee_link, computeLinkVelocity=1, computeForwardKinematics=1,
-                            physicsClientId=self.client)
+        st = p.getLinkState(
+            self.uid, self.ee_link, computeLinkVelocity=1, computeForwardKinematics=1, physicsClientId=self.client
+        )
         pos, orn = np.array(st[4]), st[5]
         tcp = np.array(p.multiplyTransforms(pos, orn, (0, 0, TCP_Z), (0, 0, 0, 1))[0])
         return tcp, np.array(st[6])
@@ -165,11 +199,18 @@ class PandaArm:
     def _ik(self, tcp_target: np.ndarray) -> np.ndarray:
         wrist = tcp_target - self._tcp_offset
         q = p.calculateInverseKinematics(
-            self.uid, self.ee_link, wrist.tolist(), self.down_orn,
-            lowerLimits=self.lower.tolist(), upperLimits=self.upper.tolist(),
-            jointRanges=(self.upper - self.lower).tolist(), restPoses=self.rest.tolist(),
-            maxNumIterations=self.cfg.ik_iterations, residualThreshold=self.cfg.ik_tolerance,
-            physicsClientId=self.client)
+            self.uid,
+            self.ee_link,
+            wrist.tolist(),
+            self.down_orn,
+            lowerLimits=self.lower.tolist(),
+            upperLimits=self.upper.tolist(),
+            jointRanges=(self.upper - self.lower).tolist(),
+            restPoses=self.rest.tolist(),
+            maxNumIterations=self.cfg.ik_iterations,
+            residualThreshold=self.cfg.ik_tolerance,
+            physicsClientId=self.client,
+        )
         return np.clip(np.array(q[:7]), self.lower, self.upper)
 
     def set_action(self, action: np.ndarray) -> None:
@@ -185,9 +226,22 @@ class PandaArm:
     def apply_command(self) -> None:
         """Send the stored targets to the joint motors (also used after a state restore)."""
         p.setJointMotorControlArray(
-            self.uid, self.arm_joints, p.POSITION_CONTROL, targetPositions=self.command.joint_targets.tolist(),
-            targetVelocities=[0.0] * 7, forces=list(PANDA_MAX_TORQUE),
-            positionGains=[self.cfg.position_gain] * 7, velocityGains=[1.0] * 7, physicsClientId=self.client)
+            self.uid,
+            self.arm_joints,
+            p.POSITION_CONTROL,
+            targetPositions=self.command.joint_targets.tolist(),
+            targetVelocities=[0.0] * 7,
+            forces=list(PANDA_MAX_TORQUE),
+            positionGains=[self.cfg.position_gain] * 7,
+            velocityGains=[1.0] * 7,
+            physicsClientId=self.client,
+        )
         p.setJointMotorControlArray(
-            self.uid, self.finger_joints, p.POSITION_CONTROL, targetPositions=[self.command.finger_target] * 2,
-            forces=[self.cfg.finger_force] * 2, positionGains=[self.cfg.position_gain] * 2, physicsClientId=self.client)
+            self.uid,
+            self.finger_joints,
+            p.POSITION_CONTROL,
+            targetPositions=[self.command.finger_target] * 2,
+            forces=[self.cfg.finger_force] * 2,
+            positionGains=[self.cfg.position_gain] * 2,
+            physicsClientId=self.client,
+        )

@@ -40,8 +40,9 @@ class ObjectStates:
 
     def as_dict(self) -> dict[str, float | list[float]]:
         out: dict[str, float | list[float]] = {k: v.tolist() for k, v in {**self.mugs, **self.blocks}.items()}
-        out.update(drawer=self.drawer, cabinet_door=self.door, faucet=self.faucet, button=self.button,
-                   tcp=self.tcp.tolist())
+        out.update(
+            drawer=self.drawer, cabinet_door=self.door, faucet=self.faucet, button=self.button, tcp=self.tcp.tolist()
+        )
         return out
 
     def names(self) -> list[str]:
@@ -70,9 +71,13 @@ class DeskScene:
         p.setGravity(0, 0, ph.gravity, physicsClientId=client)
         # Warm starting off: then positions + velocities are the whole state, so a restored state
         # replays bit-identically (checked by the tests).
-        p.setPhysicsEngineParameter(fixedTimeStep=ph.timestep, numSolverIterations=ph.solver_iterations,
-                                    warmStartingFactor=0.0, deterministicOverlappingPairs=1,
-                                    physicsClientId=client)
+        p.setPhysicsEngineParameter(
+            fixedTimeStep=ph.timestep,
+            numSolverIterations=ph.solver_iterations,
+            warmStartingFactor=0.0,
+            deterministicOverlappingPairs=1,
+            physicsClientId=client,
+        )
 
         cx, cy = lay.desk_center
         hx, hy = lay.desk_half_size
@@ -83,12 +88,20 @@ class DeskScene:
         # Creation order is draw order in TinyRenderer, which depth-tests before shading: building what is
         # nearest the camera first makes hidden floor and wall pixels cheap (~20% faster frames).
         self.mugs = {
-            "white_mug": MovableObject(client, mug_spec("white_mug", WHITE_MUG, 0.3), (0.5, 0.1, H), dyn.object_friction),
-            "black_mug": MovableObject(client, mug_spec("black_mug", BLACK_MUG, 0.3), (0.5, -0.1, H), dyn.object_friction),
+            "white_mug": MovableObject(
+                client, mug_spec("white_mug", WHITE_MUG, 0.3), (0.5, 0.1, H), dyn.object_friction
+            ),
+            "black_mug": MovableObject(
+                client, mug_spec("black_mug", BLACK_MUG, 0.3), (0.5, -0.1, H), dyn.object_friction
+            ),
         }
         self.blocks = {
-            f"block_{i}": MovableObject(client, block_spec(f"block_{i}", BLOCK_COLORS[i % len(BLOCK_COLORS)], 0.1),
-                                        (0.6, 0.05 * i, H), dyn.object_friction)
+            f"block_{i}": MovableObject(
+                client,
+                block_spec(f"block_{i}", BLOCK_COLORS[i % len(BLOCK_COLORS)], 0.1),
+                (0.6, 0.05 * i, H),
+                dyn.object_friction,
+            )
             for i in range(lay.num_blocks)
         }
         self.faucet = Faucet(client, at(lay.faucet_center), 0.0, dyn.faucet_damping, dyn.faucet_friction)
@@ -100,24 +113,48 @@ class DeskScene:
         self.arm = PandaArm(client, cfg.arm, (0.0, 0.0, H))
         self.desk = build_body(table_spec((hx, hy), H), client, (cx, cy, 0.0))
         p.changeDynamics(self.desk.uid, -1, lateralFriction=dyn.desk_friction, physicsClientId=client)
-        self.pedestal = build_body(BodySpec("pedestal", (box((0.1, 0.1, H / 2), (0, 0, H / 2), (0.3, 0.3, 0.32, 1)),),
-                                            semantic="pedestal"), client, (0.0, 0.0, 0.0))
+        self.pedestal = build_body(
+            BodySpec("pedestal", (box((0.1, 0.1, H / 2), (0, 0, H / 2), (0.3, 0.3, 0.32, 1)),), semantic="pedestal"),
+            client,
+            (0.0, 0.0, 0.0),
+        )
         # The floor stops short of the camera: geometry behind the eye costs render time and is never seen.
         self.floor = build_body(floor_spec((1.0, 1.3)), client, (0.25, 0.0, 0.0))
         self.wall = build_body(wall_spec(2.6, 1.8, visible=lay.back_wall), client, (-0.75, 0.0, 0.0))
-        self.articulated = {"drawer": self.drawer, "cabinet_door": self.cabinet, "faucet": self.faucet,
-                            "button": self.button}
+        self.articulated = {
+            "drawer": self.drawer,
+            "cabinet_door": self.cabinet,
+            "faucet": self.faucet,
+            "button": self.button,
+        }
         self.movable = {**self.mugs, **self.blocks}
-        self.bodies = [self.floor.uid, self.wall.uid, self.pedestal.uid, self.desk.uid, self.drawer.uid,
-                       self.cabinet.uid, self.faucet.uid, self.button.uid, self.arm.uid] + \
-                      [o.uid for o in self.movable.values()]
+        self.bodies = [
+            self.floor.uid,
+            self.wall.uid,
+            self.pedestal.uid,
+            self.desk.uid,
+            self.drawer.uid,
+            self.cabinet.uid,
+            self.faucet.uid,
+            self.button.uid,
+            self.arm.uid,
+        ] + [o.uid for o in self.movable.values()]
         self._build_segmentation_lookup()
 
     # ------------------------------------------------------------ segmentation
     def _build_segmentation_lookup(self) -> None:
         """Instance id per (body, link) and a semantic class name per instance id (0 = background)."""
-        named = [self.floor, self.wall, self.pedestal, self.desk, self.drawer.body, self.cabinet.body,
-                 self.faucet.body, self.button.body, self.arm.body] + [o.body for o in self.movable.values()]
+        named = [
+            self.floor,
+            self.wall,
+            self.pedestal,
+            self.desk,
+            self.drawer.body,
+            self.cabinet.body,
+            self.faucet.body,
+            self.button.body,
+            self.arm.body,
+        ] + [o.body for o in self.movable.values()]
         self._seg_lut, self._seg_links, self.instance_names, self.instance_classes = segmentation_table(named, "panda")
 
     def segmentation(self, raw: np.ndarray) -> np.ndarray:
@@ -130,8 +167,12 @@ class DeskScene:
         return ObjectStates(
             mugs={k: m.position() for k, m in self.mugs.items()},
             blocks={k: b.position() for k, b in self.blocks.items()},
-            drawer=self.drawer.state(), door=self.cabinet.state(), faucet=self.faucet.state(),
-            button=self.button.state(), tcp=tcp)
+            drawer=self.drawer.state(),
+            door=self.cabinet.state(),
+            faucet=self.faucet.state(),
+            button=self.button.state(),
+            tcp=tcp,
+        )
 
     def get_state(self) -> SimState:
         """Positions and velocities of every body and joint, plus the arm's motor targets."""

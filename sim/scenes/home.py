@@ -25,9 +25,13 @@ from sim.robots.mobile import DiffDriveBase, MobileManipulator, wrap_angle
 from sim.state import read_bodies, write_bodies
 
 WALL = (0.80, 0.78, 0.72, 1.0)
-FLOOR_COLORS = {"kitchen": (0.70, 0.70, 0.66, 1.0), "living_room": (0.55, 0.42, 0.30, 1.0),
-                "bedroom": (0.60, 0.50, 0.38, 1.0), "bathroom": (0.78, 0.80, 0.82, 1.0),
-                "corridor": (0.50, 0.48, 0.45, 1.0)}
+FLOOR_COLORS = {
+    "kitchen": (0.70, 0.70, 0.66, 1.0),
+    "living_room": (0.55, 0.42, 0.30, 1.0),
+    "bedroom": (0.60, 0.50, 0.38, 1.0),
+    "bathroom": (0.78, 0.80, 0.82, 1.0),
+    "corridor": (0.50, 0.48, 0.45, 1.0),
+}
 ROOM_DOOR_DAMPING = 0.5  # N·m·s/rad: stable for an 8 kg panel at the home's timestep
 ROOM_DOOR_FRICTION = 3.0  # N·m: a door stays where it is left, and a base pushes it open easily
 CLEARANCE_Z = 0.001  # m: free objects are placed this far above the floor and settle
@@ -78,8 +82,11 @@ def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float]
         for side, coord in ((-1, room.min[axis]), (1, room.max[axis])):
             face = coord - side * (t / 2 + FACE_OFFSET)
             lo, hi = room.min[other] - t / 2, room.max[other] + t / 2
-            gaps = sorted((d.center[other] - d.width / 2, d.center[other] + d.width / 2) for d in plan.doors
-                          if room.name in d.rooms and abs(d.center[axis] - coord) < 1e-3)
+            gaps = sorted(
+                (d.center[other] - d.width / 2, d.center[other] + d.width / 2)
+                for d in plan.doors
+                if room.name in d.rooms and abs(d.center[axis] - coord) < 1e-3
+            )
             cuts, start = [], lo
             for g0, g1 in gaps:
                 cuts.append((start, g0))
@@ -106,8 +113,15 @@ class Counter:
     """The kitchen counter: the desk scene's desk with its drawer, cabinet, faucet and button, placed by
     the desk layout relative to the desk's centre and turned by the piece's yaw."""
 
-    def __init__(self, client: int, spec: FurnitureSpec, layout: DeskLayout = DeskLayout(),
-                 dyn: FurnitureDynamics = FurnitureDynamics()):
+    def __init__(
+        self,
+        client: int,
+        spec: FurnitureSpec,
+        layout: DeskLayout | None = None,
+        dyn: FurnitureDynamics | None = None,
+    ):
+        layout = layout if layout is not None else DeskLayout()
+        dyn = dyn if dyn is not None else FurnitureDynamics()
         H, yaw, centre = layout.desk_height, spec.yaw, np.asarray(spec.pos, float)
         desk_c = np.asarray(layout.desk_center, float)
 
@@ -121,9 +135,12 @@ class Counter:
         self.drawer = Drawer(client, at(layout.drawer_center), yaw, dyn.drawer_damping, dyn.drawer_friction)
         cab = np.asarray(layout.cabinet_center, float) - np.array([0.11 + 0.012, 0.0])
         self.cabinet = Door(client, at(cab), yaw, dyn.door_damping, dyn.door_friction)
-        self.desk = build_body(table_spec(tuple(layout.desk_half_size), H, name="counter"), client,
-                               (float(centre[0]), float(centre[1]), 0.0),
-                               tuple(p.getQuaternionFromEuler((0, 0, yaw))))
+        self.desk = build_body(
+            table_spec(tuple(layout.desk_half_size), H, name="counter"),
+            client,
+            (float(centre[0]), float(centre[1]), 0.0),
+            tuple(p.getQuaternionFromEuler((0, 0, yaw))),
+        )
         self.bodies: list[Body] = [self.desk, self.drawer.body, self.cabinet.body, self.faucet.body, self.button.body]
 
     def restore_controllers(self) -> None:
@@ -138,8 +155,13 @@ class HomeScene:
         ph = cfg.physics
         p.setGravity(0, 0, ph.gravity, physicsClientId=client)
         # Warm starting off: positions and velocities are then the whole state (exact restore).
-        p.setPhysicsEngineParameter(fixedTimeStep=ph.timestep, numSolverIterations=ph.solver_iterations,
-                                    warmStartingFactor=0.0, deterministicOverlappingPairs=1, physicsClientId=client)
+        p.setPhysicsEngineParameter(
+            fixedTimeStep=ph.timestep,
+            numSolverIterations=ph.solver_iterations,
+            warmStartingFactor=0.0,
+            deterministicOverlappingPairs=1,
+            physicsClientId=client,
+        )
         self.named: list[Body] = []  # every body with its segmentation names, in build order
         if cfg.robot == "manipulator":
             self.robot: DiffDriveBase = MobileManipulator(client, cfg.base, cfg.manipulator)
@@ -150,12 +172,23 @@ class HomeScene:
         self.clutter_mass: list[float] = []
         for i, c in enumerate(layout.clutter):
             kind = clutter_kind(c.kind)
-            spec = BodySpec(f"{c.kind}_{i}", (box(kind.half_extents, (0, 0, kind.half_extents[2]), kind.rgba),), c.mass,
-                            semantic="obstacle" if c.kind == "unmovable" else "clutter")
-            b = build_body(spec, client, (c.xy[0], c.xy[1], CLEARANCE_Z), tuple(p.getQuaternionFromEuler((0, 0, c.yaw))))
+            spec = BodySpec(
+                f"{c.kind}_{i}",
+                (box(kind.half_extents, (0, 0, kind.half_extents[2]), kind.rgba),),
+                c.mass,
+                semantic="obstacle" if c.kind == "unmovable" else "clutter",
+            )
+            b = build_body(
+                spec, client, (c.xy[0], c.xy[1], CLEARANCE_Z), tuple(p.getQuaternionFromEuler((0, 0, c.yaw)))
+            )
             # Heavy obstacles grip the floor: with the base's push force capped they cannot be moved.
-            p.changeDynamics(b.uid, -1, lateralFriction=0.6 if c.kind != "unmovable" else 1.0,
-                             spinningFriction=0.01, physicsClientId=client)
+            p.changeDynamics(
+                b.uid,
+                -1,
+                lateralFriction=0.6 if c.kind != "unmovable" else 1.0,
+                spinningFriction=0.01,
+                physicsClientId=client,
+            )
             self.clutter.append(b)
             self.clutter_mass.append(c.mass)
         self.named += self.clutter
@@ -168,8 +201,12 @@ class HomeScene:
                 self.named += counter.bodies
                 self._room_furniture[f.room] += counter.bodies
             else:
-                b = build_body(CATALOG[f.kind].spec(), client, (f.pos[0], f.pos[1], 0.0),
-                               tuple(p.getQuaternionFromEuler((0, 0, f.yaw))))
+                b = build_body(
+                    CATALOG[f.kind].spec(),
+                    client,
+                    (f.pos[0], f.pos[1], 0.0),
+                    tuple(p.getQuaternionFromEuler((0, 0, f.yaw))),
+                )
                 self.named.append(b)
                 self._room_furniture[f.room].append(b)
         self.doors: list[RoomDoor] = [self._build_door(d) for d in plan.doors]
@@ -181,15 +218,22 @@ class HomeScene:
         # that the head camera can draw only the rooms it may see (``update_visibility``): TinyRenderer
         # pays for every wall layer in view, hidden or not, and skips fully transparent shapes.
         invisible = (*WALL[:3], 0.0)
-        self.walls = chunked_static_bodies("wall", [box((w.half_extents[0], w.half_extents[1], h / 2),
-                                                        (w.center[0], w.center[1], h / 2), invisible)
-                                                    for w in wall_boxes(plan)], client)
+        self.walls = chunked_static_bodies(
+            "wall",
+            [
+                box((w.half_extents[0], w.half_extents[1], h / 2), (w.center[0], w.center[1], h / 2), invisible)
+                for w in wall_boxes(plan)
+            ],
+            client,
+        )
         self.room_visuals: dict[str, list[Body]] = {}
         for r in plan.rooms:
             floor = (r.size[0] / 2 + t / 2, r.size[1] / 2 + t / 2)
             # The floor collides as a slab but is drawn as its top quad (as the walls' faces are quads).
-            shapes = [box((*floor, 0.01), (r.center[0], r.center[1], -0.01), (*FLOOR_COLORS.get(r.type, WALL)[:3], 0.0)),
-                      quad(floor, (r.center[0], r.center[1], 0.0), FLOOR_COLORS.get(r.type, WALL))]
+            shapes = [
+                box((*floor, 0.01), (r.center[0], r.center[1], -0.01), (*FLOOR_COLORS.get(r.type, WALL)[:3], 0.0)),
+                quad(floor, (r.center[0], r.center[1], 0.0), FLOOR_COLORS.get(r.type, WALL)),
+            ]
             shapes += [quad(half, centre, WALL, orn) for centre, half, orn in _inner_faces(plan, r)]
             self.room_visuals[r.name] = chunked_static_bodies("wall", shapes, client)
         self.named += self.walls + [b for bs in self.room_visuals.values() for b in bs]
@@ -280,7 +324,8 @@ class HomeScene:
         """Instance id per (body, link), a class name per instance (0 = background); pieces of furniture and
         clutter are told apart by their body id (``table#12``), walls and floors are one instance each."""
         self._seg_lut, self._seg_links, self.instance_names, self.instance_classes = segmentation_table(
-            self.named, "robot", lambda b, link, name: name if b.name in ("wall", "floor") else f"{name}#{b.uid}")
+            self.named, "robot", lambda b, link, name: name if b.name in ("wall", "floor") else f"{name}#{b.uid}"
+        )
 
     def segmentation(self, raw: np.ndarray) -> np.ndarray:
         """PyBullet's raw ids (H, W) → instance ids (H, W) int32; names in ``instance_names``."""
@@ -314,14 +359,17 @@ class HomeScene:
         n_joints = 2 * sum(p.getNumJoints(u, physicsClientId=self.client) for u in self.bodies)
         n_robot = 2 + (8 if isinstance(r, MobileManipulator) else 0)
         if len(flat) != n_base + n_joints + n_robot:
-            raise ValueError(f"state has {len(flat)} values but this scene needs {n_base + n_joints + n_robot}: it "
-                             f"was saved from another home, layout or robot")
-        write_bodies(self.client, self.bodies, flat[:n_base].reshape(-1, 13),
-                     flat[n_base:n_base + n_joints].reshape(-1, 2))
+            raise ValueError(
+                f"state has {len(flat)} values but this scene needs {n_base + n_joints + n_robot}: it "
+                f"was saved from another home, layout or robot"
+            )
+        write_bodies(
+            self.client, self.bodies, flat[:n_base].reshape(-1, 13), flat[n_base : n_base + n_joints].reshape(-1, 2)
+        )
         k = n_base + n_joints
         r.command.linear, r.command.angular = float(flat[k]), float(flat[k + 1])
         if isinstance(r, MobileManipulator):
-            r.arm_targets, r.finger_target = flat[k + 2:k + 9].copy(), float(flat[k + 9])
+            r.arm_targets, r.finger_target = flat[k + 2 : k + 9].copy(), float(flat[k + 9])
             r.apply_arm_command()
         r.apply_command()
         for c in self.counters:

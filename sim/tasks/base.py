@@ -7,8 +7,9 @@ is passed in, so that an environment state can be saved and restored exactly.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,7 +35,8 @@ class TaskDescription:
     def instruction(self) -> str:
         """The canonical English instruction, e.g. "move the white mug up"."""
         noun = {"cabinet_door": "cabinet door", "white_mug": "white mug", "black_mug": "black mug"}.get(
-            self.object, self.object)
+            self.object, self.object
+        )
         verb = {"press": "push"}.get(self.change, self.change)
         text = f"{verb} the {noun}"
         return f"{text} {self.direction}" if self.direction else text
@@ -47,7 +49,7 @@ class Expert(ABC):
         """Forget any per-episode memory (phase of a motion)."""
 
     @abstractmethod
-    def act(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+    def act(self, scene: DeskScene, init: ObjectStates) -> np.ndarray:
         """The next action (4,) in [-1, 1]: (Δx, Δy, Δz, gripper)."""
 
 
@@ -60,30 +62,29 @@ class Task(ABC):
     expert_horizon: int = 20
 
     @abstractmethod
-    def sample_initial_state(self, scene: "DeskScene", rng: np.random.Generator) -> None:
+    def sample_initial_state(self, scene: DeskScene, rng: np.random.Generator) -> None:
         """Teleport the task's objects to a random start from the task's initial-state distribution."""
 
     @abstractmethod
-    def progress(self, now: "ObjectStates", init: "ObjectStates") -> float:
+    def progress(self, now: ObjectStates, init: ObjectStates) -> float:
         """Signed amount of the instructed change since reset (m or rad); positive = toward success."""
 
     @abstractmethod
-    def threshold(self, th: "SuccessThresholds") -> float:
+    def threshold(self, th: SuccessThresholds) -> float:
         """How much progress counts as success (m or rad)."""
 
     @abstractmethod
-    def interaction_point(self, scene: "DeskScene") -> np.ndarray:
+    def interaction_point(self, scene: DeskScene) -> np.ndarray:
         """Where the gripper has to be to make progress (world, m); used by the dense reward."""
 
     @abstractmethod
     def make_expert(self) -> Expert:
         """A fresh scripted expert for this task."""
 
-    def succeeded(self, now: "ObjectStates", init: "ObjectStates", th: "SuccessThresholds") -> bool:
+    def succeeded(self, now: ObjectStates, init: ObjectStates, th: SuccessThresholds) -> bool:
         return self.progress(now, init) >= self.threshold(th)
 
-    def dense_reward(self, scene: "DeskScene", now: "ObjectStates", init: "ObjectStates",
-                     th: "SuccessThresholds") -> float:
+    def dense_reward(self, scene: DeskScene, now: ObjectStates, init: ObjectStates, th: SuccessThresholds) -> float:
         """Oracle shaped reward for planning ablations, roughly in [-1, 1.5].
 
         ``clip(progress / threshold, -1, 1.5)`` plus a reaching term ``-0.5 * min(d / 0.5 m, 1)``

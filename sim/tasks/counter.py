@@ -56,7 +56,7 @@ class CounterStates:
 class ArmFrameView:
     """The counter in the arm-base frame of a (docked) mobile manipulator."""
 
-    def __init__(self, robot: "MobileManipulator", counter: "Counter"):
+    def __init__(self, robot: MobileManipulator, counter: Counter):
         self.robot, self.counter = robot, counter
 
     def to_arm(self, world: np.ndarray) -> np.ndarray:
@@ -85,9 +85,12 @@ class ArmFrameView:
     def interaction_points(self) -> dict[str, np.ndarray]:
         """Where each object is handled (arm-base frame, m): drawer and cabinet handles, faucet lever, button."""
         c = self.counter
-        return {"drawer": self.to_arm(c.drawer.handle_position()), "cabinet_door": self.to_arm(c.cabinet.handle_position()),
-                "faucet": self.to_arm(c.faucet.link_world_position("lever")),
-                "button": self.to_arm(c.button.link_world_position("cap"))}
+        return {
+            "drawer": self.to_arm(c.drawer.handle_position()),
+            "cabinet_door": self.to_arm(c.cabinet.handle_position()),
+            "faucet": self.to_arm(c.faucet.link_world_position("lever")),
+            "button": self.to_arm(c.button.link_world_position("cap")),
+        }
 
 
 class DrawerMotion:
@@ -99,8 +102,14 @@ class DrawerMotion:
     waypoint) and ``speed`` (fraction of the max step while pulling or pushing) default to the desk expert's.
     """
 
-    def __init__(self, opening: bool, target: float, travel_height: float = TRAVEL_HEIGHT,
-                 tolerance: float = APPROACH_TOLERANCE, speed: float = MANIPULATE_SPEED):
+    def __init__(
+        self,
+        opening: bool,
+        target: float,
+        travel_height: float = TRAVEL_HEIGHT,
+        tolerance: float = APPROACH_TOLERANCE,
+        speed: float = MANIPULATE_SPEED,
+    ):
         self.opening, self.target, self.phase = opening, float(target), "reach"
         self.travel_height, self.tolerance, self.speed = travel_height, tolerance, speed
 
@@ -111,8 +120,9 @@ class DrawerMotion:
     def start_point(self, view: ArmFrameView) -> np.ndarray:
         d = view.counter.drawer
         if self.opening:  # fingers drop into the gap between the handle bar and the drawer face (as on the desk)
-            return view.to_arm(0.5 * (d.handle_position() + d.face_position(height=d.geom.handle_height))) \
-                - np.array([0.0, 0.0, GRIP_DROP])
+            return view.to_arm(0.5 * (d.handle_position() + d.face_position(height=d.geom.handle_height))) - np.array(
+                [0.0, 0.0, GRIP_DROP]
+            )
         face = view.to_arm(d.face_position(CLOSE_LATERAL))  # beside the handle, a little in front of the face
         return np.array([face[0] - CLOSE_STANDOFF, face[1], view.top_height() + CLOSE_HEIGHT])
 
@@ -147,7 +157,9 @@ class CounterTask:
         self.name = "open_drawer" if opening else "close_drawer"
         self.description = TaskDescription("drawer", "open" if opening else "close")
 
-    def initial_drawer(self, rng: np.random.Generator, closed: tuple[float, float], open_: tuple[float, float]) -> float:
+    def initial_drawer(
+        self, rng: np.random.Generator, closed: tuple[float, float], open_: tuple[float, float]
+    ) -> float:
         """The drawer's opening (m) at reset: nearly closed for "open", open for "close"."""
         return float(rng.uniform(*(closed if self.opening else open_)))
 
@@ -155,17 +167,17 @@ class CounterTask:
         """Signed drawer travel since reset toward the instructed change (m)."""
         return (1.0 if self.opening else -1.0) * (now.drawer - init.drawer)
 
-    def threshold(self, th: "SuccessThresholds") -> float:
+    def threshold(self, th: SuccessThresholds) -> float:
         return th.drawer
 
-    def succeeded(self, now: CounterStates, init: CounterStates, th: "SuccessThresholds") -> bool:
+    def succeeded(self, now: CounterStates, init: CounterStates, th: SuccessThresholds) -> bool:
         return self.progress(now, init) >= self.threshold(th)
 
     def interaction_point(self, view: ArmFrameView) -> np.ndarray:
         """Where the gripper acts on the drawer (arm-base frame, m)."""
         return DrawerMotion(self.opening, 0.0).start_point(view)
 
-    def make_expert(self, init: CounterStates, th: "SuccessThresholds") -> DrawerMotion:
+    def make_expert(self, init: CounterStates, th: SuccessThresholds) -> DrawerMotion:
         """The scripted expert of an episode that started from ``init``: it moves the drawer past success."""
         sign = 1.0 if self.opening else -1.0
         return DrawerMotion(self.opening, init.drawer + sign * (self.threshold(th) + OVERSHOOT))

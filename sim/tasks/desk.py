@@ -21,8 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Image directions (default camera) → world xy unit vectors.
 DIRECTIONS: dict[str, np.ndarray] = {
-    "up": np.array([-1.0, 0.0]), "down": np.array([1.0, 0.0]),
-    "left": np.array([0.0, -1.0]), "right": np.array([0.0, 1.0]),
+    "up": np.array([-1.0, 0.0]),
+    "down": np.array([1.0, 0.0]),
+    "left": np.array([0.0, -1.0]),
+    "right": np.array([0.0, 1.0]),
 }
 # Experts move a little past the success threshold so that noise never leaves them just short.
 OVERSHOOT = {"m": 0.03, "rad": 0.25}
@@ -36,7 +38,7 @@ RETREAT_HEIGHT = 0.06  # m the fingers rise once a change is complete
 REAPPROACH_DISTANCE = 0.04  # m: drift from the start point that sends a descending gripper back up
 
 
-def mug_region(scene: "DeskScene") -> tuple[np.ndarray, np.ndarray]:
+def mug_region(scene: DeskScene) -> tuple[np.ndarray, np.ndarray]:
     """World-frame (low, high) xy corners of where free objects may start (mirrored with the layout)."""
     lay = scene.cfg.layout
     lo, hi = np.array(lay.mug_region_low, float), np.array(lay.mug_region_high, float)
@@ -49,8 +51,9 @@ class PlacementError(RuntimeError):
     """The free objects could not be placed apart (retried by the caller with another layout)."""
 
 
-def _sample_common(scene: "DeskScene", rng: np.random.Generator, keep_out: list[tuple[np.ndarray, float]],
-                   skip: tuple[str, ...] = ()) -> None:
+def _sample_common(
+    scene: DeskScene, rng: np.random.Generator, keep_out: list[tuple[np.ndarray, float]], skip: tuple[str, ...] = ()
+) -> None:
     """Shared part of every initial state: arm start, furniture joints, mugs and blocks placed apart.
 
     ``keep_out`` lists discs (centre xy, radius) that free objects must avoid (e.g. a push path);
@@ -92,10 +95,10 @@ class _ApproachThenAct(Expert):
     def reset(self) -> None:
         self.phase = "approach"
 
-    def start_point(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+    def start_point(self, scene: DeskScene, init: ObjectStates) -> np.ndarray:
         raise NotImplementedError
 
-    def manipulate(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray | None:
+    def manipulate(self, scene: DeskScene, init: ObjectStates) -> np.ndarray | None:
         """Action (4,) once the gripper is at the start point, or None when the change is complete."""
         raise NotImplementedError
 
@@ -103,7 +106,7 @@ class _ApproachThenAct(Expert):
     def toward(tcp: np.ndarray, target: np.ndarray, max_step: float, speed: float = 1.0) -> np.ndarray:
         return np.clip((target - tcp) / max_step, -speed, speed)
 
-    def act(self, scene: "DeskScene", init: "ObjectStates") -> np.ndarray:
+    def act(self, scene: DeskScene, init: ObjectStates) -> np.ndarray:
         tcp, _ = scene.arm.tcp_pose()
         step = scene.cfg.arm.max_step
         if self.phase in ("approach", "descend"):
@@ -154,10 +157,10 @@ class MoveMugTask(Task):
         self.name = f"move_{mug}_{direction}"
         self.description = TaskDescription(mug, "move", direction)
 
-    def world_direction(self, scene: "DeskScene") -> np.ndarray:
+    def world_direction(self, scene: DeskScene) -> np.ndarray:
         return DIRECTIONS[self.direction]
 
-    def sample_initial_state(self, scene: "DeskScene", rng: np.random.Generator) -> None:
+    def sample_initial_state(self, scene: DeskScene, rng: np.random.Generator) -> None:
         d = self.world_direction(scene)
         lo, hi = mug_region(scene)
         # The hand is 2 × HAND_HALF_SPAN long along y: along the whole push, from behind the mug to past
@@ -185,16 +188,18 @@ class MoveMugTask(Task):
             except PlacementError:
                 continue
         else:
-            raise PlacementError(f"{self.name}: no layout in {MUG_LAYOUT_ATTEMPTS} attempts; enlarge layout.mug_region_*")
+            raise PlacementError(
+                f"{self.name}: no layout in {MUG_LAYOUT_ATTEMPTS} attempts; enlarge layout.mug_region_*"
+            )
         scene.mugs[self.mug].place(xy, scene.desk_height + 0.001, rng.uniform(-np.pi, np.pi))
 
-    def progress(self, now: "ObjectStates", init: "ObjectStates") -> float:
+    def progress(self, now: ObjectStates, init: ObjectStates) -> float:
         return float(np.dot(now.mugs[self.mug][:2] - init.mugs[self.mug][:2], DIRECTIONS[self.direction]))
 
-    def threshold(self, th: "SuccessThresholds") -> float:
+    def threshold(self, th: SuccessThresholds) -> float:
         return th.mug
 
-    def interaction_point(self, scene: "DeskScene") -> np.ndarray:
+    def interaction_point(self, scene: DeskScene) -> np.ndarray:
         c = scene.mugs[self.mug].position()
         d = self.world_direction(scene)
         return np.array([c[0] - 0.05 * d[0], c[1] - 0.05 * d[1], scene.desk_height + 0.015])
@@ -222,8 +227,13 @@ class _MugExpert(_ApproachThenAct):
         if self.task.progress(now, init) >= goal:
             return None
         tcp, _ = scene.arm.tcp_pose()
-        return _lateral_push(tcp, now.mugs[self.task.mug], self.task.world_direction(scene),
-                             scene.desk_height + self.PUSH_HEIGHT, scene.cfg.arm.max_step)
+        return _lateral_push(
+            tcp,
+            now.mugs[self.task.mug],
+            self.task.world_direction(scene),
+            scene.desk_height + self.PUSH_HEIGHT,
+            scene.cfg.arm.max_step,
+        )
 
 
 # ------------------------------------------------------------------- drawer
@@ -447,8 +457,13 @@ class _ButtonExpert(_ApproachThenAct):
 # ---------------------------------------------------------------- registry
 def _all_tasks() -> dict[str, Task]:
     tasks: list[Task] = [
-        DrawerTask(True), DrawerTask(False), FaucetTask("left"), FaucetTask("right"),
-        CabinetDoorTask(True), CabinetDoorTask(False), ButtonTask(),
+        DrawerTask(True),
+        DrawerTask(False),
+        FaucetTask("left"),
+        FaucetTask("right"),
+        CabinetDoorTask(True),
+        CabinetDoorTask(False),
+        ButtonTask(),
     ]
     tasks += [MoveMugTask(m, d) for m in ("white_mug", "black_mug") for d in ("up", "down", "left", "right")]
     return {t.name: t for t in tasks}
@@ -456,8 +471,14 @@ def _all_tasks() -> dict[str, Task]:
 
 DESK_TASKS: dict[str, Task] = _all_tasks()
 #: the six tasks LOReL evaluated in simulation
-LOREL_TASKS: tuple[str, ...] = ("open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
-                                "move_black_mug_right", "move_white_mug_down")
+LOREL_TASKS: tuple[str, ...] = (
+    "open_drawer",
+    "close_drawer",
+    "turn_faucet_left",
+    "turn_faucet_right",
+    "move_black_mug_right",
+    "move_white_mug_down",
+)
 
 
 def get_task(name: str) -> Task:

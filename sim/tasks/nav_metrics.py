@@ -70,5 +70,12 @@ def episode_metrics(success: bool, shortest: float, tracker: EffortTracker) -> d
     kin, dyn, eff = tracker.effort()
     s = spl(success, shortest, tracker.robot_path)
     gated = eff if success else 0.0
-    return {"spl": s, "effort_efficiency": gated, "kinematic_disturbance": kin, "dynamic_disturbance": dyn,
-            "ins": 0.5 * s + 0.5 * gated, "path_length": tracker.robot_path, "shortest_path": shortest}
+    return {
+        "spl": s,
+        "effort_efficiency": gated,
+        "kinematic_disturbance": kin,
+        "dynamic_disturbance": dyn,
+        "ins": 0.5 * s + 0.5 * gated,
+        "path_length": tracker.robot_path,
+        "shortest_path": shortest,
+    }

@@ -63,7 +63,7 @@ class HomeEpisode:
     goal: np.ndarray
     shortest_path: float
     instruction: str
-    layout: "EpisodeLayout"
+    layout: EpisodeLayout
     goal_field: np.ndarray
     target_room: str | None = None
     target_door: int | None = None
@@ -81,15 +81,14 @@ class HomeTask(ABC):
         return self.name
 
     @abstractmethod
-    def sample(self, plan: FloorPlan, maps: "TaskMaps", cfg: "HomeEnvConfig",
-               rng: np.random.Generator) -> HomeEpisode:
+    def sample(self, plan: FloorPlan, maps: TaskMaps, cfg: HomeEnvConfig, rng: np.random.Generator) -> HomeEpisode:
         """Draw an episode in ``plan`` (raises TaskSamplingError if the home cannot host it)."""
 
     @abstractmethod
-    def succeeded(self, scene: "HomeScene", episode: HomeEpisode, cfg: "HomeEnvConfig") -> bool:
+    def succeeded(self, scene: HomeScene, episode: HomeEpisode, cfg: HomeEnvConfig) -> bool:
         """Whether the task is achieved in the current state."""
 
-    def progress_distance(self, scene: "HomeScene", episode: HomeEpisode, maps: "TaskMaps") -> float:
+    def progress_distance(self, scene: HomeScene, episode: HomeEpisode, maps: TaskMaps) -> float:
         """Remaining geodesic distance to success (m) from the robot's position (large if off the map)."""
         x, y, _ = scene.robot.pose()
         r, c = maps.grid.world_to_cell((x, y))
@@ -110,7 +109,7 @@ class TaskMaps:
     """Maps of one home shared by every episode in it: the traversability grid and the robot's
     free space (the grid inflated by the robot's radius, restricted to its largest component)."""
 
-    grid: "GridMap"
+    grid: GridMap
     robot_free: np.ndarray  # bool (H, W)
     graph: object = None  # the robot_free grid graph, cached (scipy sparse)
 
@@ -135,15 +134,20 @@ def _panel_distance(panels: np.ndarray, points: np.ndarray) -> np.ndarray:
     return out
 
 
-def _start_mask(maps: TaskMaps, cfg: "HomeEnvConfig", panels: np.ndarray) -> np.ndarray:
+def _start_mask(maps: TaskMaps, cfg: HomeEnvConfig, panels: np.ndarray) -> np.ndarray:
     """(H, W) bool: free cells where the robot may start, clear of every door panel."""
     xs, ys = maps.grid.cell_centers()
     centres = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None]), axis=-1)
     return maps.robot_free & (_panel_distance(panels, centres) > cfg.base.radius + PANEL_CLEARANCE)
 
 
-def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Generator, panels: np.ndarray,
-                       goal_mask: np.ndarray | None = None) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
+def _sample_start_goal(
+    maps: TaskMaps,
+    cfg: HomeEnvConfig,
+    rng: np.random.Generator,
+    panels: np.ndarray,
+    goal_mask: np.ndarray | None = None,
+) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
     """A start cell (clear of the door ``panels``) whose geodesic distance to the goal (a random free
     cell, or ``goal_mask``) lies in [min_geodesic, max_geodesic]; returns (start cell, goal cell or mask
     centre, distance field)."""
@@ -162,8 +166,10 @@ def _sample_start_goal(maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Gene
             return _random_cell(ok, rng), (goal_xy if goal_xy is not None else np.zeros(2)), fld
         if goal_mask is not None:
             break
-    raise TaskSamplingError(f"no start within [{nav.min_geodesic}, {nav.max_geodesic}] m of a goal in this home; "
-                            f"lower task.min_geodesic or use a larger home")
+    raise TaskSamplingError(
+        f"no start within [{nav.min_geodesic}, {nav.max_geodesic}] m of a goal in this home; "
+        f"lower task.min_geodesic or use a larger home"
+    )
 
 
 def _path_xy(maps: TaskMaps, fld: np.ndarray, start: tuple[int, int]) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -181,11 +187,18 @@ def _object_fits(maps: TaskMaps, xy: np.ndarray, radius: float, panels: np.ndarr
     H, W = g.occupied.shape
     if r - k < 0 or c - k < 0 or r + k >= H or c + k >= W:
         return False
-    return not g.occupied[r - k:r + k + 1, c - k:c + k + 1].any()
+    return not g.occupied[r - k : r + k + 1, c - k : c + k + 1].any()
 
 
-def _room_clutter(plan: FloorPlan, maps: TaskMaps, cfg: "HomeEnvConfig", rng: np.random.Generator,
-                  keep_out: np.ndarray, taken: list[tuple[np.ndarray, float]], panels: np.ndarray) -> list:
+def _room_clutter(
+    plan: FloorPlan,
+    maps: TaskMaps,
+    cfg: HomeEnvConfig,
+    rng: np.random.Generator,
+    keep_out: np.ndarray,
+    taken: list[tuple[np.ndarray, float]],
+    panels: np.ndarray,
+) -> list:
     """``room_clutter`` movable objects per room, off the path (``keep_out`` (K, 2) points), clear of the
     door ``panels`` and apart."""
     from sim.scenes.home import ClutterSpec
@@ -206,8 +219,14 @@ def _room_clutter(plan: FloorPlan, maps: TaskMaps, cfg: "HomeEnvConfig", rng: np
                     continue
                 if not _object_fits(maps, xy, rad + 0.02, panels):
                     continue
-                out.append(ClutterSpec(kind, (float(xy[0]), float(xy[1])), float(rng.uniform(-np.pi, np.pi)),
-                                       float(rng.uniform(*k.mass))))
+                out.append(
+                    ClutterSpec(
+                        kind,
+                        (float(xy[0]), float(xy[1])),
+                        float(rng.uniform(-np.pi, np.pi)),
+                        float(rng.uniform(*k.mass)),
+                    )
+                )
                 taken.append((xy, rad))
                 break
     return out
@@ -234,12 +253,20 @@ class PointNav(HomeTask):
         return start, goal_xy, fld, cells, path, EpisodeLayout(door_angles, []), panels
 
     def sample(self, plan, maps, cfg, rng):
-        start, goal_xy, fld, cells, path, layout, panels = self._base_episode(plan, maps, cfg, rng,
-                                                                              [d.angle for d in plan.doors])
+        start, goal_xy, fld, cells, path, layout, panels = self._base_episode(
+            plan, maps, cfg, rng, [d.angle for d in plan.doors]
+        )
         keep = np.vstack([path, goal_xy[None]])
         layout.clutter = _room_clutter(plan, maps, cfg, rng, keep, [], panels)
-        return HomeEpisode(_start_pose(maps, start, rng), goal_xy, float(fld[start] * maps.grid.resolution),
-                           self.instruction_for(plan), layout, fld, path_cells=cells)
+        return HomeEpisode(
+            _start_pose(maps, start, rng),
+            goal_xy,
+            float(fld[start] * maps.grid.resolution),
+            self.instruction_for(plan),
+            layout,
+            fld,
+            path_cells=cells,
+        )
 
     def succeeded(self, scene, episode, cfg):
         x, y, _ = scene.robot.pose()
@@ -281,11 +308,18 @@ class InteractiveNav(PointNav):
                 tangent = (path[j] - path[j - 1]) / max(seg[j - 1], 1e-9)
                 normal = np.array([-tangent[1], tangent[0]])
                 xy = p0 + normal * rng.uniform(-nav.clutter_offset, nav.clutter_offset)
-                if any(np.linalg.norm(xy - q) < rad + qr + 0.02 for q, qr in taken) or \
-                        not _object_fits(maps, xy, rad, panels):
+                if any(np.linalg.norm(xy - q) < rad + qr + 0.02 for q, qr in taken) or not _object_fits(
+                    maps, xy, rad, panels
+                ):
                     continue
-                clutter.append(ClutterSpec(kind, (float(xy[0]), float(xy[1])), float(rng.uniform(-np.pi, np.pi)),
-                                           float(rng.uniform(*k.mass))))
+                clutter.append(
+                    ClutterSpec(
+                        kind,
+                        (float(xy[0]), float(xy[1])),
+                        float(rng.uniform(-np.pi, np.pi)),
+                        float(rng.uniform(*k.mass)),
+                    )
+                )
                 taken.append((xy, rad))
                 break
         # Unmovable obstacles may block the way only where another route exists: keep each one only if
@@ -310,8 +344,15 @@ class InteractiveNav(PointNav):
             fld = distance_field(free, goal_cell)
         keep = np.vstack([path, goal_xy[None]])
         layout.clutter = final + _room_clutter(plan, maps, cfg, rng, keep, list(taken), panels)
-        return HomeEpisode(_start_pose(maps, start, rng), goal_xy, float(fld[start] * maps.grid.resolution),
-                           self.instruction_for(plan), layout, fld, path_cells=cells)
+        return HomeEpisode(
+            _start_pose(maps, start, rng),
+            goal_xy,
+            float(fld[start] * maps.grid.resolution),
+            self.instruction_for(plan),
+            layout,
+            fld,
+            path_cells=cells,
+        )
 
 
 def _connected(free: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -326,7 +367,7 @@ def _connected(free: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool
 def _disc_mask(maps: TaskMaps, xy: np.ndarray, radius: float) -> np.ndarray:
     """(H, W) bool: cells whose centre lies within ``radius`` m of ``xy``."""
     xs, ys = maps.grid.cell_centers()
-    return (xs[None, :] - xy[0]) ** 2 + (ys[:, None] - xy[1]) ** 2 <= radius ** 2
+    return (xs[None, :] - xy[0]) ** 2 + (ys[:, None] - xy[1]) ** 2 <= radius**2
 
 
 def _room_mask(maps: TaskMaps, room, margin: float) -> np.ndarray:
@@ -356,25 +397,37 @@ class RoomNav(HomeTask):
             rtype = types[rng.integers(len(types))]
             rooms = plan.rooms_of_type(rtype)
             if not rooms:
-                raise TaskSamplingError(f"home {plan.name!r} has no {rtype}; its rooms are "
-                                        f"{sorted({r.type for r in plan.rooms})}")
+                raise TaskSamplingError(
+                    f"home {plan.name!r} has no {rtype}; its rooms are {sorted({r.type for r in plan.rooms})}"
+                )
             room = rooms[rng.integers(len(rooms))]
             mask = _room_mask(maps, room, cfg.base.radius) & maps.robot_free
             if not mask.any():
                 continue
             fld = distance_field(maps.robot_free, mask, maps.graph)
-            ok = (fld * maps.grid.resolution >= cfg.nav.min_geodesic) & np.isfinite(fld) & \
-                 (fld * maps.grid.resolution <= cfg.nav.max_geodesic) & startable
+            ok = (
+                (fld * maps.grid.resolution >= cfg.nav.min_geodesic)
+                & np.isfinite(fld)
+                & (fld * maps.grid.resolution <= cfg.nav.max_geodesic)
+                & startable
+            )
             if not ok.any():
                 continue
             start = _random_cell(ok, rng)
             cells, path = _path_xy(maps, fld, start)
             layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
             noun = rtype.replace("_", " ")
-            return HomeEpisode(_start_pose(maps, start, rng), room.center, float(fld[start] * maps.grid.resolution),
-                               f"go to the {noun}", layout, fld, target_room=room.name, path_cells=cells)
-        raise TaskSamplingError(f"home {plan.name!r}: no start far enough from a {types} room; lower "
-                                f"task.min_geodesic")
+            return HomeEpisode(
+                _start_pose(maps, start, rng),
+                room.center,
+                float(fld[start] * maps.grid.resolution),
+                f"go to the {noun}",
+                layout,
+                fld,
+                target_room=room.name,
+                path_cells=cells,
+            )
+        raise TaskSamplingError(f"home {plan.name!r}: no start far enough from a {types} room; lower task.min_geodesic")
 
     def succeeded(self, scene, episode, cfg):
         x, y, _ = scene.robot.pose()
@@ -382,7 +435,7 @@ class RoomNav(HomeTask):
 
 
 class OpenDoor(HomeTask):
-    """"open the bedroom door": a closed door of a room of ``room_type``; success at ``door_open_threshold``."""
+    """ "open the bedroom door": a closed door of a room of ``room_type``; success at ``door_open_threshold``."""
 
     name = "open_door"
     needs_arm = True
@@ -399,8 +452,7 @@ class OpenDoor(HomeTask):
             rtype = "bedroom" if "bedroom" in types else (types[rng.integers(len(types))] if types else "bedroom")
         doors = [i for i, d in enumerate(plan.doors) if any(plan.room(r).type == rtype for r in d.rooms)]
         if not doors:
-            raise TaskSamplingError(f"home {plan.name!r} has no door to a {rtype}; choose another home or "
-                                    f"room type")
+            raise TaskSamplingError(f"home {plan.name!r} has no door to a {rtype}; choose another home or room type")
         i = doors[rng.integers(len(doors))]
         door = plan.doors[i]
         room = next(r for r in door.rooms if plan.room(r).type == rtype)
@@ -412,16 +464,24 @@ class OpenDoor(HomeTask):
         start, _, fld = _sample_start_goal(maps, cfg, rng, panels, goal_mask)
         cells, path = _path_xy(maps, fld, start)
         layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
-        return HomeEpisode(_start_pose(maps, start, rng), np.asarray(door.center, float),
-                           float(fld[start] * maps.grid.resolution), f"open the {rtype.replace('_', ' ')} door",
-                           layout, fld, target_room=room, target_door=i, path_cells=cells)
+        return HomeEpisode(
+            _start_pose(maps, start, rng),
+            np.asarray(door.center, float),
+            float(fld[start] * maps.grid.resolution),
+            f"open the {rtype.replace('_', ' ')} door",
+            layout,
+            fld,
+            target_room=room,
+            target_door=i,
+            path_cells=cells,
+        )
 
     def succeeded(self, scene, episode, cfg):
         return bool(abs(scene.doors[episode.target_door].state()) >= cfg.nav.door_open_threshold)
 
 
 class OpenDrawer(HomeTask):
-    """"open the kitchen drawer": the counter's drawer; success at ``drawer_open_threshold``."""
+    """ "open the kitchen drawer": the counter's drawer; success at ``drawer_open_threshold``."""
 
     name = "open_drawer"
     needs_arm = True
@@ -441,17 +501,24 @@ class OpenDrawer(HomeTask):
         start, _, fld = _sample_start_goal(maps, cfg, rng, panels, goal_mask)
         cells, path = _path_xy(maps, fld, start)
         layout = EpisodeLayout(angles, _room_clutter(plan, maps, cfg, rng, path, [], panels))
-        return HomeEpisode(_start_pose(maps, start, rng), np.asarray(f.pos, float),
-                           float(fld[start] * maps.grid.resolution), "open the kitchen drawer", layout, fld,
-                           path_cells=cells)
+        return HomeEpisode(
+            _start_pose(maps, start, rng),
+            np.asarray(f.pos, float),
+            float(fld[start] * maps.grid.resolution),
+            "open the kitchen drawer",
+            layout,
+            fld,
+            path_cells=cells,
+        )
 
     def succeeded(self, scene, episode, cfg):
         return bool(scene.counters and scene.counters[0].drawer.state() >= cfg.nav.drawer_open_threshold)
 
 
 #: task name → task instance
-HOME_TASKS: dict[str, HomeTask] = {t.name: t for t in (PointNav(), InteractiveNav(), RoomNav(), OpenDoor(),
-                                                        OpenDrawer())}
+HOME_TASKS: dict[str, HomeTask] = {
+    t.name: t for t in (PointNav(), InteractiveNav(), RoomNav(), OpenDoor(), OpenDrawer())
+}
 
 
 def get_home_task(name: str) -> HomeTask:

@@ -17,8 +17,14 @@ from sim.homes.catalogue import NAMED_DIR, NAMED_HOMES, named_floorplan, resolve
 from sim.homes.floorplan import FloorPlan, FloorPlanError, floorplan_from_dict, load_floorplan, save_floorplan
 from sim.homes.furnishings import CATALOG
 from sim.homes.generator import GeneratorConfig, generate_floorplan
-from sim.homes.geometry import (box_corners, convex_overlap, footprint_corners, furniture_footprint,
-                                points_in_convex_polygon, wall_boxes)
+from sim.homes.geometry import (
+    box_corners,
+    convex_overlap,
+    footprint_corners,
+    furniture_footprint,
+    points_in_convex_polygon,
+    wall_boxes,
+)
 from sim.homes.maps import GridMap, room_map, traversability_map
 
 ROBOT_RADIUS = GeneratorConfig().robot_radius
@@ -28,11 +34,15 @@ def two_rooms(**extra) -> dict:
     """A hand-made L-shaped home: a 4 x 3 m kitchen west of a 5 x 5 m living room, one door between."""
     data = {
         "name": "two_rooms",
-        "rooms": [{"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
-                  {"name": "living_room", "type": "living_room", "min": [4.0, 0.0], "max": [9.0, 5.0]}],
+        "rooms": [
+            {"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
+            {"name": "living_room", "type": "living_room", "min": [4.0, 0.0], "max": [9.0, 5.0]},
+        ],
         "doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 1.5], "width": 0.9}],
-        "furniture": [{"kind": "counter", "room": "kitchen", "pos": [1.0, 0.45], "yaw": math.pi / 2},
-                      {"kind": "sofa", "room": "living_room", "pos": [6.5, 4.4], "yaw": -math.pi / 2}],
+        "furniture": [
+            {"kind": "counter", "room": "kitchen", "pos": [1.0, 0.45], "yaw": math.pi / 2},
+            {"kind": "sofa", "room": "living_room", "pos": [6.5, 4.4], "yaw": -math.pi / 2},
+        ],
     }
     data.update(extra)
     return data
@@ -48,21 +58,23 @@ def assert_sound(plan: FloorPlan) -> None:
     each other, and one connected free space for a disc robot that reaches every room."""
     plan.validate()
     for i, a in enumerate(plan.rooms):
-        for b in plan.rooms[i + 1:]:
+        for b in plan.rooms[i + 1 :]:
             overlap = np.minimum(a.max, b.max) - np.maximum(a.min, b.min)
             assert not np.all(overlap > 1e-6), f"{plan.name}: rooms {a.name} and {b.name} overlap"
     feet = [furniture_footprint(f) for f in plan.furniture]
     walls = [box_corners(w) for w in wall_boxes(plan)]
     for f, foot in zip(plan.furniture, feet):
         room = plan.room(f.room)
-        assert np.all(foot >= np.asarray(room.min) - 1e-6) and np.all(foot <= np.asarray(room.max) + 1e-6), \
+        assert np.all(foot >= np.asarray(room.min) - 1e-6) and np.all(foot <= np.asarray(room.max) + 1e-6), (
             f"{plan.name}: {f.kind} sticks out of {f.room}"
+        )
         for w in walls:
             assert not convex_overlap(foot, w), f"{plan.name}: {f.kind} in {f.room} overlaps a wall"
     for i in range(len(feet)):
         for j in range(i + 1, len(feet)):
-            assert not convex_overlap(feet[i], feet[j]), \
+            assert not convex_overlap(feet[i], feet[j]), (
                 f"{plan.name}: {plan.furniture[i].kind} and {plan.furniture[j].kind} overlap"
+            )
     grid = traversability_map(plan).inflated(ROBOT_RADIUS)
     labels, _ = ndimage.label(grid.free)
     rooms = room_map(plan, grid)
@@ -88,7 +100,6 @@ def test_generator_is_deterministic_per_seed():
     assert a.to_dict() == b.to_dict()
     assert a.name == "generated_7"
     assert generate_floorplan(8).to_dict() != a.to_dict()
-
 
 
 def test_extra_doors_add_loops_to_the_same_layout():
@@ -118,14 +129,15 @@ def test_room_counts_follow_the_config(generated):
 
 def test_room_types_and_sizes(generated):
     cfg = GeneratorConfig()
-    for (s, n), plan in generated.items():
+    for plan in generated.values():
         types = [r.type for r in plan.rooms]
         assert types.count("kitchen") == 1 and types.count("living_room") == 1, plan.name
         assert ("corridor" in types) == (len(types) >= 5), plan.name
         for r in plan.rooms:
             side = cfg.corridor_width if r.type == "corridor" else cfg.room_side
-            assert side[0] - 1e-6 <= min(r.size) and (r.type == "corridor" or max(r.size) <= side[1] + 1e-6), \
+            assert side[0] - 1e-6 <= min(r.size) and (r.type == "corridor" or max(r.size) <= side[1] + 1e-6), (
                 f"{plan.name}: {r.name} is {r.size}"
+            )
         baths = [r.area for r in plan.rooms if r.type == "bathroom"]
         others = [r.area for r in plan.rooms if r.type not in ("bathroom", "corridor")]
         assert not baths or max(baths) <= min(others) + 1e-6, f"{plan.name}: bathrooms must be the smallest rooms"
@@ -214,8 +226,14 @@ def test_wall_boxes_open_the_doorway_and_close_the_rest():
     for y in np.r_[np.linspace(0.0, 1.04, 6), np.linspace(1.96, 5.0, 12)]:
         assert covered(boxes, (4.0, y)), f"shared wall open at y={y:.2f}"
     # outer walls enclose the home: points along every outer edge, corners included, lie in a wall
-    outline = [((0, 0), (9, 0)), ((9, 0), (9, 5)), ((4, 5), (9, 5)), ((4, 3), (4, 5)), ((0, 3), (4, 3)),
-               ((0, 0), (0, 3))]
+    outline = [
+        ((0, 0), (9, 0)),
+        ((9, 0), (9, 5)),
+        ((4, 5), (9, 5)),
+        ((4, 3), (4, 5)),
+        ((0, 3), (4, 3)),
+        ((0, 0), (0, 3)),
+    ]
     for a, b in outline:
         for s in np.linspace(0, 1, 25):
             p = (1 - s) * np.asarray(a, float) + s * np.asarray(b, float)
@@ -302,14 +320,28 @@ def test_inflation_grows_occupancy():
 
 def test_rasterization_is_fast():
     # a 12 x 10 m home of six rooms with furniture
-    rooms = [{"name": f"r{i}{j}", "type": "bedroom", "min": [4.0 * i, 5.0 * j], "max": [4.0 * i + 4, 5.0 * j + 5]}
-             for i in range(3) for j in range(2)]
-    doors = [{"rooms": ["r00", "r10"], "center": [4.0, 2.5]}, {"rooms": ["r10", "r20"], "center": [8.0, 2.5]},
-             {"rooms": ["r00", "r01"], "center": [2.0, 5.0]}, {"rooms": ["r10", "r11"], "center": [6.0, 5.0]},
-             {"rooms": ["r20", "r21"], "center": [10.0, 5.0]}]
+    rooms = [
+        {"name": f"r{i}{j}", "type": "bedroom", "min": [4.0 * i, 5.0 * j], "max": [4.0 * i + 4, 5.0 * j + 5]}
+        for i in range(3)
+        for j in range(2)
+    ]
+    doors = [
+        {"rooms": ["r00", "r10"], "center": [4.0, 2.5]},
+        {"rooms": ["r10", "r20"], "center": [8.0, 2.5]},
+        {"rooms": ["r00", "r01"], "center": [2.0, 5.0]},
+        {"rooms": ["r10", "r11"], "center": [6.0, 5.0]},
+        {"rooms": ["r20", "r21"], "center": [10.0, 5.0]},
+    ]
     # each bed against the wall away from its room's doors
-    furniture = [{"kind": "bed", "room": r["name"], "yaw": math.pi,
-                  "pos": [r["min"][0] + 2.0, r["min"][1] + (1.0 if r["min"][1] == 0 else 4.0)]} for r in rooms]
+    furniture = [
+        {
+            "kind": "bed",
+            "room": r["name"],
+            "yaw": math.pi,
+            "pos": [r["min"][0] + 2.0, r["min"][1] + (1.0 if r["min"][1] == 0 else 4.0)],
+        }
+        for r in rooms
+    ]
     plan = floorplan_from_dict({"name": "big", "rooms": rooms, "doors": doors, "furniture": furniture})
     traversability_map(plan)  # warm up imports and caches
     best = min(_timed(lambda: traversability_map(plan)) for _ in range(5))
@@ -324,8 +356,9 @@ def _timed(fn) -> float:
 
 # ------------------------------------------------------------------------------------ named homes
 def test_named_homes_load_and_are_sound():
-    assert sorted(NAMED_HOMES) == sorted(p.stem for p in NAMED_DIR.glob("*.yaml")), \
+    assert sorted(NAMED_HOMES) == sorted(p.stem for p in NAMED_DIR.glob("*.yaml")), (
         "every named home ships as sim/homes/named/<name>.yaml"
+    )
     for name in NAMED_HOMES:
         text = (NAMED_DIR / f"{name}.yaml").read_text()
         assert text.startswith(f"# {name}:"), f"{name}.yaml must open with a comment describing it"
@@ -362,29 +395,59 @@ def test_resolve_floorplan(tmp_path: Path):
 
 
 # ------------------------------------------------------------------------------------- the format
-@pytest.mark.parametrize("change, message", [
-    ({"rooms": [{"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
-                {"name": "living_room", "type": "living_room", "min": [3.0, 0.0], "max": [9.0, 5.0]}],
-      "doors": []}, "overlap"),
-    ({"rooms": [{"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
-                {"name": "living_room", "type": "living_room", "min": [5.0, 0.0], "max": [9.0, 5.0]}],
-      "furniture": []}, "share no wall"),
-    ({"furniture": [{"kind": "piano", "room": "kitchen", "pos": [1.0, 1.0]}]}, "piano"),
-    ({"garden": True}, "unknown floor-plan keys"),
-    ({"rooms": [{"name": "kitchen", "type": "kitchen", "min": [0, 0], "max": [4, 3], "colour": "red"}]},
-     "unknown keys"),
-    ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 2.8]}]}, "does not fit"),
-    ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [1.0, 1.5]}]}, "not on the wall shared"),
-    ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 1.5], "width": "wide"}]},
-     "door width must be a number"),
-    ({"wall_height": 0.2}, "wall_height"),
-    ({"wall_thickness": "thick"}, "wall_thickness must be a number"),
-    ({"furniture": [{"kind": "sofa", "room": "living_room", "pos": [6.5, 4.4], "yaw": -math.pi / 2},
-                    {"kind": "armchair", "room": "living_room", "pos": [6.6, 4.3]}]}, "overlap; move one"),
-    ({"furniture": [{"kind": "counter", "room": "kitchen", "pos": [1.0, 0.2], "yaw": math.pi / 2}]},
-     "reaches into the walls"),
-    ({"furniture": [{"kind": "armchair", "room": "kitchen", "pos": [3.5, 1.5]}]}, "blocks the door"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {
+                "rooms": [
+                    {"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
+                    {"name": "living_room", "type": "living_room", "min": [3.0, 0.0], "max": [9.0, 5.0]},
+                ],
+                "doors": [],
+            },
+            "overlap",
+        ),
+        (
+            {
+                "rooms": [
+                    {"name": "kitchen", "type": "kitchen", "min": [0.0, 0.0], "max": [4.0, 3.0]},
+                    {"name": "living_room", "type": "living_room", "min": [5.0, 0.0], "max": [9.0, 5.0]},
+                ],
+                "furniture": [],
+            },
+            "share no wall",
+        ),
+        ({"furniture": [{"kind": "piano", "room": "kitchen", "pos": [1.0, 1.0]}]}, "piano"),
+        ({"garden": True}, "unknown floor-plan keys"),
+        (
+            {"rooms": [{"name": "kitchen", "type": "kitchen", "min": [0, 0], "max": [4, 3], "colour": "red"}]},
+            "unknown keys",
+        ),
+        ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 2.8]}]}, "does not fit"),
+        ({"doors": [{"rooms": ["kitchen", "living_room"], "center": [1.0, 1.5]}]}, "not on the wall shared"),
+        (
+            {"doors": [{"rooms": ["kitchen", "living_room"], "center": [4.0, 1.5], "width": "wide"}]},
+            "door width must be a number",
+        ),
+        ({"wall_height": 0.2}, "wall_height"),
+        ({"wall_thickness": "thick"}, "wall_thickness must be a number"),
+        (
+            {
+                "furniture": [
+                    {"kind": "sofa", "room": "living_room", "pos": [6.5, 4.4], "yaw": -math.pi / 2},
+                    {"kind": "armchair", "room": "living_room", "pos": [6.6, 4.3]},
+                ]
+            },
+            "overlap; move one",
+        ),
+        (
+            {"furniture": [{"kind": "counter", "room": "kitchen", "pos": [1.0, 0.2], "yaw": math.pi / 2}]},
+            "reaches into the walls",
+        ),
+        ({"furniture": [{"kind": "armchair", "room": "kitchen", "pos": [3.5, 1.5]}]}, "blocks the door"),
+    ],
+)
 def test_floorplan_errors_name_the_problem(change, message):
     with pytest.raises(FloorPlanError, match=message):
         floorplan_from_dict(two_rooms(**change))

@@ -50,14 +50,17 @@ def test_write_replaces_an_existing_file_and_a_failed_write_leaves_it_intact(tmp
     assert not [p for p in tmp_path.iterdir() if TMP_MARKER in p.name]
 
 
-@pytest.mark.parametrize("annotations,match", [
-    ({-1: ["x"]}, "non-negative"),
-    ({"1": ["x"]}, "non-negative"),
-    ({True: ["x"]}, "non-negative"),
-    ({1: "open the drawer"}, "list of strings"),
-    ({1: ["   "]}, "non-empty"),
-    ({1: [None]}, "non-empty"),
-])
+@pytest.mark.parametrize(
+    "annotations,match",
+    [
+        ({-1: ["x"]}, "non-negative"),
+        ({"1": ["x"]}, "non-negative"),
+        ({True: ["x"]}, "non-negative"),
+        ({1: "open the drawer"}, "list of strings"),
+        ({1: ["   "]}, "non-empty"),
+        ({1: [None]}, "non-empty"),
+    ],
+)
 def test_write_rejects_bad_annotations(tmp_path, annotations, match):
     with pytest.raises(ValueError, match=match):
         write_annotations(tmp_path / "a.csv", annotations)
@@ -70,37 +73,46 @@ def test_write_into_a_missing_folder_names_it(tmp_path):
 
 
 def test_reads_lorel_style_wide_rows(tmp_path):
-    path = write_text(tmp_path / "labels.csv",
-                      ",Episode,Text1,Text2\n"
-                      "0,4,open the drawer,pull the drawer open\n"
-                      "1,9,turn the faucet left,\n"
-                      "2,4,shut the drawer,\n")
-    assert read_annotations(path) == {4: ["open the drawer", "pull the drawer open", "shut the drawer"],
-                                      9: ["turn the faucet left"]}
+    path = write_text(
+        tmp_path / "labels.csv",
+        ",Episode,Text1,Text2\n"
+        "0,4,open the drawer,pull the drawer open\n"
+        "1,9,turn the faucet left,\n"
+        "2,4,shut the drawer,\n",
+    )
+    assert read_annotations(path) == {
+        4: ["open the drawer", "pull the drawer open", "shut the drawer"],
+        9: ["turn the faucet left"],
+    }
 
 
 def test_reading_strips_whitespace_skips_blank_lines_and_accepts_a_bom(tmp_path):
-    path = write_text(tmp_path / "a.csv",
-                      "\ufeff Episode , TEXT ,annotator\n\n  2 ,  open the drawer  ,w1\n   \n2,close it,w2\n,,\n",
-                      encoding="utf-8")
+    path = write_text(
+        tmp_path / "a.csv",
+        "\ufeff Episode , TEXT ,annotator\n\n  2 ,  open the drawer  ,w1\n   \n2,close it,w2\n,,\n",
+        encoding="utf-8",
+    )
     assert read_annotations(path) == {2: ["open the drawer", "close it"]}
 
 
 # ------------------------------------------------------------------------ malformed
-@pytest.mark.parametrize("content,line,match", [
-    ("id,text\n1,x\n", 1, "missing column 'episode'"),
-    ("episode,description\n1,x\n", 1, "missing column 'text'"),
-    ("episode,text\n1,ok\nseven,x\n", 3, "'seven' is not an integer"),
-    ("episode,text\n1.5,x\n", 2, "'1.5' is not an integer"),
-    ("episode,text\n,x\n", 2, "'' is not an integer"),
-    ("episode,text\n-3,x\n", 2, "negative"),
-    ("episode,text\n1,ok\n2,\n", 3, "empty text for episode 2"),
-    ("episode,text\n1,\"  \"\n", 2, "empty text"),
-    ("episode,text1,text2\n1,,\n", 2, "empty text for episode 1"),
-    ("episode,text\n1,open the drawer, then close it\n", 2, "3 cells"),
-    ("episode,text\n1,\"first\nsecond\"\n2,\n", 4, "empty text"),  # a quoted text spans lines 2-3
-    ("episode,text\n1,\"unterminated\n", 2, "malformed CSV"),
-])
+@pytest.mark.parametrize(
+    "content,line,match",
+    [
+        ("id,text\n1,x\n", 1, "missing column 'episode'"),
+        ("episode,description\n1,x\n", 1, "missing column 'text'"),
+        ("episode,text\n1,ok\nseven,x\n", 3, "'seven' is not an integer"),
+        ("episode,text\n1.5,x\n", 2, "'1.5' is not an integer"),
+        ("episode,text\n,x\n", 2, "'' is not an integer"),
+        ("episode,text\n-3,x\n", 2, "negative"),
+        ("episode,text\n1,ok\n2,\n", 3, "empty text for episode 2"),
+        ('episode,text\n1,"  "\n', 2, "empty text"),
+        ("episode,text1,text2\n1,,\n", 2, "empty text for episode 1"),
+        ("episode,text\n1,open the drawer, then close it\n", 2, "3 cells"),
+        ('episode,text\n1,"first\nsecond"\n2,\n', 4, "empty text"),  # a quoted text spans lines 2-3
+        ('episode,text\n1,"unterminated\n', 2, "malformed CSV"),
+    ],
+)
 def test_malformed_files_name_file_line_and_problem(tmp_path, content, line, match):
     path = write_text(tmp_path / "bad.csv", content)
     with pytest.raises(AnnotationFormatError, match=match) as info:

@@ -111,7 +111,9 @@ def test_close_drawer_starts_open_and_its_expert_closes_it():
         env.reset(seed=0)
         assert env.object_states.drawer >= env.cfg.drawer_open[0] - 0.005
         info = run_expert(env, 0)
-        assert info["success"] and env.object_states.drawer < env.initial_object_states.drawer - env.cfg.thresholds.drawer
+        assert (
+            info["success"] and env.object_states.drawer < env.initial_object_states.drawer - env.cfg.thresholds.drawer
+        )
     finally:
         env.close()
 
@@ -193,10 +195,22 @@ def test_collect_env_counter_writes_a_labelled_dataset(tmp_path):
     from robolearn.data.storage import DatasetReader
 
     out = tmp_path / "counter"
-    args = ["collect", "env=counter", f"out={out}", "episodes=6", "workers=1", "progress_bar=false",
-            "env.obs_keys=[rgb,proprio]", "exploration.expert_mix=1", "exploration.uniform=0",
-            "exploration.correlated=0", "exploration.reach=0", "exploration.expert_noise=0",
-            "exploration.expert_fraction=[1.0,1.0]", "tasks=[open_drawer]"]
+    args = [
+        "collect",
+        "env=counter",
+        f"out={out}",
+        "episodes=6",
+        "workers=1",
+        "progress_bar=false",
+        "env.obs_keys=[rgb,proprio]",
+        "exploration.expert_mix=1",
+        "exploration.uniform=0",
+        "exploration.correlated=0",
+        "exploration.reach=0",
+        "exploration.expert_noise=0",
+        "exploration.expert_fraction=[1.0,1.0]",
+        "tasks=[open_drawer]",
+    ]
     assert main(args) == 0
     reader = DatasetReader(out)
     assert reader.meta["env_id"] == "robolearn/Counter-v1"
@@ -251,9 +265,11 @@ def test_a_local_planner_takes_the_arm_after_docking():
 def test_plan_env_counter_errors(capsys):
     from robolearn.cli import main
 
-    for args, message in ((["env=counter", "objective=goal_image"], "learned models only"),
-                          (["episode_start=home", "objective=goal_image", "dynamics_model=README.md"], "needs env=counter"),
-                          (["episode_start=nowhere", "objective=oracle"], "choose from docked, home")):
+    for args, message in (
+        (["env=counter", "objective=goal_image"], "learned models only"),
+        (["episode_start=home", "objective=goal_image", "dynamics_model=README.md"], "needs env=counter"),
+        (["episode_start=nowhere", "objective=oracle"], "choose from docked, home"),
+    ):
         code = main(["plan", "video.path=null", *args])
         err = capsys.readouterr().err
         assert code != 0 and message in err and "Traceback" not in err
@@ -266,13 +282,33 @@ def test_plan_env_counter_from_home_with_a_video_model(tmp_path):
     from robolearn.cli import main
     from robolearn.paths import shipped_checkpoint
 
-    model = VideoModel(VideoConfig(image_size=64, encoder_channels=(8, 16), latent_channels=16, transition_hidden=32,
-                                   action_embed=16, proprio_dim=ARM_PROPRIO_DIM), seed=0).eval()
+    model = VideoModel(
+        VideoConfig(
+            image_size=64,
+            encoder_channels=(8, 16),
+            latent_channels=16,
+            transition_hidden=32,
+            action_embed=16,
+            proprio_dim=ARM_PROPRIO_DIM,
+        ),
+        seed=0,
+    ).eval()
     ckpt = save_checkpoint(tmp_path / "video.pt", model)
     results, video = tmp_path / "plan.json", tmp_path / "plan.gif"
-    small = ["env.max_episode_steps=4", "agent.horizon=4", "agent.replan_every=2", "optimizer=cem",
-             "optimizer.population=8", "optimizer.elites=2", "optimizer.iterations=1", f"results={results}",
-             f"video.path={video}", "video.panel=32", "env.split=test", f"dynamics_model={ckpt}"]
+    small = [
+        "env.max_episode_steps=4",
+        "agent.horizon=4",
+        "agent.replan_every=2",
+        "optimizer=cem",
+        "optimizer.population=8",
+        "optimizer.elites=2",
+        "optimizer.iterations=1",
+        f"results={results}",
+        f"video.path={video}",
+        "video.panel=32",
+        "env.split=test",
+        f"dynamics_model={ckpt}",
+    ]
     # docked: the counter env's own episode, scored against the expert's goal image
     assert main(["plan", "env=counter", "objective=goal_image", *small]) == 0
     episode = json.loads(results.read_text())["episodes"][0]
@@ -280,8 +316,10 @@ def test_plan_env_counter_from_home_with_a_video_model(tmp_path):
     assert Path(video).stat().st_size > 0
     # from anywhere in a home, with a LOReL reward: the baseline drives and docks, then VMPC takes the arm
     reward = shipped_checkpoint("lorel_reward.pt")
-    assert main(["plan", "env=counter", "episode_start=home", "objective=lorel", f"reward_checkpoint={reward}",
-                 *small]) == 0
+    assert (
+        main(["plan", "env=counter", "episode_start=home", "objective=lorel", f"reward_checkpoint={reward}", *small])
+        == 0
+    )
     episode = json.loads(results.read_text())["episodes"][0]
     assert episode["handover_step"] > 20 and episode["steps"] == episode["handover_step"] + 4
     assert episode["plans"] == 2 and int(episode["home"].split(":")[1]) >= 1_000_000  # a held-out home
@@ -291,8 +329,20 @@ def test_rollout_env_counter_runs_the_expert_with_a_video(tmp_path, capsys):
     from robolearn.cli import main
 
     video = tmp_path / "counter.gif"
-    assert main(["rollout", "env=counter", "episodes=1", "env.split=test", f"video.path={video}", "video.width=64",
-                 "video.height=64"]) == 0
+    assert (
+        main(
+            [
+                "rollout",
+                "env=counter",
+                "episodes=1",
+                "env.split=test",
+                f"video.path={video}",
+                "video.width=64",
+                "video.height=64",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "final-step yes" in out and video.stat().st_size > 0
 
@@ -304,9 +354,23 @@ def test_the_shipped_counter_models_open_the_drawer_docked(tmp_path):
     from robolearn.cli import main
 
     results = tmp_path / "plan.json"
-    assert main(["plan", "env=counter", "env.split=test", "reward_checkpoint=${shipped:counter_lorel_reward.pt}",
-                 "dynamics_model=${shipped:counter_video_model.pt}", "env.obs_keys=[rgb,proprio]", "video.path=null",
-                 f"results={results}", "instruction=open the drawer", "seed=104"]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "env=counter",
+                "env.split=test",
+                "reward_checkpoint=${shipped:counter_lorel_reward.pt}",
+                "dynamics_model=${shipped:counter_video_model.pt}",
+                "env.obs_keys=[rgb,proprio]",
+                "video.path=null",
+                f"results={results}",
+                "instruction=open the drawer",
+                "seed=104",
+            ]
+        )
+        == 0
+    )
     episode = json.loads(results.read_text())["episodes"][0]
     assert episode["success"], episode
     assert episode["progress"] >= 0.08  # the drawer opened by the counter's threshold

@@ -8,19 +8,29 @@ import json
 
 import pytest
 
-import bench_helpers
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.stats import success_table, wilson
 from robolearn.cli import main
 from robolearn.config import ConfigError, compose_config, sweep_overrides
+from tests.robolearn.bench import bench_helpers
 
 # A cheap VMPC agent on the shipped checkpoints (fewer candidates than the benchmark's): what matters
 # here is that its episodes are the same whatever runs them, not how well it plans.
-CHEAP = ["+agent_specs.vmpc_lorel.plan.optimizer.population=40", "+agent_specs.vmpc_lorel.plan.optimizer.elites=8",
-         "+agent_specs.vmpc_lorel.plan.optimizer.iterations=2", "+agent_specs.vmpc_lorel.plan.agent.horizon=8",
-         "+agent_specs.vmpc_lorel.plan.agent.replan_every=4"]
-SMALL = ["tasks=[open_drawer,turn_faucet_right]", "variants=[train]", "trials=2", "progress_bar=false", *CHEAP,
-         "agents=[random,vmpc_lorel]"]
+CHEAP = [
+    "+agent_specs.vmpc_lorel.plan.optimizer.population=40",
+    "+agent_specs.vmpc_lorel.plan.optimizer.elites=8",
+    "+agent_specs.vmpc_lorel.plan.optimizer.iterations=2",
+    "+agent_specs.vmpc_lorel.plan.agent.horizon=8",
+    "+agent_specs.vmpc_lorel.plan.agent.replan_every=4",
+]
+SMALL = [
+    "tasks=[open_drawer,turn_faucet_right]",
+    "variants=[train]",
+    "trials=2",
+    "progress_bar=false",
+    *CHEAP,
+    "agents=[random,vmpc_lorel]",
+]
 
 
 def test_wilson_interval():
@@ -36,8 +46,9 @@ def test_wilson_interval():
 
 
 def test_success_table_pools_tasks_with_equal_weight():
-    eps = ([{"agent": "a", "task": "t1", "success": True, "success_any": True}] * 3
-           + [{"agent": "a", "task": "t2", "success": False, "success_any": True}] * 1)
+    eps = [{"agent": "a", "task": "t1", "success": True, "success_any": True}] * 3 + [
+        {"agent": "a", "task": "t2", "success": False, "success_any": True}
+    ] * 1
     rows = success_table(eps, ("agent", "task"), pool_over="task")
     by = {r["task"]: r for r in rows}
     assert by["t1"]["final"] == 1.0 and by["t2"]["final"] == 0.0 and by["t2"]["any"] == 1.0
@@ -61,8 +72,9 @@ def test_executor_retries_a_job_whose_worker_dies(tmp_path, workers):
 def test_executor_reports_a_job_that_always_fails(workers):
     got = {}
     with pytest.raises(JobsFailed) as err:
-        for job, result in run_jobs(bench_helpers.fail_on_three, list(range(6)),
-                                    ExecutorSettings(workers=workers, max_retries=1)):
+        for job, result in run_jobs(
+            bench_helpers.fail_on_three, list(range(6)), ExecutorSettings(workers=workers, max_retries=1)
+        ):
             got[job] = result
     assert got == {x: 2 * x for x in range(6) if x != 3}  # the others finished
     assert list(err.value.failures) == [3] and "three is not allowed" in err.value.failures[3]
@@ -76,16 +88,29 @@ def test_executor_settings_are_validated():
 
 def _episodes(out):
     rows = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
-    keep = ("agent", "variant", "task", "instruction", "seed", "success", "success_any", "progress", "final_reward",
-            "last_plan_value")
+    keep = (
+        "agent",
+        "variant",
+        "task",
+        "instruction",
+        "seed",
+        "success",
+        "success_any",
+        "progress",
+        "final_reward",
+        "last_plan_value",
+    )
     return sorted((tuple(r.get(k) for k in keep) for r in rows), key=repr)
 
 
 def test_results_are_identical_serially_over_processes_and_on_ray(tmp_path, capsys):
     pytest.importorskip("ray")
     outs = {}
-    for name, extra in (("serial", ["workers=1"]), ("processes", ["workers=2"]),
-                        ("ray", ["workers=2", "ray_address=local"])):
+    for name, extra in (
+        ("serial", ["workers=1"]),
+        ("processes", ["workers=2"]),
+        ("ray", ["workers=2", "ray_address=local"]),
+    ):
         outs[name] = tmp_path / name
         assert main(["bench", *SMALL, *extra, f"out={outs[name]}", "figure=false"]) == 0, capsys.readouterr().err
     serial = _episodes(outs["serial"])
@@ -97,8 +122,16 @@ def test_results_are_identical_serially_over_processes_and_on_ray(tmp_path, caps
 
 def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
     out = tmp_path / "b"
-    args = ["bench", "agents=[random]", "tasks=[open_drawer,close_drawer]", "variants=[train,new_viewpoint]",
-            "trials=3", "workers=1", "progress_bar=false", f"out={out}"]
+    args = [
+        "bench",
+        "agents=[random]",
+        "tasks=[open_drawer,close_drawer]",
+        "variants=[train,new_viewpoint]",
+        "trials=3",
+        "workers=1",
+        "progress_bar=false",
+        f"out={out}",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "random" in printed and "new_viewpoint" in printed
@@ -125,11 +158,27 @@ def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
 
 def test_instruction_file_mode(tmp_path, capsys):
     phrasings = tmp_path / "mine.yaml"
-    phrasings.write_text("pull the drawer out: open_drawer\nshove the drawer closed: close_drawer\n"
-                         "press the button: push_button\n")
+    phrasings.write_text(
+        "pull the drawer out: open_drawer\nshove the drawer closed: close_drawer\npress the button: push_button\n"
+    )
     out = tmp_path / "inst"
-    assert main(["bench", "agents=[random]", "tasks=[open_drawer,close_drawer]", "variants=[train]", "trials=2",
-                 "workers=1", "progress_bar=false", "figure=false", f"instruction_file={phrasings}", f"out={out}"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "agents=[random]",
+                "tasks=[open_drawer,close_drawer]",
+                "variants=[train]",
+                "trials=2",
+                "workers=1",
+                "progress_bar=false",
+                "figure=false",
+                f"instruction_file={phrasings}",
+                f"out={out}",
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
     rows = {r["instruction"]: r for r in results["rows"]}
     assert set(rows) == {"pull the drawer out", "shove the drawer closed", "mean"}  # push_button is not benchmarked
@@ -140,32 +189,54 @@ def test_instruction_file_mode(tmp_path, capsys):
 
 
 def test_multirun_sweeps(tmp_path, capsys):
-    assert sweep_overrides(["a=1,2", "b=x", "c=p,q"]) == [["a=1", "b=x", "c=p"], ["a=1", "b=x", "c=q"],
-                                                          ["a=2", "b=x", "c=p"], ["a=2", "b=x", "c=q"]]
+    assert sweep_overrides(["a=1,2", "b=x", "c=p,q"]) == [
+        ["a=1", "b=x", "c=p"],
+        ["a=1", "b=x", "c=q"],
+        ["a=2", "b=x", "c=p"],
+        ["a=2", "b=x", "c=q"],
+    ]
     with pytest.raises(ConfigError):
         sweep_overrides(["a=[1,"])
     out = tmp_path / "sweep"
-    assert main(["bench", "--multirun", "agents=[random]", "tasks=[open_drawer]", "variants=[train]",
-                 "trials=1,2", "workers=1", "progress_bar=false", "figure=false", f"out={out}"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "--multirun",
+                "agents=[random]",
+                "tasks=[open_drawer]",
+                "variants=[train]",
+                "trials=1,2",
+                "workers=1",
+                "progress_bar=false",
+                "figure=false",
+                f"out={out}",
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "0" / "results.json").read_text())["episodes"] == 1
     assert json.loads((out / "1" / "results.json").read_text())["episodes"] == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["agents=[nope]"], "unknown agents ['nope']"),
-    (["variants=[mars]"], "unknown variants ['mars']"),
-    (["tasks=[fly]"], "unknown desk tasks ['fly']"),
-    (["trials=0"], "trials=0 must be an integer >= 1"),
-    (["workers=0"], "workers=0 must be an integer >= 1"),
-    (["instruction_file=/no/such.yaml"], "no such file"),
-    (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=/no/policy.pt"], "no such file"),
-    (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=/no/r.pt"], "no such file"),
-    (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.seed=3"], "set what the bench decides"),
-    (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.agent.horizon=0"], "horizon must be an integer"),
-    (["agents=[x]", "+agent_specs.x._target_=no.such.Agent"], "cannot be built"),
-    (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=${shipped:video_model.pt}"], "not a"),
-    (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=${shipped:video_model.pt}"], "not a"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["agents=[nope]"], "unknown agents ['nope']"),
+        (["variants=[mars]"], "unknown variants ['mars']"),
+        (["tasks=[fly]"], "unknown desk tasks ['fly']"),
+        (["trials=0"], "trials=0 must be an integer >= 1"),
+        (["workers=0"], "workers=0 must be an integer >= 1"),
+        (["instruction_file=/no/such.yaml"], "no such file"),
+        (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=/no/policy.pt"], "no such file"),
+        (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=/no/r.pt"], "no such file"),
+        (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.seed=3"], "set what the bench decides"),
+        (["agents=[vmpc_lorel]", "+agent_specs.vmpc_lorel.plan.agent.horizon=0"], "horizon must be an integer"),
+        (["agents=[x]", "+agent_specs.x._target_=no.such.Agent"], "cannot be built"),
+        (["agents=[lcbc]", "agent_specs.lcbc.checkpoint=${shipped:video_model.pt}"], "not a"),
+        (["agents=[vmpc_lorel]", "agent_specs.vmpc_lorel.plan.reward_checkpoint=${shipped:video_model.pt}"], "not a"),
+    ],
+)
 def test_bench_errors_are_one_line(tmp_path, args, message, capsys):
     assert main(["bench", f"out={tmp_path / 'o'}", "progress_bar=false", *args]) == 2
     err = capsys.readouterr().err
@@ -186,8 +257,19 @@ def test_an_interrupted_bench_keeps_its_tables(tmp_path, monkeypatch):
             yield item
 
     monkeypatch.setattr(bench_run, "run_jobs", interrupted_after_three)
-    cfg = compose_config("bench", ["agents=[random]", "tasks=[open_drawer]", "variants=[train]", "trials=10",
-                                   "workers=1", "progress_bar=false", "figure=false", f"out={tmp_path}"])
+    cfg = compose_config(
+        "bench",
+        [
+            "agents=[random]",
+            "tasks=[open_drawer]",
+            "variants=[train]",
+            "trials=10",
+            "workers=1",
+            "progress_bar=false",
+            "figure=false",
+            f"out={tmp_path}",
+        ],
+    )
     with pytest.raises(KeyboardInterrupt):
         run_bench(BenchSettings.from_config(cfg), echo=False)
     results = json.loads((tmp_path / "results.json").read_text())
@@ -214,8 +296,17 @@ def test_resume_survives_another_install_of_the_shipped_checkpoints(tmp_path, mo
 
 def test_home_bench_runs_the_nav_agent_resumes_and_reports_navigation_metrics(tmp_path, capsys):
     out = tmp_path / "h"
-    args = ["bench", "env=home", "agents=[nav,random]", "tasks=[pointnav,interactive_nav]", "trials=2", "workers=1",
-            "progress_bar=false", "env.num_rooms=[2,3]", f"out={out}"]
+    args = [
+        "bench",
+        "env=home",
+        "agents=[nav,random]",
+        "tasks=[pointnav,interactive_nav]",
+        "trials=2",
+        "workers=1",
+        "progress_bar=false",
+        "env.num_rooms=[2,3]",
+        f"out={out}",
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "2 splits" not in printed and "1 splits × 2 tasks" in printed and "mean SPL" in printed
@@ -235,12 +326,15 @@ def test_home_bench_runs_the_nav_agent_resumes_and_reports_navigation_metrics(tm
     assert "another spec" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["tasks=[fly]"], "unknown home tasks ['fly']"),
-    (["splits=[val]"], "unknown splits ['val']"),
-    (["nav_agent.lookahead=0"], "lookahead"),
-    (["env.home=atlantis"], "atlantis"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["tasks=[fly]"], "unknown home tasks ['fly']"),
+        (["splits=[val]"], "unknown splits ['val']"),
+        (["nav_agent.lookahead=0"], "lookahead"),
+        (["env.home=atlantis"], "atlantis"),
+    ],
+)
 def test_home_bench_errors_are_one_line(tmp_path, args, message, capsys):
     assert main(["bench", "env=home", f"out={tmp_path / 'x'}", *args]) == 2
     err = capsys.readouterr().err

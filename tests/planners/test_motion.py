@@ -9,6 +9,7 @@ a second: each PyBullet check is ~30 µs).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Iterator, Sequence
@@ -17,9 +18,21 @@ import numpy as np
 import pybullet as p
 import pytest
 
-from planners.motion import (ArmCollisionChecker, RRTConnectConfig, astar, densify, edge_is_free,
-                             geodesic_distance_field, inflate, nearest_free, path_length, plan_arm_path,
-                             rrt_connect, shortcut_path, simplify_path)
+from planners.motion import (
+    ArmCollisionChecker,
+    RRTConnectConfig,
+    astar,
+    densify,
+    edge_is_free,
+    geodesic_distance_field,
+    inflate,
+    nearest_free,
+    path_length,
+    plan_arm_path,
+    rrt_connect,
+    shortcut_path,
+    simplify_path,
+)
 from sim.config import ArmConfig
 from sim.robots.panda import PANDA_JOINT_LIMITS, PandaArm
 
@@ -27,13 +40,14 @@ SQRT2 = math.sqrt(2.0)
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def assert_valid_grid_path(path: Sequence[tuple[int, int]], free: np.ndarray, start: tuple[int, int],
-                           goal: tuple[int, int]) -> None:
+def assert_valid_grid_path(
+    path: Sequence[tuple[int, int]], free: np.ndarray, start: tuple[int, int], goal: tuple[int, int]
+) -> None:
     """Endpoints, free cells, king moves only, and no diagonal squeezing past an occupied cell."""
     assert path[0] == start and path[-1] == goal
     for r, c in path:
         assert free[r, c], f"path enters occupied cell {(r, c)}"
-    for (r0, c0), (r1, c1) in zip(path[:-1], path[1:]):
+    for (r0, c0), (r1, c1) in itertools.pairwise(path):
         dr, dc = r1 - r0, c1 - c0
         assert max(abs(dr), abs(dc)) == 1, f"step {(r0, c0)} → {(r1, c1)} is not a king move"
         if dr and dc:
@@ -72,7 +86,7 @@ def test_astar_goes_through_the_gap_with_the_optimal_length() -> None:
     # 4-connected: Manhattan, (0,0) → (4,3) → gap → (4,5) → (0,8) = 7 + 2 + 7.
     path4 = astar(free, (0, 0), (0, 8), diagonal=False)
     assert path4 is not None and path_length(path4) == 16.0
-    assert all(abs(r1 - r0) + abs(c1 - c0) == 1 for (r0, c0), (r1, c1) in zip(path4[:-1], path4[1:]))
+    assert all(abs(r1 - r0) + abs(c1 - c0) == 1 for (r0, c0), (r1, c1) in itertools.pairwise(path4))
 
 
 def test_astar_does_not_cut_corners() -> None:
@@ -237,7 +251,7 @@ def test_simplify_path_keeps_endpoints_and_clear_segments() -> None:
         assert len(short) <= len(path)
         it = iter(path)
         assert all(c in it for c in short), "simplified path is not a sub-sequence of the path"
-        for a, b in zip(short[:-1], short[1:]):
+        for a, b in itertools.pairwise(short):
             cells = segment_cells(a, b)
             assert grid[cells[:, 0], cells[:, 1]].all(), f"segment {a} → {b} crosses an occupied cell"
         assert path_length(short) <= path_length(path) + 1e-9
@@ -313,9 +327,16 @@ def test_rrt_connect_rejects_bad_start_and_goal() -> None:
         rrt_connect(np.array([0.1, 0.9]), np.array([0.9, 0.9]), HIGH2, LOW2, wall_2d, rng)
 
 
-@pytest.mark.parametrize("field, value", [("step_size", 0.0), ("edge_resolution", float("nan")),
-                                          ("max_iterations", 0), ("shortcut_iterations", -1),
-                                          ("max_iterations", 10.0)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("step_size", 0.0),
+        ("edge_resolution", float("nan")),
+        ("max_iterations", 0),
+        ("shortcut_iterations", -1),
+        ("max_iterations", 10.0),
+    ],
+)
 def test_rrt_config_validation(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"RRTConnectConfig.{field} must be"):
         RRTConnectConfig(**{field: value})
@@ -326,7 +347,7 @@ def test_densify_and_shortcut() -> None:
     dense = densify(path, 0.07)
     assert np.array_equal(dense[0], path[0]) and np.array_equal(dense[-1], path[-1])
     assert any(np.array_equal(q, path[1]) for q in dense)
-    assert max(np.linalg.norm(b - a) for a, b in zip(dense[:-1], dense[1:])) <= 0.07 + 1e-12
+    assert max(np.linalg.norm(b - a) for a, b in itertools.pairwise(dense)) <= 0.07 + 1e-12
     assert len(dense) == 1 + math.ceil(0.5 / 0.07) + math.ceil(0.6 / 0.07)
 
     zigzag = [np.array([0.05 * k, 0.1 * (k % 2)]) for k in range(15)]
@@ -352,8 +373,9 @@ class ArmScene:
         self.floor = p.createMultiBody(0.0, slab, -1, [0.0, 0.0, -0.05], physicsClientId=self.client)
         self.low, self.high = np.array(PANDA_JOINT_LIMITS).T
         # The arm's base stands on the floor and never moves: its contacts say nothing about q.
-        self.checker = ArmCollisionChecker(self.client, self.arm.uid, self.arm.arm_joints,
-                                           [self.box, self.floor], ignore_links=[-1])
+        self.checker = ArmCollisionChecker(
+            self.client, self.arm.uid, self.arm.arm_joints, [self.box, self.floor], ignore_links=[-1]
+        )
 
     def joint_states(self) -> list[tuple[float, float]]:
         """(position, velocity) of every joint, fingers included."""
@@ -372,8 +394,12 @@ class ArmScene:
         for j, qj in zip(self.arm.arm_joints, q):
             p.resetJointState(uid, j, float(qj), physicsClientId=cid)
         p.performCollisionDetection(physicsClientId=cid)
-        hits = [pt for body in (self.box, self.floor)
-                for pt in p.getClosestPoints(uid, body, 0.0, physicsClientId=cid) if pt[3] != -1]
+        hits = [
+            pt
+            for body in (self.box, self.floor)
+            for pt in p.getClosestPoints(uid, body, 0.0, physicsClientId=cid)
+            if pt[3] != -1
+        ]
         for j, s in zip(self.arm.arm_joints, saved):
             p.resetJointState(uid, j, s[0], s[1], physicsClientId=cid)
         return not hits

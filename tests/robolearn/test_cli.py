@@ -18,11 +18,16 @@ from robolearn.rollout import run_rollout
 from robolearn.video import VideoWriter
 from sim.tasks.desk import DESK_TASKS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SMALL = 32  # px: video and observation size that keeps each rollout well under a second
 # Short, small episodes: the env needs no more to exercise the whole rollout path.
-FAST = [f"env.width={SMALL}", f"env.height={SMALL}", f"video.width={SMALL}", f"video.height={SMALL}",
-        "video.font_size=8"]
+FAST = [
+    f"env.width={SMALL}",
+    f"env.height={SMALL}",
+    f"video.width={SMALL}",
+    f"video.height={SMALL}",
+    "video.font_size=8",
+]
 
 
 def _count_frames(path: Path) -> int:
@@ -41,23 +46,43 @@ def _error_line(err: str) -> str:
 
 def test_rollout_writes_an_mp4_with_one_frame_per_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = tmp_path / "sub" / "run.mp4"  # the directory is created on demand
-    code = main(["rollout", *FAST, "env.max_episode_steps=4", "episodes=2", "video.hold_final_frames=2",
-                 f"video.path={video}", "progress_bar=false"])
+    code = main(
+        [
+            "rollout",
+            *FAST,
+            "env.max_episode_steps=4",
+            "episodes=2",
+            "video.hold_final_frames=2",
+            f"video.path={video}",
+            "progress_bar=false",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == EXIT_OK
     assert video.is_file() and video.stat().st_size > 0
     # Per episode: the reset frame, one per step, then the held final frame.
     assert _count_frames(video) == 2 * (1 + 4 + 2)
-    assert len(re.findall(r"^episode \d/2 \(seed \d\): success any-step (yes|no), final-step (yes|no)", out,
-                          re.MULTILINE)) == 2
+    assert (
+        len(re.findall(r"^episode \d/2 \(seed \d\): success any-step (yes|no), final-step (yes|no)", out, re.MULTILINE))
+        == 2
+    )
     assert "success any-step" in out.splitlines()[-2] and "video:" in out
     assert not [p for p in video.parent.iterdir() if p.name.startswith(".")], "temporary file left behind"
 
 
 def test_rollout_gif_with_the_random_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     video = tmp_path / "out.gif"
-    code = main(["rollout", *FAST, "env.task=close_drawer", "policy=random", "env.max_episode_steps=3",
-                 "video.hold_final_frames=0", f"video.path={video}"])
+    code = main(
+        [
+            "rollout",
+            *FAST,
+            "env.task=close_drawer",
+            "policy=random",
+            "env.max_episode_steps=3",
+            "video.hold_final_frames=0",
+            f"video.path={video}",
+        ]
+    )
     assert code == EXIT_OK
     frames = imageio.mimread(video)
     assert len(frames) == 1 + 3 and frames[0].shape[:2] == (SMALL, SMALL)
@@ -75,10 +100,9 @@ def test_expert_succeeds_on_the_default_task() -> None:
 def test_video_writer_leaves_nothing_behind_on_error(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     path.write_bytes(b"previous video")
-    with pytest.raises(RuntimeError, match="boom"):
-        with VideoWriter(path, fps=12) as video:
-            video.append(np.zeros((SMALL, SMALL, 3), np.uint8))
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), VideoWriter(path, fps=12) as video:
+        video.append(np.zeros((SMALL, SMALL, 3), np.uint8))
+        raise RuntimeError("boom")
     assert path.read_bytes() == b"previous video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
@@ -105,20 +129,24 @@ def test_planned_verbs_say_so(verb: str, capsys: pytest.CaptureFixture[str]) -> 
     assert "not implemented yet (planned)" in _error_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize(("override", "expected"), [
-    ("env.task=fly_away", "unknown task 'fly_away'"),
-    ("env.width=8", "width=8 is out of range"),
-    ("video.height=4096", "video.height=4096 must be an integer in [16, 1024]"),
-    ("env.obs_keys=[rgb,smell]", "unknown observation key(s) ['smell']"),
-    ("task=close_drawer", "did you mean env.task?"),
-    ("env.physics.substeps=many", "substeps='many' must be a number"),
-    ("policy=human", "unknown policy 'human'"),
-    ("video.path=out.avi", "must end with .mp4 or .gif"),
-    ("episodes=0", "episodes=0 must be an integer >= 1"),
-    ("env=nope", "Could not find 'env/nope'"),
-])
-def test_bad_config_gives_a_one_line_error(override: str, expected: str, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("env.task=fly_away", "unknown task 'fly_away'"),
+        ("env.width=8", "width=8 is out of range"),
+        ("video.height=4096", "video.height=4096 must be an integer in [16, 1024]"),
+        ("env.obs_keys=[rgb,smell]", "unknown observation key(s) ['smell']"),
+        ("task=close_drawer", "did you mean env.task?"),
+        ("env.physics.substeps=many", "substeps='many' must be a number"),
+        ("policy=human", "unknown policy 'human'"),
+        ("video.path=out.avi", "must end with .mp4 or .gif"),
+        ("episodes=0", "episodes=0 must be an integer >= 1"),
+        ("env=nope", "Could not find 'env/nope'"),
+    ],
+)
+def test_bad_config_gives_a_one_line_error(
+    override: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["rollout", override] + ([] if override.startswith("video.path") else [f"video.path={tmp_path}/x.mp4"])
     assert main(args) == EXIT_USAGE
     line = _error_line(capsys.readouterr().err)
@@ -142,8 +170,13 @@ def test_console_entry_point_exit_codes(tmp_path: Path) -> None:
     """The real process: exit status and stderr as a shell sees them (no traceback)."""
     # The source tree on the path too, so this also works when robolearn is not installed.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    bad = subprocess.run([sys.executable, "-m", "robolearn.cli", "rollout", "env.height=3"],
-                         capture_output=True, text=True, cwd=tmp_path, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "robolearn.cli", "rollout", "env.height=3"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     assert bad.returncode == EXIT_USAGE
     assert "Traceback" not in bad.stderr and "height=3 is out of range" in bad.stderr
 
@@ -155,11 +188,24 @@ def test_readme_task_table_matches_the_simulator() -> None:
         assert rows.get(name) == task.description.instruction(), f"README's task table is stale for {name}"
 
 
-def test_home_rollout_drives_the_nav_agent_and_shows_camera_and_map(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_home_rollout_drives_the_nav_agent_and_shows_camera_and_map(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     video = tmp_path / "home.gif"
-    code = main(["rollout", "env=home", "env.task=pointnav", "env.home=studio", "env.width=32", "env.height=32",
-                 "video.width=96", "video.height=96", "video.hold_final_frames=0", f"video.path={video}"])
+    code = main(
+        [
+            "rollout",
+            "env=home",
+            "env.task=pointnav",
+            "env.home=studio",
+            "env.width=32",
+            "env.height=32",
+            "video.width=96",
+            "video.height=96",
+            "video.hold_final_frames=0",
+            f"video.path={video}",
+        ]
+    )
     assert code == EXIT_OK
     out = capsys.readouterr().out
     assert "success yes" in out and "SPL" in out
@@ -172,10 +218,13 @@ def test_home_rollout_drives_the_nav_agent_and_shows_camera_and_map(tmp_path: Pa
     assert ((top_down[..., 0] > 180) & (top_down[..., 1] < 90)).any()
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("env.task=open_drawer", "needs the arm"),
-    ("nav_agent.turn_in_place=-1", "turn_in_place"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("env.task=open_drawer", "needs the arm"),
+        ("nav_agent.turn_in_place=-1", "turn_in_place"),
+    ],
+)
 def test_home_rollout_errors_are_one_line(override: str, expected: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rollout", "env=home", override, "video.path=null"]) == EXIT_USAGE
     err = capsys.readouterr().err
@@ -183,7 +232,20 @@ def test_home_rollout_errors_are_one_line(override: str, expected: str, capsys: 
 
 
 def test_home_rollout_expert_opens_the_kitchen_drawer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["rollout", "env=home", "env.task=open_drawer", "env.robot=manipulator", "env.home=studio",
-                 "env.width=32", "env.height=32", "video.path=null"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "rollout",
+                "env=home",
+                "env.task=open_drawer",
+                "env.robot=manipulator",
+                "env.home=studio",
+                "env.width=32",
+                "env.height=32",
+                "video.path=null",
+            ]
+        )
+        == EXIT_OK
+    )
     out = capsys.readouterr().out
     assert '"open the kitchen drawer" success yes' in out

@@ -38,11 +38,19 @@ def make_episode(index: int, steps: int) -> Episode:
     actions = np.zeros((steps, 4), np.float32)
     actions[:, 0] = np.arange(steps)
     actions[:, 1] = index
-    return Episode(index=index, seed=index, task="open_drawer", exploration="uniform", obs={"rgb": rgb},
-                   actions=actions, expert=np.arange(steps) % 2 == 0, states=np.zeros((steps + 1, 3)),
-                   object_states=np.zeros((steps + 1, 2), np.float32),
-                   labels=[("drawer", "open", None)] if index % 2 else [("white_mug", "move", "left")],
-                   instructions=[f"episode {index} phrasing {j}" for j in range(3)])
+    return Episode(
+        index=index,
+        seed=index,
+        task="open_drawer",
+        exploration="uniform",
+        obs={"rgb": rgb},
+        actions=actions,
+        expert=np.arange(steps) % 2 == 0,
+        states=np.zeros((steps + 1, 3)),
+        object_states=np.zeros((steps + 1, 2), np.float32),
+        labels=[("drawer", "open", None)] if index % 2 else [("white_mug", "move", "left")],
+        instructions=[f"episode {index} phrasing {j}" for j in range(3)],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +146,9 @@ def _collect(loader: torch.utils.data.DataLoader, epochs: int) -> list[tuple[Any
     out = []
     for _ in range(epochs):
         for batch in loader:
-            out.append((batch["episode"].tolist(), batch["t"].tolist(), list(batch["label"]),
-                        batch["st"][:, 0, 0, 0].tolist()))
+            out.append(
+                (batch["episode"].tolist(), batch["t"].tolist(), list(batch["label"]), batch["st"][:, 0, 0, 0].tolist())
+            )
     return out
 
 

@@ -13,16 +13,38 @@ from omegaconf import OmegaConf
 
 from planners.policy import LanguagePolicyNet, PolicyConfig, load_checkpoint, load_policy
 from robolearn.cli import main
-from robolearn.config import compose_config
 from robolearn.paths import conf_dir
+from tests.conftest import CollectDataset
 
 SIZE, STEPS = 32, 20
-COLLECT = ["episodes=60", "env.obs_keys=[rgb,proprio]", f"env.width={SIZE}", f"env.height={SIZE}",
-           f"env.max_episode_steps={STEPS}", "workers=1", "chunk_episodes=20", "progress_bar=false",
-           "exploration.uniform=0.2", "exploration.correlated=0.0", "exploration.reach=0.3", "exploration.expert_mix=0.5"]
-SMALL = [f"policy.image_size={SIZE}", "policy.conv_channels=[16,32,32]", "policy.hidden=64", "policy.proprio_dim=14",
-         "batch_size=32", "eval_every=100", "checkpoint_every=100", "val_items=256", "num_workers=0",
-         "progress_bar=false", "warmup_steps=20", "val_fraction=0.3"]
+COLLECT = [
+    "episodes=60",
+    "env.obs_keys=[rgb,proprio]",
+    f"env.width={SIZE}",
+    f"env.height={SIZE}",
+    f"env.max_episode_steps={STEPS}",
+    "workers=1",
+    "chunk_episodes=20",
+    "progress_bar=false",
+    "exploration.uniform=0.2",
+    "exploration.correlated=0.0",
+    "exploration.reach=0.3",
+    "exploration.expert_mix=0.5",
+]
+SMALL = [
+    f"policy.image_size={SIZE}",
+    "policy.conv_channels=[16,32,32]",
+    "policy.hidden=64",
+    "policy.proprio_dim=14",
+    "batch_size=32",
+    "eval_every=100",
+    "checkpoint_every=100",
+    "val_items=256",
+    "num_workers=0",
+    "progress_bar=false",
+    "warmup_steps=20",
+    "val_fraction=0.3",
+]
 
 
 def test_config_yaml_matches_the_dataclass():
@@ -31,21 +53,22 @@ def test_config_yaml_matches_the_dataclass():
     assert data == PolicyConfig().to_dict(), "conf/policy_model/lcbc.yaml is out of sync with PolicyConfig"
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"hidden": 0}, "PolicyConfig.hidden"), ({"image_size": 30}, "divisible"), ({"text_model": ""}, "text_model"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"hidden": 0}, "PolicyConfig.hidden"),
+        ({"image_size": 30}, "divisible"),
+        ({"text_model": ""}, "text_model"),
+    ],
+)
 def test_config_validation(overrides, message):
     with pytest.raises(ValueError, match=message):
         PolicyConfig(**overrides)
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from robolearn.data.collect import CollectSettings, run_collect
-
-    out = tmp_path_factory.mktemp("lcbc") / "desk"
-    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT])), echo=False)
-    return out
+def desk(collect_dataset: CollectDataset) -> Path:
+    return collect_dataset(COLLECT)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +85,7 @@ def _square_batch(gen: torch.Generator, n: int, size: int = SIZE) -> tuple[torch
     frames = torch.zeros(n, 3, size, size, dtype=torch.uint8)
     cols = ((x + 1) / 2 * (size - 6)).long()
     for i, c in enumerate(cols.tolist()):
-        frames[i, :, size // 2 - 3: size // 2 + 3, c: c + 6] = 255
+        frames[i, :, size // 2 - 3 : size // 2 + 3, c : c + 6] = 255
     target = torch.zeros(n, 4)
     target[:, 0] = torch.where(which == 0, x, -x)
     return frames, which, target
@@ -130,16 +153,48 @@ def test_checkpoint_round_trip_and_resume_refusal(trained, desk, capsys):
 
 def test_lcbc_in_the_bench(trained, tmp_path, capsys):
     out = tmp_path / "bench"
-    assert main(["bench", "agents=[lcbc]", f"agent_specs.lcbc.checkpoint={trained / 'best.pt'}",
-                 "tasks=[open_drawer]", "variants=[train]", "trials=2", "workers=1", f"env.width={SIZE}",
-                 f"env.height={SIZE}", "progress_bar=false", "figure=false", f"out={out}"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "agents=[lcbc]",
+                f"agent_specs.lcbc.checkpoint={trained / 'best.pt'}",
+                "tasks=[open_drawer]",
+                "variants=[train]",
+                "trials=2",
+                "workers=1",
+                f"env.width={SIZE}",
+                f"env.height={SIZE}",
+                "progress_bar=false",
+                "figure=false",
+                f"out={out}",
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["agent"] == "lcbc" and r["steps"] == 20 for r in rows)
     # the same episodes again give the same results (the policy is deterministic)
     out2 = tmp_path / "bench2"
-    assert main(["bench", "agents=[lcbc]", f"agent_specs.lcbc.checkpoint={trained / 'best.pt'}",
-                 "tasks=[open_drawer]", "variants=[train]", "trials=2", "workers=1", f"env.width={SIZE}",
-                 f"env.height={SIZE}", "progress_bar=false", "figure=false", f"out={out2}"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "agents=[lcbc]",
+                f"agent_specs.lcbc.checkpoint={trained / 'best.pt'}",
+                "tasks=[open_drawer]",
+                "variants=[train]",
+                "trials=2",
+                "workers=1",
+                f"env.width={SIZE}",
+                f"env.height={SIZE}",
+                "progress_bar=false",
+                "figure=false",
+                f"out={out2}",
+            ]
+        )
+        == 0
+    )
     rows2 = [json.loads(line) for line in (out2 / "episodes.jsonl").read_text().splitlines()]
     assert [r["progress"] for r in rows] == [r["progress"] for r in rows2]
 

@@ -9,9 +9,8 @@ import pytest
 
 import sim
 from planners.navigation import InteractiveNavAgent
-from sim.homes.floorplan import floorplan_from_dict
-from sim.lidar import FREE, OCCUPIED, UNKNOWN, local_occupancy
 from sim.home_config import LocalMapConfig
+from sim.lidar import FREE, OCCUPIED, UNKNOWN, local_occupancy
 from sim.scenes.home import ClutterSpec, EpisodeLayout
 from sim.tasks.nav_metrics import EffortTracker, episode_metrics, spl
 from sim.tasks.navigation import HomeEpisode
@@ -19,14 +18,14 @@ from sim.tasks.navigation import HomeEpisode
 SMALL = dict(width=32, height=32)
 
 
-def make(**kw) -> "sim.envs.home.HomeEnv":
+def make(**kw) -> sim.envs.home.HomeEnv:
     kw = {"home": "studio", **SMALL, **kw}
     return gym.make(sim.HOME_ENV_ID, **kw).unwrapped
 
 
 def drive(env, action, steps):
     for _ in range(steps):
-        obs, r, term, trunc, info = env.step(np.asarray(action, np.float32))
+        obs, _r, _term, _trunc, info = env.step(np.asarray(action, np.float32))
     return obs, info
 
 
@@ -176,7 +175,7 @@ def _dist_to_path(env, ep, xy):
 
 def test_room_nav_succeeds_inside_the_named_room():
     env = make(task="room_nav")
-    obs, info = env.reset(seed=0, options={"room_type": "kitchen"})
+    _obs, info = env.reset(seed=0, options={"room_type": "kitchen"})
     assert info["instruction"] == "go to the kitchen"
     kitchen = env.plan.room("kitchen")
     env.scene.robot.reset_pose(*kitchen.center, 0.0)
@@ -307,12 +306,16 @@ def test_agent_remembers_what_the_scan_sees_and_forgets_what_moved():
     obs, _ = env.step(np.zeros(2, np.float32))[:2]
     agent.observe(env.robot_pose(), obs["scan"])
     g = agent.grid
-    near = lambda xy: agent.seen[max(g.world_to_cell(xy)[0] - 4, 0):g.world_to_cell(xy)[0] + 5,  # noqa: E731
-                                 g.world_to_cell(xy)[1] - 4:g.world_to_cell(xy)[1] + 5].any()
+
+    def near(xy: tuple[float, float]) -> bool:
+        i, j = g.world_to_cell(xy)
+        return bool(agent.seen[max(i - 4, 0) : i + 5, j - 4 : j + 5].any())
+
     assert near((1.85, 2.0))  # the carton's near face
     assert not agent.seen[agent.mapped].any()  # walls are the map's, not remembered obstacles
-    p.resetBasePositionAndOrientation(env.scene.clutter[0].uid, (5.5, 1.0, 0.15), (0, 0, 0, 1),
-                                      physicsClientId=env.client)
+    p.resetBasePositionAndOrientation(
+        env.scene.clutter[0].uid, (5.5, 1.0, 0.15), (0, 0, 0, 1), physicsClientId=env.client
+    )
     obs = env.step(np.zeros(2, np.float32))[0]
     agent.observe(env.robot_pose(), obs["scan"])
     assert not near((1.85, 2.0))  # the rays now pass where it stood

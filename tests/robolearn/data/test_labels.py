@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 
 import sim  # noqa: F401  (registers robolearn/Desk-v1)
-from robolearn.data.labels import (DO_NOTHING, LOREL_THRESHOLDS, hindsight_labels, label_to_task, label_vocabulary,
-                                   labels_at)
+from robolearn.data.labels import (
+    DO_NOTHING,
+    LOREL_THRESHOLDS,
+    hindsight_labels,
+    label_to_task,
+    label_vocabulary,
+    labels_at,
+)
 from sim.config import SuccessThresholds
 from sim.scenes.desk import ObjectStates
 from sim.tasks.desk import DESK_TASKS
@@ -93,8 +99,13 @@ def test_compound_labels_come_in_canonical_order():
     first = states()
     last = states(faucet=-0.5, white_mug_x=-0.05, white_mug_y=-0.05, drawer=0.1, black_mug_y=0.06)
     got = labels(first, last)
-    assert got == [("black_mug", "move", "right"), ("white_mug", "move", "up"), ("white_mug", "move", "left"),
-                   ("drawer", "open", None), ("faucet", "turn", "right")]
+    assert got == [
+        ("black_mug", "move", "right"),
+        ("white_mug", "move", "up"),
+        ("white_mug", "move", "left"),
+        ("drawer", "open", None),
+        ("faucet", "turn", "right"),
+    ]
     vocab = label_vocabulary(NAMES)
     assert got == sorted(got, key=vocab.index)
 
@@ -133,16 +144,25 @@ def test_labels_at_intermediate_frames():
         labels_at(NAMES, traj, 4, TH)
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: hindsight_labels(NAMES, np.zeros(3), np.zeros(len(NAMES)), TH), "shape"),
-    (lambda: hindsight_labels(NAMES + ["lamp"], np.zeros(len(NAMES) + 1), np.zeros(len(NAMES) + 1), TH), "lamp"),
-    (lambda: hindsight_labels(["cup.x", "cup.y"], np.zeros(2), np.zeros(2), TH), "x, y or z"),
-    (lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.full(len(NAMES), np.nan), TH), "non-finite"),
-    (lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.zeros(len(NAMES)), SuccessThresholds(drawer=0.0)),
-     "positive"),
-    (lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.zeros(len(NAMES)), TH, trajectory=np.zeros((3, 2))),
-     "trajectory"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: hindsight_labels(NAMES, np.zeros(3), np.zeros(len(NAMES)), TH), "shape"),
+        (lambda: hindsight_labels(NAMES + ["lamp"], np.zeros(len(NAMES) + 1), np.zeros(len(NAMES) + 1), TH), "lamp"),
+        (lambda: hindsight_labels(["cup.x", "cup.y"], np.zeros(2), np.zeros(2), TH), "x, y or z"),
+        (lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.full(len(NAMES), np.nan), TH), "non-finite"),
+        (
+            lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.zeros(len(NAMES)), SuccessThresholds(drawer=0.0)),
+            "positive",
+        ),
+        (
+            lambda: hindsight_labels(
+                NAMES, np.zeros(len(NAMES)), np.zeros(len(NAMES)), TH, trajectory=np.zeros((3, 2))
+            ),
+            "trajectory",
+        ),
+    ],
+)
 def test_bad_inputs_are_explained(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -181,8 +201,9 @@ def test_labels_agree_with_task_success_checks():
         for s in (init, now):
             for m in s.mugs.values():
                 m[:] = rng.uniform(-1.5, 1.5, 3) * scale["mug"]
-            s.drawer, s.door, s.faucet, s.button = (float(rng.uniform(-1.5, 1.5) * scale[k])
-                                                    for k in ("drawer", "door", "faucet", "button"))
+            s.drawer, s.door, s.faucet, s.button = (
+                float(rng.uniform(-1.5, 1.5) * scale[k]) for k in ("drawer", "door", "faucet", "button")
+            )
         got = set(hindsight_labels(NAMES, init.vector(), now.vector(), TH))
         for task in DESK_TASKS.values():
             d = task.description
@@ -190,8 +211,19 @@ def test_labels_agree_with_task_success_checks():
 
 
 # ------------------------------------------------------------------------ simulator
-@pytest.mark.parametrize("task", ["open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
-                                  "move_white_mug_down", "move_black_mug_right", "push_button", "open_cabinet"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "open_drawer",
+        "close_drawer",
+        "turn_faucet_left",
+        "turn_faucet_right",
+        "move_white_mug_down",
+        "move_black_mug_right",
+        "push_button",
+        "open_cabinet",
+    ],
+)
 def test_expert_episodes_get_their_tasks_label(task):
     env = gym.make("robolearn/Desk-v1", task=task, obs_keys=("proprio",)).unwrapped
     try:

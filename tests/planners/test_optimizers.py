@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,22 +17,28 @@ import torch
 import yaml
 from omegaconf import OmegaConf
 
-from planners.optimizers import (OPTIMIZERS, CEMConfig, CEMOptimizer, ICEMConfig, ICEMOptimizer, MPPIConfig,
-                                 MPPIOptimizer, OptimizerResult, TrajectoryOptimizer, autoregressive_noise,
-                                 colored_noise, make_optimizer, mppi_weights, optimizer_config)
+from planners.optimizers import (
+    OPTIMIZERS,
+    CEMConfig,
+    CEMOptimizer,
+    ICEMConfig,
+    ICEMOptimizer,
+    MPPIConfig,
+    MPPIOptimizer,
+    OptimizerResult,
+    TrajectoryOptimizer,
+    autoregressive_noise,
+    colored_noise,
+    make_optimizer,
+    mppi_weights,
+    optimizer_config,
+)
 
-REPO = Path(__file__).resolve().parents[1]
+# Tiny models: one intra-op thread is fastest and keeps the shared 2-core machine free.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = {"cem": CEMConfig, "icem": ICEMConfig, "mppi": MPPIConfig}
 LOW, HIGH = [-1.0] * 4, [1.0] * 4  # the desk env's action box (4-D)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small tensors: one intra-op thread is fastest and keeps the shared 2-core machine free."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def quadratic(target: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -76,24 +82,27 @@ def test_yaml_mirrors_the_dataclass_and_builds_the_optimizer(name: str) -> None:
     assert make_optimizer(cfg, LOW, HIGH, horizon=5).config.iterations == 2
 
 
-@pytest.mark.parametrize(("cls", "overrides", "detail"), [
-    (CEMConfig, {"elites": 300}, "elites=300 must be ≤ population=200"),
-    (CEMConfig, {"population": 0}, "CEMConfig.population"),
-    (CEMConfig, {"iterations": True}, "CEMConfig.iterations"),
-    (CEMConfig, {"init_std": 0.0}, "CEMConfig.init_std"),
-    (CEMConfig, {"min_std": -0.1}, "CEMConfig.min_std"),
-    (CEMConfig, {"alpha": 1.0}, "CEMConfig.alpha"),
-    (CEMConfig, {"return_mean_of_elites": 1}, "CEMConfig.return_mean_of_elites"),
-    (CEMConfig, {"shift_fill": "zero"}, "center | last"),
-    (ICEMConfig, {"noise_beta": -1.0}, "ICEMConfig.noise_beta"),
-    (ICEMConfig, {"population_decay": 0.8}, "ICEMConfig.population_decay"),
-    (ICEMConfig, {"keep_elites_fraction": 1.5}, "ICEMConfig.keep_elites_fraction"),
-    (ICEMConfig, {"elites": 201}, "ICEMConfig.elites=201"),
-    (MPPIConfig, {"temperature": 0.0}, "MPPIConfig.temperature"),
-    (MPPIConfig, {"noise_std": float("nan")}, "MPPIConfig.noise_std"),
-    (MPPIConfig, {"noise_correlation": 1.0}, "MPPIConfig.noise_correlation"),
-    (MPPIConfig, {"samples": 0}, "MPPIConfig.samples"),
-])
+@pytest.mark.parametrize(
+    ("cls", "overrides", "detail"),
+    [
+        (CEMConfig, {"elites": 300}, "elites=300 must be ≤ population=200"),
+        (CEMConfig, {"population": 0}, "CEMConfig.population"),
+        (CEMConfig, {"iterations": True}, "CEMConfig.iterations"),
+        (CEMConfig, {"init_std": 0.0}, "CEMConfig.init_std"),
+        (CEMConfig, {"min_std": -0.1}, "CEMConfig.min_std"),
+        (CEMConfig, {"alpha": 1.0}, "CEMConfig.alpha"),
+        (CEMConfig, {"return_mean_of_elites": 1}, "CEMConfig.return_mean_of_elites"),
+        (CEMConfig, {"shift_fill": "zero"}, "center | last"),
+        (ICEMConfig, {"noise_beta": -1.0}, "ICEMConfig.noise_beta"),
+        (ICEMConfig, {"population_decay": 0.8}, "ICEMConfig.population_decay"),
+        (ICEMConfig, {"keep_elites_fraction": 1.5}, "ICEMConfig.keep_elites_fraction"),
+        (ICEMConfig, {"elites": 201}, "ICEMConfig.elites=201"),
+        (MPPIConfig, {"temperature": 0.0}, "MPPIConfig.temperature"),
+        (MPPIConfig, {"noise_std": float("nan")}, "MPPIConfig.noise_std"),
+        (MPPIConfig, {"noise_correlation": 1.0}, "MPPIConfig.noise_correlation"),
+        (MPPIConfig, {"samples": 0}, "MPPIConfig.samples"),
+    ],
+)
 def test_invalid_config_values_name_the_field(cls: type, overrides: dict, detail: str) -> None:
     with pytest.raises(ValueError) as info:
         cls(**overrides)
@@ -199,10 +208,13 @@ def test_cem_finds_the_global_optimum_of_a_rastrigin_function() -> None:
     assert all(error(CEMConfig(iterations=20, init_std=0.05), seed) > 0.3 for seed in range(5))
 
 
-@pytest.mark.parametrize(("name", "config"), [
-    ("icem", ICEMConfig(iterations=5)),
-    ("mppi", MPPIConfig(iterations=5, temperature=0.01)),
-])
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("icem", ICEMConfig(iterations=5)),
+        ("mppi", MPPIConfig(iterations=5, temperature=0.01)),
+    ],
+)
 def test_correlated_noise_finds_the_global_basin_of_a_two_basin_reach(name: str, config: object) -> None:
     """Non-convex: a point mass p = 0.1 Σ_t a_t over (H=10, A=2) scores
     max(−‖p − g‖², −‖p − l‖² − 0.2):
@@ -225,11 +237,14 @@ def test_correlated_noise_finds_the_global_basin_of_a_two_basin_reach(name: str,
     assert all(distance(white, seed) > 0.5 for seed in range(5))
 
 
-@pytest.mark.parametrize(("name", "config", "tolerance"), [
-    ("cem", CEMConfig(iterations=20), 0.02),  # 4000 evaluations
-    ("icem", ICEMConfig(iterations=20, population=400, elites=40), 0.02),  # 2850 evaluations
-    ("mppi", MPPIConfig(iterations=10), 0.05),  # 2000 evaluations
-])
+@pytest.mark.parametrize(
+    ("name", "config", "tolerance"),
+    [
+        ("cem", CEMConfig(iterations=20), 0.02),  # 4000 evaluations
+        ("icem", ICEMConfig(iterations=20, population=400, elites=40), 0.02),  # 2850 evaluations
+        ("mppi", MPPIConfig(iterations=10), 0.05),  # 2000 evaluations
+    ],
+)
 def test_optimum_on_the_bounds_is_reached_without_leaving_them(name: str, config: object, tolerance: float) -> None:
     """Clipping: the maximiser of −‖x − t‖² with t one range beyond a corner of asymmetric bounds is
     that corner (every entry on a bound). Over (H=4, A=3) each optimizer ends within ``tolerance``
@@ -305,8 +320,14 @@ def test_cem_returns_the_mean_of_the_last_elites_or_the_best_sample() -> None:
 
 
 def test_icem_with_every_switch_off_is_cem() -> None:
-    off = ICEMConfig(noise_beta=0.0, population_decay=1.0, keep_elites_fraction=0.0, shift_elites=False,
-                     add_mean_at_last_iteration=False, alpha=0.0)
+    off = ICEMConfig(
+        noise_beta=0.0,
+        population_decay=1.0,
+        keep_elites_fraction=0.0,
+        shift_elites=False,
+        add_mean_at_last_iteration=False,
+        alpha=0.0,
+    )
     icem, cem = ICEMOptimizer(off, LOW, HIGH, 8, seed=3), CEMOptimizer(CEMConfig(), LOW, HIGH, 8, seed=3)
     objective = quadratic(smooth_target(8).repeat(1, 2))
     for _ in range(2):
@@ -316,8 +337,13 @@ def test_icem_with_every_switch_off_is_cem() -> None:
         icem.advance(2)
         cem.advance(2)
     # ... and each switch on its own changes the search.
-    for change in (dict(noise_beta=2.0), dict(population_decay=1.25), dict(keep_elites_fraction=0.3),
-                   dict(add_mean_at_last_iteration=True), dict(alpha=0.1)):
+    for change in (
+        dict(noise_beta=2.0),
+        dict(population_decay=1.25),
+        dict(keep_elites_fraction=0.3),
+        dict(add_mean_at_last_iteration=True),
+        dict(alpha=0.1),
+    ):
         one = ICEMOptimizer(dataclasses.replace(off, **change), LOW, HIGH, 8, seed=3).optimize(objective)
         assert not torch.equal(one.actions, CEMOptimizer(CEMConfig(), LOW, HIGH, 8, seed=3).optimize(objective).actions)
 
@@ -332,10 +358,12 @@ def _episode(opt: TrajectoryOptimizer, objective: Callable) -> list[OptimizerRes
 
 
 def _same(a: list[OptimizerResult], b: list[OptimizerResult]) -> bool:
-    return all(torch.equal(x.actions, y.actions) and torch.equal(x.best_actions, y.best_actions)
-               and (x.value, x.best_value, x.history, x.evaluations)
-               == (y.value, y.best_value, y.history, y.evaluations)
-               for x, y in zip(a, b, strict=True))
+    return all(
+        torch.equal(x.actions, y.actions)
+        and torch.equal(x.best_actions, y.best_actions)
+        and (x.value, x.best_value, x.history, x.evaluations) == (y.value, y.best_value, y.history, y.evaluations)
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

@@ -29,8 +29,13 @@ T = 5  # steps per synthetic episode
 SIZE = 16  # image side, pixels
 N_EPISODES = 6
 DEAD_PID = 99_999_999  # above Linux's pid_max (2^22): never a live process
-META = {"seed": 100, "env": {"width": SIZE, "height": SIZE, "task": "open_drawer"}, "obs": {"rgb": [SIZE, SIZE, 3]},
-        "object_state_names": ["a.x", "a.y", "drawer"], "label_vocabulary": ["drawer"]}
+META = {
+    "seed": 100,
+    "env": {"width": SIZE, "height": SIZE, "task": "open_drawer"},
+    "obs": {"rgb": [SIZE, SIZE, 3]},
+    "object_state_names": ["a.x", "a.y", "drawer"],
+    "label_vocabulary": ["drawer"],
+}
 
 
 def make_episode(index: int, steps: int = T, depth: bool = True) -> Episode:
@@ -47,13 +52,21 @@ def make_episode(index: int, steps: int = T, depth: bool = True) -> Episode:
     actions[:, 0] = np.arange(steps)
     actions[:, 1] = index
     actions[:, 2:] = rng.uniform(-1, 1, (steps, 2))
-    return Episode(index=index, seed=META["seed"] + index, task="open_drawer", exploration="uniform", obs=obs,
-                   actions=actions, expert=np.arange(steps) % 2 == 0, states=rng.normal(size=(steps + 1, 7)),
-                   object_states=rng.normal(size=(steps + 1, 3)).astype(np.float32),
-                   labels=[("drawer", "open", None), ("white_mug", "move", "left")],
-                   instructions=[f"open the drawer {index}", f"pull drawer {index}"],
-                   heldout_instructions=[f"slide out drawer {index}"],
-                   scene_params={"light": np.array([0.1, 0.2, 0.3]), "index": np.int64(index)})
+    return Episode(
+        index=index,
+        seed=META["seed"] + index,
+        task="open_drawer",
+        exploration="uniform",
+        obs=obs,
+        actions=actions,
+        expert=np.arange(steps) % 2 == 0,
+        states=rng.normal(size=(steps + 1, 7)),
+        object_states=rng.normal(size=(steps + 1, 3)).astype(np.float32),
+        labels=[("drawer", "open", None), ("white_mug", "move", "left")],
+        instructions=[f"open the drawer {index}", f"pull drawer {index}"],
+        heldout_instructions=[f"slide out drawer {index}"],
+        scene_params={"light": np.array([0.1, 0.2, 0.3]), "index": np.int64(index)},
+    )
 
 
 def assert_same(got: Episode, want: Episode) -> None:
@@ -348,8 +361,10 @@ def test_shard_tables_and_their_fallbacks(root: Path) -> None:
             np.testing.assert_array_equal(reader.frames(i, "rgb"), direct[i])
             np.testing.assert_array_equal(reader.frames(i, "rgb", [T, 0, -2]), direct[i][[T, 0, T - 1]])
             assert reader.attrs(i, keys) == {k: v for k, v in reader.attrs(i).items() if k in keys}
-            assert reader.attrs(i, ["instructions", "seed"]) == {"instructions": make_episode(i).instructions,
-                                                                 "seed": META["seed"] + i}
+            assert reader.attrs(i, ["instructions", "seed"]) == {
+                "instructions": make_episode(i).instructions,
+                "seed": META["seed"] + i,
+            }
         with pytest.raises(IndexError):
             reader.frames(0, "rgb", T + 1)
 

@@ -90,7 +90,7 @@ def test_get_state_set_state_replays_exactly():
         env.set_state(state)
         out = []
         for a in actions:
-            obs, r, term, trunc, info = env.step(a)
+            obs, _r, _term, _trunc, info = env.step(a)
             out.append((obs, info["success"], env.object_states.vector()))
         return out
 
@@ -154,7 +154,7 @@ def test_random_actions_for_1000_steps_stay_physical():
     rng = np.random.default_rng(0)
     H = env.cfg.layout.desk_height
     for step in range(1000):
-        obs, reward, term, trunc, info = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
+        obs, _reward, _term, trunc, _info = env.step(rng.uniform(-1, 1, 4).astype(np.float32))
         assert np.all(np.isfinite(obs["proprio"])) and np.all(np.isfinite(obs["depth"]))
         assert obs in env.observation_space, f"observation outside its space after {step} steps"
         if step % 50 == 0 or trunc:
@@ -183,7 +183,8 @@ def test_depth_is_metric_and_segmentation_names_objects():
     cam = env.cameras[0]
     eye, target = np.array(cam.eye), np.array(cam.target)
     fwd = (target - eye) / np.linalg.norm(target - eye)
-    right = np.cross(fwd, [0, 0, 1.0]); right /= np.linalg.norm(right)
+    right = np.cross(fwd, [0, 0, 1.0])
+    right /= np.linalg.norm(right)
     up = np.cross(right, fwd)
     h, w = depth.shape
     t = np.tan(np.radians(cam.fov) / 2)
@@ -207,8 +208,7 @@ def test_resolution_and_multiple_cameras():
 
 
 def test_domain_randomization_is_seeded_and_bounded():
-    dr = {"colors": True, "textures": True, "lighting": True, "camera": True, "object_positions": True,
-          "physics": True}
+    dr = {"colors": True, "textures": True, "lighting": True, "camera": True, "object_positions": True, "physics": True}
     env = make(randomization=dr)
     a0, _ = env.reset(seed=0)
     a1, _ = env.reset(seed=1)
@@ -247,22 +247,25 @@ def test_held_out_variants_change_one_factor():
     assert not np.array_equal(b["rgb"], c["rgb"])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"task": "fly_to_the_moon"}, "unknown task 'fly_to_the_moon'; choose one of: close_cabinet"),
-    ({"obs_keys": ("rgb", "smell")}, "unknown observation key"),
-    ({"width": 8}, "width=8 is out of range"),
-    ({"height": 4096}, "height=4096 is out of range"),
-    ({"variant": "mars"}, "unknown variant 'mars'"),
-    ({"physics": {"substeps": 0}}, "physics.substeps=0 is out of range"),
-    ({"arm": {"max_stride": 0.1}}, "unknown ArmConfig option"),
-    ({"reward_type": "shaped"}, "unknown reward_type"),
-    ({"dynamics": {"faucet_damping": 2.0}}, "unstable at timestep"),
-    ({"physics": 3}, "physics must be a mapping"),
-    ({"physics": {"substeps": "many"}}, "substeps='many' must be a number"),
-    ({"physics": {"substeps": 2.5}}, "must be a whole number"),
-    ({"randomization": {"colors": "yes"}}, "must be true or false"),
-    ({"layout": {"drawer_center": [0.5]}}, "must have 2 values"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"task": "fly_to_the_moon"}, "unknown task 'fly_to_the_moon'; choose one of: close_cabinet"),
+        ({"obs_keys": ("rgb", "smell")}, "unknown observation key"),
+        ({"width": 8}, "width=8 is out of range"),
+        ({"height": 4096}, "height=4096 is out of range"),
+        ({"variant": "mars"}, "unknown variant 'mars'"),
+        ({"physics": {"substeps": 0}}, "physics.substeps=0 is out of range"),
+        ({"arm": {"max_stride": 0.1}}, "unknown ArmConfig option"),
+        ({"reward_type": "shaped"}, "unknown reward_type"),
+        ({"dynamics": {"faucet_damping": 2.0}}, "unstable at timestep"),
+        ({"physics": 3}, "physics must be a mapping"),
+        ({"physics": {"substeps": "many"}}, "substeps='many' must be a number"),
+        ({"physics": {"substeps": 2.5}}, "must be a whole number"),
+        ({"randomization": {"colors": "yes"}}, "must be true or false"),
+        ({"layout": {"drawer_center": [0.5]}}, "must have 2 values"),
+    ],
+)
 def test_bad_arguments_give_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         env = make(**kwargs)

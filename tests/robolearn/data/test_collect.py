@@ -85,8 +85,17 @@ def test_ray_local_gives_the_same_dataset(serial, tmp_path):
 
 def test_killed_collection_resumes_without_loss_or_duplicates(serial, tmp_path):
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "robolearn.cli", "collect", f"out={out}", *SMALL, "episodes=10", "workers=1",
-           "chunk_episodes=1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robolearn.cli",
+        "collect",
+        f"out={out}",
+        *SMALL,
+        "episodes=10",
+        "workers=1",
+        "chunk_episodes=1",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     loose = out / EPISODES_DIR
@@ -128,9 +137,19 @@ def test_resume_into_another_env_version_is_refused(serial, tmp_path):
 
 def test_expert_mix_episodes_reach_their_labels(tmp_path):
     out = tmp_path / "experts"
-    s = settings(out, "episodes=6", "workers=1", "env.max_episode_steps=20", "exploration.uniform=0", "exploration.reach=0",
-                 "exploration.correlated=0", "exploration.expert_mix=1", "exploration.expert_fraction=[1.0,1.0]",
-                 "exploration.expert_noise=0", "tasks=[open_drawer,move_white_mug_left,turn_faucet_right]")
+    s = settings(
+        out,
+        "episodes=6",
+        "workers=1",
+        "env.max_episode_steps=20",
+        "exploration.uniform=0",
+        "exploration.reach=0",
+        "exploration.correlated=0",
+        "exploration.expert_mix=1",
+        "exploration.expert_fraction=[1.0,1.0]",
+        "exploration.expert_noise=0",
+        "tasks=[open_drawer,move_white_mug_left,turn_faucet_right]",
+    )
     run_collect(s, echo=False)
     from robolearn.data.labels import label_to_task
 
@@ -146,20 +165,33 @@ def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys):
 
     out = tmp_path / "cramped"
     # A mug region too small for two mugs: every reset fails to place them.
-    code = main(["collect", f"out={out}", *SMALL, "episodes=2", "workers=1", "tasks=[open_drawer]",
-                 "env.layout.mug_region_low=[0.5,0.0]", "env.layout.mug_region_high=[0.5,0.0]"])
+    code = main(
+        [
+            "collect",
+            f"out={out}",
+            *SMALL,
+            "episodes=2",
+            "workers=1",
+            "tasks=[open_drawer]",
+            "env.layout.mug_region_low=[0.5,0.0]",
+            "env.layout.mug_region_high=[0.5,0.0]",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "episode 0 (seed 0) failed: PlacementError" in err and "resume" in err
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("override, message", [
-    ("exploration.uniform=0.9", "sum to 1"),
-    ("tasks=[open_drawer,dance]", "unknown task"),
-    ("episodes=0", "episodes=0 must be an integer >= 1"),
-    ("storage.compression_level=12", "compression_level"),
-    ("annotation.typo_rate=2", "typo_rate"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("exploration.uniform=0.9", "sum to 1"),
+        ("tasks=[open_drawer,dance]", "unknown task"),
+        ("episodes=0", "episodes=0 must be an integer >= 1"),
+        ("storage.compression_level=12", "compression_level"),
+        ("annotation.typo_rate=2", "typo_rate"),
+    ],
+)
 def test_bad_collect_config(tmp_path, override, message):
     with pytest.raises(ConfigError, match=message):
         settings(tmp_path / "x", override)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,24 +15,25 @@ from rewards.lorel import FUSIONS, LorelConfig, LorelReward
 from rewards.metrics import roc_auc
 from rewards.text import TextEncoder, TextModelUnavailableError, mean_pool
 
-REPO = Path(__file__).resolve().parents[1]
+# Tiny models: one intra-op thread is fastest and keeps the shared 2-core machine free.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+REPO = Path(__file__).resolve().parents[2]
 SIZE = 32  # image side of the tiny test models (pixels)
 # A small CNN so that tests (and the learning test) run in seconds.
-TINY = dict(cnn_channels=(8, 16, 16), cnn_kernels=(3, 3, 3), cnn_strides=(2, 2, 2), norm_groups=4,
-            embed_dim=32, head_dims=(64, 64), image_size=SIZE, score_chunk=7)  # odd chunk: exercises chunking
+TINY = dict(
+    cnn_channels=(8, 16, 16),
+    cnn_kernels=(3, 3, 3),
+    cnn_strides=(2, 2, 2),
+    norm_groups=4,
+    embed_dim=32,
+    head_dims=(64, 64),
+    image_size=SIZE,
+    score_chunk=7,
+)  # odd chunk: exercises chunking
 SHORT = "move the square left"
 LONG = "slide the small red square all the way over to the left hand side of the table, slowly and carefully"
 LEFT, RIGHT = "move the square left", "move the square right"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models on one intra-op thread: their ops are too small to split, and on a busy 2-core
-    machine OpenMP threads waiting for each other made the learning test 10–30× slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -133,18 +133,21 @@ def test_unavailable_text_model_gives_instructions(monkeypatch: pytest.MonkeyPat
 
 
 # ---------------------------------------------------------------------------------------- config
-@pytest.mark.parametrize(("overrides", "field", "detail"), [
-    ({"fusion": "middle"}, "fusion", "early | late"),
-    ({"conditioning": "add"}, "conditioning", "concat | film"),
-    ({"norm": "batch"}, "norm", "group | none"),
-    ({"cnn_channels": (32, 60, 128)}, "norm_groups", "divide"),
-    ({"cnn_kernels": (3, 3, 3, 3)}, "cnn_kernels", "one entry per conv"),
-    ({"dropout": 1.5}, "dropout", "[0, 1)"),
-    ({"image_size": 8}, "image_size", "too small"),
-    ({"embed_dim": 0}, "embed_dim", "≥ 1"),
-    ({"finetune_text": "no"}, "finetune_text", "true or false"),
-    ({"text_norm": "layer"}, "text_norm", "batch | none"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "detail"),
+    [
+        ({"fusion": "middle"}, "fusion", "early | late"),
+        ({"conditioning": "add"}, "conditioning", "concat | film"),
+        ({"norm": "batch"}, "norm", "group | none"),
+        ({"cnn_channels": (32, 60, 128)}, "norm_groups", "divide"),
+        ({"cnn_kernels": (3, 3, 3, 3)}, "cnn_kernels", "one entry per conv"),
+        ({"dropout": 1.5}, "dropout", "[0, 1)"),
+        ({"image_size": 8}, "image_size", "too small"),
+        ({"embed_dim": 0}, "embed_dim", "≥ 1"),
+        ({"finetune_text": "no"}, "finetune_text", "true or false"),
+        ({"text_norm": "layer"}, "text_norm", "batch | none"),
+    ],
+)
 def test_config_validation_names_the_field(overrides: dict, field: str, detail: str) -> None:
     with pytest.raises(ValueError, match=field) as info:
         LorelConfig(**overrides)
@@ -177,13 +180,15 @@ def test_score_shapes_and_agreement_with_score_pairs(text: TextEncoder, fusion: 
     # s0 materialised per pair (the general path) and expanded (stride 0: encoded once, as in score)
     pairs = model.score_pairs(s0.repeat(10, 1, 1, 1), frames, [LEFT] * 10)
     torch.testing.assert_close(p, pairs, atol=1e-5, rtol=0)
-    torch.testing.assert_close(model.score_pairs(s0.expand(10, -1, -1, -1), frames, [LEFT] * 10), pairs,
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        model.score_pairs(s0.expand(10, -1, -1, -1), frames, [LEFT] * 10), pairs, atol=1e-5, rtol=0
+    )
     # (N, T) sequences, floats in [0, 1] equal to the uint8 version, and a precomputed embedding
     pt = model.score(s0, seqs.float() / 255, text.encode([LEFT])[0], chunk_size=3)
     assert pt.shape == (4, 5)
-    torch.testing.assert_close(pt.reshape(-1), model.score(s0, seqs.reshape(20, 3, SIZE, SIZE), LEFT),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        pt.reshape(-1), model.score(s0, seqs.reshape(20, 3, SIZE, SIZE), LEFT), atol=1e-5, rtol=0
+    )
     # mixed instructions in score_pairs == one score() call per instruction
     instr = [LEFT, RIGHT] * 5
     mixed = model.score_pairs(s0.repeat(10, 1, 1, 1), frames, instr)
@@ -194,8 +199,9 @@ def test_score_shapes_and_agreement_with_score_pairs(text: TextEncoder, fusion: 
     emb = text.encode(instr)
     assert model.smoothing_noise.shape == (model.config.text_smoothing, emb.shape[1])
     with torch.no_grad():
-        probs = torch.stack([torch.sigmoid(model(s0.expand(10, -1, -1, -1), frames, emb + noise))
-                             for noise in model.smoothing_noise])
+        probs = torch.stack(
+            [torch.sigmoid(model(s0.expand(10, -1, -1, -1), frames, emb + noise)) for noise in model.smoothing_noise]
+        )
     torch.testing.assert_close(probs.mean(0), mixed, atol=1e-5, rtol=0)
 
 
@@ -276,8 +282,9 @@ def square_task(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tenso
 
     def draw(x: torch.Tensor) -> torch.Tensor:
         bg = torch.randint(0, 60, (n, 3, SIZE, SIZE), generator=gen)
-        inside = (((grid[None, :] >= y0[:, None]) & (grid[None, :] < y0[:, None] + side))[:, :, None]
-                  & ((grid[None, :] >= x[:, None]) & (grid[None, :] < x[:, None] + side))[:, None, :])
+        inside = ((grid[None, :] >= y0[:, None]) & (grid[None, :] < y0[:, None] + side))[:, :, None] & (
+            (grid[None, :] >= x[:, None]) & (grid[None, :] < x[:, None] + side)
+        )[:, None, :]
         return torch.where(inside[:, None], color, bg).to(torch.uint8)
 
     texts = [LEFT if w < 0 else RIGHT for w in want.tolist()]
@@ -321,8 +328,13 @@ def test_checkpoint_round_trip(text: TextEncoder, tmp_path: Path) -> None:
     s0, st, texts, y = square_task(gen, 8)
     torch.nn.functional.binary_cross_entropy_with_logits(model(s0, st, model.encode_text(texts)), y).backward()
     opt.step()
-    path = save_checkpoint(tmp_path / "ckpt" / "last.pt", model, opt, step=17,
-                           extra={"val_auc": np.float32(0.5), "lr": [1e-3], "name": "run"})
+    path = save_checkpoint(
+        tmp_path / "ckpt" / "last.pt",
+        model,
+        opt,
+        step=17,
+        extra={"val_auc": np.float32(0.5), "lr": [1e-3], "name": "run"},
+    )
     assert sorted(p.name for p in path.parent.iterdir()) == ["last.pt"], "no temporary file left behind"
 
     loaded, state = load_checkpoint(path)

@@ -32,8 +32,14 @@ def test_the_manifest_describes_the_shipped_files():
     for name, meta in manifest["files"].items():
         data = (SHIPPED_DIR / name).read_bytes()
         assert len(data) == meta["bytes"] and hashlib.sha256(data).hexdigest() == meta["sha256"], name
-    assert set(manifest["success"]) == {"open_drawer", "close_drawer", "turn_faucet_left", "turn_faucet_right",
-                                        "move_black_mug_right", "move_white_mug_down"}
+    assert set(manifest["success"]) == {
+        "open_drawer",
+        "close_drawer",
+        "turn_faucet_left",
+        "turn_faucet_right",
+        "move_black_mug_right",
+        "move_white_mug_down",
+    }
     counter = manifest["counter"]  # the kitchen counter's models (tests/test_counter.py plans with them)
     assert counter["env_id"] == "robolearn/Counter-v1" and set(counter["files"]) <= set(manifest["files"])
 
@@ -67,11 +73,14 @@ def test_demo_understands_a_paraphrase(tmp_path, capsys):
     assert "→ task close_drawer" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("instruction, message", [
-    ("make me a sandwich", "I don't know how to 'make me a sandwich'"),
-    ("open the cabinet", "not trained and benchmarked for it"),
-    ("", "the instruction is empty"),
-])
+@pytest.mark.parametrize(
+    "instruction, message",
+    [
+        ("make me a sandwich", "I don't know how to 'make me a sandwich'"),
+        ("open the cabinet", "not trained and benchmarked for it"),
+        ("", "the instruction is empty"),
+    ],
+)
 def test_demo_answers_what_it_cannot_do(instruction, message, capsys):
     assert main(["demo", instruction, "video.path=null"]) == 2
     err = capsys.readouterr().err

@@ -21,8 +21,9 @@ from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
 from rewards.checkpoint import CheckpointError
 from robolearn.cli import EXIT_OK, EXIT_USAGE, main
 from robolearn.config import ConfigError, compose_config
+from tests.conftest import CollectDataset
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SIZE = 32  # image side of the test models (pixels)
 # a small model: latent 16 × 8 × 8 for 32×32 frames
 SMALL = dict(image_size=SIZE, encoder_channels=(8, 16), latent_channels=16, transition_hidden=32, action_embed=16)
@@ -56,7 +57,9 @@ def square_clips(gen: torch.Generator, n: int, k: int) -> tuple[torch.Tensor, to
             pos = (pos + torch.round(SPEED * acts[:, t - 1, :2])).clamp(0, SIZE - SQUARE)
         for i in range(n):
             y, x = int(pos[i, 1]), int(pos[i, 0])
-            out[i, t, :, y:y + SQUARE, x:x + SQUARE] = torch.tensor([230, 200, 40], dtype=torch.uint8)[:, None, None]
+            out[i, t, :, y : y + SQUARE, x : x + SQUARE] = torch.tensor([230, 200, 40], dtype=torch.uint8)[
+                :, None, None
+            ]
     return out, acts
 
 
@@ -92,10 +95,15 @@ def trained_square() -> tuple[VideoModel, float, float, float, float]:
     clip, acts = square_clips(test_gen, 64, ctx + horizon)
     pred = model.predict(clip[:, :ctx], acts)
     target = clip[:, ctx:].float() / 255
-    last = clip[:, ctx - 1:ctx].float().expand_as(target) / 255
+    last = clip[:, ctx - 1 : ctx].float().expand_as(target) / 255
     mask = changed_mask(target, last)
-    return (model, float(psnr(pred, target).mean()), float(psnr(last, target).mean()),
-            float(masked_psnr(pred, target, mask).nanmean()), float(masked_psnr(last, target, mask).nanmean()))
+    return (
+        model,
+        float(psnr(pred, target).mean()),
+        float(psnr(last, target).mean()),
+        float(masked_psnr(pred, target, mask).nanmean()),
+        float(masked_psnr(last, target, mask).nanmean()),
+    )
 
 
 def test_a_small_model_learns_a_moving_square_better_than_copying(trained_square) -> None:
@@ -124,7 +132,9 @@ def hidden_height_clips(gen: torch.Generator, n: int, k: int) -> tuple[torch.Ten
         heights[:, t, 0] = h
         for i in range(n):
             y, x = int(pos[i, 1]), int(pos[i, 0])
-            out[i, t, :, y:y + SQUARE, x:x + SQUARE] = torch.tensor([230, 200, 40], dtype=torch.uint8)[:, None, None]
+            out[i, t, :, y : y + SQUARE, x : x + SQUARE] = torch.tensor([230, 200, 40], dtype=torch.uint8)[
+                :, None, None
+            ]
     return out, acts, heights
 
 
@@ -136,7 +146,7 @@ def test_proprioception_predicts_what_one_camera_cannot_see() -> None:
     model = train_small(model, hidden_height_clips, steps, horizon)
     clip, acts, heights = hidden_height_clips(torch.Generator().manual_seed(12345), 64, ctx + horizon)
     target = clip[:, ctx:].float() / 255
-    mask = changed_mask(target, clip[:, ctx - 1:ctx].float().expand_as(target) / 255)
+    mask = changed_mask(target, clip[:, ctx - 1 : ctx].float().expand_as(target) / 255)
     blind = float(masked_psnr(frames_only.predict(clip[:, :ctx], acts), target, mask).nanmean())
     seeing = float(masked_psnr(model.predict(clip[:, :ctx], acts, proprio=heights[:, ctx - 1]), target, mask).nanmean())
     assert seeing > blind + 2.0, (seeing, blind)  # measured: 19.1 vs 15.5 dB on the pixels that change
@@ -177,8 +187,9 @@ def test_planner_dynamics_feed_the_latest_proprioception() -> None:
     at_zero = dyn.rollout(acts, [2]).frames
     dyn.observe(None, {"rgb": rgb, "proprio": np.ones(3, np.float32)})
     moved = dyn.rollout(acts, [2]).frames
-    direct = model.predict(torch.from_numpy(rgb).permute(2, 0, 1).expand(2, -1, -1, -1), acts, steps=[2],
-                           proprio=torch.ones(3))
+    direct = model.predict(
+        torch.from_numpy(rgb).permute(2, 0, 1).expand(2, -1, -1, -1), acts, steps=[2], proprio=torch.ones(3)
+    )
     torch.testing.assert_close(moved, direct, atol=1e-5, rtol=1e-4)
     assert not torch.allclose(at_zero, moved, atol=1e-3)
     with pytest.raises(ValueError, match="add proprio to env.obs_keys"):
@@ -201,15 +212,18 @@ def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- config
-@pytest.mark.parametrize(("overrides", "field", "detail"), [
-    ({"context_frames": 0}, "context_frames", "≥ 1"),
-    ({"encoder_channels": []}, "encoder_channels", "non-empty"),
-    ({"image_size": 60}, "image_size", "divisible by 2^3"),
-    ({"sample": "median"}, "sample", "mean | sample"),
-    ({"stochastic": "yes"}, "stochastic", "true or false"),
-    ({"min_std": 0}, "min_std", "(0, inf)"),
-    ({"transition_blocks": -1}, "transition_blocks", "≥ 0"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "detail"),
+    [
+        ({"context_frames": 0}, "context_frames", "≥ 1"),
+        ({"encoder_channels": []}, "encoder_channels", "non-empty"),
+        ({"image_size": 60}, "image_size", "divisible by 2^3"),
+        ({"sample": "median"}, "sample", "mean | sample"),
+        ({"stochastic": "yes"}, "stochastic", "true or false"),
+        ({"min_std": 0}, "min_std", "(0, inf)"),
+        ({"transition_blocks": -1}, "transition_blocks", "≥ 0"),
+    ],
+)
 def test_config_validation_names_the_field(overrides: dict, field: str, detail: str) -> None:
     with pytest.raises(ValueError, match=f"VideoConfig.{field}") as info:
         VideoConfig(**overrides)
@@ -236,7 +250,7 @@ def test_predict_shapes_dtypes_and_input_kinds() -> None:
     ctx, acts = frames(gen, 2), actions(gen, 5, 4)
     out = model.predict(ctx, acts)
     assert out.shape == (5, 4, 3, SIZE, SIZE) and out.dtype == torch.float32
-    assert 0 <= float(out.min()) and float(out.max()) <= 1
+    assert float(out.min()) >= 0 and float(out.max()) <= 1
     torch.testing.assert_close(model.predict(ctx.float() / 255, acts), out)  # float [0, 1] context = uint8 context
     per_seq = model.predict(ctx.expand(5, -1, -1, -1, -1), acts)  # one context per sequence
     torch.testing.assert_close(per_seq, out, atol=1e-5, rtol=1e-4)
@@ -339,16 +353,16 @@ def test_ssim_matches_a_direct_computation() -> None:
     gen = torch.Generator().manual_seed(7)
     x = torch.rand(1, 16, 16, generator=gen)
     y = (x + 0.2 * torch.randn(1, 16, 16, generator=gen)).clamp(0, 1)
-    g = torch.exp(-((torch.arange(11.0) - 5) ** 2) / (2 * 1.5 ** 2))
+    g = torch.exp(-((torch.arange(11.0) - 5) ** 2) / (2 * 1.5**2))
     w = torch.outer(g, g) / torch.outer(g, g).sum()
     vals = []
     for i in range(16 - 10):
         for j in range(16 - 10):
-            a, b = x[0, i:i + 11, j:j + 11], y[0, i:i + 11, j:j + 11]
+            a, b = x[0, i : i + 11, j : j + 11], y[0, i : i + 11, j : j + 11]
             ma, mb = (w * a).sum(), (w * b).sum()
-            va, vb = (w * a * a).sum() - ma ** 2, (w * b * b).sum() - mb ** 2
+            va, vb = (w * a * a).sum() - ma**2, (w * b * b).sum() - mb**2
             cov = (w * a * b).sum() - ma * mb
-            vals.append(((2 * ma * mb + 1e-4) * (2 * cov + 9e-4)) / ((ma ** 2 + mb ** 2 + 1e-4) * (va + vb + 9e-4)))
+            vals.append(((2 * ma * mb + 1e-4) * (2 * cov + 9e-4)) / ((ma**2 + mb**2 + 1e-4) * (va + vb + 9e-4)))
     torch.testing.assert_close(ssim(x, y), torch.stack(vals).mean(), atol=1e-5, rtol=1e-5)
     assert float(ssim(x, x)) == pytest.approx(1.0, abs=1e-6)
 
@@ -404,22 +418,40 @@ def test_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- CLI
 STEPS = 6  # actions per collected episode (7 frames: clips of 2 context + 3 predicted frames fit)
-COLLECT = ["episodes=14", "env.obs_keys=[rgb,proprio]",
-           f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "workers=1",
-           "chunk_episodes=7", "progress_bar=false", "exploration.uniform=0.5", "exploration.correlated=0.0",
-           "exploration.reach=0.5", "exploration.expert_mix=0.0"]
-TRAIN = ["dynamics.image_size=32", "dynamics.encoder_channels=[8,16]", "dynamics.latent_channels=8",
-         "dynamics.transition_hidden=16", "horizon=3", "batch_size=4", "val_clips=6", "eval_every=2",
-         "checkpoint_every=2", "num_workers=0", "warmup_steps=1", "val_fraction=0.3", "progress_bar=false"]
+COLLECT = [
+    "episodes=14",
+    "env.obs_keys=[rgb,proprio]",
+    f"env.width={SIZE}",
+    f"env.height={SIZE}",
+    f"env.max_episode_steps={STEPS}",
+    "workers=1",
+    "chunk_episodes=7",
+    "progress_bar=false",
+    "exploration.uniform=0.5",
+    "exploration.correlated=0.0",
+    "exploration.reach=0.5",
+    "exploration.expert_mix=0.0",
+]
+TRAIN = [
+    "dynamics.image_size=32",
+    "dynamics.encoder_channels=[8,16]",
+    "dynamics.latent_channels=8",
+    "dynamics.transition_hidden=16",
+    "horizon=3",
+    "batch_size=4",
+    "val_clips=6",
+    "eval_every=2",
+    "checkpoint_every=2",
+    "num_workers=0",
+    "warmup_steps=1",
+    "val_fraction=0.3",
+    "progress_bar=false",
+]
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from robolearn.data.collect import CollectSettings, run_collect
-
-    out = tmp_path_factory.mktemp("video") / "desk"
-    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT])), echo=False)
-    return out
+def desk(collect_dataset: CollectDataset) -> Path:
+    return collect_dataset(COLLECT)
 
 
 def test_train_dynamics_and_eval_end_to_end(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -442,8 +474,10 @@ def test_train_dynamics_and_eval_end_to_end(desk: Path, tmp_path: Path, capsys: 
     assert main(["train", "dynamics", f"data={desk}", f"out={out}", "steps=6", *TRAIN]) == EXIT_OK
     assert json.loads((out / "summary.json").read_text())["start_step"] == 4
     capsys.readouterr()
-    assert main(["train", "dynamics", f"data={desk}", f"out={out}", "steps=8", *TRAIN,
-                 "dynamics.latent_channels=12"]) == EXIT_USAGE
+    assert (
+        main(["train", "dynamics", f"data={desk}", f"out={out}", "steps=8", *TRAIN, "dynamics.latent_channels=12"])
+        == EXIT_USAGE
+    )
     err = capsys.readouterr().err
     assert "other model settings" in err and "dynamics.latent_channels: 8 != 12" in err and err.count("\n") == 1
 
@@ -452,8 +486,12 @@ def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: 
     from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
 
     def settings(steps: int) -> DynamicsTrainSettings:
-        return DynamicsTrainSettings.from_config(compose_config("train_dynamics", [
-            f"data={desk}", f"out={tmp_path / 'run'}", f"steps={steps}", *TRAIN, "dynamics.proprio_dim=14"]))
+        return DynamicsTrainSettings.from_config(
+            compose_config(
+                "train_dynamics",
+                [f"data={desk}", f"out={tmp_path / 'run'}", f"steps={steps}", *TRAIN, "dynamics.proprio_dim=14"],
+            )
+        )
 
     summary = run_train_dynamics(settings(2), echo=False)
     assert summary["val"]["proprio_rmse"] > 0
@@ -468,10 +506,26 @@ def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: 
     assert main(["eval", f"checkpoint={tmp_path / 'run' / 'last.pt'}", "progress_bar=false"]) == EXIT_OK
     # plans with it: the planning env observes the proprioception the model needs (PlanSettings.env_for)
     results = tmp_path / "plan.json"
-    assert main(["plan", "instruction=open the drawer", "objective=goal_image",
-                 f"dynamics_model={tmp_path / 'run' / 'last.pt'}", "env.width=32", "env.height=32",
-                 "env.max_episode_steps=4", "agent.horizon=3", "optimizer=cem", "optimizer.population=8",
-                 "optimizer.elites=2", "optimizer.iterations=1", f"results={results}"]) == EXIT_OK
+    assert (
+        main(
+            [
+                "plan",
+                "instruction=open the drawer",
+                "objective=goal_image",
+                f"dynamics_model={tmp_path / 'run' / 'last.pt'}",
+                "env.width=32",
+                "env.height=32",
+                "env.max_episode_steps=4",
+                "agent.horizon=3",
+                "optimizer=cem",
+                "optimizer.population=8",
+                "optimizer.elites=2",
+                "optimizer.iterations=1",
+                f"results={results}",
+            ]
+        )
+        == EXIT_OK
+    )
     assert json.loads(results.read_text())["episodes"][0]["steps"] == 4
 
 
@@ -479,8 +533,12 @@ def test_resume_continues_exactly(desk: Path, tmp_path: Path) -> None:
     from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
 
     def settings(out: Path, steps: int) -> DynamicsTrainSettings:
-        return DynamicsTrainSettings.from_config(compose_config("train_dynamics", [
-            f"data={desk}", f"out={out}", f"steps={steps}", *TRAIN, "warmup_steps=0", "min_lr_fraction=1.0"]))
+        return DynamicsTrainSettings.from_config(
+            compose_config(
+                "train_dynamics",
+                [f"data={desk}", f"out={out}", f"steps={steps}", *TRAIN, "warmup_steps=0", "min_lr_fraction=1.0"],
+            )
+        )
 
     run_train_dynamics(settings(tmp_path / "a", 2), echo=False)
     run_train_dynamics(settings(tmp_path / "a", 4), echo=False)
@@ -501,15 +559,19 @@ def test_training_batches_draw_episodes_from_the_whole_split(desk: Path) -> None
     assert clips[SampleKey(0, 3, 1)]["t0"] == clips[SampleKey(0, 3, 1)]["t0"]
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ("loss=l3", "loss='l3' must be one of l1 | l2"),
-    ("horizon=0", "horizon=0 must be >= 1"),
-    ("dynamics.sample=median", "sample must be one of mean | sample"),
-    ("kl_weight=-1", "kl_weight=-1 must be >= 0"),
-    ("dynamics.bogus=1", "unknown config key 'dynamics.bogus'"),
-])
-def test_bad_train_dynamics_config_is_a_one_line_error(override: str, message: str, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("loss=l3", "loss='l3' must be one of l1 | l2"),
+        ("horizon=0", "horizon=0 must be >= 1"),
+        ("dynamics.sample=median", "sample must be one of mean | sample"),
+        ("kl_weight=-1", "kl_weight=-1 must be >= 0"),
+        ("dynamics.bogus=1", "unknown config key 'dynamics.bogus'"),
+    ],
+)
+def test_bad_train_dynamics_config_is_a_one_line_error(
+    override: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["train", "dynamics", f"out={tmp_path}", "data=/nonexistent/folder", override]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
@@ -523,7 +585,12 @@ def test_too_long_clips_are_refused(desk: Path, tmp_path: Path, capsys: pytest.C
 def test_train_help_names_every_family(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--help"]) == EXIT_OK
     text = capsys.readouterr().out
-    assert "[reward|dynamics|policy]" in text and "conf/train_policy.yaml" in text and "conf/train_dynamics.yaml" in text and "reward.fusion" in text
+    assert (
+        "[reward|dynamics|policy]" in text
+        and "conf/train_policy.yaml" in text
+        and "conf/train_dynamics.yaml" in text
+        and "reward.fusion" in text
+    )
     assert main(["train", "dynamics", "--help"]) == EXIT_OK
     text = capsys.readouterr().out
     assert "usage: robolearn train dynamics" in text and "kl_weight" in text and "dynamics: video" in text
@@ -544,31 +611,49 @@ def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Pa
     `train dynamics init_from= extra_data=` fine-tunes a model on it mixed with the offline data."""
     from robolearn.data.recorder import PLANNER_EXPLORATION, planned_index
     from robolearn.data.storage import DatasetReader
-    from sim.envs.desk import DeskEnv
     from sim.config import DeskEnvConfig
+    from sim.envs.desk import DeskEnv
 
     base = tmp_path / "base"
-    assert main(["train", "dynamics", f"data={desk}", f"out={base}", "steps=2", *TRAIN,
-                 "dynamics.proprio_dim=14"]) == EXIT_OK
+    assert (
+        main(["train", "dynamics", f"data={desk}", f"out={base}", "steps=2", *TRAIN, "dynamics.proprio_dim=14"])
+        == EXIT_OK
+    )
     rec = tmp_path / "planned"
-    plan = ["plan", "instruction=open the drawer", "objective=goal_image", f"dynamics_model={base / 'last.pt'}",
-            f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}", "agent.horizon=3",
-            "optimizer=cem", "optimizer.population=8", "optimizer.elites=2", "optimizer.iterations=1",
-            "video.path=null", f"record={rec}"]
+    plan = [
+        "plan",
+        "instruction=open the drawer",
+        "objective=goal_image",
+        f"dynamics_model={base / 'last.pt'}",
+        f"env.width={SIZE}",
+        f"env.height={SIZE}",
+        f"env.max_episode_steps={STEPS}",
+        "agent.horizon=3",
+        "optimizer=cem",
+        "optimizer.population=8",
+        "optimizer.elites=2",
+        "optimizer.iterations=1",
+        "video.path=null",
+        f"record={rec}",
+    ]
     assert main([*plan, "episodes=2", "seed=5"]) == EXIT_OK
     assert main([*plan, "instruction=close the drawer", "seed=5"]) == EXIT_OK  # another task, same folder
     reader = DatasetReader(rec)
     tasks = reader.meta["tasks"]
-    want = [planned_index(tasks, "open_drawer", 5), planned_index(tasks, "open_drawer", 6),
-            planned_index(tasks, "close_drawer", 5)]
+    want = [
+        planned_index(tasks, "open_drawer", 5),
+        planned_index(tasks, "open_drawer", 6),
+        planned_index(tasks, "close_drawer", 5),
+    ]
     assert sorted(reader.indices()) == sorted(want) and len(set(want)) == 3
     attrs = reader.attrs(want[1])
     assert attrs["exploration"] == PLANNER_EXPLORATION and attrs["task"] == "open_drawer" and attrs["seed"] == 6
     assert attrs["instructions"] and reader.length(want[1]) == STEPS
     # the recorded actions, replayed from the same reset, give the recorded frames and proprioception
     ep = reader.episode(want[1])
-    cfg = DeskEnvConfig(task="open_drawer", obs_keys=("rgb", "proprio"), width=SIZE, height=SIZE,
-                        max_episode_steps=STEPS)
+    cfg = DeskEnvConfig(
+        task="open_drawer", obs_keys=("rgb", "proprio"), width=SIZE, height=SIZE, max_episode_steps=STEPS
+    )
     env = DeskEnv(config=cfg)
     try:
         obs, _ = env.reset(seed=6)
@@ -584,8 +669,16 @@ def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Pa
     tuned = tmp_path / "tuned"
     from robolearn.training.train_dynamics import DynamicsTrainSettings, fresh_model
 
-    args = [f"data={desk}", f"out={tuned}", *TRAIN, "dynamics.proprio_dim=14", f"init_from={base / 'last.pt'}",
-            f"extra_data=[{rec}]", "extra_fraction=0.5", "val_fraction=0.4"]
+    args = [
+        f"data={desk}",
+        f"out={tuned}",
+        *TRAIN,
+        "dynamics.proprio_dim=14",
+        f"init_from={base / 'last.pt'}",
+        f"extra_data=[{rec}]",
+        "extra_fraction=0.5",
+        "val_fraction=0.4",
+    ]
     start = fresh_model(DynamicsTrainSettings.from_config(compose_config("train_dynamics", ["steps=2", *args])))
     for (name, a), b in zip(start.state_dict().items(), load_model(base / "last.pt").state_dict().values()):
         assert torch.equal(a, b), name
@@ -617,22 +710,31 @@ def test_extra_data_mixes_into_batches_by_the_fraction(desk: Path, tmp_path: Pat
     # without extra data the batches are the ones an unmixed run draws
     plain = StepClips(main_clips)
     assert [plain[SampleKey(0, s, 0)]["t0"] for s in range(20)] == [
-        StepClips(main_clips, [], 0.5)[SampleKey(0, s, 0)]["t0"] for s in range(20)]
+        StepClips(main_clips, [], 0.5)[SampleKey(0, s, 0)]["t0"] for s in range(20)
+    ]
 
 
 def test_extra_data_and_init_from_errors(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from robolearn.data.collect import CollectSettings, run_collect
 
     wide = tmp_path / "wide"  # other frame size
-    run_collect(CollectSettings.from_config(compose_config("collect", [
-        f"out={wide}", *COLLECT[:-6], "env.width=16", "env.height=16", "episodes=2", "progress_bar=false"])),
-        echo=False)
+    run_collect(
+        CollectSettings.from_config(
+            compose_config(
+                "collect",
+                [f"out={wide}", *COLLECT[:-6], "env.width=16", "env.height=16", "episodes=2", "progress_bar=false"],
+            )
+        ),
+        echo=False,
+    )
     base = [f"data={desk}", f"out={tmp_path / 'run'}", "steps=2", *TRAIN]
-    cases = [([f"extra_data=[{wide}]"], "extra_data", "16×16"),
-             ([f"extra_data=[{desk}]"], "repeats data", None),
-             (["extra_data=[x]", "extra_fraction=1"], "extra_fraction=1 must be < 1", None),
-             ([f"init_from={tmp_path / 'none.pt'}"], "init_from=", None),
-             ([f"extra_data=[{tmp_path / 'nothing'}]"], "extra_data: ", "no such dataset folder")]
+    cases = [
+        ([f"extra_data=[{wide}]"], "extra_data", "16×16"),
+        ([f"extra_data=[{desk}]"], "repeats data", None),
+        (["extra_data=[x]", "extra_fraction=1"], "extra_fraction=1 must be < 1", None),
+        ([f"init_from={tmp_path / 'none.pt'}"], "init_from=", None),
+        ([f"extra_data=[{tmp_path / 'nothing'}]"], "extra_data: ", "no such dataset folder"),
+    ]
     for extra, message, detail in cases:
         assert main(["train", "dynamics", *base, *extra]) == EXIT_USAGE, extra
         err = capsys.readouterr().err
@@ -641,6 +743,8 @@ def test_extra_data_and_init_from_errors(desk: Path, tmp_path: Path, capsys: pyt
     # a run may not resume with another data mix
     assert main(["train", "dynamics", *base]) == EXIT_OK
     capsys.readouterr()
-    assert main(["train", "dynamics", *base[:2], "steps=4", *TRAIN, f"extra_data=[{wide}]",
-                 "dynamics.image_size=32"]) == EXIT_USAGE
+    assert (
+        main(["train", "dynamics", *base[:2], "steps=4", *TRAIN, f"extra_data=[{wide}]", "dynamics.image_size=32"])
+        == EXIT_USAGE
+    )
     assert f"extra_data: [] != ['{wide}']" in capsys.readouterr().err

@@ -168,9 +168,12 @@ def test_no_frame_past_the_episode_end_is_scored(drawer_env, clip, aggregation):
     """Near the end of a 5-step episode a 4-step plan scores the final frame (final-state criterion)."""
     opt = CEMOptimizer(CEMConfig(population=4, elites=2, iterations=1), LOW, HIGH, horizon=4, seed=0)
     dyn = RecordingDynamics()
-    agent = VMPCAgent(dyn, OracleStateObjective(), opt,
-                      VMPCConfig(horizon=4, replan_every=1, aggregation=aggregation, clip_to_episode=clip,
-                                 record_predictions=False))
+    agent = VMPCAgent(
+        dyn,
+        OracleStateObjective(),
+        opt,
+        VMPCConfig(horizon=4, replan_every=1, aggregation=aggregation, clip_to_episode=clip, record_predictions=False),
+    )
     run_episode(drawer_env, agent, seed=0, max_steps=5)
     dyn.close()
     left = [5, 4, 3, 2, 1]  # steps left at each replanning
@@ -186,8 +189,12 @@ def test_oracle_dynamics_and_oracle_reward_solve_the_task(task):
     try:
         horizon = 6
         opt = CEMOptimizer(CEMConfig(population=24, elites=4, iterations=2), LOW, HIGH, horizon=horizon, seed=0)
-        agent = VMPCAgent(SimulatorDynamics(), OracleStateObjective(), opt,
-                          VMPCConfig(horizon=horizon, replan_every=3, aggregation="last", record_predictions=False))
+        agent = VMPCAgent(
+            SimulatorDynamics(),
+            OracleStateObjective(),
+            opt,
+            VMPCConfig(horizon=horizon, replan_every=3, aggregation="last", record_predictions=False),
+        )
         rec = run_episode(env, agent, seed=1)
         assert rec.success, f"{task}: progress {rec.progress:.3f}"
         assert len(rec.plans) == 7 and len(rec.frames) == 21
@@ -216,10 +223,15 @@ def test_random_actions_do_not_solve_it_by_chance():
 def test_same_seed_same_episode():
     env = DeskEnv(task="open_drawer")
     try:
+
         def once():
             opt = CEMOptimizer(CEMConfig(population=8, elites=2, iterations=1), LOW, HIGH, horizon=4, seed=5)
-            agent = VMPCAgent(SimulatorDynamics(), OracleStateObjective(), opt,
-                              VMPCConfig(horizon=4, replan_every=2, record_predictions=False))
+            agent = VMPCAgent(
+                SimulatorDynamics(),
+                OracleStateObjective(),
+                opt,
+                VMPCConfig(horizon=4, replan_every=2, record_predictions=False),
+            )
             return run_episode(env, agent, seed=2, max_steps=6)
 
         a, b = once(), once()
@@ -245,9 +257,24 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     from robolearn.cli import main
 
     video, results = tmp_path / "plan.gif", tmp_path / "plan.json"
-    code = main(["plan", "instruction=open the drawer", "objective=oracle", "dynamics_model=oracle", "optimizer=cem",
-                 "agent.horizon=6", "agent.replan_every=3", "optimizer.population=24", "optimizer.elites=4",
-                 "optimizer.iterations=2", "seed=1", "video.panel=64", f"video.path={video}", f"results={results}"])
+    code = main(
+        [
+            "plan",
+            "instruction=open the drawer",
+            "objective=oracle",
+            "dynamics_model=oracle",
+            "optimizer=cem",
+            "agent.horizon=6",
+            "agent.replan_every=3",
+            "optimizer.population=24",
+            "optimizer.elites=4",
+            "optimizer.iterations=2",
+            "seed=1",
+            "video.panel=64",
+            f"video.path={video}",
+            f"results={results}",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "task open_drawer" in out and "SUCCESS" in out
@@ -256,16 +283,22 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     assert data["episodes"][0]["success"] is True
 
 
-@pytest.mark.parametrize("args, message", [
-    (["objective=oracle", "dynamics_model=runs/none.pt"], "no such checkpoint"),
-    (["objective=lorel"], "reward_checkpoint"),
-    (["objective=magic"], "choose from"),
-    (["objective=goal_image", "dynamics_model=[oracle,runs/a.pt]"], "an ensemble is a list of at least 2 video-model"),
-    (["objective=goal_image", "dynamics_model=[README.md,README.md]"], "lists a checkpoint twice"),
-    (["objective=goal_image", "dynamics_model=[README.md,runs/none.pt]"], "runs/none.pt'"),
-    (["objective=oracle", "agent.ensemble=max"], "VMPCConfig.ensemble"),
-    (["instruction=bake a chocolate cake", "objective=oracle"], "The robot can"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["objective=oracle", "dynamics_model=runs/none.pt"], "no such checkpoint"),
+        (["objective=lorel"], "reward_checkpoint"),
+        (["objective=magic"], "choose from"),
+        (
+            ["objective=goal_image", "dynamics_model=[oracle,runs/a.pt]"],
+            "an ensemble is a list of at least 2 video-model",
+        ),
+        (["objective=goal_image", "dynamics_model=[README.md,README.md]"], "lists a checkpoint twice"),
+        (["objective=goal_image", "dynamics_model=[README.md,runs/none.pt]"], "runs/none.pt'"),
+        (["objective=oracle", "agent.ensemble=max"], "VMPCConfig.ensemble"),
+        (["instruction=bake a chocolate cake", "objective=oracle"], "The robot can"),
+    ],
+)
 def test_plan_cli_errors(args, message, capsys):
     from robolearn.cli import main
 

@@ -14,7 +14,7 @@ from robolearn.config import compose_config, env_config
 from robolearn.paths import CONF_DIR_ENV, conf_dir
 from sim.config import DeskEnvConfig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "conf"
 YAML_FILES = sorted(CONF.rglob("*.yaml"))
 # A mapping key at the start of a line, optionally as the first key of a list item ("- name: front").
@@ -87,8 +87,9 @@ def test_counter_env_yaml_mirrors_the_counter_dataclass() -> None:
 
     data = yaml.safe_load((CONF / "env" / "counter.yaml").read_text())
     problems = _mismatches(data, CounterEnvConfig(), "env")
-    assert not problems, "conf/env/counter.yaml is out of sync with sim.counter_config.CounterEnvConfig:\n" + \
-        "\n".join(problems)
+    assert not problems, "conf/env/counter.yaml is out of sync with sim.counter_config.CounterEnvConfig:\n" + "\n".join(
+        problems
+    )
 
 
 def test_home_env_yaml_mirrors_the_home_dataclass() -> None:

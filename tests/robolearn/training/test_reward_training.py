@@ -20,20 +20,43 @@ from robolearn.data.collect import CollectSettings, run_collect
 from robolearn.data.labels import DO_NOTHING, hindsight_labels
 from robolearn.data.loader import SampleKey, split_episodes
 from robolearn.data.storage import DatasetReader
-from robolearn.training.reward_data import NEGATIVE_KINDS, POSITIVE, LabelIndex, NegativeWeights, \
-    RewardPairDataset, dataset_thresholds
+from robolearn.training.reward_data import (
+    NEGATIVE_KINDS,
+    POSITIVE,
+    LabelIndex,
+    NegativeWeights,
+    RewardPairDataset,
+    dataset_thresholds,
+)
 from robolearn.training.train_reward import AugmentSettings, TrainSettings, augment_pair, run_train
+from tests.conftest import CollectDataset
 
 EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
 STEPS = 20  # actions per episode (LOReL: 20); fewer leave the expert too little time to finish furniture tasks
 SIZE = 48  # image side (pixels): 32 is too coarse to see a 4 cm mug push, 64 is slower to render
-COLLECT = [f"episodes={EPISODES}", "env.obs_keys=[rgb,proprio]",
-           f"env.width={SIZE}", f"env.height={SIZE}", f"env.max_episode_steps={STEPS}",
-           "workers=2", "chunk_episodes=10", "progress_bar=false", "exploration.uniform=0.0",
-           "exploration.correlated=0.0", "exploration.reach=0.3", "exploration.expert_mix=0.7"]
+COLLECT = [
+    f"episodes={EPISODES}",
+    "env.obs_keys=[rgb,proprio]",
+    f"env.width={SIZE}",
+    f"env.height={SIZE}",
+    f"env.max_episode_steps={STEPS}",
+    "workers=2",
+    "chunk_episodes=10",
+    "progress_bar=false",
+    "exploration.uniform=0.0",
+    "exploration.correlated=0.0",
+    "exploration.reach=0.3",
+    "exploration.expert_mix=0.7",
+]
 # Settings shared by every training run here: small images, small batches, no progress bars.
-TRAIN = [f"reward.image_size={SIZE}", "progress_bar=false", "num_workers=0", "torch_threads=2",
-         "instruction_pool=40", "val_fraction=0.2"]
+TRAIN = [
+    f"reward.image_size={SIZE}",
+    "progress_bar=false",
+    "num_workers=0",
+    "torch_threads=2",
+    "instruction_pool=40",
+    "val_fraction=0.2",
+]
 # The module's reward trains for a fixed number of steps (not a wall-time budget), so that its result,
 # and therefore the assertions, do not depend on how loaded the machine is: ~30 s on 2 free cores.
 TRAIN_STEPS = 600
@@ -46,17 +69,26 @@ def train_settings(data: Path, out: Path, *overrides: str) -> TrainSettings:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("reward") / "desk"
-    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT])), echo=False)
-    return out
+def data(collect_dataset: CollectDataset) -> Path:
+    return collect_dataset(COLLECT)
 
 
 @pytest.fixture(scope="module")
 def trained(data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("reward") / "run"
-    summary = run_train(train_settings(data, out, f"steps={TRAIN_STEPS}", "batch_size=64", "lr=1e-3",
-                                       "warmup_steps=50", "eval_every=200", "val_items=512"), echo=False)
+    summary = run_train(
+        train_settings(
+            data,
+            out,
+            f"steps={TRAIN_STEPS}",
+            "batch_size=64",
+            "lr=1e-3",
+            "warmup_steps=50",
+            "eval_every=200",
+            "val_items=512",
+        ),
+        echo=False,
+    )
     return out, summary
 
 
@@ -74,7 +106,7 @@ def test_negatives_never_show_the_instructed_change(data: Path) -> None:
         v, row, t0, t1, kind, target, _ = ds.sample(SampleKey(0, 0, i))
         episode = int(ds.index.episodes[row])
         traj = states[episode]
-        path = traj[t0:t1 + 1] if t1 >= t0 else traj[t1:t0 + 1][::-1]
+        path = traj[t0 : t1 + 1] if t1 >= t0 else traj[t1 : t0 + 1][::-1]
         shown = ds.index.vocab[v] in hindsight_labels(names, traj[t0], traj[t1], th, trajectory=path)
         assert shown == (target == 1.0), (kind, episode, t0, t1, ds.index.vocab[v])
         assert (kind == POSITIVE) == (target == 1.0)
@@ -92,8 +124,12 @@ def test_failed_attempts_alone_train_as_attempted_negatives(data: Path) -> None:
     """A planner's recordings in which every attempt failed (episodes whose task's label never happened) are
     refused without ``negatives.attempted`` and otherwise give only "attempted" negatives of the task tried."""
     reader = DatasetReader(data)
-    tried = [e for e in reader.indices() if reader.attrs(e)["task"] == "open_drawer"
-             and [tuple(label) for label in reader.attrs(e)["labels"]] == [DO_NOTHING]]
+    tried = [
+        e
+        for e in reader.indices()
+        if reader.attrs(e)["task"] == "open_drawer"
+        and [tuple(label) for label in reader.attrs(e)["labels"]] == [DO_NOTHING]
+    ]
     index = LabelIndex(reader, tried)  # keep the episodes in which no task label holds at any frame
     happened = set().union(*(set(index.rows_with[v].tolist()) for v in index.task_ids))
     failed = [int(e) for row, e in enumerate(index.episodes) if row not in happened]
@@ -146,8 +182,14 @@ def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path
     from rewards.checkpoint import load_checkpoint
 
     # A constant learning rate makes the 10 + 10 run and the 20-step run the same computation.
-    common = ("batch_size=16", "val_items=32", "eval_every=5", "checkpoint_every=5", "warmup_steps=0",
-              "min_lr_fraction=1.0")
+    common = (
+        "batch_size=16",
+        "val_items=32",
+        "eval_every=5",
+        "checkpoint_every=5",
+        "warmup_steps=0",
+        "min_lr_fraction=1.0",
+    )
     first = run_train(train_settings(data, tmp_path / "a", "steps=10", *common), echo=False)
     resumed = run_train(train_settings(data, tmp_path / "a", "steps=20", *common), echo=False)
     full = run_train(train_settings(data, tmp_path / "b", "steps=20", *common), echo=False)
@@ -176,17 +218,26 @@ def test_same_seed_same_scores_other_seed_other_scores(data: Path, tmp_path: Pat
 def test_a_changed_model_setting_refuses_to_resume(data: Path, tmp_path: Path) -> None:
     run_train(train_settings(data, tmp_path, "steps=2", "batch_size=8", "val_items=16"), echo=False)
     with pytest.raises(ConfigError, match="other model settings.*fusion"):
-        run_train(train_settings(data, tmp_path, "steps=4", "batch_size=8", "val_items=16", "reward.fusion=late"),
-                  echo=False)
-
+        run_train(
+            train_settings(data, tmp_path, "steps=4", "batch_size=8", "val_items=16", "reward.fusion=late"), echo=False
+        )
 
 
 # ------------------------------------------------------------------------------- predicted frames
 def small_video_model(seed: int = 0, **overrides):
     from planners.video.model import VideoConfig, VideoModel
 
-    return VideoModel(VideoConfig(image_size=SIZE, encoder_channels=(8, 16), latent_channels=16,
-                                  transition_hidden=32, action_embed=16, **overrides), seed=seed).eval()
+    return VideoModel(
+        VideoConfig(
+            image_size=SIZE,
+            encoder_channels=(8, 16),
+            latent_channels=16,
+            transition_hidden=32,
+            action_embed=16,
+            **overrides,
+        ),
+        seed=seed,
+    ).eval()
 
 
 def test_prediction_inputs_are_what_a_planner_starts_from(data: Path) -> None:
@@ -222,8 +273,9 @@ def test_predicted_targets_are_the_models_prediction_of_that_frame(data: Path) -
     model = small_video_model()
     steps = torch.tensor([it["pred_steps"] for it in items])
     assert steps.unique().numel() > 1, "the batch mixes horizons"
-    got = predict_targets(model, torch.stack([it["context"] for it in items]),
-                          torch.stack([it["actions"] for it in items]), steps)
+    got = predict_targets(
+        model, torch.stack([it["context"] for it in items]), torch.stack([it["actions"] for it in items]), steps
+    )
     assert got.dtype == torch.uint8 and got.shape == (len(items), 3, SIZE, SIZE)
     for row, it in zip(got, items):
         n = it["pred_steps"]
@@ -251,35 +303,65 @@ def test_predictions_of_a_proprioception_model_start_from_the_robots_state(data:
             p.normal_(0, 0.3, generator=torch.Generator().manual_seed(0))
         model.decoder.head.bias[5] = 4.0
     stack = lambda key: torch.stack([it[key] for it in items])  # noqa: E731
-    got = predict_targets(model, stack("context"), stack("actions"), torch.tensor([it["pred_steps"] for it in items]),
-                          stack("proprio"))
+    got = predict_targets(
+        model, stack("context"), stack("actions"), torch.tensor([it["pred_steps"] for it in items]), stack("proprio")
+    )
     for row, it in zip(got, items):
-        want = model.predict(it["context"], it["actions"][None, :it["pred_steps"]], steps=[-1], proprio=it["proprio"])
+        want = model.predict(it["context"], it["actions"][None, : it["pred_steps"]], steps=[-1], proprio=it["proprio"])
         assert (row.float() - want[0, 0] * 255).abs().max() <= 0.5 + 1e-3
     # and reward training reads the proprioception for such a model
     video = save_checkpoint(tmp_path / "video.pt", model)
-    summary = run_train(train_settings(data, tmp_path / "ft", "steps=1", "batch_size=8", "val_items=32",
-                                       f"predicted_frames.video_checkpoint={video}"), echo=False)
+    summary = run_train(
+        train_settings(
+            data,
+            tmp_path / "ft",
+            "steps=1",
+            "batch_size=8",
+            "val_items=32",
+            f"predicted_frames.video_checkpoint={video}",
+        ),
+        echo=False,
+    )
     assert "auc_predicted" in summary["val"]
 
 
-def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dict], data: Path,
-                                                        tmp_path: Path) -> None:
+def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dict], data: Path, tmp_path: Path) -> None:
     from planners.video.checkpoint import save_checkpoint
 
     video = save_checkpoint(tmp_path / "video.pt", small_video_model())
     best = trained[0] / "best.pt"
-    summary = run_train(train_settings(data, tmp_path / "ft", "steps=2", "batch_size=16", "val_items=256",
-                                       "lr=1e-9", "warmup_steps=0", f"init_from={best}",
-                                       f"predicted_frames.video_checkpoint={video}"), echo=False)
+    summary = run_train(
+        train_settings(
+            data,
+            tmp_path / "ft",
+            "steps=2",
+            "batch_size=16",
+            "val_items=256",
+            "lr=1e-9",
+            "warmup_steps=0",
+            f"init_from={best}",
+            f"predicted_frames.video_checkpoint={video}",
+        ),
+        echo=False,
+    )
     val = summary["val"]
     # lr ≈ 0: the run starts from (and stays at) the trained weights, far above a fresh model's chance AUC
     assert val["auc"] > MIN_VAL_AUC - 0.1
     # an untrained video model's predictions are noise: the real frames' reward cannot read them
     assert "auc_predicted" in val and val["auc_predicted"] < val["auc"] - 0.05
     with pytest.raises(ConfigError, match="init_from=.*embed_dim"):
-        run_train(train_settings(data, tmp_path / "bad", "steps=2", "batch_size=8", "val_items=16",
-                                 "reward.embed_dim=64", f"init_from={best}"), echo=False)
+        run_train(
+            train_settings(
+                data,
+                tmp_path / "bad",
+                "steps=2",
+                "batch_size=8",
+                "val_items=16",
+                "reward.embed_dim=64",
+                f"init_from={best}",
+            ),
+            echo=False,
+        )
 
 
 # -------------------------------------------------------------------------- extra data (aggregation)
@@ -287,8 +369,10 @@ def test_training_on_predicted_frames_from_a_checkpoint(trained: tuple[Path, dic
 def other_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second, smaller dataset of the same env and another seed: stands in for recorded planner episodes."""
     out = tmp_path_factory.mktemp("reward") / "other"
-    run_collect(CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT, "episodes=40",
-                                                                       "seed=7"])), echo=False)
+    run_collect(
+        CollectSettings.from_config(compose_config("collect", [f"out={out}", *COLLECT, "episodes=40", "seed=7"])),
+        echo=False,
+    )
     return out
 
 
@@ -311,8 +395,9 @@ def test_extra_data_is_mixed_into_batches_by_the_fraction(data: Path, other_data
     assert all(plain[k]["instruction"] == main_ds[k]["instruction"] and plain[k]["source"] == 0 for k in keys[:16])
 
 
-def test_training_with_extra_data_validates_on_it_and_refuses_another_mix(data: Path, other_data: Path,
-                                                                         tmp_path: Path) -> None:
+def test_training_with_extra_data_validates_on_it_and_refuses_another_mix(
+    data: Path, other_data: Path, tmp_path: Path
+) -> None:
     common = ("batch_size=16", "val_items=64", "eval_every=10", f"extra_data=[{other_data}]", "extra_fraction=0.25")
     summary = run_train(train_settings(data, tmp_path / "mix", "steps=10", *common), echo=False)
     counts = summary["extra_data"][str(other_data)]
@@ -330,26 +415,43 @@ def test_training_with_extra_data_validates_on_it_and_refuses_another_mix(data: 
 
 def test_bad_extra_data_is_a_one_line_error(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wide = tmp_path / "wide"
-    run_collect(CollectSettings.from_config(compose_config("collect", [
-        f"out={wide}", *COLLECT, "episodes=2", "env.width=16", "env.height=16"])), echo=False)
+    run_collect(
+        CollectSettings.from_config(
+            compose_config("collect", [f"out={wide}", *COLLECT, "episodes=2", "env.width=16", "env.height=16"])
+        ),
+        echo=False,
+    )
     base = ["train", f"data={data}", f"out={tmp_path / 'run'}", *TRAIN, "steps=2", "batch_size=8"]
-    for extra, message in (([f"extra_data=[{wide}]"], "16×16"), ([f"extra_data=[{data}]"], "repeats data"),
-                           ([f"extra_data=[{tmp_path / 'none'}]"], "no such dataset folder"),
-                           (["extra_data=[x]", "extra_fraction=0"], "extra_fraction=0 must be > 0")):
+    for extra, message in (
+        ([f"extra_data=[{wide}]"], "16×16"),
+        ([f"extra_data=[{data}]"], "repeats data"),
+        ([f"extra_data=[{tmp_path / 'none'}]"], "no such dataset folder"),
+        (["extra_data=[x]", "extra_fraction=0"], "extra_fraction=0 must be > 0"),
+    ):
         assert main([*base, *extra]) == EXIT_USAGE, extra
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
 
 
 # ------------------------------------------------------------------------------------------ eval
-def test_eval_reports_tasks_and_rephrasings(trained: tuple[Path, dict], tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_reports_tasks_and_rephrasings(
+    trained: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out, _ = trained
     mine = tmp_path / "mine.yaml"
-    mine.write_text("yank the drawer open: open_drawer\nplease give the white mug a push to the left: "
-                    "move_white_mug_left\n")
-    code = main(["eval", f"checkpoint={out / 'best.pt'}", f"instructions={mine}", f"out={tmp_path}",
-                 "phrasings=2", "progress_bar=false"])
+    mine.write_text(
+        "yank the drawer open: open_drawer\nplease give the white mug a push to the left: move_white_mug_left\n"
+    )
+    code = main(
+        [
+            "eval",
+            f"checkpoint={out / 'best.pt'}",
+            f"instructions={mine}",
+            f"out={tmp_path}",
+            "phrasings=2",
+            "progress_bar=false",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     for title in ("Held-out pairs", "Rephrasing", "unseen verb", "free-form", "Your phrasings", "yank the drawer"):
@@ -374,26 +476,31 @@ def test_eval_scores_equal_the_models_score_pairs(trained: tuple[Path, dict], da
     torch.testing.assert_close(ours, model.score_pairs(s0, st, ["open the drawer"] * 16), atol=1e-5, rtol=1e-4)
 
 
-def test_unknown_task_in_an_instruction_file_lists_the_valid_tasks(trained: tuple[Path, dict], tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_task_in_an_instruction_file_lists_the_valid_tasks(
+    trained: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"open it": "open_the_drawer"}))
     assert main(["eval", f"checkpoint={trained[0] / 'best.pt'}", f"instructions={bad}"]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert "unknown task(s) ['open_the_drawer']" in err and "close_drawer" in err and "\n" == err[-1]
+    assert "unknown task(s) ['open_the_drawer']" in err and "close_drawer" in err and err[-1] == "\n"
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ("lr=-1", "lr=-1 must be > 0"),
-    ("batch_size=1", "batch_size=1 must be >= 2"),
-    ("val_fraction=1.5", "val_fraction=1.5 must be < 1"),
-    ("negatives.reversed=-0.5", "negatives.reversed=-0.5 must be a finite number"),
-    ("augment.shift=2.5", "augment.shift=2.5 must be an integer"),
-    ("reward.fusion=mid", "fusion must be one of early | late"),
-    ("data=/nonexistent/folder", "no such dataset folder"),
-])
-def test_bad_train_config_is_a_one_line_error(override: str, message: str, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("lr=-1", "lr=-1 must be > 0"),
+        ("batch_size=1", "batch_size=1 must be >= 2"),
+        ("val_fraction=1.5", "val_fraction=1.5 must be < 1"),
+        ("negatives.reversed=-0.5", "negatives.reversed=-0.5 must be a finite number"),
+        ("augment.shift=2.5", "augment.shift=2.5 must be an integer"),
+        ("reward.fusion=mid", "fusion must be one of early | late"),
+        ("data=/nonexistent/folder", "no such dataset folder"),
+    ],
+)
+def test_bad_train_config_is_a_one_line_error(
+    override: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["train", f"out={tmp_path}", "data=/nonexistent/folder", override]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
