@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planners.navigation import InteractiveNavAgent, NavAgentConfig
-from rewards.fields import check_number
+from sim.plumbing.checks import check_number
 from sim.robots.mobile import wrap_angle
 from sim.tasks.counter import ArmFrameView, DrawerMotion
 

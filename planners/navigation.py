@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planners.motion.astar import astar, inflate, nearest_free, simplify_path
-from rewards.fields import check_int, check_number
 from sim.homes.geometry import door_hinge_end
+from sim.plumbing.checks import check_int, check_number
 from sim.robots.mobile import wrap_angle
 
 if TYPE_CHECKING:  # pragma: no cover

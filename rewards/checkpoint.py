@@ -26,21 +26,19 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rewards.fields import config_differences
 from rewards.lorel import LorelConfig, LorelReward, state_problems
+from sim.plumbing.checks import config_differences
+from sim.plumbing.files import atomic_open, write_json_atomic
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -140,37 +138,10 @@ REWARD = CheckpointKind(
 )
 
 
-@contextmanager
-def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``path`` for writing; on success it is fsynced and renamed onto
-    ``path`` (``os.replace``), on an exception deleted. A crash leaves the old file or the new one,
-    never half a file. Parents are created. ``mode``: "wb" or "w" (UTF-8 text)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
     """``torch.save`` ``payload`` to ``path`` atomically (``atomic_open``)."""
     with atomic_open(path, "wb") as f:
         torch.save(dict(payload), f)
-    return Path(path)
-
-
-def write_json_atomic(path: str | os.PathLike[str], data: Any, **dump_kwargs: Any) -> Path:
-    """``json.dump`` ``data`` (indented, trailing newline) to ``path`` atomically (``atomic_open``)."""
-    with atomic_open(path, "w") as f:
-        json.dump(data, f, indent=2, **dump_kwargs)
-        f.write("\n")
     return Path(path)
 
 

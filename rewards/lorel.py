@@ -47,7 +47,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rewards.fields import (
+from rewards.text import DEFAULT_TEXT_MODEL, TextEncoder
+from sim.plumbing.checks import (
     PlainConfig,
     check_bool,
     check_choice,
@@ -56,7 +57,6 @@ from rewards.fields import (
     int_tuple,
     state_dict_problems,
 )
-from rewards.text import DEFAULT_TEXT_MODEL, TextEncoder
 
 __all__ = [
     "CONDITIONINGS",

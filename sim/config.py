@@ -12,46 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
+
 T = TypeVar("T")
-
-
-def _check_range(owner: str, name: str, value: float, lo: float | None = None, hi: float | None = None) -> None:
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        bounds = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
-        raise ValueError(f"{owner}.{name}={value!r} is out of range; use a value in {bounds}")
-
-
-def _check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None = None, hi: float | None = None) -> None:
-    if len(pair) != 2 or pair[0] > pair[1]:
-        raise ValueError(f"{owner}.{name}={list(pair)!r} must be a [low, high] pair with low <= high")
-    for v in pair:
-        _check_range(owner, name, v, lo, hi)
-
-
-def check_obs_keys(keys: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
-    """``keys`` as a tuple, or a ValueError listing the unknown ones and the choices."""
-    keys = tuple(keys)
-    unknown = [k for k in keys if k not in allowed]
-    if unknown or not keys:
-        raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(allowed)}")
-    return keys
-
-
-def check_image_size(width: Any, height: Any) -> None:
-    """Image sides must be integers in [16, 1024] pixels."""
-    for name, v in (("width", width), ("height", height)):
-        if not isinstance(v, int) or not 16 <= v <= 1024:
-            raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
-
-
-def check_env_modes(
-    reward_type: str, reward_types: Sequence[str], render_mode: str | None, render_modes: Sequence[str]
-) -> None:
-    """An env's ``reward_type`` and ``render_mode`` arguments, or a ValueError listing the choices."""
-    if reward_type not in reward_types:
-        raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(reward_types)}")
-    if render_mode is not None and render_mode not in render_modes:
-        raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {list(render_modes)}")
 
 
 @dataclass
@@ -64,9 +27,9 @@ class PhysicsConfig:
     gravity: float = -9.81
 
     def __post_init__(self) -> None:
-        _check_range("physics", "timestep", self.timestep, 1e-4, 0.05)
-        _check_range("physics", "substeps", self.substeps, 1, 1000)
-        _check_range("physics", "solver_iterations", self.solver_iterations, 1, 1000)
+        check_range("physics", "timestep", self.timestep, 1e-4, 0.05)
+        check_range("physics", "substeps", self.substeps, 1, 1000)
+        check_range("physics", "solver_iterations", self.solver_iterations, 1, 1000)
 
     @property
     def control_period(self) -> float:
@@ -90,13 +53,13 @@ class ArmConfig:
     finger_force: float = 70.0
 
     def __post_init__(self) -> None:
-        _check_range("arm", "max_step", self.max_step, 1e-4, 0.2)
+        check_range("arm", "max_step", self.max_step, 1e-4, 0.2)
         if len(self.rest_pose) != 7:
             raise ValueError(f"arm.rest_pose needs 7 joint angles, got {len(self.rest_pose)}")
         for i, (lo, hi) in enumerate(zip(self.workspace_low, self.workspace_high)):
             if lo >= hi:
                 raise ValueError(f"arm.workspace_low[{i}]={lo} must be below arm.workspace_high[{i}]={hi}")
-        _check_range("arm", "position_gain", self.position_gain, 1e-3, 1.0)
+        check_range("arm", "position_gain", self.position_gain, 1e-3, 1.0)
 
 
 @dataclass
@@ -112,7 +75,7 @@ class CameraConfig:
     far: float = 4.0
 
     def __post_init__(self) -> None:
-        _check_range(f"camera[{self.name}]", "fov", self.fov, 5.0, 150.0)
+        check_range(f"camera[{self.name}]", "fov", self.fov, 5.0, 150.0)
         if not 0 < self.near < self.far:
             raise ValueError(f"camera[{self.name}]: need 0 < near < far, got near={self.near}, far={self.far}")
 
@@ -142,19 +105,19 @@ class RandomizationConfig:
     damping_scale: tuple[float, float] = (0.7, 1.5)  # multiplies furniture joint damping and friction
 
     def __post_init__(self) -> None:
-        _check_range("randomization", "color_jitter", self.color_jitter, 0.0, 1.0)
-        _check_range("randomization", "texture_probability", self.texture_probability, 0.0, 1.0)
-        _check_pair("randomization", "light_azimuth", self.light_azimuth, -360.0, 360.0)
-        _check_pair("randomization", "light_elevation", self.light_elevation, 0.0, 90.0)
-        _check_pair("randomization", "light_ambient", self.light_ambient, 0.0, 1.0)
-        _check_pair("randomization", "light_diffuse", self.light_diffuse, 0.0, 1.0)
-        _check_range("randomization", "camera_eye_jitter", self.camera_eye_jitter, 0.0, 0.5)
-        _check_range("randomization", "camera_target_jitter", self.camera_target_jitter, 0.0, 0.5)
-        _check_range("randomization", "camera_fov_jitter", self.camera_fov_jitter, 0.0, 30.0)
-        _check_range("randomization", "object_position_jitter", self.object_position_jitter, 0.0, 0.2)
-        _check_pair("randomization", "friction_scale", self.friction_scale, 0.05, 10.0)
-        _check_pair("randomization", "mass_scale", self.mass_scale, 0.05, 10.0)
-        _check_pair("randomization", "damping_scale", self.damping_scale, 0.0, 10.0)
+        check_range("randomization", "color_jitter", self.color_jitter, 0.0, 1.0)
+        check_range("randomization", "texture_probability", self.texture_probability, 0.0, 1.0)
+        check_pair("randomization", "light_azimuth", self.light_azimuth, -360.0, 360.0)
+        check_pair("randomization", "light_elevation", self.light_elevation, 0.0, 90.0)
+        check_pair("randomization", "light_ambient", self.light_ambient, 0.0, 1.0)
+        check_pair("randomization", "light_diffuse", self.light_diffuse, 0.0, 1.0)
+        check_range("randomization", "camera_eye_jitter", self.camera_eye_jitter, 0.0, 0.5)
+        check_range("randomization", "camera_target_jitter", self.camera_target_jitter, 0.0, 0.5)
+        check_range("randomization", "camera_fov_jitter", self.camera_fov_jitter, 0.0, 30.0)
+        check_range("randomization", "object_position_jitter", self.object_position_jitter, 0.0, 0.2)
+        check_pair("randomization", "friction_scale", self.friction_scale, 0.05, 10.0)
+        check_pair("randomization", "mass_scale", self.mass_scale, 0.05, 10.0)
+        check_pair("randomization", "damping_scale", self.damping_scale, 0.0, 10.0)
 
 
 @dataclass
@@ -194,8 +157,8 @@ class DeskLayout:
     )
 
     def __post_init__(self) -> None:
-        _check_range("layout", "desk_height", self.desk_height, 0.3, 1.5)
-        _check_range("layout", "num_blocks", self.num_blocks, 0, 8)
+        check_range("layout", "desk_height", self.desk_height, 0.3, 1.5)
+        check_range("layout", "num_blocks", self.num_blocks, 0, 8)
 
 
 @dataclass
@@ -237,7 +200,7 @@ class DeskEnvConfig:
         names = [c.name for c in self.cameras]
         if len(set(names)) != len(names):
             raise ValueError(f"camera names must be unique, got {names}")
-        _check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
+        check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
         from sim.tasks.desk import get_task  # raises a ValueError listing the tasks
         from sim.variants import VARIANTS
 

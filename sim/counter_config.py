@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.config import SuccessThresholds, _check_pair, _check_range, check_image_size, check_obs_keys
+from sim.config import SuccessThresholds
 from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
+from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
 
 COUNTER_OBS_KEYS = ("rgb", "depth", "segmentation", "proprio")
 
@@ -67,24 +68,24 @@ class CounterEnvConfig:
             raise ValueError(f"unknown counter task {self.task!r}; choose from {sorted(COUNTER_TASKS)}")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
-        _check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
-        _check_pair("env", "num_rooms", self.num_rooms, 2, 8)
+        check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
+        check_pair("env", "num_rooms", self.num_rooms, 2, 8)
         self.num_rooms = (int(self.num_rooms[0]), int(self.num_rooms[1]))
         check_image_size(self.width, self.height)
-        _check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
-        _check_range("env", "dock_distance", self.dock_distance, 0.3, 0.9)
-        _check_range("env", "settle_steps", self.settle_steps, 0, 1000)
+        check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
+        check_range("env", "dock_distance", self.dock_distance, 0.3, 0.9)
+        check_range("env", "settle_steps", self.settle_steps, 0, 1000)
         for name in ("dock_jitter", "start_tcp", "start_tcp_jitter"):
             value = tuple(float(v) for v in getattr(self, name))
             if len(value) != 3:
                 raise ValueError(f"env.{name}={list(value)} must have 3 values")
             setattr(self, name, value)
         for v in self.dock_jitter + self.start_tcp_jitter:
-            _check_range("env", "dock_jitter/start_tcp_jitter", v, 0.0, 0.2)
-        _check_pair("env", "drawer_closed", self.drawer_closed, 0.0, 0.15)
-        _check_pair("env", "drawer_open", self.drawer_open, 0.0, 0.15)
-        _check_pair("env", "cabinet_start", self.cabinet_start, 0.0, 1.5)
-        _check_pair("env", "faucet_start", self.faucet_start, -1.5, 1.5)
+            check_range("env", "dock_jitter/start_tcp_jitter", v, 0.0, 0.2)
+        check_pair("env", "drawer_closed", self.drawer_closed, 0.0, 0.15)
+        check_pair("env", "drawer_open", self.drawer_open, 0.0, 0.15)
+        check_pair("env", "cabinet_start", self.cabinet_start, 0.0, 1.5)
+        check_pair("env", "faucet_start", self.faucet_start, -1.5, 1.5)
         arm = self.manipulator.arm
         for i, axis in enumerate(["forward", "left", "up"]):
             lo, hi = self.start_tcp[i] - self.start_tcp_jitter[i], self.start_tcp[i] + self.start_tcp_jitter[i]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sim.config import ArmConfig, PhysicsConfig, _check_pair, _check_range, check_image_size, check_obs_keys
+from sim.config import ArmConfig, PhysicsConfig
+from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
 
 ROBOTS = ("base", "manipulator")
 HOME_OBS_KEYS = ("rgb", "depth", "segmentation", "scan", "local_map", "proprio", "goal")
@@ -48,25 +49,25 @@ class BaseConfig:
     lidar_height: float = 0.15  # m: scan plane above the floor (sees clutter, passes over nothing taller)
 
     def __post_init__(self) -> None:
-        _check_range("base", "radius", self.radius, 0.1, 0.5)
-        _check_range("base", "height", self.height, 0.1, 1.0)
-        _check_range("base", "mass", self.mass, 1.0, 500.0)
-        _check_range("base", "max_linear_speed", self.max_linear_speed, 0.05, 3.0)
-        _check_range("base", "max_angular_speed", self.max_angular_speed, 0.1, 6.0)
-        _check_range("base", "max_push_force", self.max_push_force, 1.0, 5000.0)
-        _check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
-        _check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
-        _check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
+        check_range("base", "radius", self.radius, 0.1, 0.5)
+        check_range("base", "height", self.height, 0.1, 1.0)
+        check_range("base", "mass", self.mass, 1.0, 500.0)
+        check_range("base", "max_linear_speed", self.max_linear_speed, 0.05, 3.0)
+        check_range("base", "max_angular_speed", self.max_angular_speed, 0.1, 6.0)
+        check_range("base", "max_push_force", self.max_push_force, 1.0, 5000.0)
+        check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
+        check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
+        check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
         if math.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
             raise ValueError(
                 f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
                 f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre"
             )
-        _check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)
-        _check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
+        check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)
+        check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
         if not 0 < self.camera_near < self.camera_far:
             raise ValueError(f"base: need 0 < camera_near < camera_far, got {self.camera_near}, {self.camera_far}")
-        _check_range("base", "lidar_height", self.lidar_height, 0.02, 2.0)
+        check_range("base", "lidar_height", self.lidar_height, 0.02, 2.0)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class MobileArmConfig:
     arm: ArmConfig = field(default_factory=lambda: ArmConfig(workspace_low=(0.22, -0.55, -0.35)))
 
     def __post_init__(self) -> None:
-        _check_range("manipulator", "mount_height", self.mount_height, 0.2, 1.5)
+        check_range("manipulator", "mount_height", self.mount_height, 0.2, 1.5)
 
 
 @dataclass
@@ -94,13 +95,13 @@ class LidarConfig:
     threads: int = 0  # threads PyBullet casts the rays on (0 = every core; the ranges do not depend on it)
 
     def __post_init__(self) -> None:
-        _check_range("lidar", "num_rays", self.num_rays, 1, 4096)
-        _check_range("lidar", "threads", self.threads, 0, 256)
-        _check_range("lidar", "fov", self.fov, 1.0, 360.0)
-        _check_range("lidar", "range", self.range, 0.1, 100.0)
-        _check_range("lidar", "min_range", self.min_range, 0.0, self.range)
-        _check_range("lidar", "noise_std", self.noise_std, 0.0, 1.0)
-        _check_range("lidar", "dropout", self.dropout, 0.0, 1.0)
+        check_range("lidar", "num_rays", self.num_rays, 1, 4096)
+        check_range("lidar", "threads", self.threads, 0, 256)
+        check_range("lidar", "fov", self.fov, 1.0, 360.0)
+        check_range("lidar", "range", self.range, 0.1, 100.0)
+        check_range("lidar", "min_range", self.min_range, 0.0, self.range)
+        check_range("lidar", "noise_std", self.noise_std, 0.0, 1.0)
+        check_range("lidar", "dropout", self.dropout, 0.0, 1.0)
 
 
 @dataclass
@@ -111,8 +112,8 @@ class LocalMapConfig:
     extent: float = 5.0  # m per side; the robot sits at the centre, heading up the grid
 
     def __post_init__(self) -> None:
-        _check_range("local_map", "size", self.size, 8, 1024)
-        _check_range("local_map", "extent", self.extent, 0.5, 50.0)
+        check_range("local_map", "size", self.size, 8, 1024)
+        check_range("local_map", "extent", self.extent, 0.5, 50.0)
 
 
 @dataclass
@@ -133,15 +134,15 @@ class NavTaskConfig:
     map_resolution: float = 0.05  # m per cell of the traversability map and geodesic distances
 
     def __post_init__(self) -> None:
-        _check_range("task", "goal_tolerance", self.goal_tolerance, 0.05, 5.0)
-        _check_range("task", "min_geodesic", self.min_geodesic, 0.0, 100.0)
-        _check_range("task", "max_geodesic", self.max_geodesic, self.min_geodesic, 1000.0)
-        _check_range("task", "clutter_spacing", self.clutter_spacing, 0.1, 100.0)
-        _check_range("task", "clutter_offset", self.clutter_offset, 0.0, 2.0)
-        _check_range("task", "unmovable_fraction", self.unmovable_fraction, 0.0, 1.0)
-        _check_range("task", "closed_door_probability", self.closed_door_probability, 0.0, 1.0)
-        _check_range("task", "room_clutter", self.room_clutter, 0, 50)
-        _check_range("task", "map_resolution", self.map_resolution, 0.01, 0.5)
+        check_range("task", "goal_tolerance", self.goal_tolerance, 0.05, 5.0)
+        check_range("task", "min_geodesic", self.min_geodesic, 0.0, 100.0)
+        check_range("task", "max_geodesic", self.max_geodesic, self.min_geodesic, 1000.0)
+        check_range("task", "clutter_spacing", self.clutter_spacing, 0.1, 100.0)
+        check_range("task", "clutter_offset", self.clutter_offset, 0.0, 2.0)
+        check_range("task", "unmovable_fraction", self.unmovable_fraction, 0.0, 1.0)
+        check_range("task", "closed_door_probability", self.closed_door_probability, 0.0, 1.0)
+        check_range("task", "room_clutter", self.room_clutter, 0, 50)
+        check_range("task", "map_resolution", self.map_resolution, 0.01, 0.5)
 
 
 @dataclass
@@ -180,7 +181,7 @@ class HomeEnvConfig:
             raise ValueError(f"task {self.task!r} needs the arm; set robot=manipulator")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
-        _check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
-        _check_pair("env", "num_rooms", self.num_rooms, 2, 8)
+        check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
+        check_pair("env", "num_rooms", self.num_rooms, 2, 8)
         check_image_size(self.width, self.height)
-        _check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
+        check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rewards.fields import check_int, check_number
+from sim.plumbing.checks import check_int, check_number
 
 __all__ = ["RRTConnectConfig", "densify", "edge_is_free", "rrt_connect", "shortcut_path"]
 

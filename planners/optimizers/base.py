@@ -46,7 +46,7 @@ FILLS = ("center", "last")
 
 
 # ----------------------------------------------------------------------------------- config checks
-# The config dataclasses validate with rewards.fields' checks: one-line ValueErrors naming the field,
+# The config dataclasses validate with sim.plumbing.checks: one-line ValueErrors naming the field,
 # the bad value and what to use instead.
 
 

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
-from rewards.fields import check_bool, check_choice, check_int, check_number
+from sim.plumbing.checks import check_bool, check_choice, check_int, check_number
 
 __all__ = ["CEMConfig", "CEMOptimizer"]
 

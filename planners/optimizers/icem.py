@@ -39,7 +39,7 @@ from torch import Tensor
 
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.noise import colored_noise
-from rewards.fields import check_bool, check_number
+from sim.plumbing.checks import check_bool, check_number
 
 __all__ = ["ICEMConfig", "ICEMOptimizer"]
 

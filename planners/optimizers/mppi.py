@@ -32,7 +32,7 @@ from torch import Tensor
 
 from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
 from planners.optimizers.noise import autoregressive_noise
-from rewards.fields import check_choice, check_int, check_number
+from sim.plumbing.checks import check_choice, check_int, check_number
 
 __all__ = ["MPPIConfig", "MPPIOptimizer", "mppi_weights"]
 

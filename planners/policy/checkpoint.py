@@ -16,7 +16,7 @@ import torch
 from planners.policy.config import PolicyConfig
 from planners.policy.model import LanguagePolicy, LanguagePolicyNet
 from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, save_kind
-from rewards.fields import state_dict_problems
+from sim.plumbing.checks import state_dict_problems
 
 __all__ = ["CHECKPOINT_FORMAT", "POLICY", "CheckpointError", "load_checkpoint", "load_policy", "save_checkpoint"]
 

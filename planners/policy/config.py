@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rewards.fields import PlainConfig, check_int, int_tuple
 from rewards.text import DEFAULT_TEXT_MODEL
+from sim.plumbing.checks import PlainConfig, check_int, int_tuple
 
 __all__ = ["PolicyConfig"]
 

@@ -30,7 +30,7 @@ import torch
 from planners.video.config import RUNTIME_FIELDS, VideoConfig
 from planners.video.model import VideoModel
 from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, read_kind, save_kind
-from rewards.fields import state_dict_problems
+from sim.plumbing.checks import state_dict_problems
 
 __all__ = [
     "CHECKPOINT_FORMAT",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rewards.fields import PlainConfig, check_bool, check_choice, check_int, check_number, int_tuple
+from sim.plumbing.checks import PlainConfig, check_bool, check_choice, check_int, check_number, int_tuple
 
 __all__ = ["RUNTIME_FIELDS", "SAMPLE_MODES", "VideoConfig"]
 

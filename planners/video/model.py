@@ -57,7 +57,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from planners.video.config import VideoConfig
-from rewards.fields import state_dict_problems
+from sim.plumbing.checks import state_dict_problems
 
 __all__ = ["Latents", "VideoModel", "VideoState", "to_unit_float"]
 

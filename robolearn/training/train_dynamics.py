@@ -262,7 +262,7 @@ def _check_resume(
 ) -> None:
     """Refuse to resume a checkpoint trained with other model settings, another horizon or another data split."""
     from planners.video.config import RUNTIME_FIELDS  # fields that change neither the weights nor training
-    from rewards.fields import config_differences
+    from sim.plumbing.checks import config_differences
 
     diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_FIELDS)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)

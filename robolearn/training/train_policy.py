@@ -115,7 +115,7 @@ class RandomSteps:
 def _check_resume(
     state: Mapping[str, Any], model: LanguagePolicyNet, s: PolicyTrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
-    from rewards.fields import config_differences
+    from sim.plumbing.checks import config_differences
 
     diffs = [f"policy.{d}" for d in config_differences(model.config, s.policy)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)

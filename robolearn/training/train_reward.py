@@ -306,7 +306,7 @@ def _check_resume(
     state: Mapping[str, Any], model: LorelReward, s: TrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
     """Refuse to resume a checkpoint trained with other model settings, data mix or data split."""
-    from rewards.fields import config_differences
+    from sim.plumbing.checks import config_differences
 
     diffs = [f"reward.{d}" for d in config_differences(model.config, s.reward, ignore=RUNTIME_MODEL_FIELDS)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw)

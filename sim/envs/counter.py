@@ -32,9 +32,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from sim.config import check_env_modes, from_dict
+from sim.config import from_dict
 from sim.counter_config import CounterEnvConfig
 from sim.home_config import HomeEnvConfig, NavTaskConfig
+from sim.plumbing.checks import check_env_modes
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
 

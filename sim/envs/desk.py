@@ -30,8 +30,9 @@ import numpy as np
 import pybullet as p
 from gymnasium import spaces
 
-from sim.config import DeskEnvConfig, check_env_modes, from_dict
+from sim.config import DeskEnvConfig, from_dict
 from sim.observations import PROPRIO_DIM, Camera
+from sim.plumbing.checks import check_env_modes
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.scenes.desk import DeskScene, ObjectStates
 from sim.state import EnvState

@@ -28,11 +28,11 @@ import networkx as nx
 import numpy as np
 from scipy import ndimage
 
-from sim.config import _check_pair, _check_range
 from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec, Room
 from sim.homes.furnishings import CATALOG, ROOM_FURNITURE
 from sim.homes.geometry import door_line, furniture_footprint
 from sim.homes.maps import GridMap, dilate, polygon_cells, room_map, traversability_map
+from sim.plumbing.checks import check_pair, check_range
 
 MAX_ROOMS = 8
 #: room types of an n-room home: the first n of these (the corridor only from five rooms on)
@@ -100,27 +100,27 @@ class GeneratorConfig:
                 f"{o}.num_rooms={list(self.num_rooms)!r} must be a [low, high] pair of integers "
                 f"with 2 <= low <= high <= {MAX_ROOMS}"
             )
-        _check_pair(o, "room_side", self.room_side, 1.0, 20.0)
-        _check_pair(o, "corridor_width", self.corridor_width, 1.0, 5.0)
-        _check_pair(o, "corridor_length", self.corridor_length, 1.0, 40.0)
-        _check_range(o, "area_base", self.area_base, 0.0, 200.0)
-        _check_pair(o, "area_per_room", self.area_per_room, 1.0, 400.0)
-        _check_range(o, "max_house_aspect", self.max_house_aspect, 1.0, 10.0)
-        _check_range(o, "snap", self.snap, 0.01, 1.0)
-        _check_range(o, "layout_draws", self.layout_draws, 1, 100_000)
-        _check_range(o, "door_width", self.door_width, 0.5, 2.0)
-        _check_range(o, "door_margin", self.door_margin, 0.0, 2.0)
-        _check_range(o, "door_angle", self.door_angle, 0.0, math.pi)
-        _check_range(o, "extra_door_probability", self.extra_door_probability, 0.0, 1.0)
-        _check_range(o, "furniture_clearance", self.furniture_clearance, 0.0, 3.0)
-        _check_range(o, "wall_gap", self.wall_gap, 0.0, 0.5)
-        _check_range(o, "furniture_snap", self.furniture_snap, 0.001, 0.5)
-        _check_range(o, "furniture_tries", self.furniture_tries, 1, 10_000)
-        _check_range(o, "robot_radius", self.robot_radius, 0.05, 1.0)
-        _check_range(o, "map_resolution", self.map_resolution, 0.01, 0.5)
-        _check_range(o, "max_attempts", self.max_attempts, 1, 10_000)
-        _check_range(o, "wall_height", self.wall_height, 1.5, 5.0)
-        _check_range(o, "wall_thickness", self.wall_thickness, 0.02, 0.5)
+        check_pair(o, "room_side", self.room_side, 1.0, 20.0)
+        check_pair(o, "corridor_width", self.corridor_width, 1.0, 5.0)
+        check_pair(o, "corridor_length", self.corridor_length, 1.0, 40.0)
+        check_range(o, "area_base", self.area_base, 0.0, 200.0)
+        check_pair(o, "area_per_room", self.area_per_room, 1.0, 400.0)
+        check_range(o, "max_house_aspect", self.max_house_aspect, 1.0, 10.0)
+        check_range(o, "snap", self.snap, 0.01, 1.0)
+        check_range(o, "layout_draws", self.layout_draws, 1, 100_000)
+        check_range(o, "door_width", self.door_width, 0.5, 2.0)
+        check_range(o, "door_margin", self.door_margin, 0.0, 2.0)
+        check_range(o, "door_angle", self.door_angle, 0.0, math.pi)
+        check_range(o, "extra_door_probability", self.extra_door_probability, 0.0, 1.0)
+        check_range(o, "furniture_clearance", self.furniture_clearance, 0.0, 3.0)
+        check_range(o, "wall_gap", self.wall_gap, 0.0, 0.5)
+        check_range(o, "furniture_snap", self.furniture_snap, 0.001, 0.5)
+        check_range(o, "furniture_tries", self.furniture_tries, 1, 10_000)
+        check_range(o, "robot_radius", self.robot_radius, 0.05, 1.0)
+        check_range(o, "map_resolution", self.map_resolution, 0.01, 0.5)
+        check_range(o, "max_attempts", self.max_attempts, 1, 10_000)
+        check_range(o, "wall_height", self.wall_height, 1.5, 5.0)
+        check_range(o, "wall_thickness", self.wall_thickness, 0.02, 0.5)
         need = self.door_width + 2 * self.door_margin
         if self.room_side[0] < need:
             raise ValueError(

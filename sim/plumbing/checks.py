@@ -1,9 +1,9 @@
-"""Shared plumbing of model config dataclasses: field checks with one-line errors, plain-dict round
-trips, config and state-dict comparisons.
+"""Validation of config values with one-line errors, plain-dict round trips, config and state-dict comparisons.
 
-Used by ``rewards.lorel.LorelConfig`` and ``planners.video.config.VideoConfig`` (planners depend on
-rewards, never the other way). Every check raises ``ValueError("Owner.field must be ..., got ...")``,
-naming the config class, the field, the bad value and what is allowed.
+Every check raises a ``ValueError`` that names the field, the bad value and what is allowed: the
+``owner``-style checks (``check_int``, ``check_number``, ...) as ``"Owner.field must be ..., got ..."``, the
+simulator's range checks (``check_range``, ``check_pair``) as ``"owner.field=value is out of range; use a
+value in [lo, hi]"``.
 
 Example:
     >>> @dataclass
@@ -26,8 +26,13 @@ __all__ = [
     "PlainConfig",
     "check_bool",
     "check_choice",
+    "check_env_modes",
+    "check_image_size",
     "check_int",
     "check_number",
+    "check_obs_keys",
+    "check_pair",
+    "check_range",
     "config_differences",
     "int_tuple",
     "state_dict_problems",
@@ -136,3 +141,42 @@ def state_dict_problems(
         if len(items) > limit:
             out.append(f"{label}: ... and {len(items) - limit} more")
     return out
+
+
+def check_range(owner: str, name: str, value: float, lo: float | None = None, hi: float | None = None) -> None:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise ValueError(f"{owner}.{name}={value!r} is out of range; use a value in {bounds}")
+
+
+def check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None = None, hi: float | None = None) -> None:
+    if len(pair) != 2 or pair[0] > pair[1]:
+        raise ValueError(f"{owner}.{name}={list(pair)!r} must be a [low, high] pair with low <= high")
+    for v in pair:
+        check_range(owner, name, v, lo, hi)
+
+
+def check_obs_keys(keys: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
+    """``keys`` as a tuple, or a ValueError listing the unknown ones and the choices."""
+    keys = tuple(keys)
+    unknown = [k for k in keys if k not in allowed]
+    if unknown or not keys:
+        raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(allowed)}")
+    return keys
+
+
+def check_image_size(width: Any, height: Any) -> None:
+    """Image sides must be integers in [16, 1024] pixels."""
+    for name, v in (("width", width), ("height", height)):
+        if not isinstance(v, int) or not 16 <= v <= 1024:
+            raise ValueError(f"{name}={v!r} is out of range; image {name} must be an integer in [16, 1024]")
+
+
+def check_env_modes(
+    reward_type: str, reward_types: Sequence[str], render_mode: str | None, render_modes: Sequence[str]
+) -> None:
+    """An env's ``reward_type`` and ``render_mode`` arguments, or a ValueError listing the choices."""
+    if reward_type not in reward_types:
+        raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(reward_types)}")
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {list(render_modes)}")
