@@ -23,8 +23,8 @@ from robolearn.paths import conf_dir, shipped_checkpoint
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
-    from planners.mobile_manipulation import ManipulationAgentConfig
-    from planners.navigation import NavAgentConfig
+    from planners.mobile_manipulation_config import ManipulationAgentConfig
+    from planners.navigation_config import NavAgentConfig
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
     from sim.home_config import HomeEnvConfig
@@ -198,7 +198,7 @@ def nav_agent_config(node: Any) -> NavAgentConfig:
     Raises:
         ConfigError: an unknown key or invalid value, named.
     """
-    from planners.navigation import NavAgentConfig
+    from planners.navigation_config import NavAgentConfig
 
     return _sim_config(NavAgentConfig, node, "nav_agent")
 
@@ -209,7 +209,7 @@ def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
     Raises:
         ConfigError: an unknown key or invalid value, named.
     """
-    from planners.mobile_manipulation import ManipulationAgentConfig
+    from planners.mobile_manipulation_config import ManipulationAgentConfig
 
     return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 

@@ -12,7 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from sim.observation_keys import OBS_KEYS
 from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
+from sim.tasks.catalogue import check_desk_task
+from sim.variants import VARIANTS
 
 T = TypeVar("T")
 
@@ -191,8 +194,6 @@ class DeskEnvConfig:
     randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
 
     def __post_init__(self) -> None:
-        from sim.observations import OBS_KEYS  # local import: observations imports config
-
         self.obs_keys = check_obs_keys(self.obs_keys, OBS_KEYS)
         check_image_size(self.width, self.height)
         if not self.cameras:
@@ -201,10 +202,7 @@ class DeskEnvConfig:
         if len(set(names)) != len(names):
             raise ValueError(f"camera names must be unique, got {names}")
         check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
-        from sim.tasks.desk import get_task  # raises a ValueError listing the tasks
-        from sim.variants import VARIANTS
-
-        get_task(self.task)
+        check_desk_task(self.task)  # a ValueError listing the tasks, as sim.tasks.desk.get_task's
         if self.variant not in VARIANTS:
             raise ValueError(f"unknown variant {self.variant!r}; choose from {sorted(VARIANTS)}")
 

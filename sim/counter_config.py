@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sim.config import SuccessThresholds
 from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
+from sim.observation_keys import COUNTER_OBS_KEYS
 from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
-
-COUNTER_OBS_KEYS = ("rgb", "depth", "segmentation", "proprio")
+from sim.tasks.catalogue import check_counter_task
 
 
 def manipulation_camera() -> BaseConfig:
@@ -61,11 +61,8 @@ class CounterEnvConfig:
     manipulator: MobileArmConfig = field(default_factory=MobileArmConfig)
 
     def __post_init__(self) -> None:
-        from sim.tasks.counter import COUNTER_TASKS
-
         self.obs_keys = check_obs_keys(self.obs_keys, COUNTER_OBS_KEYS)
-        if self.task not in COUNTER_TASKS:
-            raise ValueError(f"unknown counter task {self.task!r}; choose from {sorted(COUNTER_TASKS)}")
+        check_counter_task(self.task)
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
         check_range("env", "num_homes", self.num_homes, 1, 1_000_000)

@@ -11,10 +11,11 @@ import math
 from dataclasses import dataclass, field
 
 from sim.config import ArmConfig, PhysicsConfig
+from sim.observation_keys import HOME_OBS_KEYS
 from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
+from sim.tasks.catalogue import check_home_task
 
 ROBOTS = ("base", "manipulator")
-HOME_OBS_KEYS = ("rgb", "depth", "segmentation", "scan", "local_map", "proprio", "goal")
 SPLITS = ("train", "test")
 
 
@@ -170,14 +171,11 @@ class HomeEnvConfig:
     nav: NavTaskConfig = field(default_factory=NavTaskConfig)
 
     def __post_init__(self) -> None:
-        from sim.tasks.navigation import HOME_TASKS
-
         self.obs_keys = check_obs_keys(self.obs_keys, HOME_OBS_KEYS)
-        if self.task not in HOME_TASKS:
-            raise ValueError(f"unknown home task {self.task!r}; choose from {sorted(HOME_TASKS)}")
+        task = check_home_task(self.task)
         if self.robot not in ROBOTS:
             raise ValueError(f"unknown robot {self.robot!r}; choose from {list(ROBOTS)}")
-        if HOME_TASKS[self.task].needs_arm and self.robot != "manipulator":
+        if task.needs_arm and self.robot != "manipulator":
             raise ValueError(f"task {self.task!r} needs the arm; set robot=manipulator")
         if self.split not in SPLITS:
             raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")

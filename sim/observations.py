@@ -10,11 +10,11 @@ import numpy as np
 import pybullet as p
 
 from sim.config import CameraConfig
+from sim.observation_keys import OBS_KEYS as OBS_KEYS  # re-exported: the desk's keys were defined here
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.primitives import Body
 
-OBS_KEYS = ("rgb", "depth", "segmentation", "proprio")
 PROPRIO_DIM = 14  # tcp xyz (3), tcp velocity (3), finger opening (1), arm joint angles (7)
 
 

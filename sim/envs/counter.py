@@ -34,6 +34,7 @@ from gymnasium import spaces
 
 from sim.config import from_dict
 from sim.counter_config import CounterEnvConfig
+from sim.envs.home import HomeEnv
 from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_env_modes
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
@@ -149,8 +150,6 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         config: CounterEnvConfig | Mapping[str, Any] | None = None,
         **overrides: Any,
     ):
-        from sim.envs.home import HomeEnv
-
         if isinstance(config, CounterEnvConfig):
             cfg = copy.deepcopy(config)
         else:

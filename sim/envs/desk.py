@@ -34,6 +34,7 @@ from sim.config import DeskEnvConfig, from_dict
 from sim.observations import PROPRIO_DIM, Camera
 from sim.plumbing.checks import check_env_modes
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
+from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
 from sim.state import EnvState
 from sim.tasks.base import Task
@@ -49,8 +50,6 @@ JOINT_LIMIT_SLACK = 0.1  # rad: PyBullet joint limits are soft and can be exceed
 
 def proprio_bounds() -> tuple[np.ndarray, np.ndarray]:
     """(low, high) float32 (14,): tcp xyz, tcp velocity, finger opening, the 7 arm joint angles."""
-    from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
-
     joints_lo = [lo - JOINT_LIMIT_SLACK for lo, _ in PANDA_JOINT_LIMITS]
     joints_hi = [hi + JOINT_LIMIT_SLACK for _, hi in PANDA_JOINT_LIMITS]
     low = np.array([*ROOM_LOW, *[-MAX_TCP_SPEED] * 3, 0.0, *joints_lo], np.float32)

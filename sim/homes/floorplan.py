@@ -149,7 +149,7 @@ class FloorPlan:
     # -------------------------------------------------------------- validation
     def validate(self) -> FloorPlan:
         """Check the plan; raise ``FloorPlanError`` naming the problem. Returns self."""
-        from sim.homes.furnishings import CATALOG  # local: furnishings imports nothing of this module's users
+        from sim.homes.furnishings import CATALOG  # local: furnishings loads PyBullet; configs load floor plans
 
         if not self.rooms:
             raise FloorPlanError(f"home {self.name!r} has no rooms; list at least one under 'rooms'")
@@ -212,7 +212,12 @@ class FloorPlan:
 
     def _check_furniture_placement(self) -> None:
         """Furniture stays inside its room's walls, off the doorways, and off other furniture."""
-        from sim.homes.geometry import box_corners, convex_overlap, doorway_box, furniture_footprint
+        from sim.homes.geometry import (  # local: geometry imports this module
+            box_corners,
+            convex_overlap,
+            doorway_box,
+            furniture_footprint,
+        )
 
         prints = [furniture_footprint(f) for f in self.furniture]
         half_wall = self.wall_thickness / 2
@@ -374,7 +379,7 @@ def load_floorplan(path: str | os.PathLike) -> FloorPlan:
         if path.suffix == ".json":
             data = json.loads(text)
         else:
-            import yaml
+            import yaml  # local: JSON plans do without PyYAML's import
 
             data = yaml.safe_load(text)
     except Exception as exc:
@@ -389,7 +394,7 @@ def save_floorplan(plan: FloorPlan, path: str | os.PathLike) -> None:
     if path.suffix == ".json":
         text = json.dumps(data, indent=1)
     else:
-        import yaml
+        import yaml  # local: JSON plans do without PyYAML's import
 
         text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")

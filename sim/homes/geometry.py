@@ -218,7 +218,7 @@ def footprint_corners(half_size: Sequence[float], pos: Sequence[float], yaw: flo
 
 def furniture_footprint(spec: FurnitureSpec) -> np.ndarray:
     """(4, 2) world corners (m, counter-clockwise) of a piece's footprint, from its catalogue size."""
-    from sim.homes.furnishings import CATALOG
+    from sim.homes.furnishings import CATALOG  # local: furnishings loads PyBullet; floor-plan checks use this
 
     if spec.kind not in CATALOG:
         raise KeyError(f"furniture kind {spec.kind!r} is unknown; use one of {sorted(CATALOG)}")

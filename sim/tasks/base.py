@@ -8,38 +8,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.tasks.catalogue import TaskDescription as TaskDescription  # re-exported: defined with the task names
+
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config import SuccessThresholds
     from sim.scenes.desk import DeskScene, ObjectStates
-
-
-@dataclass(frozen=True)
-class TaskDescription:
-    """Structured description of a task: which object, what change, which direction.
-
-    ``object`` names a scene object (``drawer``, ``faucet``, ``cabinet_door``, ``button``,
-    ``white_mug``, ``black_mug``); ``change`` is ``open``, ``close``, ``turn``, ``press`` or
-    ``move``; ``direction`` is ``left``, ``right``, ``up``, ``down`` or None. Directions are
-    as seen from the default camera (up = away from the camera, toward the robot).
-    """
-
-    object: str
-    change: str
-    direction: str | None = None
-
-    def instruction(self) -> str:
-        """The canonical English instruction, e.g. "move the white mug up"."""
-        noun = {"cabinet_door": "cabinet door", "white_mug": "white mug", "black_mug": "black mug"}.get(
-            self.object, self.object
-        )
-        verb = {"press": "push"}.get(self.change, self.change)
-        text = f"{verb} the {noun}"
-        return f"{text} {self.direction}" if self.direction else text
 
 
 class Expert(ABC):

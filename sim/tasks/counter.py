@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pybullet as p
 
-from sim.tasks.base import TaskDescription
+from sim.tasks.catalogue import COUNTER_TASK_DESCRIPTIONS, TaskDescription, check_counter_task, counter_task_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config import SuccessThresholds
@@ -154,8 +154,8 @@ class CounterTask:
 
     def __init__(self, opening: bool):
         self.opening = opening
-        self.name = "open_drawer" if opening else "close_drawer"
         self.description = TaskDescription("drawer", "open" if opening else "close")
+        self.name = counter_task_name(self.description)
 
     def initial_drawer(
         self, rng: np.random.Generator, closed: tuple[float, float], open_: tuple[float, float]
@@ -183,12 +183,13 @@ class CounterTask:
         return DrawerMotion(self.opening, init.drawer + sign * (self.threshold(th) + OVERSHOOT))
 
 
-#: task name → task
-COUNTER_TASKS: dict[str, CounterTask] = {t.name: t for t in (CounterTask(True), CounterTask(False))}
+#: task name → task, in the catalogue's order
+COUNTER_TASKS: dict[str, CounterTask] = {
+    name: CounterTask(d.change == "open") for name, d in COUNTER_TASK_DESCRIPTIONS.items()
+}
 
 
 def get_counter_task(name: str) -> CounterTask:
     """The counter task called ``name``; a ValueError lists the choices otherwise."""
-    if name not in COUNTER_TASKS:
-        raise ValueError(f"unknown counter task {name!r}; choose from {sorted(COUNTER_TASKS)}")
+    check_counter_task(name)
     return COUNTER_TASKS[name]

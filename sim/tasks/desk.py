@@ -2,7 +2,8 @@
 
 Each task samples its own initial state (e.g. "close the drawer" starts with the drawer open),
 measures success as a change since reset (as LOReL did, with thresholds from
-``SuccessThresholds``), and comes with a scripted expert that reads the simulator state.
+``SuccessThresholds``), and comes with a scripted expert that reads the simulator state. The names
+and descriptions of the tasks are listed in ``sim.tasks.catalogue``; ``DESK_TASKS`` has one instance per entry.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import numpy as np
 
 from sim.objects import MUG_RADIUS
 from sim.robots.panda import HAND_HALF_SPAN
-from sim.tasks.base import Expert, Task, TaskDescription
+from sim.tasks.base import Expert, Task
+from sim.tasks.catalogue import DESK_TASK_DESCRIPTIONS, TaskDescription, check_desk_task, desk_task_name
+from sim.tasks.catalogue import LOREL_TASKS as LOREL_TASKS  # re-exported: its users import it with DESK_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config import SuccessThresholds
@@ -154,8 +157,8 @@ class MoveMugTask(Task):
 
     def __init__(self, mug: str, direction: str):
         self.mug, self.direction = mug, direction
-        self.name = f"move_{mug}_{direction}"
         self.description = TaskDescription(mug, "move", direction)
+        self.name = desk_task_name(self.description)
 
     def world_direction(self, scene: DeskScene) -> np.ndarray:
         return DIRECTIONS[self.direction]
@@ -240,8 +243,8 @@ class _MugExpert(_ApproachThenAct):
 class DrawerTask(Task):
     def __init__(self, opening: bool):
         self.opening = opening
-        self.name = "open_drawer" if opening else "close_drawer"
         self.description = TaskDescription("drawer", "open" if opening else "close")
+        self.name = desk_task_name(self.description)
 
     def sample_initial_state(self, scene, rng):
         _sample_common(scene, rng, [])
@@ -293,8 +296,8 @@ class CabinetDoorTask(Task):
 
     def __init__(self, opening: bool):
         self.opening = opening
-        self.name = "open_cabinet" if opening else "close_cabinet"
         self.description = TaskDescription("cabinet_door", "open" if opening else "close")
+        self.name = desk_task_name(self.description)
 
     def sample_initial_state(self, scene, rng):
         _sample_common(scene, rng, [])
@@ -364,8 +367,8 @@ class FaucetTask(Task):
     def __init__(self, direction: str):
         self.direction = direction
         self.sign = 1.0 if direction == "left" else -1.0
-        self.name = f"turn_faucet_{direction}"
         self.description = TaskDescription("faucet", "turn", direction)
+        self.name = desk_task_name(self.description)
 
     def sample_initial_state(self, scene, rng):
         _sample_common(scene, rng, [])
@@ -421,8 +424,8 @@ class _FaucetExpert(_ApproachThenAct):
 
 # ------------------------------------------------------------------ button
 class ButtonTask(Task):
-    name = "push_button"
     description = TaskDescription("button", "press")
+    name = desk_task_name(description)
 
     def sample_initial_state(self, scene, rng):
         _sample_common(scene, rng, [])
@@ -455,35 +458,27 @@ class _ButtonExpert(_ApproachThenAct):
 
 
 # ---------------------------------------------------------------- registry
-def _all_tasks() -> dict[str, Task]:
-    tasks: list[Task] = [
-        DrawerTask(True),
-        DrawerTask(False),
-        FaucetTask("left"),
-        FaucetTask("right"),
-        CabinetDoorTask(True),
-        CabinetDoorTask(False),
-        ButtonTask(),
-    ]
-    tasks += [MoveMugTask(m, d) for m in ("white_mug", "black_mug") for d in ("up", "down", "left", "right")]
-    return {t.name: t for t in tasks}
+def _make_task(description: TaskDescription) -> Task:
+    """The task class instance that carries out ``description`` (the catalogue lists the tasks)."""
+    d = description
+    if d.object == "drawer":
+        return DrawerTask(d.change == "open")
+    if d.object == "cabinet_door":
+        return CabinetDoorTask(d.change == "open")
+    if d.object == "faucet" and d.direction is not None:
+        return FaucetTask(d.direction)
+    if d.object == "button":
+        return ButtonTask()
+    if d.change == "move" and d.direction is not None:
+        return MoveMugTask(d.object, d.direction)
+    raise ValueError(f"no desk task class carries out {d}")  # pragma: no cover - a catalogue entry without a class
 
 
-DESK_TASKS: dict[str, Task] = _all_tasks()
-#: the six tasks LOReL evaluated in simulation
-LOREL_TASKS: tuple[str, ...] = (
-    "open_drawer",
-    "close_drawer",
-    "turn_faucet_left",
-    "turn_faucet_right",
-    "move_black_mug_right",
-    "move_white_mug_down",
-)
+#: task name → task, in the catalogue's order
+DESK_TASKS: dict[str, Task] = {name: _make_task(d) for name, d in DESK_TASK_DESCRIPTIONS.items()}
 
 
 def get_task(name: str) -> Task:
     """The desk task called ``name``; unknown names raise a ValueError listing the valid ones."""
-    try:
-        return DESK_TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; choose one of: {', '.join(sorted(DESK_TASKS))}") from None
+    check_desk_task(name)
+    return DESK_TASKS[name]

@@ -10,6 +10,9 @@ distance, for SPL and the dense reward) and judges success from the simulator st
 * ``room_nav``: "go to the kitchen" (any room type of the home): succeed inside that room.
 * ``open_door``: "open the bedroom door" (manipulator): a closed door of a room of that type.
 * ``open_drawer``: "open the kitchen drawer" (manipulator): the counter's drawer.
+
+``sim.tasks.catalogue.HOME_TASK_INFO`` lists these names, with what each needs of the robot; ``HOME_TASKS``
+has one instance per entry.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from sim.homes.floorplan import FloorPlan
 from sim.homes.furnishings import CLUTTER, UNMOVABLE
 from sim.homes.geodesic import descend, distance_field
 from sim.homes.geometry import door_hinge_end, door_panel, segment_distance
+from sim.scenes.home import ClutterSpec, EpisodeLayout
+from sim.tasks.catalogue import HOME_TASK_INFO, check_home_task
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.home_config import HomeEnvConfig
     from sim.homes.maps import GridMap
-    from sim.scenes.home import EpisodeLayout, HomeScene
+    from sim.scenes.home import HomeScene
 
 START_CLEARANCE = 0.6  # m: clutter is kept this far from the robot's start and from the goal
 MAX_SAMPLING_TRIES = 200  # start/goal draws before a home counts as unable to host the task
@@ -73,9 +78,13 @@ class HomeEpisode:
 class HomeTask(ABC):
     """A task of the home environments."""
 
-    name: str = ""
-    needs_arm: bool = False
+    name: str = ""  # a key of ``sim.tasks.catalogue.HOME_TASK_INFO``, which lists the home tasks
     terminate_on_success: bool = True
+
+    @property
+    def needs_arm(self) -> bool:
+        """Whether only the manipulator can do this task (the catalogue says)."""
+        return HOME_TASK_INFO[self.name].needs_arm
 
     def instruction_for(self, plan: FloorPlan) -> str:  # pragma: no cover - overridden
         return self.name
@@ -201,8 +210,6 @@ def _room_clutter(
 ) -> list:
     """``room_clutter`` movable objects per room, off the path (``keep_out`` (K, 2) points), clear of the
     door ``panels`` and apart."""
-    from sim.scenes.home import ClutterSpec
-
     out = []
     kinds = sorted(CLUTTER)
     for room in plan.rooms:
@@ -245,8 +252,6 @@ class PointNav(HomeTask):
         return "go to the goal point"
 
     def _base_episode(self, plan, maps, cfg, rng, door_angles):
-        from sim.scenes.home import EpisodeLayout
-
         panels = _door_panels(plan, door_angles)
         start, goal_xy, fld = _sample_start_goal(maps, cfg, rng, panels)
         cells, path = _path_xy(maps, fld, start)
@@ -277,8 +282,6 @@ class InteractiveNav(PointNav):
     name = "interactive_nav"
 
     def sample(self, plan, maps, cfg, rng):
-        from sim.scenes.home import ClutterSpec
-
         nav = cfg.nav
         angles = [0.0 if rng.random() < nav.closed_door_probability else d.angle for d in plan.doors]
         start, goal_xy, fld, cells, path, layout, panels = self._base_episode(plan, maps, cfg, rng, angles)
@@ -387,8 +390,6 @@ class RoomNav(HomeTask):
         self.room_type = room_type
 
     def sample(self, plan, maps, cfg, rng):
-        from sim.scenes.home import EpisodeLayout
-
         types = sorted({r.type for r in plan.rooms}) if self.room_type is None else [self.room_type]
         angles = [d.angle for d in plan.doors]
         panels = _door_panels(plan, angles)
@@ -438,14 +439,11 @@ class OpenDoor(HomeTask):
     """ "open the bedroom door": a closed door of a room of ``room_type``; success at ``door_open_threshold``."""
 
     name = "open_door"
-    needs_arm = True
 
     def __init__(self, room_type: str | None = None):
         self.room_type = room_type  # None: a bedroom door when the home has one, else any room's door
 
     def sample(self, plan, maps, cfg, rng):
-        from sim.scenes.home import EpisodeLayout
-
         rtype = self.room_type
         if rtype is None:
             types = sorted({plan.room(r).type for d in plan.doors for r in d.rooms} - {"corridor"})
@@ -484,11 +482,8 @@ class OpenDrawer(HomeTask):
     """ "open the kitchen drawer": the counter's drawer; success at ``drawer_open_threshold``."""
 
     name = "open_drawer"
-    needs_arm = True
 
     def sample(self, plan, maps, cfg, rng):
-        from sim.scenes.home import EpisodeLayout
-
         counters = [f for f in plan.furniture if f.kind == "counter"]
         if not counters:
             raise TaskSamplingError(f"home {plan.name!r} has no kitchen counter; choose another home")
@@ -515,14 +510,18 @@ class OpenDrawer(HomeTask):
         return bool(scene.counters and scene.counters[0].drawer.state() >= cfg.nav.drawer_open_threshold)
 
 
-#: task name → task instance
-HOME_TASKS: dict[str, HomeTask] = {
-    t.name: t for t in (PointNav(), InteractiveNav(), RoomNav(), OpenDoor(), OpenDrawer())
+_IMPLEMENTATIONS: dict[str, type[HomeTask]] = {
+    cls.name: cls for cls in (PointNav, InteractiveNav, RoomNav, OpenDoor, OpenDrawer)
 }
+if _IMPLEMENTATIONS.keys() != HOME_TASK_INFO.keys():  # pragma: no cover - a task added to one list only
+    raise ImportError(
+        f"home tasks in sim.tasks.catalogue {sorted(HOME_TASK_INFO)} and their classes {sorted(_IMPLEMENTATIONS)} differ"
+    )
+#: task name → task instance, in the catalogue's order
+HOME_TASKS: dict[str, HomeTask] = {name: _IMPLEMENTATIONS[name]() for name in HOME_TASK_INFO}
 
 
 def get_home_task(name: str) -> HomeTask:
-    try:
-        return HOME_TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown home task {name!r}; choose from {sorted(HOME_TASKS)}") from None
+    """The home task called ``name``; a ValueError lists the choices otherwise."""
+    check_home_task(name)
+    return HOME_TASKS[name]

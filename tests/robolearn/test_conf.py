@@ -101,7 +101,7 @@ def test_home_env_yaml_mirrors_the_home_dataclass() -> None:
 
 
 def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
-    from planners.navigation import NavAgentConfig
+    from planners.navigation_config import NavAgentConfig
 
     data = yaml.safe_load((CONF / "nav_agent" / "default.yaml").read_text())
     problems = _mismatches(data, NavAgentConfig(), "nav_agent")
@@ -109,7 +109,7 @@ def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
 
 
 def test_manipulation_agent_yaml_mirrors_the_agent_dataclass() -> None:
-    from planners.mobile_manipulation import ManipulationAgentConfig
+    from planners.mobile_manipulation_config import ManipulationAgentConfig
 
     data = yaml.safe_load((CONF / "manipulation_agent" / "default.yaml").read_text())
     problems = _mismatches(data, ManipulationAgentConfig(), "manipulation_agent")
