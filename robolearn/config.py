@@ -215,7 +215,7 @@ def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
 
 
 def _sim_config(cls: type, node: Any, where: str = "env") -> Any:
-    from sim.config import from_dict
+    from sim.plumbing.settings import from_mapping as from_dict
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):

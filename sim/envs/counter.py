@@ -32,11 +32,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from sim.config import from_dict
 from sim.counter_config import CounterEnvConfig
 from sim.envs.home import HomeEnv
 from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_env_modes
+from sim.plumbing.settings import from_mapping as from_dict
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
 

@@ -30,9 +30,10 @@ import numpy as np
 import pybullet as p
 from gymnasium import spaces
 
-from sim.config import DeskEnvConfig, from_dict
+from sim.config import DeskEnvConfig
 from sim.observations import PROPRIO_DIM, Camera
 from sim.plumbing.checks import check_env_modes
+from sim.plumbing.settings import from_mapping as from_dict
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates

@@ -29,7 +29,7 @@ import numpy as np
 import pybullet as p
 from gymnasium import spaces
 
-from sim.config import CameraConfig, from_dict
+from sim.config import CameraConfig
 from sim.home_config import HomeEnvConfig
 from sim.homes.catalogue import resolve_floorplan
 from sim.homes.floorplan import FloorPlan
@@ -39,6 +39,7 @@ from sim.homes.maps import GridMap, free_components, traversability_map
 from sim.lidar import Lidar, LocalMap
 from sim.observations import Camera, Lighting
 from sim.plumbing.checks import check_env_modes
+from sim.plumbing.settings import from_mapping as from_dict
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.nav_metrics import EffortTracker, episode_metrics

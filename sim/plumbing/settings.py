@@ -30,16 +30,19 @@ import dataclasses
 import json
 import math
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
-from sim.plumbing.checks import check_pair, check_range
+from sim.plumbing.checks import check_pair
 
-__all__ = ["Knob", "check_knobs", "config_yaml", "from_mapping", "knob", "knob_of"]
+__all__ = ["Knob", "check_knobs", "config_yaml", "from_mapping", "knob", "knob_of", "knobs_of"]
 
 T = TypeVar("T")
 _META_KEY = "robolearn.knob"
+#: section comments are wrapped to lines of at most this many characters (key comments stay on their line)
+_WIDTH = 116
 #: YAML scalars that must be quoted to stay strings
 _YAML_SPECIAL = re.compile(
     r"^(?:true|false|yes|no|on|off|null|~|[-+]?[\d.]+(?:e[-+]?\d+)?)$|[:#\[\]{},&*!|>'\"%@`]|^\s|\s$", re.I
@@ -51,10 +54,15 @@ class Knob:
     """The declaration of one config field beside its default.
 
     Attributes:
-        doc: what the field means, with its unit (one line; it becomes the YAML comment).
-        lo, hi: inclusive bounds of a number, or of both ends of a ``[low, high]`` pair (None = unbounded).
+        doc: what the field means, with its unit (one line; it becomes the YAML comment, or the comment
+            above a section for a dataclass-valued field).
+        lo, hi: inclusive bounds of a number, of each number of a tuple, or of both ends of a
+            ``[low, high]`` pair (None = unbounded).
+        lo_open, hi_open: the bound itself is excluded (``> 0`` rather than ``≥ 0``).
         choices: the allowed values (strings, usually), or None.
         pair: the value is a ``[low, high]`` range with ``low <= high``.
+        field_docs: for a dataclass-valued field, ``(dotted field path, doc)`` pairs that replace the
+            nested fields' own docs in this place (e.g. "unused here" for a shared sub-config's field).
     """
 
     doc: str
@@ -62,18 +70,29 @@ class Knob:
     hi: float | None = None
     choices: tuple[Any, ...] | None = None
     pair: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+    field_docs: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
-        """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``a | b``."""
+        """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``> 0``, ``a | b``."""
         if self.choices:
             return " | ".join(str(c) for c in self.choices)
         if self.lo is not None and self.hi is not None:
+            if self.lo_open or self.hi_open:
+                return f"{'(' if self.lo_open else '['}{_number(self.lo)}, {_number(self.hi)}{')' if self.hi_open else ']'}"
             return f"{_number(self.lo)}–{_number(self.hi)}"
         if self.lo is not None:
-            return f"≥ {_number(self.lo)}"
+            return f"{'>' if self.lo_open else '≥'} {_number(self.lo)}"
         if self.hi is not None:
-            return f"≤ {_number(self.hi)}"
+            return f"{'<' if self.hi_open else '≤'} {_number(self.hi)}"
         return ""
+
+    def contains(self, x: float) -> bool:
+        """Whether number ``x`` is within the bounds."""
+        if self.lo is not None and (x <= self.lo if self.lo_open else x < self.lo):
+            return False
+        return not (self.hi is not None and (x >= self.hi if self.hi_open else x > self.hi))
 
 
 def knob(
@@ -84,12 +103,28 @@ def knob(
     hi: float | None = None,
     choices: Sequence[Any] | None = None,
     pair: bool = False,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    field_docs: Mapping[str, str] | None = None,
 ) -> Any:
     """A dataclass field with its default, documentation and allowed values, declared once.
 
-    Mutable defaults (lists, dicts, dataclass instances) are copied for every instance.
+    Mutable defaults (lists, dicts, dataclass instances) are copied for every instance. ``doc`` should
+    not repeat the bounds: the YAML comment appends them. A subclass may redeclare the field with a plain
+    default (``timestep: float = 1 / 60``): it keeps the base class's knob (see ``knobs_of``).
     """
-    meta = {_META_KEY: Knob(doc, lo, hi, tuple(choices) if choices is not None else None, pair)}
+    meta = {
+        _META_KEY: Knob(
+            doc,
+            lo,
+            hi,
+            tuple(choices) if choices is not None else None,
+            pair,
+            lo_open,
+            hi_open,
+            tuple((field_docs or {}).items()),
+        )
+    }
     if isinstance(default, (list, dict, set)) or (is_dataclass(default) and not isinstance(default, type)):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -101,27 +136,79 @@ def knob_of(f: dataclasses.Field[Any]) -> Knob | None:
     return k if isinstance(k, Knob) else None
 
 
+def knobs_of(cls: type) -> dict[str, Knob]:
+    """The knobs of dataclass ``cls`` by field name, a subclass's plain redeclaration keeping its base's."""
+    out: dict[str, Knob] = {}
+    for klass in reversed(cls.__mro__):
+        for f in getattr(klass, "__dataclass_fields__", {}).values():
+            k = knob_of(f)
+            if k is not None:
+                out[f.name] = k
+    return out
+
+
+def _where(owner: str, name: str, value: Any) -> str:
+    return f"{owner}.{name}={value!r}"
+
+
+def _check_type(owner: str, name: str, value: Any, default: Any) -> None:
+    """A ValueError unless ``value`` has the type of ``default`` (bool, int, float or str)."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{_where(owner, name, value)} must be true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{_where(owner, name, value)} must be an integer")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{_where(owner, name, value)} must be a finite number")
+    elif isinstance(default, str) and not isinstance(value, str):
+        raise ValueError(f"{_where(owner, name, value)} must be a string")
+
+
+def _check_bounds(owner: str, name: str, value: float, k: Knob) -> None:
+    """The one-line out-of-range error: ``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``."""
+    if k.contains(value):
+        return
+    what = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a value"
+    allowed = k.describe()
+    if k.lo is not None and k.hi is not None:
+        allowed = f"in {allowed}" if allowed.startswith(("(", "[")) else f"in [{_number(k.lo)}, {_number(k.hi)}]"
+    raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {allowed}")
+
+
 def check_knobs(obj: Any, owner: str) -> None:
-    """Check every knob of dataclass instance ``obj`` against its bounds and choices.
+    """Check every knob of dataclass instance ``obj``: its type (that of the class's default), bounds, choices.
+
+    Args:
+        obj: the instance (usually ``self`` in ``__post_init__``).
+        owner: how messages name it: ``physics`` in ``physics.timestep=1 is out of range; ...``.
 
     Raises:
         ValueError: one line naming ``owner.field``, the value and what is allowed.
     """
-    for f in fields(obj):
-        k = knob_of(f)
-        if k is None:
-            continue
-        value = getattr(obj, f.name)
+    knobs = knobs_of(type(obj))
+    defaults = {f.name: f.default for f in fields(obj)}
+    for name, k in knobs.items():
+        value = getattr(obj, name)
         if value is None:
             continue
-        if k.choices is not None and value not in k.choices:
-            raise ValueError(
-                f"{owner}.{f.name}={value!r} is not allowed; choose from {' | '.join(map(str, k.choices))}"
-            )
+        if k.choices is not None:
+            if value not in k.choices:
+                raise ValueError(f"{_where(owner, name, value)} is not allowed; choose from {k.describe()}")
+            continue
+        default = defaults.get(name, dataclasses.MISSING)
+        if default is not dataclasses.MISSING and default is not None:
+            _check_type(owner, name, value, default)
+        if k.lo is None and k.hi is None:
+            continue
         if k.pair:
-            check_pair(owner, f.name, value, k.lo, k.hi)
-        elif (k.lo is not None or k.hi is not None) and isinstance(value, (int, float)):
-            check_range(owner, f.name, value, k.lo, k.hi)
+            check_pair(owner, name, value, k.lo, k.hi)
+        elif isinstance(value, (tuple, list)):
+            for i, v in enumerate(value):
+                _check_bounds(owner, f"{name}[{i}]", v, k)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            _check_bounds(owner, name, value, k)
 
 
 # ------------------------------------------------------------------------------------------ from mappings
@@ -212,44 +299,61 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a YAML scalar")
 
 
-def _comment(k: Knob | None) -> str:
-    if k is None:
-        return ""
-    allowed = k.describe()
-    doc = k.doc
+def _comment(doc: str, k: Knob | None) -> str:
+    """The end-of-line comment of a key: its doc with the allowed values appended."""
+    allowed = k.describe() if k is not None else ""
     if allowed and doc.endswith(")"):  # "(s)" + "0.0001–0.05" -> "(s, 0.0001–0.05)"
         doc = f"{doc[:-1]}, {allowed})"
     elif allowed:
-        doc = f"{doc} ({allowed})"
+        doc = f"{doc} ({allowed})" if doc else allowed
     return f"  # {doc}" if doc else ""
 
 
-def _lines(obj: Any, indent: str) -> list[str]:
+def _section(doc: str, indent: str) -> list[str]:
+    """A section's comment lines, wrapped (a section's doc may be a paragraph)."""
+    width = max(_WIDTH - len(indent) - 2, 40)
+    return [f"{indent}# {line}" for line in textwrap.wrap(doc, width, break_on_hyphens=False)]
+
+
+def _nested_docs(prefix: str, docs: Mapping[str, str], k: Knob | None) -> dict[str, str]:
+    """Doc overrides for the fields of the dataclass-valued field ``prefix``: the field's own ``field_docs``,
+    then those given from further out (which win: the outermost place knows best what is unused)."""
+    out = dict(k.field_docs) if k is not None else {}
+    out.update({key[len(prefix) + 1 :]: v for key, v in docs.items() if key.startswith(prefix + ".")})
+    return out
+
+
+def _lines(obj: Any, indent: str, docs: Mapping[str, str]) -> list[str]:
     out: list[str] = []
+    knobs = knobs_of(type(obj))
     for f in fields(obj):
         value = getattr(obj, f.name)
-        k = knob_of(f)
+        k = knobs.get(f.name)
+        doc = docs.get(f.name, k.doc if k is not None else "")
         if is_dataclass(value):
-            out.append("")
-            if k is not None and k.doc:
-                out.append(f"{indent}# {k.doc}")
-            out.append(f"{indent}{f.name}:")
-            out += _lines(value, indent + "  ")
+            inner = _nested_docs(f.name, docs, k)
+            if indent:  # a nested section: its doc on its key's line, as any key's
+                out.append(f"{indent}{f.name}:{_comment(doc, None)}")
+            else:
+                out += ["", *_section(doc, indent), f"{f.name}:"]
+            out += _lines(value, indent + "  ", inner)
         elif isinstance(value, list) and value and all(is_dataclass(v) for v in value):
-            if k is not None and k.doc:
-                out.append(f"{indent}# {k.doc}")
-            out.append(f"{indent}{f.name}:")
+            inner = _nested_docs(f.name, docs, k)
+            out += [*_section(doc, indent), f"{indent}{f.name}:"]
             for item in value:
-                item_lines = [line for line in _lines(item, indent + "    ") if line]
+                item_lines = [line for line in _lines(item, indent + "    ", inner) if line]
                 item_lines[0] = f"{indent}  - {item_lines[0].lstrip()}"
                 out += item_lines
         else:
-            out.append(f"{indent}{f.name}: {_scalar(value)}{_comment(k)}")
+            out.append(f"{indent}{f.name}: {_scalar(value)}{_comment(doc, k)}")
     return out
 
 
 def config_yaml(config: Any, header: str = "", first: Mapping[str, tuple[Any, str]] | None = None) -> str:
     """The commented YAML of dataclass instance ``config`` (usually its defaults).
+
+    Top-level dataclass-valued fields become sections after a blank line, with their doc as the comment
+    above (wrapped); deeper ones keep their doc on their key's line.
 
     Args:
         config: the dataclass instance whose values are written.
@@ -261,8 +365,12 @@ def config_yaml(config: Any, header: str = "", first: Mapping[str, tuple[Any, st
         The file's text, ending with a newline.
     """
     out = [f"# {line}".rstrip() for line in header.strip("\n").splitlines()] if header else []
+    if out:
+        out.append("")
     for name, (value, doc) in (first or {}).items():
         out.append(f"{name}: {_scalar(value)}  # {doc}")
-    out += _lines(config, "")
-    text = "\n".join(out).replace("\n\n\n", "\n\n")
+    out += _lines(config, "", {})
+    text = "\n".join(out)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
     return text.strip("\n") + "\n"

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from robolearn import conf_files
+from robolearn.conf_files import GENERATED, render
 from robolearn.config import compose_config, env_config
 from robolearn.paths import CONF_DIR_ENV, conf_dir
 from sim.config import DeskEnvConfig
@@ -44,10 +46,31 @@ def _mismatches(value: Any, default: Any, path: str) -> list[str]:
     return []
 
 
-def test_env_yaml_mirrors_every_dataclass_field_and_default() -> None:
-    data = yaml.safe_load((CONF / "env" / "desk.yaml").read_text())
-    problems = _mismatches(data, DeskEnvConfig(), "env")
-    assert not problems, "conf/env/desk.yaml is out of sync with sim.config.DeskEnvConfig:\n" + "\n".join(problems)
+@pytest.mark.parametrize("path", sorted(GENERATED))
+def test_generated_conf_files_are_current(path: str) -> None:
+    """The CI check that conf/'s generated files match their dataclasses (defaults, docs, allowed values)."""
+    assert (CONF / path).read_text(encoding="utf-8") == render(path), (
+        f"conf/{path} is not current with {GENERATED[path].factory}; regenerate it with "
+        "`python -m robolearn.conf_files --write` (and commit the result)"
+    )
+
+
+def test_generated_conf_files_load_to_the_defaults() -> None:
+    """What the generated text says is what the dataclass holds (no formatting loses a value)."""
+    for path, entry in GENERATED.items():
+        data = yaml.safe_load(render(path))
+        for key in entry.first:
+            data.pop(key)
+        data.pop("kind", None)
+        assert not _mismatches(data, entry.config_class()(), path)
+
+
+def test_conf_files_check_command_lists_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert conf_files.main(["--write", "--conf", str(tmp_path)]) == 0
+    assert conf_files.main(["--check", "--conf", str(tmp_path)]) == 0
+    (tmp_path / "env" / "desk.yaml").write_text("task: open_drawer\n")
+    assert conf_files.main(["--check", "--conf", str(tmp_path)]) == 1
+    assert "conf/env/desk.yaml is not current; run: python -m robolearn.conf_files --write" in capsys.readouterr().err
 
 
 def test_composed_env_config_equals_the_dataclass_defaults() -> None:

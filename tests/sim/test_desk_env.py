@@ -254,7 +254,7 @@ def test_held_out_variants_change_one_factor():
         ({"obs_keys": ("rgb", "smell")}, "unknown observation key"),
         ({"width": 8}, "width=8 is out of range"),
         ({"height": 4096}, "height=4096 is out of range"),
-        ({"variant": "mars"}, "unknown variant 'mars'"),
+        ({"variant": "mars"}, "variant='mars' is not allowed; choose from train | new_colors"),
         ({"physics": {"substeps": 0}}, "physics.substeps=0 is out of range"),
         ({"arm": {"max_stride": 0.1}}, "unknown ArmConfig option"),
         ({"reward_type": "shaped"}, "unknown reward_type"),

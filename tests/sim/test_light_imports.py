@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: what a config must never load: the simulator, the learning stack, and the homes' geometry libraries
 HEAVY = ("pybullet", "torch", "transformers", "scipy", "networkx")
 
-ROUND_TRIP = "from sim.config import from_dict, to_dict\n"
+ROUND_TRIP = "from sim.config import to_dict\nfrom sim.plumbing.settings import from_mapping as from_dict\n"
 CASES = {
     "sim.config": ROUND_TRIP
     + """

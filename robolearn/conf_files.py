@@ -1,0 +1,152 @@
+"""The config files in ``conf/`` that are generated from the config dataclasses, and the command that writes them.
+
+Decision (issue 21): **the dataclasses are the single source of every config's defaults, documentation and
+allowed values; the YAML files in ``conf/`` and their comments are generated from them, and CI checks that they
+are current** (``tests/robolearn/test_conf.py::test_generated_conf_files_are_current`` runs ``--check``).
+Each field is declared once with ``sim.plumbing.settings.knob(default, doc, lo=..., hi=..., choices=...)``.
+
+Why not the alternative, Hydra ConfigStore structured configs (the dataclasses registered with Hydra, no YAML):
+
+- ``sim`` must stay usable without Hydra or OmegaConf: it is a Gymnasium package whose envs take the same
+  dataclasses (``gymnasium.make("robolearn/Desk-v1", config=...)``);
+- the configs need range checks with one-line messages (``physics.timestep=1 is out of range; use a value in
+  [0.0001, 0.05]``), tuples and cross-field rules (workspace low < high per axis, a camera within the
+  chassis), which OmegaConf's structured configs do not express;
+- users keep reading the documented YAML in ``conf/`` and overriding its keys with the same syntax
+  (``robolearn rollout env.physics.timestep=0.005``); the files stay, only their hand-written copy goes.
+
+Usage::
+
+    python -m robolearn.conf_files --write   # regenerate every file after editing a dataclass
+    python -m robolearn.conf_files --check   # exit 1 and list the stale files (what CI runs)
+
+Each registry entry names the file (relative to ``conf/``), the factory of the config whose defaults it
+holds, the header comment (the file's usage notes live here, once) and extra first keys (Hydra's
+``_target_``; an env config's declared ``kind`` is added when its class has a ``KIND``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["GENERATED", "Generated", "check", "main", "render", "write"]
+
+_NOTICE = "Generated from {source} by `python -m robolearn.conf_files --write`: edit the dataclass, not this file."
+#: the comment of an env config's ``kind`` key (the key is written when the class declares ``KIND``)
+KIND_DOC = "what this env config is (sim.kinds / robolearn kinds registry): desk | home | counter"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One generated file: whose defaults it holds and what its header says.
+
+    Attributes:
+        factory: ``"module:Class"`` of the config dataclass; imported when the file is rendered (so the
+            registry itself imports nothing heavy).
+        header: usage notes at the top of the file (without ``#``), after the generated-from notice.
+        first: extra top-level keys written before the fields, ``name -> (value, doc)``.
+    """
+
+    factory: str
+    header: str
+    first: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+
+    def config_class(self) -> type:
+        """The dataclass named by ``factory``."""
+        from importlib import import_module
+
+        module, name = self.factory.split(":")
+        cls: type = getattr(import_module(module), name)
+        return cls
+
+
+GENERATED: dict[str, Generated] = {
+    "env/desk.yaml": Generated(
+        "sim.config:DeskEnvConfig",
+        "The desk environment (robolearn/Desk-v1). Override any key on the command line, e.g.\n"
+        "`robolearn rollout env.task=close_drawer env.randomization.colors=true`.",
+    ),
+}
+
+
+def render(path: str) -> str:
+    """The text of generated file ``path`` (relative to ``conf/``, e.g. ``env/desk.yaml``) from its dataclass.
+
+    Raises:
+        KeyError: ``path`` is not a generated file.
+    """
+    from sim.plumbing.settings import config_yaml
+
+    entry = GENERATED[path]
+    cls = entry.config_class()
+    first = dict(entry.first)
+    kind = getattr(cls, "KIND", None)
+    if isinstance(kind, str):  # env configs that declare their kind say so first
+        first = {"kind": (kind, KIND_DOC), **first}
+    source = f"{cls.__module__}.{cls.__qualname__}"
+    header = _NOTICE.format(source=source) + "\n" + entry.header
+    return config_yaml(cls(), header, first)
+
+
+def _conf_root(conf: Path | None) -> Path:
+    if conf is not None:
+        return conf
+    from robolearn.paths import conf_dir
+
+    return conf_dir()
+
+
+def stale(conf: Path | None = None) -> list[str]:
+    """The generated files under ``conf`` (default: robolearn's config directory) that differ from their
+    dataclasses (or are missing)."""
+    root = _conf_root(conf)
+    out = []
+    for path in GENERATED:
+        file = root / path
+        if not file.is_file() or file.read_text(encoding="utf-8") != render(path):
+            out.append(path)
+    return out
+
+
+def write(conf: Path | None = None) -> list[str]:
+    """Regenerate every generated file under ``conf``; returns those whose text changed."""
+    root = _conf_root(conf)
+    changed = stale(root)
+    for path in changed:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(render(path), encoding="utf-8")
+    return changed
+
+
+def check(conf: Path | None = None) -> list[str]:
+    """The stale generated files (empty when every file is current); an alias of ``stale`` for CI."""
+    return stale(conf)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m robolearn.conf_files --write | --check [--conf DIR]``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m robolearn.conf_files", description="Generate the conf/ files from the config dataclasses."
+    )
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="regenerate the files")
+    mode.add_argument("--check", action="store_true", help="exit 1 and list the files that are not current")
+    parser.add_argument("--conf", type=Path, default=None, help="config directory (default: robolearn's conf/)")
+    args = parser.parse_args(argv)
+    if args.write:
+        for path in write(args.conf):
+            print(f"wrote conf/{path}")
+        return 0
+    out = check(args.conf)
+    for path in out:
+        print(f"conf/{path} is not current; run: python -m robolearn.conf_files --write", file=sys.stderr)
+    return 1 if out else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""sim.plumbing.settings: a config field declared once gives its check, its mapping round trip and its YAML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import pytest
+import yaml
+
+from sim.plumbing.settings import check_knobs, config_yaml, from_mapping, knob, knobs_of
+
+
+@dataclass
+class Inner:
+    """A sub-config."""
+
+    count: int = knob(3, "things (count)", lo=1, hi=10)
+    gain: float = knob(0.5, "a gain", lo=0.0, lo_open=True)
+    span: tuple[float, float] = knob((0.2, 0.4), "[low, high] span (m)", lo=0.0, hi=1.0, pair=True)
+    jitter: tuple[float, float, float] = knob((0.01, 0.02, 0.03), "± per axis (m)", lo=0.0, hi=0.1)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "inner")
+
+
+@dataclass
+class Item:
+    """A list entry."""
+
+    name: str = knob("a", "item name")
+    size: float = knob(1.0, "item size (m)", lo=0.0)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, f"item[{self.name}]")
+
+
+@dataclass
+class Outer:
+    """A config with every kind of field."""
+
+    mode: str = knob("fast", "how to run", choices=("fast", "slow"))
+    flag: bool = knob(True, "a switch: yes or no")
+    note: str = knob("hello: world", "a string that YAML must quote")
+    nothing: float | None = knob(None, "optional number (null = off)")
+    items: list[Item] = knob([Item()], "The items, each one a mapping.")
+    inner: Inner = knob(
+        Inner(count=4),
+        "A section whose comment is long enough to be wrapped onto more than one line of the generated YAML "
+        "file, which keeps every line of the file readable in an editor of ordinary width.",
+    )
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "outer")
+
+
+@dataclass
+class Faster(Inner):
+    """A subclass that changes a default with a plain redeclaration."""
+
+    count: int = 7
+
+
+def test_yaml_round_trip_gives_the_defaults() -> None:
+    text = config_yaml(Outer(), "A header.\n\nWith a blank line.")
+    data = yaml.safe_load(text)
+    assert from_mapping(Outer, data) == Outer()
+    assert data["inner"] == {"count": 4, "gain": 0.5, "span": [0.2, 0.4], "jitter": [0.01, 0.02, 0.03]}
+    assert data["note"] == "hello: world" and data["nothing"] is None and data["items"] == [asdict(Item())]
+
+
+def test_yaml_comments_carry_docs_and_bounds() -> None:
+    text = config_yaml(Outer(), first={"_target_": ("some.Class", "class instantiated by Hydra")})
+    lines = text.splitlines()
+    assert lines[0] == "_target_: some.Class  # class instantiated by Hydra"
+    assert "mode: fast  # how to run (fast | slow)" in lines
+    assert "  count: 4  # things (count, 1–10)" in lines
+    assert "  gain: 0.5  # a gain (> 0)" in lines
+    assert "  span: [0.2, 0.4]  # [low, high] span (m, 0–1)" in lines
+    assert "flag: true  # a switch: yes or no" in lines
+    section = [line for line in lines if line.startswith("# A section")]
+    assert section and all(len(line) <= 116 for line in lines if line.startswith("#"))
+    assert lines.index("inner:") - lines.index(section[0]) == 2  # wrapped onto two comment lines
+
+
+def test_partial_mapping_overrides_only_what_it_names() -> None:
+    cfg = from_mapping(Outer, {"inner": {"gain": 2}, "items": [{"name": "b"}, {"name": "c", "size": 3}]})
+    assert cfg.inner == Inner(count=4, gain=2.0) and isinstance(cfg.inner.gain, float)
+    assert [i.name for i in cfg.items] == ["b", "c"] and cfg.items[1].size == 3.0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"mode": "medium"}, "outer.mode='medium' is not allowed; choose from fast | slow"),
+        ({"inner": {"count": 0}}, "inner.count=0 is out of range; use an integer in [1, 10]"),
+        ({"inner": {"gain": 0}}, "inner.gain=0.0 is out of range; use a value > 0"),
+        ({"inner": {"span": [0.5, 0.1]}}, "inner.span=[0.5, 0.1] must be a [low, high] pair with low <= high"),
+        ({"inner": {"span": [0.5, 2.0]}}, "inner.span=2.0 is out of range; use a value in"),
+        ({"inner": {"jitter": [0.0, 0.5, 0.0]}}, "inner.jitter[1]=0.5 is out of range; use a value in [0, 0.1]"),
+        ({"inner": {"jitter": [0.0, 0.0]}}, "must have 3 values"),
+        ({"inner": {"count": 1.5}}, "Inner.count=1.5 must be a whole number"),
+        ({"flag": "yes"}, "Outer.flag='yes' must be true or false"),
+        ({"items": [{"size": -1}]}, "item[a].size=-1.0 is out of range; use a value ≥ 0"),
+        ({"colour": "red"}, "unknown Outer option(s) ['colour']"),
+    ],
+)
+def test_bad_values_are_one_line_errors_naming_the_field(data: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        from_mapping(Outer, data)
+    assert "\n" not in str(info.value)
+
+
+def test_direct_construction_checks_types_too() -> None:
+    with pytest.raises(ValueError, match="inner.count='3' must be an integer"):
+        Inner(count="3")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="outer.flag=1 must be true or false"):
+        Outer(flag=1)  # type: ignore[arg-type]
+
+
+def test_subclass_redeclaration_keeps_the_knob() -> None:
+    assert knobs_of(Faster)["count"] == knobs_of(Inner)["count"]
+    assert "count: 7  # things (count, 1–10)" in config_yaml(Faster())
+    with pytest.raises(ValueError, match="inner.count=11 is out of range"):
+        Faster(count=11)
+
+
+def test_field_docs_override_a_nested_field_doc() -> None:
+    @dataclass
+    class Holder:
+        inner: Inner = knob(Inner(), "Inner here.", field_docs={"gain": "unused here"})
+        deep: Outer = knob(Outer(), "Outer here.", field_docs={"inner.count": "how many, here"})
+
+    lines = config_yaml(Holder()).splitlines()
+    assert "  gain: 0.5  # unused here (> 0)" in lines
+    assert "    count: 4  # how many, here (1–10)" in lines
