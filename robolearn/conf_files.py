@@ -71,6 +71,12 @@ GENERATED: dict[str, Generated] = {
         "The desk environment (robolearn/Desk-v1). Override any key on the command line, e.g.\n"
         "`robolearn rollout env.task=close_drawer env.randomization.colors=true`.",
     ),
+    "env/home.yaml": Generated(
+        "sim.home_config:HomeEnvConfig",
+        "The home environments (robolearn/Home-v0 and the task ids robolearn/PointNav-v0, InteractiveNav-v0,\n"
+        "RoomNav-v0, OpenDoor-v0, OpenDrawer-v0). Select it with `env=home`, e.g.\n"
+        "`robolearn rollout env=home env.task=interactive_nav`.",
+    ),
 }
 
 

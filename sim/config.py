@@ -17,8 +17,6 @@ from sim.plumbing.settings import check_knobs, knob
 from sim.tasks.catalogue import check_desk_task
 from sim.variants import VARIANTS
 
-_STEP = "(env steps; 1 step = physics.substeps × physics.timestep s)"
-
 
 @dataclass
 class PhysicsConfig:
@@ -230,7 +228,10 @@ class DeskEnvConfig:
         "<key>_<name>.",
     )
     max_episode_steps: int = knob(
-        20, f"episode length: the env truncates after this many steps {_STEP}", lo=1, hi=100_000
+        20,
+        "episode length (env steps): the env truncates after this many; 1 step = physics.substeps × physics.timestep s",
+        lo=1,
+        hi=100_000,
     )
     variant: str = knob("train", "named held-out variant", choices=tuple(VARIANTS))
     physics: PhysicsConfig = knob(

@@ -1,18 +1,20 @@
 """Typed, validated configuration of the home environments (``robolearn/Home-v0`` and its task ids).
 
-Each dataclass mirrors a section of ``conf/env/home.yaml``, where every field is documented; the
-defaults are the same values (tests/test_conf.py keeps the two in sync). Invalid values raise
-``ValueError`` naming the field and the accepted range.
+Each field is declared once, with ``sim.plumbing.settings.knob`` (default, documentation with units, allowed
+values); ``conf/env/home.yaml`` is generated from these dataclasses (``python -m robolearn.conf_files
+--write``; a test checks it is current). Invalid values raise a one-line ``ValueError`` naming the field and
+the accepted range.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sim.config import ArmConfig, PhysicsConfig
 from sim.observation_keys import HOME_OBS_KEYS
-from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
+from sim.plumbing.checks import check_obs_keys, check_range
+from sim.plumbing.settings import check_knobs, knob
 from sim.tasks.catalogue import check_home_task
 
 ROBOTS = ("base", "manipulator")
@@ -21,7 +23,10 @@ SPLITS = ("train", "test")
 
 @dataclass
 class HomePhysics(PhysicsConfig):
-    """Physics stepping: one env step = ``substeps`` × ``timestep`` s (default 0.1 s, iGibson's 10 Hz)."""
+    """Physics stepping: one env step = ``substeps`` × ``timestep`` s (default 0.1 s, iGibson's 10 Hz).
+
+    The plain redeclarations keep ``PhysicsConfig``'s knobs (docs and bounds), with new defaults.
+    """
 
     timestep: float = 1.0 / 60.0
     substeps: int = 6
@@ -32,31 +37,36 @@ class HomePhysics(PhysicsConfig):
 class BaseConfig:
     """The differential-drive base (both robots). Action (v, ω) ∈ [-1, 1]² scales the maxima."""
 
-    radius: float = 0.2  # m: chassis radius; also the collision radius planners inflate the map by
-    height: float = 0.32  # m: chassis top above the floor
-    mass: float = 30.0  # kg
-    max_linear_speed: float = 0.5  # m/s at action v = ±1
-    max_angular_speed: float = 1.5  # rad/s at action ω = ±1
-    max_push_force: float = 250.0  # N: wheel force limit; light clutter moves, 200 kg crates do not
-    max_torque: float = 60.0  # N·m about the vertical axis
-    camera_height: float = 1.05  # m: head camera above the floor
-    camera_forward: float = 0.02  # m: head camera ahead of the base centre (negative: behind it)
-    camera_left: float = 0.0  # m: head camera left of the base centre (negative: right of it)
-    camera_yaw: float = 0.0  # degrees: head camera pan from the base's heading (positive = left, negative = right)
-    camera_pitch: float = -15.0  # degrees: head camera tilt (negative = looking down)
-    camera_fov: float = 70.0  # degrees, vertical
-    camera_near: float = 0.05  # m
-    camera_far: float = 8.0  # m; also the largest depth value
-    lidar_height: float = 0.15  # m: scan plane above the floor (sees clutter, passes over nothing taller)
+    radius: float = knob(0.2, "chassis radius (m); planners inflate the map by it", lo=0.1, hi=0.5)
+    height: float = knob(0.32, "chassis top above the floor (m)", lo=0.1, hi=1.0)
+    mass: float = knob(
+        30.0, "chassis mass (kg); enters the dynamic-disturbance ratio of effort efficiency", lo=1.0, hi=500.0
+    )
+    max_linear_speed: float = knob(0.5, "forward speed at action v = ±1 (m/s)", lo=0.05, hi=3.0)
+    max_angular_speed: float = knob(1.5, "turn rate at action ω = ±1 (rad/s)", lo=0.1, hi=6.0)
+    max_push_force: float = knob(
+        250.0, "drive force limit (N): light clutter moves, 200 kg obstacles do not", lo=1.0, hi=5000.0
+    )
+    max_torque: float = knob(60.0, "turning torque limit (N·m)")
+    camera_height: float = knob(1.05, "head camera height above the floor (m)")
+    camera_forward: float = knob(0.02, "head camera ahead of the base centre (m; negative: behind it; within ±radius)")
+    camera_left: float = knob(
+        0.0, "head camera left of the base centre (m; negative: right of it; camera within the chassis radius)"
+    )
+    camera_yaw: float = knob(
+        0.0,
+        "head camera pan from the base's heading (degrees; positive turns left, negative right)",
+        lo=-180.0,
+        hi=180.0,
+    )
+    camera_pitch: float = knob(-15.0, "head camera tilt (degrees; negative looks down)", lo=-90.0, hi=90.0)
+    camera_fov: float = knob(70.0, "head camera vertical field of view (degrees)", lo=10.0, hi=150.0)
+    camera_near: float = knob(0.05, "near clipping plane (m)")
+    camera_far: float = knob(8.0, "far clipping plane (m); also the largest depth value")
+    lidar_height: float = knob(0.15, "scan plane above the floor (m): low enough to see clutter", lo=0.02, hi=2.0)
 
     def __post_init__(self) -> None:
-        check_range("base", "radius", self.radius, 0.1, 0.5)
-        check_range("base", "height", self.height, 0.1, 1.0)
-        check_range("base", "mass", self.mass, 1.0, 500.0)
-        check_range("base", "max_linear_speed", self.max_linear_speed, 0.05, 3.0)
-        check_range("base", "max_angular_speed", self.max_angular_speed, 0.1, 6.0)
-        check_range("base", "max_push_force", self.max_push_force, 1.0, 5000.0)
-        check_range("base", "camera_fov", self.camera_fov, 10.0, 150.0)
+        check_knobs(self, "base")
         check_range("base", "camera_forward", self.camera_forward, -self.radius, self.radius)
         check_range("base", "camera_left", self.camera_left, -self.radius, self.radius)
         if math.hypot(self.camera_forward, self.camera_left) > self.radius + 1e-9:  # the mast stands on the chassis
@@ -64,122 +74,172 @@ class BaseConfig:
                 f"base: the head camera (camera_forward={self.camera_forward}, camera_left="
                 f"{self.camera_left}) must stand within the chassis radius {self.radius} m of its centre"
             )
-        check_range("base", "camera_yaw", self.camera_yaw, -180.0, 180.0)
-        check_range("base", "camera_pitch", self.camera_pitch, -90.0, 90.0)
         if not 0 < self.camera_near < self.camera_far:
             raise ValueError(f"base: need 0 < camera_near < camera_far, got {self.camera_near}, {self.camera_far}")
-        check_range("base", "lidar_height", self.lidar_height, 0.02, 2.0)
+
+
+#: docs of the mobile arm's controller fields where they differ from the desk arm's
+_MOBILE_ARM_DOCS = {
+    "max_step": "largest tool-centre-point move per axis per step (m; action ±1)",
+    "workspace_low": "lower xyz corner of the tool centre point (m, arm-base frame: forward, left, up)",
+    "workspace_high": "upper xyz corner (m, arm-base frame)",
+    "start_tcp": "unused by the home envs (the arm starts at rest_pose); kept for ArmConfig",
+    "start_tcp_jitter": "unused by the home envs; kept for ArmConfig",
+    "rest_pose": "7 arm joint angles at episode start and the IK rest pose (rad)",
+}
 
 
 @dataclass
 class MobileArmConfig:
     """The manipulator's arm: a Panda on a torso column of the base (control as ``ArmConfig``)."""
 
-    mount_height: float = 0.75  # m: arm base above the floor (the counter height, as the desk's pedestal)
-    mount_forward: float = 0.0  # m: arm base ahead of the base centre
-    arm: ArmConfig = field(default_factory=lambda: ArmConfig(workspace_low=(0.22, -0.55, -0.35)))
+    mount_height: float = knob(
+        0.75,
+        "arm base above the floor (m): the kitchen counter's height, as the desk's pedestal",
+        lo=0.2,
+        hi=1.5,
+    )
+    mount_forward: float = knob(0.0, "arm base ahead of the base centre (m)")
+    arm: ArmConfig = knob(
+        ArmConfig(workspace_low=(0.22, -0.55, -0.35)),
+        "the arm controller (as the desk arm's, sim.config.ArmConfig)",
+        field_docs=_MOBILE_ARM_DOCS,
+    )
 
     def __post_init__(self) -> None:
-        check_range("manipulator", "mount_height", self.mount_height, 0.2, 1.5)
+        check_knobs(self, "manipulator")
 
 
 @dataclass
 class LidarConfig:
     """A 1-beam planar LiDAR by ray casting (defaults: iGibson's 228 rays over 240°, 5.6 m)."""
 
-    num_rays: int = 228
-    fov: float = 240.0  # degrees, centred on the robot's heading
-    range: float = 5.6  # m; misses read this value
-    min_range: float = 0.05  # m
-    noise_std: float = 0.01  # m: Gaussian range noise
-    dropout: float = 0.0  # probability that a ray returns max range (a missed echo)
-    threads: int = 0  # threads PyBullet casts the rays on (0 = every core; the ranges do not depend on it)
+    num_rays: int = knob(228, "rays per scan (count)", lo=1, hi=4096)
+    fov: float = knob(240.0, "horizontal field of view centred on the heading (degrees)", lo=1.0, hi=360.0)
+    range: float = knob(5.6, "maximum range (m); misses read this value", lo=0.1, hi=100.0)
+    min_range: float = knob(0.05, "minimum reported range (m, ≤ range)", lo=0.0)
+    noise_std: float = knob(0.01, "Gaussian range noise (m, standard deviation)", lo=0.0, hi=1.0)
+    dropout: float = knob(0.0, "probability that a ray misses its echo and reads the maximum range", lo=0.0, hi=1.0)
+    threads: int = knob(
+        0,
+        "threads PyBullet casts the rays on (0 = every core, about 2x faster here; the ranges do not depend on it)",
+        lo=0,
+        hi=256,
+    )
 
     def __post_init__(self) -> None:
-        check_range("lidar", "num_rays", self.num_rays, 1, 4096)
-        check_range("lidar", "threads", self.threads, 0, 256)
-        check_range("lidar", "fov", self.fov, 1.0, 360.0)
-        check_range("lidar", "range", self.range, 0.1, 100.0)
+        check_knobs(self, "lidar")
         check_range("lidar", "min_range", self.min_range, 0.0, self.range)
-        check_range("lidar", "noise_std", self.noise_std, 0.0, 1.0)
-        check_range("lidar", "dropout", self.dropout, 0.0, 1.0)
 
 
 @dataclass
 class LocalMapConfig:
     """Robot-centric occupancy grid built from each scan (iGibson: 128 × 128 cells over 5 m)."""
 
-    size: int = 128  # cells per side
-    extent: float = 5.0  # m per side; the robot sits at the centre, heading up the grid
+    size: int = knob(128, "cells per side (count)", lo=8, hi=1024)
+    extent: float = knob(5.0, "side length (m)", lo=0.5, hi=50.0)
 
     def __post_init__(self) -> None:
-        check_range("local_map", "size", self.size, 8, 1024)
-        check_range("local_map", "extent", self.extent, 0.5, 50.0)
+        check_knobs(self, "local_map")
 
 
 @dataclass
 class NavTaskConfig:
     """Episode sampling and success of the navigation and mobile-manipulation tasks."""
 
-    goal_tolerance: float = 0.36  # m: success radius around a point goal (iGibson's)
-    min_geodesic: float = 1.5  # m: shortest start-goal path drawn for a point goal
-    max_geodesic: float = 12.0  # m
-    clutter_spacing: float = 0.5  # m of shortest path per clutter object in InteractiveNav (iGibson: one per 0.5 m)
-    clutter_offset: float = 0.3  # m: clutter lies within this distance of the shortest path
-    unmovable_fraction: float = 0.2  # share of InteractiveNav obstacles that no robot can push
-    closed_door_probability: float = 0.5  # InteractiveNav: chance that each door starts closed
-    room_clutter: int = 2  # movable objects scattered in every room (all tasks)
-    door_open_threshold: float = 1.0  # rad: "open the ... door" succeeds at this opening
-    drawer_open_threshold: float = 0.08  # m: "open the kitchen drawer" succeeds at this opening
-    success_reward: float = 10.0  # dense reward bonus on success
-    map_resolution: float = 0.05  # m per cell of the traversability map and geodesic distances
+    goal_tolerance: float = knob(0.36, "success radius around a point goal (m; iGibson's)", lo=0.05, hi=5.0)
+    min_geodesic: float = knob(1.5, "shortest start-goal path length drawn (m)", lo=0.0, hi=100.0)
+    max_geodesic: float = knob(12.0, "longest start-goal path length drawn (m, ≥ min_geodesic)", hi=1000.0)
+    clutter_spacing: float = knob(
+        0.5,
+        "InteractiveNav: one clutter object per this many metres of shortest path (iGibson's density)",
+        lo=0.1,
+        hi=100.0,
+    )
+    clutter_offset: float = knob(
+        0.3, "InteractiveNav: clutter lies within this distance of the shortest path (m)", lo=0.0, hi=2.0
+    )
+    unmovable_fraction: float = knob(
+        0.2, "InteractiveNav: share of path obstacles that cannot be pushed (fraction)", lo=0.0, hi=1.0
+    )
+    closed_door_probability: float = knob(
+        0.5, "InteractiveNav: chance that each door starts closed (probability)", lo=0.0, hi=1.0
+    )
+    room_clutter: int = knob(
+        2, "movable objects scattered in every room, off the shortest path (count per room)", lo=0, hi=50
+    )
+    door_open_threshold: float = knob(1.0, "open_door succeeds when the door has swung this far (rad)")
+    drawer_open_threshold: float = knob(0.08, "open_drawer succeeds at this drawer opening (m)")
+    success_reward: float = knob(10.0, "dense reward bonus on success")
+    map_resolution: float = knob(
+        0.05, "cell size of the traversability map and of geodesic distances (m)", lo=0.01, hi=0.5
+    )
 
     def __post_init__(self) -> None:
-        check_range("task", "goal_tolerance", self.goal_tolerance, 0.05, 5.0)
-        check_range("task", "min_geodesic", self.min_geodesic, 0.0, 100.0)
+        check_knobs(self, "task")
         check_range("task", "max_geodesic", self.max_geodesic, self.min_geodesic, 1000.0)
-        check_range("task", "clutter_spacing", self.clutter_spacing, 0.1, 100.0)
-        check_range("task", "clutter_offset", self.clutter_offset, 0.0, 2.0)
-        check_range("task", "unmovable_fraction", self.unmovable_fraction, 0.0, 1.0)
-        check_range("task", "closed_door_probability", self.closed_door_probability, 0.0, 1.0)
-        check_range("task", "room_clutter", self.room_clutter, 0, 50)
-        check_range("task", "map_resolution", self.map_resolution, 0.01, 0.5)
 
 
 @dataclass
 class HomeEnvConfig:
     """Everything that defines a home environment."""
 
-    task: str = "pointnav"
-    robot: str = "base"
-    home: str = (
-        "generated"  # "generated" (a pool of seeded homes), a named home, a .yaml/.json path, or "generated:<seed>"
+    task: str = knob(
+        "pointnav",
+        "pointnav | interactive_nav | room_nav | open_door | open_drawer (the last two need robot=manipulator)",
     )
-    split: str = "train"  # generated homes: train draws from home seeds [0, num_homes), test from a disjoint range
-    num_homes: int = 100  # size of the generated pool of each split
-    num_rooms: tuple[int, int] = (2, 8)  # [low, high] rooms of generated homes
-    obs_keys: tuple[str, ...] = ("rgb", "depth", "scan", "proprio", "goal")
-    width: int = 128
-    height: int = 128
-    max_episode_steps: int = 500
-    room_culling: bool = True  # the head camera draws only the robot's room and its door neighbours (~2x faster)
-    physics: HomePhysics = field(default_factory=HomePhysics)
-    base: BaseConfig = field(default_factory=BaseConfig)
-    manipulator: MobileArmConfig = field(default_factory=MobileArmConfig)
-    lidar: LidarConfig = field(default_factory=LidarConfig)
-    local_map: LocalMapConfig = field(default_factory=LocalMapConfig)
-    nav: NavTaskConfig = field(default_factory=NavTaskConfig)
+    robot: str = knob("base", "base (differential drive) | manipulator (the base with a Panda arm)", choices=ROBOTS)
+    home: str = knob(
+        "generated",
+        "generated (a seeded pool, see split), a named home (studio, apartment, ...), a .yaml/.json floor plan, "
+        "or generated:<seed>",
+    )
+    split: str = knob(
+        "train",
+        "generated homes: train draws home seeds [0, num_homes); test a disjoint range never used for training",
+        choices=SPLITS,
+    )
+    num_homes: int = knob(100, "homes in each split's generated pool (count)", lo=1, hi=1_000_000)
+    num_rooms: tuple[int, int] = knob((2, 8), "[low, high] rooms of a generated home (count)", lo=2, hi=8, pair=True)
+    obs_keys: tuple[str, ...] = knob(
+        ("rgb", "depth", "scan", "proprio", "goal"),
+        "any of rgb, depth, segmentation (head camera), scan (LiDAR), local_map, proprio, goal",
+    )
+    width: int = knob(128, "head-camera image width (pixels)", lo=16, hi=1024)
+    height: int = knob(128, "head-camera image height (pixels)", lo=16, hi=1024)
+    max_episode_steps: int = knob(
+        500,
+        "the env truncates after this many steps; 1 step = physics.substeps × physics.timestep s",
+        lo=1,
+        hi=100_000,
+    )
+    room_culling: bool = knob(
+        True,
+        "head camera draws only the robot's room and the rooms through its doors (~2x faster frames; rooms "
+        "further away are not drawn)",
+    )
+    physics: HomePhysics = knob(
+        HomePhysics(),
+        "Physics stepping: one env step = substeps × timestep seconds (default 6 × 1/60 s = 0.1 s, iGibson's 10 Hz).",
+    )
+    base: BaseConfig = knob(
+        BaseConfig(), "The differential-drive base (both robots); action (v, ω) in [-1, 1] scales the maxima."
+    )
+    manipulator: MobileArmConfig = knob(
+        MobileArmConfig(),
+        "The manipulator's arm: a Panda on a torso column of the base, controlled as the desk's arm.",
+    )
+    lidar: LidarConfig = knob(
+        LidarConfig(), "The 1-beam LiDAR (ray casting); defaults are iGibson's 228 rays over 240° to 5.6 m."
+    )
+    local_map: LocalMapConfig = knob(
+        LocalMapConfig(), "Robot-centric occupancy grid from each scan (robot at the centre, heading up)."
+    )
+    nav: NavTaskConfig = knob(NavTaskConfig(), "Episode sampling, success and rewards of the tasks.")
 
     def __post_init__(self) -> None:
         self.obs_keys = check_obs_keys(self.obs_keys, HOME_OBS_KEYS)
         task = check_home_task(self.task)
-        if self.robot not in ROBOTS:
-            raise ValueError(f"unknown robot {self.robot!r}; choose from {list(ROBOTS)}")
+        check_knobs(self, "env")
         if task.needs_arm and self.robot != "manipulator":
             raise ValueError(f"task {self.task!r} needs the arm; set robot=manipulator")
-        if self.split not in SPLITS:
-            raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
-        check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
-        check_pair("env", "num_rooms", self.num_rooms, 2, 8)
-        check_image_size(self.width, self.height)
-        check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)

@@ -300,10 +300,21 @@ def _scalar(value: Any) -> str:
 
 
 def _comment(doc: str, k: Knob | None) -> str:
-    """The end-of-line comment of a key: its doc with the allowed values appended."""
+    """The end-of-line comment of a key: its doc with the allowed values appended.
+
+    A doc ending in a unit's parenthesis takes them inside it (``(s)`` -> ``(s, 0.0001–0.05)``); a doc that
+    already names every choice is left as it is.
+    """
     allowed = k.describe() if k is not None else ""
-    if allowed and doc.endswith(")"):  # "(s)" + "0.0001–0.05" -> "(s, 0.0001–0.05)"
-        doc = f"{doc[:-1]}, {allowed})"
+    if k is not None and k.choices and all(str(c) in doc for c in k.choices):
+        allowed = ""
+    if allowed and doc.endswith(")") and "(" in doc:
+        inside = doc[doc.rindex("(") + 1 : -1]
+        unit = re.split(r"[,;]", inside)[0]
+        if len(unit) <= 16 and "'" not in unit:
+            doc = f"{doc[:-1]}, {allowed})"
+        else:
+            doc = f"{doc}; {allowed}"
     elif allowed:
         doc = f"{doc} ({allowed})" if doc else allowed
     return f"  # {doc}" if doc else ""

@@ -115,14 +115,6 @@ def test_counter_env_yaml_mirrors_the_counter_dataclass() -> None:
     )
 
 
-def test_home_env_yaml_mirrors_the_home_dataclass() -> None:
-    from sim.home_config import HomeEnvConfig
-
-    data = yaml.safe_load((CONF / "env" / "home.yaml").read_text())
-    problems = _mismatches(data, HomeEnvConfig(), "env")
-    assert not problems, "conf/env/home.yaml is out of sync with sim.home_config.HomeEnvConfig:\n" + "\n".join(problems)
-
-
 def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
     from planners.navigation_config import NavAgentConfig
 
