@@ -77,6 +77,12 @@ GENERATED: dict[str, Generated] = {
         "RoomNav-v0, OpenDoor-v0, OpenDrawer-v0). Select it with `env=home`, e.g.\n"
         "`robolearn rollout env=home env.task=interactive_nav`.",
     ),
+    "env/counter.yaml": Generated(
+        "sim.counter_config:CounterEnvConfig",
+        "robolearn/Counter-v1: the mobile manipulator docked at a home's kitchen counter, moving only its arm;\n"
+        "where visual MPC's models for the homes learn (robolearn collect env=counter, then robolearn train /\n"
+        "train dynamics). Episodes have the desk env's shape: fixed length, success as a change since reset.",
+    ),
 }
 
 

@@ -1,19 +1,21 @@
 """Typed, validated configuration of ``robolearn/Counter-v1``: the mobile manipulator docked at a home's counter.
 
-Mirrors ``conf/env/counter.yaml`` field by field, with the same defaults (tests/test_conf.py keeps the two
-in sync). The counter env is where visual MPC's models for the homes are learned: its frames come from
-the robot's own head camera, turned onto the drawer side of the kitchen counter, exactly as the robot sees the
-counter once the drawer baseline has docked there (``planners.mobile_manipulation``).
+Each field is declared once, with ``sim.plumbing.settings.knob``; ``conf/env/counter.yaml`` is generated from
+these dataclasses (``python -m robolearn.conf_files --write``; a test checks it is current). The counter env is
+where visual MPC's models for the homes are learned: its frames come from the robot's own head camera, turned
+onto the drawer side of the kitchen counter, exactly as the robot sees the counter once the drawer baseline has
+docked there (``planners.mobile_manipulation``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sim.config import SuccessThresholds
 from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
 from sim.observation_keys import COUNTER_OBS_KEYS
-from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
+from sim.plumbing.checks import check_obs_keys
+from sim.plumbing.settings import check_knobs, knob
 from sim.tasks.catalogue import check_counter_task
 
 
@@ -31,58 +33,115 @@ def manipulation_camera() -> BaseConfig:
 
 @dataclass
 class CounterEnvConfig:
-    """Everything that defines a counter environment (``conf/env/counter.yaml`` documents each field)."""
+    """Everything that defines a counter environment."""
 
-    task: str = "open_drawer"
-    home: str = "generated"
-    split: str = "train"
-    num_homes: int = 100
-    num_rooms: tuple[int, int] = (2, 8)
-    obs_keys: tuple[str, ...] = ("rgb",)
-    width: int = 64
-    height: int = 64
-    max_episode_steps: int = 20
-    dock_distance: float = 0.52  # m in front of the counter's centre where the arm base stands (the desk's)
-    dock_jitter: tuple[float, float, float] = (0.015, 0.015, 0.03)  # ± along (m), across (m), heading (rad)
-    start_tcp: tuple[float, float, float] = (
-        0.40,
-        -0.20,
-        0.20,
-    )  # m: gripper at reset (forward, left, up of the arm base)
-    start_tcp_jitter: tuple[float, float, float] = (0.05, 0.08, 0.02)  # m: ± per axis around start_tcp
-    drawer_closed: tuple[float, float] = (0.0, 0.03)  # m: drawer opening at reset when the task opens it
-    drawer_open: tuple[float, float] = (0.10, 0.14)  # m: drawer opening at reset when the task closes it
-    cabinet_start: tuple[float, float] = (0.0, 0.5)  # rad: cabinet door angle at reset, drawn uniformly
-    faucet_start: tuple[float, float] = (-1.0, 1.0)  # rad: faucet lever angle at reset, drawn uniformly
-    settle_steps: int = 3  # physics steps after placing everything, before the first frame
-    thresholds: SuccessThresholds = field(default_factory=lambda: SuccessThresholds(drawer=0.08))
-    physics: HomePhysics = field(default_factory=HomePhysics)
-    base: BaseConfig = field(default_factory=manipulation_camera)
-    manipulator: MobileArmConfig = field(default_factory=MobileArmConfig)
+    task: str = knob("open_drawer", "open_drawer | close_drawer: sets the drawer's start and the success check")
+    home: str = knob(
+        "generated",
+        "generated (a seeded pool, see split), a named home (studio, apartment, ...), a .yaml/.json floor plan, "
+        "or generated:<seed>",
+    )
+    split: str = knob(
+        "train",
+        "generated homes: train draws home seeds [0, num_homes); test a disjoint range never used for training",
+        choices=SPLITS,
+    )
+    num_homes: int = knob(100, "homes in each split's generated pool (count)", lo=1, hi=1_000_000)
+    num_rooms: tuple[int, int] = knob((2, 8), "[low, high] rooms of a generated home (count)", lo=2, hi=8, pair=True)
+    obs_keys: tuple[str, ...] = knob(
+        ("rgb",), "any of rgb, depth, segmentation (head camera), proprio (tcp 3, finger 1, joints 7)"
+    )
+    width: int = knob(64, "head-camera image width (pixels)", lo=16, hi=1024)
+    height: int = knob(64, "head-camera image height (pixels)", lo=16, hi=1024)
+    max_episode_steps: int = knob(20, "arm actions per episode (count; LOReL's 20)", lo=1, hi=100_000)
+    dock_distance: float = knob(
+        0.52,
+        "m in front of the counter's centre where the arm base stands (the desk's arm base; the drawer "
+        "baseline's manipulation_agent.dock_distance)",
+        lo=0.3,
+        hi=0.9,
+    )
+    dock_jitter: tuple[float, float, float] = knob(
+        (0.015, 0.015, 0.03),
+        "± uniform docking error: along the approach (m), across it (m), heading (rad)",
+        lo=0.0,
+        hi=0.2,
+    )
+    start_tcp: tuple[float, float, float] = knob(
+        (0.40, -0.20, 0.20),
+        "gripper at reset (m; forward, left, up of the arm base): at travel height, over the drawer side of the "
+        "counter (the drawer expert then needs 11-15 steps)",
+    )
+    start_tcp_jitter: tuple[float, float, float] = knob(
+        (0.05, 0.08, 0.02), "± uniform per axis around start_tcp (m)", lo=0.0, hi=0.2
+    )
+    drawer_closed: tuple[float, float] = knob(
+        (0.0, 0.03),
+        "drawer opening at reset for open_drawer (m; [low, high], drawn uniformly)",
+        lo=0.0,
+        hi=0.15,
+        pair=True,
+    )
+    drawer_open: tuple[float, float] = knob(
+        (0.10, 0.14), "drawer opening at reset for close_drawer (m)", lo=0.0, hi=0.15, pair=True
+    )
+    cabinet_start: tuple[float, float] = knob(
+        (0.0, 0.5), "cabinet door angle at reset (rad)", lo=0.0, hi=1.5, pair=True
+    )
+    faucet_start: tuple[float, float] = knob(
+        (-1.0, 1.0), "faucet lever angle at reset (rad)", lo=-1.5, hi=1.5, pair=True
+    )
+    settle_steps: int = knob(3, "physics steps after placing everything, before the first frame (count)", lo=0, hi=1000)
+    thresholds: SuccessThresholds = knob(
+        SuccessThresholds(drawer=0.08),
+        "How much an object must change for a task (and a hindsight label) to count: the drawer threshold is the "
+        'homes\' drawer_open_threshold, so a reward trained here asks for what "open the kitchen drawer" checks.',
+        field_docs={
+            "mug": "m (no mugs at the counter; kept for the shared SuccessThresholds)",
+            "door": "cabinet door rotation (rad; ~20°)",
+        },
+    )
+    physics: HomePhysics = knob(
+        HomePhysics(), "Physics stepping as the home env's: one env step = substeps × timestep seconds."
+    )
+    base: BaseConfig = knob(
+        manipulation_camera(),
+        "The base: as conf/env/home.yaml, with the head camera moved to the chassis's front-left edge and turned "
+        "onto the drawer (sim.counter_config.manipulation_camera says why).",
+        field_docs={
+            "camera_height": "head camera height above the floor (m): a little above the counter top, to see the "
+            "drawer's side",
+            "camera_forward": "head camera ahead of the base centre (m): with camera_left, on the chassis's "
+            "front-left edge",
+            "camera_left": "head camera left of the base centre (m): beside the arm rather than behind it, so the "
+            "arm hides less of the drawer",
+            "camera_yaw": "head camera pan (degrees; negative turns right): towards the drawer, which slides "
+            "across the view rather than towards it",
+            "camera_pitch": "head camera tilt (degrees; negative looks down): the drawer, the gripper over it and "
+            "the counter top fill the view",
+            "lidar_height": "scan plane above the floor (m; no scan is observed here)",
+        },
+    )
+    manipulator: MobileArmConfig = knob(
+        MobileArmConfig(),
+        "The manipulator's arm, as conf/env/home.yaml.",
+        field_docs={
+            "arm.start_tcp": "unused here (the env's own start_tcp places the gripper); kept for ArmConfig",
+            "arm.start_tcp_jitter": "unused here; kept for ArmConfig",
+            "arm.rest_pose": "7 joint angles of the IK rest pose (rad)",
+        },
+    )
 
     def __post_init__(self) -> None:
         self.obs_keys = check_obs_keys(self.obs_keys, COUNTER_OBS_KEYS)
         check_counter_task(self.task)
-        if self.split not in SPLITS:
-            raise ValueError(f"unknown split {self.split!r}; choose from {list(SPLITS)}")
-        check_range("env", "num_homes", self.num_homes, 1, 1_000_000)
-        check_pair("env", "num_rooms", self.num_rooms, 2, 8)
-        self.num_rooms = (int(self.num_rooms[0]), int(self.num_rooms[1]))
-        check_image_size(self.width, self.height)
-        check_range("env", "max_episode_steps", self.max_episode_steps, 1, 100_000)
-        check_range("env", "dock_distance", self.dock_distance, 0.3, 0.9)
-        check_range("env", "settle_steps", self.settle_steps, 0, 1000)
         for name in ("dock_jitter", "start_tcp", "start_tcp_jitter"):
             value = tuple(float(v) for v in getattr(self, name))
             if len(value) != 3:
                 raise ValueError(f"env.{name}={list(value)} must have 3 values")
             setattr(self, name, value)
-        for v in self.dock_jitter + self.start_tcp_jitter:
-            check_range("env", "dock_jitter/start_tcp_jitter", v, 0.0, 0.2)
-        check_pair("env", "drawer_closed", self.drawer_closed, 0.0, 0.15)
-        check_pair("env", "drawer_open", self.drawer_open, 0.0, 0.15)
-        check_pair("env", "cabinet_start", self.cabinet_start, 0.0, 1.5)
-        check_pair("env", "faucet_start", self.faucet_start, -1.5, 1.5)
+        check_knobs(self, "env")
+        self.num_rooms = (int(self.num_rooms[0]), int(self.num_rooms[1]))
         arm = self.manipulator.arm
         for i, axis in enumerate(["forward", "left", "up"]):
             lo, hi = self.start_tcp[i] - self.start_tcp_jitter[i], self.start_tcp[i] + self.start_tcp_jitter[i]

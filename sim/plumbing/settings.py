@@ -299,16 +299,18 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a YAML scalar")
 
 
-def _comment(doc: str, k: Knob | None) -> str:
+def _comment(doc: str, k: Knob | None, value: Any = None) -> str:
     """The end-of-line comment of a key: its doc with the allowed values appended.
 
-    A doc ending in a unit's parenthesis takes them inside it (``(s)`` -> ``(s, 0.0001–0.05)``); a doc that
-    already names every choice is left as it is.
+    A doc ending in a unit's parenthesis takes them inside it (``(s)`` -> ``(s, 0.0001–0.05)``); bounds on
+    each number of a list follow as ``; each 0–0.2``; a doc that already names every choice is left as it is.
     """
     allowed = k.describe() if k is not None else ""
     if k is not None and k.choices and all(str(c) in doc for c in k.choices):
         allowed = ""
-    if allowed and doc.endswith(")") and "(" in doc:
+    if allowed and k is not None and not k.pair and isinstance(value, (tuple, list)):
+        doc = f"{doc}; each {allowed}"
+    elif allowed and doc.endswith(")") and "(" in doc:
         inside = doc[doc.rindex("(") + 1 : -1]
         unit = re.split(r"[,;]", inside)[0]
         if len(unit) <= 16 and "'" not in unit:
@@ -356,7 +358,7 @@ def _lines(obj: Any, indent: str, docs: Mapping[str, str]) -> list[str]:
                 item_lines[0] = f"{indent}  - {item_lines[0].lstrip()}"
                 out += item_lines
         else:
-            out.append(f"{indent}{f.name}: {_scalar(value)}{_comment(doc, k)}")
+            out.append(f"{indent}{f.name}: {_scalar(value)}{_comment(doc, k, value)}")
     return out
 
 

@@ -105,16 +105,6 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
         conf_dir()
 
 
-def test_counter_env_yaml_mirrors_the_counter_dataclass() -> None:
-    from sim.counter_config import CounterEnvConfig
-
-    data = yaml.safe_load((CONF / "env" / "counter.yaml").read_text())
-    problems = _mismatches(data, CounterEnvConfig(), "env")
-    assert not problems, "conf/env/counter.yaml is out of sync with sim.counter_config.CounterEnvConfig:\n" + "\n".join(
-        problems
-    )
-
-
 def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
     from planners.navigation_config import NavAgentConfig
 
