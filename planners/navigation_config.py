@@ -1,71 +1,72 @@
 """The navigation baseline's configuration (``conf/nav_agent/default.yaml``), apart from the agent.
 
-It imports only the config checks, so that composing and validating a config never loads the simulator
-that ``planners.navigation``'s agent drives.
+Each field is declared once, with ``sim.plumbing.settings.knob``; the YAML file is generated from it
+(``python -m robolearn.conf_files --write``). It imports only the config plumbing, so that composing and
+validating a config never loads the simulator that ``planners.navigation``'s agent drives.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.plumbing.checks import check_int, check_number
+from sim.plumbing.settings import check_knobs, knob
+
+#: keyword arguments of a knob that must be positive (> 0) and of one that must not be negative (≥ 0)
+_POSITIVE = {"lo": 0.0, "lo_open": True}
+_NON_NEGATIVE = {"lo": 0.0}
 
 
 @dataclass
 class NavAgentConfig:
-    """The baseline agent's knobs (``conf/nav_agent/default.yaml`` documents each)."""
+    """The baseline agent's knobs."""
 
-    clearance: float = 0.05  # m added to the robot radius when inflating the map for planning
-    wall_cost: float = 2.0  # extra cost per cell near walls (within wall_cost_distance): keeps paths centred
-    wall_cost_distance: float = 0.25  # m beyond the inflated obstacles where wall_cost applies
-    lookahead: float = 0.5  # m: pure-pursuit look-ahead distance along the path
-    heading_gain: float = 2.0  # turn rate command per rad of heading error
-    turn_in_place: float = 1.0  # rad: heading errors above this stop the base and turn it
-    stuck_window: int = 12  # steps over which progress is measured
-    stuck_distance: float = 0.08  # m: moving less than this over the window means stuck
-    turn_stuck_angle: float = 0.1  # rad: turning in place by less than this over the window means stuck
-    backup_steps: int = 5  # steps driven backwards after getting stuck
-    block_sector: float = 1.2  # rad: half-width of the frontal sector whose scan points get marked blocked
-    block_range: float = 0.35  # m beyond the robot radius within which scan points are marked blocked
-    block_radius: float = 0.15  # m: each marked point blocks a disc this wide
-    block_extent: float = 0.45  # m around each marked point within which seen obstacle cells are blocked too
-    object_cost: float = 3.0  # extra A* cost per cell near a seen obstacle: detour (cells) vs push trade-off
-    clear_margin: float = 0.1  # m short of each LiDAR return up to which the ray clears remembered obstacles
-    object_depth: float = 0.25  # m behind each LiDAR return taken as occupied too (an object's unseen back)
-    replan_interval: int = 5  # steps between checks of the remaining path against newly seen obstacles
-    check_horizon: float = 2.0  # m of the remaining path checked against newly seen obstacles
-    drive_threshold: float = 0.3  # commanded forward speed (fraction) from which the base must make progress
-    door_approach: float = 0.6  # m before and after a doorway where the path lines up square to the wall
-    door_latch_offset: float = 0.12  # m from the doorway's centre toward the latch side the path crosses at
-    door_waypoint_tolerance: float = 0.15  # m: doorway waypoints count as reached this close (not lookahead)
+    clearance: float = knob(0.05, "m added to the robot radius when inflating the map for planning", **_NON_NEGATIVE)
+    wall_cost: float = knob(
+        2.0, "extra cost per cell near walls (within wall_cost_distance): keeps paths centred", **_NON_NEGATIVE
+    )
+    wall_cost_distance: float = knob(0.25, "m beyond the inflated obstacles where wall_cost applies", **_NON_NEGATIVE)
+    lookahead: float = knob(0.5, "m: pure-pursuit look-ahead distance along the path", **_POSITIVE)
+    heading_gain: float = knob(2.0, "turn rate command per rad of heading error", **_POSITIVE)
+    turn_in_place: float = knob(1.0, "rad: heading errors above this stop the base and turn it", **_POSITIVE)
+    stuck_window: int = knob(12, "steps over which progress is measured", lo=2)
+    stuck_distance: float = knob(0.08, "m: moving less than this over the window means stuck", **_NON_NEGATIVE)
+    turn_stuck_angle: float = knob(
+        0.1, "rad: turning in place by less than this over the window means stuck", **_NON_NEGATIVE
+    )
+    backup_steps: int = knob(5, "steps driven backwards after getting stuck", lo=0)
+    block_sector: float = knob(
+        1.2, "rad: half-width of the frontal sector whose scan points get marked blocked", **_POSITIVE
+    )
+    block_range: float = knob(
+        0.35, "m beyond the robot radius within which scan points are marked blocked", **_NON_NEGATIVE
+    )
+    block_radius: float = knob(0.15, "m: each marked point blocks a disc this wide", **_NON_NEGATIVE)
+    block_extent: float = knob(
+        0.45, "m around each marked point within which seen obstacle cells are blocked too", **_NON_NEGATIVE
+    )
+    object_cost: float = knob(
+        3.0, "extra A* cost per cell near a seen obstacle: detour (cells) vs push trade-off", **_NON_NEGATIVE
+    )
+    clear_margin: float = knob(
+        0.1, "m short of each LiDAR return up to which the ray clears remembered obstacles", **_NON_NEGATIVE
+    )
+    object_depth: float = knob(
+        0.25, "m behind each LiDAR return taken as occupied too (an object's unseen back)", **_NON_NEGATIVE
+    )
+    replan_interval: int = knob(5, "steps between checks of the remaining path against newly seen obstacles", lo=1)
+    check_horizon: float = knob(2.0, "m of the remaining path checked against newly seen obstacles", **_POSITIVE)
+    drive_threshold: float = knob(
+        0.3, "commanded forward speed (fraction) from which the base must make progress", lo=0.0, hi=1.0, lo_open=True
+    )
+    door_approach: float = knob(
+        0.6, "m before and after a doorway where the path lines up square to the wall", **_POSITIVE
+    )
+    door_latch_offset: float = knob(
+        0.12, "m from the doorway's centre toward the latch side the path crosses at", **_NON_NEGATIVE
+    )
+    door_waypoint_tolerance: float = knob(
+        0.15, "m: doorway waypoints count as reached this close (not lookahead)", **_POSITIVE
+    )
 
     def __post_init__(self) -> None:
-        for name in (
-            "clearance",
-            "wall_cost",
-            "wall_cost_distance",
-            "block_range",
-            "block_radius",
-            "block_extent",
-            "object_cost",
-            "clear_margin",
-            "object_depth",
-            "door_latch_offset",
-            "stuck_distance",
-            "turn_stuck_angle",
-        ):
-            check_number("nav_agent", name, getattr(self, name), 0.0)
-        for name in (
-            "lookahead",
-            "heading_gain",
-            "turn_in_place",
-            "block_sector",
-            "check_horizon",
-            "door_approach",
-            "door_waypoint_tolerance",
-        ):
-            check_number("nav_agent", name, getattr(self, name), 0.0, lo_open=True)
-        check_number("nav_agent", "drive_threshold", self.drive_threshold, 0.0, 1.0, lo_open=True)
-        check_int("nav_agent", "stuck_window", self.stuck_window, 2)
-        check_int("nav_agent", "backup_steps", self.backup_steps, 0)
-        check_int("nav_agent", "replan_interval", self.replan_interval, 1)
+        check_knobs(self, "nav_agent")

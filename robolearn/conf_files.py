@@ -83,6 +83,19 @@ GENERATED: dict[str, Generated] = {
         "where visual MPC's models for the homes learn (robolearn collect env=counter, then robolearn train /\n"
         "train dynamics). Episodes have the desk env's shape: fixed length, success as a change since reset.",
     ),
+    "nav_agent/default.yaml": Generated(
+        "planners.navigation_config:NavAgentConfig",
+        "The baseline interactive-navigation agent (planners.navigation.InteractiveNavAgent), used by\n"
+        "`robolearn rollout env=home policy=expert` and by `robolearn bench env=home` (agent `nav`).\n"
+        "Override as nav_agent.KEY=VALUE, e.g. nav_agent.object_cost=0 (always push).",
+    ),
+    "manipulation_agent/default.yaml": Generated(
+        "planners.mobile_manipulation_config:ManipulationAgentConfig",
+        "The baseline agents of the homes' mobile-manipulation tasks (planners.mobile_manipulation):\n"
+        "OpenDrawerAgent (drive to the counter, dock in the desk's arm pose, pull the drawer) and OpenDoorAgent\n"
+        "(push the door open by driving through it). Used by `robolearn rollout env=home env.task=open_drawer\n"
+        "env.robot=manipulator` and `robolearn bench env=home` (agent `nav`).",
+    ),
 }
 
 

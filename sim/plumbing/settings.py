@@ -75,18 +75,25 @@ class Knob:
     field_docs: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
-        """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``> 0``, ``a | b``."""
+        """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``> 0, ≤ 1``, ``a | b``."""
         if self.choices:
             return " | ".join(str(c) for c in self.choices)
-        if self.lo is not None and self.hi is not None:
-            if self.lo_open or self.hi_open:
-                return f"{'(' if self.lo_open else '['}{_number(self.lo)}, {_number(self.hi)}{')' if self.hi_open else ']'}"
+        if self.lo is not None and self.hi is not None and not (self.lo_open or self.hi_open):
             return f"{_number(self.lo)}–{_number(self.hi)}"
+        parts = []
         if self.lo is not None:
-            return f"{'>' if self.lo_open else '≥'} {_number(self.lo)}"
+            parts.append(f"{'>' if self.lo_open else '≥'} {_number(self.lo)}")
         if self.hi is not None:
-            return f"{'<' if self.hi_open else '≤'} {_number(self.hi)}"
-        return ""
+            parts.append(f"{'<' if self.hi_open else '≤'} {_number(self.hi)}")
+        return ", ".join(parts)
+
+    def interval(self) -> str:
+        """The allowed numbers as error messages say them: ``in [0.0001, 0.05]``, ``in (0, 1]``, ``≥ 1``."""
+        if self.lo is not None and self.hi is not None:
+            return (
+                f"in {'(' if self.lo_open else '['}{_number(self.lo)}, {_number(self.hi)}{')' if self.hi_open else ']'}"
+            )
+        return self.describe()
 
     def contains(self, x: float) -> bool:
         """Whether number ``x`` is within the bounds."""
@@ -171,10 +178,7 @@ def _check_bounds(owner: str, name: str, value: float, k: Knob) -> None:
     if k.contains(value):
         return
     what = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a value"
-    allowed = k.describe()
-    if k.lo is not None and k.hi is not None:
-        allowed = f"in {allowed}" if allowed.startswith(("(", "[")) else f"in [{_number(k.lo)}, {_number(k.hi)}]"
-    raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {allowed}")
+    raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {k.interval()}")
 
 
 def check_knobs(obj: Any, owner: str) -> None:
@@ -313,7 +317,7 @@ def _comment(doc: str, k: Knob | None, value: Any = None) -> str:
     elif allowed and doc.endswith(")") and "(" in doc:
         inside = doc[doc.rindex("(") + 1 : -1]
         unit = re.split(r"[,;]", inside)[0]
-        if len(unit) <= 16 and "'" not in unit:
+        if unit and len(unit) <= 16 and not re.search(r"[\s']", unit):
             doc = f"{doc[:-1]}, {allowed})"
         else:
             doc = f"{doc}; {allowed}"

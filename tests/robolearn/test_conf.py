@@ -103,19 +103,3 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(CONF_DIR_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match=CONF_DIR_ENV):
         conf_dir()
-
-
-def test_nav_agent_yaml_mirrors_the_agent_dataclass() -> None:
-    from planners.navigation_config import NavAgentConfig
-
-    data = yaml.safe_load((CONF / "nav_agent" / "default.yaml").read_text())
-    problems = _mismatches(data, NavAgentConfig(), "nav_agent")
-    assert not problems, "conf/nav_agent/default.yaml is out of sync with NavAgentConfig:\n" + "\n".join(problems)
-
-
-def test_manipulation_agent_yaml_mirrors_the_agent_dataclass() -> None:
-    from planners.mobile_manipulation_config import ManipulationAgentConfig
-
-    data = yaml.safe_load((CONF / "manipulation_agent" / "default.yaml").read_text())
-    problems = _mismatches(data, ManipulationAgentConfig(), "manipulation_agent")
-    assert not problems, "conf/manipulation_agent/default.yaml is out of sync:\n" + "\n".join(problems)
