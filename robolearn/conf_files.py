@@ -96,6 +96,14 @@ GENERATED: dict[str, Generated] = {
         "(push the door open by driving through it). Used by `robolearn rollout env=home env.task=open_drawer\n"
         "env.robot=manipulator` and `robolearn bench env=home` (agent `nav`).",
     ),
+    "dynamics/video.yaml": Generated(
+        "planners.video.config:VideoConfig",
+        "Action-conditioned video-prediction model (planners.video.VideoModel): context frames + N action\n"
+        "sequences → N predicted videos, with a latent path (encode → rollout → decode only the frames a\n"
+        "planner scores). Override keys on the command line, e.g.\n"
+        "`dynamics.stochastic=true dynamics.latent_channels=48`.",
+        {"_target_": ("planners.video.config.VideoConfig", "class instantiated by Hydra with the keys below")},
+    ),
 }
 
 

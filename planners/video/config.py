@@ -1,15 +1,17 @@
 """``VideoConfig``: the architecture of an action-conditioned video-prediction model (``VideoModel``).
 
-``conf/dynamics/video.yaml`` mirrors these fields and defaults for Hydra (``tests/test_video_model.py``
-keeps the two in sync). Every field is validated on construction; a bad value is a one-line
-``ValueError`` naming ``VideoConfig.<field>``, the value and what is allowed.
+Each field is declared once, with ``sim.plumbing.settings.knob``; ``conf/dynamics/video.yaml`` is generated
+from it (``python -m robolearn.conf_files --write``; a test checks it is current). Every field is validated on
+construction; a bad value is a one-line ``ValueError`` naming ``VideoConfig.<field>``, the value and what is
+allowed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.plumbing.checks import PlainConfig, check_bool, check_choice, check_int, check_number, int_tuple
+from sim.plumbing.checks import PlainConfig, int_tuple
+from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["RUNTIME_FIELDS", "SAMPLE_MODES", "VideoConfig"]
 
@@ -25,79 +27,85 @@ RUNTIME_FIELDS = ("sample", "chunk", "channels_last")
 class VideoConfig(PlainConfig):
     """Architecture of a ``VideoModel`` (see ``planners.video.model`` for the design)."""
 
-    #: real frames the prediction starts from (oldest first); 2 lets the model see the arm's velocity
-    context_frames: int = 2
-    #: False: deterministic latent dynamics; True: a per-step latent variable with a learned prior
-    #: (and, in training, a posterior that sees the next frame; KL weight ``kl_weight`` of training)
-    stochastic: bool = False
-    #: output channels of the encoder's 4×4 stride-2 convs; their number n sets the latent side
-    #: image_size / 2^n (64 → 8 with three), the decoder mirrors them
-    encoder_channels: tuple[int, ...] = (16, 32, 64)
-    #: channels of the spatial latent state (per latent cell)
-    latent_channels: int = 32
-    #: gated blocks of the transition per step, each: 3×3 conv → action FiLM → leaky ReLU → 1×1 conv →
-    #: gate, candidate (one block: a 200 × 10 rollout takes ~50 ms on the 2 cores, two: ~85 ms)
-    transition_blocks: int = 1
-    #: hidden channels inside a transition block
-    transition_hidden: int = 64
-    #: size of the action embedding (MLP on the action) that produces every block's FiLM scale/shift
-    action_embed: int = 64
-    #: add the last context frame's encoder features to the decoder at each resolution (U-Net skips;
-    #: computed once per context, shared by all N sequences)
-    skip: bool = True
-    #: predict a mask m and output m·generated + (1−m)·last context frame (sharp static background)
-    mask: bool = True
-    #: (with mask) also predict a per-pixel flow and blend with the last context frame warped by it
-    #: instead of the frame itself (CDNA/SV2P-style: moved things keep their pixels)
-    flow: bool = True
-    #: stochastic only: channels of the per-step latent variable (per latent cell)
-    stoch_channels: int = 4
-    #: stochastic only: floor of the prior/posterior standard deviations
-    min_std: float = 0.1
-    #: stochastic only, at prediction time: mean = use the prior's mean (deterministic); sample = draw
-    #: from the prior (pass a torch.Generator for reproducible samples)
-    sample: str = "mean"
-    #: size of the robot's proprioceptive vector the model also conditions on (0 = frames only; 14 on the
-    #: desk: TCP position, TCP velocity, finger opening, 7 joint angles). A single camera leaves the hand's
-    #: height ambiguous; with proprioception the model predicts the robot's state step by step (a small
-    #: MLP) and every transition step sees the state before and after its action
-    proprio_dim: int = 0
-    #: hidden width of the proprioception MLP (two hidden layers)
-    proprio_hidden: int = 128
-    #: action dimensions (4 on the desk: TCP dx, dy, dz as a fraction of the max step, gripper)
-    action_dim: int = 4
-    #: image side (pixels); inputs must be image_size × image_size
-    image_size: int = 64
-    #: image channels (3 for RGB)
-    channels: int = 3
-    #: sequences per internal batch of predict()/rollout(), frames per decoder batch of decode() (bounds
-    #: their memory; results do not depend on it)
-    chunk: int = 256
-    #: run the convolutions in channels-last (NHWC) memory layout (same results up to float rounding;
-    #: ~10% faster planning calls on the 2-core CPU)
-    channels_last: bool = True
+    context_frames: int = knob(
+        2,
+        "real frames a prediction starts from (count, oldest first); 2 lets the model see the arm's velocity",
+        lo=1,
+    )
+    stochastic: bool = knob(
+        False,
+        "false = deterministic latent dynamics; true = a per-step latent variable (learned prior; posterior from "
+        "the next frame in training, KL weighted by kl_weight)",
+    )
+    encoder_channels: tuple[int, ...] = knob(
+        (16, 32, 64),
+        "channels of the encoder's 4×4 stride-2 convs; n entries give a latent side of image_size / 2^n (64 → 8 "
+        "with three); the decoder mirrors them",
+        lo=1,
+    )
+    latent_channels: int = knob(32, "channels of the spatial latent state (per latent cell)", lo=1)
+    transition_blocks: int = knob(
+        1,
+        "gated blocks per predicted step, each 3×3 conv → action FiLM → leaky ReLU → 1×1 conv → gate and "
+        "candidate (count; 0 = nothing moves; a 200×10 rollout: ~50 ms with 1, ~85 ms with 2 on the 2 cores)",
+        lo=0,
+    )
+    transition_hidden: int = knob(64, "hidden channels inside a transition block", lo=1)
+    action_embed: int = knob(64, "width of the action MLP that gives every block its FiLM scale and shift", lo=1)
+    skip: bool = knob(
+        True,
+        "add the last context frame's encoder features to the decoder at each resolution (computed once per context)",
+    )
+    mask: bool = knob(
+        True, "predict a mask m; frame = m · generated + (1 − m) · last context frame (sharp static background)"
+    )
+    flow: bool = knob(
+        True,
+        "(needs mask) also predict a per-pixel flow (pixels) and blend with the last context frame warped by it "
+        "(moved things keep their pixels)",
+    )
+    stoch_channels: int = knob(4, "stochastic only: channels of the per-step latent variable (per latent cell)", lo=1)
+    min_std: float = knob(
+        0.1, "stochastic only: floor of the prior and posterior standard deviations", lo=0.0, lo_open=True
+    )
+    sample: str = knob(
+        "mean",
+        "stochastic only, when predicting: mean = the prior's mean (deterministic) | sample = a draw from the prior",
+        choices=SAMPLE_MODES,
+    )
+    proprio_dim: int = knob(
+        0,
+        "size of the proprioceptive vector the model also conditions on (0 = frames only; 14 on the desk: TCP "
+        "position, velocity, finger opening, joint angles; the data must be collected with "
+        "env.obs_keys=[rgb,proprio]); resolves the hand's height that one camera leaves ambiguous",
+        lo=0,
+    )
+    proprio_hidden: int = knob(
+        128,
+        "hidden width of the MLP that predicts the next proprioception from the current one and the action",
+        lo=1,
+    )
+    action_dim: int = knob(
+        4, "action dimensions (4 on the desk: TCP dx, dy, dz as a fraction of the max step, gripper)", lo=1
+    )
+    image_size: int = knob(64, "image side (pixels); frames must be image_size × image_size", lo=1)
+    channels: int = knob(3, "image channels (3 = RGB)", lo=1)
+    chunk: int = knob(
+        256,
+        "sequences per internal batch of predict / rollout, frames per decoder batch of decode (count; bounds "
+        "their memory, results do not depend on it)",
+        lo=1,
+    )
+    channels_last: bool = knob(
+        True,
+        "run the convolutions in channels-last (NHWC) memory layout (same results up to float rounding; ~10% "
+        "faster planning calls on the 2 cores)",
+    )
 
     def __post_init__(self) -> None:
         self.encoder_channels = int_tuple(self, "encoder_channels", self.encoder_channels, 1)
-        for name in (
-            "context_frames",
-            "latent_channels",
-            "transition_hidden",
-            "action_embed",
-            "stoch_channels",
-            "action_dim",
-            "proprio_hidden",
-            "image_size",
-            "channels",
-            "chunk",
-        ):
-            check_int(self, name, getattr(self, name), 1)
-        check_int(self, "transition_blocks", self.transition_blocks, 0)
-        check_int(self, "proprio_dim", self.proprio_dim, 0)
-        for name in ("stochastic", "skip", "mask", "flow", "channels_last"):
-            check_bool(self, name, getattr(self, name))
-        check_choice(self, "sample", self.sample, SAMPLE_MODES)
-        self.min_std = check_number(self, "min_std", self.min_std, 0, lo_open=True)
+        check_knobs(self, "VideoConfig")
+        self.min_std = float(self.min_std)
         if self.flow and not self.mask:
             raise ValueError("VideoConfig.flow=True needs mask=True (the warped frame is blended through the mask)")
         side = self.image_size / 2 ** len(self.encoder_channels)

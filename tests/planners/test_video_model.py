@@ -7,14 +7,12 @@ last frame on held-out clips, and one tiny desk dataset is collected for the CLI
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from planners.video import Latents, VideoConfig, VideoModel, VideoState, load_checkpoint, load_model, save_checkpoint
 from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
@@ -220,7 +218,7 @@ def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
         ({"image_size": 60}, "image_size", "divisible by 2^3"),
         ({"sample": "median"}, "sample", "mean | sample"),
         ({"stochastic": "yes"}, "stochastic", "true or false"),
-        ({"min_std": 0}, "min_std", "(0, inf)"),
+        ({"min_std": 0}, "min_std", "> 0"),
         ({"transition_blocks": -1}, "transition_blocks", "≥ 0"),
     ],
 )
@@ -230,14 +228,12 @@ def test_config_validation_names_the_field(overrides: dict, field: str, detail: 
     assert detail in str(info.value) and "\n" not in str(info.value)
 
 
-def test_yaml_mirrors_the_dataclass_and_instantiates() -> None:
+def test_yaml_instantiates_the_dataclass() -> None:
+    """conf/dynamics/video.yaml is generated from VideoConfig (tests/robolearn/test_conf.py checks it is current);
+    Hydra builds the defaults from it."""
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    data = yaml.safe_load((REPO / "conf" / "dynamics" / "video.yaml").read_text())
-    assert data.pop("_target_") == "planners.video.config.VideoConfig"
-    assert data == VideoConfig().to_dict(), "conf/dynamics/video.yaml is out of sync with VideoConfig"
-    assert [f.name for f in dataclasses.fields(VideoConfig)] == list(data), "keep the YAML in field order"
     cfg = OmegaConf.load(REPO / "conf" / "dynamics" / "video.yaml")
     assert instantiate(cfg) == VideoConfig()
     assert instantiate(cfg, stochastic=True, encoder_channels=[8, 16]).encoder_channels == (8, 16)
@@ -564,7 +560,7 @@ def test_training_batches_draw_episodes_from_the_whole_split(desk: Path) -> None
     [
         ("loss=l3", "loss='l3' must be one of l1 | l2"),
         ("horizon=0", "horizon=0 must be >= 1"),
-        ("dynamics.sample=median", "sample must be one of mean | sample"),
+        ("dynamics.sample=median", "sample='median' is not allowed; choose from mean | sample"),
         ("kl_weight=-1", "kl_weight=-1 must be >= 0"),
         ("dynamics.bogus=1", "unknown config key 'dynamics.bogus'"),
     ],
@@ -601,7 +597,9 @@ def test_the_train_dynamics_config_composes(tmp_path: Path) -> None:
 
     s = DynamicsTrainSettings.from_config(compose_config("train_dynamics", [f"out={tmp_path}"]))
     assert s.dynamics == VideoConfig() and s.horizon == 10
-    with pytest.raises(ConfigError, match="dynamics: VideoConfig.latent_channels must be an integer ≥ 1"):
+    with pytest.raises(
+        ConfigError, match="dynamics: VideoConfig.latent_channels=0 is out of range; use an integer ≥ 1"
+    ):
         DynamicsTrainSettings.from_config(compose_config("train_dynamics", ["dynamics.latent_channels=0"]))
 
 
