@@ -104,6 +104,13 @@ GENERATED: dict[str, Generated] = {
         "`dynamics.stochastic=true dynamics.latent_channels=48`.",
         {"_target_": ("planners.video.config.VideoConfig", "class instantiated by Hydra with the keys below")},
     ),
+    "policy_model/lcbc.yaml": Generated(
+        "planners.policy.config:PolicyConfig",
+        "Language-conditioned behaviour-cloning policy (planners.policy.LanguagePolicyNet, LCBC): the current\n"
+        "frame (+ proprioception) and the instruction's sentence embedding → an action in [-1, 1].\n"
+        "Override keys on the command line, e.g. `policy.hidden=512`.",
+        {"_target_": ("planners.policy.config.PolicyConfig", "class instantiated by Hydra with the keys below")},
+    ),
 }
 
 
