@@ -3,14 +3,20 @@
 A component's settings are a dataclass; each field is declared with ``knob(default, doc, lo=..., hi=...,
 choices=...)``. From that one declaration:
 
-- ``check_knobs`` validates an instance (types are converted and checked by ``from_mapping``, ranges and
-  choices here), with the one-line messages of ``sim.plumbing.checks``; a class adds its cross-field rules
-  in ``__post_init__`` after calling it;
+- ``check_knobs`` validates an instance: the type of each scalar (that of the class's default), bounds
+  (inclusive, or open with ``lo_open``/``hi_open``; per number for a tuple, per end for a ``pair``) and
+  choices, with one-line messages (``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``);
+  a class adds its cross-field rules in ``__post_init__`` after calling it;
 - ``from_mapping`` builds an instance from a (nested, partial) mapping such as a composed Hydra node,
-  naming unknown keys and values of the wrong type;
-- ``config_yaml`` writes the commented YAML file that users read and override in ``conf/`` (the files are
-  generated from the dataclasses and CI checks that they are current, so a default or its documentation
-  is never written twice).
+  converting YAML numbers and lists and naming unknown keys and values of the wrong type;
+- ``config_yaml`` writes the commented YAML file that users read and override in ``conf/``: each key's
+  comment is its doc with its allowed values appended.
+
+The dataclasses are the single source; the files in ``conf/`` are generated from them and CI checks they are
+current (``robolearn.conf_files`` holds the registry and says why: ``sim`` stays usable without Hydra).
+A subclass may change a default with a plain redeclaration and keeps its base's knob (``knobs_of``); a
+dataclass-valued knob may rewrite the docs of its nested fields where they mean something else
+(``field_docs``).
 
 Example:
     >>> @dataclass
@@ -29,6 +35,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -163,11 +170,11 @@ def _check_type(owner: str, name: str, value: Any, default: Any) -> None:
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{_where(owner, name, value)} must be true or false")
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
+    elif isinstance(default, int):  # numbers.Integral: NumPy integers are integers too
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{_where(owner, name, value)} must be an integer")
     elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"{_where(owner, name, value)} must be a finite number")
     elif isinstance(default, str) and not isinstance(value, str):
         raise ValueError(f"{_where(owner, name, value)} must be a string")
@@ -177,7 +184,7 @@ def _check_bounds(owner: str, name: str, value: float, k: Knob) -> None:
     """The one-line out-of-range error: ``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``."""
     if k.contains(value):
         return
-    what = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a value"
+    what = "an integer" if isinstance(value, numbers.Integral) and not isinstance(value, bool) else "a value"
     raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {k.interval()}")
 
 
@@ -211,7 +218,7 @@ def check_knobs(obj: Any, owner: str) -> None:
         elif isinstance(value, (tuple, list)):
             for i, v in enumerate(value):
                 _check_bounds(owner, f"{name}[{i}]", v, k)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             _check_bounds(owner, name, value, k)
 
 

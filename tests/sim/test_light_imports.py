@@ -62,6 +62,13 @@ nav_agent_config(home.nav_agent)
 manipulation_agent_config(home.manipulation_agent)
 counter_env_config(compose_config("rollout", ["env=counter"]).env)
 """,
+    # The env and agent files; planners.video and planners.policy load torch in their packages' __init__.
+    "robolearn.conf_files": """
+from robolearn.conf_files import render
+for path in ("env/desk.yaml", "env/home.yaml", "env/counter.yaml", "nav_agent/default.yaml",
+             "manipulation_agent/default.yaml"):
+    render(path)
+""",
 }
 
 
