@@ -11,61 +11,55 @@ from dataclasses import dataclass
 
 from sim.plumbing.settings import check_knobs, knob
 
-#: keyword arguments of a knob that must be positive (> 0) and of one that must not be negative (≥ 0)
-_POSITIVE = {"lo": 0.0, "lo_open": True}
-_NON_NEGATIVE = {"lo": 0.0}
-
 
 @dataclass
 class NavAgentConfig:
     """The baseline agent's knobs."""
 
-    clearance: float = knob(0.05, "m added to the robot radius when inflating the map for planning", **_NON_NEGATIVE)
+    clearance: float = knob(0.05, "m added to the robot radius when inflating the map for planning", lo=0.0)
     wall_cost: float = knob(
-        2.0, "extra cost per cell near walls (within wall_cost_distance): keeps paths centred", **_NON_NEGATIVE
+        2.0, "extra cost per cell near walls (within wall_cost_distance): keeps paths centred", lo=0.0
     )
-    wall_cost_distance: float = knob(0.25, "m beyond the inflated obstacles where wall_cost applies", **_NON_NEGATIVE)
-    lookahead: float = knob(0.5, "m: pure-pursuit look-ahead distance along the path", **_POSITIVE)
-    heading_gain: float = knob(2.0, "turn rate command per rad of heading error", **_POSITIVE)
-    turn_in_place: float = knob(1.0, "rad: heading errors above this stop the base and turn it", **_POSITIVE)
+    wall_cost_distance: float = knob(0.25, "m beyond the inflated obstacles where wall_cost applies", lo=0.0)
+    lookahead: float = knob(0.5, "m: pure-pursuit look-ahead distance along the path", lo=0.0, lo_open=True)
+    heading_gain: float = knob(2.0, "turn rate command per rad of heading error", lo=0.0, lo_open=True)
+    turn_in_place: float = knob(1.0, "rad: heading errors above this stop the base and turn it", lo=0.0, lo_open=True)
     stuck_window: int = knob(12, "steps over which progress is measured", lo=2)
-    stuck_distance: float = knob(0.08, "m: moving less than this over the window means stuck", **_NON_NEGATIVE)
-    turn_stuck_angle: float = knob(
-        0.1, "rad: turning in place by less than this over the window means stuck", **_NON_NEGATIVE
-    )
+    stuck_distance: float = knob(0.08, "m: moving less than this over the window means stuck", lo=0.0)
+    turn_stuck_angle: float = knob(0.1, "rad: turning in place by less than this over the window means stuck", lo=0.0)
     backup_steps: int = knob(5, "steps driven backwards after getting stuck", lo=0)
     block_sector: float = knob(
-        1.2, "rad: half-width of the frontal sector whose scan points get marked blocked", **_POSITIVE
+        1.2, "rad: half-width of the frontal sector whose scan points get marked blocked", lo=0.0, lo_open=True
     )
-    block_range: float = knob(
-        0.35, "m beyond the robot radius within which scan points are marked blocked", **_NON_NEGATIVE
-    )
-    block_radius: float = knob(0.15, "m: each marked point blocks a disc this wide", **_NON_NEGATIVE)
+    block_range: float = knob(0.35, "m beyond the robot radius within which scan points are marked blocked", lo=0.0)
+    block_radius: float = knob(0.15, "m: each marked point blocks a disc this wide", lo=0.0)
     block_extent: float = knob(
-        0.45, "m around each marked point within which seen obstacle cells are blocked too", **_NON_NEGATIVE
+        0.45, "m around each marked point within which seen obstacle cells are blocked too", lo=0.0
     )
     object_cost: float = knob(
-        3.0, "extra A* cost per cell near a seen obstacle: detour (cells) vs push trade-off", **_NON_NEGATIVE
+        3.0, "extra A* cost per cell near a seen obstacle: detour (cells) vs push trade-off", lo=0.0
     )
     clear_margin: float = knob(
-        0.1, "m short of each LiDAR return up to which the ray clears remembered obstacles", **_NON_NEGATIVE
+        0.1, "m short of each LiDAR return up to which the ray clears remembered obstacles", lo=0.0
     )
     object_depth: float = knob(
-        0.25, "m behind each LiDAR return taken as occupied too (an object's unseen back)", **_NON_NEGATIVE
+        0.25, "m behind each LiDAR return taken as occupied too (an object's unseen back)", lo=0.0
     )
     replan_interval: int = knob(5, "steps between checks of the remaining path against newly seen obstacles", lo=1)
-    check_horizon: float = knob(2.0, "m of the remaining path checked against newly seen obstacles", **_POSITIVE)
+    check_horizon: float = knob(
+        2.0, "m of the remaining path checked against newly seen obstacles", lo=0.0, lo_open=True
+    )
     drive_threshold: float = knob(
         0.3, "commanded forward speed (fraction) from which the base must make progress", lo=0.0, hi=1.0, lo_open=True
     )
     door_approach: float = knob(
-        0.6, "m before and after a doorway where the path lines up square to the wall", **_POSITIVE
+        0.6, "m before and after a doorway where the path lines up square to the wall", lo=0.0, lo_open=True
     )
     door_latch_offset: float = knob(
-        0.12, "m from the doorway's centre toward the latch side the path crosses at", **_NON_NEGATIVE
+        0.12, "m from the doorway's centre toward the latch side the path crosses at", lo=0.0
     )
     door_waypoint_tolerance: float = knob(
-        0.15, "m: doorway waypoints count as reached this close (not lookahead)", **_POSITIVE
+        0.15, "m: doorway waypoints count as reached this close (not lookahead)", lo=0.0, lo_open=True
     )
 
     def __post_init__(self) -> None:

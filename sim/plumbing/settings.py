@@ -180,9 +180,9 @@ def _check_type(owner: str, name: str, value: Any, default: Any) -> None:
         raise ValueError(f"{_where(owner, name, value)} must be a string")
 
 
-def _check_bounds(owner: str, name: str, value: float, k: Knob) -> None:
+def _check_bounds(owner: str, name: str, value: numbers.Real, k: Knob) -> None:
     """The one-line out-of-range error: ``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``."""
-    if k.contains(value):
+    if k.contains(float(value)):
         return
     what = "an integer" if isinstance(value, numbers.Integral) and not isinstance(value, bool) else "a value"
     raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {k.interval()}")
@@ -266,7 +266,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None) -> T:
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         current = getattr(defaults, name)
-        if is_dataclass(current):
+        if is_dataclass(current) and not isinstance(current, type):
             if isinstance(value, type(current)):
                 kwargs[name] = value
             elif isinstance(value, Mapping):
