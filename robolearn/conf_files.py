@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GENERATED", "Generated", "check", "main", "render", "write"]
+__all__ = ["GENERATED", "KIND_DOC", "Generated", "main", "render", "stale", "write"]
 
-_NOTICE = "Generated from {source} by `python -m robolearn.conf_files --write`: edit the dataclass, not this file."
+_NOTICE = "Generated from {source} by `python -m robolearn.conf_files --write`:\nedit the dataclass, not this file."
 #: the comment of an env config's ``kind`` key (the key is written when the class declares ``KIND``)
 KIND_DOC = "what this env config is (sim.kinds / robolearn kinds registry): desk | home | counter"
 
@@ -163,11 +163,6 @@ def write(conf: Path | None = None) -> list[str]:
     return changed
 
 
-def check(conf: Path | None = None) -> list[str]:
-    """The stale generated files (empty when every file is current); an alias of ``stale`` for CI."""
-    return stale(conf)
-
-
 def main(argv: list[str] | None = None) -> int:
     """``python -m robolearn.conf_files --write | --check [--conf DIR]``; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -182,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in write(args.conf):
             print(f"wrote conf/{path}")
         return 0
-    out = check(args.conf)
+    out = stale(args.conf)
     for path in out:
         print(f"conf/{path} is not current; run: python -m robolearn.conf_files --write", file=sys.stderr)
     return 1 if out else 0
