@@ -12,18 +12,11 @@ import numpy as np
 import pytest
 
 from robolearn.data.episode import Episode
+from robolearn.data.files import ATTR_COLUMNS, ATTR_COLUMNS_GROUP, FRAME_CHUNKS_GROUP
+from robolearn.data.metadata import DatasetError, check_compatible, create_dataset, read_meta
+from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import FORMAT_NAME, FORMAT_VERSION, META_FILE, loose_episode_file, shard_file
-from robolearn.data.storage import (
-    ATTR_COLUMNS,
-    ATTR_COLUMNS_GROUP,
-    FRAME_CHUNKS_GROUP,
-    DatasetError,
-    DatasetReader,
-    DatasetWriter,
-    check_compatible,
-    create_dataset,
-    read_meta,
-)
+from robolearn.data.writer import DatasetWriter
 
 T = 5  # steps per synthetic episode
 SIZE = 16  # image side, pixels
