@@ -96,7 +96,7 @@ def test_failed_write_removes_its_tmp_file(root: Path) -> None:
     assert not list((root / "episodes").iterdir())
 
 
-def test_tmp_files_carry_the_marker_clean_tmp_recognises(root: Path) -> None:
+def test_written_tmp_files_carry_the_marker_clean_tmp_looks_for(root: Path) -> None:
     """Files are written as ``<name>.tmp-<pid>`` (sim.plumbing.files), the marker ``clean_tmp`` looks for."""
     assert plumbing_files.TMP_MARKER == TMP_MARKER
     final = root / "episodes" / "ep_0000000.h5"
