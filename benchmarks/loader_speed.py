@@ -56,17 +56,12 @@ import h5py
 import torch
 
 from robolearn.data.episode import Episode
+from robolearn.data.files import FILE_KIND_SHARD, INDEX_DATASET, INDEX_DTYPE, LIBVER
 from robolearn.data.loader import ClipDataset, PairDataset, make_loader
+from robolearn.data.metadata import create_dataset
+from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB, shard_file
-from robolearn.data.storage import (
-    FILE_KIND_SHARD,
-    INDEX_DATASET,
-    INDEX_DTYPE,
-    LIBVER,
-    DatasetReader,
-    DatasetWriter,
-    create_dataset,
-)
+from robolearn.data.writer import DatasetWriter
 
 ENV_ID = "robolearn/Desk-v1"
 SIZE = 64  # image side, pixels

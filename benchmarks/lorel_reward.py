@@ -67,7 +67,7 @@ def measure_throughput(checkpoint: Path, data: Path, frames: int, threads: int) 
     from rewards.checkpoint import load_model
     from robolearn.data.labels import label_to_task
     from robolearn.data.language import canonical
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     torch.set_num_threads(threads)
     model = load_model(checkpoint)

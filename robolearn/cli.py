@@ -178,7 +178,7 @@ def _collect(args: list[str]) -> int:
     """``robolearn collect``: collect or resume an offline dataset."""
     from robolearn.config import ConfigError
     from robolearn.data.collect import CollectSettings, EpisodeFailed, run_collect
-    from robolearn.data.storage import DatasetError
+    from robolearn.data.metadata import DatasetError
 
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
     if cfg is None:
@@ -225,7 +225,7 @@ def _train(args: list[str]) -> int:
     from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
-    from robolearn.data.storage import DatasetError
+    from robolearn.data.metadata import DatasetError
 
     family = args[0] if args and args[0] in TRAIN_FAMILIES else "reward"
     rest = args[1:] if args and args[0] in TRAIN_FAMILIES else args
@@ -286,7 +286,7 @@ def _eval(args: list[str]) -> int:
     from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
-    from robolearn.data.storage import DatasetError
+    from robolearn.data.metadata import DatasetError
     from robolearn.training.eval_reward import EvalSettings, run_eval
 
     # `instructions=FILE` names a file, but conf/instructions/ (the shipped paraphrases) makes Hydra

@@ -18,6 +18,8 @@ import imageio.v2 as imageio
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from sim.plumbing.files import publish
+
 #: file name endings the writer understands, and the imageio format that writes them
 VIDEO_FORMATS = {".mp4": "FFMPEG", ".gif": "GIF"}
 # H.264 with yuv420p needs even frame sizes; 2 (not imageio's default 16) keeps any even size as it is.
@@ -91,7 +93,7 @@ class VideoWriter:
         self._open = False
         try:
             self._writer.close()
-            os.replace(self._tmp, self.path)
+            publish(self._tmp, self.path, durable=False)  # os.replace: atomic on one file system
         except BaseException:
             self._tmp.unlink(missing_ok=True)
             raise

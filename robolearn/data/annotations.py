@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from robolearn.data.schema import TMP_MARKER
+from sim.plumbing.files import atomic_path
 
 __all__ = ["EPISODE_COLUMN", "TEXT_COLUMN", "AnnotationFormatError", "read_annotations", "write_annotations"]
 
@@ -160,9 +161,10 @@ def write_annotations(path: str | os.PathLike, annotations: Mapping[int, Sequenc
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
     # Same naming as every other dataset file (schema.TMP_MARKER), so readers skip it; the random suffix
-    # keeps two writers in one process apart.
-    tmp = path.with_name(f"{path.name}{TMP_MARKER}{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    try:
+    # keeps two writers in one process apart. (Not ``atomic_open``: its mkstemp name lacks the marker and
+    # its file mode is 0o600.)
+    tmp_name = path.with_name(f"{path.name}{TMP_MARKER}{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    with atomic_path(path, tmp=tmp_name) as tmp:
         # O_EXCL: never write through someone else's file; mode 0o666 lets the umask decide permissions.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
@@ -171,7 +173,3 @@ def write_annotations(path: str | os.PathLike, annotations: Mapping[int, Sequenc
             writer.writerows(rows)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

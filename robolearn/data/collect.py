@@ -349,7 +349,7 @@ _WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
 
 
 def _init_worker(settings: CollectSettings) -> None:
-    from robolearn.data.storage import DatasetWriter
+    from robolearn.data.writer import DatasetWriter
 
     _WORKER.update(
         settings=settings,
@@ -392,7 +392,7 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
         raise ConfigError(
             "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
         ) from None
-    from robolearn.data.storage import DatasetWriter
+    from robolearn.data.writer import DatasetWriter
 
     if settings.ray_address == RAY_LOCAL:
         ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
@@ -440,11 +440,12 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     """Collect (or resume) the dataset described by ``settings``; returns a summary.
 
     Raises:
-        robolearn.data.storage.DatasetError: the output folder holds a dataset made with other settings.
+        robolearn.data.metadata.DatasetError: the output folder holds a dataset made with other settings.
     """
     from tqdm import tqdm
 
-    from robolearn.data.storage import DatasetWriter, create_dataset
+    from robolearn.data.metadata import create_dataset
+    from robolearn.data.writer import DatasetWriter
 
     env = make_env(settings)
     meta = dataset_meta(settings, env)

@@ -40,7 +40,7 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
     """Counts and distributions of a dataset (reads only episode attributes, not frames)."""
     from tqdm import tqdm
 
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     root = Path(root)
     reader = DatasetReader(root)
@@ -122,7 +122,7 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
     """Write a contact sheet (.png: one row per episode) or a video (.mp4/.gif) of ``episodes``."""
     import imageio.v3 as iio
 
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
     from robolearn.video import Caption, VideoWriter, caption_frame
 
     reader = DatasetReader(root)
@@ -185,7 +185,7 @@ def _describe_attrs(attrs: dict[str, Any]) -> str:
 def export_annotations(root: str | Path, csv_path: str | Path) -> int:
     """Write every episode's hindsight descriptions as ``episode,text`` rows; returns the row count."""
     from robolearn.data.annotations import write_annotations
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     reader = DatasetReader(root)
     rows: dict[int, list[str]] = {}
@@ -203,8 +203,8 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
         ValueError: the CSV names episodes that the dataset does not hold.
     """
     from robolearn.data.annotations import read_annotations, write_annotations
+    from robolearn.data.reader import DatasetReader
     from robolearn.data.schema import ANNOTATIONS_FILE
-    from robolearn.data.storage import DatasetReader
 
     annotations = read_annotations(csv_path)
     held = set(DatasetReader(root).indices())
@@ -217,7 +217,7 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
 
 def main(argv: Sequence[str]) -> int:
     """Entry point of ``robolearn data``; returns the exit code (2 for usage and data errors)."""
-    from robolearn.data.storage import DatasetError
+    from robolearn.data.metadata import DatasetError
 
     parser = argparse.ArgumentParser(prog="robolearn data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

@@ -186,7 +186,8 @@ class PlannedEpisodeWriter:
         if self._writer is not None:
             return
         from robolearn.data.collect import dataset_meta_for, env_tasks
-        from robolearn.data.storage import DEFAULT_COMPRESSION_LEVEL, DatasetWriter, create_dataset
+        from robolearn.data.metadata import create_dataset
+        from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
 
         meta = dataset_meta_for(
             env,

@@ -30,7 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from robolearn.config import ConfigError, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
 __all__ = [
     "SPLIT_KEYS",
@@ -166,7 +166,7 @@ def held_out_episodes(
         ``max_episodes``, ``val_fraction`` and ``seed`` the split was made with.
     """
     from robolearn.data.loader import split_episodes
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     train_cfg = dict((state.get("extra") or {}).get("config") or {})
     if data is None and not train_cfg.get("data"):
@@ -258,7 +258,7 @@ def open_split(
         ConfigError: either split is empty. DatasetError: not a dataset.
     """
     from robolearn.data.loader import split_episodes
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     reader = DatasetReader(data)
     episodes = reader.indices()[:max_episodes]

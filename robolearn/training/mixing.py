@@ -32,7 +32,7 @@ from robolearn.training.common import check_frame_shape, open_split
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.loader import SampleKey
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
 __all__ = [
     "ExtraSplit",
@@ -130,7 +130,8 @@ def open_extra(
         image_size, channels, fix_key: the model's frame shape and the setting that changes it.
         main_data, action_dim: the main data folder and its action size (the extra's must match).
     """
-    from robolearn.data.storage import DatasetError, DatasetReader
+    from robolearn.data.metadata import DatasetError
+    from robolearn.data.reader import DatasetReader
 
     try:
         try:

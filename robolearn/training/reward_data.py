@@ -61,7 +61,7 @@ from torch.utils.data import Dataset, Sampler
 from robolearn.data.labels import DO_NOTHING, Label, hindsight_labels, label_to_task, label_vocabulary, labels_at
 from robolearn.data.language import describe
 from robolearn.data.loader import PROPRIO, SampleKey
-from robolearn.data.storage import DatasetReader
+from robolearn.data.reader import DatasetReader
 from sim.config import SuccessThresholds
 
 __all__ = [

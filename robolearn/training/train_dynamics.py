@@ -309,7 +309,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
 
     Raises:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
-        robolearn.data.storage.DatasetError: the data folder is not a dataset.
+        robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
     from planners.video.checkpoint import load_checkpoint
     from planners.video.model import to_unit_float

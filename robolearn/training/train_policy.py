@@ -135,7 +135,7 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
 
     Raises:
         ConfigError: the data does not fit the policy, or ``out/last.pt`` was made with other settings.
-        robolearn.data.storage.DatasetError: the data folder is not a dataset.
+        robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
     from planners.policy.checkpoint import load_checkpoint
     from planners.policy.model import LanguagePolicyNet

@@ -358,7 +358,7 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
 
     Raises:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
-        robolearn.data.storage.DatasetError: the data folder is not a dataset.
+        robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
     from rewards.checkpoint import load_checkpoint
     from robolearn.training.common import needs_proprio

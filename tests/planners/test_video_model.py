@@ -546,7 +546,7 @@ def test_resume_continues_exactly(desk: Path, tmp_path: Path) -> None:
 
 def test_training_batches_draw_episodes_from_the_whole_split(desk: Path) -> None:
     from robolearn.data.loader import ClipDataset, SampleKey
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
     from robolearn.training.train_dynamics import StepClips
 
     clips = StepClips(ClipDataset(DatasetReader(desk), k=5, seed=0))
@@ -607,8 +607,8 @@ def test_the_train_dynamics_config_composes(tmp_path: Path) -> None:
 def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Path) -> None:
     """`robolearn plan record=DIR` keeps what the planner did, in the collect format, replayable exactly;
     `train dynamics init_from= extra_data=` fine-tunes a model on it mixed with the offline data."""
+    from robolearn.data.reader import DatasetReader
     from robolearn.data.recorder import PLANNER_EXPLORATION, planned_index
-    from robolearn.data.storage import DatasetReader
     from sim.config import DeskEnvConfig
     from sim.envs.desk import DeskEnv
 
@@ -693,7 +693,7 @@ def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Pa
 
 def test_extra_data_mixes_into_batches_by_the_fraction(desk: Path, tmp_path: Path) -> None:
     from robolearn.data.loader import ClipDataset, SampleKey
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
     from robolearn.training.train_dynamics import StepClips
 
     reader = DatasetReader(desk)

@@ -192,7 +192,7 @@ def test_counter_states_name_the_desk_objects():
 # ------------------------------------------------------------------ collect
 def test_collect_env_counter_writes_a_labelled_dataset(tmp_path):
     from robolearn.cli import main
-    from robolearn.data.storage import DatasetReader
+    from robolearn.data.reader import DatasetReader
 
     out = tmp_path / "counter"
     args = [

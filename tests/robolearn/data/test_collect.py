@@ -16,8 +16,9 @@ import pytest
 
 from robolearn.config import ConfigError, compose_config
 from robolearn.data.collect import CollectSettings, generate_episode, make_env, run_collect
+from robolearn.data.metadata import DatasetError
+from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import EPISODES_DIR
-from robolearn.data.storage import DatasetError, DatasetReader
 
 SMALL = ["env.width=32", "env.height=32", "env.max_episode_steps=6", "progress_bar=false", "chunk_episodes=2"]
 

@@ -20,7 +20,9 @@ from robolearn.data.loader import (
     make_loader,
     split_episodes,
 )
-from robolearn.data.storage import DatasetReader, DatasetWriter, create_dataset
+from robolearn.data.metadata import create_dataset
+from robolearn.data.reader import DatasetReader
+from robolearn.data.writer import DatasetWriter
 
 SIZE = 16  # image side, pixels
 N_EPISODES = 6

@@ -19,7 +19,7 @@ from robolearn.config import ConfigError, compose_config
 from robolearn.data.collect import CollectSettings, run_collect
 from robolearn.data.labels import DO_NOTHING, hindsight_labels
 from robolearn.data.loader import SampleKey, split_episodes
-from robolearn.data.storage import DatasetReader
+from robolearn.data.reader import DatasetReader
 from robolearn.training.reward_data import (
     NEGATIVE_KINDS,
     POSITIVE,

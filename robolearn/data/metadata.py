@@ -1,0 +1,236 @@
+"""Dataset metadata: ``meta.json``, its format and version checks, and the error the storage modules raise.
+
+What it holds:
+
+* ``read_meta(root)`` loads and validates ``<root>/meta.json`` (format ``robolearn-episodes``, a version
+  this robolearn reads);
+* ``create_dataset(root, meta)`` writes ``meta.json`` once (atomically); a resumed collection calls it
+  again with its own settings and gets a ``DatasetError`` naming every conflicting key
+  (``check_compatible``, ``COMPAT_KEYS``);
+* ``DatasetError`` and the fix its messages suggest for a corrupt file (``FIX_CORRUPT``), the version
+  check shared with the HDF5 files (``version_error``) and the JSON encoding of meta and episode
+  attributes (``json_dumps``: numpy values, sets and paths become JSON).
+
+The on-disk layout is ``robolearn.data.schema`` (format ``robolearn-episodes`` v1). The storage modules,
+in import order (each imports only the ones above it, so there is no cycle):
+
+* ``robolearn.data.metadata`` (this one);
+* ``robolearn.data.files``: the HDF5 side shared by writer and reader: the shard tables' layout,
+  opening, checking and stamping files, listing shards and loose episodes;
+* ``robolearn.data.writer``: ``DatasetWriter``, crash-safe episode files and shard packing;
+* ``robolearn.data.reader``: ``DatasetReader``, random access to episodes and its fast frame path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robolearn.data.schema import EPISODES_DIR, FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB
+from sim.plumbing.files import atomic_path
+
+__all__ = [
+    "COMPAT_KEYS",
+    "FIX_CORRUPT",
+    "DatasetError",
+    "check_compatible",
+    "create_dataset",
+    "json_dumps",
+    "read_meta",
+    "version_error",
+]
+
+
+# Meta keys that must agree between an existing dataset and a resumed collection (``check_compatible``):
+# anything that changes what episode ``i`` contains. Keys absent from both metas are skipped.
+COMPAT_KEYS: tuple[str, ...] = (
+    "format",
+    "format_version",
+    "seed",
+    "env",
+    "obs",
+    "observations",
+    "object_state_names",
+    "label_vocabulary",
+)
+_FORMAT_KEYS = ("format", "format_version")  # always compared by create_dataset
+
+_MISSING = object()  # sentinel: a key one of the metas lacks
+# What a DatasetError tells the user to do: with a corrupt or truncated file (files, writer, reader), and
+# with a resumed run whose settings conflict with the dataset's (here).
+FIX_CORRUPT = "delete it, then rerun the same collect command to regenerate its episodes"
+_FIX_CONFLICT = "use a new --out folder, or rerun with the same settings as the existing dataset"
+
+
+class DatasetError(ValueError):
+    """A dataset folder or file that cannot be used as asked; the message says why and how to fix it."""
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _json_default(obj: Any) -> Any:
+    """``json.dumps`` fallback for numpy values (scene parameters and meta often hold them)."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serializable")
+
+
+def json_dumps(obj: Any, **kw: Any) -> str:
+    """``json.dumps`` that also encodes numpy values, sets and paths: how meta.json and the JSON episode
+    attributes (labels, instructions, scene_params) are written. ``kw`` goes to ``json.dumps``."""
+    return json.dumps(obj, default=_json_default, **kw)
+
+
+def version_error(where: str, fmt: Any, version: Any) -> DatasetError | None:
+    """The error for a foreign format or an unsupported version, or None if (fmt, version) is ours."""
+    if fmt != FORMAT_NAME:
+        return DatasetError(f"{where} is not a robolearn dataset (format {fmt!r}, expected {FORMAT_NAME!r})")
+    if not isinstance(version, (int, np.integer)) or isinstance(version, bool) or version < 1:
+        return DatasetError(f"{where}: invalid format_version {version!r}; the file is damaged or foreign")
+    if version > FORMAT_VERSION:
+        return DatasetError(
+            f"{where}: this dataset was written by a newer robolearn (format v{int(version)}; "
+            f"this robolearn reads up to v{FORMAT_VERSION}); upgrade robolearn"
+        )
+    return None
+
+
+def _normalize(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The meta as it reads back from JSON (tuples → lists, numpy → Python), for comparisons."""
+    return json.loads(json_dumps(dict(meta)))
+
+
+def _flat_diff(a: Any, b: Any, path: str) -> list[str]:
+    """Readable differences between two JSON values (``_MISSING`` = absent), descending into mappings."""
+    if a is _MISSING:
+        return [f"{path}: missing in the existing dataset, this run has {b!r}"]
+    if b is _MISSING:
+        return [f"{path}: the existing dataset has {a!r}, missing in this run"]
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b), key=str):
+            out += _flat_diff(a.get(k, _MISSING), b.get(k, _MISSING), f"{path}.{k}")
+        return out
+    return [] if a == b else [f"{path}: the existing dataset has {a!r}, this run has {b!r}"]
+
+
+# ----------------------------------------------------------------------------------------- meta
+def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load and validate ``<root>/meta.json``.
+
+    Raises:
+        DatasetError: the folder or meta.json is missing, is not JSON, is another format, or was
+            written by a newer robolearn.
+    """
+    root = Path(root)
+    path = root / META_FILE
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such dataset folder")
+    if not path.is_file():
+        raise DatasetError(
+            f"{root} is not a robolearn dataset: {META_FILE} is missing (a dataset folder is "
+            f"created by `robolearn collect`; pass the folder that holds {META_FILE})"
+        )
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{path} is not valid JSON ({err}); it is damaged or not a robolearn dataset") from err
+    if not isinstance(meta, dict):
+        raise DatasetError(f"{path} holds a {type(meta).__name__}, not a JSON object; not a robolearn dataset")
+    err = version_error(str(path), meta.get("format"), meta.get("format_version"))
+    if err is not None:
+        raise err
+    return meta
+
+
+def check_compatible(
+    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS
+) -> None:
+    """Check that a run with meta ``new`` may add episodes to a dataset whose meta is ``existing``.
+
+    Values are compared as they read back from JSON (tuples equal lists); mappings are compared key by
+    key, so the error names e.g. ``env.width``. A key absent from both metas is fine; absent from one is
+    a conflict.
+
+    Args:
+        existing: the dataset's meta.json.
+        new: the meta the resuming run would write.
+        keys: the top-level keys that must agree; None compares every key.
+
+    Raises:
+        DatasetError: naming every differing key and the fix.
+    """
+    a, b = _normalize(existing), _normalize(new)
+    names = sorted(set(a) | set(b)) if keys is None else list(keys)
+    diffs: list[str] = []
+    for k in names:
+        if k in a or k in b:
+            diffs += _flat_diff(a.get(k, _MISSING), b.get(k, _MISSING), k)
+    if diffs:
+        raise DatasetError(
+            "this run's settings differ from the existing dataset's meta.json:\n  "
+            + "\n  ".join(diffs)
+            + f"\nFix: {_FIX_CONFLICT}."
+        )
+
+
+def create_dataset(
+    root: str | os.PathLike[str],
+    meta: Mapping[str, Any],
+    resume_keys: Iterable[str] | None = COMPAT_KEYS,
+    durable: bool = True,
+) -> None:
+    """Create a dataset folder and its ``meta.json``, or check that an existing one is compatible.
+
+    ``meta`` is the caller's dataset-level metadata (env config, seed, object_state_names,
+    label_vocabulary, package versions, observation modalities and shapes, ...); ``"format"`` and
+    ``"format_version"`` are added. meta.json is written once, atomically; if it exists (a resumed
+    collection) it is left untouched and ``check_compatible(existing, new, keys)`` decides, with
+    ``keys`` = "format", "format_version" and ``resume_keys`` (None: every key).
+
+    Args:
+        root: the dataset folder (created with its parents if needed).
+        meta: JSON-serializable mapping (numpy values and tuples are converted).
+        resume_keys: the meta keys a resumed run must agree on (see ``COMPAT_KEYS``).
+        durable: fsync meta.json and the folder.
+
+    Raises:
+        DatasetError: meta.json exists with another format/version or conflicting keys; or the folder
+            holds episode files but no meta.json (the metadata was lost: do not guess it).
+    """
+    root = Path(root)
+    full = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **_normalize(meta)}
+    err = version_error("the meta passed to create_dataset", full["format"], full["format_version"])
+    if err is not None or full["format_version"] != FORMAT_VERSION:
+        raise DatasetError(
+            f"create_dataset writes format {FORMAT_NAME!r} v{FORMAT_VERSION}; do not pass "
+            f"other 'format'/'format_version' values (got {full['format']!r} "
+            f"v{full['format_version']!r})"
+        )
+    if (root / META_FILE).exists():
+        keys = None if resume_keys is None else dict.fromkeys((*_FORMAT_KEYS, *resume_keys))
+        check_compatible(read_meta(root), full, keys)
+        (root / EPISODES_DIR).mkdir(exist_ok=True)
+        return
+    if root.is_dir():
+        stray = sorted(p.name for p in root.glob(SHARD_GLOB)) + sorted(
+            f"{EPISODES_DIR}/{p.name}" for p in (root / EPISODES_DIR).glob("*.h5")
+        )
+        if stray:
+            raise DatasetError(
+                f"{root} holds episode files ({', '.join(stray[:3])}, ...) but no {META_FILE}; "
+                f"its settings are unknown. Fix: use a new --out folder"
+            )
+    (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
+    with atomic_path(root / META_FILE, durable) as tmp:
+        tmp.write_text(json_dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
