@@ -1,4 +1,4 @@
-"""Planners: visual model-predictive control and, later, motion planning.
+"""Planners: visual model-predictive control, behaviour cloning, and motion planning for the homes.
 
 Modules (import them directly; this package imports nothing, so ``import planners`` stays cheap):
 
@@ -18,5 +18,13 @@ Modules (import them directly; this package imports nothing, so ``import planner
   - ``planners.vmpc``: the receding-horizon agent (replan every k steps, warm-started) and
     ``run_episode``; ``robolearn plan`` runs it from the command line.
 
-Planned: motion planning for the arm and the mobile base in the simulator's scenes.
+  - ``planners.policy``: the language-conditioned behaviour-cloning policy (LCBC, LOReL's baseline):
+    config, model and checkpoint, as ``planners.video``;
+  - ``planners.motion``: classical motion planning (A* on grids, RRT-Connect for the arm);
+  - ``planners.navigation`` (config: ``planners.navigation_config``): the homes' navigation baseline;
+  - ``planners.mobile_manipulation`` (config: ``planners.mobile_manipulation_config``): the homes'
+    drawer and door baselines, and visual MPC as their local planner at the kitchen counter.
+
+Config modules (``*_config.py``, ``planners.video.config``, ``planners.policy.config``) import no
+simulator or torch, so composing and validating a config stays cheap.
 """
