@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
 
@@ -175,6 +175,8 @@ class SuccessThresholds:
 @dataclass
 class DeskEnvConfig:
     """Everything that defines a desk environment."""
+
+    KIND: ClassVar[str] = "desk"  # its entry in sim.kinds.KINDS (conf/env/desk.yaml's `kind`)
 
     task: str = "open_drawer"
     obs_keys: tuple[str, ...] = ("rgb",)

@@ -9,6 +9,7 @@ counter once the drawer baseline has docked there (``planners.mobile_manipulatio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from sim.config import SuccessThresholds
 from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
@@ -32,6 +33,8 @@ def manipulation_camera() -> BaseConfig:
 @dataclass
 class CounterEnvConfig:
     """Everything that defines a counter environment (``conf/env/counter.yaml`` documents each field)."""
+
+    KIND: ClassVar[str] = "counter"  # its entry in sim.kinds.KINDS (conf/env/counter.yaml's `kind`)
 
     task: str = "open_drawer"
     home: str = "generated"

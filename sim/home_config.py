@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from sim.config import ArmConfig, PhysicsConfig
 from sim.plumbing.checks import check_image_size, check_obs_keys, check_pair, check_range
@@ -148,6 +149,8 @@ class NavTaskConfig:
 @dataclass
 class HomeEnvConfig:
     """Everything that defines a home environment."""
+
+    KIND: ClassVar[str] = "home"  # its entry in sim.kinds.KINDS (conf/env/home.yaml's `kind`)
 
     task: str = "pointnav"
     robot: str = "base"

@@ -6,34 +6,21 @@ from typing import Any
 
 import gymnasium as gym
 
+from sim.kinds import KINDS
+
 #: the desk environment's id. The version changes whenever observations or dynamics change, so that
 #: datasets and checkpoints made with one version are never silently mixed with another (history in
 #: sim/envs/desk.py).
-DESK_ENV_ID = "robolearn/Desk-v1"
+DESK_ENV_ID = KINDS["desk"].env_id
 #: the home environment with its task chosen by ``task=``; the task ids below fix it
-HOME_ENV_ID = "robolearn/Home-v0"
+HOME_ENV_ID = KINDS["home"].env_id
 #: the mobile manipulator docked at a home's kitchen counter, moving its arm (where the homes' VMPC models learn)
-COUNTER_ENV_ID = "robolearn/Counter-v1"
+COUNTER_ENV_ID = KINDS["counter"].env_id
 
-#: every environment id robolearn registers, with its entry point
-ENV_IDS: dict[str, str] = {
-    DESK_ENV_ID: "sim.envs.desk:DeskEnv",
-    HOME_ENV_ID: "sim.envs.home:HomeEnv",
-    "robolearn/PointNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/InteractiveNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/RoomNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/OpenDoor-v0": "sim.envs.home:HomeEnv",
-    "robolearn/OpenDrawer-v0": "sim.envs.home:HomeEnv",
-    COUNTER_ENV_ID: "sim.envs.counter:CounterEnv",
-}
+#: every environment id robolearn registers, with its entry point: each kind's id and its task ids (sim.kinds)
+ENV_IDS: dict[str, str] = {i: k.env for k in KINDS.values() for i in (k.env_id, *k.task_ids)}
 #: keyword arguments an id fixes (the task of the home task ids)
-ENV_KWARGS: dict[str, dict[str, Any]] = {
-    "robolearn/PointNav-v0": {"task": "pointnav"},
-    "robolearn/InteractiveNav-v0": {"task": "interactive_nav"},
-    "robolearn/RoomNav-v0": {"task": "room_nav"},
-    "robolearn/OpenDoor-v0": {"task": "open_door"},
-    "robolearn/OpenDrawer-v0": {"task": "open_drawer"},
-}
+ENV_KWARGS: dict[str, dict[str, Any]] = {i: {"task": t} for k in KINDS.values() for i, t in k.task_ids.items()}
 
 
 def register_envs() -> None:

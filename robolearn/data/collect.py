@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from robolearn.config import ConfigError, counter_env_config, env_config, is_counter_env
+from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
 from robolearn.data.episode import Episode
 from robolearn.data.recorder import jsonable, storage_dtype
 
@@ -124,7 +124,8 @@ class CollectSettings:
         """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        env = counter_env_config(data["env"]) if is_counter_env(data["env"]) else env_config(data["env"])
+        require(env_kind(data["env"]), "collect")  # the env must have the exploration API (sim.kinds)
+        env = env_config(data["env"])
         known = env_tasks(env)
         tasks_raw = data["tasks"]
         tasks = (
@@ -170,19 +171,6 @@ class CollectSettings:
             compression_level=level,
             episodes_per_shard=storage["episodes_per_shard"],
         )
-
-
-def env_tasks(env: DeskEnvConfig | CounterEnvConfig) -> dict[str, Any]:
-    """The tasks (initial-state distributions) of the env a config describes: the desk's or the counter's."""
-    from sim.counter_config import CounterEnvConfig
-
-    if isinstance(env, CounterEnvConfig):
-        from sim.tasks.counter import COUNTER_TASKS
-
-        return COUNTER_TASKS
-    from sim.tasks.desk import DESK_TASKS
-
-    return DESK_TASKS
 
 
 # ----------------------------------------------------------------- exploration
@@ -245,13 +233,13 @@ class Explorer:
 
 # --------------------------------------------------------------------- episode
 def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
+    """The env of the settings' kind, made through its gym id (``sim.kinds``), as the dataset records it."""
     import gymnasium as gym
 
-    from sim.counter_config import CounterEnvConfig
-    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID  # importing sim registers the envs
+    import sim  # noqa: F401 - importing sim registers the envs
+    from sim.kinds import kind_of
 
-    env_id = COUNTER_ENV_ID if isinstance(settings.env, CounterEnvConfig) else DESK_ENV_ID
-    return gym.make(env_id, config=settings.env).unwrapped
+    return gym.make(kind_of(settings.env).env_id, config=settings.env).unwrapped
 
 
 def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
@@ -308,12 +296,13 @@ def dataset_meta_for(
     states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
     from sim.envs import counter
-    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID
+    from sim.kinds import kind_of
 
+    env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (sim.kinds), which data checks read back
     if isinstance(env, counter.CounterEnv):
-        env_id, names, meaning = COUNTER_ENV_ID, counter.CounterStates.names(), counter.ACTION_MEANING
+        names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
     else:
-        env_id, names = DESK_ENV_ID, env.object_states.names()
+        names = env.object_states.names()
         meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
     versions = {}
     for dist in RECORDED_PACKAGES:

@@ -44,14 +44,25 @@ def _mismatches(value: Any, default: Any, path: str) -> list[str]:
     return []
 
 
+def _env_yaml(name: str, cls: type) -> dict[str, Any]:
+    """conf/env/<name>.yaml without its ``kind``, which must be the first key and the class's declared ``KIND``
+    (the factory removes it: it is no dataclass field, so it never reaches a dataset's meta.json)."""
+    data = yaml.safe_load((CONF / "env" / f"{name}.yaml").read_text())
+    assert next(iter(data)) == "kind", f"conf/env/{name}.yaml: `kind` must be the first key"
+    assert data.pop("kind") == cls.KIND == name  # type: ignore[attr-defined]
+    return data
+
+
 def test_env_yaml_mirrors_every_dataclass_field_and_default() -> None:
-    data = yaml.safe_load((CONF / "env" / "desk.yaml").read_text())
+    data = _env_yaml("desk", DeskEnvConfig)
     problems = _mismatches(data, DeskEnvConfig(), "env")
     assert not problems, "conf/env/desk.yaml is out of sync with sim.config.DeskEnvConfig:\n" + "\n".join(problems)
 
 
 def test_composed_env_config_equals_the_dataclass_defaults() -> None:
-    assert env_config(compose_config("rollout").env) == DeskEnvConfig()
+    cfg = env_config(compose_config("rollout").env)  # the node's `kind` picks the class and is not a field
+    assert type(cfg) is DeskEnvConfig and cfg == DeskEnvConfig()
+    assert "kind" not in dataclasses.asdict(cfg)
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(CONF)))
@@ -85,7 +96,7 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
 def test_counter_env_yaml_mirrors_the_counter_dataclass() -> None:
     from sim.counter_config import CounterEnvConfig
 
-    data = yaml.safe_load((CONF / "env" / "counter.yaml").read_text())
+    data = _env_yaml("counter", CounterEnvConfig)
     problems = _mismatches(data, CounterEnvConfig(), "env")
     assert not problems, "conf/env/counter.yaml is out of sync with sim.counter_config.CounterEnvConfig:\n" + "\n".join(
         problems
@@ -95,7 +106,7 @@ def test_counter_env_yaml_mirrors_the_counter_dataclass() -> None:
 def test_home_env_yaml_mirrors_the_home_dataclass() -> None:
     from sim.home_config import HomeEnvConfig
 
-    data = yaml.safe_load((CONF / "env" / "home.yaml").read_text())
+    data = _env_yaml("home", HomeEnvConfig)
     problems = _mismatches(data, HomeEnvConfig(), "env")
     assert not problems, "conf/env/home.yaml is out of sync with sim.home_config.HomeEnvConfig:\n" + "\n".join(problems)
 
