@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -192,7 +192,8 @@ class PlanSettings:
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
         return cls(
-            env=env_config(d["env"]),
+            # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
+            env=cast("DeskEnvConfig | CounterEnvConfig", env_config(d["env"])),
             optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
             instruction=instruction,
             task=str(d.get("task")),
@@ -235,9 +236,9 @@ class PlanSettings:
 
 
 def make_home_env(env_cfg: CounterEnvConfig) -> Any:
-    """The counter kind's ``PlanSupport.home_env`` (sim.kinds), the home env of ``episode_start=home``: "open the
-    kitchen drawer" in the counter env's homes, seen by
-    its camera (so the planner's models see what they were trained on), with the navigation's LiDAR."""
+    """The home env of ``episode_start=home`` (the counter kind's ``PlanSupport.home_env`` in sim.kinds): "open the
+    kitchen drawer" in the counter env's homes, seen by its camera (so the planner's models see what they were
+    trained on), with the navigation's LiDAR."""
     from sim.envs.counter import home_config_for
     from sim.envs.home import HomeEnv
 

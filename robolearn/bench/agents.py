@@ -195,7 +195,8 @@ class VMPCBenchAgent:
         key = ("vmpc", str(s.reward_checkpoint), s.dynamics)
         if key not in _MODEL_CACHE:
             _MODEL_CACHE[key] = load_models(s)
-        agent = build_agent(s, env.cfg, seed, *_MODEL_CACHE[key], action_space=env.action_space)
+        reward_model, video_model = _MODEL_CACHE[key]
+        agent = build_agent(s, env.cfg, seed, reward_model, video_model, action_space=env.action_space)
         return run_episode(env, agent, seed=seed).summary()
 
 

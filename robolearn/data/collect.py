@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
@@ -125,7 +125,8 @@ class CollectSettings:
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
         require(env_kind(data["env"]), "collect")  # the env must have the exploration API (sim.kinds)
-        env = env_config(data["env"])
+        # require() let only kinds with the exploration API through (the desk's and the counter's configs)
+        env = cast("DeskEnvConfig | CounterEnvConfig", env_config(data["env"]))
         known = env_tasks(env)
         tasks_raw = data["tasks"]
         tasks = (
@@ -233,13 +234,11 @@ class Explorer:
 
 # --------------------------------------------------------------------- episode
 def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
-    """The env of the settings' kind, made through its gym id (``sim.kinds``), as the dataset records it."""
-    import gymnasium as gym
+    """The env of the settings (the one env factory, ``robolearn.config.make_env``: the kind's env class, which is
+    also what its gym id makes); the dataset records the kind's gym id as ``env_id``."""
+    from robolearn.config import make_env as make_kind_env
 
-    import sim  # noqa: F401 - importing sim registers the envs
-    from sim.kinds import kind_of
-
-    return gym.make(kind_of(settings.env).env_id, config=settings.env).unwrapped
+    return make_kind_env(settings.env)
 
 
 def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
