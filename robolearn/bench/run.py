@@ -376,6 +376,10 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
             raise ConfigError(f"agent {name!r} cannot be built: {str(cause).splitlines()[0]}") from None
         try:
             agent.check()
+            # Optional: agents whose checkpoints take a fixed image size compare it with the bench's env here.
+            check_env = getattr(agent, "check_env", None)
+            if check_env is not None:
+                check_env(s.env)
         except ConfigError as e:
             raise ConfigError(f"agent {name!r}: {e}") from None
     s.out.mkdir(parents=True, exist_ok=True)

@@ -166,3 +166,13 @@ def test_an_instruction_is_resolved_once_and_handed_on() -> None:
         resolve_instruction("fly", "fly", tasks=["open_drawer"])
     with pytest.raises(UnknownInstructionError, match="the instruction is empty.*The robot can: open the drawer"):
         resolve_instruction("   ", "close_drawer", capable=["open_drawer"])
+
+
+def test_bench_checks_a_vmpc_agents_image_size_before_any_episode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["bench", "agents=[vmpc_lorel]", "tasks=[open_drawer]", "variants=[train]", "trials=1", "workers=1"]
+    assert main([*args, "env.width=96", "env.height=96", f"out={tmp_path}", "figure=false"]) == EXIT_USAGE
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "takes 64x64 images but the env renders 96x96" in err
+    assert not (tmp_path / "episodes.jsonl").exists()
