@@ -1,4 +1,7 @@
-"""Roll out a scripted expert or a random policy in the desk environment, with a captioned video.
+"""Roll out a scripted expert or a random policy in an environment, with a captioned video.
+
+The env node's declared ``kind`` (``sim.kinds``) picks how: ``run_arm_rollout`` here for the desk and the counter,
+``robolearn.home_rollout`` for the homes.
 
 From Python:
     >>> from robolearn.config import compose_config
