@@ -48,7 +48,7 @@ def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, us
         f"{VERBS[verb].summary}.\n\n"
         + (f"{about}\n\n" if about else "")
         + f"Options are Hydra overrides of conf/{config}.yaml (below) and of the environment,\n"
-        f"env.* from {conf / 'env' / 'desk.yaml'} (with env=home: {conf / 'env' / 'home.yaml'}).\n"
+        f"env.* from {conf / 'env' / 'desk.yaml'} (with env=home or env=counter: {conf / 'env'}/<env>.yaml).\n"
         "  --cfg      print the composed config and exit\n"
         "  -h, --help show this help\n\n"
         "examples:\n"
@@ -353,14 +353,13 @@ def _plan(args: list[str]) -> int:
 # -------------------------------------------------------------------- bench
 BENCH_EXAMPLES = (
     "agents=[random,vmpc_lorel] variants=[train] trials=20",
-    "env=home tasks=[interactive_nav] trials=20    # navigation agents in the homes (conf/bench_home.yaml)",
+    "env=home tasks=[interactive_nav] trials=20    # navigation agents in the homes (conf/bench/home.yaml)",
     "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
     "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
     "ray_address=auto    # a running Ray cluster",
     "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi",
 )
 MULTIRUN_FLAGS = ("-m", "--multirun")
-HOME_ENV_OVERRIDE = "env=home"  # `robolearn bench env=home`: the home bench (conf/bench_home.yaml)
 
 
 def _bench(args: list[str]) -> int:
@@ -375,10 +374,24 @@ def _bench(args: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def bench_settings(cfg: Any) -> Any:
+    """The validated settings of a composed ``bench`` config: the bench hook of its env's kind (``robolearn.kinds``:
+    ``BenchSettings`` at the desk, ``HomeBenchSettings`` in the homes).
+
+    Raises:
+        ConfigError: the env's kind has no bench, or an invalid value (one line).
+    """
+    from robolearn.config import env_kind, require
+    from robolearn.kinds import load
+
+    kind = env_kind(cfg.get("env"))
+    require(kind, "bench")
+    return load(kind.bench).from_config(cfg)  # type: ignore[arg-type] # require() checked it
+
+
 def _bench_runs(args: list[str]) -> int:
-    from robolearn.bench import BenchError, BenchSettings, run_bench
+    from robolearn.bench import BenchError, run_bench
     from robolearn.bench.executor import JobsFailed
-    from robolearn.bench.home import HomeBenchSettings
     from robolearn.config import ConfigError, sweep_overrides
 
     multirun = any(a in MULTIRUN_FLAGS for a in args)
@@ -391,24 +404,17 @@ def _bench_runs(args: list[str]) -> int:
     for i, sweep in enumerate(runs):
         flags = [a for a in args if a.startswith("-")]
         overrides = args if sweep is None else flags + sweep
-        # env=home benchmarks navigation agents in the homes: conf/bench_home.yaml instead of conf/bench.yaml
-        home = HOME_ENV_OVERRIDE in overrides
-        cfg, code = _compose_verb(
-            "bench",
-            [a for a in overrides if a != HOME_ENV_OVERRIDE],
-            BENCH_EXAMPLES,
-            config="bench_home" if home else None,
-        )
+        # The env group picks the bench group (conf/bench/<env>.yaml) in conf/bench.yaml's defaults list.
+        cfg, code = _compose_verb("bench", overrides, BENCH_EXAMPLES)
         if cfg is None:
             return code  # type: ignore[return-value]
         if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
             cfg.out = f"{cfg.out}/{i}"
             print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
         # ImportError: ray_address without Ray installed (the message says how to install it)
-        settings_cls = HomeBenchSettings if home else BenchSettings
         code = _guarded(
             "bench",
-            lambda settings_cls=settings_cls, cfg=cfg: run_bench(settings_cls.from_config(cfg)),
+            lambda cfg=cfg: run_bench(bench_settings(cfg)),
             (ConfigError, ImportError),
             (BenchError, JobsFailed),
             "write the results",

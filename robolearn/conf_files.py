@@ -38,7 +38,7 @@ __all__ = ["GENERATED", "KIND_DOC", "Generated", "main", "render", "stale", "wri
 
 _NOTICE = "Generated from {source} by `python -m robolearn.conf_files --write`:\nedit the dataclass, not this file."
 #: the comment of an env config's ``kind`` key (the key is written when the class declares ``KIND``)
-KIND_DOC = "what this env config is (sim.kinds / robolearn kinds registry): desk | home | counter"
+KIND_DOC = "what this env config is, its entry in robolearn.kinds: desk | home | counter"
 
 
 @dataclass(frozen=True)

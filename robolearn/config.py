@@ -1,4 +1,4 @@
-"""Hydra configs: compose a job config from ``conf/`` and turn its ``env`` node into a ``DeskEnvConfig``.
+"""Hydra configs: compose a job config from ``conf/`` and turn its ``env`` node into an env config of its kind.
 
 robolearn uses Hydra's compose API rather than ``@hydra.main``: the working directory never
 changes and no run directory is created, so relative paths (``video.path=out.gif``) are
@@ -23,11 +23,17 @@ from robolearn.paths import conf_dir, shipped_checkpoint
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config imports it on use
+    from typing import TypeAlias
+
     from planners.mobile_manipulation_config import ManipulationAgentConfig
     from planners.navigation_config import NavAgentConfig
+    from robolearn.kinds import EnvKind
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
     from sim.home_config import HomeEnvConfig
+
+    #: an env config of any kind (robolearn.kinds.KINDS names their classes)
+    EnvConfig: TypeAlias = DeskEnvConfig | HomeEnvConfig | CounterEnvConfig
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
@@ -122,74 +128,90 @@ def quote_override(text: str) -> str:
     return f"'{escaped}'"
 
 
-def is_home_env(node: Any) -> bool:
-    """Whether an ``env`` node (or config) is the home environment's (``env=home``) rather than the desk's."""
-    from sim.home_config import HomeEnvConfig
+def env_kind(node: Any) -> EnvKind:
+    """The registry entry (``robolearn.kinds``) of the kind an ``env`` node declares with its ``kind`` key.
 
-    if isinstance(node, HomeEnvConfig):
-        return True
+    Raises:
+        ConfigError: ``kind`` is missing or names no kind (the message lists the kinds).
+    """
+    from robolearn.kinds import KindError, get_kind
+
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-    return isinstance(raw, Mapping) and "nav" in raw and "home" in raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"env must be a mapping of options, got {raw!r}")
+    try:
+        return get_kind(raw.get("kind"))
+    except KindError as e:
+        raise ConfigError(str(e)) from None
 
 
-def is_counter_env(node: Any) -> bool:
-    """Whether an ``env`` node (or config) is the counter environment's (``env=counter``)."""
-    from sim.counter_config import CounterEnvConfig
+def env_config(node: Any, kind: str | None = None) -> EnvConfig:
+    """The one factory of env configs: build and validate the config an ``env`` node describes.
 
-    if isinstance(node, CounterEnvConfig):
-        return True
+    The node declares its kind (``kind: desk``, the first key of ``conf/env/*.yaml``); the kind's config class
+    (``robolearn.kinds``) is built from the other keys, so ``kind`` never reaches the dataclass (nor a dataset's
+    meta.json). ``sim.plumbing.settings.from_mapping`` checks names, types and ranges (and the task name), and the kind's
+    ``check`` hook what the dataclass cannot (a named home must load), so an invalid value fails here,
+    before anything is simulated.
+
+    Args:
+        node: the ``env`` node of a composed config, or an equivalent mapping.
+        kind: the kind the caller needs; a node without ``kind`` is taken to be of it, one of another kind
+            is an error. None: the node must declare its kind.
+
+    Raises:
+        ConfigError: a missing or unknown kind, another kind than ``kind``, any invalid value (one line).
+    """
+    from robolearn.kinds import KindError, get_kind, load
+
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-    return isinstance(raw, Mapping) and "dock_distance" in raw
-
-
-def counter_env_config(node: Any) -> CounterEnvConfig:
-    """Build and validate a ``CounterEnvConfig`` from an ``env=counter`` node (``conf/env/counter.yaml``).
-
-    Raises:
-        ConfigError: any invalid value, with the simulator's message.
-    """
-    from sim.counter_config import CounterEnvConfig
-
-    return _check_home(_sim_config(CounterEnvConfig, node))
-
-
-def env_config(node: Any) -> DeskEnvConfig:
-    """Build and validate a ``DeskEnvConfig`` from the ``env`` node of a composed config.
-
-    ``sim.config.from_dict`` checks names, types and ranges (and the task name), so an invalid value
-    fails here, before anything is simulated.
-
-    Raises:
-        ConfigError: any invalid value, with the simulator's message.
-    """
-    from sim.config import DeskEnvConfig
-
-    return _sim_config(DeskEnvConfig, node)
-
-
-def home_env_config(node: Any) -> HomeEnvConfig:
-    """Build and validate a ``HomeEnvConfig`` from an ``env=home`` node (``conf/env/home.yaml``).
-
-    Raises:
-        ConfigError: any invalid value, with the simulator's message.
-    """
-    from sim.home_config import HomeEnvConfig
-
-    return _check_home(_sim_config(HomeEnvConfig, node))
-
-
-def _check_home(cfg: Any) -> Any:
-    """``cfg`` whose ``home`` names a loadable home: a bad name or file fails here, not in a worker at the
-    first reset."""
-    from sim.homes.catalogue import resolve_floorplan
-    from sim.homes.floorplan import FloorPlanError
-
-    if cfg.home != "generated":
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"env must be a mapping of options, got {raw!r}")
+    data: dict[str, Any] = {str(k): v for k, v in raw.items()}
+    declared = data.pop("kind", None)
+    if kind is not None and declared is not None and declared != kind:
+        raise ConfigError(f"env.kind={declared!r}, but this needs a {kind} env: give env={kind}")
+    try:
+        entry = get_kind(declared if declared is not None else kind)
+    except KindError as e:
+        raise ConfigError(str(e)) from None
+    cfg = _sim_config(load(entry.config), data)
+    if entry.check is not None:
         try:
-            resolve_floorplan(cfg.home)
-        except FloorPlanError as e:
-            raise ConfigError(f"env.home: {one_line(str(e))}") from None
+            load(entry.check)(cfg)
+        except ValueError as e:
+            raise ConfigError(one_line(str(e))) from None
     return cfg
+
+
+def require(kind: EnvKind, verb: str) -> None:
+    """Fail in one line when ``robolearn VERB`` does not run in envs of ``kind``.
+
+    Raises:
+        ConfigError: naming the kind and the kinds where the verb runs.
+    """
+    from robolearn.kinds import KINDS
+
+    if not kind.supports(verb):
+        where = [k.name for k in KINDS.values() if k.supports(verb)]
+        raise ConfigError(f"`robolearn {verb}` does not run in env={kind.name}; give env={' or env='.join(where)}")
+
+
+def make_env(cfg: EnvConfig) -> Any:
+    """The env a config describes (its kind's env class, ``Env(config=cfg)``).
+
+    Deferred import: this loads pybullet.
+    """
+    from robolearn.kinds import kind_of, load
+
+    return load(kind_of(cfg).env)(config=cfg)
+
+
+def env_tasks(cfg: EnvConfig) -> dict[str, Any]:
+    """The tasks (initial-state distributions, success checks) of the kind of env ``cfg`` describes."""
+    from robolearn.kinds import kind_of, load
+
+    return load(kind_of(cfg).tasks)
 
 
 def nav_agent_config(node: Any) -> NavAgentConfig:
@@ -215,14 +237,14 @@ def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
 
 
 def _sim_config(cls: type, node: Any, where: str = "env") -> Any:
-    from sim.plumbing.settings import from_mapping as from_dict
+    from sim.plumbing.settings import from_mapping
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where} must be a mapping of options, got {raw!r}")
     data: dict[str, Any] = {str(k): v for k, v in raw.items()}
     try:
-        cfg = from_dict(cls, data)
+        cfg = from_mapping(cls, data)
     except ValueError as e:
         raise ConfigError(f"{where}: {one_line(str(e))}") from None
     except (TypeError, AttributeError) as e:

@@ -11,7 +11,6 @@ instead of an episode.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Sequence
@@ -54,7 +53,7 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
         UnsupportedInstructionError: it matches a task outside ``supported_tasks``.
         ConfigError: an invalid value, or a shipped checkpoint is missing from the install.
     """
-    from robolearn.instructions import InstructionResolver, UnknownInstructionError, capabilities
+    from robolearn.instructions import capabilities, check_instruction, resolve_instruction
     from robolearn.plan import PlanSettings, load_models, run_plan
 
     supported = OmegaConf.to_container(cfg.get("supported_tasks"))
@@ -71,23 +70,21 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                 "(pip install -c constraints.txt -e .), or pass your own with "
                 f"{key}=runs/.../best.pt"
             )
-    instruction = cfg.get("instruction")
-    if not isinstance(instruction, str) or not instruction.strip():
-        raise UnknownInstructionError(
-            'the instruction is empty: say what to do, e.g. robolearn demo "open the drawer". '
-            "The robot can: " + "; ".join(capabilities(supported)) + "."
-        )
+    check_instruction(cfg.get("instruction"), supported)  # before the models load: say what the robot can do
     settings = PlanSettings.from_config(cfg)
     models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
     reward_model = models[0]
-    resolver = InstructionResolver(
-        reward_model.text if reward_model is not None else None,
+    # Resolved once, here, over every desk task (so an instruction the shipped models were not trained for is
+    # recognised and answered), then handed to run_plan, which resolves nothing again.
+    resolution = resolve_instruction(
+        settings.instruction,
+        settings.task,
+        text_encoder=reward_model.text if reward_model is not None else None,
         min_similarity=settings.min_similarity,
         capable=supported,
     )
-    if settings.task == "auto":
-        res = resolver.resolve(settings.instruction)  # raises UnknownInstructionError with what the robot can do
-        task = res.task
+    task = resolution.task
+    if resolution.by_matching:
         if task not in supported:
             raise UnsupportedInstructionError(
                 f"I understood {settings.instruction!r} as {capabilities([task])[0]!r}, but the shipped models were "
@@ -96,13 +93,8 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                 f"reward_checkpoint=YOUR_REWARD.pt dynamics_model=YOUR_VIDEO_MODEL.pt"
             )
         if echo:
-            print(
-                f"instruction {settings.instruction!r} → task {task} (matched {res.matched!r}, "
-                f"similarity {res.similarity:.2f})"
-            )
-    else:
-        task = settings.task
-    results = run_plan(dataclasses.replace(settings, task=task), echo=echo, models=models)
+            print(resolution.describe(settings.instruction))
+    results = run_plan(settings, echo=echo, models=models, resolution=resolution)
     summary = results[0]
     rate = shipped_success(task, section)
     if echo and rate is not None:

@@ -23,7 +23,16 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["InstructionResolver", "Resolution", "UnknownInstructionError", "capabilities"]
+from robolearn.config import ConfigError
+
+__all__ = [
+    "InstructionResolver",
+    "Resolution",
+    "UnknownInstructionError",
+    "capabilities",
+    "check_instruction",
+    "resolve_instruction",
+]
 
 #: reference phrasings drawn per task and rephrasing category (more = finer coverage, slower start)
 PHRASINGS_PER_CATEGORY = 12
@@ -37,11 +46,23 @@ class UnknownInstructionError(ValueError):
 
 @dataclass(frozen=True)
 class Resolution:
-    """The task an instruction was matched to, how closely, and the reference phrasing it matched."""
+    """The task an instruction was matched to, how closely, and the reference phrasing it matched.
+
+    A task given outright (``task=close_drawer``) is a resolution too, with ``matched`` None: nothing was matched.
+    """
 
     task: str
     similarity: float
-    matched: str
+    matched: str | None
+
+    @property
+    def by_matching(self) -> bool:
+        """Whether the task was matched to the instruction (rather than given)."""
+        return self.matched is not None
+
+    def describe(self, instruction: str) -> str:
+        """The line the verbs print about it: ``instruction 'x' → task t (matched 'y', similarity 0.93)``."""
+        return f"instruction {instruction!r} → task {self.task} (matched {self.matched!r}, similarity {self.similarity:.2f})"
 
 
 def capabilities(tasks: Sequence[str] | None = None) -> list[str]:
@@ -72,6 +93,66 @@ def _reference_phrasings(tasks: Sequence[str]) -> list[tuple[str, str]]:
     if isinstance(freeform, Mapping):
         pairs += [(str(text), str(task)) for text, task in freeform.items() if task in tasks]
     return sorted(set(pairs))
+
+
+def check_instruction(text: object, capable: Sequence[str] | None = None) -> str:
+    """``text`` stripped, if it is an instruction at all (a non-empty sentence).
+
+    Args:
+        text: what the user said (``instruction=``, or the words of ``robolearn demo``).
+        capable: the tasks the answer lists as what the robot can do (default: every desk task).
+
+    Raises:
+        UnknownInstructionError: one line: what to say, and what the robot can do.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnknownInstructionError(
+            'the instruction is empty: say what to do, e.g. "open the drawer". The robot can: '
+            + "; ".join(capabilities(capable))
+            + "."
+        )
+    return text.strip()
+
+
+def resolve_instruction(
+    instruction: object,
+    task: str = "auto",
+    *,
+    tasks: Sequence[str] | None = None,
+    resolver: InstructionResolver | None = None,
+    text_encoder: Any | None = None,
+    min_similarity: float = 0.6,
+    capable: Sequence[str] | None = None,
+) -> Resolution:
+    """The one path from an instruction to its task, shared by ``robolearn plan``, ``demo`` and ``bench``.
+
+    Checks the text (``check_instruction``), then with ``task="auto"`` matches it to the nearest task of
+    ``tasks`` (``InstructionResolver``); a task given outright is checked against ``tasks`` instead. The callers
+    hand the result on (``run_plan(..., resolution=)``) rather than resolving again.
+
+    Args:
+        instruction: the instruction text.
+        task: ``auto``, or the task to run (then nothing is matched).
+        tasks: the tasks it may resolve to (default: every desk task).
+        resolver: a resolver already built for ``tasks`` (its reference phrasings are embedded once); default:
+            one built from ``text_encoder``, ``min_similarity`` and ``capable``.
+        text_encoder: the sentence encoder of a new resolver (e.g. the reward model's, to load none twice).
+        min_similarity: the cosine similarity a match must reach.
+        capable: the tasks an answer to an unknown instruction lists as what the robot can do.
+
+    Raises:
+        UnknownInstructionError: an empty instruction, or one that matches no task (one line, with what the
+            robot can do).
+        ConfigError: ``task`` is neither ``auto`` nor one of ``tasks``.
+    """
+    text = check_instruction(instruction, capable if capable is not None else tasks)
+    if task != "auto":
+        if tasks is not None and task not in tasks:
+            raise ConfigError(f"task={task!r} is not a task of this env; choose auto or one of {sorted(tasks)}")
+        return Resolution(task, 1.0, None)
+    if resolver is None:
+        resolver = InstructionResolver(text_encoder, tasks=tasks, min_similarity=min_similarity, capable=capable)
+    return resolver.resolve(text)
 
 
 class InstructionResolver:

@@ -13,21 +13,32 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image, ImageDraw
 
-from robolearn.config import ConfigError, counter_env_config, env_config, is_counter_env
+from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, require
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.vmpc import EpisodeRecord, VMPCAgent, VMPCConfig
+    from robolearn.instructions import Resolution
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
 
-__all__ = ["REWARDS", "PlanSettings", "build_agent", "compose_frame", "goal_image", "load_models", "run_plan"]
+__all__ = [
+    "REWARDS",
+    "PlanSettings",
+    "action_bounds",
+    "build_agent",
+    "check_image_sizes",
+    "compose_frame",
+    "goal_image",
+    "load_models",
+    "run_plan",
+]
 
 REWARDS = ("lorel", "goal_image", "oracle")
 #: where a planned episode starts: docked (the env's own reset) | home (env=counter: anywhere in a home; the
@@ -79,6 +90,7 @@ class PlanSettings:
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PlanSettings:
         """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``."""
         from planners.vmpc import VMPCConfig
+        from robolearn.kinds import KINDS
 
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         assert isinstance(raw, dict)
@@ -90,9 +102,13 @@ class PlanSettings:
                 raise ConfigError(f"{name}={v!r} must be an integer {bound}")
             return v
 
-        instruction = d.get("instruction")
-        if not isinstance(instruction, str) or not instruction.strip():
-            raise ConfigError('instruction must be a non-empty sentence, e.g. instruction="open the drawer"')
+        from robolearn.instructions import check_instruction
+
+        # The env's kind decides whether and how it can be planned in (robolearn.kinds: PlanSupport).
+        kind = env_kind(d["env"])
+        require(kind, "plan")
+        assert kind.plan is not None  # require() checked it
+        instruction = check_instruction(d.get("instruction"))
         reward = d.get("objective")
         if reward not in REWARDS:
             raise ConfigError(f"unknown objective {reward!r}; choose from {', '.join(REWARDS)}")
@@ -126,20 +142,16 @@ class PlanSettings:
                 "objective=oracle reads simulator states, which a video model cannot predict: "
                 "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)"
             )
-        counter = is_counter_env(d["env"])
-        if counter and dynamics == ORACLE:
-            raise ConfigError(
-                "env=counter plans with learned models only: restoring a home rebuilds its world (~0.1 s "
-                "per candidate), far too slow for the simulator as dynamics; give dynamics_model=a "
-                "video model trained on `robolearn collect env=counter` data"
-            )
+        if kind.plan.oracle_refused is not None and dynamics == ORACLE:
+            raise ConfigError(f"env={kind.name} plans with learned models only: {kind.plan.oracle_refused}")
         start = d.get("episode_start", "docked")
         if start not in EPISODE_STARTS:
             raise ConfigError(f"episode_start={start!r}; choose from {', '.join(EPISODE_STARTS)}")
-        if start == "home" and not counter:
+        if start == "home" and kind.plan.home_env is None:
+            homes = [k.name for k in KINDS.values() if k.plan is not None and k.plan.home_env is not None]
             raise ConfigError(
-                "episode_start=home needs env=counter: the planner's models must have been trained on "
-                "the docked robot's head camera"
+                f"episode_start=home needs env={' or env='.join(homes)}: the planner's models must have been "
+                "trained on the docked robot's head camera"
             )
         if start == "home" and d.get("record") is not None:
             raise ConfigError(
@@ -180,9 +192,10 @@ class PlanSettings:
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
         return cls(
-            env=counter_env_config(d["env"]) if counter else env_config(d["env"]),
+            # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
+            env=cast("DeskEnvConfig | CounterEnvConfig", env_config(d["env"])),
             optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
-            instruction=instruction.strip(),
+            instruction=instruction,
             task=str(d.get("task")),
             min_similarity=float(sim),
             objective=reward,
@@ -222,22 +235,10 @@ class PlanSettings:
         return env_cfg
 
 
-def make_plan_env(env_cfg: DeskEnvConfig | CounterEnvConfig) -> Any:
-    """The env a plan runs in: the desk env, or the counter env for a ``CounterEnvConfig``."""
-    from sim.counter_config import CounterEnvConfig
-
-    if isinstance(env_cfg, CounterEnvConfig):
-        from sim.envs.counter import CounterEnv
-
-        return CounterEnv(config=env_cfg)
-    from sim.envs.desk import DeskEnv
-
-    return DeskEnv(config=env_cfg)
-
-
 def make_home_env(env_cfg: CounterEnvConfig) -> Any:
-    """The home env of ``episode_start=home``: "open the kitchen drawer" in the counter env's homes, seen by
-    its camera (so the planner's models see what they were trained on), with the navigation's LiDAR."""
+    """The home env of ``episode_start=home`` (the counter kind's ``PlanSupport.home_env`` in robolearn.kinds): "open the
+    kitchen drawer" in the counter env's homes, seen by its camera (so the planner's models see what they were
+    trained on), with the navigation's LiDAR."""
     from sim.envs.counter import home_config_for
     from sim.envs.home import HomeEnv
 
@@ -250,7 +251,7 @@ def goal_image(env_cfg: DeskEnvConfig | CounterEnvConfig, seed: int) -> np.ndarr
     The expert runs in a separate env reset with the same seed, so the goal shows the same scene and
     initial state as the episode being planned; it stops ``GOAL_SETTLE_STEPS`` after first succeeding.
     """
-    env = make_plan_env(env_cfg)
+    env = make_env(env_cfg)
     try:
         obs, _ = env.reset(seed=seed)
         expert = env.make_expert()
@@ -268,12 +269,47 @@ def goal_image(env_cfg: DeskEnvConfig | CounterEnvConfig, seed: int) -> np.ndarr
         env.close()
 
 
-def build_agent(
-    s: PlanSettings, env_cfg: DeskEnvConfig, seed: int, reward_model: Any = None, video_model: Any = None
-) -> VMPCAgent:
-    """The VMPC agent the settings describe (models may be passed in to load them once)."""
+#: each kind's action box (low, high), read once per process from an env of the kind (see ``action_bounds``)
+_ACTION_BOXES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def action_bounds(env_cfg: DeskEnvConfig | CounterEnvConfig, action_space: Any = None) -> tuple[Any, Any]:
+    """(low, high) float32 tensors: the optimizer's action bounds, the env's ``action_space`` box.
+
+    ``action_space``: the box of the env being planned in. Without it (an episode that starts in a home, where
+    the planned env is not built), an env of ``env_cfg``'s kind is built once per process to read it.
+    """
     import torch
 
+    from robolearn.kinds import kind_of
+
+    if action_space is None:
+        kind = kind_of(env_cfg).name
+        if kind not in _ACTION_BOXES:
+            env = make_env(env_cfg)
+            try:
+                _ACTION_BOXES[kind] = (env.action_space.low.copy(), env.action_space.high.copy())
+            finally:
+                env.close()
+        low, high = _ACTION_BOXES[kind]
+    else:
+        low, high = action_space.low, action_space.high
+    # copies: the optimizer must not share memory with the env's space
+    return torch.tensor(np.asarray(low), dtype=torch.float32), torch.tensor(np.asarray(high), dtype=torch.float32)
+
+
+def build_agent(
+    s: PlanSettings,
+    env_cfg: DeskEnvConfig | CounterEnvConfig,
+    seed: int,
+    reward_model: Any = None,
+    video_model: Any = None,
+    action_space: Any = None,
+) -> VMPCAgent:
+    """The VMPC agent the settings describe (models may be passed in to load them once).
+
+    ``action_space``: the planned env's action box, the optimizer's bounds (``action_bounds``).
+    """
     from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
     from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
     from planners.optimizers import make_optimizer
@@ -291,7 +327,8 @@ def build_agent(
         dynamics = EnsembleDynamics([VideoModelDynamics(m) for m in video_model])
     else:
         dynamics = VideoModelDynamics(video_model)
-    low, high = torch.full((4,), -1.0), torch.full((4,), 1.0)
+    # The optimizer searches the env's own action box (the same [-1, 1]^4 for the desk and the counter).
+    low, high = action_bounds(env_cfg, action_space)
     optimizer = make_optimizer(s.optimizer, low, high, s.agent.horizon, seed=seed)
     # The plans' predicted frames are only ever shown in the video: without one, skip their extra rollout.
     agent_cfg = dataclasses.replace(s.agent, record_predictions=s.agent.record_predictions and s.video.path is not None)
@@ -313,6 +350,30 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
             load_video_model(s.dynamics) if isinstance(s.dynamics, str) else [load_video_model(p) for p in s.dynamics]
         )
     return reward_model, video_model
+
+
+def check_image_sizes(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig, models: tuple[Any, Any]) -> None:
+    """Fail before the first episode when a checkpoint was trained on another image size than the env renders.
+
+    A model only takes ``image_size`` × ``image_size`` frames; without this check the mismatch surfaces mid-episode
+    as a tensor-shape error.
+
+    Raises:
+        ConfigError: one line naming the checkpoint, both sizes and the fix.
+    """
+    reward_model, video_model = models
+    video_models = video_model if isinstance(video_model, list) else [video_model]
+    paths = s.dynamics if isinstance(s.dynamics, tuple) else (s.dynamics,)
+    named = [("reward_checkpoint", str(s.reward_checkpoint), reward_model)]
+    named += [("dynamics_model", path, model) for path, model in zip(paths, video_models, strict=False)]
+    for key, path, model in named:
+        side = getattr(getattr(model, "config", None), "image_size", None)
+        if isinstance(side, int) and (env_cfg.width, env_cfg.height) != (side, side):
+            raise ConfigError(
+                f"{key}={path} takes {side}x{side} images but the env renders {env_cfg.width}x{env_cfg.height}: "
+                f"set env.width={side} env.height={side}, or give a {key} trained on "
+                f"{env_cfg.width}x{env_cfg.height} frames"
+            )
 
 
 def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
@@ -385,37 +446,46 @@ def _predicted_frame(record: EpisodeRecord, t: int) -> np.ndarray | None:
 
 
 def run_plan(
-    cfg: DictConfig | PlanSettings, echo: bool = True, models: tuple[Any, Any] | None = None
+    cfg: DictConfig | PlanSettings,
+    echo: bool = True,
+    models: tuple[Any, Any] | None = None,
+    resolution: Resolution | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries.
 
     ``models``: the settings' (reward model, video model) if the caller loaded them already (``load_models``).
+    ``resolution``: the task the instruction was resolved to, if the caller resolved it already
+    (``robolearn.instructions.resolve_instruction``, e.g. ``robolearn demo``); None = resolve it here, the same way.
     """
     import torch
 
-    from robolearn.data.collect import env_tasks
-    from robolearn.instructions import InstructionResolver
+    from robolearn.instructions import resolve_instruction
+    from robolearn.kinds import kind_of, load
 
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
     reward_model, video_model = models if models is not None else load_models(s)
     tasks = env_tasks(s.env)
-    task = s.task
-    if task == "auto":
-        encoder = reward_model.text if reward_model is not None else None
-        res = InstructionResolver(encoder, tasks=sorted(tasks), min_similarity=s.min_similarity).resolve(s.instruction)
-        task = res.task
-        if echo:
-            print(
-                f"instruction {s.instruction!r} → task {task} (matched {res.matched!r}, similarity {res.similarity:.2f})"
-            )
+    if resolution is None:
+        resolution = resolve_instruction(
+            s.instruction,
+            s.task,
+            tasks=sorted(tasks),
+            text_encoder=reward_model.text if reward_model is not None else None,
+            min_similarity=s.min_similarity,
+        )
+        if echo and resolution.by_matching:
+            print(resolution.describe(s.instruction))
+    task = resolution.task
     if task not in tasks:
         raise ConfigError(f"task={task!r} is not a task of this env; choose auto or one of {sorted(tasks)}")
     home = s.episode_start == "home"
     if home and task != "open_drawer":
         raise ConfigError(f'episode_start=home plans "open the kitchen drawer" (the homes\' drawer task), not {task}')
     env_cfg = s.env_for(task)
-    env = make_home_env(env_cfg) if home else make_plan_env(env_cfg)
+    check_image_sizes(s, env_cfg, (reward_model, video_model))
+    home_env = kind_of(env_cfg).plan.home_env if home else None  # type: ignore[union-attr] # from_config checked it
+    env = load(home_env)(env_cfg) if home_env is not None else make_env(env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
     dataset, recorder = episode_recording(s)
     results = []
@@ -425,7 +495,8 @@ def run_plan(
 
         for i in range(s.episodes):
             seed = s.seed + i
-            agent = build_agent(s, env_cfg, seed, reward_model, video_model)
+            # docked: the optimizer's bounds are the planned env's box; from a home, the counter kind's (read once)
+            agent = build_agent(s, env_cfg, seed, reward_model, video_model, None if home else env.action_space)
             stats: dict[str, Any] = {}
             if home:  # the drawer baseline drives and docks, then the VMPC agent takes the arm
                 planned = PlannedDrawerAgent(agent, env_cfg.start_tcp, env_cfg.max_episode_steps)

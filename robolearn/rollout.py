@@ -1,4 +1,7 @@
-"""Roll out a scripted expert or a random policy in the desk environment, with a captioned video.
+"""Roll out a scripted expert or a random policy in an environment, with a captioned video.
+
+The env node's declared ``kind`` (``robolearn.kinds``) picks how: ``run_arm_rollout`` here for the desk and the counter,
+``robolearn.home_rollout`` for the homes.
 
 From Python:
     >>> from robolearn.config import compose_config
@@ -15,7 +18,7 @@ are documented in ``conf/rollout.yaml`` and ``conf/env/desk.yaml``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,16 +27,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from robolearn.config import (
-    ConfigError,
-    counter_env_config,
-    env_config,
-    home_env_config,
-    is_counter_env,
-    is_home_env,
-    manipulation_agent_config,
-    nav_agent_config,
-)
+from robolearn.config import ConfigError, env_config, make_env, manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -117,14 +111,8 @@ class RolloutSettings:
         if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
             raise ConfigError(f"video.fps={fps!r} must be a positive number")
         lo, hi = VIDEO_SIZE_RANGE
-        if is_home_env(data["env"]):
-            env = home_env_config(data["env"])
-        elif is_counter_env(data["env"]):
-            env = counter_env_config(data["env"])
-        else:
-            env = env_config(data["env"])
         return cls(
-            env=env,
+            env=env_config(data["env"]),
             policy=policy,
             episodes=_integer("episodes", data["episodes"], 1),
             seed=_integer("seed", data["seed"], 0),
@@ -252,16 +240,21 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         ConfigError: invalid options (before anything is simulated).
         OSError: the video could not be written.
     """
+    from robolearn.kinds import kind_of, load
+
     settings = cfg if isinstance(cfg, RolloutSettings) else RolloutSettings.from_config(cfg)
-    if is_home_env(settings.env):
-        from robolearn.home_rollout import run_home_rollout
+    # How episodes run is the env kind's (robolearn.kinds): the arm's scripted expert here, the homes' baseline agents
+    # with a top-down map in robolearn.home_rollout.
+    runner: Callable[..., list[dict[str, Any]]] = load(kind_of(settings.env).rollout)
+    return runner(settings, echo=echo)
 
-        return run_home_rollout(settings, echo=echo)
-    from robolearn.plan import make_plan_env  # deferred: importing sim loads pybullet
 
+def run_arm_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[dict[str, Any]]:
+    """Episodes of ``settings.policy`` in an arm env (the desk, the counter): the kind's scripted expert or random
+    actions, with the main camera's captioned video; see ``run_rollout``."""
     vs = settings.video
     results: list[dict[str, Any]] = []
-    env = make_plan_env(settings.env)
+    env = make_env(settings.env)
     writer: VideoWriter | None = None
     try:
         writer = VideoWriter(vs.path, vs.fps) if vs.path is not None else None

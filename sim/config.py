@@ -9,7 +9,7 @@ units) and its allowed values. ``conf/env/desk.yaml`` is generated from these da
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from sim.observation_keys import OBS_KEYS
 from sim.plumbing.checks import check_obs_keys
@@ -210,6 +210,8 @@ class SuccessThresholds:
 @dataclass
 class DeskEnvConfig:
     """Everything that defines a desk environment."""
+
+    KIND: ClassVar[str] = "desk"  # its entry in robolearn.kinds.KINDS (conf/env/desk.yaml's `kind`)
 
     task: str = knob(
         "open_drawer",

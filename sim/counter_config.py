@@ -10,6 +10,7 @@ docked there (``planners.mobile_manipulation``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.config import SuccessThresholds
 from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
@@ -34,6 +35,8 @@ def manipulation_camera() -> BaseConfig:
 @dataclass
 class CounterEnvConfig:
     """Everything that defines a counter environment."""
+
+    KIND: ClassVar[str] = "counter"  # its entry in robolearn.kinds.KINDS (conf/env/counter.yaml's `kind`)
 
     task: str = knob("open_drawer", "open_drawer | close_drawer: sets the drawer's start and the success check")
     home: str = knob(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sim.config import ArmConfig, PhysicsConfig
 from sim.observation_keys import HOME_OBS_KEYS
@@ -183,6 +184,8 @@ class NavTaskConfig:
 @dataclass
 class HomeEnvConfig:
     """Everything that defines a home environment."""
+
+    KIND: ClassVar[str] = "home"  # its entry in robolearn.kinds.KINDS (conf/env/home.yaml's `kind`)
 
     task: str = knob(
         "pointnav",

@@ -1,4 +1,8 @@
-"""Gymnasium registration of robolearn's environments."""
+"""Gymnasium registration of robolearn's environments.
+
+The simulator's own table of gym ids: each scene registers its env class here (``sim`` imports nothing of
+the other packages). ``robolearn.kinds`` maps the env kinds of ``conf/env/*.yaml`` onto these ids.
+"""
 
 from __future__ import annotations
 
@@ -14,26 +18,24 @@ DESK_ENV_ID = "robolearn/Desk-v1"
 HOME_ENV_ID = "robolearn/Home-v0"
 #: the mobile manipulator docked at a home's kitchen counter, moving its arm (where the homes' VMPC models learn)
 COUNTER_ENV_ID = "robolearn/Counter-v1"
+#: the home task ids: each fixes the home environment's task
+HOME_TASK_IDS: dict[str, str] = {
+    "robolearn/PointNav-v0": "pointnav",
+    "robolearn/InteractiveNav-v0": "interactive_nav",
+    "robolearn/RoomNav-v0": "room_nav",
+    "robolearn/OpenDoor-v0": "open_door",
+    "robolearn/OpenDrawer-v0": "open_drawer",
+}
 
 #: every environment id robolearn registers, with its entry point
 ENV_IDS: dict[str, str] = {
     DESK_ENV_ID: "sim.envs.desk:DeskEnv",
     HOME_ENV_ID: "sim.envs.home:HomeEnv",
-    "robolearn/PointNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/InteractiveNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/RoomNav-v0": "sim.envs.home:HomeEnv",
-    "robolearn/OpenDoor-v0": "sim.envs.home:HomeEnv",
-    "robolearn/OpenDrawer-v0": "sim.envs.home:HomeEnv",
+    **dict.fromkeys(HOME_TASK_IDS, "sim.envs.home:HomeEnv"),
     COUNTER_ENV_ID: "sim.envs.counter:CounterEnv",
 }
 #: keyword arguments an id fixes (the task of the home task ids)
-ENV_KWARGS: dict[str, dict[str, Any]] = {
-    "robolearn/PointNav-v0": {"task": "pointnav"},
-    "robolearn/InteractiveNav-v0": {"task": "interactive_nav"},
-    "robolearn/RoomNav-v0": {"task": "room_nav"},
-    "robolearn/OpenDoor-v0": {"task": "open_door"},
-    "robolearn/OpenDrawer-v0": {"task": "open_drawer"},
-}
+ENV_KWARGS: dict[str, dict[str, Any]] = {env_id: {"task": task} for env_id, task in HOME_TASK_IDS.items()}
 
 
 def register_envs() -> None:

@@ -10,7 +10,8 @@ An agent runs one seeded episode in a given env and returns its summary (``succe
 * ``NavBenchAgent``: the homes' baseline agents (navigation, and the drawer / door baselines), for
   ``robolearn bench env=home`` (``RandomAgent`` runs there too).
 
-Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``; name it in
+Your own agent is any class with ``check()`` and ``run(env, instruction, seed)`` (and, optionally,
+``check_env(env)``: the bench's env options, checked once before any episode); name it in
 ``agent_specs`` with ``_target_: your.module.YourAgent``.
 """
 
@@ -187,6 +188,16 @@ class VMPCBenchAgent:
         except CheckpointError as e:
             raise ConfigError(str(e).splitlines()[0]) from None
 
+    def check_env(self, env: Mapping[str, Any]) -> None:
+        """Raise ``ConfigError`` (one line, both sizes and the fix) when the bench's env renders another image size
+        than the agent's checkpoints take; called once, after ``check``, before any episode."""
+        from robolearn.config import env_config
+        from robolearn.plan import check_image_sizes
+
+        s = self.settings("open the drawer", "open_drawer")
+        models = _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)]  # loaded by check()
+        check_image_sizes(s, env_config(env, kind=type(s.env).KIND), models)
+
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         from planners.vmpc import run_episode
         from robolearn.plan import build_agent, load_models
@@ -195,7 +206,8 @@ class VMPCBenchAgent:
         key = ("vmpc", str(s.reward_checkpoint), s.dynamics)
         if key not in _MODEL_CACHE:
             _MODEL_CACHE[key] = load_models(s)
-        agent = build_agent(s, env.cfg, seed, *_MODEL_CACHE[key])
+        reward_model, video_model = _MODEL_CACHE[key]
+        agent = build_agent(s, env.cfg, seed, reward_model, video_model, action_space=env.action_space)
         return run_episode(env, agent, seed=seed).summary()
 
 

@@ -4,7 +4,7 @@ The same machinery as the desk bench (``robolearn.bench.run``): one episode per 
 seed), run in local processes or on Ray, appended to ``episodes.jsonl`` as it finishes (a rerun
 resumes), and summarised as success with 95% Wilson intervals plus the mean SPL, effort efficiency
 and INS (iGibson's interactive-navigation metrics, gated by success). The options are in
-``conf/bench_home.yaml``; a split plays the part of the desk bench's variant.
+``conf/bench.yaml`` with ``conf/bench/home.yaml`` (``env=home`` selects it); a split plays the part of the desk bench's variant.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from robolearn.bench.executor import ExecutorSettings
 from robolearn.bench.run import BenchOptions
-from robolearn.config import ConfigError, home_env_config
+from robolearn.config import ConfigError, env_config, make_env
 
 #: generated-home splits (sim.home_config): train draws the training pool, test the held-out one
 SPLITS = ("train", "test")
@@ -28,7 +28,8 @@ HOME_METRICS = ("spl", "effort_efficiency", "ins")
 
 @dataclass(frozen=True)
 class HomeBenchSettings:
-    """A validated ``conf/bench_home.yaml``; the field names match ``BenchSettings`` where they mean the same."""
+    """A validated ``conf/bench.yaml`` with ``env=home`` (``conf/bench/home.yaml``), the home kind's bench hook
+    (``robolearn.kinds``); the field names match ``BenchSettings`` where they mean the same."""
 
     env: dict[str, Any]
     agents: tuple[str, ...]
@@ -48,7 +49,7 @@ class HomeBenchSettings:
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> HomeBenchSettings:
-        """Validate a composed ``bench_home`` config; every problem is a one-line ``ConfigError``."""
+        """Validate a composed ``bench env=home`` config; every problem is a one-line ``ConfigError``."""
         from sim.tasks.navigation import HOME_TASKS
 
         o = BenchOptions.of(cfg)
@@ -74,12 +75,13 @@ class HomeBenchSettings:
         if unknown:
             raise ConfigError(f"unknown bench option(s) {unknown}; valid options are {sorted(known)}")
         specs = o.agent_specs()
-        home_env_config(d.get("env"))  # validates the env node now, not in a worker
+        env_config(d.get("env"), kind="home")  # validates the env node now, not in a worker
+        env = o.env()
         tasks = o.names("tasks", tuple(HOME_TASKS), "home tasks")
         for t in tasks:  # each task with the robot it needs: checked here, not in a worker
-            home_env_config({**d["env"], "task": t, "robot": _robot_for(t, d["env"])})
+            env_config({**env, "task": t, "robot": _robot_for(t, env)}, kind="home")
         return cls(
-            env=dict(d["env"]),
+            env=env,
             agents=o.names("agents", specs, "agents"),
             agent_specs=specs,
             tasks=tasks,
@@ -112,12 +114,13 @@ def run_home_episode_job(job: Any) -> dict[str, Any]:
     from robolearn.bench.run import worker_agent_and_env
     from sim.envs.home import HomeEnv
 
-    def make_env(ctx: dict[str, Any]) -> HomeEnv:
-        return HomeEnv(
-            config=home_env_config(
-                {**ctx["env"], "task": job.task, "split": job.variant, "robot": _robot_for(job.task, ctx["env"])}
+    def make_home_env(ctx: dict[str, Any]) -> HomeEnv:
+        return make_env(
+            env_config(
+                {**ctx["env"], "task": job.task, "split": job.variant, "robot": _robot_for(job.task, ctx["env"])},
+                kind="home",
             )
         )
 
-    agent, env = worker_agent_and_env(job, "home", make_env)
+    agent, env = worker_agent_and_env(job, "home", make_home_env)
     return agent.run(env, job.instruction, job.seed)

@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.stats import success_table
-from robolearn.config import ConfigError, env_config
+from robolearn.config import ConfigError, env_config, make_env
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.bench.home import HomeBenchSettings
@@ -82,6 +82,14 @@ class BenchOptions:
             raise ConfigError(f"{key}={self.d.get(key)!r} must be true or false")
         return bool(self.d[key])
 
+    def env(self) -> dict[str, Any]:
+        """The ``env`` node without its ``kind``: what the episodes' envs are built from (``kind`` is the settings
+        class's), as ``bench.json`` keeps it to refuse resuming with other env settings."""
+        env = self.d.get("env")
+        if not isinstance(env, Mapping):
+            raise ConfigError(f"env must be a mapping of options, got {env!r}")
+        return {str(k): v for k, v in env.items() if k != "kind"}
+
     def agent_specs(self) -> dict[str, dict[str, Any]]:
         """``agent_specs``: names → specs, each with a ``_target_`` class path."""
         specs = self.d.get("agent_specs")
@@ -113,7 +121,10 @@ class BenchOptions:
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """A validated ``conf/bench.yaml`` (see it for every field)."""
+    """A validated ``conf/bench.yaml`` with ``env=desk`` (``conf/bench/desk.yaml``; see them for every field).
+
+    The desk kind's bench hook (``robolearn.kinds``): ``robolearn bench`` builds these from a config whose env is a desk.
+    """
 
     env: dict[str, Any]
     agents: tuple[str, ...]
@@ -138,14 +149,14 @@ class BenchSettings:
         o = BenchOptions.of(cfg)
         d = o.d
         specs = o.agent_specs()
-        env_config(d.get("env"))  # validates the env node now, not in a worker
+        env_config(d.get("env"), kind="desk")  # validates the env node now, not in a worker
         instructions = d.get("instruction_file")
         if instructions is not None and (not isinstance(instructions, str) or not Path(instructions).is_file()):
             raise ConfigError(
                 f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping instruction → task)"
             )
         return cls(
-            env=dict(d["env"]),
+            env=o.env(),
             agents=o.names("agents", specs, "agents"),
             agent_specs=specs,
             tasks=o.names("tasks", DESK_TASKS, "desk tasks"),
@@ -262,19 +273,20 @@ def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
 
     from sim.envs.desk import DeskEnv
 
-    def make_env(ctx: dict[str, Any]) -> DeskEnv:
-        return DeskEnv(
-            config=env_config(
+    def make_desk_env(ctx: dict[str, Any]) -> DeskEnv:
+        return make_env(
+            env_config(
                 {
                     **ctx["env"],
                     "task": job.task,
                     "variant": job.variant,
                     "obs_keys": sorted(set(ctx["env"].get("obs_keys", ())) | set(BENCH_OBS_KEYS)),
-                }
+                },
+                kind="desk",
             )
         )
 
-    agent, env = worker_agent_and_env(job, "desk", make_env)
+    agent, env = worker_agent_and_env(job, "desk", make_desk_env)
     threads = torch.get_num_threads()
     torch.set_num_threads(json.loads(job.context)["threads"])
     try:
@@ -364,6 +376,10 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
             raise ConfigError(f"agent {name!r} cannot be built: {str(cause).splitlines()[0]}") from None
         try:
             agent.check()
+            # Optional: agents whose checkpoints take a fixed image size compare it with the bench's env here.
+            check_env = getattr(agent, "check_env", None)
+            if check_env is not None:
+                check_env(s.env)
         except ConfigError as e:
             raise ConfigError(f"agent {name!r}: {e}") from None
     s.out.mkdir(parents=True, exist_ok=True)
@@ -476,13 +492,13 @@ def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], di
 
 def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """What ``robolearn plan`` / ``demo`` would make of each instruction: the task it resolves to (or None)."""
-    from robolearn.instructions import InstructionResolver, UnknownInstructionError
+    from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
 
-    resolver = InstructionResolver()
+    resolver = InstructionResolver()  # built once: its reference phrasings are embedded once for every instruction
     out = {}
     for instruction, task in task_of.items():
         try:
-            r = resolver.resolve(instruction)
+            r = resolve_instruction(instruction, resolver=resolver)
             out[instruction] = {
                 "task": task,
                 "resolves_to": r.task,

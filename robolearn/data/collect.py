@@ -20,12 +20,12 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from robolearn.config import ConfigError, counter_env_config, env_config, is_counter_env
+from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
 from robolearn.data.episode import Episode
 from robolearn.data.recorder import jsonable, storage_dtype
 
@@ -124,7 +124,9 @@ class CollectSettings:
         """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        env = counter_env_config(data["env"]) if is_counter_env(data["env"]) else env_config(data["env"])
+        require(env_kind(data["env"]), "collect")  # the env must have the exploration API (robolearn.kinds)
+        # require() let only kinds with the exploration API through (the desk's and the counter's configs)
+        env = cast("DeskEnvConfig | CounterEnvConfig", env_config(data["env"]))
         known = env_tasks(env)
         tasks_raw = data["tasks"]
         tasks = (
@@ -170,19 +172,6 @@ class CollectSettings:
             compression_level=level,
             episodes_per_shard=storage["episodes_per_shard"],
         )
-
-
-def env_tasks(env: DeskEnvConfig | CounterEnvConfig) -> dict[str, Any]:
-    """The tasks (initial-state distributions) of the env a config describes: the desk's or the counter's."""
-    from sim.counter_config import CounterEnvConfig
-
-    if isinstance(env, CounterEnvConfig):
-        from sim.tasks.counter import COUNTER_TASKS
-
-        return COUNTER_TASKS
-    from sim.tasks.desk import DESK_TASKS
-
-    return DESK_TASKS
 
 
 # ----------------------------------------------------------------- exploration
@@ -245,13 +234,11 @@ class Explorer:
 
 # --------------------------------------------------------------------- episode
 def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
-    import gymnasium as gym
+    """The env of the settings (the one env factory, ``robolearn.config.make_env``: the kind's env class, which is
+    also what its gym id makes); the dataset records the kind's gym id as ``env_id``."""
+    from robolearn.config import make_env as make_kind_env
 
-    from sim.counter_config import CounterEnvConfig
-    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID  # importing sim registers the envs
-
-    env_id = COUNTER_ENV_ID if isinstance(settings.env, CounterEnvConfig) else DESK_ENV_ID
-    return gym.make(env_id, config=settings.env).unwrapped
+    return make_kind_env(settings.env)
 
 
 def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
@@ -307,13 +294,14 @@ def dataset_meta_for(
     """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
     states, label vocabulary, package versions, the command) and of how they were made."""
     from robolearn.data.labels import label_vocabulary
+    from robolearn.kinds import kind_of
     from sim.envs import counter
-    from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID
 
+    env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (robolearn.kinds), which data checks read back
     if isinstance(env, counter.CounterEnv):
-        env_id, names, meaning = COUNTER_ENV_ID, counter.CounterStates.names(), counter.ACTION_MEANING
+        names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
     else:
-        env_id, names = DESK_ENV_ID, env.object_states.names()
+        names = env.object_states.names()
         meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
     versions = {}
     for dist in RECORDED_PACKAGES:

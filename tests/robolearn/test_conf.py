@@ -65,12 +65,14 @@ def test_generated_conf_files_load_to_the_defaults() -> None:
         assert not _mismatches(data, entry.config_class()(), path)
 
 
-def test_an_env_config_with_a_kind_writes_it_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Env config classes that declare ``KIND`` (the env-kinds registry) get a ``kind:`` first key."""
-    monkeypatch.setattr(DeskEnvConfig, "KIND", "desk", raising=False)
-    keys = [line for line in render("env/desk.yaml").splitlines() if line and not line.startswith("#")]
-    assert keys[0] == f"kind: desk  # {conf_files.KIND_DOC}"
-    assert yaml.safe_load(render("env/desk.yaml"))["kind"] == "desk"
+@pytest.mark.parametrize("name", ["desk", "home", "counter"])
+def test_an_env_config_declares_its_kind_first(name: str) -> None:
+    """conf/env/<name>.yaml's first key is ``kind``, the declared ``KIND`` of its config class (the factory
+    removes it: it is no dataclass field, so it never reaches a dataset's meta.json)."""
+    cls = GENERATED[f"env/{name}.yaml"].config_class()
+    keys = [line for line in (CONF / "env" / f"{name}.yaml").read_text().splitlines() if line and line[0] != "#"]
+    assert keys[0] == f"kind: {name}  # {conf_files.KIND_DOC}"
+    assert name == cls.KIND
 
 
 def test_conf_files_check_command_lists_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,21 +84,23 @@ def test_conf_files_check_command_lists_stale_files(tmp_path: Path, capsys: pyte
 
 
 def test_composed_env_config_equals_the_dataclass_defaults() -> None:
-    assert env_config(compose_config("rollout").env) == DeskEnvConfig()
+    cfg = env_config(compose_config("rollout").env)  # the node's `kind` picks the class and is not a field
+    assert type(cfg) is DeskEnvConfig and cfg == DeskEnvConfig()
+    assert "kind" not in dataclasses.asdict(cfg)
 
 
 def test_composed_home_and_agent_configs_equal_the_dataclass_defaults() -> None:
     from planners.mobile_manipulation_config import ManipulationAgentConfig
     from planners.navigation_config import NavAgentConfig
-    from robolearn.config import counter_env_config, home_env_config, manipulation_agent_config, nav_agent_config
+    from robolearn.config import manipulation_agent_config, nav_agent_config
     from sim.counter_config import CounterEnvConfig
     from sim.home_config import HomeEnvConfig
 
     home = compose_config("rollout", ["env=home"])
-    assert home_env_config(home.env) == HomeEnvConfig()
+    assert env_config(home.env) == HomeEnvConfig()
     assert nav_agent_config(home.nav_agent) == NavAgentConfig()
     assert manipulation_agent_config(home.manipulation_agent) == ManipulationAgentConfig()
-    assert counter_env_config(compose_config("rollout", ["env=counter"]).env) == CounterEnvConfig()
+    assert env_config(compose_config("rollout", ["env=counter"]).env) == CounterEnvConfig()
 
 
 @pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(CONF)))

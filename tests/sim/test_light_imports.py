@@ -51,16 +51,14 @@ from planners.mobile_manipulation_config import ManipulationAgentConfig
 from_dict(ManipulationAgentConfig, to_dict(ManipulationAgentConfig()))
 """,
     "robolearn.config": """
-from robolearn.config import (
-    compose_config, counter_env_config, env_config, home_env_config, manipulation_agent_config, nav_agent_config
-)
+from robolearn.config import compose_config, env_config, manipulation_agent_config, nav_agent_config
 desk = compose_config("rollout", ["env.task=close_drawer"])
 env_config(desk.env)
 home = compose_config("rollout", ["env=home", "env.task=interactive_nav"])
-home_env_config(home.env)
+env_config(home.env)
 nav_agent_config(home.nav_agent)
 manipulation_agent_config(home.manipulation_agent)
-counter_env_config(compose_config("rollout", ["env=counter"]).env)
+env_config(compose_config("rollout", ["env=counter"]).env)
 """,
     # The env and agent files; planners.video and planners.policy load torch in their packages' __init__.
     "robolearn.conf_files": """
