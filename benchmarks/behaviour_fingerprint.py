@@ -88,7 +88,9 @@ def dataset_digest(root: Path) -> dict[str, Any]:
                     data = np.asarray(obj[()])
                     entry["dtype"] = str(data.dtype)
                     entry["shape"] = list(data.shape)
-                    entry["sha256"] = hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest()
+                    # Object arrays (variable-length strings) hold pointers: hash their values instead.
+                    raw = repr(data.tolist()).encode() if data.dtype == object else np.ascontiguousarray(data).tobytes()
+                    entry["sha256"] = hashlib.sha256(raw).hexdigest()
                 digest[f"{rel}:{name}"] = entry
 
             f.visititems(visit)
@@ -97,10 +99,10 @@ def dataset_digest(root: Path) -> dict[str, Any]:
     return digest
 
 
-def printed(text: str) -> list[str]:
-    """Printed lines without timings, progress bars and library banners."""
+def printed(text: str, work: Path) -> list[str]:
+    """Printed lines without timings, progress bars, library banners and the temporary folder's name."""
     keep = []
-    for line in text.splitlines():
+    for line in text.replace(str(work), "<work>").splitlines():
         if "pybullet build time" in line or "it/s]" in line or "ep/s" in line or not line.strip():
             continue
         keep.append(re.sub(r"\d+(\.\d+)? ?s\b( per plan)?", "<t>", line))
