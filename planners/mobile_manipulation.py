@@ -92,7 +92,8 @@ class ManipulationAgentConfig:
             check_number("manipulation_agent", name, getattr(self, name), 0.0)
         if len(self.tuck) != 3:
             raise ValueError(f"manipulation_agent.tuck must be [forward, left, up] in m, got {list(self.tuck)}")
-        self.tuck = tuple(check_number("manipulation_agent", "tuck", v, -math.inf) for v in self.tuck)
+        forward, left, up = (check_number("manipulation_agent", "tuck", v, -math.inf) for v in self.tuck)
+        self.tuck = (forward, left, up)
 
 
 STAGE_TURN = 0.3  # rad: heading error above which the base turns in place toward the staging point
@@ -101,7 +102,7 @@ DRIVE_PHASES = ("navigate", "stage", "align", "dock")  # the drawer agents' phas
 
 def tuck_arm(env: HomeEnv, cfg: ManipulationAgentConfig) -> np.ndarray:
     """(4,) arm action toward the tucked pose (gripper closed): the arm folded over the chassis while driving."""
-    robot = env.scene.robot
+    robot = env.scene.manipulator
     return np.r_[np.clip((np.asarray(cfg.tuck) - robot.tcp_in_mount()) / robot.arm.max_step, -1, 1), 1.0]
 
 
@@ -161,14 +162,14 @@ class OpenDrawerAgent:
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
             self.phase = "dock"
-            mount = env.scene.robot.mount_pose()[0][:2]
+            mount = env.scene.manipulator.mount_pose()[0][:2]
             ahead = float((self.dock - mount) @ self.front)  # m still to drive along the approach line
             if abs(ahead) > c.dock_tolerance:
                 base[0] = np.clip(ahead / step, -c.dock_speed, c.dock_speed)
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
             self.phase = "arm"
-            self.view = ArmFrameView(env.scene.robot, env.scene.counters[0])
+            self.view = ArmFrameView(env.scene.manipulator, env.scene.counters[0])
         return np.r_[base, self._arm(obs)].astype(np.float32)
 
     @property
@@ -190,6 +191,7 @@ class OpenDrawerAgent:
                 c.approach_tolerance,
                 c.pull_speed,
             )
+        assert self.view is not None, "the arm acts once docked, when act() has set the view"
         return self.motion.act(self.view)
 
 
@@ -226,7 +228,7 @@ class PlannedDrawerAgent(OpenDrawerAgent):
     def _arm(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         from sim.envs.counter import arm_observation
 
-        c, robot = self.cfg, self.env.scene.robot
+        c, robot = self.cfg, self.env.scene.manipulator
         if self.phase == "arm":
             error = self.start_tcp - robot.tcp_in_mount()
             if np.linalg.norm(error) > c.unfold_tolerance and self.unfold_steps < c.max_unfold_steps:
@@ -257,7 +259,9 @@ class OpenDoorAgent:
 
         self.env = env
         self.nav.reset(env)
-        doorway = self.nav.doorways[env.episode.target_door]  # the navigation agent's view of the doorway
+        target_door = env.episode.target_door
+        assert target_door is not None, "open_door episodes name their target door"
+        doorway = self.nav.doorways[target_door]  # the navigation agent's view of the doorway
         centre, normal = doorway["centre"], doorway["normal"]
         # The robot comes to the door from the side it reaches first along the floor (not the side it
         # starts on: the way may lead round through other rooms), and pushes through to the other side.
@@ -324,6 +328,7 @@ def run_planned_home_episode(
             break
         if agent.phase == "local" and handover is None:  # the planner has just taken over: its first frame
             handover = steps
+            assert agent.handover is not None, "the agent keeps its hand-over observation in the local phase"
             rec.frames.append(obs["rgb"])
             rec.rewards.append(reward(agent.handover))
         obs, _, terminated, truncated, info = env.step(action)

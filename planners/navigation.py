@@ -296,7 +296,8 @@ class InteractiveNavAgent:
             self.path, self.reach = [], []
             return False
         c, g = self.cfg, self.grid
-        path, reach = [], []
+        path: list[np.ndarray] = []
+        reach: list[float] = []
         here = xy
         for _, dw, side in self._crossings(cells):
             anchors = self._door_anchors(dw, side, free)

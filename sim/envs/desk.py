@@ -110,7 +110,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.variant = VARIANTS[cfg.variant]
 
         self.client = p.connect(p.DIRECT)
-        self.scene: DeskScene | None = None
+        self.scene: DeskScene  # set by _build_world, now and at every rebuild
         self._build_world()
         self.cameras = [Camera(c, cfg.width, cfg.height) for c in cfg.cameras]
         self.scene_params = SceneParams()
@@ -118,7 +118,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.instance_classes = list(self.scene.instance_classes)
 
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self.observation_space = spaces.Dict(self._obs_spaces())
+        # gymnasium types spaces.Dict as Space[dict[str, Space]], but its samples are dicts of the
+        # subspaces' samples (here arrays), which is what Env[dict[str, np.ndarray], ...] declares.
+        self.observation_space = spaces.Dict(self._obs_spaces())  # type: ignore[assignment]
         self._elapsed = 0
         self._init_objects: ObjectStates | None = None
         self._success_any = False
