@@ -36,6 +36,7 @@ from sim.robots.mobile import wrap_angle
 from sim.tasks.counter import ArmFrameView, DrawerMotion
 
 if TYPE_CHECKING:  # pragma: no cover
+    from planners.vmpc import EpisodeRecord
     from sim.envs.home import HomeEnv
 
 
@@ -287,7 +288,9 @@ class OpenDoorAgent:
         return action
 
 
-def make_home_agent(task: str, nav: NavAgentConfig | None = None, manipulation: ManipulationAgentConfig | None = None):
+def make_home_agent(
+    task: str, nav: NavAgentConfig | None = None, manipulation: ManipulationAgentConfig | None = None
+) -> OpenDrawerAgent | OpenDoorAgent | InteractiveNavAgent:
     """The baseline agent of a home task: navigation (pointnav, interactive_nav, room_nav) or manipulation."""
     if task == "open_drawer":
         return OpenDrawerAgent(manipulation, nav)
@@ -298,7 +301,7 @@ def make_home_agent(task: str, nav: NavAgentConfig | None = None, manipulation: 
 
 def run_planned_home_episode(
     env: HomeEnv, agent: PlannedDrawerAgent, seed: int | None = None, options: dict[str, Any] | None = None
-):
+) -> tuple[EpisodeRecord, dict[str, Any]]:
     """One "open the kitchen drawer" episode: the agent navigates and docks, then its planner acts.
 
     Returns ``(record, stats)``: a ``planners.vmpc.EpisodeRecord`` of the planner's part (the head-camera

@@ -25,7 +25,7 @@ import abc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 import torch
 from torch import Tensor
@@ -147,7 +147,7 @@ class TrajectoryOptimizer(abc.ABC):
 
     def __init__(
         self,
-        config: Any,
+        config: OptimizerConfig,
         action_low: Sequence[float] | Tensor,
         action_high: Sequence[float] | Tensor,
         horizon: int,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +38,10 @@ from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_env_modes
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
-from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
+from sim.tasks.counter import ArmFrameView, CounterStates, DrawerMotion, get_counter_task
+
+if TYPE_CHECKING:  # pragma: no cover - sim.envs.home is imported where the env is built
+    from sim.envs.home import HomeEnvState
 
 __all__ = [
     "ACTION_MEANING",
@@ -117,7 +120,7 @@ def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = No
 class CounterEnvState:
     """What ``set_state`` needs to continue an episode exactly."""
 
-    home: Any  # the inner HomeEnvState
+    home: HomeEnvState  # the inner home env's state
     initial: CounterStates
     elapsed: int
     success_any: bool
@@ -179,7 +182,9 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._elapsed = 0
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         c, rng = self.cfg, self.np_random
         if options and "task" in options:  # this episode's task (as the desk env's reset option)
@@ -211,7 +216,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._elapsed, self._success_any = 0, False
         return self._observation(), self._info(False, self._init)
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._view is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
@@ -305,11 +310,11 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Where the counter's object ``name`` is handled (3,), in the arm-base frame (m)."""
         return self.view.interaction_points()[name]
 
-    def make_expert(self):
+    def make_expert(self) -> DrawerMotion:
         """A scripted expert for this episode (``expert_action`` runs it)."""
         return self.task.make_expert(self._init, self.cfg.thresholds)
 
-    def expert_action(self, expert) -> np.ndarray:
+    def expert_action(self, expert: DrawerMotion) -> np.ndarray:
         """The expert's next action (4,) in [-1, 1]."""
         return np.asarray(expert.act(self.view), np.float32)
 

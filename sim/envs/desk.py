@@ -36,7 +36,7 @@ from sim.plumbing.checks import check_env_modes
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.scenes.desk import DeskScene, ObjectStates
 from sim.state import EnvState
-from sim.tasks.base import Task
+from sim.tasks.base import Expert, Task
 from sim.tasks.desk import get_task
 from sim.variants import VARIANTS
 
@@ -165,7 +165,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             )
 
     # ------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Start an episode: new scene style (if randomized) and a draw from the task's initial states.
 
         ``options`` may hold ``task`` (switch to another task of this env, e.g. for data collection)
@@ -192,7 +194,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             self._success_any = False
         return self._observation(), self._info(self.scene.object_states())
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._init_objects is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
@@ -286,12 +288,13 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Where ``task``'s object is handled (3,), in the frame of ``tcp_position`` (m)."""
         return get_task(task).interaction_point(self.scene)
 
-    def make_expert(self):
+    def make_expert(self) -> Expert:
         """A fresh scripted expert of this episode's task (``expert_action`` runs it)."""
         return self.task.make_expert()
 
-    def expert_action(self, expert) -> np.ndarray:
+    def expert_action(self, expert: Expert) -> np.ndarray:
         """The action of a task expert (``make_expert()``) in the current state, float32 (4,)."""
+        assert self._init_objects is not None, "call reset() before expert_action()"
         return expert.act(self.scene, self._init_objects).astype(np.float32)
 
     def _info(self, now: ObjectStates) -> dict[str, Any]:

@@ -218,7 +218,9 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return self.plan_and_maps(self.home)[1]
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         self.home = self._pick_home(options)
         plan, maps = self.plan_and_maps(self.home)
@@ -258,7 +260,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         parts = [self.scene.clutter_positions()] + ([np.array(doors)] if doors else [])
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, 3))
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._episode is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
@@ -359,7 +361,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """(2,) the task's goal point (m): point goal, room centre, door or counter."""
         return np.asarray(self.episode.goal, float).copy()
 
-    def traversability_map(self):
+    def traversability_map(self) -> GridMap:
         """The home's traversability ``GridMap`` (walls and furniture occupied; doors and clutter free)."""
         return self.maps.grid
 

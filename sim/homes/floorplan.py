@@ -70,7 +70,7 @@ class Room:
     def area(self) -> float:
         return float(np.prod(self.size))
 
-    def contains(self, xy: Sequence[float], margin: float = 0.0) -> bool:
+    def contains(self, xy: Sequence[float] | np.ndarray, margin: float = 0.0) -> bool:
         """Whether the point (x, y) lies inside the room shrunk by ``margin`` m on every side."""
         return bool(
             self.min[0] + margin <= xy[0] <= self.max[0] - margin

@@ -8,6 +8,7 @@ head camera) come first and the floor last, so hidden floor pixels cost little.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ import pybullet as p
 from sim.config import DeskLayout, FurnitureDynamics
 from sim.furniture import Button, Door, Drawer, Faucet, RoomDoor, RoomDoorGeometry, table_spec
 from sim.home_config import HomeEnvConfig
-from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec
+from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec, Room
 from sim.homes.furnishings import CATALOG, CLUTTER, UNMOVABLE, ClutterKind
 from sim.homes.geometry import door_hinge_end, wall_boxes
 from sim.observations import lookup_segmentation, segmentation_table
@@ -73,7 +74,7 @@ def _rotate(xy: np.ndarray, yaw: float) -> np.ndarray:
     return np.array([c * xy[0] - s * xy[1], s * xy[0] + c * xy[1]])
 
 
-def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float], tuple[float, float], tuple]]:
+def _inner_faces(plan: FloorPlan, room: Room) -> list[tuple[tuple[float, float, float], tuple[float, float], tuple]]:
     """The drawn faces of ``room``'s walls: (centre, quad half sizes, orientation) of quads on the inner
     wall surfaces, facing into the room, with the doorways on each edge left open."""
     t, h = plan.wall_thickness, plan.wall_height
@@ -288,7 +289,9 @@ class HomeScene:
             groups[name] = entries
         return groups
 
-    def rooms_seen_from(self, xy, heading: float | None = None, half_fov: float | None = None) -> frozenset[str]:
+    def rooms_seen_from(
+        self, xy: Sequence[float] | np.ndarray, heading: float | None = None, half_fov: float | None = None
+    ) -> frozenset[str]:
         """The rooms the head camera may see from ``xy``: the room(s) it is in and their door neighbours.
 
         With ``heading`` and ``half_fov`` (rad, horizontal), a neighbour counts only when its doorway lies
@@ -301,7 +304,9 @@ class HomeScene:
                 seen |= set(d.rooms)
         return frozenset(seen or {r.name for r in self.plan.rooms})
 
-    def _doorway_in_view(self, door: DoorSpec, xy, heading: float, half_fov: float | None) -> bool:
+    def _doorway_in_view(
+        self, door: DoorSpec, xy: Sequence[float] | np.ndarray, heading: float, half_fov: float | None
+    ) -> bool:
         """Whether the doorway's opening overlaps the horizontal view wedge from ``xy`` (with a margin)."""
         end, along = door_hinge_end(self.plan, door)
         a, b = end, end + door.width * along
@@ -315,7 +320,9 @@ class HomeScene:
             return hi <= half or lo >= -half
         return hi >= -half and lo <= half
 
-    def update_visibility(self, xy, heading: float | None = None, half_fov: float | None = None) -> None:
+    def update_visibility(
+        self, xy: Sequence[float] | np.ndarray | None, heading: float | None = None, half_fov: float | None = None
+    ) -> None:
         """Draw only the rooms seen from ``xy`` (``None``: draw every room), with ``heading`` and ``half_fov``
         only the neighbours whose doorway is in view; a no-op while they do not change."""
         want = frozenset(self._groups) if xy is None else self.rooms_seen_from(xy, heading, half_fov)
