@@ -174,9 +174,10 @@ def fingerprint(seeds: int, oracle_seeds: int, home_trials: int, work: Path) -> 
                 "progress_bar=false",
             ],
             work,
-        )
+        ),
+        work,
     )
-    fp["demo"] = printed(run(rl + ["demo", "open the drawer", f"video.path={work / 'demo.mp4'}"], work))
+    fp["demo"] = printed(run(rl + ["demo", "open the drawer", f"video.path={work / 'demo.mp4'}"], work), work)
     print(f"fingerprint took {time.time() - t0:.0f} s", flush=True)
     return fp
 

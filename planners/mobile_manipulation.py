@@ -35,6 +35,7 @@ from sim.robots.mobile import wrap_angle
 from sim.tasks.counter import ArmFrameView, DrawerMotion
 
 if TYPE_CHECKING:  # pragma: no cover
+    from planners.vmpc import EpisodeRecord
     from sim.envs.home import HomeEnv
 
 
@@ -44,7 +45,7 @@ DRIVE_PHASES = ("navigate", "stage", "align", "dock")  # the drawer agents' phas
 
 def tuck_arm(env: HomeEnv, cfg: ManipulationAgentConfig) -> np.ndarray:
     """(4,) arm action toward the tucked pose (gripper closed): the arm folded over the chassis while driving."""
-    robot = env.scene.robot
+    robot = env.scene.manipulator
     return np.r_[np.clip((np.asarray(cfg.tuck) - robot.tcp_in_mount()) / robot.arm.max_step, -1, 1), 1.0]
 
 
@@ -104,14 +105,14 @@ class OpenDrawerAgent:
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
             self.phase = "dock"
-            mount = env.scene.robot.mount_pose()[0][:2]
+            mount = env.scene.manipulator.mount_pose()[0][:2]
             ahead = float((self.dock - mount) @ self.front)  # m still to drive along the approach line
             if abs(ahead) > c.dock_tolerance:
                 base[0] = np.clip(ahead / step, -c.dock_speed, c.dock_speed)
                 base[1] = np.clip(2.0 * err / env.cfg.base.max_angular_speed, -1, 1)
                 return self._hold_arm(base)
             self.phase = "arm"
-            self.view = ArmFrameView(env.scene.robot, env.scene.counters[0])
+            self.view = ArmFrameView(env.scene.manipulator, env.scene.counters[0])
         return np.r_[base, self._arm(obs)].astype(np.float32)
 
     @property
@@ -133,6 +134,7 @@ class OpenDrawerAgent:
                 c.approach_tolerance,
                 c.pull_speed,
             )
+        assert self.view is not None, "the arm acts once docked, when act() has set the view"
         return self.motion.act(self.view)
 
 
@@ -169,7 +171,7 @@ class PlannedDrawerAgent(OpenDrawerAgent):
     def _arm(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         from sim.envs.counter import arm_observation
 
-        c, robot = self.cfg, self.env.scene.robot
+        c, robot = self.cfg, self.env.scene.manipulator
         if self.phase == "arm":
             error = self.start_tcp - robot.tcp_in_mount()
             if np.linalg.norm(error) > c.unfold_tolerance and self.unfold_steps < c.max_unfold_steps:
@@ -200,7 +202,9 @@ class OpenDoorAgent:
 
         self.env = env
         self.nav.reset(env)
-        doorway = self.nav.doorways[env.episode.target_door]  # the navigation agent's view of the doorway
+        target_door = env.episode.target_door
+        assert target_door is not None, "open_door episodes name their target door"
+        doorway = self.nav.doorways[target_door]  # the navigation agent's view of the doorway
         centre, normal = doorway["centre"], doorway["normal"]
         # The robot comes to the door from the side it reaches first along the floor (not the side it
         # starts on: the way may lead round through other rooms), and pushes through to the other side.
@@ -226,7 +230,9 @@ class OpenDoorAgent:
         return action
 
 
-def make_home_agent(task: str, nav: NavAgentConfig | None = None, manipulation: ManipulationAgentConfig | None = None):
+def make_home_agent(
+    task: str, nav: NavAgentConfig | None = None, manipulation: ManipulationAgentConfig | None = None
+) -> OpenDrawerAgent | OpenDoorAgent | InteractiveNavAgent:
     """The baseline agent of a home task: navigation (pointnav, interactive_nav, room_nav) or manipulation."""
     if task == "open_drawer":
         return OpenDrawerAgent(manipulation, nav)
@@ -237,7 +243,7 @@ def make_home_agent(task: str, nav: NavAgentConfig | None = None, manipulation: 
 
 def run_planned_home_episode(
     env: HomeEnv, agent: PlannedDrawerAgent, seed: int | None = None, options: dict[str, Any] | None = None
-):
+) -> tuple[EpisodeRecord, dict[str, Any]]:
     """One "open the kitchen drawer" episode: the agent navigates and docks, then its planner acts.
 
     Returns ``(record, stats)``: a ``planners.vmpc.EpisodeRecord`` of the planner's part (the head-camera
@@ -267,6 +273,7 @@ def run_planned_home_episode(
             break
         if agent.phase == "local" and handover is None:  # the planner has just taken over: its first frame
             handover = steps
+            assert agent.handover is not None, "the agent keeps its hand-over observation in the local phase"
             rec.frames.append(obs["rgb"])
             rec.rewards.append(reward(agent.handover))
         obs, _, terminated, truncated, info = env.step(action)

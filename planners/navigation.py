@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 
@@ -37,6 +37,16 @@ from sim.robots.mobile import wrap_angle
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.envs.home import HomeEnv
+    from sim.homes.floorplan import DoorSpec
+
+
+class Doorway(TypedDict):
+    """A doorway as the agent plans through it (world frame, m)."""
+
+    centre: np.ndarray  # (2,) on the wall line
+    normal: np.ndarray  # (2,) unit normal to the wall (either way)
+    along: np.ndarray  # (2,) unit vector along the wall, from the hinge toward the latch
+    half_width: float
 
 
 START_SEARCH_CELLS = 20  # cells searched around the robot for a free start (1 m at 5 cm)
@@ -142,7 +152,7 @@ class InteractiveNavAgent:
         far = np.linalg.norm(np.concatenate(pts) - xy, axis=1) > self.env.cfg.base.radius + 0.15
         return bool(new[cells[ok & far, 0], cells[ok & far, 1]].any())
 
-    def _doorway(self, door) -> dict[str, np.ndarray]:
+    def _doorway(self, door: DoorSpec) -> Doorway:
         """A doorway's centre on the wall line, its unit normal (either way) and the unit vector along it
         from the hinge toward the latch (m)."""
         end, along = door_hinge_end(self.env.plan, door)
@@ -154,7 +164,7 @@ class InteractiveNavAgent:
             "half_width": door.width / 2,
         }
 
-    def _crossings(self, cells: list[tuple[int, int]]) -> list[tuple[int, dict, float]]:
+    def _crossings(self, cells: list[tuple[int, int]]) -> list[tuple[int, Doorway, float]]:
         """The doorways a cell path passes through, in order: (index of the first cell in the doorway,
         doorway, side sign of the cell before it along the doorway's normal)."""
         pts = self.grid.cells_to_world(cells)
@@ -168,7 +178,7 @@ class InteractiveNavAgent:
                 out.append((i, dw, float(np.sign(across[max(i - 1, 0)]) or -1.0)))
         return sorted(out, key=lambda t: t[0])
 
-    def _door_anchors(self, dw: dict, side: float, free: np.ndarray) -> list[np.ndarray] | None:
+    def _door_anchors(self, dw: Doorway, side: float, free: np.ndarray) -> list[np.ndarray] | None:
         """Waypoints that cross ``dw`` square to the wall on the latch side, from the ``side`` sign of its
         normal to the other; None when furniture leaves no room to line up (cross as planned)."""
         c = self.cfg
@@ -235,7 +245,8 @@ class InteractiveNavAgent:
             self.path, self.reach = [], []
             return False
         c, g = self.cfg, self.grid
-        path, reach = [], []
+        path: list[np.ndarray] = []
+        reach: list[float] = []
         here = xy
         for _, dw, side in self._crossings(cells):
             anchors = self._door_anchors(dw, side, free)

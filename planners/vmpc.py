@@ -196,6 +196,7 @@ class VMPCAgent:
         cfg = self.config
         if self._plan is None or self._executed >= cfg.replan_every:
             self._replan()
+        assert self._plan is not None, "_replan() sets the plan"
         action = self._plan[self._executed]
         self._executed += 1
         self._t += 1

@@ -29,7 +29,7 @@ RED = (0.85, 0.15, 0.12, 1.0)
 
 
 def _yaw(yaw: float) -> tuple[float, float, float, float]:
-    return tuple(p.getQuaternionFromEuler((0.0, 0.0, yaw)))  # type: ignore[return-value]
+    return tuple(p.getQuaternionFromEuler((0.0, 0.0, yaw)))
 
 
 class Articulated:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,7 +36,7 @@ class Camera:
         self.width, self.height = width, height
         self.set_pose(cfg.eye, cfg.target, cfg.fov)
 
-    def set_pose(self, eye, target, fov: float) -> None:
+    def set_pose(self, eye: Sequence[float] | np.ndarray, target: Sequence[float] | np.ndarray, fov: float) -> None:
         self.eye, self.target, self.fov = tuple(eye), tuple(target), float(fov)
         self.view = p.computeViewMatrix(self.eye, self.target, self.cfg.up)
         self.proj = p.computeProjectionMatrixFOV(self.fov, self.width / self.height, self.cfg.near, self.cfg.far)

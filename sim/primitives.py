@@ -14,7 +14,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pybullet as p
@@ -22,6 +22,12 @@ import pybullet as p
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 IDENTITY_QUAT: Quat = (0.0, 0.0, 0.0, 1.0)
+
+
+def _vec3(v: Sequence[float]) -> Vec3:
+    """``v`` (a position in a link frame: three numbers, m) as a tuple of floats, unchecked as before."""
+    return cast(Vec3, tuple(float(c) for c in v))
+
 
 ShapeKind = Literal["box", "cylinder", "sphere", "quad"]
 
@@ -57,7 +63,7 @@ def box(
     collide: bool = True,
 ) -> Shape:
     """A box primitive with the given half extents (m), centred at ``pos`` in the link frame."""
-    return Shape("box", tuple(float(v) for v in half_extents), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
+    return Shape("box", tuple(float(v) for v in half_extents), _vec3(pos), orn, tuple(rgba), collide)
 
 
 def cylinder(
@@ -69,7 +75,7 @@ def cylinder(
     collide: bool = True,
 ) -> Shape:
     """A cylinder primitive (axis along the local z axis after ``orn``)."""
-    return Shape("cylinder", (float(radius), float(length)), tuple(float(v) for v in pos), orn, tuple(rgba), collide)
+    return Shape("cylinder", (float(radius), float(length)), _vec3(pos), orn, tuple(rgba), collide)
 
 
 def quad(
@@ -80,9 +86,7 @@ def quad(
     TinyRenderer rasterizes every triangle over its screen bounding box, so a large surface the camera
     sees from one side (a floor, a wall's inner face) costs a sixth as much as a quad than as a box.
     """
-    return Shape(
-        "quad", (float(half_size[0]), float(half_size[1])), tuple(float(v) for v in pos), orn, tuple(rgba), False
-    )
+    return Shape("quad", (float(half_size[0]), float(half_size[1])), _vec3(pos), orn, tuple(rgba), False)
 
 
 def segment(

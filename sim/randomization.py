@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as p
@@ -17,6 +18,9 @@ import pybullet as p
 from sim.config import RandomizationConfig
 from sim.observations import Lighting
 from sim.variants import Variant
+
+if TYPE_CHECKING:  # pragma: no cover - for the annotation only
+    from sim.scenes.desk import DeskScene
 
 # Colours of the surfaces that randomization recolours (body name → rgb), for the training palette
 # and for the held-out palette of the "new_colors" variant. Mugs keep their identity (white/black).
@@ -129,7 +133,7 @@ def procedural_textures(rng_seed: int = 0) -> list[str]:
 class SceneStyler:
     """Applies ``SceneParams`` to a built scene, remembering nominal dynamics so scales never compound."""
 
-    def __init__(self, scene, client: int):
+    def __init__(self, scene: DeskScene, client: int):
         self.scene = scene
         self.client = client
         self._texture_ids: list[int] | None = None

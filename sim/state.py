@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as p
+
+if TYPE_CHECKING:  # pragma: no cover - sim.scenes.desk imports this module
+    from sim.randomization import SceneParams
+    from sim.scenes.desk import ObjectStates
 
 
 @dataclass
@@ -39,9 +43,9 @@ class EnvState:
 
     sim: SimState
     elapsed_steps: int
-    initial_objects: Any  # ObjectStates at reset: the reference for success
+    initial_objects: ObjectStates  # at reset: the reference for success
     success_any: bool
-    scene_params: Any  # SceneParams: the episode's randomization draw
+    scene_params: SceneParams  # the episode's randomization draw
 
 
 def read_bodies(client: int, uids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ import abc
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar, Protocol
 
 import torch
 from torch import Tensor
@@ -119,6 +119,13 @@ def _bounds(
 
 
 # --------------------------------------------------------------------------------------- interface
+class OptimizerConfig(Protocol):
+    """What the base class reads of every optimizer's config dataclass (``config_class``)."""
+
+    #: what advance() puts in the freed tail of the warm start: center | last
+    shift_fill: str
+
+
 class TrajectoryOptimizer(abc.ABC):
     """Maximises an ``Objective`` over action sequences ``(H, A)`` inside box bounds, by sampling.
 
@@ -136,11 +143,11 @@ class TrajectoryOptimizer(abc.ABC):
     """
 
     #: the config dataclass this optimizer takes (exactly this type)
-    config_class: ClassVar[type]
+    config_class: ClassVar[type[OptimizerConfig]]
 
     def __init__(
         self,
-        config: Any,
+        config: OptimizerConfig,
         action_low: Sequence[float] | Tensor,
         action_high: Sequence[float] | Tensor,
         horizon: int,

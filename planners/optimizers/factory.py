@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from planners.optimizers.base import TrajectoryOptimizer
+from planners.optimizers.base import OptimizerConfig, TrajectoryOptimizer
 from planners.optimizers.cem import CEMOptimizer
 from planners.optimizers.icem import ICEMOptimizer
 from planners.optimizers.mppi import MPPIOptimizer
@@ -30,7 +30,7 @@ def _choices() -> str:
     )
 
 
-def optimizer_config(cfg: Any) -> Any:
+def optimizer_config(cfg: Any) -> OptimizerConfig:
     """The validated config dataclass that ``cfg`` describes.
 
     Args:

@@ -22,6 +22,10 @@ __all__ = ["LanguagePolicy", "LanguagePolicyNet"]
 class LanguagePolicyNet(nn.Module):
     """frames uint8 (B, C, H, W), text embeddings (B, D) [, proprio (B, P)] → actions (B, A) in [-1, 1]."""
 
+    # buffers (register_buffer): typed here, since nn.Module's attribute lookup is typed Tensor | Module
+    proprio_mean: Tensor
+    proprio_std: Tensor
+
     def __init__(self, config: PolicyConfig | None = None, seed: int | None = None):
         super().__init__()
         c = self.config = config or PolicyConfig()

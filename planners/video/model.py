@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -89,6 +89,18 @@ def to_unit_float(frames: Tensor) -> Tensor:
     if not frames.is_floating_point():
         raise TypeError(f"frames must be uint8 or float, got {frames.dtype}")
     return frames.float()
+
+
+def _weight_and_bias(layer: nn.Module) -> tuple[Tensor, Tensor]:
+    """The weight and bias of a linear or conv layer (every such layer here has a bias).
+
+    nn.Module's attribute lookup is typed ``Tensor | Module`` and a layer's bias ``Tensor | None``;
+    this narrows both to the tensors the initialisation writes.
+    """
+    weight, bias = layer.weight, layer.bias
+    if not isinstance(weight, Tensor) or not isinstance(bias, Tensor):
+        raise TypeError(f"{type(layer).__name__} has no weight and bias to initialise")
+    return weight, bias
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -195,18 +207,20 @@ class Transition(nn.Module):
             nn.Conv2d(c.transition_hidden, 2 * c.latent_channels, 1) for _ in range(c.transition_blocks)
         )
         for conv in self.outs:  # start nearly as the identity: a closed gate
-            nn.init.zeros_(conv.weight)
-            nn.init.zeros_(conv.bias)
+            weight, bias = _weight_and_bias(conv)
+            nn.init.zeros_(weight)
+            nn.init.zeros_(bias)
             with torch.no_grad():
-                conv.bias[: c.latent_channels] = GATE_BIAS_INIT
+                bias[: c.latent_channels] = GATE_BIAS_INIT
         # FiLM input: the action, and with proprioception the robot's state before and after it
         self.action = nn.Sequential(
             nn.Linear(c.action_dim + 2 * c.proprio_dim, c.action_embed),
             nn.LeakyReLU(LEAK, inplace=True),
             nn.Linear(c.action_embed, 2 * c.transition_hidden * c.transition_blocks),
         )
-        nn.init.zeros_(self.action[-1].weight)  # FiLM starts at γ = 0 (scale 1), β = 0
-        nn.init.zeros_(self.action[-1].bias)
+        film_weight, film_bias = _weight_and_bias(self.action[-1])
+        nn.init.zeros_(film_weight)  # FiLM starts at γ = 0 (scale 1), β = 0
+        nn.init.zeros_(film_bias)
 
     def film(self, actions: Tensor) -> Tensor:
         """Actions (..., A) (with proprioception [a, p_t, p_{t+1}] (..., A + 2P)) → FiLM parameters
@@ -235,6 +249,8 @@ class Decoder(nn.Module):
     border padding) and the generated RGB.
     """
 
+    grid: Tensor  # buffer (register_buffer): typed here, as nn.Module's attribute lookup is Tensor | Module
+
     def __init__(self, c: VideoConfig):
         super().__init__()
         self.channels, self.mask, self.flow = c.channels, c.mask, c.flow
@@ -252,12 +268,13 @@ class Decoder(nn.Module):
         # 1×1 projections of the context's encoder features, added after each up-conv
         self.skips = nn.ModuleList(nn.Conv2d(o, o, 1) for o in widths[1:]) if c.skip else nn.ModuleList()
         with torch.no_grad():
+            head_weight, head_bias = _weight_and_bias(self.head)
             if c.flow:  # start with no motion, mostly copying the last frame
-                self.head.weight[-2:].zero_()
-                self.head.bias[-2:].zero_()
-                self.head.bias[c.channels] = COPY_LOGIT_INIT
+                head_weight[-2:].zero_()
+                head_bias[-2:].zero_()
+                head_bias[c.channels] = COPY_LOGIT_INIT
             elif c.mask:
-                self.head.bias[c.channels] = MASK_BIAS_INIT
+                head_bias[c.channels] = MASK_BIAS_INIT
         side = c.image_size
         # identity sampling grid in grid_sample's normalised coordinates (align_corners=True): (1, H, W, 2) as (x, y)
         lin = torch.linspace(-1.0, 1.0, side)
@@ -278,8 +295,8 @@ class Decoder(nn.Module):
         """
         h = z
         n = z.shape[0] // per_context
-        for i, up in enumerate(self.ups):
-            h = up(h)
+        for i, up_conv in enumerate(self.ups):
+            h = up_conv(h)
             if self.skips:
                 h = (h.unflatten(0, (n, per_context)) + skips[i][:, None]).flatten(0, 1)
             h = F.leaky_relu(h, LEAK, inplace=True)
@@ -320,8 +337,9 @@ class ProprioDynamics(nn.Module):
             nn.LeakyReLU(LEAK),
             nn.Linear(c.proprio_hidden, c.proprio_dim),
         )
-        nn.init.zeros_(self.net[-1].weight)
-        nn.init.zeros_(self.net[-1].bias)
+        last_weight, last_bias = _weight_and_bias(self.net[-1])
+        nn.init.zeros_(last_weight)
+        nn.init.zeros_(last_bias)
 
     def forward(self, p: Tensor, a: Tensor) -> Tensor:
         return p + self.net(torch.cat([p, a], dim=-1))
@@ -362,6 +380,11 @@ class VideoModel(nn.Module):
     ``forward`` on clips. The model has no dropout or batch statistics: train and eval mode compute the same.
     """
 
+    # buffers of models with proprioception (register_buffer): typed here, as nn.Module's attribute
+    # lookup is Tensor | Module
+    proprio_mean: Tensor
+    proprio_std: Tensor
+
     def __init__(self, config: VideoConfig | None = None, *, seed: int | None = None):
         super().__init__()
         self.config = c = config if config is not None else VideoConfig()
@@ -375,11 +398,13 @@ class VideoModel(nn.Module):
                 else None
             )
             if self.fuse is not None:  # start from the last frame's latent alone
-                nn.init.zeros_(self.fuse.weight)
-                nn.init.zeros_(self.fuse.bias)
+                fuse_weight, fuse_bias = _weight_and_bias(self.fuse)
+                nn.init.zeros_(fuse_weight)
+                nn.init.zeros_(fuse_bias)
             self.transition = Transition(c)
             self.decoder = Decoder(c)
-            self.prior = self.posterior = None
+            self.prior: LatentPrior | None = None
+            self.posterior: LatentPrior | None = None
             if c.stochastic:
                 self.prior = LatentPrior(c.latent_channels, c)
                 self.posterior = LatentPrior(2 * c.latent_channels, c)
@@ -391,7 +416,8 @@ class VideoModel(nn.Module):
             self.register_buffer("proprio_mean", torch.zeros(c.proprio_dim))
             self.register_buffer("proprio_std", torch.ones(c.proprio_dim))
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
-        self.to(memory_format=self.memory_format)
+        # torch's stubs for Module.to omit the memory_format keyword that it takes (and documents)
+        self.to(memory_format=self.memory_format)  # type: ignore[call-overload]
 
     # ------------------------------------------------------------------------------------ inspection
     @property
@@ -434,7 +460,7 @@ class VideoModel(nn.Module):
         if self.proprio is not None:
             trans += sum(m.in_features * m.out_features for m in self.proprio.net if isinstance(m, nn.Linear))
         dec, side = 0, s
-        for up in self.decoder.ups:
+        for up in cast("list[nn.ConvTranspose2d]", self.decoder.ups):  # the ModuleList's layers
             dec += side * side * up.in_channels * up.out_channels * DOWN_KERNEL**2
             side *= 2
         head = self.decoder.head
@@ -555,6 +581,7 @@ class VideoModel(nn.Module):
         b, horizon = actions.shape[:2]
         proprio = None
         if self.proprio is not None:  # the robot's own state first (cheap), then every FiLM in one batch
+            assert state.proprio is not None, "a model with proprioception encodes it into every state"
             p = state.proprio.expand(b, -1) if state.proprio.shape[0] == 1 else state.proprio
             ps = [p]
             for h in range(horizon):
@@ -571,11 +598,15 @@ class VideoModel(nn.Module):
             if self.prior is not None:
                 mp, sp = self.prior(z)
                 if posterior_targets is not None:
+                    assert self.posterior is not None and noise is not None, "training samples the posterior"
                     mq, sq = self.posterior(torch.cat([z, posterior_targets[:, h]], dim=1))
                     u = mq + sq * noise[:, h]
                     kls.append(gaussian_kl(mq, sq, mp, sp).flatten(1).sum(1))
+                elif mode == "mean":
+                    u = mp
                 else:
-                    u = mp if mode == "mean" else mp + sp * noise[:, h]
+                    assert noise is not None, "sampling draws noise for every step"
+                    u = mp + sp * noise[:, h]
             z = self.transition(z, film[:, h], u)
             out.append(z)
         return torch.stack(out, dim=1), (torch.stack(kls, dim=1) if kls else None), proprio

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +38,11 @@ from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_env_modes
 from sim.plumbing.settings import from_mapping as from_dict
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
-from sim.tasks.counter import ArmFrameView, CounterStates, get_counter_task
+from sim.scenes.home import HomeScene
+from sim.tasks.counter import ArmFrameView, CounterStates, DrawerMotion, get_counter_task
+
+if TYPE_CHECKING:  # pragma: no cover - sim.envs.home is imported where the env is built
+    from sim.envs.home import HomeEnvState
 
 __all__ = [
     "ACTION_MEANING",
@@ -95,7 +99,7 @@ def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = No
     The counter env runs inside a home env built from this; home planning builds its env from it too, so
     the models see the same camera in both.
     """
-    base = dict(
+    base: dict[str, Any] = dict(
         task="open_drawer",
         robot="manipulator",
         home=cfg.home,
@@ -117,7 +121,7 @@ def home_config_for(cfg: CounterEnvConfig, obs_keys: tuple[str, ...] | None = No
 class CounterEnvState:
     """What ``set_state`` needs to continue an episode exactly."""
 
-    home: Any  # the inner HomeEnvState
+    home: HomeEnvState  # the inner home env's state
     initial: CounterStates
     elapsed: int
     success_any: bool
@@ -165,16 +169,21 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.home_env = HomeEnv(config=home_config_for(cfg, nav=NavTaskConfig(room_clutter=0)))
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
         # The images are the inner home env's (same camera, same spaces); proprio drops the base's part.
-        inner = self.home_env.observation_space.spaces
+        # (HomeEnv's observation_space is a spaces.Dict; its declared type is Env's Space[dict[str, ndarray]].)
+        inner = cast(spaces.Dict, self.home_env.observation_space).spaces
         obs: dict[str, spaces.Space] = {k: inner[k] for k in ("rgb", "depth", "segmentation") if k in inner}
         if "proprio" in cfg.obs_keys:
             obs["proprio"] = spaces.Box(-np.inf, np.inf, (ARM_PROPRIO_DIM,), np.float32)
-        self.observation_space = spaces.Dict(obs)
-        self.view: ArmFrameView | None = None
+        # gymnasium types spaces.Dict as Space[dict[str, Space]], but its samples are dicts of the
+        # subspaces' samples (here arrays), which is what Env[dict[str, np.ndarray], ...] declares.
+        self.observation_space = spaces.Dict(obs)  # type: ignore[assignment]
+        self._view: ArmFrameView | None = None  # set by every reset (``view``)
         self._elapsed = 0
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         c, rng = self.cfg, self.np_random
         if options and "task" in options:  # this episode's task (as the desk env's reset option)
@@ -182,9 +191,10 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         inner = {"home": options["home"]} if options and "home" in options else None
         self.home_env.reset(seed=int(rng.integers(2**31)), options=inner)
         scene = self.home_env.scene
-        self.view = ArmFrameView(scene.robot, scene.counters[0])
+        self._view = ArmFrameView(scene.manipulator, scene.counters[0])
         spec = next(f for f in self.home_env.plan.furniture if f.kind == "counter")
-        self._dock_offset = tuple(float(v) for v in rng.uniform(-1.0, 1.0, 3) * np.asarray(c.dock_jitter))
+        dock = rng.uniform(-1.0, 1.0, 3) * np.asarray(c.dock_jitter)
+        self._dock_offset = (float(dock[0]), float(dock[1]), float(dock[2]))
         along, across, turn = self._dock_offset
         front = np.array([np.cos(spec.yaw), np.sin(spec.yaw)])
         left = np.array([-front[1], front[0]])
@@ -193,7 +203,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         xy = mount - c.manipulator.mount_forward * front
         scene.robot.reset_pose(float(xy[0]), float(xy[1]), float(spec.yaw + turn))
         tcp = np.asarray(c.start_tcp) + rng.uniform(-1.0, 1.0, 3) * np.asarray(c.start_tcp_jitter)
-        scene.robot.reset_tcp(tcp)
+        scene.manipulator.reset_tcp(tcp)
         counter = scene.counters[0]
         counter.drawer.set_state(self.task.initial_drawer(rng, c.drawer_closed, c.drawer_open))
         counter.cabinet.set_state(float(rng.uniform(*c.cabinet_start)))
@@ -205,8 +215,8 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self._elapsed, self._success_any = 0, False
         return self._observation(), self._info(False, self._init)
 
-    def step(self, action: np.ndarray):
-        if self.view is None:
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        if self._view is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         if a.shape != (4,):
@@ -250,9 +260,16 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     # ----------------------------------------------- what collect and planners read
     @property
-    def scene(self):
+    def scene(self) -> HomeScene:
         """The inner home scene (bodies, ``get_state``)."""
         return self.home_env.scene
+
+    @property
+    def view(self) -> ArmFrameView:
+        """The counter in the docked arm's frame (set by ``reset`` and ``set_state``)."""
+        if self._view is None:
+            raise RuntimeError("the counter env has no arm view: call reset() first")
+        return self._view
 
     @property
     def object_states(self) -> CounterStates:
@@ -272,8 +289,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     @property
     def instance_names(self) -> list[str]:
         """Segmentation names of this episode's home ([] before the first reset): every home has its own."""
-        scene = self.home_env.scene
-        return list(scene.instance_names) if scene is not None else []
+        return list(self.home_env.scene.instance_names) if self.home_env.has_scene else []
 
     # ------------------------------------- the arm's frame, for exploration that reaches (as the desk env's)
     def tcp_position(self) -> np.ndarray:
@@ -293,17 +309,17 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Where the counter's object ``name`` is handled (3,), in the arm-base frame (m)."""
         return self.view.interaction_points()[name]
 
-    def make_expert(self):
+    def make_expert(self) -> DrawerMotion:
         """A scripted expert for this episode (``expert_action`` runs it)."""
         return self.task.make_expert(self._init, self.cfg.thresholds)
 
-    def expert_action(self, expert) -> np.ndarray:
+    def expert_action(self, expert: DrawerMotion) -> np.ndarray:
         """The expert's next action (4,) in [-1, 1]."""
         return np.asarray(expert.act(self.view), np.float32)
 
     # ------------------------------------------------------------------ state
     def get_state(self) -> CounterEnvState:
-        if self.view is None:
+        if self._view is None:
             raise RuntimeError("call reset() before get_state()")
         return CounterEnvState(
             self.home_env.get_state(), copy.deepcopy(self._init), self._elapsed, self._success_any, self._dock_offset
@@ -315,7 +331,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise TypeError(f"set_state expects a CounterEnvState from get_state(), got {type(state).__name__}")
         self.home_env.set_state(state.home)
         scene = self.home_env.scene
-        self.view = ArmFrameView(scene.robot, scene.counters[0])
+        self._view = ArmFrameView(scene.manipulator, scene.counters[0])
         self._init, self._elapsed = copy.deepcopy(state.initial), state.elapsed
         self._success_any, self._dock_offset = state.success_any, state.dock_offset
 

@@ -38,7 +38,7 @@ from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
 from sim.state import EnvState
-from sim.tasks.base import Task
+from sim.tasks.base import Expert, Task
 from sim.tasks.desk import get_task
 from sim.variants import VARIANTS
 
@@ -110,7 +110,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.variant = VARIANTS[cfg.variant]
 
         self.client = p.connect(p.DIRECT)
-        self.scene: DeskScene | None = None
+        self.scene: DeskScene  # set by _build_world, now and at every rebuild
         self._build_world()
         self.cameras = [Camera(c, cfg.width, cfg.height) for c in cfg.cameras]
         self.scene_params = SceneParams()
@@ -118,7 +118,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.instance_classes = list(self.scene.instance_classes)
 
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self.observation_space = spaces.Dict(self._obs_spaces())
+        # gymnasium types spaces.Dict as Space[dict[str, Space]], but its samples are dicts of the
+        # subspaces' samples (here arrays), which is what Env[dict[str, np.ndarray], ...] declares.
+        self.observation_space = spaces.Dict(self._obs_spaces())  # type: ignore[assignment]
         self._elapsed = 0
         self._init_objects: ObjectStates | None = None
         self._success_any = False
@@ -163,7 +165,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             )
 
     # ------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Start an episode: new scene style (if randomized) and a draw from the task's initial states.
 
         ``options`` may hold ``task`` (switch to another task of this env, e.g. for data collection)
@@ -190,7 +194,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             self._success_any = False
         return self._observation(), self._info(self.scene.object_states())
 
-    def step(self, action: np.ndarray):
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._init_objects is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
@@ -284,12 +288,13 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """Where ``task``'s object is handled (3,), in the frame of ``tcp_position`` (m)."""
         return get_task(task).interaction_point(self.scene)
 
-    def make_expert(self):
+    def make_expert(self) -> Expert:
         """A fresh scripted expert of this episode's task (``expert_action`` runs it)."""
         return self.task.make_expert()
 
-    def expert_action(self, expert) -> np.ndarray:
+    def expert_action(self, expert: Expert) -> np.ndarray:
         """The action of a task expert (``make_expert()``) in the current state, float32 (4,)."""
+        assert self._init_objects is not None, "call reset() before expert_action()"
         return expert.act(self.scene, self._init_objects).astype(np.float32)
 
     def _info(self, now: ObjectStates) -> dict[str, Any]:

@@ -87,6 +87,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    action_space: spaces.Box
 
     def __init__(
         self,
@@ -111,12 +112,13 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_home_task(cfg.task)
-        self.generator_cfg = GeneratorConfig(num_rooms=tuple(cfg.num_rooms))
+        # GeneratorConfig takes any [low, high] sequence and keeps it as a tuple of ints.
+        self.generator_cfg = GeneratorConfig(num_rooms=cfg.num_rooms)
         self._plans: OrderedDict[str, tuple[FloorPlan, TaskMaps]] = OrderedDict()
         if cfg.home != "generated":
             self.plan_and_maps(cfg.home)  # fail now, with the floor-plan error, not at the first reset
         self.client = p.connect(p.DIRECT)
-        self.scene: HomeScene | None = None
+        self._scene: HomeScene | None = None  # built by every reset (``scene``)
         b = cfg.base
         self.camera = Camera(
             CameraConfig("head", fov=b.camera_fov, near=b.camera_near, far=b.camera_far), cfg.width, cfg.height
@@ -128,8 +130,10 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         self.local_map = LocalMap(self.lidar.angles, cfg.lidar.range, cfg.local_map)
         arm = cfg.robot == "manipulator"
         self.action_space = spaces.Box(-1.0, 1.0, (6 if arm else 2,), np.float32)
-        self.observation_space = spaces.Dict(self._obs_spaces(arm))
-        self.episode: HomeEpisode | None = None
+        # gymnasium types spaces.Dict as Space[dict[str, Space]], but its samples are dicts of the
+        # subspaces' samples (here arrays), which is what Env[dict[str, np.ndarray], ...] declares.
+        self.observation_space = spaces.Dict(self._obs_spaces(arm))  # type: ignore[assignment]
+        self._episode: HomeEpisode | None = None  # drawn by every reset (``episode``)
         self.home = ""
         self._elapsed = 0
 
@@ -188,6 +192,25 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return plan, maps
 
     @property
+    def scene(self) -> HomeScene:
+        """This episode's scene (its bodies); there is none before the first ``reset`` or after ``close``."""
+        if self._scene is None:
+            raise RuntimeError("the home env has no scene: call reset() first (and not after close())")
+        return self._scene
+
+    @property
+    def has_scene(self) -> bool:
+        """Whether ``scene`` is built (from the first ``reset`` until ``close``)."""
+        return self._scene is not None
+
+    @property
+    def episode(self) -> HomeEpisode:
+        """This episode's task draw (start, goal, layout, instruction); set by ``reset`` and ``set_state``."""
+        if self._episode is None:
+            raise RuntimeError("the home env has no episode: call reset() first")
+        return self._episode
+
+    @property
     def plan(self) -> FloorPlan:
         return self.plan_and_maps(self.home)[0]
 
@@ -196,14 +219,16 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         return self.plan_and_maps(self.home)[1]
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         self.home = self._pick_home(options)
         plan, maps = self.plan_and_maps(self.home)
         task = self.task
         if options and "room_type" in options:  # "go to the kitchen" / "open the bathroom door"
             task = type(self.task)(str(options["room_type"])) if isinstance(self.task, (RoomNav, OpenDoor)) else task
-        self.episode = (
+        self._episode = (
             copy.deepcopy(options["episode"])
             if options and "episode" in options
             else task.sample(plan, maps, self.cfg, self.np_random)
@@ -221,10 +246,10 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     def _build(self, plan: FloorPlan) -> None:
         """A fresh world per episode: the same seed then gives the same episode in any process."""
-        if self.scene is not None:
-            self.scene.close()
+        if self._scene is not None:
+            self._scene.close()
             p.resetSimulation(physicsClientId=self.client)
-        self.scene = HomeScene(self.client, self.cfg, plan, self.episode.layout)
+        self._scene = HomeScene(self.client, self.cfg, plan, self.episode.layout)
 
     def _object_masses(self) -> np.ndarray:
         door_mass = [p.getDynamicsInfo(d.uid, d.joint, physicsClientId=self.client)[0] for d in self.scene.doors]
@@ -236,8 +261,8 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         parts = [self.scene.clutter_positions()] + ([np.array(doors)] if doors else [])
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, 3))
 
-    def step(self, action: np.ndarray):
-        if self.episode is None:
+    def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        if self._episode is None:
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action, dtype=np.float64).reshape(-1)
         n = self.action_space.shape[0]
@@ -337,13 +362,13 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """(2,) the task's goal point (m): point goal, room centre, door or counter."""
         return np.asarray(self.episode.goal, float).copy()
 
-    def traversability_map(self):
+    def traversability_map(self) -> GridMap:
         """The home's traversability ``GridMap`` (walls and furniture occupied; doors and clutter free)."""
         return self.maps.grid
 
     # ------------------------------------------------------------------ state
     def get_state(self) -> HomeEnvState:
-        if self.episode is None:
+        if self._episode is None:
             raise RuntimeError("call reset() before get_state()")
         return HomeEnvState(
             self.home,
@@ -367,16 +392,16 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             raise TypeError(f"set_state expects a HomeEnvState from get_state(), got {type(state).__name__}")
         self.home = state.home
         plan, _ = self.plan_and_maps(self.home)
-        self.episode = copy.deepcopy(state.episode)
+        self._episode = copy.deepcopy(state.episode)
         self._build(plan)
         self.scene.set_state(state.sim)
         self._elapsed, self._success_any = state.elapsed, state.success_any
         self.tracker, self._last_distance = copy.deepcopy(state.tracker), state.last_distance
 
     def close(self) -> None:
-        if self.scene is not None:
-            self.scene.close()
-            self.scene = None
+        if self._scene is not None:
+            self._scene.close()
+            self._scene = None
         if getattr(self, "client", None) is not None and p.isConnected(self.client):
             p.disconnect(self.client)
         self.client = None

@@ -70,7 +70,7 @@ class Room:
     def area(self) -> float:
         return float(np.prod(self.size))
 
-    def contains(self, xy: Sequence[float], margin: float = 0.0) -> bool:
+    def contains(self, xy: Sequence[float] | np.ndarray, margin: float = 0.0) -> bool:
         """Whether the point (x, y) lies inside the room shrunk by ``margin`` m on every side."""
         return bool(
             self.min[0] + margin <= xy[0] <= self.max[0] - margin
@@ -181,12 +181,13 @@ class FloorPlan:
                 raise FloorPlanError(f"door at {list(d.center)}: swing {d.swing!r} must be one of {list(DOOR_SWINGS)}")
             if not 0.5 <= d.width <= 2.0:
                 raise FloorPlanError(f"door at {list(d.center)}: width {d.width} m must be in [0.5, 2.0]")
-            lo, hi = self.shared_edge(d.rooms[0], d.rooms[1])
-            if lo is None:
+            edge = self.shared_edge(d.rooms[0], d.rooms[1])
+            if edge[0] is None:
                 raise FloorPlanError(
                     f"rooms {d.rooms[0]!r} and {d.rooms[1]!r} share no wall, so a door cannot "
                     f"connect them; move the door or the rooms"
                 )
+            lo, hi = edge
             axis = self.door_axis(d)
             k, line = self._shared_line(d.rooms[0], d.rooms[1])
             if abs(d.center[k] - line) > EDGE_TOLERANCE:
@@ -259,7 +260,7 @@ class FloorPlan:
                         return k, float(c_a)
         raise FloorPlanError(f"rooms {a_name!r} and {b_name!r} share no wall")
 
-    def shared_edge(self, a_name: str, b_name: str) -> tuple[float | None, float | None]:
+    def shared_edge(self, a_name: str, b_name: str) -> tuple[float, float] | tuple[None, None]:
         """The interval (lo, hi) along the wall two rooms share (m), or (None, None)."""
         a, b = self.room(a_name), self.room(b_name)
         for axis in (0, 1):

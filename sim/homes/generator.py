@@ -271,6 +271,7 @@ def _layout(n: int, cfg: GeneratorConfig, rng: np.random.Generator) -> list[Room
             break
     else:
         return None
+    assert tree is not None and outline, "the loop breaks only on a tree with an outline"
     cells: list[tuple[_Leaf, int, int, int, int]] = []
     _realize(tree, 0, 0, outline[0], outline[1], rng, cells)
 
@@ -316,9 +317,10 @@ def _doors(rooms: list[Room], cfg: GeneratorConfig, rng: np.random.Generator) ->
     graph.add_nodes_from(range(len(rooms)))
     for i in range(len(rooms)):
         for j in range(i + 1, len(rooms)):
-            lo, hi = plan.shared_edge(rooms[i].name, rooms[j].name)
-            if lo is None or hi - lo < need - 1e-9:
+            edge = plan.shared_edge(rooms[i].name, rooms[j].name)
+            if edge[0] is None or edge[1] - edge[0] < need - 1e-9:
                 continue
+            lo, hi = edge
             types = (rooms[i].type, rooms[j].type)
             weight = (
                 1.0

@@ -40,7 +40,7 @@ class WallBox:
         """(x, y) of the box's upper-right corner (m)."""
         return np.asarray(self.center) + np.asarray(self.half_extents)
 
-    def contains(self, xy: Sequence[float], margin: float = 0.0) -> bool:
+    def contains(self, xy: Sequence[float] | np.ndarray, margin: float = 0.0) -> bool:
         """Whether the point (x, y) lies in the box grown by ``margin`` m on every side."""
         d = np.abs(np.asarray(xy, dtype=float) - np.asarray(self.center))
         return bool(np.all(d <= np.asarray(self.half_extents) + margin))

@@ -48,7 +48,7 @@ class GridMap:
     @property
     def shape(self) -> tuple[int, int]:
         """(H, W): rows (along y), columns (along x)."""
-        return self.occupied.shape  # type: ignore[return-value]
+        return self.occupied.shape
 
     @property
     def free(self) -> np.ndarray:
@@ -62,7 +62,7 @@ class GridMap:
         row = np.floor((xy[:, 1] - self.origin[1]) / self.resolution)
         return np.stack([row, col], axis=1).astype(np.int64)
 
-    def world_to_cell(self, xy: Sequence[float]) -> tuple[int, int]:
+    def world_to_cell(self, xy: Sequence[float] | np.ndarray) -> tuple[int, int]:
         """World (x, y), m -> (row, col) of the cell containing it (may be out of bounds)."""
         r, c = self.world_to_cells(np.asarray(xy, dtype=float)[None])[0]
         return int(r), int(c)
@@ -126,7 +126,9 @@ def _span(centers: np.ndarray, lo: float, hi: float) -> slice:
     )
 
 
-def box_cells(grid: GridMap, low: Sequence[float], high: Sequence[float]) -> tuple[slice, slice]:
+def box_cells(
+    grid: GridMap, low: Sequence[float] | np.ndarray, high: Sequence[float] | np.ndarray
+) -> tuple[slice, slice]:
     """(row slice, col slice) of the cells whose centres lie in the axis-aligned box [low, high] (m)."""
     xs, ys = grid.cell_centers()
     return _span(ys, low[1], high[1]), _span(xs, low[0], high[0])

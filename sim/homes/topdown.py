@@ -43,14 +43,16 @@ def top_down_view(env: HomeEnv, trajectory: Sequence[Sequence[float]] = (), size
     H, W = grid.occupied.shape
     scale = (size - 2 * MARGIN_PX) / max(H, W)  # pixels per cell
     base = np.where(grid.occupied[::-1, :, None], np.array(OCCUPIED, np.uint8), np.array(FREE, np.uint8))
-    img = Image.fromarray(base.astype(np.uint8)).resize((max(int(W * scale), 1), max(int(H * scale), 1)), Image.NEAREST)
+    img = Image.fromarray(base.astype(np.uint8)).resize(
+        (max(int(W * scale), 1), max(int(H * scale), 1)), Image.Resampling.NEAREST
+    )
     canvas = Image.new("RGB", (size, size), (255, 255, 255))
     ox, oy = (size - img.width) // 2, (size - img.height) // 2
     canvas.paste(img, (ox, oy))
     draw = ImageDraw.Draw(canvas)
     px_per_m = scale / grid.resolution
 
-    def px(xy: Sequence[float]) -> tuple[float, float]:
+    def px(xy: Sequence[float] | np.ndarray) -> tuple[float, float]:
         return (ox + (xy[0] - grid.origin[0]) * px_per_m, oy + img.height - (xy[1] - grid.origin[1]) * px_per_m)
 
     for spec, door in zip(env.plan.doors, env.scene.doors):

@@ -52,7 +52,7 @@ HAND_HALF_SPAN = 0.10  # m: the hand reaches this far either side of the tool ce
 
 
 def _q(rpy: tuple[float, float, float]) -> tuple[float, float, float, float]:
-    return tuple(p.getQuaternionFromEuler(rpy))  # type: ignore[return-value]
+    return tuple(p.getQuaternionFromEuler(rpy))
 
 
 def panda_spec(link_rgba=(0.92, 0.92, 0.92, 1.0), joint_rgba=(0.25, 0.25, 0.28, 1.0)) -> BodySpec:

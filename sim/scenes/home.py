@@ -8,15 +8,17 @@ head camera) come first and the floor last, so hidden floor pixels cost little.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pybullet as p
 
 from sim.config import DeskLayout, FurnitureDynamics
 from sim.furniture import Button, Door, Drawer, Faucet, RoomDoor, RoomDoorGeometry, table_spec
 from sim.home_config import HomeEnvConfig
-from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec
+from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec, Room
 from sim.homes.furnishings import CATALOG, CLUTTER, UNMOVABLE, ClutterKind
 from sim.homes.geometry import door_hinge_end, wall_boxes
 from sim.observations import lookup_segmentation, segmentation_table
@@ -72,11 +74,11 @@ def _rotate(xy: np.ndarray, yaw: float) -> np.ndarray:
     return np.array([c * xy[0] - s * xy[1], s * xy[0] + c * xy[1]])
 
 
-def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float], tuple[float, float], tuple]]:
+def _inner_faces(plan: FloorPlan, room: Room) -> list[tuple[tuple[float, float, float], tuple[float, float], tuple]]:
     """The drawn faces of ``room``'s walls: (centre, quad half sizes, orientation) of quads on the inner
     wall surfaces, facing into the room, with the doorways on each edge left open."""
     t, h = plan.wall_thickness, plan.wall_height
-    faces = []
+    faces: list[tuple[tuple[float, float, float], tuple[float, float], tuple]] = []
     for axis in (0, 1):  # axis 0: the west/east edges (walls along y); axis 1: the south/north edges
         other = 1 - axis
         for side, coord in ((-1, room.min[axis]), (1, room.max[axis])):
@@ -105,7 +107,7 @@ def _inner_faces(plan: FloorPlan, room) -> list[tuple[tuple[float, float, float]
                 else:
                     orn = p.getQuaternionFromEuler((side * np.pi / 2, 0, 0))
                     half = ((b - a) / 2, h / 2)
-                faces.append((tuple(centre), half, tuple(orn)))
+                faces.append(((centre[0], centre[1], centre[2]), half, tuple(orn)))
     return faces
 
 
@@ -136,7 +138,7 @@ class Counter:
         cab = np.asarray(layout.cabinet_center, float) - np.array([0.11 + 0.012, 0.0])
         self.cabinet = Door(client, at(cab), yaw, dyn.door_damping, dyn.door_friction)
         self.desk = build_body(
-            table_spec(tuple(layout.desk_half_size), H, name="counter"),
+            table_spec(layout.desk_half_size, H, name="counter"),
             client,
             (float(centre[0]), float(centre[1]), 0.0),
             tuple(p.getQuaternionFromEuler((0, 0, yaw))),
@@ -195,14 +197,15 @@ class HomeScene:
         self.counters: list[Counter] = []
         self._room_furniture: dict[str, list[Body]] = {r.name: [] for r in plan.rooms}
         for f in plan.furniture:
-            if CATALOG[f.kind].spec is None:
+            make_spec = CATALOG[f.kind].spec
+            if make_spec is None:
                 counter = Counter(client, f)
                 self.counters.append(counter)
                 self.named += counter.bodies
                 self._room_furniture[f.room] += counter.bodies
             else:
                 b = build_body(
-                    CATALOG[f.kind].spec(),
+                    make_spec(),
                     client,
                     (f.pos[0], f.pos[1], 0.0),
                     tuple(p.getQuaternionFromEuler((0, 0, f.yaw))),
@@ -242,6 +245,13 @@ class HomeScene:
         self.bodies = [b.uid for b in self.named]
         self._build_segmentation_lookup()
 
+    @property
+    def manipulator(self) -> MobileManipulator:
+        """The robot as the mobile manipulator, for what needs its arm (``robot=manipulator``)."""
+        if not isinstance(self.robot, MobileManipulator):
+            raise TypeError(f"this home's robot is a {type(self.robot).__name__} without an arm; set robot=manipulator")
+        return self.robot
+
     def _build_door(self, d: DoorSpec) -> RoomDoor:
         """A room door in its doorway: hinge at one end of the opening, swing limits from ``swing``."""
         plan = self.plan
@@ -250,7 +260,8 @@ class HomeScene:
         panel = d.width - 2 * inset
         geom = RoomDoorGeometry(width=panel, handle_along=panel - HANDLE_FROM_EDGE)
         end, along = door_hinge_end(plan, d)
-        hinge = tuple(float(v) for v in end + inset * along)
+        hinge_xy = end + inset * along  # (2,)
+        hinge = (float(hinge_xy[0]), float(hinge_xy[1]))
         cx, cy = d.center
         if axis == "y":  # wall along y: the closed panel spans −y from the hinge; +angle opens toward −x
             yaw = 0.0
@@ -278,7 +289,9 @@ class HomeScene:
             groups[name] = entries
         return groups
 
-    def rooms_seen_from(self, xy, heading: float | None = None, half_fov: float | None = None) -> frozenset[str]:
+    def rooms_seen_from(
+        self, xy: Sequence[float] | np.ndarray, heading: float | None = None, half_fov: float | None = None
+    ) -> frozenset[str]:
         """The rooms the head camera may see from ``xy``: the room(s) it is in and their door neighbours.
 
         With ``heading`` and ``half_fov`` (rad, horizontal), a neighbour counts only when its doorway lies
@@ -291,7 +304,9 @@ class HomeScene:
                 seen |= set(d.rooms)
         return frozenset(seen or {r.name for r in self.plan.rooms})
 
-    def _doorway_in_view(self, door: DoorSpec, xy, heading: float, half_fov: float | None) -> bool:
+    def _doorway_in_view(
+        self, door: DoorSpec, xy: Sequence[float] | np.ndarray, heading: float, half_fov: float | None
+    ) -> bool:
         """Whether the doorway's opening overlaps the horizontal view wedge from ``xy`` (with a margin)."""
         end, along = door_hinge_end(self.plan, door)
         a, b = end, end + door.width * along
@@ -305,7 +320,9 @@ class HomeScene:
             return hi <= half or lo >= -half
         return hi >= -half and lo <= half
 
-    def update_visibility(self, xy, heading: float | None = None, half_fov: float | None = None) -> None:
+    def update_visibility(
+        self, xy: Sequence[float] | np.ndarray | None, heading: float | None = None, half_fov: float | None = None
+    ) -> None:
         """Draw only the rooms seen from ``xy`` (``None``: draw every room), with ``heading`` and ``half_fov``
         only the neighbours whose doorway is in view; a no-op while they do not change."""
         want = frozenset(self._groups) if xy is None else self.rooms_seen_from(xy, heading, half_fov)
@@ -346,7 +363,7 @@ class HomeScene:
         then the robot's command (and, for the manipulator, its arm and finger targets)."""
         base, joints = read_bodies(self.client, self.bodies)
         r = self.robot
-        parts = [base.ravel(), joints.ravel(), [r.command.linear, r.command.angular]]
+        parts: list[npt.ArrayLike] = [base.ravel(), joints.ravel(), [r.command.linear, r.command.angular]]
         if isinstance(r, MobileManipulator):
             parts += [r.arm_targets, [r.finger_target]]
         return np.concatenate(parts)
