@@ -64,7 +64,7 @@ def measure_throughput(checkpoint: Path, data: Path, frames: int, threads: int) 
     """Median scores/s of ``score`` (one s0, N frames) and ``score_pairs`` (N triples) on real frames."""
     import numpy as np
 
-    from rewards.checkpoint import load_model
+    from rewards.lorel import load_model
     from robolearn.data.labels import label_to_task
     from robolearn.data.language import canonical
     from robolearn.data.reader import DatasetReader

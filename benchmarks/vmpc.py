@@ -276,7 +276,7 @@ def main() -> int:
     done = read_episodes(path)
     table = summarize(done, args.tasks, args.trials, args.first_seed)
     print_table(table)
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(
         args.out / "summary.json",

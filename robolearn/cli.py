@@ -222,10 +222,10 @@ TRAIN_ABOUT = (
 def _train(args: list[str]) -> int:
     """``robolearn train [reward|dynamics|policy]``: train (or resume) a LOReL reward, a video model or an LCBC
     policy; print a summary."""
-    from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
     from robolearn.data.metadata import DatasetError
+    from sim.plumbing.checkpoints import CheckpointError
 
     family = args[0] if args and args[0] in TRAIN_FAMILIES else "reward"
     rest = args[1:] if args and args[0] in TRAIN_FAMILIES else args
@@ -275,7 +275,7 @@ def _is_video_checkpoint(path: Any) -> bool:
     if not isinstance(path, str) or not path or path == "???":
         return False
     from planners.video.checkpoint import CHECKPOINT_FORMAT
-    from rewards.checkpoint import peek_format
+    from sim.plumbing.checkpoints import peek_format
 
     return peek_format(path) == CHECKPOINT_FORMAT
 
@@ -283,11 +283,11 @@ def _is_video_checkpoint(path: Any) -> bool:
 def _eval(args: list[str]) -> int:
     """``robolearn eval``: a reward checkpoint's per-task accuracy/AUC and rephrasing table, or a video
     model's held-out PSNR/SSIM per horizon step against copying the last frame (by the checkpoint's format)."""
-    from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
     from robolearn.data.metadata import DatasetError
     from robolearn.training.eval_reward import EvalSettings, run_eval
+    from sim.plumbing.checkpoints import CheckpointError
 
     # `instructions=FILE` names a file, but conf/instructions/ (the shipped paraphrases) makes Hydra
     # read `instructions=` as a config-group choice; so the value is set after composing, and --cfg
@@ -333,11 +333,11 @@ PLAN_EXAMPLES = (
 
 def _plan(args: list[str]) -> int:
     """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
-    from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
     from robolearn.instructions import UnknownInstructionError
     from robolearn.plan import PlanSettings, run_plan
+    from sim.plumbing.checkpoints import CheckpointError
 
     cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
     if cfg is None:
@@ -440,11 +440,11 @@ DEMO_ABOUT = (
 
 def _demo(args: list[str]) -> int:
     """``robolearn demo "INSTRUCTION"``: one planned episode on the shipped checkpoints; print success, write a video."""
-    from rewards.checkpoint import CheckpointError
     from rewards.text import TextModelUnavailableError
     from robolearn.config import ConfigError
     from robolearn.demo import UnsupportedInstructionError, instruction_overrides, run_demo
     from robolearn.instructions import UnknownInstructionError
+    from sim.plumbing.checkpoints import CheckpointError
 
     cfg, code = _compose_verb(
         "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT

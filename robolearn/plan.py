@@ -340,7 +340,7 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     settings name, loaded once."""
     reward_model = video_model = None
     if s.reward_checkpoint is not None:
-        from rewards.checkpoint import load_model
+        from rewards.lorel import load_model
 
         reward_model = load_model(s.reward_checkpoint)
     if s.dynamics != ORACLE:
@@ -543,7 +543,7 @@ def run_plan(
     finally:
         env.close()
     if s.results is not None:
-        from rewards.checkpoint import write_json_atomic
+        from sim.plumbing.files import write_json_atomic
 
         write_json_atomic(
             s.results,

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as p
-
-if TYPE_CHECKING:  # pragma: no cover - sim.scenes.desk imports this module
-    from sim.randomization import SceneParams
-    from sim.scenes.desk import ObjectStates
 
 
 @dataclass
@@ -35,17 +30,6 @@ class SimState:
     def flat(self) -> np.ndarray:
         """One float64 vector, for storage."""
         return np.concatenate([self.base.ravel(), self.joints.ravel(), self.arm_targets, [self.finger_target]])
-
-
-@dataclass
-class EnvState:
-    """Everything ``set_state`` needs to continue an episode exactly where it was."""
-
-    sim: SimState
-    elapsed_steps: int
-    initial_objects: ObjectStates  # at reset: the reference for success
-    success_any: bool
-    scene_params: SceneParams  # the episode's randomization draw
 
 
 def read_bodies(client: int, uids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

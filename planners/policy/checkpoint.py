@@ -1,4 +1,4 @@
-"""Policy checkpoints: the reward checkpoints' machinery (``rewards.checkpoint``) with their own format.
+"""Policy checkpoints: the checkpoint protocol of ``sim.plumbing.checkpoints`` with their own format.
 
 Layout as the reward's and the video model's (format "robolearn.policy", version, model, config,
 state_dict, optimizer, step, extra, torch_version); writes are atomic; a checkpoint that does not fit
@@ -15,7 +15,7 @@ import torch
 
 from planners.policy.config import PolicyConfig
 from planners.policy.model import LanguagePolicy, LanguagePolicyNet
-from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, save_kind
+from sim.plumbing.checkpoints import CheckpointError, CheckpointKind, load_kind, save_kind
 from sim.plumbing.checks import state_dict_problems
 
 __all__ = ["CHECKPOINT_FORMAT", "POLICY", "CheckpointError", "load_checkpoint", "load_policy", "save_checkpoint"]

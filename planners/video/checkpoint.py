@@ -1,4 +1,4 @@
-"""Video-model checkpoints: the reward checkpoints' machinery (``rewards.checkpoint``) with their own format.
+"""Video-model checkpoints: the checkpoint protocol of ``sim.plumbing.checkpoints`` with their own format.
 
 A checkpoint is a ``torch.save``-d dict, read back with ``torch.load(weights_only=True)``::
 
@@ -29,7 +29,7 @@ import torch
 
 from planners.video.config import RUNTIME_FIELDS, VideoConfig
 from planners.video.model import VideoModel
-from rewards.checkpoint import CheckpointError, CheckpointKind, load_kind, read_kind, save_kind
+from sim.plumbing.checkpoints import CheckpointError, CheckpointKind, load_kind, read_kind, save_kind
 from sim.plumbing.checks import state_dict_problems
 
 __all__ = [

@@ -128,7 +128,7 @@ class PolicyAgent:
                 "`robolearn train policy data=DATA out=runs/lcbc`)"
             )
         from planners.policy import load_checkpoint
-        from rewards.checkpoint import CheckpointError
+        from sim.plumbing.checkpoints import CheckpointError
 
         try:  # a file of another kind fails here in one line, not in every worker
             load_checkpoint(self.checkpoint)
@@ -179,8 +179,8 @@ class VMPCBenchAgent:
         return self._settings[key]
 
     def check(self) -> None:
-        from rewards.checkpoint import CheckpointError
         from robolearn.plan import load_models
+        from sim.plumbing.checkpoints import CheckpointError
 
         s = self.settings("open the drawer", "open_drawer")
         try:  # checkpoints of the wrong kind fail here in one line, not in every worker

@@ -40,7 +40,7 @@ def _flat(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], metrics: Sequence[str] = ()) -> None:
     """One line per table row (per task or instruction, and the pooled ``mean`` rows), written atomically;
     ``metrics`` (e.g. the homes' ``spl``) are columns after ``CSV_FIELDS``."""
-    from rewards.checkpoint import atomic_open
+    from sim.plumbing.files import atomic_open
 
     buf = io.StringIO()
     fields = (*CSV_FIELDS, *metrics)
@@ -59,7 +59,7 @@ def write_figure(path: Path, rows: Sequence[dict[str, Any]], by_instruction: boo
     matplotlib.use("Agg")  # files only: no display needed
     import matplotlib.pyplot as plt
 
-    from rewards.checkpoint import atomic_open
+    from sim.plumbing.files import atomic_open
 
     key = "instruction" if by_instruction else "task"
     variants = list(dict.fromkeys(r["variant"] for r in rows))

@@ -337,7 +337,7 @@ def _portable(spec: Any) -> Any:
 
 def _check_resume(out: Path, s: BenchSettings) -> None:
     """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     meta_path = out / META_FILE
     meta = {"env": s.env, "agents": {a: _portable(s.agent_specs[a]) for a in s.agents}}
@@ -512,8 +512,8 @@ def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]
 
 def write_results(s: BenchSettings, results: dict[str, Any]) -> None:
     """results.json, results.csv and (with ``figure``) results.png in ``s.out``, each written atomically."""
-    from rewards.checkpoint import write_json_atomic
     from robolearn.bench.report import write_csv, write_figure
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(s.out / "results.json", results)
     write_csv(s.out / "results.csv", results["rows"], s.metrics)

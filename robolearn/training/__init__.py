@@ -7,7 +7,14 @@
 * ``train_dynamics``: ``robolearn train dynamics``, the action-conditioned video model
   (``planners.video``): multi-step pixel loss on clips, resumable like the reward trainer.
 * ``eval_dynamics``: held-out PSNR / SSIM per horizon step against copying the last frame.
-* ``loop`` and ``common``: the training loop and helpers both trainers share.
+* ``loop``: the training loop the trainers share; the pieces they share besides, one concept each:
+  ``settings`` (``LoopSettings`` and the checks of settings, one-line ``ConfigError``s), ``schedule``
+  (the learning rate), ``datasets`` (the train/validation split, the dataset's identity, frame and
+  proprioception checks), ``resume`` (refusing a resume with other settings, RNG state, ``init_from``),
+  ``randomness`` (resume-safe generators keyed by (seed, stream, step));
+* ``train_policy``: ``robolearn train policy``, the LCBC baseline (``planners.policy``);
+* ``predicted_frames``, ``mixing``: video-model predictions as the reward's training frames, other
+  datasets mixed into every batch.
 
 Submodules are imported on use: importing this package loads neither torch nor the simulator.
 """

@@ -78,7 +78,7 @@ class VideoEvalSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> VideoEvalSettings:
         """Validate a composed ``eval`` config (reward-only keys are ignored); one-line ``ConfigError``s."""
-        from robolearn.training.common import check_number
+        from robolearn.training.settings import check_setting
 
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         d: dict[str, Any] = {str(k): v for k, v in raw.items() if k not in REWARD_ONLY_KEYS}  # type: ignore[union-attr]
@@ -99,14 +99,14 @@ class VideoEvalSettings:
         if not (me in ("checkpoint", "all") or (isinstance(me, int) and not isinstance(me, bool) and me >= 2)):
             raise ConfigError(f"max_episodes={me!r} must be `checkpoint`, `all` or an integer >= 2")
         if d.get("max_val_episodes") is not None:
-            check_number("max_val_episodes", d["max_val_episodes"], 1, integer=True)
-        check_number("video.batch_size", video.get("batch_size", 64), 1, integer=True)
-        check_number("torch_threads", d.get("torch_threads", 2), 1, integer=True)
+            check_setting("max_val_episodes", d["max_val_episodes"], 1, integer=True)
+        check_setting("video.batch_size", video.get("batch_size", 64), 1, integer=True)
+        check_setting("torch_threads", d.get("torch_threads", 2), 1, integer=True)
         if video.get("horizon") is not None:
-            check_number("video.horizon", video["horizon"], 1, integer=True)
-        check_number("video.clips_per_episode", video.get("clips_per_episode", 1), 1, integer=True)
-        check_number("video.change_threshold", video.get("change_threshold", 8 / 255), 0, 1, hi_open=True)
-        check_number("video.seed", video.get("seed", 0), 0, integer=True)
+            check_setting("video.horizon", video["horizon"], 1, integer=True)
+        check_setting("video.clips_per_episode", video.get("clips_per_episode", 1), 1, integer=True)
+        check_setting("video.change_threshold", video.get("change_threshold", 8 / 255), 0, 1, hi_open=True)
+        check_setting("video.seed", video.get("seed", 0), 0, integer=True)
         sample = video.get("sample", "mean")
         if sample not in ("mean", "sample"):
             raise ConfigError(f"video.sample={sample!r} must be mean or sample")
@@ -222,7 +222,7 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
 
     from planners.video.checkpoint import load_checkpoint, read_checkpoint
     from robolearn.data.loader import ClipDataset, SampleKey
-    from robolearn.training.common import held_out_episodes, needs_proprio
+    from robolearn.training.datasets import held_out_episodes, needs_proprio
 
     torch.set_num_threads(s.torch_threads)
     if model is None:
@@ -278,7 +278,7 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     stem = f"eval_{s.checkpoint.stem}"
     json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
     report["files"] = {"json": str(json_path), "csv": str(csv_path)}
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(json_path, report)
     columns = [*METRICS, *(f"copy_{m}" for m in METRICS), "changed_fraction"]

@@ -277,9 +277,9 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
     """
     from tqdm import tqdm
 
-    from rewards.checkpoint import load_checkpoint, read_checkpoint
+    from rewards.lorel import load_checkpoint, read_checkpoint
     from robolearn.data.labels import label_to_task
-    from robolearn.training.common import held_out_episodes
+    from robolearn.training.datasets import held_out_episodes
     from robolearn.training.reward_data import LabelIndex, opposite_labels
 
     torch.set_num_threads(s.torch_threads)
@@ -372,7 +372,7 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"eval_{s.checkpoint.stem}"
     report["files"] = {"json": str(out_dir / f"{stem}.json"), "csv": str(out_dir / f"{stem}.csv")}
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(report["files"]["json"], report)
     _write_csv(Path(report["files"]["csv"]), report)

@@ -25,7 +25,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from robolearn.training.common import SECONDS_PER_MINUTE, lr_at, restore_rng
+from robolearn.training.resume import restore_rng
+from robolearn.training.schedule import lr_at
 
 __all__ = [
     "BEST",
@@ -43,6 +44,7 @@ __all__ = [
 LAST, BEST, TB_DIR, SUMMARY = "last.pt", "best.pt", "tb", "summary.json"
 LOG_EVERY = 10  # TensorBoard train scalars every this many steps (steps)
 EMA = 0.98  # smoothing of the scalars shown on the progress bar
+SECONDS_PER_MINUTE = 60.0  # max_minutes is in minutes, the clock in seconds
 
 
 @dataclass
@@ -135,7 +137,7 @@ def start_run(
         check: ``check(state, model, identity)`` refuses a checkpoint made with other settings.
         best_key, higher_is_better: the validation metric of ``best.pt``.
     """
-    from robolearn.training.common import check_frame_shape, dataset_identity, open_split
+    from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
 
     torch.set_num_threads(s.torch_threads)
     reader, episodes, train_eps, val_eps = open_split(s.data, s.max_episodes, s.val_fraction, s.seed)

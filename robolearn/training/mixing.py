@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from robolearn.config import ConfigError
-from robolearn.training.common import check_frame_shape, open_split
+from robolearn.training.datasets import check_frame_shape, open_split
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.loader import SampleKey

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from robolearn.training.common import check_number, keyed_generator
+from robolearn.training.randomness import keyed_generator
+from robolearn.training.settings import check_setting
 
 __all__ = ["PredictedFrameSettings", "predict_targets", "prediction_mask"]
 
@@ -35,8 +36,8 @@ class PredictedFrameSettings:
     max_horizon: int = 20
 
     def __post_init__(self) -> None:
-        check_number("predicted_frames.fraction", self.fraction, 0, 1)
-        check_number("predicted_frames.max_horizon", self.max_horizon, 1, integer=True)
+        check_setting("predicted_frames.fraction", self.fraction, 0, 1)
+        check_setting("predicted_frames.max_horizon", self.max_horizon, 1, integer=True)
 
     @property
     def enabled(self) -> bool:

@@ -37,16 +37,6 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError
-from robolearn.training.common import (
-    LoopSettings,
-    check_number,
-    init_weights,
-    keyed_generator,
-    model_config,
-    refuse_resume,
-    settings_dict,
-    split_differences,
-)
 from robolearn.training.mixing import (
     draw_source,
     extra_report,
@@ -55,6 +45,9 @@ from robolearn.training.mixing import (
     open_extra,
     parse_extra_data,
 )
+from robolearn.training.randomness import keyed_generator
+from robolearn.training.resume import init_weights, refuse_resume, split_differences
+from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
@@ -97,7 +90,7 @@ class DynamicsTrainSettings(LoopSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        n = check_number
+        n = check_setting
         n("horizon", self.horizon, 1, integer=True)
         n("horizon_warmup_steps", self.horizon_warmup_steps, 0, integer=True)
         if self.loss not in LOSSES:
@@ -290,7 +283,7 @@ def extra_clips(path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, p
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
     from robolearn.data.loader import ClipDataset
-    from robolearn.training.common import needs_proprio
+    from robolearn.training.datasets import needs_proprio
 
     c = s.dynamics
     x = open_extra(path, s.val_fraction, s.seed, c.image_size, c.channels, "dynamics.image_size", s.data, action_dim)
@@ -314,7 +307,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     from planners.video.checkpoint import load_checkpoint
     from planners.video.model import to_unit_float
     from robolearn.data.loader import ClipDataset
-    from robolearn.training.common import needs_proprio
+    from robolearn.training.datasets import needs_proprio
     from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 
     t_setup = time.monotonic()
@@ -458,7 +451,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
         episodes={"train": len(train_ds), "val": len(val_ds)},
     )
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(s.out / SUMMARY, summary, default=_json_default)
     if echo:

@@ -27,17 +27,10 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError
-from robolearn.training.common import (
-    LoopSettings,
-    check_number,
-    init_weights,
-    model_config,
-    needs_proprio,
-    refuse_resume,
-    settings_dict,
-    split_differences,
-)
+from robolearn.training.datasets import needs_proprio
 from robolearn.training.mixing import mix_differences
+from robolearn.training.resume import init_weights, refuse_resume, split_differences
+from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.policy.config import PolicyConfig
@@ -73,7 +66,7 @@ class PolicyTrainSettings(LoopSettings):
             raise ConfigError(f"expert_only={self.expert_only!r} must be true or false")
         if self.label_source not in LABEL_SOURCES:
             raise ConfigError(f"label_source={self.label_source!r} must be one of {' | '.join(LABEL_SOURCES)}")
-        check_number("val_items", self.val_items, 1, integer=True)
+        check_setting("val_items", self.val_items, 1, integer=True)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PolicyTrainSettings:
@@ -139,11 +132,11 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
     """
     from planners.policy.checkpoint import load_checkpoint
     from planners.policy.model import LanguagePolicyNet
-    from rewards.checkpoint import write_json_atomic
     from rewards.text import TextEncoder
     from robolearn.data.loader import SampleKey, StepDataset, label_fn_for
     from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
     from robolearn.training.train_dynamics import proprio_stats
+    from sim.plumbing.files import write_json_atomic
 
     if s.extra_data:
         raise ConfigError("extra_data is not supported by `robolearn train policy` yet; train on one dataset")

@@ -41,17 +41,6 @@ from omegaconf import DictConfig
 from torch import Tensor
 
 from robolearn.config import ConfigError, one_line
-from robolearn.training.common import (
-    LoopSettings,
-    check_number,
-    init_weights,
-    keyed_generator,
-    lr_at,
-    model_config,
-    refuse_resume,
-    settings_dict,
-    split_differences,
-)
 from robolearn.training.mixing import (
     MixedItems,
     extra_report,
@@ -61,7 +50,11 @@ from robolearn.training.mixing import (
     parse_extra_data,
 )
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
+from robolearn.training.randomness import keyed_generator
+from robolearn.training.resume import init_weights, refuse_resume, split_differences
 from robolearn.training.reward_data import NegativeWeights
+from robolearn.training.schedule import lr_at
+from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from rewards.lorel import LorelConfig, LorelReward
@@ -78,7 +71,7 @@ VAL_BATCH = 512  # validation pairs per forward pass (bounds memory)
 
 
 # ------------------------------------------------------------------------------------------ settings
-_num = check_number  # short name for the many checks below
+_num = check_setting  # short name for the many checks below
 
 
 @dataclass(frozen=True)
@@ -297,7 +290,7 @@ def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- checkpoints
 def _save(path: Path, model: LorelReward, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
     """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
-    from rewards.checkpoint import save_checkpoint
+    from rewards.lorel import save_checkpoint
 
     save_checkpoint(path, model, optimizer=optimizer, step=step, extra=extra)
 
@@ -321,7 +314,7 @@ def extra_pairs(
     episode hash as the main data is and drawn the same way (``common``: the ``RewardPairDataset``
     arguments); refused in one line when its frames, actions or proprioception do not fit, or no task
     happens in it."""
-    from robolearn.training.common import needs_proprio
+    from robolearn.training.datasets import needs_proprio
     from robolearn.training.reward_data import RewardPairDataset
 
     x = open_extra(
@@ -346,8 +339,7 @@ def extra_pairs(
 
 def _fresh_model(s: TrainSettings) -> LorelReward:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
-    from rewards.checkpoint import load_checkpoint
-    from rewards.lorel import LorelReward
+    from rewards.lorel import LorelReward, load_checkpoint
 
     model = LorelReward(s.reward, seed=s.seed)
     return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
@@ -360,8 +352,8 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
-    from rewards.checkpoint import load_checkpoint
-    from robolearn.training.common import needs_proprio
+    from rewards.lorel import load_checkpoint
+    from robolearn.training.datasets import needs_proprio
     from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
     from robolearn.training.reward_data import RewardPairDataset
 
@@ -501,7 +493,7 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
         episodes={"train": len(train_eps), "val": len(val_eps)},
     )
-    from rewards.checkpoint import write_json_atomic
+    from sim.plumbing.files import write_json_atomic
 
     write_json_atomic(s.out / SUMMARY, summary)
     if echo:

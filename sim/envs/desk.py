@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -37,7 +38,7 @@ from sim.plumbing.settings import from_mapping as from_dict
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
-from sim.state import EnvState
+from sim.state import SimState
 from sim.tasks.base import Expert, Task
 from sim.tasks.desk import get_task
 from sim.variants import VARIANTS
@@ -57,6 +58,17 @@ def proprio_bounds() -> tuple[np.ndarray, np.ndarray]:
     high = np.array([*ROOM_HIGH, *[MAX_TCP_SPEED] * 3, 2 * FINGER_TRAVEL + 0.01, *joints_hi], np.float32)
     assert low.shape == (PROPRIO_DIM,)
     return low, high
+
+
+@dataclass
+class EnvState:
+    """Everything ``set_state`` needs to continue an episode exactly where it was."""
+
+    sim: SimState
+    elapsed_steps: int
+    initial_objects: ObjectStates  # at reset: the reference for success
+    success_any: bool
+    scene_params: SceneParams  # the episode's randomization draw
 
 
 class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):

@@ -1,8 +1,8 @@
 """Plumbing every package of robolearn shares: one home for infrastructure that is not about robots.
 
 - ``sim.plumbing.checks``: validation of config values with one-line errors that name the field, the
-  value and what is allowed (``check_range``, ``check_int``, ``check_number``, ...), and the plain-dict
-  round trip of config dataclasses;
+  value and what is allowed (``check_range``, ``check_int``, ``check_number``, ``check_setting``, ...): every
+  validator of the code base lives there; and the plain-dict round trip of config dataclasses;
 - ``sim.plumbing.files``: atomic file writing (a crash leaves the old file or the new one, never half of
   one);
 - ``sim.plumbing.checkpoints``: the checkpoint protocol of learned models (a ``CheckpointKind`` names a

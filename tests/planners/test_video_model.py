@@ -16,9 +16,9 @@ import torch
 
 from planners.video import Latents, VideoConfig, VideoModel, VideoState, load_checkpoint, load_model, save_checkpoint
 from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
-from rewards.checkpoint import CheckpointError
 from robolearn.cli import EXIT_OK, EXIT_USAGE, main
 from robolearn.config import ConfigError, compose_config
+from sim.plumbing.checkpoints import CheckpointError
 from tests.conftest import CollectDataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,7 +197,7 @@ def test_planner_dynamics_feed_the_latest_proprioception() -> None:
 def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
     from types import SimpleNamespace
 
-    from robolearn.training.common import needs_proprio
+    from robolearn.training.datasets import needs_proprio
 
     rgb_only = SimpleNamespace(meta={"observations": {"rgb": {"shape": [64, 64, 3]}}})
     with pytest.raises(ConfigError, match=r"no proprioception .* collect with env.obs_keys=\[rgb,proprio\]"):
@@ -399,7 +399,7 @@ def test_loading_into_a_different_config_names_the_fields(tmp_path: Path) -> Non
 
 
 def test_foreign_and_missing_files_give_clear_errors(tmp_path: Path) -> None:
-    from rewards.checkpoint import write_atomic
+    from sim.plumbing.checkpoints import write_atomic
 
     with pytest.raises(FileNotFoundError, match="no video-model checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")

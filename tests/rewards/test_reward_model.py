@@ -10,10 +10,10 @@ import pytest
 import torch
 import yaml
 
-from rewards.checkpoint import CheckpointError, load_checkpoint, load_model, save_checkpoint
-from rewards.lorel import FUSIONS, LorelConfig, LorelReward
+from rewards.lorel import FUSIONS, LorelConfig, LorelReward, load_checkpoint, load_model, save_checkpoint
 from rewards.metrics import roc_auc
 from rewards.text import TextEncoder, TextModelUnavailableError, mean_pool
+from sim.plumbing.checkpoints import CheckpointError
 
 # Tiny models: one intra-op thread is fastest and keeps the shared 2-core machine free.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -13,7 +13,7 @@ SHIPPED_BUDGET_MB = 30  # issue 6: the shipped reward and video model together
 
 def test_the_shipped_checkpoints_are_small_and_load():
     from planners.video import load_model as load_video_model
-    from rewards.checkpoint import load_model
+    from rewards.lorel import load_model
 
     files = sorted(SHIPPED_DIR.glob("*.pt"))
     assert {f.name for f in files} >= {"lorel_reward.pt", "video_model.pt"}

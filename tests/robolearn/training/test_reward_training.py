@@ -179,7 +179,7 @@ def test_trained_reward_separates_heldout_positives_from_negatives(trained: tupl
 
 
 def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path) -> None:
-    from rewards.checkpoint import load_checkpoint
+    from rewards.lorel import load_checkpoint
 
     # A constant learning rate makes the 10 + 10 run and the 20-step run the same computation.
     common = (
@@ -204,7 +204,7 @@ def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path
 
 
 def test_same_seed_same_scores_other_seed_other_scores(data: Path, tmp_path: Path) -> None:
-    from rewards.checkpoint import load_model
+    from rewards.lorel import load_model
 
     common = ("steps=8", "batch_size=16", "val_items=32", "eval_every=8")
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
@@ -465,7 +465,7 @@ def test_eval_reports_tasks_and_rephrasings(
 
 def test_eval_scores_equal_the_models_score_pairs(trained: tuple[Path, dict], data: Path) -> None:
     """The evaluation encodes each pair once and re-runs only the head per phrasing: same numbers."""
-    from rewards.checkpoint import load_model
+    from rewards.lorel import load_model
     from robolearn.training.eval_reward import _head_scores, _pair_features
 
     model = load_model(trained[0] / "best.pt")

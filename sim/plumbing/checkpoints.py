@@ -1,10 +1,12 @@
-"""Reward-model checkpoints: atomic writes, self-describing contents, and errors that say what to do.
+"""The checkpoint protocol of robolearn's learned models: atomic writes, self-describing contents, and errors
+that say what to do.
 
 A checkpoint is a ``torch.save``-d dict::
 
     format: "robolearn.reward"   version: 1   model: "LorelReward"
-    config: {...}                # the model's config as a plain dict (LorelConfig.to_dict())
-    state_dict: {...}            # weights, WITHOUT a frozen text encoder's (reloaded by config.text_model)
+    config: {...}                # the model's config as a plain dict (its ``to_dict()``)
+    state_dict: {...}            # weights (a model's ``checkpoint_state_dict()`` when it has one, e.g.
+                                 # without a frozen text encoder's, reloaded by name)
     optimizer: {...} | None      # optimizer.state_dict()
     step: int                    # training step
     extra: {...}                 # anything plain the trainer wants: training config, metrics, ...
@@ -14,14 +16,20 @@ It is read back with ``torch.load(weights_only=True)``, so loading never execute
 ``extra`` may only hold dicts, lists, tuples, str, int, float, bool, None and tensors (numpy scalars
 and arrays are converted on save; OmegaConf containers become dicts and lists).
 
-The machinery is generic: a ``CheckpointKind`` names a format, its model classes and how to compare
-them, and ``save_kind`` / ``read_kind`` / ``load_kind`` work for any kind (``planners.video.checkpoint``
-uses them for video models, ``format: "robolearn.dynamics"``); ``peek_format`` tells the kinds apart.
+A ``CheckpointKind`` names a format, its model classes and how to compare them; ``save_kind`` /
+``read_kind`` / ``load_kind`` work for any kind, and each model family wraps them with its own kind:
+``rewards.lorel.checkpoint`` (``format: "robolearn.reward"``), ``planners.video.checkpoint``
+(``"robolearn.dynamics"``), ``planners.policy.checkpoint`` (``"robolearn.policy"``). ``peek_format`` tells
+the kinds apart.
+
+This module imports torch at its top: ``sim``'s own modules never import it (the simulator does not
+load torch); only the model packages (``rewards``, ``planners``) and ``robolearn`` do.
 
 Example:
-    >>> save_checkpoint("runs/lorel/last.pt", model, optimizer, step=1000, extra={"val_auc": 0.93})
-    >>> model, state = load_checkpoint("runs/lorel/last.pt")
-    >>> optimizer.load_state_dict(state["optimizer"]); step = state["step"]
+    >>> KIND = CheckpointKind("my.format", 1, {"MyNet": (MyNet, MyConfig)}, (), "my-net",
+    ...                       "my.load_model(path)", lambda m, s: state_dict_problems(m.state_dict(), s))
+    >>> save_kind(KIND, "runs/x/last.pt", model, optimizer, step=1000, extra={"val_loss": 0.1})
+    >>> model, info = load_kind(KIND, "runs/x/last.pt")
 """
 
 from __future__ import annotations
@@ -36,36 +44,20 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rewards.lorel import LorelConfig, LorelReward, state_problems
-from sim.plumbing.checks import config_differences
-from sim.plumbing.files import atomic_open, write_json_atomic
+from sim.plumbing.checks import PlainConfig, config_differences
+from sim.plumbing.files import atomic_open
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
-    "CHECKPOINT_VERSION",
-    "REWARD",
-    "RUNTIME_FIELDS",
+    "MAX_REASON_CHARS",
     "CheckpointError",
     "CheckpointKind",
-    "atomic_open",
-    "load_checkpoint",
     "load_kind",
-    "load_model",
     "peek_format",
-    "read_checkpoint",
     "read_kind",
-    "save_checkpoint",
     "save_kind",
     "write_atomic",
-    "write_json_atomic",
 ]
 
-CHECKPOINT_FORMAT = "robolearn.reward"
-CHECKPOINT_VERSION = 1
-#: model classes a checkpoint can name: class name -> (model class, config class)
-MODELS: dict[str, tuple[type[nn.Module], type]] = {"LorelReward": (LorelReward, LorelConfig)}
-#: config fields that do not change the weights: a model may differ from its checkpoint in these
-RUNTIME_FIELDS = ("dropout", "score_chunk", "channels_last")
 #: longest part of torch's own error message quoted in ours (characters)
 MAX_REASON_CHARS = 300
 
@@ -81,7 +73,7 @@ class CheckpointKind:
     Attributes:
         format: the ``format`` string stored in (and required of) every file.
         version: the newest format version written and read.
-        models: model class name → (model class, config class with ``from_dict`` / ``to_dict``).
+        models: model class name → (model class, its config class: a ``PlainConfig``, for ``from_dict`` / ``to_dict``).
         runtime_fields: config fields a model may differ in from its checkpoint (they keep the model's values).
         what: how messages name the kind ("reward", "video-model").
         loader: the function that rebuilds a model from a file, named in fixes.
@@ -90,7 +82,7 @@ class CheckpointKind:
 
     format: str
     version: int
-    models: Mapping[str, tuple[type[nn.Module], type]]
+    models: Mapping[str, tuple[type[nn.Module], type[PlainConfig]]]
     runtime_fields: tuple[str, ...]
     what: str
     loader: str
@@ -127,19 +119,8 @@ def _plain(value: Any, where: str) -> Any:
     )
 
 
-REWARD = CheckpointKind(
-    CHECKPOINT_FORMAT,
-    CHECKPOINT_VERSION,
-    MODELS,
-    RUNTIME_FIELDS,
-    "reward",
-    "rewards.checkpoint.load_model(path)",
-    state_problems,
-)
-
-
 def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
-    """``torch.save`` ``payload`` to ``path`` atomically (``atomic_open``)."""
+    """``torch.save`` ``payload`` to ``path`` atomically (``sim.plumbing.files.atomic_open``)."""
     with atomic_open(path, "wb") as f:
         torch.save(dict(payload), f)
     return Path(path)
@@ -153,32 +134,7 @@ def save_kind(
     step: int = 0,
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """``save_checkpoint`` for any ``CheckpointKind``."""
-    name = type(model).__name__
-    if name not in kind.models:
-        raise TypeError(f"save_checkpoint: unsupported model type {name}; supported: {sorted(kind.models)}")
-    payload = {
-        "format": kind.format,
-        "version": kind.version,
-        "model": name,
-        "config": model.config.to_dict(),  # type: ignore[operator]
-        "state_dict": {k: v.detach().cpu() for k, v in _model_state(model).items()},
-        "optimizer": _plain(optimizer.state_dict(), "optimizer") if optimizer is not None else None,
-        "step": int(step),
-        "extra": _plain(dict(extra or {}), "extra"),
-        "torch_version": str(torch.__version__),
-    }
-    return write_atomic(path, payload)
-
-
-def save_checkpoint(
-    path: str | os.PathLike[str],
-    model: LorelReward,
-    optimizer: torch.optim.Optimizer | None = None,
-    step: int = 0,
-    extra: Mapping[str, Any] | None = None,
-) -> Path:
-    """Write ``model`` (+ optimizer state, step, extra) to ``path`` atomically.
+    """Write ``model`` (+ optimizer state, step, plain ``extra``) to ``path`` as a checkpoint of ``kind``.
 
     The file is written to a temporary file in the same folder, flushed to disk, then renamed over
     ``path`` (``os.replace``), so a crash leaves either the old checkpoint or the new one, never half
@@ -186,8 +142,25 @@ def save_checkpoint(
 
     Returns:
         The checkpoint path.
+
+    Raises:
+        TypeError: ``model`` is not one of ``kind.models``, or ``extra`` holds a value that cannot be stored.
     """
-    return save_kind(REWARD, path, model, optimizer, step, extra)
+    name = type(model).__name__
+    if name not in kind.models:
+        raise TypeError(f"save_checkpoint: unsupported model type {name}; supported: {sorted(kind.models)}")
+    payload = {
+        "format": kind.format,
+        "version": kind.version,
+        "model": name,
+        "config": model.config.to_dict(),  # type: ignore[operator,union-attr]
+        "state_dict": {k: v.detach().cpu() for k, v in _model_state(model).items()},
+        "optimizer": _plain(optimizer.state_dict(), "optimizer") if optimizer is not None else None,
+        "step": int(step),
+        "extra": _plain(dict(extra or {}), "extra"),
+        "torch_version": str(torch.__version__),
+    }
+    return write_atomic(path, payload)
 
 
 def peek_format(path: str | os.PathLike[str]) -> str | None:
@@ -200,7 +173,12 @@ def peek_format(path: str | os.PathLike[str]) -> str | None:
 
 
 def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
-    """``read_checkpoint`` for any ``CheckpointKind``."""
+    """The raw checkpoint dict, after checking it is a checkpoint of ``kind`` this code can read.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: unreadable, another kind of checkpoint, or from a newer format version.
+    """
     path = Path(path)
     what = kind.what
     if not path.is_file():
@@ -249,20 +227,28 @@ def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: 
     return data
 
 
-def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
-    """The raw checkpoint dict, after checking it is a robolearn reward checkpoint this code can read.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        CheckpointError: unreadable, not a reward checkpoint, or from a newer format version.
-    """
-    return read_kind(REWARD, path, map_location)
-
-
 def load_kind(
     kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu", model: nn.Module | None = None
 ) -> tuple[nn.Module, dict[str, Any]]:
-    """``load_checkpoint`` for any ``CheckpointKind``."""
+    """Load a checkpoint of ``kind`` written by ``save_kind``.
+
+    Args:
+        kind: what the file must be.
+        path: the checkpoint file.
+        map_location: where tensors go (``torch.load``'s argument); the model is moved there too.
+        model: load into this existing model instead of building one from the stored config. Its
+            config must equal the checkpoint's, except in ``kind.runtime_fields``, which keep the
+            model's values.
+
+    Returns:
+        (model, info): the model, in eval mode, and a dict with ``step``, ``optimizer`` (a state dict
+        for ``optimizer.load_state_dict``, or None), ``extra``, ``config`` (plain dict), ``version``.
+
+    Raises:
+        FileNotFoundError: no file.
+        CheckpointError: not a (readable) checkpoint of ``kind``, or its weights do not fit ``model`` — the
+            message names the differing config fields / tensors and how to fix it.
+    """
     data = read_kind(kind, path, map_location)
     model_cls, config_cls = kind.models[data["model"]]
     try:
@@ -304,32 +290,3 @@ def load_kind(
         "version": data["version"],
     }
     return model, info
-
-
-def load_checkpoint(
-    path: str | os.PathLike[str], map_location: Any = "cpu", model: LorelReward | None = None
-) -> tuple[LorelReward, dict[str, Any]]:
-    """Load a checkpoint written by ``save_checkpoint``.
-
-    Args:
-        path: the checkpoint file.
-        map_location: where tensors go (``torch.load``'s argument); the model is moved there too.
-        model: load into this existing model instead of building one from the stored config. Its
-            config must equal the checkpoint's, except in ``RUNTIME_FIELDS`` (dropout, score_chunk,
-            channels_last), which keep the model's values.
-
-    Returns:
-        (model, state): the model, in eval mode, and a dict with ``step``, ``optimizer`` (a state dict
-        for ``optimizer.load_state_dict``, or None), ``extra``, ``config`` (plain dict), ``version``.
-
-    Raises:
-        FileNotFoundError: no file.
-        CheckpointError: not a (readable) reward checkpoint, or its weights do not fit ``model`` — the
-            message names the differing config fields / tensors and how to fix it.
-    """
-    return load_kind(REWARD, path, map_location, model)  # type: ignore[return-value]
-
-
-def load_model(path: str | os.PathLike[str], map_location: Any = "cpu") -> LorelReward:
-    """The model stored in a checkpoint, ready to score (eval mode). See ``load_checkpoint``."""
-    return load_checkpoint(path, map_location)[0]

@@ -1,0 +1,18 @@
+"""The learning-rate schedule of the trainers: linear warm-up, then cosine decay to a floor (``lr_at``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["lr_at"]
+
+
+def lr_at(step: int, s: Any) -> float:
+    """Learning rate of optimizer step ``step`` (0-based): linear warm-up over ``s.warmup_steps``, then
+    cosine decay to ``s.lr · s.min_lr_fraction`` at ``s.steps``."""
+    if step < s.warmup_steps:
+        return s.lr * (step + 1) / s.warmup_steps
+    progress = min(1.0, (step - s.warmup_steps) / max(1, s.steps - s.warmup_steps))
+    floor = s.lr * s.min_lr_fraction
+    return floor + (s.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
