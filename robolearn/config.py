@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config
 
     #: an env config of any kind (robolearn.kinds.KINDS names their classes)
     EnvConfig: TypeAlias = DeskEnvConfig | HomeEnvConfig | CounterEnvConfig
+
+_C = TypeVar("_C")  # the settings dataclass _sim_config builds
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
@@ -236,7 +238,7 @@ def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
     return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 
 
-def _sim_config(cls: type, node: Any, where: str = "env") -> Any:
+def _sim_config(cls: type[_C], node: Any, where: str = "env") -> _C:
     from sim.plumbing.settings import from_mapping
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node

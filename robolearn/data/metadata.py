@@ -147,9 +147,9 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
         raise DatasetError(f"{path} is not valid JSON ({err}); it is damaged or not a robolearn dataset") from err
     if not isinstance(meta, dict):
         raise DatasetError(f"{path} holds a {type(meta).__name__}, not a JSON object; not a robolearn dataset")
-    err = version_error(str(path), meta.get("format"), meta.get("format_version"))
-    if err is not None:
-        raise err
+    version_err = version_error(str(path), meta.get("format"), meta.get("format_version"))
+    if version_err is not None:
+        raise version_err
     return meta
 
 
