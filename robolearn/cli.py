@@ -103,7 +103,7 @@ def _compose_verb(
 
 def _guarded(
     verb: str,
-    job: Callable[[], Any],
+    job: Callable[[], object],
     usage: tuple[type[BaseException], ...],
     failed: tuple[type[BaseException], ...] = (),
     writing: str = "write its output",
@@ -285,7 +285,7 @@ EVAL_EXAMPLES = (
 )
 
 
-def _is_video_checkpoint(path: Any) -> bool:
+def _is_video_checkpoint(path: object) -> bool:
     """Whether ``path`` is a video-model checkpoint (its ``format`` field); anything else is a reward's."""
     if not isinstance(path, str) or not path or path == "???":
         return False

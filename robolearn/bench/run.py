@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -177,7 +177,7 @@ class BenchSettings:
     metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)
     variant_word, instruction_word = "variants", "instructions"  # what the progress line counts
 
-    def job_runner(self) -> Any:
+    def job_runner(self) -> Callable[[EpisodeJob], dict[str, Any]]:
         """The (picklable, module-level) function that runs one ``EpisodeJob`` in a worker."""
         return run_episode_job
 
@@ -246,10 +246,11 @@ class EpisodeJob:
 
 
 # --------------------------------------------------------------------- worker
+_E = TypeVar("_E")  # the env class a worker builds (DeskEnv, HomeEnv)
 _WORKER: dict[str, Any] = {"agents": {}, "envs": {}}
 
 
-def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[str, Any]], Any]) -> tuple[Any, Any]:
+def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[str, Any]], _E]) -> tuple[Any, _E]:
     """This worker's agent and env for ``job``, built once per process and reused.
 
     ``make_env(ctx)`` builds the env of ``kind`` for the job's variant and task from the job's context; at most
