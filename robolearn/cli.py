@@ -11,9 +11,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from robolearn import __version__
+
+if TYPE_CHECKING:  # pragma: no cover - the verbs import what they run on use
+    from omegaconf import DictConfig
+
+    from robolearn.bench.home import HomeBenchSettings
+    from robolearn.bench.run import BenchSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROG = "robolearn"
@@ -60,11 +66,11 @@ def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, us
 
 def _compose_verb(
     verb: str, args: list[str], examples: Sequence[str], config: str | None = None, **help_parts: str
-) -> tuple[Any, int | None]:
+) -> tuple[DictConfig | None, int]:
     """Parse ``[--cfg] [--help] KEY=VALUE...`` into a composed config.
 
     ``config`` is the config name (default: the verb); ``help_parts`` go to ``_verb_help``. Returns
-    (config, None) to go on, or (None, exit code) when the verb is already done (help, --cfg) or the
+    (config, EXIT_OK) to go on, or (None, exit code) when the verb is already done (help, --cfg) or the
     arguments are wrong.
     """
     from omegaconf import OmegaConf
@@ -92,12 +98,12 @@ def _compose_verb(
     if "--cfg" in flags:
         print(OmegaConf.to_yaml(cfg), end="")
         return None, EXIT_OK
-    return cfg, None
+    return cfg, EXIT_OK
 
 
 def _guarded(
     verb: str,
-    job: Callable[[], Any],
+    job: Callable[[], object],
     usage: tuple[type[BaseException], ...],
     failed: tuple[type[BaseException], ...] = (),
     writing: str = "write its output",
@@ -133,7 +139,7 @@ def _rollout(args: list[str]) -> int:
 
     cfg, code = _compose_verb("rollout", args, ROLLOUT_EXAMPLES)
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     try:
         settings = RolloutSettings.from_config(cfg)
     except ConfigError as e:
@@ -182,7 +188,7 @@ def _collect(args: list[str]) -> int:
 
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     return _guarded(
         "collect",
         lambda: run_collect(CollectSettings.from_config(cfg)),
@@ -229,26 +235,35 @@ def _train(args: list[str]) -> int:
 
     family = args[0] if args and args[0] in TRAIN_FAMILIES else "reward"
     rest = args[1:] if args and args[0] in TRAIN_FAMILIES else args
+    # train(cfg): the family's settings from the composed config, then its run
+    train: Callable[[DictConfig], object]
+    examples: Sequence[str]
     if family == "dynamics":
-        from robolearn.training.train_dynamics import DynamicsTrainSettings as Settings
-        from robolearn.training.train_dynamics import run_train_dynamics as run
+        from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
+
+        def train(cfg: DictConfig) -> object:
+            return run_train_dynamics(DynamicsTrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_DYNAMICS_EXAMPLES, "dynamics"
     elif family == "policy":
-        from robolearn.training.train_policy import PolicyTrainSettings as Settings  # type: ignore[assignment]
-        from robolearn.training.train_policy import run_train_policy as run  # type: ignore[assignment]
+        from robolearn.training.train_policy import PolicyTrainSettings, run_train_policy
+
+        def train(cfg: DictConfig) -> object:
+            return run_train_policy(PolicyTrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_POLICY_EXAMPLES, "policy"
     else:
-        from robolearn.training.train_reward import TrainSettings as Settings  # type: ignore[assignment]
-        from robolearn.training.train_reward import run_train as run  # type: ignore[assignment]
+        from robolearn.training.train_reward import TrainSettings, run_train
+
+        def train(cfg: DictConfig) -> object:
+            return run_train(TrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_EXAMPLES, TRAIN_USAGE
     cfg, code = _compose_verb("train", rest, examples, config=TRAIN_FAMILIES[family], usage=usage, about=TRAIN_ABOUT)
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     try:
-        run(Settings.from_config(cfg))
+        train(cfg)
     except (ConfigError, DatasetError, CheckpointError) as e:
         _error("train", str(e))
         return EXIT_USAGE
@@ -270,7 +285,7 @@ EVAL_EXAMPLES = (
 )
 
 
-def _is_video_checkpoint(path: Any) -> bool:
+def _is_video_checkpoint(path: object) -> bool:
     """Whether ``path`` is a video-model checkpoint (its ``format`` field); anything else is a reward's."""
     if not isinstance(path, str) or not path or path == "???":
         return False
@@ -296,7 +311,7 @@ def _eval(args: list[str]) -> int:
     rest = [a for a in args if not a.startswith("instructions=") and a != "--cfg"]
     cfg, code = _compose_verb("eval", rest, EVAL_EXAMPLES)
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     if files:
         cfg.instructions = files[-1] or None  # the last one wins, as with any repeated override
     if "--cfg" in args:
@@ -341,7 +356,7 @@ def _plan(args: list[str]) -> int:
 
     cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     return _guarded(
         "plan",
         lambda: run_plan(PlanSettings.from_config(cfg)),
@@ -374,7 +389,7 @@ def _bench(args: list[str]) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
-def bench_settings(cfg: Any) -> Any:
+def bench_settings(cfg: DictConfig) -> BenchSettings | HomeBenchSettings:
     """The validated settings of a composed ``bench`` config: the bench hook of its env's kind (``robolearn.kinds``:
     ``BenchSettings`` at the desk, ``HomeBenchSettings`` in the homes).
 
@@ -386,7 +401,9 @@ def bench_settings(cfg: Any) -> Any:
 
     kind = env_kind(cfg.get("env"))
     require(kind, "bench")
-    return load(kind.bench).from_config(cfg)  # type: ignore[arg-type] # require() checked it
+    bench = cast(str, kind.bench)  # not None: require() checked it
+    settings: BenchSettings | HomeBenchSettings = load(bench).from_config(cfg)
+    return settings
 
 
 def _bench_runs(args: list[str]) -> int:
@@ -407,14 +424,18 @@ def _bench_runs(args: list[str]) -> int:
         # The env group picks the bench group (conf/bench/<env>.yaml) in conf/bench.yaml's defaults list.
         cfg, code = _compose_verb("bench", overrides, BENCH_EXAMPLES)
         if cfg is None:
-            return code  # type: ignore[return-value]
+            return code
         if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
             cfg.out = f"{cfg.out}/{i}"
             print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
         # ImportError: ray_address without Ray installed (the message says how to install it)
+
+        def job(cfg: DictConfig = cfg) -> dict[str, Any]:
+            return run_bench(bench_settings(cfg))
+
         code = _guarded(
             "bench",
-            lambda cfg=cfg: run_bench(bench_settings(cfg)),
+            job,
             (ConfigError, ImportError),
             (BenchError, JobsFailed),
             "write the results",
@@ -450,7 +471,7 @@ def _demo(args: list[str]) -> int:
         "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT
     )
     if cfg is None:
-        return code  # type: ignore[return-value]
+        return code
     return _guarded(
         "demo",
         lambda: run_demo(cfg),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet; env_config
     #: an env config of any kind (robolearn.kinds.KINDS names their classes)
     EnvConfig: TypeAlias = DeskEnvConfig | HomeEnvConfig | CounterEnvConfig
 
+_C = TypeVar("_C")  # the settings dataclass _sim_config builds
+
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
 
@@ -49,7 +51,7 @@ def one_line(message: str) -> str:
     return " ".join(line for line in lines if line and not line.startswith(_NOISE_PREFIXES))
 
 
-def flatten_keys(node: Any, prefix: str = "") -> list[str]:
+def flatten_keys(node: object, prefix: str = "") -> list[str]:
     """Dotted paths of every key in a nested mapping (lists count as leaves)."""
     keys: list[str] = []
     if isinstance(node, Mapping):
@@ -128,7 +130,7 @@ def quote_override(text: str) -> str:
     return f"'{escaped}'"
 
 
-def env_kind(node: Any) -> EnvKind:
+def env_kind(node: object) -> EnvKind:
     """The registry entry (``robolearn.kinds``) of the kind an ``env`` node declares with its ``kind`` key.
 
     Raises:
@@ -145,7 +147,7 @@ def env_kind(node: Any) -> EnvKind:
         raise ConfigError(str(e)) from None
 
 
-def env_config(node: Any, kind: str | None = None) -> EnvConfig:
+def env_config(node: object, kind: str | None = None) -> EnvConfig:
     """The one factory of env configs: build and validate the config an ``env`` node describes.
 
     The node declares its kind (``kind: desk``, the first key of ``conf/env/*.yaml``); the kind's config class
@@ -214,7 +216,7 @@ def env_tasks(cfg: EnvConfig) -> dict[str, Any]:
     return load(kind_of(cfg).tasks)
 
 
-def nav_agent_config(node: Any) -> NavAgentConfig:
+def nav_agent_config(node: object) -> NavAgentConfig:
     """Build and validate the navigation agent's ``NavAgentConfig`` (``conf/nav_agent/default.yaml``).
 
     Raises:
@@ -225,7 +227,7 @@ def nav_agent_config(node: Any) -> NavAgentConfig:
     return _sim_config(NavAgentConfig, node, "nav_agent")
 
 
-def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
+def manipulation_agent_config(node: object) -> ManipulationAgentConfig:
     """Build and validate ``ManipulationAgentConfig`` (``conf/manipulation_agent/default.yaml``).
 
     Raises:
@@ -236,7 +238,7 @@ def manipulation_agent_config(node: Any) -> ManipulationAgentConfig:
     return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 
 
-def _sim_config(cls: type, node: Any, where: str = "env") -> Any:
+def _sim_config(cls: type[_C], node: object, where: str = "env") -> _C:
     from sim.plumbing.settings import from_mapping
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node

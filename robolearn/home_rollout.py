@@ -12,8 +12,9 @@ From Python:
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from tqdm import tqdm
@@ -23,8 +24,11 @@ from robolearn.config import manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
+    from planners.mobile_manipulation import OpenDoorAgent, OpenDrawerAgent
+    from planners.navigation import InteractiveNavAgent
     from robolearn.rollout import RolloutSettings
     from sim.envs.home import HomeEnv
+    from sim.home_config import HomeEnvConfig
 
 #: the observations the agent reads (the camera is rendered for the video separately)
 AGENT_OBS_KEYS = ("scan", "goal")
@@ -52,7 +56,10 @@ class _HomeFrames:
         eye, target = env.aim_camera()  # also culls the rooms the head camera cannot see
         self.camera.set_pose(eye, target, env.cfg.base.camera_fov)
         head = self.camera.render(env.client, env.light, False)[0]
-        frame = np.concatenate([head, top_down_view(env, self.trajectory, vs.height)], axis=1)
+        # cast: top_down_view reads each position's [0] and [1], which a (2,) array has; its annotation
+        # (Sequence[Sequence[float]]) does not admit numpy arrays
+        trajectory = cast("list[Sequence[float]]", self.trajectory)
+        frame = np.concatenate([head, top_down_view(env, trajectory, vs.height)], axis=1)
         if vs.caption:
             detail = f"step {step}/{self.settings.env.max_episode_steps}"
             if self.settings.episodes > 1:
@@ -86,11 +93,12 @@ def run_home_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[di
     from planners.mobile_manipulation import make_home_agent
     from sim.envs.home import HomeEnv
 
-    cfg = settings.env
+    # cast: the kinds registry (robolearn.kinds) sends only env=home rollouts here
+    cfg = cast("HomeEnvConfig", settings.env)
     # The agent reads the scan and the goal, nothing else is kept: the head camera renders for the video only.
-    cfg = replace(cfg, obs_keys=list(AGENT_OBS_KEYS))
+    cfg = replace(cfg, obs_keys=AGENT_OBS_KEYS)  # (the config stores obs_keys as a tuple either way)
     vs = settings.video
-    agent = None
+    agent: OpenDrawerAgent | OpenDoorAgent | InteractiveNavAgent | None = None
     if settings.policy == "expert":
         agent = make_home_agent(
             cfg.task, nav_agent_config(settings.nav_agent), manipulation_agent_config(settings.manipulation_agent)
@@ -119,7 +127,7 @@ def run_home_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[di
 
 def _episode(
     env: HomeEnv,
-    agent: Any,
+    agent: OpenDrawerAgent | OpenDoorAgent | InteractiveNavAgent | None,
     rng: np.random.Generator,
     settings: RolloutSettings,
     writer: VideoWriter | None,

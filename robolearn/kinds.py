@@ -19,7 +19,15 @@ import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - this module stays light (no pybullet)
+    from robolearn.config import EnvConfig
+    from sim.counter_config import CounterEnvConfig
+    from sim.envs.counter import CounterEnv
+    from sim.envs.desk import DeskEnv
+    from sim.envs.home import HomeEnv
+    from sim.home_config import HomeEnvConfig
 
 from sim.registration import COUNTER_ENV_ID, DESK_ENV_ID, HOME_ENV_ID, HOME_TASK_IDS
 
@@ -97,7 +105,7 @@ class EnvKind:
         return supported.get(verb, False)
 
 
-def check_home(cfg: Any) -> None:
+def check_home(cfg: HomeEnvConfig | CounterEnvConfig) -> None:
     """Validation hook of the kinds in homes: ``cfg.home`` names a loadable home, so a bad name or floor-plan
     file fails when the config is built, not in a worker at the first reset.
 
@@ -174,7 +182,7 @@ def get_kind(name: object) -> EnvKind:
     return KINDS[name]
 
 
-def kind_of(cfg: Any) -> EnvKind:
+def kind_of(cfg: EnvConfig | DeskEnv | HomeEnv | CounterEnv) -> EnvKind:
     """The kind of an env config object (its class's ``KIND``) or of an env (its ``cfg``'s)."""
     cls = type(getattr(cfg, "cfg", cfg))
     return get_kind(getattr(cls, "KIND", None))

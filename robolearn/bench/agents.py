@@ -19,13 +19,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
 from robolearn.config import ConfigError, quote_override
 
 if TYPE_CHECKING:  # pragma: no cover
+    from gymnasium import spaces
+
+    from robolearn.plan import PlanSettings
+    from sim.config import DeskEnvConfig
+    from sim.counter_config import CounterEnvConfig
     from sim.envs.desk import DeskEnv
     from sim.envs.home import HomeEnv
 
@@ -103,9 +108,10 @@ class RandomAgent:
     def check(self) -> None:
         return None
 
-    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
+    def run(self, env: DeskEnv | HomeEnv, instruction: str, seed: int) -> dict[str, Any]:
         rng = np.random.default_rng(seed)
-        space = env.action_space
+        # cast: every env's action space is a Box (DeskEnv does not declare it; gymnasium's Env says Space)
+        space = cast("spaces.Box", env.action_space)
         return act_until_done(env, seed, lambda obs: rng.uniform(space.low, space.high).astype(np.float32))
 
 
@@ -161,9 +167,9 @@ class VMPCBenchAgent:
         reserved = [o for o in self.plan if o.split("=", 1)[0] in RESERVED_PLAN_KEYS]
         if reserved:
             raise ConfigError(f"VMPC agent plan values {reserved} set what the bench decides per episode; remove them")
-        self._settings: dict[tuple[str, str], Any] = {}
+        self._settings: dict[tuple[str, str], PlanSettings] = {}
 
-    def settings(self, instruction: str, task: str) -> Any:
+    def settings(self, instruction: str, task: str) -> PlanSettings:
         """The validated ``PlanSettings`` for one (instruction, task) pair (cached)."""
         key = (instruction, task)
         if key not in self._settings:
@@ -196,7 +202,9 @@ class VMPCBenchAgent:
 
         s = self.settings("open the drawer", "open_drawer")
         models = _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)]  # loaded by check()
-        check_image_sizes(s, env_config(env, kind=type(s.env).KIND), models)
+        # cast: env_config builds the config class of the kind it is given, here s.env's (desk or counter)
+        env_cfg = cast("DeskEnvConfig | CounterEnvConfig", env_config(env, kind=type(s.env).KIND))
+        check_image_sizes(s, env_cfg, models)
 
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         from planners.vmpc import run_episode

@@ -17,7 +17,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from robolearn.bench.executor import ExecutorSettings
-from robolearn.bench.run import BenchOptions
+from robolearn.bench.run import BenchOptions, EpisodeJob
 from robolearn.config import ConfigError, env_config, make_env
 
 #: generated-home splits (sim.home_config): train draws the training pool, test the held-out one
@@ -98,7 +98,7 @@ class HomeBenchSettings:
         """(split, task, "") of one seed, for every agent (the instruction is drawn per episode)."""
         return [(split, task, "") for split in self.variants for task in self.tasks]
 
-    def job_runner(self) -> Callable[[Any], dict[str, Any]]:
+    def job_runner(self) -> Callable[[EpisodeJob], dict[str, Any]]:
         return run_home_episode_job
 
 
@@ -109,7 +109,7 @@ def _robot_for(task: str, env: Mapping[str, Any]) -> str:
     return "manipulator" if get_home_task(task).needs_arm else str(env.get("robot", "base"))
 
 
-def run_home_episode_job(job: Any) -> dict[str, Any]:
+def run_home_episode_job(job: EpisodeJob) -> dict[str, Any]:
     """Run one home episode in this process (agents and envs are built once per process and reused)."""
     from robolearn.bench.run import worker_agent_and_env
     from sim.envs.home import HomeEnv

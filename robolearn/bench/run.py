@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -109,11 +109,14 @@ class BenchOptions:
     def executor(self) -> ExecutorSettings:
         """Where episodes run: ``workers``, ``ray_address`` and ``max_retries``."""
         ray_address = self.d.get("ray_address")
+        # The config's values as given (any type): ExecutorSettings checks them, and its messages name them.
+        workers: Any = self.d.get("workers")
+        max_retries: Any = self.d.get("max_retries")
         try:
             return ExecutorSettings(
-                workers=self.d.get("workers"),
+                workers=workers,
                 ray_address=None if ray_address in (None, "", "null") else ray_address,
-                max_retries=self.d.get("max_retries"),
+                max_retries=max_retries,
             )
         except ValueError as e:
             raise ConfigError(str(e)) from None
@@ -174,7 +177,7 @@ class BenchSettings:
     metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)
     variant_word, instruction_word = "variants", "instructions"  # what the progress line counts
 
-    def job_runner(self) -> Any:
+    def job_runner(self) -> Callable[[EpisodeJob], dict[str, Any]]:
         """The (picklable, module-level) function that runs one ``EpisodeJob`` in a worker."""
         return run_episode_job
 
@@ -243,10 +246,11 @@ class EpisodeJob:
 
 
 # --------------------------------------------------------------------- worker
+_E = TypeVar("_E")  # the env class a worker builds (DeskEnv, HomeEnv)
 _WORKER: dict[str, Any] = {"agents": {}, "envs": {}}
 
 
-def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[str, Any]], Any]) -> tuple[Any, Any]:
+def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[str, Any]], _E]) -> tuple[Any, _E]:
     """This worker's agent and env for ``job``, built once per process and reused.
 
     ``make_env(ctx)`` builds the env of ``kind`` for the job's variant and task from the job's context; at most
@@ -335,7 +339,7 @@ def _portable(spec: Any) -> Any:
     return spec.replace(str(SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
 
 
-def _check_resume(out: Path, s: BenchSettings) -> None:
+def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
     """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
     from sim.plumbing.files import write_json_atomic
 
@@ -449,14 +453,16 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
     return results
 
 
-def _where(s: BenchSettings) -> str:
+def _where(s: BenchSettings | HomeBenchSettings) -> str:
     e = s.executor
     if e.ray_address:
         return f"Ray ({e.ray_address})"
     return "this process" if e.workers == 1 else f"{e.workers} local processes"
 
 
-def summarize(s: BenchSettings, done: Mapping[tuple[str, str, str, str, int], dict[str, Any]]) -> dict[str, Any]:
+def summarize(
+    s: BenchSettings | HomeBenchSettings, done: Mapping[tuple[str, str, str, str, int], dict[str, Any]]
+) -> dict[str, Any]:
     """The tables of the settings' episodes found in ``done``: per (agent, variant, task) and per agent and
     variant the mean over tasks; in instruction-file mode per instruction, with what each resolves to."""
     seeds = set(range(s.first_seed, s.first_seed + s.trials))
@@ -510,7 +516,7 @@ def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]
     return out
 
 
-def write_results(s: BenchSettings, results: dict[str, Any]) -> None:
+def write_results(s: BenchSettings | HomeBenchSettings, results: dict[str, Any]) -> None:
     """results.json, results.csv and (with ``figure``) results.png in ``s.out``, each written atomically."""
     from robolearn.bench.report import write_csv, write_figure
     from sim.plumbing.files import write_json_atomic

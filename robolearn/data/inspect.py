@@ -33,7 +33,7 @@ def _disk_bytes(root: Path) -> int:
 def _label_text(label: Sequence[Any]) -> str:
     from robolearn.data.language import canonical
 
-    return canonical(tuple(label))  # type: ignore[arg-type]
+    return canonical(tuple(label))
 
 
 def dataset_info(root: str | Path) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -488,7 +489,8 @@ def _add_typos(text: str, rng: np.random.Generator, rate: float, forbidden: froz
 
 def _sorted_labels(labels: Sequence[Label]) -> list[Label]:
     """Validated, de-duplicated labels in a fixed order, so that the output depends only on the set."""
-    checked = sorted({_check_label(tuple(l)) for l in labels}, key=lambda l: (l[0], l[1], l[2] or ""))
+    # cast: tuple() of a Label is that Label (labels may arrive as lists from JSON; _check_label checks the shape)
+    checked = sorted({_check_label(cast(Label, tuple(l))) for l in labels}, key=lambda l: (l[0], l[1], l[2] or ""))
     if not checked:
         raise ValueError("describe() needs at least one label; use [DO_NOTHING] for an unchanged scene")
     if DO_NOTHING in checked and len(checked) > 1:

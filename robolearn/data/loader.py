@@ -23,8 +23,8 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, NamedTuple
+from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import torch
@@ -171,7 +171,8 @@ def make_loader(
     return DataLoader(
         dataset,
         batch_size=batch_size,
-        sampler=EpochSampler(len(dataset), seed, shuffle),
+        # cast: map-style datasets define __len__, which torch's Dataset class cannot declare
+        sampler=EpochSampler(len(cast(Sized, dataset)), seed, shuffle),
         num_workers=num_workers,
         worker_init_fn=seed_worker,
         generator=generator,
@@ -357,7 +358,7 @@ class ClipDataset(_EpisodeDataset):
         episode, T = int(self.episodes[key.i]), int(self.lengths[key.i])
         t0 = int(self._rng(key).integers(0, T + 2 - self.k))  # last start: T+1-k (frames 0..T)
         steps = slice(t0, t0 + self.k - 1)
-        item = {
+        sample: dict[str, Any] = {
             "frames": _as_chw(self.reader.frames(episode, self.modality, slice(t0, t0 + self.k))),
             "actions": torch.from_numpy(self.reader.read(episode, "actions", steps).astype(np.float32, copy=False)),
             "expert": torch.from_numpy(self.reader.read(episode, "expert", steps)),
@@ -366,8 +367,8 @@ class ClipDataset(_EpisodeDataset):
         }
         if self.proprio:
             rows = self.reader.read(episode, PROPRIO, slice(t0, t0 + self.k))
-            item["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
-        return item
+            sample["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
+        return sample
 
 
 class StepDataset(_EpisodeDataset):

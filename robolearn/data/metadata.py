@@ -72,7 +72,7 @@ class DatasetError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def _json_default(obj: Any) -> Any:
+def _json_default(obj: object) -> object:
     """``json.dumps`` fallback for numpy values (scene parameters and meta often hold them)."""
     if isinstance(obj, np.ndarray):
         return obj.tolist()
@@ -85,13 +85,13 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"{type(obj).__name__} is not JSON-serializable")
 
 
-def json_dumps(obj: Any, **kw: Any) -> str:
+def json_dumps(obj: object, **kw: Any) -> str:
     """``json.dumps`` that also encodes numpy values, sets and paths: how meta.json and the JSON episode
     attributes (labels, instructions, scene_params) are written. ``kw`` goes to ``json.dumps``."""
     return json.dumps(obj, default=_json_default, **kw)
 
 
-def version_error(where: str, fmt: Any, version: Any) -> DatasetError | None:
+def version_error(where: str, fmt: object, version: object) -> DatasetError | None:
     """The error for a foreign format or an unsupported version, or None if (fmt, version) is ours."""
     if fmt != FORMAT_NAME:
         return DatasetError(f"{where} is not a robolearn dataset (format {fmt!r}, expected {FORMAT_NAME!r})")
@@ -110,7 +110,7 @@ def _normalize(meta: Mapping[str, Any]) -> dict[str, Any]:
     return json.loads(json_dumps(dict(meta)))
 
 
-def _flat_diff(a: Any, b: Any, path: str) -> list[str]:
+def _flat_diff(a: object, b: object, path: str) -> list[str]:
     """Readable differences between two JSON values (``_MISSING`` = absent), descending into mappings."""
     if a is _MISSING:
         return [f"{path}: missing in the existing dataset, this run has {b!r}"]
@@ -147,9 +147,9 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
         raise DatasetError(f"{path} is not valid JSON ({err}); it is damaged or not a robolearn dataset") from err
     if not isinstance(meta, dict):
         raise DatasetError(f"{path} holds a {type(meta).__name__}, not a JSON object; not a robolearn dataset")
-    err = version_error(str(path), meta.get("format"), meta.get("format_version"))
-    if err is not None:
-        raise err
+    version_err = version_error(str(path), meta.get("format"), meta.get("format_version"))
+    if version_err is not None:
+        raise version_err
     return meta
 
 

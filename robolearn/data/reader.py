@@ -16,6 +16,7 @@ no HDF5 call at all through ``episode_attrs/<key>``. Loose episodes are read thr
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import math
 import os
@@ -23,7 +24,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import h5py
 import numpy as np
@@ -56,7 +57,14 @@ MAX_OPEN_DATASETS = 512
 # low-level H5Dread and indexed in numpy: ~10 µs, against ~100 µs for h5py's ``dataset[a:b]``.
 SMALL_ARRAY_BYTES = 1 << 16
 
-_MISSING = object()  # sentinel: an attribute not in a shard column; a frame table not loaded yet
+
+class _Missing(enum.Enum):
+    """The type of ``_MISSING`` (an enum member, so that ``x is _MISSING`` narrows ``x`` for the type checker)."""
+
+    MISSING = enum.auto()
+
+
+_MISSING: Final = _Missing.MISSING  # sentinel: an attribute not in a shard column; a frame table not loaded yet
 
 #: ``DatasetReader.attrs`` key of the human descriptions imported into ``annotations.csv``
 HUMAN_KEY = "human_instructions"
@@ -563,8 +571,10 @@ def _frame_list(sel: int | slice | Sequence[int] | np.ndarray, n: int, name: str
     """
     if isinstance(sel, slice):
         return list(range(*sel.indices(n))), False
-    one = isinstance(sel, (int, np.integer))
-    raw = [int(sel)] if one else [int(t) for t in (sel.reshape(-1).tolist() if isinstance(sel, np.ndarray) else sel)]
+    if isinstance(sel, (int, np.integer)):
+        one, raw = True, [int(sel)]
+    else:
+        one, raw = False, [int(t) for t in (sel.reshape(-1).tolist() if isinstance(sel, np.ndarray) else sel)]
     ts = [t + n if t < 0 else t for t in raw]
     for t, orig in zip(ts, raw, strict=True):
         if not 0 <= t < n:

@@ -76,7 +76,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -86,7 +86,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[A
         raise
 
 
-def write_json_atomic(path: str | os.PathLike[str], data: Any, **dump_kwargs: Any) -> Path:
+def write_json_atomic(path: str | os.PathLike[str], data: object, **dump_kwargs: Any) -> Path:
     """``json.dump`` ``data`` (indented, trailing newline) to ``path`` atomically (``atomic_open``)."""
     with atomic_open(path, "w") as f:
         json.dump(data, f, indent=2, **dump_kwargs)

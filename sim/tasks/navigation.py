@@ -290,7 +290,8 @@ class InteractiveNav(PointNav):
         L = float(arc[-1])
         n = int(np.floor(L / nav.clutter_spacing))
         kinds = sorted(CLUTTER)
-        clutter, taken = [], []
+        clutter: list[ClutterSpec] = []
+        taken: list[tuple[np.ndarray, float]] = []  # (xy, radius) of each placed object
         lo, hi = START_CLEARANCE, L - START_CLEARANCE
         # Evenly spaced along the free stretch of the path, each jittered along and across it.
         for i in range(n):
