@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from sim.observation_keys import OBS_KEYS
 from sim.plumbing.checks import check_obs_keys
-from sim.plumbing.settings import check_knobs, knob
+from sim.plumbing.settings import FIGURES, check_knobs, knob
 from sim.tasks.catalogue import check_desk_task
 from sim.variants import VARIANTS
 
@@ -186,7 +186,7 @@ class DeskLayout:
     )
     num_blocks: int = knob(0, "extra loose blocks on the desk (count)", lo=0, hi=8)
     back_wall: bool = knob(
-        False, "draw the wall behind the robot (it fills a third of the frame and costs ~25% of render time)"
+        False, f"draw the wall behind the robot (it fills a third of the frame; render cost: {FIGURES})"
     )
 
     def __post_init__(self) -> None:

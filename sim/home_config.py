@@ -15,7 +15,7 @@ from typing import ClassVar
 from sim.config import ArmConfig, PhysicsConfig
 from sim.observation_keys import HOME_OBS_KEYS
 from sim.plumbing.checks import check_obs_keys, check_range
-from sim.plumbing.settings import check_knobs, knob
+from sim.plumbing.settings import FIGURES, check_knobs, knob
 from sim.tasks.catalogue import check_home_task
 
 ROBOTS = ("base", "manipulator")
@@ -123,7 +123,7 @@ class LidarConfig:
     dropout: float = knob(0.0, "probability that a ray misses its echo and reads the maximum range", lo=0.0, hi=1.0)
     threads: int = knob(
         0,
-        "threads PyBullet casts the rays on (0 = every core, about 2x faster here; the ranges do not depend on it)",
+        f"threads PyBullet casts the rays on (0 = every core; the ranges do not depend on it; speed: {FIGURES})",
         lo=0,
         hi=256,
     )
@@ -218,8 +218,8 @@ class HomeEnvConfig:
     )
     room_culling: bool = knob(
         True,
-        "head camera draws only the robot's room and the rooms through its doors (~2x faster frames; rooms "
-        "further away are not drawn)",
+        "head camera draws only the robot's room and the rooms through its doors (rooms further away are not "
+        f"drawn; speed: {FIGURES})",
     )
     physics: HomePhysics = knob(
         HomePhysics(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.plumbing.checks import PlainConfig, int_tuple
-from sim.plumbing.settings import check_knobs, knob
+from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 __all__ = ["RUNTIME_FIELDS", "SAMPLE_MODES", "VideoConfig"]
 
@@ -47,7 +47,7 @@ class VideoConfig(PlainConfig):
     transition_blocks: int = knob(
         1,
         "gated blocks per predicted step, each 3×3 conv → action FiLM → leaky ReLU → 1×1 conv → gate and "
-        "candidate (count; 0 = nothing moves; a 200×10 rollout: ~50 ms with 1, ~85 ms with 2 on the 2 cores)",
+        f"candidate (count; 0 = nothing moves; cost per block: {FIGURES})",
         lo=0,
     )
     transition_hidden: int = knob(64, "hidden channels inside a transition block", lo=1)
@@ -98,8 +98,8 @@ class VideoConfig(PlainConfig):
     )
     channels_last: bool = knob(
         True,
-        "run the convolutions in channels-last (NHWC) memory layout (same results up to float rounding; ~10% "
-        "faster planning calls on the 2 cores)",
+        "run the convolutions in channels-last (NHWC) memory layout (same results up to float rounding; "
+        f"faster planning calls: {FIGURES})",
     )
 
     def __post_init__(self) -> None:

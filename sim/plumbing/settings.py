@@ -44,7 +44,11 @@ from typing import Any, TypeVar
 
 from sim.plumbing.checks import check_pair
 
-__all__ = ["Knob", "check_knobs", "config_yaml", "from_mapping", "knob", "knob_of", "knobs_of"]
+#: where the measured figures behind config defaults live (speed-ups, costs): a knob's doc points there
+#: instead of quoting a number that a later change would leave stale
+FIGURES = 'docs/benchmarks.md, "Figures behind config defaults"'
+
+__all__ = ["FIGURES", "Knob", "check_knobs", "config_yaml", "from_mapping", "knob", "knob_of", "knobs_of"]
 
 T = TypeVar("T")
 _META_KEY = "robolearn.knob"
