@@ -110,6 +110,24 @@ GENERATED: dict[str, Generated] = {
             _SELF,
         ),
     ),
+    "collect.yaml": Generated(
+        "robolearn.data.collect:CollectOptions",
+        "`robolearn collect`: record an offline interaction dataset in the desk environment, labelled\n"
+        "after the fact with what happened (structured labels + natural-language descriptions). E.g.\n"
+        "  robolearn collect out=data/desk episodes=50000\n"
+        "  robolearn collect out=data/desk episodes=1000 ray_address=auto     # on a Ray cluster\n"
+        "Rerunning the same command resumes: finished episodes are kept, missing ones are collected.",
+        defaults=(("env: desk", "environment config group: conf/env/desk.yaml, under the key `env`"), _SELF),
+        overrides={
+            "env": (
+                "Override the observation settings of the env group for datasets: RGB at 64×64, as LOReL's data.",
+                (
+                    ("obs_keys", ["rgb"], "modalities to store: any of rgb, depth, segmentation, proprio"),
+                    ("max_episode_steps", 20, "actions per episode (LOReL: 20)"),
+                ),
+            )
+        },
+    ),
     "env/desk.yaml": Generated(
         "sim.config:DeskEnvConfig",
         "The desk environment (robolearn/Desk-v1). Override any key on the command line, e.g.\n"
