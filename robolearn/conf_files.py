@@ -128,6 +128,30 @@ GENERATED: dict[str, Generated] = {
             )
         },
     ),
+    "plan.yaml": Generated(
+        "robolearn.plan:PlanOptions",
+        "`robolearn plan`: run closed-loop, language-commanded visual MPC episodes and write a video of the real\n"
+        "frames, the predicted frames of the chosen plans and the reward over time. E.g.\n"
+        '  robolearn plan instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt '
+        "dynamics_model=runs/video/best.pt\n"
+        '  robolearn plan instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem\n'
+        '  robolearn plan env=counter episode_start=home instruction="open the drawer" reward_checkpoint=... '
+        "dynamics_model=...\n"
+        "Relative paths are relative to the directory you run the command from.",
+        defaults=(
+            (
+                "env: desk",
+                "environment config group: conf/env/desk.yaml, under the key `env` (env.task is set from the "
+                "instruction)",
+            ),
+            (
+                "optimizer: icem",
+                "trajectory optimizer group: conf/optimizer/{cem,icem,mppi}.yaml, under the key `optimizer` "
+                "(iCEM: best measured success, docs/benchmarks.md)",
+            ),
+            _SELF,
+        ),
+    ),
     "env/desk.yaml": Generated(
         "sim.config:DeskEnvConfig",
         "The desk environment (robolearn/Desk-v1). Override any key on the command line, e.g.\n"
