@@ -45,23 +45,23 @@ RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
 
 
-#: probabilities are numbers in [0, 1]
-_P = {"lo": 0.0, "hi": 1.0}
-
-
 @dataclass(frozen=True)
 class ExplorationSettings:
     """How actions are chosen: the ``exploration`` node of ``conf/collect.yaml`` (generated from ``CollectOptions``)."""
 
-    uniform: float = knob(0.15, "i.i.d. uniform actions in [-1, 1], as LOReL's data (probability)", **_P)
-    correlated: float = knob(0.10, "temporally correlated Gaussian noise, AR(1) (probability)", **_P)
+    uniform: float = knob(0.15, "i.i.d. uniform actions in [-1, 1], as LOReL's data (probability)", lo=0.0, hi=1.0)
+    correlated: float = knob(0.10, "temporally correlated Gaussian noise, AR(1) (probability)", lo=0.0, hi=1.0)
     reach: float = knob(
-        0.40, "a noisy reach toward a random task's object, then a push in a random direction (probability)", **_P
+        0.40,
+        "a noisy reach toward a random task's object, then a push in a random direction (probability)",
+        lo=0.0,
+        hi=1.0,
     )
     expert_mix: float = knob(
         0.35,
         "a noisy scripted-expert segment inside correlated noise, so every task is completed often (probability)",
-        **_P,
+        lo=0.0,
+        hi=1.0,
     )
     correlation: float = knob(
         0.8, "AR(1) coefficient of the correlated noise (0 = white noise)", lo=0.0, hi=1.0, hi_open=True
@@ -78,7 +78,10 @@ class ExplorationSettings:
     reach_noise: float = knob(0.3, "standard deviation of Gaussian noise on reach actions (action units)", lo=0.0)
     reach_jitter: float = knob(0.04, "the reach target is the object's interaction point ± this, per axis (m)", lo=0.0)
     push_speed: float = knob(
-        0.6, "after the reach, push along a random horizontal direction at this fraction of the max step", **_P
+        0.6,
+        "after the reach, push along a random horizontal direction at this fraction of the max step",
+        lo=0.0,
+        hi=1.0,
     )
     expert_noise: float = knob(
         0.2, "standard deviation of Gaussian noise added to expert actions (action units)", lo=0.0
