@@ -10,7 +10,13 @@ choices=...)``. From that one declaration:
 - ``from_mapping`` builds an instance from a (nested, partial) mapping such as a composed Hydra node,
   converting YAML numbers and lists and naming unknown keys and values of the wrong type;
 - ``config_yaml`` writes the commented YAML file that users read and override in ``conf/``: each key's
-  comment is its doc with its allowed values appended.
+  comment is its doc with its allowed values appended; a command's file also gets its Hydra ``defaults:``
+  list and the keys it overrides in composed groups (``defaults=``, ``overrides=``).
+
+A command's top-level options (``robolearn rollout episodes=2``) are checked with an empty owner and parsed with
+``from_mapping(..., prefix="")``, so messages name the keys as they are typed (``episodes=0 is out of range;
+use an integer ≥ 1``); a knob declared ``any_type=True`` (a path or a list of paths) is passed through for its
+class to check.
 
 The dataclasses are the single source; the files in ``conf/`` are generated from them and CI checks they are
 current (``robolearn.conf_files`` holds the registry and says why: ``sim`` stays usable without Hydra).
