@@ -30,6 +30,7 @@ from torch import Tensor
 
 from planners.dynamics import Dynamics, PredictedRollout, frames_to_float
 from planners.objectives import AGGREGATIONS, RewardSource, aggregate, steps_for
+from sim.plumbing.settings import knob
 
 __all__ = ["ENSEMBLE_COMBINES", "EpisodeRecord", "PlanRecord", "VMPCAgent", "VMPCConfig", "run_episode"]
 
@@ -39,25 +40,42 @@ ENSEMBLE_COMBINES = ("min", "mean")
 
 @dataclass
 class VMPCConfig:
-    """Receding-horizon settings (``conf/plan.yaml``, key ``agent``)."""
+    """Receding-horizon settings (``conf/plan.yaml``, key ``agent``, is generated from these knobs)."""
 
-    #: planning horizon H (env steps predicted per candidate)
-    horizon: int = 20
-    #: replan every k executed steps (1 = every step; = horizon: execute whole plans)
-    replan_every: int = 2
-    #: reward over the predicted frames: last | max | sum | mean (see planners.objectives.AGGREGATIONS)
-    aggregation: str = "last"
-    #: start each optimisation from the previous plan shifted in time (False: from the bounds' centre)
-    warm_start: bool = True
-    #: predict and keep the chosen plan's frames at every replanning (for videos; costs one rollout)
-    record_predictions: bool = True
-    #: in an episode of known length, score no frame past its end: when fewer than H steps are left,
-    #: ``last`` scores the episode's final frame (the final-state criterion) and max / sum / mean only
-    #: the frames up to it. False: always the H-step window (a plan may then "finish" after the end).
-    clip_to_episode: bool = True
-    #: with several video models (``EnsembleDynamics``), how a candidate's rewards under each combine:
-    #: min (pessimistic: it must look good under every model) | mean
-    ensemble: str = "min"
+    horizon: int = knob(
+        20,
+        "planning horizon H (env steps predicted per candidate sequence); a whole desk episode: the tasks take the "
+        "expert 10-14 steps, and with 10 no first plan can finish one",
+        lo=1,
+    )
+    replan_every: int = knob(
+        2, "replan every k executed steps (1 = every step; = horizon: execute each plan to its end)", lo=1
+    )
+    aggregation: str = knob(
+        "last", "reward over the predicted frames: last (LOReL) | max | sum | mean", choices=AGGREGATIONS
+    )
+    warm_start: bool = knob(
+        True, "start each optimisation from the previous plan shifted in time (false: from zero actions)"
+    )
+    record_predictions: bool = knob(
+        True,
+        "keep the chosen plan's predicted frames for the video (one extra rollout per plan; skipped when "
+        "video.path is null)",
+    )
+    # False: always the H-step window (a plan may then "finish" after the episode's end); max / sum / mean
+    # score only the frames up to the end.
+    clip_to_episode: bool = knob(
+        True,
+        "score no predicted frame past the episode's end: with fewer than horizon steps left, `last` scores the "
+        "final frame (the final-state criterion)",
+    )
+    # How the rewards of one candidate under several video models (``EnsembleDynamics``) combine.
+    ensemble: str = knob(
+        "min",
+        "with several video models: a candidate's reward is the min over the models' predictions (pessimistic: "
+        "the optimizer cannot exploit one model's mistake) | mean",
+        choices=ENSEMBLE_COMBINES,
+    )
 
     def __post_init__(self) -> None:
         for name in ("horizon", "replan_every"):

@@ -22,7 +22,15 @@ Usage::
 
 Each registry entry names the file (relative to ``conf/``), the factory of the config whose defaults it
 holds, the header comment (the file's usage notes live here, once) and extra first keys (Hydra's
-``_target_``; an env config's declared ``kind`` is added when its class has a ``KIND``).
+``_target_``; an env config's declared ``kind`` is added when its class has a ``KIND``). A command's file
+(``rollout.yaml``, ``collect.yaml``, ``plan.yaml``) also has its Hydra ``defaults:`` list and the keys it
+overrides in the composed groups (collect's ``env.obs_keys``), both written in its entry.
+
+``demo.yaml`` stays hand-written: it declares no option of its own, only a ``defaults:`` list that composes
+``plan.yaml`` and a ``scene`` group, and overrides of plan's keys (``objective``, ``video.path``), so there is
+no dataclass for it to be generated from; its keys are plan's, documented and checked by ``PlanOptions``.
+Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), ``conf/optimizer/``
+(Hydra ``_target_`` nodes), nor the other commands' files, not yet converted.
 """
 
 from __future__ import annotations
@@ -32,9 +40,11 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["GENERATED", "KIND_DOC", "Generated", "main", "render", "stale", "write"]
+__all__ = ["GENERATED", "KIND_DOC", "Generated", "main", "parse_options", "render", "stale", "write"]
+
+T = TypeVar("T")
 
 _NOTICE = "Generated from {source} by `python -m robolearn.conf_files --write`:\nedit the dataclass, not this file."
 #: the comment of an env config's ``kind`` key (the key is written when the class declares ``KIND``)
@@ -50,11 +60,17 @@ class Generated:
             registry itself imports nothing heavy).
         header: usage notes at the top of the file (without ``#``), after the generated-from notice.
         first: extra top-level keys written before the fields, ``name -> (value, doc)``.
+        defaults: a command's Hydra ``defaults:`` list, ``(entry, doc)`` pairs (``("env: desk", "...")``,
+            ``("_self_", "...")``), written first.
+        overrides: sections written last that set keys of composed groups (the groups' own configs hold
+            other defaults), ``group -> (section doc, [(key, value, doc), ...])``.
     """
 
     factory: str
     header: str
     first: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
+    defaults: tuple[tuple[str, str], ...] = ()
+    overrides: Mapping[str, tuple[str, tuple[tuple[str, Any, str], ...]]] = field(default_factory=dict)
 
     def config_class(self) -> type:
         """The dataclass named by ``factory``."""
@@ -65,7 +81,77 @@ class Generated:
         return cls
 
 
+#: the last entry of a command's ``defaults:`` list: its own keys come after the groups'
+_SELF = ("_self_", "values below override the group defaults")
+
 GENERATED: dict[str, Generated] = {
+    "rollout.yaml": Generated(
+        "robolearn.rollout:RolloutOptions",
+        "`robolearn rollout`: run a scripted expert or a random policy on a desk task, print success\n"
+        "and write a captioned video. Override keys on the command line, e.g.\n"
+        "  robolearn rollout env.task=close_drawer policy=random episodes=5 video.path=out.gif\n"
+        "  robolearn rollout env=home env.task=interactive_nav env.split=test episodes=3   # homes: the nav agent\n"
+        "With env=home the expert is the task's baseline agent (planners.navigation / planners.mobile_manipulation,\n"
+        "options in conf/nav_agent and conf/manipulation_agent) and the video shows the head camera beside a\n"
+        "top-down map of the home. With env=counter (the docked mobile manipulator at a home's counter) the expert is\n"
+        "the counter's drawer expert, seen by the head camera.\n"
+        "Relative paths are relative to the directory you run the command from.",
+        defaults=(
+            (
+                "env: desk",
+                "environment config group: conf/env/desk.yaml (or env=home / env=counter: "
+                "conf/env/{home,counter}.yaml), under the key `env`",
+            ),
+            (
+                "nav_agent: default",
+                "the home environments' expert: conf/nav_agent/default.yaml, under the key `nav_agent`",
+            ),
+            ("manipulation_agent: default", "its drawer / door part: conf/manipulation_agent/default.yaml"),
+            _SELF,
+        ),
+    ),
+    "collect.yaml": Generated(
+        "robolearn.data.collect:CollectOptions",
+        "`robolearn collect`: record an offline interaction dataset in the desk environment, labelled\n"
+        "after the fact with what happened (structured labels + natural-language descriptions). E.g.\n"
+        "  robolearn collect out=data/desk episodes=50000\n"
+        "  robolearn collect out=data/desk episodes=1000 ray_address=auto     # on a Ray cluster\n"
+        "Rerunning the same command resumes: finished episodes are kept, missing ones are collected.",
+        defaults=(("env: desk", "environment config group: conf/env/desk.yaml, under the key `env`"), _SELF),
+        overrides={
+            "env": (
+                "Override the observation settings of the env group for datasets: RGB at 64×64, as LOReL's data.",
+                (
+                    ("obs_keys", ["rgb"], "modalities to store: any of rgb, depth, segmentation, proprio"),
+                    ("max_episode_steps", 20, "actions per episode (LOReL: 20)"),
+                ),
+            )
+        },
+    ),
+    "plan.yaml": Generated(
+        "robolearn.plan:PlanOptions",
+        "`robolearn plan`: run closed-loop, language-commanded visual MPC episodes and write a video of the real\n"
+        "frames, the predicted frames of the chosen plans and the reward over time. E.g.\n"
+        '  robolearn plan instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt '
+        "dynamics_model=runs/video/best.pt\n"
+        '  robolearn plan instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem\n'
+        '  robolearn plan env=counter episode_start=home instruction="open the drawer" reward_checkpoint=... '
+        "dynamics_model=...\n"
+        "Relative paths are relative to the directory you run the command from.",
+        defaults=(
+            (
+                "env: desk",
+                "environment config group: conf/env/desk.yaml, under the key `env` (env.task is set from the "
+                "instruction)",
+            ),
+            (
+                "optimizer: icem",
+                "trajectory optimizer group: conf/optimizer/{cem,icem,mppi}.yaml, under the key `optimizer` "
+                "(iCEM: the best success measured, docs/benchmarks.md)",
+            ),
+            _SELF,
+        ),
+    ),
     "env/desk.yaml": Generated(
         "sim.config:DeskEnvConfig",
         "The desk environment (robolearn/Desk-v1). Override any key on the command line, e.g.\n"
@@ -114,6 +200,29 @@ GENERATED: dict[str, Generated] = {
 }
 
 
+def parse_options(cls: type[T], data: Mapping[str, Any], verb: str) -> T:
+    """A command's options dataclass ``cls`` from its composed keys, every problem a one-line ``ConfigError``.
+
+    The generic checks of ``sim.plumbing.settings`` (unknown keys, types, ranges, choices) name the key as it is
+    typed on the command line (``episodes=0 is out of range; use an integer ≥ 1``, ``unknown rollout option(s)
+    ['foo']``); the command checks its cross-field rules afterwards.
+
+    Args:
+        cls: the options dataclass (e.g. ``robolearn.rollout.RolloutOptions``).
+        data: the composed config without its group nodes (``env``, ``optimizer``...), resolved.
+        verb: the command, as the unknown-key message names it.
+    """
+    from robolearn.config import ConfigError, one_line
+    from sim.plumbing.settings import from_mapping
+
+    try:
+        return from_mapping(cls, data, prefix="", what=verb)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as e:
+        raise ConfigError(one_line(str(e))) from None
+
+
 def render(path: str) -> str:
     """The text of generated file ``path`` (relative to ``conf/``, e.g. ``env/desk.yaml``) from its dataclass.
 
@@ -130,7 +239,7 @@ def render(path: str) -> str:
         first = {"kind": (kind, KIND_DOC), **first}
     source = f"{cls.__module__}.{cls.__qualname__}"
     header = _NOTICE.format(source=source) + "\n" + entry.header
-    return config_yaml(cls(), header, first)
+    return config_yaml(cls(), header, first, entry.defaults, entry.overrides)
 
 
 def _conf_root(conf: Path | None) -> Path:

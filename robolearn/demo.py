@@ -21,8 +21,17 @@ from omegaconf import DictConfig, OmegaConf
 from robolearn.config import ConfigError, quote_override
 from robolearn.paths import SHIPPED_DIR
 
-__all__ = ["MANIFEST", "UnsupportedInstructionError", "instruction_overrides", "run_demo", "shipped_success"]
+__all__ = [
+    "DEMO_KEYS",
+    "MANIFEST",
+    "UnsupportedInstructionError",
+    "instruction_overrides",
+    "run_demo",
+    "shipped_success",
+]
 
+#: the demo's own keys (set by conf/scene/), read here; every other key is plan's (``robolearn.plan.PlanOptions``)
+DEMO_KEYS = ("supported_tasks", "manifest_section")
 #: what the shipped checkpoints are and how well they do (written with them; see their README.md)
 MANIFEST = SHIPPED_DIR / "manifest.json"
 
@@ -71,7 +80,7 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                 f"{key}=runs/.../best.pt"
             )
     check_instruction(cfg.get("instruction"), supported)  # before the models load: say what the robot can do
-    settings = PlanSettings.from_config(cfg)
+    settings = PlanSettings.from_config(cfg, ignore=DEMO_KEYS)
     models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
     reward_model = models[0]
     # Resolved once, here, over every desk task (so an instruction the shipped models were not trained for is

@@ -10,7 +10,7 @@ current plan predicted for this step, and the reward of the real frames over tim
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -19,18 +19,24 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image, ImageDraw
 
-from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, require
+from planners.vmpc import VMPCConfig
+from robolearn.conf_files import parse_options
+from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, one_line, require
+from robolearn.rollout import check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
+from sim.plumbing.settings import FIGURES, check_knobs, from_mapping, knob
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planners.vmpc import EpisodeRecord, VMPCAgent, VMPCConfig
+    from planners.vmpc import EpisodeRecord, VMPCAgent
     from robolearn.instructions import Resolution
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
 
 __all__ = [
     "REWARDS",
+    "PlanOptions",
     "PlanSettings",
+    "PlanVideoOptions",
     "action_bounds",
     "build_agent",
     "check_image_sizes",
@@ -45,6 +51,8 @@ REWARDS = ("lorel", "goal_image", "oracle")
 #: drawer baseline navigates and docks, then the planner takes the arm)
 EPISODE_STARTS = ("docked", "home")
 ORACLE = "oracle"
+#: the composed config groups of ``conf/plan.yaml``, built by their own factories (not plan options)
+GROUPS = ("env", "optimizer")
 PANEL_RANGE = (16, 1024)
 # Reward-curve panel: margins (fraction of the panel) around the plot area, and colours.
 _CURVE_MARGIN = 0.12
@@ -53,9 +61,119 @@ _CURVE_BG, _CURVE_AXIS, _CURVE_LINE, _CURVE_NOW = (250, 250, 250), (150, 150, 15
 GOAL_SETTLE_STEPS = 2
 
 
+@dataclass
+class PlanVideoOptions:
+    """The video: [real frame | the current plan's predicted frame | reward over time] side by side."""
+
+    path: str | None = knob(
+        "outputs/plan/plan.mp4",
+        "video file (.mp4 or .gif), all episodes in a row; null = no video",
+        any_type=True,  # a file name or null, checked below
+    )
+    fps: float = knob(4.0, "frames per second (one frame per env step)", lo=0, lo_open=True)
+    panel: int = knob(256, "side of each of the three square panels (pixels)", lo=PANEL_RANGE[0], hi=PANEL_RANGE[1])
+    font_size: int = knob(14, "caption text height (pixels)", lo=1)
+    hold_final_frames: int = knob(4, "repeat each episode's last frame this many times (frames)", lo=0)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "video")
+        check_video_path(self.path)
+
+
+@dataclass
+class PlanOptions:
+    """The options of ``robolearn plan`` (``conf/plan.yaml`` is generated from this class).
+
+    ``env`` and ``optimizer`` are composed from their groups and built by their own factories; the receding-horizon
+    ``agent`` is ``planners.vmpc.VMPCConfig``, whose knobs document it.
+    """
+
+    instruction: Any = knob(
+        "open the drawer",
+        "what to do, in plain language",
+        any_type=True,  # robolearn.instructions.check_instruction says what is wrong with it
+    )
+    task: str = knob(
+        "auto",
+        "desk task that sets the initial states and judges success; auto = the task the instruction asks for",
+    )
+    min_similarity: float = knob(
+        0.6,
+        "with task=auto: cosine similarity the instruction must reach with a task's reference phrasings",
+        lo=-1.0,
+        hi=1.0,
+    )
+    objective: str = knob(
+        "lorel",
+        "what the planner maximises: lorel (learned language reward) | goal_image (pixel distance to an image of "
+        "the task done) | oracle (the task's dense state reward; needs dynamics_model=oracle)",
+        choices=REWARDS,
+    )
+    reward_checkpoint: str | None = knob(
+        None,
+        "LOReL reward checkpoint (.pt from `robolearn train`); required for objective=lorel",
+        any_type=True,  # a path or null, checked below
+    )
+    dynamics_model: Any = knob(
+        ORACLE,
+        "what candidate actions are rolled through: oracle (the simulator itself) | a video-model checkpoint (.pt "
+        "from `robolearn train dynamics`) | a list of them, [a.pt,b.pt]: an ensemble, rewards combined by "
+        "agent.ensemble",
+        any_type=True,  # oracle, a path or a list of paths, checked below
+    )
+    oracle_exact: bool = knob(
+        False,
+        "dynamics_model=oracle: rebuild the world for every candidate (bit-exact, much slower: "
+        f"{FIGURES}) instead of restoring arrays",
+    )
+    episodes: int = knob(1, "number of episodes (count)", lo=1)
+    episode_start: str = knob(
+        "docked",
+        "docked: each episode starts as the env resets it | home (env=counter only): the robot starts anywhere in "
+        "a home; the drawer baseline drives to the counter and docks, then the planner takes the arm for "
+        'env.max_episode_steps steps ("open the kitchen drawer")',
+        choices=EPISODE_STARTS,
+    )
+    seed: int = knob(0, "seed of episode 0; episode i resets with seed + i; also seeds the optimizer", lo=0)
+    torch_threads: int = knob(2, "intra-op threads of the models and the optimizer (the machine's cores)", lo=1)
+    results: str | None = knob(
+        None, "JSON file for per-episode results (success, progress, timings); null = none", any_type=True
+    )
+    record: str | None = knob(
+        None,
+        "dataset folder that keeps every planned episode (robolearn collect's format, hindsight-labelled), for "
+        "data aggregation: `robolearn train extra_data=[FOLDER] negatives.attempted=0.2` trains the reward on the "
+        f"planner's own episodes (success gained: {FIGURES}), `robolearn train dynamics "
+        "extra_data=[FOLDER]` the video model; null = keep none",
+        any_type=True,  # a folder path or null, checked below
+    )
+    agent: VMPCConfig = knob(VMPCConfig(), "Receding horizon (planners.vmpc.VMPCConfig).")
+    video: PlanVideoOptions = knob(
+        PlanVideoOptions(),
+        "The video: [real frame | the current plan's predicted frame | reward over time] side by side.",
+    )
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "")
+
+
+def _agent_config(node: Any) -> VMPCConfig:
+    """``planners.vmpc.VMPCConfig`` from the ``agent`` node; every problem a one-line ``ConfigError`` naming ``agent``.
+
+    Parsed apart from the other options because VMPCConfig's own checks name the class, not the key.
+    """
+    if not isinstance(node, Mapping):
+        raise ConfigError(f"agent must be a mapping of receding-horizon options, got {node!r}")
+    try:
+        return from_mapping(VMPCConfig, node, prefix="agent")
+    except (TypeError, ValueError) as e:
+        message = one_line(str(e))
+        raise ConfigError(message if message.startswith(("agent", "unknown agent")) else f"agent: {message}") from None
+
+
 @dataclass(frozen=True)
 class VideoSettings:
-    """The ``video`` node of ``conf/plan.yaml``."""
+    """The ``video`` options of a plan (``PlanVideoOptions``), with the path as a ``Path``."""
 
     path: Path | None
     fps: float
@@ -66,7 +184,7 @@ class VideoSettings:
 
 @dataclass(frozen=True)
 class PlanSettings:
-    """A validated ``conf/plan.yaml`` (see it for every field)."""
+    """A validated ``conf/plan.yaml``: the options (``PlanOptions``) with the env config built and the paths checked."""
 
     env: DeskEnvConfig | CounterEnvConfig
     optimizer: Any  # the optimizer config node (instantiated by planners.optimizers.make_optimizer)
@@ -87,32 +205,38 @@ class PlanSettings:
     episode_start: str = "docked"  # docked | home (see EPISODE_STARTS)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PlanSettings:
-        """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``."""
-        from planners.vmpc import VMPCConfig
+    def from_config(cls, cfg: DictConfig | Mapping[str, Any], ignore: Collection[str] = ()) -> PlanSettings:
+        """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``.
+
+        The plan's own keys are ``PlanOptions`` (checked by its knobs); ``env`` and ``optimizer`` come from their
+        groups; the rules between keys (checkpoints, objective and dynamics, where an episode starts) follow.
+
+        Args:
+            cfg: the composed config (or an equivalent mapping).
+            ignore: keys of a command built on plan that are not plan's (``robolearn demo``'s ``supported_tasks``).
+        """
+        from robolearn.instructions import check_instruction
         from robolearn.kinds import KINDS
 
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-        assert isinstance(raw, dict)
-        d = {str(k): v for k, v in raw.items()}
-
-        def integer(name: str, v: Any, lo: int, hi: int | None = None) -> int:
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
-                bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-                raise ConfigError(f"{name}={v!r} must be an integer {bound}")
-            return v
-
-        from robolearn.instructions import check_instruction
+        if not isinstance(raw, dict):
+            raise ConfigError(f"a plan config must be a mapping, got {raw!r}")
+        d = {str(k): v for k, v in raw.items() if k not in ignore}
+        missing = [key for key in GROUPS if key not in d]
+        if missing:
+            raise ConfigError(f"missing plan option(s) {missing}")
+        env_node, optimizer = d.pop("env"), d.pop("optimizer")
+        agent = _agent_config(d.pop("agent", {}))
+        o = parse_options(PlanOptions, d, "plan")
 
         # The env's kind decides whether and how it can be planned in (robolearn.kinds: PlanSupport).
-        kind = env_kind(d["env"])
+        kind = env_kind(env_node)
         require(kind, "plan")
         assert kind.plan is not None  # require() checked it
-        instruction = check_instruction(d.get("instruction"))
-        reward = d.get("objective")
-        if reward not in REWARDS:
-            raise ConfigError(f"unknown objective {reward!r}; choose from {', '.join(REWARDS)}")
-        ckpt = d.get("reward_checkpoint")
+        instruction = check_instruction(o.instruction)
+        reward, ckpt = o.objective, o.reward_checkpoint
+        if ckpt is not None and not isinstance(ckpt, str):
+            raise ConfigError(f"reward_checkpoint={ckpt!r} must be a checkpoint path or null")
         if reward == "lorel" and not ckpt:
             raise ConfigError(
                 "objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
@@ -120,11 +244,11 @@ class PlanSettings:
             )
         if ckpt and not Path(ckpt).is_file():
             raise ConfigError(f"reward_checkpoint={ckpt!r}: no such file")
-        dynamics = d.get("dynamics_model")
+        dynamics = o.dynamics_model
         if isinstance(dynamics, (list, tuple)):  # several video models: an ensemble
             if len(dynamics) < 2 or not all(isinstance(p, str) and p and p != ORACLE for p in dynamics):
                 raise ConfigError(
-                    f"dynamics_model={dynamics!r}: an ensemble is a list of at least 2 video-model "
+                    f"dynamics_model={list(dynamics)!r}: an ensemble is a list of at least 2 video-model "
                     "checkpoint paths, e.g. dynamics_model=[runs/a/best.pt,runs/b/best.pt]"
                 )
             if len(set(dynamics)) != len(dynamics):
@@ -144,16 +268,14 @@ class PlanSettings:
             )
         if kind.plan.oracle_refused is not None and dynamics == ORACLE:
             raise ConfigError(f"env={kind.name} plans with learned models only: {kind.plan.oracle_refused}")
-        start = d.get("episode_start", "docked")
-        if start not in EPISODE_STARTS:
-            raise ConfigError(f"episode_start={start!r}; choose from {', '.join(EPISODE_STARTS)}")
+        start = o.episode_start
         if start == "home" and kind.plan.home_env is None:
             homes = [k.name for k in KINDS.values() if k.plan is not None and k.plan.home_env is not None]
             raise ConfigError(
                 f"episode_start=home needs env={' or env='.join(homes)}: the planner's models must have been "
                 "trained on the docked robot's head camera"
             )
-        if start == "home" and d.get("record") is not None:
+        if start == "home" and o.record is not None:
             raise ConfigError(
                 "record= keeps episodes in the counter env's dataset format; plan with "
                 "episode_start=docked to record them"
@@ -163,56 +285,31 @@ class PlanSettings:
                 "objective=goal_image needs an image of the episode's own scene done, which a home "
                 "episode cannot render before it docks; use objective=lorel"
             )
-        sim = d.get("min_similarity")
-        if isinstance(sim, bool) or not isinstance(sim, (int, float)) or not -1 <= sim <= 1:
-            raise ConfigError(f"min_similarity={sim!r} must be a cosine similarity in [-1, 1]")
-        agent_raw = d.get("agent")
-        if not isinstance(agent_raw, Mapping):
-            raise ConfigError(f"agent must be a mapping of receding-horizon options, got {agent_raw!r}")
-        try:
-            agent = VMPCConfig(**agent_raw)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"agent: {e}") from None
-        v = d.get("video")
-        if not isinstance(v, Mapping):
-            raise ConfigError(f"video must be a mapping of video options, got {v!r}")
-        path = v.get("path")
-        if path is not None and Path(str(path)).suffix.lower() not in (".mp4", ".gif"):
-            raise ConfigError(f"video.path={path!r} must end with .mp4 or .gif (or be null for no video)")
-        fps = v.get("fps")
-        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
-            raise ConfigError(f"video.fps={fps!r} must be a positive number")
-        oracle_exact = d.get("oracle_exact")
-        if not isinstance(oracle_exact, bool):
-            raise ConfigError(f"oracle_exact={oracle_exact!r} must be true or false")
-        results = d.get("results")
-        record = d.get("record")
+        results, record = o.results, o.record
+        if results is not None and (not isinstance(results, str) or not results.strip()):
+            raise ConfigError(f"results={results!r} must be a JSON file path (or null for none)")
         if record is not None and (not isinstance(record, str) or not record.strip()):
             raise ConfigError(f"record={record!r} must be a dataset folder path (or null to keep no episodes)")
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
+        video = dataclasses.asdict(o.video)
+        path = video.pop("path")
         return cls(
             # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
-            env=cast("DeskEnvConfig | CounterEnvConfig", env_config(d["env"])),
-            optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else d["optimizer"],
+            env=cast("DeskEnvConfig | CounterEnvConfig", env_config(env_node)),
+            optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else optimizer,
             instruction=instruction,
-            task=str(d.get("task")),
-            min_similarity=float(sim),
+            task=o.task,
+            min_similarity=o.min_similarity,
             objective=reward,
             reward_checkpoint=Path(ckpt) if ckpt else None,
             dynamics=dynamics,
-            oracle_exact=oracle_exact,
-            episodes=integer("episodes", d.get("episodes"), 1),
-            seed=integer("seed", d.get("seed"), 0),
-            torch_threads=integer("torch_threads", d.get("torch_threads"), 1),
+            oracle_exact=o.oracle_exact,
+            episodes=o.episodes,
+            seed=o.seed,
+            torch_threads=o.torch_threads,
             agent=agent,
-            video=VideoSettings(
-                Path(path) if path else None,
-                float(fps),
-                integer("video.panel", v.get("panel"), *PANEL_RANGE),
-                integer("video.font_size", v.get("font_size"), 1),
-                integer("video.hold_final_frames", v.get("hold_final_frames"), 0),
-            ),
+            video=VideoSettings(path=Path(path) if path else None, **video),
             results=Path(results) if results else None,
             record=Path(record) if record else None,
             episode_start=start,

@@ -12,11 +12,12 @@ From Python:
     [True, True]
 
 The command line is ``robolearn rollout [overrides...]`` (see ``robolearn.cli``); the options
-are documented in ``conf/rollout.yaml`` and ``conf/env/desk.yaml``.
+are declared by ``RolloutOptions`` (``conf/rollout.yaml`` is generated from it) and ``conf/env/desk.yaml``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, make_env, manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
+from sim.plumbing.settings import check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
@@ -41,11 +44,86 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
 POLICIES = ("expert", "random")
 #: accepted video frame sizes (pixels), the same range as the simulator's observation images
 VIDEO_SIZE_RANGE = (16, 1024)
+#: the composed config groups of ``conf/rollout.yaml``, built by their own factories (not rollout options)
+GROUPS = ("env", "nav_agent", "manipulation_agent")
+#: video file suffixes the writer knows
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def check_video_path(path: Any) -> None:
+    """A ``ConfigError`` unless ``video.path`` is null or a file name ending in .mp4 or .gif."""
+    if path is None:
+        return
+    if not isinstance(path, str) or not path:
+        raise ConfigError(f"video.path={path!r} must be a file name or null")
+    if Path(path).suffix.lower() not in VIDEO_SUFFIXES:
+        raise ConfigError(f"video.path={path!r} must end with .mp4 or .gif (or be null for no video)")
+
+
+@dataclass
+class RolloutVideoOptions:
+    """The video of the rollout (rendered by the env's main camera at its own resolution)."""
+
+    path: str | None = knob(
+        "outputs/rollout/${env.task}-${policy}.mp4",
+        "video file (.mp4 or .gif), all episodes in a row; null = no video",
+        any_type=True,  # a file name or null, checked below
+    )
+    fps: float = knob(
+        12.0,
+        "frames per second; 12 plays in real time (one env step = 1/12 s of simulated time by default)",
+        lo=0,
+        lo_open=True,
+    )
+    width: int = knob(
+        256,
+        "video frame width (pixels), independent of the observation size env.width",
+        lo=VIDEO_SIZE_RANGE[0],
+        hi=VIDEO_SIZE_RANGE[1],
+    )
+    height: int = knob(
+        256,
+        "video frame height (pixels), independent of the observation size env.height",
+        lo=VIDEO_SIZE_RANGE[0],
+        hi=VIDEO_SIZE_RANGE[1],
+    )
+    caption: bool = knob(True, "draw the instruction, the step and a success marker on every frame")
+    font_size: int = knob(14, "caption text height (pixels)", lo=1)
+    hold_final_frames: int = knob(
+        6, "repeat each episode's last frame this many times so the outcome can be seen (frames)", lo=0
+    )
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "video")
+        check_video_path(self.path)
+
+
+@dataclass
+class RolloutOptions:
+    """The options of ``robolearn rollout`` (``conf/rollout.yaml`` is generated from this class)."""
+
+    policy: str = knob(
+        "expert",
+        "who acts: expert (the desk task's scripted expert; in homes the task's baseline agent) | random (uniform "
+        "actions)",
+        choices=POLICIES,
+    )
+    episodes: int = knob(1, "number of episodes to run (count)", lo=1)
+    seed: int = knob(
+        0, "seed of episode 0; episode i resets with seed + i, the random policy draws from the same seed", lo=0
+    )
+    progress_bar: bool = knob(True, "show a progress bar when running more than one episode")
+    video: RolloutVideoOptions = knob(
+        RolloutVideoOptions(), "The video of the rollout (rendered by the env's main camera at its own resolution)."
+    )
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "")
 
 
 @dataclass(frozen=True)
 class VideoSettings:
-    """The ``video`` node of ``conf/rollout.yaml`` (see there for each field)."""
+    """The ``video`` options of a rollout (``RolloutVideoOptions``), with the path as a ``Path``."""
 
     path: Path | None
     fps: float
@@ -58,7 +136,7 @@ class VideoSettings:
 
 @dataclass(frozen=True)
 class RolloutSettings:
-    """A validated ``conf/rollout.yaml``: the job options plus the environment config."""
+    """A validated ``conf/rollout.yaml``: the job options (``RolloutOptions``) plus the composed group configs."""
 
     env: DeskEnvConfig | HomeEnvConfig | CounterEnvConfig  # env=home / env=counter give those environments' configs
     policy: str
@@ -73,6 +151,9 @@ class RolloutSettings:
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> RolloutSettings:
         """Validate a composed config (``compose_config("rollout", ...)``) or an equivalent mapping.
 
+        The rollout's own keys are ``RolloutOptions`` (checked by its knobs); ``env``, ``nav_agent`` and
+        ``manipulation_agent`` are built by their groups' factories.
+
         Raises:
             ConfigError: a missing, unknown or invalid option, with a one-line message.
         """
@@ -80,76 +161,28 @@ class RolloutSettings:
         if not isinstance(raw, dict):
             raise ConfigError(f"a rollout config must be a mapping, got {raw!r}")
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}
-        data.setdefault("nav_agent", {})
-        data.setdefault("manipulation_agent", {})
-        _check_keys(
-            "rollout",
-            data,
-            {"env", "policy", "episodes", "seed", "progress_bar", "video", "nav_agent", "manipulation_agent"},
-        )
-        nav_agent, manipulation_agent = data["nav_agent"], data["manipulation_agent"]
+        if "env" not in data:
+            raise ConfigError("missing rollout option(s) ['env']")
+        groups = {key: data.pop(key, {}) for key in GROUPS}
+        options = parse_options(RolloutOptions, data, "rollout")
+        nav_agent, manipulation_agent = groups["nav_agent"], groups["manipulation_agent"]
         for key, node in (("nav_agent", nav_agent), ("manipulation_agent", manipulation_agent)):
             if not isinstance(node, Mapping):
                 raise ConfigError(f"{key} must be a mapping of agent options, got {node!r}")
         nav_agent_config(nav_agent)  # validated now, before anything is simulated
         manipulation_agent_config(manipulation_agent)
-        video = data["video"]
-        if not isinstance(video, Mapping):
-            raise ConfigError(f"video must be a mapping of video options, got {video!r}")
-        _check_keys("video", video, {"path", "fps", "width", "height", "caption", "font_size", "hold_final_frames"})
-
-        policy = data["policy"]
-        if policy not in POLICIES:
-            raise ConfigError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
-        path = video["path"]
-        if path is not None:
-            if not isinstance(path, str) or not path:
-                raise ConfigError(f"video.path={path!r} must be a file name or null")
-            if Path(path).suffix.lower() not in (".mp4", ".gif"):
-                raise ConfigError(f"video.path={path!r} must end with .mp4 or .gif (or be null for no video)")
-        fps = video["fps"]
-        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
-            raise ConfigError(f"video.fps={fps!r} must be a positive number")
-        lo, hi = VIDEO_SIZE_RANGE
+        video = dataclasses.asdict(options.video)
+        path = video.pop("path")
         return cls(
-            env=env_config(data["env"]),
-            policy=policy,
-            episodes=_integer("episodes", data["episodes"], 1),
-            seed=_integer("seed", data["seed"], 0),
-            progress_bar=_boolean("progress_bar", data["progress_bar"]),
-            video=VideoSettings(
-                path=Path(path) if path is not None else None,
-                fps=float(fps),
-                width=_integer("video.width", video["width"], lo, hi),
-                height=_integer("video.height", video["height"], lo, hi),
-                caption=_boolean("video.caption", video["caption"]),
-                font_size=_integer("video.font_size", video["font_size"], 1),
-                hold_final_frames=_integer("video.hold_final_frames", video["hold_final_frames"], 0),
-            ),
+            env=env_config(groups["env"]),
+            policy=options.policy,
+            episodes=options.episodes,
+            seed=options.seed,
+            progress_bar=options.progress_bar,
+            video=VideoSettings(path=Path(path) if path is not None else None, **video),
             nav_agent=dict(nav_agent),
             manipulation_agent=dict(manipulation_agent),
         )
-
-
-def _check_keys(where: str, data: Mapping[str, Any], expected: set[str]) -> None:
-    missing, unknown = sorted(expected - set(data)), sorted(set(data) - expected)
-    if unknown:
-        raise ConfigError(f"unknown {where} option(s) {unknown}; valid options are {sorted(expected)}")
-    if missing:
-        raise ConfigError(f"missing {where} option(s) {missing}")
-
-
-def _integer(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
-        bounds = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ConfigError(f"{name}={value!r} must be an integer {bounds}")
-    return value
-
-
-def _boolean(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name}={value!r} must be true or false")
-    return value
 
 
 class _VideoCamera:

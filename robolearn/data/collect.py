@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
 from robolearn.data.episode import Episode
 from robolearn.data.recorder import jsonable, storage_dtype
+from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
@@ -45,37 +47,67 @@ RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "o
 
 @dataclass(frozen=True)
 class ExplorationSettings:
-    """The ``exploration`` node of ``conf/collect.yaml`` (see there for each field)."""
+    """How actions are chosen: the ``exploration`` node of ``conf/collect.yaml`` (generated from ``CollectOptions``)."""
 
-    uniform: float = 0.15
-    correlated: float = 0.10
-    reach: float = 0.40
-    expert_mix: float = 0.35
-    correlation: float = 0.8
-    noise_scale: float = 0.6
-    reach_steps: tuple[int, int] = (4, 12)
-    reach_noise: float = 0.3
-    reach_jitter: float = 0.04
-    push_speed: float = 0.6
-    expert_noise: float = 0.2
-    expert_fraction: tuple[float, float] = (0.7, 1.0)
+    uniform: float = knob(0.15, "i.i.d. uniform actions in [-1, 1], as LOReL's data (probability)", lo=0.0, hi=1.0)
+    correlated: float = knob(0.10, "temporally correlated Gaussian noise, AR(1) (probability)", lo=0.0, hi=1.0)
+    reach: float = knob(
+        0.40,
+        "a noisy reach toward a random task's object, then a push in a random direction (probability)",
+        lo=0.0,
+        hi=1.0,
+    )
+    expert_mix: float = knob(
+        0.35,
+        "a noisy scripted-expert segment inside correlated noise, so every task is completed often (probability)",
+        lo=0.0,
+        hi=1.0,
+    )
+    correlation: float = knob(
+        0.8, "AR(1) coefficient of the correlated noise (0 = white noise)", lo=0.0, hi=1.0, hi_open=True
+    )
+    noise_scale: float = knob(
+        0.6,
+        "standard deviation of the correlated noise before clipping to [-1, 1] (action units)",
+        lo=0.0,
+        lo_open=True,
+    )
+    reach_steps: tuple[int, int] = knob(
+        (4, 12), "the reach lasts this many steps, drawn uniformly [low, high] (env steps)", lo=1, pair=True
+    )
+    reach_noise: float = knob(0.3, "standard deviation of Gaussian noise on reach actions (action units)", lo=0.0)
+    reach_jitter: float = knob(0.04, "the reach target is the object's interaction point ± this, per axis (m)", lo=0.0)
+    push_speed: float = knob(
+        0.6,
+        "after the reach, push along a random horizontal direction at this fraction of the max step",
+        lo=0.0,
+        hi=1.0,
+    )
+    expert_noise: float = knob(
+        0.2, "standard deviation of Gaussian noise added to expert actions (action units)", lo=0.0
+    )
+    expert_fraction: tuple[float, float] = knob(
+        (0.7, 1.0),
+        "the expert controls a contiguous segment of this fraction of the episode [low, high]",
+        lo=0.0,
+        hi=1.0,
+        pair=True,
+    )
 
     def __post_init__(self) -> None:
+        check_knobs(self, "exploration")
+        # The generic parser reads a list of numbers as floats; steps are counted (and recorded in a dataset's
+        # meta.json, which a resumed collection compares), so they stay integers.
+        if any(not float(v).is_integer() for v in self.reach_steps):
+            raise ConfigError(f"exploration.reach_steps={list(self.reach_steps)} must be whole numbers of steps")
+        object.__setattr__(self, "reach_steps", tuple(int(v) for v in self.reach_steps))
+        # Cross-field rules, which no single knob states.
         weights = self.weights
-        if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-6:
+        if abs(sum(weights) - 1.0) > 1e-6:
             raise ConfigError(
                 f"exploration.uniform/correlated/reach/expert_mix = {list(weights)} must be >= 0 and sum to 1"
             )
-        if not 0.0 <= self.correlation < 1.0:
-            raise ConfigError(f"exploration.correlation={self.correlation} must be in [0, 1)")
-        if self.noise_scale <= 0 or self.expert_noise < 0:
-            raise ConfigError("exploration.noise_scale must be > 0 and exploration.expert_noise >= 0")
-        if not 1 <= self.reach_steps[0] <= self.reach_steps[1]:
-            raise ConfigError(f"exploration.reach_steps={list(self.reach_steps)} must satisfy 1 <= low <= high")
-        if self.reach_noise < 0 or self.reach_jitter < 0 or not 0 <= self.push_speed <= 1:
-            raise ConfigError("exploration.reach_noise and reach_jitter must be >= 0, push_speed in [0, 1]")
-        lo, hi = self.expert_fraction
-        if not 0.0 < lo <= hi <= 1.0:
+        if self.expert_fraction[0] <= 0.0:
             raise ConfigError(
                 f"exploration.expert_fraction={list(self.expert_fraction)} must satisfy 0 < low <= high <= 1"
             )
@@ -88,22 +120,72 @@ class ExplorationSettings:
 
 @dataclass(frozen=True)
 class AnnotationSettings:
-    """The ``annotation`` node of ``conf/collect.yaml``."""
+    """Hindsight language annotation: the ``annotation`` node of ``conf/collect.yaml``."""
 
-    instructions: int = 3
-    heldout_instructions: int = 1
-    typo_rate: float = 0.03
+    instructions: int = knob(3, "descriptions per episode in training phrasings (count)", lo=1)
+    heldout_instructions: int = knob(
+        1, "descriptions per episode in held-out phrasings that training never sees (count)", lo=0
+    )
+    typo_rate: float = knob(
+        0.03, "probability of a small typo per description, as crowd-sourced text has", lo=0.0, hi=1.0
+    )
 
     def __post_init__(self) -> None:
-        if self.instructions < 1 or self.heldout_instructions < 0:
-            raise ConfigError("annotation.instructions must be >= 1 and annotation.heldout_instructions >= 0")
-        if not 0.0 <= self.typo_rate <= 1.0:
-            raise ConfigError(f"annotation.typo_rate={self.typo_rate} must be in [0, 1]")
+        check_knobs(self, "annotation")
+
+
+@dataclass(frozen=True)
+class StorageOptions:
+    """On-disk storage (HDF5, see robolearn/data/schema.py): the ``storage`` node of ``conf/collect.yaml``."""
+
+    compression_level: int = knob(4, f"gzip level of images and states (compression ratio: {FIGURES})", lo=0, hi=9)
+    episodes_per_shard: int = knob(1000, "finished episodes are packed into shards of this many episodes (count)", lo=1)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "storage")
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """The options of ``robolearn collect`` (``conf/collect.yaml`` is generated from this class)."""
+
+    out: str = knob(
+        "data/desk", "dataset folder (created if missing; an existing one is resumed if its settings match)"
+    )
+    episodes: int = knob(1000, "total episodes in the dataset (count); episode i is generated from seed + i", lo=1)
+    seed: int = knob(0, "seed of episode 0")
+    tasks: Any = knob(
+        "all",
+        "initial-state distributions to sample from, one per episode: `all` or a list of task names",
+        any_type=True,  # `all` or a list, checked against the env's tasks
+    )
+    workers: int = knob(2, "local worker processes (count); 1 collects in this process", lo=1)
+    chunk_episodes: int = knob(
+        25, "episodes per work unit handed to a worker (count): progress and retries happen per unit", lo=1
+    )
+    ray_address: str | None = knob(
+        None, "null = local processes; `local` = start a local Ray instance; else a Ray cluster address (e.g. auto)"
+    )
+    progress_bar: bool = knob(True, "show a progress bar")
+    exploration: ExplorationSettings = knob(
+        ExplorationSettings(),
+        "How actions are chosen; one mode is drawn per episode with these probabilities (they must sum to 1). "
+        "Random actions alone mostly change nothing; these defaults handle every object often (label shares: "
+        f"{FIGURES}). LOReL's data: exploration.uniform=1, the others 0.",
+    )
+    annotation: AnnotationSettings = knob(
+        AnnotationSettings(), "Hindsight language annotation, stored with every episode."
+    )
+    storage: StorageOptions = knob(StorageOptions(), "On-disk storage (HDF5, see robolearn/data/schema.py).")
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "")
 
 
 @dataclass(frozen=True)
 class CollectSettings:
-    """A validated ``conf/collect.yaml``."""
+    """A validated ``conf/collect.yaml``: the options (``CollectOptions``) with the env config built and the
+    tasks resolved."""
 
     env: DeskEnvConfig | CounterEnvConfig  # env=counter: the docked mobile manipulator at a home's counter
     out: Path
@@ -121,14 +203,22 @@ class CollectSettings:
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> CollectSettings:
-        """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``."""
+        """Validate a composed ``collect`` config; every problem is a one-line ``ConfigError``.
+
+        The collection's own keys are ``CollectOptions`` (checked by its knobs); ``env`` is built by its group's
+        factory; the tasks are then checked against the env's.
+        """
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        require(env_kind(data["env"]), "collect")  # the env must have the exploration API (robolearn.kinds)
+        if "env" not in data:
+            raise ConfigError("missing collect option(s) ['env']")
+        env_node = data.pop("env")
+        require(env_kind(env_node), "collect")  # the env must have the exploration API (robolearn.kinds)
+        options = parse_options(CollectOptions, data, "collect")
         # require() let only kinds with the exploration API through (the desk's and the counter's configs)
-        env = cast("DeskEnvConfig | CounterEnvConfig", env_config(data["env"]))
+        env = cast("DeskEnvConfig | CounterEnvConfig", env_config(env_node))
         known = env_tasks(env)
-        tasks_raw = data["tasks"]
+        tasks_raw = options.tasks
         tasks = (
             tuple(sorted(known))
             if tasks_raw == "all"
@@ -137,40 +227,21 @@ class CollectSettings:
         unknown = [t for t in tasks if t not in known]
         if unknown or not tasks:
             raise ConfigError(f"tasks: unknown task(s) {unknown} of this env; use `all` or names from {sorted(known)}")
-        try:
-            exploration = ExplorationSettings(
-                **{k: (tuple(v) if isinstance(v, list) else v) for k, v in data["exploration"].items()}
-            )
-            annotation = AnnotationSettings(**data["annotation"])
-        except TypeError as e:
-            raise ConfigError(f"exploration/annotation: {e}") from None
-        storage = data["storage"]
-        for name, value, lo in (
-            ("episodes", data["episodes"], 1),
-            ("workers", data["workers"], 1),
-            ("chunk_episodes", data["chunk_episodes"], 1),
-            ("storage.episodes_per_shard", storage["episodes_per_shard"], 1),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < lo:
-                raise ConfigError(f"{name}={value!r} must be an integer >= {lo}")
-        level = storage["compression_level"]
-        if not isinstance(level, int) or not 0 <= level <= 9:
-            raise ConfigError(f"storage.compression_level={level!r} must be an integer in 0–9")
-        ray_address = data.get("ray_address")
+        ray_address = options.ray_address
         return cls(
             env=env,
-            out=Path(str(data["out"])),
-            episodes=data["episodes"],
-            seed=int(data["seed"]),
+            out=Path(options.out),
+            episodes=options.episodes,
+            seed=options.seed,
             tasks=tasks,
-            workers=data["workers"],
-            chunk_episodes=data["chunk_episodes"],
+            workers=options.workers,
+            chunk_episodes=options.chunk_episodes,
             ray_address=None if ray_address in (None, "", "null") else str(ray_address),
-            progress_bar=bool(data["progress_bar"]),
-            exploration=exploration,
-            annotation=annotation,
-            compression_level=level,
-            episodes_per_shard=storage["episodes_per_shard"],
+            progress_bar=options.progress_bar,
+            exploration=options.exploration,
+            annotation=options.annotation,
+            compression_level=options.storage.compression_level,
+            episodes_per_shard=options.storage.episodes_per_shard,
         )
 
 

@@ -10,7 +10,13 @@ choices=...)``. From that one declaration:
 - ``from_mapping`` builds an instance from a (nested, partial) mapping such as a composed Hydra node,
   converting YAML numbers and lists and naming unknown keys and values of the wrong type;
 - ``config_yaml`` writes the commented YAML file that users read and override in ``conf/``: each key's
-  comment is its doc with its allowed values appended.
+  comment is its doc with its allowed values appended; a command's file also gets its Hydra ``defaults:``
+  list and the keys it overrides in composed groups (``defaults=``, ``overrides=``).
+
+A command's top-level options (``robolearn rollout episodes=2``) are checked with an empty owner and parsed with
+``from_mapping(..., prefix="")``, so messages name the keys as they are typed (``episodes=0 is out of range;
+use an integer ≥ 1``); a knob declared ``any_type=True`` (a path or a list of paths) is passed through for its
+class to check.
 
 The dataclasses are the single source; the files in ``conf/`` are generated from them and CI checks they are
 current (``robolearn.conf_files`` holds the registry and says why: ``sim`` stays usable without Hydra).
@@ -48,7 +54,17 @@ from sim.plumbing.checks import check_pair
 #: instead of quoting a number that a later change would leave stale
 FIGURES = 'docs/benchmarks.md, "Figures behind config defaults"'
 
-__all__ = ["FIGURES", "Knob", "check_knobs", "config_yaml", "from_mapping", "knob", "knob_of", "knobs_of"]
+__all__ = [
+    "DEFAULTS_DOC",
+    "FIGURES",
+    "Knob",
+    "check_knobs",
+    "config_yaml",
+    "from_mapping",
+    "knob",
+    "knob_of",
+    "knobs_of",
+]
 
 T = TypeVar("T")
 _META_KEY = "robolearn.knob"
@@ -74,6 +90,8 @@ class Knob:
         pair: the value is a ``[low, high]`` range with ``low <= high``.
         field_docs: for a dataclass-valued field, ``(dotted field path, doc)`` pairs that replace the
             nested fields' own docs in this place (e.g. "unused here" for a shared sub-config's field).
+        any_type: the value's type is not that of the default (a path or a list of paths, ``all`` or a
+            list of names): neither converted nor type-checked here; the class checks it.
     """
 
     doc: str
@@ -84,6 +102,7 @@ class Knob:
     lo_open: bool = False
     hi_open: bool = False
     field_docs: tuple[tuple[str, str], ...] = ()
+    any_type: bool = False
 
     def describe(self) -> str:
         """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``> 0, ≤ 1``, ``a | b``."""
@@ -124,6 +143,7 @@ def knob(
     lo_open: bool = False,
     hi_open: bool = False,
     field_docs: Mapping[str, str] | None = None,
+    any_type: bool = False,
 ) -> Any:
     """A dataclass field with its default, documentation and allowed values, declared once.
 
@@ -141,6 +161,7 @@ def knob(
             lo_open,
             hi_open,
             tuple((field_docs or {}).items()),
+            any_type,
         )
     }
     if isinstance(default, (list, dict, set)) or (is_dataclass(default) and not isinstance(default, type)):
@@ -166,7 +187,8 @@ def knobs_of(cls: type) -> dict[str, Knob]:
 
 
 def _where(owner: str, name: str, value: Any) -> str:
-    return f"{owner}.{name}={value!r}"
+    # An empty owner is a command's top level, whose keys users type bare (``episodes=0``).
+    return f"{owner}.{name}={value!r}" if owner else f"{name}={value!r}"
 
 
 def _check_type(owner: str, name: str, value: Any, default: Any) -> None:
@@ -197,7 +219,8 @@ def check_knobs(obj: Any, owner: str) -> None:
 
     Args:
         obj: the instance (usually ``self`` in ``__post_init__``).
-        owner: how messages name it: ``physics`` in ``physics.timestep=1 is out of range; ...``.
+        owner: how messages name it: ``physics`` in ``physics.timestep=1 is out of range; ...``; empty for a
+            command's top-level options (``episodes=0 is out of range; ...``).
 
     Raises:
         ValueError: one line naming ``owner.field``, the value and what is allowed.
@@ -213,7 +236,7 @@ def check_knobs(obj: Any, owner: str) -> None:
                 raise ValueError(f"{_where(owner, name, value)} is not allowed; choose from {k.describe()}")
             continue
         default = defaults.get(name, dataclasses.MISSING)
-        if default is not dataclasses.MISSING and default is not None:
+        if default is not dataclasses.MISSING and default is not None and not k.any_type:
             _check_type(owner, name, value, default)
         if k.lo is None and k.hi is None:
             continue
@@ -229,7 +252,7 @@ def check_knobs(obj: Any, owner: str) -> None:
 # ------------------------------------------------------------------------------------------ from mappings
 def _converted(owner: str, name: str, value: Any, default: Any) -> Any:
     """``value`` converted to the type of ``default``, or a ValueError that names the field and type."""
-    where = f"{owner}.{name}"
+    where = f"{owner}.{name}" if owner else name
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{where}={value!r} must be true or false")
@@ -255,17 +278,29 @@ def _converted(owner: str, name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def from_mapping(cls: type[T], data: Mapping[str, Any] | None) -> T:
+def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str | None = None, what: str = "") -> T:
     """Build dataclass ``cls`` from a (possibly nested, possibly partial) mapping.
 
     Missing keys keep their defaults; a nested mapping overrides only the keys it names. Unknown keys and
     values of the wrong type are ValueErrors that name the field; ranges are checked by the class.
+
+    Args:
+        cls: the dataclass.
+        data: its values by field name; nested dataclasses as mappings.
+        prefix: how messages name the keys: None = ``Class.key`` (a component's config), ``""`` = the bare
+            key (a command's top-level options: ``episodes``), ``"video"`` = ``video.fps``; nested
+            dataclasses then get ``prefix.field``.
+        what: how the unknown-key message names the options (``unknown rollout option(s) [...]``); default:
+            the prefix, else the class's name.
     """
     data = dict(data or {})
     known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} option(s) {unknown}; valid options are {sorted(known)}")
+        label = what or prefix or cls.__name__
+        raise ValueError(f"unknown {label} option(s) {unknown}; valid options are {sorted(known)}")
+    knobs = knobs_of(cls)
+    owner = cls.__name__ if prefix is None else prefix
     defaults = cls()
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
@@ -275,18 +310,20 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None) -> T:
                 kwargs[name] = value
             elif isinstance(value, Mapping):
                 # A partial mapping overrides this field's own default (which may differ from its class's).
-                kwargs[name] = from_mapping(type(current), {**dataclasses.asdict(current), **value})
+                inner = None if prefix is None else (f"{prefix}.{name}" if prefix else name)
+                kwargs[name] = from_mapping(type(current), {**dataclasses.asdict(current), **value}, inner)
             else:
-                raise ValueError(
-                    f"{cls.__name__}.{name} must be a mapping of {type(current).__name__} options, got {value!r}"
-                )
+                where = f"{owner}.{name}" if owner else name
+                raise ValueError(f"{where} must be a mapping of {type(current).__name__} options, got {value!r}")
         elif isinstance(current, list) and current and is_dataclass(current[0]):
             item_cls = type(current[0])
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
                 raise ValueError(f"{name} must be a list of {item_cls.__name__} mappings, got {value!r}")
             kwargs[name] = [v if isinstance(v, item_cls) else from_mapping(item_cls, v) for v in value]
+        elif name in knobs and knobs[name].any_type:
+            kwargs[name] = tuple(value) if isinstance(value, list) else value  # checked by the class
         else:
-            kwargs[name] = _converted(cls.__name__, name, value, current)
+            kwargs[name] = _converted(owner, name, value, current)
     return cls(**kwargs)
 
 
@@ -377,7 +414,17 @@ def _lines(obj: Any, indent: str, docs: Mapping[str, str]) -> list[str]:
     return out
 
 
-def config_yaml(config: Any, header: str = "", first: Mapping[str, tuple[Any, str]] | None = None) -> str:
+#: the comment above a generated Hydra ``defaults:`` list
+DEFAULTS_DOC = "Config groups composed into this job; later entries override earlier ones."
+
+
+def config_yaml(
+    config: Any,
+    header: str = "",
+    first: Mapping[str, tuple[Any, str]] | None = None,
+    defaults: Sequence[tuple[str, str]] = (),
+    overrides: Mapping[str, tuple[str, Sequence[tuple[str, Any, str]]]] | None = None,
+) -> str:
     """The commented YAML of dataclass instance ``config`` (usually its defaults).
 
     Top-level dataclass-valued fields become sections after a blank line, with their doc as the comment
@@ -388,6 +435,11 @@ def config_yaml(config: Any, header: str = "", first: Mapping[str, tuple[Any, st
         header: comment lines put at the top (without ``#``; blank lines kept).
         first: extra top-level keys written before the fields, ``name -> (value, doc)`` (e.g. an env
             config's declared ``kind``, or Hydra's ``_target_``).
+        defaults: a command's Hydra ``defaults:`` list, ``(entry, doc)`` pairs such as ``("env: desk",
+            "environment config group")``, written first (a command's file composes config groups).
+        overrides: sections written last that override keys of composed groups, ``group -> (section doc,
+            [(key, value, doc), ...])`` (e.g. collect's ``env.obs_keys``): values of another config than
+            ``config``, so they are given here, once, by the file's registry entry.
 
     Returns:
         The file's text, ending with a newline.
@@ -395,9 +447,16 @@ def config_yaml(config: Any, header: str = "", first: Mapping[str, tuple[Any, st
     out = [f"# {line}".rstrip() for line in header.strip("\n").splitlines()] if header else []
     if out:
         out.append("")
+    if defaults:
+        out += [*_section(DEFAULTS_DOC, ""), "defaults:"]
+        out += [f"  - {entry}{_comment(doc, None)}" for entry, doc in defaults]
+        out.append("")
     for name, (value, doc) in (first or {}).items():
         out.append(f"{name}: {_scalar(value)}  # {doc}")
     out += _lines(config, "", {})
+    for group, (doc, keys) in (overrides or {}).items():
+        out += ["", *_section(doc, ""), f"{group}:"]
+        out += [f"  {key}: {_scalar(value)}{_comment(doc, None)}" for key, value, doc in keys]
     text = "\n".join(out)
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")

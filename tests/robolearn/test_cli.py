@@ -134,14 +134,16 @@ def test_planned_verbs_say_so(verb: str, capsys: pytest.CaptureFixture[str]) -> 
     [
         ("env.task=fly_away", "unknown task 'fly_away'"),
         ("env.width=8", "width=8 is out of range"),
-        ("video.height=4096", "video.height=4096 must be an integer in [16, 1024]"),
+        ("video.height=4096", "video.height=4096 is out of range; use an integer in [16, 1024]"),
         ("env.obs_keys=[rgb,smell]", "unknown observation key(s) ['smell']"),
         ("task=close_drawer", "did you mean env.task?"),
         ("env.physics.substeps=many", "substeps='many' must be a number"),
-        ("policy=human", "unknown policy 'human'"),
+        ("policy=human", "policy='human' is not allowed; choose from expert | random"),
         ("video.path=out.avi", "must end with .mp4 or .gif"),
-        ("episodes=0", "episodes=0 must be an integer >= 1"),
+        ("episodes=0", "episodes=0 is out of range; use an integer ≥ 1"),
         ("env=nope", "Could not find 'env/nope'"),
+        ("video.fps=0", "video.fps=0.0 is out of range; use a value > 0"),
+        ("progress_bar=maybe", "progress_bar='maybe' must be true or false"),
     ],
 )
 def test_bad_config_gives_a_one_line_error(

@@ -59,9 +59,11 @@ def test_generated_conf_files_load_to_the_defaults() -> None:
     """What the generated text says is what the dataclass holds (no formatting loses a value)."""
     for path, entry in GENERATED.items():
         data = yaml.safe_load(render(path))
-        for key in entry.first:
+        for key in [*entry.first, *entry.overrides]:  # keys of other configs than the dataclass
             data.pop(key)
         data.pop("kind", None)
+        if entry.defaults:  # a command's file: its Hydra defaults list, as its registry entry gives it
+            assert data.pop("defaults") == [yaml.safe_load(d) for d, _ in entry.defaults]
         assert not _mismatches(data, entry.config_class()(), path)
 
 
@@ -129,3 +131,28 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(CONF_DIR_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match=CONF_DIR_ENV):
         conf_dir()
+
+
+@pytest.mark.parametrize(
+    ("verb", "factory", "groups"),
+    [
+        ("rollout", "robolearn.rollout:RolloutOptions", ("env", "nav_agent", "manipulation_agent")),
+        ("collect", "robolearn.data.collect:CollectOptions", ("env",)),
+        ("plan", "robolearn.plan:PlanOptions", ("env", "optimizer")),
+    ],
+)
+def test_composed_command_options_equal_the_dataclass_defaults(verb: str, factory: str, groups: tuple) -> None:
+    """A command's composed keys, besides its groups', are its options dataclass's defaults."""
+    from omegaconf import OmegaConf
+
+    from sim.plumbing.settings import from_mapping
+
+    cls = GENERATED[f"{verb}.yaml"].config_class()
+    assert f"{cls.__module__}:{cls.__name__}" == factory
+    data = OmegaConf.to_container(compose_config(verb), resolve=True)
+    assert isinstance(data, dict)
+    expected = cls()
+    if verb == "rollout":  # the default path interpolates the default task and policy
+        assert expected.video.path == "outputs/rollout/${env.task}-${policy}.mp4"
+        expected.video.path = "outputs/rollout/open_drawer-expert.mp4"
+    assert from_mapping(cls, {k: v for k, v in data.items() if k not in groups}, prefix="") == expected

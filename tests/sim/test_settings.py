@@ -134,3 +134,62 @@ def test_field_docs_override_a_nested_field_doc() -> None:
     lines = config_yaml(Holder()).splitlines()
     assert "  gain: 0.5  # unused here (> 0)" in lines
     assert "    count: 4  # how many, here (1–10)" in lines
+
+
+@dataclass
+class Video:
+    """A command's nested options."""
+
+    path: str | None = knob("out.mp4", "video file; null = none", any_type=True)
+    fps: float = knob(12.0, "frames per second", lo=0.0, lo_open=True)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "video")
+
+
+@dataclass
+class Command:
+    """A command's top-level options: messages name the keys as they are typed (``episodes=0``)."""
+
+    episodes: int = knob(1, "episodes (count)", lo=1)
+    models: object = knob("oracle", "a name or a list of paths", any_type=True)
+    video: Video = knob(Video(), "The video.")
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"episodes": 0}, "episodes=0 is out of range; use an integer ≥ 1"),
+        ({"episodes": "x"}, "episodes='x' must be a number"),
+        ({"video": {"fps": 0}}, "video.fps=0.0 is out of range; use a value > 0"),
+        ({"video": {"fps": "fast"}}, "video.fps='fast' must be a number"),
+        ({"foo": 1}, r"unknown run option\(s\) \['foo'\]"),
+        ({"video": {"codec": "x"}}, r"unknown video option\(s\) \['codec'\]"),
+    ],
+)
+def test_a_commands_options_name_their_keys_bare(data: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        from_mapping(Command, data, prefix="", what="run")
+
+
+def test_any_type_knobs_are_passed_through_for_the_class_to_check() -> None:
+    cmd = from_mapping(Command, {"models": ["a.pt", "b.pt"], "video": {"path": None}}, prefix="")
+    assert cmd.models == ("a.pt", "b.pt") and cmd.video.path is None
+
+
+def test_command_yaml_has_its_defaults_list_and_group_overrides() -> None:
+    text = config_yaml(
+        Command(),
+        "usage",
+        defaults=[("env: desk", "the env group"), ("_self_", "values below override the group defaults")],
+        overrides={"env": ("Overrides of the env group.", [("obs_keys", ["rgb"], "what to store")])},
+    )
+    assert text.startswith("# usage\n\n# Config groups composed into this job")
+    assert "  - env: desk  # the env group\n" in text
+    assert text.endswith("# Overrides of the env group.\nenv:\n  obs_keys: [rgb]  # what to store\n")
+    data = yaml.safe_load(text)
+    assert data["defaults"] == [{"env": "desk"}, "_self_"] and data["env"] == {"obs_keys": ["rgb"]}
+    assert from_mapping(Command, {k: v for k, v in data.items() if k not in ("defaults", "env")}) == Command()

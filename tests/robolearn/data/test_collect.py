@@ -188,9 +188,13 @@ def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys):
     [
         ("exploration.uniform=0.9", "sum to 1"),
         ("tasks=[open_drawer,dance]", "unknown task"),
-        ("episodes=0", "episodes=0 must be an integer >= 1"),
-        ("storage.compression_level=12", "compression_level"),
-        ("annotation.typo_rate=2", "typo_rate"),
+        ("episodes=0", "episodes=0 is out of range; use an integer ≥ 1"),
+        ("storage.compression_level=12", "storage.compression_level=12 is out of range; use an integer in \\[0, 9\\]"),
+        ("annotation.typo_rate=2", "annotation.typo_rate=2.0 is out of range"),
+        ("exploration.reach_steps=[12,4]", "must be a \\[low, high\\] pair with low <= high"),
+        ("exploration.reach_steps=[2.5,4]", "reach_steps=\\[2.5, 4.0\\] must be whole numbers"),
+        ("workers=two", "workers='two' must be a number"),
+        ("exploration.correlation=1", "exploration.correlation=1.0 is out of range; use a value in \\[0, 1\\)"),
     ],
 )
 def test_bad_collect_config(tmp_path, override, message):
