@@ -93,6 +93,7 @@ def _square_batch(gen: torch.Generator, n: int, size: int = SIZE) -> tuple[torch
     return frames, which, target
 
 
+@pytest.mark.slow
 def test_the_policy_learns_a_mapping_that_needs_both_the_frame_and_the_instruction():
     from rewards.text import TextEncoder
 
@@ -115,6 +116,7 @@ def test_the_policy_learns_a_mapping_that_needs_both_the_frame_and_the_instructi
     assert swapped > 3 * constant  # the other instruction gives the opposite action (ideal: 4x)
 
 
+@pytest.mark.slow
 def test_lcbc_trains_from_a_dataset(trained):
     summary = json.loads((trained / "summary.json").read_text())
     assert summary["step"] == 300 and summary["episodes"]["train"] > 0 and summary["episodes"]["val"] > 0

@@ -104,6 +104,7 @@ def trained_square() -> tuple[VideoModel, float, float, float, float]:
     )
 
 
+@pytest.mark.slow
 def test_a_small_model_learns_a_moving_square_better_than_copying(trained_square) -> None:
     _, ours, copy, ours_changed, copy_changed = trained_square
     assert ours > copy + 2.0, (ours, copy)  # measured: 25.6 vs 22.3 dB
@@ -136,6 +137,7 @@ def hidden_height_clips(gen: torch.Generator, n: int, k: int) -> tuple[torch.Ten
     return out, acts, heights
 
 
+@pytest.mark.slow
 def test_proprioception_predicts_what_one_camera_cannot_see() -> None:
     horizon, ctx, steps = 3, 1, 600  # (at 300 steps neither has learned the gated motion yet)
     frames_only = train_small(small(context_frames=ctx, action_embed=64), hidden_height_clips, steps, horizon)
@@ -478,6 +480,7 @@ def test_train_dynamics_and_eval_end_to_end(desk: Path, tmp_path: Path, capsys: 
     assert "other model settings" in err and "dynamics.latent_channels: 8 != 12" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
 
@@ -604,6 +607,7 @@ def test_the_train_dynamics_config_composes(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------- data aggregation
+@pytest.mark.slow
 def test_planned_episodes_are_recorded_as_training_data(desk: Path, tmp_path: Path) -> None:
     """`robolearn plan record=DIR` keeps what the planner did, in the collect format, replayable exactly;
     `train dynamics init_from= extra_data=` fine-tunes a model on it mixed with the offline data."""

@@ -182,6 +182,7 @@ def test_no_frame_past_the_episode_end_is_scored(drawer_env, clip, aggregation):
     assert dyn.asked == want
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["open_drawer", "turn_faucet_left"])
 def test_oracle_dynamics_and_oracle_reward_solve_the_task(task):
     """The upper bound: planning with the simulator and the task's state reward succeeds."""
@@ -253,6 +254,7 @@ def test_instruction_resolver():
         r.resolve("bake a chocolate cake")
 
 
+@pytest.mark.slow
 def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     from robolearn.cli import main
 

@@ -291,6 +291,7 @@ def square_task(gen: torch.Generator, n: int) -> tuple[torch.Tensor, torch.Tenso
     return draw(x0), draw(x1), texts, label.float()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fusion", FUSIONS)
 def test_a_tiny_model_learns_the_square_task(text: TextEncoder, fusion: str) -> None:
     steps, batch, lr = 300, 64, 3e-3

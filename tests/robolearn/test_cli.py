@@ -190,6 +190,7 @@ def test_readme_task_table_matches_the_simulator() -> None:
         assert rows.get(name) == task.description.instruction(), f"README's task table is stale for {name}"
 
 
+@pytest.mark.slow
 def test_home_rollout_drives_the_nav_agent_and_shows_camera_and_map(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

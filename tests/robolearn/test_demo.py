@@ -44,6 +44,7 @@ def test_the_manifest_describes_the_shipped_files():
     assert counter["env_id"] == "robolearn/Counter-v1" and set(counter["files"]) <= set(manifest["files"])
 
 
+@pytest.mark.slow
 def test_demo_opens_the_drawer_and_writes_its_video(tmp_path, capsys):
     video = tmp_path / "demo.mp4"
     assert main(["demo", "open", "the", "drawer", f"video.path={video}"]) == 0
@@ -55,6 +56,7 @@ def test_demo_opens_the_drawer_and_writes_its_video(tmp_path, capsys):
     assert frames.shape[0] >= 21 and frames.shape[2] == 3 * frames.shape[1]
 
 
+@pytest.mark.slow
 def test_demo_in_a_home_drives_to_the_counter_and_opens_the_drawer(tmp_path, capsys):
     """scene=home: a held-out home, the drawer baseline docks, VMPC on the shipped counter models opens the drawer."""
     video = tmp_path / "home.gif"
@@ -68,6 +70,7 @@ def test_demo_in_a_home_drives_to_the_counter_and_opens_the_drawer(tmp_path, cap
     assert "not trained and benchmarked for it" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_understands_a_paraphrase(tmp_path, capsys):
     assert main(["demo", "slide the drawer back in", "video.path=null"]) == 0
     assert "→ task close_drawer" in capsys.readouterr().out

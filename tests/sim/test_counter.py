@@ -190,6 +190,7 @@ def test_counter_states_name_the_desk_objects():
 
 
 # ------------------------------------------------------------------ collect
+@pytest.mark.slow
 def test_collect_env_counter_writes_a_labelled_dataset(tmp_path):
     from robolearn.cli import main
     from robolearn.data.reader import DatasetReader
@@ -242,6 +243,7 @@ class ScriptedArm:
         self.observed += 1
 
 
+@pytest.mark.slow
 def test_a_local_planner_takes_the_arm_after_docking():
     from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
     from sim.envs.home import HomeEnv
@@ -275,6 +277,7 @@ def test_plan_env_counter_errors(capsys):
         assert code != 0 and message in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_plan_env_counter_from_home_with_a_video_model(tmp_path):
     """The whole route with an (untrained) video model: drive, dock, unfold, then VMPC moves the arm."""
     from planners.video.checkpoint import save_checkpoint
@@ -325,6 +328,7 @@ def test_plan_env_counter_from_home_with_a_video_model(tmp_path):
     assert episode["plans"] == 2 and int(episode["home"].split(":")[1]) >= 1_000_000  # a held-out home
 
 
+@pytest.mark.slow
 def test_rollout_env_counter_runs_the_expert_with_a_video(tmp_path, capsys):
     from robolearn.cli import main
 
@@ -347,6 +351,7 @@ def test_rollout_env_counter_runs_the_expert_with_a_video(tmp_path, capsys):
     assert "final-step yes" in out and video.stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_the_shipped_counter_models_open_the_drawer_docked(tmp_path):
     """The shipped counter reward and video model, with plan's default planner: seed 104 is a held-out episode
     the benchmark counts as a success (docs/benchmarks.md); it must still open the drawer by the task's

@@ -247,6 +247,7 @@ def run_agent(env, agent, seed: int) -> dict:
     return info
 
 
+@pytest.mark.slow
 def test_baseline_agent_reaches_goals_through_clutter_and_doors():
     env = gym.make(sim.HOME_ENV_ID, task="interactive_nav", split="test", obs_keys=["scan"], **SMALL).unwrapped
     agent = InteractiveNavAgent()
@@ -375,6 +376,7 @@ def test_head_camera_draws_the_next_room_only_when_its_doorway_is_in_view():
     assert env.scene.visible_rooms == both
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["open_drawer", "open_door"])
 def test_mobile_manipulation_baselines_open_the_drawer_and_the_door(task):
     from planners.mobile_manipulation import make_home_agent

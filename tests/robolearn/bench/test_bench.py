@@ -56,6 +56,7 @@ def test_success_table_pools_tasks_with_equal_weight():
     assert list(by["mean"])[:2] == ["agent", "task"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_executor_retries_a_job_whose_worker_dies(tmp_path, workers):
     jobs = [(str(tmp_path), x) for x in range(4)]
@@ -103,6 +104,7 @@ def _episodes(out):
     return sorted((tuple(r.get(k) for k in keep) for r in rows), key=repr)
 
 
+@pytest.mark.slow
 def test_results_are_identical_serially_over_processes_and_on_ray(tmp_path, capsys):
     pytest.importorskip("ray")
     outs = {}
@@ -120,6 +122,7 @@ def test_results_are_identical_serially_over_processes_and_on_ray(tmp_path, caps
     assert any(r[-1] is not None for r in serial)  # the VMPC agent's episodes really planned
 
 
+@pytest.mark.slow
 def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
     out = tmp_path / "b"
     args = [
@@ -156,6 +159,7 @@ def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
     assert "other env settings" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_instruction_file_mode(tmp_path, capsys):
     phrasings = tmp_path / "mine.yaml"
     phrasings.write_text(
@@ -294,6 +298,7 @@ def test_resume_survives_another_install_of_the_shipped_checkpoints(tmp_path, mo
         _check_resume(tmp_path, settings("agent_specs.lcbc.checkpoint=runs/mine.pt"))
 
 
+@pytest.mark.slow
 def test_home_bench_runs_the_nav_agent_resumes_and_reports_navigation_metrics(tmp_path, capsys):
     out = tmp_path / "h"
     args = [

@@ -65,6 +65,7 @@ def test_serial_collection_is_complete_and_reproducible(serial):
     assert meta["seed"] == 0 and "object_state_names" in meta and meta["versions"]["pybullet"]
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_same_dataset(serial, tmp_path):
     out = tmp_path / "par"
     run_collect(settings(out, "episodes=10", "workers=2"), echo=False)
@@ -74,6 +75,7 @@ def test_two_processes_give_the_same_dataset(serial, tmp_path):
         assert_same_episode(ref[i], par[i])
 
 
+@pytest.mark.slow
 def test_ray_local_gives_the_same_dataset(serial, tmp_path):
     pytest.importorskip("ray")
     out = tmp_path / "ray"
@@ -84,6 +86,7 @@ def test_ray_local_gives_the_same_dataset(serial, tmp_path):
         assert_same_episode(ref[i], got[i])
 
 
+@pytest.mark.slow
 def test_killed_collection_resumes_without_loss_or_duplicates(serial, tmp_path):
     out = tmp_path / "killed"
     cmd = [

@@ -31,6 +31,9 @@ from robolearn.training.reward_data import (
 from robolearn.training.train_reward import AugmentSettings, TrainSettings, augment_pair, run_train
 from tests.conftest import CollectDataset
 
+# Every test here collects data and trains a reward model (minutes on 2 cores).
+pytestmark = pytest.mark.slow
+
 EPISODES = 300  # small, but with expert-heavy exploration every task happens several times
 STEPS = 20  # actions per episode (LOReL: 20); fewer leave the expert too little time to finish furniture tasks
 SIZE = 48  # image side (pixels): 32 is too coarse to see a 4 cm mug push, 64 is slower to render
