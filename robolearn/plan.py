@@ -27,6 +27,8 @@ from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.plumbing.settings import FIGURES, check_knobs, from_mapping, knob
 
 if TYPE_CHECKING:  # pragma: no cover
+    from planners.dynamics import Dynamics
+    from planners.objectives import RewardSource
     from planners.vmpc import EpisodeRecord, VMPCAgent
     from robolearn.instructions import Resolution
     from sim.config import DeskEnvConfig
@@ -412,12 +414,14 @@ def build_agent(
     from planners.optimizers import make_optimizer
     from planners.vmpc import VMPCAgent
 
+    reward: RewardSource
     if s.objective == "lorel":
         reward = LorelObjective(reward_model, s.instruction)
     elif s.objective == "goal_image":
         reward = GoalImageObjective(goal_image(env_cfg, seed))
     else:
         reward = OracleStateObjective()
+    dynamics: Dynamics
     if s.dynamics == ORACLE:
         dynamics = SimulatorDynamics(exact=s.oracle_exact)
     elif isinstance(video_model, list):
@@ -507,7 +511,7 @@ def _curve_panel(rewards: list[float], total: int, side: int, font_size: int, lo
 
 
 def _upscale(frame: np.ndarray, side: int) -> np.ndarray:
-    return np.asarray(Image.fromarray(frame).resize((side, side), Image.NEAREST))
+    return np.asarray(Image.fromarray(frame).resize((side, side), Image.Resampling.NEAREST))
 
 
 def compose_frame(
@@ -536,10 +540,13 @@ def _predicted_frame(record: EpisodeRecord, t: int) -> np.ndarray | None:
     if not plans:
         return None
     plan = plans[-1]
+    frames = plan.frames
+    if frames is None:  # unreachable: ``plans`` keeps only plans with frames
+        raise RuntimeError(f"the plan made at step {plan.step} recorded no predicted frames")
     k = t - plan.step - 1
-    if k >= len(plan.frames):
+    if k >= len(frames):
         return None
-    return (np.clip(plan.frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+    return (np.clip(frames[k], 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
 
 
 def run_plan(
@@ -558,6 +565,7 @@ def run_plan(
 
     from robolearn.instructions import resolve_instruction
     from robolearn.kinds import kind_of, load
+    from sim.counter_config import CounterEnvConfig
 
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
@@ -596,6 +604,8 @@ def run_plan(
             agent = build_agent(s, env_cfg, seed, reward_model, video_model, None if home else env.action_space)
             stats: dict[str, Any] = {}
             if home:  # the drawer baseline drives and docks, then the VMPC agent takes the arm
+                if not isinstance(env_cfg, CounterEnvConfig):  # unreachable: only the counter kind plans from a home
+                    raise ConfigError(f"episode_start=home needs the counter env, not {type(env_cfg).__name__}")
                 planned = PlannedDrawerAgent(agent, env_cfg.start_tcp, env_cfg.max_episode_steps)
                 rec, stats = run_planned_home_episode(env, planned, seed=seed)
             else:

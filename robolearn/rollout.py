@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.counter_config import CounterEnvConfig
     from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
+    from sim.envs.home import HomeEnv
     from sim.home_config import HomeEnvConfig
 
 #: the policies ``policy=`` accepts
@@ -197,9 +198,15 @@ class _VideoCamera:
         from sim.observations import Camera
 
         self.env = env
-        # The counter env sees through its home env's head camera.
-        self.home = env.home_env if isinstance(env, CounterEnv) else None
-        source = self.home.camera if self.home is not None else env.cameras[0]
+        # The counter env sees through its home env's head camera; the desk env through its first camera.
+        self.home: HomeEnv | None
+        self.desk: DeskEnv | None
+        if isinstance(env, CounterEnv):
+            self.home, self.desk = env.home_env, None
+            source = self.home.camera
+        else:
+            self.home, self.desk = None, env
+            source = env.cameras[0]
         self.camera = Camera(source.cfg, width, height)
 
     def render(self) -> np.ndarray:
@@ -207,9 +214,12 @@ class _VideoCamera:
             eye, target = self.home.aim_camera()
             self.camera.set_pose(eye, target, self.home.cfg.base.camera_fov)
             return self.camera.render(self.home.client, self.home.light, False)[0]
-        main = self.env.cameras[0]
+        desk = self.desk
+        if desk is None:  # unreachable: __init__ sets one of home and desk
+            raise RuntimeError("the video camera has neither a home env nor a desk env")
+        main = desk.cameras[0]
         self.camera.set_pose(main.eye, main.target, main.fov)
-        rgb, _, _ = self.camera.render(self.env.client, self.env.scene_params.light, False)
+        rgb, _, _ = self.camera.render(desk.client, desk.scene_params.light, False)
         return rgb
 
 

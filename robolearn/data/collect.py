@@ -32,6 +32,8 @@ from robolearn.data.recorder import jsonable, storage_dtype
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
+    from gymnasium import spaces
+
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
     from sim.envs.counter import CounterEnv
@@ -293,6 +295,8 @@ class Explorer:
             action = env.expert_action(self.expert) + self.s.expert_noise * self.rng.standard_normal(4)
             return np.clip(action, -1.0, 1.0).astype(np.float32), True
         if self.mode == "reach" and in_segment:
+            if self.reach_target is None:
+                raise ValueError("the reach exploration mode needs a reach_target (one of the env's reach_targets)")
             target = env.reach_point(self.reach_target) + self.offset
             toward = (target - env.tcp_position()) / env.arm_max_step + self.s.reach_noise * self.rng.standard_normal(3)
             return np.clip(np.r_[toward, self.gripper], -1.0, 1.0).astype(np.float32), False
@@ -340,7 +344,7 @@ class EpisodeFailed(RuntimeError):
     """Generating one episode raised; the message names the episode so it can be reproduced."""
 
 
-def generate_episode_or_explain(env: DeskEnv, index: int, settings: CollectSettings) -> Episode:
+def generate_episode_or_explain(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
     """``generate_episode``, with any failure re-raised as ``EpisodeFailed`` naming the episode and seed."""
     try:
         return generate_episode(env, index, settings)
@@ -352,7 +356,7 @@ def generate_episode_or_explain(env: DeskEnv, index: int, settings: CollectSetti
 
 
 # ---------------------------------------------------------------------- metadata
-def dataset_meta(settings: CollectSettings, env: DeskEnv) -> dict[str, Any]:
+def dataset_meta(settings: CollectSettings, env: DeskEnv | CounterEnv) -> dict[str, Any]:
     """Dataset-level metadata of a collection: what made the data, and what it holds."""
     return dataset_meta_for(
         env, seed=settings.seed, tasks=settings.tasks, exploration=settings.exploration, annotation=settings.annotation
@@ -374,17 +378,16 @@ def dataset_meta_for(
     else:
         names = env.object_states.names()
         meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in RECORDED_PACKAGES:
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = None
     # what each observation is stored as (one frame, after storage_dtype)
-    stored = {
-        k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype))
-        for k, space in env.observation_space.spaces.items()
-    }
+    # (both envs' observation_space is a spaces.Dict of spaces.Box; its declared type is Env's Space[dict[str, ndarray]].)
+    boxes = cast("dict[str, spaces.Box]", cast("spaces.Dict", env.observation_space).spaces)
+    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype)) for k, space in boxes.items()}
     return {
         "seed": seed,
         "env_id": env_id,
@@ -474,7 +477,8 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
             len(chunks),
         ),
     )
-    actors = [Collector.remote(settings) for _ in range(n_actors)]
+    # Ray's decorator is untyped: mypy still sees the plain class, without the actor handle's ``remote``.
+    actors = [Collector.remote(settings) for _ in range(n_actors)]  # type: ignore[attr-defined]
     pending: dict[Any, tuple[int, list[int]]] = {}
     queue = list(chunks)
     try:
