@@ -270,7 +270,7 @@ def test_plan_env_counter_errors(capsys):
     for args, message in (
         (["env=counter", "objective=goal_image"], "learned models only"),
         (["episode_start=home", "objective=goal_image", "dynamics_model=README.md"], "needs env=counter"),
-        (["episode_start=nowhere", "objective=oracle"], "choose from docked, home"),
+        (["episode_start=nowhere", "objective=oracle"], "choose from docked | home"),
     ):
         code = main(["plan", "video.path=null", *args])
         err = capsys.readouterr().err
