@@ -24,10 +24,13 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transformers import PreTrainedModel
 
 __all__ = [
     "DEFAULT_TEXT_MODEL",
@@ -188,7 +191,7 @@ class TextEncoder(nn.Module):
         try:
             with _quiet_loading():
                 self.tokenizer = AutoTokenizer.from_pretrained(self.source)
-                self.model: nn.Module = AutoModel.from_pretrained(self.source)
+                self.model: PreTrainedModel = AutoModel.from_pretrained(self.source)
         except (OSError, ValueError) as err:  # not found / offline / not a model folder
             raise _unavailable(model, self.source, err) from err
         self.frozen = bool(frozen)
