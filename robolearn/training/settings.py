@@ -76,7 +76,7 @@ class LoopSettings:
         check_loop_settings(self)
 
 
-def check_loop_settings(s: Any) -> None:
+def check_loop_settings(s: LoopSettings) -> None:
     """The checks of the settings every trainer shares (split, schedule, loop, checkpoints, resources)."""
     n = check_setting
     if s.max_episodes is not None:
@@ -102,7 +102,7 @@ def check_loop_settings(s: Any) -> None:
         raise ConfigError(f"extra_data={[str(p) for p in s.extra_data]} lists a folder twice or repeats data={s.data}")
 
 
-def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def settings_dict(cfg: DictConfig | Mapping[str, Any], cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A composed trainer config → (resolved raw dict, mutable copy), after refusing keys ``cls`` lacks
     and checking that ``data`` and ``out`` are folder paths (one-line ``ConfigError``s naming ``what``)."""
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
@@ -117,7 +117,7 @@ def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[
     return raw, data  # type: ignore[return-value]
 
 
-def model_config(node: Any, cls: type[C], group: str, default: str) -> C:
+def model_config(node: DictConfig | Mapping[str, Any] | None, cls: type[C], group: str, default: str) -> C:
     """A config group's node → a validated ``cls`` instance (via its Hydra ``_target_`` when present).
 
     Args:

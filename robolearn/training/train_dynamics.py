@@ -120,7 +120,7 @@ class DynamicsTrainSettings(LoopSettings):
         )
 
 
-def dynamics_config(node: Any) -> VideoConfig:
+def dynamics_config(node: DictConfig | Mapping[str, Any] | None) -> VideoConfig:
     """The dynamics group's node → a validated ``VideoConfig`` (via its Hydra ``_target_`` when present)."""
     from planners.video.config import VideoConfig
 

@@ -149,7 +149,7 @@ class TrainSettings(LoopSettings):
         )
 
 
-def reward_config(node: Any) -> LorelConfig:
+def reward_config(node: DictConfig | Mapping[str, Any] | None) -> LorelConfig:
     """The reward group's node → a validated ``LorelConfig`` (via its Hydra ``_target_`` when present).
 
     Raises:
