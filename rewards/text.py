@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,7 +225,7 @@ class TextEncoder(nn.Module):
             self.model.eval()
         return self
 
-    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> TextEncoder:
+    def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> TextEncoder:
         # .to()/.half()/...: cached embeddings would be on the old device/dtype.
         self.clear_cache()
         return super()._apply(fn, *args, **kwargs)

@@ -21,7 +21,7 @@ from robolearn.config import ConfigError
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.reader import DatasetReader
 
-__all__ = ["check_frame_shape", "dataset_identity", "held_out_episodes", "needs_proprio", "open_split"]
+__all__ = ["ProprioConfig", "check_frame_shape", "dataset_identity", "held_out_episodes", "needs_proprio", "open_split"]
 
 
 def open_split(

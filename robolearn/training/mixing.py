@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ExtraSplit",
+    "KeyedItems",
     "MixedItems",
     "draw_source",
     "extra_report",

@@ -23,17 +23,18 @@ from sim.plumbing import checks
 __all__ = ["LoopSettings", "check_loop_settings", "check_setting", "model_config", "settings_dict"]
 
 C = TypeVar("C", bound=checks.PlainConfig)
+V = TypeVar("V")
 
 
 def check_setting(
     name: str,
-    value: Any,
+    value: V,
     lo: float | None = None,
     hi: float | None = None,
     integer: bool = False,
     lo_open: bool = False,
     hi_open: bool = False,
-) -> Any:
+) -> V:
     """``value`` checked as a number in a range, else a one-line ``ConfigError`` naming ``name``.
 
     The check is ``sim.plumbing.checks.check_setting`` (where every validator lives); trainers report bad

@@ -61,7 +61,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from rewards.lorel import LorelConfig, LorelReward
     from robolearn.training.reward_data import RewardPairDataset
 
-__all__ = ["AugmentSettings", "TrainSettings", "augment_pair", "lr_at", "reward_config", "run_train", "validate"]
+__all__ = [
+    "AugmentSettings",
+    "PairOptions",
+    "TrainSettings",
+    "augment_pair",
+    "lr_at",
+    "reward_config",
+    "run_train",
+    "validate",
+]
 
 # Model fields that change neither the weights nor training (how many frames score() batches).
 RUNTIME_MODEL_FIELDS = ("score_chunk",)
