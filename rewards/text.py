@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transformers import PreTrainedModel
 
 __all__ = [
     "DEFAULT_TEXT_MODEL",
@@ -188,7 +191,7 @@ class TextEncoder(nn.Module):
         try:
             with _quiet_loading():
                 self.tokenizer = AutoTokenizer.from_pretrained(self.source)
-                self.model: nn.Module = AutoModel.from_pretrained(self.source)
+                self.model: PreTrainedModel = AutoModel.from_pretrained(self.source)
         except (OSError, ValueError) as err:  # not found / offline / not a model folder
             raise _unavailable(model, self.source, err) from err
         self.frozen = bool(frozen)
@@ -222,7 +225,7 @@ class TextEncoder(nn.Module):
             self.model.eval()
         return self
 
-    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> TextEncoder:
+    def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> TextEncoder:
         # .to()/.half()/...: cached embeddings would be on the old device/dtype.
         self.clear_cache()
         return super()._apply(fn, *args, **kwargs)

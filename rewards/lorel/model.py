@@ -45,6 +45,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.modules.module import _IncompatibleKeys
 
 from rewards.lorel.config import LorelConfig, conv_output_size, conv_padding
 from rewards.text import TextEncoder
@@ -63,6 +64,18 @@ LATE_FUSION_TERMS = 3
 EARLY_FUSION_FRAMES = 2
 #: seed of the fixed text-smoothing draws (LorelConfig.text_smoothing)
 SMOOTHING_SEED = 0
+
+
+def _weight_and_bias(layer: nn.Module) -> tuple[Tensor, Tensor]:
+    """The weight and bias of a linear layer (every such layer here has a bias).
+
+    nn.Module's attribute lookup is typed ``Tensor | Module``; this narrows both to the tensors that the
+    initialisation writes and the head reads.
+    """
+    weight, bias = layer.weight, layer.bias
+    if not isinstance(weight, Tensor) or not isinstance(bias, Tensor):
+        raise TypeError(f"{type(layer).__name__} has no weight and bias")
+    return weight, bias
 
 
 # -------------------------------------------------------------------------------------------- image
@@ -97,7 +110,8 @@ class ConvEncoder(nn.Module):
         self._macs = self._count_macs(in_channels, c)
         #: layout of the conv inputs and weights (flatten still reads features in (C, H, W) order)
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
-        self.to(memory_format=self.memory_format)
+        # torch's stubs for Module.to omit the memory_format keyword that it takes (and documents)
+        self.to(memory_format=self.memory_format)  # type: ignore[call-overload]
 
     @staticmethod
     def _count_macs(in_channels: int, c: LorelConfig) -> int:
@@ -165,8 +179,9 @@ class RewardHead(nn.Module):
         if self.film:
             self.films = nn.ModuleList(nn.Linear(c.embed_dim, 2 * h) for h in c.head_dims)
             for lin in self.films:  # identity modulation at init: γ = β = 0
-                nn.init.zeros_(lin.weight)
-                nn.init.zeros_(lin.bias)
+                weight, bias = _weight_and_bias(lin)
+                nn.init.zeros_(weight)
+                nn.init.zeros_(bias)
         self.dropout = nn.Dropout(c.dropout)
         self.out = nn.Linear(c.head_dims[-1], 1)
         self.macs = sum(lin.in_features * lin.out_features for lin in (*self.layers, self.out))
@@ -178,6 +193,7 @@ class RewardHead(nn.Module):
             bn = self.text_norm
             # batch statistics only with ≥ 2 rows: one row (a broadcast instruction) has no variance
             batch_stats = self.training and t.shape[0] > 1
+            assert bn.momentum is not None, "the text norm is built with the default momentum (0.1)"
             t = F.batch_norm(
                 t,
                 bn.running_mean,
@@ -201,11 +217,11 @@ class RewardHead(nn.Module):
         """
         if self.film or self.training:
             return torch.stack([self(feats, cond) for cond in conds])
-        first = self.layers[0]
+        first_weight, first_bias = _weight_and_bias(self.layers[0])
         f_dim = feats.shape[-1]
-        h_feats = F.linear(feats, first.weight[:, :f_dim])  # (N, H1)
+        h_feats = F.linear(feats, first_weight[:, :f_dim])  # (N, H1)
         text = torch.stack([cond[0].expand(feats.shape[0], -1) for cond in conds])  # (K, N, E)
-        h = F.relu(h_feats + F.linear(text, first.weight[:, f_dim:], first.bias))  # (K, N, H1)
+        h = F.relu(h_feats + F.linear(text, first_weight[:, f_dim:], first_bias))  # (K, N, H1)
         for lin in self.layers[1:]:
             h = F.relu(lin(h))
         return self.out(h).squeeze(-1)
@@ -246,6 +262,10 @@ class LorelReward(nn.Module):
 
     Shapes: images (B, C, H, W) uint8 in [0, 255] or float in [0, 1]; text embeddings (B, D).
     """
+
+    # fixed text-smoothing draws (register_buffer): typed here, as nn.Module's attribute lookup is
+    # Tensor | Module
+    smoothing_noise: Tensor
 
     def __init__(
         self, config: LorelConfig | None = None, *, text_encoder: TextEncoder | None = None, seed: int | None = None
@@ -525,7 +545,9 @@ class LorelReward(nn.Module):
             state = {k: v for k, v in state.items() if not k.startswith(TEXT_PREFIX)}
         return state
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False) -> Any:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
         """As ``nn.Module.load_state_dict``, but a frozen text encoder's weights may be absent, and
         mismatched keys or shapes raise a ``ValueError`` naming them (and the likely cause)."""
         problems = state_problems(self, state_dict)

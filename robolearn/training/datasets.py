@@ -11,16 +11,17 @@ Every problem is a one-line ``ConfigError``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from robolearn.config import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.reader import DatasetReader
 
-__all__ = ["check_frame_shape", "dataset_identity", "held_out_episodes", "needs_proprio", "open_split"]
+__all__ = ["ProprioConfig", "check_frame_shape", "dataset_identity", "held_out_episodes", "needs_proprio", "open_split"]
 
 
 def open_split(
@@ -103,7 +104,16 @@ def check_frame_shape(
         )
 
 
-def needs_proprio(config: Any, reader: Any, data: Any, key: str = "dynamics.proprio_dim") -> bool:
+class ProprioConfig(Protocol):
+    """What ``needs_proprio`` reads of a model's config: the size of the proprioception it takes (0: none)."""
+
+    @property
+    def proprio_dim(self) -> int: ...
+
+
+def needs_proprio(
+    config: ProprioConfig, reader: DatasetReader, data: str | os.PathLike[str], key: str = "dynamics.proprio_dim"
+) -> bool:
     """Whether a model with ``config`` reads proprioception; raises ``ConfigError`` if the dataset lacks it.
 
     ``key`` is the config key of the model's ``proprio_dim`` named in the fix (``policy.proprio_dim``, ...).

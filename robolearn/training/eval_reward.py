@@ -124,13 +124,14 @@ class EvalSettings:
         if not (me in ("checkpoint", "all") or (isinstance(me, int) and not isinstance(me, bool) and me >= 2)):
             raise ConfigError(f"max_episodes={me!r} must be `checkpoint`, `all` or an integer >= 2")
 
-        def integer(key: str, lo: int, optional: bool = False) -> int | None:
+        def integer(key: str, lo: int, optional: bool = False) -> int:
             v = d.get(key)
-            if optional and v is None:
-                return None
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise ConfigError(f"{key}={v!r} must be an integer >= {lo}{' or null' if optional else ''}")
             return v
+
+        def optional_integer(key: str, lo: int) -> int | None:
+            return None if d.get(key) is None else integer(key, lo, optional=True)
 
         threshold = d.get("threshold", 0.5)
         if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
@@ -140,11 +141,11 @@ class EvalSettings:
             data=path("data"),
             out=path("out"),
             max_episodes=me,
-            max_val_episodes=integer("max_val_episodes", 2, optional=True),
+            max_val_episodes=optional_integer("max_val_episodes", 2),
             instructions=path("instructions"),
             freeform=freeform_path,
             phrasings=integer("phrasings", 1),
-            max_negatives=integer("max_negatives", 1, optional=True),
+            max_negatives=optional_integer("max_negatives", 1),
             threshold=float(threshold),
             phrasing_seed=integer("phrasing_seed", 0),
             batch_size=integer("batch_size", 1),
@@ -338,15 +339,17 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
         if custom:
             phr[CUSTOM] = [t for t, name in custom.items() if name == task]
         for cat, texts in phr.items():
-            per = []
+            per: list[dict[str, str | float | None]] = []  # the report's rows: the text and its metrics
+            scores: list[dict[str, float | None]] = []  # the same metrics without the text
             for text in texts:
                 p = _head_scores(model, feats[torch.from_numpy(rows)], text).numpy()
-                per.append({"text": text, **_metrics(p, pos, hard, s.threshold)})
+                scores.append(_metrics(p, pos, hard, s.threshold))
+                per.append({"text": text, **scores[-1]})
             entry["categories"][cat] = {
                 "phrasings": per,
-                **{m: _mean([x[m] for x in per]) for m in ("auc", "hard_auc", "acc", "bal_acc")},
+                **{m: _mean([x[m] for x in scores]) for m in ("auc", "hard_auc", "acc", "bal_acc")},
             }
-    report = {
+    report: dict[str, Any] = {
         "checkpoint": str(s.checkpoint),
         "data": str(data),
         "step": int(state.get("step", 0)),

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -28,13 +28,21 @@ from torch import Tensor, nn
 from robolearn.training.resume import restore_rng
 from robolearn.training.schedule import lr_at
 
+if TYPE_CHECKING:  # pragma: no cover
+    from torch.utils.data import DataLoader, Dataset
+
+    from robolearn.data.reader import DatasetReader
+    from robolearn.training.settings import LoopSettings
+
 __all__ = [
     "BEST",
     "LAST",
     "SUMMARY",
     "TB_DIR",
+    "ImageModelConfig",
     "Resumed",
     "Run",
+    "SaveCheckpoint",
     "TrainLoop",
     "resume_or_build",
     "start_run",
@@ -46,12 +54,39 @@ LOG_EVERY = 10  # TensorBoard train scalars every this many steps (steps)
 EMA = 0.98  # smoothing of the scalars shown on the progress bar
 SECONDS_PER_MINUTE = 60.0  # max_minutes is in minutes, the clock in seconds
 
+#: the trained model's class (``LorelReward``, ``VideoModel``, ``LanguagePolicyNet``)
+M = TypeVar("M", bound=nn.Module)
+#: the model a checkpoint writer takes
+M_contra = TypeVar("M_contra", bound=nn.Module, contravariant=True)
+#: a training batch, as the trainer's ``step_fn`` takes it
+B = TypeVar("B")
+#: a dataset item
+T = TypeVar("T")
+
+
+class ImageModelConfig(Protocol):
+    """What ``start_run`` reads of a model's config: the frame size it takes."""
+
+    @property
+    def image_size(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+
+class SaveCheckpoint(Protocol[M_contra]):
+    """``save(path, model, optimizer, step, extra)``: a trainer's atomic checkpoint writer."""
+
+    def __call__(
+        self, path: Path, model: M_contra, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any], /
+    ) -> None: ...
+
 
 @dataclass
-class Resumed:
+class Resumed(Generic[M]):
     """Where a run starts: a fresh model at step 0, or ``out/last.pt``'s model, step and bookkeeping."""
 
-    model: nn.Module
+    model: M
     state: dict[str, Any]  # the checkpoint info (load_checkpoint's), {} for a fresh run
     start: int
     best: float
@@ -61,14 +96,14 @@ class Resumed:
 
 def resume_or_build(
     last_path: Path,
-    load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
-    check: Callable[[dict[str, Any], nn.Module], None],
-    build: Callable[[], nn.Module],
+    load: Callable[[Path], tuple[M, dict[str, Any]]],
+    check: Callable[[dict[str, Any], M], None],
+    build: Callable[[], M],
     seed: int,
     best_key: str,
     higher_is_better: bool,
     say: Callable[[str], None],
-) -> Resumed:
+) -> Resumed[M]:
     """Load ``last_path`` (after ``check(state, model)`` accepts it) or ``build()`` a fresh model.
 
     ``best_key`` names the best validation value in the checkpoint's ``extra``. A fresh run seeds the
@@ -94,39 +129,39 @@ def resume_or_build(
 
 
 @dataclass
-class Run:
+class Run(Generic[M]):
     """A run's data split and starting point (``start_run``).
 
     ``optimizer`` is None when ``out/last.pt`` is already at ``steps``: ``summary`` then says so and
     there is nothing to train.
     """
 
-    reader: Any
+    reader: DatasetReader
     episodes: list[int]
     train_eps: list[int]
     val_eps: list[int]
     identity: dict[str, Any]
-    resumed: Resumed
+    resumed: Resumed[M]
     optimizer: torch.optim.Optimizer | None
     summary: dict[str, Any]
     say: Callable[[str], None]
 
     @property
-    def model(self) -> nn.Module:
+    def model(self) -> M:
         return self.resumed.model
 
 
 def start_run(
-    s: Any,
-    model_config: Any,
+    s: LoopSettings,
+    model_config: ImageModelConfig,
     fix_key: str,
-    load: Callable[[Path], tuple[nn.Module, dict[str, Any]]],
-    check: Callable[[dict[str, Any], nn.Module, dict[str, Any]], None],
-    build: Callable[[], nn.Module],
+    load: Callable[[Path], tuple[M, dict[str, Any]]],
+    check: Callable[[dict[str, Any], M, dict[str, Any]], None],
+    build: Callable[[], M],
     best_key: str,
     higher_is_better: bool,
     echo: bool,
-) -> Run:
+) -> Run[M]:
     """Everything before the first step: threads, the split (``open_split``), the frame-size check, the
     dataset identity, ``resume_or_build`` and the AdamW optimizer (its state restored on resume).
 
@@ -184,7 +219,7 @@ def start_run(
     return Run(reader, episodes, train_eps, val_eps, identity, r, optimizer, summary, say)
 
 
-def step_loader(dataset: Any, s: Any, start: int) -> Any:
+def step_loader(dataset: Dataset[T], s: LoopSettings, start: int) -> DataLoader[T]:
     """A DataLoader whose batch ``k`` (k = start, ..., s.steps − 1) depends only on (s.seed, k)."""
     from torch.utils.data import DataLoader
 
@@ -205,7 +240,7 @@ def step_loader(dataset: Any, s: Any, start: int) -> Any:
     )
 
 
-class TrainLoop:
+class TrainLoop(Generic[M]):
     """Optimizer steps ``start`` → ``s.steps`` with validation, best/last checkpoints and logs.
 
     Args:
@@ -222,13 +257,13 @@ class TrainLoop:
 
     def __init__(
         self,
-        s: Any,
-        model: nn.Module,
+        s: LoopSettings,
+        model: M,
         optimizer: torch.optim.Optimizer,
-        resumed: Resumed,
+        resumed: Resumed[M],
         best_key: str,
         higher_is_better: bool,
-        save: Callable[..., Any],
+        save: SaveCheckpoint[M],
         extra: Callable[[], dict[str, Any]],
         echo: bool = True,
     ):
@@ -278,8 +313,8 @@ class TrainLoop:
 
     def run(
         self,
-        loader: Any,
-        step_fn: Callable[[Any, int], tuple[Tensor, dict[str, float]]],
+        loader: Iterable[B],
+        step_fn: Callable[[B, int], tuple[Tensor, dict[str, float]]],
         validate: Callable[[], dict[str, Any]],
         describe: Callable[[dict[str, Any]], str],
     ) -> dict[str, Any]:

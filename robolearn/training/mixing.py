@@ -23,9 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from torch.utils.data import Dataset
 
 from robolearn.config import ConfigError
 from robolearn.training.datasets import check_frame_shape, open_split
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ExtraSplit",
+    "KeyedItems",
     "MixedItems",
     "draw_source",
     "extra_report",
@@ -50,7 +52,17 @@ SOURCE_STREAM = 0x50CE  # rng stream choosing, per (step, j) key, the main or th
 # Keys a resumed run must share with its checkpoint: which data was mixed in, and how much of it.
 MIX_KEYS = ("extra_data",)
 MIX_FRACTION_KEYS = ("extra_fraction",)  # must also match when there is extra data
-ADDED_KEY_DEFAULTS = {"extra_data": []}  # what checkpoints written before the key existed trained with
+ADDED_KEY_DEFAULTS: dict[str, list[str]] = {
+    "extra_data": []
+}  # what checkpoints written before the key existed trained with
+
+
+class KeyedItems(Protocol):
+    """A dataset that draws an item (a dict of tensors and labels) from a ``SampleKey``, with a nominal size."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, key: SampleKey, /) -> dict[str, Any]: ...
 
 
 def draw_source(key: SampleKey, sizes: Sequence[int], extra_fraction: float) -> tuple[int, int]:
@@ -75,7 +87,7 @@ def draw_source(key: SampleKey, sizes: Sequence[int], extra_fraction: float) -> 
     return 0, int(rng.integers(sizes[0]))
 
 
-def parse_extra_data(value: Any) -> tuple[Path, ...]:
+def parse_extra_data(value: object) -> tuple[Path, ...]:
     """The ``extra_data`` config value (a list of folders, or one folder) → paths."""
     extra = value or []
     if isinstance(extra, str):
@@ -184,7 +196,7 @@ def extra_report(
     return entry, f"extra data: {listed}, {extra_fraction:.0%} of every batch"
 
 
-class MixedItems:
+class MixedItems(Dataset[dict[str, Any]]):
     """Keyed items from a main dataset and extra ones: each key's source is ``draw_source``'s, and the
     source's own item for the same key is returned (for datasets that draw their items from the key,
     e.g. ``RewardPairDataset``), with ``source`` added (0 = main data, s ≥ 1 = extra folder s − 1).
@@ -195,7 +207,13 @@ class MixedItems:
         extra_fraction: probability that an item comes from the extra data.
     """
 
-    def __init__(self, main: Any, extra: Sequence[Any], sizes: Sequence[int], extra_fraction: float):
+    def __init__(
+        self,
+        main: KeyedItems,
+        extra: Sequence[KeyedItems],
+        sizes: Sequence[int],
+        extra_fraction: float,
+    ):
         if len(sizes) != 1 + len(extra):
             raise ValueError(f"sizes has {len(sizes)} entries for {1 + len(extra)} datasets")
         self.sources, self.sizes, self.extra_fraction = [main, *extra], list(sizes), float(extra_fraction)

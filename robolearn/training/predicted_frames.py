@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.settings import check_setting
+
+if TYPE_CHECKING:  # pragma: no cover
+    from planners.video.model import VideoModel
 
 __all__ = ["PredictedFrameSettings", "predict_targets", "prediction_mask"]
 
@@ -43,10 +46,11 @@ class PredictedFrameSettings:
     def enabled(self) -> bool:
         return self.video_checkpoint is not None and self.fraction > 0
 
-    def load_model(self) -> Any:
+    def load_model(self) -> VideoModel:
         """The frozen video model (``planners.video.load_model``; its errors name the problem)."""
         from planners.video.checkpoint import load_model
 
+        assert self.video_checkpoint is not None, "load_model is called only when predicted frames are enabled"
         model = load_model(self.video_checkpoint)
         model.eval()
         for p in model.parameters():
@@ -61,7 +65,7 @@ def prediction_mask(pred_steps: Tensor, fraction: float, seed: int, step: int) -
 
 
 def predict_targets(
-    model: Any, context: Tensor, actions: Tensor, pred_steps: Tensor, proprio: Tensor | None = None
+    model: VideoModel, context: Tensor, actions: Tensor, pred_steps: Tensor, proprio: Tensor | None = None
 ) -> Tensor:
     """The video model's prediction of each item's ``s_t``.
 

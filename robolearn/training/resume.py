@@ -10,21 +10,28 @@ Every refusal is a one-line ``ConfigError``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import torch
 
 from robolearn.config import ConfigError, one_line
 
-__all__ = ["SPLIT_KEYS", "init_weights", "refuse_resume", "restore_rng", "split_differences"]
+__all__ = ["SPLIT_KEYS", "LoadInto", "init_weights", "refuse_resume", "restore_rng", "split_differences"]
 
 # Keys of a train config that define which episodes are held out: changing them on resume would put
 # validation episodes into training (and make validation numbers meaningless), so a resume refuses.
 SPLIT_KEYS = ("max_episodes", "val_fraction", "seed")
 
 M = TypeVar("M")
+M_contra = TypeVar("M_contra", contravariant=True)
+
+
+class LoadInto(Protocol[M_contra]):
+    """A model kind's ``load_checkpoint``, as ``init_weights`` calls it: ``load(path, model=model)``."""
+
+    def __call__(self, path: Path, /, *, model: M_contra) -> object: ...
 
 
 def split_differences(
@@ -68,7 +75,7 @@ def restore_rng(extra: Mapping[str, Any]) -> None:
         torch.set_rng_state(torch.as_tensor(extra["torch_rng_state"], dtype=torch.uint8))
 
 
-def init_weights(model: M, path: Path, load: Callable[..., Any]) -> M:
+def init_weights(model: M, path: Path, load: LoadInto[M]) -> M:
     """``model`` with the weights (and buffers) of the checkpoint at ``path`` (``init_from``: fine-tuning).
 
     ``load(path, model=model)`` is the model kind's ``load_checkpoint``; a missing file or a checkpoint of

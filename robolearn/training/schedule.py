@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Protocol
 
-__all__ = ["lr_at"]
+__all__ = ["Schedule", "lr_at"]
 
 
-def lr_at(step: int, s: Any) -> float:
+class Schedule(Protocol):
+    """The settings ``lr_at`` reads (``LoopSettings`` has them)."""
+
+    @property
+    def lr(self) -> float: ...
+
+    @property
+    def steps(self) -> int: ...
+
+    @property
+    def warmup_steps(self) -> int: ...
+
+    @property
+    def min_lr_fraction(self) -> float: ...
+
+
+def lr_at(step: int, s: Schedule) -> float:
     """Learning rate of optimizer step ``step`` (0-based): linear warm-up over ``s.warmup_steps``, then
     cosine decay to ``s.lr · s.min_lr_fraction`` at ``s.steps``."""
     if step < s.warmup_steps:

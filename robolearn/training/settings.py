@@ -23,17 +23,18 @@ from sim.plumbing import checks
 __all__ = ["LoopSettings", "check_loop_settings", "check_setting", "model_config", "settings_dict"]
 
 C = TypeVar("C", bound=checks.PlainConfig)
+V = TypeVar("V")
 
 
 def check_setting(
     name: str,
-    value: Any,
+    value: V,
     lo: float | None = None,
     hi: float | None = None,
     integer: bool = False,
     lo_open: bool = False,
     hi_open: bool = False,
-) -> Any:
+) -> V:
     """``value`` checked as a number in a range, else a one-line ``ConfigError`` naming ``name``.
 
     The check is ``sim.plumbing.checks.check_setting`` (where every validator lives); trainers report bad
@@ -76,7 +77,7 @@ class LoopSettings:
         check_loop_settings(self)
 
 
-def check_loop_settings(s: Any) -> None:
+def check_loop_settings(s: LoopSettings) -> None:
     """The checks of the settings every trainer shares (split, schedule, loop, checkpoints, resources)."""
     n = check_setting
     if s.max_episodes is not None:
@@ -102,7 +103,7 @@ def check_loop_settings(s: Any) -> None:
         raise ConfigError(f"extra_data={[str(p) for p in s.extra_data]} lists a folder twice or repeats data={s.data}")
 
 
-def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def settings_dict(cfg: DictConfig | Mapping[str, Any], cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A composed trainer config → (resolved raw dict, mutable copy), after refusing keys ``cls`` lacks
     and checking that ``data`` and ``out`` are folder paths (one-line ``ConfigError``s naming ``what``)."""
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
@@ -117,7 +118,7 @@ def settings_dict(cfg: Any, cls: type, what: str) -> tuple[dict[str, Any], dict[
     return raw, data  # type: ignore[return-value]
 
 
-def model_config(node: Any, cls: type[C], group: str, default: str) -> C:
+def model_config(node: DictConfig | Mapping[str, Any] | None, cls: type[C], group: str, default: str) -> C:
     """A config group's node → a validated ``cls`` instance (via its Hydra ``_target_`` when present).
 
     Args:

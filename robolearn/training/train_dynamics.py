@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from omegaconf import DictConfig
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from robolearn.config import ConfigError
 from robolearn.training.mixing import (
@@ -52,6 +53,8 @@ from robolearn.training.settings import LoopSettings, check_setting, model_confi
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
     from planners.video.model import VideoModel
+    from robolearn.data.loader import ClipDataset, SampleKey
+    from robolearn.data.reader import DatasetReader
 
 __all__ = ["LOSSES", "DynamicsTrainSettings", "dynamics_config", "horizon_at", "pixel_loss", "run_train_dynamics"]
 
@@ -117,7 +120,7 @@ class DynamicsTrainSettings(LoopSettings):
         )
 
 
-def dynamics_config(node: Any) -> VideoConfig:
+def dynamics_config(node: DictConfig | Mapping[str, Any] | None) -> VideoConfig:
     """The dynamics group's node → a validated ``VideoConfig`` (via its Hydra ``_target_`` when present)."""
     from planners.video.config import VideoConfig
 
@@ -156,10 +159,13 @@ def kl_per_pixel(kl: Tensor, c: VideoConfig) -> Tensor:
 
 def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
     """Mean squared error of the normalised proprioception predictions (B, H, P) (None for a frames-only model)."""
-    return None if pred is None else (pred - target).pow(2).mean()
+    if pred is None:
+        return None
+    assert target is not None, "a model that predicts proprioception is given its targets"
+    return (pred - target).pow(2).mean()
 
 
-def proprio_stats(reader: Any, episodes: Any) -> tuple[Tensor, Tensor]:
+def proprio_stats(reader: DatasetReader, episodes: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
     """Per-dimension mean and std (P,) of the proprioception of (up to ``PROPRIO_STATS_EPISODES``) episodes."""
     from robolearn.data.loader import PROPRIO
 
@@ -173,7 +179,7 @@ def proprio_stats(reader: Any, episodes: Any) -> tuple[Tensor, Tensor]:
 
 
 # -------------------------------------------------------------------------------------------- data
-class StepClips:
+class StepClips(Dataset[dict[str, Any]]):
     """Training clips for ``StepSampler`` keys (seed, step, j): a random episode of the split per key.
 
     ``ClipDataset`` reads ``key.i`` as the episode's position, and a step's keys have i = j < batch_size;
@@ -185,7 +191,7 @@ class StepClips:
     the main data (``mixing.draw_source``: keyed, so a resumed run sees the same batches).
     """
 
-    def __init__(self, clips: Any, extra: list[Any] | None = None, extra_fraction: float = 0.0):
+    def __init__(self, clips: ClipDataset, extra: list[ClipDataset] | None = None, extra_fraction: float = 0.0):
         self.sources = [clips, *(extra or [])]
         self.sizes = [len(c) for c in self.sources]
         self.extra_fraction = extra_fraction
@@ -193,7 +199,7 @@ class StepClips:
     def __len__(self) -> int:
         return sum(self.sizes)
 
-    def __getitem__(self, key: Any) -> dict[str, Any]:
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
         from robolearn.data.loader import SampleKey
 
         source, i = draw_source(key, self.sizes, self.extra_fraction)
@@ -211,7 +217,7 @@ class ValClips:
     proprio: Tensor | None = None
 
     @classmethod
-    def draw(cls, ds: Any, n: int, seed: int) -> ValClips:
+    def draw(cls, ds: ClipDataset, n: int, seed: int) -> ValClips:
         from robolearn.data.loader import SampleKey
 
         m = len(ds)  # more clips than episodes: further rounds take other random starts
@@ -227,7 +233,9 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
     """Loss and frame metrics of planning-mode predictions (prior mean) on ``val``, with the copy-last baseline."""
     from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
 
-    losses, sums, proprio_se = [], {}, []
+    losses: list[float] = []
+    sums: dict[str, list[np.ndarray]] = {}
+    proprio_se: list[Tensor] = []
     for i in range(0, val.frames.shape[0], VAL_BATCH):
         rows = slice(i, i + VAL_BATCH)
         proprio = None if val.proprio is None else val.proprio[rows]
@@ -236,6 +244,7 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
         )
         if proprio_pred is not None:  # the proprioception MLP's error over the horizon, in std units of the data
             t = model.config.context_frames
+            assert proprio is not None, "a model predicts proprioception only from given proprioception"
             proprio_se.append(((proprio_pred - proprio[:, t : t + s.horizon]) / model.proprio_std).pow(2).mean())
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
@@ -279,7 +288,9 @@ def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
 
-def extra_clips(path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, proprio: bool) -> tuple[Any, Any]:
+def extra_clips(
+    path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, proprio: bool
+) -> tuple[ClipDataset, ClipDataset | None]:
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
     from robolearn.data.loader import ClipDataset
@@ -459,7 +470,7 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     return summary
 
 
-def _json_default(x: Any) -> Any:
+def _json_default(x: object) -> str | None:
     return None if isinstance(x, float) and math.isnan(x) else str(x)
 
 

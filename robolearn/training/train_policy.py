@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from omegaconf import DictConfig
 from torch import Tensor
+from torch.utils.data import Dataset
 
 from robolearn.config import ConfigError
 from robolearn.training.datasets import needs_proprio
@@ -35,6 +36,7 @@ from robolearn.training.settings import LoopSettings, check_setting, model_confi
 if TYPE_CHECKING:  # pragma: no cover
     from planners.policy.config import PolicyConfig
     from planners.policy.model import LanguagePolicyNet
+    from robolearn.data.loader import SampleKey, StepDataset
 
 __all__ = ["PolicyTrainSettings", "run_train_policy"]
 
@@ -87,16 +89,16 @@ class PolicyTrainSettings(LoopSettings):
         )
 
 
-class RandomSteps:
+class RandomSteps(Dataset[dict[str, Any]]):
     """Training items for ``StepSampler`` keys (seed, step, j): a random labelled episode of the split per key."""
 
-    def __init__(self, steps: Any):
+    def __init__(self, steps: StepDataset):
         self.steps = steps
 
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __getitem__(self, key: Any) -> dict[str, Any]:
+    def __getitem__(self, key: SampleKey) -> dict[str, Any]:
         import numpy as np
 
         from robolearn.data.loader import SampleKey

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 import torch
@@ -57,10 +57,20 @@ from robolearn.training.schedule import lr_at
 from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
 
 if TYPE_CHECKING:  # pragma: no cover
+    from planners.video.model import VideoModel
     from rewards.lorel import LorelConfig, LorelReward
     from robolearn.training.reward_data import RewardPairDataset
 
-__all__ = ["AugmentSettings", "TrainSettings", "augment_pair", "lr_at", "reward_config", "run_train", "validate"]
+__all__ = [
+    "AugmentSettings",
+    "PairOptions",
+    "TrainSettings",
+    "augment_pair",
+    "lr_at",
+    "reward_config",
+    "run_train",
+    "validate",
+]
 
 # Model fields that change neither the weights nor training (how many frames score() batches).
 RUNTIME_MODEL_FIELDS = ("score_chunk",)
@@ -148,7 +158,7 @@ class TrainSettings(LoopSettings):
         )
 
 
-def reward_config(node: Any) -> LorelConfig:
+def reward_config(node: DictConfig | Mapping[str, Any] | None) -> LorelConfig:
     """The reward group's node → a validated ``LorelConfig`` (via its Hydra ``_target_`` when present).
 
     Raises:
@@ -214,7 +224,7 @@ class ValSet:
     st_predicted: Tensor | None = None
 
     @classmethod
-    def draw(cls, ds: RewardPairDataset, n: int, seed: int, video_model: Any = None) -> ValSet:
+    def draw(cls, ds: RewardPairDataset, n: int, seed: int, video_model: VideoModel | None = None) -> ValSet:
         from robolearn.data.loader import SampleKey
 
         items = [ds[SampleKey(seed, VAL_EPOCH, j)] for j in range(n)]
@@ -228,6 +238,7 @@ class ValSet:
             context = torch.stack([it["context"] for it in items])[sel]
             actions = torch.stack([it["actions"] for it in items])[sel]
             proprio = torch.stack([it["proprio"] for it in items])[sel] if "proprio" in items[0] else None
+            assert st_predicted is not None, "st_predicted is a copy of st when there is a video model"
             st_predicted[sel] = torch.cat(
                 [
                     predict_targets(
@@ -307,8 +318,21 @@ def _check_resume(
 
 
 # ------------------------------------------------------------------------------------------ training
+class PairOptions(TypedDict):
+    """The ``RewardPairDataset`` arguments that the main data and every ``extra_data`` folder share."""
+
+    negatives: NegativeWeights
+    positive_fraction: float
+    typo_rate: float
+    seed: int
+    progress: bool
+    predict_horizon: int
+    context_frames: int
+    context_proprio: bool
+
+
 def extra_pairs(
-    path: Path, s: TrainSettings, config: LorelConfig, action_dim: int, common: Mapping[str, Any], video: Any
+    path: Path, s: TrainSettings, config: LorelConfig, action_dim: int, common: PairOptions, video: VideoModel | None
 ) -> tuple[RewardPairDataset, ValSet | None, int]:
     """(training items, validation items or None, validated episodes) of an ``extra_data`` folder, split by
     episode hash as the main data is and drawn the same way (``common``: the ``RewardPairDataset``
@@ -321,6 +345,7 @@ def extra_pairs(
         path, s.val_fraction, s.seed, config.image_size, config.channels, "reward.image_size", s.data, action_dim
     )
     if common["context_proprio"]:
+        assert video is not None, "items carry proprioception only for a video model that reads it"
         needs_proprio(video.config, x.reader, path)  # refuses data without (or with other) proprioception
     try:
         train = RewardPairDataset(x.reader, x.train, instruction_pool=s.instruction_pool, **common)
@@ -376,7 +401,7 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
 
     pf = s.predicted_frames
     video = pf.load_model() if pf.enabled else None
-    common = dict(
+    common = PairOptions(
         negatives=s.negatives,
         positive_fraction=s.positive_fraction,
         typo_rate=s.typo_rate,
