@@ -29,8 +29,8 @@ overrides in the composed groups (collect's ``env.obs_keys``), both written in i
 ``demo.yaml`` stays hand-written: it declares no option of its own, only a ``defaults:`` list that composes
 ``plan.yaml`` and a ``scene`` group, and overrides of plan's keys (``objective``, ``video.path``), so there is
 no dataclass for it to be generated from; its keys are plan's, documented and checked by ``PlanOptions``.
-Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), ``conf/optimizer/``
-(Hydra ``_target_`` nodes), nor the other commands' files, not yet converted.
+Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), nor the other
+commands' files, not yet converted.
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ class Generated:
         cls: type = getattr(import_module(module), name)
         return cls
 
+
+#: the comment of an optimizer file's ``_target_``
+_OPTIMIZER_TARGET = (
+    "config dataclass instantiated by Hydra with the keys below (make_optimizer picks the optimizer from it)"
+)
 
 #: the last entry of a command's ``defaults:`` list: its own keys come after the groups'
 _SELF = ("_self_", "values below override the group defaults")
@@ -189,6 +194,32 @@ GENERATED: dict[str, Generated] = {
         "planner scores). Override keys on the command line, e.g.\n"
         "`dynamics.stochastic=true dynamics.latent_channels=48`.",
         {"_target_": ("planners.video.config.VideoConfig", "class instantiated by Hydra with the keys below")},
+    ),
+    "optimizer/cem.yaml": Generated(
+        "planners.optimizers.cem:CEMConfig",
+        "Cross-entropy method (planners.optimizers.cem.CEMOptimizer): sample action sequences from a\n"
+        "diagonal Gaussian, refit it to the best ones, repeat.\n"
+        "`make_optimizer(cfg.optimizer, action_low, action_high, horizon)` builds the optimizer; override keys\n"
+        "on the command line, e.g. `optimizer=cem optimizer.population=400 optimizer.iterations=5`.\n"
+        "Stds are fractions of the action bounds' half-range (high − low) / 2.",
+        {"_target_": ("planners.optimizers.cem.CEMConfig", _OPTIMIZER_TARGET)},
+    ),
+    "optimizer/icem.yaml": Generated(
+        "planners.optimizers.icem:ICEMConfig",
+        "Improved CEM (planners.optimizers.icem.ICEMOptimizer; Pinneri et al. 2020): CEM with colored noise,\n"
+        "population decay, elite reuse and shifting, and the mean added at the last iteration, each switchable\n"
+        "(all off = plain CEM, bit for bit). Select with `optimizer=icem`; override keys, e.g.\n"
+        "`optimizer.noise_beta=3 optimizer.population_decay=1`.\n"
+        "Stds are fractions of the action bounds' half-range (high − low) / 2.",
+        {"_target_": ("planners.optimizers.icem.ICEMConfig", _OPTIMIZER_TARGET)},
+    ),
+    "optimizer/mppi.yaml": Generated(
+        "planners.optimizers.mppi:MPPIConfig",
+        "Model-predictive path integral (planners.optimizers.mppi.MPPIOptimizer): perturb the plan, move it to\n"
+        "the softmax(return / temperature)-weighted average of the perturbed samples (best return subtracted\n"
+        "before exponentiating). The defaults are VP²'s (Tian et al. 2023).\n"
+        "Select with `optimizer=mppi`; override keys, e.g. `optimizer.temperature=0.1 optimizer.iterations=3`.",
+        {"_target_": ("planners.optimizers.mppi.MPPIConfig", _OPTIMIZER_TARGET)},
     ),
     "policy_model/lcbc.yaml": Generated(
         "planners.policy.config:PolicyConfig",

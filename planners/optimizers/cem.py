@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
-from sim.plumbing.checks import check_bool, check_choice, check_int, check_number
+from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["CEMConfig", "CEMOptimizer"]
 
@@ -31,41 +31,50 @@ __all__ = ["CEMConfig", "CEMOptimizer"]
 class CEMConfig:
     """Settings of a ``CEMOptimizer``; validated on construction (``ValueError`` naming the field).
 
-    ``conf/optimizer/cem.yaml`` mirrors these fields and defaults for Hydra. Stds are fractions of
-    the bounds' half-range (high − low) / 2, per action dimension.
+    Each field is declared once, with ``sim.plumbing.settings.knob``; ``conf/optimizer/cem.yaml`` is generated
+    from it (``python -m robolearn.conf_files --write``). Stds are fractions of the bounds' half-range
+    (high − low) / 2, per action dimension.
     """
 
-    #: sequences sampled per iteration (Visual Foresight: 200)
-    population: int = 200
-    #: best sequences the Gaussian is refitted to each iteration (≤ population)
-    elites: int = 20
-    #: sample-and-refit rounds per optimize() call (one objective call each)
-    iterations: int = 3
-    #: initial std of every action, as a fraction of the half-range (0.5: ±1 std spans half the range)
-    init_std: float = 0.5
-    #: floor of the std after each refit, fraction of the half-range (keeps sampling from collapsing)
-    min_std: float = 0.01
-    #: momentum of the refit: new = alpha · old + (1 − alpha) · elite statistic, for mean and std (0 = none)
-    alpha: float = 0.0
-    #: plan = mean of the last iteration's elites (true) or the best sample of the call (false)
-    return_mean_of_elites: bool = True
-    #: what advance() puts in the freed tail of the warm start: center (of the bounds) | last (repeat the last action)
-    shift_fill: str = "center"
+    population: int = knob(200, "action sequences sampled per iteration, Visual Foresight: 200 (count)", lo=1)
+    elites: int = knob(20, "best sequences the Gaussian is refitted to each iteration (count, ≤ population)", lo=1)
+    iterations: int = knob(
+        3,
+        "sample-and-refit rounds per optimize() call; one objective call each (Visual Foresight: 3)",
+        lo=1,
+    )
+    init_std: float = knob(0.5, "initial std of every action, fraction of the half-range", lo=0.0, lo_open=True)
+    min_std: float = knob(
+        0.01, "floor of the std after each refit, fraction of the half-range (stops the sampling collapsing)", lo=0.0
+    )
+    alpha: float = knob(
+        0.0,
+        "refit momentum: new = alpha·old + (1 − alpha)·elite mean/std (0 = none)",
+        lo=0.0,
+        hi=1.0,
+        hi_open=True,
+    )
+    return_mean_of_elites: bool = knob(
+        True,
+        "plan = mean of the last iteration's elites (true; the best sample overfits the model) | best sample (false)",
+    )
+    shift_fill: str = knob(
+        "center",
+        "what advance() puts in the freed tail of the warm start: center (of the bounds) | last (repeat the last "
+        "action)",
+        choices=FILLS,
+    )
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        check_int(owner, "population", self.population, 1)
-        check_int(owner, "elites", self.elites, 1)
+        check_knobs(self, owner)
         if self.elites > self.population:
             raise ValueError(
                 f"{owner}.elites={self.elites} must be ≤ population={self.population}; lower elites or raise population"
             )
-        check_int(owner, "iterations", self.iterations, 1)
-        self.init_std = check_number(owner, "init_std", self.init_std, 0, lo_open=True)
-        self.min_std = check_number(owner, "min_std", self.min_std, 0)
-        self.alpha = check_number(owner, "alpha", self.alpha, 0, 1, hi_open=True)
-        check_bool(owner, "return_mean_of_elites", self.return_mean_of_elites)
-        check_choice(owner, "shift_fill", self.shift_fill, FILLS)
+        self.init_std = float(self.init_std)
+        self.min_std = float(self.min_std)
+        self.alpha = float(self.alpha)
 
 
 class CEMOptimizer(TrajectoryOptimizer):

@@ -37,9 +37,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from planners.optimizers.base import FILLS
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.noise import colored_noise
-from sim.plumbing.checks import check_bool, check_number
+from sim.plumbing.settings import knob
 
 __all__ = ["ICEMConfig", "ICEMOptimizer"]
 
@@ -48,31 +49,59 @@ __all__ = ["ICEMConfig", "ICEMOptimizer"]
 class ICEMConfig(CEMConfig):
     """Settings of an ``ICEMOptimizer``: those of ``CEMConfig`` (same meaning) plus iCEM's switches.
 
-    ``conf/optimizer/icem.yaml`` mirrors these fields and defaults for Hydra.
+    Each field is declared once, with ``sim.plumbing.settings.knob`` (a base field is redeclared where iCEM
+    documents it differently); ``conf/optimizer/icem.yaml`` is generated from it
+    (``python -m robolearn.conf_files --write``).
     """
 
-    #: momentum of the refit, as CEMConfig.alpha (iCEM paper: 0.1)
-    alpha: float = 0.1
-    #: colored-noise exponent β: PSD ∝ 1/f^β along time (0 = white noise, CEM's sampling; paper: 2–3)
-    noise_beta: float = 2.0
-    #: population decay γ ≥ 1: iteration i samples max(min(population, 2·elites), ⌊population·γ^−i⌋);
-    #: 1 = off
-    population_decay: float = 1.25
-    #: fraction of the previous iteration's elites evaluated again in the next one (0 = off)
-    keep_elites_fraction: float = 0.3
-    #: also carry that many of the last call's final elites, shifted by advance(), into the next call
-    shift_elites: bool = True
-    #: evaluate the sampling mean along with the last iteration's samples
-    add_mean_at_last_iteration: bool = True
+    population: int = knob(
+        200,
+        "fresh action sequences sampled at the first iteration (count; later ones decay, see population_decay)",
+        lo=1,
+    )
+    iterations: int = knob(3, "sample-and-refit rounds per optimize() call; one objective call each", lo=1)
+    min_std: float = knob(0.01, "floor of the std after each refit, fraction of the half-range", lo=0.0)
+    alpha: float = knob(
+        0.1,
+        "refit momentum: new = alpha·old + (1 − alpha)·elite mean/std (iCEM paper: 0.1)",
+        lo=0.0,
+        hi=1.0,
+        hi_open=True,
+    )
+    return_mean_of_elites: bool = knob(
+        True, "plan = mean of the last iteration's elites (true) | best sample of the call (false)"
+    )
+    shift_fill: str = knob(
+        "center",
+        "what advance() puts in the freed tail of the warm start and kept elites: center (of the bounds) | last "
+        "(repeat the last action)",
+        choices=FILLS,
+    )
+    noise_beta: float = knob(
+        2.0,
+        "colored-noise exponent β: power spectrum ∝ 1/f^β along time (0 = white, CEM's sampling; paper: 2–3)",
+        lo=0.0,
+    )
+    population_decay: float = knob(
+        1.25, "γ: iteration i samples max(min(population, 2·elites), ⌊population·γ^−i⌋) (1 = off)", lo=1.0
+    )
+    keep_elites_fraction: float = knob(
+        0.3,
+        "fraction of the previous iteration's elites evaluated again with the new samples (0 = off)",
+        lo=0.0,
+        hi=1.0,
+    )
+    shift_elites: bool = knob(
+        True,
+        "also carry that many of the last call's elites, shifted by advance(), into the next call's first iteration",
+    )
+    add_mean_at_last_iteration: bool = knob(True, "evaluate the sampling mean along with the last iteration's samples")
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        owner = type(self).__name__
-        self.noise_beta = check_number(owner, "noise_beta", self.noise_beta, 0)
-        self.population_decay = check_number(owner, "population_decay", self.population_decay, 1)
-        self.keep_elites_fraction = check_number(owner, "keep_elites_fraction", self.keep_elites_fraction, 0, 1)
-        check_bool(owner, "shift_elites", self.shift_elites)
-        check_bool(owner, "add_mean_at_last_iteration", self.add_mean_at_last_iteration)
+        self.noise_beta = float(self.noise_beta)
+        self.population_decay = float(self.population_decay)
+        self.keep_elites_fraction = float(self.keep_elites_fraction)
 
     @property
     def kept_elite_count(self) -> int:

@@ -32,7 +32,7 @@ from torch import Tensor
 
 from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
 from planners.optimizers.noise import autoregressive_noise
-from sim.plumbing.checks import check_choice, check_int, check_number
+from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["MPPIConfig", "MPPIOptimizer", "mppi_weights"]
 
@@ -41,30 +41,41 @@ __all__ = ["MPPIConfig", "MPPIOptimizer", "mppi_weights"]
 class MPPIConfig:
     """Settings of an ``MPPIOptimizer``; validated on construction (``ValueError`` naming the field).
 
-    ``conf/optimizer/mppi.yaml`` mirrors these fields and defaults for Hydra.
+    Each field is declared once, with ``sim.plumbing.settings.knob``; ``conf/optimizer/mppi.yaml`` is generated
+    from it (``python -m robolearn.conf_files --write``). The defaults are VP²'s (Tian et al. 2023).
     """
 
-    #: sequences sampled per iteration (VP²: 200)
-    samples: int = 200
-    #: weighted-average updates of the plan per optimize() call (one objective call each; VP²: 1)
-    iterations: int = 1
-    #: λ > 0 in the units of the returns: weights ∝ exp((S − max S) / λ) (VP²: 0.05)
-    temperature: float = 0.05
-    #: std of the perturbations, fraction of the bounds' half-range (high − low) / 2
-    noise_std: float = 0.5
-    #: AR(1) correlation ρ of the perturbations along time, in [0, 1) (0 = white; VP²'s β: 0.5)
-    noise_correlation: float = 0.5
-    #: what advance() puts in the freed tail of the warm start: center (of the bounds) | last (repeat the last action)
-    shift_fill: str = "center"
+    samples: int = knob(200, "perturbed action sequences per iteration, VP²: 200 (count)", lo=1)
+    iterations: int = knob(
+        1, "weighted-average updates of the plan per optimize() call; one objective call each (VP²: 1)", lo=1
+    )
+    temperature: float = knob(
+        0.05,
+        "λ, in the units of the objective's returns: weights ∝ exp((S − max S)/λ) (VP²: 0.05)",
+        lo=0.0,
+        lo_open=True,
+    )
+    noise_std: float = knob(0.5, "std of the perturbations, fraction of the half-range", lo=0.0, lo_open=True)
+    noise_correlation: float = knob(
+        0.5,
+        "AR(1) correlation ρ of the perturbations along time, rescaled to unit variance per step (0 = white; "
+        "VP²'s β 0.5)",
+        lo=0.0,
+        hi=1.0,
+        hi_open=True,
+    )
+    shift_fill: str = knob(
+        "center",
+        "what advance() puts in the freed tail of the warm start: center (of the bounds) | last (repeat the last "
+        "action)",
+        choices=FILLS,
+    )
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
-        check_int(owner, "samples", self.samples, 1)
-        check_int(owner, "iterations", self.iterations, 1)
-        self.temperature = check_number(owner, "temperature", self.temperature, 0, lo_open=True)
-        self.noise_std = check_number(owner, "noise_std", self.noise_std, 0, lo_open=True)
-        self.noise_correlation = check_number(owner, "noise_correlation", self.noise_correlation, 0, 1, hi_open=True)
-        check_choice(owner, "shift_fill", self.shift_fill, FILLS)
+        check_knobs(self, type(self).__name__)
+        self.temperature = float(self.temperature)
+        self.noise_std = float(self.noise_std)
+        self.noise_correlation = float(self.noise_correlation)
 
 
 def mppi_weights(returns: Tensor, temperature: float) -> Tensor:

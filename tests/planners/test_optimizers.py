@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from omegaconf import OmegaConf
 
 from planners.optimizers import (
@@ -66,15 +65,12 @@ def smooth_target(horizon: int) -> torch.Tensor:
 
 # ------------------------------------------------------------------------------------ configs
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_yaml_mirrors_the_dataclass_and_builds_the_optimizer(name: str) -> None:
+def test_yaml_builds_the_optimizer(name: str) -> None:
+    # The file is generated from the dataclass (tests/robolearn/test_conf.py checks it is current).
     path = REPO / "conf" / "optimizer" / f"{name}.yaml"
     cls = CONFIGS[name]
-    data = yaml.safe_load(path.read_text())
-    assert data.pop("_target_") == f"{cls.__module__}.{cls.__name__}"
-    assert data == dataclasses.asdict(cls()), f"{path.name} is out of sync with {cls.__name__}"
-    assert list(data) == [f.name for f in dataclasses.fields(cls)], "keep the YAML in field order"
-    # (tests/test_conf.py checks that every key of every conf/ file, these included, has a comment)
     cfg = OmegaConf.load(path)
+    assert cfg._target_ == f"{cls.__module__}.{cls.__name__}"
     assert optimizer_config(cfg) == cls()
     opt = make_optimizer(cfg, LOW, HIGH, horizon=5, seed=1)
     assert type(opt) is OPTIMIZERS[name] and opt.config == cls() and (opt.horizon, opt.action_dim) == (5, 4)
