@@ -221,6 +221,14 @@ GENERATED: dict[str, Generated] = {
         "Select with `optimizer=mppi`; override keys, e.g. `optimizer.temperature=0.1 optimizer.iterations=3`.",
         {"_target_": ("planners.optimizers.mppi.MPPIConfig", _OPTIMIZER_TARGET)},
     ),
+    "reward/lorel.yaml": Generated(
+        "rewards.lorel.config:LorelConfig",
+        "LOReL language-conditioned reward (rewards.lorel.LorelReward): R(s0, s_t, instruction) = probability\n"
+        "that going from frame s0 to frame s_t carries out the instruction.\n"
+        "`hydra.utils.instantiate(cfg.reward)` gives a validated LorelConfig; override keys on the command\n"
+        "line, e.g. `reward.fusion=late reward.cnn_channels=[16,32,64]`.",
+        {"_target_": ("rewards.lorel.LorelConfig", "class instantiated by Hydra with the keys below")},
+    ),
     "policy_model/lcbc.yaml": Generated(
         "planners.policy.config:PolicyConfig",
         "Language-conditioned behaviour-cloning policy (planners.policy.LanguagePolicyNet, LCBC): the current\n"

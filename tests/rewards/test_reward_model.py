@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import yaml
 
 from rewards.lorel import FUSIONS, LorelConfig, LorelReward, load_checkpoint, load_model, save_checkpoint
 from rewards.metrics import roc_auc
@@ -154,14 +152,11 @@ def test_config_validation_names_the_field(overrides: dict, field: str, detail: 
     assert detail in str(info.value)
 
 
-def test_yaml_mirrors_the_dataclass_and_instantiates() -> None:
+def test_yaml_instantiates() -> None:
+    # The file is generated from LorelConfig (tests/robolearn/test_conf.py checks it is current).
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    data = yaml.safe_load((REPO / "conf" / "reward" / "lorel.yaml").read_text())
-    assert data.pop("_target_") == "rewards.lorel.LorelConfig"
-    assert data == LorelConfig().to_dict(), "conf/reward/lorel.yaml is out of sync with LorelConfig"
-    assert [f.name for f in dataclasses.fields(LorelConfig)] == list(data), "keep the YAML in field order"
     cfg = OmegaConf.load(REPO / "conf" / "reward" / "lorel.yaml")
     assert instantiate(cfg) == LorelConfig()
     assert instantiate(cfg, fusion="late", cnn_channels=[16, 32, 64]).cnn_channels == (16, 32, 64)
