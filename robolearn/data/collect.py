@@ -24,11 +24,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
 
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
+from robolearn.config import make_env as make_kind_env
 from robolearn.data.episode import Episode
-from robolearn.data.recorder import jsonable, storage_dtype
+from robolearn.data.labels import label_vocabulary
+from robolearn.data.metadata import create_dataset
+from robolearn.data.recorder import EpisodeRecorder, jsonable, storage_dtype
+from robolearn.data.writer import DatasetWriter
+from robolearn.kinds import kind_of
+from sim.envs import counter
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -311,15 +318,11 @@ class Explorer:
 def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
     """The env of the settings (the one env factory, ``robolearn.config.make_env``: the kind's env class, which is
     also what its gym id makes); the dataset records the kind's gym id as ``env_id``."""
-    from robolearn.config import make_env as make_kind_env
-
     return make_kind_env(settings.env)
 
 
 def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
-    from robolearn.data.recorder import EpisodeRecorder
-
     seed = settings.seed + index
     rng = np.random.default_rng(seed)
     task = settings.tasks[int(rng.integers(len(settings.tasks)))]
@@ -368,10 +371,6 @@ def dataset_meta_for(
 ) -> dict[str, Any]:
     """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
     states, label vocabulary, package versions, the command) and of how they were made."""
-    from robolearn.data.labels import label_vocabulary
-    from robolearn.kinds import kind_of
-    from sim.envs import counter
-
     env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (robolearn.kinds), which data checks read back
     if isinstance(env, counter.CounterEnv):
         names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
@@ -411,8 +410,6 @@ _WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
 
 
 def _init_worker(settings: CollectSettings) -> None:
-    from robolearn.data.writer import DatasetWriter
-
     _WORKER.update(
         settings=settings,
         env=make_env(settings),
@@ -449,13 +446,11 @@ def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[i
 def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
     """Run chunks on Ray actors; a chunk whose actor dies is retried on a fresh actor."""
     try:
-        import ray
+        import ray  # optional dependency (robolearn[ray])
     except ImportError:
         raise ConfigError(
             "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
         ) from None
-    from robolearn.data.writer import DatasetWriter
-
     if settings.ray_address == RAY_LOCAL:
         ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     else:
@@ -505,10 +500,6 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     Raises:
         robolearn.data.metadata.DatasetError: the output folder holds a dataset made with other settings.
     """
-    from tqdm import tqdm
-
-    from robolearn.data.metadata import create_dataset
-    from robolearn.data.writer import DatasetWriter
 
     env = make_env(settings)
     meta = dataset_meta(settings, env)

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from robolearn.config import env_tasks
 from robolearn.data.episode import Episode
+from robolearn.data.labels import hindsight_labels
+from robolearn.data.language import describe
+from robolearn.data.metadata import create_dataset
+from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from robolearn.data.collect import AnnotationSettings
@@ -121,9 +126,6 @@ class EpisodeRecorder:
     ) -> Episode:
         """The recorded episode, labelled in hindsight (first vs last object states) and described in
         ``annotation.instructions`` training and ``annotation.heldout_instructions`` held-out phrasings."""
-        from robolearn.data.labels import hindsight_labels
-        from robolearn.data.language import describe
-
         if not self.actions:
             raise ValueError("EpisodeRecorder: the episode has no steps to record")
         e = env.unwrapped
@@ -185,9 +187,7 @@ class PlannedEpisodeWriter:
         """Create (or check) the dataset for ``env``'s config; idempotent."""
         if self._writer is not None:
             return
-        from robolearn.data.collect import dataset_meta_for, env_tasks
-        from robolearn.data.metadata import create_dataset
-        from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
+        from robolearn.data.collect import dataset_meta_for  # cycle: data.collect imports this module at its top
 
         meta = dataset_meta_for(
             env,
