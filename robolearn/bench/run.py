@@ -26,12 +26,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from robolearn import paths  # paths.SHIPPED_DIR read on use: another install (or a test) may move it
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.report import print_results, write_csv, write_figure
 from robolearn.bench.stats import success_table
 from robolearn.config import ConfigError, env_config, make_env
 from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
-from robolearn.paths import SHIPPED_DIR
 from sim.envs.desk import DeskEnv
 from sim.plumbing.files import write_json_atomic
 from sim.tasks.desk import DESK_TASKS
@@ -332,7 +332,7 @@ def _portable(spec: Any) -> Any:
         return {k: _portable(v) for k, v in spec.items()}
     if isinstance(spec, list):
         return [_portable(v) for v in spec]
-    return spec.replace(str(SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
+    return spec.replace(str(paths.SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
 
 
 def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
