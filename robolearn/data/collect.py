@@ -12,10 +12,7 @@ writes them, so a cluster needs no shared file system.
 
 from __future__ import annotations
 
-import importlib.metadata
 import multiprocessing as mp
-import platform
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,17 +27,12 @@ from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
 from robolearn.config import make_env as make_kind_env
 from robolearn.data.episode import Episode
-from robolearn.data.labels import label_vocabulary
 from robolearn.data.metadata import create_dataset
-from robolearn.data.recorder import EpisodeRecorder, jsonable, storage_dtype
+from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
 from robolearn.data.writer import DatasetWriter
-from robolearn.kinds import kind_of
-from sim.envs import counter
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
-    from gymnasium import spaces
-
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
     from sim.envs.counter import CounterEnv
@@ -48,8 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
 
 EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
 RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
-#: distributions whose versions are recorded in a dataset's metadata
-RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
 #: metadata keys that must match for a collection to resume into an existing dataset
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
 
@@ -364,45 +354,6 @@ def dataset_meta(settings: CollectSettings, env: DeskEnv | CounterEnv) -> dict[s
     return dataset_meta_for(
         env, seed=settings.seed, tasks=settings.tasks, exploration=settings.exploration, annotation=settings.annotation
     )
-
-
-def dataset_meta_for(
-    env: DeskEnv | CounterEnv, *, seed: int, tasks: Sequence[str], exploration: Any, annotation: AnnotationSettings
-) -> dict[str, Any]:
-    """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
-    states, label vocabulary, package versions, the command) and of how they were made."""
-    env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (robolearn.kinds), which data checks read back
-    if isinstance(env, counter.CounterEnv):
-        names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
-    else:
-        names = env.object_states.names()
-        meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
-    versions: dict[str, str | None] = {}
-    for dist in RECORDED_PACKAGES:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    # what each observation is stored as (one frame, after storage_dtype)
-    # (both envs' observation_space is a spaces.Dict of spaces.Box; its declared type is Env's Space[dict[str, ndarray]].)
-    boxes = cast("dict[str, spaces.Box]", cast("spaces.Dict", env.observation_space).spaces)
-    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype)) for k, space in boxes.items()}
-    return {
-        "seed": seed,
-        "env_id": env_id,
-        "env": jsonable(env.cfg),
-        "tasks": list(tasks),
-        "exploration": jsonable(exploration),
-        "annotation": jsonable(annotation),
-        "object_state_names": names,
-        "label_vocabulary": [list(label) for label in label_vocabulary(names)],
-        "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
-        "action_space": {"shape": [4], "low": -1.0, "high": 1.0, "meaning": meaning},
-        "instance_names": env.instance_names,
-        "versions": {**versions, "python": platform.python_version()},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join(sys.argv),
-    }
 
 
 # ------------------------------------------------------------------ execution
