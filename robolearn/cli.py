@@ -8,6 +8,7 @@ verb, unknown key, invalid value), reported as one line on stderr.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ def _verb_help(verb: str, examples: Sequence[str], config: str | None = None, us
 
     ``config`` is the config name (default: the verb) and ``usage`` the words after the verb (e.g. a family).
     """
-    from robolearn.paths import conf_dir
+    from robolearn.paths import conf_dir  # lazy: only a verb's help reads it; robolearn --help stays fast
 
     conf = conf_dir()
     config = config or verb
@@ -73,9 +74,9 @@ def _compose_verb(
     (config, EXIT_OK) to go on, or (None, exit code) when the verb is already done (help, --cfg) or the
     arguments are wrong.
     """
-    from omegaconf import OmegaConf
+    from omegaconf import OmegaConf  # lazy: omegaconf; --help stays fast
 
-    from robolearn.config import ConfigError, compose_config
+    from robolearn.config import ConfigError, compose_config  # lazy: hydra; --help stays fast
 
     flags = [a for a in args if a.startswith("-")]
     overrides = [a for a in args if not a.startswith("-")]
@@ -134,8 +135,8 @@ ROLLOUT_EXAMPLES = (
 
 def _rollout(args: list[str]) -> int:
     """``robolearn rollout``: run episodes, print per-episode success and a summary, write a video."""
-    from robolearn.config import ConfigError
-    from robolearn.rollout import RolloutSettings, run_rollout, summarize
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.rollout import RolloutSettings, run_rollout, summarize  # lazy: pybullet; --help stays fast
 
     cfg, code = _compose_verb("rollout", args, ROLLOUT_EXAMPLES)
     if cfg is None:
@@ -152,7 +153,7 @@ def _rollout(args: list[str]) -> int:
         _error("rollout", f"could not write the video: {e}")
         return EXIT_FAILED
 
-    from rich.console import Console
+    from rich.console import Console  # lazy: rich; --help stays fast
 
     s = summarize(results)
     console = Console(highlight=False, soft_wrap=True)
@@ -182,9 +183,13 @@ COLLECT_EXAMPLES = (
 
 def _collect(args: list[str]) -> int:
     """``robolearn collect``: collect or resume an offline dataset."""
-    from robolearn.config import ConfigError
-    from robolearn.data.collect import CollectSettings, EpisodeFailed, run_collect
-    from robolearn.data.metadata import DatasetError
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.collect import (  # lazy: pybullet, h5py; --help stays fast
+        CollectSettings,
+        EpisodeFailed,
+        run_collect,
+    )
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
 
     cfg, code = _compose_verb("collect", args, COLLECT_EXAMPLES)
     if cfg is None:
@@ -228,10 +233,10 @@ TRAIN_ABOUT = (
 def _train(args: list[str]) -> int:
     """``robolearn train [reward|dynamics|policy]``: train (or resume) a LOReL reward, a video model or an LCBC
     policy; print a summary."""
-    from rewards.text import TextModelUnavailableError
-    from robolearn.config import ConfigError
-    from robolearn.data.metadata import DatasetError
-    from sim.plumbing.checkpoints import CheckpointError
+    from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
     family = args[0] if args and args[0] in TRAIN_FAMILIES else "reward"
     rest = args[1:] if args and args[0] in TRAIN_FAMILIES else args
@@ -239,21 +244,27 @@ def _train(args: list[str]) -> int:
     train: Callable[[DictConfig], object]
     examples: Sequence[str]
     if family == "dynamics":
-        from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
+        from robolearn.training.train_dynamics import (  # lazy: torch; --help stays fast
+            DynamicsTrainSettings,
+            run_train_dynamics,
+        )
 
         def train(cfg: DictConfig) -> object:
             return run_train_dynamics(DynamicsTrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_DYNAMICS_EXAMPLES, "dynamics"
     elif family == "policy":
-        from robolearn.training.train_policy import PolicyTrainSettings, run_train_policy
+        from robolearn.training.train_policy import (  # lazy: torch; --help stays fast
+            PolicyTrainSettings,
+            run_train_policy,
+        )
 
         def train(cfg: DictConfig) -> object:
             return run_train_policy(PolicyTrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_POLICY_EXAMPLES, "policy"
     else:
-        from robolearn.training.train_reward import TrainSettings, run_train
+        from robolearn.training.train_reward import TrainSettings, run_train  # lazy: torch; --help stays fast
 
         def train(cfg: DictConfig) -> object:
             return run_train(TrainSettings.from_config(cfg))
@@ -289,8 +300,8 @@ def _is_video_checkpoint(path: object) -> bool:
     """Whether ``path`` is a video-model checkpoint (its ``format`` field); anything else is a reward's."""
     if not isinstance(path, str) or not path or path == "???":
         return False
-    from planners.video.checkpoint import CHECKPOINT_FORMAT
-    from sim.plumbing.checkpoints import peek_format
+    from planners.video.checkpoint import CHECKPOINT_FORMAT  # lazy: torch; --help stays fast
+    from sim.plumbing.checkpoints import peek_format  # lazy: gymnasium (~120 ms); stays light
 
     return peek_format(path) == CHECKPOINT_FORMAT
 
@@ -298,11 +309,11 @@ def _is_video_checkpoint(path: object) -> bool:
 def _eval(args: list[str]) -> int:
     """``robolearn eval``: a reward checkpoint's per-task accuracy/AUC and rephrasing table, or a video
     model's held-out PSNR/SSIM per horizon step against copying the last frame (by the checkpoint's format)."""
-    from rewards.text import TextModelUnavailableError
-    from robolearn.config import ConfigError
-    from robolearn.data.metadata import DatasetError
-    from robolearn.training.eval_reward import EvalSettings, run_eval
-    from sim.plumbing.checkpoints import CheckpointError
+    from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from robolearn.training.eval_reward import EvalSettings, run_eval  # lazy: torch; --help stays fast
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
     # `instructions=FILE` names a file, but conf/instructions/ (the shipped paraphrases) makes Hydra
     # read `instructions=` as a config-group choice; so the value is set after composing, and --cfg
@@ -315,13 +326,16 @@ def _eval(args: list[str]) -> int:
     if files:
         cfg.instructions = files[-1] or None  # the last one wins, as with any repeated override
     if "--cfg" in args:
-        from omegaconf import OmegaConf
+        from omegaconf import OmegaConf  # lazy: omegaconf; --help stays fast
 
         print(OmegaConf.to_yaml(cfg), end="")
         return EXIT_OK
     try:
         if _is_video_checkpoint(cfg.get("checkpoint")):
-            from robolearn.training.eval_dynamics import VideoEvalSettings, run_video_eval
+            from robolearn.training.eval_dynamics import (  # lazy: torch; --help stays fast
+                VideoEvalSettings,
+                run_video_eval,
+            )
 
             run_video_eval(VideoEvalSettings.from_config(cfg))
         else:
@@ -348,11 +362,11 @@ PLAN_EXAMPLES = (
 
 def _plan(args: list[str]) -> int:
     """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
-    from rewards.text import TextModelUnavailableError
-    from robolearn.config import ConfigError
-    from robolearn.instructions import UnknownInstructionError
-    from robolearn.plan import PlanSettings, run_plan
-    from sim.plumbing.checkpoints import CheckpointError
+    from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
+    from robolearn.plan import PlanSettings, run_plan  # lazy: torch, pybullet; --help stays fast
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
     cfg, code = _compose_verb("plan", args, PLAN_EXAMPLES)
     if cfg is None:
@@ -379,7 +393,7 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 
 def _bench(args: list[str]) -> int:
     """``robolearn bench [--multirun]``: benchmark agents; print the table, write JSON, CSV and a figure."""
-    import signal
+    import signal  # lazy: only bench uses it; robolearn --help stays fast
 
     # `kill` (SIGTERM) ends the bench like Ctrl-C: the executor then stops its worker processes
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -396,8 +410,8 @@ def bench_settings(cfg: DictConfig) -> BenchSettings | HomeBenchSettings:
     Raises:
         ConfigError: the env's kind has no bench, or an invalid value (one line).
     """
-    from robolearn.config import env_kind, require
-    from robolearn.kinds import load
+    from robolearn.config import env_kind, require  # lazy: hydra; --help stays fast
+    from robolearn.kinds import load  # lazy: gymnasium (~120 ms); configs stay light
 
     kind = env_kind(cfg.get("env"))
     require(kind, "bench")
@@ -407,9 +421,9 @@ def bench_settings(cfg: DictConfig) -> BenchSettings | HomeBenchSettings:
 
 
 def _bench_runs(args: list[str]) -> int:
-    from robolearn.bench import BenchError, run_bench
-    from robolearn.bench.executor import JobsFailed
-    from robolearn.config import ConfigError, sweep_overrides
+    from robolearn.bench import BenchError, run_bench  # lazy: pybullet, torch; --help stays fast
+    from robolearn.bench.executor import JobsFailed  # lazy: pybullet, torch; --help stays fast
+    from robolearn.config import ConfigError, sweep_overrides  # lazy: hydra; --help stays fast
 
     multirun = any(a in MULTIRUN_FLAGS for a in args)
     args = [a for a in args if a not in MULTIRUN_FLAGS]
@@ -461,11 +475,15 @@ DEMO_ABOUT = (
 
 def _demo(args: list[str]) -> int:
     """``robolearn demo "INSTRUCTION"``: one planned episode on the shipped checkpoints; print success, write a video."""
-    from rewards.text import TextModelUnavailableError
-    from robolearn.config import ConfigError
-    from robolearn.demo import UnsupportedInstructionError, instruction_overrides, run_demo
-    from robolearn.instructions import UnknownInstructionError
-    from sim.plumbing.checkpoints import CheckpointError
+    from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.demo import (  # lazy: torch, pybullet; --help stays fast
+        UnsupportedInstructionError,
+        instruction_overrides,
+        run_demo,
+    )
+    from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
     cfg, code = _compose_verb(
         "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT
@@ -490,7 +508,7 @@ def _demo(args: list[str]) -> int:
 # --------------------------------------------------------------------- data
 def _data(args: list[str]) -> int:
     """``robolearn data info|show|export-annotations|import-annotations ROOT ...``."""
-    from robolearn.data.inspect import main as data_main
+    from robolearn.data.inspect import main as data_main  # lazy: h5py; --help stays fast
 
     return data_main(args)
 
@@ -561,8 +579,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(first, "interrupted")
         return 130  # the shell convention for SIGINT (128 + 2)
     except BrokenPipeError:  # the reader went away (`robolearn bench --help | head`): stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
         return EXIT_OK
 

@@ -39,8 +39,11 @@ import argparse
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
+
+from robolearn.paths import conf_dir
 
 __all__ = ["GENERATED", "KIND_DOC", "Generated", "main", "parse_options", "render", "stale", "write"]
 
@@ -74,8 +77,6 @@ class Generated:
 
     def config_class(self) -> type:
         """The dataclass named by ``factory``."""
-        from importlib import import_module
-
         module, name = self.factory.split(":")
         cls: type = getattr(import_module(module), name)
         return cls
@@ -251,8 +252,8 @@ def parse_options(cls: type[T], data: Mapping[str, Any], verb: str) -> T:
         data: the composed config without its group nodes (``env``, ``optimizer``...), resolved.
         verb: the command, as the unknown-key message names it.
     """
-    from robolearn.config import ConfigError, one_line
-    from sim.plumbing.settings import from_mapping
+    from robolearn.config import ConfigError, one_line  # lazy: hydra; --help stays fast
+    from sim.plumbing.settings import from_mapping  # lazy: gymnasium (~120 ms); stays light
 
     try:
         return from_mapping(cls, data, prefix="", what=verb)
@@ -268,7 +269,7 @@ def render(path: str) -> str:
     Raises:
         KeyError: ``path`` is not a generated file.
     """
-    from sim.plumbing.settings import config_yaml
+    from sim.plumbing.settings import config_yaml  # lazy: gymnasium (~120 ms); stays light
 
     entry = GENERATED[path]
     cls = entry.config_class()
@@ -284,8 +285,6 @@ def render(path: str) -> str:
 def _conf_root(conf: Path | None) -> Path:
     if conf is not None:
         return conf
-    from robolearn.paths import conf_dir
-
     return conf_dir()
 
 

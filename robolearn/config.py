@@ -9,6 +9,7 @@ Every configuration problem surfaces as a ``ConfigError`` with a one-line messag
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -136,7 +137,7 @@ def env_kind(node: object) -> EnvKind:
     Raises:
         ConfigError: ``kind`` is missing or names no kind (the message lists the kinds).
     """
-    from robolearn.kinds import KindError, get_kind
+    from robolearn.kinds import KindError, get_kind  # lazy: gymnasium (~120 ms); configs stay light
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
@@ -164,7 +165,7 @@ def env_config(node: object, kind: str | None = None) -> EnvConfig:
     Raises:
         ConfigError: a missing or unknown kind, another kind than ``kind``, any invalid value (one line).
     """
-    from robolearn.kinds import KindError, get_kind, load
+    from robolearn.kinds import KindError, get_kind, load  # lazy: gymnasium (~120 ms); configs stay light
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
@@ -192,7 +193,7 @@ def require(kind: EnvKind, verb: str) -> None:
     Raises:
         ConfigError: naming the kind and the kinds where the verb runs.
     """
-    from robolearn.kinds import KINDS
+    from robolearn.kinds import KINDS  # lazy: gymnasium (~120 ms); configs stay light
 
     if not kind.supports(verb):
         where = [k.name for k in KINDS.values() if k.supports(verb)]
@@ -204,14 +205,14 @@ def make_env(cfg: EnvConfig) -> Any:
 
     Deferred import: this loads pybullet.
     """
-    from robolearn.kinds import kind_of, load
+    from robolearn.kinds import kind_of, load  # lazy: gymnasium (~120 ms); configs stay light
 
     return load(kind_of(cfg).env)(config=cfg)
 
 
 def env_tasks(cfg: EnvConfig) -> dict[str, Any]:
     """The tasks (initial-state distributions, success checks) of the kind of env ``cfg`` describes."""
-    from robolearn.kinds import kind_of, load
+    from robolearn.kinds import kind_of, load  # lazy: gymnasium (~120 ms); configs stay light
 
     return load(kind_of(cfg).tasks)
 
@@ -222,7 +223,7 @@ def nav_agent_config(node: object) -> NavAgentConfig:
     Raises:
         ConfigError: an unknown key or invalid value, named.
     """
-    from planners.navigation_config import NavAgentConfig
+    from planners.navigation_config import NavAgentConfig  # lazy: gymnasium (~120 ms); configs stay light
 
     return _sim_config(NavAgentConfig, node, "nav_agent")
 
@@ -233,13 +234,15 @@ def manipulation_agent_config(node: object) -> ManipulationAgentConfig:
     Raises:
         ConfigError: an unknown key or invalid value, named.
     """
-    from planners.mobile_manipulation_config import ManipulationAgentConfig
+    from planners.mobile_manipulation_config import (  # lazy: gymnasium (~120 ms); configs stay light
+        ManipulationAgentConfig,
+    )
 
     return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 
 
 def _sim_config(cls: type[_C], node: object, where: str = "env") -> _C:
-    from sim.plumbing.settings import from_mapping
+    from sim.plumbing.settings import from_mapping  # lazy: gymnasium (~120 ms); stays light
 
     raw = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
     if not isinstance(raw, Mapping):
@@ -265,9 +268,9 @@ def sweep_overrides(overrides: Sequence[str]) -> list[list[str]]:
     Raises:
         ConfigError: an override Hydra cannot parse.
     """
-    import itertools
-
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
+        OverridesParser,
+    )
 
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))

@@ -19,7 +19,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from robolearn.config import ConfigError, quote_override
+from robolearn.instructions import capabilities, check_instruction, resolve_instruction
 from robolearn.paths import SHIPPED_DIR
+from robolearn.plan import PlanSettings, load_models, run_plan
 
 __all__ = [
     "DEMO_KEYS",
@@ -62,9 +64,6 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
         UnsupportedInstructionError: it matches a task outside ``supported_tasks``.
         ConfigError: an invalid value, or a shipped checkpoint is missing from the install.
     """
-    from robolearn.instructions import capabilities, check_instruction, resolve_instruction
-    from robolearn.plan import PlanSettings, load_models, run_plan
-
     supported = OmegaConf.to_container(cfg.get("supported_tasks"))
     if not isinstance(supported, list) or not supported:
         raise ConfigError("supported_tasks must be a non-empty list of tasks")

@@ -14,14 +14,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from tqdm import tqdm
 
+from planners.mobile_manipulation import make_home_agent
 from robolearn.bench.agents import HOME_FIELDS
 from robolearn.config import manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
+from sim.envs.home import HomeEnv
+from sim.homes.topdown import top_down_view
+from sim.observations import Camera
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from planners.mobile_manipulation import OpenDoorAgent, OpenDrawerAgent
@@ -38,8 +43,6 @@ class _HomeFrames:
     """Video frames: the head camera at the video height beside a square top-down map, captioned."""
 
     def __init__(self, env: HomeEnv, settings: RolloutSettings, writer: VideoWriter | None):
-        from sim.observations import Camera
-
         self.env, self.settings, self.writer = env, settings, writer
         vs = settings.video
         self.camera = Camera(env.camera.cfg, vs.width, vs.height) if writer else None
@@ -50,8 +53,6 @@ class _HomeFrames:
         self.trajectory.append(self.env.robot_pose()[:2].copy())
         if self.writer is None or self.camera is None:
             return 0
-        from sim.homes.topdown import top_down_view
-
         env, vs = self.env, self.settings.video
         eye, target = env.aim_camera()  # also culls the rooms the head camera cannot see
         self.camera.set_pose(eye, target, env.cfg.base.camera_fov)
@@ -88,10 +89,6 @@ def run_home_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[di
         ``effort_efficiency``, ``ins``, ``path_length`` and ``shortest_path`` (m).
 
     """
-    from dataclasses import replace
-
-    from planners.mobile_manipulation import make_home_agent
-    from sim.envs.home import HomeEnv
 
     # cast: the kinds registry (robolearn.kinds) sends only env=home rollouts here
     cfg = cast("HomeEnvConfig", settings.env)

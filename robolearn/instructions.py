@@ -22,8 +22,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
+from rewards.text import TextEncoder
 from robolearn.config import ConfigError
+from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
+from robolearn.paths import conf_dir
+from sim.tasks.desk import DESK_TASKS
 
 __all__ = [
     "InstructionResolver",
@@ -67,19 +72,12 @@ class Resolution:
 
 def capabilities(tasks: Sequence[str] | None = None) -> list[str]:
     """The canonical instructions of ``tasks`` (default: every desk task), e.g. "open the drawer"."""
-    from sim.tasks.desk import DESK_TASKS
-
     names = list(tasks) if tasks is not None else list(DESK_TASKS)
     return [DESK_TASKS[t].description.instruction() for t in names]
 
 
 def _reference_phrasings(tasks: Sequence[str]) -> list[tuple[str, str]]:
     """(phrasing, task) pairs: canonical, word-bank phrasings of every category, and free-form ones."""
-    from omegaconf import OmegaConf
-
-    from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
-    from robolearn.paths import conf_dir
-    from sim.tasks.desk import DESK_TASKS
 
     rng = np.random.default_rng(REFERENCE_SEED)
     pairs: list[tuple[str, str]] = []
@@ -174,9 +172,6 @@ class InstructionResolver:
         min_similarity: float = 0.6,
         capable: Sequence[str] | None = None,
     ):
-        from rewards.text import TextEncoder
-        from sim.tasks.desk import DESK_TASKS
-
         self.tasks = list(tasks) if tasks is not None else list(DESK_TASKS)
         unknown = [t for t in self.tasks if t not in DESK_TASKS]
         if unknown:

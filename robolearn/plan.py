@@ -9,6 +9,7 @@ current plan predicted for this step, and the reward of the real frames over tim
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -16,14 +17,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+import torch
 from omegaconf import DictConfig, OmegaConf
 from PIL import Image, ImageDraw
 
-from planners.vmpc import VMPCConfig
+from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
+from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
+from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
+from planners.optimizers import make_optimizer
+from planners.video import load_model as load_video_model
+from planners.vmpc import VMPCAgent, VMPCConfig, run_episode
+from rewards.lorel import load_model
+from robolearn.bench.stats import wilson
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, one_line, require
+from robolearn.data.collect import AnnotationSettings
+from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
+from robolearn.instructions import check_instruction, resolve_instruction
+from robolearn.kinds import KINDS, kind_of, load
 from robolearn.rollout import check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
+from sim.counter_config import CounterEnvConfig
+from sim.envs.counter import home_config_for
+from sim.envs.home import HomeEnv
+from sim.plumbing.files import write_json_atomic
 from sim.plumbing.settings import FIGURES, check_knobs, from_mapping, knob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -217,9 +234,6 @@ class PlanSettings:
             cfg: the composed config (or an equivalent mapping).
             ignore: keys of a command built on plan that are not plan's (``robolearn demo``'s ``supported_tasks``).
         """
-        from robolearn.instructions import check_instruction
-        from robolearn.kinds import KINDS
-
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         if not isinstance(raw, dict):
             raise ConfigError(f"a plan config must be a mapping, got {raw!r}")
@@ -325,8 +339,6 @@ class PlanSettings:
         Its observations always include ``proprio`` (a few joint reads, no rendering) for video models
         that condition on the robot's state; it changes nothing else in the episode.
         """
-        import copy
-
         env_cfg = copy.deepcopy(self.env)
         env_cfg.task = task
         if "proprio" not in env_cfg.obs_keys:
@@ -338,9 +350,6 @@ def make_home_env(env_cfg: CounterEnvConfig) -> Any:
     """The home env of ``episode_start=home`` (the counter kind's ``PlanSupport.home_env`` in robolearn.kinds): "open the
     kitchen drawer" in the counter env's homes, seen by its camera (so the planner's models see what they were
     trained on), with the navigation's LiDAR."""
-    from sim.envs.counter import home_config_for
-    from sim.envs.home import HomeEnv
-
     return HomeEnv(config=home_config_for(env_cfg, obs_keys=tuple(dict.fromkeys(("rgb", "scan", *env_cfg.obs_keys)))))
 
 
@@ -378,9 +387,6 @@ def action_bounds(env_cfg: DeskEnvConfig | CounterEnvConfig, action_space: Any =
     ``action_space``: the box of the env being planned in. Without it (an episode that starts in a home, where
     the planned env is not built), an env of ``env_cfg``'s kind is built once per process to read it.
     """
-    import torch
-
-    from robolearn.kinds import kind_of
 
     if action_space is None:
         kind = kind_of(env_cfg).name
@@ -409,11 +415,6 @@ def build_agent(
 
     ``action_space``: the planned env's action box, the optimizer's bounds (``action_bounds``).
     """
-    from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
-    from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
-    from planners.optimizers import make_optimizer
-    from planners.vmpc import VMPCAgent
-
     reward: RewardSource
     if s.objective == "lorel":
         reward = LorelObjective(reward_model, s.instruction)
@@ -441,12 +442,8 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     settings name, loaded once."""
     reward_model = video_model = None
     if s.reward_checkpoint is not None:
-        from rewards.lorel import load_model
-
         reward_model = load_model(s.reward_checkpoint)
     if s.dynamics != ORACLE:
-        from planners.video import load_model as load_video_model
-
         video_model = (
             load_video_model(s.dynamics) if isinstance(s.dynamics, str) else [load_video_model(p) for p in s.dynamics]
         )
@@ -481,9 +478,6 @@ def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
     """(PlannedEpisodeWriter, EpisodeRecorder) for ``record=``, or (None, None) when episodes are not kept."""
     if s.record is None:
         return None, None
-    from robolearn.data.collect import AnnotationSettings
-    from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
-
     return PlannedEpisodeWriter(s.record, AnnotationSettings()), EpisodeRecorder()
 
 
@@ -561,11 +555,6 @@ def run_plan(
     ``resolution``: the task the instruction was resolved to, if the caller resolved it already
     (``robolearn.instructions.resolve_instruction``, e.g. ``robolearn demo``); None = resolve it here, the same way.
     """
-    import torch
-
-    from robolearn.instructions import resolve_instruction
-    from robolearn.kinds import kind_of, load
-    from sim.counter_config import CounterEnvConfig
 
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
@@ -595,9 +584,6 @@ def run_plan(
     dataset, recorder = episode_recording(s)
     results = []
     try:
-        from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
-        from planners.vmpc import run_episode
-
         for i in range(s.episodes):
             seed = s.seed + i
             # docked: the optimizer's bounds are the planned env's box; from a home, the counter kind's (read once)
@@ -625,8 +611,6 @@ def run_plan(
             if writer is not None:
                 _write_episode(writer, rec, s, task, i)
         if echo and s.episodes > 1:
-            from robolearn.bench.stats import wilson
-
             wins = sum(r["success"] for r in results)
             lo, hi = wilson(wins, len(results))
             print(
@@ -650,8 +634,6 @@ def run_plan(
     finally:
         env.close()
     if s.results is not None:
-        from sim.plumbing.files import write_json_atomic
-
         write_json_atomic(
             s.results,
             {

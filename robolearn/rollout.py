@@ -30,7 +30,10 @@ from tqdm import tqdm
 
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, make_env, manipulation_agent_config, nav_agent_config
+from robolearn.kinds import kind_of, load
 from robolearn.video import Caption, VideoWriter, caption_frame
+from sim.envs.counter import CounterEnv
+from sim.observations import Camera
 from sim.plumbing.settings import check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -194,9 +197,6 @@ class _VideoCamera:
     """
 
     def __init__(self, env: DeskEnv | CounterEnv, width: int, height: int):
-        from sim.envs.counter import CounterEnv
-        from sim.observations import Camera
-
         self.env = env
         # The counter env sees through its home env's head camera; the desk env through its first camera.
         self.home: HomeEnv | None
@@ -283,8 +283,6 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
         ConfigError: invalid options (before anything is simulated).
         OSError: the video could not be written.
     """
-    from robolearn.kinds import kind_of, load
-
     settings = cfg if isinstance(cfg, RolloutSettings) else RolloutSettings.from_config(cfg)
     # How episodes run is the env kind's (robolearn.kinds): the arm's scripted expert here, the homes' baseline agents
     # with a top-down map in robolearn.home_rollout.

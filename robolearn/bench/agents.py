@@ -19,11 +19,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import numpy as np
 
-from robolearn.config import ConfigError, quote_override
+from planners.mobile_manipulation import make_home_agent
+from planners.policy import load_checkpoint, load_policy
+from planners.vmpc import run_episode
+from robolearn.config import (
+    ConfigError,
+    compose_config,
+    env_config,
+    manipulation_agent_config,
+    nav_agent_config,
+    quote_override,
+)
+from robolearn.plan import PlanSettings, build_agent, check_image_sizes, load_models
+from sim.plumbing.checkpoints import CheckpointError
 
 if TYPE_CHECKING:  # pragma: no cover
     from gymnasium import spaces
@@ -126,24 +139,17 @@ class PolicyAgent:
         self.checkpoint = str(checkpoint)
 
     def check(self) -> None:
-        from pathlib import Path
-
         if not Path(self.checkpoint).is_file():
             raise ConfigError(
                 f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
                 "`robolearn train policy data=DATA out=runs/lcbc`)"
             )
-        from planners.policy import load_checkpoint
-        from sim.plumbing.checkpoints import CheckpointError
-
         try:  # a file of another kind fails here in one line, not in every worker
             load_checkpoint(self.checkpoint)
         except CheckpointError as e:
             raise ConfigError(str(e).splitlines()[0]) from None
 
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
-        from planners.policy import load_policy
-
         key = ("policy", self.checkpoint)
         if key not in _MODEL_CACHE:
             _MODEL_CACHE[key] = load_policy(self.checkpoint)
@@ -173,9 +179,6 @@ class VMPCBenchAgent:
         """The validated ``PlanSettings`` for one (instruction, task) pair (cached)."""
         key = (instruction, task)
         if key not in self._settings:
-            from robolearn.config import compose_config
-            from robolearn.plan import PlanSettings
-
             self._settings[key] = PlanSettings.from_config(
                 compose_config(
                     "plan",
@@ -185,9 +188,6 @@ class VMPCBenchAgent:
         return self._settings[key]
 
     def check(self) -> None:
-        from robolearn.plan import load_models
-        from sim.plumbing.checkpoints import CheckpointError
-
         s = self.settings("open the drawer", "open_drawer")
         try:  # checkpoints of the wrong kind fail here in one line, not in every worker
             _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)] = load_models(s)
@@ -197,9 +197,6 @@ class VMPCBenchAgent:
     def check_env(self, env: Mapping[str, Any]) -> None:
         """Raise ``ConfigError`` (one line, both sizes and the fix) when the bench's env renders another image size
         than the agent's checkpoints take; called once, after ``check``, before any episode."""
-        from robolearn.config import env_config
-        from robolearn.plan import check_image_sizes
-
         s = self.settings("open the drawer", "open_drawer")
         models = _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)]  # loaded by check()
         # cast: env_config builds the config class of the kind it is given, here s.env's (desk or counter)
@@ -207,9 +204,6 @@ class VMPCBenchAgent:
         check_image_sizes(s, env_cfg, models)
 
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
-        from planners.vmpc import run_episode
-        from robolearn.plan import build_agent, load_models
-
         s = self.settings(instruction, env.cfg.task)
         key = ("vmpc", str(s.reward_checkpoint), s.dynamics)
         if key not in _MODEL_CACHE:
@@ -252,8 +246,6 @@ class NavBenchAgent:
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None, manipulation: Mapping[str, Any] | None = None):
-        from robolearn.config import manipulation_agent_config, nav_agent_config
-
         # Validated once here (a bad value fails the bench before any episode, in one line).
         self.nav = nav_agent_config(dict(config or {}))
         self.manipulation = manipulation_agent_config(dict(manipulation or {}))
@@ -262,7 +254,5 @@ class NavBenchAgent:
         return None  # the configs were checked when the agent was built
 
     def run(self, env: HomeEnv, instruction: str, seed: int) -> dict[str, Any]:
-        from planners.mobile_manipulation import make_home_agent
-
         agent = make_home_agent(env.cfg.task, self.nav, self.manipulation)
         return act_until_done(env, seed, agent.act, on_reset=lambda: agent.reset(env))

@@ -172,13 +172,13 @@ def _retry_or_fail(
 
 def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings) -> Iterator[tuple[J, R]]:
     try:
-        import ray
+        import ray  # optional dependency (robolearn[ray])
     except ImportError:
         raise ImportError(
             "ray_address is set but Ray is not installed; install it with "
             "pip install -c constraints.txt 'robolearn[ray]'"
         ) from None
-    from ray.exceptions import RayError
+    from ray.exceptions import RayError  # optional dependency (robolearn[ray]), installed once ray imported
 
     started_here = not ray.is_initialized()
     if started_here:

@@ -17,8 +17,10 @@ from typing import Any
 from omegaconf import DictConfig
 
 from robolearn.bench.executor import ExecutorSettings
-from robolearn.bench.run import BenchOptions, EpisodeJob
+from robolearn.bench.run import BenchOptions, EpisodeJob, worker_agent_and_env
 from robolearn.config import ConfigError, env_config, make_env
+from sim.envs.home import HomeEnv
+from sim.tasks.navigation import HOME_TASKS, get_home_task
 
 #: generated-home splits (sim.home_config): train draws the training pool, test the held-out one
 SPLITS = ("train", "test")
@@ -50,8 +52,6 @@ class HomeBenchSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> HomeBenchSettings:
         """Validate a composed ``bench env=home`` config; every problem is a one-line ``ConfigError``."""
-        from sim.tasks.navigation import HOME_TASKS
-
         o = BenchOptions.of(cfg)
         d = o.d
         known = {
@@ -104,15 +104,11 @@ class HomeBenchSettings:
 
 def _robot_for(task: str, env: Mapping[str, Any]) -> str:
     """The robot an episode of ``task`` runs with: the manipulator where the task needs the arm."""
-    from sim.tasks.navigation import get_home_task
-
     return "manipulator" if get_home_task(task).needs_arm else str(env.get("robot", "base"))
 
 
 def run_home_episode_job(job: EpisodeJob) -> dict[str, Any]:
     """Run one home episode in this process (agents and envs are built once per process and reused)."""
-    from robolearn.bench.run import worker_agent_and_env
-    from sim.envs.home import HomeEnv
 
     def make_home_env(ctx: dict[str, Any]) -> HomeEnv:
         return make_env(

@@ -8,6 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
+from sim.plumbing.files import atomic_open
+
 __all__ = ["CSV_FIELDS", "print_results", "write_csv", "write_figure"]
 
 #: the CSV's columns (rates and interval bounds are fractions in [0, 1])
@@ -40,8 +45,6 @@ def _flat(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
 def write_csv(path: Path, rows: Sequence[dict[str, Any]], metrics: Sequence[str] = ()) -> None:
     """One line per table row (per task or instruction, and the pooled ``mean`` rows), written atomically;
     ``metrics`` (e.g. the homes' ``spl``) are columns after ``CSV_FIELDS``."""
-    from sim.plumbing.files import atomic_open
-
     buf = io.StringIO()
     fields = (*CSV_FIELDS, *metrics)
     writer = csv.DictWriter(buf, fieldnames=fields)
@@ -54,12 +57,10 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], metrics: Sequence[str]
 
 def write_figure(path: Path, rows: Sequence[dict[str, Any]], by_instruction: bool = False) -> None:
     """Final-step success per task (or instruction) and agent, one panel per variant; error bars: 95% intervals."""
-    import matplotlib
+    import matplotlib  # on use: heavy; and matplotlib.use("Agg") must run before pyplot loads
 
     matplotlib.use("Agg")  # files only: no display needed
-    import matplotlib.pyplot as plt
-
-    from sim.plumbing.files import atomic_open
+    import matplotlib.pyplot as plt  # after matplotlib.use("Agg"), see above
 
     key = "instruction" if by_instruction else "task"
     variants = list(dict.fromkeys(r["variant"] for r in rows))
@@ -105,9 +106,6 @@ def print_results(results: dict[str, Any]) -> None:
     mean over tasks with its 95% interval and the mean any-step success. In instruction-file mode: one
     row per instruction, with the task it is judged on and what it resolves to.
     """
-    from rich.console import Console
-    from rich.table import Table
-
     rows = [r for r in results["rows"] if r["final"] is not None]
     by_instruction = bool(results["settings"].get("instruction_file"))
     # Per-episode metrics besides success (the homes' SPL, effort, INS): the first one shows in every task's

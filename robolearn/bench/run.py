@@ -21,11 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import torch
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
 
+from robolearn import paths  # paths.SHIPPED_DIR read on use: another install (or a test) may move it
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
+from robolearn.bench.report import print_results, write_csv, write_figure
 from robolearn.bench.stats import success_table
 from robolearn.config import ConfigError, env_config, make_env
+from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
+from sim.envs.desk import DeskEnv
+from sim.plumbing.files import write_json_atomic
+from sim.tasks.desk import DESK_TASKS
+from sim.variants import VARIANTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.bench.home import HomeBenchSettings
@@ -146,9 +156,6 @@ class BenchSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> BenchSettings:
         """Validate a composed ``bench`` config; every problem is a one-line ``ConfigError``."""
-        from sim.tasks.desk import DESK_TASKS
-        from sim.variants import VARIANTS
-
         o = BenchOptions.of(cfg)
         d = o.d
         specs = o.agent_specs()
@@ -194,8 +201,6 @@ class BenchSettings:
 
 def canonical_pairs(tasks: tuple[str, ...]) -> list[tuple[str, str]]:
     """(instruction, task) with each task's canonical instruction ("open the drawer")."""
-    from sim.tasks.desk import DESK_TASKS
-
     return [(DESK_TASKS[t].description.instruction(), t) for t in tasks]
 
 
@@ -205,8 +210,6 @@ def read_instruction_file(path: Path, tasks: tuple[str, ...]) -> list[tuple[str,
     Raises:
         ConfigError: unreadable file, not a mapping, unknown task names, or no entry for ``tasks``.
     """
-    from sim.tasks.desk import DESK_TASKS
-
     try:
         data = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as e:
@@ -256,8 +259,6 @@ def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[st
     ``make_env(ctx)`` builds the env of ``kind`` for the job's variant and task from the job's context; at most
     ``MAX_OPEN_ENVS`` envs stay open (the oldest is closed first).
     """
-    from hydra.utils import instantiate
-
     ctx = json.loads(job.context)
     agents, envs = _WORKER["agents"], _WORKER["envs"]
     akey = (job.agent, json.dumps(ctx["agent_specs"][job.agent], sort_keys=True))
@@ -273,9 +274,6 @@ def worker_agent_and_env(job: EpisodeJob, kind: str, make_env: Callable[[dict[st
 
 def run_episode_job(job: EpisodeJob) -> dict[str, Any]:
     """Run one desk episode in this process (agents and envs are built once per process and reused)."""
-    import torch
-
-    from sim.envs.desk import DeskEnv
 
     def make_desk_env(ctx: dict[str, Any]) -> DeskEnv:
         return make_env(
@@ -330,19 +328,15 @@ def append_row(path: str | os.PathLike[str], row: dict[str, Any]) -> None:
 def _portable(spec: Any) -> Any:
     """``spec`` with the shipped-checkpoint folder written ``${shipped:}``: the same agent compares equal
     whichever checkout or install of robolearn resolved it."""
-    from robolearn.paths import SHIPPED_DIR
-
     if isinstance(spec, Mapping):
         return {k: _portable(v) for k, v in spec.items()}
     if isinstance(spec, list):
         return [_portable(v) for v in spec]
-    return spec.replace(str(SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
+    return spec.replace(str(paths.SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
 
 
 def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
     """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
-    from sim.plumbing.files import write_json_atomic
-
     meta_path = out / META_FILE
     meta = {"env": s.env, "agents": {a: _portable(s.agent_specs[a]) for a in s.agents}}
     if meta_path.exists():
@@ -369,9 +363,6 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
             made with other settings.
         BenchError: episodes failed on every retry (the others are saved; rerunning retries them).
     """
-    from hydra.utils import instantiate
-    from tqdm import tqdm
-
     for name in s.agents:  # build and check every agent here, before any episode runs anywhere
         try:
             agent = instantiate(s.agent_specs[name])
@@ -436,8 +427,6 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
     results["wall_seconds_this_run"] = round(time.perf_counter() - start, 1)
     write_results(s, results)
     if echo:
-        from robolearn.bench.report import print_results
-
         print_results(results)
         print(
             f"results: {s.out / 'results.json'}, {s.out / 'results.csv'}"
@@ -498,8 +487,6 @@ def summarize(
 
 def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """What ``robolearn plan`` / ``demo`` would make of each instruction: the task it resolves to (or None)."""
-    from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
-
     resolver = InstructionResolver()  # built once: its reference phrasings are embedded once for every instruction
     out = {}
     for instruction, task in task_of.items():
@@ -518,9 +505,6 @@ def resolve_instructions(task_of: Mapping[str, str]) -> dict[str, dict[str, Any]
 
 def write_results(s: BenchSettings | HomeBenchSettings, results: dict[str, Any]) -> None:
     """results.json, results.csv and (with ``figure``) results.png in ``s.out``, each written atomically."""
-    from robolearn.bench.report import write_csv, write_figure
-    from sim.plumbing.files import write_json_atomic
-
     write_json_atomic(s.out / "results.json", results)
     write_csv(s.out / "results.csv", results["rows"], s.metrics)
     if s.figure and results["rows"]:

@@ -12,10 +12,7 @@ writes them, so a cluster needs no shared file system.
 
 from __future__ import annotations
 
-import importlib.metadata
 import multiprocessing as mp
-import platform
-import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,16 +21,18 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
 
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
+from robolearn.config import make_env as make_kind_env
 from robolearn.data.episode import Episode
-from robolearn.data.recorder import jsonable, storage_dtype
+from robolearn.data.metadata import create_dataset
+from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
+from robolearn.data.writer import DatasetWriter
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
-    from gymnasium import spaces
-
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
     from sim.envs.counter import CounterEnv
@@ -41,8 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
 
 EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
 RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
-#: distributions whose versions are recorded in a dataset's metadata
-RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
 #: metadata keys that must match for a collection to resume into an existing dataset
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
 
@@ -311,15 +308,11 @@ class Explorer:
 def make_env(settings: CollectSettings) -> DeskEnv | CounterEnv:
     """The env of the settings (the one env factory, ``robolearn.config.make_env``: the kind's env class, which is
     also what its gym id makes); the dataset records the kind's gym id as ``env_id``."""
-    from robolearn.config import make_env as make_kind_env
-
     return make_kind_env(settings.env)
 
 
 def generate_episode(env: DeskEnv | CounterEnv, index: int, settings: CollectSettings) -> Episode:
     """Episode ``index`` of the dataset: a pure function of the settings and ``settings.seed + index``."""
-    from robolearn.data.recorder import EpisodeRecorder
-
     seed = settings.seed + index
     rng = np.random.default_rng(seed)
     task = settings.tasks[int(rng.integers(len(settings.tasks)))]
@@ -363,56 +356,11 @@ def dataset_meta(settings: CollectSettings, env: DeskEnv | CounterEnv) -> dict[s
     )
 
 
-def dataset_meta_for(
-    env: DeskEnv | CounterEnv, *, seed: int, tasks: Sequence[str], exploration: Any, annotation: AnnotationSettings
-) -> dict[str, Any]:
-    """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
-    states, label vocabulary, package versions, the command) and of how they were made."""
-    from robolearn.data.labels import label_vocabulary
-    from robolearn.kinds import kind_of
-    from sim.envs import counter
-
-    env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (robolearn.kinds), which data checks read back
-    if isinstance(env, counter.CounterEnv):
-        names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
-    else:
-        names = env.object_states.names()
-        meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
-    versions: dict[str, str | None] = {}
-    for dist in RECORDED_PACKAGES:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
-    # what each observation is stored as (one frame, after storage_dtype)
-    # (both envs' observation_space is a spaces.Dict of spaces.Box; its declared type is Env's Space[dict[str, ndarray]].)
-    boxes = cast("dict[str, spaces.Box]", cast("spaces.Dict", env.observation_space).spaces)
-    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype)) for k, space in boxes.items()}
-    return {
-        "seed": seed,
-        "env_id": env_id,
-        "env": jsonable(env.cfg),
-        "tasks": list(tasks),
-        "exploration": jsonable(exploration),
-        "annotation": jsonable(annotation),
-        "object_state_names": names,
-        "label_vocabulary": [list(label) for label in label_vocabulary(names)],
-        "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
-        "action_space": {"shape": [4], "low": -1.0, "high": 1.0, "meaning": meaning},
-        "instance_names": env.instance_names,
-        "versions": {**versions, "python": platform.python_version()},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": " ".join(sys.argv),
-    }
-
-
 # ------------------------------------------------------------------ execution
 _WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
 
 
 def _init_worker(settings: CollectSettings) -> None:
-    from robolearn.data.writer import DatasetWriter
-
     _WORKER.update(
         settings=settings,
         env=make_env(settings),
@@ -449,13 +397,11 @@ def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[i
 def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
     """Run chunks on Ray actors; a chunk whose actor dies is retried on a fresh actor."""
     try:
-        import ray
+        import ray  # optional dependency (robolearn[ray])
     except ImportError:
         raise ConfigError(
             "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
         ) from None
-    from robolearn.data.writer import DatasetWriter
-
     if settings.ray_address == RAY_LOCAL:
         ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     else:
@@ -505,10 +451,6 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     Raises:
         robolearn.data.metadata.DatasetError: the output folder holds a dataset made with other settings.
     """
-    from tqdm import tqdm
-
-    from robolearn.data.metadata import create_dataset
-    from robolearn.data.writer import DatasetWriter
 
     env = make_env(settings)
     meta = dataset_meta(settings, env)

@@ -16,7 +16,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import imageio.v3 as iio
 import numpy as np
+from rich.console import Console
+from rich.table import Table
+from tqdm import tqdm
+
+from robolearn.data.annotations import read_annotations, write_annotations
+from robolearn.data.language import canonical
+from robolearn.data.metadata import DatasetError
+from robolearn.data.reader import DatasetReader
+from robolearn.data.schema import ANNOTATIONS_FILE
+from robolearn.video import Caption, VideoWriter, caption_frame
 
 SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
 SHEET_SCALE = 2  # contact sheet pixels per observation pixel (64×64 frames are tiny)
@@ -31,16 +42,11 @@ def _disk_bytes(root: Path) -> int:
 
 
 def _label_text(label: Sequence[Any]) -> str:
-    from robolearn.data.language import canonical
-
     return canonical(tuple(label))
 
 
 def dataset_info(root: str | Path) -> dict[str, Any]:
     """Counts and distributions of a dataset (reads only episode attributes, not frames)."""
-    from tqdm import tqdm
-
-    from robolearn.data.reader import DatasetReader
 
     root = Path(root)
     reader = DatasetReader(root)
@@ -81,9 +87,6 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
 
 
 def print_info(info: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console(highlight=False)
     meta = info["meta"]
     n = max(1, info["episodes"])
@@ -120,10 +123,6 @@ def _upscale(frame: np.ndarray, scale: int) -> np.ndarray:
 
 def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, modality: str = "rgb") -> Path:
     """Write a contact sheet (.png: one row per episode) or a video (.mp4/.gif) of ``episodes``."""
-    import imageio.v3 as iio
-
-    from robolearn.data.reader import DatasetReader
-    from robolearn.video import Caption, VideoWriter, caption_frame
 
     reader = DatasetReader(root)
     available = reader.indices()
@@ -184,9 +183,6 @@ def _describe_attrs(attrs: dict[str, Any]) -> str:
 
 def export_annotations(root: str | Path, csv_path: str | Path) -> int:
     """Write every episode's hindsight descriptions as ``episode,text`` rows; returns the row count."""
-    from robolearn.data.annotations import write_annotations
-    from robolearn.data.reader import DatasetReader
-
     reader = DatasetReader(root)
     rows: dict[int, list[str]] = {}
     for i in reader.indices():
@@ -202,10 +198,6 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
     Raises:
         ValueError: the CSV names episodes that the dataset does not hold.
     """
-    from robolearn.data.annotations import read_annotations, write_annotations
-    from robolearn.data.reader import DatasetReader
-    from robolearn.data.schema import ANNOTATIONS_FILE
-
     annotations = read_annotations(csv_path)
     held = set(DatasetReader(root).indices())
     unknown = sorted(set(annotations) - held)
@@ -217,8 +209,6 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
 
 def main(argv: Sequence[str]) -> int:
     """Entry point of ``robolearn data``; returns the exit code (2 for usage and data errors)."""
-    from robolearn.data.metadata import DatasetError
-
     parser = argparse.ArgumentParser(prog="robolearn data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="episodes, steps, label distribution, disk size")

@@ -31,7 +31,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from robolearn.data.labels import DO_NOTHING
-from robolearn.data.reader import DatasetReader
+from robolearn.data.reader import HUMAN_KEY, DatasetReader
 
 __all__ = [
     "ClipDataset",
@@ -198,8 +198,6 @@ def label_fn_for(source: str) -> tuple[LabelFn, tuple[str, ...]]:
     crowd-sourced labels), falling back to hindsight ones for episodes nobody described; ``both``
     draws uniformly from the pooled texts.
     """
-    from robolearn.data.reader import HUMAN_KEY
-
     if source not in LABEL_SOURCES:
         raise ValueError(f"unknown label source {source!r}; choose from {list(LABEL_SOURCES)}")
     if source == "hindsight":

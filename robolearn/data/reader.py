@@ -29,6 +29,7 @@ from typing import Any, Final
 import h5py
 import numpy as np
 
+from robolearn.data.annotations import read_annotations
 from robolearn.data.episode import Episode
 from robolearn.data.files import (
     ATTR_COLUMNS,
@@ -259,8 +260,6 @@ class DatasetReader:
     def human_annotations(self) -> dict[int, list[str]]:
         """Human descriptions from ``annotations.csv`` (episode → texts); empty if there is none."""
         if self._human is None:
-            from robolearn.data.annotations import read_annotations
-
             path = self.root / ANNOTATIONS_FILE
             self._human = read_annotations(path) if path.exists() else {}
         return self._human

@@ -10,16 +10,29 @@ actually did (data aggregation: the remedy for a planner that exploits its model
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
+import platform
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from robolearn.config import env_tasks
 from robolearn.data.episode import Episode
+from robolearn.data.labels import hindsight_labels, label_vocabulary
+from robolearn.data.language import describe
+from robolearn.data.metadata import create_dataset
+from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
+from robolearn.kinds import kind_of
+from sim.envs import counter
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
+    from gymnasium import spaces
+
     from robolearn.data.collect import AnnotationSettings
     from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
@@ -74,6 +87,49 @@ def _flat_state(scene: Any) -> np.ndarray:
     return np.asarray(state, np.float64) if isinstance(state, np.ndarray) else state.flat()
 
 
+#: distributions whose versions are recorded in a dataset's metadata
+RECORDED_PACKAGES = ("robolearn", "pybullet", "gymnasium", "numpy", "h5py")
+
+
+def dataset_meta_for(
+    env: DeskEnv | CounterEnv, *, seed: int, tasks: Sequence[str], exploration: Any, annotation: AnnotationSettings
+) -> dict[str, Any]:
+    """Dataset-level metadata of episodes recorded in ``env`` (its config, observation shapes, object
+    states, label vocabulary, package versions, the command) and of how they were made."""
+    env_id = kind_of(env.cfg).env_id  # the id the env's kind declares (robolearn.kinds), which data checks read back
+    if isinstance(env, counter.CounterEnv):
+        names, meaning = counter.CounterStates.names(), counter.ACTION_MEANING
+    else:
+        names = env.object_states.names()
+        meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
+    versions: dict[str, str | None] = {}
+    for dist in RECORDED_PACKAGES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    # what each observation is stored as (one frame, after storage_dtype)
+    # (both envs' observation_space is a spaces.Dict of spaces.Box; its declared type is Env's Space[dict[str, ndarray]].)
+    boxes = cast("dict[str, spaces.Box]", cast("spaces.Dict", env.observation_space).spaces)
+    stored = {k: storage_dtype(k, np.zeros((1, *space.shape), space.dtype)) for k, space in boxes.items()}
+    return {
+        "seed": seed,
+        "env_id": env_id,
+        "env": jsonable(env.cfg),
+        "tasks": list(tasks),
+        "exploration": jsonable(exploration),
+        "annotation": jsonable(annotation),
+        "object_state_names": names,
+        "label_vocabulary": [list(label) for label in label_vocabulary(names)],
+        "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
+        "action_space": {"shape": [4], "low": -1.0, "high": 1.0, "meaning": meaning},
+        "instance_names": env.instance_names,
+        "versions": {**versions, "python": platform.python_version()},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": " ".join(sys.argv),
+    }
+
+
 class EpisodeRecorder:
     """Accumulates one episode of ``env``: ``start`` after reset, ``step`` after every env step.
 
@@ -121,9 +177,6 @@ class EpisodeRecorder:
     ) -> Episode:
         """The recorded episode, labelled in hindsight (first vs last object states) and described in
         ``annotation.instructions`` training and ``annotation.heldout_instructions`` held-out phrasings."""
-        from robolearn.data.labels import hindsight_labels
-        from robolearn.data.language import describe
-
         if not self.actions:
             raise ValueError("EpisodeRecorder: the episode has no steps to record")
         e = env.unwrapped
@@ -185,9 +238,6 @@ class PlannedEpisodeWriter:
         """Create (or check) the dataset for ``env``'s config; idempotent."""
         if self._writer is not None:
             return
-        from robolearn.data.collect import dataset_meta_for, env_tasks
-        from robolearn.data.metadata import create_dataset
-        from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
 
         meta = dataset_meta_for(
             env,

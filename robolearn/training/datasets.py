@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from robolearn.config import ConfigError
+from robolearn.data.loader import split_episodes
+from robolearn.data.reader import DatasetReader
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.data.reader import DatasetReader
@@ -35,9 +37,6 @@ def open_split(
     Raises:
         ConfigError: either split is empty. DatasetError: not a dataset.
     """
-    from robolearn.data.loader import split_episodes
-    from robolearn.data.reader import DatasetReader
-
     reader = DatasetReader(data)
     episodes = reader.indices()[:max_episodes]
     train_eps, val_eps = split_episodes(episodes, val_fraction, seed)
@@ -65,9 +64,6 @@ def held_out_episodes(
         (data folder, reader, held-out episode indices, training config, split) where split holds the
         ``max_episodes``, ``val_fraction`` and ``seed`` the split was made with.
     """
-    from robolearn.data.loader import split_episodes
-    from robolearn.data.reader import DatasetReader
-
     train_cfg = dict((state.get("extra") or {}).get("config") or {})
     if data is None and not train_cfg.get("data"):
         raise ConfigError(f"{checkpoint} does not record its training data; pass data=FOLDER")

@@ -30,9 +30,19 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
+from rich.console import Console
+from rich.table import Table
 from torch import Tensor
+from tqdm import tqdm
 
+from planners.video.checkpoint import load_checkpoint, read_checkpoint
+from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
+from planners.video.model import to_unit_float
 from robolearn.config import ConfigError
+from robolearn.data.loader import ClipDataset, SampleKey
+from robolearn.training.datasets import held_out_episodes, needs_proprio
+from robolearn.training.settings import check_setting
+from sim.plumbing.files import write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.model import VideoModel
@@ -78,8 +88,6 @@ class VideoEvalSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> VideoEvalSettings:
         """Validate a composed ``eval`` config (reward-only keys are ignored); one-line ``ConfigError``s."""
-        from robolearn.training.settings import check_setting
-
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         d: dict[str, Any] = {str(k): v for k, v in raw.items() if k not in REWARD_ONLY_KEYS}  # type: ignore[union-attr]
         video = d.pop("video", None) or {}
@@ -139,8 +147,6 @@ def clip_metrics(pred: Tensor, target: Tensor, last: Tensor, threshold: float) -
         (B, H) tensors: ``psnr``, ``ssim``, ``psnr_changed`` (NaN where nothing changed) and the same with
         prefix ``copy_``, plus ``changed_fraction`` (share of changed pixels).
     """
-    from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
-
     base = last[:, None].expand_as(target)
     changed = changed_mask(target, base, threshold)
     out = {}
@@ -178,8 +184,6 @@ def evaluate_clips(
         actions: (B, k − 1, A): ``ClipDataset`` actions (action j leads from frame j to j + 1).
         proprio: (B, k, P) the clips' proprioception, for a model that conditions on it (else None).
     """
-    from planners.video.model import to_unit_float
-
     t = model.config.context_frames
     state = model.encode(frames[:, :t], None if proprio is None else proprio[:, t - 1])
     latents = model.rollout(state, actions[:, t - 1 : t - 1 + horizon], generator=generator, sample=sample)
@@ -218,11 +222,6 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
         ConfigError: no held-out episodes, episodes too short. FileNotFoundError / CheckpointError: bad
         checkpoint. DatasetError: bad data folder.
     """
-    from tqdm import tqdm
-
-    from planners.video.checkpoint import load_checkpoint, read_checkpoint
-    from robolearn.data.loader import ClipDataset, SampleKey
-    from robolearn.training.datasets import held_out_episodes, needs_proprio
 
     torch.set_num_threads(s.torch_threads)
     if model is None:
@@ -278,8 +277,6 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     stem = f"eval_{s.checkpoint.stem}"
     json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
     report["files"] = {"json": str(json_path), "csv": str(csv_path)}
-    from sim.plumbing.files import write_json_atomic
-
     write_json_atomic(json_path, report)
     columns = [*METRICS, *(f"copy_{m}" for m in METRICS), "changed_fraction"]
     with csv_path.open("w", newline="") as f:
@@ -303,9 +300,6 @@ def _fmt(x: float | None, digits: int = 2) -> str:
 
 def print_video_report(report: Mapping[str, Any]) -> None:
     """The per-step table: model vs copy-last-frame, PSNR, SSIM and PSNR on changed pixels."""
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console(highlight=False, width=max(MIN_TABLE_WIDTH, Console().width))
     t = Table(
         title=f"Held-out clips: {report['clips']} from {report['val_episodes']} episodes, context "

@@ -33,10 +33,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+import yaml
+from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
+from rich.console import Console
+from rich.table import Table
+from tqdm import tqdm
 
+from rewards.lorel import load_checkpoint, read_checkpoint
+from rewards.metrics import roc_auc
 from robolearn.config import ConfigError
-from robolearn.data.language import REPHRASING_CATEGORIES
+from robolearn.data.labels import label_to_task
+from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
+from robolearn.paths import conf_dir
+from robolearn.training.datasets import held_out_episodes
+from robolearn.training.reward_data import LabelIndex, opposite_labels
+from sim.plumbing.files import write_json_atomic
+from sim.tasks.desk import DESK_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
     from rewards.lorel import LorelReward
@@ -91,9 +103,6 @@ class EvalSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> EvalSettings:
         """Validate a composed ``eval`` config; every problem is a one-line ``ConfigError``."""
-        from omegaconf import MissingMandatoryValue
-
-        from robolearn.paths import conf_dir
 
         if isinstance(cfg, DictConfig):
             try:
@@ -162,8 +171,6 @@ def load_instruction_file(path: Path) -> dict[str, str]:
         ConfigError: missing or unparsable file, not a mapping of strings, or unknown task names (the
             message lists the valid ones).
     """
-    from sim.tasks.desk import DESK_TASKS
-
     if not path.is_file():
         raise ConfigError(f"instructions file {str(path)!r} does not exist")
     text = path.read_text()
@@ -171,8 +178,6 @@ def load_instruction_file(path: Path) -> dict[str, str]:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         elif path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
             data = yaml.safe_load(text)
         else:
             raise ConfigError(f"instructions file {str(path)!r}: use a .yaml, .yml or .json file")
@@ -206,8 +211,6 @@ def load_instruction_file(path: Path) -> dict[str, str]:
 def category_phrasings(label: tuple, category: str, k: int, rng: np.random.Generator) -> list[str]:
     """Up to ``k`` distinct ``describe_category(label, category, rng)`` sentences (fewer if the banks
     have fewer)."""
-    from robolearn.data.language import describe_category
-
     found: dict[str, None] = {}
     for _ in range(k * DRAWS_PER_PHRASING):
         found[describe_category(label, category, rng)] = None
@@ -219,8 +222,6 @@ def category_phrasings(label: tuple, category: str, k: int, rng: np.random.Gener
 # ------------------------------------------------------------------------------------------ metrics
 def _metrics(p: np.ndarray, pos: np.ndarray, hard: np.ndarray, threshold: float) -> dict[str, float | None]:
     """AUC (positives vs all negatives scored), hard AUC (vs hard negatives), accuracy, balanced accuracy."""
-    from rewards.metrics import roc_auc
-
     neg = ~pos
     pred = p > threshold
     tpr = float(pred[pos].mean()) if pos.any() else math.nan
@@ -276,12 +277,6 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
         ConfigError: bad instruction file, no held-out episodes. FileNotFoundError / CheckpointError: bad
         checkpoint. DatasetError: bad data folder.
     """
-    from tqdm import tqdm
-
-    from rewards.lorel import load_checkpoint, read_checkpoint
-    from robolearn.data.labels import label_to_task
-    from robolearn.training.datasets import held_out_episodes
-    from robolearn.training.reward_data import LabelIndex, opposite_labels
 
     torch.set_num_threads(s.torch_threads)
     custom = load_instruction_file(s.instructions) if s.instructions is not None else {}
@@ -375,8 +370,6 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"eval_{s.checkpoint.stem}"
     report["files"] = {"json": str(out_dir / f"{stem}.json"), "csv": str(out_dir / f"{stem}.csv")}
-    from sim.plumbing.files import write_json_atomic
-
     write_json_atomic(report["files"]["json"], report)
     _write_csv(Path(report["files"]["csv"]), report)
     if echo:
@@ -413,9 +406,6 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def print_report(report: Mapping[str, Any]) -> None:
     """The per-task table, the rephrasing table and (with a user file) the per-phrasing table."""
-    from rich.console import Console
-    from rich.table import Table
-
     # Non-terminal output (pipes, logs) defaults to 80 columns, which truncates task names.
     console = Console(highlight=False, width=max(MIN_TABLE_WIDTH, Console().width))
     t = Table(

@@ -24,8 +24,14 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import torch
 from torch import Tensor, nn
+from torch.utils.data import DataLoader
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
 
+from robolearn.data.loader import seed_worker
+from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
 from robolearn.training.resume import restore_rng
+from robolearn.training.reward_data import StepSampler
 from robolearn.training.schedule import lr_at
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -172,8 +178,6 @@ def start_run(
         check: ``check(state, model, identity)`` refuses a checkpoint made with other settings.
         best_key, higher_is_better: the validation metric of ``best.pt``.
     """
-    from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
-
     torch.set_num_threads(s.torch_threads)
     reader, episodes, train_eps, val_eps = open_split(s.data, s.max_episodes, s.val_fraction, s.seed)
     check_frame_shape(reader, episodes[0], model_config.image_size, model_config.channels, s.data, fix_key)
@@ -182,8 +186,6 @@ def start_run(
 
     def say(msg: str) -> None:
         if echo:
-            from tqdm import tqdm
-
             tqdm.write(msg)
 
     r = resume_or_build(
@@ -221,10 +223,6 @@ def start_run(
 
 def step_loader(dataset: Dataset[T], s: LoopSettings, start: int) -> DataLoader[T]:
     """A DataLoader whose batch ``k`` (k = start, ..., s.steps − 1) depends only on (s.seed, k)."""
-    from torch.utils.data import DataLoader
-
-    from robolearn.data.loader import seed_worker
-    from robolearn.training.reward_data import StepSampler
 
     g = torch.Generator()
     g.manual_seed(s.seed)
@@ -267,8 +265,6 @@ class TrainLoop(Generic[M]):
         extra: Callable[[], dict[str, Any]],
         echo: bool = True,
     ):
-        from torch.utils.tensorboard import SummaryWriter
-
         self.s, self.model, self.optimizer = s, model, optimizer
         self.best_key, self.higher = best_key, higher_is_better
         self.best, self.best_step, self.trained_s = resumed.best, resumed.best_step, resumed.trained_s
@@ -281,8 +277,6 @@ class TrainLoop(Generic[M]):
 
     def say(self, msg: str) -> None:
         if self.echo:
-            from tqdm import tqdm
-
             tqdm.write(msg)
 
     def extra(self) -> dict[str, Any]:
@@ -330,8 +324,6 @@ class TrainLoop(Generic[M]):
         Returns:
             The shared part of the run summary: step, steps, stopped, wall/train seconds, steps done.
         """
-        from tqdm import tqdm
-
         s, model, optimizer = self.s, self.model, self.optimizer
         stopped = "done"
         limit_s = s.max_minutes * SECONDS_PER_MINUTE if s.max_minutes is not None else math.inf

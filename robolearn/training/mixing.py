@@ -29,6 +29,8 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from robolearn.config import ConfigError
+from robolearn.data.metadata import DatasetError
+from robolearn.data.reader import DatasetReader
 from robolearn.training.datasets import check_frame_shape, open_split
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -142,9 +144,6 @@ def open_extra(
         image_size, channels, fix_key: the model's frame shape and the setting that changes it.
         main_data, action_dim: the main data folder and its action size (the extra's must match).
     """
-    from robolearn.data.metadata import DatasetError
-    from robolearn.data.reader import DatasetReader
-
     try:
         try:
             reader, episodes, train, val = open_split(path, None, val_fraction, seed)

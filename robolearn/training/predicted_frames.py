@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from planners.video.checkpoint import load_model
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.settings import check_setting
 
@@ -48,8 +49,6 @@ class PredictedFrameSettings:
 
     def load_model(self) -> VideoModel:
         """The frozen video model (``planners.video.load_model``; its errors name the problem)."""
-        from planners.video.checkpoint import load_model
-
         assert self.video_checkpoint is not None, "load_model is called only when predicted frames are enabled"
         model = load_model(self.video_checkpoint)
         model.eval()

@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 import torch
 
 from robolearn.config import ConfigError, one_line
+from sim.plumbing.checkpoints import CheckpointError
 
 __all__ = ["SPLIT_KEYS", "LoadInto", "init_weights", "refuse_resume", "restore_rng", "split_differences"]
 
@@ -81,8 +82,6 @@ def init_weights(model: M, path: Path, load: LoadInto[M]) -> M:
     ``load(path, model=model)`` is the model kind's ``load_checkpoint``; a missing file or a checkpoint of
     another configuration is a one-line ``ConfigError`` naming ``init_from``.
     """
-    from sim.plumbing.checkpoints import CheckpointError
-
     try:
         load(path, model=model)
     except (FileNotFoundError, CheckpointError) as e:

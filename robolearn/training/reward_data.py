@@ -57,6 +57,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
+from tqdm import tqdm
 
 from robolearn.data.labels import DO_NOTHING, Label, hindsight_labels, label_to_task, label_vocabulary, labels_at
 from robolearn.data.language import describe
@@ -210,8 +211,6 @@ class LabelIndex:
         trajs = []
         it: Any = eps.tolist()
         if progress:
-            from tqdm import tqdm
-
             it = tqdm(it, desc="labelling episodes", unit="ep", leave=False)
         holds = []
         for e in it:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from robolearn.config import ConfigError, one_line
@@ -137,8 +138,6 @@ def model_config(node: DictConfig | Mapping[str, Any] | None, cls: type[C], grou
     )
     try:
         if "_target_" in container:
-            from hydra.utils import instantiate
-
             cfg = instantiate(container, _convert_="all")
         else:
             cfg = cls.from_dict(container)

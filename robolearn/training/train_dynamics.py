@@ -34,10 +34,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from omegaconf import DictConfig
+from rich.console import Console
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from planners.video.checkpoint import load_checkpoint, save_checkpoint
+from planners.video.config import RUNTIME_FIELDS, VideoConfig
+from planners.video.metrics import changed_mask
+from planners.video.model import VideoModel, to_unit_float
 from robolearn.config import ConfigError
+from robolearn.data.loader import PROPRIO, ClipDataset, SampleKey
+from robolearn.training.datasets import needs_proprio
+from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
+from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 from robolearn.training.mixing import (
     draw_source,
     extra_report,
@@ -49,6 +58,8 @@ from robolearn.training.mixing import (
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
 from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
+from sim.plumbing.checks import config_differences
+from sim.plumbing.files import write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.config import VideoConfig
@@ -122,8 +133,6 @@ class DynamicsTrainSettings(LoopSettings):
 
 def dynamics_config(node: DictConfig | Mapping[str, Any] | None) -> VideoConfig:
     """The dynamics group's node → a validated ``VideoConfig`` (via its Hydra ``_target_`` when present)."""
-    from planners.video.config import VideoConfig
-
     return model_config(node, VideoConfig, "dynamics", "video")
 
 
@@ -142,8 +151,6 @@ def pixel_loss(pred: Tensor, target: Tensor, last: Tensor, s: DynamicsTrainSetti
     ``change_threshold`` (any channel) weigh ``1 + changed_weight``, the others 1; the weighted mean
     is normalised by the mean weight, so the loss stays on the scale of a plain mean error.
     """
-    from planners.video.metrics import changed_mask
-
     diff = pred - target
     err = diff.abs() if s.loss == "l1" else diff.pow(2)
     if not s.changed_weight:
@@ -167,8 +174,6 @@ def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
 
 def proprio_stats(reader: DatasetReader, episodes: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
     """Per-dimension mean and std (P,) of the proprioception of (up to ``PROPRIO_STATS_EPISODES``) episodes."""
-    from robolearn.data.loader import PROPRIO
-
     idx = np.asarray(episodes)
     idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), PROPRIO_STATS_EPISODES)).astype(int)]
     rows = np.concatenate([reader.read(int(e), PROPRIO) for e in idx]).astype(np.float64)
@@ -200,8 +205,6 @@ class StepClips(Dataset[dict[str, Any]]):
         return sum(self.sizes)
 
     def __getitem__(self, key: SampleKey) -> dict[str, Any]:
-        from robolearn.data.loader import SampleKey
-
         source, i = draw_source(key, self.sizes, self.extra_fraction)
         return self.sources[source][SampleKey(key.seed, key.epoch, i)]
 
@@ -218,8 +221,6 @@ class ValClips:
 
     @classmethod
     def draw(cls, ds: ClipDataset, n: int, seed: int) -> ValClips:
-        from robolearn.data.loader import SampleKey
-
         m = len(ds)  # more clips than episodes: further rounds take other random starts
         items = [ds[SampleKey(seed, VAL_EPOCH - j // m, j % m)] for j in range(n)]
         return cls(
@@ -231,8 +232,6 @@ class ValClips:
 
 def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict[str, float]:
     """Loss and frame metrics of planning-mode predictions (prior mean) on ``val``, with the copy-last baseline."""
-    from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
-
     losses: list[float] = []
     sums: dict[str, list[np.ndarray]] = {}
     proprio_se: list[Tensor] = []
@@ -263,17 +262,12 @@ def _check_resume(
     state: Mapping[str, Any], model: VideoModel, s: DynamicsTrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
     """Refuse to resume a checkpoint trained with other model settings, another horizon or another data split."""
-    from planners.video.config import RUNTIME_FIELDS  # fields that change neither the weights nor training
-    from sim.plumbing.checks import config_differences
-
     diffs = [f"dynamics.{d}" for d in config_differences(model.config, s.dynamics, ignore=RUNTIME_FIELDS)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
 def _save(path: Path, model: VideoModel, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
-    from planners.video.checkpoint import save_checkpoint
-
     save_checkpoint(path, model, optimizer, step, extra)
 
 
@@ -281,9 +275,6 @@ def _save(path: Path, model: VideoModel, optimizer: torch.optim.Optimizer, step:
 def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights and normalisation
     (fine-tuning, e.g. on the planner's own episodes; its ``dynamics.*`` settings must match)."""
-    from planners.video.checkpoint import load_checkpoint
-    from planners.video.model import VideoModel
-
     model = VideoModel(s.dynamics, seed=s.seed)
     return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
@@ -293,9 +284,6 @@ def extra_clips(
 ) -> tuple[ClipDataset, ClipDataset | None]:
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
-    from robolearn.data.loader import ClipDataset
-    from robolearn.training.datasets import needs_proprio
-
     c = s.dynamics
     x = open_extra(path, s.val_fraction, s.seed, c.image_size, c.channels, "dynamics.image_size", s.data, action_dim)
     if proprio:
@@ -315,12 +303,6 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
-    from planners.video.checkpoint import load_checkpoint
-    from planners.video.model import to_unit_float
-    from robolearn.data.loader import ClipDataset
-    from robolearn.training.datasets import needs_proprio
-    from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
-
     t_setup = time.monotonic()
     c = s.dynamics
     run = start_run(
@@ -462,8 +444,6 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
         checkpoints={"last": str(s.out / LAST), "best": str(s.out / BEST)},
         episodes={"train": len(train_ds), "val": len(val_ds)},
     )
-    from sim.plumbing.files import write_json_atomic
-
     write_json_atomic(s.out / SUMMARY, summary, default=_json_default)
     if echo:
         print_summary(summary)
@@ -476,8 +456,6 @@ def _json_default(x: object) -> str | None:
 
 def print_summary(summary: Mapping[str, Any]) -> None:
     """A short rich report of a finished (or stopped) run."""
-    from rich.console import Console
-
     con = Console(highlight=False, soft_wrap=True)
     val = summary.get("val") or {}
     con.print(

@@ -22,16 +22,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from omegaconf import DictConfig
 from torch import Tensor
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate
 
+from planners.policy.checkpoint import load_checkpoint, save_checkpoint
+from planners.policy.config import PolicyConfig
+from planners.policy.model import LanguagePolicyNet
+from rewards.text import TextEncoder
 from robolearn.config import ConfigError
+from robolearn.data.loader import LABEL_SOURCES, SampleKey, StepDataset, label_fn_for
 from robolearn.training.datasets import needs_proprio
-from robolearn.training.mixing import mix_differences
+from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
+from robolearn.training.mixing import mix_differences, parse_extra_data
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
 from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
+from robolearn.training.train_dynamics import proprio_stats
+from sim.plumbing.checks import config_differences
+from sim.plumbing.files import write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.policy.config import PolicyConfig
@@ -62,8 +72,6 @@ class PolicyTrainSettings(LoopSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        from robolearn.data.loader import LABEL_SOURCES
-
         if not isinstance(self.expert_only, bool):
             raise ConfigError(f"expert_only={self.expert_only!r} must be true or false")
         if self.label_source not in LABEL_SOURCES:
@@ -73,9 +81,6 @@ class PolicyTrainSettings(LoopSettings):
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PolicyTrainSettings:
         """Validate a composed ``train_policy`` config; every problem is a one-line ``ConfigError``."""
-        from planners.policy.config import PolicyConfig
-        from robolearn.training.mixing import parse_extra_data
-
         raw, data = settings_dict(cfg, cls, "train policy")
         init_from = data.pop("init_from", None)
         return cls(
@@ -99,9 +104,6 @@ class RandomSteps(Dataset[dict[str, Any]]):
         return len(self.steps)
 
     def __getitem__(self, key: SampleKey) -> dict[str, Any]:
-        import numpy as np
-
-        from robolearn.data.loader import SampleKey
 
         i = int(np.random.default_rng([key.seed, key.epoch, key.i, 0x57E9]).integers(len(self.steps)))
         return self.steps[SampleKey(key.seed, key.epoch, i)]
@@ -110,8 +112,6 @@ class RandomSteps(Dataset[dict[str, Any]]):
 def _check_resume(
     state: Mapping[str, Any], model: LanguagePolicyNet, s: PolicyTrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
-    from sim.plumbing.checks import config_differences
-
     diffs = [f"policy.{d}" for d in config_differences(model.config, s.policy)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw, RESUME_KEYS)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
@@ -120,8 +120,6 @@ def _check_resume(
 def _save(
     path: Path, model: LanguagePolicyNet, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]
 ) -> None:
-    from planners.policy.checkpoint import save_checkpoint
-
     save_checkpoint(path, model, optimizer, step, extra)
 
 
@@ -132,14 +130,6 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
         ConfigError: the data does not fit the policy, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
-    from planners.policy.checkpoint import load_checkpoint
-    from planners.policy.model import LanguagePolicyNet
-    from rewards.text import TextEncoder
-    from robolearn.data.loader import SampleKey, StepDataset, label_fn_for
-    from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
-    from robolearn.training.train_dynamics import proprio_stats
-    from sim.plumbing.files import write_json_atomic
-
     if s.extra_data:
         raise ConfigError("extra_data is not supported by `robolearn train policy` yet; train on one dataset")
     t_setup = time.monotonic()
@@ -221,8 +211,6 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
         return loss, {"loss": loss.item()}
 
     def validation() -> dict[str, Any]:
-        from torch.utils.data import default_collate
-
         model.eval()
         try:
             errs = []

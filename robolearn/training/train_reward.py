@@ -38,9 +38,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
+from rich.console import Console
 from torch import Tensor
 
+from rewards.lorel import LorelConfig, LorelReward, load_checkpoint, save_checkpoint
+from rewards.metrics import roc_auc
 from robolearn.config import ConfigError, one_line
+from robolearn.data.loader import SampleKey
+from robolearn.training.datasets import needs_proprio
+from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
 from robolearn.training.mixing import (
     MixedItems,
     extra_report,
@@ -52,9 +58,11 @@ from robolearn.training.mixing import (
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
-from robolearn.training.reward_data import NegativeWeights
+from robolearn.training.reward_data import NegativeWeights, RewardPairDataset
 from robolearn.training.schedule import lr_at
 from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
+from sim.plumbing.checks import config_differences
+from sim.plumbing.files import write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.model import VideoModel
@@ -164,8 +172,6 @@ def reward_config(node: DictConfig | Mapping[str, Any] | None) -> LorelConfig:
     Raises:
         ConfigError: a missing group, an unknown field or an invalid value (the model's message).
     """
-    from rewards.lorel import LorelConfig
-
     return model_config(node, LorelConfig, "reward", "lorel")
 
 
@@ -225,8 +231,6 @@ class ValSet:
 
     @classmethod
     def draw(cls, ds: RewardPairDataset, n: int, seed: int, video_model: VideoModel | None = None) -> ValSet:
-        from robolearn.data.loader import SampleKey
-
         items = [ds[SampleKey(seed, VAL_EPOCH, j)] for j in range(n)]
         st = torch.stack([it["st"] for it in items])
         st_predicted = None
@@ -277,8 +281,6 @@ def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
     """ROC-AUC, accuracy at p = 0.5, BCE loss and accuracy per item kind on ``val`` (eval mode, no grad);
     with predicted frames also ``auc_predicted`` / ``acc_predicted``: the same items scored on the video
     model's predictions of s_t, i.e. what a planner shows the reward."""
-    from rewards.metrics import roc_auc
-
     z = _val_logits(model, val, val.st)
     correct = ((z > 0).float() == val.targets).numpy()
     per_kind: dict[str, float] = {}
@@ -301,8 +303,6 @@ def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------- checkpoints
 def _save(path: Path, model: LorelReward, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
     """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
-    from rewards.lorel import save_checkpoint
-
     save_checkpoint(path, model, optimizer=optimizer, step=step, extra=extra)
 
 
@@ -310,8 +310,6 @@ def _check_resume(
     state: Mapping[str, Any], model: LorelReward, s: TrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
     """Refuse to resume a checkpoint trained with other model settings, data mix or data split."""
-    from sim.plumbing.checks import config_differences
-
     diffs = [f"reward.{d}" for d in config_differences(model.config, s.reward, ignore=RUNTIME_MODEL_FIELDS)]
     diffs += mix_differences(dict((state.get("extra") or {}).get("config") or {}), s.raw)
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
@@ -338,9 +336,6 @@ def extra_pairs(
     episode hash as the main data is and drawn the same way (``common``: the ``RewardPairDataset``
     arguments); refused in one line when its frames, actions or proprioception do not fit, or no task
     happens in it."""
-    from robolearn.training.datasets import needs_proprio
-    from robolearn.training.reward_data import RewardPairDataset
-
     x = open_extra(
         path, s.val_fraction, s.seed, config.image_size, config.channels, "reward.image_size", s.data, action_dim
     )
@@ -364,8 +359,6 @@ def extra_pairs(
 
 def _fresh_model(s: TrainSettings) -> LorelReward:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
-    from rewards.lorel import LorelReward, load_checkpoint
-
     model = LorelReward(s.reward, seed=s.seed)
     return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
 
@@ -377,11 +370,6 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
     """
-    from rewards.lorel import load_checkpoint
-    from robolearn.training.datasets import needs_proprio
-    from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
-    from robolearn.training.reward_data import RewardPairDataset
-
     t_setup = time.monotonic()
     run = start_run(
         s,
@@ -518,8 +506,6 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
         checkpoints={"last": str(s.out / LAST), "best": str(s.out / "best.pt")},
         episodes={"train": len(train_eps), "val": len(val_eps)},
     )
-    from sim.plumbing.files import write_json_atomic
-
     write_json_atomic(s.out / SUMMARY, summary)
     if echo:
         print_summary(summary)
@@ -528,8 +514,6 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
 
 def print_summary(summary: Mapping[str, Any]) -> None:
     """A short rich report of a finished (or stopped) run."""
-    from rich.console import Console
-
     c = Console(highlight=False, soft_wrap=True)
     val = summary.get("val") or {}
     c.print(
