@@ -210,7 +210,7 @@ class SimulatorDynamics:
         self._state: Any = None
 
     def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
-        from sim.envs.desk import DeskEnv  # the planners depend on sim, never the other way round
+        from sim.envs.desk import DeskEnv  # on use: loads pybullet, which video-model planning never needs
 
         real = env.unwrapped
         if self.env is not None:

@@ -23,7 +23,9 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,11 +33,13 @@ import numpy as np
 from planners.mobile_manipulation_config import ManipulationAgentConfig
 from planners.navigation import InteractiveNavAgent
 from planners.navigation_config import NavAgentConfig
+from planners.vmpc import EpisodeRecord
+from sim.envs.counter import arm_observation
+from sim.homes.geodesic import distance_field
 from sim.robots.mobile import wrap_angle
 from sim.tasks.counter import ArmFrameView, DrawerMotion
 
 if TYPE_CHECKING:  # pragma: no cover
-    from planners.vmpc import EpisodeRecord
     from sim.envs.home import HomeEnv
 
 
@@ -51,7 +55,6 @@ def tuck_arm(env: HomeEnv, cfg: ManipulationAgentConfig) -> np.ndarray:
 
 def _nav_config(nav: NavAgentConfig | None, cfg: ManipulationAgentConfig) -> NavAgentConfig:
     """The navigation agent's config with the clearance widened for the arm."""
-    from dataclasses import replace
 
     nav = nav or NavAgentConfig()
     return replace(nav, clearance=nav.clearance + cfg.arm_clearance)
@@ -169,7 +172,6 @@ class PlannedDrawerAgent(OpenDrawerAgent):
         self.handover: dict[str, np.ndarray] | None = None  # the planner's first observation
 
     def _arm(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        from sim.envs.counter import arm_observation
 
         c, robot = self.cfg, self.env.scene.manipulator
         if self.phase == "arm":
@@ -198,7 +200,6 @@ class OpenDoorAgent:
         self.nav = InteractiveNavAgent(_nav_config(nav, self.cfg))
 
     def reset(self, env: HomeEnv) -> None:
-        from sim.homes.geodesic import distance_field
 
         self.env = env
         self.nav.reset(env)
@@ -251,10 +252,6 @@ def run_planned_home_episode(
     ``success`` is the home task's (the drawer open at the end), and ``stats``: ``steps`` (whole episode),
     ``handover_step`` (None if the agent never docked) and ``home``.
     """
-    import time
-
-    from planners.vmpc import EpisodeRecord
-    from sim.envs.counter import arm_observation
 
     start = time.perf_counter()
     obs, info = env.reset(seed=seed, options=options)

@@ -122,7 +122,7 @@ def _unavailable(model: str, source: str, err: BaseException) -> TextModelUnavai
 @contextmanager
 def _quiet_loading() -> Iterator[None]:
     """Hide transformers' per-load "Loading weights" progress bar (restored afterwards)."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # on use: transformers takes seconds to import
 
     was_enabled = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -184,7 +184,7 @@ class TextEncoder(nn.Module):
                 f"need cache_size ≥ 0, max_tokens ≥ 1, batch_size ≥ 1; got {cache_size}, {max_tokens}, {batch_size}"
             )
         # Imported here: transformers takes seconds to import, and only models with text need it.
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel, AutoTokenizer  # on use: see the comment above
 
         self.name = model
         self.source = resolve_text_model(model)

@@ -47,15 +47,15 @@ def optimizer_config(cfg: Any) -> OptimizerConfig:
         if cfg not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {cfg!r}; choose one of {' | '.join(OPTIMIZERS)}")
         return OPTIMIZERS[cfg].config_class()
-    from omegaconf import DictConfig
+    from omegaconf import DictConfig  # on use: only config nodes need OmegaConf
 
     if not isinstance(cfg, (Mapping, DictConfig)) or "_target_" not in cfg:
         raise ValueError(
             f"an optimizer config must be a name, a config dataclass or a mapping with _target_; "
             f"got {type(cfg).__name__}. Choices: {_choices()}"
         )
-    from hydra.errors import InstantiationException
-    from hydra.utils import instantiate
+    from hydra.errors import InstantiationException  # on use: only _target_ nodes need Hydra (slow to import)
+    from hydra.utils import instantiate  # on use: as above
 
     target = cfg["_target_"]
     try:

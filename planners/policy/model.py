@@ -85,7 +85,7 @@ class LanguagePolicy:
     """
 
     def __init__(self, net: LanguagePolicyNet, text_encoder: Any | None = None):
-        from rewards.text import TextEncoder
+        from rewards.text import TextEncoder  # on use: loads transformers (seconds), only when acting
 
         self.net = net.eval()
         self.text = text_encoder if text_encoder is not None else TextEncoder(net.config.text_model)
