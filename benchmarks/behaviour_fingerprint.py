@@ -38,20 +38,15 @@ from typing import Any
 import h5py
 import numpy as np
 
+from sim.tasks.catalogue import LOREL_TASKS
+
 #: episode fields that measure the machine, not the behaviour
 TIMING_FIELDS = ("seconds", "mean_plan_seconds")
 #: metadata fields that change with every run or install
 VOLATILE_META = ("command", "created", "versions", "package_versions", "host", "duration_seconds")
 DESK_AGENTS = ("random", "lcbc", "vmpc_goal_image", "vmpc_lorel")
 ORACLE_AGENTS = ("vmpc_lorel_oracle", "vmpc_oracle")
-TASKS = (
-    "open_drawer",
-    "close_drawer",
-    "turn_faucet_left",
-    "turn_faucet_right",
-    "move_black_mug_right",
-    "move_white_mug_down",
-)
+TASKS = LOREL_TASKS  # LOReL's six tasks
 
 
 def run(cmd: list[str], cwd: Path) -> str:
