@@ -497,7 +497,7 @@ def test_unknown_task_in_an_instruction_file_lists_the_valid_tasks(
         ("val_fraction=1.5", "val_fraction=1.5 must be < 1"),
         ("negatives.reversed=-0.5", "negatives.reversed=-0.5 must be a finite number"),
         ("augment.shift=2.5", "augment.shift=2.5 must be an integer"),
-        ("reward.fusion=mid", "fusion must be one of early | late"),
+        ("reward.fusion=mid", "fusion='mid' is not allowed; choose from early | late"),
         ("data=/nonexistent/folder", "no such dataset folder"),
     ],
 )
