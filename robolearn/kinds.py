@@ -38,7 +38,6 @@ __all__ = [
     "PlanSupport",
     "check_home",
     "get_kind",
-    "kind_for_env_id",
     "kind_of",
     "load",
 ]
@@ -186,19 +185,6 @@ def kind_of(cfg: EnvConfig | DeskEnv | HomeEnv | CounterEnv) -> EnvKind:
     """The kind of an env config object (its class's ``KIND``) or of an env (its ``cfg``'s)."""
     cls = type(getattr(cfg, "cfg", cfg))
     return get_kind(getattr(cls, "KIND", None))
-
-
-def kind_for_env_id(env_id: object) -> EnvKind:
-    """The kind of a gym id, e.g. a dataset's declared ``meta["env_id"]`` ("robolearn/Counter-v1" -> counter).
-
-    Raises:
-        KindError: the id is no kind's (the message lists the ids).
-    """
-    for kind in KINDS.values():
-        if env_id == kind.env_id or env_id in kind.task_ids:
-            return kind
-    ids = [i for k in KINDS.values() for i in (k.env_id, *k.task_ids)]
-    raise KindError(f"unknown env_id {env_id!r}: not one of robolearn's environments ({', '.join(ids)})")
 
 
 def load(path: str) -> Any:

@@ -11,7 +11,7 @@ import pytest
 
 from robolearn.cli import EXIT_USAGE, bench_settings, main
 from robolearn.config import ConfigError, compose_config, env_config, env_kind
-from robolearn.kinds import KINDS, KindError, get_kind, kind_for_env_id, kind_of, load
+from robolearn.kinds import KINDS, KindError, get_kind, kind_of, load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,17 +53,12 @@ def test_a_node_of_another_kind_than_needed_is_refused() -> None:
         env_config(compose_config("rollout", ["env=home"]).env, kind="desk")
 
 
-def test_the_kind_of_a_dataset_comes_from_its_declared_env_id() -> None:
-    assert kind_for_env_id("robolearn/Desk-v1").name == "desk"
-    assert kind_for_env_id("robolearn/Counter-v1").name == "counter"
-    assert kind_for_env_id("robolearn/PointNav-v0").name == "home"
-    with pytest.raises(KindError, match="unknown env_id 'robolearn/Nowhere-v9'"):
-        kind_for_env_id("robolearn/Nowhere-v9")
+def test_no_kind_is_an_error() -> None:
     with pytest.raises(KindError, match="must be one of"):
         get_kind(None)
 
 
-def test_the_registration_ids_come_from_the_registry() -> None:
+def test_the_registration_ids_match_the_registry() -> None:
     from sim.registration import ENV_IDS, ENV_KWARGS
 
     assert ENV_IDS == {
@@ -77,6 +72,8 @@ def test_the_registration_ids_come_from_the_registry() -> None:
         "robolearn/Counter-v1": "sim.envs.counter:CounterEnv",
     }
     assert ENV_KWARGS["robolearn/OpenDrawer-v0"] == {"task": "open_drawer"}
+    for kind in KINDS.values():  # every kind's gym ids are registered with the kind's env class
+        assert all(ENV_IDS[i] == kind.env for i in (kind.env_id, *kind.task_ids))
 
 
 def test_every_registry_path_loads() -> None:
