@@ -36,7 +36,7 @@ from sim.counter_config import CounterEnvConfig
 from sim.envs.home import HomeEnv
 from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping as from_dict
+from sim.plumbing.settings import from_mapping
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.counter import ArmFrameView, CounterStates, DrawerMotion, get_counter_task
@@ -160,7 +160,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             merged = dict(config or {})
             merged.setdefault("task", task)
             merged.update(overrides)
-            cfg = from_dict(CounterEnvConfig, merged)
+            cfg = from_mapping(CounterEnvConfig, merged)
         check_env_modes(reward_type, ("sparse", "dense"), render_mode, self.metadata["render_modes"])
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_counter_task(cfg.task)

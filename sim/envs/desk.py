@@ -34,7 +34,7 @@ from gymnasium import spaces
 from sim.config import DeskEnvConfig
 from sim.observations import PROPRIO_DIM, Camera
 from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping as from_dict
+from sim.plumbing.settings import from_mapping
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
@@ -112,7 +112,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             merged = dict(config or {})
             merged.update(task=task, obs_keys=tuple(obs_keys), width=width, height=height, variant=variant)
             merged.update(overrides)
-            cfg = from_dict(DeskEnvConfig, merged)
+            cfg = from_mapping(DeskEnvConfig, merged)
         check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
         self.cfg = cfg
         self.task: Task = get_task(cfg.task)

@@ -39,7 +39,7 @@ from sim.homes.maps import GridMap, free_components, traversability_map
 from sim.lidar import Lidar, LocalMap
 from sim.observations import Camera, Lighting
 from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping as from_dict
+from sim.plumbing.settings import from_mapping
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.nav_metrics import EffortTracker, episode_metrics
@@ -108,7 +108,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             elif "robot" not in merged and get_home_task(merged["task"]).needs_arm:
                 merged["robot"] = "manipulator"  # tasks that need the arm default to the robot that has one
             merged.update(overrides)
-            cfg = from_dict(HomeEnvConfig, merged)
+            cfg = from_mapping(HomeEnvConfig, merged)
         check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
         self.cfg, self.reward_type, self.render_mode = cfg, reward_type, render_mode
         self.task = get_home_task(cfg.task)

@@ -88,7 +88,7 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         o = "generator"
         counts = tuple(self.num_rooms)
-        # whole floats are fine (sim.config.from_dict turns YAML lists into floats); keep them as ints
+        # whole floats are fine (sim.plumbing.settings.from_mapping turns number lists into floats); keep them as ints
         if len(counts) == 2 and all(isinstance(v, (int, float)) and float(v).is_integer() for v in counts):
             object.__setattr__(self, "num_rooms", tuple(int(v) for v in counts))  # frozen: set once here
         if (
