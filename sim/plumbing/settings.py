@@ -11,7 +11,9 @@ choices=...)``. From that one declaration:
   converting YAML numbers and lists and naming unknown keys and values of the wrong type;
 - ``config_yaml`` writes the commented YAML file that users read and override in ``conf/``: each key's
   comment is its doc with its allowed values appended; a command's file also gets its Hydra ``defaults:``
-  list and the keys it overrides in composed groups (``defaults=``, ``overrides=``).
+  list and the keys it overrides in composed groups (``defaults=``, ``overrides=``), a config group's file
+  its ``# @package`` line (``package=``), and a subclass's file may leave its base's fields to the base's
+  file (``exclude=``).
 
 A command's top-level options (``robolearn rollout episodes=2``) are checked with an empty owner and parsed with
 ``from_mapping(..., prefix="")``, so messages name the keys as they are typed (``episodes=0 is out of range;
@@ -22,7 +24,9 @@ The dataclasses are the single source; the files in ``conf/`` are generated from
 current (``robolearn.conf_files`` holds the registry and says why: ``sim`` stays usable without Hydra).
 A subclass may change a default with a plain redeclaration and keeps its base's knob (``knobs_of``); a
 dataclass-valued knob may rewrite the docs of its nested fields where they mean something else
-(``field_docs``).
+(``field_docs``). A knob whose default is a mapping of free-form entries (agent specs by name, each with its
+own keys) documents its keys with ``field_docs`` too, by dotted path (``*`` for every key): it is then written
+as a block, a comment on every key.
 
 Example:
     >>> @dataclass
@@ -44,8 +48,9 @@ import math
 import numbers
 import re
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
+from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
 from sim.plumbing.checks import check_pair
@@ -89,7 +94,11 @@ class Knob:
         choices: the allowed values (strings, usually), or None.
         pair: the value is a ``[low, high]`` range with ``low <= high``.
         field_docs: for a dataclass-valued field, ``(dotted field path, doc)`` pairs that replace the
-            nested fields' own docs in this place (e.g. "unused here" for a shared sub-config's field).
+            nested fields' own docs in this place (e.g. "unused here" for a shared sub-config's field). For a
+            mapping-valued field (a dict default of free-form entries, e.g. agent specs by name), the docs of
+            its keys at any depth, by dotted path (``lcbc``, ``lcbc.checkpoint``; a ``*`` segment stands for
+            every key: ``*._target_``): the mapping is written as a block with a comment on every key, and a
+            nested mapping none of whose keys has a doc stays on its key's line in flow style.
         any_type: the value's type is not that of the default (a path or a list of paths, ``all`` or a
             list of names): neither converted nor type-checked here; the class checks it.
     """
@@ -388,22 +397,58 @@ def _nested_docs(prefix: str, docs: Mapping[str, str], k: Knob | None) -> dict[s
     return out
 
 
-def _lines(obj: Any, indent: str, docs: Mapping[str, str]) -> list[str]:
+def _key_doc(key: str, docs: Mapping[str, str]) -> str:
+    """The doc of mapping key ``key`` among ``docs`` (paths relative to the mapping): its own, else a ``*`` one's."""
+    if key in docs:
+        return docs[key]
+    return next((d for p, d in docs.items() if "." not in p and fnmatchcase(key, p)), "")
+
+
+def _key_docs(key: str, docs: Mapping[str, str]) -> dict[str, str]:
+    """The docs of the keys under mapping key ``key`` (``key.sub`` -> ``sub``): those given for every key
+    (``*.sub``) first, then its own (which win)."""
+    out: dict[str, str] = {}
+    for own in (False, True):
+        for path, doc in docs.items():
+            head, dot, rest = path.partition(".")
+            if dot and (head == key if own else head != key and fnmatchcase(key, head)):
+                out[rest] = doc
+    return out
+
+
+def _mapping_lines(mapping: Mapping[Any, Any], indent: str, docs: Mapping[str, str]) -> list[str]:
+    """A documented mapping's keys, one per line with its doc (see ``Knob.field_docs``)."""
+    out: list[str] = []
+    for key, value in mapping.items():
+        doc, inner = _key_doc(str(key), docs), _key_docs(str(key), docs)
+        if isinstance(value, Mapping) and value and inner:
+            out.append(f"{indent}{_scalar(str(key))}:{_comment(doc, None)}")
+            out += _mapping_lines(value, indent + "  ", inner)
+        else:
+            out.append(f"{indent}{_scalar(str(key))}: {_scalar(value)}{_comment(doc, None)}")
+    return out
+
+
+def _lines(obj: Any, indent: str, docs: Mapping[str, str], exclude: Collection[str] = ()) -> list[str]:
     out: list[str] = []
     knobs = knobs_of(type(obj))
     for f in fields(obj):
+        if f.name in exclude:
+            continue
         value = getattr(obj, f.name)
         k = knobs.get(f.name)
         doc = docs.get(f.name, k.doc if k is not None else "")
-        if is_dataclass(value):
-            inner = _nested_docs(f.name, docs, k)
+        inner = _nested_docs(f.name, docs, k)
+        if is_dataclass(value) or (isinstance(value, Mapping) and value and inner):
             if indent:  # a nested section: its doc on its key's line, as any key's
                 out.append(f"{indent}{f.name}:{_comment(doc, None)}")
             else:
                 out += ["", *_section(doc, indent), f"{f.name}:"]
-            out += _lines(value, indent + "  ", inner)
+            if is_dataclass(value):
+                out += _lines(value, indent + "  ", inner)
+            else:
+                out += _mapping_lines(value, indent + "  ", inner)
         elif isinstance(value, list) and value and all(is_dataclass(v) for v in value):
-            inner = _nested_docs(f.name, docs, k)
             out += [*_section(doc, indent), f"{indent}{f.name}:"]
             for item in value:
                 item_lines = [line for line in _lines(item, indent + "    ", inner) if line]
@@ -424,6 +469,9 @@ def config_yaml(
     first: Mapping[str, tuple[Any, str]] | None = None,
     defaults: Sequence[tuple[str, str]] = (),
     overrides: Mapping[str, tuple[str, Sequence[tuple[str, Any, str]]]] | None = None,
+    *,
+    package: str = "",
+    exclude: Collection[str] = (),
 ) -> str:
     """The commented YAML of dataclass instance ``config`` (usually its defaults).
 
@@ -440,11 +488,15 @@ def config_yaml(
         overrides: sections written last that override keys of composed groups, ``group -> (section doc,
             [(key, value, doc), ...])`` (e.g. collect's ``env.obs_keys``): values of another config than
             ``config``, so they are given here, once, by the file's registry entry.
+        package: a config group file's Hydra package (``_global_``: its keys land at the top level of the
+            composed config), written as the first line, ``# @package _global_`` (Hydra reads it only there).
+        exclude: fields not written (a base class's fields, which the base's own file holds).
 
     Returns:
         The file's text, ending with a newline.
     """
-    out = [f"# {line}".rstrip() for line in header.strip("\n").splitlines()] if header else []
+    out = [f"# @package {package}"] if package else []
+    out += [f"# {line}".rstrip() for line in header.strip("\n").splitlines()] if header else []
     if out:
         out.append("")
     if defaults:
@@ -453,7 +505,7 @@ def config_yaml(
         out.append("")
     for name, (value, doc) in (first or {}).items():
         out.append(f"{name}: {_scalar(value)}  # {doc}")
-    out += _lines(config, "", {})
+    out += _lines(config, "", {}, exclude)
     for group, (doc, keys) in (overrides or {}).items():
         out += ["", *_section(doc, ""), f"{group}:"]
         out += [f"  {key}: {_scalar(value)}{_comment(doc, None)}" for key, value, doc in keys]

@@ -193,3 +193,36 @@ def test_command_yaml_has_its_defaults_list_and_group_overrides() -> None:
     data = yaml.safe_load(text)
     assert data["defaults"] == [{"env": "desk"}, "_self_"] and data["env"] == {"obs_keys": ["rgb"]}
     assert from_mapping(Command, {k: v for k, v in data.items() if k not in ("defaults", "env")}) == Command()
+
+
+@dataclass
+class Specs:
+    """A knob whose default is a mapping of free-form entries, its keys documented beside it."""
+
+    specs: dict = knob(
+        {"a": {"_target_": "x.A", "plan": {"k": 1, "path": "${p:a.pt}"}}, "b": {"_target_": "x.B"}},
+        "The entries, each built from its _target_.",
+        field_docs={"a": "entry a", "b": "entry b", "*._target_": "class built", "a.plan": "plan values"},
+    )
+    flat: dict = knob({"k": 1}, "undocumented keys: one line")
+
+
+def test_a_mapping_knob_is_a_block_with_a_comment_per_documented_key() -> None:
+    text = config_yaml(Specs())
+    assert text == (
+        "# The entries, each built from its _target_.\n"
+        "specs:\n"
+        "  a:  # entry a\n"
+        "    _target_: x.A  # class built\n"
+        '    plan: {k: 1, path: "${p:a.pt}"}  # plan values\n'
+        "  b:  # entry b\n"
+        "    _target_: x.B  # class built\n"
+        "flat: {k: 1}  # undocumented keys: one line\n"
+    )
+    assert yaml.safe_load(text) == asdict(Specs())
+
+
+def test_a_group_file_has_its_package_line_first_and_may_leave_out_fields() -> None:
+    text = config_yaml(Inner(), "usage", package="_global_", exclude=("gain", "span"))
+    assert text.startswith("# @package _global_\n# usage\n\n")
+    assert set(yaml.safe_load(text)) == {"count", "jitter"}
