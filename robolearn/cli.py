@@ -386,7 +386,7 @@ BENCH_EXAMPLES = (
     "agents=[vmpc_lorel] instruction_file=my_phrasings.yaml out=outputs/phrasings",
     "agents=[vmpc_lorel_oracle,vmpc_oracle] variants=[train] workers=8",
     "ray_address=auto    # a running Ray cluster",
-    "--multirun agents=[vmpc_lorel] agent_specs.vmpc_lorel.plan.optimizer=cem,mppi",
+    "--multirun agents=[vmpc_lorel] +agent_specs.vmpc_lorel.plan.optimizer=cem,mppi",
 )
 MULTIRUN_FLAGS = ("-m", "--multirun")
 
