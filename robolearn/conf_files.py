@@ -23,14 +23,20 @@ Usage::
 Each registry entry names the file (relative to ``conf/``), the factory of the config whose defaults it
 holds, the header comment (the file's usage notes live here, once) and extra first keys (Hydra's
 ``_target_``; an env config's declared ``kind`` is added when its class has a ``KIND``). A command's file
-(``rollout.yaml``, ``collect.yaml``, ``plan.yaml``) also has its Hydra ``defaults:`` list and the keys it
-overrides in the composed groups (collect's ``env.obs_keys``), both written in its entry.
+(``rollout.yaml``, ``collect.yaml``, ``plan.yaml``, ``bench.yaml``) also has its Hydra ``defaults:`` list and the
+keys it overrides in the composed groups (collect's ``env.obs_keys``), both written in its entry. ``robolearn
+bench`` is split over files: ``bench.yaml`` holds the options every bench has (``robolearn.bench.run.BenchOptions``)
+and picks the group ``bench`` by ``env``; each kind's ``bench/<kind>.yaml`` (``@package _global_``) holds only the
+fields its subclass adds (``base=``), with its own ``defaults:`` list and ``env`` overrides (the homes').
 
 ``demo.yaml`` stays hand-written: it declares no option of its own, only a ``defaults:`` list that composes
 ``plan.yaml`` and a ``scene`` group, and overrides of plan's keys (``objective``, ``video.path``), so there is
 no dataclass for it to be generated from; its keys are plan's, documented and checked by ``PlanOptions``.
-Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), nor the other
-commands' files, not yet converted.
+Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), nor
+``bench/counter.yaml``: the counter has no bench (``robolearn.kinds`` gives its kind no bench hook), so the file
+declares no option, only the comment that says so; it exists so that ``robolearn bench env=counter`` composes and
+then stops with the one-line error naming the envs that have a bench. The other commands' files are not yet
+converted.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +73,10 @@ class Generated:
             ``("_self_", "...")``), written first.
         overrides: sections written last that set keys of composed groups (the groups' own configs hold
             other defaults), ``group -> (section doc, [(key, value, doc), ...])``.
+        package: the Hydra package of a config group's file, written first as ``# @package <package>``
+            (``_global_``: the file's keys land at the top level, as ``conf/bench/<kind>.yaml``'s do).
+        base: ``"module:Class"`` of a base class of ``factory`` whose fields another generated file holds
+            (``bench.yaml``: the options every bench has); this file leaves them out.
     """
 
     factory: str
@@ -74,12 +84,22 @@ class Generated:
     first: Mapping[str, tuple[Any, str]] = field(default_factory=dict)
     defaults: tuple[tuple[str, str], ...] = ()
     overrides: Mapping[str, tuple[str, tuple[tuple[str, Any, str], ...]]] = field(default_factory=dict)
+    package: str = ""
+    base: str = ""
 
     def config_class(self) -> type:
         """The dataclass named by ``factory``."""
-        module, name = self.factory.split(":")
-        cls: type = getattr(import_module(module), name)
-        return cls
+        return _load(self.factory)
+
+    def base_fields(self) -> tuple[str, ...]:
+        """The fields of ``base`` (none without one): written by the base's own file, not this one."""
+        return tuple(f.name for f in fields(_load(self.base))) if self.base else ()
+
+
+def _load(factory: str) -> type:
+    module, name = factory.split(":")
+    cls: type = getattr(import_module(module), name)
+    return cls
 
 
 #: the comment of an optimizer file's ``_target_``
@@ -157,6 +177,80 @@ GENERATED: dict[str, Generated] = {
             ),
             _SELF,
         ),
+    ),
+    "bench.yaml": Generated(
+        "robolearn.bench.run:BenchOptions",
+        "`robolearn bench`: evaluate agents in an environment, N seeded episodes per agent, variant (or split) and\n"
+        "task, reporting success at the final step and at any step with 95% Wilson intervals (plus the homes' SPL,\n"
+        "effort efficiency and INS with env=home); writes episodes.jsonl (every episode, so an interrupted run\n"
+        "resumes), results.json, results.csv and results.png to `out`. The agents, tasks and variants depend on the\n"
+        "env's kind and come from conf/bench/<kind>.yaml (the group `bench`, chosen by `env`); this file holds the\n"
+        "options every bench has (workers, ray_address and max_retries: where episodes run, robolearn.bench.executor).\n"
+        "E.g.\n"
+        "  robolearn bench agents=[random,vmpc_lorel] variants=[train] trials=20\n"
+        "  robolearn bench agents=[vmpc_lorel] instruction_file=my_phrasings.yaml   # your own phrasings → task\n"
+        "  robolearn bench workers=8                                           # 8 local processes\n"
+        "  robolearn bench ray_address=auto                                    # a running Ray cluster\n"
+        "  robolearn bench --multirun agents=[vmpc_lorel] +agent_specs.vmpc_lorel.plan.optimizer=cem,mppi\n"
+        "  robolearn bench env=home tasks=[interactive_nav] trials=10 agents=[nav]   # navigation agents in the homes\n"
+        "Results do not depend on workers, Ray or the order episodes run in: each episode depends only on its\n"
+        "agent, variant (split), task, instruction and seed. Relative paths are relative to where you run the command.",
+        defaults=(
+            (
+                "env: desk",
+                "environment config group: conf/env/desk.yaml (env=home: conf/env/home.yaml); its task and variant "
+                "or split are set per episode",
+            ),
+            (
+                "bench: ${env}",
+                "the bench of that env: conf/bench/desk.yaml (or with env=home conf/bench/home.yaml): agents, tasks, "
+                "variants or splits, trials, out",
+            ),
+            _SELF,
+        ),
+    ),
+    "bench/desk.yaml": Generated(
+        "robolearn.bench.run:DeskBenchOptions",
+        "`robolearn bench` (env=desk, the default): agents on the desk tasks across environment variants (conf/bench.yaml\n"
+        "has the options every bench shares).",
+        package="_global_",
+        base="robolearn.bench.run:BenchOptions",
+    ),
+    "bench/home.yaml": Generated(
+        "robolearn.bench.home:HomeBenchOptions",
+        "`robolearn bench env=home`: navigation agents on the home tasks over generated homes, N seeded episodes per\n"
+        "agent, split and task; success with 95% Wilson intervals plus mean SPL, effort efficiency and INS (iGibson's\n"
+        "interactive-navigation metrics, gated by success). conf/bench.yaml has the options every bench shares. E.g.\n"
+        "  robolearn bench env=home                                    # the baseline agent, 50 held-out episodes per task\n"
+        "  robolearn bench env=home tasks=[interactive_nav] trials=10 agents=[nav]\n"
+        "  robolearn bench env=home nav_agent.object_cost=0 out=outputs/bench_home_push   # an ablation: always push\n"
+        "Each episode depends only on its agent, split, task and seed (not on workers or their order).",
+        defaults=(
+            (
+                "/nav_agent: default",
+                "the navigation agent's options (conf/nav_agent/default.yaml), read by agent_specs.nav",
+            ),
+            (
+                "/manipulation_agent: default",
+                "the drawer / door baselines' options (conf/manipulation_agent/default.yaml)",
+            ),
+            _SELF,
+        ),
+        overrides={
+            "env": (
+                "Overrides of conf/env/home.yaml for every episode (its task and split are set per episode; tasks that "
+                "need the arm get robot=manipulator).",
+                (
+                    (
+                        "obs_keys",
+                        ["scan", "goal"],
+                        "what the agents read; no camera frames are rendered (add rgb for agents that see)",
+                    ),
+                ),
+            )
+        },
+        package="_global_",
+        base="robolearn.bench.run:BenchOptions",
     ),
     "env/desk.yaml": Generated(
         "sim.config:DeskEnvConfig",
@@ -279,7 +373,9 @@ def render(path: str) -> str:
         first = {"kind": (kind, KIND_DOC), **first}
     source = f"{cls.__module__}.{cls.__qualname__}"
     header = _NOTICE.format(source=source) + "\n" + entry.header
-    return config_yaml(cls(), header, first, entry.defaults, entry.overrides)
+    return config_yaml(
+        cls(), header, first, entry.defaults, entry.overrides, package=entry.package, exclude=entry.base_fields()
+    )
 
 
 def _conf_root(conf: Path | None) -> Path:

@@ -75,7 +75,8 @@ class EnvKind:
             itself (e.g. that a named home loads), or None.
         rollout: ``f(settings, echo=...) -> list[dict]``, how ``robolearn rollout`` runs episodes here.
         bench: the settings class of ``robolearn bench`` here (``from_config(cfg)``, consumed by ``run_bench``;
-            its per-kind options are ``conf/bench/<name>.yaml``), or None where there is no bench.
+            its per-kind options are a subclass of ``robolearn.bench.run.BenchOptions`` that generates
+            ``conf/bench/<name>.yaml``), or None where there is no bench.
         plan: how ``robolearn plan`` runs here, or None where it cannot (no arm to plan).
         collect: whether ``robolearn collect`` records datasets here (the env has the exploration API:
             ``make_expert``, ``expert_action``, ``reach_targets``, ``reach_point``, ``tcp_position``).

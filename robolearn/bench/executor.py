@@ -19,6 +19,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sim.plumbing.settings import check_knobs, knob
+
 __all__ = ["RAY_LOCAL", "ExecutorSettings", "JobsFailed", "run_jobs"]
 
 J = TypeVar("J")
@@ -30,25 +32,27 @@ RAY_LOCAL = "local"
 
 @dataclass(frozen=True)
 class ExecutorSettings:
-    """Where jobs run.
+    """Where jobs run. Each field is a knob (``sim.plumbing.settings``), checked with messages that name it as
+    typed on the command line (``workers=0 is out of range; use an integer ≥ 1``): ``robolearn bench``'s options
+    (``robolearn.bench.run.BenchOptions``, ``conf/bench.yaml``) extend this class."""
 
-    Attributes:
-        workers: parallel processes on this machine (1 = in this process); with Ray on ``local``, the
-            CPUs of the local instance.
-        ray_address: None = no Ray; ``local`` = start a local instance; ``auto`` or ``ray://host:port``
-            = connect to a running cluster (it then decides the parallelism).
-        max_retries: extra attempts for a job whose worker died or that raised (0 = none).
-    """
-
-    workers: int = 1
-    ray_address: str | None = None
-    max_retries: int = 2
+    workers: int = knob(
+        1, "local processes (1 = in this process); with ray_address=local, the local Ray instance's CPUs", lo=1
+    )
+    ray_address: str | None = knob(
+        None,
+        f"null = local processes | {RAY_LOCAL} = start a Ray instance here | auto or ray://HOST:PORT = a running "
+        "cluster (it then decides the parallelism)",
+    )
+    max_retries: int = knob(
+        2,
+        "extra attempts for a job (a bench episode) whose worker died or that raised; one that fails every time is "
+        "reported, never dropped",
+        lo=0,
+    )
 
     def __post_init__(self) -> None:
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
-            raise ValueError(f"workers={self.workers!r} must be an integer >= 1")
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or self.max_retries < 0:
-            raise ValueError(f"max_retries={self.max_retries!r} must be an integer >= 0")
+        check_knobs(self, "")
         if self.ray_address is not None and (not isinstance(self.ray_address, str) or not self.ray_address.strip()):
             raise ValueError(f"ray_address={self.ray_address!r} must be `local`, `auto`, ray://host:port or null")
 

@@ -3,8 +3,10 @@
 The same machinery as the desk bench (``robolearn.bench.run``): one episode per (agent, split, task,
 seed), run in local processes or on Ray, appended to ``episodes.jsonl`` as it finishes (a rerun
 resumes), and summarised as success with 95% Wilson intervals plus the mean SPL, effort efficiency
-and INS (iGibson's interactive-navigation metrics, gated by success). The options are in
-``conf/bench.yaml`` with ``conf/bench/home.yaml`` (``env=home`` selects it); a split plays the part of the desk bench's variant.
+and INS (iGibson's interactive-navigation metrics, gated by success). The options are ``HomeBenchOptions``: those
+every bench has (``robolearn.bench.run.BenchOptions``, ``conf/bench.yaml``) and the homes' own, which
+``conf/bench/home.yaml`` (``env=home`` selects it) is generated from; a split plays the part of the desk bench's
+variant.
 """
 
 from __future__ import annotations
@@ -17,9 +19,20 @@ from typing import Any
 from omegaconf import DictConfig
 
 from robolearn.bench.executor import ExecutorSettings
-from robolearn.bench.run import BenchOptions, EpisodeJob, worker_agent_and_env
-from robolearn.config import ConfigError, env_config, make_env
+from robolearn.bench.run import (
+    AGENT_TARGET_DOC,
+    BenchOptions,
+    EpisodeJob,
+    bench_agent_specs,
+    bench_env,
+    bench_names,
+    bench_out,
+    parse_bench,
+    worker_agent_and_env,
+)
+from robolearn.config import env_config, make_env
 from sim.envs.home import HomeEnv
+from sim.plumbing.settings import knob
 from sim.tasks.navigation import HOME_TASKS, get_home_task
 
 #: generated-home splits (sim.home_config): train draws the training pool, test the held-out one
@@ -29,9 +42,66 @@ HOME_METRICS = ("spl", "effort_efficiency", "ins")
 
 
 @dataclass(frozen=True)
+class HomeBenchOptions(BenchOptions):
+    """The options of ``robolearn bench env=home``: ``conf/bench/home.yaml`` is generated from the fields this class
+    adds to ``BenchOptions`` (the options every bench has, in ``conf/bench.yaml``)."""
+
+    agents: tuple[str, ...] = knob(
+        ("nav", "random"),
+        "agents to evaluate (names in agent_specs)",
+        any_type=True,  # a list of names (or one name), checked against agent_specs below
+    )
+    tasks: tuple[str, ...] = knob(
+        tuple(HOME_TASKS),
+        "home tasks (sim/tasks/navigation.py); the last two run with robot=manipulator",
+        any_type=True,
+    )
+    splits: tuple[str, ...] = knob(
+        ("test",),
+        "generated-home splits: test = held-out home seeds never used for training | train",
+        any_type=True,
+    )
+    trials: int = knob(
+        50, "seeded episodes per agent, split and task (seeds first_seed .. first_seed + trials - 1)", lo=1
+    )
+    out: str = knob("outputs/bench_home", "results folder; rerunning with the same settings resumes it")
+    agent_specs: dict[str, dict[str, Any]] = knob(
+        {
+            "nav": {
+                "_target_": "robolearn.bench.agents.NavBenchAgent",
+                "config": "${nav_agent}",
+                "manipulation": "${manipulation_agent}",
+            },
+            "random": {"_target_": "robolearn.bench.agents.RandomAgent"},
+        },
+        "The agents; each is built with `_target_` (robolearn.bench.agents).",
+        field_docs={
+            "nav": "A* + pure pursuit, pushing clutter and doors, LiDAR obstacle memory; at the counter: dock and "
+            "pull the drawer",
+            "random": "uniform random (v, ω): the floor every agent must clear",
+            "*._target_": AGENT_TARGET_DOC,
+            "nav.config": "NavAgentConfig values",
+            "nav.manipulation": "ManipulationAgentConfig values (open_drawer, open_door)",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        specs = bench_agent_specs(self.agent_specs)
+        self._assign(
+            agent_specs=specs,
+            agents=bench_names("agents", self.agents, specs, "agents"),
+            tasks=bench_names("tasks", self.tasks, tuple(HOME_TASKS), "home tasks"),
+            splits=bench_names("splits", self.splits, SPLITS, "splits"),
+        )
+        bench_out(self.out)
+
+
+@dataclass(frozen=True)
 class HomeBenchSettings:
-    """A validated ``conf/bench.yaml`` with ``env=home`` (``conf/bench/home.yaml``), the home kind's bench hook
-    (``robolearn.kinds``); the field names match ``BenchSettings`` where they mean the same."""
+    """A validated ``conf/bench.yaml`` with ``env=home``: the options (``HomeBenchOptions``) with the env node
+    checked for every task. The home kind's bench hook (``robolearn.kinds``); the field names match
+    ``BenchSettings`` where they mean the same."""
 
     env: dict[str, Any]
     agents: tuple[str, ...]
@@ -51,47 +121,27 @@ class HomeBenchSettings:
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> HomeBenchSettings:
-        """Validate a composed ``bench env=home`` config; every problem is a one-line ``ConfigError``."""
-        o = BenchOptions.of(cfg)
-        d = o.d
-        known = {
-            "env",
-            "nav_agent",
-            "manipulation_agent",
-            "agents",
-            "agent_specs",
-            "tasks",
-            "splits",
-            "trials",
-            "first_seed",
-            "out",
-            "workers",
-            "ray_address",
-            "max_retries",
-            "progress_bar",
-            "figure",
-        }
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown bench option(s) {unknown}; valid options are {sorted(known)}")
-        specs = o.agent_specs()
-        env_config(d.get("env"), kind="home")  # validates the env node now, not in a worker
-        env = o.env()
-        tasks = o.names("tasks", tuple(HOME_TASKS), "home tasks")
-        for t in tasks:  # each task with the robot it needs: checked here, not in a worker
+        """Validate a composed ``bench env=home`` config; every problem is a one-line ``ConfigError``.
+
+        ``nav_agent`` and ``manipulation_agent`` are the groups the ``nav`` agent's spec reads: it checks them when
+        ``run_bench`` builds it, before any episode.
+        """
+        o, groups = parse_bench(HomeBenchOptions, cfg, ("env", "nav_agent", "manipulation_agent"))
+        env = bench_env(groups["env"], "home")
+        for t in o.tasks:  # each task with the robot it needs: checked here, not in a worker
             env_config({**env, "task": t, "robot": _robot_for(t, env)}, kind="home")
         return cls(
             env=env,
-            agents=o.names("agents", specs, "agents"),
-            agent_specs=specs,
-            tasks=tasks,
-            variants=o.names("splits", SPLITS, "splits"),
-            trials=o.integer("trials", 1),
-            first_seed=o.integer("first_seed", 0),
-            out=o.out(),
+            agents=o.agents,
+            agent_specs=o.agent_specs,
+            tasks=o.tasks,
+            variants=o.splits,
+            trials=o.trials,
+            first_seed=o.first_seed,
+            out=Path(o.out),
             executor=o.executor(),
-            progress_bar=o.flag("progress_bar"),
-            figure=o.flag("figure"),
+            progress_bar=o.progress_bar,
+            figure=o.figure,
         )
 
     def episodes_per_agent(self) -> list[tuple[str, str, str]]:

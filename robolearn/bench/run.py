@@ -1,6 +1,9 @@
 """``robolearn bench``: agents × environment variants × tasks (or instructions) × seeds, with confidence intervals.
 
-``BenchSettings`` validates ``conf/bench.yaml``; ``run_bench`` builds the episode jobs, skips those
+``BenchSettings`` is a validated ``conf/bench.yaml`` at the desk: the options every bench has
+(``BenchOptions``, which ``conf/bench.yaml`` is generated from) and the desk's (``DeskBenchOptions``,
+``conf/bench/desk.yaml``), parsed by their knobs (``sim.plumbing.settings``) with the env node checked;
+``robolearn.bench.home`` is the homes' counterpart. ``run_bench`` builds the episode jobs, skips those
 already in ``<out>/episodes.jsonl``, runs the rest through ``robolearn.bench.executor`` (serially,
 over local processes or on Ray), appends each finished episode to the file at once, and writes the
 tables (``results.json``, ``results.csv``) and the figure (``results.png``).
@@ -16,7 +19,7 @@ import copy
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,17 +33,29 @@ from robolearn import paths  # paths.SHIPPED_DIR read on use: another install (o
 from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.report import print_results, write_csv, write_figure
 from robolearn.bench.stats import success_table
+from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, make_env
 from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
 from sim.envs.desk import DeskEnv
 from sim.plumbing.files import write_json_atomic
-from sim.tasks.desk import DESK_TASKS
+from sim.plumbing.settings import knob
+from sim.tasks.desk import DESK_TASKS, LOREL_TASKS
 from sim.variants import VARIANTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from robolearn.bench.home import HomeBenchSettings
 
-__all__ = ["BenchError", "BenchSettings", "EpisodeJob", "append_row", "read_episodes", "run_bench", "run_episode_job"]
+__all__ = [
+    "BenchError",
+    "BenchOptions",
+    "BenchSettings",
+    "DeskBenchOptions",
+    "EpisodeJob",
+    "append_row",
+    "read_episodes",
+    "run_bench",
+    "run_episode_job",
+]
 
 EPISODES_FILE = "episodes.jsonl"
 META_FILE = "bench.json"
@@ -49,92 +64,211 @@ META_FILE = "bench.json"
 BENCH_OBS_KEYS = ("rgb", "proprio")
 #: envs one worker keeps open (one per variant and task it has run); the oldest is closed beyond this
 MAX_OPEN_ENVS = 8
+#: the doc of every agent spec's ``_target_`` in conf/bench/<kind>.yaml
+AGENT_TARGET_DOC = "class built with the keys below"
 
 
 class BenchError(RuntimeError):
     """The bench could not finish (episodes that failed on every retry); the message names them."""
 
 
+def bench_names(key: str, value: Any, valid: Collection[str], what: str) -> tuple[str, ...]:
+    """A bench's list option (``agents``, ``tasks``, ``variants``, ``splits``): a non-empty list of distinct names
+    from ``valid`` (a single name is a list of one).
+
+    Raises:
+        ValueError: one line naming the key, the value and the fix.
+    """
+    v = [value] if isinstance(value, str) else list(value) if isinstance(value, tuple) else value
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+        raise ValueError(f"{key}={v!r} must be a non-empty list of {what}, e.g. {key}=[{next(iter(valid))}]")
+    unknown = [x for x in v if x not in valid]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown} in {key}; choose from {', '.join(valid)}")
+    if len(set(v)) != len(v):
+        raise ValueError(f"{key}={v} lists an entry twice")
+    return tuple(v)
+
+
+def bench_agent_specs(specs: Any) -> dict[str, dict[str, Any]]:
+    """``agent_specs``: names → specs, each a mapping with a ``_target_`` class path (copied as plain dicts).
+
+    Raises:
+        ValueError: one line naming the spec at fault.
+    """
+    if not isinstance(specs, Mapping) or not specs:
+        raise ValueError("agent_specs must map agent names to specs with a _target_")
+    for name, spec in specs.items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("_target_"), str):
+            raise ValueError(f"agent_specs.{name} must be a mapping with a _target_ (a class path), got {spec!r}")
+    return {str(k): dict(v) for k, v in specs.items()}
+
+
+def bench_out(out: str) -> None:
+    """A ValueError unless ``out`` (a string, as its knob checked) names a folder."""
+    if not out.strip():
+        raise ValueError(f"out={out!r} must be a results folder path")
+
+
 @dataclass(frozen=True)
-class BenchOptions:
-    """The values of a composed bench config (``d``), read with one-line ``ConfigError`` checks."""
+class BenchOptions(ExecutorSettings):
+    """The options every ``robolearn bench`` has, whatever the env's kind (``conf/bench.yaml`` is generated from
+    this class). Where episodes run (``workers``, ``ray_address``, ``max_retries``) are ``ExecutorSettings``'s
+    knobs; each kind's bench adds its own options in a subclass, whose file ``conf/bench/<kind>.yaml`` holds
+    only those (``DeskBenchOptions`` here, ``robolearn.bench.home.HomeBenchOptions``)."""
 
-    d: dict[str, Any]
+    workers: int = 2
+    first_seed: int = knob(0, "seed of each task's first episode", lo=0)
+    progress_bar: bool = knob(True, "show a progress bar over episodes")
+    figure: bool = knob(True, "write results.png (success per task, one panel per variant, bars with 95% intervals)")
 
-    @classmethod
-    def of(cls, cfg: DictConfig | Mapping[str, Any]) -> BenchOptions:
-        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
-        assert isinstance(raw, dict)
-        return cls({str(k): v for k, v in raw.items()})
+    def __post_init__(self) -> None:
+        if self.ray_address in ("", "null"):  # `ray_address=` on the command line: no Ray
+            self._assign(ray_address=None)
+        super().__post_init__()
 
-    def names(self, key: str, valid: Mapping[str, Any] | tuple[str, ...], what: str) -> tuple[str, ...]:
-        """A non-empty list of distinct names from ``valid`` (a single name is a list of one)."""
-        v = self.d.get(key)
-        if isinstance(v, str):
-            v = [v]
-        if not isinstance(v, (list, tuple)) or not v or not all(isinstance(x, str) for x in v):
-            raise ConfigError(f"{key}={v!r} must be a non-empty list of {what}, e.g. {key}=[{next(iter(valid))}]")
-        unknown = [x for x in v if x not in valid]
-        if unknown:
-            raise ConfigError(f"unknown {what} {unknown} in {key}; choose from {', '.join(valid)}")
-        if len(set(v)) != len(v):
-            raise ConfigError(f"{key}={list(v)} lists an entry twice")
-        return tuple(v)
-
-    def integer(self, key: str, lo: int) -> int:
-        v = self.d.get(key)
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ConfigError(f"{key}={v!r} must be an integer >= {lo}")
-        return v
-
-    def flag(self, key: str) -> bool:
-        if not isinstance(self.d.get(key), bool):
-            raise ConfigError(f"{key}={self.d.get(key)!r} must be true or false")
-        return bool(self.d[key])
-
-    def env(self) -> dict[str, Any]:
-        """The ``env`` node without its ``kind``: what the episodes' envs are built from (``kind`` is the settings
-        class's), as ``bench.json`` keeps it to refuse resuming with other env settings."""
-        env = self.d.get("env")
-        if not isinstance(env, Mapping):
-            raise ConfigError(f"env must be a mapping of options, got {env!r}")
-        return {str(k): v for k, v in env.items() if k != "kind"}
-
-    def agent_specs(self) -> dict[str, dict[str, Any]]:
-        """``agent_specs``: names → specs, each with a ``_target_`` class path."""
-        specs = self.d.get("agent_specs")
-        if not isinstance(specs, Mapping) or not specs:
-            raise ConfigError("agent_specs must map agent names to specs with a _target_")
-        for name, spec in specs.items():
-            if not isinstance(spec, Mapping) or not isinstance(spec.get("_target_"), str):
-                raise ConfigError(f"agent_specs.{name} must be a mapping with a _target_ (a class path), got {spec!r}")
-        return {str(k): dict(v) for k, v in specs.items()}
-
-    def out(self) -> Path:
-        out = self.d.get("out")
-        if not isinstance(out, str) or not out.strip():
-            raise ConfigError(f"out={out!r} must be a results folder path")
-        return Path(out)
+    def _assign(self, **values: Any) -> None:
+        """Set fields in ``__post_init__`` (this class is frozen) to their canonical values (a list as a tuple)."""
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
 
     def executor(self) -> ExecutorSettings:
-        """Where episodes run: ``workers``, ``ray_address`` and ``max_retries``."""
-        ray_address = self.d.get("ray_address")
-        # The config's values as given (any type): ExecutorSettings checks them, and its messages name them.
-        workers: Any = self.d.get("workers")
-        max_retries: Any = self.d.get("max_retries")
-        try:
-            return ExecutorSettings(
-                workers=workers,
-                ray_address=None if ray_address in (None, "", "null") else ray_address,
-                max_retries=max_retries,
-            )
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
+        """Where the episodes run."""
+        return ExecutorSettings(workers=self.workers, ray_address=self.ray_address, max_retries=self.max_retries)
+
+
+_O = TypeVar("_O", bound=BenchOptions)
+
+
+def parse_bench(
+    cls: type[_O], cfg: DictConfig | Mapping[str, Any], groups: tuple[str, ...]
+) -> tuple[_O, dict[str, Any]]:
+    """A kind's bench options ``cls`` from a composed ``bench`` config, and the nodes of its composed ``groups``
+    (``env``...: built by their own factories, not bench options).
+
+    Raises:
+        ConfigError: an unknown option or an invalid value (one line naming the key).
+    """
+    raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else copy.deepcopy(dict(cfg))
+    if not isinstance(raw, dict):
+        raise ConfigError(f"a bench config must be a mapping, got {raw!r}")
+    data = {str(k): v for k, v in raw.items()}
+    nodes = {group: data.pop(group, None) for group in groups}
+    return parse_options(cls, data, "bench"), nodes
+
+
+def bench_env(node: Any, kind: str) -> dict[str, Any]:
+    """The ``env`` node, validated as an env config of ``kind`` (now, not in a worker), without its ``kind``: what
+    the episodes' envs are built from (``kind`` is the settings class's), as ``bench.json`` keeps it to refuse
+    resuming with other env settings."""
+    env_config(node, kind=kind)
+    return {str(k): v for k, v in node.items() if k != "kind"}
+
+
+@dataclass(frozen=True)
+class DeskBenchOptions(BenchOptions):
+    """The options of ``robolearn bench`` at the desk (``env=desk``, the default): ``conf/bench/desk.yaml`` is
+    generated from the fields this class adds to ``BenchOptions``."""
+
+    agents: tuple[str, ...] = knob(
+        ("random", "lcbc", "vmpc_goal_image", "vmpc_lorel"),
+        "agents to evaluate (names in agent_specs); the oracle-dynamics ones are slow (docs/benchmarks.md, "
+        '"Oracle dynamics"), add them by name',
+        any_type=True,  # a list of names (or one name), checked against agent_specs below
+    )
+    tasks: tuple[str, ...] = knob(
+        LOREL_TASKS, "desk tasks (LOReL's six); each is told its canonical instruction", any_type=True
+    )
+    variants: tuple[str, ...] = knob(
+        tuple(VARIANTS),
+        "environment variants (sim/variants.py): the training layout and three held-out shifts",
+        any_type=True,
+    )
+    trials: int = knob(
+        100, "seeded episodes per agent, variant and task (seeds first_seed .. first_seed + trials - 1)", lo=1
+    )
+    instruction_file: str | None = knob(
+        None,
+        "instruction-file mode: a YAML/JSON mapping instruction → task (conf/instructions/freeform.yaml's "
+        "format); each instruction is told to the agents and judged on its task (entries whose task is not in "
+        "`tasks` are skipped); null = the canonical instructions",
+        any_type=True,  # a file path or null, checked below
+    )
+    out: str = knob("outputs/bench", "results folder; rerunning with the same settings resumes it")
+    threads_per_episode: int = knob(
+        1,
+        "torch threads inside each episode, whatever the parallelism (results then match bit for bit across workers)",
+        lo=1,
+    )
+    agent_specs: dict[str, dict[str, Any]] = knob(
+        {
+            "random": {"_target_": "robolearn.bench.agents.RandomAgent"},
+            "lcbc": {"_target_": "robolearn.bench.agents.PolicyAgent", "checkpoint": "${shipped:lcbc_policy.pt}"},
+            "vmpc_goal_image": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {"objective": "goal_image", "dynamics_model": "${shipped:video_model.pt}"},
+            },
+            "vmpc_lorel": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {
+                    "objective": "lorel",
+                    "reward_checkpoint": "${shipped:lorel_reward.pt}",
+                    "dynamics_model": "${shipped:video_model.pt}",
+                },
+            },
+            "vmpc_lorel_oracle": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {
+                    "objective": "lorel",
+                    "reward_checkpoint": "${shipped:lorel_reward.pt}",
+                    "dynamics_model": "oracle",
+                },
+            },
+            "vmpc_oracle": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {"objective": "oracle", "dynamics_model": "oracle"},
+            },
+        },
+        "The agents; each is built with `_target_` (robolearn.bench.agents). A VMPC agent's `plan` holds values of "
+        "conf/plan.yaml, nested as there (e.g. +agent_specs.vmpc_lorel.plan.optimizer=cem, or "
+        "+agent_specs.vmpc_lorel.plan.agent.horizon=10); its instruction, task and seed are set per episode. "
+        "Checkpoints default to the ones shipped with the package (${shipped:NAME}: robolearn/checkpoints/, "
+        "regenerated by the commands in its README.md); point them at your own runs/.../best.pt to benchmark "
+        "yours.",
+        field_docs={
+            "random": "uniform random actions",
+            "lcbc": "language-conditioned behaviour cloning on the same offline data (LOReL's baseline)",
+            "vmpc_goal_image": "VMPC on the learned video model, minus the pixel distance to an image of the task "
+            "done (Visual Foresight's cost)",
+            "vmpc_lorel": "VMPC on the learned video model, maximising the LOReL reward",
+            "vmpc_lorel_oracle": "the LOReL reward on oracle dynamics (the simulator predicts): the reward's upper "
+            "bound",
+            "vmpc_oracle": "the oracle state reward on oracle dynamics: the planner's upper bound",
+            "*._target_": AGENT_TARGET_DOC,
+            "lcbc.checkpoint": "policy checkpoint from `robolearn train policy`",
+            "*.plan": "conf/plan.yaml values",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        specs = bench_agent_specs(self.agent_specs)
+        self._assign(
+            agent_specs=specs,
+            agents=bench_names("agents", self.agents, specs, "agents"),
+            tasks=bench_names("tasks", self.tasks, DESK_TASKS, "desk tasks"),
+            variants=bench_names("variants", self.variants, VARIANTS, "variants"),
+        )
+        bench_out(self.out)
+        path = self.instruction_file
+        if path is not None and (not isinstance(path, str) or not Path(path).is_file()):
+            raise ValueError(f"instruction_file={path!r}: no such file (a YAML/JSON mapping instruction → task)")
 
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """A validated ``conf/bench.yaml`` with ``env=desk`` (``conf/bench/desk.yaml``; see them for every field).
+    """A validated ``conf/bench.yaml`` with ``env=desk``: the options (``DeskBenchOptions``) with the env node
+    checked and the paths as ``Path``.
 
     The desk kind's bench hook (``robolearn.kinds``): ``robolearn bench`` builds these from a config whose env is a desk.
     """
@@ -156,29 +290,21 @@ class BenchSettings:
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> BenchSettings:
         """Validate a composed ``bench`` config; every problem is a one-line ``ConfigError``."""
-        o = BenchOptions.of(cfg)
-        d = o.d
-        specs = o.agent_specs()
-        env_config(d.get("env"), kind="desk")  # validates the env node now, not in a worker
-        instructions = d.get("instruction_file")
-        if instructions is not None and (not isinstance(instructions, str) or not Path(instructions).is_file()):
-            raise ConfigError(
-                f"instruction_file={instructions!r}: no such file (a YAML/JSON mapping instruction → task)"
-            )
+        o, groups = parse_bench(DeskBenchOptions, cfg, ("env",))
         return cls(
-            env=o.env(),
-            agents=o.names("agents", specs, "agents"),
-            agent_specs=specs,
-            tasks=o.names("tasks", DESK_TASKS, "desk tasks"),
-            variants=o.names("variants", VARIANTS, "variants"),
-            trials=o.integer("trials", 1),
-            first_seed=o.integer("first_seed", 0),
-            instruction_file=Path(instructions) if instructions else None,
-            out=o.out(),
+            env=bench_env(groups["env"], "desk"),
+            agents=o.agents,
+            agent_specs=o.agent_specs,
+            tasks=o.tasks,
+            variants=o.variants,
+            trials=o.trials,
+            first_seed=o.first_seed,
+            instruction_file=Path(o.instruction_file) if o.instruction_file else None,
+            out=Path(o.out),
             executor=o.executor(),
-            threads_per_episode=o.integer("threads_per_episode", 1),
-            progress_bar=o.flag("progress_bar"),
-            figure=o.flag("figure"),
+            threads_per_episode=o.threads_per_episode,
+            progress_bar=o.progress_bar,
+            figure=o.figure,
         )
 
     metrics: tuple[str, ...] = ()  # per-episode metrics averaged in the tables besides success (none here)

@@ -23,12 +23,13 @@ YAML_FILES = sorted(CONF.rglob("*.yaml"))
 KEY_LINE = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w]*\s*:")
 
 
-def _mismatches(value: Any, default: Any, path: str) -> list[str]:
-    """Differences between a YAML value and a dataclass default, as readable lines (empty = equal)."""
+def _mismatches(value: Any, default: Any, path: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """Differences between a YAML value and a dataclass default, as readable lines (empty = equal); the fields in
+    ``skip`` are not compared (a base class's, written by the base's own file)."""
     if dataclasses.is_dataclass(default):
         if not isinstance(value, dict):
             return [f"{path}: expected a mapping, got {value!r}"]
-        names = [f.name for f in dataclasses.fields(default)]
+        names = [f.name for f in dataclasses.fields(default) if f.name not in skip]
         out = [f"{path}.{k}: missing from the YAML (default {getattr(default, k)!r})" for k in names if k not in value]
         out += [f"{path}.{k}: in the YAML but not a field of {type(default).__name__}" for k in value if k not in names]
         for k in names:
@@ -64,7 +65,7 @@ def test_generated_conf_files_load_to_the_defaults() -> None:
         data.pop("kind", None)
         if entry.defaults:  # a command's file: its Hydra defaults list, as its registry entry gives it
             assert data.pop("defaults") == [yaml.safe_load(d) for d, _ in entry.defaults]
-        assert not _mismatches(data, entry.config_class()(), path)
+        assert not _mismatches(data, entry.config_class()(), path, entry.base_fields())
 
 
 @pytest.mark.parametrize("name", ["desk", "home", "counter"])
@@ -131,6 +132,39 @@ def test_conf_dir_override_must_be_a_config_dir(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(CONF_DIR_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match=CONF_DIR_ENV):
         conf_dir()
+
+
+def test_a_config_group_file_starts_with_its_package_line() -> None:
+    """Hydra reads ``# @package`` only before the first other line of a file: conf/bench/<kind>.yaml's keys land at
+    the top level of the composed config."""
+    for path, entry in GENERATED.items():
+        if entry.package:
+            assert (CONF / path).read_text().startswith(f"# @package {entry.package}\n"), path
+    assert compose_config("bench", ["trials=3"]).trials == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "factory", "groups"),
+    [
+        ("desk", "robolearn.bench.run:DeskBenchOptions", ("env",)),
+        ("home", "robolearn.bench.home:HomeBenchOptions", ("env", "nav_agent", "manipulation_agent")),
+    ],
+)
+def test_composed_bench_options_equal_the_dataclass_defaults(env: str, factory: str, groups: tuple) -> None:
+    """conf/bench.yaml (the options every bench has) and conf/bench/<kind>.yaml compose to the kind's options
+    dataclass's defaults (its agent specs' ``${shipped:...}`` and ``${nav_agent}`` resolved alike)."""
+    from omegaconf import OmegaConf
+
+    from sim.plumbing.settings import from_mapping
+
+    cls = GENERATED[f"bench/{env}.yaml"].config_class()
+    assert f"{cls.__module__}:{cls.__name__}" == factory
+    data = OmegaConf.to_container(compose_config("bench", [f"env={env}"]), resolve=True)
+    assert isinstance(data, dict)
+    expected = cls()
+    specs = OmegaConf.create({**{g: data[g] for g in groups}, "agent_specs": expected.agent_specs})
+    expected = dataclasses.replace(expected, agent_specs=OmegaConf.to_container(specs, resolve=True)["agent_specs"])
+    assert from_mapping(cls, {k: v for k, v in data.items() if k not in groups}, prefix="") == expected
 
 
 @pytest.mark.parametrize(
