@@ -121,15 +121,16 @@ def measure_speed(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 def quality(args: argparse.Namespace, model: Any) -> dict[str, Any]:
     from robolearn.training.eval_dynamics import VideoEvalSettings, run_video_eval
 
-    s = VideoEvalSettings(
-        checkpoint=Path(args.checkpoint),
-        data=Path(args.data),
-        out=Path(args.eval_out) if args.eval_out else None,
-        max_val_episodes=args.val_episodes,
-        progress_bar=False,
-        horizon=args.horizon,
-        clips_per_episode=args.clips_per_episode,
-        torch_threads=args.threads,
+    s = VideoEvalSettings.from_config(  # conf/eval.yaml's defaults (EvalOptions) for the keys not given here
+        {
+            "checkpoint": args.checkpoint,
+            "data": args.data,
+            "out": args.eval_out or None,
+            "max_val_episodes": args.val_episodes,
+            "progress_bar": False,
+            "torch_threads": args.threads,
+            "video": {"horizon": args.horizon, "clips_per_episode": args.clips_per_episode},
+        }
     )
     return run_video_eval(s, echo=True, model=model)
 

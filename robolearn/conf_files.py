@@ -23,20 +23,24 @@ Usage::
 Each registry entry names the file (relative to ``conf/``), the factory of the config whose defaults it
 holds, the header comment (the file's usage notes live here, once) and extra first keys (Hydra's
 ``_target_``; an env config's declared ``kind`` is added when its class has a ``KIND``). A command's file
-(``rollout.yaml``, ``collect.yaml``, ``plan.yaml``, ``bench.yaml``) also has its Hydra ``defaults:`` list and the
-keys it overrides in the composed groups (collect's ``env.obs_keys``), both written in its entry. ``robolearn
-bench`` is split over files: ``bench.yaml`` holds the options every bench has (``robolearn.bench.run.BenchOptions``)
-and picks the group ``bench`` by ``env``; each kind's ``bench/<kind>.yaml`` (``@package _global_``) holds only the
-fields its subclass adds (``base=``), with its own ``defaults:`` list and ``env`` overrides (the homes').
+(``rollout.yaml``, ``collect.yaml``, ``plan.yaml``, the trainers' ``train.yaml``, ``train_dynamics.yaml`` and
+``train_policy.yaml``, ``eval.yaml``, and ``bench.yaml``) also has its Hydra ``defaults:`` list and the keys it
+overrides in the composed groups (collect's ``env.obs_keys``), both written in its entry. The trainers' options
+share a base (``robolearn.training.settings.LoopSettings``): each trainer's class gives its own defaults and rewords
+the shared docs that say more in it; ``eval.yaml`` serves the reward's and the video model's evaluations
+(``robolearn.training.eval_options``). ``robolearn bench`` is split over files: ``bench.yaml`` holds the options
+every bench has (``robolearn.bench.run.BenchOptions``) and picks the group ``bench`` by ``env``; each kind's
+``bench/<kind>.yaml`` (``@package _global_``) holds only the fields its subclass adds (``base=``), with its own
+``defaults:`` list and ``env`` overrides (the homes').
 
 ``demo.yaml`` stays hand-written: it declares no option of its own, only a ``defaults:`` list that composes
 ``plan.yaml`` and a ``scene`` group, and overrides of plan's keys (``objective``, ``video.path``), so there is
 no dataclass for it to be generated from; its keys are plan's, documented and checked by ``PlanOptions``.
 Neither are the files of ``conf/scene/`` (``@package _global_`` overrides of plan's keys), nor
+``conf/instructions/freeform.yaml`` (data: the free-form paraphrases of ``robolearn eval``), nor
 ``bench/counter.yaml``: the counter has no bench (``robolearn.kinds`` gives its kind no bench hook), so the file
 declares no option, only the comment that says so; it exists so that ``robolearn bench env=counter`` composes and
-then stops with the one-line error naming the envs that have a bench. The other commands' files are not yet
-converted.
+then stops with the one-line error naming the envs that have a bench.
 """
 
 from __future__ import annotations
@@ -177,6 +181,62 @@ GENERATED: dict[str, Generated] = {
             ),
             _SELF,
         ),
+    ),
+    "train.yaml": Generated(
+        "robolearn.training.train_reward:TrainOptions",
+        "`robolearn train`: train a language-conditioned reward (LOReL) on an offline dataset. E.g.\n"
+        "  robolearn train data=data/desk out=runs/lorel\n"
+        "  robolearn train data=data/desk out=runs/late reward.fusion=late max_minutes=20\n"
+        "Rerunning the same command resumes from out/last.pt (raise `steps` to train longer); a run whose\n"
+        "model settings (reward.*) or data split differ from the checkpoint's is refused.",
+        defaults=(
+            ("reward: lorel", "reward model config group: conf/reward/lorel.yaml, under the key `reward`"),
+            _SELF,
+        ),
+    ),
+    "train_dynamics.yaml": Generated(
+        "robolearn.training.train_dynamics:DynamicsTrainOptions",
+        "`robolearn train dynamics`: train an action-conditioned video-prediction model on an offline dataset. E.g.\n"
+        "  robolearn train dynamics data=data/desk out=runs/video\n"
+        "  robolearn train dynamics data=data/desk out=runs/video_sv dynamics.stochastic=true max_minutes=20\n"
+        "Each item is a clip of context_frames + horizon frames; the model rolls out `horizon` steps from the\n"
+        "context under the clip's actions and is scored on every predicted frame. Rerunning the same command\n"
+        "resumes from out/last.pt (raise `steps` to train longer); a run whose model settings (dynamics.*),\n"
+        "horizon or data split differ from the checkpoint's is refused.",
+        defaults=(
+            ("dynamics: video", "video-model config group: conf/dynamics/video.yaml, under the key `dynamics`"),
+            _SELF,
+        ),
+    ),
+    "train_policy.yaml": Generated(
+        "robolearn.training.train_policy:PolicyTrainOptions",
+        "`robolearn train policy`: language-conditioned behaviour cloning (LCBC), the baseline LOReL compared\n"
+        "against: a policy trained on the same offline data as the reward, each episode's actions labelled with\n"
+        "its hindsight instructions. E.g.\n"
+        "  robolearn train policy data=data/desk out=runs/lcbc\n"
+        "  robolearn train policy data=data/desk out=runs/lcbc_expert expert_only=true policy.proprio_dim=14\n"
+        "Each item is one step of a labelled episode (an episode that changed nothing is skipped): its frame,\n"
+        "the action taken and one of the episode's instructions; the loss is the mean squared action error.\n"
+        "Rerunning the same command resumes from out/last.pt; other policy.* settings or another split are refused.",
+        defaults=(
+            (
+                "policy_model@policy: lcbc",
+                "policy architecture group: conf/policy_model/lcbc.yaml, under the key `policy`",
+            ),
+            _SELF,
+        ),
+    ),
+    "eval.yaml": Generated(
+        "robolearn.training.eval_options:EvalOptions",
+        "`robolearn eval`: evaluate a trained reward on held-out episodes: accuracy and ROC-AUC per task, and\n"
+        "robustness to rephrasing (LOReL's protocol: seen phrasing, unseen verb, unseen noun, both, free-form);\n"
+        "or, for a video-model checkpoint (`robolearn train dynamics`), PSNR/SSIM per predicted step (the\n"
+        "`video` node at the end). E.g.\n"
+        "  robolearn eval checkpoint=runs/lorel/best.pt\n"
+        "  robolearn eval checkpoint=runs/lorel/best.pt data=data/desk instructions=my_phrasings.yaml\n"
+        "Held-out episodes are the validation split of training (same max_episodes, val_fraction and seed,\n"
+        "read from the checkpoint). Positives of a task: (s0, s_T) of episodes whose final labels contain it;\n"
+        'negatives: all the others, of which "hard" ones changed the same object the other way.',
     ),
     "bench.yaml": Generated(
         "robolearn.bench.run:BenchOptions",

@@ -7,8 +7,10 @@
 * ``train_dynamics``: ``robolearn train dynamics``, the action-conditioned video model
   (``planners.video``): multi-step pixel loss on clips, resumable like the reward trainer.
 * ``eval_dynamics``: held-out PSNR / SSIM per horizon step against copying the last frame.
+* ``eval_options``: the options of ``robolearn eval`` (``conf/eval.yaml``), read by both evaluations.
 * ``loop``: the training loop the trainers share; the pieces they share besides, one concept each:
-  ``settings`` (``LoopSettings`` and the checks of settings, one-line ``ConfigError``s), ``schedule``
+  ``settings`` (``LoopSettings``: the options every trainer has, declared once as knobs; a composed config →
+  a trainer's settings, one-line ``ConfigError``s), ``schedule``
   (the learning rate), ``datasets`` (the train/validation split, the dataset's identity, frame and
   proprioception checks), ``resume`` (refusing a resume with other settings, RNG state, ``init_from``),
   ``randomness`` (resume-safe generators keyed by (seed, stream, step));

@@ -21,6 +21,7 @@ stem>.csv`` (one row per horizon step) next to the checkpoint or in ``out``.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 from torch import Tensor
@@ -41,7 +42,7 @@ from planners.video.model import to_unit_float
 from robolearn.config import ConfigError
 from robolearn.data.loader import ClipDataset, SampleKey
 from robolearn.training.datasets import held_out_episodes, needs_proprio
-from robolearn.training.settings import check_setting
+from robolearn.training.eval_options import REWARD_ONLY_KEYS, eval_options
 from sim.plumbing.files import write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,16 +52,6 @@ __all__ = ["METRICS", "VideoEvalSettings", "clip_metrics", "evaluate_clips", "pr
 
 #: per-frame metrics, each for the model and for the copy-last-frame baseline (prefix ``copy_``)
 METRICS = ("psnr", "ssim", "psnr_changed")
-#: the reward-only keys of conf/eval.yaml (a video evaluation does not read them)
-REWARD_ONLY_KEYS = (
-    "instructions",
-    "freeform",
-    "phrasings",
-    "max_negatives",
-    "threshold",
-    "phrasing_seed",
-    "batch_size",
-)
 CLIP_STREAM = 0xC11  # SampleKey epoch base of the evaluation clips: epoch = CLIP_STREAM + clip round
 MIN_TABLE_WIDTH = 100  # columns
 
@@ -68,71 +59,31 @@ MIN_TABLE_WIDTH = 100  # columns
 # ------------------------------------------------------------------------------------------ settings
 @dataclass(frozen=True)
 class VideoEvalSettings:
-    """A validated ``conf/eval.yaml`` for a video-model checkpoint (keys of the ``video`` node here flat;
-    the top-level ``batch_size`` is the reward's: clips per batch are ``video.batch_size``)."""
+    """A validated ``conf/eval.yaml`` for a video-model checkpoint: the options (``EvalOptions``, whose knobs
+    document every field) it reads, the keys of the ``video`` node here flat (``batch_size`` is
+    ``video.batch_size``: the top-level one is the reward's), the checkpoint as a ``Path``."""
 
     checkpoint: Path
-    data: Path | None = None
-    out: Path | None = None
-    max_episodes: int | str = "checkpoint"
-    max_val_episodes: int | None = None
-    batch_size: int = 64
-    torch_threads: int = 2
-    progress_bar: bool = True
-    horizon: int | None = None
-    clips_per_episode: int = 1
-    change_threshold: float = 8 / 255
-    sample: str = "mean"
-    seed: int = 0
+    data: Path | None
+    out: Path | None
+    max_episodes: int | str
+    max_val_episodes: int | None
+    batch_size: int
+    torch_threads: int
+    progress_bar: bool
+    horizon: int | None
+    clips_per_episode: int
+    change_threshold: float
+    sample: str
+    seed: int
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> VideoEvalSettings:
-        """Validate a composed ``eval`` config (reward-only keys are ignored); one-line ``ConfigError``s."""
-        raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-        d: dict[str, Any] = {str(k): v for k, v in raw.items() if k not in REWARD_ONLY_KEYS}  # type: ignore[union-attr]
-        video = d.pop("video", None) or {}
-        if not isinstance(video, Mapping):
-            raise ConfigError(f"video must be a mapping of video-model evaluation options, got {video!r}")
-        known = set(cls.__dataclass_fields__)
-        flat = {"checkpoint", "data", "out", "max_episodes", "max_val_episodes", "torch_threads", "progress_bar"}
-        unknown = sorted(set(d) - flat) + sorted(f"video.{k}" for k in set(video) - (known - flat))
-        if unknown:
-            raise ConfigError(f"unknown eval setting(s) {unknown}")
-        if not isinstance(d.get("checkpoint"), str) or d["checkpoint"] in ("", "???"):
-            raise ConfigError("checkpoint=PATH is required, e.g. checkpoint=runs/video/best.pt")
-        for key in ("data", "out"):
-            if d.get(key) is not None and (not isinstance(d[key], str) or not d[key]):
-                raise ConfigError(f"{key}={d[key]!r} must be a path or null")
-        me = d.get("max_episodes", "checkpoint")
-        if not (me in ("checkpoint", "all") or (isinstance(me, int) and not isinstance(me, bool) and me >= 2)):
-            raise ConfigError(f"max_episodes={me!r} must be `checkpoint`, `all` or an integer >= 2")
-        if d.get("max_val_episodes") is not None:
-            check_setting("max_val_episodes", d["max_val_episodes"], 1, integer=True)
-        check_setting("video.batch_size", video.get("batch_size", 64), 1, integer=True)
-        check_setting("torch_threads", d.get("torch_threads", 2), 1, integer=True)
-        if video.get("horizon") is not None:
-            check_setting("video.horizon", video["horizon"], 1, integer=True)
-        check_setting("video.clips_per_episode", video.get("clips_per_episode", 1), 1, integer=True)
-        check_setting("video.change_threshold", video.get("change_threshold", 8 / 255), 0, 1, hi_open=True)
-        check_setting("video.seed", video.get("seed", 0), 0, integer=True)
-        sample = video.get("sample", "mean")
-        if sample not in ("mean", "sample"):
-            raise ConfigError(f"video.sample={sample!r} must be mean or sample")
-        return cls(
-            checkpoint=Path(d["checkpoint"]),
-            data=Path(d["data"]) if d.get("data") else None,
-            out=Path(d["out"]) if d.get("out") else None,
-            max_episodes=me,
-            max_val_episodes=d.get("max_val_episodes"),
-            batch_size=video.get("batch_size", 64),
-            torch_threads=d.get("torch_threads", 2),
-            progress_bar=bool(d.get("progress_bar", True)),
-            horizon=video.get("horizon"),
-            clips_per_episode=video.get("clips_per_episode", 1),
-            change_threshold=float(video.get("change_threshold", 8 / 255)),
-            sample=sample,
-            seed=video.get("seed", 0),
-        )
+        """Validate a composed ``eval`` config (reward-only keys are not read); one-line ``ConfigError``s."""
+        options = eval_options(cfg, REWARD_ONLY_KEYS, "runs/video/best.pt")
+        video = dataclasses.asdict(options.video)
+        top = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls) if f.name not in video}
+        return cls(**{**top, **video, "checkpoint": Path(options.checkpoint)})
 
 
 # ------------------------------------------------------------------------------------------- metrics

@@ -27,14 +27,14 @@ import csv
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import yaml
-from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
+from omegaconf import DictConfig
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
@@ -46,6 +46,7 @@ from robolearn.data.labels import label_to_task
 from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
 from robolearn.paths import conf_dir
 from robolearn.training.datasets import held_out_episodes
+from robolearn.training.eval_options import eval_options
 from robolearn.training.reward_data import LabelIndex, opposite_labels
 from sim.plumbing.files import write_json_atomic
 from sim.tasks.desk import DESK_TASKS
@@ -67,6 +68,8 @@ FREEFORM = "freeform"
 CUSTOM = "custom"
 #: default free-form paraphrases, relative to the config directory
 FREEFORM_FILE = Path("instructions") / "freeform.yaml"
+#: the fewest held-out episodes a reward's evaluation takes (``max_val_episodes``): a positive and a negative
+MIN_VAL_EPISODES = 2
 # describe_category draws from small word banks; give up on finding more distinct phrasings after this
 # many draws per wanted phrasing (a category may have fewer distinct sentences than asked for).
 DRAWS_PER_PHRASING = 50
@@ -83,84 +86,42 @@ CATEGORY_TITLES = {
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """A validated ``conf/eval.yaml`` (see it for every field)."""
+    """A validated ``conf/eval.yaml`` for a reward checkpoint: its options (``EvalOptions``, whose knobs document
+    every field) less the ``video`` node, with the paths as ``Path``s and ``freeform``'s ``default`` resolved."""
 
     checkpoint: Path
-    data: Path | None = None
-    out: Path | None = None
-    max_episodes: int | str = "checkpoint"
-    max_val_episodes: int | None = None
-    instructions: Path | None = None
-    freeform: Path | None = None
-    phrasings: int = 3
-    max_negatives: int | None = None
-    threshold: float = 0.5
-    phrasing_seed: int = 0
-    batch_size: int = 512
-    torch_threads: int = 2
-    progress_bar: bool = True
+    data: Path | None
+    out: Path | None
+    max_episodes: int | str
+    max_val_episodes: int | None
+    instructions: Path | None
+    freeform: Path | None
+    phrasings: int
+    max_negatives: int | None
+    threshold: float
+    phrasing_seed: int
+    batch_size: int
+    torch_threads: int
+    progress_bar: bool
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> EvalSettings:
-        """Validate a composed ``eval`` config; every problem is a one-line ``ConfigError``."""
+        """Validate a composed ``eval`` config (the ``video`` node is not read); one-line ``ConfigError``s."""
+        options = eval_options(cfg, ("video",), "runs/lorel/best.pt")
+        if options.max_val_episodes is not None and options.max_val_episodes < MIN_VAL_EPISODES:
+            raise ConfigError(
+                f"max_val_episodes={options.max_val_episodes} is too few for a reward; use an integer "
+                f"≥ {MIN_VAL_EPISODES} (a positive and a negative) or null"
+            )
+        values = {f.name: getattr(options, f.name) for f in fields(cls)}
+        freeform = options.freeform
+        values["checkpoint"] = Path(options.checkpoint)
+        values["freeform"] = conf_dir() / FREEFORM_FILE if freeform == "default" else _optional_path(freeform)
+        return cls(**values)
 
-        if isinstance(cfg, DictConfig):
-            try:
-                raw = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-            except MissingMandatoryValue:
-                raise ConfigError("checkpoint=PATH is required, e.g. checkpoint=runs/lorel/best.pt") from None
-        else:
-            raw = dict(cfg)
-        d: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-        d.pop("video", None)  # options of video-model evaluations (robolearn.training.eval_dynamics)
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ConfigError(f"unknown eval setting(s) {unknown}")
-        if not isinstance(d.get("checkpoint"), str) or d["checkpoint"] in ("", "???"):
-            raise ConfigError("checkpoint=PATH is required, e.g. checkpoint=runs/lorel/best.pt")
 
-        def path(key: str) -> Path | None:
-            v = d.get(key)
-            if v is None:
-                return None
-            if not isinstance(v, str) or not v:
-                raise ConfigError(f"{key}={v!r} must be a path or null")
-            return Path(v)
-
-        freeform = d.get("freeform", "default")
-        freeform_path = conf_dir() / FREEFORM_FILE if freeform == "default" else path("freeform")
-        me = d.get("max_episodes", "checkpoint")
-        if not (me in ("checkpoint", "all") or (isinstance(me, int) and not isinstance(me, bool) and me >= 2)):
-            raise ConfigError(f"max_episodes={me!r} must be `checkpoint`, `all` or an integer >= 2")
-
-        def integer(key: str, lo: int, optional: bool = False) -> int:
-            v = d.get(key)
-            if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-                raise ConfigError(f"{key}={v!r} must be an integer >= {lo}{' or null' if optional else ''}")
-            return v
-
-        def optional_integer(key: str, lo: int) -> int | None:
-            return None if d.get(key) is None else integer(key, lo, optional=True)
-
-        threshold = d.get("threshold", 0.5)
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold < 1:
-            raise ConfigError(f"threshold={threshold!r} must be a probability strictly between 0 and 1")
-        return cls(
-            checkpoint=Path(d["checkpoint"]),
-            data=path("data"),
-            out=path("out"),
-            max_episodes=me,
-            max_val_episodes=optional_integer("max_val_episodes", 2),
-            instructions=path("instructions"),
-            freeform=freeform_path,
-            phrasings=integer("phrasings", 1),
-            max_negatives=optional_integer("max_negatives", 1),
-            threshold=float(threshold),
-            phrasing_seed=integer("phrasing_seed", 0),
-            batch_size=integer("batch_size", 1),
-            torch_threads=integer("torch_threads", 1),
-            progress_bar=bool(d.get("progress_bar", True)),
-        )
+def _optional_path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 # ------------------------------------------------------------------------------------- instructions

@@ -10,8 +10,8 @@ from the main data otherwise.
 * ``draw_source``: which source and which position an item key (seed, step, j) draws. It depends only
   on the key, so a resumed run draws the batches an uninterrupted one would; without extra data it is
   the main data's draw alone, so batches are unchanged by this feature;
-* ``parse_extra_data``: the ``extra_data`` config value → folders (one-line ``ConfigError``);
-* ``mix_differences``: what a resumed run must share (``LoopSettings`` validates the settings);
+* ``mix_differences``: what a resumed run must share (the ``extra_data`` / ``extra_fraction`` knobs of
+  ``robolearn.training.settings.LoopSettings`` parse and check the settings);
 * ``open_extra``: an extra folder's reader and train / validation split, refused in one line when its
   frames or actions do not fit the main data;
 * ``mix_validation``: validation numbers mixed as the batches are (what ``best.pt`` is chosen by);
@@ -46,7 +46,6 @@ __all__ = [
     "mix_differences",
     "mix_validation",
     "open_extra",
-    "parse_extra_data",
 ]
 
 POSITION_STREAM = 0xE915  # rng stream of the position (episode) drawn for each (step, j) key
@@ -87,16 +86,6 @@ def draw_source(key: SampleKey, sizes: Sequence[int], extra_fraction: float) -> 
         source = int(np.searchsorted(ends, g, side="right"))
         return source + 1, g - (int(ends[source - 1]) if source else 0)
     return 0, int(rng.integers(sizes[0]))
-
-
-def parse_extra_data(value: object) -> tuple[Path, ...]:
-    """The ``extra_data`` config value (a list of folders, or one folder) → paths."""
-    extra = value or []
-    if isinstance(extra, str):
-        extra = [extra]
-    if not isinstance(extra, list) or not all(isinstance(p, str) and p for p in extra):
-        raise ConfigError(f"extra_data={value!r} must be a list of dataset folders, e.g. extra_data=[runs/planned]")
-    return tuple(Path(p) for p in extra)
 
 
 def mix_differences(saved: Mapping[str, Any], raw: Mapping[str, Any], keys: Sequence[str] = ()) -> list[str]:

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from planners.video.checkpoint import load_model
 from robolearn.training.randomness import keyed_generator
-from robolearn.training.settings import check_setting
+from sim.plumbing.settings import check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.model import VideoModel
@@ -33,15 +33,18 @@ PIXEL_MAX = 255.0
 
 @dataclass(frozen=True)
 class PredictedFrameSettings:
-    """``predicted_frames`` of ``conf/train.yaml`` (see it for meanings and units)."""
+    """``predicted_frames`` of ``conf/train.yaml``, whose comments are these knobs' docs."""
 
-    video_checkpoint: Path | None = None
-    fraction: float = 0.5
-    max_horizon: int = 20
+    video_checkpoint: Path | None = knob(
+        None,
+        "video model (.pt from `robolearn train dynamics`) whose predictions are mixed in; null = real frames only",
+        value_type=Path,
+    )
+    fraction: float = knob(0.5, "share of the items (whose s_t follows s0) that get a predicted s_t", lo=0, hi=1)
+    max_horizon: int = knob(20, "predictions start 1 to this many steps before s_t (steps; the planning horizon)", lo=1)
 
     def __post_init__(self) -> None:
-        check_setting("predicted_frames.fraction", self.fraction, 0, 1)
-        check_setting("predicted_frames.max_horizon", self.max_horizon, 1, integer=True)
+        check_knobs(self, "predicted_frames")
 
     @property
     def enabled(self) -> bool:

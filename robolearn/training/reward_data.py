@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,7 @@ from robolearn.data.language import describe
 from robolearn.data.loader import PROPRIO, SampleKey
 from robolearn.data.reader import DatasetReader
 from sim.config import SuccessThresholds
+from sim.plumbing.settings import check_knobs, knob
 
 __all__ = [
     "NEGATIVE_KINDS",
@@ -98,26 +99,33 @@ PREDICT_STREAM = 0x9BED  # rng stream id of the prediction starts (keys [seed, e
 
 @dataclass(frozen=True)
 class NegativeWeights:
-    """Relative frequency of each negative kind (need not sum to 1; zero disables a kind).
+    """Relative frequency of each negative kind (need not sum to 1; zero disables a kind): ``negatives`` of
+    ``conf/train.yaml``, whose comments are these knobs' docs.
 
     Defaults: LOReL's two kinds (other episode, reversed) make half of the negatives; the rest are the
     hard kinds a planner's imagined frames run into (a change of the right object in the wrong
     direction, of the wrong object, none at all, not enough).
     """
 
-    other_episode: float = 0.3
-    reversed: float = 0.2
-    opposite: float = 0.2
-    wrong_object: float = 0.1
-    no_change: float = 0.1
-    incomplete: float = 0.1
-    attempted: float = 0.0
+    other_episode: float = knob(
+        0.3, "LOReL's negative: another episode's (s0, s_t) whose labels do not contain the instruction", lo=0
+    )
+    reversed: float = knob(0.2, "the positive pair reversed, (s_t, s0): LOReL's other negative", lo=0)
+    opposite: float = knob(0.2, 'same object, other change or direction ("open drawer" where the drawer closed)', lo=0)
+    wrong_object: float = knob(0.1, 'the same change on another object ("open drawer" where the cabinet opened)', lo=0)
+    no_change: float = knob(0.1, "a pair in which nothing changed", lo=0)
+    incomplete: float = knob(
+        0.1, "the positive's episode at a frame where the change has not (yet) reached the threshold", lo=0
+    )
+    attempted: float = knob(
+        0.0,
+        "an episode whose task was the instruction's (e.g. a recorded planner episode) where it did not happen; "
+        "0 = off",
+        lo=0,
+    )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
-                raise ValueError(f"negatives.{f.name}={v!r} must be a finite number ≥ 0")
+        check_knobs(self, "negatives")
         if self.total() <= 0:
             raise ValueError("negatives: at least one negative kind needs a weight > 0")
 
@@ -128,15 +136,6 @@ class NegativeWeights:
         """float64 (len(NEGATIVE_KINDS),): the weights normalised to sum to 1."""
         w = np.array([getattr(self, k) for k in NEGATIVE_KINDS], dtype=np.float64)
         return w / w.sum()
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any] | None) -> NegativeWeights:
-        """From a config node; unknown kinds are a ``ValueError`` naming the valid ones."""
-        data = dict(data or {})
-        unknown = sorted(set(data) - set(NEGATIVE_KINDS))
-        if unknown:
-            raise ValueError(f"negatives: unknown kind(s) {unknown}; valid kinds: {', '.join(NEGATIVE_KINDS)}")
-        return cls(**{k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in data.items()})
 
 
 def dataset_thresholds(reader: DatasetReader) -> SuccessThresholds:

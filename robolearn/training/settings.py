@@ -1,122 +1,157 @@
-"""Settings every trainer shares, validated into one-line ``ConfigError``s.
+"""Settings every trainer shares, declared once as knobs, and how a trainer's settings are built from its config.
 
-* ``LoopSettings``: the fields every trainer has (split, schedule, loop, checkpoints, resources), checked by
-  ``check_loop_settings``; trainers subclass it with their model's config and their own fields;
-* ``check_setting``: one numeric setting (``key=value must be ...``): ``sim.plumbing.checks.check_setting``,
-  whose ``ValueError`` becomes a ``ConfigError`` here, the one place the trainers' settings are checked;
-* ``settings_dict``: a composed config → checked plain dict; ``model_config``: a Hydra group node → a
-  validated model config dataclass.
+* ``LoopSettings``: the options every trainer has (data and split, data aggregation, optimisation,
+  validation, checkpoints, resources), each declared with ``sim.plumbing.settings.knob``: its default, doc
+  and allowed values. A trainer's options class subclasses it (``TrainOptions``, ``DynamicsTrainOptions``,
+  ``PolicyTrainOptions``; its ``conf/*.yaml`` is generated from it by ``robolearn.conf_files``), gives the
+  defaults that differ between trainers (declared here without one) and rewords the docs that say more in
+  it (``KNOB_DOCS``); its settings class adds the model group's config and the resolved ``raw`` config;
+* ``trainer_settings``: a composed config → a trainer's validated settings (the model group through
+  ``model_config``, the options through ``robolearn.conf_files.parse_options``), every problem a one-line
+  ``ConfigError`` that names the key as it is typed (``steps=0 is out of range; use an integer ≥ 1``);
+* ``model_config``: a Hydra group node → a validated model config dataclass.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, one_line
 from sim.plumbing import checks
+from sim.plumbing.settings import check_knobs, knob
 
-__all__ = ["LoopSettings", "check_loop_settings", "check_setting", "model_config", "settings_dict"]
+__all__ = ["LoopSettings", "model_config", "trainer_settings"]
 
 C = TypeVar("C", bound=checks.PlainConfig)
-V = TypeVar("V")
-
-
-def check_setting(
-    name: str,
-    value: V,
-    lo: float | None = None,
-    hi: float | None = None,
-    integer: bool = False,
-    lo_open: bool = False,
-    hi_open: bool = False,
-) -> V:
-    """``value`` checked as a number in a range, else a one-line ``ConfigError`` naming ``name``.
-
-    The check is ``sim.plumbing.checks.check_setting`` (where every validator lives); trainers report bad
-    settings as ``ConfigError`` (the CLI prints those as one line without a traceback), hence the wrap.
-    """
-    try:
-        return checks.check_setting(name, value, lo, hi, integer, lo_open, hi_open)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+S = TypeVar("S", bound="LoopSettings")
 
 
 @dataclass(frozen=True, kw_only=True)
 class LoopSettings:
-    """The settings every trainer has (its YAML documents them); trainers subclass it with their model's
-    config and their own fields (keyword-only, so a subclass may override any default)."""
+    """The options every trainer has; a trainer's options class subclasses it.
 
-    data: Path
-    out: Path
-    max_episodes: int | None = None
-    val_fraction: float = 0.1
-    seed: int = 0
-    steps: int = 20000
-    batch_size: int = 128
-    lr: float = 3e-4
-    weight_decay: float = 1e-4
-    warmup_steps: int = 200
-    min_lr_fraction: float = 0.05
-    grad_clip: float | None = 1.0
-    eval_every: int = 500
-    checkpoint_every: int = 1000
-    num_workers: int = 2
-    torch_threads: int = 2
-    max_minutes: float | None = None
-    progress_bar: bool = True
-    extra_data: tuple[Path, ...] = ()  # other datasets mixed into every batch (``robolearn.training.mixing``)
-    extra_fraction: float = 0.5
-    raw: Mapping[str, Any] = field(default_factory=dict)  # the resolved config, recorded in checkpoints
+    Knobs declared with ``MISSING`` differ between trainers: each trainer's class gives its own default (a
+    plain redeclaration, which keeps the knob). Keyword-only, so a subclass may add fields with or without
+    defaults in any order.
+    """
+
+    data: Path = knob(Path("data/desk"), "dataset folder written by `robolearn collect`")
+    out: Path = knob(
+        MISSING, "run folder: last.pt, best.pt (by the validation metric), tb/ (TensorBoard), summary.json"
+    )
+    max_episodes: int | None = knob(
+        None, "use only the first N episodes of the dataset (by index); null = all", lo=2, value_type=int
+    )
+    val_fraction: float = knob(
+        0.1,
+        "expected share of episodes held out for validation, split by episode hash",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        hi_open=True,
+    )
+    seed: int = knob(0, "seed of the split, the model initialisation and the batches drawn", lo=0)
+    init_from: Path | None = knob(
+        None,
+        "start a new run from this checkpoint's weights (fine-tuning; same model settings); ignored when "
+        "out/last.pt exists",
+        value_type=Path,
+    )
+    extra_data: tuple[Path, ...] = knob(
+        (),
+        "dataset folders, e.g. [runs/planned]; [] = the main data only",
+        value_type=Path,
+        section="Data aggregation: other datasets in the collect format (e.g. the planner's own episodes kept by "
+        "`robolearn plan record=DIR`), split by episode hash like `data` and mixed into every batch "
+        "(robolearn/training/mixing.py). Their held-out episodes are validated too.",
+    )
+    extra_fraction: float = knob(
+        0.5,
+        "share of each batch drawn from the extra data (ignored without extra_data); also the weight of its "
+        "held-out metric in the validation that picks best.pt",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        hi_open=True,
+    )
+
+    steps: int = knob(
+        MISSING,
+        "optimizer steps in total (a resumed run continues up to this number)",
+        lo=1,
+        section="Optimisation: AdamW with a linear learning-rate warm-up, then cosine decay to lr * min_lr_fraction "
+        "at `steps`.",
+    )
+    batch_size: int = knob(MISSING, "items per step (count)", lo=2)
+    lr: float = knob(MISSING, "AdamW peak learning rate", lo=0, lo_open=True)
+    weight_decay: float = knob(MISSING, "AdamW decoupled weight decay", lo=0)
+    warmup_steps: int = knob(
+        200, "linear learning-rate warm-up (steps), then cosine decay to lr * min_lr_fraction at `steps`", lo=0
+    )
+    min_lr_fraction: float = knob(0.05, "final learning rate as a fraction of lr", lo=0, hi=1)
+    grad_clip: float | None = knob(
+        1.0, "clip the global gradient norm to this (null = no clipping)", lo=0, lo_open=True, nullable=True
+    )
+
+    eval_every: int = knob(
+        MISSING,
+        "validation every this many steps",
+        lo=1,
+        section="Validation, checkpoints and resources.",
+    )
+    checkpoint_every: int = knob(MISSING, "write out/last.pt every this many steps (and at the end)", lo=1)
+    num_workers: int = knob(MISSING, "DataLoader worker processes (0 = load in the training process)", lo=0)
+    torch_threads: int = knob(2, "intra-op threads of the training process (the machine's cores)", lo=1)
+    max_minutes: float | None = knob(
+        None,
+        "stop after this much wall time (minutes), validate and checkpoint; null = no limit",
+        lo=0,
+        lo_open=True,
+        value_type=float,
+    )
+    progress_bar: bool = knob(True, "show a tqdm progress bar with the loss")
 
     def __post_init__(self) -> None:
-        check_loop_settings(self)
+        check_knobs(self, "")
+        if self.data in self.extra_data or len(set(self.extra_data)) != len(self.extra_data):
+            raise ConfigError(
+                f"extra_data={[str(p) for p in self.extra_data]} lists a folder twice or repeats data={self.data}"
+            )
 
 
-def check_loop_settings(s: LoopSettings) -> None:
-    """The checks of the settings every trainer shares (split, schedule, loop, checkpoints, resources)."""
-    n = check_setting
-    if s.max_episodes is not None:
-        n("max_episodes", s.max_episodes, 2, integer=True)
-    n("val_fraction", s.val_fraction, 0, 1, lo_open=True, hi_open=True)
-    n("seed", s.seed, 0, integer=True)
-    n("steps", s.steps, 1, integer=True)
-    n("batch_size", s.batch_size, 2, integer=True)
-    n("lr", s.lr, 0, lo_open=True)
-    n("weight_decay", s.weight_decay, 0)
-    n("warmup_steps", s.warmup_steps, 0, integer=True)
-    n("min_lr_fraction", s.min_lr_fraction, 0, 1)
-    if s.grad_clip is not None:
-        n("grad_clip", s.grad_clip, 0, lo_open=True)
-    n("eval_every", s.eval_every, 1, integer=True)
-    n("checkpoint_every", s.checkpoint_every, 1, integer=True)
-    n("num_workers", s.num_workers, 0, integer=True)
-    n("torch_threads", s.torch_threads, 1, integer=True)
-    if s.max_minutes is not None:
-        n("max_minutes", s.max_minutes, 0, lo_open=True)
-    n("extra_fraction", s.extra_fraction, 0, 1, lo_open=True, hi_open=True)
-    if s.data in s.extra_data or len(set(s.extra_data)) != len(s.extra_data):
-        raise ConfigError(f"extra_data={[str(p) for p in s.extra_data]} lists a folder twice or repeats data={s.data}")
+def trainer_settings(
+    cls: type[S],
+    options: type[LoopSettings],
+    cfg: DictConfig | Mapping[str, Any],
+    verb: str,
+    group: str,
+    model: Callable[[Any], Any],
+) -> S:
+    """A trainer's validated settings from its composed config; every problem is a one-line ``ConfigError``.
 
-
-def settings_dict(cfg: DictConfig | Mapping[str, Any], cls: type, what: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A composed trainer config → (resolved raw dict, mutable copy), after refusing keys ``cls`` lacks
-    and checking that ``data`` and ``out`` are folder paths (one-line ``ConfigError``s naming ``what``)."""
+    Args:
+        cls: the settings class: ``options`` plus the field ``group`` (the model's config) and ``raw``.
+        options: the trainer's options class (its YAML's keys besides the group).
+        cfg: the composed config (``compose_config("train", ...)``) or an equivalent mapping.
+        verb: the command, as the unknown-key message names it (``train dynamics``).
+        group: the model group's key (``reward``, ``dynamics``, ``policy``).
+        model: the group's node → its validated model config (``model_config``).
+    """
     raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
-    data: dict[str, Any] = {str(k): v for k, v in raw.items()}  # type: ignore[union-attr]
-    known = {f for f in cls.__dataclass_fields__ if f != "raw"}  # type: ignore[attr-defined]
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"unknown {what} setting(s) {unknown}")
-    for key in ("data", "out"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise ConfigError(f"{key}={data.get(key)!r} must be a folder path")
-    return raw, data  # type: ignore[return-value]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"a {verb} config must be a mapping, got {raw!r}")
+    data: dict[str, Any] = {str(k): v for k, v in raw.items()}
+    model_cfg = model(data.pop(group, None))  # checked first: its group's message names the group
+    parsed = parse_options(options, data, verb)
+    values: dict[str, Any] = {f.name: getattr(parsed, f.name) for f in fields(parsed)}
+    return cls(**values, **{group: model_cfg, "raw": raw})
 
 
 def model_config(node: DictConfig | Mapping[str, Any] | None, cls: type[C], group: str, default: str) -> C:

@@ -1,6 +1,7 @@
 """``robolearn train policy``: language-conditioned behaviour cloning (LCBC) on an offline dataset, resumably.
 
-What one run does (``conf/train_policy.yaml`` documents every knob):
+What one run does (``PolicyTrainOptions`` declares every option, with its default, doc and range;
+``conf/train_policy.yaml`` is generated from it):
 
 1. split the dataset's episodes into train / validation by episode hash, as the other trainers do;
 2. draw single steps of labelled episodes (``StepDataset``): the frame, the action taken and one of the
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
@@ -36,19 +37,20 @@ from robolearn.config import ConfigError
 from robolearn.data.loader import LABEL_SOURCES, SampleKey, StepDataset, label_fn_for
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
-from robolearn.training.mixing import mix_differences, parse_extra_data
+from robolearn.training.mixing import mix_differences
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
-from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
+from robolearn.training.settings import LoopSettings, model_config, trainer_settings
 from robolearn.training.train_dynamics import proprio_stats
 from sim.plumbing.checks import config_differences
 from sim.plumbing.files import write_json_atomic
+from sim.plumbing.settings import knob
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.policy.config import PolicyConfig
     from planners.policy.model import LanguagePolicyNet
     from robolearn.data.loader import SampleKey, StepDataset
 
-__all__ = ["PolicyTrainSettings", "run_train_policy"]
+__all__ = ["PolicyTrainOptions", "PolicyTrainSettings", "run_train_policy"]
 
 # Training keys besides the split that a resumed run must share: they decide which steps are cloned.
 RESUME_KEYS = ("expert_only", "label_source")
@@ -57,40 +59,64 @@ VAL_BATCH = 256  # validation steps per forward pass
 
 
 @dataclass(frozen=True, kw_only=True)
-class PolicyTrainSettings(LoopSettings):
-    """A validated ``conf/train_policy.yaml`` (see it for the meaning and units of every field)."""
+class PolicyTrainOptions(LoopSettings):
+    """The options of ``robolearn train policy`` (``conf/train_policy.yaml`` is generated from this class): the
+    trainers' shared ones (``LoopSettings``) with this trainer's defaults, and which steps are cloned."""
 
-    policy: PolicyConfig
-    expert_only: bool = False
-    label_source: str = "hindsight"
+    KNOB_DOCS: ClassVar[Mapping[str, str]] = {
+        "out": "run folder: last.pt, best.pt (by validation loss), tb/ (TensorBoard), summary.json",
+        "seed": "seed of the split, the initialisation and the steps drawn",
+        "init_from": "start a new run from this policy checkpoint's weights (fine-tuning; same policy.* settings); "
+        "ignored when out/last.pt exists",
+        "extra_data": "more dataset folders to mix into every batch: not supported by `train policy` yet (an error "
+        "says so); keep []",
+        "extra_fraction": "with extra_data (not supported here yet): share of each batch drawn from it",
+        "batch_size": "steps per batch (count)",
+        "eval_every": "validation (mean squared action error on fixed held-out steps) every this many steps",
+    }
+
+    out: Path = Path("runs/lcbc")
     steps: int = 4000
+    batch_size: int = 128
     lr: float = 1e-3
-    val_items: int = 2048
+    weight_decay: float = 1e-4
+    eval_every: int = 500
     checkpoint_every: int = 500
     num_workers: int = 1
-    init_from: Path | None = None
+    val_items: int = knob(2048, "validation steps, fixed: drawn once from the held-out episodes", lo=1)
+    expert_only: bool = knob(
+        False,
+        "clone only the steps the scripted expert took (false: every step of every labelled episode, as LOReL's "
+        "baseline)",
+        section="What is cloned: single steps of labelled episodes (an episode that changed nothing is skipped), "
+        "each with one of its episode's instructions.",
+    )
+    label_source: str = knob(
+        "hindsight",
+        "instructions of an episode: hindsight (generated from its labels) | human (imported annotations, else "
+        "hindsight) | both",
+        choices=LABEL_SOURCES,
+    )
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.expert_only, bool):
-            raise ConfigError(f"expert_only={self.expert_only!r} must be true or false")
-        if self.label_source not in LABEL_SOURCES:
-            raise ConfigError(f"label_source={self.label_source!r} must be one of {' | '.join(LABEL_SOURCES)}")
-        check_setting("val_items", self.val_items, 1, integer=True)
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyTrainSettings(PolicyTrainOptions):
+    """A validated ``conf/train_policy.yaml``: its options (``PolicyTrainOptions``, whose knobs document every
+    field), the ``policy`` group's model config and the resolved config (``raw``, recorded in checkpoints)."""
+
+    policy: PolicyConfig
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> PolicyTrainSettings:
         """Validate a composed ``train_policy`` config; every problem is a one-line ``ConfigError``."""
-        raw, data = settings_dict(cfg, cls, "train policy")
-        init_from = data.pop("init_from", None)
-        return cls(
-            policy=model_config(data.pop("policy", None), PolicyConfig, "policy", "lcbc"),
-            data=Path(data.pop("data")),
-            out=Path(data.pop("out")),
-            init_from=Path(init_from) if init_from is not None else None,
-            extra_data=parse_extra_data(data.pop("extra_data", None)),
-            raw=raw,
-            **data,
+        return trainer_settings(
+            cls,
+            PolicyTrainOptions,
+            cfg,
+            "train policy",
+            "policy",
+            lambda node: model_config(node, PolicyConfig, "policy", "lcbc"),
         )
 
 

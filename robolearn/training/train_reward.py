@@ -1,6 +1,7 @@
 """``robolearn train``: train a LOReL reward on an offline dataset, resumably.
 
-What one run does (``conf/train.yaml`` documents every knob):
+What one run does (``TrainOptions`` declares every option, with its default, doc and range; ``conf/train.yaml``
+is generated from it):
 
 1. split the dataset's episodes into train / validation by episode hash (``split_episodes``);
 2. draw training items from structured labels (``reward_data.RewardPairDataset``): balanced task
@@ -32,7 +33,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 import numpy as np
 import torch
@@ -47,22 +48,16 @@ from robolearn.config import ConfigError, one_line
 from robolearn.data.loader import SampleKey
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
-from robolearn.training.mixing import (
-    MixedItems,
-    extra_report,
-    mix_differences,
-    mix_validation,
-    open_extra,
-    parse_extra_data,
-)
+from robolearn.training.mixing import MixedItems, extra_report, mix_differences, mix_validation, open_extra
 from robolearn.training.predicted_frames import PredictedFrameSettings, predict_targets, prediction_mask
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
 from robolearn.training.reward_data import NegativeWeights, RewardPairDataset
 from robolearn.training.schedule import lr_at
-from robolearn.training.settings import LoopSettings, check_setting, model_config, settings_dict
+from robolearn.training.settings import LoopSettings, model_config, trainer_settings
 from sim.plumbing.checks import config_differences
 from sim.plumbing.files import write_json_atomic
+from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.model import VideoModel
@@ -72,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AugmentSettings",
     "PairOptions",
+    "TrainOptions",
     "TrainSettings",
     "augment_pair",
     "lr_at",
@@ -89,81 +85,107 @@ VAL_BATCH = 512  # validation pairs per forward pass (bounds memory)
 
 
 # ------------------------------------------------------------------------------------------ settings
-_num = check_setting  # short name for the many checks below
-
-
 @dataclass(frozen=True)
 class AugmentSettings:
-    """Photometric and geometric augmentation applied identically to both frames of a pair.
+    """Photometric and geometric augmentation applied identically to both frames of a pair (``augment`` of
+    ``conf/train.yaml``): a shift, an additive offset of ± brightness × 255 and a scale about the pair's mean
+    of 1 ± contrast, each drawn per pair."""
 
-    Attributes:
-        shift: random translation of ± this many pixels (replicate padding), per pair.
-        brightness: additive offset uniform in ± brightness × 255, per pair.
-        contrast: scale about the pair's mean uniform in 1 ± contrast, per pair.
-    """
-
-    shift: int = 4
-    brightness: float = 0.1
-    contrast: float = 0.1
+    shift: int = knob(4, "random translation of ± this many pixels (replicate padding); 0 = off", lo=0)
+    brightness: float = knob(
+        0.1, "additive brightness jitter, ± this fraction of the full range", lo=0, hi=1, hi_open=True
+    )
+    contrast: float = knob(
+        0.1, "multiplicative contrast jitter around the image mean, 1 ± this", lo=0, hi=1, hi_open=True
+    )
 
     def __post_init__(self) -> None:
-        _num("augment.shift", self.shift, 0, integer=True)
-        _num("augment.brightness", self.brightness, 0, 1, hi_open=True)
-        _num("augment.contrast", self.contrast, 0, 1, hi_open=True)
+        check_knobs(self, "augment")
 
 
 @dataclass(frozen=True, kw_only=True)
-class TrainSettings(LoopSettings):
-    """A validated ``conf/train.yaml`` (see it for the meaning and units of every field)."""
+class TrainOptions(LoopSettings):
+    """The options of ``robolearn train`` (``conf/train.yaml`` is generated from this class): the trainers'
+    shared ones (``LoopSettings``) with this trainer's defaults, and how reward items are drawn."""
+
+    KNOB_DOCS: ClassVar[Mapping[str, str]] = {
+        "out": "run folder: last.pt, best.pt (by validation AUC), tb/ (TensorBoard), summary.json",
+        "seed": "seed of the split, the model initialisation, the sampled items and the augmentation",
+        "init_from": "start a new run from this reward checkpoint's weights (fine-tuning; same reward.* settings); "
+        "ignored when out/last.pt exists",
+        "extra_data": "dataset folders, e.g. [runs/planned]; with predicted_frames the reward learns the predictions "
+        "of plans that really failed, labelled by what happened; [] = the main data only",
+        "extra_fraction": "probability that an item comes from the extra data (ignored without extra_data); "
+        "best.pt is chosen by the AUC mixed in this proportion, as batches are",
+        "steps": f"optimizer steps in total (a resumed run continues up to this number; time: {FIGURES})",
+        "lr": f"AdamW peak learning rate (why this value: {FIGURES})",
+        "eval_every": "validation (AUC, accuracy on held-out episodes) every this many steps",
+        "progress_bar": "show a tqdm progress bar with loss and accuracy",
+    }
+
+    out: Path = Path("runs/lorel")
+    steps: int = 12000
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    eval_every: int = 1000
+    checkpoint_every: int = 1000
+    num_workers: int = 2
+    val_items: int = knob(
+        2048, "validation items, fixed: drawn once from the held-out episodes like training items", lo=2
+    )
+    positive_fraction: float = knob(
+        0.5,
+        "probability that an item is a positive",
+        lo=0,
+        hi=1,
+        lo_open=True,
+        hi_open=True,
+        section="How items are drawn (robolearn/training/reward_data.py): instructions are structured task labels "
+        "described in training phrasings; negatives never contain the instructed change.",
+    )
+    typo_rate: float = knob(
+        0.03, "probability of a typo per word of an instruction, as in crowd-sourced text", lo=0, hi=1
+    )
+    instruction_pool: int = knob(
+        1000,
+        "descriptions in each task label's pool (count)",
+        lo=0,
+        section="Each task label's instructions come from a fixed pool of this many training-phrasing "
+        "descriptions, embedded once up front: a fresh sentence per item would cost a transformer pass each (more "
+        "than the image CNN; docs/benchmarks.md). 0 = a fresh description per item. Validation always uses fresh "
+        "ones.",
+    )
+    negatives: NegativeWeights = knob(
+        NegativeWeights(),
+        "Relative weights of the negative kinds (normalised; a kind without candidates for an instruction falls "
+        "back to other_episode).",
+    )
+    augment: AugmentSettings = knob(
+        AugmentSettings(),
+        "Image augmentation, the same for s0 and s_t of a pair (a camera shake or a lighting change affects both).",
+    )
+    predicted_frames: PredictedFrameSettings = knob(
+        PredictedFrameSettings(),
+        "Planner-realistic frames: replace s_t of a share of the items by a video model's prediction of it, made "
+        "as a planner makes it (from real frames up to max_horizon steps earlier, through the episode's own "
+        "actions); the label stays the real frame's. Without this a reward trained on real frames scores blurry "
+        "predictions it has never seen, and the planner exploits that (robolearn/training/predicted_frames.py).",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainSettings(TrainOptions):
+    """A validated ``conf/train.yaml``: its options (``TrainOptions``, whose knobs document every field), the
+    ``reward`` group's model config and the resolved config (``raw``, recorded in checkpoints)."""
 
     reward: LorelConfig
-    positive_fraction: float = 0.5
-    typo_rate: float = 0.03
-    instruction_pool: int = 0
-    negatives: NegativeWeights = field(default_factory=NegativeWeights)
-    augment: AugmentSettings = field(default_factory=AugmentSettings)
-    predicted_frames: PredictedFrameSettings = field(default_factory=PredictedFrameSettings)
-    init_from: Path | None = None
-    val_items: int = 2048
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _num("positive_fraction", self.positive_fraction, 0, 1, lo_open=True, hi_open=True)
-        _num("typo_rate", self.typo_rate, 0, 1)
-        _num("instruction_pool", self.instruction_pool, 0, integer=True)
-        _num("val_items", self.val_items, 2, integer=True)
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any]) -> TrainSettings:
         """Validate a composed ``train`` config; every problem is a one-line ``ConfigError``."""
-        raw, data = settings_dict(cfg, cls, "train")
-        try:
-            negatives = NegativeWeights.from_mapping(data.pop("negatives", None))
-        except (TypeError, ValueError) as e:
-            raise ConfigError(one_line(str(e))) from None
-        aug = dict(data.pop("augment", None) or {})
-        bad = sorted(set(aug) - set(AugmentSettings.__dataclass_fields__))
-        if bad:
-            raise ConfigError(f"augment: unknown key(s) {bad}; valid: shift, brightness, contrast")
-        pred = dict(data.pop("predicted_frames", None) or {})
-        bad = sorted(set(pred) - set(PredictedFrameSettings.__dataclass_fields__))
-        if bad:
-            raise ConfigError(f"predicted_frames: unknown key(s) {bad}; valid: video_checkpoint, fraction, max_horizon")
-        if pred.get("video_checkpoint") is not None:
-            pred["video_checkpoint"] = Path(pred["video_checkpoint"])
-        init_from = data.pop("init_from", None)
-        return cls(
-            reward=reward_config(data.pop("reward", None)),
-            data=Path(data.pop("data")),
-            out=Path(data.pop("out")),
-            negatives=negatives,
-            augment=AugmentSettings(**aug),
-            predicted_frames=PredictedFrameSettings(**pred),
-            init_from=Path(init_from) if init_from is not None else None,
-            extra_data=parse_extra_data(data.pop("extra_data", None)),
-            raw=raw,
-            **data,
-        )
+        return trainer_settings(cls, TrainOptions, cfg, "train", "reward", reward_config)
 
 
 def reward_config(node: DictConfig | Mapping[str, Any] | None) -> LorelConfig:

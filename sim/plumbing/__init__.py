@@ -1,7 +1,7 @@
 """Plumbing every package of robolearn shares: one home for infrastructure that is not about robots.
 
 - ``sim.plumbing.checks``: validation of config values with one-line errors that name the field, the
-  value and what is allowed (``check_range``, ``check_int``, ``check_number``, ``check_setting``, ...): every
+  value and what is allowed (``check_range``, ``check_int``, ``check_number``, ...): every
   validator of the code base lives there; and the plain-dict round trip of config dataclasses;
 - ``sim.plumbing.files``: atomic file writing (a crash leaves the old file or the new one, never half of
   one);

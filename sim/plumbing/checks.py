@@ -1,14 +1,12 @@
 """Validation of config values with one-line errors, plain-dict round trips, config and state-dict comparisons.
 
 Every check raises a ``ValueError`` that names the field, the bad value and what is allowed, in one of
-three styles:
+two styles:
 
 - the ``owner``-style checks of config dataclasses (``check_int``, ``check_number``, ...):
   ``"Owner.field must be ..., got ..."``;
 - the simulator's range checks (``check_range``, ``check_pair``): ``"owner.field=value is out of range; use
-  a value in [lo, hi]"``;
-- the check of a command-line setting (``check_setting``, used by the trainers, which turn its error into a
-  ``robolearn.config.ConfigError``): ``"key=value must be >= lo"``, in the ``key=value`` form the user typed.
+  a value in [lo, hi]"`` (the style of ``sim.plumbing.settings.check_knobs``, which checks every knob).
 
 Example:
     >>> @dataclass
@@ -38,7 +36,6 @@ __all__ = [
     "check_obs_keys",
     "check_pair",
     "check_range",
-    "check_setting",
     "config_differences",
     "int_tuple",
     "state_dict_problems",
@@ -84,28 +81,6 @@ def check_number(
         interval = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open or hi == math.inf else ']'}"
         raise ValueError(f"{_owner(owner)}.{name} must be a number in {interval}, got {value!r}")
     return float(value)
-
-
-def check_setting(
-    name: str,
-    value: Any,
-    lo: float | None = None,
-    hi: float | None = None,
-    integer: bool = False,
-    lo_open: bool = False,
-    hi_open: bool = False,
-) -> Any:
-    """``value`` of the setting ``name`` checked as a number (an integer with ``integer``) in [lo, hi] (a bound
-    excluded with ``*_open``; None: unbounded), returned unchanged; else a one-line ``ValueError`` such as
-    ``"steps=0 must be >= 1"``."""
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
-        raise ValueError(f"{name}={value!r} must be {'an integer' if integer else 'a number'}")
-    if lo is not None and (value <= lo if lo_open else value < lo):
-        raise ValueError(f"{name}={value!r} must be {'>' if lo_open else '>='} {lo}")
-    if hi is not None and (value >= hi if hi_open else value > hi):
-        raise ValueError(f"{name}={value!r} must be {'<' if hi_open else '<='} {hi}")
-    return value
 
 
 def check_choice(owner: Any, name: str, value: Any, allowed: Sequence[str]) -> None:

@@ -22,11 +22,20 @@ class to check.
 
 The dataclasses are the single source; the files in ``conf/`` are generated from them and CI checks they are
 current (``robolearn.conf_files`` holds the registry and says why: ``sim`` stays usable without Hydra).
-A subclass may change a default with a plain redeclaration and keeps its base's knob (``knobs_of``); a
-dataclass-valued knob may rewrite the docs of its nested fields where they mean something else
-(``field_docs``). A knob whose default is a mapping of free-form entries (agent specs by name, each with its
-own keys) documents its keys with ``field_docs`` too, by dotted path (``*`` for every key): it is then written
-as a block, a comment on every key.
+A subclass may change a default with a plain redeclaration and keeps its base's knob (``knobs_of``); a base
+shared by several configs may leave a knob's default to each of them (``knob(MISSING, ...)``), and a subclass
+may reword its bases' knob docs where they mean something more specific in it (a ``KNOB_DOCS`` class
+attribute); a dataclass-valued knob may rewrite the docs of its nested fields where they mean something else
+(``field_docs``). A knob's ``section`` is a comment paragraph written above its key in the YAML, introducing it
+and the keys after it.
+
+Paths are knobs too: a ``pathlib.Path`` default (or ``value_type=Path``, for a ``None`` default or a tuple of
+paths) is written and overridden as a string and held as a ``Path``. An optional value (``None`` default)
+declares the type of its other values with ``value_type``; a knob whose default is not ``None`` but may be
+set to null says so with ``nullable=True``.
+A knob whose default is a mapping of free-form entries (agent specs by name, each with its own keys)
+documents its keys with ``field_docs`` too, by dotted path (``*`` for every key): it is then written as a block,
+a comment on every key.
 
 Example:
     >>> @dataclass
@@ -49,8 +58,9 @@ import numbers
 import re
 import textwrap
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from fnmatch import fnmatchcase
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 from sim.plumbing.checks import check_pair
@@ -62,6 +72,7 @@ FIGURES = 'docs/benchmarks.md, "Figures behind config defaults"'
 __all__ = [
     "DEFAULTS_DOC",
     "FIGURES",
+    "KNOB_DOCS",
     "Knob",
     "check_knobs",
     "config_yaml",
@@ -73,6 +84,8 @@ __all__ = [
 
 T = TypeVar("T")
 _META_KEY = "robolearn.knob"
+#: the class attribute of a config dataclass that rewords knobs of its bases: ``{field name: doc}``
+KNOB_DOCS = "KNOB_DOCS"
 #: section comments are wrapped to lines of at most this many characters (key comments stay on their line)
 _WIDTH = 116
 #: YAML scalars that must be quoted to stay strings
@@ -101,6 +114,12 @@ class Knob:
             nested mapping none of whose keys has a doc stays on its key's line in flow style.
         any_type: the value's type is not that of the default (a path or a list of paths, ``all`` or a
             list of names): neither converted nor type-checked here; the class checks it.
+        value_type: the type of the value (of each element of a tuple) where the default does not show it:
+            an optional value's (``None`` default: ``int``, ``float``, ``str``, ``bool`` or ``Path``), a tuple
+            of paths' (``Path``). A ``pathlib.Path`` value is written and overridden as a string.
+        nullable: null (``None``) is allowed although the default is not (a ``None`` default always allows it).
+        section: a comment paragraph written above the key in the YAML (after a blank line): what this key
+            and the ones after it are about. Wrapped like a section's doc.
     """
 
     doc: str
@@ -112,6 +131,9 @@ class Knob:
     hi_open: bool = False
     field_docs: tuple[tuple[str, str], ...] = ()
     any_type: bool = False
+    value_type: type | None = None
+    nullable: bool = False
+    section: str | None = None
 
     def describe(self) -> str:
         """The allowed values as the YAML comment ends them: ``0.0001–0.05``, ``≥ 1``, ``> 0, ≤ 1``, ``a | b``."""
@@ -153,12 +175,18 @@ def knob(
     hi_open: bool = False,
     field_docs: Mapping[str, str] | None = None,
     any_type: bool = False,
+    value_type: type | None = None,
+    nullable: bool = False,
+    section: str | None = None,
 ) -> Any:
     """A dataclass field with its default, documentation and allowed values, declared once.
 
     Mutable defaults (lists, dicts, dataclass instances) are copied for every instance. ``doc`` should
     not repeat the bounds: the YAML comment appends them. A subclass may redeclare the field with a plain
     default (``timestep: float = 1 / 60``): it keeps the base class's knob (see ``knobs_of``).
+    ``dataclasses.MISSING`` declares no default: a base class shared by several configs leaves it to each
+    subclass, which redeclares the field with its own plain default (the base itself is never built).
+    The other arguments are ``Knob``'s attributes.
     """
     meta = {
         _META_KEY: Knob(
@@ -171,8 +199,13 @@ def knob(
             hi_open,
             tuple((field_docs or {}).items()),
             any_type,
+            value_type,
+            nullable,
+            section,
         )
     }
+    if default is MISSING:
+        return field(metadata=meta)
     if isinstance(default, (list, dict, set)) or (is_dataclass(default) and not isinstance(default, type)):
         return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -185,13 +218,27 @@ def knob_of(f: dataclasses.Field[Any]) -> Knob | None:
 
 
 def knobs_of(cls: type) -> dict[str, Knob]:
-    """The knobs of dataclass ``cls`` by field name, a subclass's plain redeclaration keeping its base's."""
+    """The knobs of dataclass ``cls`` by field name, a subclass's plain redeclaration keeping its base's.
+
+    A class may reword knobs of its bases with a class attribute ``KNOB_DOCS: ClassVar[Mapping[str, str]]``
+    (field name -> doc) where they mean something more specific in it (``seed``: what it seeds in this
+    trainer); bounds, choices and default stay as declared.
+
+    Raises:
+        TypeError: ``KNOB_DOCS`` names a field that is no knob.
+    """
     out: dict[str, Knob] = {}
+    declared: dict[str, dataclasses.Field[Any]] = {}  # the Field each name had so far: inherited ones recur
     for klass in reversed(cls.__mro__):
         for f in getattr(klass, "__dataclass_fields__", {}).values():
             k = knob_of(f)
-            if k is not None:
+            if k is not None and declared.get(f.name) is not f:
                 out[f.name] = k
+            declared[f.name] = f
+        for name, doc in vars(klass).get(KNOB_DOCS, {}).items():
+            if name not in out:
+                raise TypeError(f"{klass.__name__}.{KNOB_DOCS} rewords {name!r}, which is no knob of it")
+            out[name] = dataclasses.replace(out[name], doc=doc)
     return out
 
 
@@ -200,19 +247,32 @@ def _where(owner: str, name: str, value: Any) -> str:
     return f"{owner}.{name}={value!r}" if owner else f"{name}={value!r}"
 
 
-def _check_type(owner: str, name: str, value: Any, default: Any) -> None:
-    """A ValueError unless ``value`` has the type of ``default`` (bool, int, float or str)."""
-    if isinstance(default, bool):
+def _check_type(owner: str, name: str, value: Any, kind: type) -> None:
+    """A ValueError unless ``value`` is a ``kind`` (bool, int, float, str or a path)."""
+    if issubclass(kind, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{_where(owner, name, value)} must be true or false")
-    elif isinstance(default, int):  # numbers.Integral: NumPy integers are integers too
+    elif issubclass(kind, int):  # numbers.Integral: NumPy integers are integers too
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{_where(owner, name, value)} must be an integer")
-    elif isinstance(default, float):
+    elif issubclass(kind, float):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"{_where(owner, name, value)} must be a finite number")
-    elif isinstance(default, str) and not isinstance(value, str):
-        raise ValueError(f"{_where(owner, name, value)} must be a string")
+    elif issubclass(kind, str):
+        if not isinstance(value, str):
+            raise ValueError(f"{_where(owner, name, value)} must be a string")
+    elif issubclass(kind, PurePath) and not isinstance(value, PurePath):
+        raise ValueError(f"{_where(owner, name, value)} must be a path")
+
+
+def _value_type(k: Knob, default: Any) -> type | None:
+    """The declared type of a knob's values (of a tuple's elements for a path tuple), else the default's
+    scalar type; None where neither says (a ``None`` default without ``value_type``, a tuple of numbers)."""
+    if k.value_type is not None:
+        return k.value_type
+    if default is None or default is MISSING or isinstance(default, (tuple, list)) or is_dataclass(default):
+        return None
+    return type(default)
 
 
 def _check_bounds(owner: str, name: str, value: numbers.Real, k: Knob) -> None:
@@ -244,9 +304,12 @@ def check_knobs(obj: Any, owner: str) -> None:
             if value not in k.choices:
                 raise ValueError(f"{_where(owner, name, value)} is not allowed; choose from {k.describe()}")
             continue
-        default = defaults.get(name, dataclasses.MISSING)
-        if default is not dataclasses.MISSING and default is not None and not k.any_type:
-            _check_type(owner, name, value, default)
+        kind = None if k.any_type else _value_type(k, defaults.get(name, MISSING))
+        if kind is not None and isinstance(value, tuple) and issubclass(kind, PurePath):
+            for i, v in enumerate(value):
+                _check_type(owner, f"{name}[{i}]", v, kind)
+        elif kind is not None:
+            _check_type(owner, name, value, kind)
         if k.lo is None and k.hi is None:
             continue
         if k.pair:
@@ -259,9 +322,33 @@ def check_knobs(obj: Any, owner: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ from mappings
-def _converted(owner: str, name: str, value: Any, default: Any) -> Any:
-    """``value`` converted to the type of ``default``, or a ValueError that names the field and type."""
+def _path(where: str, value: Any, kind: type, nullable: bool = False) -> Any:
+    """``value`` (a non-empty string or a path) as a ``kind`` path, or a ValueError naming the field."""
+    if isinstance(value, PurePath) or (isinstance(value, str) and value):
+        return kind(value)
+    raise ValueError(f"{where}={value!r} must be a path{' or null' if nullable else ''}")
+
+
+def _converted(owner: str, name: str, value: Any, default: Any, k: Knob | None = None) -> Any:
+    """``value`` converted to the type of ``default`` (or the knob's ``value_type``), or a ValueError that
+    names the field and type. Null passes where the default is null or the knob is ``nullable``."""
     where = f"{owner}.{name}" if owner else name
+    nullable = default is None or (k is not None and k.nullable)
+    if value is None and nullable:
+        return None
+    kind = k.value_type if k is not None else None
+    if kind is not None and issubclass(kind, PurePath):
+        if not isinstance(default, tuple):
+            return _path(where, value, kind, nullable)
+        if isinstance(value, (str, PurePath)):  # one path alone is a list of one
+            value = [value]
+        if isinstance(value, (bytes, Mapping)) or not isinstance(value, Sequence):
+            raise ValueError(f"{where}={value!r} must be a list of paths")
+        return tuple(_path(f"{where}[{i}]", v, kind) for i, v in enumerate(value))
+    if kind is not None and default is None:  # an optional value of a declared type
+        default = kind(0) if issubclass(kind, (bool, int, float)) else kind()
+    if isinstance(default, PurePath):
+        return _path(where, value, type(default), nullable)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{where}={value!r} must be true or false")
@@ -332,7 +419,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str | Non
         elif name in knobs and knobs[name].any_type:
             kwargs[name] = tuple(value) if isinstance(value, list) else value  # checked by the class
         else:
-            kwargs[name] = _converted(owner, name, value, current)
+            kwargs[name] = _converted(owner, name, value, current, knobs.get(name))
     return cls(**kwargs)
 
 
@@ -357,6 +444,8 @@ def _scalar(value: Any) -> str:
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, PurePath):
+        return _scalar(str(value))
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a YAML scalar")
 
 
@@ -438,6 +527,8 @@ def _lines(obj: Any, indent: str, docs: Mapping[str, str], exclude: Collection[s
         value = getattr(obj, f.name)
         k = knobs.get(f.name)
         doc = docs.get(f.name, k.doc if k is not None else "")
+        if k is not None and k.section is not None:
+            out += ["", *_section(k.section, indent)]
         inner = _nested_docs(f.name, docs, k)
         if is_dataclass(value) or (isinstance(value, Mapping) and value and inner):
             if indent:  # a nested section: its doc on its key's line, as any key's
@@ -476,7 +567,8 @@ def config_yaml(
     """The commented YAML of dataclass instance ``config`` (usually its defaults).
 
     Top-level dataclass-valued fields become sections after a blank line, with their doc as the comment
-    above (wrapped); deeper ones keep their doc on their key's line.
+    above (wrapped); deeper ones keep their doc on their key's line. A knob's ``section`` is written above its
+    key the same way (a blank line, then the wrapped paragraph), at any depth.
 
     Args:
         config: the dataclass instance whose values are written.

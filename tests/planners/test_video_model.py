@@ -561,10 +561,10 @@ def test_training_batches_draw_episodes_from_the_whole_split(desk: Path) -> None
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("loss=l3", "loss='l3' must be one of l1 | l2"),
-        ("horizon=0", "horizon=0 must be >= 1"),
+        ("loss=l3", "loss='l3' is not allowed; choose from l1 | l2"),
+        ("horizon=0", "horizon=0 is out of range; use an integer ≥ 1"),
         ("dynamics.sample=median", "sample='median' is not allowed; choose from mean | sample"),
-        ("kl_weight=-1", "kl_weight=-1 must be >= 0"),
+        ("kl_weight=-1", "kl_weight=-1.0 is out of range; use a value ≥ 0"),
         ("dynamics.bogus=1", "unknown config key 'dynamics.bogus'"),
     ],
 )
@@ -733,7 +733,7 @@ def test_extra_data_and_init_from_errors(desk: Path, tmp_path: Path, capsys: pyt
     cases = [
         ([f"extra_data=[{wide}]"], "extra_data", "16×16"),
         ([f"extra_data=[{desk}]"], "repeats data", None),
-        (["extra_data=[x]", "extra_fraction=1"], "extra_fraction=1 must be < 1", None),
+        (["extra_data=[x]", "extra_fraction=1"], "extra_fraction=1.0 is out of range; use a value in (0, 1)", None),
         ([f"init_from={tmp_path / 'none.pt'}"], "init_from=", None),
         ([f"extra_data=[{tmp_path / 'nothing'}]"], "extra_data: ", "no such dataset folder"),
     ]

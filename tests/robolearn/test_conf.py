@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
@@ -36,6 +36,8 @@ def _mismatches(value: Any, default: Any, path: str, skip: tuple[str, ...] = ())
             if k in value:
                 out += _mismatches(value[k], getattr(default, k), f"{path}.{k}")
         return out
+    if isinstance(default, PurePath):  # paths are written as strings
+        return [] if isinstance(value, str) and Path(value) == default else [f"{path}: YAML {value!r} != {default!r}"]
     if isinstance(default, (list, tuple)):
         if not isinstance(value, list) or len(value) != len(default):
             return [f"{path}: YAML {value!r} != default {list(default)!r}"]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, fields
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -226,3 +229,75 @@ def test_a_group_file_has_its_package_line_first_and_may_leave_out_fields() -> N
     text = config_yaml(Inner(), "usage", package="_global_", exclude=("gain", "span"))
     assert text.startswith("# @package _global_\n# usage\n\n")
     assert set(yaml.safe_load(text)) == {"count", "jitter"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shared:
+    """A base shared by several configs: paths, optional values, and a default each subclass gives."""
+
+    data: Path = knob(Path("data/desk"), "dataset folder")
+    extra: tuple[Path, ...] = knob((), "more folders; [] = none", value_type=Path)
+    limit: int | None = knob(None, "at most this many; null = all", lo=2, value_type=int)
+    clip: float | None = knob(1.0, "clip to this (null = no clipping)", lo=0.0, lo_open=True, nullable=True)
+    steps: int = knob(MISSING, "steps in total", lo=1, section="Optimisation: how long and how fast.")
+    seed: int = knob(0, "seed of everything", lo=0)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mine(Shared):
+    """One config on the shared base: its own default and a reworded doc."""
+
+    KNOB_DOCS: ClassVar[Mapping[str, str]] = {"seed": "seed of the split and the batches"}
+
+    steps: int = 100
+
+
+def test_path_and_optional_knobs_convert_and_round_trip() -> None:
+    cfg = from_mapping(Mine, {"data": "d", "extra": ["a", "b"], "limit": 4, "clip": None}, prefix="")
+    assert cfg == Mine(data=Path("d"), extra=(Path("a"), Path("b")), limit=4, clip=None)
+    assert from_mapping(Mine, {"extra": "a", "clip": 2}, prefix="").extra == (Path("a"),)  # one path: a list of one
+    assert from_mapping(Mine, {"clip": 2}, prefix="").clip == 2.0
+    text = config_yaml(Mine())
+    assert from_mapping(Mine, yaml.safe_load(text), prefix="") == Mine()
+    assert "data: data/desk  # dataset folder\n" in text and "extra: []  # more folders; [] = none\n" in text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"data": None}, "data=None must be a path"),
+        ({"data": ""}, "data='' must be a path"),
+        ({"extra": [1]}, "extra[0]=1 must be a path"),
+        ({"extra": {"a": 1}}, "extra={'a': 1} must be a list of paths"),
+        ({"limit": 2.5}, "limit=2.5 must be a whole number"),
+        ({"limit": 1}, "limit=1 is out of range; use an integer ≥ 2"),
+        ({"clip": 0}, "clip=0.0 is out of range; use a value > 0"),
+        ({"steps": None}, "steps=None must be a number"),
+    ],
+)
+def test_path_and_optional_knobs_name_bad_values(data: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        from_mapping(Mine, data, prefix="")
+
+
+def test_a_shared_base_leaves_defaults_to_subclasses_and_they_reword_docs() -> None:
+    assert "steps" not in {f.name for f in fields(Shared) if f.default is not MISSING}
+    assert knobs_of(Mine)["steps"] == knobs_of(Shared)["steps"]
+    assert knobs_of(Mine)["seed"].doc == "seed of the split and the batches"
+    assert knobs_of(Mine)["seed"].lo == 0 and knobs_of(Shared)["seed"].doc == "seed of everything"
+    lines = config_yaml(Mine()).splitlines()
+    assert "seed: 0  # seed of the split and the batches (≥ 0)" in lines
+    at = lines.index("steps: 100  # steps in total (≥ 1)")
+    assert lines[at - 2 : at] == ["", "# Optimisation: how long and how fast."]  # the section above its key
+    with pytest.raises(ValueError, match=r"extra\[0\]='a' must be a path"):
+        Mine(extra=("a",))  # type: ignore[arg-type]
+
+    @dataclass(frozen=True, kw_only=True)
+    class Typo(Shared):
+        KNOB_DOCS: ClassVar[Mapping[str, str]] = {"sead": "oops"}
+
+    with pytest.raises(TypeError, match="rewords 'sead', which is no knob"):
+        knobs_of(Typo)

@@ -429,7 +429,7 @@ def test_bad_extra_data_is_a_one_line_error(data: Path, tmp_path: Path, capsys: 
         ([f"extra_data=[{wide}]"], "16×16"),
         ([f"extra_data=[{data}]"], "repeats data"),
         ([f"extra_data=[{tmp_path / 'none'}]"], "no such dataset folder"),
-        (["extra_data=[x]", "extra_fraction=0"], "extra_fraction=0 must be > 0"),
+        (["extra_data=[x]", "extra_fraction=0"], "extra_fraction=0.0 is out of range; use a value in (0, 1)"),
     ):
         assert main([*base, *extra]) == EXIT_USAGE, extra
         err = capsys.readouterr().err
@@ -492,11 +492,11 @@ def test_unknown_task_in_an_instruction_file_lists_the_valid_tasks(
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("lr=-1", "lr=-1 must be > 0"),
-        ("batch_size=1", "batch_size=1 must be >= 2"),
-        ("val_fraction=1.5", "val_fraction=1.5 must be < 1"),
-        ("negatives.reversed=-0.5", "negatives.reversed=-0.5 must be a finite number"),
-        ("augment.shift=2.5", "augment.shift=2.5 must be an integer"),
+        ("lr=-1", "lr=-1.0 is out of range; use a value > 0"),
+        ("batch_size=1", "batch_size=1 is out of range; use an integer ≥ 2"),
+        ("val_fraction=1.5", "val_fraction=1.5 is out of range; use a value in (0, 1)"),
+        ("negatives.reversed=-0.5", "negatives.reversed=-0.5 is out of range; use a value ≥ 0"),
+        ("augment.shift=2.5", "augment.shift=2.5 must be a whole number"),
         ("reward.fusion=mid", "fusion='mid' is not allowed; choose from early | late"),
         ("data=/nonexistent/folder", "no such dataset folder"),
     ],
