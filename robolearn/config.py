@@ -107,6 +107,7 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
         ConfigError: unknown key, bad override syntax, missing config group option, broken
             interpolation.
     """
+    check_overrides(overrides)
     try:
         cfg = _compose(config_name, overrides)
         OmegaConf.to_container(cfg, resolve=True)  # reports the failing key, which resolve() does not
@@ -122,7 +123,45 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or _full_key_from_message(str(e))
         raise ConfigError(one_line(str(e)) + (f" (in {key})" if key else "")) from None
+    except ValueError as e:  # Hydra's own checks of a group choice (`env=3`: "must be a string or a list")
+        raise ConfigError(f"{one_line(str(e))} (in {' '.join(overrides)})") from None
     return cfg
+
+
+#: how to write an option, appended to every message about one that cannot be read
+_OVERRIDE_HINT = (
+    "write options as KEY=VALUE (e.g. episodes=3, env.task=close_drawer) and quote a value that holds spaces, "
+    "brackets, commas, quotes or '=' (KEY='a=b')"
+)
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Read each command-line option with Hydra's override grammar, one at a time, so that a bad one is named.
+
+    Hydra's parser reports only what it could not read (``no viable alternative at input '[1'``), not which
+    option; this check names the option and says how options are written.
+
+    Raises:
+        ConfigError: an option Hydra cannot read, or one without a key (``=3``).
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser  # lazy: only composing reads them
+
+    parser = OverridesParser.create()
+    for text in overrides:
+        try:
+            (override,) = parser.parse_overrides([text])
+        except HydraException as e:
+            reason = one_line(str(e)).removeprefix(f"Error parsing override '{text}'").strip()
+            raise ConfigError(
+                f"cannot read the option {shorten(text)!r} ({shorten(reason)}); {_OVERRIDE_HINT}"
+            ) from None
+        if not override.key_or_group:
+            raise ConfigError(f"the option {shorten(text)!r} has no key; {_OVERRIDE_HINT}")
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a message echoes what the user typed, not all of it."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def quote_override(text: str) -> str:

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import imageio.v3 as iio
 import numpy as np
@@ -207,9 +207,17 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
     return len(annotations)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (argparse prints the usage block, then the error)."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        self.exit(2, f"{self.prog}: error: {message} (usage: {usage}; see '{self.prog} --help')\n")
+
+
 def main(argv: Sequence[str]) -> int:
     """Entry point of ``robolearn data``; returns the exit code (2 for usage and data errors)."""
-    parser = argparse.ArgumentParser(prog="robolearn data", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="robolearn data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_info = sub.add_parser("info", help="episodes, steps, label distribution, disk size")
     p_info.add_argument("root")
