@@ -136,9 +136,9 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
             else f"{root} holds no episodes"
         )
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if modality not in reader.meta.get("observations", {}):
         raise ValueError(f"the dataset has no {modality!r} observations; it has {list(reader.meta['observations'])}")
+    out.parent.mkdir(parents=True, exist_ok=True)  # after every check: a refused call leaves no folder behind
     if out.suffix.lower() == ".png":
         rows = []
         for i in chosen:
