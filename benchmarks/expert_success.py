@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import gymnasium as gym
 import numpy as np
+
+from sim.plumbing.processes import init_worker
 
 TARGET = 0.95  # minimum final-step success rate per task
 FIRST_SEED = 1000  # seeds FIRST_SEED … FIRST_SEED + episodes - 1; tests use small seeds
@@ -66,7 +69,7 @@ def main() -> None:
 
     start = time.perf_counter()
     jobs = [(t, v, args.episodes, args.horizon) for v in args.variants for t in args.tasks]
-    with ProcessPoolExecutor(args.workers) as pool:
+    with ProcessPoolExecutor(args.workers, initializer=init_worker, initargs=(os.getpid(),)) as pool:
         results = list(pool.map(evaluate, *zip(*jobs)))
     print(f"{'variant':16s} {'task':24s} {'final':>6s} {'any':>6s} {'steps':>6s}  failed seeds")
     for r in results:

@@ -53,6 +53,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout: make ``si
     sys.path.insert(0, str(REPO_ROOT))
 
 import sim  # noqa: F401  (importing sim registers robolearn/Desk-v1; spawned workers re-run this)
+from sim.plumbing.processes import init_worker
 
 ENV_ID = "robolearn/Desk-v1"
 DESK_TASK = "open_drawer"  # the task barely matters for speed: every task steps the same scene
@@ -203,9 +204,11 @@ def measure_baseline_single(steps: int) -> tuple[int, float]:
 _pool_barrier: Barrier | None = None  # set in each Pool worker by _init_pool_worker
 
 
-def _init_pool_worker(barrier: Barrier) -> None:
-    """Pool initializer: keep the start barrier (synchronisation objects can only be inherited)."""
+def _init_pool_worker(barrier: Barrier, parent: int) -> None:
+    """Pool initializer: keep the start barrier (synchronisation objects can only be inherited); the worker
+    exits when the benchmark dies (``init_worker``)."""
     global _pool_barrier
+    init_worker(parent)
     _pool_barrier = barrier
 
 
@@ -248,7 +251,7 @@ def measure_workers(
     ctx = mp.get_context(context)
     barrier = ctx.Barrier(workers)
     # Each task blocks on the barrier until all have started, so no worker can take two tasks.
-    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(barrier,)) as pool:
+    with ctx.Pool(workers, initializer=_init_pool_worker, initargs=(barrier, os.getpid())) as pool:
         spans = pool.map(task, [(steps_per_worker, SEED + i, size) for i in range(workers)], chunksize=1)
     start = min(s for s, _ in spans)
     end = max(e for _, e in spans)

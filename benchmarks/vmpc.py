@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import signal
 import statistics
 import sys
@@ -47,6 +48,7 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
 
 from robolearn.bench.run import append_row
 from robolearn.bench.stats import wilson
+from sim.plumbing.processes import init_worker
 from sim.tasks.desk import LOREL_TASKS
 
 TARGET_REPLAN_SECONDS = 0.5
@@ -88,8 +90,13 @@ def _timing(settings: Any, repeats: int) -> dict[str, float]:
         env.close()
 
 
-def _worker(jobs: list[tuple[str, int]], overrides: list[str], out: str, threads: int) -> None:
-    """Plan ``jobs`` ((task, seed) pairs), appending one JSON line per finished episode to ``out``."""
+def _worker(
+    jobs: list[tuple[str, int]], overrides: list[str], out: str, threads: int, parent: int | None = None
+) -> None:
+    """Plan ``jobs`` ((task, seed) pairs), appending one JSON line per finished episode to ``out``; a worker
+    process (``parent``: the benchmark's pid) exits when the benchmark dies, however it dies."""
+    if parent is not None:
+        init_worker(parent)
     import torch
 
     from planners.vmpc import run_episode
@@ -250,7 +257,11 @@ def main() -> int:
         else:
             ctx = mp.get_context("spawn")  # fresh interpreters: no forked torch / Bullet state
             procs = [
-                ctx.Process(target=_worker, args=(jobs[w :: args.workers], args.set, str(path), threads), daemon=True)
+                ctx.Process(
+                    target=_worker,
+                    args=(jobs[w :: args.workers], args.set, str(path), threads, os.getpid()),
+                    daemon=True,
+                )
                 for w in range(args.workers)
             ]
             # A killed benchmark takes its workers with it (SIGTERM → SystemExit → finally), instead of

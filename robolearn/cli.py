@@ -3,14 +3,20 @@
 Each verb composes its config from ``conf/<verb>.yaml`` (plus groups such as ``conf/env/``),
 applies the command-line overrides and runs. Exit codes: 0 done, 1 the job failed while
 running (e.g. the video could not be written), 2 a usage or configuration error (unknown
-verb, unknown key, invalid value), reported as one line on stderr.
+verb, unknown key, invalid value), reported as one line on stderr; 130 interrupted (Ctrl-C,
+SIGINT) and 143 terminated (``kill``, SIGTERM), both after the verb stopped its worker processes
+and saved what it finished (a rerun resumes ``collect``, ``train`` and ``bench``). A second SIGTERM
+ends the process at once; its workers still exit with it (``sim.plumbing.processes``).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -23,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - the verbs import what they run on use
     from robolearn.bench.run import BenchSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # the shell's convention: 128 + SIGINT (2), 128 + SIGTERM (15)
 PROG = "robolearn"
 
 
@@ -393,14 +400,7 @@ MULTIRUN_FLAGS = ("-m", "--multirun")
 
 def _bench(args: list[str]) -> int:
     """``robolearn bench [--multirun]``: benchmark agents; print the table, write JSON, CSV and a figure."""
-    import signal  # lazy: only bench uses it; robolearn --help stays fast
-
-    # `kill` (SIGTERM) ends the bench like Ctrl-C: the executor then stops its worker processes
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    try:
-        return _bench_runs(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _bench_runs(args)
 
 
 def bench_settings(cfg: DictConfig) -> BenchSettings | HomeBenchSettings:
@@ -530,6 +530,29 @@ VERBS: dict[str, Verb] = {
 }
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``) while a verb runs: raised in the main thread like Ctrl-C's ``KeyboardInterrupt``, so the
+    verb stops the same way (its worker pools are stopped, finished work is saved) and exits with 143."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second `kill` ends the process at once
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``Terminated`` (only the main thread can handle signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def usage() -> str:
     """The top-level help: every verb with its one-line summary."""
     width = max(len(name) for name in VERBS)
@@ -574,10 +597,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     try:
-        return verb.run(rest)
+        with _sigterm_interrupts():
+            return verb.run(rest)
+    except Terminated:
+        _error(first, "terminated")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         _error(first, "interrupted")
-        return 130  # the shell convention for SIGINT (128 + 2)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (`robolearn bench --help | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
         return EXIT_OK

@@ -8,17 +8,25 @@ runs them. A job whose worker dies (a crash, an out-of-memory kill) or that rais
 Local processes start with ``spawn`` (fresh interpreters: no forked PyBullet or torch state) and keep
 at most one job in flight per worker, so when a worker dies only the jobs it could have been running
 are charged an attempt. On Ray, tasks carry ``max_retries`` (worker deaths) and ``retry_exceptions``.
+
+Workers end with this process, however it ends (``sim.plumbing.processes``): a local worker exits as soon
+as its parent dies (SIGKILL included) and leaves Ctrl-C to the parent, which stops the pool; a local Ray
+instance (``ray_address=local``) is guarded by ``reap_orphans``, since Ray's agents otherwise outlive a
+killed driver by a minute.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["RAY_LOCAL", "ExecutorSettings", "JobsFailed", "run_jobs"]
@@ -109,7 +117,9 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
     failures: dict[Any, str] = {}
     ctx = mp.get_context("spawn")
     while todo:
-        pool = cf.ProcessPoolExecutor(max_workers=settings.workers, mp_context=ctx)
+        pool = cf.ProcessPoolExecutor(
+            max_workers=settings.workers, mp_context=ctx, initializer=init_worker, initargs=(os.getpid(),)
+        )
         in_flight: dict[cf.Future[R], int] = {}
         broken = False
         finished = False
@@ -185,28 +195,30 @@ def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings
     from ray.exceptions import RayError  # optional dependency (robolearn[ray]), installed once ray imported
 
     started_here = not ray.is_initialized()
-    if started_here:
-        if settings.ray_address == RAY_LOCAL:
-            ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False)
-    # max_retries: re-run when the worker process dies; retry_exceptions: also when fn raises.
-    remote = ray.remote(num_cpus=1, max_retries=settings.max_retries, retry_exceptions=True)(fn)
-    failures: dict[Any, str] = {}
-    try:
-        pending = {remote.remote(job): job for job in jobs}
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            job = pending.pop(ready[0])
-            try:
-                result = ray.get(ready[0])
-            except RayError as e:
-                cause = getattr(e, "cause", None)
-                failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
-                continue
-            yield job, result
-    finally:
+    # A Ray instance started here: its processes are this one's descendants, stopped if this process dies.
+    with reap_orphans() if started_here and settings.ray_address == RAY_LOCAL else nullcontext():
         if started_here:
-            ray.shutdown()
+            if settings.ray_address == RAY_LOCAL:
+                ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False)
+        # max_retries: re-run when the worker process dies; retry_exceptions: also when fn raises.
+        remote = ray.remote(num_cpus=1, max_retries=settings.max_retries, retry_exceptions=True)(fn)
+        failures: dict[Any, str] = {}
+        try:
+            pending = {remote.remote(job): job for job in jobs}
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(ready[0])
+                try:
+                    result = ray.get(ready[0])
+                except RayError as e:
+                    cause = getattr(e, "cause", None)
+                    failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
+                    continue
+                yield job, result
+        finally:
+            if started_here:
+                ray.shutdown()
     if failures:
         raise JobsFailed(failures)

@@ -7,14 +7,17 @@ machine, and a resumed collection neither duplicates nor skips one.
 
 Work is split into chunks of episode indices. Local worker processes write each finished episode
 straight to the dataset folder (atomically); Ray actors return episodes to the driver, which
-writes them, so a cluster needs no shared file system.
+writes them, so a cluster needs no shared file system. Workers end with the collection, however it ends
+(``sim.plumbing.processes``): a killed collection leaves no process behind, and a rerun resumes it.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -30,6 +33,7 @@ from robolearn.data.episode import Episode
 from robolearn.data.metadata import create_dataset
 from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
 from robolearn.data.writer import DatasetWriter
+from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -360,7 +364,10 @@ def dataset_meta(settings: CollectSettings, env: DeskEnv | CounterEnv) -> dict[s
 _WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
 
 
-def _init_worker(settings: CollectSettings) -> None:
+def _init_worker(settings: CollectSettings, parent: int | None = None) -> None:
+    """Set up a worker (or this process, ``parent=None``); a pool worker exits when its ``parent`` dies."""
+    if parent is not None:
+        init_worker(parent)
     _WORKER.update(
         settings=settings,
         env=make_env(settings),
@@ -389,7 +396,7 @@ def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[i
         return
     # spawn: workers start clean (no inherited PyBullet or HDF5 state).
     ctx = mp.get_context("spawn")
-    with ctx.Pool(settings.workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    with ctx.Pool(settings.workers, initializer=_init_worker, initargs=(settings, os.getpid())) as pool:
         for done in pool.imap_unordered(_collect_chunk, chunks):
             yield len(done)
 
@@ -402,6 +409,12 @@ def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int
         raise ConfigError(
             "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
         ) from None
+    # A Ray instance started here: its processes are this one's descendants, stopped if this process dies.
+    with reap_orphans() if settings.ray_address == RAY_LOCAL and not ray.is_initialized() else nullcontext():
+        yield from _run_ray_actors(ray, settings, chunks)
+
+
+def _run_ray_actors(ray: Any, settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
     if settings.ray_address == RAY_LOCAL:
         ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
     else:

@@ -32,6 +32,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from robolearn.data.labels import DO_NOTHING
 from robolearn.data.reader import HUMAN_KEY, DatasetReader
+from sim.plumbing.processes import init_worker
 
 __all__ = [
     "ClipDataset",
@@ -41,6 +42,7 @@ __all__ = [
     "SampleKey",
     "StepDataset",
     "default_label_fn",
+    "init_loader_worker",
     "label_fn_for",
     "make_loader",
     "seed_worker",
@@ -148,6 +150,15 @@ def seed_worker(worker_id: int) -> None:
     random.seed(s)
 
 
+def init_loader_worker(worker_id: int) -> None:
+    """``worker_init_fn`` of robolearn's loaders (``sim.plumbing.processes.init_worker``): the worker exits as soon
+    as the process it loads for dies, however it dies (torch's own check runs only between items, every 5 s),
+    and leaves Ctrl-C to that process (a worker ended by it would make the loader raise "worker exited
+    unexpectedly" instead of the interrupt); then ``seed_worker``."""
+    init_worker()
+    seed_worker(worker_id)
+
+
 def make_loader(
     dataset: Dataset,
     batch_size: int,
@@ -161,7 +172,7 @@ def make_loader(
 
     Uses an ``EpochSampler`` (so each iteration is a new epoch with a new order and new random
     choices), ``persistent_workers`` when ``num_workers > 0`` (workers keep their open files), a seeded
-    ``generator`` and ``seed_worker``. Extra ``kwargs`` go to ``DataLoader`` (e.g. ``pin_memory``).
+    ``generator`` and ``init_loader_worker``. Extra ``kwargs`` go to ``DataLoader`` (e.g. ``pin_memory``).
 
     The datasets here accept the sampler's ``SampleKey`` items; a custom dataset must too.
     """
@@ -174,7 +185,7 @@ def make_loader(
         # cast: map-style datasets define __len__, which torch's Dataset class cannot declare
         sampler=EpochSampler(len(cast(Sized, dataset)), seed, shuffle),
         num_workers=num_workers,
-        worker_init_fn=seed_worker,
+        worker_init_fn=init_loader_worker,
         generator=generator,
         drop_last=drop_last,
         **kwargs,

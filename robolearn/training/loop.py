@@ -28,7 +28,7 @@ from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from robolearn.data.loader import seed_worker
+from robolearn.data.loader import init_loader_worker
 from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
 from robolearn.training.resume import restore_rng
 from robolearn.training.reward_data import StepSampler
@@ -231,7 +231,7 @@ def step_loader(dataset: Dataset[T], s: LoopSettings, start: int) -> DataLoader[
         batch_size=s.batch_size,
         sampler=StepSampler(s.seed, s.batch_size, start, s.steps),
         num_workers=s.num_workers,
-        worker_init_fn=seed_worker,
+        worker_init_fn=init_loader_worker,
         generator=g,
         persistent_workers=False,
         prefetch_factor=4 if s.num_workers else None,

@@ -5,6 +5,8 @@
   validator of the code base lives there; and the plain-dict round trip of config dataclasses;
 - ``sim.plumbing.files``: atomic file writing (a crash leaves the old file or the new one, never half of
   one);
+- ``sim.plumbing.processes``: worker processes that end with their parent however it ends (SIGKILL
+  included): a pool initializer, and a guard for processes a library starts (a local Ray instance);
 - ``sim.plumbing.checkpoints``: the checkpoint protocol of learned models (a ``CheckpointKind`` names a
   format; save / read / load with errors that say what to do). It imports torch; the other modules import
   only the standard library and numpy.
