@@ -34,9 +34,25 @@ class Verb:
     run: Callable[[list[str]], int] | None = None
 
 
+#: how torch re-raises an exception of a DataLoader worker: its message is this, then the worker's traceback
+_WORKER_TRACEBACK = "\nOriginal Traceback (most recent call last):"
+
+
+def error_line(message: str, first: bool = False) -> str:
+    """A message as one line: the worker's own message when torch re-raised it from a DataLoader worker (its
+    traceback's last line, without the exception's name), else the lines joined (``first``: the first line only,
+    for messages whose later lines are details)."""
+    if _WORKER_TRACEBACK in message:
+        last = [line for line in message.splitlines() if line.strip()][-1]
+        name, sep, rest = last.partition(": ")
+        message = rest if sep and " " not in name else last
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return (lines[0] if first else " ".join(lines)) if lines else ""
+
+
 def _error(verb: str | None, message: str) -> None:
     where = f"{PROG} {verb}" if verb else PROG
-    print(f"{where}: error: {message}", file=sys.stderr)
+    print(f"{where}: error: {error_line(message)}", file=sys.stderr)
 
 
 # ------------------------------------------------------------ hydra verbs
@@ -114,7 +130,7 @@ def _guarded(
     try:
         job()
     except usage as e:
-        _error(verb, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        _error(verb, error_line(str(e), first=True) or type(e).__name__)
         return EXIT_USAGE
     except failed as e:
         _error(verb, str(e))
@@ -279,7 +295,7 @@ def _train(args: list[str]) -> int:
         _error("train", str(e))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("train", str(e).splitlines()[0] + " (see `robolearn train --help`)")
+        _error("train", error_line(str(e), first=True) + " (see `robolearn train --help`)")
         return EXIT_USAGE
     except OSError as e:
         _error("train", f"could not read the data or write the run folder: {e}")
@@ -341,10 +357,10 @@ def _eval(args: list[str]) -> int:
         else:
             run_eval(EvalSettings.from_config(cfg))
     except (ConfigError, DatasetError, CheckpointError, FileNotFoundError) as e:
-        _error("eval", str(e).splitlines()[0])
+        _error("eval", error_line(str(e), first=True))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("eval", str(e).splitlines()[0])
+        _error("eval", error_line(str(e), first=True))
         return EXIT_USAGE
     except OSError as e:
         _error("eval", f"could not read the data or write the report: {e}")
