@@ -110,12 +110,36 @@ def _compose_verb(
     try:
         cfg = compose_config(config or verb, overrides)
     except (ConfigError, FileNotFoundError) as e:
-        _error(verb, str(e))
+        _error(verb, _kind_refusal(verb, config or verb, overrides) or str(e))
         return None, EXIT_USAGE
     if "--cfg" in flags:
         print(OmegaConf.to_yaml(cfg), end="")
         return None, EXIT_OK
     return cfg, EXIT_OK
+
+
+#: verbs that run only in some env kinds (``robolearn.kinds.EnvKind.supports``)
+KIND_VERBS = ("collect", "plan", "bench")
+
+
+def _kind_refusal(verb: str, config: str, overrides: Sequence[str]) -> str | None:
+    """Why ``verb`` does not run in the env the user chose (``env=counter``), if it does not: said before any
+    complaint about the other overrides, which may be keys of the verb in the envs it runs in (bench's trials)."""
+    from robolearn.config import ConfigError, compose_config, env_kind, group_overrides, require  # lazy: hydra
+
+    if verb not in KIND_VERBS:
+        return None
+    try:
+        kind = env_kind(compose_config(config, group_overrides(overrides)).get("env"))
+    except ConfigError:  # a bad group choice: the user hears about it as it is
+        return None
+    if kind.supports(verb):
+        return None
+    try:
+        require(kind, verb)
+    except ConfigError as e:
+        return str(e)
+    return None
 
 
 def _guarded(
@@ -501,9 +525,12 @@ def _demo(args: list[str]) -> int:
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
-    cfg, code = _compose_verb(
-        "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT
-    )
+    try:
+        overrides = instruction_overrides(args)
+    except ConfigError as e:
+        _error("demo", str(e))
+        return EXIT_USAGE
+    cfg, code = _compose_verb("demo", overrides, DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT)
     if cfg is None:
         return code
     return _guarded(

@@ -206,7 +206,7 @@ def check_meta(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
         value = meta[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise DatasetError(f"{path}: {key} is {shown(value)}, not {expected}; {_FIX_META}")
-        if kind is list and key in ("tasks", "object_state_names", "instance_names"):
+        if isinstance(value, list) and key in ("tasks", "object_state_names", "instance_names"):
             bad = [v for v in value if not isinstance(v, str)]
             if bad:
                 raise DatasetError(f"{path}: {key} holds {shown(bad[0])}, not a name; {_FIX_META}")

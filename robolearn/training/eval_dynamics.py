@@ -186,9 +186,9 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     )
     horizon = s.horizon or int(train_cfg.get("horizon", 10))
     k = model.config.context_frames + horizon
-    proprio = needs_proprio(model.config, reader, data, checkpoint=s.checkpoint)  # says what the data lacks
+    use_proprio = needs_proprio(model.config, reader, data, checkpoint=s.checkpoint)  # says what the data lacks
     try:
-        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=proprio)
+        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=use_proprio)
     except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
         raise
     except ValueError:

@@ -319,7 +319,7 @@ def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights and normalisation
     (fine-tuning, e.g. on the planner's own episodes; its ``dynamics.*`` settings must match)."""
     model = VideoModel(s.dynamics, seed=s.seed)
-    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "dynamics.")
 
 
 def extra_clips(

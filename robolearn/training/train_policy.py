@@ -164,7 +164,7 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
 
     def fresh() -> LanguagePolicyNet:
         model = LanguagePolicyNet(c, seed=s.seed)
-        return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+        return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "policy.")
 
     run = start_run(
         s,

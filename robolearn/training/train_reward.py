@@ -387,7 +387,7 @@ def extra_pairs(
 def _fresh_model(s: TrainSettings) -> LorelReward:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
     model = LorelReward(s.reward, seed=s.seed)
-    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "reward.")
 
 
 def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
