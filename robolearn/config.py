@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from robolearn.paths import conf_dir, shipped_checkpoint
-from sim.plumbing.checks import shown
+from sim.plumbing.checks import shorten, shown
 
 # `${shipped:lorel_reward.pt}` in a config: the path of a checkpoint shipped inside the package.
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
@@ -41,6 +41,8 @@ _C = TypeVar("_C")  # the settings dataclass _sim_config builds
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
+#: the most characters of a Hydra or OmegaConf message quoted in ours (they echo the override they failed on)
+MESSAGE_CHARS = 300
 #: keys whose values are free text (what to do, in plain language): a value Hydra's override grammar cannot read
 #: as one string ("set drawer=open", "it's open", "open it, then close it") is passed on verbatim, quoted for Hydra
 FREE_TEXT_KEYS = ("instruction",)
@@ -128,7 +130,8 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     except OverrideParseException as e:
         name = e.override.partition("=")[0] or "KEY"
         raise ConfigError(
-            f"cannot read the override {shown(e.override)} ({one_line(str(e))}): quote a value that holds spaces, "
+            f"cannot read the override {shown(e.override)} ({shorten(one_line(str(e)), 120)}): quote a value that "
+            "holds spaces, "
             f"'=', ',', quotes or brackets for Hydra, {name}='...' (in the shell: \"{name}='...'\")"
         ) from None
     except HydraException as e:
@@ -138,11 +141,30 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
         if isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
             key = getattr(cause, "full_key", None) or str(e).split("'")[1]
             raise ConfigError(_unknown_key_message(key, config_name, overrides)) from None
-        raise ConfigError(one_line(str(e))) from None
+        raise ConfigError(shorten(one_line(str(e)), MESSAGE_CHARS)) from None
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or _full_key_from_message(str(e))
-        raise ConfigError(one_line(str(e)) + (f" (in {key})" if key else "")) from None
+        raise ConfigError(shorten(one_line(str(e)), MESSAGE_CHARS) + (f" (in {key})" if key else "")) from None
+    except ValueError as e:  # Hydra's parser lets some through, e.g. an integer of more than 4300 digits
+        culprit = _unreadable_override(overrides)
+        where = f"the override {shown(culprit)}" if culprit else "an override"
+        raise ConfigError(f"cannot read {where}: {shorten(one_line(str(e)), 160)}") from None
     return cfg
+
+
+def _unreadable_override(overrides: Sequence[str]) -> str | None:
+    """The first of ``overrides`` that Hydra's override parser fails on, if one does on its own."""
+    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
+        OverridesParser,
+    )
+
+    parser = OverridesParser.create()
+    for o in overrides:
+        try:
+            parser.parse_override(o)
+        except (HydraException, ValueError):
+            return o
+    return None
 
 
 def free_text_overrides(overrides: Sequence[str]) -> list[str]:

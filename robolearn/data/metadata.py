@@ -117,10 +117,12 @@ def json_dumps(obj: object, **kw: Any) -> str:
 
 def version_error(where: str, fmt: object, version: object) -> DatasetError | None:
     """The error for a foreign format or an unsupported version, or None if (fmt, version) is ours."""
+    if fmt is None:
+        return DatasetError(f"{where} is not a robolearn dataset (it has no format; expected {FORMAT_NAME!r})")
     if fmt != FORMAT_NAME:
-        return DatasetError(f"{where} is not a robolearn dataset (format {fmt!r}, expected {FORMAT_NAME!r})")
+        return DatasetError(f"{where} is not a robolearn dataset (format {shown(fmt)}, expected {FORMAT_NAME!r})")
     if not isinstance(version, (int, np.integer)) or isinstance(version, bool) or version < 1:
-        return DatasetError(f"{where}: invalid format_version {version!r}; the file is damaged or foreign")
+        return DatasetError(f"{where}: invalid format_version {shown(version)}; the file is damaged or foreign")
     if version > FORMAT_VERSION:
         return DatasetError(
             f"{where}: this dataset was written by a newer robolearn (format v{int(version)}; "

@@ -145,7 +145,8 @@ def _check_layout(
         if ds.shape != want or ds.dtype != dtype:
             raise DatasetError(
                 f"{path}: {where}, array obs/{name} is {ds.dtype} {ds.shape}, but {META_FILE} and the episode's "
-                f"length say {dtype} {want}; {FIX_CORRUPT}"
+                f"length say {dtype} {want}: if {META_FILE} was edited, restore it; else the file does not belong "
+                f"to this dataset: {FIX_CORRUPT}"
             )
     for name, (extra, ndim) in EPISODE_ARRAYS.items():
         try:
