@@ -404,6 +404,7 @@ def _plan(args: list[str]) -> int:
     """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from robolearn.plan import PlanSettings, run_plan  # lazy: torch, pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
@@ -414,7 +415,14 @@ def _plan(args: list[str]) -> int:
     return _guarded(
         "plan",
         lambda: run_plan(PlanSettings.from_config(cfg)),
-        (UnknownInstructionError, ConfigError, CheckpointError, TextModelUnavailableError, FileNotFoundError),
+        (
+            UnknownInstructionError,
+            ConfigError,
+            CheckpointError,
+            DatasetError,
+            TextModelUnavailableError,
+            FileNotFoundError,
+        ),
         writing="write the video or results",
     )
 
@@ -517,6 +525,7 @@ def _demo(args: list[str]) -> int:
     """``robolearn demo "INSTRUCTION"``: one planned episode on the shipped checkpoints; print success, write a video."""
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
     from robolearn.demo import (  # lazy: torch, pybullet; --help stays fast
         UnsupportedInstructionError,
         instruction_overrides,
@@ -541,6 +550,7 @@ def _demo(args: list[str]) -> int:
             UnsupportedInstructionError,
             ConfigError,
             CheckpointError,
+            DatasetError,
             TextModelUnavailableError,
             FileNotFoundError,
         ),

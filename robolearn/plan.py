@@ -32,7 +32,9 @@ from robolearn.bench.stats import wilson
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, one_line, require
 from robolearn.data.collect import AnnotationSettings
+from robolearn.data.metadata import DatasetError, read_meta
 from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
+from robolearn.data.schema import META_FILE
 from robolearn.instructions import check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
 from robolearn.rollout import check_video_path
@@ -326,6 +328,11 @@ class PlanSettings:
             raise ConfigError(f"record={record!r} must be a dataset folder path (or null to keep no episodes)")
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
+        if record is not None and (Path(record) / META_FILE).exists():
+            try:  # episodes are added to it: a damaged one is refused now, not after the first episode
+                read_meta(record)
+            except DatasetError as e:
+                raise ConfigError(f"record={shown(record)}: {e}") from None
         video = dataclasses.asdict(o.video)
         path = video.pop("path")
         return cls(

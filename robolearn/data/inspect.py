@@ -148,6 +148,8 @@ def print_info(info: dict[str, Any]) -> None:
 
 def _check_line(root: str, check: DatasetCheck) -> str:
     files = f"{check.shards} shard{'s' * (check.shards != 1)} and {check.loose} episode file{'s' * (check.loose != 1)}"
+    if check.loose < check.loose_total:
+        files += f" (of {check.loose_total})"
     if check.decoded:
         return (
             f"verified: every array of the {check.episodes} episodes decoded ({check.arrays} arrays, "

@@ -58,6 +58,9 @@ __all__ = ["DatasetCheck", "check_dataset", "missing_ranges"]
 EPISODE_ATTRS = ("index", "seed", "length", "task", "exploration", *JSON_ATTRS)
 #: arrays of an episode group besides ``obs/*``: name → (rows beyond T, dims)
 EPISODE_ARRAYS = {"actions": (0, 2), "expert": (0, 1), "states": (1, 2), "object_states": (1, 2)}
+#: loose episode files the cheap check opens (a recording, ``plan record=``, may hold thousands, never packed; the
+#: reader opens each when it is read, and names it if it is damaged)
+CHEAP_LOOSE_FILES = 64
 #: what the messages tell to do about a dataset with episodes missing
 FIX_MISSING = "rerun the collect command that made it (same out= and settings) to regenerate them"
 
@@ -67,7 +70,8 @@ class DatasetCheck:
     """What ``check_dataset`` looked at.
 
     Attributes:
-        shards, loose: finished shard files and loose episode files opened.
+        shards, loose: finished shard files and loose episode files opened; loose_total: loose files there are
+            (the cheap check opens at most ``CHEAP_LOOSE_FILES``).
         episodes: episodes the dataset holds (each counted once).
         missing: ranges (first, last) of episode indices missing from a collected dataset (empty for a
             recording, ``robolearn plan record=``, whose indices are sparse by design).
@@ -77,6 +81,7 @@ class DatasetCheck:
 
     shards: int = 0
     loose: int = 0
+    loose_total: int = 0
     episodes: int = 0
     missing: list[tuple[int, int]] = field(default_factory=list)
     decoded: bool = False
@@ -181,11 +186,11 @@ def _check_frame_tables(f: h5py.File, path: Path, rows: int) -> None:
             raise _corrupt(path, what, f"its rows do not match the {rows} episodes of the index or lie past the end")
 
 
-def _files(reader: DatasetReader) -> Iterator[tuple[Path, bool]]:
-    """(path, is a shard) of every finished file of the dataset."""
+def _files(reader: DatasetReader, loose: list[Path]) -> Iterator[tuple[Path, bool]]:
+    """(path, is a shard) of every finished shard of the dataset, then of the ``loose`` episode files."""
     for _, path in list_shards(reader.root):
         yield path, True
-    for _, path in sorted(list_loose(reader.root).items()):
+    for path in loose:
         yield path, False
 
 
@@ -311,13 +316,15 @@ def check_dataset(reader: DatasetReader, decode: bool = False, progress: bool = 
         DatasetError: the first problem found, in one line naming the file, episode and array, and the fix.
     """
     check = DatasetCheck(episodes=len(reader), decoded=decode)
+    loose = [path for _, path in sorted(list_loose(reader.root).items())]
+    check.loose_total = len(loose)
     observations = _observations(reader.meta)
     # on a terminal only: a bar on a redirected stderr would sit in front of an error message
     bar = tqdm(
         total=len(reader), desc="verifying", unit="ep", disable=None if decode and progress else True, leave=False
     )
     try:
-        for path, shard in _files(reader):
+        for path, shard in _files(reader, loose if decode else loose[:CHEAP_LOOSE_FILES]):
             with open_h5(path) as f:
                 if shard:
                     check.shards += 1

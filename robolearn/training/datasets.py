@@ -96,6 +96,10 @@ def held_out_episodes(
     if data is None and not train_cfg.get("data"):
         raise ConfigError(f"{checkpoint} does not record its training data; pass data=FOLDER")
     folder = data if data is not None else Path(train_cfg["data"])
+    if data is None and not folder.is_dir():
+        raise ConfigError(
+            f"{checkpoint} was trained on {folder}, which is not there (moved or deleted?); pass data=FOLDER"
+        )
     val_fraction, split_seed = float(train_cfg.get("val_fraction", 0.1)), int(train_cfg.get("seed", 0))
     limit = cast(  # an int or None once checked (EvalSettings: `checkpoint`, `all` or an int)
         "int | None",

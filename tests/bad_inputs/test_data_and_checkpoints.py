@@ -246,6 +246,22 @@ def test_meta_json_without_the_names_reward_labels_need(bad_api: BadApi, tiny: P
     bad_api(lambda: LabelIndex(DatasetReader(ds)), DatasetError, "meta.json has no 'object_state_names'", "collect")
 
 
+def test_plan_refuses_a_damaged_record_folder_before_planning(bad_cli: BadCli, tiny: Path, tmp_path: Path) -> None:
+    ds = copy(tiny, tmp_path)
+    (ds / "meta.json").write_text("[")
+    bad_cli(["plan", "objective=oracle", "task=open_drawer", f"record={ds}"], "record=", "meta.json is not valid JSON")
+
+
+def test_eval_of_a_checkpoint_whose_training_data_is_gone(bad_cli: BadCli, tmp_path: Path) -> None:
+    from sim.plumbing.checkpoints import write_atomic
+
+    path = video_checkpoint(tmp_path / "video.pt")
+    data = torch.load(path, weights_only=True)
+    data["extra"] = {"config": {"data": str(tmp_path / "gone")}}
+    write_atomic(path, data)
+    bad_cli(["eval", f"checkpoint={path}"], "was trained on", "gone", "pass data=FOLDER")
+
+
 # ---------------------------------------------------------------------------------------------- collect
 def test_collect_fewer_episodes_than_held_leaves_the_dataset_untouched(
     capsys: pytest.CaptureFixture[str], tiny: Path, tmp_path: Path
