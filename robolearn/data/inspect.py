@@ -72,7 +72,7 @@ def dataset_info(root: str | Path, verify: bool = False, progress: bool = False)
     n_labels: collections.Counter[int] = collections.Counter()
     steps = 0
     example: dict[str, list[str]] = {}
-    for i in tqdm(indices, desc="reading episode attributes", disable=len(indices) < 2000, unit="ep"):
+    for i in tqdm(indices, desc="reading episode attributes", disable=True if len(indices) < 2000 else None, unit="ep"):
         attrs = reader.attrs(i)
         steps += int(attrs["length"])
         tasks[attrs["task"]] += 1

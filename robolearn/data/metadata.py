@@ -160,6 +160,8 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     """
     root = Path(root)
     path = root / META_FILE
+    if root.is_file():
+        raise DatasetError(f"{root} is a file, not a dataset folder: give the folder `robolearn collect out=` made")
     if not root.is_dir():
         raise DatasetError(f"{root}: no such dataset folder")
     if not path.is_file():

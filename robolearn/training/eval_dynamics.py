@@ -201,7 +201,10 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     keys = [SampleKey(s.seed, CLIP_STREAM + r, i) for r in range(s.clips_per_episode) for i in range(len(ds))]
     gen = torch.Generator().manual_seed(s.seed)
     per_clip: dict[str, list[np.ndarray]] = {}
-    bar = tqdm(total=len(keys), desc="clips", unit="clip", disable=not (s.progress_bar and echo), leave=False)
+    # on a terminal only (disable=None): on a redirected stderr a bar would sit in front of an error message
+    bar = tqdm(
+        total=len(keys), desc="clips", unit="clip", disable=None if s.progress_bar and echo else True, leave=False
+    )
     for i in range(0, len(keys), s.batch_size):
         items = [ds[key] for key in keys[i : i + s.batch_size]]
         frames = torch.stack([it["frames"] for it in items])

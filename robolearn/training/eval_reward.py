@@ -267,7 +267,10 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
 
     tasks_out: dict[str, Any] = {}
     categories = [*REPHRASING_CATEGORIES, *([FREEFORM] if freeform else []), *([CUSTOM] if custom else [])]
-    bar = tqdm(index.task_ids, desc="tasks", unit="task", disable=not (s.progress_bar and echo), leave=False)
+    # on a terminal only (disable=None): on a redirected stderr a bar would sit in front of an error message
+    bar = tqdm(
+        index.task_ids, desc="tasks", unit="task", disable=None if s.progress_bar and echo else True, leave=False
+    )
     for v in bar:
         label = index.vocab[v]
         task = str(label_to_task(label))

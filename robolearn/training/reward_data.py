@@ -223,7 +223,7 @@ class LabelIndex:
         trajs = []
         it: Any = eps.tolist()
         if progress:
-            it = tqdm(it, desc="labelling episodes", unit="ep", leave=False)
+            it = tqdm(it, desc="labelling episodes", unit="ep", leave=False, disable=None)  # on a terminal only
         holds = []
         for e in it:
             traj = np.asarray(reader.read(int(e), "object_states"), dtype=np.float32)

@@ -306,6 +306,16 @@ def test_eval_names_the_kind_of_a_damaged_checkpoint(
     bad_cli(["eval", f"checkpoint={damaged[which]}", f"data={tiny}"], str(damaged[which]), *needles)
 
 
+def test_eval_on_damaged_frames_names_the_shard_and_episode(bad_cli: BadCli, tiny: Path, tmp_path: Path) -> None:
+    ds = copy(tiny, tmp_path)
+    for frame in range(4 * 21):  # every frame of the 4 episodes
+        flip_frame(ds / SHARD, frame)
+    model = video_checkpoint(tmp_path / "video.pt")
+    bad_cli(
+        ["eval", f"checkpoint={model}", f"data={ds}", "max_episodes=all"], SHARD, "cannot read episode", "delete it"
+    )
+
+
 def test_eval_of_a_video_model_on_data_without_proprioception(bad_cli: BadCli, tiny: Path) -> None:
     answer = bad_cli(["eval", f"checkpoint={VIDEO}", f"data={tiny}"], "no proprioception", "proprio_dim=14")
     assert "frames" not in answer.message  # not "no held-out episode has 12 frames": they have 21
