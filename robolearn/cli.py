@@ -41,9 +41,25 @@ class Verb:
     run: Callable[[list[str]], int] | None = None
 
 
+#: how torch re-raises an exception of a DataLoader worker: its message is this, then the worker's traceback
+_WORKER_TRACEBACK = "\nOriginal Traceback (most recent call last):"
+
+
+def error_line(message: str, first: bool = False) -> str:
+    """A message as one line: the worker's own message when torch re-raised it from a DataLoader worker (its
+    traceback's last line, without the exception's name), else the lines joined (``first``: the first line only,
+    for messages whose later lines are details)."""
+    if _WORKER_TRACEBACK in message:
+        last = [line for line in message.splitlines() if line.strip()][-1]
+        name, sep, rest = last.partition(": ")
+        message = rest if sep and " " not in name else last
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return (lines[0] if first else " ".join(lines)) if lines else ""
+
+
 def _error(verb: str | None, message: str) -> None:
     where = f"{PROG} {verb}" if verb else PROG
-    print(f"{where}: error: {message}", file=sys.stderr)
+    print(f"{where}: error: {error_line(message)}", file=sys.stderr)
 
 
 # ------------------------------------------------------------ hydra verbs
@@ -101,12 +117,36 @@ def _compose_verb(
     try:
         cfg = compose_config(config or verb, overrides)
     except (ConfigError, FileNotFoundError) as e:
-        _error(verb, str(e))
+        _error(verb, _kind_refusal(verb, config or verb, overrides) or str(e))
         return None, EXIT_USAGE
     if "--cfg" in flags:
         print(OmegaConf.to_yaml(cfg), end="")
         return None, EXIT_OK
     return cfg, EXIT_OK
+
+
+#: verbs that run only in some env kinds (``robolearn.kinds.EnvKind.supports``)
+KIND_VERBS = ("collect", "plan", "bench")
+
+
+def _kind_refusal(verb: str, config: str, overrides: Sequence[str]) -> str | None:
+    """Why ``verb`` does not run in the env the user chose (``env=counter``), if it does not: said before any
+    complaint about the other overrides, which may be keys of the verb in the envs it runs in (bench's trials)."""
+    from robolearn.config import ConfigError, compose_config, env_kind, group_overrides, require  # lazy: hydra
+
+    if verb not in KIND_VERBS:
+        return None
+    try:
+        kind = env_kind(compose_config(config, group_overrides(overrides)).get("env"))
+    except ConfigError:  # a bad group choice: the user hears about it as it is
+        return None
+    if kind.supports(verb):
+        return None
+    try:
+        require(kind, verb)
+    except ConfigError as e:
+        return str(e)
+    return None
 
 
 def _guarded(
@@ -121,7 +161,7 @@ def _guarded(
     try:
         job()
     except usage as e:
-        _error(verb, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        _error(verb, error_line(str(e), first=True) or type(e).__name__)
         return EXIT_USAGE
     except failed as e:
         _error(verb, str(e))
@@ -286,7 +326,7 @@ def _train(args: list[str]) -> int:
         _error("train", str(e))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("train", str(e).splitlines()[0] + " (see `robolearn train --help`)")
+        _error("train", error_line(str(e), first=True) + " (see `robolearn train --help`)")
         return EXIT_USAGE
     except OSError as e:
         _error("train", f"could not read the data or write the run folder: {e}")
@@ -348,10 +388,10 @@ def _eval(args: list[str]) -> int:
         else:
             run_eval(EvalSettings.from_config(cfg))
     except (ConfigError, DatasetError, CheckpointError, FileNotFoundError) as e:
-        _error("eval", str(e).splitlines()[0])
+        _error("eval", error_line(str(e), first=True))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("eval", str(e).splitlines()[0])
+        _error("eval", error_line(str(e), first=True))
         return EXIT_USAGE
     except OSError as e:
         _error("eval", f"could not read the data or write the report: {e}")
@@ -371,6 +411,7 @@ def _plan(args: list[str]) -> int:
     """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from robolearn.plan import PlanSettings, run_plan  # lazy: torch, pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
@@ -381,7 +422,14 @@ def _plan(args: list[str]) -> int:
     return _guarded(
         "plan",
         lambda: run_plan(PlanSettings.from_config(cfg)),
-        (UnknownInstructionError, ConfigError, CheckpointError, TextModelUnavailableError, FileNotFoundError),
+        (
+            UnknownInstructionError,
+            ConfigError,
+            CheckpointError,
+            DatasetError,
+            TextModelUnavailableError,
+            FileNotFoundError,
+        ),
         writing="write the video or results",
     )
 
@@ -477,6 +525,7 @@ def _demo(args: list[str]) -> int:
     """``robolearn demo "INSTRUCTION"``: one planned episode on the shipped checkpoints; print success, write a video."""
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
     from robolearn.demo import (  # lazy: torch, pybullet; --help stays fast
         UnsupportedInstructionError,
         instruction_overrides,
@@ -485,9 +534,12 @@ def _demo(args: list[str]) -> int:
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
-    cfg, code = _compose_verb(
-        "demo", instruction_overrides(args), DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT
-    )
+    try:
+        overrides = instruction_overrides(args)
+    except ConfigError as e:
+        _error("demo", str(e))
+        return EXIT_USAGE
+    cfg, code = _compose_verb("demo", overrides, DEMO_EXAMPLES, usage='"INSTRUCTION"', about=DEMO_ABOUT)
     if cfg is None:
         return code
     return _guarded(
@@ -498,6 +550,7 @@ def _demo(args: list[str]) -> int:
             UnsupportedInstructionError,
             ConfigError,
             CheckpointError,
+            DatasetError,
             TextModelUnavailableError,
             FileNotFoundError,
         ),

@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException
+from hydra.errors import HydraException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from robolearn.paths import conf_dir, shipped_checkpoint
+from sim.plumbing.checks import shorten, shown
 
 # `${shipped:lorel_reward.pt}` in a config: the path of a checkpoint shipped inside the package.
 OmegaConf.register_new_resolver("shipped", shipped_checkpoint, replace=True)
@@ -40,6 +41,11 @@ _C = TypeVar("_C")  # the settings dataclass _sim_config builds
 
 # Parts of Hydra/OmegaConf messages that say where the error was raised rather than what is wrong.
 _NOISE_PREFIXES = ("Config search path", "provider=", "See https://", "full_key:", "object_type=")
+#: the most characters of a Hydra or OmegaConf message quoted in ours (they echo the override they failed on)
+MESSAGE_CHARS = 300
+#: keys whose values are free text (what to do, in plain language): a value Hydra's override grammar cannot read
+#: as one string ("set drawer=open", "it's open", "open it, then close it") is passed on verbatim, quoted for Hydra
+FREE_TEXT_KEYS = ("instruction",)
 
 
 class ConfigError(ValueError):
@@ -63,13 +69,22 @@ def flatten_keys(node: object, prefix: str = "") -> list[str]:
     return keys
 
 
-def _unknown_key_message(key: str, config_name: str) -> str:
-    """Explain an override of a key that does not exist, suggesting the closest real keys."""
+def group_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides that choose a config group option (``env=counter``: a folder of ``conf/``)."""
+    groups = {p.name for p in conf_dir().iterdir() if p.is_dir()}
+    return [o for o in overrides if o.partition("=")[1] and o.partition("=")[0] in groups]
+
+
+def _unknown_key_message(key: str, config_name: str, overrides: Sequence[str] = ()) -> str:
+    """Explain an override of a key that does not exist, suggesting the closest real keys of the config composed
+    with the user's own group choices (``env=counter``: the keys there, not the default desk's)."""
+    groups = group_overrides(overrides)
     try:
-        base = OmegaConf.to_container(_compose(config_name, []), resolve=False)
+        base = OmegaConf.to_container(_compose(config_name, groups), resolve=False)
     except Exception:  # the suggestion is a nicety; never hide the real error behind another one
-        return f"unknown config key {key!r}"
-    known = flatten_keys(base)
+        return f"unknown config key {shown(key)}"
+    chosen = f" (with {' '.join(groups)})" if groups else ""
+    known = [k for k in flatten_keys(base) if k != key]
     leaf = key.rsplit(".", 1)[-1]
     # Same leaf under another node first (`task` -> `env.task`), then near-misses (`env.tsk`).
     ancestors = {key.rsplit(".", i)[0] for i in range(1, key.count(".") + 1)}  # `env` for `env.foo`
@@ -77,11 +92,11 @@ def _unknown_key_message(key: str, config_name: str) -> str:
     suggestions += [k for k in difflib.get_close_matches(key, known, n=3) if k not in suggestions]
     suggestions = [k for k in suggestions if k not in ancestors]
     if suggestions:
-        return f"unknown config key {key!r}; did you mean {' or '.join(suggestions[:3])}?"
+        return f"unknown config key {shown(key)}{chosen}; did you mean {' or '.join(suggestions[:3])}?"
     parent = key.rsplit(".", 1)[0] if "." in key else ""
     siblings = sorted(k.rsplit(".", 1)[-1] for k in known if (k.rsplit(".", 1)[0] if "." in k else "") == parent)
     where = f"under {parent!r}" if parent else "at the top level"
-    return f"unknown config key {key!r}; valid keys {where}: {', '.join(siblings)}"
+    return f"unknown config key {shown(key)}{chosen}; valid keys {where}: {', '.join(siblings)}"
 
 
 def _full_key_from_message(message: str) -> str | None:
@@ -107,61 +122,103 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
         ConfigError: unknown key, bad override syntax, missing config group option, broken
             interpolation.
     """
+    overrides = free_text_overrides(overrides)
     check_overrides(overrides)
     try:
         cfg = _compose(config_name, overrides)
         OmegaConf.to_container(cfg, resolve=True)  # reports the failing key, which resolve() does not
         OmegaConf.resolve(cfg)
+    except OverrideParseException as e:
+        name = e.override.partition("=")[0] or "KEY"
+        raise ConfigError(
+            f"cannot read the override {shown(e.override)} ({shorten(one_line(str(e)), 120)}): quote a value that "
+            "holds spaces, "
+            f"'=', ',', quotes or brackets for Hydra, {name}='...' (in the shell: \"{name}='...'\")"
+        ) from None
     except HydraException as e:
         cause = e.__cause__
         # Hydra reports `foo=1` for a missing key as "Could not override 'foo'. To append ... use +foo".
         # Appending would only add a key nothing reads, so say that the key is unknown instead.
         if isinstance(cause, OmegaConfBaseException) and "not in struct" in str(cause):
             key = getattr(cause, "full_key", None) or str(e).split("'")[1]
-            raise ConfigError(_unknown_key_message(key, config_name)) from None
-        raise ConfigError(one_line(str(e))) from None
+            raise ConfigError(_unknown_key_message(key, config_name, overrides)) from None
+        raise ConfigError(shorten(one_line(str(e)), MESSAGE_CHARS)) from None
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or _full_key_from_message(str(e))
-        raise ConfigError(one_line(str(e)) + (f" (in {key})" if key else "")) from None
-    except ValueError as e:  # Hydra's own checks of a group choice (`env=3`: "must be a string or a list")
-        raise ConfigError(f"{one_line(str(e))} (in {' '.join(overrides)})") from None
+        raise ConfigError(shorten(one_line(str(e)), MESSAGE_CHARS) + (f" (in {key})" if key else "")) from None
+    except ValueError as e:  # Hydra's parser lets some through, e.g. an integer of more than 4300 digits
+        culprit = _unreadable_override(overrides)
+        where = f"the override {shown(culprit)}" if culprit else f"the overrides {shorten(' '.join(overrides))}"
+        raise ConfigError(f"cannot read {where}: {shorten(one_line(str(e)), 160)}") from None
     return cfg
 
 
-#: how to write an option, appended to every message about one that cannot be read
-_OVERRIDE_HINT = (
-    "write options as KEY=VALUE (e.g. episodes=3, env.task=close_drawer) and quote a value that holds spaces, "
-    "brackets, commas, quotes or '=' (KEY='a=b')"
-)
+def _unreadable_override(overrides: Sequence[str]) -> str | None:
+    """The first of ``overrides`` that Hydra's override parser fails on, if one does on its own."""
+    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
+        OverridesParser,
+    )
+
+    parser = OverridesParser.create()
+    for o in overrides:
+        try:
+            parser.parse_override(o)
+        except (HydraException, ValueError):
+            return o
+    return None
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
-    """Read each command-line option with Hydra's override grammar, one at a time, so that a bad one is named.
+    """Read each command-line override with Hydra's grammar, one at a time, so that a bad one is named.
 
     Hydra's parser reports only what it could not read (``no viable alternative at input '[1'``), not which
-    option; this check names the option and says how options are written.
+    override; this check names the override and says how overrides are written and quoted.
 
     Raises:
-        ConfigError: an option Hydra cannot read, or one without a key (``=3``).
+        ConfigError: an override Hydra cannot read, or one without a key (``=3``).
     """
-    from hydra.core.override_parser.overrides_parser import OverridesParser  # lazy: only composing reads them
+    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
+        OverridesParser,
+    )
 
     parser = OverridesParser.create()
     for text in overrides:
+        key = text.partition("=")[0].lstrip("+~") or "KEY"
+        hint = (
+            "write options as KEY=VALUE (e.g. episodes=3, env.task=close_drawer) and quote a value that holds "
+            f"spaces, '=', ',', quotes or brackets for Hydra: {key}='...'"
+        )
         try:
-            (override,) = parser.parse_overrides([text])
-        except HydraException as e:
+            override = parser.parse_override(text)
+        except (HydraException, ValueError) as e:  # ValueError: e.g. an integer of more than 4300 digits
             reason = one_line(str(e)).removeprefix(f"Error parsing override '{text}'").strip()
-            raise ConfigError(
-                f"cannot read the option {shorten(text)!r} ({shorten(reason)}); {_OVERRIDE_HINT}"
-            ) from None
+            raise ConfigError(f"cannot read the override {shown(text)} ({shorten(reason, 120)}); {hint}") from None
         if not override.key_or_group:
-            raise ConfigError(f"the option {shorten(text)!r} has no key; {_OVERRIDE_HINT}")
+            raise ConfigError(f"the override {shown(text)} has no key; {hint}")
 
 
-def shorten(text: str, limit: int = 120) -> str:
-    """``text`` cut to ``limit`` characters with an ellipsis: a message echoes what the user typed, not all of it."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def free_text_overrides(overrides: Sequence[str]) -> list[str]:
+    """``overrides`` with the value of each free-text key (``FREE_TEXT_KEYS``) quoted for Hydra when its grammar
+    would not read it as one string (a parse error, or a comma making it a sweep); other values are unchanged."""
+    if not any(o.partition("=")[0].lstrip("+~") in FREE_TEXT_KEYS for o in overrides):
+        return list(overrides)
+    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
+        OverridesParser,
+    )
+
+    parser = OverridesParser.create()
+    out = []
+    for o in overrides:
+        key, sep, value = o.partition("=")
+        if sep and key.lstrip("+~") in FREE_TEXT_KEYS:
+            try:
+                readable = not parser.parse_override(o).is_sweep_override()
+            except HydraException:
+                readable = False
+            if not readable:
+                o = f"{key}={quote_override(value)}"
+        out.append(o)
+    return out
 
 
 def quote_override(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,17 +22,21 @@ from omegaconf import DictConfig, OmegaConf
 from robolearn.config import ConfigError, quote_override
 from robolearn.instructions import capabilities, check_instruction, resolve_instruction
 from robolearn.paths import SHIPPED_DIR
-from robolearn.plan import PlanSettings, load_models, run_plan
+from robolearn.plan import PlanSettings, check_models, load_models, run_plan
+from sim.plumbing.checks import shown
 
 __all__ = [
     "DEMO_KEYS",
     "MANIFEST",
     "UnsupportedInstructionError",
     "instruction_overrides",
+    "is_override",
     "run_demo",
     "shipped_success",
 ]
 
+# a Hydra override: a key (``env.width``, ``+agent.x``, ``scene``: no spaces) then ``=``
+_OVERRIDE = re.compile(r"^[+~]{0,2}[A-Za-z_][\w.@/-]*=")
 #: the demo's own keys (set by conf/scene/), read here; every other key is plan's (``robolearn.plan.PlanOptions``)
 DEMO_KEYS = ("supported_tasks", "manifest_section")
 #: what the shipped checkpoints are and how well they do (written with them; see their README.md)
@@ -81,6 +86,7 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
     check_instruction(cfg.get("instruction"), supported)  # before the models load: say what the robot can do
     settings = PlanSettings.from_config(cfg, ignore=DEMO_KEYS)
     models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
+    check_models(settings, settings.env, models)  # they fit the env (and each other) before anything runs
     reward_model = models[0]
     # Resolved once, here, over every desk task (so an instruction the shipped models were not trained for is
     # recognised and answered), then handed to run_plan, which resolves nothing again.
@@ -95,9 +101,10 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
     if resolution.by_matching:
         if task not in supported:
             raise UnsupportedInstructionError(
-                f"I understood {settings.instruction!r} as {capabilities([task])[0]!r}, but the shipped models were "
-                f"not trained and benchmarked for it. With them the robot can: {'; '.join(capabilities(supported))}. "
-                f"To try it anyway: robolearn plan instruction={settings.instruction!r} "
+                f"I understood {shown(settings.instruction)} as {capabilities([task])[0]!r}, but the shipped models "
+                f"were not trained and benchmarked for it. With them the robot can: "
+                f"{'; '.join(capabilities(supported))}. To try it anyway: robolearn plan "
+                f"instruction={shown(settings.instruction)} "
                 f"reward_checkpoint=YOUR_REWARD.pt dynamics_model=YOUR_VIDEO_MODEL.pt"
             )
         if echo:
@@ -113,10 +120,32 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
     return summary
 
 
+def is_override(arg: str) -> bool:
+    """Whether a ``robolearn demo`` argument is a ``KEY=VALUE`` override (a dotted key without spaces before the
+    ``=``) rather than words of the instruction ("set the drawer=open" is words)."""
+    return _OVERRIDE.match(arg) is not None
+
+
 def instruction_overrides(args: Sequence[str]) -> list[str]:
-    """``robolearn demo`` arguments → overrides: words without ``=`` form the instruction."""
-    words = [a for a in args if "=" not in a and not a.startswith("-")]
+    """``robolearn demo`` arguments → overrides: the arguments that are not ``KEY=VALUE`` (``is_override``) nor
+    options form the instruction, one quoted argument or unquoted words, which are joined.
+
+    Raises:
+        ConfigError: several quoted instructions (``demo "open the drawer" "close the drawer"``), or words and an
+            ``instruction=`` override both.
+    """
+    words = [a for a in args if not a.startswith("-") and not is_override(a)]
     rest = [a for a in args if a not in words]
     if not words:
         return rest
+    if len(words) > 1 and any(len(w.split()) > 1 for w in words):
+        listed = ", ".join(shown(w, 40) for w in words[:3]) + (", ..." if len(words) > 3 else "")
+        raise ConfigError(
+            f'give one instruction, as one quoted argument, e.g. robolearn demo "open the drawer" (got '
+            f"{len(words)}: {listed}); the demo plans one episode for one instruction"
+        )
+    if any(a.partition("=")[0].lstrip("+~") == "instruction" for a in rest):
+        raise ConfigError(
+            f"the instruction is given twice: as words ({shown(' '.join(words), 40)}) and as instruction=; give it once"
+        )
     return [f"instruction={quote_override(' '.join(words))}", *rest]

@@ -28,6 +28,7 @@ from rewards.text import TextEncoder
 from robolearn.config import ConfigError
 from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
 from robolearn.paths import conf_dir
+from sim.plumbing.checks import shown
 from sim.tasks.desk import DESK_TASKS
 
 __all__ = [
@@ -67,7 +68,10 @@ class Resolution:
 
     def describe(self, instruction: str) -> str:
         """The line the verbs print about it: ``instruction 'x' → task t (matched 'y', similarity 0.93)``."""
-        return f"instruction {instruction!r} → task {self.task} (matched {self.matched!r}, similarity {self.similarity:.2f})"
+        return (
+            f"instruction {shown(instruction)} → task {self.task} (matched {self.matched!r}, "
+            f"similarity {self.similarity:.2f})"
+        )
 
 
 def capabilities(tasks: Sequence[str] | None = None) -> list[str]:
@@ -103,7 +107,12 @@ def check_instruction(text: object, capable: Sequence[str] | None = None) -> str
     Raises:
         UnknownInstructionError: one line: what to say, and what the robot can do.
     """
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise UnknownInstructionError(
+            f"the instruction {shown(text)} is not a sentence: say what to do, e.g. instruction='open the drawer'. "
+            "The robot can: " + "; ".join(capabilities(capable)) + "."
+        )
+    if text is None or not text.strip():
         raise UnknownInstructionError(
             'the instruction is empty: say what to do, e.g. "open the drawer". The robot can: '
             + "; ".join(capabilities(capable))
@@ -210,7 +219,7 @@ class InstructionResolver:
                 else ""
             )
             raise UnknownInstructionError(
-                f"I don't know how to {instruction.strip().rstrip('.!?')!r}{closest}. " + self.help_text()
+                f"I don't know how to {shown(instruction.strip().rstrip('.!?'))}{closest}. " + self.help_text()
             )
         return Resolution(self.labels[i], float(sims[i]), self.phrasings[i])
 

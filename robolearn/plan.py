@@ -32,7 +32,9 @@ from robolearn.bench.stats import wilson
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, make_env, one_line, require
 from robolearn.data.collect import AnnotationSettings
+from robolearn.data.metadata import DatasetError, read_meta
 from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
+from robolearn.data.schema import META_FILE
 from robolearn.instructions import check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
 from robolearn.rollout import check_video_path
@@ -40,6 +42,7 @@ from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.counter_config import CounterEnvConfig
 from sim.envs.counter import home_config_for
 from sim.envs.home import HomeEnv
+from sim.plumbing.checks import shown
 from sim.plumbing.files import write_json_atomic
 from sim.plumbing.settings import FIGURES, check_knobs, from_mapping, knob
 
@@ -58,8 +61,10 @@ __all__ = [
     "PlanVideoOptions",
     "action_bounds",
     "build_agent",
-    "check_image_sizes",
+    "check_model",
+    "check_models",
     "compose_frame",
+    "env_spaces",
     "goal_image",
     "load_models",
     "run_plan",
@@ -73,6 +78,7 @@ ORACLE = "oracle"
 #: the composed config groups of ``conf/plan.yaml``, built by their own factories (not plan options)
 GROUPS = ("env", "optimizer")
 PANEL_RANGE = (16, 1024)
+RGB_CHANNELS = 3  # the planner's models see the env's RGB camera
 # Reward-curve panel: margins (fraction of the panel) around the plot area, and colours.
 _CURVE_MARGIN = 0.12
 _CURVE_BG, _CURVE_AXIS, _CURVE_LINE, _CURVE_NOW = (250, 250, 250), (150, 150, 150), (30, 90, 200), (220, 60, 40)
@@ -176,6 +182,20 @@ class PlanOptions:
         check_knobs(self, "")
 
 
+def _check_file(key: str, path: str, missing: str) -> None:
+    """A ``ConfigError`` unless ``path`` (the value of ``key``) is a file: ``missing`` says what to do when there is
+    nothing there; a folder gets the .pt files inside it."""
+    folder = Path(path)
+    if folder.is_dir():
+        inside = sorted(p.name for p in folder.glob("*.pt"))
+        example = f" (it holds {', '.join(inside[:4])})" if inside else ""
+        raise ConfigError(
+            f"{key}={shown(path)} is a folder: give the .pt file inside it, e.g. {key}=DIR/best.pt{example}"
+        )
+    if not folder.is_file():
+        raise ConfigError(f"{key}={shown(path)}: {missing}")
+
+
 def _agent_config(node: Any) -> VMPCConfig:
     """``planners.vmpc.VMPCConfig`` from the ``agent`` node; every problem a one-line ``ConfigError`` naming ``agent``.
 
@@ -258,8 +278,8 @@ class PlanSettings:
                 "objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
                 "or plan with objective=oracle dynamics_model=oracle"
             )
-        if ckpt and not Path(ckpt).is_file():
-            raise ConfigError(f"reward_checkpoint={ckpt!r}: no such file")
+        if ckpt:
+            _check_file("reward_checkpoint", ckpt, "no such file")
         dynamics = o.dynamics_model
         if isinstance(dynamics, (list, tuple)):  # several video models: an ensemble
             if len(dynamics) < 2 or not all(isinstance(p, str) and p and p != ORACLE for p in dynamics):
@@ -273,9 +293,9 @@ class PlanSettings:
         elif not isinstance(dynamics, str) or not dynamics:
             raise ConfigError(f"dynamics_model={dynamics!r} must be `oracle` or a video-model checkpoint path")
         for path in (dynamics,) if isinstance(dynamics, str) else dynamics:
-            if path != ORACLE and not Path(path).is_file():
-                raise ConfigError(
-                    f"dynamics_model={path!r}: no such checkpoint (or use dynamics_model=oracle for the simulator)"
+            if path != ORACLE:
+                _check_file(
+                    "dynamics_model", path, "no such checkpoint (or use dynamics_model=oracle for the simulator)"
                 )
         if reward == "oracle" and dynamics != ORACLE:
             raise ConfigError(
@@ -308,6 +328,11 @@ class PlanSettings:
             raise ConfigError(f"record={record!r} must be a dataset folder path (or null to keep no episodes)")
         if record is not None and Path(record).exists() and not Path(record).is_dir():
             raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
+        if record is not None and (Path(record) / META_FILE).exists():
+            try:  # episodes are added to it: a damaged one is refused now, not after the first episode
+                read_meta(record)
+            except DatasetError as e:
+                raise ConfigError(f"record={shown(record)}: {e}") from None
         video = dataclasses.asdict(o.video)
         path = video.pop("path")
         return cls(
@@ -377,8 +402,38 @@ def goal_image(env_cfg: DeskEnvConfig | CounterEnvConfig, seed: int) -> np.ndarr
         env.close()
 
 
-#: each kind's action box (low, high), read once per process from an env of the kind (see ``action_bounds``)
-_ACTION_BOXES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+@dataclass(frozen=True)
+class EnvSpaces:
+    """What a planner's models must fit in an env kind: its action box and the size of its proprioception."""
+
+    low: np.ndarray
+    high: np.ndarray
+    proprio_dim: int | None  # None: the kind has no proprioception
+
+
+#: each kind's spaces, read once per process from an env of the kind (see ``env_spaces``)
+_ENV_SPACES: dict[str, EnvSpaces] = {}
+
+
+def env_spaces(env_cfg: DeskEnvConfig | CounterEnvConfig) -> EnvSpaces:
+    """The action box and proprioception size of ``env_cfg``'s kind: an env of the kind (with proprioception
+    among its observations) is built once per process to read them."""
+    kind = kind_of(env_cfg).name
+    if kind not in _ENV_SPACES:
+        probe = copy.deepcopy(env_cfg)
+        if "proprio" not in probe.obs_keys:
+            probe.obs_keys = (*probe.obs_keys, "proprio")
+        env = make_env(probe)
+        try:
+            proprio = env.observation_space.spaces.get("proprio")
+            _ENV_SPACES[kind] = EnvSpaces(
+                env.action_space.low.copy(),
+                env.action_space.high.copy(),
+                int(proprio.shape[-1]) if proprio is not None else None,
+            )
+        finally:
+            env.close()
+    return _ENV_SPACES[kind]
 
 
 def action_bounds(env_cfg: DeskEnvConfig | CounterEnvConfig, action_space: Any = None) -> tuple[Any, Any]:
@@ -389,14 +444,8 @@ def action_bounds(env_cfg: DeskEnvConfig | CounterEnvConfig, action_space: Any =
     """
 
     if action_space is None:
-        kind = kind_of(env_cfg).name
-        if kind not in _ACTION_BOXES:
-            env = make_env(env_cfg)
-            try:
-                _ACTION_BOXES[kind] = (env.action_space.low.copy(), env.action_space.high.copy())
-            finally:
-                env.close()
-        low, high = _ACTION_BOXES[kind]
+        spaces = env_spaces(env_cfg)
+        low, high = spaces.low, spaces.high
     else:
         low, high = action_space.low, action_space.high
     # copies: the optimizer must not share memory with the env's space
@@ -450,14 +499,61 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     return reward_model, video_model
 
 
-def check_image_sizes(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig, models: tuple[Any, Any]) -> None:
-    """Fail before the first episode when a checkpoint was trained on another image size than the env renders.
+def check_model(key: str, path: object, config: Any, env_cfg: DeskEnvConfig | CounterEnvConfig) -> None:
+    """Fail in one line when a model (its ``config``) does not fit the env it acts in.
 
-    A model only takes ``image_size`` × ``image_size`` frames; without this check the mismatch surfaces mid-episode
-    as a tensor-shape error.
+    Every model takes ``image_size`` × ``image_size`` frames of ``channels`` (the env's RGB camera); one with an
+    ``action_dim`` (a video model is driven by the env's actions, a policy outputs them) must have the env's; one
+    with ``proprio_dim`` > 0 conditions on the robot's proprioception, which must have the env's size.
+
+    Args:
+        key: the option that named the checkpoint (``dynamics_model``), and ``path`` its value, for the message.
 
     Raises:
-        ConfigError: one line naming the checkpoint, both sizes and the fix.
+        ConfigError: naming the checkpoint, both values and the fix.
+    """
+    path = shown(str(path))
+    kind = kind_of(env_cfg).name
+    side = getattr(config, "image_size", None)
+    if isinstance(side, int) and (env_cfg.width, env_cfg.height) != (side, side):
+        raise ConfigError(
+            f"{key}={path} takes {side}x{side} images but the env renders {env_cfg.width}x{env_cfg.height}: "
+            f"set env.width={side} env.height={side}, or give a {key} trained on "
+            f"{env_cfg.width}x{env_cfg.height} frames"
+        )
+    channels = getattr(config, "channels", None)
+    if isinstance(channels, int) and channels != RGB_CHANNELS:
+        raise ConfigError(
+            f"{key}={path} takes {channels}-channel images but it is given the env's RGB frames "
+            f"({RGB_CHANNELS} channels): give a {key} trained on RGB frames"
+        )
+    action_dim, proprio = getattr(config, "action_dim", None), getattr(config, "proprio_dim", None)
+    if not isinstance(action_dim, int) and not (isinstance(proprio, int) and proprio):
+        return
+    spaces = env_spaces(env_cfg)
+    env_actions = int(np.prod(spaces.low.shape))
+    if isinstance(action_dim, int) and action_dim != env_actions:
+        raise ConfigError(
+            f"{key}={path} has {action_dim}-D actions but env={kind}'s are {env_actions}-D: give a {key} "
+            f"trained on env={kind} data"
+        )
+    if isinstance(proprio, int) and proprio and proprio != spaces.proprio_dim:
+        has = f"{spaces.proprio_dim}-D" if spaces.proprio_dim else "no"
+        raise ConfigError(
+            f"{key}={path} conditions on {proprio}-D proprioception but env={kind} has {has} proprioception "
+            f"(was it trained in another env?): use it in the env it was trained in, or give a {key} trained "
+            f"on env={kind} data"
+        )
+
+
+def check_models(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig, models: tuple[Any, Any]) -> None:
+    """Fail before the first episode when a checkpoint does not fit the env it plans in (``check_model``), and so
+    the other model: the reward scores the frames the video model predicts, at the env's image size.
+
+    Without this check a mismatch surfaces mid-episode, inside the first optimisation, as a tensor-shape error.
+
+    Raises:
+        ConfigError: one line naming the checkpoint, both values and the fix.
     """
     reward_model, video_model = models
     video_models = video_model if isinstance(video_model, list) else [video_model]
@@ -465,13 +561,9 @@ def check_image_sizes(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig
     named = [("reward_checkpoint", str(s.reward_checkpoint), reward_model)]
     named += [("dynamics_model", path, model) for path, model in zip(paths, video_models, strict=False)]
     for key, path, model in named:
-        side = getattr(getattr(model, "config", None), "image_size", None)
-        if isinstance(side, int) and (env_cfg.width, env_cfg.height) != (side, side):
-            raise ConfigError(
-                f"{key}={path} takes {side}x{side} images but the env renders {env_cfg.width}x{env_cfg.height}: "
-                f"set env.width={side} env.height={side}, or give a {key} trained on "
-                f"{env_cfg.width}x{env_cfg.height} frames"
-            )
+        config = getattr(model, "config", None)
+        if config is not None:
+            check_model(key, path, config, env_cfg)
 
 
 def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
@@ -559,6 +651,7 @@ def run_plan(
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     torch.set_num_threads(s.torch_threads)
     reward_model, video_model = models if models is not None else load_models(s)
+    check_models(s, s.env, (reward_model, video_model))  # before anything runs: the models fit the env, each other
     tasks = env_tasks(s.env)
     if resolution is None:
         resolution = resolve_instruction(
@@ -577,7 +670,6 @@ def run_plan(
     if home and task != "open_drawer":
         raise ConfigError(f'episode_start=home plans "open the kitchen drawer" (the homes\' drawer task), not {task}')
     env_cfg = s.env_for(task)
-    check_image_sizes(s, env_cfg, (reward_model, video_model))
     home_env = kind_of(env_cfg).plan.home_env if home else None  # type: ignore[union-attr] # from_config checked it
     env = load(home_env)(env_cfg) if home_env is not None else make_env(env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None

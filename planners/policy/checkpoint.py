@@ -31,6 +31,7 @@ POLICY = CheckpointKind(
     "policy",
     "planners.policy.load_policy(path)",
     lambda model, state: state_dict_problems(model.state_dict(), state),
+    "robolearn train policy",
 )
 
 

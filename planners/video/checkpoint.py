@@ -54,6 +54,7 @@ VIDEO = CheckpointKind(
     "video-model",
     "planners.video.load_model(path)",
     lambda model, state: state_dict_problems(model.state_dict(), state),
+    "robolearn train dynamics",
 )
 
 

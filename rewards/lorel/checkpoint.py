@@ -61,6 +61,7 @@ REWARD = CheckpointKind(
     "reward",
     "rewards.lorel.load_model(path)",
     state_problems,
+    "robolearn train",
 )
 
 

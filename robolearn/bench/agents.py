@@ -35,8 +35,9 @@ from robolearn.config import (
     nav_agent_config,
     quote_override,
 )
-from robolearn.plan import PlanSettings, build_agent, check_image_sizes, load_models
+from robolearn.plan import PlanSettings, build_agent, check_model, check_models, load_models
 from sim.plumbing.checkpoints import CheckpointError
+from sim.plumbing.checks import shown
 
 if TYPE_CHECKING:  # pragma: no cover
     from gymnasium import spaces
@@ -137,17 +138,24 @@ class PolicyAgent:
 
     def __init__(self, checkpoint: str):
         self.checkpoint = str(checkpoint)
+        self._config: Any = None  # the policy's config, read by check()
 
     def check(self) -> None:
-        if not Path(self.checkpoint).is_file():
+        if not Path(self.checkpoint).exists():
             raise ConfigError(
-                f"policy checkpoint {self.checkpoint!r}: no such file (train one with "
+                f"policy checkpoint {shown(self.checkpoint)}: no such file (train one with "
                 "`robolearn train policy data=DATA out=runs/lcbc`)"
             )
         try:  # a file of another kind fails here in one line, not in every worker
-            load_checkpoint(self.checkpoint)
+            self._config = load_checkpoint(self.checkpoint)[0].config
         except CheckpointError as e:
             raise ConfigError(str(e).splitlines()[0]) from None
+
+    def check_env(self, env: Mapping[str, Any]) -> None:
+        """Raise ``ConfigError`` (one line, both values and the fix) when the policy does not fit the bench's env
+        (image size, action and proprioception sizes); called once, after ``check``, before any episode."""
+        if self._config is not None:
+            check_model("checkpoint", self.checkpoint, self._config, cast("DeskEnvConfig", env_config(env, "desk")))
 
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         key = ("policy", self.checkpoint)
@@ -201,7 +209,7 @@ class VMPCBenchAgent:
         models = _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)]  # loaded by check()
         # cast: env_config builds the config class of the kind it is given, here s.env's (desk or counter)
         env_cfg = cast("DeskEnvConfig | CounterEnvConfig", env_config(env, kind=type(s.env).KIND))
-        check_image_sizes(s, env_cfg, models)
+        check_models(s, env_cfg, models)
 
     def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
         s = self.settings(instruction, env.cfg.task)

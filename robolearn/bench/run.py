@@ -37,6 +37,7 @@ from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, make_env
 from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
 from sim.envs.desk import DeskEnv
+from sim.plumbing.checks import shorten, shown
 from sim.plumbing.files import write_json_atomic
 from sim.plumbing.settings import knob
 from sim.tasks.desk import DESK_TASKS, LOREL_TASKS
@@ -334,27 +335,28 @@ def read_instruction_file(path: Path, tasks: tuple[str, ...]) -> list[tuple[str,
     """(instruction, task) pairs of a YAML/JSON mapping file, keeping those whose task is in ``tasks``.
 
     Raises:
-        ConfigError: unreadable file, not a mapping, unknown task names, or no entry for ``tasks``.
+        ConfigError: unreadable file, not a mapping, an entry that is no instruction, unknown task names, or no
+            entry for ``tasks``.
     """
+    where = f"instruction_file={shown(str(path))}"
     try:
         data = OmegaConf.to_container(OmegaConf.load(path))
-    except Exception as e:
-        raise ConfigError(
-            f"instruction_file={str(path)!r} is not readable YAML/JSON: {str(e).splitlines()[0]}"
-        ) from None
+    except Exception as e:  # OmegaConf raises many types for a missing, unreadable or malformed file
+        raise ConfigError(f"{where} is not readable YAML/JSON: {shorten(str(e).splitlines()[0], 200)}") from None
     if not isinstance(data, Mapping) or not data:
-        raise ConfigError(
-            f"instruction_file={str(path)!r} must be a mapping instruction → task, "
-            "e.g. `push the drawer shut: close_drawer`"
-        )
+        raise ConfigError(f"{where} must be a mapping instruction → task, e.g. `push the drawer shut: close_drawer`")
+    for text, task in data.items():
+        if not isinstance(text, str) or not text.strip() or not isinstance(task, str):
+            raise ConfigError(
+                f"{where}: the entry {shown(text)}: {shown(task)} must map an instruction (a sentence) to a task "
+                "name, e.g. `push the drawer shut: close_drawer`"
+            )
     unknown = sorted({str(t) for t in data.values() if t not in DESK_TASKS})
     if unknown:
-        raise ConfigError(
-            f"instruction_file={str(path)!r} names unknown tasks {unknown}; desk tasks: {', '.join(DESK_TASKS)}"
-        )
+        raise ConfigError(f"{where} names unknown tasks {shown(unknown)}; desk tasks: {', '.join(DESK_TASKS)}")
     pairs = [(str(text).strip(), str(task)) for text, task in data.items() if task in tasks]
     if not pairs:
-        raise ConfigError(f"instruction_file={str(path)!r} has no instruction for the benchmarked tasks {list(tasks)}")
+        raise ConfigError(f"{where} has no instruction for the benchmarked tasks {list(tasks)}")
     return pairs
 
 

@@ -31,7 +31,10 @@ from robolearn.config import ConfigError, env_config, env_kind, env_tasks, requi
 from robolearn.config import make_env as make_kind_env
 from robolearn.data.episode import Episode
 from robolearn.data.metadata import create_dataset
+from robolearn.data.reader import DatasetReader
 from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
+from robolearn.data.schema import META_FILE
+from robolearn.data.verify import check_dataset
 from robolearn.data.writer import DatasetWriter
 from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import FIGURES, check_knobs, knob
@@ -468,10 +471,32 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     env = make_env(settings)
     meta = dataset_meta(settings, env)
     env.close()
+    resuming = (Path(settings.out) / META_FILE).is_file()
     create_dataset(settings.out, meta, resume_keys=RESUME_KEYS)
+    if resuming:  # the episodes it holds are skipped: check, cheaply, that they are there and readable
+        with DatasetReader(settings.out) as reader:
+            check_dataset(reader)
     writer = DatasetWriter(settings.out, compression_level=settings.compression_level)
     done = writer.done_indices()
     todo = [i for i in range(settings.episodes) if i not in done]
+    beyond = len([i for i in done if i >= settings.episodes])  # episodes of an earlier run with a larger episodes=
+    if beyond and not todo:
+        # Nothing to collect, and the dataset holds more than asked: say so, and leave it exactly as it is.
+        if echo:
+            print(
+                f"dataset {settings.out} already holds {len(done)} episodes, more than episodes={settings.episodes}: "
+                f"none collected, the dataset is unchanged; to collect more raise episodes= above {len(done)}, "
+                "to start over use another out="
+            )
+        return {
+            "out": str(settings.out),
+            "episodes": settings.episodes,
+            "held": len(done),
+            "resumed_from": len(done),
+            "collected": 0,
+            "seconds": 0.0,
+            "steps_per_s": 0.0,
+        }
     chunks = _chunks(todo, settings.chunk_episodes)
     start = time.perf_counter()
     steps_per_episode = settings.env.max_episode_steps
@@ -493,9 +518,11 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
             bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
     elapsed = time.perf_counter() - start
     writer.pack(settings.episodes_per_shard)
+    held = len(writer.done_indices())  # what the dataset holds now, counted, not assumed
     summary = {
         "out": str(settings.out),
         "episodes": settings.episodes,
+        "held": held,
         "resumed_from": settings.episodes - len(todo),
         "collected": collected,
         "seconds": elapsed,
@@ -504,6 +531,6 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     if echo:
         print(
             f"collected {collected} episodes ({collected * steps_per_episode} steps) in {elapsed:.1f} s "
-            f"({summary['steps_per_s']:.0f} steps/s); dataset {settings.out} holds {settings.episodes} episodes"
+            f"({summary['steps_per_s']:.0f} steps/s); dataset {settings.out} holds {held} episodes"
         )
     return summary

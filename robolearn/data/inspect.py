@@ -1,6 +1,6 @@
 """``robolearn data``: look inside a dataset, and move human annotations in and out.
 
-robolearn data info ROOT                        episodes, steps, label distribution, disk size
+robolearn data info ROOT [--verify]             episodes, steps, label distribution, disk size; checks
 robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
 robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
 robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
@@ -27,7 +27,9 @@ from robolearn.data.language import canonical
 from robolearn.data.metadata import DatasetError
 from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import ANNOTATIONS_FILE
+from robolearn.data.verify import FIX_MISSING, DatasetCheck, check_dataset
 from robolearn.video import Caption, VideoWriter, caption_frame
+from sim.plumbing.checks import shown
 
 SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
 SHEET_SCALE = 2  # contact sheet pixels per observation pixel (64×64 frames are tiny)
@@ -45,11 +47,24 @@ def _label_text(label: Sequence[Any]) -> str:
     return canonical(tuple(label))
 
 
-def dataset_info(root: str | Path) -> dict[str, Any]:
-    """Counts and distributions of a dataset (reads only episode attributes, not frames)."""
+def dataset_info(root: str | Path, verify: bool = False, progress: bool = False) -> dict[str, Any]:
+    """Counts and distributions of a dataset, after checking it (``robolearn.data.verify.check_dataset``).
+
+    Without ``verify`` only episode attributes, headers and tables are read (not the frames); with it every
+    array of every episode is decoded first.
+
+    Raises:
+        DatasetError: the first problem the check finds; with ``verify``, also episodes missing from it.
+    """
 
     root = Path(root)
     reader = DatasetReader(root)
+    check = check_dataset(reader, decode=verify, progress=progress)
+    if verify and check.missing:
+        raise DatasetError(
+            f"{root}: {check.describe_missing()}: a shard or episode file was deleted, or the collection was "
+            f"interrupted; {FIX_MISSING}"
+        )
     indices = reader.indices()
     labels: collections.Counter[str] = collections.Counter()
     tasks: collections.Counter[str] = collections.Counter()
@@ -57,7 +72,7 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
     n_labels: collections.Counter[int] = collections.Counter()
     steps = 0
     example: dict[str, list[str]] = {}
-    for i in tqdm(indices, desc="reading episode attributes", disable=len(indices) < 2000, unit="ep"):
+    for i in tqdm(indices, desc="reading episode attributes", disable=True if len(indices) < 2000 else None, unit="ep"):
         attrs = reader.attrs(i)
         steps += int(attrs["length"])
         tasks[attrs["task"]] += 1
@@ -83,6 +98,7 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
         "tasks": tasks,
         "exploration": modes,
         "examples": example,
+        "check": check,
     }
 
 
@@ -115,6 +131,34 @@ def print_info(info: dict[str, Any]) -> None:
     console.print(f"labels per episode: {per}")
     console.print("exploration: " + ", ".join(f"{k} {100 * v / n:.0f}%" for k, v in info["exploration"].most_common()))
     console.print("start states: " + ", ".join(f"{k} {v}" for k, v in sorted(info["tasks"].items())))
+    check: DatasetCheck | None = info.get("check")
+    if check is not None:
+        console.print(_check_line(info["root"], check))
+        if check.missing:
+            console.print(
+                f"[yellow]warning: {check.describe_missing()}: a shard or episode file was deleted, or the "
+                f"collection was interrupted; {FIX_MISSING}[/yellow]"
+            )
+        if not info["episodes"]:
+            console.print(
+                "[yellow]warning: the dataset holds no episodes: its collection has not finished one yet, or its "
+                f"files were deleted; collect into it with robolearn collect out={info['root']}[/yellow]"
+            )
+
+
+def _check_line(root: str, check: DatasetCheck) -> str:
+    files = f"{check.shards} shard{'s' * (check.shards != 1)} and {check.loose} episode file{'s' * (check.loose != 1)}"
+    if check.loose < check.loose_total:
+        files += f" (of {check.loose_total})"
+    if check.decoded:
+        return (
+            f"verified: every array of the {check.episodes} episodes decoded ({check.arrays} arrays, "
+            f"{check.decoded_bytes / 1e6:.1f} MB) and consistent with the index tables and meta.json"
+        )
+    return (
+        f"checked: {files} open, their index tables and each file's first episode agree with meta.json; "
+        f"the arrays were not decoded (robolearn data info {root} --verify decodes every one)"
+    )
 
 
 def _upscale(frame: np.ndarray, scale: int) -> np.ndarray:
@@ -126,18 +170,23 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
 
     reader = DatasetReader(root)
     available = reader.indices()
+    if not available:
+        raise DatasetError(
+            f"{root} holds no episodes: its collection has not finished one yet, or its files were deleted; "
+            f"collect into it with robolearn collect out={root}"
+        )
     chosen = list(episodes) if episodes else available[:8]
     missing = [i for i in chosen if i not in set(available)]
     if missing:
         raise ValueError(
-            f"episode(s) {missing} not in {root} (it holds {len(available)} episodes, "
+            f"episode(s) {shown(missing)} not in {root} (it holds {len(available)} episodes, "
             f"indices {available[0]}–{available[-1]})"
-            if available
-            else f"{root} holds no episodes"
         )
     out = Path(out)
-    if modality not in reader.meta.get("observations", {}):
-        raise ValueError(f"the dataset has no {modality!r} observations; it has {list(reader.meta['observations'])}")
+    # meta.json lists what every episode stores; a dataset whose meta.json leaves it out: the first episode's
+    stored = list(reader.meta.get("observations") or reader.episode(available[0]).obs)
+    if modality not in stored:
+        raise ValueError(f"the dataset has no {shown(modality)} observations; it has {', '.join(stored) or 'none'}")
     out.parent.mkdir(parents=True, exist_ok=True)  # after every check: a refused call leaves no folder behind
     if out.suffix.lower() == ".png":
         rows = []
@@ -219,8 +268,13 @@ def main(argv: Sequence[str]) -> int:
     """Entry point of ``robolearn data``; returns the exit code (2 for usage and data errors)."""
     parser = OneLineParser(prog="robolearn data", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_info = sub.add_parser("info", help="episodes, steps, label distribution, disk size")
+    p_info = sub.add_parser("info", help="episodes, steps, label distribution, disk size; checks the files")
     p_info.add_argument("root")
+    p_info.add_argument(
+        "--verify",
+        action="store_true",
+        help="decode every array of every episode and cross-check it (slow: reads the whole dataset)",
+    )
     p_show = sub.add_parser("show", help="contact sheet (.png) or video (.mp4/.gif) of chosen episodes")
     p_show.add_argument("root")
     p_show.add_argument("-e", "--episodes", type=int, nargs="*", help="episode indices (default: the first 8)")
@@ -238,7 +292,7 @@ def main(argv: Sequence[str]) -> int:
         return int(e.code or 0)
     try:
         if args.command == "info":
-            print_info(dataset_info(args.root))
+            print_info(dataset_info(args.root, verify=args.verify, progress=True))
         elif args.command == "show":
             print(f"wrote {show(args.root, args.episodes, args.out, args.modality)}")
         elif args.command == "export-annotations":

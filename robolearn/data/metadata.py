@@ -32,15 +32,19 @@ from typing import Any
 import numpy as np
 
 from robolearn.data.schema import EPISODES_DIR, FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB
+from sim.plumbing.checks import shorten, shown
 from sim.plumbing.files import atomic_path
 
 __all__ = [
     "COMPAT_KEYS",
     "FIX_CORRUPT",
+    "META_TYPES",
     "DatasetError",
     "check_compatible",
+    "check_meta",
     "create_dataset",
     "json_dumps",
+    "meta_value",
     "read_meta",
     "version_error",
 ]
@@ -64,7 +68,27 @@ _MISSING = object()  # sentinel: a key one of the metas lacks
 # What a DatasetError tells the user to do: with a corrupt or truncated file (files, writer, reader), and
 # with a resumed run whose settings conflict with the dataset's (here).
 FIX_CORRUPT = "delete it, then rerun the same collect command to regenerate its episodes"
-_FIX_CONFLICT = "use a new --out folder, or rerun with the same settings as the existing dataset"
+_FIX_CONFLICT = "use a new out= folder, or rerun with the same settings as the existing dataset"
+# What a DatasetError says to do about a meta.json whose contents are not what robolearn writes.
+_FIX_META = "meta.json was edited or damaged: restore it, or collect the dataset again into a new out= folder"
+#: meta.json keys that readers use, and what ``robolearn collect`` writes there (checked by ``read_meta``, when
+#: present: a dataset written by other code may leave some out); ``observations`` is checked more closely.
+META_TYPES: dict[str, tuple[type, str]] = {
+    "seed": (int, "an integer"),
+    "env_id": (str, "a string"),
+    "env": (dict, "a mapping"),
+    "tasks": (list, "a list of task names"),
+    "exploration": (dict, "a mapping"),
+    "annotation": (dict, "a mapping"),
+    "object_state_names": (list, "a list of names"),
+    "label_vocabulary": (list, "a list of labels"),
+    "observations": (dict, "a mapping of observation names to their shape and dtype"),
+    "action_space": (dict, "a mapping"),
+    "instance_names": (list, "a list of names"),
+    "versions": (dict, "a mapping"),
+    "created": (str, "a string"),
+    "command": (str, "a string"),
+}
 
 
 class DatasetError(ValueError):
@@ -93,10 +117,12 @@ def json_dumps(obj: object, **kw: Any) -> str:
 
 def version_error(where: str, fmt: object, version: object) -> DatasetError | None:
     """The error for a foreign format or an unsupported version, or None if (fmt, version) is ours."""
+    if fmt is None:
+        return DatasetError(f"{where} is not a robolearn dataset (it has no format; expected {FORMAT_NAME!r})")
     if fmt != FORMAT_NAME:
-        return DatasetError(f"{where} is not a robolearn dataset (format {fmt!r}, expected {FORMAT_NAME!r})")
+        return DatasetError(f"{where} is not a robolearn dataset (format {shown(fmt)}, expected {FORMAT_NAME!r})")
     if not isinstance(version, (int, np.integer)) or isinstance(version, bool) or version < 1:
-        return DatasetError(f"{where}: invalid format_version {version!r}; the file is damaged or foreign")
+        return DatasetError(f"{where}: invalid format_version {shown(version)}; the file is damaged or foreign")
     if version > FORMAT_VERSION:
         return DatasetError(
             f"{where}: this dataset was written by a newer robolearn (format v{int(version)}; "
@@ -134,6 +160,8 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     """
     root = Path(root)
     path = root / META_FILE
+    if root.is_file():
+        raise DatasetError(f"{root} is a file, not a dataset folder: give the folder `robolearn collect out=` made")
     if not root.is_dir():
         raise DatasetError(f"{root}: no such dataset folder")
     if not path.is_file():
@@ -150,7 +178,53 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
     version_err = version_error(str(path), meta.get("format"), meta.get("format_version"))
     if version_err is not None:
         raise version_err
+    check_meta(meta, path)
     return meta
+
+
+def _observation_problem(name: object, spec: object) -> str | None:
+    """What is wrong with one ``observations`` entry (``{"shape": [64, 64, 3], "dtype": "uint8"}``), or None."""
+    if not isinstance(spec, dict):
+        return f"observations.{name} is {shown(spec)}, not a mapping with shape and dtype"
+    shape, dtype = spec.get("shape"), spec.get("dtype")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
+        return f"observations.{name}.shape is {shown(shape)}, not a list of sizes ≥ 1"
+    try:
+        np.dtype(dtype)
+        if not isinstance(dtype, str):
+            raise TypeError
+    except (TypeError, ValueError):
+        return f"observations.{name}.dtype is {shown(dtype)}, not a numpy dtype name (e.g. uint8)"
+    return None
+
+
+def check_meta(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Check the keys readers use (``META_TYPES``) hold what ``robolearn collect`` writes there.
+
+    Raises:
+        DatasetError: one line naming the file, the key, what it holds and the fix.
+    """
+    for key, (kind, expected) in META_TYPES.items():
+        if key not in meta:
+            continue
+        value = meta[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise DatasetError(f"{path}: {key} is {shown(value)}, not {expected}; {_FIX_META}")
+        if isinstance(value, list) and key in ("tasks", "object_state_names", "instance_names"):
+            bad = [v for v in value if not isinstance(v, str)]
+            if bad:
+                raise DatasetError(f"{path}: {key} holds {shown(bad[0])}, not a name; {_FIX_META}")
+    for name, spec in (meta.get("observations") or {}).items():
+        problem = _observation_problem(name, spec)
+        if problem is not None:
+            raise DatasetError(f"{path}: {problem}; {_FIX_META}")
+
+
+def meta_value(meta: Mapping[str, Any], key: str, root: str | os.PathLike[str], purpose: str) -> Any:
+    """``meta[key]``, or a DatasetError saying that ``<root>/meta.json`` lacks it and what needs it (``purpose``)."""
+    if key not in meta:
+        raise DatasetError(f"{Path(root) / META_FILE} has no {key!r}, which {purpose} needs; {_FIX_META}")
+    return meta[key]
 
 
 def check_compatible(
@@ -177,10 +251,11 @@ def check_compatible(
         if k in a or k in b:
             diffs += _flat_diff(a.get(k, _MISSING), b.get(k, _MISSING), k)
     if diffs:
+        shown_diffs = [shorten(d, 160) for d in diffs[:6]]
+        more = f"; and {len(diffs) - 6} more" if len(diffs) > 6 else ""
         raise DatasetError(
-            "this run's settings differ from the existing dataset's meta.json:\n  "
-            + "\n  ".join(diffs)
-            + f"\nFix: {_FIX_CONFLICT}."
+            f"this run's settings differ from the existing dataset's meta.json ({'; '.join(shown_diffs)}{more}): "
+            f"{_FIX_CONFLICT}"
         )
 
 

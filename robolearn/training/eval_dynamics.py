@@ -41,6 +41,7 @@ from planners.video.metrics import changed_mask, masked_psnr, psnr, ssim
 from planners.video.model import to_unit_float
 from robolearn.config import ConfigError
 from robolearn.data.loader import ClipDataset, SampleKey
+from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import held_out_episodes, needs_proprio
 from robolearn.training.eval_options import REWARD_ONLY_KEYS, eval_options
 from sim.plumbing.files import write_json_atomic
@@ -185,8 +186,11 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     )
     horizon = s.horizon or int(train_cfg.get("horizon", 10))
     k = model.config.context_frames + horizon
+    use_proprio = needs_proprio(model.config, reader, data, checkpoint=s.checkpoint)  # says what the data lacks
     try:
-        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=needs_proprio(model.config, reader, data))
+        ds = ClipDataset(reader, val_eps, k=k, seed=s.seed, proprio=use_proprio)
+    except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
+        raise
     except ValueError:
         raise ConfigError(
             f"{data}: no held-out episode has {k} frames (context_frames "
@@ -197,7 +201,10 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
     keys = [SampleKey(s.seed, CLIP_STREAM + r, i) for r in range(s.clips_per_episode) for i in range(len(ds))]
     gen = torch.Generator().manual_seed(s.seed)
     per_clip: dict[str, list[np.ndarray]] = {}
-    bar = tqdm(total=len(keys), desc="clips", unit="clip", disable=not (s.progress_bar and echo), leave=False)
+    # on a terminal only (disable=None): on a redirected stderr a bar would sit in front of an error message
+    bar = tqdm(
+        total=len(keys), desc="clips", unit="clip", disable=None if s.progress_bar and echo else True, leave=False
+    )
     for i in range(0, len(keys), s.batch_size):
         items = [ds[key] for key in keys[i : i + s.batch_size]]
         frames = torch.stack([it["frames"] for it in items])

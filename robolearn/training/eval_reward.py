@@ -48,6 +48,7 @@ from robolearn.paths import conf_dir
 from robolearn.training.datasets import held_out_episodes
 from robolearn.training.eval_options import eval_options
 from robolearn.training.reward_data import LabelIndex, opposite_labels
+from sim.plumbing.checks import shown
 from sim.plumbing.files import write_json_atomic
 from sim.tasks.desk import DESK_TASKS
 
@@ -133,38 +134,40 @@ def load_instruction_file(path: Path) -> dict[str, str]:
             message lists the valid ones).
     """
     if not path.is_file():
-        raise ConfigError(f"instructions file {str(path)!r} does not exist")
-    text = path.read_text()
+        raise ConfigError(f"instructions file {shown(str(path))} does not exist")
+    if path.suffix.lower() not in (".json", ".yaml", ".yml"):
+        raise ConfigError(f"instructions file {shown(str(path))}: use a .yaml, .yml or .json file")
     try:
+        text = path.read_text(encoding="utf-8")
         if path.suffix.lower() == ".json":
             data = json.loads(text)
-        elif path.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
         else:
-            raise ConfigError(f"instructions file {str(path)!r}: use a .yaml, .yml or .json file")
+            data = yaml.safe_load(text)
     except (ValueError, ImportError) as e:  # json.JSONDecodeError and yaml.YAMLError are ValueErrors / YAMLError
         raise ConfigError(
-            f"instructions file {str(path)!r} is not valid {path.suffix[1:].upper()}: {str(e).splitlines()[0]}"
+            f"instructions file {shown(str(path))} is not valid {path.suffix[1:].upper()}: {str(e).splitlines()[0]}"
         ) from None
     except Exception as e:
-        raise ConfigError(f"instructions file {str(path)!r} could not be parsed: {str(e).splitlines()[0]}") from None
+        raise ConfigError(
+            f"instructions file {shown(str(path))} could not be parsed: {str(e).splitlines()[0]}"
+        ) from None
     if not isinstance(data, Mapping) or not data:
         raise ConfigError(
-            f"instructions file {str(path)!r} must be a non-empty mapping instruction → task name, "
+            f"instructions file {shown(str(path))} must be a non-empty mapping instruction → task name, "
             'e.g. {"push the drawer shut": "close_drawer"}'
         )
     out: dict[str, str] = {}
     for instruction, task in data.items():
         if not isinstance(instruction, str) or not instruction.strip() or not isinstance(task, str):
             raise ConfigError(
-                f"instructions file {str(path)!r}: entry {instruction!r}: {task!r} must map an "
+                f"instructions file {shown(str(path))}: entry {shown(instruction)}: {shown(task)} must map an "
                 "instruction string to a task name"
             )
         out[instruction.strip()] = task
     bad = sorted({t for t in out.values() if t not in DESK_TASKS})
     if bad:
         raise ConfigError(
-            f"instructions file {str(path)!r}: unknown task(s) {bad}; valid tasks: {', '.join(DESK_TASKS)}"
+            f"instructions file {shown(str(path))}: unknown task(s) {shown(bad)}; valid tasks: {', '.join(DESK_TASKS)}"
         )
     return out
 
@@ -264,7 +267,10 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
 
     tasks_out: dict[str, Any] = {}
     categories = [*REPHRASING_CATEGORIES, *([FREEFORM] if freeform else []), *([CUSTOM] if custom else [])]
-    bar = tqdm(index.task_ids, desc="tasks", unit="task", disable=not (s.progress_bar and echo), leave=False)
+    # on a terminal only (disable=None): on a redirected stderr a bar would sit in front of an error message
+    bar = tqdm(
+        index.task_ids, desc="tasks", unit="task", disable=None if s.progress_bar and echo else True, leave=False
+    )
     for v in bar:
         label = index.vocab[v]
         task = str(label_to_task(label))

@@ -28,11 +28,13 @@ from torch.utils.data import DataLoader
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from robolearn.config import ConfigError, one_line
 from robolearn.data.loader import init_loader_worker
 from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
 from robolearn.training.resume import restore_rng
 from robolearn.training.reward_data import StepSampler
 from robolearn.training.schedule import lr_at
+from sim.plumbing.checkpoints import CheckpointError
 
 if TYPE_CHECKING:  # pragma: no cover
     from torch.utils.data import DataLoader, Dataset
@@ -117,7 +119,13 @@ def resume_or_build(
     """
     worst = -math.inf if higher_is_better else math.inf
     if last_path.exists():
-        model, state = load(last_path)
+        try:
+            model, state = load(last_path)
+        except CheckpointError as e:  # a run folder holds it: say how to go on from there
+            raise ConfigError(
+                f"cannot resume from {last_path}: {one_line(str(e))}; or delete it to start the run over, or "
+                "use a new out= folder"
+            ) from None
         check(state, model)
         extra = state.get("extra") or {}
         restore_rng(extra)

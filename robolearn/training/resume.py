@@ -76,14 +76,35 @@ def restore_rng(extra: Mapping[str, Any]) -> None:
         torch.set_rng_state(torch.as_tensor(extra["torch_rng_state"], dtype=torch.uint8))
 
 
-def init_weights(model: M, path: Path, load: LoadInto[M]) -> M:
+def _override_value(value: Any) -> str:
+    """A config value as a command-line override writes it (``[16,32]``, ``true``, ``null``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    return str(value)
+
+
+def init_weights(model: M, path: Path, load: LoadInto[M], prefix: str = "") -> M:
     """``model`` with the weights (and buffers) of the checkpoint at ``path`` (``init_from``: fine-tuning).
 
     ``load(path, model=model)`` is the model kind's ``load_checkpoint``; a missing file or a checkpoint of
-    another configuration is a one-line ``ConfigError`` naming ``init_from``.
+    another configuration is a one-line ``ConfigError`` naming ``init_from``; for the latter, the overrides that
+    give the model the checkpoint's config (``prefix``: the model's config node, e.g. ``dynamics.``).
     """
     try:
         load(path, model=model)
-    except (FileNotFoundError, CheckpointError) as e:
+    except CheckpointError as e:
+        if e.differences:
+            diffs = "; ".join(f"{k}: {a!r} != {b!r}" for k, a, b in e.differences)
+            sets = " ".join(f"{prefix}{k}={_override_value(a)}" for k, a, _ in e.differences)
+            raise ConfigError(
+                f"init_from={path} was trained with other model settings ({diffs}) (checkpoint != this run): "
+                f"to fine-tune it, set {sets}"
+            ) from None
+        raise ConfigError(f"init_from={path}: {one_line(str(e))}") from None
+    except FileNotFoundError as e:
         raise ConfigError(f"init_from={path}: {one_line(str(e))}") from None
     return model

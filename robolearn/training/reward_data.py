@@ -62,8 +62,11 @@ from tqdm import tqdm
 from robolearn.data.labels import DO_NOTHING, Label, hindsight_labels, label_to_task, label_vocabulary, labels_at
 from robolearn.data.language import describe
 from robolearn.data.loader import PROPRIO, SampleKey
+from robolearn.data.metadata import DatasetError, meta_value
 from robolearn.data.reader import DatasetReader
+from robolearn.data.schema import META_FILE
 from sim.config import SuccessThresholds
+from sim.plumbing.checks import shown
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = [
@@ -145,7 +148,15 @@ def dataset_thresholds(reader: DatasetReader) -> SuccessThresholds:
     to task success in the environment that collected it.
     """
     raw = (reader.meta.get("env") or {}).get("thresholds")
-    return SuccessThresholds(**raw) if isinstance(raw, Mapping) else SuccessThresholds()
+    if not isinstance(raw, Mapping):
+        return SuccessThresholds()
+    try:
+        return SuccessThresholds(**raw)
+    except (TypeError, ValueError) as e:
+        raise DatasetError(
+            f"{reader.root / META_FILE}: env.thresholds {shown(dict(raw))} are not success thresholds "
+            f"({' '.join(str(e).split())}); meta.json was edited or damaged: restore it, or collect the dataset again"
+        ) from None
 
 
 def opposite_labels(label: Label, vocab: Sequence[Label]) -> list[Label]:
@@ -201,7 +212,9 @@ class LabelIndex:
         with_tasks: bool = False,
     ):
         self.thresholds = thresholds or dataset_thresholds(reader)
-        self.names: list[str] = list(reader.meta["object_state_names"])
+        self.names: list[str] = list(
+            meta_value(reader.meta, "object_state_names", reader.root, "labelling its episodes for reward training")
+        )
         self.vocab: list[Label] = label_vocabulary(self.names)
         self.column: dict[Label, int] = {l: v for v, l in enumerate(self.vocab)}
         self.task_ids: list[int] = [v for v, l in enumerate(self.vocab) if label_to_task(l) is not None]
@@ -210,7 +223,7 @@ class LabelIndex:
         trajs = []
         it: Any = eps.tolist()
         if progress:
-            it = tqdm(it, desc="labelling episodes", unit="ep", leave=False)
+            it = tqdm(it, desc="labelling episodes", unit="ep", leave=False, disable=None)  # on a terminal only
         holds = []
         for e in it:
             traj = np.asarray(reader.read(int(e), "object_states"), dtype=np.float32)

@@ -45,6 +45,7 @@ from planners.video.metrics import changed_mask
 from planners.video.model import VideoModel, to_unit_float
 from robolearn.config import ConfigError
 from robolearn.data.loader import PROPRIO, ClipDataset, SampleKey
+from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
 from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
@@ -318,7 +319,7 @@ def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights and normalisation
     (fine-tuning, e.g. on the planner's own episodes; its ``dynamics.*`` settings must match)."""
     model = VideoModel(s.dynamics, seed=s.seed)
-    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "dynamics.")
 
 
 def extra_clips(
@@ -333,6 +334,8 @@ def extra_clips(
     try:
         train = ClipDataset(x.reader, x.train, k=k, seed=s.seed, proprio=proprio)
         val = ClipDataset(x.reader, x.val, k=k, seed=s.seed, proprio=proprio) if x.val else None
+    except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
+        raise
     except ValueError:
         raise ConfigError(f"extra_data {path}: episodes are too short for clips of {k} frames; lower horizon") from None
     return train, val
@@ -370,6 +373,8 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     try:
         train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed, proprio=use_proprio)
         val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed, proprio=use_proprio)
+    except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
+        raise
     except ValueError:
         longest = max(int(reader.length(e)) for e in episodes) + 1
         raise ConfigError(

@@ -35,6 +35,7 @@ from planners.policy.model import LanguagePolicyNet
 from rewards.text import TextEncoder
 from robolearn.config import ConfigError
 from robolearn.data.loader import LABEL_SOURCES, SampleKey, StepDataset, label_fn_for
+from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 from robolearn.training.mixing import mix_differences
@@ -163,7 +164,7 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
 
     def fresh() -> LanguagePolicyNet:
         model = LanguagePolicyNet(c, seed=s.seed)
-        return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+        return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "policy.")
 
     run = start_run(
         s,
@@ -204,6 +205,8 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
             proprio=use_proprio,
             expert_only=s.expert_only,
         )
+    except (ConfigError, DatasetError):  # a damaged dataset says so in its own words
+        raise
     except ValueError as e:
         raise ConfigError(f"{s.data}: {e}; collect more episodes (or set expert_only=false)") from None
     if run.optimizer is None:

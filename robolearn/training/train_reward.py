@@ -46,6 +46,7 @@ from rewards.lorel import LorelConfig, LorelReward, load_checkpoint, save_checkp
 from rewards.metrics import roc_auc
 from robolearn.config import ConfigError, one_line
 from robolearn.data.loader import SampleKey
+from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.loop import LAST, SUMMARY, TrainLoop, start_run, step_loader
 from robolearn.training.mixing import MixedItems, extra_report, mix_differences, mix_validation, open_extra
@@ -366,6 +367,8 @@ def extra_pairs(
         needs_proprio(video.config, x.reader, path)  # refuses data without (or with other) proprioception
     try:
         train = RewardPairDataset(x.reader, x.train, instruction_pool=s.instruction_pool, **common)
+    except (ConfigError, DatasetError):  # a damaged dataset says so in its own words
+        raise
     except ValueError as e:
         raise ConfigError(f"extra_data {path}: {one_line(str(e))}") from None
     try:
@@ -374,6 +377,8 @@ def extra_pairs(
         val = (
             ValSet.draw(val_ds, s.val_items, s.seed, video) if val_ds is not None and not val_ds.attempts_only else None
         )
+    except (ConfigError, DatasetError):  # a damaged dataset is an error, not "nothing to validate"
+        raise
     except ValueError:  # no task happens in its few held-out episodes: trained on, not validated
         val = None
     return train, val, len(x.val) if val is not None else 0
@@ -382,7 +387,7 @@ def extra_pairs(
 def _fresh_model(s: TrainSettings) -> LorelReward:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights (fine-tuning)."""
     model = LorelReward(s.reward, seed=s.seed)
-    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint)
+    return model if s.init_from is None else init_weights(model, s.init_from, load_checkpoint, "reward.")
 
 
 def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:

@@ -20,7 +20,13 @@ A ``CheckpointKind`` names a format, its model classes and how to compare them; 
 ``read_kind`` / ``load_kind`` work for any kind, and each model family wraps them with its own kind:
 ``rewards.lorel.checkpoint`` (``format: "robolearn.reward"``), ``planners.video.checkpoint``
 (``"robolearn.dynamics"``), ``planners.policy.checkpoint`` (``"robolearn.policy"``). ``peek_format`` tells
-the kinds apart.
+the kinds apart, even in a damaged or truncated file (``sniff_format`` reads the format string from the
+file's first bytes, where ``torch.save`` puts the pickled dict's first entries), so that an error names the
+kind the file is rather than the kind the caller hoped for.
+
+Every ``CheckpointError`` message is one line that names the file and the fix; a mismatch with a model
+also carries the differing config fields (``CheckpointError.differences``) for callers that phrase the fix
+in their own keys (``init_from``: ``dynamics.latent_channels=32``).
 
 This module imports torch at its top: ``sim``'s own modules never import it (the simulator does not
 load torch); only the model packages (``rewards``, ``planners``) and ``robolearn`` do.
@@ -34,7 +40,9 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +52,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from sim.plumbing.checks import PlainConfig, config_differences
+from sim.plumbing.checks import PlainConfig, config_differences, shown
 from sim.plumbing.files import atomic_open
 
 __all__ = [
@@ -55,15 +63,35 @@ __all__ = [
     "peek_format",
     "read_kind",
     "save_kind",
+    "sniff_format",
     "write_atomic",
 ]
 
 #: longest part of torch's own error message quoted in ours (characters)
-MAX_REASON_CHARS = 300
+MAX_REASON_CHARS = 160
+#: bytes at the start of a file that ``sniff_format`` searches for the format string
+SNIFF_BYTES = 1 << 16
+# ``torch.save`` writes a zip whose first member is the pickled dict: its first entry, ``format``, pickles as
+# the strings ``format`` and ``robolearn.<kind>`` a few opcode bytes apart, the second after its length
+# (BINUNICODE ``X`` + 4 bytes little-endian, or SHORT_BINUNICODE ``\x8c`` + 1 byte).
+_FORMAT_BYTES = re.compile(rb"format.{0,12}?(?:X(.{4})|\x8c(.))(robolearn\.)", re.S)
+#: every kind declared so far, by format (``CheckpointKind`` registers itself): messages name a file's kind
+KINDS: dict[str, CheckpointKind] = {}
+#: how messages name robolearn's own kinds when their module is not imported (``CheckpointKind.what``)
+KNOWN_KINDS = {"robolearn.reward": "reward", "robolearn.dynamics": "video-model", "robolearn.policy": "policy"}
 
 
 class CheckpointError(ValueError):
-    """A file that is not a usable robolearn checkpoint of the expected kind (or not for this model)."""
+    """A file that is not a usable robolearn checkpoint of the expected kind (or not for this model).
+
+    Attributes:
+        differences: for a checkpoint of another model config, (field, checkpoint value, model value) of each
+            differing field (empty otherwise), so that a caller can say which keys to set.
+    """
+
+    def __init__(self, message: str, differences: tuple[tuple[str, Any, Any], ...] = ()):
+        super().__init__(message)
+        self.differences = differences
 
 
 @dataclass(frozen=True)
@@ -78,6 +106,7 @@ class CheckpointKind:
         what: how messages name the kind ("reward", "video-model").
         loader: the function that rebuilds a model from a file, named in fixes.
         problems: (model, state dict) → readable mismatch lines (missing/unexpected keys, shapes).
+        made_by: the command that writes such checkpoints, named in fixes.
     """
 
     format: str
@@ -87,6 +116,10 @@ class CheckpointKind:
     what: str
     loader: str
     problems: Callable[[Any, Mapping[str, Any]], list[str]]
+    made_by: str = ""  # the command that writes such files, named in fixes (e.g. "robolearn train dynamics")
+
+    def __post_init__(self) -> None:
+        KINDS[self.format] = self
 
 
 def _model_state(model: nn.Module) -> Mapping[str, Tensor]:
@@ -163,13 +196,58 @@ def save_kind(
     return write_atomic(path, payload)
 
 
+def sniff_format(path: str | os.PathLike[str]) -> str | None:
+    """The ``format`` string in the first bytes of a file, without loading it: a damaged or truncated checkpoint
+    still tells its kind this way (None when there is none, or the file cannot be read)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    found = _FORMAT_BYTES.search(head)
+    if found is None:
+        return None
+    size = int.from_bytes(found.group(1), "little") if found.group(1) is not None else found.group(2)[0]
+    text = head[found.start(3) : found.start(3) + min(size, 64)]
+    try:
+        return text.decode() if len(text) == size else None
+    except UnicodeDecodeError:
+        return None
+
+
 def peek_format(path: str | os.PathLike[str]) -> str | None:
-    """The ``format`` field of a robolearn checkpoint file, or None when it is not one (or unreadable)."""
+    """The ``format`` field of a robolearn checkpoint file, or None when it is not one.
+
+    A file ``torch.load`` cannot read (damaged, truncated) gives the format its first bytes name
+    (``sniff_format``), so a truncated video model is still told apart from a reward.
+    """
     try:
         data = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except Exception:
-        return None
+    except Exception:  # any unreadable file: its first bytes may still name its kind
+        return sniff_format(path)
     return data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), str) else None
+
+
+def _kind_name(fmt: str) -> str:
+    """How messages name the kind of format ``fmt``: "video-model" (a kind declared so far), else the format."""
+    kind = KINDS.get(fmt)
+    return kind.what if kind is not None else KNOWN_KINDS.get(fmt, shown(fmt))
+
+
+def _fix(kind: CheckpointKind) -> str:
+    made = f" (one made by `{kind.made_by}`)" if kind.made_by else ""
+    return f"give a {kind.what} checkpoint{made}"
+
+
+def _torch_reason(err: BaseException) -> str:
+    """torch's error, one short line: its first sentence (or the weights-only refusal's cause)."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
+    # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
+    reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
+    reason = reason.split(". ", 1)[0].rstrip(".")
+    if reason == type(err).__name__:
+        return reason
+    return f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}"
 
 
 def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
@@ -177,52 +255,72 @@ def read_kind(kind: CheckpointKind, path: str | os.PathLike[str], map_location: 
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        CheckpointError: unreadable, another kind of checkpoint, or from a newer format version.
+        CheckpointError: a folder, an empty, damaged or truncated file, another kind of checkpoint, or one from
+            a newer format version (one line naming the file, what it is and the fix).
     """
     path = Path(path)
     what = kind.what
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no {what} checkpoint at {str(path)!r}"
-            + (" (it is a folder; pass the .pt file inside it)" if path.is_dir() else "")
+    name = shown(str(path))
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob("*.pt"))
+        example = f"{path / inside[0]}" if inside else f"{path}/best.pt"
+        raise CheckpointError(
+            f"{name} is a folder, not a {what} checkpoint: pass the .pt file inside it (e.g. {shown(example)})"
         )
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} checkpoint at {name}")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{name} is empty (0 bytes), not a {what} checkpoint: {_fix(kind)}")
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for a damaged/foreign file; all mean the same here
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()] or [type(err).__name__]
-        # weights_only refusals bury the cause ("Unsupported global: ...") in a later line
-        reason = next((ln for ln in lines if ln.startswith("WeightsUnpickler error")), lines[0])
+        reason = _torch_reason(err)
+        fmt = sniff_format(path)
+        if fmt == kind.format:
+            raise CheckpointError(
+                f"{name} is a {what} checkpoint that cannot be read: damaged, truncated or incomplete "
+                f"(torch.load failed: {reason}); retrain it{f' with `{kind.made_by}`' if kind.made_by else ''} "
+                "or restore a good copy"
+            ) from None
+        if fmt is not None:
+            raise CheckpointError(
+                f"{name} is not a robolearn {what} checkpoint: it is a {_kind_name(fmt)} checkpoint (format="
+                f"{fmt!r}), and a damaged, truncated or incomplete one; {_fix(kind)}"
+            ) from None
         raise CheckpointError(
-            f"{str(path)!r} is not a readable robolearn {what} checkpoint (torch.load failed: "
-            f"{type(err).__name__}: {reason[:MAX_REASON_CHARS]}); the file is damaged, truncated, "
-            "or not a checkpoint"
+            f"{name} is not a readable robolearn {what} checkpoint (torch.load failed: {reason}): the file "
+            f"is damaged, truncated, or not a checkpoint; {_fix(kind)}"
         ) from None
     if not isinstance(data, dict) or data.get("format") != kind.format:
+        if isinstance(data, dict) and isinstance(data.get("format"), str):
+            found = data["format"]
+            raise CheckpointError(
+                f"{name} is not a robolearn {what} checkpoint: it is a {_kind_name(found)} checkpoint "
+                f"(format={found!r}, expected {kind.format!r}); {_fix(kind)}"
+            )
         what_found = (
             f"a dict with keys {sorted(map(str, data))[:8]}" if isinstance(data, dict) else f"a {type(data).__name__}"
         )
-        if isinstance(data, dict) and isinstance(data.get("format"), str):
-            what_found = f"format={data['format']!r}"
         hint = (
-            " — it looks like a bare state_dict; load it with model.load_state_dict(torch.load(path))"
+            "; it looks like a bare state_dict: load it with model.load_state_dict(torch.load(path))"
             if isinstance(data, dict) and data and all(isinstance(v, Tensor) for v in data.values())
-            else ""
+            else f"; {_fix(kind)}"
         )
         raise CheckpointError(
-            f"{str(path)!r} is not a robolearn {what} checkpoint (expected "
-            f"format={kind.format!r}; found {what_found}){hint}"
+            f"{name} is not a robolearn {what} checkpoint (expected format={kind.format!r}; found "
+            f"{shown(what_found)}){hint}"
         )
     version = data.get("version")
     if not isinstance(version, int) or version > kind.version:
         raise CheckpointError(
-            f"{str(path)!r} has checkpoint format version {version!r}; this robolearn reads "
+            f"{name} has checkpoint format version {shown(version)}; this robolearn reads "
             f"versions ≤ {kind.version}: upgrade robolearn"
         )
     missing = [k for k in ("model", "config", "state_dict") if k not in data]
     if missing or data["model"] not in kind.models:
         raise CheckpointError(
-            f"{str(path)!r} is an incomplete or unknown {what} checkpoint (missing {missing}, "
-            f"model {data.get('model')!r}; known models: {sorted(kind.models)})"
+            f"{name} is an incomplete or unknown {what} checkpoint (missing {missing}, "
+            f"model {shown(data.get('model'))}; known models: {sorted(kind.models)}): {_fix(kind)}"
         )
     return data
 
@@ -251,32 +349,42 @@ def load_kind(
     """
     data = read_kind(kind, path, map_location)
     model_cls, config_cls = kind.models[data["model"]]
+    name = shown(str(path))
     try:
         config = config_cls.from_dict(data["config"])
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{str(path)!r} holds an invalid {config_cls.__name__}: {err}") from None
+    except (TypeError, ValueError, AttributeError) as err:
+        message = " ".join(str(err).split())
+        raise CheckpointError(
+            f"{name} holds an invalid {config_cls.__name__} ({message}): the file was edited or made by "
+            f"other code; {_fix(kind)}"
+        ) from None
     state = data["state_dict"]
+    if not isinstance(state, Mapping):
+        raise CheckpointError(f"{name} holds no weights (state_dict is a {type(state).__name__}): {_fix(kind)}")
     if model is None:
         model = model_cls(config)
         fix = "the checkpoint does not match the model code of this robolearn version (was it edited?)"
     else:
         if not isinstance(model, model_cls):
-            raise CheckpointError(f"{str(path)!r} holds a {data['model']}, not a {type(model).__name__}")
-        diffs = config_differences(config, model.config, ignore=kind.runtime_fields)
-        if diffs:
+            raise CheckpointError(f"{name} holds a {data['model']}, not a {type(model).__name__}")
+        differences = tuple(
+            (f.name, getattr(config, f.name), getattr(model.config, f.name))
+            for f in dataclasses.fields(config)  # type: ignore[arg-type]
+            if f.name not in kind.runtime_fields and getattr(config, f.name) != getattr(model.config, f.name)
+        )
+        if differences:
+            diffs = config_differences(config, model.config, ignore=kind.runtime_fields)
             raise CheckpointError(
-                f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
-                f"(checkpoint != model):\n  "
-                + "\n  ".join(diffs)
-                + f"\nFix: build the model from the checkpoint with {kind.loader}, or give "
-                "the model's config the checkpoint's values (left of each !=)"
+                f"{name} was trained with a different {config_cls.__name__} than the model it is loaded into "
+                f"(checkpoint != model: {'; '.join(diffs)}); build the model from the checkpoint with "
+                f"{kind.loader}, or give the model's config the checkpoint's values (left of each !=)",
+                differences,
             )
         fix = "rebuild the model with load_model(path)"
     problems = kind.problems(model, state)
     if problems:
         raise CheckpointError(
-            f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
-            "(" + fix + "):\n  " + "\n  ".join(problems)
+            f"the weights in {name} do not fit the {type(model).__name__} ({'; '.join(problems)}): {fix}"
         )
     model.load_state_dict(state)
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):

@@ -38,10 +38,44 @@ __all__ = [
     "check_range",
     "config_differences",
     "int_tuple",
+    "shorten",
+    "shown",
     "state_dict_problems",
 ]
 
 C = TypeVar("C", bound="PlainConfig")
+
+#: the most characters of a user's value (an instruction, a path, an override) that a message quotes
+SHOWN_CHARS = 80
+
+
+def shorten(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``text`` as a message quotes it: whole when short, else its start and end around "…" and its length.
+
+    Every message that echoes what a user typed or named (an instruction, a path, a value) goes through this
+    (or ``shown``), so a 10,000-character instruction gives a one-line error, not a page.
+
+    Example:
+        >>> shorten("a" * 10_000, 20)
+        'aaaaaaaaaaaa…aaaaaaa (10000 characters)'
+    """
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = max(1, (limit * 3) // 5)
+    tail = max(1, limit - head - 1)
+    return f"{text[:head]}…{text[-tail:]} ({len(text)} characters)"
+
+
+def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """``repr(value)`` shortened as ``shorten`` does (a string keeps its quotes around the shortened text)."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        short = shorten(value, limit)
+        quoted, _, count = short.rpartition(" (")
+        return f"{quoted!r} ({count}"
+    return shorten(repr(value), limit)
 
 
 def _owner(owner: Any) -> str:

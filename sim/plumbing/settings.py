@@ -63,7 +63,7 @@ from fnmatch import fnmatchcase
 from pathlib import PurePath
 from typing import Any, TypeVar
 
-from sim.plumbing.checks import check_pair
+from sim.plumbing.checks import check_pair, shown
 
 #: where the measured figures behind config defaults live (speed-ups, costs): a knob's doc points there
 #: instead of quoting a number that a later change would leave stale
@@ -244,7 +244,7 @@ def knobs_of(cls: type) -> dict[str, Knob]:
 
 def _where(owner: str, name: str, value: Any) -> str:
     # An empty owner is a command's top level, whose keys users type bare (``episodes=0``).
-    return f"{owner}.{name}={value!r}" if owner else f"{name}={value!r}"
+    return f"{owner}.{name}={shown(value)}" if owner else f"{name}={shown(value)}"
 
 
 def _check_type(owner: str, name: str, value: Any, kind: type) -> None:
@@ -326,7 +326,7 @@ def _path(where: str, value: Any, kind: type, nullable: bool = False) -> Any:
     """``value`` (a non-empty string or a path) as a ``kind`` path, or a ValueError naming the field."""
     if isinstance(value, PurePath) or (isinstance(value, str) and value):
         return kind(value)
-    raise ValueError(f"{where}={value!r} must be a path{' or null' if nullable else ''}")
+    raise ValueError(f"{where}={shown(value)} must be a path{' or null' if nullable else ''}")
 
 
 def _converted(owner: str, name: str, value: Any, default: Any, k: Knob | None = None) -> Any:
@@ -343,7 +343,7 @@ def _converted(owner: str, name: str, value: Any, default: Any, k: Knob | None =
         if isinstance(value, (str, PurePath)):  # one path alone is a list of one
             value = [value]
         if isinstance(value, (bytes, Mapping)) or not isinstance(value, Sequence):
-            raise ValueError(f"{where}={value!r} must be a list of paths")
+            raise ValueError(f"{where}={shown(value)} must be a list of paths")
         return tuple(_path(f"{where}[{i}]", v, kind) for i, v in enumerate(value))
     if kind is not None and default is None:  # an optional value of a declared type
         default = kind(0) if issubclass(kind, (bool, int, float)) else kind()
@@ -351,24 +351,24 @@ def _converted(owner: str, name: str, value: Any, default: Any, k: Knob | None =
         return _path(where, value, type(default), nullable)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ValueError(f"{where}={value!r} must be true or false")
+            raise ValueError(f"{where}={shown(value)} must be true or false")
         return value
     if isinstance(default, (int, float)):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{where}={value!r} must be a number")
+            raise ValueError(f"{where}={shown(value)} must be a number")
         if isinstance(default, int) and not float(value).is_integer():
-            raise ValueError(f"{where}={value!r} must be a whole number")
+            raise ValueError(f"{where}={shown(value)} must be a whole number")
         return type(default)(value)
     if isinstance(default, str):
         if not isinstance(value, str):
-            raise ValueError(f"{where}={value!r} must be a string")
+            raise ValueError(f"{where}={shown(value)} must be a string")
         return value
     if isinstance(default, tuple):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise ValueError(f"{where}={value!r} must be a list")
+            raise ValueError(f"{where}={shown(value)} must be a list")
         if default and all(isinstance(d, (int, float)) for d in default):
             if len(value) != len(default):
-                raise ValueError(f"{where}={list(value)!r} must have {len(default)} values")
+                raise ValueError(f"{where}={shown(list(value))} must have {len(default)} values")
             return tuple(_converted(owner, f"{name}[{i}]", v, float(default[0])) for i, v in enumerate(value))
         return tuple(value)
     return value
@@ -410,11 +410,11 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str | Non
                 kwargs[name] = from_mapping(type(current), {**dataclasses.asdict(current), **value}, inner)
             else:
                 where = f"{owner}.{name}" if owner else name
-                raise ValueError(f"{where} must be a mapping of {type(current).__name__} options, got {value!r}")
+                raise ValueError(f"{where} must be a mapping of {type(current).__name__} options, got {shown(value)}")
         elif isinstance(current, list) and current and is_dataclass(current[0]):
             item_cls = type(current[0])
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
-                raise ValueError(f"{name} must be a list of {item_cls.__name__} mappings, got {value!r}")
+                raise ValueError(f"{name} must be a list of {item_cls.__name__} mappings, got {shown(value)}")
             kwargs[name] = [v if isinstance(v, item_cls) else from_mapping(item_cls, v) for v in value]
         elif name in knobs and knobs[name].any_type:
             kwargs[name] = tuple(value) if isinstance(value, list) else value  # checked by the class

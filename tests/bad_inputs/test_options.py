@@ -20,7 +20,7 @@ CASES: list[tuple[list[str], tuple[str, ...]]] = [
     (["rollout", "episodes"], ("'episodes'", HINT)),
     (["rollout", "episodes=[1"], ("'episodes=[1'", HINT)),
     (["rollout", "=3"], ("'=3'", "no key", HINT)),
-    (["rollout", "a=b=c"], ("'a=b=c'", HINT, "KEY='a=b'")),
+    (["rollout", "a=b=c"], ("'a=b=c'", HINT, "a='...'")),
     (["rollout", "x='a"], ("x='a", HINT)),
     (["train", "bogus"], ("'bogus'", HINT)),
     (["bench", "agents=[random"], ("agents=[random", HINT)),
