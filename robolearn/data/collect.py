@@ -12,6 +12,7 @@ writes them, so a cluster needs no shared file system.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from robolearn.data.episode import Episode
 from robolearn.data.metadata import create_dataset
 from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
 from robolearn.data.writer import DatasetWriter
+from sim.plumbing.files import check_writable, output_keys
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -42,6 +44,8 @@ EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
 RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
 #: metadata keys that must match for a collection to resume into an existing dataset
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
+#: what an error writing the dataset adds: nothing finished is lost
+RESUME_NOTE = "the finished episodes are kept: rerun the same command to resume"
 
 
 @dataclass(frozen=True)
@@ -227,9 +231,10 @@ class CollectSettings:
         if unknown or not tasks:
             raise ConfigError(f"tasks: unknown task(s) {unknown} of this env; use `all` or names from {sorted(known)}")
         ray_address = options.ray_address
+        out = check_writable(options.out, "out", folder=True)  # now, not after the first episodes
         return cls(
             env=env,
-            out=Path(options.out),
+            out=out,
             episodes=options.episodes,
             seed=options.seed,
             tasks=tasks,
@@ -450,8 +455,14 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
 
     Raises:
         robolearn.data.metadata.DatasetError: the output folder holds a dataset made with other settings.
+        sim.plumbing.files.OutputError: a file of the dataset could not be written (a full disk, a read-only
+            folder...): one line naming it and ``out=``; the finished episodes are kept, a rerun resumes.
     """
+    with output_keys({"out": settings.out}, RESUME_NOTE):
+        return _collect(settings, echo)
 
+
+def _collect(settings: CollectSettings, echo: bool) -> dict[str, Any]:
     env = make_env(settings)
     meta = dataset_meta(settings, env)
     env.close()
@@ -472,14 +483,19 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     )
     runner = _run_ray if settings.ray_address else _run_local
     collected = 0
-    with bar:
-        for n in runner(settings, chunks) if chunks else iter(()):
-            collected += n
-            bar.update(n)
-            elapsed = time.perf_counter() - start
-            bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
-    elapsed = time.perf_counter() - start
-    writer.pack(settings.episodes_per_shard)
+    try:
+        with bar:
+            for n in runner(settings, chunks) if chunks else iter(()):
+                collected += n
+                bar.update(n)
+                elapsed = time.perf_counter() - start
+                bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
+        elapsed = time.perf_counter() - start
+        writer.pack(settings.episodes_per_shard)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error being raised says more than a failing cleanup
+            writer.clean_tmp()  # the stopped workers' unfinished files (the finished episodes stay)
+        raise
     summary = {
         "out": str(settings.out),
         "episodes": settings.episodes,

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from robolearn.data.schema import EPISODES_DIR, FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB
-from sim.plumbing.files import atomic_path
+from sim.plumbing.files import atomic_path, writing
 
 __all__ = [
     "COMPAT_KEYS",
@@ -64,7 +64,7 @@ _MISSING = object()  # sentinel: a key one of the metas lacks
 # What a DatasetError tells the user to do: with a corrupt or truncated file (files, writer, reader), and
 # with a resumed run whose settings conflict with the dataset's (here).
 FIX_CORRUPT = "delete it, then rerun the same collect command to regenerate its episodes"
-_FIX_CONFLICT = "use a new --out folder, or rerun with the same settings as the existing dataset"
+_FIX_CONFLICT = "use a new out= folder, or rerun with the same settings as the existing dataset"
 
 
 class DatasetError(ValueError):
@@ -154,7 +154,7 @@ def read_meta(root: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def check_compatible(
-    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS
+    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS, where: str = ""
 ) -> None:
     """Check that a run with meta ``new`` may add episodes to a dataset whose meta is ``existing``.
 
@@ -166,9 +166,10 @@ def check_compatible(
         existing: the dataset's meta.json.
         new: the meta the resuming run would write.
         keys: the top-level keys that must agree; None compares every key.
+        where: what the message starts with (the dataset folder).
 
     Raises:
-        DatasetError: naming every differing key and the fix.
+        DatasetError: one line naming every differing key with both values, and the fix.
     """
     a, b = _normalize(existing), _normalize(new)
     names = sorted(set(a) | set(b)) if keys is None else list(keys)
@@ -178,9 +179,8 @@ def check_compatible(
             diffs += _flat_diff(a.get(k, _MISSING), b.get(k, _MISSING), k)
     if diffs:
         raise DatasetError(
-            "this run's settings differ from the existing dataset's meta.json:\n  "
-            + "\n  ".join(diffs)
-            + f"\nFix: {_FIX_CONFLICT}."
+            f"{where + ': ' if where else ''}this run's settings differ from the existing dataset's meta.json "
+            f"({len(diffs)} difference{'s' if len(diffs) > 1 else ''}): " + "; ".join(diffs) + f"; fix: {_FIX_CONFLICT}"
         )
 
 
@@ -219,8 +219,9 @@ def create_dataset(
         )
     if (root / META_FILE).exists():
         keys = None if resume_keys is None else dict.fromkeys((*_FORMAT_KEYS, *resume_keys))
-        check_compatible(read_meta(root), full, keys)
-        (root / EPISODES_DIR).mkdir(exist_ok=True)
+        check_compatible(read_meta(root), full, keys, str(root))
+        with writing(root / EPISODES_DIR):
+            (root / EPISODES_DIR).mkdir(exist_ok=True)
         return
     if root.is_dir():
         stray = sorted(p.name for p in root.glob(SHARD_GLOB)) + sorted(
@@ -229,8 +230,9 @@ def create_dataset(
         if stray:
             raise DatasetError(
                 f"{root} holds episode files ({', '.join(stray[:3])}, ...) but no {META_FILE}; "
-                f"its settings are unknown. Fix: use a new --out folder"
+                f"its settings are unknown; fix: use a new out= folder"
             )
-    (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
+    with writing(root / EPISODES_DIR):
+        (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
     with atomic_path(root / META_FILE, durable) as tmp:
         tmp.write_text(json_dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")

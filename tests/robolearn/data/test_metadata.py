@@ -49,7 +49,7 @@ def test_create_dataset_resume_checks(tmp_path: Path) -> None:
     create_dataset(root, {**META, "package_versions": {"numpy": "0"}})  # same settings: resume is fine
     assert read_meta(root) == meta  # meta.json is written once
     changed = {**META, "seed": 7, "env": {**META["env"], "width": 32}}
-    with pytest.raises(DatasetError, match=r"(?s)seed: .*100.*7.*env\.width: .*16.*32.*--out") as err:
+    with pytest.raises(DatasetError, match=r"(?s)seed: .*100.*7.*env\.width: .*16.*32.*out=") as err:
         create_dataset(root, changed)
     assert "task" not in str(err.value)
     assert not (tmp_path / "ds" / f"{META_FILE}.tmp-{os.getpid()}").exists()
@@ -73,5 +73,5 @@ def test_create_dataset_refuses_episode_files_without_meta(tmp_path: Path) -> No
     create_dataset(root, META)
     write_all(root, [0])
     (root / META_FILE).unlink()
-    with pytest.raises(DatasetError, match=r"no meta\.json.*new --out"):
+    with pytest.raises(DatasetError, match=r"no meta\.json.*new out="):
         create_dataset(root, META)
