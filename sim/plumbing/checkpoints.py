@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ import torch
 from torch import Tensor, nn
 
 from sim.plumbing.checks import PlainConfig, config_differences
-from sim.plumbing.files import atomic_open
+from sim.plumbing.files import write_bytes_atomic
 
 __all__ = [
     "MAX_REASON_CHARS",
@@ -120,10 +121,18 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
-    """``torch.save`` ``payload`` to ``path`` atomically (``sim.plumbing.files.atomic_open``)."""
-    with atomic_open(path, "wb") as f:
-        torch.save(dict(payload), f)
-    return Path(path)
+    """``torch.save`` ``payload`` to ``path`` atomically (``sim.plumbing.files.write_bytes_atomic``).
+
+    The checkpoint is serialised in memory first and then written with its space reserved: torch's writer
+    reports a full disk as an internal ``RuntimeError`` ("unexpected pos 23424 vs 23376", measured), this way it
+    is an ``OutputError`` naming ``path`` and the fix. The bytes are those ``torch.save`` writes to a file.
+
+    Raises:
+        sim.plumbing.files.OutputError: the file cannot be written (a full disk, a read-only folder...).
+    """
+    buffer = io.BytesIO()
+    torch.save(dict(payload), buffer)
+    return write_bytes_atomic(path, buffer.getbuffer())
 
 
 def save_kind(
@@ -266,17 +275,16 @@ def load_kind(
         if diffs:
             raise CheckpointError(
                 f"{str(path)!r} was trained with a different {config_cls.__name__} than the model it is loaded into "
-                f"(checkpoint != model):\n  "
-                + "\n  ".join(diffs)
-                + f"\nFix: build the model from the checkpoint with {kind.loader}, or give "
+                f"(checkpoint != model): "
+                + "; ".join(diffs)
+                + f"; fix: build the model from the checkpoint with {kind.loader}, or give "
                 "the model's config the checkpoint's values (left of each !=)"
             )
         fix = "rebuild the model with load_model(path)"
     problems = kind.problems(model, state)
     if problems:
         raise CheckpointError(
-            f"the weights in {str(path)!r} do not fit the {type(model).__name__} "
-            "(" + fix + "):\n  " + "\n  ".join(problems)
+            f"the weights in {str(path)!r} do not fit the {type(model).__name__} (" + fix + "): " + "; ".join(problems)
         )
     model.load_state_dict(state)
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
