@@ -67,8 +67,9 @@ class JobsFailed(RuntimeError):
 
 
 def _one_line(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}".strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The error's type and whole message on one line (its lines joined, never cut)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def run_jobs(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings) -> Iterator[tuple[J, R]]:
