@@ -61,7 +61,7 @@ TMP_MARKER = ".tmp-"
 _REASONS: dict[int, tuple[str, str]] = {
     errno.ENOSPC: ("no space left on device", "free space on it"),
     errno.EDQUOT: ("disk quota exceeded", "free space in your quota"),
-    errno.EFBIG: ("file too large for its file system", ""),
+    errno.EFBIG: ("file too large", "raise the file-size limit (ulimit -f)"),
     errno.EROFS: ("read-only file system", ""),
     errno.EACCES: ("permission denied", "make the folder writable"),
     errno.EPERM: ("operation not permitted", "make the folder writable"),

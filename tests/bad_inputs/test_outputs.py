@@ -113,6 +113,18 @@ def test_collect_into_a_full_disk_names_the_episode_and_keeps_what_is_done(
     assert files == ["ep_0000000.h5", "meta.json"], f"finished episode kept, nothing partial left: {files}"
 
 
+def test_collect_past_the_file_size_limit_says_which_limit(bad_process: BadProcess, tmp_path: Path) -> None:
+    """``ulimit -f`` (EFBIG; Python ignores SIGXFSZ): a limit, not a full disk, so the fix differs."""
+    out = tmp_path / "ds"
+    bad_process(
+        ["collect", f"out={out}", *TINY],
+        "file too large writing",
+        str(out / "episodes" / "ep_0000000.h5"),
+        "raise the file-size limit (ulimit -f) or choose another out=",
+        prefix=["sh", "-c", 'ulimit -f 100 && exec "$@"', "sh"],
+    )
+
+
 @pytest.mark.slow  # two spawned workers: ~6 s
 def test_collect_with_two_workers_into_a_full_disk_reports_it_once(bad_process: BadProcess, mnt: Path) -> None:
     out = mnt / "ds"

@@ -65,7 +65,7 @@ def test_check_writable_names_a_flag_or_a_positional_argument(tmp_path: Path) ->
         (errno.EDQUOT, "disk quota exceeded", "free space in your quota or choose another out=..."),
         (errno.EROFS, "read-only file system", "choose another out=..."),
         (errno.EACCES, "permission denied", "make the folder writable or choose another out=..."),
-        (errno.EFBIG, "file too large for its file system", "choose another out=..."),
+        (errno.EFBIG, "file too large", "raise the file-size limit (ulimit -f) or choose another out=..."),
     ],
 )
 def test_output_error_says_what_happened_and_the_fix(code: int, reason: str, fix: str) -> None:
