@@ -38,8 +38,10 @@ class Verb:
 
 
 def _error(verb: str | None, message: str) -> None:
+    """``robolearn VERB: error: MESSAGE`` on stderr, on one line: a message's lines are joined, never cut."""
     where = f"{PROG} {verb}" if verb else PROG
-    print(f"{where}: error: {message}", file=sys.stderr)
+    text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"{where}: error: {text}", file=sys.stderr)
 
 
 def _one_line(error: BaseException) -> str:

@@ -96,7 +96,7 @@ CHUNK_CACHE_BYTES = 1 << 20
 
 #: files expected larger than this (a shard of big frames) are written straight to disk, not built in memory
 #: first (``atomic_h5``); 30 MB is a default shard of 64×64 episodes
-IN_MEMORY_MAX_BYTES = 2 << 30
+IN_MEMORY_MAX_BYTES = 1 << 30
 #: free space required for a file written straight to disk, as a multiple of its expected size
 DIRECT_SPACE_MARGIN = 1.25
 

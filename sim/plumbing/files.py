@@ -96,6 +96,7 @@ class OutputError(OSError):
         code: int | None = None,
         key: str | None = None,
         note: str = "",
+        composed: bool = False,
     ):
         super().__init__(message)
         self.errno = code
@@ -103,22 +104,26 @@ class OutputError(OSError):
         self.reason = reason or message
         self.key = key
         self.note = note
+        self.composed = composed  # the message is output_error's "<reason> writing <path>; <fix>", re-keyable
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
     def __reduce__(self) -> tuple[Any, ...]:  # keep the attributes across processes (a worker's error)
-        return (_rebuild, (str(self), self.path, self.reason, self.errno, self.key, self.note))
+        return (_rebuild, (str(self), self.path, self.reason, self.errno, self.key, self.note, self.composed))
 
     def for_key(self, key: str, note: str = "") -> OutputError:
-        """The same error, its fix naming the option ``key`` that chose the path (and ``note`` appended)."""
-        if self.path is None:
+        """The same error, its fix naming the option ``key`` that chose the path (and ``note`` appended); an
+        error that names its option already (``check_writable``'s) is returned as it is."""
+        if self.path is None or self.key is not None or not self.composed:
             return self
         return output_error(self.errno, self.path, key, note or self.note, self.reason)
 
 
-def _rebuild(message: str, path: Path | None, reason: str, code: int | None, key: str | None, note: str) -> OutputError:
-    return OutputError(message, path=path, reason=reason, code=code, key=key, note=note)
+def _rebuild(
+    message: str, path: Path | None, reason: str, code: int | None, key: str | None, note: str, composed: bool
+) -> OutputError:
+    return OutputError(message, path=path, reason=reason, code=code, key=key, note=note, composed=composed)
 
 
 def _choose(key: str | None) -> str:
@@ -168,7 +173,7 @@ def output_error(
         else:
             reason = " ".join(str(err).split()) or "the write failed"
     message = f"{reason} writing {path}; {_fix(code, key)}" + (f" ({note})" if note else "")
-    return OutputError(message, path=path, reason=reason, code=code, key=key, note=note)
+    return OutputError(message, path=path, reason=reason, code=code, key=key, note=note, composed=True)
 
 
 @contextmanager
@@ -270,7 +275,9 @@ def check_writable(
     where = path if folder else path.parent
     anc = _nearest_existing(where)
     if not anc.is_dir():
-        raise OutputError(f"{name}: {anc} is a file, not a folder, so it cannot hold the output; {other}", path=path)
+        raise OutputError(
+            f"{name}: {anc} is a file, not a folder, so it cannot hold the output; {other}", path=path, key=key
+        )
     try:
         fd, probe = tempfile.mkstemp(prefix=".robolearn-probe-", dir=anc)
         os.close(fd)
