@@ -3,7 +3,9 @@
 Every job is a picklable value handed to a module-level function; the function must make its result
 depend only on the job (seeds and thread counts inside the job), so the results are the same whatever
 runs them. A job whose worker dies (a crash, an out-of-memory kill) or that raises is run again, up to
-``max_retries`` more times; a job that still fails is reported in ``JobsFailed``, never dropped.
+``max_retries`` more times; a job that still fails is reported in ``JobsFailed``, never dropped. A job that
+cannot write its output (``sim.plumbing.files.OutputError``: a full disk...) is not retried: the error stops the
+run at once, reported once, as the job raised it.
 
 Local processes start with ``spawn`` (fresh interpreters: no forked PyBullet or torch state) and keep
 at most one job in flight per worker, so when a worker dies only the jobs it could have been running
@@ -19,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sim.plumbing.files import OutputError
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["RAY_LOCAL", "ExecutorSettings", "JobsFailed", "run_jobs"]
@@ -93,6 +96,8 @@ def _run_serial(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSetti
         for attempt in range(settings.max_retries + 1):
             try:
                 result = fn(job)
+            except OutputError:  # retrying cannot free space: stop, say it once
+                raise
             except Exception as e:
                 if attempt == settings.max_retries:
                     failures[job] = _one_line(e)
@@ -129,6 +134,8 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
                         broken = True
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings, "its worker process died")
                         continue
+                    except OutputError:  # retrying cannot free space: stop (the workers are stopped below)
+                        raise
                     except Exception as e:
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings)
                         continue
@@ -203,6 +210,8 @@ def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings
                 result = ray.get(ready[0])
             except RayError as e:
                 cause = getattr(e, "cause", None)
+                if isinstance(cause, OutputError):
+                    raise cause from None
                 failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
                 continue
             yield job, result

@@ -12,6 +12,7 @@ are not permitted those cases are skipped, with the reason.
 
 from __future__ import annotations
 
+import errno
 import shlex
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ import numpy as np
 import pytest
 
 from robolearn.data.reader import DatasetReader
+from sim.plumbing.files import OutputError, output_error
 from tests.bad_inputs.conftest import BadApi, BadCli, BadProcess, one_line
 from tests.conftest import CollectDataset
 
@@ -422,6 +424,20 @@ def test_a_job_error_is_joined_not_cut(bad_api: BadApi) -> None:
 
 def _fails_in_two_lines(job: int) -> int:
     raise ValueError("the first line\nthe second line, with the fix")
+
+
+def _disk_full(job: int) -> int:
+    raise output_error(OSError(errno.ENOSPC, "No space left on device"), f"/data/planned/ep_{job:07d}.h5")
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_a_job_that_cannot_write_stops_the_run_once_not_retried(bad_api: BadApi, workers: int) -> None:
+    """Retrying cannot free space: the first job's error stops the run, once (not after 3 attempts of every job,
+    buried in a JobsFailed summary)."""
+    from robolearn.bench.executor import ExecutorSettings, run_jobs
+
+    settings = ExecutorSettings(workers=workers, max_retries=2)
+    bad_api(lambda: list(run_jobs(_disk_full, [0, 1, 2], settings)), OutputError, "no space left on device writing")
 
 
 def test_an_unreadable_instruction_file_quotes_the_whole_parser_message(bad_api: BadApi, tmp_path: Path) -> None:
