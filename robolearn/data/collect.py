@@ -31,7 +31,7 @@ from robolearn.data.episode import Episode
 from robolearn.data.metadata import create_dataset
 from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
 from robolearn.data.writer import DatasetWriter
-from sim.plumbing.files import check_writable, output_keys
+from sim.plumbing.files import OutputError, check_writable, output_keys
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -346,6 +346,8 @@ def generate_episode_or_explain(env: DeskEnv | CounterEnv, index: int, settings:
     """``generate_episode``, with any failure re-raised as ``EpisodeFailed`` naming the episode and seed."""
     try:
         return generate_episode(env, index, settings)
+    except OutputError:  # a cache file (meshes, textures) that cannot be written: not the episode's fault
+        raise
     except Exception as e:
         raise EpisodeFailed(
             f"episode {index} (seed {settings.seed + index}) failed: {type(e).__name__}: {e}. "
