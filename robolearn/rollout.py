@@ -34,6 +34,7 @@ from robolearn.kinds import kind_of, load
 from robolearn.video import Caption, VideoWriter, caption_frame
 from sim.envs.counter import CounterEnv
 from sim.observations import Camera
+from sim.plumbing.files import check_writable, output_keys
 from sim.plumbing.settings import check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -177,6 +178,8 @@ class RolloutSettings:
         manipulation_agent_config(manipulation_agent)
         video = dataclasses.asdict(options.video)
         path = video.pop("path")
+        if path is not None:  # now, not once the episodes have run
+            check_writable(path, "video.path", suffixes=VIDEO_SUFFIXES)
         return cls(
             env=env_config(groups["env"]),
             policy=options.policy,
@@ -281,13 +284,15 @@ def run_rollout(cfg: DictConfig | Mapping[str, Any] | RolloutSettings, *, echo: 
 
     Raises:
         ConfigError: invalid options (before anything is simulated).
-        OSError: the video could not be written.
+        sim.plumbing.files.OutputError: the video cannot be written (checked before anything is simulated, and
+            when writing it fails, e.g. on a full disk): one line naming it, ``video.path`` and the fix.
     """
     settings = cfg if isinstance(cfg, RolloutSettings) else RolloutSettings.from_config(cfg)
     # How episodes run is the env kind's (robolearn.kinds): the arm's scripted expert here, the homes' baseline agents
     # with a top-down map in robolearn.home_rollout.
     runner: Callable[..., list[dict[str, Any]]] = load(kind_of(settings.env).rollout)
-    return runner(settings, echo=echo)
+    with output_keys({"video.path": settings.video.path}):
+        return runner(settings, echo=echo)
 
 
 def run_arm_rollout(settings: RolloutSettings, *, echo: bool = True) -> list[dict[str, Any]]:

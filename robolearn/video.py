@@ -2,29 +2,46 @@
 
 ``VideoWriter`` streams frames into an MP4 (H.264 via imageio-ffmpeg) or a GIF and only moves
 the file into place once it is complete, so a crashed or interrupted run never leaves a
-truncated video under the requested name. ``caption_frame`` draws text bands with PIL, which
+truncated video under the requested name, and a video that cannot be written (a full disk) is an
+``OutputError`` naming it. ``caption_frame`` draws text bands with PIL, which
 imageio already depends on.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import subprocess
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import IO, Any
 
 import imageio.v2 as imageio
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sim.plumbing.files import publish
+from sim.plumbing.files import (
+    KNOWN_ERRNOS,
+    OutputError,
+    errno_in_text,
+    output_error,
+    publish,
+    write_bytes_atomic,
+    writing,
+)
+from sim.plumbing.quiet import stderr_to
 
 #: file name endings the writer understands, and the imageio format that writes them
 VIDEO_FORMATS = {".mp4": "FFMPEG", ".gif": "GIF"}
 # H.264 with yuv420p needs even frame sizes; 2 (not imageio's default 16) keeps any even size as it is.
 _MP4_MACRO_BLOCK = 2
 _MS_PER_S = 1000.0
+# A folder whose disk has less free space than this is taken as full when an encoder fails without saying why.
+_FULL_BYTES = 64 * 1024
 
 # Caption layout, as fractions of the font size (pixels scale with video.font_size).
 _PAD = 0.3  # space around text
@@ -38,9 +55,15 @@ _GREY = (170, 170, 170)
 class VideoWriter:
     """Write frames to ``path`` (``.mp4`` or ``.gif``) atomically.
 
-    Frames go to a hidden temporary file in the same directory; ``close`` renames it onto
-    ``path`` (``os.replace`` is atomic on one file system). Used as a context manager, an
-    exception discards the temporary file and leaves any previous video untouched.
+    An MP4 is encoded by ffmpeg into a hidden temporary file in the same directory; ``close`` renames it onto
+    ``path`` (``os.replace`` is atomic on one file system). A GIF is encoded in memory and written when it is
+    complete. Used as a context manager, an exception discards the temporary file and leaves any previous video
+    untouched.
+
+    A video that cannot be written (a full disk, a read-only folder...) is an ``OutputError`` naming ``path``,
+    never a truncated file under its name: ffmpeg's exit status is checked (it reports a failed MP4 trailer only
+    in its log and exit status, which imageio ignores: a full disk gave a truncated video and exit code 0,
+    measured) and its messages are kept out of the terminal and quoted in the error instead.
 
     Example:
         >>> with VideoWriter("out.gif", fps=12) as video:  # doctest: +SKIP
@@ -56,10 +79,15 @@ class VideoWriter:
             raise ValueError(f"video fps must be positive, got {fps!r}")
         self.fps = float(fps)
         self.frames = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         # Keep the real suffix last: ffmpeg picks the container from the file name.
         self._tmp = self.path.with_name(f".{self.path.stem}.{uuid.uuid4().hex[:8]}.partial{suffix}")
+        self._buffer: io.BytesIO | None = None
+        self._log: IO[bytes] | None = None  # ffmpeg's messages
+        self._ffmpeg: subprocess.Popen[bytes] | None = None
         if suffix == ".mp4":
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() and abort()
             self._writer = imageio.get_writer(
                 self._tmp,
                 format=VIDEO_FORMATS[suffix],
@@ -71,20 +99,40 @@ class VideoWriter:
                 ffmpeg_log_level="error",
             )
         else:  # GIF frame durations are in milliseconds; loop=0 repeats forever
+            self._buffer = io.BytesIO()
             self._writer = imageio.get_writer(
-                self._tmp, format=VIDEO_FORMATS[suffix], mode="I", duration=_MS_PER_S / self.fps, loop=0
+                self._buffer, format=VIDEO_FORMATS[suffix], mode="I", duration=_MS_PER_S / self.fps, loop=0
             )
         self._open = True
 
     def append(self, frame: np.ndarray) -> None:
-        """Add one uint8 (H, W, 3) frame; all frames of a video must have the same size."""
+        """Add one uint8 (H, W, 3) frame; all frames of a video must have the same size.
+
+        Raises:
+            OutputError: the encoder could not write (a full disk...); call ``abort`` (a ``with`` block does).
+        """
         if not self._open:
             raise RuntimeError("append() after close()")
-        self._writer.append_data(np.ascontiguousarray(frame, dtype=np.uint8))
+        frame = np.ascontiguousarray(frame, dtype=np.uint8)
+        try:
+            if self._log is not None and self._ffmpeg is None:  # the first frame starts ffmpeg: its messages → log
+                with stderr_to(self._log.fileno()):
+                    self._writer.append_data(frame)
+                self._ffmpeg = _ffmpeg_process(self._writer)
+            else:
+                self._writer.append_data(frame)
+        except OutputError:
+            raise
+        except Exception as err:
+            raise self._failure(err) from err
         self.frames += 1
 
     def close(self) -> Path:
-        """Finish the file and move it onto ``path``; returns ``path``."""
+        """Finish the file and move it onto ``path``; returns ``path``.
+
+        Raises:
+            OutputError: the video could not be written; nothing is left at ``path`` (an older video stays).
+        """
         if not self._open:
             return self.path
         if self.frames == 0:
@@ -93,10 +141,22 @@ class VideoWriter:
         self._open = False
         try:
             self._writer.close()
-            publish(self._tmp, self.path, durable=False)  # os.replace: atomic on one file system
-        except BaseException:
-            self._tmp.unlink(missing_ok=True)
+            if self._buffer is not None:
+                write_bytes_atomic(self.path, self._buffer.getbuffer(), durable=False)
+            else:
+                if self._ffmpeg is not None and self._ffmpeg.poll() not in (0, None):
+                    raise self._failure(None)
+                with writing(self.path):
+                    publish(self._tmp, self.path, durable=False)  # os.replace: atomic on one file system
+        except OutputError:
+            self._cleanup()
             raise
+        except BaseException as err:
+            self._cleanup()
+            if isinstance(err, Exception):
+                raise self._failure(err) from err
+            raise
+        self._cleanup()
         return self.path
 
     def abort(self) -> None:
@@ -107,7 +167,27 @@ class VideoWriter:
                 self._writer.close()
             except Exception:  # the file is being thrown away; a failing close changes nothing
                 pass
+        self._cleanup()
+
+    def _cleanup(self) -> None:
         self._tmp.unlink(missing_ok=True)
+        if self._log is not None:
+            self._log.close()
+
+    def _failure(self, err: BaseException | None) -> OutputError:
+        """What went wrong, from the error, ffmpeg's messages or, failing both, the free space left."""
+        log = ""
+        if self._log is not None and not self._log.closed:
+            self._log.seek(0)
+            log = " ".join(self._log.read().decode(errors="replace").split())
+        text = f"{log} {err if err is not None else ''}"
+        code = err.errno if isinstance(err, OSError) and err.errno in KNOWN_ERRNOS else errno_in_text(text)
+        if code is None and _disk_full(self.path.parent):
+            code = errno.ENOSPC
+        if code is not None:
+            return output_error(code, self.path)
+        detail = log or (" ".join(str(err).split()) if err is not None else "") or "no message"
+        return output_error(None, self.path, reason=f"the video encoder (ffmpeg) failed: {detail}")
 
     def __enter__(self) -> VideoWriter:
         return self
@@ -119,6 +199,23 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+def _ffmpeg_process(writer: Any) -> subprocess.Popen[bytes] | None:
+    """The ffmpeg process behind an imageio MP4 writer (imageio-ffmpeg's ``write_frames`` generator holds it
+    as ``p``), to read its exit status; None where the libraries keep it elsewhere (then only the errors they
+    raise are seen)."""
+    frame = getattr(getattr(writer, "_write_gen", None), "gi_frame", None)
+    process = frame.f_locals.get("p") if frame is not None else None
+    return process if isinstance(process, subprocess.Popen) else None
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < _FULL_BYTES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from typing import Literal, cast
 import numpy as np
 import pybullet as p
 
+from sim.plumbing.files import write_cache_file
+
 Vec3 = tuple[float, float, float]
 Quat = tuple[float, float, float, float]
 IDENTITY_QUAT: Quat = (0.0, 0.0, 0.0, 1.0)
@@ -133,7 +135,6 @@ def _prism_mesh_path(sides: int = PRISM_SIDES) -> str:
     path = os.path.join(folder, f"prism{sides}.obj")
     if os.path.exists(path):
         return path
-    os.makedirs(folder, exist_ok=True)
     angles = np.linspace(0.0, 2 * np.pi, sides, endpoint=False)
     lines = [f"v {np.cos(a):.6f} {np.sin(a):.6f} {z}" for z in (-0.5, 0.5) for a in angles]
     lines += ["v 0 0 -0.5", "v 0 0 0.5"]
@@ -147,10 +148,7 @@ def _prism_mesh_path(sides: int = PRISM_SIDES) -> str:
             f"f {2 * n + 1}//{n + 1} {j + 1}//{n + 1} {i + 1}//{n + 1}",
             f"f {2 * n + 2}//{n + 2} {n + i + 1}//{n + 2} {n + j + 1}//{n + 2}",
         ]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)  # atomic: concurrent workers never read a half-written mesh
+    write_cache_file(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -160,12 +158,8 @@ def _quad_mesh_path() -> str:
     path = os.path.join(folder, "quad.obj")
     if os.path.exists(path):
         return path
-    os.makedirs(folder, exist_ok=True)
     lines = ["v -1 -1 0", "v 1 -1 0", "v 1 1 0", "v -1 1 0", "vn 0 0 1", "f 1//1 2//1 3//1", "f 1//1 3//1 4//1"]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, path)  # atomic: concurrent workers never read a half-written mesh
+    write_cache_file(path, "\n".join(lines) + "\n")
     return path
 
 

@@ -17,6 +17,7 @@ import pybullet as p
 
 from sim.config import RandomizationConfig
 from sim.observations import Lighting
+from sim.plumbing.files import write_cache_file
 from sim.variants import Variant
 
 if TYPE_CHECKING:  # pragma: no cover - for the annotation only
@@ -106,7 +107,6 @@ def procedural_textures(rng_seed: int = 0) -> list[str]:
     import imageio.v3 as iio  # local: imageio costs ~0.1 s to import and only textures need it
 
     folder = os.path.join(tempfile.gettempdir(), "robolearn_textures")
-    os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(rng_seed)
     paths = []
     n = TEXTURE_SIZE
@@ -123,9 +123,8 @@ def procedural_textures(rng_seed: int = 0) -> list[str]:
             else:
                 pattern = rng.uniform(0.7, 1.0, (n, n, 1))
             img = (np.clip(base * pattern, 0, 1) * 255).astype(np.uint8)
-            tmp = f"{path}.{os.getpid()}.png"
-            iio.imwrite(tmp, img)
-            os.replace(tmp, path)  # atomic: parallel workers never load a half-written file
+            # atomic: parallel workers never load a half-written file
+            write_cache_file(path, iio.imwrite("<bytes>", img, extension=".png"))
         paths.append(path)
     return paths
 

@@ -832,9 +832,9 @@ class VideoModel(nn.Module):
         problems = state_dict_problems(self.state_dict(), state_dict)
         if strict and problems:
             raise ValueError(
-                "state dict does not fit this VideoModel (built with a different config?):\n  "
-                + "\n  ".join(problems)
-                + "\nFix: build the model with the config the weights were "
+                "state dict does not fit this VideoModel (built with a different config?): "
+                + "; ".join(problems)
+                + "; fix: build the model with the config the weights were "
                 "trained with; for a checkpoint file, planners.video.load_model(path) does that"
             )
         return super().load_state_dict(state_dict, strict=strict, assign=assign)

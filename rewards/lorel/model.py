@@ -553,9 +553,9 @@ class LorelReward(nn.Module):
         problems = state_problems(self, state_dict)
         if strict and problems:
             raise ValueError(
-                "state dict does not fit this LorelReward (built with a different config?):\n  "
-                + "\n  ".join(problems)
-                + "\nFix: build the model with the config the weights were "
+                "state dict does not fit this LorelReward (built with a different config?): "
+                + "; ".join(problems)
+                + "; fix: build the model with the config the weights were "
                 "trained with; for a checkpoint file, rewards.lorel.load_model(path) does that"
             )
         return super().load_state_dict(state_dict, strict=False, assign=assign)

@@ -33,6 +33,7 @@ from robolearn.config import (
     env_config,
     manipulation_agent_config,
     nav_agent_config,
+    one_line,
     quote_override,
 )
 from robolearn.plan import PlanSettings, build_agent, check_model, check_models, load_models
@@ -149,7 +150,7 @@ class PolicyAgent:
         try:  # a file of another kind fails here in one line, not in every worker
             self._config = load_checkpoint(self.checkpoint)[0].config
         except CheckpointError as e:
-            raise ConfigError(str(e).splitlines()[0]) from None
+            raise ConfigError(one_line(str(e))) from None
 
     def check_env(self, env: Mapping[str, Any]) -> None:
         """Raise ``ConfigError`` (one line, both values and the fix) when the policy does not fit the bench's env
@@ -200,7 +201,7 @@ class VMPCBenchAgent:
         try:  # checkpoints of the wrong kind fail here in one line, not in every worker
             _MODEL_CACHE[("vmpc", str(s.reward_checkpoint), s.dynamics)] = load_models(s)
         except CheckpointError as e:
-            raise ConfigError(str(e).splitlines()[0]) from None
+            raise ConfigError(one_line(str(e))) from None
 
     def check_env(self, env: Mapping[str, Any]) -> None:
         """Raise ``ConfigError`` (one line, both sizes and the fix) when the bench's env renders another image size

@@ -3,7 +3,9 @@
 Every job is a picklable value handed to a module-level function; the function must make its result
 depend only on the job (seeds and thread counts inside the job), so the results are the same whatever
 runs them. A job whose worker dies (a crash, an out-of-memory kill) or that raises is run again, up to
-``max_retries`` more times; a job that still fails is reported in ``JobsFailed``, never dropped.
+``max_retries`` more times; a job that still fails is reported in ``JobsFailed``, never dropped. A job that
+cannot write its output (``sim.plumbing.files.OutputError``: a full disk...) is not retried: the error stops the
+run at once, reported once, as the job raised it.
 
 Local processes start with ``spawn`` (fresh interpreters: no forked PyBullet or torch state) and keep
 at most one job in flight per worker, so when a worker dies only the jobs it could have been running
@@ -26,6 +28,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sim.plumbing.files import OutputError
 from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import check_knobs, knob
 
@@ -75,8 +78,9 @@ class JobsFailed(RuntimeError):
 
 
 def _one_line(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}".strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The error's type and whole message on one line (its lines joined, never cut)."""
+    text = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def run_jobs(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings) -> Iterator[tuple[J, R]]:
@@ -100,6 +104,8 @@ def _run_serial(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSetti
         for attempt in range(settings.max_retries + 1):
             try:
                 result = fn(job)
+            except OutputError:  # retrying cannot free space: stop, say it once
+                raise
             except Exception as e:
                 if attempt == settings.max_retries:
                     failures[job] = _one_line(e)
@@ -138,6 +144,8 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
                         broken = True
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings, "its worker process died")
                         continue
+                    except OutputError:  # retrying cannot free space: stop (the workers are stopped below)
+                        raise
                     except Exception as e:
                         _retry_or_fail(i, e, attempts, todo, failures, queue, settings)
                         continue
@@ -214,6 +222,8 @@ def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings
                     result = ray.get(ready[0])
                 except RayError as e:
                     cause = getattr(e, "cause", None)
+                    if isinstance(cause, OutputError):  # a full or read-only disk: every job would fail the same
+                        raise cause from None
                     failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
                     continue
                 yield job, result

@@ -15,6 +15,7 @@ over processes, on Ray, and in whatever order the episodes run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import torch
 from hydra.utils import instantiate
@@ -34,11 +35,11 @@ from robolearn.bench.executor import ExecutorSettings, JobsFailed, run_jobs
 from robolearn.bench.report import print_results, write_csv, write_figure
 from robolearn.bench.stats import success_table
 from robolearn.conf_files import parse_options
-from robolearn.config import ConfigError, env_config, make_env
+from robolearn.config import ConfigError, env_config, make_env, one_line
 from robolearn.instructions import InstructionResolver, UnknownInstructionError, resolve_instruction
 from sim.envs.desk import DeskEnv
 from sim.plumbing.checks import shorten, shown
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import check_writable, output_error, output_keys, write_json_atomic
 from sim.plumbing.settings import knob
 from sim.tasks.desk import DESK_TASKS, LOREL_TASKS
 from sim.variants import VARIANTS
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 EPISODES_FILE = "episodes.jsonl"
+#: what an error writing the results adds: the finished episodes are kept
+RESUME_NOTE = f"the finished episodes are kept in {EPISODES_FILE}: rerun the same command to resume"
 META_FILE = "bench.json"
 #: observations every bench env provides: the camera frame, and the arm's joints for video models
 #: that condition on them (a few joint reads, no rendering)
@@ -155,7 +158,10 @@ def parse_bench(
         raise ConfigError(f"a bench config must be a mapping, got {raw!r}")
     data = {str(k): v for k, v in raw.items()}
     nodes = {group: data.pop(group, None) for group in groups}
-    return parse_options(cls, data, "bench"), nodes
+    options = parse_options(cls, data, "bench")
+    # now, not once the agents are built (each kind's options declare out)
+    check_writable(cast(Any, options).out, "out", folder=True)
+    return options, nodes
 
 
 def bench_env(node: Any, kind: str) -> dict[str, Any]:
@@ -342,7 +348,7 @@ def read_instruction_file(path: Path, tasks: tuple[str, ...]) -> list[tuple[str,
     try:
         data = OmegaConf.to_container(OmegaConf.load(path))
     except Exception as e:  # OmegaConf raises many types for a missing, unreadable or malformed file
-        raise ConfigError(f"{where} is not readable YAML/JSON: {shorten(str(e).splitlines()[0], 200)}") from None
+        raise ConfigError(f"{where} is not readable YAML/JSON: {shorten(one_line(str(e)), 200)}") from None
     if not isinstance(data, Mapping) or not data:
         raise ConfigError(f"{where} must be a mapping instruction → task, e.g. `push the drawer shut: close_drawer`")
     for text, task in data.items():
@@ -446,11 +452,26 @@ def read_episodes(path: Path) -> dict[tuple[str, str, str, str, int], dict[str, 
 
 
 def append_row(path: str | os.PathLike[str], row: dict[str, Any]) -> None:
-    """One JSON line per finished episode, flushed to disk: a crash loses at most the episodes running."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(row) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """One JSON line per finished episode, flushed to disk: a crash loses at most the episodes running.
+
+    Raises:
+        sim.plumbing.files.OutputError: the line could not be written (a full disk...); the file is cut back to
+            its earlier lines, so no torn line is left for the next one to be appended to.
+    """
+    line = (json.dumps(row) + "\n").encode("utf-8")
+    try:
+        with open(path, "ab") as f:
+            size = f.tell()
+            try:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                with contextlib.suppress(OSError):
+                    f.truncate(size)
+                raise
+    except OSError as err:
+        raise output_error(err, path) from err
 
 
 def _portable(spec: Any) -> Any:
@@ -490,13 +511,20 @@ def run_bench(s: BenchSettings | HomeBenchSettings, echo: bool = True) -> dict[s
         ConfigError: an agent cannot run (missing checkpoint, bad override), or ``out`` holds results
             made with other settings.
         BenchError: episodes failed on every retry (the others are saved; rerunning retries them).
+        sim.plumbing.files.OutputError: a results file could not be written (a full disk...): one line naming it
+            and ``out=``; the finished episodes are kept.
     """
+    with output_keys({"out": s.out}, RESUME_NOTE):
+        return _run_bench(s, echo)
+
+
+def _run_bench(s: BenchSettings | HomeBenchSettings, echo: bool) -> dict[str, Any]:
     for name in s.agents:  # build and check every agent here, before any episode runs anywhere
         try:
             agent = instantiate(s.agent_specs[name])
         except Exception as e:
             cause = e.__cause__ or e
-            raise ConfigError(f"agent {name!r} cannot be built: {str(cause).splitlines()[0]}") from None
+            raise ConfigError(f"agent {name!r} cannot be built: {one_line(str(cause))}") from None
         try:
             agent.check()
             # Optional: agents whose checkpoints take a fixed image size compare it with the bench's env here.

@@ -13,6 +13,7 @@ writes them, so a cluster needs no shared file system. Workers end with the coll
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -36,6 +37,7 @@ from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
 from robolearn.data.schema import META_FILE
 from robolearn.data.verify import check_dataset
 from robolearn.data.writer import DatasetWriter
+from sim.plumbing.files import OutputError, check_writable, output_keys
 from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
@@ -49,6 +51,8 @@ EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
 RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
 #: metadata keys that must match for a collection to resume into an existing dataset
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
+#: what an error writing the dataset adds: nothing finished is lost
+RESUME_NOTE = "the finished episodes are kept: rerun the same command to resume"
 
 
 @dataclass(frozen=True)
@@ -234,9 +238,10 @@ class CollectSettings:
         if unknown or not tasks:
             raise ConfigError(f"tasks: unknown task(s) {unknown} of this env; use `all` or names from {sorted(known)}")
         ray_address = options.ray_address
+        out = check_writable(options.out, "out", folder=True)  # now, not after the first episodes
         return cls(
             env=env,
-            out=Path(options.out),
+            out=out,
             episodes=options.episodes,
             seed=options.seed,
             tasks=tasks,
@@ -348,6 +353,8 @@ def generate_episode_or_explain(env: DeskEnv | CounterEnv, index: int, settings:
     """``generate_episode``, with any failure re-raised as ``EpisodeFailed`` naming the episode and seed."""
     try:
         return generate_episode(env, index, settings)
+    except OutputError:  # a cache file (meshes, textures) that cannot be written: not the episode's fault
+        raise
     except Exception as e:
         raise EpisodeFailed(
             f"episode {index} (seed {settings.seed + index}) failed: {type(e).__name__}: {e}. "
@@ -466,8 +473,14 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
 
     Raises:
         robolearn.data.metadata.DatasetError: the output folder holds a dataset made with other settings.
+        sim.plumbing.files.OutputError: a file of the dataset could not be written (a full disk, a read-only
+            folder...): one line naming it and ``out=``; the finished episodes are kept, a rerun resumes.
     """
+    with output_keys({"out": settings.out}, RESUME_NOTE):
+        return _collect(settings, echo)
 
+
+def _collect(settings: CollectSettings, echo: bool) -> dict[str, Any]:
     env = make_env(settings)
     meta = dataset_meta(settings, env)
     env.close()
@@ -510,14 +523,19 @@ def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
     )
     runner = _run_ray if settings.ray_address else _run_local
     collected = 0
-    with bar:
-        for n in runner(settings, chunks) if chunks else iter(()):
-            collected += n
-            bar.update(n)
-            elapsed = time.perf_counter() - start
-            bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
-    elapsed = time.perf_counter() - start
-    writer.pack(settings.episodes_per_shard)
+    try:
+        with bar:
+            for n in runner(settings, chunks) if chunks else iter(()):
+                collected += n
+                bar.update(n)
+                elapsed = time.perf_counter() - start
+                bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
+        elapsed = time.perf_counter() - start
+        writer.pack(settings.episodes_per_shard)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error being raised says more than a failing cleanup
+            writer.clean_tmp()  # the stopped workers' unfinished files (the finished episodes stay)
+        raise
     held = len(writer.done_indices())  # what the dataset holds now, counted, not assumed
     summary = {
         "out": str(settings.out),

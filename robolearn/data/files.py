@@ -35,7 +35,7 @@ import numpy as np
 
 from robolearn.data.metadata import FIX_CORRUPT, DatasetError, version_error
 from robolearn.data.schema import EPISODES_DIR, FORMAT_NAME, FORMAT_VERSION, SHARD_GLOB
-from sim.plumbing.files import atomic_path
+from sim.plumbing.files import atomic_path, reserve_space
 
 __all__ = [
     "ATTR_COLUMNS",
@@ -47,6 +47,7 @@ __all__ = [
     "GROUP_NAME_BYTES",
     "INDEX_DATASET",
     "INDEX_DTYPE",
+    "IN_MEMORY_MAX_BYTES",
     "JSON_ATTRS",
     "LIBVER",
     "atomic_h5",
@@ -93,6 +94,12 @@ FRAME_CHUNKS_GROUP = "frame_chunks"
 # h5py's per-dataset chunk cache for the generic read path (the fast path bypasses it): a few frames.
 CHUNK_CACHE_BYTES = 1 << 20
 
+#: files expected larger than this (a shard of big frames) are written straight to disk, not built in memory
+#: first (``atomic_h5``); 30 MB is a default shard of 64×64 episodes
+IN_MEMORY_MAX_BYTES = 1 << 30
+#: free space required for a file written straight to disk, as a multiple of its expected size
+DIRECT_SPACE_MARGIN = 1.25
+
 _SHARD_RE = re.compile(r"^shard_(\d+)\.h5$")
 _LOOSE_RE = re.compile(r"^ep_(\d+)\.h5$")
 _DEFLATE = h5py.h5z.FILTER_DEFLATE
@@ -100,14 +107,73 @@ _DEFLATE = h5py.h5z.FILTER_DEFLATE
 
 # ----------------------------------------------------------------------------------------- writing
 @contextmanager
-def atomic_h5(final: Path, durable: bool) -> Iterator[h5py.File]:
+def atomic_h5(final: Path, durable: bool, expected_bytes: int = 0) -> Iterator[h5py.File]:
     """Write an HDF5 file at a tmp path; on success publish it as ``final``, on error remove the tmp.
 
     The tmp path is ``<name>.tmp-<pid>`` (``sim.plumbing.files.tmp_path_for``): ``DatasetWriter.clean_tmp``
     recognises a killed writer's leftovers by ``schema.TMP_MARKER`` and the pid after it.
+
+    A full disk (or quota, or a file too large) is an ``OutputError`` naming ``final``, never a crash or a
+    half-written file published. Why it takes care: HDF5 (2.0, h5py 3.16, measured) does most of its writing
+    when objects and the file are closed; a write that fails there is only printed ("Exception ignored in
+    ObjectID.__dealloc__"), so a file with missing data could be published, or HDF5 crashes in ``H5Fclose``
+    (a segmentation fault: ``robolearn collect`` into a full disk exited 139). So the file is built in memory
+    by HDF5's core driver, whose backing file (the tmp path) is written only when it is created and closed;
+    the space for the close is reserved first (``reserve_space``); and when anything fails, the driver's file
+    descriptor is pointed at a scratch file before the close, so HDF5 never writes a failing disk. The bytes
+    are those the default driver writes (measured: episodes and shards are identical).
+
+    ``expected_bytes`` (about the file's size: a shard's loose episodes) above ``IN_MEMORY_MAX_BYTES`` writes the
+    file straight to disk (HDF5's default driver) instead, once the free space is checked against it.
     """
-    with atomic_path(final, durable) as tmp, h5py.File(tmp, "w", libver=LIBVER) as f:
-        yield f
+    with atomic_path(final, durable) as tmp:
+        if expected_bytes > IN_MEMORY_MAX_BYTES:
+            with open(tmp, "wb") as g:  # a check only: h5py truncates the file again
+                reserve_space(g.fileno(), int(expected_bytes * DIRECT_SPACE_MARGIN), final)
+            with h5py.File(tmp, "w", libver=LIBVER) as f:
+                yield f
+            return
+        f = h5py.File(tmp, "w", libver=LIBVER, driver="core", backing_store=True)
+        try:
+            yield f
+            with open(tmp, "r+b") as g:  # the core driver writes its whole image (get_filesize) on close
+                reserve_space(g.fileno(), f.id.get_filesize(), final)
+        except BaseException:
+            _discard(f, tmp)
+            raise
+        f.close()
+
+
+def _discard(f: h5py.File, tmp: Path) -> None:
+    """Close a core-driver file without writing its backing file: its descriptor is first pointed at a scratch
+    file (the close then writes nowhere that can fail); best effort, the tmp file is removed by the caller."""
+    fd = _descriptor_of(tmp)
+    if fd is not None:
+        scratch = os.memfd_create("robolearn-discarded-h5") if hasattr(os, "memfd_create") else None
+        if scratch is not None:
+            os.dup2(scratch, fd)
+            os.close(scratch)
+    try:
+        f.close()
+    except Exception:  # the file is being thrown away; a failing close changes nothing
+        pass
+
+
+def _descriptor_of(path: Path) -> int | None:
+    """The descriptor this process has open on ``path`` (the same inode), or None (no /proc/self/fd, none open)."""
+    try:
+        st = os.stat(path)
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    for name in names:
+        try:
+            other = os.fstat(int(name))
+        except (OSError, ValueError):
+            continue
+        if (other.st_ino, other.st_dev) == (st.st_ino, st.st_dev):
+            return int(name)
+    return None
 
 
 def stamp(f: h5py.File, kind: str) -> None:

@@ -28,8 +28,9 @@ from robolearn.data.metadata import DatasetError
 from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import ANNOTATIONS_FILE
 from robolearn.data.verify import FIX_MISSING, DatasetCheck, check_dataset
-from robolearn.video import Caption, VideoWriter, caption_frame
+from robolearn.video import VIDEO_FORMATS, Caption, VideoWriter, caption_frame
 from sim.plumbing.checks import shown
+from sim.plumbing.files import OutputError, check_writable, output_keys, write_bytes_atomic
 
 SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
 SHEET_SCALE = 2  # contact sheet pixels per observation pixel (64×64 frames are tiny)
@@ -37,6 +38,8 @@ VIDEO_SCALE = 4  # video pixels per observation pixel
 VIDEO_FPS = 6  # slow enough to follow a 20-step episode
 CAPTION_FONT = 12  # caption text height (pixels)
 TOP_LABELS = 12  # label rows shown by `info`
+#: what `show` writes: a contact sheet or a video
+SHOW_SUFFIXES = (".png", *VIDEO_FORMATS)
 
 
 def _disk_bytes(root: Path) -> int:
@@ -166,8 +169,18 @@ def _upscale(frame: np.ndarray, scale: int) -> np.ndarray:
 
 
 def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, modality: str = "rgb") -> Path:
-    """Write a contact sheet (.png: one row per episode) or a video (.mp4/.gif) of ``episodes``."""
+    """Write a contact sheet (.png: one row per episode) or a video (.mp4/.gif) of ``episodes``.
 
+    Raises:
+        sim.plumbing.files.OutputError: ``out`` cannot be written (checked before the dataset is read, and when
+            writing fails, e.g. on a full disk); one line naming it and ``-o``.
+    """
+    out = check_writable(out, "-o", suffixes=SHOW_SUFFIXES)
+    with output_keys({"-o": out}):
+        return _show(root, episodes, out, modality)
+
+
+def _show(root: str | Path, episodes: Sequence[int] | None, out: Path, modality: str) -> Path:
     reader = DatasetReader(root)
     available = reader.indices()
     if not available:
@@ -182,12 +195,10 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
             f"episode(s) {shown(missing)} not in {root} (it holds {len(available)} episodes, "
             f"indices {available[0]}–{available[-1]})"
         )
-    out = Path(out)
     # meta.json lists what every episode stores; a dataset whose meta.json leaves it out: the first episode's
     stored = list(reader.meta.get("observations") or reader.episode(available[0]).obs)
     if modality not in stored:
         raise ValueError(f"the dataset has no {shown(modality)} observations; it has {', '.join(stored) or 'none'}")
-    out.parent.mkdir(parents=True, exist_ok=True)  # after every check: a refused call leaves no folder behind
     if out.suffix.lower() == ".png":
         rows = []
         for i in chosen:
@@ -199,7 +210,8 @@ def show(root: str | Path, episodes: Sequence[int] | None, out: str | Path, moda
             rows.append(
                 caption_frame(row, Caption(f"#{i} {text}", f"{attrs['task']} · {attrs['exploration']}"), CAPTION_FONT)
             )
-        iio.imwrite(out, np.concatenate(rows, axis=0))
+        # encoded in memory, then written atomically (a full disk is an OutputError, never half a file)
+        write_bytes_atomic(out, iio.imwrite("<bytes>", np.concatenate(rows, axis=0), extension=".png"), durable=False)
         return out
     with VideoWriter(out, VIDEO_FPS) as video:
         for i in chosen:
@@ -231,13 +243,19 @@ def _describe_attrs(attrs: dict[str, Any]) -> str:
 
 
 def export_annotations(root: str | Path, csv_path: str | Path) -> int:
-    """Write every episode's hindsight descriptions as ``episode,text`` rows; returns the row count."""
+    """Write every episode's hindsight descriptions as ``episode,text`` rows; returns the row count.
+
+    Raises:
+        sim.plumbing.files.OutputError: ``csv_path`` cannot be written (checked before the dataset is read).
+    """
+    check_writable(csv_path, "CSV")
     reader = DatasetReader(root)
     rows: dict[int, list[str]] = {}
     for i in reader.indices():
         inst = reader.attrs(i)["instructions"]
         rows[i] = json.loads(inst) if isinstance(inst, str) else list(inst)
-    write_annotations(csv_path, rows)
+    with output_keys({"CSV": csv_path}):
+        write_annotations(csv_path, rows)
     return sum(len(v) for v in rows.values())
 
 
@@ -247,6 +265,7 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
     Raises:
         ValueError: the CSV names episodes that the dataset does not hold.
     """
+    check_writable(Path(root) / ANNOTATIONS_FILE, "ROOT")  # the descriptions are stored in the dataset folder
     annotations = read_annotations(csv_path)
     held = set(DatasetReader(root).indices())
     unknown = sorted(set(annotations) - held)
@@ -299,7 +318,8 @@ def main(argv: Sequence[str]) -> int:
             print(f"wrote {export_annotations(args.root, args.csv)} descriptions to {args.csv}")
         else:
             print(f"imported descriptions of {import_annotations(args.root, args.csv)} episodes into {args.root}")
-    except (DatasetError, ValueError, FileNotFoundError) as e:
-        print(f"robolearn data {args.command}: error: {e}", file=sys.stderr)
+    except (DatasetError, ValueError, FileNotFoundError, OutputError) as e:
+        message = " ".join(line.strip() for line in str(e).splitlines() if line.strip()) or type(e).__name__
+        print(f"robolearn data {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0

@@ -33,7 +33,7 @@ import numpy as np
 
 from robolearn.data.schema import EPISODES_DIR, FORMAT_NAME, FORMAT_VERSION, META_FILE, SHARD_GLOB
 from sim.plumbing.checks import shorten, shown
-from sim.plumbing.files import atomic_path
+from sim.plumbing.files import atomic_path, writing
 
 __all__ = [
     "COMPAT_KEYS",
@@ -228,7 +228,7 @@ def meta_value(meta: Mapping[str, Any], key: str, root: str | os.PathLike[str], 
 
 
 def check_compatible(
-    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS
+    existing: Mapping[str, Any], new: Mapping[str, Any], keys: Iterable[str] | None = COMPAT_KEYS, where: str = ""
 ) -> None:
     """Check that a run with meta ``new`` may add episodes to a dataset whose meta is ``existing``.
 
@@ -240,9 +240,10 @@ def check_compatible(
         existing: the dataset's meta.json.
         new: the meta the resuming run would write.
         keys: the top-level keys that must agree; None compares every key.
+        where: what the message starts with (the dataset folder).
 
     Raises:
-        DatasetError: naming every differing key and the fix.
+        DatasetError: one line naming every differing key with both values, and the fix.
     """
     a, b = _normalize(existing), _normalize(new)
     names = sorted(set(a) | set(b)) if keys is None else list(keys)
@@ -254,8 +255,9 @@ def check_compatible(
         shown_diffs = [shorten(d, 160) for d in diffs[:6]]
         more = f"; and {len(diffs) - 6} more" if len(diffs) > 6 else ""
         raise DatasetError(
-            f"this run's settings differ from the existing dataset's meta.json ({'; '.join(shown_diffs)}{more}): "
-            f"{_FIX_CONFLICT}"
+            f"{where + ': ' if where else ''}this run's settings differ from the existing dataset's meta.json "
+            f"({len(diffs)} difference{'s' if len(diffs) > 1 else ''}): {'; '.join(shown_diffs)}{more}; "
+            f"fix: {_FIX_CONFLICT}"
         )
 
 
@@ -294,8 +296,9 @@ def create_dataset(
         )
     if (root / META_FILE).exists():
         keys = None if resume_keys is None else dict.fromkeys((*_FORMAT_KEYS, *resume_keys))
-        check_compatible(read_meta(root), full, keys)
-        (root / EPISODES_DIR).mkdir(exist_ok=True)
+        check_compatible(read_meta(root), full, keys, str(root))
+        with writing(root / EPISODES_DIR):
+            (root / EPISODES_DIR).mkdir(exist_ok=True)
         return
     if root.is_dir():
         stray = sorted(p.name for p in root.glob(SHARD_GLOB)) + sorted(
@@ -304,8 +307,9 @@ def create_dataset(
         if stray:
             raise DatasetError(
                 f"{root} holds episode files ({', '.join(stray[:3])}, ...) but no {META_FILE}; "
-                f"its settings are unknown. Fix: use a new --out folder"
+                f"its settings are unknown; fix: use a new out= folder"
             )
-    (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
+    with writing(root / EPISODES_DIR):
+        (root / EPISODES_DIR).mkdir(parents=True, exist_ok=True)
     with atomic_path(root / META_FILE, durable) as tmp:
         tmp.write_text(json_dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")

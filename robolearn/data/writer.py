@@ -44,7 +44,7 @@ from robolearn.data.files import (
 )
 from robolearn.data.metadata import FIX_CORRUPT, DatasetError, json_dumps, read_meta
 from robolearn.data.schema import EPISODES_DIR, TMP_MARKER, episode_group, loose_episode_file, shard_file
-from sim.plumbing.files import fsync_path
+from sim.plumbing.files import fsync_path, writing
 
 __all__ = ["DEFAULT_COMPRESSION_LEVEL", "DEFAULT_EPISODES_PER_SHARD", "DatasetWriter"]
 
@@ -180,7 +180,8 @@ class DatasetWriter:
         self.meta = read_meta(self.root)
         self.compression_level = int(compression_level)
         self.durable = durable
-        (self.root / EPISODES_DIR).mkdir(exist_ok=True)
+        with writing(self.root / EPISODES_DIR):
+            (self.root / EPISODES_DIR).mkdir(exist_ok=True)
 
     # ------------------------------------------------------------------ episodes
     def write_episode(self, ep: Episode) -> Path:
@@ -281,7 +282,8 @@ class DatasetWriter:
         """Copy the episode groups of ``items`` (index, loose file) into a new shard at ``final``."""
         rows = np.zeros(len(items), dtype=INDEX_DTYPE)
         columns: dict[str, list[str] | None] = {k: [] for k in ATTR_COLUMNS}
-        with atomic_h5(final, self.durable) as dst:
+        expected = sum(src.stat().st_size for _, src in items)
+        with atomic_h5(final, self.durable, expected) as dst:
             stamp(dst, FILE_KIND_SHARD)
             dst.create_group("data")
             for row, (index, src_path) in enumerate(items):

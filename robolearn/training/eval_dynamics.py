@@ -43,8 +43,8 @@ from robolearn.config import ConfigError
 from robolearn.data.loader import ClipDataset, SampleKey
 from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import held_out_episodes, needs_proprio
-from robolearn.training.eval_options import REWARD_ONLY_KEYS, eval_options
-from sim.plumbing.files import write_json_atomic
+from robolearn.training.eval_options import REWARD_ONLY_KEYS, eval_options, report_dir
+from sim.plumbing.files import atomic_open, output_keys, write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from planners.video.model import VideoModel
@@ -230,14 +230,22 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
         "change_threshold": s.change_threshold,
         **summarize(arrays),
     }
-    out_dir = s.out if s.out is not None else s.checkpoint.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = report_dir(s.out, s.checkpoint)
     stem = f"eval_{s.checkpoint.stem}"
     json_path, csv_path = out_dir / f"{stem}.json", out_dir / f"{stem}.csv"
     report["files"] = {"json": str(json_path), "csv": str(csv_path)}
-    write_json_atomic(json_path, report)
+    with output_keys({"out": out_dir}):
+        write_json_atomic(json_path, report)
+        _write_csv(csv_path, report, horizon)
+    if echo:
+        print_video_report(report)
+    return report
+
+
+def _write_csv(csv_path: Path, report: dict[str, Any], horizon: int) -> None:
+    """One row per horizon step: the model's and the copy baseline's metrics."""
     columns = [*METRICS, *(f"copy_{m}" for m in METRICS), "changed_fraction"]
-    with csv_path.open("w", newline="") as f:
+    with atomic_open(csv_path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["step", *columns])
         for h in range(horizon):
@@ -247,9 +255,6 @@ def run_video_eval(s: VideoEvalSettings, echo: bool = True, model: VideoModel | 
                     *("" if report["per_step"][c][h] is None else f"{report['per_step'][c][h]:.6g}" for c in columns),
                 ]
             )
-    if echo:
-        print_video_report(report)
-    return report
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:

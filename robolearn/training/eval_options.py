@@ -21,9 +21,18 @@ from omegaconf import DictConfig, MissingMandatoryValue, OmegaConf
 
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError
+from sim.plumbing.files import check_writable
 from sim.plumbing.settings import check_knobs, knob
 
-__all__ = ["MAX_EPISODES_WORDS", "REWARD_ONLY_KEYS", "SAMPLES", "EvalOptions", "VideoEvalOptions", "eval_options"]
+__all__ = [
+    "MAX_EPISODES_WORDS",
+    "REWARD_ONLY_KEYS",
+    "SAMPLES",
+    "EvalOptions",
+    "VideoEvalOptions",
+    "eval_options",
+    "report_dir",
+]
 
 #: the words ``max_episodes`` takes besides a count: the split of training, or every episode
 MAX_EPISODES_WORDS = ("checkpoint", "all")
@@ -168,4 +177,10 @@ def eval_options(cfg: DictConfig | Mapping[str, Any], ignore: Collection[str], e
     options = parse_options(EvalOptions, {str(k): v for k, v in raw.items() if k not in ignore}, "eval")
     if options.checkpoint in ("", MANDATORY):
         raise ConfigError(required)
+    check_writable(report_dir(options.out, Path(options.checkpoint)), "out", folder=True)  # before the model loads
     return options
+
+
+def report_dir(out: Path | None, checkpoint: Path) -> Path:
+    """The folder an evaluation writes its report to: ``out``, or the checkpoint's folder when it is null."""
+    return out if out is not None else checkpoint.parent

@@ -41,15 +41,15 @@ from tqdm import tqdm
 
 from rewards.lorel import load_checkpoint, read_checkpoint
 from rewards.metrics import roc_auc
-from robolearn.config import ConfigError
+from robolearn.config import ConfigError, one_line
 from robolearn.data.labels import label_to_task
 from robolearn.data.language import REPHRASING_CATEGORIES, describe_category
 from robolearn.paths import conf_dir
 from robolearn.training.datasets import held_out_episodes
-from robolearn.training.eval_options import eval_options
+from robolearn.training.eval_options import eval_options, report_dir
 from robolearn.training.reward_data import LabelIndex, opposite_labels
 from sim.plumbing.checks import shown
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import atomic_open, output_keys, write_json_atomic
 from sim.tasks.desk import DESK_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,12 +145,10 @@ def load_instruction_file(path: Path) -> dict[str, str]:
             data = yaml.safe_load(text)
     except (ValueError, ImportError) as e:  # json.JSONDecodeError and yaml.YAMLError are ValueErrors / YAMLError
         raise ConfigError(
-            f"instructions file {shown(str(path))} is not valid {path.suffix[1:].upper()}: {str(e).splitlines()[0]}"
+            f"instructions file {shown(str(path))} is not valid {path.suffix[1:].upper()}: {one_line(str(e))}"
         ) from None
     except Exception as e:
-        raise ConfigError(
-            f"instructions file {shown(str(path))} could not be parsed: {str(e).splitlines()[0]}"
-        ) from None
+        raise ConfigError(f"instructions file {shown(str(path))} could not be parsed: {one_line(str(e))}") from None
     if not isinstance(data, Mapping) or not data:
         raise ConfigError(
             f"instructions file {shown(str(path))} must be a non-empty mapping instruction → task name, "
@@ -333,12 +331,12 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
     }
     seen = [t["categories"]["seen"] for t in tasks_out.values() if "seen" in t["categories"]]
     report["seen"] = {m: _mean([c[m] for c in seen]) for m in ("auc", "hard_auc", "acc", "bal_acc")}
-    out_dir = s.out if s.out is not None else s.checkpoint.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = report_dir(s.out, s.checkpoint)
     stem = f"eval_{s.checkpoint.stem}"
     report["files"] = {"json": str(out_dir / f"{stem}.json"), "csv": str(out_dir / f"{stem}.csv")}
-    write_json_atomic(report["files"]["json"], report)
-    _write_csv(Path(report["files"]["csv"]), report)
+    with output_keys({"out": out_dir}):
+        write_json_atomic(report["files"]["json"], report)
+        _write_csv(Path(report["files"]["csv"]), report)
     if echo:
         print_report(report)
     return report
@@ -347,7 +345,7 @@ def run_eval(s: EvalSettings, echo: bool = True, model: LorelReward | None = Non
 def _write_csv(path: Path, report: Mapping[str, Any]) -> None:
     """One row per task × category × phrasing."""
     cols = ["task", "category", "phrasing", "n_pos", "n_neg", "n_hard", "auc", "hard_auc", "acc", "bal_acc"]
-    with path.open("w", newline="") as f:
+    with atomic_open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
         for task, t in report["tasks"].items():

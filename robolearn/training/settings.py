@@ -25,9 +25,13 @@ from omegaconf import DictConfig, OmegaConf
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, one_line
 from sim.plumbing import checks
+from sim.plumbing.files import check_writable
 from sim.plumbing.settings import check_knobs, knob
 
-__all__ = ["LoopSettings", "model_config", "trainer_settings"]
+__all__ = ["RESUME_NOTE", "LoopSettings", "model_config", "trainer_settings"]
+
+#: what an error writing the run folder adds: the checkpoints written so far are kept
+RESUME_NOTE = "the checkpoints written so far are kept: rerun the same command to resume from out/last.pt"
 
 C = TypeVar("C", bound=checks.PlainConfig)
 S = TypeVar("S", bound="LoopSettings")
@@ -151,6 +155,7 @@ def trainer_settings(
     model_cfg = model(data.pop(group, None))  # checked first: its group's message names the group
     parsed = parse_options(options, data, verb)
     values: dict[str, Any] = {f.name: getattr(parsed, f.name) for f in fields(parsed)}
+    values["out"] = check_writable(values["out"], "out", folder=True)  # now, not at the first checkpoint
     return cls(**values, **{group: model_cfg, "raw": raw})
 
 

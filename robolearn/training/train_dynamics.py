@@ -52,9 +52,9 @@ from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, s
 from robolearn.training.mixing import draw_source, extra_report, mix_differences, mix_validation, open_extra
 from robolearn.training.randomness import keyed_generator
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
-from robolearn.training.settings import LoopSettings, model_config, trainer_settings
+from robolearn.training.settings import RESUME_NOTE, LoopSettings, model_config, trainer_settings
 from sim.plumbing.checks import config_differences
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import output_keys, write_json_atomic
 from sim.plumbing.settings import knob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -347,7 +347,14 @@ def run_train_dynamics(s: DynamicsTrainSettings, echo: bool = True) -> dict[str,
     Raises:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
+        sim.plumbing.files.OutputError: the run folder cannot be written (a full disk...): one line naming the
+            file and ``out=``; the checkpoints written so far are kept.
     """
+    with output_keys({"out": s.out}, RESUME_NOTE):
+        return _run_train_dynamics(s, echo)
+
+
+def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
     t_setup = time.monotonic()
     c = s.dynamics
     run = start_run(

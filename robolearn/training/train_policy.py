@@ -40,10 +40,10 @@ from robolearn.training.datasets import needs_proprio
 from robolearn.training.loop import BEST, LAST, SUMMARY, TrainLoop, start_run, step_loader
 from robolearn.training.mixing import mix_differences
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
-from robolearn.training.settings import LoopSettings, model_config, trainer_settings
+from robolearn.training.settings import RESUME_NOTE, LoopSettings, model_config, trainer_settings
 from robolearn.training.train_dynamics import proprio_stats
 from sim.plumbing.checks import config_differences
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import output_keys, write_json_atomic
 from sim.plumbing.settings import knob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,7 +156,14 @@ def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any
     Raises:
         ConfigError: the data does not fit the policy, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
+        sim.plumbing.files.OutputError: the run folder cannot be written (a full disk...): one line naming the
+            file and ``out=``; the checkpoints written so far are kept.
     """
+    with output_keys({"out": s.out}, RESUME_NOTE):
+        return _run_train_policy(s, echo)
+
+
+def _run_train_policy(s: PolicyTrainSettings, echo: bool) -> dict[str, Any]:
     if s.extra_data:
         raise ConfigError("extra_data is not supported by `robolearn train policy` yet; train on one dataset")
     t_setup = time.monotonic()

@@ -55,9 +55,9 @@ from robolearn.training.randomness import keyed_generator
 from robolearn.training.resume import init_weights, refuse_resume, split_differences
 from robolearn.training.reward_data import NegativeWeights, RewardPairDataset
 from robolearn.training.schedule import lr_at
-from robolearn.training.settings import LoopSettings, model_config, trainer_settings
+from robolearn.training.settings import RESUME_NOTE, LoopSettings, model_config, trainer_settings
 from sim.plumbing.checks import config_differences
-from sim.plumbing.files import write_json_atomic
+from sim.plumbing.files import output_keys, write_json_atomic
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -396,7 +396,14 @@ def run_train(s: TrainSettings, echo: bool = True) -> dict[str, Any]:
     Raises:
         ConfigError: the data does not fit the model, or ``out/last.pt`` was made with other settings.
         robolearn.data.metadata.DatasetError: the data folder is not a dataset.
+        sim.plumbing.files.OutputError: the run folder cannot be written (a full disk...): one line naming the
+            file and ``out=``; the checkpoints written so far are kept.
     """
+    with output_keys({"out": s.out}, RESUME_NOTE):
+        return _run_train(s, echo)
+
+
+def _run_train(s: TrainSettings, echo: bool) -> dict[str, Any]:
     t_setup = time.monotonic()
     run = start_run(
         s,

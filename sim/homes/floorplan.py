@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.plumbing.files import atomic_path
+
 #: room types the generator uses and the furniture rules know; user plans may use any of these
 ROOM_TYPES = ("kitchen", "living_room", "bedroom", "bathroom", "corridor")
 DOOR_SWINGS = ("both", "a", "b")
@@ -398,6 +400,5 @@ def save_floorplan(plan: FloorPlan, path: str | os.PathLike) -> None:
         import yaml  # local: JSON plans do without PyYAML's import
 
         text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:  # a full disk or a read-only folder: an OutputError naming path
+        tmp.write_text(text)

@@ -4,9 +4,11 @@
   value and what is allowed (``check_range``, ``check_int``, ``check_number``, ...): every
   validator of the code base lives there; and the plain-dict round trip of config dataclasses;
 - ``sim.plumbing.files``: atomic file writing (a crash leaves the old file or the new one, never half of
-  one);
+  one), outputs checked before the work (``check_writable``) and OS errors of writing turned into one-line
+  ``OutputError``s that name the file, the option and the fix;
 - ``sim.plumbing.processes``: worker processes that end with their parent however it ends (SIGKILL
   included): a pool initializer, and a guard for processes a library starts (a local Ray instance);
+- ``sim.plumbing.quiet``: pybullet imported without its build-time banner on stderr;
 - ``sim.plumbing.checkpoints``: the checkpoint protocol of learned models (a ``CheckpointKind`` names a
   format; save / read / load with errors that say what to do). It imports torch; the other modules import
   only the standard library and numpy.

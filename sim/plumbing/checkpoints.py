@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -53,7 +54,7 @@ import torch
 from torch import Tensor, nn
 
 from sim.plumbing.checks import PlainConfig, config_differences, shown
-from sim.plumbing.files import atomic_open
+from sim.plumbing.files import write_bytes_atomic
 
 __all__ = [
     "MAX_REASON_CHARS",
@@ -153,10 +154,18 @@ def _plain(value: Any, where: str) -> Any:
 
 
 def write_atomic(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> Path:
-    """``torch.save`` ``payload`` to ``path`` atomically (``sim.plumbing.files.atomic_open``)."""
-    with atomic_open(path, "wb") as f:
-        torch.save(dict(payload), f)
-    return Path(path)
+    """``torch.save`` ``payload`` to ``path`` atomically (``sim.plumbing.files.write_bytes_atomic``).
+
+    The checkpoint is serialised in memory first and then written with its space reserved: torch's writer
+    reports a full disk as an internal ``RuntimeError`` ("unexpected pos 23424 vs 23376", measured), this way it
+    is an ``OutputError`` naming ``path`` and the fix. The bytes are those ``torch.save`` writes to a file.
+
+    Raises:
+        sim.plumbing.files.OutputError: the file cannot be written (a full disk, a read-only folder...).
+    """
+    buffer = io.BytesIO()
+    torch.save(dict(payload), buffer)
+    return write_bytes_atomic(path, buffer.getbuffer())
 
 
 def save_kind(

@@ -73,5 +73,5 @@ def test_create_dataset_refuses_episode_files_without_meta(tmp_path: Path) -> No
     create_dataset(root, META)
     write_all(root, [0])
     (root / META_FILE).unlink()
-    with pytest.raises(DatasetError, match=r"no meta\.json.*new --out"):
+    with pytest.raises(DatasetError, match=r"no meta\.json.*new out="):
         create_dataset(root, META)
