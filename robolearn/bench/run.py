@@ -442,7 +442,7 @@ def read_episodes(path: Path) -> dict[tuple[str, str, str, str, int], dict[str, 
     """The finished episodes of an ``episodes.jsonl`` (a torn last line from a crash is ignored)."""
     done: dict[tuple[str, str, str, str, int], dict[str, Any]] = {}
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 row = json.loads(line)
                 done[(row["agent"], row["variant"], row["task"], row["instruction"], int(row["seed"]))] = row
@@ -489,7 +489,16 @@ def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
     meta_path = out / META_FILE
     meta = {"env": s.env, "agents": {a: _portable(s.agent_specs[a]) for a in s.agents}}
     if meta_path.exists():
-        old = json.loads(meta_path.read_text(encoding="utf-8"))
+        try:
+            old = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            old = e
+        if not isinstance(old, dict) or not isinstance(old.get("agents", {}), dict):
+            what = shorten(one_line(str(old)), 120) if isinstance(old, Exception) else "not a mapping of settings"
+            raise ConfigError(
+                f"{meta_path} is damaged ({what}): it records the settings the episodes in out={shown(str(out))} "
+                "were made with; restore it, or give a new out= (or delete the folder) to start the bench over"
+            )
         if old.get("env") != s.env:
             raise ConfigError(
                 f"out={str(out)!r} holds results made with other env settings; give a new out= or delete {meta_path}"
