@@ -88,12 +88,9 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         o = "generator"
         counts = tuple(self.num_rooms)
-        # whole floats are fine (sim.plumbing.settings.from_mapping turns number lists into floats); keep them as ints
-        if len(counts) == 2 and all(isinstance(v, (int, float)) and float(v).is_integer() for v in counts):
-            object.__setattr__(self, "num_rooms", tuple(int(v) for v in counts))  # frozen: set once here
         if (
             len(counts) != 2
-            or not all(isinstance(v, int) for v in self.num_rooms)
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in counts)
             or not 2 <= self.num_rooms[0] <= self.num_rooms[1] <= MAX_ROOMS
         ):
             raise ValueError(
