@@ -184,7 +184,8 @@ class PandaArm:
         return tcp, np.array(st[6])
 
     def finger_opening(self) -> float:
-        """Distance between the finger pads (m), 0–0.08."""
+        """Distance between the finger pads (m): 0–0.08 within the joint limits, which PyBullet enforces softly (a
+        finger pressed by a contact goes past them; ``sim.envs.desk.FINGER_OPENING_LOW`` says by how much)."""
         return float(sum(s[0] for s in p.getJointStates(self.uid, self.finger_joints, physicsClientId=self.client)))
 
     # --------------------------------------------------------------- control
