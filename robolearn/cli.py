@@ -149,6 +149,9 @@ def _rollout(args: list[str]) -> int:
 
     try:
         results = run_rollout(settings)
+    except ConfigError as e:  # a value the episodes cannot run with (e.g. a home too small for env.nav.min_geodesic)
+        _error("rollout", str(e))
+        return EXIT_USAGE
     except OSError as e:  # e.g. an unwritable video directory or a full disk
         _error("rollout", f"could not write the video: {e}")
         return EXIT_FAILED

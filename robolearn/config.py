@@ -251,7 +251,10 @@ def _sim_config(cls: type[_C], node: object, where: str = "env") -> _C:
     try:
         cfg = from_mapping(cls, data)
     except ValueError as e:
-        raise ConfigError(f"{where}: {one_line(str(e))}") from None
+        message = one_line(str(e))  # a message that names its key from `where` on needs no second `where: `
+        raise ConfigError(
+            message if message.startswith((f"{where}.", f"{where}:")) else f"{where}: {message}"
+        ) from None
     except (TypeError, AttributeError) as e:
         # Wrong value types (a string where a number belongs, a scalar where a list belongs) fail in
         # the dataclasses' checks with a TypeError/AttributeError rather than a ValueError.
