@@ -46,7 +46,7 @@ def resets(cfg: DeskEnvConfig, tasks: list[str], seeds: range) -> list[str]:
             for seed in seeds:
                 try:
                     env.reset(seed=seed, options={"task": task})
-                except Exception as e:  # noqa: BLE001 - the failure is the result
+                except Exception as e:  # the failure is the result
                     failed.append(f"{task} seed {seed}: {type(e).__name__}: {e}")
     finally:
         env.close()
