@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.dimensions import ROOM_DOOR_WIDTH
 from sim.plumbing.settings import check_knobs, knob
 
 
@@ -16,7 +17,13 @@ from sim.plumbing.settings import check_knobs, knob
 class NavAgentConfig:
     """The baseline agent's knobs."""
 
-    clearance: float = knob(0.05, "m added to the robot radius when inflating the map for planning", lo=0.0)
+    clearance: float = knob(
+        0.05,
+        "m added to the robot radius when inflating the map for planning (radius + clearance must leave the 0.9 m "
+        "doorways open)",
+        lo=0.0,
+        hi=0.25,
+    )
     wall_cost: float = knob(
         2.0, "extra cost per cell near walls (within wall_cost_distance): keeps paths centred", lo=0.0
     )
@@ -64,3 +71,22 @@ class NavAgentConfig:
 
     def __post_init__(self) -> None:
         check_knobs(self, "nav_agent")
+
+
+def check_doorways(cfg: NavAgentConfig, base_radius: float, extra_clearance: float = 0.0) -> None:
+    """A ValueError unless the agent's planning map, inflated by the base's radius plus its clearance, keeps the
+    homes' doorways open: wider, every path through a door is closed and the agent fails every episode in silence.
+
+    Args:
+        cfg: the agent's config.
+        base_radius: the env's ``base.radius`` (m).
+        extra_clearance: clearance added for the task (the manipulator's ``manipulation_agent.arm_clearance``).
+    """
+    total = base_radius + cfg.clearance + extra_clearance
+    if total >= ROOM_DOOR_WIDTH / 2:
+        extra = f" + manipulation_agent.arm_clearance={extra_clearance}" if extra_clearance else ""
+        raise ValueError(
+            f"nav_agent.clearance={cfg.clearance}{extra} with env.base.radius={base_radius} inflates the map by "
+            f"{total:.3f} m, which closes the homes' {ROOM_DOOR_WIDTH} m doorways (every path through a door); keep "
+            f"the sum below {ROOM_DOOR_WIDTH / 2} m"
+        )

@@ -124,12 +124,12 @@ class CameraConfig:
     far: float = knob(4.0, "far clipping plane (m, > near); also the largest depth value", hi=100.0)
 
     def __post_init__(self) -> None:
-        check_knobs(self, f"camera[{self.name}]")
+        check_knobs(self, f"cameras[{self.name}]")
         if not 0 < self.near < self.far:
-            raise ValueError(f"camera[{self.name}]: need 0 < near < far, got near={self.near}, far={self.far}")
+            raise ValueError(f"cameras[{self.name}]: need 0 < near < far, got near={self.near}, far={self.far}")
         view = [t - e for t, e in zip(self.target, self.eye)]
         if math.hypot(*view) < 1e-3:
-            raise ValueError(f"camera[{self.name}]: eye and target are the same point {list(self.eye)}; move one")
+            raise ValueError(f"cameras[{self.name}]: eye and target are the same point {list(self.eye)}; move one")
         cross = (
             self.up[1] * view[2] - self.up[2] * view[1],
             self.up[2] * view[0] - self.up[0] * view[2],
@@ -137,7 +137,7 @@ class CameraConfig:
         )
         if math.hypot(*cross) < 1e-6 * math.hypot(*view) * max(math.hypot(*self.up), 1e-12):
             raise ValueError(
-                f"camera[{self.name}].up={list(self.up)} is zero or along the viewing direction (eye to target); "
+                f"cameras[{self.name}].up={list(self.up)} is zero or along the viewing direction (eye to target); "
                 "give a direction across it, e.g. [0, 0, 1]"
             )
 

@@ -35,6 +35,8 @@ FAUCET_MAX_ANGLE = 1.57
 BUTTON_TRAVEL = 0.012
 #: rad: a home's room door swings this far each way
 ROOM_DOOR_MAX_ANGLE = 1.7
+#: m: the doorways of the generated and the named homes
+ROOM_DOOR_WIDTH = 0.9
 #: m: half width (along y) of the desk's drawer and cabinet carcasses
 FURNITURE_HALF_WIDTH = 0.12
 #: what resists each desk joint's motion (kg for the drawer's slide, kg·m² about the hinge for the door and the

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sim.config import ArmConfig, PhysicsConfig
-from sim.dimensions import DRAWER_TRAVEL, ROOM_DOOR_MAX_ANGLE
+from sim.dimensions import DRAWER_TRAVEL, ROOM_DOOR_MAX_ANGLE, ROOM_DOOR_WIDTH
 from sim.homes.catalogue import check_home_name
 from sim.observation_keys import HOME_OBS_KEYS
 from sim.plumbing.checks import check_obs_keys, check_range
@@ -276,6 +276,12 @@ class HomeEnvConfig:
         check_home_selector(self.home)
         if task.needs_arm and self.robot != "manipulator":
             raise ValueError(f"task {self.task!r} needs the arm; set robot=manipulator")
+        if self.base.radius + self.nav.map_resolution >= ROOM_DOOR_WIDTH / 2:
+            raise ValueError(
+                f"env.base.radius={self.base.radius} m closes the homes' {ROOM_DOOR_WIDTH} m doorways: the map keeps "
+                f"free only what is radius + one cell (env.nav.map_resolution={self.nav.map_resolution}) from a wall, "
+                f"which must stay below {ROOM_DOOR_WIDTH / 2} m; use a smaller base or map cell"
+            )
         if abs(self.manipulator.mount_forward) > self.base.radius:
             raise ValueError(
                 f"manipulator.mount_forward={self.manipulator.mount_forward} puts the arm off the chassis (radius "

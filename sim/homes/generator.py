@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 from scipy import ndimage
 
+from sim.dimensions import ROOM_DOOR_WIDTH
 from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec, Room
 from sim.homes.furnishings import CATALOG, ROOM_FURNITURE
 from sim.homes.geometry import door_line, furniture_footprint
@@ -69,7 +70,7 @@ class GeneratorConfig:
     max_house_aspect: float = 2.0  # long / short side of the house outline: no row houses
     snap: float = 0.1  # room corners lie on this grid
     layout_draws: int = 200  # BSP trees drawn per attempt until one can meet all size constraints
-    door_width: float = 0.9
+    door_width: float = ROOM_DOOR_WIDTH
     door_margin: float = 0.3  # min distance between a doorway and a room corner
     door_angle: float = 1.4  # initial opening of generated doors (open: point goals need no pushing)
     # chance of a loop door between adjacent rooms beyond the spanning tree (never into a bathroom,

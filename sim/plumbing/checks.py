@@ -163,8 +163,10 @@ def check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None = 
 def check_obs_keys(keys: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
     """``keys`` as a tuple, or a ValueError listing the unknown ones and the choices."""
     keys = tuple(keys)
+    if not keys:
+        raise ValueError(f"obs_keys=[] names no observation; choose at least one of {list(allowed)}")
     unknown = [k for k in keys if k not in allowed]
-    if unknown or not keys:
+    if unknown:
         raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(allowed)}")
     return keys
 

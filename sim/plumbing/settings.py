@@ -476,7 +476,12 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str | Non
             item_cls = type(current[0])
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
                 raise ValueError(f"{name} must be a list of {item_cls.__name__} mappings, got {value!r}")
-            kwargs[name] = [v if isinstance(v, item_cls) else from_mapping(item_cls, v) for v in value]
+            kwargs[name] = [
+                v
+                if isinstance(v, item_cls)
+                else from_mapping(item_cls, v, None if prefix is None else f"{owner}.{name}")
+                for v in value
+            ]
         elif name in knobs and knobs[name].any_type:
             kwargs[name] = tuple(value) if isinstance(value, list) else value  # checked by the class
         else:
