@@ -7,6 +7,7 @@ validating a config never loads the simulator that ``planners.navigation``'s age
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.dimensions import ROOM_DOOR_WIDTH
@@ -30,13 +31,25 @@ class NavAgentConfig:
     wall_cost_distance: float = knob(0.25, "m beyond the inflated obstacles where wall_cost applies", lo=0.0)
     lookahead: float = knob(0.5, "m: pure-pursuit look-ahead distance along the path", lo=0.0, lo_open=True)
     heading_gain: float = knob(2.0, "turn rate command per rad of heading error", lo=0.0, lo_open=True)
-    turn_in_place: float = knob(1.0, "rad: heading errors above this stop the base and turn it", lo=0.0, lo_open=True)
+    turn_in_place: float = knob(
+        1.0,
+        "rad: heading errors above this stop the base and turn it (a heading error is at most π)",
+        lo=0.0,
+        hi=math.pi,
+        lo_open=True,
+    )
     stuck_window: int = knob(12, "steps over which progress is measured", lo=2)
     stuck_distance: float = knob(0.08, "m: moving less than this over the window means stuck", lo=0.0)
-    turn_stuck_angle: float = knob(0.1, "rad: turning in place by less than this over the window means stuck", lo=0.0)
+    turn_stuck_angle: float = knob(
+        0.1, "rad: turning in place by less than this over the window means stuck", lo=0.0, hi=math.pi
+    )
     backup_steps: int = knob(5, "steps driven backwards after getting stuck", lo=0)
     block_sector: float = knob(
-        1.2, "rad: half-width of the frontal sector whose scan points get marked blocked", lo=0.0, lo_open=True
+        1.2,
+        "rad: half-width of the frontal sector whose scan points get marked blocked",
+        lo=0.0,
+        hi=math.pi,
+        lo_open=True,
     )
     block_range: float = knob(0.35, "m beyond the robot radius within which scan points are marked blocked", lo=0.0)
     block_radius: float = knob(0.15, "m: each marked point blocks a disc this wide", lo=0.0)

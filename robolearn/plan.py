@@ -187,7 +187,7 @@ def _agent_config(node: Any) -> VMPCConfig:
     try:
         return from_mapping(VMPCConfig, node, prefix="agent")
     except (TypeError, ValueError) as e:
-        message = one_line(str(e))
+        message = re.sub(r"\bVMPCConfig\.", "agent.", one_line(str(e)))  # name the key as typed, not the class
         raise ConfigError(message if message.startswith(("agent", "unknown agent")) else f"agent: {message}") from None
 
 

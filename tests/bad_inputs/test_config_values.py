@@ -253,7 +253,7 @@ def test_arm_mounted_off_the_chassis(bad_cli: BadCli) -> None:
         (["optimizer=mppi", "optimizer.temperature=-1"], ("optimizer.temperature=-1", "> 0")),
         (["optimizer=cem", "optimizer.init_std=-0.5"], ("optimizer.init_std=-0.5", "(0, 10]")),
         (["optimizer=icem", "optimizer.noise_beta=200"], ("optimizer.noise_beta=200", "[0, 10]")),
-        (["agent.horizon=5000"], ("horizon", "5000", "[1, 1000]")),
+        (["agent.horizon=5000"], ("agent.horizon", "5000", "[1, 1000]")),
     ],
     ids=["elites-above-population", "no-population", "negative-temperature", "negative-std", "beta-nan-noise",
          "horizon-huge"],
@@ -266,7 +266,7 @@ def test_plan_optimizer_settings(bad_cli: BadCli, argv: list[str], needles: tupl
     "argv, needles",
     [
         (["optimizer.elites=500"], ("optimizer.elites=500",)),
-        (["agent.horizon=0"], ("horizon", "0")),
+        (["agent.horizon=0"], ("agent.horizon", "got 0")),
     ],
     ids=["elites-above-population", "no-horizon"],
 )
