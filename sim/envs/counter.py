@@ -36,7 +36,7 @@ from sim.counter_config import CounterEnvConfig
 from sim.envs.home import HomeEnv
 from sim.home_config import HomeEnvConfig, NavTaskConfig
 from sim.plumbing.checks import check_action, check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.counter import ArmFrameView, CounterStates, DrawerMotion, get_counter_task
@@ -156,6 +156,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, CounterEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
             merged.setdefault("task", task)

@@ -34,7 +34,7 @@ from gymnasium import spaces
 from sim.config import DeskEnvConfig
 from sim.observations import PROPRIO_DIM, Camera
 from sim.plumbing.checks import check_action, check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
@@ -115,6 +115,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, DeskEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
             # the keywords given override the mapping's values; those left out keep them (or DeskEnvConfig's defaults)

@@ -39,7 +39,7 @@ from sim.homes.maps import GridMap, free_components, traversability_map
 from sim.lidar import Lidar, LocalMap
 from sim.observations import Camera, Lighting
 from sim.plumbing.checks import check_action, check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.catalogue import check_home_hosts
@@ -101,6 +101,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, HomeEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
             merged.setdefault("task", task)

@@ -80,6 +80,7 @@ __all__ = [
     "knob",
     "knob_of",
     "knobs_of",
+    "revalidate",
 ]
 
 T = TypeVar("T")
@@ -379,6 +380,23 @@ def check_knobs(obj: Any, owner: str) -> None:
                 _check_bounds(owner, f"{name}[{i}]", v, k, None if elem is None else elem is int)
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
             _check_bounds(owner, name, value, k, None if kind is None else issubclass(kind, int))
+
+
+def revalidate(obj: Any) -> None:
+    """Run the checks of dataclass instance ``obj`` again, nested configs first: a config changed after it was
+    built (``cfg.thresholds.drawer = -0.1``) is checked like a new one where it is used (an env's constructor).
+
+    Raises:
+        ValueError: the first check that fails (one line, as when the config was built).
+    """
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        for item in value if isinstance(value, list) else [value]:
+            if is_dataclass(item) and not isinstance(item, type):
+                revalidate(item)
+    post_init = getattr(obj, "__post_init__", None)
+    if post_init is not None:
+        post_init()
 
 
 # ------------------------------------------------------------------------------------------ from mappings

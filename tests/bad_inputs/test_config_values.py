@@ -291,6 +291,14 @@ def test_api_gym_make_with_a_config_mapping(bad_api: BadApi) -> None:
     bad_api(lambda: gym.make("robolearn/Desk-v1", config=config), ValueError, "layout.mug_region_low[0]=0.7")
 
 
+def test_api_a_config_changed_after_it_was_built(bad_api: BadApi) -> None:
+    from sim.config import DeskEnvConfig
+
+    cfg = DeskEnvConfig()
+    cfg.thresholds.drawer = -0.1  # past the dataclass's checks: the env checks it again
+    bad_api(lambda: gym.make("robolearn/Desk-v1", config=cfg), ValueError, "thresholds.drawer=-0.1")
+
+
 def test_api_home_config_negative_seed(bad_api: BadApi) -> None:
     from sim.home_config import HomeEnvConfig
 
