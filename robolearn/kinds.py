@@ -121,8 +121,10 @@ def check_home(cfg: HomeEnvConfig | CounterEnvConfig) -> None:
         plan = resolve_floorplan(cfg.home)
     except ValueError as e:  # FloorPlanError
         raise ValueError(f"env.home: {' '.join(str(e).split())}") from None
-    # the counter env docks at the home's kitchen counter: it needs what open_drawer needs
-    check_home_hosts(cfg.task if cfg.KIND == "home" else "open_drawer", plan, cfg.home)
+    if cfg.KIND == "home":
+        check_home_hosts(cfg.task, plan, cfg.home)
+    else:  # the counter env docks at the home's kitchen counter: it needs what open_drawer needs
+        check_home_hosts("open_drawer", plan, cfg.home, who="the counter env (it docks at the counter)")
 
 
 #: every env kind, by name; ``kind:`` in an env config must be one of these

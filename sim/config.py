@@ -408,7 +408,7 @@ class DeskEnvConfig:
         self.obs_keys = check_obs_keys(self.obs_keys, OBS_KEYS)
         check_knobs(self, "env")
         if not self.cameras:
-            raise ValueError("cameras must name at least one camera")
+            raise ValueError("cameras=[] names no camera; give at least one (the first is the main view)")
         names = [c.name for c in self.cameras]
         if len(set(names)) != len(names):
             raise ValueError(f"camera names must be unique, got {names}")

@@ -137,19 +137,20 @@ def home_lacks(info: HomeTaskInfo, plan: Any) -> str | None:
     return None
 
 
-def check_home_hosts(task: str, plan: Any, home: str) -> None:
+def check_home_hosts(task: str, plan: Any, home: str, who: str | None = None) -> None:
     """A ValueError unless the floor plan ``plan`` (named ``home`` in the config) has what home task ``task`` needs.
 
     The generated homes always do (every one has a kitchen with its counter, and doors); a named home or a
-    floor-plan file may not, and the task would fail at its first reset.
+    floor-plan file may not, and the task would fail at its first reset. ``who`` names what needs it in the message
+    (default: ``task <task>``).
     """
     lacks = home_lacks(check_home_task(task), plan)
     if lacks is not None:
         from sim.homes.catalogue import NAMED_HOMES  # here: the task names above need no floor plans
 
         raise ValueError(
-            f"env.home={home!r} (floor plan {plan.name!r}) has no {lacks}, which task {task} needs; give a home "
-            f"with one ({', '.join(NAMED_HOMES)} or generated) or another env.task"
+            f"env.home={home!r} (floor plan {plan.name!r}) has no {lacks}, which {who or 'task ' + task} needs; give a "
+            f"home with one ({', '.join(NAMED_HOMES)} or generated)" + ("" if who else " or another env.task")
         )
 
 

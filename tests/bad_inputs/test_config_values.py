@@ -150,7 +150,7 @@ def test_open_drawer_in_a_home_without_a_counter(bad_cli: BadCli, no_counter: Pa
 
 
 def test_the_counter_env_in_a_home_without_a_counter(bad_cli: BadCli, no_counter: Path) -> None:
-    bad_cli([*ROLLOUT, "env=counter", f"env.home={no_counter}"], "two_rooms", "kitchen counter")
+    bad_cli([*ROLLOUT, "env=counter", f"env.home={no_counter}"], "two_rooms", "kitchen counter", "counter env")
 
 
 def test_a_home_too_small_for_the_shortest_path_asked(bad_cli: BadCli) -> None:
@@ -167,7 +167,7 @@ def test_a_home_too_small_for_the_shortest_path_asked(bad_cli: BadCli) -> None:
         ("env.arm.start_tcp=[nan,0,0.1]", ("arm.start_tcp[0]=nan", "finite")),
         ("env.width=abc", ("width='abc'", "number")),
         ("env.width=100000", ("env.width=100000", "[16, 1024]")),
-        ("env.cameras=[]", ("cameras", "at least one camera")),
+        ("env.cameras=[]", ("env.cameras=[]", "at least one")),
         ("env.obs_keys=[]", ("env.obs_keys=[]", "at least one", "rgb")),
     ],
     ids=["timestep-nan", "timestep-inf", "tuple-nan", "string-for-int", "huge-resolution", "no-camera", "no-obs-key"],
