@@ -222,7 +222,7 @@ def main() -> int:
 
     s0 = settings_for(args.tasks[0], args.set)
     torch.set_num_threads(s0.torch_threads)
-    optimizer = s0.optimizer.get("_target_", "?").rsplit(".", 1)[-1]
+    optimizer = type(s0.optimizer).__name__  # the validated config dataclass, e.g. ICEMConfig
     if args.timing_only or args.out is None:
         timing = _timing(s0, args.repeats)
         print(

@@ -34,6 +34,8 @@ from sim.plumbing.settings import knob
 
 __all__ = ["ENSEMBLE_COMBINES", "EpisodeRecord", "PlanRecord", "VMPCAgent", "VMPCConfig", "run_episode"]
 
+#: the longest planning horizon (env steps): every candidate's rollout is this long, and episodes are far shorter
+MAX_HORIZON = 1000
 #: how the rewards of one candidate under several video models combine (``VMPCConfig.ensemble``)
 ENSEMBLE_COMBINES = ("min", "mean")
 
@@ -47,9 +49,13 @@ class VMPCConfig:
         "planning horizon H (env steps predicted per candidate sequence); a whole desk episode: the tasks take the "
         "expert 10-14 steps, and with 10 no first plan can finish one",
         lo=1,
+        hi=MAX_HORIZON,
     )
     replan_every: int = knob(
-        2, "replan every k executed steps (1 = every step; = horizon: execute each plan to its end)", lo=1
+        2,
+        "replan every k executed steps (1 = every step; = horizon: execute each plan to its end)",
+        lo=1,
+        hi=MAX_HORIZON,
     )
     aggregation: str = knob(
         "last", "reward over the predicted frames: last (LOReL) | max | sum | mean", choices=AGGREGATIONS
@@ -80,8 +86,8 @@ class VMPCConfig:
     def __post_init__(self) -> None:
         for name in ("horizon", "replan_every"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"VMPCConfig.{name} must be an integer ≥ 1, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_HORIZON:
+                raise ValueError(f"VMPCConfig.{name} must be an integer in [1, {MAX_HORIZON}], got {v!r}")
         if self.replan_every > self.horizon:
             raise ValueError(
                 f"VMPCConfig.replan_every ({self.replan_every}) cannot exceed the horizon "

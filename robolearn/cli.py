@@ -217,6 +217,9 @@ def _rollout(args: list[str]) -> int:
 
     try:
         results = run_rollout(settings)
+    except ConfigError as e:  # a value the episodes cannot run with (e.g. a home too small for env.nav.min_geodesic)
+        _error("rollout", _one_line(e))
+        return EXIT_USAGE
     except OSError as e:  # e.g. a full disk
         return _os_error("rollout", e, "write the video")
 

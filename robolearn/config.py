@@ -8,8 +8,10 @@ Every configuration problem surfaces as a ``ConfigError`` with a one-line messag
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -337,6 +339,22 @@ def manipulation_agent_config(node: object) -> ManipulationAgentConfig:
     return _sim_config(ManipulationAgentConfig, node, "manipulation_agent")
 
 
+def keyed(message: str, cls: type, where: str) -> str:
+    """A config's one-line ``message`` naming keys as they are typed under ``where``.
+
+    A config's own checks name its keys from its fields on (``thresholds.drawer=-0.1``, ``cameras[front].up``):
+    they become ``env.thresholds.drawer=-0.1``; a message that starts at ``where`` already is; any other gets
+    ``where: `` in front.
+    """
+    if message.startswith((f"{where}.", f"{where}:", f"{where}[", f"{where}=", f"unknown {where} ")):
+        return message
+    head = re.match(r"[A-Za-z_]\w*", message)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    if head is not None and head.group(0) in fields and message[head.end() : head.end() + 1] in (".", "[", "="):
+        return f"{where}.{message}"
+    return f"{where}: {message}"
+
+
 def _sim_config(cls: type[_C], node: object, where: str = "env") -> _C:
     from sim.plumbing.settings import from_mapping  # lazy: gymnasium (~120 ms); stays light
 
@@ -345,9 +363,9 @@ def _sim_config(cls: type[_C], node: object, where: str = "env") -> _C:
         raise ConfigError(f"{where} must be a mapping of options, got {raw!r}")
     data: dict[str, Any] = {str(k): v for k, v in raw.items()}
     try:
-        cfg = from_mapping(cls, data)
+        cfg = from_mapping(cls, data, prefix=where)
     except ValueError as e:
-        raise ConfigError(f"{where}: {one_line(str(e))}") from None
+        raise ConfigError(keyed(one_line(str(e)), cls, where)) from None
     except (TypeError, AttributeError) as e:
         # Wrong value types (a string where a number belongs, a scalar where a list belongs) fail in
         # the dataclasses' checks with a TypeError/AttributeError rather than a ValueError.

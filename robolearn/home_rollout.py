@@ -22,11 +22,12 @@ from tqdm import tqdm
 
 from planners.mobile_manipulation import make_home_agent
 from robolearn.bench.agents import HOME_FIELDS
-from robolearn.config import manipulation_agent_config, nav_agent_config
+from robolearn.config import ConfigError, manipulation_agent_config, nav_agent_config
 from robolearn.video import Caption, VideoWriter, caption_frame
 from sim.envs.home import HomeEnv
 from sim.homes.topdown import top_down_view
 from sim.observations import Camera
+from sim.tasks.navigation import TaskSamplingError
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from planners.mobile_manipulation import OpenDoorAgent, OpenDrawerAgent
@@ -132,7 +133,10 @@ def _episode(
 ) -> dict[str, Any]:
     """Episode ``i`` (seed ``settings.seed + i``) of the agent, or of random actions without one."""
     seed = settings.seed + i
-    obs, info = env.reset(seed=seed)
+    try:
+        obs, info = env.reset(seed=seed)
+    except TaskSamplingError as e:  # the home cannot host the task as configured (e.g. env.nav.min_geodesic)
+        raise ConfigError(f"episode {i} (seed {seed}, {env.home}): {e}") from None
     if agent is not None:
         agent.reset(env)
     frames = _HomeFrames(env, settings, writer)

@@ -112,14 +112,19 @@ def check_home(cfg: HomeEnvConfig | CounterEnvConfig) -> None:
     Raises:
         ValueError: ``env.home: <why>``.
     """
-    if cfg.home == "generated":
+    if cfg.home == "generated":  # every generated home has a kitchen with its counter, and doors
         return
     from sim.homes.catalogue import resolve_floorplan  # deferred: keeps this module light
+    from sim.tasks.catalogue import check_home_hosts  # deferred: as above
 
     try:
-        resolve_floorplan(cfg.home)
+        plan = resolve_floorplan(cfg.home)
     except ValueError as e:  # FloorPlanError
         raise ValueError(f"env.home: {' '.join(str(e).split())}") from None
+    if cfg.KIND == "home":
+        check_home_hosts(cfg.task, plan, cfg.home)
+    else:  # the counter env docks at the home's kitchen counter: it needs what open_drawer needs
+        check_home_hosts("open_drawer", plan, cfg.home, who="the counter env (it docks at the counter)")
 
 
 #: every env kind, by name; ``kind:`` in an env config must be one of these

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from PIL import Image, ImageDraw
 from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
 from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
 from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
-from planners.optimizers import make_optimizer
+from planners.optimizers import OPTIMIZERS, make_optimizer, optimizer_config
 from planners.video import load_model as load_video_model
 from planners.vmpc import VMPCAgent, VMPCConfig, run_episode
 from rewards.lorel import load_model
@@ -206,7 +207,7 @@ def _agent_config(node: Any) -> VMPCConfig:
     try:
         return from_mapping(VMPCConfig, node, prefix="agent")
     except (TypeError, ValueError) as e:
-        message = one_line(str(e))
+        message = re.sub(r"\bVMPCConfig\.", "agent.", one_line(str(e)))  # name the key as typed, not the class
         raise ConfigError(message if message.startswith(("agent", "unknown agent")) else f"agent: {message}") from None
 
 
@@ -226,7 +227,7 @@ class PlanSettings:
     """A validated ``conf/plan.yaml``: the options (``PlanOptions``) with the env config built and the paths checked."""
 
     env: DeskEnvConfig | CounterEnvConfig
-    optimizer: Any  # the optimizer config node (instantiated by planners.optimizers.make_optimizer)
+    optimizer: Any  # the optimizer's validated config dataclass (planners.optimizers.optimizer_config)
     instruction: str
     task: str
     min_similarity: float
@@ -261,8 +262,15 @@ class PlanSettings:
         missing = [key for key in GROUPS if key not in d]
         if missing:
             raise ConfigError(f"missing plan option(s) {missing}")
-        env_node, optimizer = d.pop("env"), d.pop("optimizer")
+        env_node, optimizer_node = d.pop("env"), d.pop("optimizer")
         agent = _agent_config(d.pop("agent", {}))
+        try:  # built and checked now, before any model loads (a bad value fails here, not after the models)
+            optimizer = optimizer_config(optimizer_node)
+        except ValueError as e:
+            message = one_line(str(e))
+            names = "|".join(cls.config_class.__name__ for cls in OPTIMIZERS.values())
+            message = re.sub(rf"\b(?:{names})\.", "optimizer.", message)  # the config names its class: name the key
+            raise ConfigError(message if message.startswith("optimizer") else f"optimizer: {message}") from None
         o = parse_options(PlanOptions, d, "plan")
 
         # The env's kind decides whether and how it can be planned in (robolearn.kinds: PlanSupport).
@@ -345,7 +353,7 @@ class PlanSettings:
         return cls(
             # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
             env=cast("DeskEnvConfig | CounterEnvConfig", env_config(env_node)),
-            optimizer=cfg["optimizer"] if isinstance(cfg, DictConfig) else optimizer,
+            optimizer=optimizer,
             instruction=instruction,
             task=o.task,
             min_similarity=o.min_similarity,

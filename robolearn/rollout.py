@@ -28,14 +28,17 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from planners.navigation_config import check_doorways
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, make_env, manipulation_agent_config, nav_agent_config
 from robolearn.kinds import kind_of, load
 from robolearn.video import Caption, VideoWriter, caption_frame
 from sim.envs.counter import CounterEnv
+from sim.home_config import HomeEnvConfig
 from sim.observations import Camera
 from sim.plumbing.files import check_writable, output_keys
 from sim.plumbing.settings import check_knobs, knob
+from sim.tasks.catalogue import check_home_task
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.config import DeskEnvConfig
@@ -43,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.envs.counter import CounterEnv
     from sim.envs.desk import DeskEnv
     from sim.envs.home import HomeEnv
-    from sim.home_config import HomeEnvConfig
 
 #: the policies ``policy=`` accepts
 POLICIES = ("expert", "random")
@@ -174,14 +176,21 @@ class RolloutSettings:
         for key, node in (("nav_agent", nav_agent), ("manipulation_agent", manipulation_agent)):
             if not isinstance(node, Mapping):
                 raise ConfigError(f"{key} must be a mapping of agent options, got {node!r}")
-        nav_agent_config(nav_agent)  # validated now, before anything is simulated
-        manipulation_agent_config(manipulation_agent)
+        nav = nav_agent_config(nav_agent)  # validated now, before anything is simulated
+        manipulation = manipulation_agent_config(manipulation_agent)
+        env = env_config(groups["env"])
+        if isinstance(env, HomeEnvConfig):  # the home agents plan on the map inflated by the base and the clearance
+            extra = manipulation.arm_clearance if check_home_task(env.task).needs_arm else 0.0
+            try:
+                check_doorways(nav, env.base.radius, extra)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
         video = dataclasses.asdict(options.video)
         path = video.pop("path")
         if path is not None:  # now, not once the episodes have run
             check_writable(path, "video.path", suffixes=VIDEO_SUFFIXES)
         return cls(
-            env=env_config(groups["env"]),
+            env=env,
             policy=options.policy,
             episodes=options.episodes,
             seed=options.seed,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sim.config import SuccessThresholds
-from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig
+from sim.dimensions import DRAWER_TRAVEL
+from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig, check_home_selector
 from sim.observation_keys import COUNTER_OBS_KEYS
 from sim.plumbing.checks import check_obs_keys
 from sim.plumbing.settings import check_knobs, knob
@@ -144,7 +145,18 @@ class CounterEnvConfig:
                 raise ValueError(f"env.{name}={list(value)} must have 3 values")
             setattr(self, name, value)
         check_knobs(self, "env")
-        self.num_rooms = (int(self.num_rooms[0]), int(self.num_rooms[1]))
+        check_home_selector(self.home)
+        th = self.thresholds.drawer
+        if DRAWER_TRAVEL - self.drawer_closed[1] < th - 1e-9:
+            raise ValueError(
+                f"env.thresholds.drawer={th} m can never be reached by open_drawer from env.drawer_closed up to "
+                f"{self.drawer_closed[1]} m (the drawer slides {DRAWER_TRAVEL} m); lower one of them"
+            )
+        if self.drawer_open[0] < th - 1e-9:
+            raise ValueError(
+                f"env.thresholds.drawer={th} m can never be reached by close_drawer from env.drawer_open down to "
+                f"{self.drawer_open[0]} m (it cannot close past 0); lower the threshold or raise drawer_open"
+            )
         arm = self.manipulator.arm
         for i, axis in enumerate(["forward", "left", "up"]):
             lo, hi = self.start_tcp[i] - self.start_tcp_jitter[i], self.start_tcp[i] + self.start_tcp_jitter[i]

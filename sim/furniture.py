@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as p
 
+from sim.dimensions import BUTTON_TRAVEL, CABINET_DOOR_MAX_ANGLE, DRAWER_TRAVEL, FAUCET_MAX_ANGLE, ROOM_DOOR_MAX_ANGLE
 from sim.primitives import Body, BodySpec, Link, box, build_body, cylinder
 
 WOOD = (0.62, 0.45, 0.30, 1.0)
@@ -95,7 +96,7 @@ class DrawerGeometry:
     half_depth: float = 0.12  # carcass half size along x (m)
     half_width: float = 0.12
     height: float = 0.14
-    travel: float = 0.16  # drawer slides out at most this far (m), as LOReL's
+    travel: float = DRAWER_TRAVEL  # drawer slides out at most this far (m), as LOReL's
     handle_offset: float = 0.06  # handle bar stands this far in front of the drawer face (m)
     handle_half_width: float = 0.05
     handle_height: float = 0.045  # handle above the drawer's mid-height (m): near the top edge, so a hand
@@ -172,7 +173,7 @@ class DoorGeometry:
     width: float = 0.22  # m, hinge to free edge
     height: float = 0.13  # a low sideboard door: the hand clears its top while the fingers hold the handle
     thickness: float = 0.012
-    max_angle: float = 1.9  # rad
+    max_angle: float = CABINET_DOOR_MAX_ANGLE  # rad
     handle_along: float = 0.16  # handle centre distance from the hinge (m)
     handle_half_length: float = 0.04  # the handle is a horizontal bar, hooked from above like the drawer's
     handle_offset: float = 0.06  # handle bar distance in front of the door (m)
@@ -269,7 +270,7 @@ class FaucetGeometry:
     lever_length: float = 0.12  # pivot to tip (m)
     lever_half_height: float = 0.02  # half the paddle's height (m)
     lever_half_width: float = 0.01  # half the paddle's thickness (m)
-    max_angle: float = 1.57  # rad each way, as LOReL's faucet
+    max_angle: float = FAUCET_MAX_ANGLE  # rad each way, as LOReL's faucet
 
 
 class Faucet(Articulated):
@@ -327,7 +328,7 @@ class Faucet(Articulated):
 # --------------------------------------------------------------------- button
 @dataclass(frozen=True)
 class ButtonGeometry:
-    travel: float = 0.012  # m
+    travel: float = BUTTON_TRAVEL  # m
     cap_radius: float = 0.022
     housing_half: float = 0.04
     housing_height: float = 0.03
@@ -438,7 +439,7 @@ class RoomDoorGeometry:
     width: float = 0.88  # m: panel width, hinge to free edge (the doorway is a little wider)
     height: float = 2.0  # m
     thickness: float = 0.04  # m
-    max_angle: float = 1.7  # rad each way it may swing
+    max_angle: float = ROOM_DOOR_MAX_ANGLE  # rad each way it may swing
     handle_along: float = 0.78  # m from the hinge
     handle_height: float = 0.95  # m above the floor, as a real door's
     handle_offset: float = 0.06  # m: the bars stand this far off each face

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sim.config import ArmConfig, PhysicsConfig
+from sim.dimensions import DRAWER_TRAVEL, ROOM_DOOR_MAX_ANGLE, ROOM_DOOR_WIDTH
+from sim.homes.catalogue import check_home_name
 from sim.observation_keys import HOME_OBS_KEYS
 from sim.plumbing.checks import check_obs_keys, check_range
 from sim.plumbing.settings import FIGURES, check_knobs, knob
@@ -20,6 +22,19 @@ from sim.tasks.catalogue import check_home_task
 
 ROBOTS = ("base", "manipulator")
 SPLITS = ("train", "test")
+
+
+def check_home_selector(home: object) -> None:
+    """``env.home``'s syntax: ``generated`` (the seeded pool), a named home, ``generated:<seed ≥ 0>`` or a floor-plan
+    path (whether it loads is checked where the env is built: ``robolearn.kinds.check_home``, ``HomeEnv``).
+
+    Raises:
+        ValueError: ``env.home: <why>`` (one line, with the options).
+    """
+    try:
+        check_home_name(home, pool="generated")
+    except ValueError as e:
+        raise ValueError(f"env.home: {e}") from None
 
 
 @dataclass
@@ -48,8 +63,8 @@ class BaseConfig:
     max_push_force: float = knob(
         250.0, "drive force limit (N): light clutter moves, 200 kg obstacles do not", lo=1.0, hi=5000.0
     )
-    max_torque: float = knob(60.0, "turning torque limit (N·m)")
-    camera_height: float = knob(1.05, "head camera height above the floor (m)")
+    max_torque: float = knob(60.0, "turning torque limit (N·m)", lo=0.0, hi=5000.0, lo_open=True)
+    camera_height: float = knob(1.05, "head camera height above the floor (m)", lo=0.05, hi=3.0)
     camera_forward: float = knob(0.02, "head camera ahead of the base centre (m; negative: behind it; within ±radius)")
     camera_left: float = knob(
         0.0, "head camera left of the base centre (m; negative: right of it; camera within the chassis radius)"
@@ -63,7 +78,7 @@ class BaseConfig:
     camera_pitch: float = knob(-15.0, "head camera tilt (degrees; negative looks down)", lo=-90.0, hi=90.0)
     camera_fov: float = knob(70.0, "head camera vertical field of view (degrees)", lo=10.0, hi=150.0)
     camera_near: float = knob(0.05, "near clipping plane (m)")
-    camera_far: float = knob(8.0, "far clipping plane (m); also the largest depth value")
+    camera_far: float = knob(8.0, "far clipping plane (m); also the largest depth value", hi=100.0)
     lidar_height: float = knob(0.15, "scan plane above the floor (m): low enough to see clutter", lo=0.02, hi=2.0)
 
     def __post_init__(self) -> None:
@@ -100,7 +115,9 @@ class MobileArmConfig:
         lo=0.2,
         hi=1.5,
     )
-    mount_forward: float = knob(0.0, "arm base ahead of the base centre (m)")
+    mount_forward: float = knob(
+        0.0, "arm base ahead of the base centre (m, within the chassis radius)", lo=-0.5, hi=0.5
+    )
     arm: ArmConfig = knob(
         ArmConfig(workspace_low=(0.22, -0.55, -0.35)),
         "the arm controller (as the desk arm's, sim.config.ArmConfig)",
@@ -169,16 +186,28 @@ class NavTaskConfig:
     room_clutter: int = knob(
         2, "movable objects scattered in every room, off the shortest path (count per room)", lo=0, hi=50
     )
-    door_open_threshold: float = knob(1.0, "open_door succeeds when the door has swung this far (rad)")
-    drawer_open_threshold: float = knob(0.08, "open_drawer succeeds at this drawer opening (m)")
-    success_reward: float = knob(10.0, "dense reward bonus on success")
+    door_open_threshold: float = knob(
+        1.0,
+        f"open_door succeeds when the door has swung this far (rad; a door swings {ROOM_DOOR_MAX_ANGLE})",
+        lo=0.0,
+        hi=ROOM_DOOR_MAX_ANGLE,
+        lo_open=True,
+    )
+    drawer_open_threshold: float = knob(
+        0.08,
+        f"open_drawer succeeds at this drawer opening (m; the drawer slides {DRAWER_TRAVEL})",
+        lo=0.0,
+        hi=DRAWER_TRAVEL,
+        lo_open=True,
+    )
+    success_reward: float = knob(10.0, "dense reward bonus on success", lo=0.0, hi=1e6)
     map_resolution: float = knob(
         0.05, "cell size of the traversability map and of geodesic distances (m)", lo=0.01, hi=0.5
     )
 
     def __post_init__(self) -> None:
-        check_knobs(self, "task")
-        check_range("task", "max_geodesic", self.max_geodesic, self.min_geodesic, 1000.0)
+        check_knobs(self, "nav")
+        check_range("nav", "max_geodesic", self.max_geodesic, self.min_geodesic, 1000.0)
 
 
 @dataclass
@@ -244,5 +273,17 @@ class HomeEnvConfig:
         self.obs_keys = check_obs_keys(self.obs_keys, HOME_OBS_KEYS)
         task = check_home_task(self.task)
         check_knobs(self, "env")
+        check_home_selector(self.home)
         if task.needs_arm and self.robot != "manipulator":
             raise ValueError(f"task {self.task!r} needs the arm; set robot=manipulator")
+        if self.base.radius + self.nav.map_resolution >= ROOM_DOOR_WIDTH / 2:
+            raise ValueError(
+                f"env.base.radius={self.base.radius} m closes the homes' {ROOM_DOOR_WIDTH} m doorways: the map keeps "
+                f"free only what is radius + one cell (env.nav.map_resolution={self.nav.map_resolution}) from a wall, "
+                f"which must stay below {ROOM_DOOR_WIDTH / 2} m; use a smaller base or map cell"
+            )
+        if abs(self.manipulator.mount_forward) > self.base.radius:
+            raise ValueError(
+                f"manipulator.mount_forward={self.manipulator.mount_forward} puts the arm off the chassis (radius "
+                f"base.radius={self.base.radius} m); use a value within ±{self.base.radius}"
+            )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pybullet as p
 
+from sim.dimensions import MUG_RADIUS as MUG_RADIUS  # re-exported: the bodies' users import it from here
 from sim.primitives import BodySpec, box, build_body, cylinder
 
-MUG_RADIUS = 0.035  # m
 MUG_HEIGHT = 0.09
 BLOCK_HALF = 0.025
 

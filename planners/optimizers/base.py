@@ -47,7 +47,14 @@ FILLS = ("center", "last")
 
 # ----------------------------------------------------------------------------------- config checks
 # The config dataclasses validate with sim.plumbing.checks: one-line ValueErrors naming the field,
-# the bad value and what to use instead.
+# the bad value and what to use instead. Their knobs share these upper bounds: beyond them a plan's candidates
+# ((samples, horizon, action) tensors and as many model rollouts) would not fit in memory or time.
+#: the most action sequences sampled per iteration (population, elites, samples)
+MAX_SAMPLES = 100_000
+#: the most sample-and-refit rounds per optimize() call
+MAX_ITERATIONS = 100
+#: the largest std, as a fraction of the bounds' half-range (10: the samples are clipped to the bounds anyway)
+MAX_STD = 10.0
 
 
 # ------------------------------------------------------------------------------------------ result

@@ -21,7 +21,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
+from planners.optimizers.base import (
+    FILLS,
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    MAX_STD,
+    Objective,
+    OptimizerResult,
+    TrajectoryOptimizer,
+)
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["CEMConfig", "CEMOptimizer"]
@@ -36,16 +44,26 @@ class CEMConfig:
     (high − low) / 2, per action dimension.
     """
 
-    population: int = knob(200, "action sequences sampled per iteration, Visual Foresight: 200 (count)", lo=1)
-    elites: int = knob(20, "best sequences the Gaussian is refitted to each iteration (count, ≤ population)", lo=1)
+    population: int = knob(
+        200, "action sequences sampled per iteration, Visual Foresight: 200 (count)", lo=1, hi=MAX_SAMPLES
+    )
+    elites: int = knob(
+        20, "best sequences the Gaussian is refitted to each iteration (count, ≤ population)", lo=1, hi=MAX_SAMPLES
+    )
     iterations: int = knob(
         3,
         "sample-and-refit rounds per optimize() call; one objective call each (Visual Foresight: 3)",
         lo=1,
+        hi=MAX_ITERATIONS,
     )
-    init_std: float = knob(0.5, "initial std of every action, fraction of the half-range", lo=0.0, lo_open=True)
+    init_std: float = knob(
+        0.5, "initial std of every action, fraction of the half-range", lo=0.0, hi=MAX_STD, lo_open=True
+    )
     min_std: float = knob(
-        0.01, "floor of the std after each refit, fraction of the half-range (stops the sampling collapsing)", lo=0.0
+        0.01,
+        "floor of the std after each refit, fraction of the half-range (stops the sampling collapsing)",
+        lo=0.0,
+        hi=MAX_STD,
     )
     alpha: float = knob(
         0.0,

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planners.optimizers.base import FILLS
+from planners.optimizers.base import FILLS, MAX_ITERATIONS, MAX_SAMPLES, MAX_STD
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.noise import colored_noise
 from sim.plumbing.settings import knob
@@ -58,9 +58,12 @@ class ICEMConfig(CEMConfig):
         200,
         "fresh action sequences sampled at the first iteration (count; later ones decay, see population_decay)",
         lo=1,
+        hi=MAX_SAMPLES,
     )
-    iterations: int = knob(3, "sample-and-refit rounds per optimize() call; one objective call each", lo=1)
-    min_std: float = knob(0.01, "floor of the std after each refit, fraction of the half-range", lo=0.0)
+    iterations: int = knob(
+        3, "sample-and-refit rounds per optimize() call; one objective call each", lo=1, hi=MAX_ITERATIONS
+    )
+    min_std: float = knob(0.01, "floor of the std after each refit, fraction of the half-range", lo=0.0, hi=MAX_STD)
     alpha: float = knob(
         0.1,
         "refit momentum: new = alpha·old + (1 − alpha)·elite mean/std (iCEM paper: 0.1)",
@@ -79,11 +82,16 @@ class ICEMConfig(CEMConfig):
     )
     noise_beta: float = knob(
         2.0,
-        "colored-noise exponent β: power spectrum ∝ 1/f^β along time (0 = white, CEM's sampling; paper: 2–3)",
+        "colored-noise exponent β: power spectrum ∝ 1/f^β along time (0 = white, CEM's sampling; paper: 2–3; "
+        "beyond 10 every sample is the same slow wave, and from ~100 the noise is NaN)",
         lo=0.0,
+        hi=10.0,
     )
     population_decay: float = knob(
-        1.25, "γ: iteration i samples max(min(population, 2·elites), ⌊population·γ^−i⌋) (1 = off)", lo=1.0
+        1.25,
+        "γ: iteration i samples max(min(population, 2·elites), ⌊population·γ^−i⌋) (1 = off)",
+        lo=1.0,
+        hi=10.0,
     )
     keep_elites_fraction: float = knob(
         0.3,

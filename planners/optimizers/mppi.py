@@ -30,7 +30,15 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from planners.optimizers.base import FILLS, Objective, OptimizerResult, TrajectoryOptimizer
+from planners.optimizers.base import (
+    FILLS,
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    MAX_STD,
+    Objective,
+    OptimizerResult,
+    TrajectoryOptimizer,
+)
 from planners.optimizers.noise import autoregressive_noise
 from sim.plumbing.settings import check_knobs, knob
 
@@ -45,9 +53,12 @@ class MPPIConfig:
     from it (``python -m robolearn.conf_files --write``). The defaults are VP²'s (Tian et al. 2023).
     """
 
-    samples: int = knob(200, "perturbed action sequences per iteration, VP²: 200 (count)", lo=1)
+    samples: int = knob(200, "perturbed action sequences per iteration, VP²: 200 (count)", lo=1, hi=MAX_SAMPLES)
     iterations: int = knob(
-        1, "weighted-average updates of the plan per optimize() call; one objective call each (VP²: 1)", lo=1
+        1,
+        "weighted-average updates of the plan per optimize() call; one objective call each (VP²: 1)",
+        lo=1,
+        hi=MAX_ITERATIONS,
     )
     temperature: float = knob(
         0.05,
@@ -55,7 +66,9 @@ class MPPIConfig:
         lo=0.0,
         lo_open=True,
     )
-    noise_std: float = knob(0.5, "std of the perturbations, fraction of the half-range", lo=0.0, lo_open=True)
+    noise_std: float = knob(
+        0.5, "std of the perturbations, fraction of the half-range", lo=0.0, hi=MAX_STD, lo_open=True
+    )
     noise_correlation: float = knob(
         0.5,
         "AR(1) correlation ρ of the perturbations along time, rescaled to unit variance per step (0 = white; "

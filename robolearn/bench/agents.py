@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 import numpy as np
 
 from planners.mobile_manipulation import make_home_agent
+from planners.navigation_config import check_doorways
 from planners.policy import load_checkpoint, load_policy
 from planners.vmpc import run_episode
 from robolearn.config import (
@@ -48,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.counter_config import CounterEnvConfig
     from sim.envs.desk import DeskEnv
     from sim.envs.home import HomeEnv
+    from sim.home_config import HomeEnvConfig
 
 __all__ = [
     "BenchAgent",
@@ -261,6 +263,16 @@ class NavBenchAgent:
 
     def check(self) -> None:
         return None  # the configs were checked when the agent was built
+
+    def check_env(self, env: Mapping[str, Any]) -> None:
+        """Raise ``ConfigError`` when the agent's planning map, inflated by the bench env's base radius and the
+        clearances, closes the homes' doorways (every episode through a door would fail in silence)."""
+        home = cast("HomeEnvConfig", env_config({**env, "task": "pointnav", "robot": "base"}, kind="home"))
+        radius = home.base.radius
+        try:
+            check_doorways(self.nav, radius, self.manipulation.arm_clearance)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
     def run(self, env: HomeEnv, instruction: str, seed: int) -> dict[str, Any]:
         agent = make_home_agent(env.cfg.task, self.nav, self.manipulation)

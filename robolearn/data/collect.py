@@ -105,12 +105,7 @@ class ExplorationSettings:
     )
 
     def __post_init__(self) -> None:
-        check_knobs(self, "exploration")
-        # The generic parser reads a list of numbers as floats; steps are counted (and recorded in a dataset's
-        # meta.json, which a resumed collection compares), so they stay integers.
-        if any(not float(v).is_integer() for v in self.reach_steps):
-            raise ConfigError(f"exploration.reach_steps={list(self.reach_steps)} must be whole numbers of steps")
-        object.__setattr__(self, "reach_steps", tuple(int(v) for v in self.reach_steps))
+        check_knobs(self, "exploration")  # reach_steps: integers (counted steps, recorded in meta.json)
         # Cross-field rules, which no single knob states.
         weights = self.weights
         if abs(sum(weights) - 1.0) > 1e-6:

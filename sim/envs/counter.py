@@ -35,8 +35,8 @@ from gymnasium import spaces
 from sim.counter_config import CounterEnvConfig
 from sim.envs.home import HomeEnv
 from sim.home_config import HomeEnvConfig, NavTaskConfig
-from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.checks import check_action, check_env_modes
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
 from sim.tasks.counter import ArmFrameView, CounterStates, DrawerMotion, get_counter_task
@@ -156,6 +156,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, CounterEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
             merged.setdefault("task", task)
@@ -218,11 +219,7 @@ class CounterEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._view is None:
             raise RuntimeError("call reset() before step()")
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape != (4,):
-            raise ValueError(f"action must have 4 values (dforward, dleft, dup, gripper), got shape {np.shape(action)}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or infinity: {a}")
+        a = check_action(action, self.action_space.shape, "(dforward, dleft, dup, gripper)")
         scene = self.home_env.scene
         scene.robot.set_action(np.r_[0.0, 0.0, np.clip(a, -1.0, 1.0)])  # the base holds still
         scene.step_physics(self.cfg.physics.substeps)

@@ -33,8 +33,8 @@ from gymnasium import spaces
 
 from sim.config import DeskEnvConfig
 from sim.observations import PROPRIO_DIM, Camera
-from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.checks import check_action, check_env_modes
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.randomization import SceneParams, SceneStyler, sample_scene_params
 from sim.robots.panda import FINGER_TRAVEL, PANDA_JOINT_LIMITS
 from sim.scenes.desk import DeskScene, ObjectStates
@@ -48,14 +48,21 @@ REWARD_TYPES = ("sparse", "dense")
 ROOM_LOW, ROOM_HIGH = (-3.0, -3.0, 0.0), (3.0, 3.0, 3.0)  # m: the tool centre point never leaves the room
 MAX_TCP_SPEED = 20.0  # m/s: far above anything the arm's joint speed limits allow
 JOINT_LIMIT_SLACK = 0.1  # rad: PyBullet joint limits are soft and can be exceeded briefly
+# m: the finger joints' limits are soft too. Pressed by a contact (the desk, an object) while the arm's motors push,
+# a finger is driven past its closed or its open limit, and the opening (the two joints' sum, as simulated) reads
+# outside [0, 2 × FINGER_TRAVEL]: from -3.0 to 10.9 cm in 18,000 random steps that press the hand down (one finger
+# 3.2 cm past a limit). The observation reports the simulated state, which the shipped models were trained on; the
+# declared range is the one it takes: each finger within one travel beyond either limit.
+FINGER_OPENING_LOW = -2 * FINGER_TRAVEL
+FINGER_OPENING_HIGH = 4 * FINGER_TRAVEL
 
 
 def proprio_bounds() -> tuple[np.ndarray, np.ndarray]:
     """(low, high) float32 (14,): tcp xyz, tcp velocity, finger opening, the 7 arm joint angles."""
     joints_lo = [lo - JOINT_LIMIT_SLACK for lo, _ in PANDA_JOINT_LIMITS]
     joints_hi = [hi + JOINT_LIMIT_SLACK for _, hi in PANDA_JOINT_LIMITS]
-    low = np.array([*ROOM_LOW, *[-MAX_TCP_SPEED] * 3, 0.0, *joints_lo], np.float32)
-    high = np.array([*ROOM_HIGH, *[MAX_TCP_SPEED] * 3, 2 * FINGER_TRAVEL + 0.01, *joints_hi], np.float32)
+    low = np.array([*ROOM_LOW, *[-MAX_TCP_SPEED] * 3, FINGER_OPENING_LOW, *joints_lo], np.float32)
+    high = np.array([*ROOM_HIGH, *[MAX_TCP_SPEED] * 3, FINGER_OPENING_HIGH, *joints_hi], np.float32)
     assert low.shape == (PROPRIO_DIM,)
     return low, high
 
@@ -95,11 +102,11 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
     def __init__(
         self,
-        task: str = "open_drawer",
-        obs_keys: tuple[str, ...] | list[str] = ("rgb",),
-        width: int = 64,
-        height: int = 64,
-        variant: str = "train",
+        task: str | None = None,
+        obs_keys: tuple[str, ...] | list[str] | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        variant: str | None = None,
         reward_type: str = "sparse",
         terminate_on_success: bool = False,
         render_mode: str | None = None,
@@ -108,9 +115,12 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, DeskEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
-            merged.update(task=task, obs_keys=tuple(obs_keys), width=width, height=height, variant=variant)
+            # the keywords given override the mapping's values; those left out keep them (or DeskEnvConfig's defaults)
+            given = dict(task=task, obs_keys=obs_keys, width=width, height=height, variant=variant)
+            merged.update({k: v for k, v in given.items() if v is not None})
             merged.update(overrides)
             cfg = from_mapping(DeskEnvConfig, merged)
         check_env_modes(reward_type, REWARD_TYPES, render_mode, self.metadata["render_modes"])
@@ -209,11 +219,7 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._init_objects is None:
             raise RuntimeError("call reset() before step()")
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
-        if a.shape != (4,):
-            raise ValueError(f"action must have 4 values (dx, dy, dz, gripper), got shape {np.shape(action)}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or infinity: {a}")
+        a = check_action(action, self.action_space.shape, "(dx, dy, dz, gripper)")
         self.scene.arm.set_action(np.clip(a, -1.0, 1.0))
         self.scene.step_physics(self.cfg.physics.substeps)
         self._stepped = True

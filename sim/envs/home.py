@@ -38,10 +38,11 @@ from sim.homes.geodesic import grid_graph
 from sim.homes.maps import GridMap, free_components, traversability_map
 from sim.lidar import Lidar, LocalMap
 from sim.observations import Camera, Lighting
-from sim.plumbing.checks import check_env_modes
-from sim.plumbing.settings import from_mapping
+from sim.plumbing.checks import check_action, check_env_modes
+from sim.plumbing.settings import from_mapping, revalidate
 from sim.robots.mobile import BASE_PROPRIO_DIM, MANIPULATOR_PROPRIO_DIM
 from sim.scenes.home import HomeScene
+from sim.tasks.catalogue import check_home_hosts
 from sim.tasks.nav_metrics import EffortTracker, episode_metrics
 from sim.tasks.navigation import HomeEpisode, OpenDoor, RoomNav, TaskMaps, get_home_task
 
@@ -100,6 +101,7 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     ):
         if isinstance(config, HomeEnvConfig):
             cfg = copy.deepcopy(config)
+            revalidate(cfg)  # a config changed after it was built is checked as a new one
         else:
             merged = dict(config or {})
             merged.setdefault("task", task)
@@ -115,8 +117,8 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         # GeneratorConfig takes any [low, high] sequence and keeps it as a tuple of ints.
         self.generator_cfg = GeneratorConfig(num_rooms=cfg.num_rooms)
         self._plans: OrderedDict[str, tuple[FloorPlan, TaskMaps]] = OrderedDict()
-        if cfg.home != "generated":
-            self.plan_and_maps(cfg.home)  # fail now, with the floor-plan error, not at the first reset
+        if cfg.home != "generated":  # fail now, with the floor-plan error or what the task needs, not at a reset
+            check_home_hosts(cfg.task, self.plan_and_maps(cfg.home)[0], cfg.home)
         self.client = p.connect(p.DIRECT)
         self._scene: HomeScene | None = None  # built by every reset (``scene``)
         b = cfg.base
@@ -264,13 +266,10 @@ class HomeEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
     def step(self, action: np.ndarray) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         if self._episode is None:
             raise RuntimeError("call reset() before step()")
-        a = np.asarray(action, dtype=np.float64).reshape(-1)
         n = self.action_space.shape[0]
-        if a.shape != (n,):
-            names = "(v, w)" if n == 2 else "(v, w, dforward, dleft, dup, gripper)"
-            raise ValueError(f"action must have {n} values {names}, got shape {np.shape(action)}")
-        if not np.all(np.isfinite(a)):
-            raise ValueError(f"action contains NaN or infinity: {a}")
+        a = check_action(
+            action, self.action_space.shape, "(v, w)" if n == 2 else "(v, w, dforward, dleft, dup, gripper)"
+        )
         self.scene.robot.set_action(np.clip(a, -1.0, 1.0))
         self.scene.step_physics(self.cfg.physics.substeps)
         self._elapsed += 1

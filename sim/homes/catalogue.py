@@ -28,6 +28,53 @@ def named_floorplan(name: str) -> FloorPlan:
     return load_floorplan(NAMED_DIR / f"{name}.yaml")
 
 
+def _options() -> str:
+    return (
+        f"a named home {list(NAMED_HOMES)}, a path to a {'/'.join(PLAN_SUFFIXES)} floor plan, "
+        f"or '{GENERATED_PREFIX}<seed>' (e.g. '{GENERATED_PREFIX}17')"
+    )
+
+
+def generated_seed(spec: str) -> int | None:
+    """The seed of ``generated:<seed>`` (an integer ≥ 0), or None when ``spec`` names no generated home.
+
+    Raises:
+        FloorPlanError: the seed is not a whole number ≥ 0 (the message says how to write one).
+    """
+    if not spec.startswith(GENERATED_PREFIX):
+        return None
+    seed_text = spec[len(GENERATED_PREFIX) :]
+    try:
+        seed = int(seed_text)
+    except ValueError:
+        raise FloorPlanError(
+            f"floor plan {spec!r}: the seed {seed_text!r} is not an integer; write e.g. '{GENERATED_PREFIX}17'"
+        ) from None
+    if seed < 0:
+        raise FloorPlanError(
+            f"floor plan {spec!r}: the seed {seed} is negative; write a seed ≥ 0, e.g. '{GENERATED_PREFIX}17'"
+        )
+    return seed
+
+
+def check_home_name(spec: object, pool: str | None = None) -> str:
+    """``spec`` as a home selector's syntax allows (what ``resolve_floorplan`` reads, without reading a file):
+    a named home, ``generated:<seed ≥ 0>``, a path ending in a floor-plan suffix, or ``pool`` (e.g. ``generated``,
+    the envs' seeded pool). Returns it stripped.
+
+    Raises:
+        FloorPlanError: none of these (the message lists the options).
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise FloorPlanError(f"floor plan {spec!r} is not a name; use {_options()}" + (f", or {pool}" if pool else ""))
+    spec = spec.strip()
+    if spec == pool or spec in NAMED_HOMES or generated_seed(spec) is not None:
+        return spec
+    if Path(spec).suffix.lower() in PLAN_SUFFIXES:
+        return spec
+    raise FloorPlanError(f"unknown floor plan {spec!r}; use {_options()}" + (f", or {pool}" if pool else ""))
+
+
 def resolve_floorplan(spec: str, generator_cfg: GeneratorConfig | None = None) -> FloorPlan:
     """The floor plan that ``spec`` names.
 
@@ -40,26 +87,12 @@ def resolve_floorplan(spec: str, generator_cfg: GeneratorConfig | None = None) -
         FloorPlanError: ``spec`` is none of these (the message lists the options), or the file or
             the seed is bad.
     """
-    options = (
-        f"a named home {list(NAMED_HOMES)}, a path to a {'/'.join(PLAN_SUFFIXES)} floor plan, "
-        f"or '{GENERATED_PREFIX}<seed>' (e.g. '{GENERATED_PREFIX}17')"
-    )
-    if not isinstance(spec, str) or not spec.strip():
-        raise FloorPlanError(f"floor plan {spec!r} is not a name; use {options}")
-    spec = spec.strip()
+    spec = check_home_name(spec)
     if spec in NAMED_HOMES:
         return named_floorplan(spec)
-    if spec.startswith(GENERATED_PREFIX):
-        seed_text = spec[len(GENERATED_PREFIX) :]
-        try:
-            seed = int(seed_text)
-        except ValueError:
-            raise FloorPlanError(
-                f"floor plan {spec!r}: the seed {seed_text!r} is not an integer; write e.g. '{GENERATED_PREFIX}17'"
-            ) from None
+    seed = generated_seed(spec)
+    if seed is not None:
         from sim.homes.generator import GeneratorConfig, generate_floorplan  # local: networkx is only needed here
 
         return generate_floorplan(seed, generator_cfg or GeneratorConfig())
-    if Path(spec).suffix.lower() in PLAN_SUFFIXES:
-        return load_floorplan(spec)
-    raise FloorPlanError(f"unknown floor plan {spec!r}; use {options}")
+    return load_floorplan(spec)

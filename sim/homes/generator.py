@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 from scipy import ndimage
 
+from sim.dimensions import ROOM_DOOR_WIDTH
 from sim.homes.floorplan import DoorSpec, FloorPlan, FurnitureSpec, Room
 from sim.homes.furnishings import CATALOG, ROOM_FURNITURE
 from sim.homes.geometry import door_line, furniture_footprint
@@ -69,7 +70,7 @@ class GeneratorConfig:
     max_house_aspect: float = 2.0  # long / short side of the house outline: no row houses
     snap: float = 0.1  # room corners lie on this grid
     layout_draws: int = 200  # BSP trees drawn per attempt until one can meet all size constraints
-    door_width: float = 0.9
+    door_width: float = ROOM_DOOR_WIDTH
     door_margin: float = 0.3  # min distance between a doorway and a room corner
     door_angle: float = 1.4  # initial opening of generated doors (open: point goals need no pushing)
     # chance of a loop door between adjacent rooms beyond the spanning tree (never into a bathroom,
@@ -88,12 +89,9 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         o = "generator"
         counts = tuple(self.num_rooms)
-        # whole floats are fine (sim.plumbing.settings.from_mapping turns number lists into floats); keep them as ints
-        if len(counts) == 2 and all(isinstance(v, (int, float)) and float(v).is_integer() for v in counts):
-            object.__setattr__(self, "num_rooms", tuple(int(v) for v in counts))  # frozen: set once here
         if (
             len(counts) != 2
-            or not all(isinstance(v, int) for v in self.num_rooms)
+            or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in counts)
             or not 2 <= self.num_rooms[0] <= self.num_rooms[1] <= MAX_ROOMS
         ):
             raise ValueError(

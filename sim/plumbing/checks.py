@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "PlainConfig",
+    "check_action",
     "check_bool",
     "check_choice",
     "check_env_modes",
@@ -196,8 +197,10 @@ def check_pair(owner: str, name: str, pair: Sequence[float], lo: float | None = 
 def check_obs_keys(keys: Sequence[str], allowed: Sequence[str]) -> tuple[str, ...]:
     """``keys`` as a tuple, or a ValueError listing the unknown ones and the choices."""
     keys = tuple(keys)
+    if not keys:
+        raise ValueError(f"obs_keys=[] names no observation; choose at least one of {list(allowed)}")
     unknown = [k for k in keys if k not in allowed]
-    if unknown or not keys:
+    if unknown:
         raise ValueError(f"unknown observation key(s) {unknown}; choose from {list(allowed)}")
     return keys
 
@@ -217,3 +220,35 @@ def check_env_modes(
         raise ValueError(f"unknown reward_type {reward_type!r}; choose from {list(reward_types)}")
     if render_mode is not None and render_mode not in render_modes:
         raise ValueError(f"unsupported render_mode {render_mode!r}; choose from {list(render_modes)}")
+
+
+def check_action(action: Any, shape: tuple[int, ...] | None, names: str) -> Any:
+    """An env's ``step`` argument as a float64 array of exactly the action space's ``shape``, all finite.
+
+    A (2, 2) array for a (4,) space is not flattened, nor a scalar broadcast: a wrong shape is a caller's mistake
+    (a batch, a transposed plan) that would otherwise run silently as other actions.
+
+    Args:
+        action: what ``step`` was given.
+        shape: the action space's shape, e.g. ``(4,)``.
+        names: what the numbers are, for the message: ``(dx, dy, dz, gripper)``.
+
+    Raises:
+        ValueError: one line naming the expected shape and what was given.
+    """
+    import numpy as np  # here: the config checks above are used without NumPy
+
+    shape = tuple(shape or ())
+
+    try:
+        a = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"action must be an array of shape {shape} {names} of numbers, got {action!r:.80}") from None
+    if a.shape != shape:
+        what = (
+            f"{shape[0]} values {names} (shape {tuple(shape)})" if len(shape) == 1 else f"shape {tuple(shape)} {names}"
+        )
+        raise ValueError(f"action must have {what}, got shape {a.shape}; step takes one action at a time")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"action {names} contains NaN or infinity: {a.tolist()}; give finite numbers")
+    return a

@@ -80,6 +80,7 @@ __all__ = [
     "knob",
     "knob_of",
     "knobs_of",
+    "revalidate",
 ]
 
 T = TypeVar("T")
@@ -275,12 +276,59 @@ def _value_type(k: Knob, default: Any) -> type | None:
     return type(default)
 
 
-def _check_bounds(owner: str, name: str, value: numbers.Real, k: Knob) -> None:
-    """The one-line out-of-range error: ``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``."""
+def _check_bounds(owner: str, name: str, value: numbers.Real, k: Knob, integer: bool | None = None) -> None:
+    """The one-line out-of-range error: ``physics.timestep=1 is out of range; use a value in [0.0001, 0.05]``.
+
+    ``integer``: whether the knob holds integers (its declared type); None = as the value is (an int or not).
+    """
     if k.contains(float(value)):
         return
-    what = "an integer" if isinstance(value, numbers.Integral) and not isinstance(value, bool) else "a value"
+    if integer is None:
+        integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    what = "an integer" if integer else "a value"
     raise ValueError(f"{_where(owner, name, value)} is out of range; use {what} {k.interval()}")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _element_types(default: tuple[Any, ...], n: int) -> list[type]:
+    """The type (int or float) of each of the ``n`` numbers of a tuple whose default is ``default``: the default's
+    element's where the lengths agree, else int if every default number is an int, else float."""
+    if len(default) == n:
+        return [int if _is_int(d) else float for d in default]
+    return [int if all(_is_int(d) for d in default) else float] * n
+
+
+def _tuple_length(f: dataclasses.Field[Any]) -> int | None:
+    """The fixed length a field's annotation declares (``tuple[float, float]``: 2), or None (``tuple[int, ...]``,
+    or no tuple annotation)."""
+    hint = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if not isinstance(hint, str):
+        return None
+    m = re.fullmatch(r"\s*tuple\[([^\[\]]*)\]\s*", hint)
+    if m is None or "..." in m.group(1):
+        return None
+    return len([part for part in m.group(1).split(",") if part.strip()])
+
+
+def _check_numbers(owner: str, name: str, value: Any, default: tuple[Any, ...], length: int | None) -> None:
+    """A tuple knob whose default holds numbers: a sequence (of ``length`` numbers, where its annotation fixes
+    it), each finite, and an integer where the default's is."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise ValueError(f"{_where(owner, name, value)} must be a list of numbers")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{_where(owner, name, list(value))} must have {length} values")
+    for i, (v, kind) in enumerate(zip(value, _element_types(default, len(value)))):
+        if kind is int and not _is_int(v):
+            raise ValueError(f"{_where(owner, f'{name}[{i}]', v)} must be an integer")
+        if not _is_number(v) or not math.isfinite(v):
+            raise ValueError(f"{_where(owner, f'{name}[{i}]', v)} must be a finite number")
 
 
 def check_knobs(obj: Any, owner: str) -> None:
@@ -295,7 +343,8 @@ def check_knobs(obj: Any, owner: str) -> None:
         ValueError: one line naming ``owner.field``, the value and what is allowed.
     """
     knobs = knobs_of(type(obj))
-    defaults = {f.name: f.default for f in fields(obj)}
+    declared = {f.name: f for f in fields(obj)}
+    defaults = {f.name: f.default for f in declared.values()}
     for name, k in knobs.items():
         value = getattr(obj, name)
         if value is None:
@@ -304,21 +353,50 @@ def check_knobs(obj: Any, owner: str) -> None:
             if value not in k.choices:
                 raise ValueError(f"{_where(owner, name, value)} is not allowed; choose from {k.describe()}")
             continue
-        kind = None if k.any_type else _value_type(k, defaults.get(name, MISSING))
+        default = defaults.get(name, MISSING)
+        kind = None if k.any_type else _value_type(k, default)
         if kind is not None and isinstance(value, tuple) and issubclass(kind, PurePath):
             for i, v in enumerate(value):
                 _check_type(owner, f"{name}[{i}]", v, kind)
         elif kind is not None:
             _check_type(owner, name, value, kind)
+        # a tuple of numbers: NaN, infinity, a float for an integer, a wrong length are named here, not mid-run
+        numbers_default: tuple[Any, ...] = (
+            default
+            if not k.any_type and isinstance(default, tuple) and default and all(_is_number(d) for d in default)
+            else ()
+        )
+        if numbers_default:
+            _check_numbers(owner, name, value, numbers_default, _tuple_length(declared[name]))
         if k.lo is None and k.hi is None:
             continue
         if k.pair:
             check_pair(owner, name, value, k.lo, k.hi)
         elif isinstance(value, (tuple, list)):
-            for i, v in enumerate(value):
-                _check_bounds(owner, f"{name}[{i}]", v, k)
+            kinds: list[type | None] = (
+                list(_element_types(numbers_default, len(value))) if numbers_default else [None] * len(value)
+            )
+            for i, (v, elem) in enumerate(zip(value, kinds)):
+                _check_bounds(owner, f"{name}[{i}]", v, k, None if elem is None else elem is int)
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            _check_bounds(owner, name, value, k)
+            _check_bounds(owner, name, value, k, None if kind is None else issubclass(kind, int))
+
+
+def revalidate(obj: Any) -> None:
+    """Run the checks of dataclass instance ``obj`` again, nested configs first: a config changed after it was
+    built (``cfg.thresholds.drawer = -0.1``) is checked like a new one where it is used (an env's constructor).
+
+    Raises:
+        ValueError: the first check that fails (one line, as when the config was built).
+    """
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        for item in value if isinstance(value, list) else [value]:
+            if is_dataclass(item) and not isinstance(item, type):
+                revalidate(item)
+    post_init = getattr(obj, "__post_init__", None)
+    if post_init is not None:
+        post_init()
 
 
 # ------------------------------------------------------------------------------------------ from mappings
@@ -366,10 +444,11 @@ def _converted(owner: str, name: str, value: Any, default: Any, k: Knob | None =
     if isinstance(default, tuple):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
             raise ValueError(f"{where}={shown(value)} must be a list")
-        if default and all(isinstance(d, (int, float)) for d in default):
+        if default and all(_is_number(d) for d in default):
             if len(value) != len(default):
                 raise ValueError(f"{where}={shown(list(value))} must have {len(default)} values")
-            return tuple(_converted(owner, f"{name}[{i}]", v, float(default[0])) for i, v in enumerate(value))
+            # each number as its default's type: an int element stays an int (a float for it must be whole)
+            return tuple(_converted(owner, f"{name}[{i}]", v, d) for i, (v, d) in enumerate(zip(value, default)))
         return tuple(value)
     return value
 
@@ -415,7 +494,12 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str | Non
             item_cls = type(current[0])
             if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
                 raise ValueError(f"{name} must be a list of {item_cls.__name__} mappings, got {shown(value)}")
-            kwargs[name] = [v if isinstance(v, item_cls) else from_mapping(item_cls, v) for v in value]
+            kwargs[name] = [
+                v
+                if isinstance(v, item_cls)
+                else from_mapping(item_cls, v, None if prefix is None else f"{owner}.{name}")
+                for v in value
+            ]
         elif name in knobs and knobs[name].any_type:
             kwargs[name] = tuple(value) if isinstance(value, list) else value  # checked by the class
         else:

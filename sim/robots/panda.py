@@ -15,6 +15,9 @@ import numpy as np
 import pybullet as p
 
 from sim.config import ArmConfig
+from sim.dimensions import FINGER_TRAVEL as FINGER_TRAVEL  # re-exported: the arm's users import them here
+from sim.dimensions import HAND_HALF_SPAN as HAND_HALF_SPAN
+from sim.dimensions import PANDA_JOINT_LIMITS as PANDA_JOINT_LIMITS
 from sim.primitives import Body, BodySpec, Link, box, build_body, cylinder, segment
 
 HALF_PI = np.pi / 2
@@ -29,15 +32,6 @@ PANDA_JOINT_ORIGINS: tuple[tuple[tuple[float, float, float], tuple[float, float,
     ((0.0, 0.0, 0.0), (HALF_PI, 0.0, 0.0)),
     ((0.088, 0.0, 0.0), (HALF_PI, 0.0, 0.0)),
 )
-PANDA_JOINT_LIMITS: tuple[tuple[float, float], ...] = (
-    (-2.8973, 2.8973),
-    (-1.7628, 1.7628),
-    (-2.8973, 2.8973),
-    (-3.0718, -0.0698),
-    (-2.8973, 2.8973),
-    (-0.0175, 3.7525),
-    (-2.8973, 2.8973),
-)
 PANDA_MAX_TORQUE = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)  # N·m
 PANDA_MAX_JOINT_SPEED = (2.175, 2.175, 2.175, 2.175, 2.61, 2.61, 2.61)  # rad/s
 PANDA_LINK_MASS = (4.97, 0.65, 3.23, 3.59, 1.23, 1.67, 1.47)  # kg; link 7 includes the hand
@@ -46,9 +40,7 @@ FINGER_JOINT_Z = 0.0584  # hand origin → finger joints (m)
 # Fingers are longer than Franka's (4.8 cm) so the hand clears a 9 cm mug while the fingertips push it low.
 FINGER_LENGTH = 0.10
 TCP_Z = FLANGE_Z + FINGER_JOINT_Z + FINGER_LENGTH - 0.005  # link 7 origin → just above the fingertips (m)
-FINGER_TRAVEL = 0.04  # each finger opens 0–4 cm
 HAND_YAW = -np.pi / 4  # the hand is mounted at −45° about the flange axis
-HAND_HALF_SPAN = 0.10  # m: the hand reaches this far either side of the tool centre point, along world y
 
 
 def _q(rpy: tuple[float, float, float]) -> tuple[float, float, float, float]:
@@ -192,7 +184,8 @@ class PandaArm:
         return tcp, np.array(st[6])
 
     def finger_opening(self) -> float:
-        """Distance between the finger pads (m), 0–0.08."""
+        """Distance between the finger pads (m): 0–0.08 within the joint limits, which PyBullet enforces softly (a
+        finger pressed by a contact goes past them; ``sim.envs.desk.FINGER_OPENING_LOW`` says by how much)."""
         return float(sum(s[0] for s in p.getJointStates(self.uid, self.finger_joints, physicsClientId=self.client)))
 
     # --------------------------------------------------------------- control

@@ -9,6 +9,7 @@ simulator (PyBullet, scipy) that the task classes need.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class HomeTaskInfo:
     name: str
     summary: str
     needs_arm: bool = False  # only the manipulator (``robot=manipulator``) can do it
+    needs_counter: bool = False  # only in a home with a kitchen counter (its drawer)
+    needs_door: bool = False  # only in a home with a door between two rooms
 
 
 #: home task name → its summary and needs, in the order the homes list their tasks
@@ -115,10 +118,40 @@ HOME_TASK_INFO: dict[str, HomeTaskInfo] = {
             "reach a point goal past clutter on the shortest path (some unmovable), some doors closed",
         ),
         HomeTaskInfo("room_nav", 'go to a room of a named type ("go to the kitchen")'),
-        HomeTaskInfo("open_door", 'open a closed door of a room of a named type ("open the bedroom door")', True),
-        HomeTaskInfo("open_drawer", 'open the kitchen counter\'s drawer ("open the kitchen drawer")', True),
+        HomeTaskInfo(
+            "open_door", 'open a closed door of a room of a named type ("open the bedroom door")', True, needs_door=True
+        ),
+        HomeTaskInfo(
+            "open_drawer", 'open the kitchen counter\'s drawer ("open the kitchen drawer")', True, needs_counter=True
+        ),
     )
 }
+
+
+def home_lacks(info: HomeTaskInfo, plan: Any) -> str | None:
+    """What floor plan ``plan`` (a ``sim.homes.floorplan.FloorPlan``) lacks for home task ``info``, or None."""
+    if info.needs_counter and not any(f.kind == "counter" for f in plan.furniture):
+        return "kitchen counter"
+    if info.needs_door and not plan.doors:
+        return "door"
+    return None
+
+
+def check_home_hosts(task: str, plan: Any, home: str, who: str | None = None) -> None:
+    """A ValueError unless the floor plan ``plan`` (named ``home`` in the config) has what home task ``task`` needs.
+
+    The generated homes always do (every one has a kitchen with its counter, and doors); a named home or a
+    floor-plan file may not, and the task would fail at its first reset. ``who`` names what needs it in the message
+    (default: ``task <task>``).
+    """
+    lacks = home_lacks(check_home_task(task), plan)
+    if lacks is not None:
+        from sim.homes.catalogue import NAMED_HOMES  # here: the task names above need no floor plans
+
+        raise ValueError(
+            f"env.home={home!r} (floor plan {plan.name!r}) has no {lacks}, which {who or 'task ' + task} needs; give a "
+            f"home with one ({', '.join(NAMED_HOMES)} or generated)" + ("" if who else " or another env.task")
+        )
 
 
 def check_home_task(name: str) -> HomeTaskInfo:

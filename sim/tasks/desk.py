@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.objects import MUG_RADIUS
-from sim.robots.panda import HAND_HALF_SPAN
+from sim.dimensions import MUG_OVERSHOOT, MUG_PUSH_BEHIND, MUG_PUSH_FAR_MARGIN, MUG_RADIUS, mug_push_y_limit
 from sim.tasks.base import Expert, Task
 from sim.tasks.catalogue import DESK_TASK_DESCRIPTIONS, TaskDescription, check_desk_task, desk_task_name
 from sim.tasks.catalogue import LOREL_TASKS as LOREL_TASKS  # re-exported: its users import it with DESK_TASKS
@@ -30,10 +29,8 @@ DIRECTIONS: dict[str, np.ndarray] = {
     "right": np.array([0.0, 1.0]),
 }
 # Experts move a little past the success threshold so that noise never leaves them just short.
-OVERSHOOT = {"m": 0.03, "rad": 0.25}
+OVERSHOOT = {"m": MUG_OVERSHOOT, "rad": 0.25}
 TRAVEL_HEIGHT = 0.20  # expert moves between objects this far above the desk (m): clears every carcass
-FURNITURE_HALF_WIDTH = 0.12  # m: half width (along y) of the drawer and cabinet carcasses
-HAND_CLEARANCE = 0.01  # m kept between the hand and any carcass
 MUG_LAYOUT_ATTEMPTS = 20  # starts tried for a pushed mug before the layout counts as too cramped
 EXPERT_SPEED = 0.8  # fraction of the max step the expert uses while manipulating
 APPROACH_TOLERANCE = 0.012  # m: how close to a waypoint counts as there
@@ -169,11 +166,10 @@ class MoveMugTask(Task):
         # The hand is 2 × HAND_HALF_SPAN long along y: along the whole push, from behind the mug to past
         # the goal, it must stay clear of the drawer and cabinet carcasses at either side of the desk.
         lay = scene.cfg.layout
-        inner_edge = min(abs(lay.drawer_center[1]), abs(lay.cabinet_center[1])) - FURNITURE_HALF_WIDTH
-        y_limit = inner_edge - HAND_HALF_SPAN - HAND_CLEARANCE
+        y_limit = mug_push_y_limit(lay.drawer_center[1], lay.cabinet_center[1])
         travel = self.threshold(scene.cfg.thresholds) + OVERSHOOT["m"] + MUG_RADIUS
         if d[0] != 0:  # room at the far side for the gripper (up) or for the mug (down)
-            hi[0] -= 0.07
+            hi[0] -= MUG_PUSH_FAR_MARGIN
         # Rarely (about 1 in 10,000) the other objects find no room beside the push path: then draw
         # another start for the pushed mug. The first attempt's draws are unchanged by the retry.
         for _attempt in range(MUG_LAYOUT_ATTEMPTS):
@@ -213,7 +209,7 @@ class MoveMugTask(Task):
 
 class _MugExpert(_ApproachThenAct):
     PUSH_HEIGHT = 0.015  # tcp above the desk while pushing: below the mug's centre of mass, so it slides
-    BEHIND = 0.085  # start this far behind the mug centre (clears the mug's handle)
+    BEHIND = MUG_PUSH_BEHIND  # start this far behind the mug centre (clears the mug's handle)
 
     def __init__(self, task: MoveMugTask):
         super().__init__()

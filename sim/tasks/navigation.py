@@ -177,7 +177,7 @@ def _sample_start_goal(
             break
     raise TaskSamplingError(
         f"no start within [{nav.min_geodesic}, {nav.max_geodesic}] m of a goal in this home; "
-        f"lower task.min_geodesic or use a larger home"
+        f"lower env.nav.min_geodesic or use a larger home"
     )
 
 
@@ -429,7 +429,9 @@ class RoomNav(HomeTask):
                 target_room=room.name,
                 path_cells=cells,
             )
-        raise TaskSamplingError(f"home {plan.name!r}: no start far enough from a {types} room; lower task.min_geodesic")
+        raise TaskSamplingError(
+            f"home {plan.name!r}: no start far enough from a {types} room; lower env.nav.min_geodesic"
+        )
 
     def succeeded(self, scene, episode, cfg):
         x, y, _ = scene.robot.pose()

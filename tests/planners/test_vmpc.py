@@ -297,7 +297,7 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
         ),
         (["objective=goal_image", "dynamics_model=[README.md,README.md]"], "lists a checkpoint twice"),
         (["objective=goal_image", "dynamics_model=[README.md,runs/none.pt]"], "runs/none.pt'"),
-        (["objective=oracle", "agent.ensemble=max"], "VMPCConfig.ensemble"),
+        (["objective=oracle", "agent.ensemble=max"], "agent.ensemble"),
         (["instruction=bake a chocolate cake", "objective=oracle"], "The robot can"),
     ],
 )

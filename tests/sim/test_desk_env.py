@@ -336,3 +336,18 @@ def test_a_faucet_turn_by_the_threshold_is_visible(seed):
         assert changed >= 7, f"seed {seed}: a π/10 turn changes only {changed} pixels"
     finally:
         env.close()
+
+
+def test_a_config_mapping_is_not_overridden_by_the_keywords_defaults():
+    env = DeskEnv(config={"obs_keys": ("proprio",), "task": "close_drawer", "width": 32, "height": 32})
+    try:
+        assert env.cfg.obs_keys == ("proprio",) and env.cfg.task == "close_drawer" and env.cfg.width == 32
+        obs, _ = env.reset(seed=0)
+        assert set(obs) == {"proprio"}
+    finally:
+        env.close()
+    env = DeskEnv(task="open_cabinet", config={"task": "close_drawer"})  # a keyword given wins
+    try:
+        assert env.cfg.task == "open_cabinet"
+    finally:
+        env.close()

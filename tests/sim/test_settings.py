@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, fields
@@ -119,6 +120,50 @@ def test_direct_construction_checks_types_too() -> None:
         Inner(count="3")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="outer.flag=1 must be true or false"):
         Outer(flag=1)  # type: ignore[arg-type]
+
+
+@dataclass
+class Counts:
+    """Tuples of ints and of mixed numbers."""
+
+    steps: tuple[int, int] = knob((4, 12), "[low, high] steps (count)", lo=1, pair=True)
+    mixed: tuple[float, int] = knob((0.5, 3), "a fraction and a count")
+    sizes: tuple[int, ...] = knob((8, 16), "any number of widths", lo=1)
+
+    def __post_init__(self) -> None:
+        check_knobs(self, "counts")
+
+
+def test_a_tuples_numbers_keep_their_defaults_types() -> None:
+    cfg = from_mapping(Counts, {"steps": [2, 8.0], "mixed": [1, 2.0]})
+    assert cfg.steps == (2, 8) and all(type(v) is int for v in cfg.steps)  # not floats: no local conversions needed
+    assert cfg.mixed == (1.0, 2) and type(cfg.mixed[0]) is float and type(cfg.mixed[1]) is int
+    with pytest.raises(ValueError, match=re.escape("Counts.steps[0]=2.5 must be a whole number")):
+        from_mapping(Counts, {"steps": [2.5, 8]})
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"steps": (2.0, 8)}, "counts.steps[0]=2.0 must be an integer"),
+        ({"steps": (2, math.nan)}, "counts.steps[1]=nan must be an integer"),
+        ({"mixed": (math.nan, 3)}, "counts.mixed[0]=nan must be a finite number"),
+        ({"mixed": (math.inf, 3)}, "counts.mixed[0]=inf must be a finite number"),
+        ({"mixed": ("a", 3)}, "counts.mixed[0]='a' must be a finite number"),
+        ({"mixed": (0.5,)}, "counts.mixed=[0.5] must have 2 values"),
+        ({"mixed": 0.5}, "counts.mixed=0.5 must be a list of numbers"),
+        ({"sizes": (8, 0)}, "counts.sizes[1]=0 is out of range; use an integer ≥ 1"),
+    ],
+)
+def test_direct_construction_checks_a_tuples_numbers(values: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Counts(**values)
+    assert Counts(sizes=(8, 16, 32)).sizes == (8, 16, 32)  # a tuple[int, ...] may take any length
+
+
+def test_bounds_messages_say_integer_only_for_integer_knobs() -> None:
+    with pytest.raises(ValueError, match=re.escape("inner.gain=-1 is out of range; use a value > 0")):
+        Inner(gain=-1)  # an int given for a float knob: "a value", not "an integer"
 
 
 def test_subclass_redeclaration_keeps_the_knob() -> None:

@@ -164,23 +164,16 @@ def test_expert_mix_episodes_reach_their_labels(tmp_path):
         assert ep.instructions and all(isinstance(t, str) and t for t in ep.instructions)
 
 
-def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys):
+def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys, monkeypatch):
     from robolearn.cli import main
+    from sim.tasks.desk import DrawerTask, PlacementError
 
+    def cramped(self, scene, rng):  # a layout too cramped for the mugs is refused when the config is built
+        raise PlacementError("could not place mug_white without overlap")
+
+    monkeypatch.setattr(DrawerTask, "sample_initial_state", cramped)  # workers=1 collects in this process
     out = tmp_path / "cramped"
-    # A mug region too small for two mugs: every reset fails to place them.
-    code = main(
-        [
-            "collect",
-            f"out={out}",
-            *SMALL,
-            "episodes=2",
-            "workers=1",
-            "tasks=[open_drawer]",
-            "env.layout.mug_region_low=[0.5,0.0]",
-            "env.layout.mug_region_high=[0.5,0.0]",
-        ]
-    )
+    code = main(["collect", f"out={out}", *SMALL, "episodes=2", "workers=1", "tasks=[open_drawer]"])
     err = capsys.readouterr().err
     assert code == 1 and "episode 0 (seed 0) failed: PlacementError" in err and "resume" in err
     assert "Traceback" not in err
@@ -195,7 +188,7 @@ def test_a_failing_episode_is_named_and_the_rest_kept(tmp_path, capsys):
         ("storage.compression_level=12", "storage.compression_level=12 is out of range; use an integer in \\[0, 9\\]"),
         ("annotation.typo_rate=2", "annotation.typo_rate=2.0 is out of range"),
         ("exploration.reach_steps=[12,4]", "must be a \\[low, high\\] pair with low <= high"),
-        ("exploration.reach_steps=[2.5,4]", "reach_steps=\\[2.5, 4.0\\] must be whole numbers"),
+        ("exploration.reach_steps=[2.5,4]", "exploration.reach_steps\\[0\\]=2.5 must be a whole number"),
         ("workers=two", "workers='two' must be a number"),
         ("exploration.correlation=1", "exploration.correlation=1.0 is out of range; use a value in \\[0, 1\\)"),
     ],

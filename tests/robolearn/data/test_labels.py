@@ -152,8 +152,9 @@ def test_labels_at_intermediate_frames():
         (lambda: hindsight_labels(["cup.x", "cup.y"], np.zeros(2), np.zeros(2), TH), "x, y or z"),
         (lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.full(len(NAMES), np.nan), TH), "non-finite"),
         (
+            # refused where it is defined: a threshold of 0 (every change a success) fails when it is built
             lambda: hindsight_labels(NAMES, np.zeros(len(NAMES)), np.zeros(len(NAMES)), SuccessThresholds(drawer=0.0)),
-            "positive",
+            "thresholds.drawer=0.0 is out of range",
         ),
         (
             lambda: hindsight_labels(
