@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.plumbing.processes import session_processes
+
 VERBS = ("bench", "collect", "train", "bench_ray")
 START_S = 180.0  # how long a verb may take to get its workers busy
 
@@ -32,17 +34,11 @@ START_S = 180.0  # how long a verb may take to get its workers busy
 def session(sid: int) -> dict[int, str]:
     """The live (not zombie) processes of session ``sid``: pid → command line."""
     found = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    for pid in session_processes(sid):
         try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-            if fields[0] == b"Z" or int(fields[3]) != sid:
-                continue
-            with open(f"/proc/{name}/cmdline", "rb") as f:
-                found[int(name)] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:100]
-        except (OSError, IndexError):
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                found[pid] = f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:100]
+        except OSError:  # it ended meanwhile
             continue
     return found
 

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["ORPHANED_EXIT", "exit_with_parent", "init_worker", "reap_orphans"]
+__all__ = ["ORPHANED_EXIT", "exit_with_parent", "init_worker", "reap_orphans", "session_processes"]
 
 #: exit status of a worker that ended itself because its parent died (128 + SIGHUP, "the controlling process
 #: went away"; nobody but the reaping init process sees it)
@@ -141,14 +141,33 @@ def _start_guard() -> subprocess.Popen[bytes] | None:
         return None
 
 
-def _stat(pid: int) -> tuple[int, int] | None:
-    """(parent pid, start time in clock ticks) of a live process; None for a gone or zombie one."""
+def _fields(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state, parent, group, session, ...) of a live
+    process; None for a gone or zombie one."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()  # after the command name, which may hold spaces
     except (OSError, IndexError):
         return None
-    return None if fields[0] == b"Z" else (int(fields[1]), int(fields[19]))
+    return None if not fields or fields[0] == b"Z" else fields
+
+
+def _stat(pid: int) -> tuple[int, int] | None:
+    """(parent pid, start time in clock ticks) of a live process; None for a gone or zombie one."""
+    fields = _fields(pid)
+    return None if fields is None else (int(fields[1]), int(fields[19]))
+
+
+def session_processes(sid: int) -> list[int]:
+    """The live (not zombie) processes of session ``sid`` (Linux ``/proc``): what a verb started in a session of
+    its own left running (the orphan checks of the tests and of ``benchmarks/orphans.py``)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _fields(int(name))
+            if fields is not None and int(fields[3]) == sid:
+                found.append(int(name))
+    return found
 
 
 def _descendants(roots: set[int]) -> dict[int, int]:

@@ -30,6 +30,7 @@ import pytest
 
 from robolearn import cli
 from robolearn.cli import EXIT_INTERRUPTED, EXIT_TERMINATED
+from sim.plumbing.processes import session_processes
 from tests.bad_inputs.conftest import BadCli, one_line
 from tests.conftest import CollectDataset
 
@@ -43,22 +44,6 @@ START_S = 120.0
 BANNER = "pybullet build time"
 
 TINY_ENV = ["env.width=32", "env.height=32", "progress_bar=false"]
-
-
-def _session(sid: int) -> list[int]:
-    """The live (not zombie) processes of session ``sid``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if fields[0] != b"Z" and int(fields[3]) == sid:
-            found.append(int(name))
-    return found
 
 
 def _describe(pids: Sequence[int]) -> str:
@@ -90,7 +75,7 @@ class Verb:
 
     def others(self) -> list[int]:
         """The session's processes other than the verb itself: workers, helpers, their children."""
-        return [pid for pid in _session(self.proc.pid) if pid != self.proc.pid]
+        return [pid for pid in session_processes(self.proc.pid) if pid != self.proc.pid]
 
     def error_line(self) -> str:
         """stderr's one line, without pybullet's import banners (asserts no traceback, one line)."""
@@ -113,7 +98,7 @@ def running(argv: Sequence[str], tmp_path: Path) -> Iterator[Verb]:
     try:
         yield Verb(proc, stderr)
     finally:
-        for pid in _session(proc.pid):
+        for pid in session_processes(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -134,10 +119,10 @@ def _gone_after_kill(verb: Verb) -> float:
     killed = time.monotonic()
     verb.proc.wait()
     try:
-        _wait(lambda: not _session(verb.proc.pid), GONE_S, "the verb's processes to exit")
+        _wait(lambda: not session_processes(verb.proc.pid), GONE_S, "the verb's processes to exit")
     except AssertionError:
         raise AssertionError(
-            f"{GONE_S:.0f} s after kill -9 these processes still run:\n{_describe(_session(verb.proc.pid))}\n"
+            f"{GONE_S:.0f} s after kill -9 these processes still run:\n{_describe(session_processes(verb.proc.pid))}\n"
             f"(before the kill:\n{_describe(before)})"
         ) from None
     return time.monotonic() - killed
@@ -238,7 +223,7 @@ def test_kill_stops_the_workers_and_exits_143(start, name: str) -> None:
     with start(name) as verb:
         verb.proc.send_signal(signal.SIGTERM)
         assert verb.proc.wait(timeout=30) == EXIT_TERMINATED, verb.stderr.read_text()
-        _wait(lambda: not _session(verb.proc.pid), GONE_S, "the workers to exit after the verb")
+        _wait(lambda: not session_processes(verb.proc.pid), GONE_S, "the workers to exit after the verb")
         assert verb.error_line() == f"robolearn {name}: error: terminated"
 
 
@@ -249,7 +234,7 @@ def test_ctrl_c_stops_the_workers_and_exits_130(start, name: str) -> None:
     with start(name) as verb:
         os.killpg(verb.proc.pid, signal.SIGINT)
         assert verb.proc.wait(timeout=30) == EXIT_INTERRUPTED, verb.stderr.read_text()
-        _wait(lambda: not _session(verb.proc.pid), GONE_S, "the workers to exit after the verb")
+        _wait(lambda: not session_processes(verb.proc.pid), GONE_S, "the workers to exit after the verb")
         assert verb.error_line() == f"robolearn {name}: error: interrupted"
 
 

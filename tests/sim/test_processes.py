@@ -18,25 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.plumbing.processes import ORPHANED_EXIT
+from sim.plumbing.processes import ORPHANED_EXIT, session_processes
 
 REPO = Path(__file__).resolve().parents[2]
 GONE_S = 5.0  # the mechanisms take well under a second; generous for a loaded machine
-
-
-def _session(sid: int) -> list[int]:
-    """The live (not zombie) processes of session ``sid``."""
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] != b"Z" and int(fields[3]) == sid:
-                found.append(int(name))
-    return found
 
 
 def _alive(pid: int) -> bool:
@@ -73,7 +58,7 @@ def parent(script: str) -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
         assert pids, "the parent script printed no pids"
         yield proc, pids
     finally:
-        for pid in _session(proc.pid):
+        for pid in session_processes(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -105,7 +90,7 @@ def test_pool_workers_exit_when_their_parent_is_killed(pidfd: bool) -> None:
         assert all(_alive(p) for p in workers)
         proc.kill()
         proc.wait()
-        assert _wait(lambda: not _session(proc.pid), GONE_S), f"still running: {_session(proc.pid)}"
+        assert _wait(lambda: not session_processes(proc.pid), GONE_S), f"still running: {session_processes(proc.pid)}"
 
 
 def test_a_worker_whose_parent_is_already_gone_exits_at_once() -> None:
@@ -142,7 +127,7 @@ def test_the_guard_stops_a_killed_parents_descendants() -> None:
         assert all(_alive(p) for p in started)
         proc.kill()
         proc.wait()
-        assert _wait(lambda: not _session(proc.pid), GONE_S), f"still running: {_session(proc.pid)}"
+        assert _wait(lambda: not session_processes(proc.pid), GONE_S), f"still running: {session_processes(proc.pid)}"
 
 
 def test_the_guard_kills_nothing_when_the_block_ends() -> None:
@@ -150,5 +135,5 @@ def test_the_guard_kills_nothing_when_the_block_ends() -> None:
     with parent(GUARDED.replace("{then}", "pass") + "    time.sleep(300)\n") as (proc, started):
         time.sleep(1.0)  # the block has ended and the guard with it
         assert all(_alive(p) for p in started)
-        guards = [p for p in _session(proc.pid) if b"processes.py" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        guards = [p for p in session_processes(proc.pid) if b"processes.py" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert not guards
