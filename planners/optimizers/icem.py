@@ -32,12 +32,13 @@ iterations: after ~8 the decayed population is 2 · elites and selection is weak
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from planners.optimizers.base import FILLS, MAX_ITERATIONS, MAX_SAMPLES, MAX_STD
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.noise import colored_noise
 from sim.plumbing.settings import knob
@@ -49,37 +50,25 @@ __all__ = ["ICEMConfig", "ICEMOptimizer"]
 class ICEMConfig(CEMConfig):
     """Settings of an ``ICEMOptimizer``: those of ``CEMConfig`` (same meaning) plus iCEM's switches.
 
-    Each field is declared once, with ``sim.plumbing.settings.knob`` (a base field is redeclared where iCEM
-    documents it differently); ``conf/optimizer/icem.yaml`` is generated from it
+    Each field is declared once, with ``sim.plumbing.settings.knob``; the base's fields keep their bounds, with
+    iCEM's wording in ``KNOB_DOCS`` and iCEM's default where it differs; ``conf/optimizer/icem.yaml`` is generated
+    from it
     (``python -m robolearn.conf_files --write``).
     """
 
-    population: int = knob(
-        200,
-        "fresh action sequences sampled at the first iteration (count; later ones decay, see population_decay)",
-        lo=1,
-        hi=MAX_SAMPLES,
-    )
-    iterations: int = knob(
-        3, "sample-and-refit rounds per optimize() call; one objective call each", lo=1, hi=MAX_ITERATIONS
-    )
-    min_std: float = knob(0.01, "floor of the std after each refit, fraction of the half-range", lo=0.0, hi=MAX_STD)
-    alpha: float = knob(
-        0.1,
-        "refit momentum: new = alpha·old + (1 − alpha)·elite mean/std (iCEM paper: 0.1)",
-        lo=0.0,
-        hi=1.0,
-        hi_open=True,
-    )
-    return_mean_of_elites: bool = knob(
-        True, "plan = mean of the last iteration's elites (true) | best sample of the call (false)"
-    )
-    shift_fill: str = knob(
-        "center",
-        "what advance() puts in the freed tail of the warm start and kept elites: center (of the bounds) | last "
-        "(repeat the last action)",
-        choices=FILLS,
-    )
+    #: the base's knobs (bounds and meaning as in CEMConfig) as iCEM's docs word them
+    KNOB_DOCS: ClassVar[Mapping[str, str]] = {
+        "population": "fresh action sequences sampled at the first iteration (count; later ones decay, see "
+        "population_decay)",
+        "iterations": "sample-and-refit rounds per optimize() call; one objective call each",
+        "min_std": "floor of the std after each refit, fraction of the half-range",
+        "alpha": "refit momentum: new = alpha·old + (1 − alpha)·elite mean/std (iCEM paper: 0.1)",
+        "return_mean_of_elites": "plan = mean of the last iteration's elites (true) | best sample of the call (false)",
+        "shift_fill": "what advance() puts in the freed tail of the warm start and kept elites: center (of the "
+        "bounds) | last (repeat the last action)",
+    }
+
+    alpha: float = 0.1  # the iCEM paper's momentum (CEM's default is none)
     noise_beta: float = knob(
         2.0,
         "colored-noise exponent β: power spectrum ∝ 1/f^β along time (0 = white, CEM's sampling; paper: 2–3; "
