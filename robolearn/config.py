@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hydra import compose, initialize_config_dir
-from hydra.errors import HydraException, OverrideParseException
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -130,13 +130,6 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
         cfg = _compose(config_name, overrides)
         OmegaConf.to_container(cfg, resolve=True)  # reports the failing key, which resolve() does not
         OmegaConf.resolve(cfg)
-    except OverrideParseException as e:
-        name = e.override.partition("=")[0] or "KEY"
-        raise ConfigError(
-            f"cannot read the override {shown(e.override)} ({shorten(one_line(str(e)), 120)}): quote a value that "
-            "holds spaces, "
-            f"'=', ',', quotes or brackets for Hydra, {name}='...' (in the shell: \"{name}='...'\")"
-        ) from None
     except HydraException as e:
         cause = e.__cause__
         # Hydra reports `foo=1` for a missing key as "Could not override 'foo'. To append ... use +foo".
@@ -148,26 +141,11 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> DictConfi
     except OmegaConfBaseException as e:
         key = getattr(e, "full_key", None) or _full_key_from_message(str(e))
         raise ConfigError(shorten(one_line(str(e)), MESSAGE_CHARS) + (f" (in {key})" if key else "")) from None
-    except ValueError as e:  # Hydra's parser lets some through, e.g. an integer of more than 4300 digits
-        culprit = _unreadable_override(overrides)
-        where = f"the override {shown(culprit)}" if culprit else f"the overrides {shorten(' '.join(overrides))}"
-        raise ConfigError(f"cannot read {where}: {shorten(one_line(str(e)), 160)}") from None
+    except ValueError as e:  # Hydra's checks of a group choice (`env=3`); each override alone was readable
+        raise ConfigError(
+            f"cannot read the overrides {shorten(' '.join(overrides))}: {shorten(one_line(str(e)), 160)}"
+        ) from None
     return cfg
-
-
-def _unreadable_override(overrides: Sequence[str]) -> str | None:
-    """The first of ``overrides`` that Hydra's override parser fails on, if one does on its own."""
-    from hydra.core.override_parser.overrides_parser import (  # lazy: Hydra's override parser; configs stay light
-        OverridesParser,
-    )
-
-    parser = OverridesParser.create()
-    for o in overrides:
-        try:
-            parser.parse_override(o)
-        except (HydraException, ValueError):
-            return o
-    return None
 
 
 def check_overrides(overrides: Sequence[str]) -> None:

@@ -52,8 +52,7 @@ class ICEMConfig(CEMConfig):
 
     Each field is declared once, with ``sim.plumbing.settings.knob``; the base's fields keep their bounds, with
     iCEM's wording in ``KNOB_DOCS`` and iCEM's default where it differs; ``conf/optimizer/icem.yaml`` is generated
-    from it
-    (``python -m robolearn.conf_files --write``).
+    from it (``python -m robolearn.conf_files --write``).
     """
 
     #: the base's knobs (bounds and meaning as in CEMConfig) as iCEM's docs word them
