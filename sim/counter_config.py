@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from sim.config import SuccessThresholds
 from sim.dimensions import DRAWER_TRAVEL
-from sim.home_config import SPLITS, BaseConfig, HomePhysics, MobileArmConfig, check_home_selector
+from sim.home_config import BaseConfig, HomePhysics, MobileArmConfig, check_home_selector, home_selection_knob
 from sim.observation_keys import COUNTER_OBS_KEYS
 from sim.plumbing.checks import check_obs_keys
 from sim.plumbing.settings import check_knobs, knob
@@ -40,18 +40,10 @@ class CounterEnvConfig:
     KIND: ClassVar[str] = "counter"  # its entry in robolearn.kinds.KINDS (conf/env/counter.yaml's `kind`)
 
     task: str = knob("open_drawer", "open_drawer | close_drawer: sets the drawer's start and the success check")
-    home: str = knob(
-        "generated",
-        "generated (a seeded pool, see split), a named home (studio, apartment, ...), a .yaml/.json floor plan, "
-        "or generated:<seed>",
-    )
-    split: str = knob(
-        "train",
-        "generated homes: train draws home seeds [0, num_homes); test a disjoint range never used for training",
-        choices=SPLITS,
-    )
-    num_homes: int = knob(100, "homes in each split's generated pool (count)", lo=1, hi=1_000_000)
-    num_rooms: tuple[int, int] = knob((2, 8), "[low, high] rooms of a generated home (count)", lo=2, hi=8, pair=True)
+    home: str = home_selection_knob("home")
+    split: str = home_selection_knob("split")
+    num_homes: int = home_selection_knob("num_homes")
+    num_rooms: tuple[int, int] = home_selection_knob("num_rooms")
     obs_keys: tuple[str, ...] = knob(
         ("rgb",), "any of rgb, depth, segmentation (head camera), proprio (tcp 3, finger 1, joints 7)"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sim.config import ArmConfig, PhysicsConfig
 from sim.dimensions import DRAWER_TRAVEL, ROOM_DOOR_MAX_ANGLE, ROOM_DOOR_WIDTH
@@ -22,6 +22,30 @@ from sim.tasks.catalogue import check_home_task
 
 ROBOTS = ("base", "manipulator")
 SPLITS = ("train", "test")
+
+#: the knobs that choose an env's home, the same for the home and the counter envs: name → (default, doc, bounds)
+_HOME_SELECTION: dict[str, tuple[Any, str, dict[str, Any]]] = {
+    "home": (
+        "generated",
+        "generated (a seeded pool, see split), a named home (studio, apartment, ...), a .yaml/.json floor plan, "
+        "or generated:<seed>",
+        {},
+    ),
+    "split": (
+        "train",
+        "generated homes: train draws home seeds [0, num_homes); test a disjoint range never used for training",
+        {"choices": SPLITS},
+    ),
+    "num_homes": (100, "homes in each split's generated pool (count)", {"lo": 1, "hi": 1_000_000}),
+    "num_rooms": ((2, 8), "[low, high] rooms of a generated home (count)", {"lo": 2, "hi": 8, "pair": True}),
+}
+
+
+def home_selection_knob(name: str) -> Any:
+    """A fresh knob ``name`` (home, split, num_homes or num_rooms) of the home selection, declared once for the
+    home env (``HomeEnvConfig``) and the counter env (``CounterEnvConfig``)."""
+    default, doc, bounds = _HOME_SELECTION[name]
+    return knob(default, doc, **bounds)
 
 
 def check_home_selector(home: object) -> None:
@@ -221,18 +245,10 @@ class HomeEnvConfig:
         "pointnav | interactive_nav | room_nav | open_door | open_drawer (the last two need robot=manipulator)",
     )
     robot: str = knob("base", "base (differential drive) | manipulator (the base with a Panda arm)", choices=ROBOTS)
-    home: str = knob(
-        "generated",
-        "generated (a seeded pool, see split), a named home (studio, apartment, ...), a .yaml/.json floor plan, "
-        "or generated:<seed>",
-    )
-    split: str = knob(
-        "train",
-        "generated homes: train draws home seeds [0, num_homes); test a disjoint range never used for training",
-        choices=SPLITS,
-    )
-    num_homes: int = knob(100, "homes in each split's generated pool (count)", lo=1, hi=1_000_000)
-    num_rooms: tuple[int, int] = knob((2, 8), "[low, high] rooms of a generated home (count)", lo=2, hi=8, pair=True)
+    home: str = home_selection_knob("home")
+    split: str = home_selection_knob("split")
+    num_homes: int = home_selection_knob("num_homes")
+    num_rooms: tuple[int, int] = home_selection_knob("num_rooms")
     obs_keys: tuple[str, ...] = knob(
         ("rgb", "depth", "scan", "proprio", "goal"),
         "any of rgb, depth, segmentation (head camera), scan (LiDAR), local_map, proprio, goal",
