@@ -36,8 +36,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import TracebackType
 
 __all__ = ["ORPHANED_EXIT", "exit_with_parent", "init_worker", "reap_orphans", "session_processes"]
 
@@ -93,9 +94,24 @@ def _watch(parent: int, handle: int | None) -> None:
 def init_worker(parent: int | None = None) -> None:
     """Pool ``initializer`` (``initargs=(os.getpid(),)``): Ctrl-C is the parent's to handle (it stops the pool;
     a worker interrupted mid-job would print a traceback, or look to the parent like a crash), and the worker
-    exits when the parent dies (``exit_with_parent(parent)``)."""
+    exits when the parent dies (``exit_with_parent(parent)``). A connection the parent drops as it stops
+    (multiprocessing's resource sharer, which hands a ``DataLoader``'s tensors over, reports one with
+    ``sys.excepthook`` from its own thread) ends quietly: the parent reports why it stopped."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.excepthook = _quiet_dropped_connections(sys.excepthook)
     exit_with_parent(parent)
+
+
+def _quiet_dropped_connections(
+    report: Callable[[type[BaseException], BaseException, TracebackType | None], object],
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+    """``report`` (an excepthook) except for connections the parent dropped (``ConnectionError``, ``EOFError``)."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if not issubclass(kind, (ConnectionError, EOFError)):
+            report(kind, value, tb)
+
+    return hook
 
 
 # ------------------------------------------------------------------ the guard of processes others start
