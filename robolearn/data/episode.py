@@ -28,6 +28,8 @@ class Episode:
         instructions: hindsight descriptions in training phrasings.
         heldout_instructions: descriptions in phrasings that training never sees.
         scene_params: the randomization draw, JSON-serializable.
+        clip: what a video clip shows (``robolearn.data.videos.clip``: template, actor, outcome, ...), stored as
+            the JSON attribute ``clip``; None (not stored) for an interaction episode.
     """
 
     index: int
@@ -43,6 +45,7 @@ class Episode:
     instructions: list[str] = field(default_factory=list)
     heldout_instructions: list[str] = field(default_factory=list)
     scene_params: dict[str, Any] = field(default_factory=dict)
+    clip: dict[str, Any] | None = None
 
     @property
     def length(self) -> int:

@@ -50,6 +50,8 @@ __all__ = [
     "IN_MEMORY_MAX_BYTES",
     "JSON_ATTRS",
     "LIBVER",
+    "OPTIONAL_ATTR_COLUMNS",
+    "OPTIONAL_JSON_ATTRS",
     "atomic_h5",
     "check_file",
     "fast_frames_ok",
@@ -77,12 +79,18 @@ INDEX_DTYPE = np.dtype([("episode", "<i8"), ("length", "<i8"), ("seed", "<i8"), 
 # Episode-group attributes stored as JSON strings; the others are ints (index, seed, length) or plain
 # strings (task, exploration).
 JSON_ATTRS = ("labels", "instructions", "heldout_instructions", "scene_params")
+# JSON attributes only some episodes have: ``clip`` (what a video clip shows, robolearn.data.videos). An episode
+# without one stores nothing, so interaction datasets keep their exact bytes.
+OPTIONAL_JSON_ATTRS = ("clip",)
 # Small string attributes that ``pack`` also copies into per-shard columns ``episode_attrs/<key>``
 # (variable-length UTF-8 strings, one row per ``index`` row), so that a reader gets them for a whole
 # shard in one read instead of opening each episode group (~130 µs for two attributes, measured).
 # scene_params is left out: larger, and not needed per training sample.
 ATTR_COLUMNS_GROUP = "episode_attrs"
 ATTR_COLUMNS = ("task", "exploration", "labels", "instructions", "heldout_instructions")
+# Optional attributes that ``pack`` copies into a column when every episode of the shard has them (a clip
+# dataset's ``clip``: a reader gets every clip's description in one read per shard).
+OPTIONAL_ATTR_COLUMNS = ("clip",)
 # Per-shard tables of where each image frame's compressed chunk lies in the file, written by ``pack``:
 # ``frame_chunks/<modality>/{start, offset, nbytes}`` (int64; ``start`` has one entry per index row
 # plus one, rows start[j]:start[j+1] are the frames of index row j). With them a reader gets a frame

@@ -4,12 +4,18 @@ robolearn data info ROOT [--verify]             episodes, steps, label distribut
 robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
 robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
 robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
+robolearn data import ssv2 SRC OUT [--classes ...] [--split validation]   Something-Something-V2 videos as clips
+robolearn data import folder SRC OUT [--csv labels.csv]                     a folder of videos + a CSV of labels
+
+``info`` on a clip dataset (``robolearn collect videos``, ``robolearn data import``) counts its clips per label,
+actor, outcome, variant and source instead of episodes per hindsight label.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -19,6 +25,7 @@ from typing import Any, NoReturn
 import imageio.v3 as iio
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from tqdm import tqdm
 
@@ -28,9 +35,12 @@ from robolearn.data.metadata import DatasetError
 from robolearn.data.reader import DatasetReader
 from robolearn.data.schema import ANNOTATIONS_FILE
 from robolearn.data.verify import FIX_MISSING, DatasetCheck, check_dataset
+from robolearn.data.videos.clip import is_clip_meta
+from robolearn.data.videos.reader import ClipReader
 from robolearn.video import VIDEO_FORMATS, Caption, VideoWriter, caption_frame
 from sim.plumbing.checks import shown
 from sim.plumbing.files import OutputError, check_writable, output_keys, write_bytes_atomic
+from sim.plumbing.settings import knobs_of
 
 SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
 SHEET_SCALE = 2  # contact sheet pixels per observation pixel (64×64 frames are tiny)
@@ -68,6 +78,8 @@ def dataset_info(root: str | Path, verify: bool = False, progress: bool = False)
             f"{root}: {check.describe_missing()}: a shard or episode file was deleted, or the collection was "
             f"interrupted; {FIX_MISSING}"
         )
+    if is_clip_meta(reader.meta):
+        return _clip_info(root, reader, check)
     indices = reader.indices()
     labels: collections.Counter[str] = collections.Counter()
     tasks: collections.Counter[str] = collections.Counter()
@@ -105,8 +117,93 @@ def dataset_info(root: str | Path, verify: bool = False, progress: bool = False)
     }
 
 
+#: the distributions `info` counts over a clip dataset: ClipInfo attribute → table title
+CLIP_COUNTS = {"label": "label", "actor": "actor", "outcome": "outcome", "variant": "variant", "source": "source"}
+
+
+def _clip_info(root: Path, reader: DatasetReader, check: DatasetCheck) -> dict[str, Any]:
+    """``dataset_info`` of a clip dataset: counts per label, actor, outcome, variant and source (and robot clips
+    per label), frames per clip."""
+    clips = ClipReader(root)
+    counts: dict[str, collections.Counter[str]] = {k: collections.Counter() for k in CLIP_COUNTS}
+    robot: collections.Counter[str] = collections.Counter()
+    frames: collections.Counter[int] = collections.Counter()
+    templates: dict[str, str] = {}
+    with clips:
+        for i in clips.indices():
+            info = clips.info(i)
+            for key in CLIP_COUNTS:
+                counts[key][str(getattr(info, key))] += 1
+            if info.is_robot:
+                robot[info.label] += 1
+            frames[clips.num_frames(i)] += 1
+            templates.setdefault(info.label, info.template)
+    size = _disk_bytes(root)
+    n = len(clips)
+    return {
+        "root": str(root),
+        "meta": reader.meta,
+        "clips": n,
+        "episodes": n,
+        "disk_bytes": size,
+        "bytes_per_episode": size / max(1, n),
+        "counts": counts,
+        "robot": robot,
+        "frames": frames,
+        "templates": templates,
+        "check": check,
+    }
+
+
+def _print_clip_info(info: dict[str, Any], console: Console) -> None:
+    meta = info["meta"]
+    n = max(1, info["clips"])
+    made = meta.get("clips") or {}
+    frames = ", ".join(f"{k} frames: {v}" for k, v in sorted(info["frames"].items()))
+    console.print(
+        f"[bold]{info['root']}[/bold]: {info['clips']} clips ({frames or 'none'}); "
+        f"{info['disk_bytes'] / 1e6:.1f} MB on disk ({info['bytes_per_episode'] / 1e3:.1f} kB per clip)"
+    )
+    shape = "×".join(map(str, (meta.get("observations") or {}).get("rgb", {}).get("shape", [])))
+    console.print(
+        f"clips from {made.get('source', '?')}; frames {shape or '?'} uint8; "
+        + (f"seed {made['seed']}; " if "seed" in made else "")
+        + f"created {meta.get('created', '?')} with robolearn {meta.get('versions', {}).get('robolearn', '?')}"
+    )
+    table = Table(title='clips per label (the class "same task" compares: the desk task, else the template)')
+    table.add_column("label")
+    table.add_column("clips", justify="right")
+    table.add_column("robot", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("template")
+    for label, count in sorted(info["counts"]["label"].items()):
+        table.add_row(
+            escape(label),
+            str(count),
+            str(info["robot"].get(label, 0)),
+            f"{100 * count / n:.1f}%",
+            escape(info["templates"][label]),  # "[something]" is not rich markup
+        )
+    console.print(table)
+    for key in ("actor", "outcome", "variant", "source"):
+        counter = info["counts"][key]
+        console.print(
+            f"{key}: " + ", ".join(f"{escape(k)} {v} ({100 * v / n:.0f}%)" for k, v in sorted(counter.items()))
+        )
+
+
 def print_info(info: dict[str, Any]) -> None:
     console = Console(highlight=False)
+    if "clips" in info:
+        _print_clip_info(info, console)
+        if info.get("check") is not None:
+            console.print(_check_line(info["root"], info["check"]))
+        if not info["clips"]:
+            console.print(
+                "[yellow]warning: the dataset holds no clips: its collection or import has not finished one yet, "
+                "or its files were deleted; rerun the command that made it[/yellow]"
+            )
+        return
     meta = info["meta"]
     n = max(1, info["episodes"])
     obs = ", ".join(
@@ -238,6 +335,9 @@ def _as_rgb(frame: np.ndarray) -> np.ndarray:
 
 
 def _describe_attrs(attrs: dict[str, Any]) -> str:
+    clip = attrs.get("clip")
+    if isinstance(clip, dict):  # a clip: what it shows, who did it and how it ended
+        return f"{clip.get('template')} · {clip.get('actor')} · {clip.get('outcome')}"
     labels = json.loads(attrs["labels"]) if isinstance(attrs["labels"], str) else attrs["labels"]
     return " + ".join(_label_text(label) for label in labels)
 
@@ -275,6 +375,66 @@ def import_annotations(root: str | Path, csv_path: str | Path) -> int:
     return len(annotations)
 
 
+#: `robolearn data import` sources: (name, help, ImportOptions fields it does not use)
+IMPORT_SOURCES = (
+    (
+        "ssv2",
+        "a Something-Something-V2 folder: <id>.webm videos, the labels file and the split's JSON",
+        ("csv",),
+    ),
+    (
+        "folder",
+        "a folder of videos and a CSV of labels (file,label[,task,actor,outcome,placeholders,variant])",
+        ("split",),
+    ),
+)
+
+
+def _knob_arguments(parser: argparse.ArgumentParser, skip: Sequence[str]) -> None:
+    """``--flag`` options for the fields of ``ImportOptions`` (its knobs: default, doc, allowed values)."""
+    from robolearn.data.videos.importers import ImportOptions  # lazy: OpenCV's importer; `data info` stays light
+
+    defaults = ImportOptions()
+    for name, k in knobs_of(ImportOptions).items():
+        if name in skip:
+            continue
+        flag = "--" + name.replace("_", "-")
+        default = getattr(defaults, name)
+        allowed = f" ({k.describe()})" if k.describe() else ""
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=k.doc)
+        elif isinstance(default, tuple):
+            parser.add_argument(flag, nargs="*", default=list(default), metavar="CLASS", help=k.doc)
+        else:
+            parser.add_argument(
+                flag,
+                type=type(default),
+                default=default,
+                choices=k.choices,
+                help=f"{k.doc}{allowed}; default {default}",
+            )
+
+
+def _import(args: argparse.Namespace) -> dict[str, Any]:
+    """Run ``robolearn data import SOURCE``; returns the summary."""
+    from robolearn.data.videos.importers import ImportOptions, import_folder, import_ssv2  # lazy: OpenCV
+
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(ImportOptions) if hasattr(args, f.name)}
+    values["classes"] = tuple(values.get("classes") or ())
+    try:
+        options = ImportOptions(**values)
+    except ValueError as err:  # the knob check names the field as a key (image_size=4): say it as the flag typed
+        message = str(err)
+        name = message.split("=", 1)[0]
+        if name in values:
+            message = f"--{name.replace('_', '-')} {message[len(name) + 1 :]}"
+        raise ValueError(message) from None
+    check_writable(args.out, "OUT", folder=True)
+    with output_keys({"OUT": args.out}, "the imported clips are kept: rerun the same command to resume"):
+        run = import_ssv2 if args.source == "ssv2" else import_folder
+        return run(args.src, args.out, options)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line (argparse prints the usage block, then the error)."""
 
@@ -305,6 +465,13 @@ def main(argv: Sequence[str]) -> int:
     p_imp = sub.add_parser("import-annotations", help="store human descriptions (CSV: episode,text) in the dataset")
     p_imp.add_argument("root")
     p_imp.add_argument("csv")
+    p_vid = sub.add_parser("import", help="import real videos as a clip dataset: ssv2 SRC OUT, or folder SRC OUT")
+    kinds = p_vid.add_subparsers(dest="source", required=True, parser_class=OneLineParser)
+    for source, about, skip in IMPORT_SOURCES:
+        p_src = kinds.add_parser(source, help=about, description=about)
+        p_src.add_argument("src", help="the folder of videos and labels")
+        p_src.add_argument("out", help="the clip dataset to write (an existing one is resumed if its settings match)")
+        _knob_arguments(p_src, skip)
     try:
         args = parser.parse_args(list(argv))
     except SystemExit as e:  # argparse exits 2 on usage errors and 0 on --help
@@ -314,6 +481,12 @@ def main(argv: Sequence[str]) -> int:
             print_info(dataset_info(args.root, verify=args.verify, progress=True))
         elif args.command == "show":
             print(f"wrote {show(args.root, args.episodes, args.out, args.modality)}")
+        elif args.command == "import":
+            summary = _import(args)
+            print(
+                f"imported {summary['made']} clips in {summary['seconds']:.1f} s; dataset {summary['out']} holds "
+                f"{summary['held']} clips (robolearn data info {summary['out']})"
+            )
         elif args.command == "export-annotations":
             print(f"wrote {export_annotations(args.root, args.csv)} descriptions to {args.csv}")
         else:

@@ -37,6 +37,8 @@ from robolearn.data.files import (
     FILE_KIND_EPISODE,
     FRAME_CHUNKS_GROUP,
     JSON_ATTRS,
+    OPTIONAL_ATTR_COLUMNS,
+    OPTIONAL_JSON_ATTRS,
     check_file,
     fast_frames_ok,
     list_loose,
@@ -313,6 +315,7 @@ class DatasetReader:
                 instructions=a["instructions"],
                 heldout_instructions=a["heldout_instructions"],
                 scene_params=a["scene_params"],
+                clip=a.get("clip"),
             )
         except KeyError as err:
             raise DatasetError(
@@ -345,7 +348,7 @@ class DatasetReader:
     def _decode_attr(key: str, value: Any) -> Any:
         if isinstance(value, bytes):
             value = value.decode("utf-8")
-        if key in JSON_ATTRS:
+        if key in JSON_ATTRS or key in OPTIONAL_JSON_ATTRS:
             decoded = json.loads(value)
             return [tuple(x) for x in decoded] if key == "labels" else decoded
         if isinstance(value, np.generic):
@@ -358,7 +361,7 @@ class DatasetReader:
             return int(self._indices[r])
         if key == "length":
             return int(self._lengths[r])
-        if key not in ATTR_COLUMNS:
+        if key not in ATTR_COLUMNS and key not in OPTIONAL_ATTR_COLUMNS:
             return _MISSING
         fid = int(self._file_of[r])
         column = self._columns.get((fid, key), _MISSING)

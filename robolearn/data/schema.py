@@ -23,7 +23,13 @@ Every HDF5 file (loose episode or shard) keeps its episodes in the robomimic-lik
              exploration (str), labels (JSON list of [object, change, direction|null]),
              instructions (JSON list of str: hindsight descriptions, training phrasings),
              heldout_instructions (JSON list of str: phrasings training never sees),
-             scene_params (JSON), length (int T)
+             scene_params (JSON), length (int T),
+             clip (JSON; video clips only: what the clip shows, see robolearn.data.videos.clip)
+
+A dataset of video clips (``robolearn collect videos``, ``robolearn data import``) is this same format, declared
+by ``meta["content"] == "clips"``: each episode is one clip, its frames in ``obs/rgb``, zero-width ``actions``
+(T, 0) and ``states`` (T+1, 0) where there is no robot, and the ``clip`` attribute. A meta.json without
+``content`` is an interaction dataset (never guessed from the episodes).
 
 Frame t of ``obs/*`` and ``states`` is the observation *before* action t; frame T is after the
 last action. Episode ``index`` i is always generated from seed ``meta["seed"] + i``, so an episode

@@ -41,6 +41,7 @@ from robolearn.data.files import (
     FILE_KIND_EPISODE,
     FRAME_CHUNKS_GROUP,
     JSON_ATTRS,
+    OPTIONAL_JSON_ATTRS,
     check_file,
     list_loose,
     list_shards,
@@ -257,7 +258,7 @@ def _decode_episode(
     lacking = [k for k in EPISODE_ATTRS if k not in attrs]
     if lacking:
         raise _corrupt(path, f"{where}, attributes", f"{', '.join(lacking)} missing")
-    for key in JSON_ATTRS:
+    for key in (*JSON_ATTRS, *(k for k in OPTIONAL_JSON_ATTRS if k in attrs)):
         value = attrs[key]
         try:
             json.loads(value.decode() if isinstance(value, bytes) else value)

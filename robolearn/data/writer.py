@@ -33,6 +33,7 @@ from robolearn.data.files import (
     FRAME_CHUNKS_GROUP,
     INDEX_DATASET,
     INDEX_DTYPE,
+    OPTIONAL_ATTR_COLUMNS,
     atomic_h5,
     check_file,
     fast_frames_ok,
@@ -156,6 +157,8 @@ def _write_episode_group(parent: h5py.Group, ep: Episode, level: int) -> None:
     g.attrs["instructions"] = json_dumps(list(ep.instructions))
     g.attrs["heldout_instructions"] = json_dumps(list(ep.heldout_instructions))
     g.attrs["scene_params"] = json_dumps(ep.scene_params)
+    if ep.clip is not None:  # only clips: an interaction episode's bytes stay as they were
+        g.attrs["clip"] = json_dumps(ep.clip)
 
 
 class DatasetWriter:
@@ -281,7 +284,7 @@ class DatasetWriter:
     def _write_shard(self, final: Path, items: Sequence[tuple[int, Path]]) -> None:
         """Copy the episode groups of ``items`` (index, loose file) into a new shard at ``final``."""
         rows = np.zeros(len(items), dtype=INDEX_DTYPE)
-        columns: dict[str, list[str] | None] = {k: [] for k in ATTR_COLUMNS}
+        columns: dict[str, list[str] | None] = {k: [] for k in (*ATTR_COLUMNS, *OPTIONAL_ATTR_COLUMNS)}
         expected = sum(src.stat().st_size for _, src in items)
         with atomic_h5(final, self.durable, expected) as dst:
             stamp(dst, FILE_KIND_SHARD)
