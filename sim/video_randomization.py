@@ -353,14 +353,16 @@ def _draw_layout(cfg: VideoRandomizationConfig, rng: np.random.Generator, base: 
 def video_env_config(base: DeskEnvConfig, vp: VideoSceneParams) -> DeskEnvConfig:
     """``base`` with the drawn layout, the training variant and the clip camera's rest pose as its camera, checked
     by ``DeskEnvConfig``'s own validation (a one-line ValueError if the layout does not fit)."""
-    cfg = copy.deepcopy(base)
+    return _with_layout(copy.deepcopy(base), vp)
+
+
+def _with_layout(cfg: DeskEnvConfig, vp: VideoSceneParams) -> DeskEnvConfig:
+    """``video_env_config`` without the copy (the result shares ``cfg``'s nested configs): sampling checks each
+    layout draw this way, and the deep copy would cost more than the check."""
     try:
         layout = DeskLayout(**{**asdict(cfg.layout), **vp.layout})
         cam = vp.camera
-        first = cfg.cameras[0]
-        camera = dataclasses.replace(
-            first, eye=tuple(cam.eye), target=tuple(cam.target), up=tuple(cam.up), fov=float(cam.fov)
-        )
+        camera = dataclasses.replace(cfg.cameras[0], eye=cam.eye, target=cam.target, up=cam.up, fov=float(cam.fov))
         return dataclasses.replace(cfg, layout=layout, variant="train", cameras=[camera, *cfg.cameras[1:]])
     except ValueError as e:
         raise ValueError(f"video scene: {e}") from None
@@ -562,7 +564,7 @@ def sample_video_scene(
         if not why:
             vp.layout = layout
             try:
-                video_env_config(base, vp)
+                _with_layout(base, vp)
             except ValueError as e:
                 why = str(e)
         if not why:
