@@ -251,8 +251,24 @@ COLLECT_EXAMPLES = (
 )
 
 
+COLLECT_VIDEOS_EXAMPLES = (
+    "videos out=data/videos actor_clips=5000",
+    "videos out=data/videos_eval seed=1000000 actor_clips=1000 robot_variants=[train,new_colors,new_viewpoint,"
+    "new_arrangement]",
+    "videos out=data/videos_heldout_actor seed=2000000 actor_clips=500 actors=heldout robot_demos_per_task=0",
+)
+COLLECT_VIDEOS_ABOUT = (
+    "Renders labelled video clips (robolearn.data.videos.collect): robot demos (the scripted expert,\n"
+    "robot_demos_per_task per robot task and variant) and clips of non-robot actors (sim.actors) doing desk\n"
+    "tasks and more, in randomized scenes, stored in the dataset format (`robolearn data info OUT` counts them).\n"
+    "There is no env group: the actors' scenes are drawn per clip."
+)
+
+
 def _collect(args: list[str]) -> int:
-    """``robolearn collect``: collect or resume an offline dataset."""
+    """``robolearn collect [videos]``: collect or resume an offline dataset, or a clip dataset (``videos``)."""
+    if args and args[0] == "videos":
+        return _collect_videos(args[1:])
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
     from robolearn.data.collect import (  # lazy: pybullet, h5py; --help stays fast
         CollectSettings,
@@ -269,6 +285,35 @@ def _collect(args: list[str]) -> int:
         lambda: run_collect(CollectSettings.from_config(cfg)),
         (ConfigError, DatasetError),
         (EpisodeFailed,),
+        "write the dataset",
+    )
+
+
+def _collect_videos(args: list[str]) -> int:
+    """``robolearn collect videos``: render (or resume) a clip dataset."""
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from robolearn.data.videos.collect import (  # lazy: h5py, PyBullet on use; --help stays fast
+        ClipFailed,
+        CollectVideosSettings,
+        run_collect_videos,
+    )
+
+    cfg, code = _compose_verb(
+        "collect",
+        args,
+        COLLECT_VIDEOS_EXAMPLES,
+        config="collect_videos",
+        usage="videos",
+        about=COLLECT_VIDEOS_ABOUT,
+    )
+    if cfg is None:
+        return code
+    return _guarded(
+        "collect",
+        lambda: run_collect_videos(CollectVideosSettings.from_config(cfg)),
+        (ConfigError, DatasetError),
+        (ClipFailed,),
         "write the dataset",
     )
 
@@ -581,7 +626,8 @@ def _demo(args: list[str]) -> int:
 
 # --------------------------------------------------------------------- data
 def _data(args: list[str]) -> int:
-    """``robolearn data info|show|export-annotations|import-annotations ROOT ...``."""
+    """``robolearn data info|show|export-annotations|import-annotations ROOT ...``, ``robolearn data import ssv2|folder
+    SRC OUT``."""
     from robolearn.data.inspect import main as data_main  # lazy: h5py; --help stays fast
 
     return data_main(args)
@@ -590,8 +636,15 @@ def _data(args: list[str]) -> int:
 # -------------------------------------------------------------------- verbs
 VERBS: dict[str, Verb] = {
     "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video", _rollout),
-    "collect": Verb("Collect an offline interaction dataset (random, correlated-noise and expert actions)", _collect),
-    "data": Verb("Inspect a dataset (info, show) and import or export human annotations", _data),
+    "collect": Verb(
+        "Collect an offline interaction dataset (random, correlated-noise and expert actions), or labelled video "
+        "clips (collect videos)",
+        _collect,
+    ),
+    "data": Verb(
+        "Inspect a dataset (info, show), import or export human annotations, import real videos (import ssv2|folder)",
+        _data,
+    ),
     "train": Verb(
         "Train a reward model (LOReL), a video-prediction model or a language-conditioned policy (LCBC)", _train
     ),

@@ -158,6 +158,18 @@ GENERATED: dict[str, Generated] = {
             )
         },
     ),
+    "collect_videos.yaml": Generated(
+        "robolearn.data.videos.collect_config:CollectVideosOptions",
+        "`robolearn collect videos`: render labelled video clips for a DVD reward (robolearn.data.videos): robot\n"
+        "demos (the scripted expert) for a few desk tasks and clips of non-robot actors (sim.actors) doing every desk\n"
+        "task and more, in randomized scenes; each clip has a Something-Something template, its desk task, actor and\n"
+        "measured outcome. Clip i is rendered from seed + i. E.g.\n"
+        "  robolearn collect videos out=data/videos actor_clips=5000\n"
+        "  robolearn collect videos out=data/videos_eval seed=1000000 robot_variants=[train,new_colors,new_viewpoint,"
+        "new_arrangement]\n"
+        "  robolearn collect videos out=data/videos_actor seed=2000000 actors=heldout robot_demos_per_task=0\n"
+        "Rerunning the same command resumes: finished clips are kept, missing ones are rendered.",
+    ),
     "plan.yaml": Generated(
         "robolearn.plan:PlanOptions",
         "`robolearn plan`: run closed-loop, language-commanded visual MPC episodes and write a video of the real\n"

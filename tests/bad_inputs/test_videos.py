@@ -10,6 +10,7 @@ import pytest
 
 from robolearn.data.metadata import DatasetError, create_dataset
 from robolearn.data.videos import ClipReader, load_clips
+from sim.actors import HELDOUT_ACTOR
 from tests.bad_inputs.conftest import BadApi, BadCli
 from tests.robolearn.data.dataset_helpers import META
 from tests.robolearn.data.videos.video_files import csv_folder, ssv2_folder, write_video
@@ -154,3 +155,33 @@ def test_clip_api_on_an_interaction_dataset(tmp_path: Path, bad_api: BadApi) -> 
     bad_api(lambda: ClipReader(tmp_path / "ds"), DatasetError, "not a clip dataset", "robolearn collect videos")
     bad_api(lambda: load_clips([tmp_path / "ds"], 4, 8), DatasetError, "not a clip dataset")
     bad_api(lambda: load_clips([tmp_path / "nowhere"], 4, 8), DatasetError, "nowhere: no such dataset folder")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needles"),
+    [
+        (["actors=[hand,elephant]"], ["actors: unknown name 'elephant'"]),
+        (["actors=[panda]"], ["'panda' is the robot", "robot_demos_per_task"]),
+        ([f"actors=[{HELDOUT_ACTOR}]"], [f"'{HELDOUT_ACTOR}' is heldout_actor", "actors=heldout"]),
+        (["actors=heldout", "heldout_actor=null"], ["actors=heldout needs a heldout_actor"]),
+        (["actors=[stick]", "behaviours=[lift_white_mug]"], ["none of the actors ['stick'] can do 'lift_white_mug'"]),
+        (["robot_variants=[new_colours]"], ["robot_variants: unknown name 'new_colours'"]),
+        (["robot_tasks=[open_door]"], ["robot_tasks: unknown name 'open_door'"]),
+        (["outcomes.done=0.9"], ["outcomes.", "must sum to 1"]),
+        (["num_frames=1"], ["num_frames=1 is out of range"]),
+        (["heldout_actor=panda"], ["heldout_actor=", "panda"]),
+        (["frames=20"], ["frames"]),
+    ],
+)
+def test_collect_videos_bad_settings(tmp_path: Path, bad_cli: BadCli, overrides: list[str], needles: list[str]) -> None:
+    out = tmp_path / "videos"
+    bad_cli(["collect", "videos", f"out={out}", *overrides], "robolearn collect: error:", *needles)
+    assert not out.exists()  # refused before anything is written
+
+
+def test_collect_videos_refuses_other_settings_on_resume(tmp_path: Path, bad_cli: BadCli) -> None:
+    from robolearn.cli import main
+
+    argv = ["collect", "videos", f"out={tmp_path / 'v'}", "actor_clips=1", "robot_demos_per_task=0", "workers=1"]
+    assert main([*argv, "num_frames=3", "image_size=16", "progress_bar=false"]) == 0
+    bad_cli([*argv, "num_frames=4", "image_size=16"], "clips.num_frames", "use a new out= folder")
