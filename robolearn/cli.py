@@ -335,13 +335,19 @@ TRAIN_POLICY_EXAMPLES = (
     "policy data=data/desk out=runs/lcbc",
     "policy data=data/desk out=runs/lcbc_expert expert_only=true policy.proprio_dim=14",
 )
-TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics", "policy": "train_policy"}
-TRAIN_USAGE = "[reward|dynamics|policy]"
+TRAIN_DVD_EXAMPLES = (
+    "dvd data=[data/videos] out=runs/dvd",
+    "dvd robot_only=true out=runs/dvd_robot    # the same robot demos alone",
+    "dvd reward.head=concat hard_negatives=false out=runs/dvd_concat    # the DVD-faithful baseline",
+)
+TRAIN_FAMILIES = {"reward": "train", "dynamics": "train_dynamics", "policy": "train_policy", "dvd": "train_dvd"}
+TRAIN_USAGE = "[reward|dynamics|policy|dvd]"
 TRAIN_ABOUT = (
     "Families (the first word): reward (the default) trains a LOReL language-conditioned reward from\n"
     "conf/train.yaml; dynamics trains an action-conditioned video-prediction model for visual MPC\n"
     "from conf/train_dynamics.yaml (`robolearn train dynamics --help` shows its options); policy trains a\n"
-    "language-conditioned behaviour-cloning policy (LCBC, the baseline) from conf/train_policy.yaml."
+    "language-conditioned behaviour-cloning policy (LCBC, the baseline) from conf/train_policy.yaml; dvd trains a\n"
+    "DVD video reward (same task as a demo video?) from conf/train_dvd.yaml."
 )
 
 
@@ -378,6 +384,13 @@ def _train(args: list[str]) -> int:
             return run_train_policy(PolicyTrainSettings.from_config(cfg))
 
         examples, usage = TRAIN_POLICY_EXAMPLES, "policy"
+    elif family == "dvd":
+        from robolearn.training.train_dvd import DVDTrainSettings, run_train_dvd  # lazy: torch; --help stays fast
+
+        def train(cfg: DictConfig) -> object:
+            return run_train_dvd(DVDTrainSettings.from_config(cfg))
+
+        examples, usage = TRAIN_DVD_EXAMPLES, "dvd"
     else:
         from robolearn.training.train_reward import TrainSettings, run_train  # lazy: torch; --help stays fast
 
@@ -420,9 +433,36 @@ def _is_video_checkpoint(path: object) -> bool:
     return peek_format(path) == CHECKPOINT_FORMAT
 
 
+EVAL_DVD_EXAMPLES = (
+    "dvd checkpoint=runs/dvd/best.pt data=[data/videos,data/videos_eval,data/videos_heldout_actor]",
+    "dvd checkpoint=runs/dvd_robot/best.pt out=reports/    # the robot-only run, its table in reports/",
+)
+
+
+def _eval_dvd(args: list[str]) -> int:
+    """``robolearn eval dvd``: a DVD reward's pair ROC-AUC / accuracy per split and ranking check (table, figure)."""
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from robolearn.training.eval_dvd import DVDEvalSettings, run_eval_dvd  # lazy: torch; --help stays fast
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
+
+    cfg, code = _compose_verb("eval", args, EVAL_DVD_EXAMPLES, config="eval_dvd", usage="dvd")
+    if cfg is None:
+        return code
+    return _guarded(
+        "eval",
+        lambda: run_eval_dvd(DVDEvalSettings.from_config(cfg)),
+        (ConfigError, DatasetError, CheckpointError, FileNotFoundError),
+        writing="read the data or write the report",
+    )
+
+
 def _eval(args: list[str]) -> int:
     """``robolearn eval``: a reward checkpoint's per-task accuracy/AUC and rephrasing table, or a video
-    model's held-out PSNR/SSIM per horizon step against copying the last frame (by the checkpoint's format)."""
+    model's held-out PSNR/SSIM per horizon step against copying the last frame (by the checkpoint's format);
+    ``robolearn eval dvd``: a DVD reward's table (``_eval_dvd``)."""
+    if args and args[0] == "dvd":
+        return _eval_dvd(args[1:])
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
     from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast

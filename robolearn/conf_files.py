@@ -396,6 +396,36 @@ GENERATED: dict[str, Generated] = {
         "line, e.g. `reward.fusion=late reward.cnn_channels=[16,32,64]`.",
         {"_target_": ("rewards.lorel.LorelConfig", "class instantiated by Hydra with the keys below")},
     ),
+    "reward/dvd.yaml": Generated(
+        "rewards.dvd.config:DVDConfig",
+        "DVD video reward (rewards.dvd.DVDReward): P(a clip shows the same task as a demo clip), from a per-frame\n"
+        "patchify CNN over a few sampled frames with a temporal block; symmetric cosine head or DVD's concat head;\n"
+        "a progress head used only as a factor of P(same task). Override keys on the command line, e.g.\n"
+        "`robolearn train dvd reward.head=concat reward.num_frames=6`.",
+        {"_target_": ("rewards.dvd.DVDConfig", "class instantiated by Hydra with the keys below")},
+    ),
+    "train_dvd.yaml": Generated(
+        "robolearn.training.train_dvd:DVDTrainOptions",
+        "`robolearn train dvd`: train a DVD video reward (same task or not?) on robot clips and human clips. E.g.\n"
+        "  robolearn train dvd data=[data/videos] out=runs/dvd\n"
+        "  robolearn train dvd robot_only=true out=runs/dvd_robot            # the same robot demos alone\n"
+        "  robolearn train dvd reward.head=concat hard_negatives=false out=runs/dvd_concat   # DVD-faithful baseline\n"
+        "Rerunning the same command resumes from out/last.pt (raise `steps` to train longer); a run whose\n"
+        "reward.* settings or clip split differ from the checkpoint's is refused.",
+        defaults=(
+            ("reward: dvd", "reward model config group: conf/reward/dvd.yaml, under the key `reward`"),
+            _SELF,
+        ),
+    ),
+    "eval_dvd.yaml": Generated(
+        "robolearn.training.eval_dvd:DVDEvalOptions",
+        "`robolearn eval dvd`: a DVD reward's same-task pair ROC-AUC and accuracy per split (robot-robot,\n"
+        "robot-human, held-out actor, each held-out variant, tasks seen only in human videos) and the ranking check\n"
+        "(done > partial > failed attempts), as a markdown table, a CSV, JSON and a figure. E.g.\n"
+        "  robolearn eval dvd checkpoint=runs/dvd/best.pt data=[data/videos,data/videos_eval,data/videos_heldout_actor]\n"
+        "Clips the checkpoint trained on are left out (its datasets contribute their validation split only).\n"
+        "The splits' pairs are defined in robolearn/training/eval_dvd.py.",
+    ),
     "policy_model/lcbc.yaml": Generated(
         "planners.policy.config:PolicyConfig",
         "Language-conditioned behaviour-cloning policy (planners.policy.LanguagePolicyNet, LCBC): the current\n"

@@ -1,0 +1,151 @@
+"""`robolearn train dvd` / `eval dvd` on synthetic clips (coloured shapes; the label is the motion's direction): a
+tiny model learns held-out same-task pairs, stays exactly symmetric, ranks done > partial > failed, resumes to the
+same weights, and refuses a resume on another split; the evaluation writes its table and figure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from rewards.dvd import load_model
+from robolearn.cli import main
+from robolearn.config import ConfigError
+from robolearn.training.dvd_data import ClipSet
+from robolearn.training.eval_dvd import DVDEvalSettings, run_eval_dvd
+from robolearn.training.train_dvd import DVDTrainSettings, read_data, run_train_dvd
+from tests.rewards.dvd.synthetic import concat, make_clips
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+MODEL = {
+    "image_size": 32,
+    "num_frames": 4,
+    "cnn_channels": [8, 16, 32],
+    "norm_groups": 4,
+    "frame_dim": 32,
+    "embed_dim": 32,
+    "progress_dim": 16,
+}
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict[str, ClipSet]:
+    """Robot demos of three directions (not "down": seen only in human videos), two human actors doing all four,
+    failures and partial attempts; an evaluation set with a held-out actor ("ring") and held-out variants."""
+    return {
+        "robot": concat(
+            "robot",
+            make_clips(
+                96,
+                1,
+                actors=("square",),
+                labels=("left", "right", "up"),
+                outcomes=("done", "done", "failed", "partial"),
+            ),
+        ),
+        "human": concat("human", make_clips(160, 2, actors=("disk", "cross"), outcomes=("done", "done", "failed"))),
+        "eval": concat(
+            "eval",
+            make_clips(48, 5, actors=("square",), outcomes=("done", "partial", "failed", "pretending")),
+            make_clips(24, 6, actors=("square",), variant="new_viewpoint"),
+            make_clips(24, 7, actors=("ring",)),
+        ),
+    }
+
+
+def settings(out: Path, **over: Any) -> DVDTrainSettings:
+    cfg: dict[str, Any] = {
+        "data": ["robot"],
+        "human_data": ["human"],
+        "out": str(out),
+        "steps": 60,
+        "batch_size": 16,
+        "eval_every": 30,
+        "checkpoint_every": 30,
+        "torch_threads": 1,
+        "progress_bar": False,
+        "warmup_steps": 10,
+        "val_fraction": 0.25,
+        "augment_shift": 2,
+        "reward": dict(MODEL),
+        **over,
+    }
+    return DVDTrainSettings.from_config(cfg)
+
+
+def loader(sets: Mapping[str, ClipSet]) -> Any:
+    return lambda root, frames, size: sets[str(root)]
+
+
+def test_trains_symmetric_reward_that_generalises(tmp_path: Path, sets: dict[str, ClipSet]) -> None:
+    summary = run_train_dvd(settings(tmp_path / "run"), echo=False, load=loader(sets))
+    assert summary["step"] == 60 and summary["best_val_auc"] > 0.9
+    assert summary["vocabulary"]["robot_labels"] == ["left", "right", "up"]
+    model = load_model(tmp_path / "run" / "best.pt")
+    assert model.vocabulary.human_only_labels == ("down",) and model.vocabulary.actors == ("cross", "disk")
+    a, b = torch.from_numpy(sets["eval"].frames[:20]), torch.from_numpy(sets["eval"].frames[20:40])
+    with torch.no_grad():
+        assert torch.equal(model(a, b), model(b, a))
+
+    es = DVDEvalSettings.from_config(
+        {
+            "checkpoint": str(tmp_path / "run" / "best.pt"),
+            "data": ["robot", "human", "eval"],
+            "torch_threads": 1,
+            "out": str(tmp_path / "report"),
+        }
+    )
+    report = run_eval_dvd(es, echo=False, load=loader(sets))
+    auc = {r["split"]: r["auc"] for r in report["splits"]}
+    assert set(auc) == {"robot-robot", "robot-human", "held-out actor", "variant new_viewpoint", "human-only tasks"}
+    for split in ("robot-human", "held-out actor", "human-only tasks"):
+        assert auc[split] > 0.85, (split, auc)
+    assert report["ranking_overall"] > 0.8
+    for row in report["ranking"]:
+        assert row["mean_score"]["done"] > row["mean_score"]["failed"]
+    for path in report["files"].values():
+        assert Path(path).stat().st_size > 0
+    assert "| robot-human |" in Path(report["files"]["md"]).read_text()
+    assert json.loads(Path(report["files"]["json"]).read_text())["head"] == "symmetric"
+
+
+def test_resume_gives_the_same_weights_and_refuses_another_split(tmp_path: Path, sets: dict[str, ClipSet]) -> None:
+    load = loader(sets)
+    fast = {"steps": 8, "eval_every": 4, "checkpoint_every": 4, "val_pairs": 50}
+    run_train_dvd(settings(tmp_path / "whole", **fast), echo=False, load=load)
+    run_train_dvd(settings(tmp_path / "parts", **{**fast, "steps": 4}), echo=False, load=load)
+    summary = run_train_dvd(settings(tmp_path / "parts", **fast), echo=False, load=load)
+    assert summary["start_step"] == 4 and summary["step"] == 8
+    whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["state_dict"]
+    parts = torch.load(tmp_path / "parts" / "last.pt", weights_only=True)["state_dict"]
+    for k in whole:
+        assert torch.equal(whole[k], parts[k]), k
+    with pytest.raises(ConfigError, match=r"another data split \(seed: 0 != 1") as e:
+        run_train_dvd(settings(tmp_path / "parts", **{**fast, "seed": 1}), echo=False, load=load)
+    assert "\n" not in str(e.value)
+
+
+def test_robot_only_uses_the_same_robot_clips(tmp_path: Path, sets: dict[str, ClipSet]) -> None:
+    mixed = read_data(settings(tmp_path / "a"), loader(sets), lambda _: None)
+    alone = read_data(settings(tmp_path / "b", robot_only=True), loader(sets), lambda _: None)
+    assert alone.train.sources == [src for src, r in zip(mixed.train.sources, mixed.train.robot) if r]
+    assert alone.vocabulary.human_only_labels == () and alone.vocabulary.actors == ()
+
+
+def test_bad_settings_and_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ConfigError, match="human_fraction=2"):
+        settings(tmp_path / "x", human_fraction=2)
+    with pytest.raises(ConfigError, match="list a folder twice"):
+        settings(tmp_path / "x", human_data=["robot"])
+    with pytest.raises(ConfigError, match="reward: DVDConfig.head"):
+        settings(tmp_path / "x", reward={"head": "nope"})
+    assert main(["eval", "dvd", f"checkpoint={tmp_path / 'missing.pt'}", f"out={tmp_path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("robolearn eval: error: no DVD reward checkpoint at") and "\n" not in err
+    assert main(["train", "dvd", "--help"]) == 0
+    assert "train_dvd.yaml" in capsys.readouterr().out
