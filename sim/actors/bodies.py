@@ -525,6 +525,10 @@ class PlanarArm(ArmActor):
         self.drive(self.ik(self.aim(target)))
 
 
+SHOULDER_X = -0.02  # m: the person leans on the desk's back edge (the robot's side), shoulders over it
+SHOULDER_HEIGHT = 0.32  # m above the desk top
+
+
 class HumanArm(ArmActor):
     """A torso and head behind the desk; shoulder (yaw, pitch, roll), elbow, wrist (pitch, yaw) and a hand.
 
@@ -533,7 +537,7 @@ class HumanArm(ArmActor):
     """
 
     name = "human_arm"
-    UPPER, FORE, HAND = 0.34, 0.30, 0.16  # m
+    UPPER, FORE, HAND = 0.36, 0.34, 0.16  # m
 
     def __init__(
         self,
@@ -545,12 +549,15 @@ class HumanArm(ArmActor):
         force: float,
         tremor: float,
         tremor_hz: float,
+        focus_y: float = 0.0,
     ):
         super().__init__(client, force)
         H = desk_height
-        side = 1.0 if rng.uniform() < 0.5 else -1.0  # right or left shoulder
-        torso_y = float(rng.uniform(-0.12, 0.12))
-        self.shoulder = np.array([-0.12, torso_y + side * 0.19, H + 0.36])
+        # The person sits facing the object, reaching with the arm on its side (either arm for one in the middle).
+        torso_y = float(np.clip(0.5 * focus_y + rng.uniform(-0.08, 0.08), -0.2, 0.2))
+        coin = 1.0 if rng.uniform() < 0.5 else -1.0
+        side = float(np.sign(focus_y - torso_y)) if abs(focus_y - torso_y) > 0.1 else coin
+        self.shoulder = np.array([SHOULDER_X, torso_y + side * 0.19, H + SHOULDER_HEIGHT])
         self.tremor, self.tremor_hz = tremor, tremor_hz
         self.tremor_phase = rng.uniform(0, 2 * np.pi, 3)
         self.hand_pitch = float(rng.uniform(0.15, 0.45))  # rad the fingers point forward (+x) from straight down
@@ -560,16 +567,16 @@ class HumanArm(ArmActor):
         rx = tuple(p.getQuaternionFromEuler((0, math.pi / 2, 0)))  # cylinder axis along x
         # Base: the torso and head, fixed; the shoulder joints sit at the torso's top corner.
         base = (
-            box((0.09, 0.17, 0.22), (0.0, 0.0, H + 0.14), shirt),
-            box((0.07, 0.065, 0.08), (0.0, 0.0, H + 0.48), skin),
-            box((0.075, 0.07, 0.03), (-0.01, 0.0, H + 0.56), hair),
+            box((0.08, 0.17, 0.2), (-0.02, 0.0, H + 0.12), shirt),
+            box((0.07, 0.065, 0.08), (0.0, 0.0, H + 0.42), skin),
+            box((0.075, 0.07, 0.03), (-0.01, 0.0, H + 0.5), hair),
         )
         links = [
             Link(
                 "sh_yaw",
                 "base",
                 "revolute",
-                (0.0, side * 0.19, H + 0.36),
+                (0.0, side * 0.19, H + SHOULDER_HEIGHT),
                 (cylinder(0.045, 0.05, (0, 0, 0), sleeve),),
                 axis=(0, 0, 1),
                 limits=(-1.6, 1.6),
@@ -598,7 +605,7 @@ class HumanArm(ArmActor):
                     cylinder(0.041, 0.05, (0.0, 0, 0), sleeve, orn=rx),
                 ),
                 axis=(0, -1, 0),
-                limits=(-2.4, 0.1),
+                limits=(-2.8, 0.1),
                 mass=ARM_LINK_MASS,
             ),  # type: ignore[arg-type]
             Link(
@@ -627,7 +634,7 @@ class HumanArm(ArmActor):
             BodySpec("actor_human", base, 0.0, links, semantic="actor"), client, (self.shoulder[0], torso_y, 0.0)
         )
         self._setup(b.uid, [0, 1, 2, 3, 4, 5], 6)
-        self.lower = [-1.6, -1.5, -1.5, -2.4, -1.4, -1.2]
+        self.lower = [-1.6, -1.5, -1.5, -2.8, -1.4, -1.2]
         self.upper = [1.6, 1.5, 1.5, 0.1, 1.4, 1.2]
         self.rest = [0.0, 0.6, 0.0, -1.2, 0.3, 0.0]
         self.teleport(self.rest)
@@ -671,8 +678,10 @@ def build_actor(
     arm_force: float,
     tremor: float,
     tremor_hz: float,
+    focus_y: float = 0.0,
 ) -> Actor:
-    """Build actor ``name`` with its tip at ``start`` (world, m)."""
+    """Build actor ``name`` with its tip at ``start`` (world, m); ``focus_y`` (m) is where along the desk the object
+    it will act on stands (a person sits facing it)."""
     if name == "hand":
         return Hand(client, rng, look, start, floating_force)
     if name == "stick":
@@ -682,5 +691,5 @@ def build_actor(
     if name == "planar_arm":
         return PlanarArm(client, rng, look, desk_height, start, arm_force)
     if name == "human_arm":
-        return HumanArm(client, rng, look, desk_height, start, arm_force, tremor, tremor_hz)
+        return HumanArm(client, rng, look, desk_height, start, arm_force, tremor, tremor_hz, focus_y)
     raise ValueError(f"no body for actor {name!r}; choose one of: hand, stick, gripper, planar_arm, human_arm")

@@ -65,9 +65,10 @@ ACTORS: dict[str, ActorSpec] = {
         "panda", "the robot (Franka Panda built from primitives)", "its scripted task experts", "robot", grasps=False
     ),
 }
-#: the actor kept out of training videos (generalisation to a new demonstrator): an arm unlike the Panda, with a
-#: torso and tremor, whose every task the tests show is doable
-HELDOUT_ACTOR = "human_arm"
+#: the actor kept out of training videos (generalisation to a new demonstrator): the only one moved in joint space
+#: by closed-form IK, boxy, with a suction cup and a column at the desk's edge, and the one that did every desk task
+#: in every measured seed (docs: the done-rate table)
+HELDOUT_ACTOR = "planar_arm"
 #: the non-robot actors
 NON_ROBOT_ACTORS: tuple[str, ...] = tuple(a for a, s in ACTORS.items() if s.kind != "robot")
 

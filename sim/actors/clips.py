@@ -209,6 +209,7 @@ def _actor_clip(
         acfg.arm_force,
         acfg.tremor_amplitude,
         float(actor_rng.uniform(*acfg.tremor_frequency)),
+        float(_object_xy(scene, b.object)[1]),
     )
     plan = draw_plan(acfg, plan_rng, request.outcome, request.actor, H)
     dt = acfg.control_substeps * cfg.physics.timestep
@@ -284,6 +285,12 @@ def _actor_clip(
     )
 
 
+def _object_xy(scene: DeskScene, obj: str) -> np.ndarray:
+    """World xy (2,) of a scene object's base (m)."""
+    uid = _target_uid(scene, obj)
+    return np.asarray(p.getBasePositionAndOrientation(uid, physicsClientId=scene.client)[0][:2])
+
+
 def _camera_forward(cam: CameraDraw) -> np.ndarray:
     from sim.tasks.templates import camera_axes
 
@@ -332,7 +339,7 @@ def _robot_clip(request: ClipRequest, seed: int, acfg: ActorConfig) -> RenderedC
             states.append(scene.get_state())
             vectors.append(now.vector())
             prog.append(task.progress(now, init))
-            if p.getContactPoints(scene.arm.uid, _target_uid(scene, b), physicsClientId=env.client):
+            if p.getContactPoints(scene.arm.uid, _target_uid(scene, b.object), physicsClientId=env.client):
                 contact += 1
             phase = getattr(expert, "phase", "act")
             if stop_at is None:
@@ -408,8 +415,7 @@ class _ShiftedArm:
         return tcp - self.offset, vel
 
 
-def _target_uid(scene: DeskScene, b: Behaviour) -> int:
-    o = b.object
+def _target_uid(scene: DeskScene, o: str) -> int:
     if o in scene.mugs:
         return scene.mugs[o].uid
     return {

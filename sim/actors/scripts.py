@@ -43,10 +43,12 @@ PARTIAL_MIN = 0.25  # fraction of the threshold above which a change counts as p
 STILL = 0.004  # m or rad: an object that changed less than this has not moved (pretending, touching)
 LIFTED = 0.03  # m: a mug whose bottom rose this far above where it stood was picked up
 REST_HEIGHT = 0.30  # m above the desk where actors start and go back to
-SLIP_STEPS = (2, 6)  # control steps of contact before a slipping attempt lets go
+SLIP_STEPS = (1, 3)  # control steps of contact before a slipping attempt lets go
+SLIP_PROGRESS = 0.1  # fraction of the threshold after which a slipping attempt has surely let go
 PRESS_HOLD = 0.25  # s a done press holds the button at or past its threshold before letting go
 ACT_TIMEOUT = 3.0  # s: a contact phase still running then has failed (the change never came)
 TOUCH_POINT_ABOVE = 0.04  # m: a touch descends from this far above the touched surface
+TOUCH_GIVE_UP = 0.01  # m below the surface at which a touch that met nothing gives up
 
 
 @dataclass
@@ -152,7 +154,6 @@ class _TouchExpert(_ApproachThenAct):
         super().__init__()
         self.point_fn, self.actor, self.uid, self.hold_steps = point_fn, actor, uid, hold_steps
         self.touched = 0
-        self.depth = 0.0
 
     def start_point(self, scene: Any, init: Any) -> np.ndarray:
         return self.point_fn() + np.array([0.0, 0.0, TOUCH_POINT_ABOVE])
@@ -162,10 +163,10 @@ class _TouchExpert(_ApproachThenAct):
         if self.touched or self.actor.touching(self.uid):
             self.touched += 1  # rest where contact was made: no further push
             return None if self.touched > self.hold_steps else np.r_[0.0, 0.0, 0.0, 1.0]
-        self.depth += 0.004
-        goal = self.point_fn() + np.array([0.0, 0.0, TOUCH_POINT_ABOVE - self.depth])
-        if self.depth > TOUCH_POINT_ABOVE + 0.01:  # nothing there (a pretended touch): give up
+        surface = self.point_fn()
+        if tcp[2] < surface[2] - TOUCH_GIVE_UP:  # went below where the surface should be: nothing there (pretended)
             return None
+        goal = surface - np.array([0.0, 0.0, 2 * TOUCH_GIVE_UP])  # aim just below the surface, slowly
         return np.r_[np.clip((goal - tcp) / scene.cfg.arm.max_step, -0.3, 0.3), 1.0]
 
 
@@ -380,7 +381,8 @@ class Script:
             self.pressed_t = getattr(self, "pressed_t", 0.0) + (self.dt if prog >= thr else 0.0)
             return self.pressed_t > PRESS_HOLD
         if o == "failed" and self.plan.failure == "slip":
-            return self.contact_steps >= self.plan.slip_steps or self.act_t > self.plan.act_budget
+            slipped = self.contact_steps >= self.plan.slip_steps or prog >= SLIP_PROGRESS * thr
+            return slipped or self.act_t > self.plan.act_budget
         if o in ("pretending", "failed"):
             return self.act_t > self.plan.act_budget
         return self.act_t > ACT_TIMEOUT  # stuck (e.g. missed the handle): give up, measured as failed
