@@ -189,7 +189,7 @@ class FloatingActor(Actor):
         w = self.wobble
         r += w * math.sin(1.3 * t + self.wobble_phase[0])
         pch += w * math.sin(0.9 * t + self.wobble_phase[1])
-        return tuple(p.getQuaternionFromEuler((r, pch, y)))  # type: ignore[return-value]
+        return tuple(p.getQuaternionFromEuler((r, pch, y)))
 
     def _base_for(self, tip: np.ndarray, orn: tuple[float, ...]) -> tuple[float, float, float]:
         offset = p.multiplyTransforms((0, 0, 0), orn, self.tip_local, IDENTITY_QUAT)[0]
@@ -305,7 +305,7 @@ class Stick(FloatingActor):
         # The rod's +z axis tilts by ``tilt`` toward the lean direction: rotate about the horizontal axis
         # perpendicular to it.
         q = p.getQuaternionFromAxisAngle((-math.sin(self.lean_yaw), math.cos(self.lean_yaw), 0.0), self.tilt)
-        return tuple(p.getEulerFromQuaternion(q))  # type: ignore[return-value]
+        return tuple(p.getEulerFromQuaternion(q))
 
     def set_lean(self, direction_xy: np.ndarray) -> None:
         """Lean the rod back along ``-direction_xy`` (a push's direction): it trails its stroke, like a cue."""
@@ -326,7 +326,7 @@ class Gripper(FloatingActor):
 
     def orientation(self, t: float) -> tuple[float, float, float, float]:
         twist = getattr(self, "twist", 0.0)
-        return tuple(p.getQuaternionFromEuler((0.0, 0.0, self.yaw + twist * math.sin(0.6 * t))))  # type: ignore[return-value]
+        return tuple(p.getQuaternionFromEuler((0.0, 0.0, self.yaw + twist * math.sin(0.6 * t))))
 
     def spec(self, look: ActorLook) -> BodySpec:
         body, pad = _rgba(look.tool), _rgba(look.sleeve)
@@ -348,7 +348,7 @@ class Gripper(FloatingActor):
                         (0, 0, -FINGER_LENGTH + 0.012),
                         pad,
                         orn=tuple(p.getQuaternionFromEuler((0, math.pi / 2, 0))),
-                    ),  # type: ignore[arg-type]
+                    ),
                 ),
                 axis=(sign, 0.0, 0.0),
                 limits=(0.0, self.OPEN),
@@ -476,7 +476,7 @@ class PlanarArm(ArmActor):
                 axis=pitch,
                 limits=(-2.8, 2.8),
                 mass=ARM_LINK_MASS,
-            ),  # type: ignore[arg-type]
+            ),
             Link(
                 "tool",
                 "fore",
@@ -495,7 +495,7 @@ class PlanarArm(ArmActor):
                 axis=pitch,
                 limits=(-3.0, 3.0),
                 mass=ARM_LINK_MASS,
-            ),  # type: ignore[arg-type]
+            ),
             Link("tip", "tool", "fixed", (self.L3 - TIP_LIFT, 0, 0), (), mass=0.001),
         ]
         base = (box((0.06, 0.06, (H + self.COLUMN) / 2), (0, 0, (H + self.COLUMN) / 2), joint_c),)
@@ -594,7 +594,7 @@ class HumanArm(ArmActor):
                 axis=(1, 0, 0),
                 limits=(-1.5, 1.5),
                 mass=ARM_LINK_MASS,
-            ),  # type: ignore[arg-type]
+            ),
             Link(
                 "forearm",
                 "upper",
@@ -607,7 +607,7 @@ class HumanArm(ArmActor):
                 axis=(0, -1, 0),
                 limits=(-2.8, 0.1),
                 mass=ARM_LINK_MASS,
-            ),  # type: ignore[arg-type]
+            ),
             Link(
                 "wrist",
                 "forearm",

@@ -93,7 +93,7 @@ def _camera_from_config(
     return CameraDraw(
         eye=tuple(float(v) for v in np.asarray(c.eye) + eye_offset),  # type: ignore[arg-type]
         target=tuple(float(v) for v in np.asarray(c.target) + target_offset),  # type: ignore[arg-type]
-        up=tuple(c.up),
+        up=(float(c.up[0]), float(c.up[1]), float(c.up[2])),
         fov=float(c.fov + fov),
         near=c.near,
         far=c.far,
@@ -326,7 +326,7 @@ def _robot_clip(request: ClipRequest, seed: int, acfg: ActorConfig) -> RenderedC
         assert init is not None
         thr = task.threshold(env.cfg.thresholds)
         view = ExpertView(scene, None)  # type: ignore[arg-type]
-        view.arm = scene.arm  # the real arm, unless shifted below
+        view.arm = scene.arm  # type: ignore[assignment]  # the real arm, unless shifted below
         if request.outcome == "pretending" or (request.outcome == "failed" and plan.failure == "miss"):
             offset = np.array([0.0, 0.0, acfg.pretend_clearance + (0.09 if b.object.endswith("_mug") else 0.0)])
             view.arm = _ShiftedArm(scene.arm, offset)  # type: ignore[assignment]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.actors.bodies import Actor, Stick
+from sim.actors.bodies import Actor, Hand, Stick
 from sim.actors.catalogue import Behaviour
 from sim.actors.config import ActorConfig
 from sim.objects import MUG_HEIGHT
@@ -238,6 +238,8 @@ class Script:
         if kind in ("open", "close", "turn", "press", "push", "push_halfway"):
             assert self.task is not None
             self.expert = self.task.make_expert()
+            if isinstance(actor, Hand) and kind in ("close", "push_halfway") and behaviour.object == "drawer":
+                actor.yaw += math.pi / 2  # the finger row along the push: beside the handle, not across it
             if isinstance(actor, Stick) and kind == "push":
                 actor.set_lean(self.task.world_direction(scene) if isinstance(self.task, MoveMugTask) else np.zeros(2))
         elif kind == "touch":
@@ -246,6 +248,9 @@ class Script:
         elif kind == "lift":
             self.grip = 0.0 if actor.grasps else 1.0
         self.approach_from: np.ndarray | None = None
+        self._hold: np.ndarray = self.start
+        self._pause_len = 0.0
+        self._after_pause = "expert"
         self.lift_phase = "above"
 
     # --------------------------------------------------------------------------------- helpers
