@@ -31,7 +31,7 @@ class VideoRandomizationConfig:
         section="Colours, textures and lighting.",
     )
     color_value: tuple[float, float] = knob(
-        (0.15, 1.0),
+        (0.25, 1.0),
         "[low, high] HSV value (brightness) of every recoloured surface (unitless)",
         lo=0.0,
         hi=1.0,
@@ -82,7 +82,7 @@ class VideoRandomizationConfig:
 
     # -------------------------------------------------------------------------------------------- camera
     camera_azimuth: tuple[float, float] = knob(
-        (-65.0, 65.0),
+        (-40.0, 40.0),
         "[low, high] camera azimuth about the vertical through its target (degrees; 0 = the far side of the desk, "
         "where the robot's camera is; positive toward +y)",
         lo=-180.0,
@@ -91,17 +91,17 @@ class VideoRandomizationConfig:
         section="Camera: a pose around the desk's far side, a field of view, hand-held shake, mirroring.",
     )
     camera_elevation: tuple[float, float] = knob(
-        (12.0, 70.0),
+        (20.0, 55.0),
         "[low, high] camera elevation above its target's horizon (degrees; the robot's: 33)",
         lo=1.0,
         hi=89.0,
         pair=True,
     )
     camera_distance: tuple[float, float] = knob(
-        (0.8, 1.9), "[low, high] camera distance from its target (m; the robot's: 1.25)", lo=0.2, hi=5.0, pair=True
+        (0.95, 1.6), "[low, high] camera distance from its target (m; the robot's: 1.25)", lo=0.2, hi=5.0, pair=True
     )
     camera_fov: tuple[float, float] = knob(
-        (35.0, 80.0), "[low, high] vertical field of view (degrees; the robot's: 55)", lo=5.0, hi=150.0, pair=True
+        (42.0, 68.0), "[low, high] vertical field of view (degrees; the robot's: 55)", lo=5.0, hi=150.0, pair=True
     )
     camera_roll: tuple[float, float] = knob(
         (-8.0, 8.0), "[low, high] tilt of the image about the viewing axis (degrees)", lo=-45.0, hi=45.0, pair=True

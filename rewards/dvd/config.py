@@ -26,6 +26,8 @@ HEADS = ("symmetric", "concat")
 #: how the per-frame features are combined over time: conv = 1D temporal convolutions then the time axis
 #: flattened (order-aware: a reversed clip differs); mean = averaged over time (order-blind; for comparison)
 TEMPORAL = ("conv", "mean")
+#: what a frame's CNN sees (``DVDConfig.frame_input``)
+FRAME_INPUTS = ("rgb", "rgb_diff")
 #: config fields that do not change the weights: a model may differ from its checkpoint in these
 RUNTIME_FIELDS = ("dropout", "progress_weight", "score_chunk", "demo_cache")
 
@@ -65,6 +67,13 @@ class DVDConfig(PlainConfig):
     )
     image_size: int = knob(64, "frame side (pixels); clips must be image_size × image_size", lo=8)
     channels: int = knob(3, "frame channels (3 = RGB)", lo=1)
+    frame_input: str = knob(
+        "rgb_diff",
+        "what each frame's CNN sees: rgb = the frame | rgb_diff = the frame and its difference from the clip's first "
+        "frame (6 channels): what changed stands out whatever the scene looks like, which is what carries a task "
+        "across embodiments and scenes",
+        choices=FRAME_INPUTS,
+    )
     pixel_mean: float = knob(0.5, "pixels in [0, 1] are normalised to (x − pixel_mean) / pixel_std", lo=0, hi=1)
     pixel_std: float = knob(0.5, "see pixel_mean", lo=0, lo_open=True)
     cnn_channels: tuple[int, ...] = knob(

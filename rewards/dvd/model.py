@@ -88,7 +88,8 @@ class FrameEncoder(nn.Module):
 
     def __init__(self, c: DVDConfig):
         super().__init__()
-        widths = (c.channels, *c.cnn_channels)
+        # rgb_diff: each frame arrives with its difference from the clip's first frame stacked on its channels
+        widths = (c.channels * (2 if c.frame_input == "rgb_diff" else 1), *c.cnn_channels)
         layers: list[nn.Module] = []
         for i, (k, s) in enumerate(zip(c.cnn_kernels, c.cnn_strides)):
             # no conv bias: the GroupNorm's shift replaces it
@@ -135,6 +136,8 @@ class VideoEncoder(nn.Module):
         """(B, F, C, H, W) → (B, F, frame_dim). ``shared_first``: every clip starts with the same frame (a planner's
         candidates all start at the current observation), which is then encoded once."""
         b, f = x.shape[:2]
+        if self.config.frame_input == "rgb_diff":  # (B, F, 2C, H, W); frame 0's difference is zero
+            x = torch.cat([x, x - x[:, :1]], dim=2)
         if shared_first and b > 1:
             first = self.frames(x[:1, 0])  # (1, D)
             rest = self.frames(x[:, 1:].reshape(b * (f - 1), *x.shape[2:])).view(b, f - 1, -1)

@@ -19,9 +19,9 @@ positive iff both clips have the same label:
 * ``variant V``: candidates R_V, demos H, both of seen tasks;
 * ``human-only tasks``: candidates R, demos H, labels of trained tasks, pairs where at least one side's label is a
   human-only task (its positives: a robot clip of a task whose robot clips were never trained on, and a human demo);
-* ``ranking``: per trained label with attempts of at least two outcomes among the robot clips (training variants): the
-  demos are the first ``ranking_demos`` clips of H of that label, the candidates every robot clip of that label
-  (done, partial, failed, pretending); a candidate's score is ``DVDReward.score`` (mean over the demos of P(same task),
+* ``ranking``: per trained label with attempts of at least two outcomes: the demos are the first ``ranking_demos``
+  clips of H of that label, the candidates every other clip of that label by the robot (training variants) or a
+  training actor (done, partial, failed); a candidate's score is ``DVDReward.score`` (mean over the demos of P(same task),
   times the progress factor); reported: the fraction of candidate pairs of different outcomes ordered done > partial
   > failed / pretending (ties ½), and the mean score per outcome.
 
@@ -179,6 +179,7 @@ def _sets(pool: Pool, vocab: Any) -> dict[str, np.ndarray]:
         "H_new_seen": pool.where(pos & ~pool.robot & ~known_actor & seen),
         "variant": variant,
         "train_variant": train_variant,
+        "known_actor": known_actor,
         "seen": seen,
     }
 
@@ -221,10 +222,13 @@ def ranking_check(model: DVDReward, pool: Pool, s: DVDEvalSettings) -> list[dict
     sets = _sets(pool, vocab)
     rows = []
     for label in vocab.labels:
-        cand = pool.where(pool.robot & sets["train_variant"] & (pool.labels == label))
+        demos = sets["H"][pool.labels[sets["H"]] == label][: s.ranking_demos]
+        # Attempts by the robot (training variants) and by the training actors, the demos themselves left out:
+        # rendered robot demos all succeed, so the failed and partial attempts are mostly the actors'.
+        attempt = (pool.robot & sets["train_variant"]) | (~pool.robot & sets["known_actor"])
+        cand = np.setdiff1d(pool.where(attempt & (pool.labels == label)), demos)
         outcomes = [str(pool.infos[i].outcome) for i in cand]
         outcomes_known = [o for o in outcomes if o in OUTCOME_RANK]
-        demos = sets["H"][pool.labels[sets["H"]] == label][: s.ranking_demos]
         if len({OUTCOME_RANK[o] for o in outcomes_known}) < 2 or not len(demos):
             continue
         cand = np.array([i for i, o in zip(cand, outcomes) if o in OUTCOME_RANK], dtype=np.int64)

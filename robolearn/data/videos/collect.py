@@ -106,7 +106,7 @@ class CollectVideosSettings:
             "heldout_actor": o.heldout_actor,
             "behaviours": list(self.behaviours),
             "outcomes": dict(zip(OUTCOMES, o.outcomes.weights, strict=True)),
-            "randomize": o.randomize,
+            "plain_scene_fraction": o.plain_scene_fraction,
         }
         return {**clips_meta(clips, o.image_size), "seed": o.seed}
 
@@ -133,7 +133,8 @@ def clip_request(settings: CollectVideosSettings, index: int) -> tuple[Any, int]
     doable = [b for b in settings.behaviours if _can(actor, b)]
     behaviour = doable[int(rng.integers(len(doable)))]
     outcome = OUTCOMES[int(rng.choice(len(OUTCOMES), p=np.asarray(o.outcomes.weights)))]
-    return ClipRequest(actor, behaviour, outcome, o.num_frames, o.image_size, "train", o.randomize), seed
+    randomize = bool(rng.random() >= o.plain_scene_fraction)
+    return ClipRequest(actor, behaviour, outcome, o.num_frames, o.image_size, "train", randomize), seed
 
 
 def _can(actor: str, behaviour: str) -> bool:

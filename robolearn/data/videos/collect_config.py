@@ -123,10 +123,14 @@ class CollectVideosOptions:
         "the held-out ones for an evaluation set",
         any_type=True,
     )
-    randomize: bool = knob(
-        True,
-        "actor clips in randomized scenes (colours, textures, light, camera, desk, furniture, distractors; never the "
-        "held-out variants'); false = the training scene",
+    plain_scene_fraction: float = knob(
+        0.2,
+        "share of actor clips rendered in the robot's own training scene (its layout, camera and colour jitter) "
+        "instead of a randomized one (colours, textures, light, camera, desk, furniture, distractors; never the "
+        "held-out variants'): the same scene done by another embodiment, which ties the actors' clips to the robot's "
+        "(probability; 0 = every actor clip randomized, 1 = none)",
+        lo=0.0,
+        hi=1.0,
     )
     workers: int = knob(2, "local worker processes (count); 1 renders in this process", lo=1)
     chunk_clips: int = knob(
