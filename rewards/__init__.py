@@ -13,7 +13,9 @@ the families share:
   - ``rewards.text``: ``TextEncoder``, instruction strings → (B, D) sentence embeddings (the packaged
     offline all-MiniLM-L6-v2 by default; attention-mask mean pooling; per-string LRU cache), shared by
     the language-conditioned rewards (and by ``planners.policy``);
-  - ``rewards.metrics``: ``roc_auc``.
+  - ``rewards.metrics``: ``roc_auc``;
+  - ``rewards.nets``: what the families' networks share: the conv geometry (``conv_padding``,
+    ``conv_output_size``, ``conv_stack_side``; light, the configs use it) and ``evaluating`` (eval mode for a block).
 
 Planned: ``rewards.dvd``, DVD (Domain-agnostic Video Discriminator), a reward that scores whether a
 robot video shows the same task as a human demonstration video; it gets its own ``config`` /

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rewards.nets import conv_output_size, conv_padding, conv_stack_side
 from sim.plumbing.checks import PlainConfig, int_tuple
 from sim.plumbing.settings import check_knobs, knob
 
@@ -30,18 +31,6 @@ TEMPORAL = ("conv", "mean")
 FRAME_INPUTS = ("rgb", "rgb_diff")
 #: config fields that do not change the weights: a model may differ from its checkpoint in these
 RUNTIME_FIELDS = ("dropout", "progress_weight", "score_chunk", "demo_cache")
-
-
-# The conv geometry of rewards.lorel.config, repeated here: importing it would load rewards.lorel (torch, transformers).
-def conv_padding(kernel: int, stride: int) -> int:
-    """Zero padding per side (pixels): an output ⌈size / stride⌉ wide for the usual kernels, none for a patchify
-    conv (kernel == stride)."""
-    return max(0, (kernel - stride + 1) // 2)
-
-
-def conv_output_size(size: int, kernel: int, stride: int) -> int:
-    """Side of a conv output with ``conv_padding`` (pixels)."""
-    return (size + 2 * conv_padding(kernel, stride) - kernel) // stride + 1
 
 
 @dataclass
@@ -156,10 +145,7 @@ class DVDConfig(PlainConfig):
     @property
     def feature_side(self) -> int:
         """Side of the last per-frame conv feature map (pixels; 4 for 64×64 and strides 4, 2, 2)."""
-        side = self.image_size
-        for k, s in zip(self.cnn_kernels, self.cnn_strides):
-            side = conv_output_size(side, k, s)
-        return side
+        return conv_stack_side(self.image_size, self.cnn_kernels, self.cnn_strides)
 
 
 @dataclass(frozen=True)

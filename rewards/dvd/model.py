@@ -37,8 +37,7 @@ import hashlib
 import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,7 +45,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from rewards.dvd.config import DVDConfig, DVDVocabulary, conv_padding
+from rewards.dvd.config import DVDConfig, DVDVocabulary
+from rewards.nets import conv_padding, evaluating
 from sim.plumbing.checks import state_dict_problems
 
 __all__ = ["DVDReward", "FrameEncoder", "VideoEncoder", "frame_indices", "state_problems"]
@@ -69,17 +69,6 @@ def frame_indices(total: int, wanted: int) -> list[int]:
     if total < 1:
         raise ValueError(f"a clip needs at least 1 frame, got {total}")
     return [round(i * (total - 1) / max(1, wanted - 1)) for i in range(wanted)]
-
-
-@contextmanager
-def _evaluating(module: nn.Module) -> Iterator[None]:
-    """Eval mode (no dropout) for the block, then the previous mode again."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield
-    finally:
-        module.train(was_training)
 
 
 class FrameEncoder(nn.Module):
@@ -297,7 +286,7 @@ class DVDReward(nn.Module):
             if hit is not None:
                 self._demo_cache.move_to_end(key)
                 return hit
-        with _evaluating(self), torch.no_grad():
+        with evaluating(self), torch.no_grad():
             emb = self.embed(demos, name="demos")
         if key is not None:
             self._demo_cache[key] = emb
@@ -329,7 +318,7 @@ class DVDReward(nn.Module):
         d = self.demo_embeddings(demos)
         x = torch.as_tensor(candidates)
         out = []
-        with _evaluating(self), torch.no_grad():
+        with evaluating(self), torch.no_grad():
             for i in range(0, x.shape[0], c.score_chunk):
                 chunk = x[i : i + c.score_chunk]
                 shared = chunk.shape[0] > 1 and bool((chunk[:, 0] == chunk[:1, 0]).all())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rewards.nets import conv_output_size, conv_padding, conv_stack_side
 from rewards.text import DEFAULT_TEXT_MODEL
 from sim.plumbing.checks import PlainConfig, int_tuple
 from sim.plumbing.settings import check_knobs, knob
@@ -31,18 +32,6 @@ NORMS = ("group", "none")
 TEXT_NORMS = ("batch", "none")
 #: config fields that do not change the weights: a model may differ from its checkpoint in these
 RUNTIME_FIELDS = ("dropout", "score_chunk", "channels_last")
-
-
-def conv_padding(kernel: int, stride: int) -> int:
-    """Zero padding per side (pixels) that makes a conv output ⌈size / stride⌉ wide for the usual
-    kernels (3/s1, 3/s2, 4/s2, 5/s2, ...) and none for a patchify conv (kernel == stride), so that
-    every input pixel is covered and patches are aligned with the image."""
-    return max(0, (kernel - stride + 1) // 2)
-
-
-def conv_output_size(size: int, kernel: int, stride: int) -> int:
-    """Side of a conv output with ``conv_padding`` (pixels)."""
-    return (size + 2 * conv_padding(kernel, stride) - kernel) // stride + 1
 
 
 @dataclass
@@ -160,7 +149,4 @@ class LorelConfig(PlainConfig):
     @property
     def feature_side(self) -> int:
         """Side of the last conv feature map (pixels; 4 for 64×64 inputs and the default strides 4, 2, 2)."""
-        side = self.image_size
-        for k, s in zip(self.cnn_kernels, self.cnn_strides):
-            side = conv_output_size(side, k, s)
-        return side
+        return conv_stack_side(self.image_size, self.cnn_kernels, self.cnn_strides)

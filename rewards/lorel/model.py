@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -47,7 +46,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.modules.module import _IncompatibleKeys
 
-from rewards.lorel.config import LorelConfig, conv_output_size, conv_padding
+from rewards.lorel.config import LorelConfig
+from rewards.nets import conv_output_size, conv_padding, evaluating
 from rewards.text import TextEncoder
 from sim.plumbing.checks import state_dict_problems
 
@@ -236,17 +236,6 @@ class RewardHead(nn.Module):
                 h = h * (1.0 + cond[2 * i]) + cond[2 * i + 1]
             h = self.dropout(F.relu(h))
         return self.out(h).squeeze(-1)
-
-
-@contextmanager
-def _evaluating(module: nn.Module) -> Iterator[None]:
-    """Eval mode (no dropout) for the block, then the previous mode again."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield
-    finally:
-        module.train(was_training)
 
 
 # -------------------------------------------------------------------------------------------- model
@@ -464,7 +453,7 @@ class LorelReward(nn.Module):
         flat = frames.reshape(-1, *frames.shape[-3:])
         chunk = self._chunk(chunk_size)
         out = torch.empty(flat.shape[0], device=self.device)
-        with _evaluating(self), torch.inference_mode():
+        with evaluating(self), torch.inference_mode():
             conds = self.conditions(self._instruction_embedding(instruction))
             start = self._start_features(s0.unsqueeze(0))
             for i in range(0, flat.shape[0], chunk):
@@ -511,7 +500,7 @@ class LorelReward(nn.Module):
             raise ValueError(f"instructions: expected {n} (one per pair), got {len(instructions)}")
         chunk = self._chunk(chunk_size)
         out = torch.empty(n, device=self.device)
-        with _evaluating(self), torch.inference_mode():
+        with evaluating(self), torch.inference_mode():
             if isinstance(instructions, Tensor):
                 conds, index = self.conditions(instructions.to(self.device)), torch.arange(n, device=self.device)
             else:

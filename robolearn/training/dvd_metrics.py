@@ -15,6 +15,7 @@ from torch import Tensor
 
 from rewards.dvd.model import DVDReward
 from rewards.metrics import roc_auc
+from rewards.nets import evaluating
 from robolearn.training.dvd_data import OUTCOME_RANK, Pool
 
 __all__ = ["PairSet", "embed_pool", "pair_metrics", "pair_probabilities", "ranking", "roc_curve", "sample_pairs"]
@@ -28,27 +29,19 @@ PAIR_CHUNK = 8192
 @torch.no_grad()
 def embed_pool(model: DVDReward, frames: np.ndarray, chunk: int = EMBED_CHUNK) -> Tensor:
     """Embeddings (N, E) of uint8 clips (N, F, S, S, 3), in eval mode (the previous mode is restored)."""
-    was = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         parts = [model.embed(frames[i : i + chunk]) for i in range(0, len(frames), chunk)]
-    finally:
-        model.train(was)
     return torch.cat(parts) if parts else torch.zeros(0, model.config.embed_dim)
 
 
 @torch.no_grad()
 def pair_probabilities(model: DVDReward, emb: Tensor, cand: np.ndarray, demo: np.ndarray) -> np.ndarray:
     """P(same task) (float64, (P,)) of pairs (emb[cand[k]] as the candidate, emb[demo[k]] as the demo), in eval mode."""
-    was = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         out = [
             torch.sigmoid(model.pair_logits(emb[cand[i : i + PAIR_CHUNK]], emb[demo[i : i + PAIR_CHUNK]])).double()
             for i in range(0, len(cand), PAIR_CHUNK)
         ]
-    finally:
-        model.train(was)
     return torch.cat(out).numpy() if out else np.zeros(0)
 
 

@@ -44,6 +44,7 @@ from torch import Tensor
 
 from rewards.lorel import LorelConfig, LorelReward, load_checkpoint, save_checkpoint
 from rewards.metrics import roc_auc
+from rewards.nets import evaluating
 from robolearn.config import ConfigError, one_line
 from robolearn.data.loader import SampleKey
 from robolearn.data.metadata import DatasetError
@@ -289,14 +290,11 @@ class ValSet:
 
 
 def _val_logits(model: LorelReward, val: ValSet, st: Tensor) -> Tensor:
-    was_training = model.training
-    model.eval()
     logits = []
-    with torch.no_grad():
+    with evaluating(model), torch.no_grad():
         for i in range(0, len(val.instructions), VAL_BATCH):
             j = i + VAL_BATCH
             logits.append(model(val.s0[i:j], st[i:j], model.encode_text(val.instructions[i:j])))
-    model.train(was_training)
     return torch.cat(logits).float().cpu()
 
 
