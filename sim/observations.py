@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pybullet as p
@@ -26,6 +26,46 @@ class Lighting:
     ambient: float = 0.6
     diffuse: float = 0.5
     specular: float = 0.05
+
+
+def tiny_render(
+    client: int,
+    width: int,
+    height: int,
+    view: Sequence[float],
+    proj: Sequence[float],
+    light: Lighting,
+    flags: int = p.ER_NO_SEGMENTATION_MASK,
+) -> tuple[Any, Any, Any]:
+    """One image of PyBullet's CPU TinyRenderer (what every camera of the simulator renders with), lit by ``light``,
+    no shadows.
+
+    Args:
+        client: the PyBullet client.
+        width, height: image size (pixels).
+        view, proj: view and projection matrices (16 floats each, column-major, as ``p.computeViewMatrix`` gives).
+        light: the TinyRenderer light.
+        flags: ``p.getCameraImage`` flags (``p.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX`` for a segmentation mask).
+
+    Returns:
+        (rgba, zbuf, seg) as PyBullet gives them: H·W·4 uint8 values, H·W OpenGL depths in [0, 1], H·W raw ids
+        (reshape with ``np.asarray(...).reshape``).
+    """
+    _, _, rgba, zbuf, seg = p.getCameraImage(
+        width,
+        height,
+        view,
+        proj,
+        renderer=p.ER_TINY_RENDERER,
+        flags=flags,
+        lightDirection=light.direction,
+        lightAmbientCoeff=light.ambient,
+        lightDiffuseCoeff=light.diffuse,
+        lightSpecularCoeff=light.specular,
+        shadow=0,
+        physicsClientId=client,
+    )
+    return rgba, zbuf, seg
 
 
 class Camera:
@@ -50,20 +90,7 @@ class Camera:
             seg: int32 (H, W) raw PyBullet ids (body + (link+1) << 24, -1 = background) or None.
         """
         flags = p.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX if want_seg else p.ER_NO_SEGMENTATION_MASK
-        _, _, rgba, zbuf, seg = p.getCameraImage(
-            self.width,
-            self.height,
-            self.view,
-            self.proj,
-            renderer=p.ER_TINY_RENDERER,
-            flags=flags,
-            lightDirection=light.direction,
-            lightAmbientCoeff=light.ambient,
-            lightDiffuseCoeff=light.diffuse,
-            lightSpecularCoeff=light.specular,
-            shadow=0,
-            physicsClientId=client,
-        )
+        rgba, zbuf, seg = tiny_render(client, self.width, self.height, self.view, self.proj, light, flags)
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)
         zbuf = np.asarray(zbuf, dtype=np.float32).reshape(self.height, self.width)
         near, far = self.cfg.near, self.cfg.far

@@ -37,7 +37,7 @@ import pybullet as p
 from sim.config import DeskEnvConfig, DeskLayout
 from sim.dimensions import MUG_RADIUS
 from sim.furniture import ButtonGeometry, DoorGeometry, DrawerGeometry, FaucetGeometry
-from sim.observations import Lighting
+from sim.observations import Lighting, tiny_render
 from sim.plumbing.files import write_cache_file
 from sim.randomization import HELDOUT_PALETTE
 from sim.variants import VARIANTS
@@ -725,21 +725,7 @@ def render_frame(client: int, vp: VideoSceneParams, t: float, size: int) -> np.n
     """The clip's frame at time ``t`` ∈ [0, 1]: uint8 (size, size, 3), TinyRenderer (the env camera's renderer),
     hand-held shake applied, flipped left-right when the camera is mirrored (``project_points`` agrees)."""
     view, proj = camera_for_frame(vp, t, size, size)
-    light = vp.light
-    _, _, rgba, _, _ = p.getCameraImage(
-        size,
-        size,
-        view,
-        proj,
-        renderer=p.ER_TINY_RENDERER,
-        flags=p.ER_NO_SEGMENTATION_MASK,
-        lightDirection=light.direction,
-        lightAmbientCoeff=light.ambient,
-        lightDiffuseCoeff=light.diffuse,
-        lightSpecularCoeff=light.specular,
-        shadow=0,
-        physicsClientId=client,
-    )
+    rgba, _, _ = tiny_render(client, size, size, view, proj, vp.light, p.ER_NO_SEGMENTATION_MASK)
     rgb = np.asarray(rgba, dtype=np.uint8).reshape(size, size, 4)[..., :3]
     if vp.camera.mirrored:
         rgb = rgb[:, ::-1]
