@@ -596,7 +596,8 @@ def _bench_runs(args: list[str]) -> int:
         if sweep is not None:  # each run of a sweep gets its own results folder, out/<run index>
             cfg.out = f"{cfg.out}/{i}"
             print(f"[multirun {i + 1}/{len(runs)}] {' '.join(sweep)} → {cfg.out}", flush=True)
-        # ImportError: ray_address without Ray installed (the message says how to install it)
+        # ConfigError: also ray_address without Ray installed (robolearn.ray_session: the message says how to
+        # install it)
 
         def job(cfg: DictConfig = cfg) -> dict[str, Any]:
             return run_bench(bench_settings(cfg))

@@ -14,7 +14,7 @@ are charged an attempt. On Ray, tasks carry ``max_retries`` (worker deaths) and 
 Workers end with this process, however it ends (``sim.plumbing.processes``): a local worker exits as soon
 as its parent dies (SIGKILL included) and leaves Ctrl-C to the parent, which stops the pool; a local Ray
 instance (``ray_address=local``) is guarded by ``reap_orphans``, since Ray's agents otherwise outlive a
-killed driver by a minute.
+killed driver by a minute (``robolearn.ray_session``, shared with the collections).
 """
 
 from __future__ import annotations
@@ -24,21 +24,18 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from robolearn.ray_session import RAY_LOCAL, ray_session
 from sim.plumbing.files import OutputError
-from sim.plumbing.processes import init_worker, reap_orphans
+from sim.plumbing.processes import init_worker
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["RAY_LOCAL", "ExecutorSettings", "JobsFailed", "run_jobs"]
 
 J = TypeVar("J")
 R = TypeVar("R")
-
-#: ``ray_address`` value that starts a Ray instance on this machine (with ``workers`` CPUs)
-RAY_LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,8 @@ def run_jobs(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings
 
     Raises:
         JobsFailed: after every other job has finished, if some failed ``1 + max_retries`` times.
-        ImportError: ``ray_address`` is set and Ray is not installed (the message says how to install it).
+        robolearn.config.ConfigError: ``ray_address`` is set and Ray is not installed (the message says how to
+            install it).
     """
     if settings.ray_address is not None:
         yield from _run_ray(fn, jobs, settings)
@@ -193,42 +191,25 @@ def _retry_or_fail(
 
 
 def _run_ray(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSettings) -> Iterator[tuple[J, R]]:
-    try:
-        import ray  # optional dependency (robolearn[ray])
-    except ImportError:
-        raise ImportError(
-            "ray_address is set but Ray is not installed; install it with "
-            "pip install -c constraints.txt 'robolearn[ray]'"
-        ) from None
-    from ray.exceptions import RayError  # optional dependency (robolearn[ray]), installed once ray imported
+    assert settings.ray_address is not None, "_run_ray runs only with a ray_address"
+    with ray_session(settings.ray_address, settings.workers) as ray:
+        from ray.exceptions import RayError  # optional dependency (robolearn[ray]), installed once ray imported
 
-    started_here = not ray.is_initialized()
-    # A Ray instance started here: its processes are this one's descendants, stopped if this process dies.
-    with reap_orphans() if started_here and settings.ray_address == RAY_LOCAL else nullcontext():
-        if started_here:
-            if settings.ray_address == RAY_LOCAL:
-                ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False)
-            else:
-                ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False)
         # max_retries: re-run when the worker process dies; retry_exceptions: also when fn raises.
         remote = ray.remote(num_cpus=1, max_retries=settings.max_retries, retry_exceptions=True)(fn)
         failures: dict[Any, str] = {}
-        try:
-            pending = {remote.remote(job): job for job in jobs}
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                job = pending.pop(ready[0])
-                try:
-                    result = ray.get(ready[0])
-                except RayError as e:
-                    cause = getattr(e, "cause", None)
-                    if isinstance(cause, OutputError):  # a full or read-only disk: every job would fail the same
-                        raise cause from None
-                    failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
-                    continue
-                yield job, result
-        finally:
-            if started_here:
-                ray.shutdown()
+        pending = {remote.remote(job): job for job in jobs}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            job = pending.pop(ready[0])
+            try:
+                result = ray.get(ready[0])
+            except RayError as e:
+                cause = getattr(e, "cause", None)
+                if isinstance(cause, OutputError):  # a full or read-only disk: every job would fail the same
+                    raise cause from None
+                failures[job] = _one_line(cause if isinstance(cause, BaseException) else e)
+                continue
+            yield job, result
     if failures:
         raise JobsFailed(failures)

@@ -5,40 +5,30 @@ observations and descriptions are all drawn from that seed (and the env rebuilds
 every reset), so episodes can be generated in any order, by any number of workers, on any
 machine, and a resumed collection neither duplicates nor skips one.
 
-Work is split into chunks of episode indices. Local worker processes write each finished episode
-straight to the dataset folder (atomically); Ray actors return episodes to the driver, which
-writes them, so a cluster needs no shared file system. Workers end with the collection, however it ends
-(``sim.plumbing.processes``): a killed collection leaves no process behind, and a rerun resumes it.
+Work is split into chunks of episode indices (``robolearn.data.parallel``, shared with ``collect videos``). Local
+worker processes write each finished episode straight to the dataset folder (atomically); Ray actors return
+episodes to the driver, which writes them, so a cluster needs no shared file system. Workers end with the
+collection, however it ends (``sim.plumbing.processes``): a killed collection leaves no process behind, and a
+rerun resumes it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing as mp
-import os
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
 from robolearn.conf_files import parse_options
 from robolearn.config import ConfigError, env_config, env_kind, env_tasks, require
 from robolearn.config import make_env as make_kind_env
 from robolearn.data.episode import Episode
-from robolearn.data.metadata import create_dataset
-from robolearn.data.reader import DatasetReader
+from robolearn.data.parallel import WriteOptions, open_dataset, write_episodes
 from robolearn.data.recorder import EpisodeRecorder, dataset_meta_for
-from robolearn.data.schema import META_FILE
-from robolearn.data.verify import check_dataset
-from robolearn.data.writer import DatasetWriter
 from sim.plumbing.files import OutputError, check_writable, output_keys
-from sim.plumbing.processes import init_worker, reap_orphans
 from sim.plumbing.settings import FIGURES, check_knobs, knob
 
 if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
@@ -48,7 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover - importing sim loads pybullet
     from sim.envs.desk import DeskEnv
 
 EXPLORATION_MODES = ("uniform", "correlated", "reach", "expert_mix")
-RAY_LOCAL = "local"  # ray_address value that starts a local Ray instance
 #: metadata keys that must match for a collection to resume into an existing dataset
 RESUME_KEYS = ("env_id", "seed", "env", "exploration", "annotation", "tasks", "object_state_names")
 #: what an error writing the dataset adds: nothing finished is lost
@@ -366,101 +355,19 @@ def dataset_meta(settings: CollectSettings, env: DeskEnv | CounterEnv) -> dict[s
 
 
 # ------------------------------------------------------------------ execution
-_WORKER: dict[str, Any] = {}  # per worker process: the env, settings and writer
+class _CollectJob:
+    """Generates the collection's episode ``i`` (a ``robolearn.data.parallel.EpisodeJob``); each worker opens its env."""
 
+    def __init__(self, settings: CollectSettings) -> None:
+        self.settings = settings
+        self.env: DeskEnv | CounterEnv | None = None  # opened by setup, in the worker
 
-def _init_worker(settings: CollectSettings, parent: int | None = None) -> None:
-    """Set up a worker (or this process, ``parent=None``); a pool worker exits when its ``parent`` dies."""
-    if parent is not None:
-        init_worker(parent)
-    _WORKER.update(
-        settings=settings,
-        env=make_env(settings),
-        writer=DatasetWriter(settings.out, compression_level=settings.compression_level),
-    )
+    def setup(self) -> None:
+        self.env = make_env(self.settings)
 
-
-def _collect_chunk(indices: Sequence[int]) -> list[int]:
-    """Generate and write the episodes ``indices`` in this worker; returns them when all are on disk."""
-    env, settings, writer = _WORKER["env"], _WORKER["settings"], _WORKER["writer"]
-    for i in indices:
-        writer.write_episode(generate_episode_or_explain(env, i, settings))
-    return list(indices)
-
-
-def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
-    return [list(indices[k : k + size]) for k in range(0, len(indices), size)]
-
-
-def _run_local(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
-    """Yield the number of episodes finished as each chunk completes."""
-    if settings.workers == 1:
-        _init_worker(settings)
-        for chunk in chunks:
-            yield len(_collect_chunk(chunk))
-        return
-    # spawn: workers start clean (no inherited PyBullet or HDF5 state).
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(settings.workers, initializer=_init_worker, initargs=(settings, os.getpid())) as pool:
-        for done in pool.imap_unordered(_collect_chunk, chunks):
-            yield len(done)
-
-
-def _run_ray(settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
-    """Run chunks on Ray actors; a chunk whose actor dies is retried on a fresh actor."""
-    try:
-        import ray  # optional dependency (robolearn[ray])
-    except ImportError:
-        raise ConfigError(
-            "ray_address is set but Ray is not installed; pip install -c constraints.txt 'robolearn[ray]'"
-        ) from None
-    # A Ray instance started here: its processes are this one's descendants, stopped if this process dies.
-    with reap_orphans() if settings.ray_address == RAY_LOCAL and not ray.is_initialized() else nullcontext():
-        yield from _run_ray_actors(ray, settings, chunks)
-
-
-def _run_ray_actors(ray: Any, settings: CollectSettings, chunks: list[list[int]]) -> Iterator[int]:
-    if settings.ray_address == RAY_LOCAL:
-        ray.init(num_cpus=settings.workers, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    else:
-        ray.init(address=settings.ray_address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
-    writer = DatasetWriter(settings.out, compression_level=settings.compression_level)
-
-    @ray.remote(num_cpus=1, max_restarts=3, max_task_retries=3)
-    class Collector:
-        def __init__(self, s: CollectSettings):
-            self.s, self.env = s, make_env(s)
-
-        def collect(self, indices: list[int]) -> list[Episode]:
-            return [generate_episode_or_explain(self.env, i, self.s) for i in indices]
-
-    n_actors = max(
-        1,
-        min(
-            settings.workers if settings.ray_address == RAY_LOCAL else int(ray.cluster_resources().get("CPU", 1)),
-            len(chunks),
-        ),
-    )
-    # Ray's decorator is untyped: mypy still sees the plain class, without the actor handle's ``remote``.
-    actors = [Collector.remote(settings) for _ in range(n_actors)]  # type: ignore[attr-defined]
-    pending: dict[Any, tuple[int, list[int]]] = {}
-    queue = list(chunks)
-    try:
-        for a in range(n_actors):
-            if queue:
-                chunk = queue.pop(0)
-                pending[actors[a].collect.remote(chunk)] = (a, chunk)
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            actor, chunk = pending.pop(ready[0])
-            for episode in ray.get(ready[0]):  # Ray retries a failed task on the restarted actor
-                writer.write_episode(episode)
-            yield len(chunk)
-            if queue:
-                nxt = queue.pop(0)
-                pending[actors[actor].collect.remote(nxt)] = (actor, nxt)
-    finally:
-        ray.shutdown()
+    def episode(self, index: int) -> Episode:
+        assert self.env is not None, "setup() opens the env before the first episode"
+        return generate_episode_or_explain(self.env, index, self.settings)
 
 
 def run_collect(settings: CollectSettings, echo: bool = True) -> dict[str, Any]:
@@ -479,13 +386,7 @@ def _collect(settings: CollectSettings, echo: bool) -> dict[str, Any]:
     env = make_env(settings)
     meta = dataset_meta(settings, env)
     env.close()
-    resuming = (Path(settings.out) / META_FILE).is_file()
-    create_dataset(settings.out, meta, resume_keys=RESUME_KEYS)
-    if resuming:  # the episodes it holds are skipped: check, cheaply, that they are there and readable
-        with DatasetReader(settings.out) as reader:
-            check_dataset(reader)
-    writer = DatasetWriter(settings.out, compression_level=settings.compression_level)
-    done = writer.done_indices()
+    done = open_dataset(settings.out, meta, RESUME_KEYS)
     todo = [i for i in range(settings.episodes) if i not in done]
     beyond = len([i for i in done if i >= settings.episodes])  # episodes of an earlier run with a larger episodes=
     if beyond and not todo:
@@ -505,33 +406,26 @@ def _collect(settings: CollectSettings, echo: bool) -> dict[str, Any]:
             "seconds": 0.0,
             "steps_per_s": 0.0,
         }
-    chunks = _chunks(todo, settings.chunk_episodes)
-    start = time.perf_counter()
     steps_per_episode = settings.env.max_episode_steps
-    bar = tqdm(
+    opts = WriteOptions(
+        out=settings.out,
         total=settings.episodes,
-        initial=settings.episodes - len(todo),
-        unit="ep",
-        disable=not settings.progress_bar,
+        workers=settings.workers,
+        chunk_size=settings.chunk_episodes,
+        ray_address=settings.ray_address,
+        progress_bar=settings.progress_bar,
+        compression_level=settings.compression_level,
+        episodes_per_shard=settings.episodes_per_shard,
         desc=f"collect {settings.out}",
-        dynamic_ncols=True,
     )
-    runner = _run_ray if settings.ray_address else _run_local
-    collected = 0
-    try:
-        with bar:
-            for n in runner(settings, chunks) if chunks else iter(()):
-                collected += n
-                bar.update(n)
-                elapsed = time.perf_counter() - start
-                bar.set_postfix(steps_per_s=f"{collected * steps_per_episode / max(elapsed, 1e-9):.0f}")
-        elapsed = time.perf_counter() - start
-        writer.pack(settings.episodes_per_shard)
-    except BaseException:
-        with contextlib.suppress(OSError):  # the error being raised says more than a failing cleanup
-            writer.clean_tmp()  # the stopped workers' unfinished files (the finished episodes stay)
-        raise
-    held = len(writer.done_indices())  # what the dataset holds now, counted, not assumed
+    written = write_episodes(
+        _CollectJob(settings),
+        todo,
+        opts,
+        "ep",
+        lambda made, seconds: {"steps_per_s": f"{made * steps_per_episode / max(seconds, 1e-9):.0f}"},
+    )
+    collected, elapsed, held = written.made, written.seconds, written.held
     summary = {
         "out": str(settings.out),
         "episodes": settings.episodes,

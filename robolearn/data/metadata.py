@@ -9,7 +9,8 @@ What it holds:
   (``check_compatible``, ``COMPAT_KEYS``);
 * ``DatasetError`` and the fix its messages suggest for a corrupt file (``FIX_CORRUPT``), the version
   check shared with the HDF5 files (``version_error``) and the JSON encoding of meta and episode
-  attributes (``json_dumps``: numpy values, sets and paths become JSON).
+  attributes (``json_dumps``: numpy values, sets and paths become JSON), and the package versions a dataset
+  records (``package_versions``).
 
 The on-disk layout is ``robolearn.data.schema`` (format ``robolearn-episodes`` v1). The storage modules,
 in import order (each imports only the ones above it, so there is no cycle):
@@ -23,8 +24,10 @@ in import order (each imports only the ones above it, so there is no cycle):
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import platform
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,7 @@ __all__ = [
     "create_dataset",
     "json_dumps",
     "meta_value",
+    "package_versions",
     "read_meta",
     "version_error",
 ]
@@ -113,6 +117,18 @@ def json_dumps(obj: object, **kw: Any) -> str:
     """``json.dumps`` that also encodes numpy values, sets and paths: how meta.json and the JSON episode
     attributes (labels, instructions, scene_params) are written. ``kw`` goes to ``json.dumps``."""
     return json.dumps(obj, default=_json_default, **kw)
+
+
+def package_versions(dists: Iterable[str]) -> dict[str, str | None]:
+    """The installed version of each distribution in ``dists`` (None if it is not installed), then ``python``'s:
+    what made a dataset, recorded in its ``meta.json`` (``versions``)."""
+    versions: dict[str, str | None] = {}
+    for dist in dists:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {**versions, "python": platform.python_version()}
 
 
 def version_error(where: str, fmt: object, version: object) -> DatasetError | None:

@@ -10,8 +10,6 @@ actually did (data aggregation: the remedy for a planner that exploits its model
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -25,7 +23,7 @@ from robolearn.config import env_tasks
 from robolearn.data.episode import Episode
 from robolearn.data.labels import hindsight_labels, label_vocabulary
 from robolearn.data.language import describe
-from robolearn.data.metadata import create_dataset
+from robolearn.data.metadata import create_dataset, package_versions
 from robolearn.data.writer import DEFAULT_COMPRESSION_LEVEL, DatasetWriter
 from robolearn.kinds import kind_of
 from sim.envs import counter
@@ -102,12 +100,6 @@ def dataset_meta_for(
     else:
         names = env.object_states.names()
         meaning = "tool-centre-point (dx, dy, dz) as a fraction of arm.max_step, gripper"
-    versions: dict[str, str | None] = {}
-    for dist in RECORDED_PACKAGES:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = None
     # what each observation is stored as (one frame, after storage_dtype)
     # (both envs' observation_space is a spaces.Dict of spaces.Box; its declared type is Env's Space[dict[str, ndarray]].)
     boxes = cast("dict[str, spaces.Box]", cast("spaces.Dict", env.observation_space).spaces)
@@ -124,7 +116,7 @@ def dataset_meta_for(
         "observations": {k: {"shape": list(a.shape[1:]), "dtype": str(a.dtype)} for k, a in stored.items()},
         "action_space": {"shape": [4], "low": -1.0, "high": 1.0, "meaning": meaning},
         "instance_names": env.instance_names,
-        "versions": {**versions, "python": platform.python_version()},
+        "versions": package_versions(RECORDED_PACKAGES),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "command": " ".join(sys.argv),
     }

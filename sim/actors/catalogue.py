@@ -157,6 +157,15 @@ def check_behaviour(name: str, actor: str | None = None) -> Behaviour:
     return b
 
 
+def can_do(actor: str, behaviour: str) -> bool:
+    """Whether ``actor`` can do ``behaviour`` (false for an unknown name too; ``check_behaviour`` says why not)."""
+    try:
+        check_behaviour(behaviour, actor)
+    except ValueError:
+        return False
+    return True
+
+
 def check_outcome(name: str) -> str:
     """``name`` if it is an attempted outcome; a one-line ValueError otherwise."""
     if name not in OUTCOMES:

@@ -26,7 +26,7 @@ from robolearn.data.videos.clip import clip_attr, clip_episode
 from robolearn.data.videos.collect_config import CollectVideosOptions
 from robolearn.data.videos.importers import clips_meta
 from robolearn.data.videos.writing import WriteOptions, write_clips
-from sim.actors.catalogue import OUTCOMES, check_behaviour
+from sim.actors.catalogue import OUTCOMES, can_do
 from sim.plumbing.files import OutputError, check_writable, output_keys
 
 __all__ = ["ClipFailed", "CollectVideosSettings", "clip_plan", "clip_request", "run_collect_videos"]
@@ -130,19 +130,11 @@ def clip_request(settings: CollectVideosSettings, index: int) -> tuple[Any, int]
         return ClipRequest(ROBOT, task, "done", o.num_frames, o.image_size, variant, True), seed
     rng = np.random.default_rng([seed, CHOICE_STREAM])
     actor = settings.actors[int(rng.integers(len(settings.actors)))]
-    doable = [b for b in settings.behaviours if _can(actor, b)]
+    doable = [b for b in settings.behaviours if can_do(actor, b)]
     behaviour = doable[int(rng.integers(len(doable)))]
     outcome = OUTCOMES[int(rng.choice(len(OUTCOMES), p=np.asarray(o.outcomes.weights)))]
     randomize = bool(rng.random() >= o.plain_scene_fraction)
     return ClipRequest(actor, behaviour, outcome, o.num_frames, o.image_size, "train", randomize), seed
-
-
-def _can(actor: str, behaviour: str) -> bool:
-    try:
-        check_behaviour(behaviour, actor)
-    except ValueError:
-        return False
-    return True
 
 
 def clip_plan(settings: CollectVideosSettings) -> list[tuple[str, str, str, str]]:
@@ -164,7 +156,7 @@ class _RenderJob:
         """Import the renderer once per worker (PyBullet)."""
         import sim.actors.clips  # noqa: F401
 
-    def clip(self, index: int) -> Episode:
+    def episode(self, index: int) -> Episode:
         from sim.actors.clips import render_clip  # lazy: PyBullet
 
         request, seed = clip_request(self.settings, index)
@@ -214,7 +206,7 @@ def run_collect_videos(settings: CollectVideosSettings, echo: bool = True) -> di
         out=settings.out,
         total=settings.total,
         workers=o.workers,
-        chunk_clips=o.chunk_clips,
+        chunk_size=o.chunk_clips,
         ray_address=None if o.ray_address in (None, "", "null") else str(o.ray_address),
         progress_bar=o.progress_bar,
         compression_level=o.storage.compression_level,

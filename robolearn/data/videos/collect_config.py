@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sim.actors.catalogue import ACTORS, BEHAVIOURS, HELDOUT_ACTOR, NON_ROBOT_ACTORS, OUTCOMES, check_behaviour
+from sim.actors.catalogue import ACTORS, BEHAVIOURS, HELDOUT_ACTOR, NON_ROBOT_ACTORS, OUTCOMES, can_do
 from sim.plumbing.settings import check_knobs, knob
 from sim.tasks.catalogue import DESK_TASK_DESCRIPTIONS
 from sim.variants import VARIANTS
@@ -179,7 +179,7 @@ class CollectVideosOptions:
         names = _names("behaviours", self.behaviours, tuple(BEHAVIOURS))
         actors = self.actor_names()
         for b in names:
-            if actors and not any(_can(a, b) for a in actors):
+            if actors and not any(can_do(a, b) for a in actors):
                 raise ValueError(f"behaviours: none of the actors {list(actors)} can do {b!r}; add an actor that can")
         return names
 
@@ -193,14 +193,6 @@ class CollectVideosOptions:
         if self.robot_demos_per_task and self.robot_task_names() and not names:
             raise ValueError("robot_variants: empty; name at least one (train), or set robot_demos_per_task=0")
         return names
-
-
-def _can(actor: str, behaviour: str) -> bool:
-    try:
-        check_behaviour(behaviour, actor)
-    except ValueError:
-        return False
-    return True
 
 
 def _names(key: str, value: Any, known: tuple[str, ...]) -> tuple[str, ...]:

@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import csv
 import difflib
-import importlib.metadata
 import json
-import platform
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from robolearn.data.episode import Episode
-from robolearn.data.metadata import DatasetError
+from robolearn.data.metadata import DatasetError, package_versions
 from robolearn.data.videos.clip import CLIPS_CONTENT, OUTCOME_NAMES, clip_attr, clip_episode, template_class
 from robolearn.data.videos.decode import decode_video
 from robolearn.data.videos.writing import WriteOptions, write_clips
@@ -387,13 +385,8 @@ def _select(
 
 # ----------------------------------------------------------------------------------------------- writing
 def _versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {}
-    for dist in RECORDED_PACKAGES:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return {**versions, "python": platform.python_version()}
+    """The installed ones of ``RECORDED_PACKAGES`` (either OpenCV wheel may be the one installed), then Python."""
+    return {k: v for k, v in package_versions(RECORDED_PACKAGES).items() if v is not None}
 
 
 def clips_meta(clips: Mapping[str, Any], image_size: int, object_state_names: Sequence[str] = ()) -> dict[str, Any]:
@@ -422,7 +415,7 @@ class _ImportJob:
     def setup(self) -> None:
         """Nothing to prepare: OpenCV opens each file itself."""
 
-    def clip(self, index: int) -> Episode:
+    def episode(self, index: int) -> Episode:
         e = self.entries[index]
         video = decode_video(e.path, self.num_frames, self.image_size)
         info = {
@@ -465,7 +458,7 @@ def _write(
         out=Path(out),
         total=len(entries),
         workers=options.workers,
-        chunk_clips=options.chunk_clips,
+        chunk_size=options.chunk_clips,
         progress_bar=options.progress_bar,
         compression_level=options.compression_level,
         episodes_per_shard=options.episodes_per_shard,
