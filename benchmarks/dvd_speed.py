@@ -41,7 +41,10 @@ from rewards.dvd import DVDConfig, DVDReward
 TARGET_MS = 100.0  # issue 23: 200 candidates against a demo in ≤ 100 ms on the 2 cores
 #: encoder choices compared with --choices: name → DVDConfig overrides
 CHOICES: dict[str, dict[str, Any]] = {
-    "default (4 frames, 32-64-128)": {},
+    "default": {},
+    "4 frames, 32-64-128": {"num_frames": 4, "cnn_channels": (32, 64, 128)},
+    "6 frames, 16-32-64": {"num_frames": 6, "cnn_channels": (16, 32, 64)},
+    "6 frames, 16-32-64, rgb only": {"num_frames": 6, "cnn_channels": (16, 32, 64), "frame_input": "rgb"},
     "6 frames": {"num_frames": 6},
     "8 frames": {"num_frames": 8},
     "4 frames, 16-32-64": {"cnn_channels": (16, 32, 64)},

@@ -7,7 +7,8 @@ after a kill renders only the missing clips and resumes training from ``last.pt`
    task and more, the held-out actor left out), a *validation* evaluation set (seeds 1,000,000+ and 2,000,000+:
    used for choosing settings) and a *test* evaluation set (seeds 3,000,000+ and 4,000,000+: reported, never used
    for choosing). Each evaluation set is actor clips of the training actors, robot demos of every desk task in the
-   training layout and in each held-out variant, and clips of the held-out actor;
+   training layout and in each held-out variant, and clips of the held-out actor, every actor clip in a randomized
+   scene (``plain_scene_fraction=0``: a user's video never shows the robot's own scene);
 2. train three rewards on the same robot demos:
    * ``symmetric``: the symmetric head, robot demos + actor ("human") videos (the default ``robolearn train dvd``),
    * ``robot_only``: the symmetric head, the same robot demos alone,
@@ -75,8 +76,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/dvd_targets"), help="folder of the datasets and runs")
     ap.add_argument("--split", choices=sorted(EVAL_SEEDS), default="test", help="evaluation sets: val or test")
     ap.add_argument("--actor-clips", type=int, default=5000, help="actor clips of the training set")
-    ap.add_argument("--eval-actor-clips", type=int, default=800, help="actor clips of each evaluation set")
-    ap.add_argument("--eval-robot-demos", type=int, default=6, help="robot demos per task and variant, evaluation")
+    ap.add_argument("--eval-actor-clips", type=int, default=600, help="actor clips of each evaluation set")
+    ap.add_argument("--eval-robot-demos", type=int, default=5, help="robot demos per task and variant, evaluation")
     ap.add_argument("--steps", type=int, default=3000, help="training steps of each reward")
     ap.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS), help="rewards to train")
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
@@ -101,6 +102,7 @@ def main() -> None:
             "robot_tasks=all",
             f"robot_demos_per_task={a.eval_robot_demos}",
             f"robot_variants={HELDOUT_VARIANTS}",
+            "plain_scene_fraction=0",
             *common,
         ],
         log,
@@ -114,6 +116,7 @@ def main() -> None:
             f"actor_clips={a.eval_actor_clips // 2}",
             "actors=heldout",
             "robot_demos_per_task=0",
+            "plain_scene_fraction=0",
             *common,
         ],
         log,

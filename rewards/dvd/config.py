@@ -49,7 +49,7 @@ class DVDConfig(PlainConfig):
         choices=HEADS,
     )
     num_frames: int = knob(
-        4,
+        6,
         "frames encoded per clip (count), evenly spaced over the clip, first and last included; a clip of another "
         "length is resampled (nearest frame)",
         lo=2,
@@ -66,7 +66,7 @@ class DVDConfig(PlainConfig):
     pixel_mean: float = knob(0.5, "pixels in [0, 1] are normalised to (x − pixel_mean) / pixel_std", lo=0, hi=1)
     pixel_std: float = knob(0.5, "see pixel_mean", lo=0, lo_open=True)
     cnn_channels: tuple[int, ...] = knob(
-        (32, 64, 128), "output channels of each per-frame conv layer (one entry per layer)", lo=1
+        (16, 32, 64), "output channels of each per-frame conv layer (one entry per layer)", lo=1
     )
     cnn_kernels: tuple[int, ...] = knob(
         (4, 3, 3), "square kernel side of each conv layer (pixels); the first is a 4×4 patchify conv", lo=1

@@ -94,6 +94,28 @@ class FrameEncoder(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(self.proj(self.body(x)))
 
+    def forward_diff(self, x: Tensor, first: Tensor) -> Tensor:
+        """``forward`` of each frame stacked with its difference from its clip's first frame, without building the
+        stacked input: the first conv is linear, so conv([x, x − x0]) = conv_{a+b}(x) − conv_b(x0), which costs one
+        3-channel conv per frame plus one per clip (a third less work than the 6-channel conv).
+
+        Args:
+            x: frames (B, F, C, H, W), normalised.
+            first: first frames (B, C, H, W), or (1, C, H, W) when every clip starts with the same frame.
+
+        Returns:
+            (B, F, frame_dim).
+        """
+        conv = self.body[0]
+        assert isinstance(conv, nn.Conv2d)
+        c = x.shape[2]
+        w_frame, w_diff = conv.weight[:, :c], conv.weight[:, c:]
+        b, f = x.shape[:2]
+        y = F.conv2d(x.reshape(b * f, *x.shape[2:]), w_frame + w_diff, None, conv.stride, conv.padding)
+        y0 = F.conv2d(first, w_diff, None, conv.stride, conv.padding)  # (B or 1, C1, h, w)
+        y = (y.view(b, f, *y.shape[1:]) - y0.unsqueeze(1)).flatten(0, 1)
+        return F.relu(self.proj(self.body[1:](y))).view(b, f, -1)
+
 
 class VideoEncoder(nn.Module):
     """Normalised clips (B, F, C, H, W) → embeddings (B, embed_dim).
@@ -125,8 +147,12 @@ class VideoEncoder(nn.Module):
         """(B, F, C, H, W) → (B, F, frame_dim). ``shared_first``: every clip starts with the same frame (a planner's
         candidates all start at the current observation), which is then encoded once."""
         b, f = x.shape[:2]
-        if self.config.frame_input == "rgb_diff":  # (B, F, 2C, H, W); frame 0's difference is zero
-            x = torch.cat([x, x - x[:, :1]], dim=2)
+        if self.config.frame_input == "rgb_diff":  # each frame with its difference from frame 0 (zero for frame 0)
+            if shared_first and b > 1:
+                first = self.frames.forward_diff(x[:1, :1], x[:1, 0])  # (1, 1, D)
+                rest = self.frames.forward_diff(x[:, 1:], x[:1, 0])  # (B, F - 1, D)
+                return torch.cat([first.expand(b, 1, -1), rest], dim=1)
+            return self.frames.forward_diff(x, x[:, 0])
         if shared_first and b > 1:
             first = self.frames(x[:1, 0])  # (1, D)
             rest = self.frames(x[:, 1:].reshape(b * (f - 1), *x.shape[2:])).view(b, f - 1, -1)
@@ -222,14 +248,17 @@ class DVDReward(nn.Module):
             )
         if x.shape[1] != c.num_frames:
             x = x[:, frame_indices(x.shape[1], c.num_frames)]
-        x = x.to(self.device).permute(0, 1, 4, 2, 3)
+        # Channel-first while still uint8 (a quarter of the bytes to move), then one conversion and one fused
+        # in-place scale-and-shift: preprocessing, not the convolutions, was most of score()'s time.
+        x = x.to(self.device).permute(0, 1, 4, 2, 3).contiguous()
         if x.dtype == torch.uint8:
-            x = x.float().div_(PIXEL_MAX)
+            scale = 1.0 / (PIXEL_MAX * c.pixel_std)
         elif x.is_floating_point():
-            x = x.float()
+            scale = 1.0 / c.pixel_std
         else:
             raise ValueError(f"{name} must be uint8 in [0, 255] or float in [0, 1], got dtype {x.dtype}")
-        return x.sub(c.pixel_mean).div_(c.pixel_std).contiguous()
+        # a new tensor (never the caller's, which .float() of float32 input would return) scaled in place
+        return torch.mul(x.float(), scale).sub_(c.pixel_mean / c.pixel_std)
 
     # ------------------------------------------------------------------------------------ parts
     def embed(self, clips: Tensor | np.ndarray, shared_first: bool = False, name: str = "clips") -> Tensor:

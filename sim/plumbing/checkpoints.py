@@ -79,7 +79,12 @@ _FORMAT_BYTES = re.compile(rb"format.{0,12}?(?:X(.{4})|\x8c(.))(robolearn\.)", r
 #: every kind declared so far, by format (``CheckpointKind`` registers itself): messages name a file's kind
 KINDS: dict[str, CheckpointKind] = {}
 #: how messages name robolearn's own kinds when their module is not imported (``CheckpointKind.what``)
-KNOWN_KINDS = {"robolearn.reward": "reward", "robolearn.dynamics": "video-model", "robolearn.policy": "policy"}
+KNOWN_KINDS = {
+    "robolearn.reward": "reward",
+    "robolearn.dynamics": "video-model",
+    "robolearn.policy": "policy",
+    "robolearn.dvd": "DVD reward",
+}
 
 
 class CheckpointError(ValueError):

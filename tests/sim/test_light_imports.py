@@ -60,6 +60,14 @@ nav_agent_config(home.nav_agent)
 manipulation_agent_config(home.manipulation_agent)
 env_config(compose_config("rollout", ["env=counter"]).env)
 """,
+    "video clip configs": """
+from sim.video_randomization_config import VideoRandomizationConfig
+from sim.actors import ACTORS, BEHAVIOURS, HELDOUT_ACTOR
+from sim.actors.config import ActorConfig
+from robolearn.data.videos.collect_config import CollectVideosOptions
+VideoRandomizationConfig(); ActorConfig(); CollectVideosOptions()
+assert HELDOUT_ACTOR in ACTORS and BEHAVIOURS
+""",
     # The env and agent files; planners.video and planners.policy load torch in their packages' __init__.
     "robolearn.conf_files": """
 from robolearn.conf_files import render
