@@ -17,9 +17,9 @@ the families share:
   - ``rewards.nets``: what the families' networks share: the conv geometry (``conv_padding``,
     ``conv_output_size``, ``conv_stack_side``; light, the configs use it) and ``evaluating`` (eval mode for a block).
 
-Planned: ``rewards.dvd``, DVD (Domain-agnostic Video Discriminator), a reward that scores whether a
-robot video shows the same task as a human demonstration video; it gets its own ``config`` /
-``model`` / ``checkpoint`` modules beside ``rewards.lorel`` and its own checkpoint format.
+``rewards.dvd``: DVD (Domain-agnostic Video Discriminator), a reward that scores whether a robot video
+shows the same task as a demonstration video by another embodiment; its own ``config`` / ``model`` /
+``checkpoint`` modules beside ``rewards.lorel`` and its own checkpoint kind (``robolearn.dvd``).
 
 The checkpoint protocol itself (``CheckpointKind``, ``CheckpointError``, save / read / load of any
 kind) is not reward-specific and lives in ``sim.plumbing.checkpoints``; the config checks in

@@ -13,6 +13,7 @@ World frame as the desk's (``sim.scenes.desk``): +x from the robot's side toward
 
 from __future__ import annotations
 
+import colorsys
 import math
 from dataclasses import dataclass
 
@@ -44,8 +45,6 @@ def _rgba(rgb: Rgb) -> tuple[float, float, float, float]:
 
 def random_color(rng: np.random.Generator, saturation: tuple[float, float] = (0.3, 0.9)) -> Rgb:
     """A random colour (rgb in [0, 1]) of random hue, the given saturation range and mid brightness."""
-    import colorsys
-
     h, s, v = rng.uniform(), rng.uniform(*saturation), rng.uniform(0.35, 0.95)
     r, g, b = colorsys.hsv_to_rgb(h, s, v)
     return (float(r), float(g), float(b))

@@ -21,12 +21,16 @@ from sim.actors.catalogue import ACTORS, BEHAVIOURS, OUTCOMES, Behaviour, check_
 from sim.actors.config import ActorConfig
 from sim.actors.scripts import ExpertView, Script, draw_plan, intended_change, measure, moved
 from sim.config import DeskEnvConfig
+from sim.envs.desk import DeskEnv
+from sim.observations import Camera, Lighting
 from sim.scenes.desk import DeskScene, ObjectStates
 from sim.state import read_bodies, write_bodies
 from sim.tasks.desk import PlacementError, get_task
-from sim.tasks.templates import ClipLabel, label_clip
+from sim.tasks.templates import ClipLabel, camera_axes, label_clip
 from sim.variants import VARIANTS
 from sim.video_camera import CameraDraw
+from sim.video_randomization import apply_video_scene, render_frame, sample_video_scene, video_env_config
+from sim.video_randomization_config import VideoRandomizationConfig
 
 # Independent random streams of one clip (seeded as (seed, stream)): a change in one never shifts the others.
 _SCENE, _INIT, _LOOK, _PLAN, _ACTOR = range(5)
@@ -151,9 +155,6 @@ def render_clip(request: ClipRequest, seed: int, actor_cfg: ActorConfig | None =
     base = DeskEnvConfig(task=b.init_task, width=request.image_size, height=request.image_size)
     vp = None
     if request.randomize:
-        from sim.video_randomization import sample_video_scene, video_env_config
-        from sim.video_randomization_config import VideoRandomizationConfig
-
         vp = sample_video_scene(VideoRandomizationConfig(), _rng(seed, _SCENE), base)
         cfg = video_env_config(base, vp)
         cam = vp.camera
@@ -181,8 +182,6 @@ def _actor_clip(
     _hide_robot(scene, client)
     extra: list[int] = []
     if vp is not None:
-        from sim.video_randomization import apply_video_scene
-
         extra = apply_video_scene(scene, client, vp)
     init_rng = _rng(seed, _INIT)
     task = get_task(b.init_task)
@@ -292,17 +291,13 @@ def _object_xy(scene: DeskScene, obj: str) -> np.ndarray:
 
 
 def _camera_forward(cam: CameraDraw) -> np.ndarray:
-    from sim.tasks.templates import camera_axes
 
     return camera_axes(cam)[1]
 
 
 def _render(client: int, cfg: DeskEnvConfig, cam: CameraDraw, vp: Any, t: float, size: int) -> np.ndarray:
     if vp is not None:
-        from sim.video_randomization import render_frame
-
         return render_frame(client, vp, t, size)
-    from sim.observations import Camera, Lighting
 
     c = Camera(dataclasses.replace(cfg.cameras[0], eye=cam.eye, target=cam.target, up=cam.up, fov=cam.fov), size, size)
     rgb, _, _ = c.render(client, Lighting(), False)
@@ -313,7 +308,6 @@ def _render(client: int, cfg: DeskEnvConfig, cam: CameraDraw, vp: Any, t: float,
 def _robot_clip(request: ClipRequest, seed: int, acfg: ActorConfig) -> RenderedClip:
     """The Panda's scripted expert in a ``DeskEnv`` of the requested variant; partial attempts stop the expert
     early, failed ones slip off or miss, pretending shifts the motion above the contact path, none idles."""
-    from sim.envs.desk import DeskEnv
 
     b = BEHAVIOURS[request.behaviour]
     env = DeskEnv(task=request.behaviour, variant=request.variant, width=request.image_size, height=request.image_size)
