@@ -2,13 +2,15 @@
 
 The clips evaluated are every clip of the ``data`` datasets except those the checkpoint trained on: a dataset the
 run trained on (same folder) contributes only its validation split (the split settings are read from the
-checkpoint), and clips past its ``max_clips``. The checkpoint's vocabulary (``rewards.dvd.DVDVocabulary``) says
-which labels had robot clips in training (*seen tasks*), which were seen only in human videos (*human-only tasks*),
-which actors and variants were trained on.
+checkpoint), and clips past its ``max_clips``. What the training datasets held (``Protocol``: the labels with
+robot clips, *seen tasks*; the other labels, *human-only tasks*; the actors of their non-robot clips, *training
+actors*), joined with the checkpoint's vocabulary (``rewards.dvd.DVDVocabulary``), defines the splits, so rewards
+trained on the same datasets are measured on the same pairs (a robot-only reward included, although it never
+looked at the human clips).
 
 Notation: a clip *demonstrates* its label when its outcome is not failed / partial / pretending; R = robot clips
 that demonstrate, in a training variant; H = human clips that demonstrate, by a training actor; H' = human clips that
-demonstrate, by an actor not trained on (held out); R_V = robot clips that demonstrate, rendered in variant V (one
+demonstrate, by another actor (held out); R_V = robot clips that demonstrate, rendered in variant V (one
 not trained on: ``new_colors``, ``new_viewpoint``, ``new_arrangement``). Each split scores (candidate, demo) pairs
 of different clips with P(same task) (the candidate first: the concat head's order when planning), a pair being
 positive iff both clips have the same label:
@@ -127,13 +129,43 @@ class DVDEvalSettings(DVDEvalOptions):
 
 
 # ----------------------------------------------------------------------------------------------- clips
+@dataclass
+class Protocol:
+    """What the training datasets held, whether or not the run used all of it (a robot-only run skips the human
+    clips): the actors of their non-robot clips, their labels, and the labels that have robot clips. Every reward
+    trained on the same datasets is then evaluated on the same splits, a robot-only one included."""
+
+    actors: set[str] = field(default_factory=set)
+    labels: set[str] = field(default_factory=set)
+    robot_labels: set[str] = field(default_factory=set)
+
+    def add(self, infos: Sequence[Any]) -> None:
+        for info in infos:
+            self.labels.add(str(info.label))
+            if info.is_robot:
+                self.robot_labels.add(str(info.label))
+            else:
+                self.actors.add(str(info.actor))
+
+    def merged(self, vocab: Any) -> Protocol:
+        """This protocol joined with what the checkpoint itself trained on (its ``DVDVocabulary``)."""
+        return Protocol(
+            self.actors | set(vocab.actors),
+            self.labels | set(vocab.labels),
+            self.robot_labels | set(vocab.robot_labels),
+        )
+
+
 def held_out_clips(
     s: DVDEvalSettings, train_config: Mapping[str, Any], num_frames: int, size: int, load: LoadClips
-) -> tuple[Pool, dict[str, int]]:
-    """The clips of ``s.data`` the checkpoint did not train on (see the module docstring), and per dataset how many."""
+) -> tuple[Pool, dict[str, int], Protocol]:
+    """The clips of ``s.data`` the checkpoint did not train on (see the module docstring), per dataset how many, and
+    the protocol of the training datasets among ``s.data``."""
     trained = [root_key(p) for p in train_config.get("data") or []]
+    human = [root_key(p) for p in train_config.get("human_data") or []]
     if not train_config.get("robot_only"):
-        trained += [root_key(p) for p in train_config.get("human_data") or []]
+        trained += human
+    protocol = Protocol()  # from every dataset the run was given, read or not
     val_fraction = float(train_config.get("val_fraction", 0.1))
     seed = int(train_config.get("seed", 0))
     max_clips = train_config.get("max_clips")
@@ -142,13 +174,15 @@ def held_out_clips(
     for root in s.data:
         clips = load(root, num_frames, size)
         positions = list(range(len(clips.infos)))
+        if root_key(root) in trained or root_key(root) in human:
+            protocol.add(clips.infos)
         if root_key(root) in trained:
             limit = len(positions) if max_clips is None else min(len(positions), int(max_clips))
             head = ClipSet(clips.root, clips.frames[:limit], clips.infos[:limit])
             positions = sorted(split_clips(head, val_fraction, seed)[1]) + list(range(limit, len(clips.infos)))
         parts.append((clips, positions))
         counts[str(root)] = len(positions)
-    return Pool.gather(parts), counts
+    return Pool.gather(parts), counts, protocol
 
 
 @dataclass
@@ -162,14 +196,14 @@ class Split:
     metrics: dict[str, float]
 
 
-def _sets(pool: Pool, vocab: Any) -> dict[str, np.ndarray]:
+def _sets(pool: Pool, vocab: Any, protocol: Protocol) -> dict[str, np.ndarray]:
     """The clip sets of the module docstring (pool positions)."""
-    seen = np.isin(pool.labels, list(vocab.robot_labels))
-    trained = np.isin(pool.labels, list(vocab.labels))
+    seen = np.isin(pool.labels, sorted(protocol.robot_labels))
+    trained = np.isin(pool.labels, sorted(protocol.labels))
     variant = np.array([str(i.variant) for i in pool.infos], dtype=object)
     actor = np.array([str(i.actor) for i in pool.infos], dtype=object)
     train_variant = np.isin(variant, list(vocab.variants))
-    known_actor = np.isin(actor, list(vocab.actors))
+    known_actor = np.isin(actor, sorted(protocol.actors))
     pos = pool.positive
     return {
         "R": pool.where(pos & pool.robot & train_variant & trained),
@@ -184,12 +218,12 @@ def _sets(pool: Pool, vocab: Any) -> dict[str, np.ndarray]:
     }
 
 
-def auc_splits(model: DVDReward, pool: Pool, emb: torch.Tensor, s: DVDEvalSettings) -> list[Split]:
+def auc_splits(model: DVDReward, pool: Pool, emb: torch.Tensor, s: DVDEvalSettings, protocol: Protocol) -> list[Split]:
     """Every AUC split of the module docstring that has pairs."""
     vocab = model.vocabulary
-    sets = _sets(pool, vocab)
+    sets = _sets(pool, vocab, protocol)
     rng = np.random.default_rng(s.seed)
-    human_only = np.isin(pool.labels, list(vocab.human_only_labels))
+    human_only = np.isin(pool.labels, sorted(protocol.labels - protocol.robot_labels))
     specs: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]] = [
         ("robot-robot", "robot clip vs robot clip, seen tasks", sets["R_seen"], sets["R_seen"], None),
         ("robot-human", "robot clip vs human demo, seen tasks", sets["R_seen"], sets["H_seen"], None),
@@ -216,12 +250,12 @@ def auc_splits(model: DVDReward, pool: Pool, emb: torch.Tensor, s: DVDEvalSettin
     return out
 
 
-def ranking_check(model: DVDReward, pool: Pool, s: DVDEvalSettings) -> list[dict[str, Any]]:
+def ranking_check(model: DVDReward, pool: Pool, s: DVDEvalSettings, protocol: Protocol) -> list[dict[str, Any]]:
     """The ranking check of the module docstring: one row per label that has it."""
     vocab = model.vocabulary
-    sets = _sets(pool, vocab)
+    sets = _sets(pool, vocab, protocol)
     rows = []
-    for label in vocab.labels:
+    for label in sorted(protocol.labels):
         demos = sets["H"][pool.labels[sets["H"]] == label][: s.ranking_demos]
         # Attempts by the robot (training variants) and by the training actors, the demos themselves left out:
         # rendered robot demos all succeed, so the failed and partial attempts are mostly the actors'.
@@ -340,15 +374,16 @@ def run_eval_dvd(s: DVDEvalSettings, echo: bool = True, load: LoadClips = load_c
     model, info = load_checkpoint(s.checkpoint)
     c = model.config
     train_config = dict((info.get("extra") or {}).get("config") or {})
-    pool, counts = held_out_clips(s, train_config, c.num_frames, c.image_size, load)
+    pool, counts, protocol = held_out_clips(s, train_config, c.num_frames, c.image_size, load)
+    protocol = protocol.merged(model.vocabulary)
     if not len(pool):
         raise ConfigError(
             f"no held-out clip in data={[str(p) for p in s.data]} (the checkpoint trained on all of them); "
             "evaluate on other datasets"
         )
     emb = embed_pool(model, pool.frames)
-    splits = auc_splits(model, pool, emb, s)
-    rank_rows = ranking_check(model, pool, s)
+    splits = auc_splits(model, pool, emb, s, protocol)
+    rank_rows = ranking_check(model, pool, s, protocol)
     total = sum(r["pairs"] for r in rank_rows)
     overall = sum(r["ordered"] * r["pairs"] for r in rank_rows) / total if total else None
     stem = f"eval_dvd_{Path(s.checkpoint).stem}"
@@ -362,7 +397,8 @@ def run_eval_dvd(s: DVDEvalSettings, echo: bool = True, load: LoadClips = load_c
         "clips_per_dataset": counts,
         "outcomes": {o: int(sum(str(i.outcome) == o for i in pool.infos)) for o in (*RANK_OUTCOMES, "none")},
         "vocabulary": model.vocabulary.to_dict(),
-        "human_only_labels": list(model.vocabulary.human_only_labels),
+        "human_only_labels": sorted(protocol.labels - protocol.robot_labels),
+        "protocol_actors": sorted(protocol.actors),
         "splits": [{"split": sp.name, "about": sp.about, **sp.metrics} for sp in splits],
         "ranking": rank_rows,
         "ranking_overall": overall,
