@@ -585,8 +585,9 @@ def test_train_help_names_every_family(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["train", "--help"]) == EXIT_OK
     text = capsys.readouterr().out
     assert (
-        "[reward|dynamics|policy]" in text
+        "[reward|dynamics|policy|dvd]" in text
         and "conf/train_policy.yaml" in text
+        and "conf/train_dvd.yaml" in text
         and "conf/train_dynamics.yaml" in text
         and "reward.fusion" in text
     )
