@@ -218,10 +218,15 @@ def _sets(pool: Pool, vocab: Any, protocol: Protocol) -> dict[str, np.ndarray]:
     }
 
 
-def auc_splits(model: DVDReward, pool: Pool, emb: torch.Tensor, s: DVDEvalSettings, protocol: Protocol) -> list[Split]:
-    """Every AUC split of the module docstring that has pairs."""
-    vocab = model.vocabulary
-    sets = _sets(pool, vocab, protocol)
+def auc_splits(
+    model: DVDReward,
+    pool: Pool,
+    emb: torch.Tensor,
+    s: DVDEvalSettings,
+    protocol: Protocol,
+    sets: Mapping[str, np.ndarray],
+) -> list[Split]:
+    """Every AUC split of the module docstring that has pairs (``sets``: ``_sets`` of the pool)."""
     rng = np.random.default_rng(s.seed)
     human_only = np.isin(pool.labels, sorted(protocol.labels - protocol.robot_labels))
     specs: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]] = [
@@ -250,10 +255,10 @@ def auc_splits(model: DVDReward, pool: Pool, emb: torch.Tensor, s: DVDEvalSettin
     return out
 
 
-def ranking_check(model: DVDReward, pool: Pool, s: DVDEvalSettings, protocol: Protocol) -> list[dict[str, Any]]:
-    """The ranking check of the module docstring: one row per label that has it."""
-    vocab = model.vocabulary
-    sets = _sets(pool, vocab, protocol)
+def ranking_check(
+    model: DVDReward, pool: Pool, s: DVDEvalSettings, protocol: Protocol, sets: Mapping[str, np.ndarray]
+) -> list[dict[str, Any]]:
+    """The ranking check of the module docstring: one row per label that has it (``sets``: ``_sets`` of the pool)."""
     rows = []
     for label in sorted(protocol.labels):
         demos = sets["H"][pool.labels[sets["H"]] == label][: s.ranking_demos]
@@ -382,8 +387,9 @@ def run_eval_dvd(s: DVDEvalSettings, echo: bool = True, load: LoadClips = load_c
             "evaluate on other datasets"
         )
     emb = embed_pool(model, pool.frames)
-    splits = auc_splits(model, pool, emb, s, protocol)
-    rank_rows = ranking_check(model, pool, s, protocol)
+    sets = _sets(pool, model.vocabulary, protocol)  # the clip sets both checks draw from, computed once
+    splits = auc_splits(model, pool, emb, s, protocol, sets)
+    rank_rows = ranking_check(model, pool, s, protocol, sets)
     total = sum(r["pairs"] for r in rank_rows)
     overall = sum(r["ordered"] * r["pairs"] for r in rank_rows) / total if total else None
     stem = f"eval_dvd_{Path(s.checkpoint).stem}"
