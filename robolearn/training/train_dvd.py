@@ -146,6 +146,19 @@ class DVDTrainOptions:
     augment_shift: int = knob(
         4, "random translation of each clip, the same for all its frames (pixels; 0 = none)", lo=0
     )
+    augment_zoom: float = knob(
+        0.0,
+        "random zoom of each clip about its centre, the same for all its frames: scale drawn in [1 − a, 1 + a] "
+        "(0 = none; the edges are repeated when zooming out): cameras nearer or farther than the training ones",
+        lo=0,
+        hi=0.5,
+    )
+    augment_rotate: float = knob(
+        0.0,
+        "random roll of each clip about its centre, the same for all its frames: angle in ±a (degrees; 0 = none)",
+        lo=0,
+        hi=45,
+    )
     augment_color: float = knob(
         0.2,
         "random per-channel gain in [1 − a, 1 + a] and brightness offset in ±a/2 per clip (0 = none)",
@@ -344,23 +357,48 @@ class Batches:
 
 
 def augment(frames: Tensor, s: DVDTrainOptions, g: torch.Generator) -> Tensor:
-    """uint8 clips (K, F, S, S, C) → float in [0, 1], each clip shifted (the same for all its frames; edges repeated)
-    and its colours jittered (``augment_shift``, ``augment_color``), drawing from ``g``."""
+    """uint8 clips (K, F, S, S, C) → float in [0, 1], each clip moved by one random similarity transform (the same for
+    all its frames: ``augment_shift`` pixels, ``augment_zoom``, ``augment_rotate``; edges repeated) and its colours
+    jittered (``augment_color``), drawing from ``g``."""
     x = frames.float().div_(255.0)
     k, f, h, w, ch = x.shape
-    if s.augment_shift:
-        p = s.augment_shift
-        padded = F.pad(x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w), (p, p, p, p), mode="replicate")
-        dx = torch.randint(0, 2 * p + 1, (k,), generator=g)
-        dy = torch.randint(0, 2 * p + 1, (k,), generator=g)
-        x = torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(k)])
-        x = x.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
+    if s.augment_shift or s.augment_zoom or s.augment_rotate:
+        # Every draw is made whatever the settings, so switching one transform on leaves the others' draws alone.
+        dx = torch.randint(-s.augment_shift, s.augment_shift + 1, (k,), generator=g).double()
+        dy = torch.randint(-s.augment_shift, s.augment_shift + 1, (k,), generator=g).double()
+        zoom = 1.0 + s.augment_zoom * (2.0 * torch.rand(k, generator=g, dtype=torch.float64) - 1.0)
+        angle = torch.deg2rad(s.augment_rotate * (2.0 * torch.rand(k, generator=g, dtype=torch.float64) - 1.0))
+        if not (s.augment_zoom or s.augment_rotate):
+            x = _shift(x, dx.long(), dy.long(), s.augment_shift)
+        else:
+            # affine_grid maps output to input coordinates in [-1, 1]: a zoom-in by z samples a 1/z-wide window
+            cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+            theta = torch.stack(
+                [
+                    torch.stack([cos, -sin, -2.0 * dx / w], dim=1),
+                    torch.stack([sin, cos, -2.0 * dy / h], dim=1),
+                ],
+                dim=1,
+            ).float()
+            flat = x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w)
+            grid = F.affine_grid(theta, [k, f * ch, h, w], align_corners=False)
+            flat = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
+            x = flat.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
     if s.augment_color:
         a = s.augment_color
         gain = 1.0 + a * (2.0 * torch.rand(k, 1, 1, 1, ch, generator=g) - 1.0)
         offset = a * (torch.rand(k, 1, 1, 1, 1, generator=g) - 0.5)
         x = (x * gain + offset).clamp_(0.0, 1.0)
     return x.contiguous()
+
+
+def _shift(x: Tensor, dx: Tensor, dy: Tensor, pad: int) -> Tensor:
+    """Clips (K, F, S, S, C) translated by whole pixels (dx, dy: (K,) in ±pad; edges repeated)."""
+    k, f, h, w, ch = x.shape
+    padded = F.pad(x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w), (pad, pad, pad, pad), mode="replicate")
+    ox, oy = pad - dx, pad - dy
+    out = torch.stack([padded[i, :, oy[i] : oy[i] + h, ox[i] : ox[i] + w] for i in range(k)])
+    return out.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
 
 
 # ----------------------------------------------------------------------------------------------- loss

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -17,7 +18,7 @@ from robolearn.cli import main
 from robolearn.config import ConfigError
 from robolearn.training.dvd_data import ClipSet
 from robolearn.training.eval_dvd import DVDEvalSettings, run_eval_dvd
-from robolearn.training.train_dvd import DVDTrainSettings, read_data, run_train_dvd
+from robolearn.training.train_dvd import DVDTrainOptions, DVDTrainSettings, augment, read_data, run_train_dvd
 from tests.rewards.dvd.synthetic import concat, make_clips
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -80,6 +81,49 @@ def settings(out: Path, **over: Any) -> DVDTrainSettings:
 
 def loader(sets: Mapping[str, ClipSet]) -> Any:
     return lambda root, frames, size: sets[str(root)]
+
+
+def _square_clip(side: int) -> torch.Tensor:
+    """One uint8 clip (1, 2, 32, 32, 3): a white ``side``-pixel square centred on black, in both frames."""
+    x = torch.zeros(1, 2, 32, 32, 3, dtype=torch.uint8)
+    lo = 16 - side // 2
+    x[:, :, lo : lo + side, lo : lo + side] = 255
+    return x
+
+
+def test_augmentation_zooms_rotates_and_shifts_whole_clips() -> None:
+    plain = DVDTrainOptions(augment_shift=0, augment_color=0.0)
+    clip = _square_clip(8)
+    out = augment(clip, plain, torch.Generator().manual_seed(0))
+    assert torch.equal(out, clip.float() / 255)  # nothing asked, nothing changed
+    areas = []
+    for seed in range(20):
+        z = augment(
+            clip,
+            DVDTrainOptions(augment_shift=0, augment_color=0.0, augment_zoom=0.4),
+            torch.Generator().manual_seed(seed),
+        )
+        assert torch.allclose(z[:, 0], z[:, 1])  # one transform per clip, all its frames alike
+        assert z[0, 0, 16, 16].min() > 0.99  # zoomed about the centre: the centre stays on the square
+        areas.append(float(z[0, 0, ..., 0].sum()))
+    # the square's area is 64 px² scaled by zoom² with zoom in [0.6, 1.4]: both smaller and larger squares appear
+    assert min(areas) < 0.7 * 64 and max(areas) > 1.4 * 64 and max(areas) < 1.5**2 * 64
+    r = augment(
+        _square_clip(12),
+        DVDTrainOptions(augment_shift=0, augment_color=0.0, augment_rotate=45.0),
+        torch.Generator().manual_seed(3),
+    )
+    rotated = r[0, 0, ..., 0].numpy() > 0.5
+    # a rotated square is no longer axis-aligned: its bounding box holds clearly more than its own area
+    rows, cols = np.flatnonzero(rotated.any(1)), np.flatnonzero(rotated.any(0))
+    box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
+    assert box > 1.3 * rotated.sum()
+    s = augment(
+        clip, DVDTrainOptions(augment_shift=3, augment_color=0.0, augment_zoom=0.01), torch.Generator().manual_seed(5)
+    )
+    i = augment(clip, DVDTrainOptions(augment_shift=3, augment_color=0.0), torch.Generator().manual_seed(5))
+    # the whole-pixel shift and the affine path agree on the same draws (up to the tiny zoom)
+    assert (s - i).abs().amax() < 0.2 and not torch.equal(i, clip.float() / 255)
 
 
 def test_trains_symmetric_reward_that_generalises(tmp_path: Path, sets: dict[str, ClipSet]) -> None:
