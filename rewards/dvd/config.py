@@ -19,7 +19,16 @@ from rewards.nets import conv_output_size, conv_padding, conv_stack_side
 from sim.plumbing.checks import PlainConfig, int_tuple
 from sim.plumbing.settings import check_knobs, knob
 
-__all__ = ["HEADS", "RUNTIME_FIELDS", "TEMPORAL", "DVDConfig", "DVDVocabulary", "conv_output_size", "conv_padding"]
+__all__ = [
+    "DESK_STATE_NAMES",
+    "HEADS",
+    "RUNTIME_FIELDS",
+    "TEMPORAL",
+    "DVDConfig",
+    "DVDVocabulary",
+    "conv_output_size",
+    "conv_padding",
+]
 
 #: the similarity heads: symmetric = cosine of L2-normalised embeddings (swap-invariant by construction);
 #: concat = DVD's concat(e1, e2) → MLP → same / different (the baseline; order-dependent)
@@ -29,6 +38,20 @@ HEADS = ("symmetric", "concat")
 TEMPORAL = ("conv", "mean")
 #: what a frame's CNN sees (``DVDConfig.frame_input``)
 FRAME_INPUTS = ("rgb", "rgb_diff")
+#: the desk scene's object states (``sim.scenes.desk``): each mug's position (m), then the drawer's opening (m), the
+#: cabinet door's angle (rad), the faucet lever's angle (rad) and the button's depression (m)
+DESK_STATE_NAMES = (
+    "black_mug.x",
+    "black_mug.y",
+    "black_mug.z",
+    "white_mug.x",
+    "white_mug.y",
+    "white_mug.z",
+    "drawer",
+    "cabinet_door",
+    "faucet",
+    "button",
+)
 #: config fields that do not change the weights: a model may differ from its checkpoint in these
 RUNTIME_FIELDS = ("dropout", "progress_weight", "score_chunk", "demo_cache")
 
@@ -104,6 +127,13 @@ class DVDConfig(PlainConfig):
         lo=0,
         hi=1,
     )
+    state_names: tuple[str, ...] = knob(
+        DESK_STATE_NAMES,
+        "object states (``meta['object_state_names']`` of rendered clips) whose change from a clip's first frame to "
+        "its last a state head predicts from the clip's embedding, trained on rendered clips only: it makes the "
+        "embedding say what changed in the scene, whoever changed it; [] = no state head (not used by score())",
+    )
+    state_dim: int = knob(64, "state head hidden width (features)", lo=1)
     dropout: float = knob(0.1, "dropout before each head layer, training only", lo=0.0, hi=1.0, hi_open=True)
     score_chunk: int = knob(256, "clips per encoder call inside score() (count; bounds memory)", lo=1)
     demo_cache: int = knob(8, "demo sets whose embeddings score() keeps (count; keyed by content)", lo=0)
@@ -113,6 +143,14 @@ class DVDConfig(PlainConfig):
         self.cnn_kernels = int_tuple(self, "cnn_kernels", self.cnn_kernels, 1)
         self.cnn_strides = int_tuple(self, "cnn_strides", self.cnn_strides, 1)
         self.concat_dims = int_tuple(self, "concat_dims", self.concat_dims, 1)
+        if isinstance(self.state_names, str) or not all(isinstance(n, str) and n for n in self.state_names):
+            raise ValueError(
+                f"DVDConfig.state_names must be a list of object state names (e.g. [drawer, button]), got "
+                f"{self.state_names!r}"
+            )
+        self.state_names = tuple(self.state_names)
+        if len(set(self.state_names)) != len(self.state_names):
+            raise ValueError(f"DVDConfig.state_names lists a name twice: {list(self.state_names)}")
         check_knobs(self, "DVDConfig")
         for name in ("pixel_mean", "pixel_std", "init_scale", "init_bias", "progress_weight", "dropout"):
             setattr(self, name, float(getattr(self, name)))

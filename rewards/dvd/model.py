@@ -19,6 +19,9 @@ After Chen, Nair and Finn, "Learning Generalizable Robotic Reward Functions from
 * a progress head: the clip's progress in [0, 1] (how much of its task is done at its last frame), trained on the
   rendered clips' measured progress. A progress head alone is exploited by planners (Rank2Reward), so scores use it
   only as a factor of P(same task): ``score = P(same) · (1 − w + w · progress)`` with ``w = progress_weight``;
+* a state head (training only): the change of each object state over the clip (the drawer's opening, a mug's
+  position, ...), measured in rendered clips; it asks the embedding to say what changed in the scene whoever changed
+  it, which is what carries a task from the actors' videos to the robot's;
 * the encoder is in eval mode whenever it is frozen (``freeze``; DVD ran its frozen encoder in train mode), and
   ``score`` always runs in eval mode (the previous mode is restored afterwards).
 
@@ -205,6 +208,12 @@ class DVDReward(nn.Module):
                 self.progress_mlp = nn.Sequential(
                     nn.Linear(c.embed_dim, c.progress_dim), nn.ReLU(inplace=True), nn.Linear(c.progress_dim, 1)
                 )
+            if c.state_names:
+                self.state_mlp = nn.Sequential(
+                    nn.Linear(c.embed_dim, c.state_dim),
+                    nn.ReLU(inplace=True),
+                    nn.Linear(c.state_dim, len(c.state_names)),
+                )
         self._demo_cache: OrderedDict[tuple[Any, ...], Tensor] = OrderedDict()
 
     # ------------------------------------------------------------------------------------ inspection
@@ -293,6 +302,14 @@ class DVDReward(nn.Module):
         if not self.config.progress_head:
             raise ValueError("this DVDReward has no progress head (DVDConfig.progress_head=false)")
         return self.progress_mlp(self.dropout(e)).squeeze(-1)
+
+    def state_changes(self, e: Tensor) -> Tensor:
+        """Predicted change of each ``config.state_names`` object state over the clip (N, K), in the trainer's
+        normalised units (each state's change divided by its spread in the training clips), from embeddings (N, E).
+        An auxiliary output: ``score`` never uses it."""
+        if not self.config.state_names:
+            raise ValueError("this DVDReward has no state head (DVDConfig.state_names is empty)")
+        return self.state_mlp(self.dropout(e))
 
     def forward(self, clips1: Tensor | np.ndarray, clips2: Tensor | np.ndarray) -> Tensor:
         """Logits (B,) of P(clips1[i] and clips2[i] show the same task); each side is encoded on its own, so the

@@ -70,11 +70,14 @@ class ClipSet:
         root: the dataset folder (as given).
         frames: uint8 (N, F, S, S, 3): each clip resampled to F frames of S × S.
         infos: N clip infos (``ClipLike``), in the order of ``frames``.
+        state_change: object state name → float32 (N,): its change from the first frame to the last, NaN where
+            unknown (``robolearn.data.videos.ClipTable.state_change``); empty when the dataset records none.
     """
 
     root: str
     frames: np.ndarray
     infos: list[Any]
+    state_change: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.frames.ndim != 5 or self.frames.dtype != np.uint8 or len(self.infos) != self.frames.shape[0]:
@@ -82,6 +85,16 @@ class ClipSet:
                 f"{self.root}: clip frames must be uint8 (N, F, S, S, 3) with one info per clip, got "
                 f"{self.frames.dtype} {self.frames.shape} and {len(self.infos)} infos"
             )
+        for name, values in self.state_change.items():
+            if np.shape(values) != (len(self.infos),):
+                raise ValueError(
+                    f"{self.root}: state_change[{name!r}] must hold one value per clip ({len(self.infos)}), got "
+                    f"shape {np.shape(values)}"
+                )
+
+    def head(self, n: int) -> ClipSet:
+        """The first ``n`` clips."""
+        return ClipSet(self.root, self.frames[:n], self.infos[:n], {k: v[:n] for k, v in self.state_change.items()})
 
 
 #: ``load(root, num_frames, image_size) → ClipSet``: how a dataset folder is read (tests pass their own)
@@ -98,7 +111,7 @@ def load_clip_set(root: Path, num_frames: int, image_size: int) -> ClipSet:
     from robolearn.data.videos import load_clips  # lazy: the video datasets' readers (h5py, opencv)
 
     table = load_clips([Path(root)], num_frames, image_size)
-    return ClipSet(str(root), np.asarray(table.frames), list(table.infos))
+    return ClipSet(str(root), np.asarray(table.frames), list(table.infos), dict(table.state_change))
 
 
 def root_key(root: str | os.PathLike[str]) -> str:
@@ -136,11 +149,13 @@ class Pool:
         infos: N infos; ``sources``: N (dataset root key, clip index) pairs.
         labels, robot, positive: per clip: its label, whether a robot made it, whether it demonstrates its label.
         progress: float32 (N,) final progress, NaN where unknown.
+        state_change: object state name → float32 (N,) change over the clip, NaN where unknown (``ClipSet``).
     """
 
     frames: np.ndarray
     infos: list[Any]
     sources: list[tuple[str, int]]
+    state_change: dict[str, np.ndarray] = field(default_factory=dict)
     labels: np.ndarray = field(init=False)
     robot: np.ndarray = field(init=False)
     positive: np.ndarray = field(init=False)
@@ -158,14 +173,30 @@ class Pool:
     def gather(cls, parts: Sequence[tuple[ClipSet, Sequence[int]]]) -> Pool:
         """The clips at the given positions of each clip set, in order."""
         frames, infos, sources = [], [], []
+        names = sorted({name for clips, positions in parts if len(positions) for name in clips.state_change})
+        change: dict[str, list[np.ndarray]] = {name: [] for name in names}
         for clips, positions in parts:
             if len(positions):
-                frames.append(clips.frames[np.asarray(positions, dtype=np.int64)])
+                at = np.asarray(positions, dtype=np.int64)
+                frames.append(clips.frames[at])
                 infos += [clips.infos[i] for i in positions]
                 sources += [(root_key(clips.root), int(clips.infos[i].index)) for i in positions]
+                for name in names:
+                    values = clips.state_change.get(name)
+                    change[name].append(
+                        np.full(len(at), np.nan, np.float32) if values is None else np.asarray(values, np.float32)[at]
+                    )
         if not frames:
             return cls(np.zeros((0, 1, 1, 1, 3), np.uint8), [], [])
-        return cls(np.concatenate(frames), infos, sources)
+        return cls(np.concatenate(frames), infos, sources, {k: np.concatenate(v) for k, v in change.items()})
+
+    def state_changes(self, names: Sequence[str]) -> np.ndarray:
+        """float32 (N, len(names)): each clip's change of each named object state, NaN where unknown."""
+        out = np.full((len(self), len(names)), np.nan, np.float32)
+        for j, name in enumerate(names):
+            if name in self.state_change:
+                out[:, j] = self.state_change[name]
+        return out
 
     def __len__(self) -> int:
         return len(self.infos)

@@ -178,7 +178,7 @@ def held_out_clips(
             protocol.add(clips.infos)
         if root_key(root) in trained:
             limit = len(positions) if max_clips is None else min(len(positions), int(max_clips))
-            head = ClipSet(clips.root, clips.frames[:limit], clips.infos[:limit])
+            head = clips.head(limit)
             positions = sorted(split_clips(head, val_fraction, seed)[1]) + list(range(limit, len(clips.infos)))
         parts.append((clips, positions))
         counts[str(root)] = len(positions)

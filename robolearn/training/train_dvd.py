@@ -16,7 +16,9 @@ What one run does (``DVDTrainOptions`` declares every option, with its default, 
 3. the loss: symmetric head: supervised InfoNCE over label identity (each clip's positives are the batch's clips of its
    label; its own hard negatives join its denominator) plus the pair cross-entropy; concat head: the pair
    cross-entropy alone (DVD's; the two inputs swapped at random while training, as DVD did, never when scoring); plus
-   the progress head's cross-entropy on the rendered clips' final progress (reversed clips excluded);
+   the progress head's cross-entropy on the rendered clips' final progress (reversed clips excluded), and the state
+   head's Huber loss on the rendered clips' object-state changes (``reward.state_names``; a reversed clip's change is
+   its anchor's, negated);
 4. every ``eval_every`` steps, the pair ROC-AUC on held-out clips (robot candidate vs human demo when both exist,
    else all pairs); ``out/best.pt`` keeps the best, ``out/last.pt`` the latest (atomic; resumable), TensorBoard in
    ``out/tb``, a summary in ``out/summary.json``.
@@ -66,6 +68,9 @@ SPLIT_KEYS = (
 )
 #: keyed random streams of a step (``keyed_generator``): the batch's clips, and their augmentation
 BATCH_STREAM, AUGMENT_STREAM = 1, 2
+#: a state whose change spreads less than this over the training clips (in its units) is not divided further: it
+#: never changes, and its noise must not be blown up into a target
+MIN_STATE_SPREAD = 1e-3
 #: the validation pairs are drawn with this stream (fixed for the run)
 VAL_STREAM = 3
 
@@ -142,6 +147,12 @@ class DVDTrainOptions:
     pair_weight: float = knob(1.0, "weight of the pair cross-entropy (same / different task)", lo=0)
     progress_loss_weight: float = knob(
         0.5, "weight of the progress head's cross-entropy (needs reward.progress_head)", lo=0
+    )
+    state_loss_weight: float = knob(
+        0.5,
+        "weight of the state head's Huber loss on each rendered clip's object-state changes, each divided by its "
+        "spread in the training clips (needs reward.state_names; clips that record no states are left out)",
+        lo=0,
     )
     augment_shift: int = knob(
         4, "random translation of each clip, the same for all its frames (pixels; 0 = none)", lo=0
@@ -251,7 +262,7 @@ def read_data(s: DVDTrainSettings, load: LoadClips, say: Any) -> Data:
     for root in roots:
         clips = load(root, c.num_frames, c.image_size)
         if s.max_clips is not None and len(clips.infos) > s.max_clips:
-            clips = ClipSet(clips.root, clips.frames[: s.max_clips], clips.infos[: s.max_clips])
+            clips = clips.head(s.max_clips)
         if clips.frames.shape[1:4] != (c.num_frames, c.image_size, c.image_size):
             raise ConfigError(
                 f"{root}: clips were read as {clips.frames.shape[1:4]} (frames, height, width), the model takes "
@@ -310,6 +321,7 @@ class Batches:
         self.label_code = {label: k for k, label in enumerate(sorted(set(pool.labels.tolist())))}
         self.demos = {dom: label_groups(pool, pool.where(pos & (pool.robot == dom))) for dom in (True, False)}
         self.failures = label_groups(pool, pool.where(~pos))
+        self.states = state_targets(pool, s.reward.state_names)
         self.anchor_domains = [dom for dom in (True, False) if self.demos[dom]]
 
     def _pick(self, rng: np.random.Generator, items: np.ndarray) -> int:
@@ -346,14 +358,32 @@ class Batches:
         if reversed_owner:
             frames = np.concatenate([frames, pool.frames[np.asarray(anchors)][:, ::-1]])
         progress = np.concatenate([pool.progress[idx], np.full(len(reversed_owner), np.nan, np.float32)])
+        # a clip played backwards undoes its change: its target is the negated change of its anchor
+        states = np.concatenate(
+            [self.states[idx], -self.states[np.asarray(anchors, dtype=np.int64)][: len(reversed_owner)]]
+        )
         g = keyed_generator(s.seed, AUGMENT_STREAM, step)
         return {
             "clips": augment(torch.from_numpy(np.ascontiguousarray(frames)), s, g),
             "codes": torch.tensor([self.label_code[str(pool.labels[i])] for i in anchors + positives]),
             "hard_owner": torch.tensor(owner + reversed_owner, dtype=torch.int64),
             "progress": torch.from_numpy(progress),
+            "states": torch.from_numpy(states),
             "swap": torch.rand(b, generator=g) < 0.5,
         }
+
+
+def state_targets(pool: Pool, names: tuple[str, ...]) -> np.ndarray:
+    """float32 (N, K): each clip's change of each named object state divided by that state's spread (standard
+    deviation) over the pool's clips that record it, so metres and radians weigh alike; NaN where unknown."""
+    change = pool.state_changes(names)
+    if not len(change):
+        return change
+    known = ~np.isnan(change)
+    spread = np.array(
+        [float(np.std(change[known[:, j], j])) if known[:, j].sum() > 1 else 1.0 for j in range(len(names))]
+    )
+    return (change / np.maximum(spread, MIN_STATE_SPREAD)).astype(np.float32)
 
 
 def augment(frames: Tensor, s: DVDTrainOptions, g: torch.Generator) -> Tensor:
@@ -457,6 +487,13 @@ def step_loss(model: DVDReward, batch: Mapping[str, Any], s: DVDTrainSettings) -
         prog = F.binary_cross_entropy_with_logits(model.progress_logits(e[known]), batch["progress"][known])
         loss = loss + s.progress_loss_weight * prog
         scalars["progress"] = prog.item()
+    states = batch.get("states")
+    if model.config.state_names and s.state_loss_weight > 0 and states is not None:
+        rows = ~torch.isnan(states).any(1)
+        if rows.any():
+            st = F.smooth_l1_loss(model.state_changes(e[rows]), states[rows])
+            loss = loss + s.state_loss_weight * st
+            scalars["state"] = st.item()
     scalars["loss"] = loss.item()
     return loss, scalars
 

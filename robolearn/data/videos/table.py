@@ -32,6 +32,9 @@ class ClipTable:
         dataset: int64 (N,): which of ``roots`` each clip came from.
         roots: the dataset folders, in the order given.
         progress: float32 (N, F): each clip's progress at the resampled frames, NaN where unknown (imports).
+        state_change: object state name → float32 (N,): how much that state changed from the clip's first frame to
+            its last (metres for positions, radians or joint units for joints: ``sim.state``), NaN for the clips of a
+            dataset that does not record it (imported videos record none); names from ``meta["object_state_names"]``.
     """
 
     frames: np.ndarray
@@ -39,6 +42,7 @@ class ClipTable:
     dataset: np.ndarray
     roots: list[Path]
     progress: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    state_change: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.infos)
@@ -57,6 +61,7 @@ class ClipTable:
             dataset=self.dataset[keep],
             roots=list(self.roots),
             progress=self.progress[keep],
+            state_change={k: v[keep] for k, v in self.state_change.items()},
         )
 
 
@@ -91,9 +96,13 @@ def load_clips(
     progress = np.full((total, num_frames), np.nan, np.float32)
     infos: list[ClipInfo] = []
     dataset = np.empty(total, np.int64)
+    change: dict[str, np.ndarray] = {}
     k = 0
     with tqdm(total=total, desc="loading clips", unit="clip", disable=not progress_bar, dynamic_ncols=True) as bar:
         for d, reader in enumerate(readers):
+            names = [str(n) for n in reader.meta.get("object_state_names") or []]
+            for name in names:
+                change.setdefault(name, np.full(total, np.nan, np.float32))
             with reader:
                 for index in reader.indices():
                     info = reader.info(index)
@@ -108,8 +117,25 @@ def load_clips(
                                 f"values for {n} frames; the file is damaged: collect the dataset again"
                             )
                         progress[k] = info.progress[picks]
+                    if names:
+                        states = reader.object_states(index)
+                        if states.shape != (n, len(names)):
+                            raise DatasetError(
+                                f"{reader.dataset.file_of(index)}: clip {index} has object states of shape "
+                                f"{states.shape}, expected ({n}, {len(names)}) (frames, object_state_names); the file "
+                                "is damaged: collect the dataset again"
+                            )
+                        for j, name in enumerate(names):
+                            change[name][k] = states[picks[-1], j] - states[picks[0], j]
                     infos.append(info)
                     dataset[k] = d
                     k += 1
                     bar.update()
-    return ClipTable(frames=frames, infos=infos, dataset=dataset, roots=[r.root for r in readers], progress=progress)
+    return ClipTable(
+        frames=frames,
+        infos=infos,
+        dataset=dataset,
+        roots=[r.root for r in readers],
+        progress=progress,
+        state_change=change,
+    )

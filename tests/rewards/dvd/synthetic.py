@@ -3,6 +3,7 @@
 The label is the direction of the motion (``left``, ``right``, ``up``, ``down``); the "robot" is a square, the other
 actors a disk, a cross and a ring (each with its own size and speed); failed attempts do not move, partial ones move a
 third of the way, pretending ones move and come back. A static distractor shape of another colour sits in each clip.
+Each clip records the actor's displacement over it as the object states ``x`` and ``y`` (pixels).
 Robot clips can be rendered in held-out variants: ``new_colors`` (background colours outside the training range),
 ``new_viewpoint`` (the whole scene shifted and shrunk), ``new_arrangement`` (the distractor on the other side).
 Deterministic in the seed.
@@ -65,6 +66,7 @@ def make_clips(
     rng = np.random.default_rng(seed)
     grid = np.mgrid[0:size, 0:size].astype(np.float32)
     out = np.zeros((n, frames, size, size, 3), np.uint8)
+    moved = np.zeros((n, 2), np.float32)
     infos = []
     combos = [(a, lab, o) for a in actors for lab in labels for o in outcomes]
     for i in range(n):
@@ -95,8 +97,9 @@ def make_clips(
             img[_shape_mask(actor, cx, cy, size, grid)] = fg
             img += rng.normal(0, 0.02, img.shape)
             out[i, k] = np.clip(img * 255, 0, 255).astype(np.uint8)
+        moved[i] = (frac[-1] - frac[0]) * travel * np.array([dx, dy]) * scale
         infos.append(SynthInfo(start_index + i, label, actor, actor == ROBOT, outcome, variant, progress, label))
-    return ClipSet(root, out, infos)
+    return ClipSet(root, out, infos, {"x": moved[:, 0], "y": moved[:, 1]})
 
 
 def concat(root: str, *parts: ClipSet) -> ClipSet:
@@ -113,4 +116,6 @@ def concat(root: str, *parts: ClipSet) -> ClipSet:
                     ],
                 )
             )
-    return ClipSet(root, np.concatenate([p.frames for p in parts]), infos)
+    names = sorted({name for p in parts for name in p.state_change})
+    change = {n: np.concatenate([p.state_change[n] for p in parts]) for n in names}
+    return ClipSet(root, np.concatenate([p.frames for p in parts]), infos, change)
