@@ -34,7 +34,8 @@ class ClipTable:
         progress: float32 (N, F): each clip's progress at the resampled frames, NaN where unknown (imports).
         state_change: object state name → float32 (N,): how much that state changed from the clip's first frame to
             its last (metres for positions, radians or joint units for joints: ``sim.state``), NaN for the clips of a
-            dataset that does not record it (imported videos record none); names from ``meta["object_state_names"]``.
+            dataset that does not record it (imported videos record none); names from the clip's
+            ``info["object_state_names"]`` (rendered clips), else ``meta["object_state_names"]``.
     """
 
     frames: np.ndarray
@@ -100,9 +101,7 @@ def load_clips(
     k = 0
     with tqdm(total=total, desc="loading clips", unit="clip", disable=not progress_bar, dynamic_ncols=True) as bar:
         for d, reader in enumerate(readers):
-            names = [str(n) for n in reader.meta.get("object_state_names") or []]
-            for name in names:
-                change.setdefault(name, np.full(total, np.nan, np.float32))
+            meta_names = [str(n) for n in reader.meta.get("object_state_names") or []]
             with reader:
                 for index in reader.indices():
                     info = reader.info(index)
@@ -117,6 +116,8 @@ def load_clips(
                                 f"values for {n} frames; the file is damaged: collect the dataset again"
                             )
                         progress[k] = info.progress[picks]
+                    # rendered clips name their states in their info (a dataset may mix scenes); else the meta's
+                    names = [str(x) for x in (info.info or {}).get("object_state_names") or meta_names]
                     if names:
                         states = reader.object_states(index)
                         if states.shape != (n, len(names)):
@@ -126,7 +127,8 @@ def load_clips(
                                 "is damaged: collect the dataset again"
                             )
                         for j, name in enumerate(names):
-                            change[name][k] = states[picks[-1], j] - states[picks[0], j]
+                            values = change.setdefault(name, np.full(total, np.nan, np.float32))
+                            values[k] = states[picks[-1], j] - states[picks[0], j]
                     infos.append(info)
                     dataset[k] = d
                     k += 1

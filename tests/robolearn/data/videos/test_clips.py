@@ -54,10 +54,12 @@ def write_clip_dataset(root: Path, packed: bool = True) -> Path:
             source="rendered",
             progress=np.linspace(0, 1, T1),
             behaviour=task or "pretend_open_drawer",
-            info={"camera": {"fov": 50.0 + i}},
+            # the last clip names its own object state (a clip's info overrides the dataset's names)
+            info={"camera": {"fov": 50.0 + i}, **({"object_state_names": ["button"]} if i == 4 else {})},
         )
+        states = np.linspace(0.0, 0.01 * i, T1, dtype=np.float32)[:, None]  # the drawer opens by 0.01·i m
         actions = np.ones((T1 - 1, 4), np.float32) if actor == "panda" else None
-        writer.write_episode(clip_episode(i, 100 + i, _frames(i), attr, np.zeros((T1, 1), np.float32), actions))
+        writer.write_episode(clip_episode(i, 100 + i, _frames(i), attr, states, actions))
     if packed:
         writer.pack()
     return root
@@ -136,6 +138,12 @@ def test_load_clips_resamples_and_resizes(tmp_path: Path) -> None:
     assert table.labels[:2] == ["open_drawer", "open_cabinet"]
     robot = table.select([i.is_robot for i in table.infos])
     assert len(robot) == 2 and robot.frames.shape == (2, 5, 8, 8, 3)
+    # each state's change from the first frame to the last, under the clip's own names (NaN where not recorded)
+    drawer, button = table.state_change["drawer"], table.state_change["button"]
+    np.testing.assert_allclose(drawer[[0, 1, 2, 3, 5, 8]], [0, 0.01, 0.02, 0.03, 0, 0.03], atol=1e-6)
+    assert np.isnan(drawer[[4, 9]]).all() and np.isnan(button[:4]).all()
+    np.testing.assert_allclose(button[[4, 9]], [0.04, 0.04], atol=1e-6)
+    assert robot.state_change["drawer"].shape == (2,)
 
 
 def test_info_counts_a_clip_dataset(tmp_path: Path) -> None:
