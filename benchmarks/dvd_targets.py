@@ -17,7 +17,7 @@ after a kill renders only the missing clips and resumes training from ``last.pt`
 3. ``robolearn eval dvd`` each on the chosen evaluation sets; print one table (pair ROC-AUC per split) and write
    it with the figures under ``--out``.
 
-Usage (from the repository root; about 35 minutes on 2 cores with the defaults)::
+Usage (from the repository root; about 80 minutes on 2 cores with the defaults: 35 to render, 13 per reward)::
 
     python benchmarks/dvd_targets.py --out runs/dvd_targets                # test sets (reported)
     python benchmarks/dvd_targets.py --out runs/dvd_targets --split val    # validation sets (for choosing)
@@ -75,10 +75,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("runs/dvd_targets"), help="folder of the datasets and runs")
     ap.add_argument("--split", choices=sorted(EVAL_SEEDS), default="test", help="evaluation sets: val or test")
-    ap.add_argument("--actor-clips", type=int, default=5000, help="actor clips of the training set")
+    ap.add_argument("--actor-clips", type=int, default=40000, help="actor clips of the training set")
     ap.add_argument("--eval-actor-clips", type=int, default=600, help="actor clips of each evaluation set")
     ap.add_argument("--eval-robot-demos", type=int, default=5, help="robot demos per task and variant, evaluation")
-    ap.add_argument("--steps", type=int, default=3000, help="training steps of each reward")
+    ap.add_argument("--steps", type=int, default=4000, help="training steps of each reward")
     ap.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=list(RUNS), help="rewards to train")
     ap.add_argument("--workers", type=int, default=2, help="rendering processes")
     a = ap.parse_args()
