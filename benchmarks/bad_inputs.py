@@ -39,13 +39,16 @@ def main() -> int:
     lines = ["| case | kind | exit | message |", "|---|---|---|---|"]
     for r in rows:
         case = r["case"].removeprefix("tests/bad_inputs/")
-        message = TMP.sub("TMP", r["message"]).replace("|", "\\|")
+        message = TMP.sub("TMP", r["message"]).replace(f"{REPO}/", "REPO/").replace("|", "\\|")
         lines.append(f"| `{case}` | {r['kind']} | {'' if r['code'] is None else r['code']} | {message} |")
     table = "\n".join(lines)
     print(table)
     print(f"\n{len(rows)} answers recorded; pytest exit status {proc.returncode}")
     if args.out:
-        args.out.write_text(table + "\n", encoding="utf-8")
+        # an existing file keeps its prose: everything above its table stays, the table is replaced
+        old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+        head = old[: old.index("| case |")] if "| case |" in old else ""
+        args.out.write_text(head + table + "\n", encoding="utf-8")
     return proc.returncode
 
 
