@@ -83,9 +83,17 @@ class Verb:
         return one_line("\n".join(x for x in text.splitlines() if BANNER not in x), f"stderr of {self.proc.args}")
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before it runs the verb: Ctrl-C as a terminal's foreground command gets it. A suite started in
+    the background by a shell without job control (``pytest &`` in a script) inherits SIGINT ignored, and Python
+    then installs no ``KeyboardInterrupt`` handler: the verb would run on as if Ctrl-C were never pressed."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def running(argv: Sequence[str], tmp_path: Path) -> Iterator[Verb]:
-    """``robolearn ARGV`` in a new session; on the way out, everything left in that session is SIGKILLed."""
+    """``robolearn ARGV`` in a new session, with Ctrl-C's default disposition (``_as_from_a_terminal``); on the way
+    out, everything left in that session is SIGKILLed."""
     stderr = tmp_path / "stderr.txt"
     with open(stderr, "wb") as err:
         proc = subprocess.Popen(
@@ -94,6 +102,7 @@ def running(argv: Sequence[str], tmp_path: Path) -> Iterator[Verb]:
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,
+            preexec_fn=_as_from_a_terminal,
         )
     try:
         yield Verb(proc, stderr)
@@ -268,5 +277,10 @@ def test_every_verb_ends_on_kill_as_on_ctrl_c(
 
     monkeypatch.setitem(cli.VERBS, "rollout", cli.Verb("a verb that gets a signal", verb))
     before = signal.getsignal(signal.SIGTERM)
-    bad_cli(["rollout"], word, code=code)
+    # Ctrl-C as a terminal's foreground command gets it (a suite started in the background may inherit it ignored)
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        bad_cli(["rollout"], word, code=code)
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
     assert signal.getsignal(signal.SIGTERM) == before  # the verb's handler is gone with it
