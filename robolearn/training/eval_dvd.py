@@ -215,6 +215,7 @@ def _sets(pool: Pool, vocab: Any, protocol: Protocol) -> dict[str, np.ndarray]:
         "train_variant": train_variant,
         "known_actor": known_actor,
         "seen": seen,
+        "human_only": np.isin(pool.labels, sorted(protocol.labels - protocol.robot_labels)),
     }
 
 
@@ -223,12 +224,11 @@ def auc_splits(
     pool: Pool,
     emb: torch.Tensor,
     s: DVDEvalSettings,
-    protocol: Protocol,
     sets: Mapping[str, np.ndarray],
 ) -> list[Split]:
     """Every AUC split of the module docstring that has pairs (``sets``: ``_sets`` of the pool)."""
     rng = np.random.default_rng(s.seed)
-    human_only = np.isin(pool.labels, sorted(protocol.labels - protocol.robot_labels))
+    human_only = sets["human_only"]
     specs: list[tuple[str, str, np.ndarray, np.ndarray, np.ndarray | None]] = [
         ("robot-robot", "robot clip vs robot clip, seen tasks", sets["R_seen"], sets["R_seen"], None),
         ("robot-human", "robot clip vs human demo, seen tasks", sets["R_seen"], sets["H_seen"], None),
@@ -388,7 +388,7 @@ def run_eval_dvd(s: DVDEvalSettings, echo: bool = True, load: LoadClips = load_c
         )
     emb = embed_pool(model, pool.frames)
     sets = _sets(pool, model.vocabulary, protocol)  # the clip sets both checks draw from, computed once
-    splits = auc_splits(model, pool, emb, s, protocol, sets)
+    splits = auc_splits(model, pool, emb, s, sets)
     rank_rows = ranking_check(model, pool, s, protocol, sets)
     total = sum(r["pairs"] for r in rank_rows)
     overall = sum(r["ordered"] * r["pairs"] for r in rank_rows) / total if total else None

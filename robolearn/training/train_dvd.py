@@ -398,37 +398,25 @@ def augment(frames: Tensor, s: DVDTrainOptions, g: torch.Generator) -> Tensor:
         dy = torch.randint(-s.augment_shift, s.augment_shift + 1, (k,), generator=g).double()
         zoom = 1.0 + s.augment_zoom * (2.0 * torch.rand(k, generator=g, dtype=torch.float64) - 1.0)
         angle = torch.deg2rad(s.augment_rotate * (2.0 * torch.rand(k, generator=g, dtype=torch.float64) - 1.0))
-        if not (s.augment_zoom or s.augment_rotate):
-            x = _shift(x, dx.long(), dy.long(), s.augment_shift)
-        else:
-            # affine_grid maps output to input coordinates in [-1, 1]: a zoom-in by z samples a 1/z-wide window
-            cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-            theta = torch.stack(
-                [
-                    torch.stack([cos, -sin, -2.0 * dx / w], dim=1),
-                    torch.stack([sin, cos, -2.0 * dy / h], dim=1),
-                ],
-                dim=1,
-            ).float()
-            flat = x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w)
-            grid = F.affine_grid(theta, [k, f * ch, h, w], align_corners=False)
-            flat = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
-            x = flat.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
+        # affine_grid maps output to input coordinates in [-1, 1]: a zoom-in by z samples a 1/z-wide window
+        cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+        theta = torch.stack(
+            [
+                torch.stack([cos, -sin, -2.0 * dx / w], dim=1),
+                torch.stack([sin, cos, -2.0 * dy / h], dim=1),
+            ],
+            dim=1,
+        ).float()
+        flat = x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w)
+        grid = F.affine_grid(theta, [k, f * ch, h, w], align_corners=False)
+        flat = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        x = flat.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
     if s.augment_color:
         a = s.augment_color
         gain = 1.0 + a * (2.0 * torch.rand(k, 1, 1, 1, ch, generator=g) - 1.0)
         offset = a * (torch.rand(k, 1, 1, 1, 1, generator=g) - 0.5)
         x = (x * gain + offset).clamp_(0.0, 1.0)
     return x.contiguous()
-
-
-def _shift(x: Tensor, dx: Tensor, dy: Tensor, pad: int) -> Tensor:
-    """Clips (K, F, S, S, C) translated by whole pixels (dx, dy: (K,) in ±pad; edges repeated)."""
-    k, f, h, w, ch = x.shape
-    padded = F.pad(x.permute(0, 1, 4, 2, 3).reshape(k, f * ch, h, w), (pad, pad, pad, pad), mode="replicate")
-    ox, oy = pad - dx, pad - dy
-    out = torch.stack([padded[i, :, oy[i] : oy[i] + h, ox[i] : ox[i] + w] for i in range(k)])
-    return out.reshape(k, f, ch, h, w).permute(0, 1, 3, 4, 2)
 
 
 # ----------------------------------------------------------------------------------------------- loss
