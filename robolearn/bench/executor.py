@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from robolearn.ray_session import RAY_LOCAL, ray_session
 from sim.plumbing.files import OutputError
-from sim.plumbing.processes import init_worker
+from sim.plumbing.processes import ctrl_c_blocked, init_worker
 from sim.plumbing.settings import check_knobs, knob
 
 __all__ = ["RAY_LOCAL", "ExecutorSettings", "JobsFailed", "run_jobs"]
@@ -132,7 +132,8 @@ def _run_processes(fn: Callable[[J], R], jobs: Sequence[J], settings: ExecutorSe
                 while todo and len(in_flight) < settings.workers:  # one job per worker in flight
                     i = todo.pop(0)
                     attempts[i] += 1
-                    in_flight[pool.submit(fn, queue[i])] = i
+                    with ctrl_c_blocked(ctx):  # submit starts a worker (spawn starts them as needed)
+                        in_flight[pool.submit(fn, queue[i])] = i
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     i = in_flight.pop(future)

@@ -21,10 +21,11 @@ Example:
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence, Sized
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
 import numpy as np
 import torch
@@ -32,7 +33,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from robolearn.data.labels import DO_NOTHING
 from robolearn.data.reader import HUMAN_KEY, DatasetReader
-from sim.plumbing.processes import init_worker
+from sim.plumbing.processes import ctrl_c_blocked, init_worker
+
+T_co = TypeVar("T_co", covariant=True)
 
 __all__ = [
     "ClipDataset",
@@ -159,6 +162,17 @@ def init_loader_worker(worker_id: int) -> None:
     seed_worker(worker_id)
 
 
+class WorkerLoader(DataLoader[T_co]):
+    """A ``DataLoader`` that starts its worker processes inside ``ctrl_c_blocked()``: a Ctrl-C pressed while a
+    worker is still starting (before ``init_loader_worker`` hands Ctrl-C to the training process) is dropped
+    instead of printing the worker's ``KeyboardInterrupt`` traceback."""
+
+    def __iter__(self) -> Iterator[T_co]:  # type: ignore[override]  # torch types it as a private iterator class
+        context = self.multiprocessing_context
+        with ctrl_c_blocked(multiprocessing.get_context(context) if isinstance(context, str) else context):
+            return super().__iter__()
+
+
 def make_loader(
     dataset: Dataset,
     batch_size: int,
@@ -179,7 +193,7 @@ def make_loader(
     generator = torch.Generator()
     generator.manual_seed(seed)
     kwargs.setdefault("persistent_workers", num_workers > 0)
-    return DataLoader(
+    return WorkerLoader(
         dataset,
         batch_size=batch_size,
         # cast: map-style datasets define __len__, which torch's Dataset class cannot declare

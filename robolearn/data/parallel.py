@@ -34,7 +34,7 @@ from robolearn.data.schema import META_FILE
 from robolearn.data.verify import check_dataset
 from robolearn.data.writer import DatasetWriter
 from robolearn.ray_session import RAY_LOCAL, ray_session
-from sim.plumbing.processes import init_worker
+from sim.plumbing.processes import ctrl_c_blocked, init_worker
 
 __all__ = ["EpisodeJob", "WriteOptions", "Written", "chunked", "open_dataset", "write_episodes"]
 
@@ -177,7 +177,9 @@ def _run_local(job: EpisodeJob, opts: WriteOptions, chunks: list[list[int]]) -> 
     # spawn: workers start clean (no inherited PyBullet or HDF5 state).
     ctx = mp.get_context("spawn")
     n = min(opts.workers, len(chunks))
-    with ctx.Pool(n, initializer=_init_worker, initargs=(job, opts.out, opts.compression_level, os.getpid())) as pool:
+    with ctrl_c_blocked(ctx):  # the workers (and the pool's thread that replaces them) start with Ctrl-C held
+        pool = ctx.Pool(n, initializer=_init_worker, initargs=(job, opts.out, opts.compression_level, os.getpid()))
+    with pool:
         yield from pool.imap_unordered(_write_chunk, chunks)
 
 

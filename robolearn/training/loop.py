@@ -29,7 +29,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from robolearn.config import ConfigError, one_line
-from robolearn.data.loader import init_loader_worker
+from robolearn.data.loader import WorkerLoader, init_loader_worker
 from robolearn.training.datasets import check_frame_shape, dataset_identity, open_split
 from robolearn.training.resume import restore_rng
 from robolearn.training.reward_data import StepSampler
@@ -234,7 +234,7 @@ def step_loader(dataset: Dataset[T], s: LoopSettings, start: int) -> DataLoader[
 
     g = torch.Generator()
     g.manual_seed(s.seed)
-    return DataLoader(
+    return WorkerLoader(
         dataset,
         batch_size=s.batch_size,
         sampler=StepSampler(s.seed, s.batch_size, start, s.steps),

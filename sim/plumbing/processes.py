@@ -10,7 +10,9 @@ those a library starts on its behalf:
   ``os._exit`` when the parent is gone. ``init_worker(parent)`` does that and leaves Ctrl-C to the parent
   (the terminal sends SIGINT to the whole process group: the parent stops its pool, the workers print no
   tracebacks). With the workers gone, multiprocessing's resource tracker reads the end of its pipe and
-  exits too.
+  exits too. A worker hit by Ctrl-C before its initializer runs (still importing) would print a traceback,
+  so workers are started inside ``ctrl_c_blocked()``: they inherit SIGINT blocked from their first
+  instruction, and ``init_worker`` swaps the block for "ignore".
 - ``reap_orphans()``, a context manager around code that starts processes robolearn does not control (a
   local Ray instance): a small guard process (this file run as a script, standard library only) remembers
   this process's descendants and, if this process dies without leaving the block, stops those still
@@ -29,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import select
 import signal
@@ -38,9 +41,18 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
+from multiprocessing.context import BaseContext
 from types import TracebackType
 
-__all__ = ["ORPHANED_EXIT", "exit_with_parent", "init_worker", "reap_orphans", "session_processes"]
+__all__ = [
+    "ORPHANED_EXIT",
+    "ctrl_c_blocked",
+    "exit_with_parent",
+    "init_worker",
+    "reap_orphans",
+    "session_processes",
+]
 
 #: exit status of a worker that ended itself because its parent died (128 + SIGHUP, "the controlling process
 #: went away"; nobody but the reaping init process sees it)
@@ -98,8 +110,37 @@ def init_worker(parent: int | None = None) -> None:
     (multiprocessing's resource sharer, which hands a ``DataLoader``'s tensors over, reports one with
     ``sys.excepthook`` from its own thread) ends quietly: the parent reports why it stopped."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ctrl-C held by ``ctrl_c_blocked`` is dropped
     sys.excepthook = _quiet_dropped_connections(sys.excepthook)
     exit_with_parent(parent)
+
+
+@contextmanager
+def ctrl_c_blocked(context: BaseContext | None = None) -> Iterator[None]:
+    """Start worker processes inside this block: SIGINT is blocked in the calling thread while it runs.
+
+    A process forked or spawned here inherits the block (a signal mask survives ``fork`` and ``exec``), and so
+    does a thread started here (a ``multiprocessing.Pool``'s worker handler, which starts replacement workers),
+    so a Ctrl-C that reaches a worker while it is still importing, before ``init_worker`` ignores SIGINT, waits
+    instead of printing a ``KeyboardInterrupt`` traceback. A Ctrl-C that reaches this process during the block
+    is delivered when it ends (``KeyboardInterrupt`` then). Where there are no signal masks (Windows), the block
+    changes nothing.
+
+    ``context``: the ``multiprocessing`` context the workers start with (None: the default one). With
+    ``spawn`` or ``forkserver``, multiprocessing's resource tracker is started before the block: it starts
+    itself with the same trick and unblocks SIGINT afterwards, which would end the block early.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    method = (context or multiprocessing.get_context()).get_start_method()
+    if method in ("spawn", "forkserver"):
+        resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _quiet_dropped_connections(

@@ -108,6 +108,49 @@ def test_init_worker_leaves_ctrl_c_to_the_parent() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "ignored", proc.stderr
 
 
+CTRL_C_AT_START = """
+    import multiprocessing as mp, os, signal
+    from sim.plumbing.processes import ctrl_c_blocked, init_worker
+
+    if __name__ == "__main__":
+        ctx = mp.get_context("spawn")
+        {start}
+        first = list(pool._pool)
+        for worker in first:  # Ctrl-C while the workers are still starting (importing, unpickling)
+            os.kill(worker.pid, signal.SIGINT)
+        print(pool.map(abs, [-1, -2, -3]), flush=True)
+        print(sum(w.is_alive() for w in first), flush=True)  # the pool replaces a worker that died
+        pool.close()
+        pool.join()
+"""
+
+
+@pytest.mark.parametrize("blocked", [True, False], ids=["blocked", "unblocked"])
+def test_workers_started_with_ctrl_c_blocked_ignore_a_ctrl_c_at_start(blocked: bool) -> None:
+    """The race behind a traceback on Ctrl-C: a spawned worker hit before ``init_worker`` ran. Started inside
+    ``ctrl_c_blocked()`` the workers hold the signal, drop it and do their work; started outside, they die of
+    it (the pool replaces them; the contrast shows the case really sends the signal early enough)."""
+    start = "pool = ctx.Pool(2, initializer=init_worker, initargs=(os.getpid(),))"
+    if blocked:
+        start = f"with ctrl_c_blocked(ctx):\n            {start}"
+    script = CTRL_C_AT_START.replace("{start}", start)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.returncode == 0 and proc.stdout.split("\n")[0] == "[1, 2, 3]", proc.stderr
+    survivors = int(proc.stdout.split("\n")[1])
+    if blocked:
+        assert survivors == 2
+        assert "Traceback" not in proc.stderr and "KeyboardInterrupt" not in proc.stderr, proc.stderr
+    else:
+        assert survivors == 0
+
+
 GUARDED = """
     import subprocess, sys, time
     from sim.plumbing.processes import reap_orphans
