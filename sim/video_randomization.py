@@ -19,6 +19,8 @@ What the held-out variants (``sim.variants``) show never appears, by constructio
     new_arrangement: the drawer and button stay on the −y side, the cabinet and faucet on the +y side (by
         ``arrangement_margin``). A mirrored view would show that arrangement in image space, so mirroring is off
         by default, and a mirrored draw whose reflected camera is near the robot's or new_viewpoint's is redrawn.
+        A twin desk (``twin_probability``; ``draw_twin``, ``place_twin``) has two drawers (the acted-on one on the
+        +y side) or two cabinets (the acted-on one on the −y side), never a cabinet on −y with a drawer on +y.
 """
 
 from __future__ import annotations
@@ -48,18 +50,22 @@ if TYPE_CHECKING:  # pragma: no cover - for the annotation only
     from sim.scenes.desk import DeskScene
 
 __all__ = [
+    "TWINS",
     "CameraDraw",
     "VideoRandomizationConfig",
     "VideoSceneParams",
     "apply_video_scene",
     "camera_for_frame",
+    "draw_twin",
     "footprints",
     "heldout_arrangement_violations",
     "near_heldout_palette",
     "near_heldout_viewpoint",
+    "place_twin",
     "project_points",
     "render_frame",
     "sample_video_scene",
+    "twin_layout",
     "video_env_config",
     "video_textures",
 ]
@@ -103,6 +109,13 @@ FAUCET_BASE_HALF = 0.05  # the faucet's base plate
 #: heights above the desk top (m) of the points that must stay in view: drawer, cabinet, faucet, button, mugs
 _VIEW_HEIGHTS = {"drawer": 0.07, "cabinet": 0.075, "faucet": 0.10, "button": 0.03, "mugs": 0.045}
 SHAPES = ("box", "cylinder", "sphere")
+#: twin desks: kind → (the piece that moves to the other's place, with an unmoving copy left in its own; the piece
+#: left out)
+TWINS = {"drawer": ("drawer", "cabinet"), "cabinet": ("cabinet", "drawer")}
+#: the scene object a behaviour acts on → the twin kinds its clip may have (other objects: any)
+_TWINS_FOR = {"drawer": ("drawer",), "cabinet_door": ("cabinet",)}
+#: height (m, world) a left-out piece is moved to: far below the floor, outside every camera's view
+HIDDEN_Z = -10.0
 
 
 @dataclass
@@ -118,6 +131,7 @@ class VideoSceneParams:
         camera: the clip's camera (pose, fov, shake, mirroring).
         distractors: static objects: ``shape`` (box / cylinder / sphere), ``size`` (box: 3 half extents; cylinder:
             radius, half height; sphere: radius; m), ``rgb``, ``xy`` (world, m), ``yaw`` (rad).
+        twin: "" (a drawer and a cabinet), "drawer" or "cabinet" (two of that piece; ``place_twin``).
     """
 
     layout: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +140,7 @@ class VideoSceneParams:
     light: Lighting = field(default_factory=Lighting)
     camera: CameraDraw = field(default_factory=CameraDraw)
     distractors: list[dict[str, Any]] = field(default_factory=list)
+    twin: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able copy (lists, floats, ints, bools, strings)."""
@@ -136,6 +151,7 @@ class VideoSceneParams:
             "light": {**asdict(self.light), "direction": [float(x) for x in self.light.direction]},
             "camera": self.camera.as_dict(),
             "distractors": [dict(d) for d in self.distractors],
+            "twin": self.twin,
         }
 
     @classmethod
@@ -150,6 +166,7 @@ class VideoSceneParams:
             light=Lighting(**light),
             camera=CameraDraw.from_dict(d["camera"]),
             distractors=[dict(x) for x in d["distractors"]],
+            twin=str(d.get("twin", "")),  # clips rendered before twins existed have none
         )
 
 
@@ -322,6 +339,59 @@ def layout_problem(layout: dict[str, Any], base: DeskLayout, clearance: float) -
             if frozenset((a, b)) not in _MAY_OVERLAP and _overlap(rects[a], rects[b], clearance):
                 return f"{a} overlaps {b}"
     return None
+
+
+def twin_layout(layout: dict[str, Any]) -> dict[str, Any]:
+    """``layout`` with the drawer and the cabinet in each other's place: where a twin desk's pieces stand (the moved
+    piece at the other's place, its copy in its own), for ``layout_problem``'s check (it allows for the copy's
+    swing or travel too, which it never makes)."""
+    return {**layout, "drawer_center": layout["cabinet_center"], "cabinet_center": layout["drawer_center"]}
+
+
+def draw_twin(
+    cfg: VideoRandomizationConfig, rng: np.random.Generator, base: DeskLayout, layout: dict[str, Any], uses: str
+) -> str:
+    """The twin kind of a clip's desk ("" = one drawer and one cabinet): with probability ``cfg.twin_probability``,
+    "drawer" or "cabinet" as the clip can have it (``uses``: the scene object its behaviour acts on; a clip on the
+    drawer cannot leave the drawer out), "" when the twin desk would not fit ``layout``. Draws nothing from ``rng``
+    when the probability is 0, so clips rendered without twins stay as they were."""
+    if cfg.twin_probability <= 0.0:
+        return ""
+    kinds = _TWINS_FOR.get(uses, tuple(TWINS))
+    wanted = rng.uniform() < cfg.twin_probability
+    kind = kinds[int(rng.integers(len(kinds)))]
+    if not wanted or layout_problem(twin_layout(layout), base, cfg.furniture_clearance) is not None:
+        return ""
+    return kind
+
+
+def place_twin(scene: DeskScene, client: int, vp: VideoSceneParams) -> dict[str, int]:
+    """Make ``scene`` (built from ``video_env_config(base, vp)``) the twin desk ``vp.twin`` says: the moved piece goes
+    to the other's place, the other piece is put out of sight (``HIDDEN_Z``), an unmoving copy of the moved piece
+    (the same build, fixed base) stands in its own place. Returns {scene attribute ("drawer" / "cabinet"): the
+    copy's body id}, which ``apply_video_scene`` colours like the piece itself; {} for an ordinary desk."""
+    if not vp.twin:
+        return {}
+    from sim.furniture import Door, Drawer  # local: only twin desks build extra furniture
+
+    if vp.twin not in TWINS:
+        raise ValueError(f"VideoSceneParams.twin={vp.twin!r}: use '' or one of {sorted(TWINS)}")
+    h = scene.desk_height
+    dyn = scene.cfg.dynamics
+    (dx, dy), (cx, cy) = vp.layout["drawer_center"], vp.layout["cabinet_center"]
+    # a cabinet's body frame is its door's hinge plane, CABINET_DOOR_PLANE in front (−x) of its carcass' centre
+    drawer_at, cabinet_at = (cx, cy, h), (dx - CABINET_DOOR_PLANE, dy, h)
+    if vp.twin == "drawer":
+        moved, hidden, hidden_at = scene.drawer.uid, scene.cabinet.uid, (cx - CABINET_DOOR_PLANE, cy, HIDDEN_Z)
+        copy_uid = Drawer(client, (dx, dy, h), 0.0, dyn.drawer_damping, dyn.drawer_friction).uid
+        new_at = drawer_at
+    else:
+        moved, hidden, hidden_at = scene.cabinet.uid, scene.drawer.uid, (dx, dy, HIDDEN_Z)
+        copy_uid = Door(client, (cx - CABINET_DOOR_PLANE, cy, h), 0.0, dyn.door_damping, dyn.door_friction).uid
+        new_at = cabinet_at
+    for uid, at in ((moved, new_at), (hidden, hidden_at)):
+        p.resetBasePositionAndOrientation(uid, at, (0.0, 0.0, 0.0, 1.0), physicsClientId=client)
+    return {TWINS[vp.twin][0]: copy_uid}
 
 
 def _draw_layout(cfg: VideoRandomizationConfig, rng: np.random.Generator, base: DeskLayout) -> dict[str, Any]:
@@ -571,8 +641,8 @@ def sample_video_scene(
             break
     else:
         raise ValueError(
-            f"video_randomization: no usable layout in {cfg.max_redraws} draws (last: {why}); narrow the desk size "
-            "ranges or furniture_shift, or lower furniture_clearance/arrangement_margin"
+            f"scene: no usable layout in {cfg.max_redraws} draws (last: {why}); narrow scene.desk_half_size_x/_y or "
+            "scene.furniture_shift, or lower scene.furniture_clearance / scene.arrangement_margin"
         )
 
     wants = []
@@ -601,8 +671,8 @@ def sample_video_scene(
             break
     else:
         raise ValueError(
-            f"video_randomization: no usable camera in {cfg.max_redraws} draws (last: {why_cam}); widen the camera "
-            "ranges, or lower in_view_margin / viewpoint_margin / viewpoint_margin_angle"
+            f"scene: no usable camera in {cfg.max_redraws} draws (last: {why_cam}); widen the scene.camera_* ranges, "
+            "or lower scene.in_view_margin / scene.viewpoint_margin / scene.viewpoint_margin_angle"
         )
     vp.distractors = _draw_distractors(cfg, rng, vp.layout, base.layout)
     return vp
@@ -658,10 +728,13 @@ def _targets(scene: DeskScene, name: str) -> list[tuple[int, int, tuple[int, ...
     return []
 
 
-def apply_video_scene(scene: DeskScene, client: int, vp: VideoSceneParams) -> list[int]:
+def apply_video_scene(
+    scene: DeskScene, client: int, vp: VideoSceneParams, copies: dict[str, int] | None = None
+) -> list[int]:
     """Colour and texture ``scene``'s surfaces and add the distractors; returns the distractors' body ids.
 
-    ``scene`` must be built from ``video_env_config(base, vp)`` (its layout is checked against ``vp``'s).
+    ``scene`` must be built from ``video_env_config(base, vp)`` (its layout is checked against ``vp``'s). ``copies``:
+    ``place_twin``'s result, whose bodies get the colours of the piece they copy.
     """
     lay = scene.cfg.layout
     if abs(lay.desk_height - vp.layout.get("desk_height", lay.desk_height)) > 1e-9 or tuple(
@@ -681,7 +754,10 @@ def apply_video_scene(scene: DeskScene, client: int, vp: VideoSceneParams) -> li
             if tex not in loaded:  # loaded per call: ids die with p.resetSimulation, which rebuilds scenes
                 loaded[tex] = p.loadTexture(paths[tex], physicsClientId=client)
             tex_id = loaded[tex]
-        for uid, link, shapes in _targets(scene, name):
+        targets = _targets(scene, name)
+        if name in SURFACES and SURFACES[name][0] in (copies or {}):
+            targets.append(((copies or {})[SURFACES[name][0]], SURFACES[name][1], SURFACES[name][2]))
+        for uid, link, shapes in targets:
             for shape in shapes if shapes is not None else (-1,):
                 p.changeVisualShape(
                     uid,

@@ -189,6 +189,17 @@ class VideoRandomizationConfig:
         lo=0.0,
         hi=0.5,
     )
+    twin_probability: float = knob(
+        0.0,
+        "chance that a clip's desk has two drawers or two cabinets instead of one of each (probability): the piece "
+        "the clip acts on (a drawer, or a cabinet; either for clips that use neither) takes the other piece's place, "
+        "an unmoving copy of it stands in its own place, and the other piece is left out. Seen from the camera the "
+        "two carcasses look alike, so without twins only the side of the desk tells a drawer from a cabinet. A twin "
+        "desk shows a drawer on the +y side or a cabinet on the −y side, never both (the held-out new_arrangement "
+        "has a cabinet on −y and a drawer on +y); a twin that does not fit the drawn layout is skipped",
+        lo=0.0,
+        hi=1.0,
+    )
     furniture_clearance: float = knob(
         0.0, "free space kept between pieces of furniture, and between them and the mugs' region (m)", lo=0.0, hi=0.2
     )
@@ -232,4 +243,4 @@ class VideoRandomizationConfig:
     max_redraws: int = knob(500, "draws tried per factor before giving up with an error (count)", lo=1, hi=100_000)
 
     def __post_init__(self) -> None:
-        check_knobs(self, "video_randomization")
+        check_knobs(self, "scene")  # the option group of `robolearn collect videos`

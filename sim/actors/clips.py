@@ -29,11 +29,18 @@ from sim.tasks.desk import PlacementError, get_task
 from sim.tasks.templates import ClipLabel, camera_axes, label_clip
 from sim.variants import VARIANTS
 from sim.video_camera import CameraDraw
-from sim.video_randomization import apply_video_scene, render_frame, sample_video_scene, video_env_config
+from sim.video_randomization import (
+    apply_video_scene,
+    draw_twin,
+    place_twin,
+    render_frame,
+    sample_video_scene,
+    video_env_config,
+)
 from sim.video_randomization_config import VideoRandomizationConfig
 
 # Independent random streams of one clip (seeded as (seed, stream)): a change in one never shifts the others.
-_SCENE, _INIT, _LOOK, _PLAN, _ACTOR = range(5)
+_SCENE, _INIT, _LOOK, _PLAN, _ACTOR, _TWIN = range(6)
 INIT_ATTEMPTS = 10  # initial states tried before a layout counts as too cramped for the task
 ROBOT_MAX_STEPS = 40  # env steps a robot clip may take
 ROBOT_TAIL = (2, 5)  # env steps the robot clip goes on after the expert is done (drawn)
@@ -141,8 +148,14 @@ def _label(
     return label_clip(b.kind, b.object, outcome, cam, **kw)
 
 
-def render_clip(request: ClipRequest, seed: int, actor_cfg: ActorConfig | None = None) -> RenderedClip:
-    """Render ``request`` deterministically from ``seed`` (see the module docstring).
+def render_clip(
+    request: ClipRequest,
+    seed: int,
+    actor_cfg: ActorConfig | None = None,
+    scene_cfg: VideoRandomizationConfig | None = None,
+) -> RenderedClip:
+    """Render ``request`` deterministically from ``seed`` (see the module docstring); ``scene_cfg``: the scene
+    randomization of randomized actor clips (None: its defaults).
 
     Raises:
         ValueError: one line, for a bad request (unknown actor / behaviour / outcome, a behaviour the actor cannot do).
@@ -155,7 +168,9 @@ def render_clip(request: ClipRequest, seed: int, actor_cfg: ActorConfig | None =
     base = DeskEnvConfig(task=b.init_task, width=request.image_size, height=request.image_size)
     vp = None
     if request.randomize:
-        vp = sample_video_scene(VideoRandomizationConfig(), _rng(seed, _SCENE), base)
+        scfg = scene_cfg or VideoRandomizationConfig()
+        vp = sample_video_scene(scfg, _rng(seed, _SCENE), base)
+        vp.twin = draw_twin(scfg, _rng(seed, _TWIN), base.layout, vp.layout, b.object)
         cfg = video_env_config(base, vp)
         cam = vp.camera
     else:
@@ -181,8 +196,10 @@ def _actor_clip(
     scene = DeskScene(client, cfg)
     _hide_robot(scene, client)
     extra: list[int] = []
+    copies: dict[str, int] = {}
     if vp is not None:
-        extra = apply_video_scene(scene, client, vp)
+        copies = place_twin(scene, client, vp)
+        extra = apply_video_scene(scene, client, vp, copies)
     init_rng = _rng(seed, _INIT)
     task = get_task(b.init_task)
     for _ in range(INIT_ATTEMPTS):
@@ -216,7 +233,7 @@ def _actor_clip(
     script = Script(b, plan, scene, actor, right_fwd, acfg, dt)
     init = script.init
     intended = intended_change(b, script.task, plan, cfg.thresholds)
-    uids = list(scene.bodies) + list(actor.uids)
+    uids = list(scene.bodies) + list(copies.values()) + list(actor.uids)  # a twin's copy can be bumped
     states, vectors, prog = [], [], []
     max_steps = int(acfg.max_duration / dt)
     t = 0.0
@@ -265,6 +282,7 @@ def _actor_clip(
         "camera": cam.as_dict(),
         "scene": vp.as_dict() if vp is not None else None,
         "distractors": len(extra),
+        "twin": vp.twin if vp is not None else "",
         "randomized": request.randomize,
     }
     return RenderedClip(

@@ -22,6 +22,7 @@ from sim.video_randomization import (
     VideoSceneParams,
     apply_video_scene,
     camera_for_frame,
+    draw_twin,
     footprints,
     heldout_arrangement_violations,
     layout_problem,
@@ -29,9 +30,11 @@ from sim.video_randomization import (
     near_heldout_viewpoint,
     palette_distance,
     palette_distances,
+    place_twin,
     project_points,
     render_frame,
     sample_video_scene,
+    twin_layout,
     video_env_config,
     video_textures,
 )
@@ -287,3 +290,54 @@ def test_textures_are_grey_and_span_their_shades():
         img = iio.imread(path).astype(float) / 255.0
         assert np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2])
         assert img.min() >= TEXTURE_DARKEST - 1 / 255 and img.max() <= 1.0
+
+
+# ------------------------------------------------------------------------------------------------ twin desks
+def test_twin_draws_never_show_the_heldout_swap_and_follow_the_clips_object(draws):
+    twins = VideoRandomizationConfig(twin_probability=0.7)
+    rng = np.random.default_rng(5)
+    state = np.random.default_rng(5).bit_generator.state
+    assert draw_twin(CFG, rng, BASE.layout, draws[0].layout, "drawer") == ""  # probability 0 ...
+    assert rng.bit_generator.state == state  # ... draws nothing: clips rendered before twins stay as they were
+    kinds: dict[str, list[str]] = {"drawer": [], "cabinet_door": [], "white_mug": []}
+    for vp in draws[:300]:
+        for uses, got in kinds.items():
+            kind = draw_twin(twins, rng, BASE.layout, vp.layout, uses)
+            got.append(kind)
+            if kind:
+                assert layout_problem(twin_layout(vp.layout), BASE.layout, twins.furniture_clearance) is None
+    assert set(kinds["drawer"]) == {"", "drawer"} and set(kinds["cabinet_door"]) == {"", "cabinet"}
+    assert set(kinds["white_mug"]) == {"", "drawer", "cabinet"}
+    share = np.mean([k != "" for k in kinds["white_mug"]])
+    assert 0.45 < share <= 0.75  # about 0.7, less the twin desks that do not fit a drawn layout
+
+
+@pytest.mark.parametrize("kind", ["drawer", "cabinet"])
+def test_a_twin_desk_moves_the_piece_copies_it_and_hides_the_other(client, kind):
+    vp = sample_video_scene(CFG, np.random.default_rng(11), BASE)
+    vp.twin = kind
+    scene = DeskScene(client, video_env_config(BASE, vp))
+    copies = place_twin(scene, client, vp)
+    apply_video_scene(scene, client, vp, copies)
+    moved, hidden = (scene.drawer, scene.cabinet) if kind == "drawer" else (scene.cabinet, scene.drawer)
+    (copy_uid,) = copies.values()
+
+    def base(uid: int) -> np.ndarray:
+        return np.asarray(p.getBasePositionAndOrientation(uid, physicsClientId=client)[0])
+
+    # the acted-on piece on the other's side, its copy on its own side, the other piece far below the floor
+    side = 1.0 if kind == "drawer" else -1.0
+    assert side * base(moved.uid)[1] > 0.05 and side * base(copy_uid)[1] < -0.05
+    assert base(hidden.uid)[2] < -5.0
+
+    # the copy looks like the piece: same colours, link by link
+    def colours(uid: int) -> list[tuple[int, tuple[float, ...]]]:
+        return [(d[1], tuple(np.round(d[7], 4))) for d in p.getVisualShapeData(uid, physicsClientId=client)]
+
+    assert colours(copy_uid) == colours(moved.uid)
+    # the moved piece still works where it now stands, and the copy does not move with it
+    moved.set_state(0.05 if kind == "drawer" else 0.8)
+    copy_joint = p.getJointState(copy_uid, 0, physicsClientId=client)[0]
+    assert moved.state() > 0.04 and copy_joint == 0.0
+    frame = render_frame(client, vp, 0.5, 64)
+    assert frame.std() > 10.0  # something is in view

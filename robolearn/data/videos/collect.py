@@ -12,7 +12,7 @@ it can do and an attempted outcome drawn from its own seed. Raising ``actor_clip
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from robolearn.data.videos.importers import clips_meta
 from robolearn.data.videos.writing import WriteOptions, write_clips
 from sim.actors.catalogue import OUTCOMES, can_do
 from sim.plumbing.files import OutputError, check_writable, output_keys
+from sim.video_randomization_config import VideoRandomizationConfig
 
 __all__ = ["ClipFailed", "CollectVideosSettings", "clip_plan", "clip_request", "run_collect_videos"]
 
@@ -108,6 +109,8 @@ class CollectVideosSettings:
             "outcomes": dict(zip(OUTCOMES, o.outcomes.weights, strict=True)),
             "plain_scene_fraction": o.plain_scene_fraction,
         }
+        if o.scene != VideoRandomizationConfig():  # only when set: datasets made before the option resume unchanged
+            clips["scene"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(o.scene).items()}
         return {**clips_meta(clips, o.image_size), "seed": o.seed}
 
 
@@ -161,7 +164,7 @@ class _RenderJob:
 
         request, seed = clip_request(self.settings, index)
         try:
-            rendered = render_clip(request, seed)
+            rendered = render_clip(request, seed, scene_cfg=self.settings.options.scene)
         except OutputError:  # a cache file that cannot be written: not the clip's fault
             raise
         except Exception as e:

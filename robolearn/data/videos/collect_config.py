@@ -13,6 +13,7 @@ from sim.actors.catalogue import ACTORS, BEHAVIOURS, HELDOUT_ACTOR, NON_ROBOT_AC
 from sim.plumbing.settings import check_knobs, knob
 from sim.tasks.catalogue import DESK_TASK_DESCRIPTIONS
 from sim.variants import VARIANTS
+from sim.video_randomization_config import VideoRandomizationConfig
 
 __all__ = [
     "ALL",
@@ -131,6 +132,11 @@ class CollectVideosOptions:
         "(probability; 0 = every actor clip randomized, 1 = none)",
         lo=0.0,
         hi=1.0,
+    )
+    scene: VideoRandomizationConfig = knob(
+        VideoRandomizationConfig(),
+        "Scene randomization of the randomized actor clips (sim.video_randomization_config): colours, textures, "
+        "light, camera, desk, furniture (twin desks included), distractors; never what the held-out variants show.",
     )
     workers: int = knob(2, "local worker processes (count); 1 renders in this process", lo=1)
     chunk_clips: int = knob(

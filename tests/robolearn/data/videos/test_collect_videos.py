@@ -85,3 +85,24 @@ def test_collect_videos_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["collect", "videos", f"out={out}", *TINY, *QUIET, "actor_clips=7"]) == 0
     assert "rendered 1 clips" in capsys.readouterr().out
     assert len(ClipReader(out)) == 9
+
+
+def test_the_scene_randomization_is_an_option_recorded_in_the_dataset(tmp_path: Path) -> None:
+    """``scene.*`` reaches the renderer (twin desks here) and the dataset's meta, so a resume with other scene
+    settings is refused; a dataset made with the defaults records none (older datasets resume unchanged)."""
+    out = tmp_path / "twins"
+    argv = ["collect", "videos", f"out={out}", "actor_clips=3", "robot_demos_per_task=0", "num_frames=3"]
+    argv += ["image_size=32", "behaviours=[open_drawer]", "outcomes.done=1", "outcomes.partial=0", "outcomes.failed=0"]
+    argv += ["outcomes.pretending=0", "outcomes.none=0", "plain_scene_fraction=0", *QUIET]
+    assert main([*argv, "scene.twin_probability=1"]) == 0
+    reader = ClipReader(out)
+    assert reader.meta["clips"]["scene"]["twin_probability"] == 1.0
+    twins = [i.info["twin"] for i in reader.infos() if i.info is not None]
+    reader.close()
+    assert len(twins) == 3 and set(twins) <= {"drawer", ""} and "drawer" in twins  # a drawer clip keeps its drawer
+    assert main([*argv, "scene.twin_probability=0.5"]) != 0  # other scene settings: not the same dataset
+    plain = tmp_path / "plain"
+    assert main([*argv[:2], f"out={plain}", *argv[3:]]) == 0
+    reader = ClipReader(plain)
+    assert "scene" not in reader.meta["clips"] and all(i.info["twin"] == "" for i in reader.infos() if i.info)
+    reader.close()
