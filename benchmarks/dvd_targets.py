@@ -4,7 +4,9 @@ The whole protocol, with the ``robolearn`` commands a user would type (each step
 after a kill renders only the missing clips and resumes training from ``last.pt``):
 
 1. render a training set (robot demos of the default robot tasks on the training layout + actor clips of every
-   task and more, the held-out actor left out), a *validation* evaluation set (seeds 1,000,000+ and 2,000,000+:
+   task and more, the held-out actor left out) and a supplement of actor clips on twin desks (``--twin-clips``,
+   seeds 5,000,000+, ``scene.twin_probability=1``: two drawers or two cabinets, so that which piece moves is not
+   told by which side of the image moves; never the held-out arrangement), a *validation* evaluation set (seeds 1,000,000+ and 2,000,000+:
    used for choosing settings) and a *test* evaluation set (seeds 3,000,000+ and 4,000,000+: reported, never used
    for choosing). Each evaluation set is actor clips of the training actors, robot demos of every desk task in the
    training layout and in each held-out variant, and clips of the held-out actor, every actor clip in a randomized
@@ -17,7 +19,7 @@ after a kill renders only the missing clips and resumes training from ``last.pt`
 3. ``robolearn eval dvd`` each on the chosen evaluation sets; print one table (pair ROC-AUC per split) and write
    it with the figures under ``--out``.
 
-Usage (from the repository root; about 80 minutes on 2 cores with the defaults: 35 to render, 13 per reward)::
+Usage (from the repository root; about 95 minutes on 2 cores with the defaults: 46 to render, 15 per reward)::
 
     python benchmarks/dvd_targets.py --out runs/dvd_targets                # test sets (reported)
     python benchmarks/dvd_targets.py --out runs/dvd_targets --split val    # validation sets (for choosing)
@@ -39,6 +41,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: set's (0 + clip index), so that no clip repeats
 EVAL_SEEDS = {"val": (1_000_000, 2_000_000), "test": (3_000_000, 4_000_000)}
 HELDOUT_VARIANTS = "[train,new_colors,new_viewpoint,new_arrangement]"
+#: seed base of the twin-desk supplement: far from the training set's (0 + clip index) and the evaluation sets' (1e6-4e6+)
+TWIN_SEED = 5_000_000
 #: the three rewards compared: name → `robolearn train dvd` overrides
 RUNS: dict[str, list[str]] = {
     "symmetric": [],
@@ -76,6 +80,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/dvd_targets"), help="folder of the datasets and runs")
     ap.add_argument("--split", choices=sorted(EVAL_SEEDS), default="test", help="evaluation sets: val or test")
     ap.add_argument("--actor-clips", type=int, default=40000, help="actor clips of the training set")
+    ap.add_argument("--twin-clips", type=int, default=12000, help="actor clips of the twin-desk supplement (0: none)")
     ap.add_argument("--eval-actor-clips", type=int, default=600, help="actor clips of each evaluation set")
     ap.add_argument("--eval-robot-demos", type=int, default=5, help="robot demos per task and variant, evaluation")
     ap.add_argument("--steps", type=int, default=4000, help="training steps of each reward")
@@ -90,6 +95,24 @@ def main() -> None:
 
     train = out / "videos"
     robolearn(["collect", "videos", f"out={train}", f"actor_clips={a.actor_clips}", *common], log)
+    training = [train]
+    if a.twin_clips:
+        twin = out / "videos_twin"
+        robolearn(
+            [
+                "collect",
+                "videos",
+                f"out={twin}",
+                f"seed={TWIN_SEED}",
+                f"actor_clips={a.twin_clips}",
+                "robot_demos_per_task=0",
+                "scene.twin_probability=1",
+                *common,
+            ],
+            log,
+        )
+        training.append(twin)
+    data = ",".join(str(d) for d in training)
     seed, actor_seed = EVAL_SEEDS[a.split]
     evalset, actorset = out / f"videos_{a.split}", out / f"videos_{a.split}_heldout_actor"
     robolearn(
@@ -126,7 +149,7 @@ def main() -> None:
     for name in a.runs:
         run = out / name
         robolearn(
-            ["train", "dvd", f"data=[{train}]", f"out={run}", f"steps={a.steps}", "progress_bar=false"] + RUNS[name],
+            ["train", "dvd", f"data=[{data}]", f"out={run}", f"steps={a.steps}", "progress_bar=false"] + RUNS[name],
             log,
         )
         report_dir = out / f"eval_{a.split}" / name
@@ -135,6 +158,8 @@ def main() -> None:
                 "eval",
                 "dvd",
                 f"checkpoint={run / 'best.pt'}",
+                # the main training set's held-out clips join the pool, the twin supplement's do not: every run
+                # is measured on the same clips whatever its training data
                 f"data=[{train},{evalset},{actorset}]",
                 f"out={report_dir}",
             ],

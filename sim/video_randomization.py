@@ -17,7 +17,8 @@ What the held-out variants (``sim.variants``) show never appears, by constructio
     new_viewpoint: no camera position (shake included) comes within ``viewpoint_margin`` of that variant's, and none
         looks from within ``viewpoint_margin_angle`` of its direction (seen from its look-at point);
     new_arrangement: the drawer and button stay on the −y side, the cabinet and faucet on the +y side (by
-        ``arrangement_margin``). A mirrored view would show that arrangement in image space, so mirroring is off
+        ``arrangement_margin``); with ``small_piece_flip_probability`` the faucet and the button may each stand on
+        the other side, the drawer and the cabinet never. A mirrored view would show that arrangement in image space, so mirroring is off
         by default, and a mirrored draw whose reflected camera is near the robot's or new_viewpoint's is redrawn.
         A twin desk (``twin_probability``; ``draw_twin``, ``place_twin``) has two drawers (the acted-on one on the
         +y side) or two cabinets (the acted-on one on the −y side), never a cabinet on −y with a drawer on +y.
@@ -251,11 +252,25 @@ def near_heldout_viewpoint(cam: CameraDraw, base: DeskEnvConfig, cfg: VideoRando
     return None
 
 
-def heldout_arrangement_violations(layout: dict[str, Any], margin: float) -> list[str]:
+def heldout_arrangement_violations(layout: dict[str, Any], margin: float, free: tuple[str, ...] = ()) -> list[str]:
     """The pieces that are not on their training side of the desk's centre line (world y = 0) by ``margin`` m:
-    empty for the training arrangement. The held-out new_arrangement has every piece on the other side."""
+    empty for the training arrangement. The held-out new_arrangement has every piece on the other side. ``free``:
+    pieces that may stand on either side (a flipped faucet or button: ``small_piece_flip_probability``), still
+    ``margin`` m from the line; the drawer and the cabinet are never free, which alone keeps the held-out layout
+    out."""
     sides = {"drawer_center": -1.0, "button_center": -1.0, "cabinet_center": 1.0, "faucet_center": 1.0}
-    return [name for name, sign in sides.items() if sign * float(layout[name][1]) < margin - 1e-12]
+    bad = []
+    for name, sign in sides.items():
+        y = float(layout[name][1])
+        if (abs(y) if name in free and name not in _NEVER_FREE else sign * y) < margin - 1e-12:
+            bad.append(name)
+    return bad
+
+
+#: the pieces whose sides make the held-out arrangement: they stay on their training sides whatever ``free`` says
+_NEVER_FREE = ("drawer_center", "cabinet_center")
+#: the pieces ``small_piece_flip_probability`` may mirror across the desk's centre line
+_FLIPPABLE = ("faucet_center", "button_center")
 
 
 # ------------------------------------------------------------------------------------------------ layout
@@ -417,6 +432,10 @@ def _draw_layout(cfg: VideoRandomizationConfig, rng: np.random.Generator, base: 
         "mug_region_high": tuple(float(v) for v in np.asarray(base.mug_region_high) + shift),
     }
     out["back_wall"] = bool(rng.uniform() < cfg.back_wall_probability)
+    if cfg.small_piece_flip_probability > 0:  # no draw otherwise: scenes drawn before the option stay as they were
+        for name in _FLIPPABLE:
+            if rng.uniform() < cfg.small_piece_flip_probability:
+                out[name] = (out[name][0], -out[name][1])
     return out
 
 
@@ -628,7 +647,8 @@ def sample_video_scene(
     for _ in range(cfg.max_redraws):
         layout = _draw_layout(cfg, rng, base.layout)
         why = layout_problem(layout, base.layout, cfg.furniture_clearance) or ""
-        bad_side = heldout_arrangement_violations(layout, cfg.arrangement_margin)
+        free = _FLIPPABLE if cfg.small_piece_flip_probability > 0 else ()
+        bad_side = heldout_arrangement_violations(layout, cfg.arrangement_margin, free)
         if bad_side:
             why = f"{', '.join(bad_side)} not on its training side"
         if not why:

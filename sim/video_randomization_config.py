@@ -185,9 +185,18 @@ class VideoRandomizationConfig:
     arrangement_margin: float = knob(
         0.05,
         "the drawer and the button stay at least this far on the −y side of the desk's centre line, the cabinet "
-        "and the faucet on the +y side (m): the training arrangement, never the held-out new_arrangement",
+        "and the faucet on the +y side (m; a flipped faucet or button this far on the other side): the training "
+        "arrangement, never the held-out new_arrangement",
         lo=0.0,
         hi=0.5,
+    )
+    small_piece_flip_probability: float = knob(
+        0.0,
+        "chance that the faucet, and independently the button, stands at its mirrored place across the desk's centre "
+        "line (y → −y; probability): the held-out new_arrangement mirrors them too, but also swaps the drawer and the "
+        "cabinet, which stay on their training sides, so a flipped faucet or button alone never shows it",
+        lo=0.0,
+        hi=1.0,
     )
     twin_probability: float = knob(
         0.0,

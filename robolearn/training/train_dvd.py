@@ -158,14 +158,14 @@ class DVDTrainOptions:
         4, "random translation of each clip, the same for all its frames (pixels; 0 = none)", lo=0
     )
     augment_zoom: float = knob(
-        0.0,
+        0.15,
         "random zoom of each clip about its centre, the same for all its frames: scale drawn in [1 − a, 1 + a] "
         "(0 = none; the edges are repeated when zooming out): cameras nearer or farther than the training ones",
         lo=0,
         hi=0.5,
     )
     augment_rotate: float = knob(
-        0.0,
+        8.0,
         "random roll of each clip about its centre, the same for all its frames: angle in ±a (degrees; 0 = none)",
         lo=0,
         hi=45,

@@ -88,6 +88,16 @@ def test_the_heldout_checks_catch_the_heldout_values():
     assert heldout_arrangement_violations(lay, CFG.arrangement_margin) == []
     mirrored = {k: (v[0], -v[1]) for k, v in lay.items() if k.endswith("_center") and k != "desk_center"}
     assert sorted(heldout_arrangement_violations(mirrored, CFG.arrangement_margin)) == sorted(mirrored)
+    # a flipped faucet and button are allowed where asked, the swapped drawer and cabinet never
+    small = ("faucet_center", "button_center")
+    assert heldout_arrangement_violations(mirrored, CFG.arrangement_margin, small) == [
+        "drawer_center",
+        "cabinet_center",
+    ]
+    flipped = {**lay, **{k: mirrored[k] for k in small}}
+    assert heldout_arrangement_violations(flipped, CFG.arrangement_margin, small) == []
+    on_the_line = {**flipped, "faucet_center": (lay["faucet_center"][0], 0.01)}
+    assert heldout_arrangement_violations(on_the_line, CFG.arrangement_margin, small) == ["faucet_center"]
     assert layout_problem(lay, BASE.layout, CFG.furniture_clearance) is None
     crowded = {**lay, "button_center": (0.55, -0.10)}  # in the mugs' region
     assert layout_problem(crowded, BASE.layout, 0.0) == "button overlaps mugs"
@@ -341,3 +351,17 @@ def test_a_twin_desk_moves_the_piece_copies_it_and_hides_the_other(client, kind)
     assert moved.state() > 0.04 and copy_joint == 0.0
     frame = render_frame(client, vp, 0.5, 64)
     assert frame.std() > 10.0  # something is in view
+
+
+def test_flipped_faucets_and_buttons_never_bring_the_heldout_arrangement():
+    cfg = VideoRandomizationConfig(small_piece_flip_probability=0.5)
+    rng = np.random.default_rng(17)
+    vps = [sample_video_scene(cfg, rng, BASE) for _ in range(300)]
+    faucet_y = np.array([vp.layout["faucet_center"][1] for vp in vps])
+    button_y = np.array([vp.layout["button_center"][1] for vp in vps])
+    assert 0.3 < np.mean(faucet_y < 0) < 0.7 and 0.3 < np.mean(button_y > 0) < 0.7  # both sides, about half
+    assert np.abs(faucet_y).min() >= cfg.arrangement_margin and np.abs(button_y).min() >= cfg.arrangement_margin
+    for vp in vps:
+        assert vp.layout["drawer_center"][1] <= -cfg.arrangement_margin  # the pieces that make new_arrangement
+        assert vp.layout["cabinet_center"][1] >= cfg.arrangement_margin
+        assert layout_problem(vp.layout, BASE.layout, cfg.furniture_clearance) is None
