@@ -113,6 +113,9 @@ CTRL_C_AT_START = """
     from sim.plumbing.processes import ctrl_c_blocked, init_worker
 
     if __name__ == "__main__":
+        # Ctrl-C as a terminal's command gets it: a suite started in the background by a shell without job
+        # control inherits SIGINT ignored, and so would the workers
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         ctx = mp.get_context("spawn")
         {start}
         first = list(pool._pool)
