@@ -110,9 +110,8 @@ FAUCET_BASE_HALF = 0.05  # the faucet's base plate
 #: heights above the desk top (m) of the points that must stay in view: drawer, cabinet, faucet, button, mugs
 _VIEW_HEIGHTS = {"drawer": 0.07, "cabinet": 0.075, "faucet": 0.10, "button": 0.03, "mugs": 0.045}
 SHAPES = ("box", "cylinder", "sphere")
-#: twin desks: kind → (the piece that moves to the other's place, with an unmoving copy left in its own; the piece
-#: left out)
-TWINS = {"drawer": ("drawer", "cabinet"), "cabinet": ("cabinet", "drawer")}
+#: twin desks: the piece there are two of (also its ``DeskScene`` attribute); the other piece is left out
+TWINS = ("drawer", "cabinet")
 #: the scene object a behaviour acts on → the twin kinds its clip may have (other objects: any)
 _TWINS_FOR = {"drawer": ("drawer",), "cabinet_door": ("cabinet",)}
 #: height (m, world) a left-out piece is moved to: far below the floor, outside every camera's view
@@ -252,23 +251,20 @@ def near_heldout_viewpoint(cam: CameraDraw, base: DeskEnvConfig, cfg: VideoRando
     return None
 
 
-def heldout_arrangement_violations(layout: dict[str, Any], margin: float, free: tuple[str, ...] = ()) -> list[str]:
+def heldout_arrangement_violations(layout: dict[str, Any], margin: float, flips: bool = False) -> list[str]:
     """The pieces that are not on their training side of the desk's centre line (world y = 0) by ``margin`` m:
-    empty for the training arrangement. The held-out new_arrangement has every piece on the other side. ``free``:
-    pieces that may stand on either side (a flipped faucet or button: ``small_piece_flip_probability``), still
-    ``margin`` m from the line; the drawer and the cabinet are never free, which alone keeps the held-out layout
-    out."""
+    empty for the training arrangement. The held-out new_arrangement has every piece on the other side. ``flips``:
+    the faucet and the button may stand on either side (``small_piece_flip_probability``), still ``margin`` m from
+    the line; the drawer and the cabinet never, which alone keeps the held-out layout out."""
     sides = {"drawer_center": -1.0, "button_center": -1.0, "cabinet_center": 1.0, "faucet_center": 1.0}
     bad = []
     for name, sign in sides.items():
         y = float(layout[name][1])
-        if (abs(y) if name in free and name not in _NEVER_FREE else sign * y) < margin - 1e-12:
+        if (abs(y) if flips and name in _FLIPPABLE else sign * y) < margin - 1e-12:
             bad.append(name)
     return bad
 
 
-#: the pieces whose sides make the held-out arrangement: they stay on their training sides whatever ``free`` says
-_NEVER_FREE = ("drawer_center", "cabinet_center")
 #: the pieces ``small_piece_flip_probability`` may mirror across the desk's centre line
 _FLIPPABLE = ("faucet_center", "button_center")
 
@@ -372,7 +368,7 @@ def draw_twin(
     when the probability is 0, so clips rendered without twins stay as they were."""
     if cfg.twin_probability <= 0.0:
         return ""
-    kinds = _TWINS_FOR.get(uses, tuple(TWINS))
+    kinds = _TWINS_FOR.get(uses, TWINS)
     wanted = rng.uniform() < cfg.twin_probability
     kind = kinds[int(rng.integers(len(kinds)))]
     if not wanted or layout_problem(twin_layout(layout), base, cfg.furniture_clearance) is not None:
@@ -390,23 +386,22 @@ def place_twin(scene: DeskScene, client: int, vp: VideoSceneParams) -> dict[str,
     from sim.furniture import Door, Drawer  # local: only twin desks build extra furniture
 
     if vp.twin not in TWINS:
-        raise ValueError(f"VideoSceneParams.twin={vp.twin!r}: use '' or one of {sorted(TWINS)}")
+        raise ValueError(f"VideoSceneParams.twin={vp.twin!r}: use '' or one of {list(TWINS)}")
     h = scene.desk_height
     dyn = scene.cfg.dynamics
     (dx, dy), (cx, cy) = vp.layout["drawer_center"], vp.layout["cabinet_center"]
     # a cabinet's body frame is its door's hinge plane, CABINET_DOOR_PLANE in front (−x) of its carcass' centre
-    drawer_at, cabinet_at = (cx, cy, h), (dx - CABINET_DOOR_PLANE, dy, h)
-    if vp.twin == "drawer":
-        moved, hidden, hidden_at = scene.drawer.uid, scene.cabinet.uid, (cx - CABINET_DOOR_PLANE, cy, HIDDEN_Z)
+    if vp.twin == "drawer":  # the drawer to the cabinet's place, its copy in its own, the cabinet out of sight
+        moved, new_at = scene.drawer.uid, (cx, cy, h)
+        hidden, hidden_at = scene.cabinet.uid, (cx - CABINET_DOOR_PLANE, cy, HIDDEN_Z)
         copy_uid = Drawer(client, (dx, dy, h), 0.0, dyn.drawer_damping, dyn.drawer_friction).uid
-        new_at = drawer_at
-    else:
-        moved, hidden, hidden_at = scene.cabinet.uid, scene.drawer.uid, (dx, dy, HIDDEN_Z)
+    else:  # the cabinet to the drawer's place, its copy in its own, the drawer out of sight
+        moved, new_at = scene.cabinet.uid, (dx - CABINET_DOOR_PLANE, dy, h)
+        hidden, hidden_at = scene.drawer.uid, (dx, dy, HIDDEN_Z)
         copy_uid = Door(client, (cx - CABINET_DOOR_PLANE, cy, h), 0.0, dyn.door_damping, dyn.door_friction).uid
-        new_at = cabinet_at
     for uid, at in ((moved, new_at), (hidden, hidden_at)):
         p.resetBasePositionAndOrientation(uid, at, (0.0, 0.0, 0.0, 1.0), physicsClientId=client)
-    return {TWINS[vp.twin][0]: copy_uid}
+    return {vp.twin: copy_uid}
 
 
 def _draw_layout(cfg: VideoRandomizationConfig, rng: np.random.Generator, base: DeskLayout) -> dict[str, Any]:
@@ -647,8 +642,7 @@ def sample_video_scene(
     for _ in range(cfg.max_redraws):
         layout = _draw_layout(cfg, rng, base.layout)
         why = layout_problem(layout, base.layout, cfg.furniture_clearance) or ""
-        free = _FLIPPABLE if cfg.small_piece_flip_probability > 0 else ()
-        bad_side = heldout_arrangement_violations(layout, cfg.arrangement_margin, free)
+        bad_side = heldout_arrangement_violations(layout, cfg.arrangement_margin, cfg.small_piece_flip_probability > 0)
         if bad_side:
             why = f"{', '.join(bad_side)} not on its training side"
         if not why:
@@ -736,13 +730,15 @@ def video_textures() -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ applying
-def _targets(scene: DeskScene, name: str) -> list[tuple[int, int, tuple[int, ...] | None]]:
-    """(body uid, link, shape indices) a surface name stands for in ``scene`` (empty if the scene lacks it)."""
+def _targets(scene: DeskScene, name: str, copies: dict[str, int]) -> list[tuple[int, int, tuple[int, ...] | None]]:
+    """(body uid, link, shape indices) a surface name stands for in ``scene`` (empty if the scene lacks it), its
+    twin copy's too (``copies``: ``place_twin``'s result)."""
     if name in SURFACES:
         attr, link, shapes = SURFACES[name]
         if name == "wall" and not scene.cfg.layout.back_wall:
             return []
-        return [(getattr(scene, attr).uid, link, shapes)]
+        bodies = [getattr(scene, attr).uid] + ([copies[attr]] if attr in copies else [])
+        return [(uid, link, shapes) for uid in bodies]
     if name in scene.movable:
         return [(scene.movable[name].uid, -1, None)]
     return []
@@ -774,10 +770,7 @@ def apply_video_scene(
             if tex not in loaded:  # loaded per call: ids die with p.resetSimulation, which rebuilds scenes
                 loaded[tex] = p.loadTexture(paths[tex], physicsClientId=client)
             tex_id = loaded[tex]
-        targets = _targets(scene, name)
-        if name in SURFACES and SURFACES[name][0] in (copies or {}):
-            targets.append(((copies or {})[SURFACES[name][0]], SURFACES[name][1], SURFACES[name][2]))
-        for uid, link, shapes in targets:
+        for uid, link, shapes in _targets(scene, name, copies or {}):
             for shape in shapes if shapes is not None else (-1,):
                 p.changeVisualShape(
                     uid,

@@ -282,7 +282,6 @@ def _actor_clip(
         "camera": cam.as_dict(),
         "scene": vp.as_dict() if vp is not None else None,
         "distractors": len(extra),
-        "twin": vp.twin if vp is not None else "",
         "randomized": request.randomize,
     }
     return RenderedClip(

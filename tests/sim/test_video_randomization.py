@@ -89,15 +89,15 @@ def test_the_heldout_checks_catch_the_heldout_values():
     mirrored = {k: (v[0], -v[1]) for k, v in lay.items() if k.endswith("_center") and k != "desk_center"}
     assert sorted(heldout_arrangement_violations(mirrored, CFG.arrangement_margin)) == sorted(mirrored)
     # a flipped faucet and button are allowed where asked, the swapped drawer and cabinet never
-    small = ("faucet_center", "button_center")
-    assert heldout_arrangement_violations(mirrored, CFG.arrangement_margin, small) == [
+    small = ("faucet_center", "button_center")  # what small_piece_flip_probability flips
+    assert heldout_arrangement_violations(mirrored, CFG.arrangement_margin, True) == [
         "drawer_center",
         "cabinet_center",
     ]
     flipped = {**lay, **{k: mirrored[k] for k in small}}
-    assert heldout_arrangement_violations(flipped, CFG.arrangement_margin, small) == []
+    assert heldout_arrangement_violations(flipped, CFG.arrangement_margin, True) == []
     on_the_line = {**flipped, "faucet_center": (lay["faucet_center"][0], 0.01)}
-    assert heldout_arrangement_violations(on_the_line, CFG.arrangement_margin, small) == ["faucet_center"]
+    assert heldout_arrangement_violations(on_the_line, CFG.arrangement_margin, True) == ["faucet_center"]
     assert layout_problem(lay, BASE.layout, CFG.furniture_clearance) is None
     crowded = {**lay, "button_center": (0.55, -0.10)}  # in the mugs' region
     assert layout_problem(crowded, BASE.layout, 0.0) == "button overlaps mugs"

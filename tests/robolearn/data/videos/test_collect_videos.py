@@ -97,12 +97,14 @@ def test_the_scene_randomization_is_an_option_recorded_in_the_dataset(tmp_path: 
     assert main([*argv, "scene.twin_probability=1"]) == 0
     reader = ClipReader(out)
     assert reader.meta["clips"]["scene"]["twin_probability"] == 1.0
-    twins = [i.info["twin"] for i in reader.infos() if i.info is not None]
+    twins = [(i.info["scene"] or {}).get("twin", "") for i in reader.infos() if i.info is not None]
     reader.close()
     assert len(twins) == 3 and set(twins) <= {"drawer", ""} and "drawer" in twins  # a drawer clip keeps its drawer
     assert main([*argv, "scene.twin_probability=0.5"]) != 0  # other scene settings: not the same dataset
     plain = tmp_path / "plain"
     assert main([*argv[:2], f"out={plain}", *argv[3:]]) == 0
     reader = ClipReader(plain)
-    assert "scene" not in reader.meta["clips"] and all(i.info["twin"] == "" for i in reader.infos() if i.info)
+    assert "scene" not in reader.meta["clips"] and all(
+        (i.info["scene"] or {}).get("twin", "") == "" for i in reader.infos() if i.info
+    )
     reader.close()
