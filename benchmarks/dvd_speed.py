@@ -41,12 +41,12 @@ from rewards.dvd import DVDConfig, DVDReward
 TARGET_MS = 100.0  # issue 23: 200 candidates against a demo in ≤ 100 ms on the 2 cores
 #: encoder choices compared with --choices: name → DVDConfig overrides
 CHOICES: dict[str, dict[str, Any]] = {
-    "default (6 frames, 16-32-64, rgb_diff)": {},
-    "4 frames, 16-32-64": {"num_frames": 4},
-    "8 frames, 16-32-64": {"num_frames": 8},
+    "default (6 frames, 32-64-128, rgb_diff)": {},
+    "4 frames, 32-64-128": {"num_frames": 4},
+    "8 frames, 32-64-128": {"num_frames": 8},
     "6 frames, rgb only": {"frame_input": "rgb"},
-    "4 frames, 32-64-128": {"num_frames": 4, "cnn_channels": (32, 64, 128)},
-    "6 frames, 32-64-128": {"cnn_channels": (32, 64, 128)},
+    "6 frames, 16-32-64": {"cnn_channels": (16, 32, 64)},
+    "4 frames, 16-32-64": {"num_frames": 4, "cnn_channels": (16, 32, 64)},
     "6 frames, mean over time": {"temporal": "mean"},
     "concat head": {"head": "concat"},
 }

@@ -52,7 +52,7 @@ from rewards.dvd.config import DVDConfig, DVDVocabulary
 from rewards.nets import conv_padding, evaluating
 from sim.plumbing.checks import state_dict_problems
 
-__all__ = ["DVDReward", "FrameEncoder", "VideoEncoder", "frame_indices", "state_problems"]
+__all__ = ["DVDReward", "FrameEncoder", "VideoEncoder", "frame_indices", "frame_major", "state_problems"]
 
 #: uint8 pixel values are divided by this to get [0, 1]
 PIXEL_MAX = 255.0
@@ -103,7 +103,7 @@ class FrameEncoder(nn.Module):
         3-channel conv per frame plus one per clip (a third less work than the 6-channel conv).
 
         Args:
-            x: frames (B, F, C, H, W), normalised.
+            x: frames (B, F, C, H, W), normalised; fastest when frame-major in memory (``frame_major``).
             first: first frames (B, C, H, W), or (1, C, H, W) when every clip starts with the same frame.
 
         Returns:
@@ -114,10 +114,22 @@ class FrameEncoder(nn.Module):
         c = x.shape[2]
         w_frame, w_diff = conv.weight[:, :c], conv.weight[:, c:]
         b, f = x.shape[:2]
-        y = F.conv2d(x.reshape(b * f, *x.shape[2:]), w_frame + w_diff, None, conv.stride, conv.padding)
+        y = F.conv2d(frame_major(x), w_frame + w_diff, None, conv.stride, conv.padding)
         y0 = F.conv2d(first, w_diff, None, conv.stride, conv.padding)  # (B or 1, C1, h, w)
-        y = (y.view(b, f, *y.shape[1:]) - y0.unsqueeze(1)).flatten(0, 1)
-        return F.relu(self.proj(self.body[1:](y))).view(b, f, -1)
+        y = y.view(f, b, *y.shape[1:]).sub_(y0).flatten(0, 1)
+        return F.relu(self.proj(self.body[1:](y))).view(f, b, -1).transpose(0, 1)
+
+    def forward_frames(self, x: Tensor) -> Tensor:
+        """``forward`` of every frame of clips (B, F, C, H, W) → (B, F, frame_dim)."""
+        b, f = x.shape[:2]
+        return self.forward(frame_major(x)).view(f, b, -1).transpose(0, 1)
+
+
+def frame_major(x: Tensor) -> Tensor:
+    """Clips (B, F, C, H, W) → their frames (F·B, C, H, W) in frame-major order (frame 0 of every clip, then frame 1,
+    ...): a view, without copying, of a tensor laid out frame-major in memory, as ``DVDReward.preprocess`` makes them,
+    so that ``x[:, 1:]`` (every frame but the first) is a view too."""
+    return x.transpose(0, 1).reshape(-1, *x.shape[2:])
 
 
 class VideoEncoder(nn.Module):
@@ -149,18 +161,17 @@ class VideoEncoder(nn.Module):
     def frame_features(self, x: Tensor, shared_first: bool = False) -> Tensor:
         """(B, F, C, H, W) → (B, F, frame_dim). ``shared_first``: every clip starts with the same frame (a planner's
         candidates all start at the current observation), which is then encoded once."""
-        b, f = x.shape[:2]
+        b = x.shape[0]
+        if shared_first and b > 1:  # frame 0 once, then the others (x[:, 1:] is a view: preprocess is frame-major)
+            first = self.frame_features(x[:1, :1])  # (1, 1, D)
+            if self.config.frame_input == "rgb_diff":
+                rest = self.frames.forward_diff(x[:, 1:], x[:1, 0])
+            else:
+                rest = self.frames.forward_frames(x[:, 1:])
+            return torch.cat([first.expand(b, 1, -1), rest], dim=1)
         if self.config.frame_input == "rgb_diff":  # each frame with its difference from frame 0 (zero for frame 0)
-            if shared_first and b > 1:
-                first = self.frames.forward_diff(x[:1, :1], x[:1, 0])  # (1, 1, D)
-                rest = self.frames.forward_diff(x[:, 1:], x[:1, 0])  # (B, F - 1, D)
-                return torch.cat([first.expand(b, 1, -1), rest], dim=1)
             return self.frames.forward_diff(x, x[:, 0])
-        if shared_first and b > 1:
-            first = self.frames(x[:1, 0])  # (1, D)
-            rest = self.frames(x[:, 1:].reshape(b * (f - 1), *x.shape[2:])).view(b, f - 1, -1)
-            return torch.cat([first.unsqueeze(1).expand(b, 1, -1), rest], dim=1)
-        return self.frames(x.reshape(b * f, *x.shape[2:])).view(b, f, -1)
+        return self.frames.forward_frames(x)
 
     def forward(self, x: Tensor, shared_first: bool = False) -> Tensor:
         h = self.frame_features(x, shared_first)
@@ -255,19 +266,26 @@ class DVDReward(nn.Module):
                 f"{name} must be (N, T, {c.image_size}, {c.image_size}, {c.channels}) frames (channel-last, as "
                 f"datasets store them), got shape {tuple(x.shape)}; resize the frames to the model's image_size"
             )
-        if x.shape[1] != c.num_frames:
-            x = x[:, frame_indices(x.shape[1], c.num_frames)]
-        # Channel-first while still uint8 (a quarter of the bytes to move), then one conversion and one fused
-        # in-place scale-and-shift: preprocessing, not the convolutions, was most of score()'s time.
-        x = x.to(self.device).permute(0, 1, 4, 2, 3).contiguous()
         if x.dtype == torch.uint8:
             scale = 1.0 / (PIXEL_MAX * c.pixel_std)
         elif x.is_floating_point():
             scale = 1.0 / c.pixel_std
         else:
             raise ValueError(f"{name} must be uint8 in [0, 255] or float in [0, 1], got dtype {x.dtype}")
-        # a new tensor (never the caller's, which .float() of float32 input would return) scaled in place
-        return torch.mul(x.float(), scale).sub_(c.pixel_mean / c.pixel_std)
+        keep = frame_indices(x.shape[1], c.num_frames)
+        if x.device != self.device:  # move only the frames kept
+            x, keep = x[:, keep].to(self.device), list(range(c.num_frames))
+        # Memory traffic, not the convolutions, was most of score()'s time, so each kept frame is read once:
+        # torch.add converts it to float32, scales and shifts it and writes it channel-first in one pass (no
+        # gathered copy of the kept frames, no separate conversion), into a new tensor (never the caller's).
+        # Frame-major in memory (every clip's frame 0, then frame 1, ...; ``frame_major``), returned as a
+        # (N, F, C, H, W) view, so the encoder reaches a batch's frames without copying them.
+        n, _, h, w, ch = x.shape
+        out = torch.empty((c.num_frames, n, ch, h, w), dtype=torch.float32, device=self.device)
+        shift = torch.tensor(-c.pixel_mean / c.pixel_std, dtype=torch.float32, device=self.device)
+        for k, i in enumerate(keep):
+            torch.add(shift, x[:, i].permute(0, 3, 1, 2), alpha=scale, out=out[k])
+        return out.transpose(0, 1)
 
     # ------------------------------------------------------------------------------------ parts
     def embed(self, clips: Tensor | np.ndarray, shared_first: bool = False, name: str = "clips") -> Tensor:

@@ -11,8 +11,8 @@ What one run does (``DVDTrainOptions`` declares every option, with its default, 
 2. per step, draw ``batch_size`` anchors (a share ``human_fraction`` from human clips: robot clips are over-sampled to
    the rest whatever their count, as DVD did), each with a positive (a clip of the same label that demonstrates it,
    from the other domain with probability ``cross_domain``), a negative of another label, and with
-   ``hard_negatives``: a failed / partial / pretending clip of the same label (when there is one) and the anchor played
-   backwards. Batch ``s`` and its augmentation depend only on (seed, s), so a resumed run draws the same batches;
+   ``hard_negatives``: a failed / partial / pretending clip that attempted the anchor's label (``attempt_groups``; when
+   there is one) and the anchor played backwards. Batch ``s`` and its augmentation depend only on (seed, s), so a resumed run draws the same batches;
 3. the loss: symmetric head: supervised InfoNCE over label identity (each clip's positives are the batch's clips of its
    label; its own hard negatives join its denominator) plus the pair cross-entropy; concat head: the pair
    cross-entropy alone (DVD's; the two inputs swapped at random while training, as DVD did, never when scoring); plus
@@ -132,15 +132,18 @@ class DVDTrainOptions:
         section="Batches: anchors, each with a positive (same label), a negative (another label) and hard negatives.",
     )
     cross_domain: float = knob(
-        0.5,
+        1.0,
         "probability that an anchor's positive and negative come from the other domain (robot ↔ human: the pairing "
-        "planning uses) when it has clips of the label",
+        "planning uses) when it has clips of the label; below 1, robot anchors are also compared with robot clips, "
+        "which their arm's path alone tells apart (0.5: new_arrangement 0.04 and human-only tasks 0.015 lower on the "
+        "validation seeds)",
         lo=0,
         hi=1,
     )
     hard_negatives: bool = knob(
         True,
-        "per anchor, a failed / partial / pretending clip of its label (when there is one) and the anchor played "
+        "per anchor, a failed / partial / pretending clip that attempted its label (by the clip's behaviour: a "
+        "pretended opening is labelled 'Pretending to open something'; when there is one) and the anchor played "
         "backwards are negatives (false: other labels only, as DVD)",
     )
     contrastive_weight: float = knob(1.0, "weight of the supervised InfoNCE term (symmetric head only)", lo=0)
@@ -320,7 +323,7 @@ class Batches:
         pos = pool.positive
         self.label_code = {label: k for k, label in enumerate(sorted(set(pool.labels.tolist())))}
         self.demos = {dom: label_groups(pool, pool.where(pos & (pool.robot == dom))) for dom in (True, False)}
-        self.failures = label_groups(pool, pool.where(~pos))
+        self.failures = attempt_groups(pool, pool.where(~pos), set(pool.labels[pos].tolist()))
         self.states = state_targets(pool, s.reward.state_names)
         self.anchor_domains = [dom for dom in (True, False) if self.demos[dom]]
 
@@ -371,6 +374,18 @@ class Batches:
             "states": torch.from_numpy(states),
             "swap": torch.rand(b, generator=g) < 0.5,
         }
+
+
+def attempt_groups(pool: Pool, positions: np.ndarray, labels: set[str]) -> dict[str, np.ndarray]:
+    """``positions`` (clips that do not demonstrate their label) grouped by the label they attempted: the clip's
+    behaviour when that is one of ``labels`` (a pretended opening of the drawer is labelled "Pretending to open
+    something" but attempted open_drawer, so it is a hard negative of open_drawer), else its own label."""
+    out: dict[str, list[int]] = {}
+    for i in positions.tolist():
+        behaviour = getattr(pool.infos[i], "behaviour", None)
+        key = str(behaviour) if behaviour is not None and str(behaviour) in labels else str(pool.labels[i])
+        out.setdefault(key, []).append(i)
+    return {k: np.asarray(out[k], dtype=np.int64) for k in sorted(out)}
 
 
 def state_targets(pool: Pool, names: tuple[str, ...]) -> np.ndarray:

@@ -4,9 +4,11 @@ Clip ``i`` is a pure function of the settings and ``seed + i`` (what it shows is
 ``sim.actors.clips.render_clip`` renders it deterministically from it), so clips can be made in any order, by any
 number of workers or Ray actors, and a rerun makes only the clips the folder lacks.
 
-Which clip is which (``clip_plan``): the robot demos come first, ``robot_demos_per_task`` per robot task and robot
-variant (variant-major, then task, then demo), then ``actor_clips`` actor clips, each with an actor, a behaviour
-it can do and an attempted outcome drawn from its own seed. Raising ``actor_clips`` therefore only appends clips.
+Which clip is which (``clip_plan``): the robot clips come first, per robot variant and robot task (variant-major,
+then task) its ``robot_demos_per_task`` demos, then its ``robot_attempts_per_task`` attempts that do not do the task
+(an outcome other than done, drawn from the clip's seed); then ``actor_clips`` actor clips, each with an actor, a
+behaviour it can do and an attempted outcome drawn from its own seed. Raising ``actor_clips`` therefore only
+appends clips.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ class CollectVideosSettings:
             out=Path(options.out),
             actors=options.actor_names(),
             behaviours=options.behaviour_names(),
-            robot_tasks=options.robot_task_names() if options.robot_demos_per_task else (),
-            robot_variants=options.robot_variant_names() if options.robot_demos_per_task else (),
+            robot_tasks=options.robot_task_names() if options.robot_clips_per_task else (),
+            robot_variants=options.robot_variant_names() if options.robot_clips_per_task else (),
         )
 
     @classmethod
@@ -84,8 +86,8 @@ class CollectVideosSettings:
 
     @property
     def robot_clips(self) -> int:
-        """Robot demos: per task and variant."""
-        return self.options.robot_demos_per_task * len(self.robot_tasks) * len(self.robot_variants)
+        """Robot clips: demos and attempts, per task and variant."""
+        return self.options.robot_clips_per_task * len(self.robot_tasks) * len(self.robot_variants)
 
     @property
     def total(self) -> int:
@@ -109,6 +111,8 @@ class CollectVideosSettings:
             "outcomes": dict(zip(OUTCOMES, o.outcomes.weights, strict=True)),
             "plain_scene_fraction": o.plain_scene_fraction,
         }
+        if o.robot_attempts_per_task:  # only when set, as scene
+            clips["robot_attempts_per_task"] = o.robot_attempts_per_task
         if o.scene != VideoRandomizationConfig():  # only when set: datasets made before the option resume unchanged
             clips["scene"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(o.scene).items()}
         return {**clips_meta(clips, o.image_size), "seed": o.seed}
@@ -126,12 +130,16 @@ def clip_request(settings: CollectVideosSettings, index: int) -> tuple[Any, int]
     seed = o.seed + index
     if not 0 <= index < settings.total:
         raise IndexError(f"clip {index} is outside the dataset's {settings.total} clips")
-    if index < settings.robot_clips:
-        per_variant = o.robot_demos_per_task * len(settings.robot_tasks)
-        variant = settings.robot_variants[index // per_variant]
-        task = settings.robot_tasks[(index % per_variant) // o.robot_demos_per_task]
-        return ClipRequest(ROBOT, task, "done", o.num_frames, o.image_size, variant, True), seed
     rng = np.random.default_rng([seed, CHOICE_STREAM])
+    if index < settings.robot_clips:  # per variant, per task: its demos, then its attempts
+        per_task = o.robot_clips_per_task
+        per_variant = per_task * len(settings.robot_tasks)
+        variant = settings.robot_variants[index // per_variant]
+        task = settings.robot_tasks[(index % per_variant) // per_task]
+        outcome = "done"
+        if index % per_task >= o.robot_demos_per_task:
+            outcome = OUTCOMES[int(rng.choice(len(OUTCOMES), p=np.asarray(o.outcomes.attempt_weights)))]
+        return ClipRequest(ROBOT, task, outcome, o.num_frames, o.image_size, variant, True), seed
     actor = settings.actors[int(rng.integers(len(settings.actors)))]
     doable = [b for b in settings.behaviours if can_do(actor, b)]
     behaviour = doable[int(rng.integers(len(doable)))]
@@ -220,7 +228,7 @@ def run_collect_videos(settings: CollectVideosSettings, echo: bool = True) -> di
         summary = write_clips(_RenderJob(settings), opts, settings.meta(), RESUME_KEYS)
     if echo:
         print(
-            f"rendered {summary['made']} clips ({settings.robot_clips} robot demos and {o.actor_clips} actor clips in "
+            f"rendered {summary['made']} clips ({settings.robot_clips} robot clips and {o.actor_clips} actor clips in "
             f"all) in {summary['seconds']:.1f} s ({summary['clips_per_s']:.1f} clips/s); dataset {settings.out} holds "
             f"{summary['held']} clips (robolearn data info {settings.out})"
         )

@@ -58,6 +58,13 @@ class OutcomeMix:
         """Probabilities in ``sim.actors.OUTCOMES`` order."""
         return tuple(float(getattr(self, o)) for o in OUTCOMES)
 
+    @property
+    def attempt_weights(self) -> tuple[float, ...]:
+        """``weights`` with done left out, renormalised (all 0 when only done has weight): a robot attempt's outcome."""
+        w = [0.0 if o == "done" else float(getattr(self, o)) for o in OUTCOMES]
+        total = sum(w)
+        return tuple(x / total if total > 0 else 0.0 for x in w)
+
 
 @dataclass(frozen=True)
 class VideoStorageOptions:
@@ -113,6 +120,14 @@ class CollectVideosOptions:
     robot_demos_per_task: int = knob(
         20, "scripted-expert robot clips per robot task and robot variant (count; DVD: 20 suffice)", lo=0
     )
+    robot_attempts_per_task: int = knob(
+        0,
+        "robot clips per robot task and robot variant that attempt the task without doing it: partial, failed, "
+        "pretending or idle, drawn with the `outcomes` weights (done left out), labelled by what happened. Cheap robot "
+        "play (no success needed) that shows the arm going where a task's demos go and the task not done, so the "
+        "arm's path alone cannot tell a robot clip's task (count; 0 = robot demos only, as DVD)",
+        lo=0,
+    )
     robot_tasks: Any = knob(
         list(DEFAULT_ROBOT_TASKS),
         "desk tasks with robot demos (a list; `all` = every desk task); the others appear only in actor clips",
@@ -150,6 +165,11 @@ class CollectVideosOptions:
 
     def __post_init__(self) -> None:
         check_knobs(self, "")
+        if self.robot_attempts_per_task and not any(self.outcomes.attempt_weights):
+            raise ValueError(
+                "robot_attempts_per_task > 0 needs an outcome other than done: give outcomes.partial, failed, "
+                "pretending or none a weight above 0"
+            )
         # the lists are resolved (and checked) here, so a bad name is one line before anything runs
         self.actor_names()
         self.behaviour_names()
@@ -196,9 +216,17 @@ class CollectVideosOptions:
     def robot_variant_names(self) -> tuple[str, ...]:
         """The variants robot demos are rendered in."""
         names = _names("robot_variants", self.robot_variants, tuple(VARIANTS))
-        if self.robot_demos_per_task and self.robot_task_names() and not names:
-            raise ValueError("robot_variants: empty; name at least one (train), or set robot_demos_per_task=0")
+        if self.robot_clips_per_task and self.robot_task_names() and not names:
+            raise ValueError(
+                "robot_variants: empty; name at least one (train), or set robot_demos_per_task=0 and "
+                "robot_attempts_per_task=0"
+            )
         return names
+
+    @property
+    def robot_clips_per_task(self) -> int:
+        """Robot clips per robot task and variant: the demos, then the attempts."""
+        return self.robot_demos_per_task + self.robot_attempts_per_task
 
 
 def _names(key: str, value: Any, known: tuple[str, ...]) -> tuple[str, ...]:

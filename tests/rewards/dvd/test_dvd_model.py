@@ -64,8 +64,27 @@ def test_concat_head_keeps_its_order_and_never_swaps_at_random() -> None:
     assert torch.equal(s1, s2)  # ...but scoring is deterministic: (candidate, demo), never swapped
 
 
-def test_score_shapes_cache_and_shared_first_frame() -> None:
-    model = DVDReward(DVDConfig(**SMALL), seed=0)
+def test_frame_features_equal_each_frame_encoded_on_its_own() -> None:
+    """The encoder's shortcuts (the difference channel by linearity, frames reached frame-major in memory, the shared
+    first frame encoded once) give what encoding each frame stacked with its difference from frame 0 gives."""
+    model = DVDReward(DVDConfig(**SMALL), seed=0).eval()
+    cand = clips(5, seed=7)
+    cand[:, 0] = cand[0, 0]
+    x = model.preprocess(cand)
+    diff = x - x[:, :1]
+    with torch.no_grad():
+        expected = torch.stack(
+            [model.encoder.frames(torch.cat([x[:, k], diff[:, k]], dim=1)) for k in range(x.shape[1])], dim=1
+        )
+        torch.testing.assert_close(model.encoder.frame_features(x), expected, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(model.encoder.frame_features(x, shared_first=True), expected, rtol=1e-4, atol=1e-5)
+        # a clip batch laid out clip-major in memory (not as preprocess makes it) gives the same
+        torch.testing.assert_close(model.encoder.frame_features(x.contiguous()), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("frame_input", ["rgb", "rgb_diff"])
+def test_score_shapes_cache_and_shared_first_frame(frame_input: str) -> None:
+    model = DVDReward(DVDConfig(**SMALL, frame_input=frame_input), seed=0)
     cand = clips(9, t=10, seed=3)
     cand[:, 0] = cand[0, 0]  # a planner's candidates share the observed frame
     demos = clips(2, t=7, seed=4)

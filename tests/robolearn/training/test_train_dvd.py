@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -16,9 +17,16 @@ import torch
 from rewards.dvd import load_model
 from robolearn.cli import main
 from robolearn.config import ConfigError
-from robolearn.training.dvd_data import ClipSet
+from robolearn.training.dvd_data import ClipSet, Pool
 from robolearn.training.eval_dvd import DVDEvalSettings, run_eval_dvd
-from robolearn.training.train_dvd import DVDTrainOptions, DVDTrainSettings, augment, read_data, run_train_dvd
+from robolearn.training.train_dvd import (
+    DVDTrainOptions,
+    DVDTrainSettings,
+    attempt_groups,
+    augment,
+    read_data,
+    run_train_dvd,
+)
 from tests.rewards.dvd.synthetic import concat, make_clips
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -93,6 +101,19 @@ def _square_clip(side: int) -> torch.Tensor:
     lo = 16 - side // 2
     x[:, :, lo : lo + side, lo : lo + side] = 255
     return x
+
+
+def test_hard_negatives_are_grouped_by_the_label_they_attempted() -> None:
+    # a pretended opening is labelled as pretending but attempted open_drawer: a hard negative of open_drawer
+    infos = [SimpleNamespace(behaviour="open_drawer"), SimpleNamespace(behaviour="poke"), SimpleNamespace()]
+    labels = ["Pretending to open something", "Pretending to poke something", "close_drawer"]
+    pool = SimpleNamespace(infos=infos, labels=np.array(labels, dtype=object))
+    groups = attempt_groups(cast(Pool, pool), np.arange(3), {"open_drawer", "close_drawer"})
+    assert {k: v.tolist() for k, v in groups.items()} == {
+        "open_drawer": [0],
+        "Pretending to poke something": [1],
+        "close_drawer": [2],
+    }
 
 
 def test_augmentation_zooms_rotates_and_shifts_whole_clips() -> None:

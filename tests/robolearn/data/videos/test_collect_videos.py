@@ -10,7 +10,7 @@ import pytest
 from robolearn.cli import main
 from robolearn.data.videos import ClipReader
 from robolearn.data.videos.collect import CollectVideosSettings, clip_plan
-from robolearn.data.videos.collect_config import DEFAULT_ROBOT_TASKS, CollectVideosOptions
+from robolearn.data.videos.collect_config import DEFAULT_ROBOT_TASKS, CollectVideosOptions, OutcomeMix
 from sim.actors import HELDOUT_ACTOR
 
 TINY = ("actor_clips=6", "robot_demos_per_task=2", "robot_tasks=[open_drawer]", "num_frames=5", "image_size=32")
@@ -34,6 +34,28 @@ def test_plan_puts_robot_demos_first_and_keeps_the_heldout_actor_out() -> None:
     assert clip_plan(more)[: len(plan)] == plan
 
 
+def test_robot_attempts_follow_each_tasks_demos_and_never_try_to_succeed() -> None:
+    options = CollectVideosOptions(
+        actor_clips=5, robot_demos_per_task=2, robot_attempts_per_task=30, robot_tasks=["open_drawer", "close_drawer"]
+    )
+    settings = CollectVideosSettings.from_options(options)
+    plan = clip_plan(settings)
+    assert settings.robot_clips == 64 and len(plan) == 69
+    for k, task in enumerate(["open_drawer", "close_drawer"]):
+        block = plan[32 * k : 32 * (k + 1)]
+        assert all(p[0] == "panda" and p[1] == task for p in block)
+        assert [p[2] for p in block[:2]] == ["done", "done"]
+        attempts = [p[2] for p in block[2:]]
+        assert "done" not in attempts and len(set(attempts)) >= 3  # drawn from the non-done outcome weights
+    assert all(p[0] != "panda" for p in plan[64:])
+    assert settings.meta()["clips"]["robot_attempts_per_task"] == 30
+    # datasets made without attempts record nothing new (they resume unchanged)
+    assert "robot_attempts_per_task" not in CollectVideosSettings.from_options(CollectVideosOptions()).meta()["clips"]
+    only_done = OutcomeMix(done=1.0, partial=0.0, failed=0.0, pretending=0.0, none=0.0)
+    with pytest.raises(ValueError, match="robot_attempts_per_task > 0 needs an outcome other than done"):
+        CollectVideosOptions(robot_attempts_per_task=1, outcomes=only_done)
+
+
 def test_evaluation_set_plan() -> None:
     options = CollectVideosOptions(
         seed=10**6,
@@ -55,7 +77,7 @@ def test_collect_videos_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     out = tmp_path / "videos"
     argv = ["collect", "videos", f"out={out}", *TINY, *QUIET]
     assert main(argv) == 0
-    assert "rendered 8 clips (2 robot demos and 6 actor clips" in capsys.readouterr().out
+    assert "rendered 8 clips (2 robot clips and 6 actor clips" in capsys.readouterr().out
     reader = ClipReader(out)
     infos = reader.infos()
     assert len(infos) == 8 and reader.meta["content"] == "clips" and reader.meta["seed"] == 0
