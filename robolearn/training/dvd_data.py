@@ -206,9 +206,11 @@ class Pool:
         return np.flatnonzero(mask)
 
 
-def label_groups(pool: Pool, positions: np.ndarray) -> dict[str, np.ndarray]:
-    """``positions`` grouped by label (label → int64 positions, ascending), labels sorted."""
+def label_groups(pool: Pool, positions: np.ndarray, labels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """``positions`` grouped by label (label → int64 positions, ascending), labels sorted; ``labels``: one per pool
+    clip to group by instead of ``pool.labels``."""
+    keys = pool.labels if labels is None else labels
     out: dict[str, list[int]] = {}
     for i in positions.tolist():
-        out.setdefault(str(pool.labels[i]), []).append(i)
+        out.setdefault(str(keys[i]), []).append(i)
     return {k: np.asarray(out[k], dtype=np.int64) for k in sorted(out)}

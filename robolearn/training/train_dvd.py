@@ -11,8 +11,9 @@ What one run does (``DVDTrainOptions`` declares every option, with its default, 
 2. per step, draw ``batch_size`` anchors (a share ``human_fraction`` from human clips: robot clips are over-sampled to
    the rest whatever their count, as DVD did), each with a positive (a clip of the same label that demonstrates it,
    from the other domain with probability ``cross_domain``), a negative of another label, and with
-   ``hard_negatives``: a failed / partial / pretending clip that attempted the anchor's label (``attempt_groups``; when
-   there is one) and the anchor played backwards. Batch ``s`` and its augmentation depend only on (seed, s), so a resumed run draws the same batches;
+   ``hard_negatives``: a failed / partial / pretending clip that attempted the anchor's label (``attempt_groups``;
+   when there is one) and the anchor played backwards. Batch ``s`` and its augmentation depend only on (seed, s),
+   so a resumed run draws the same batches;
 3. the loss: symmetric head: supervised InfoNCE over label identity (each clip's positives are the batch's clips of its
    label; its own hard negatives join its denominator) plus the pair cross-entropy; concat head: the pair
    cross-entropy alone (DVD's; the two inputs swapped at random while training, as DVD did, never when scoring); plus
@@ -380,12 +381,12 @@ def attempt_groups(pool: Pool, positions: np.ndarray, labels: set[str]) -> dict[
     """``positions`` (clips that do not demonstrate their label) grouped by the label they attempted: the clip's
     behaviour when that is one of ``labels`` (a pretended opening of the drawer is labelled "Pretending to open
     something" but attempted open_drawer, so it is a hard negative of open_drawer), else its own label."""
-    out: dict[str, list[int]] = {}
+    attempted = pool.labels.astype(object)  # a copy whose entries may be longer strings than the labels'
     for i in positions.tolist():
         behaviour = getattr(pool.infos[i], "behaviour", None)
-        key = str(behaviour) if behaviour is not None and str(behaviour) in labels else str(pool.labels[i])
-        out.setdefault(key, []).append(i)
-    return {k: np.asarray(out[k], dtype=np.int64) for k in sorted(out)}
+        if behaviour is not None and str(behaviour) in labels:
+            attempted[i] = str(behaviour)
+    return label_groups(pool, positions, attempted)
 
 
 def state_targets(pool: Pool, names: tuple[str, ...]) -> np.ndarray:
