@@ -15,8 +15,8 @@ after a kill renders only the missing clips and resumes training from ``last.pt`
 2. train three rewards on the same robot demos:
    * ``symmetric``: the symmetric head, robot demos + actor ("human") videos (the default ``robolearn train dvd``),
    * ``robot_only``: the symmetric head, the same robot demos alone,
-   * ``concat``: DVD's concat head with DVD's objective (pair cross-entropy, other tasks as the only negatives),
-     robot demos + actor videos;
+   * ``concat``: DVD's concat head with DVD's objective (pair cross-entropy, other tasks as the only negatives, no
+     state head), robot demos + actor videos;
 3. ``robolearn eval dvd`` each on the chosen evaluation sets; print one table (pair ROC-AUC per split) and write
    it with the figures under ``--out``.
 
@@ -48,7 +48,14 @@ TWIN_SEED = 6_000_000
 RUNS: dict[str, list[str]] = {
     "symmetric": [],
     "robot_only": ["robot_only=true"],
-    "concat": ["reward.head=concat", "hard_negatives=false", "contrastive_weight=0", "cross_domain=0"],
+    # DVD's head and objective, without the state head DVD did not have
+    "concat": [
+        "reward.head=concat",
+        "hard_negatives=false",
+        "contrastive_weight=0",
+        "cross_domain=0",
+        "reward.state_names=[]",
+    ],
 }
 #: the splits of the table, in order (`robolearn eval dvd` names)
 SPLITS = (

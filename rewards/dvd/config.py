@@ -131,12 +131,12 @@ class DVDConfig(PlainConfig):
         hi=1,
     )
     state_names: tuple[str, ...] = knob(
-        (),
-        "object states (``meta['object_state_names']`` of rendered clips) whose change from a clip's first frame to "
-        "its last a state head predicts from the clip's embedding, trained on rendered clips only: it makes the "
-        "embedding say what changed in the scene, whoever changed it (not used by score()); [] = none, e.g. the desk's: "
-        "[black_mug.x, black_mug.y, black_mug.z, white_mug.x, white_mug.y, white_mug.z, drawer, cabinet_door, faucet, "
-        "button] (no gain measured on the validation seeds: docs/benchmarks.md)",
+        DESK_STATE_NAMES,
+        "object states (``object_state_names`` of rendered clips) whose change from a clip's first frame to its last "
+        "a state head predicts from the clip's embedding, trained on the rendered clips that record all of them (the "
+        "others, e.g. imported videos, are left out): it makes the embedding say what changed in the scene, whoever "
+        "changed it (not used by score()); default: the desk's 10 (validation: held-out actor +0.01, new_arrangement "
+        "+0.01, human-only tasks +0.01, docs/benchmarks.md); [] = no state head",
     )
     state_dim: int = knob(64, "state head hidden width (features)", lo=1)
     dropout: float = knob(0.1, "dropout before each head layer, training only", lo=0.0, hi=1.0, hi_open=True)

@@ -148,6 +148,13 @@ class DVDTrainOptions:
         "backwards are negatives (false: other labels only, as DVD)",
     )
     contrastive_weight: float = knob(1.0, "weight of the supervised InfoNCE term (symmetric head only)", lo=0)
+    contrast_robot_pairs: bool = knob(
+        True,
+        "InfoNCE also compares the batch's robot clips with each other (as positives of a shared label, else as "
+        "negatives); false: a robot clip is contrasted with human clips only, so the arm's path, which tells the "
+        "robot's few tasks apart in its one scene, is never what a comparison rewards (measured: no gain on the "
+        "validation seeds, docs/benchmarks.md)",
+    )
     pair_weight: float = knob(1.0, "weight of the pair cross-entropy (same / different task)", lo=0)
     progress_loss_weight: float = knob(
         0.5, "weight of the progress head's cross-entropy (needs reward.progress_head)", lo=0
@@ -370,6 +377,7 @@ class Batches:
         return {
             "clips": augment(torch.from_numpy(np.ascontiguousarray(frames)), s, g),
             "codes": torch.tensor([self.label_code[str(pool.labels[i])] for i in anchors + positives]),
+            "robot": torch.from_numpy(pool.robot[np.asarray(anchors + positives, dtype=np.int64)]),
             "hard_owner": torch.tensor(owner + reversed_owner, dtype=torch.int64),
             "progress": torch.from_numpy(progress),
             "states": torch.from_numpy(states),
@@ -400,6 +408,20 @@ def state_targets(pool: Pool, names: tuple[str, ...]) -> np.ndarray:
         [float(np.std(change[known[:, j], j])) if known[:, j].sum() > 1 else 1.0 for j in range(len(names))]
     )
     return (change / np.maximum(spread, MIN_STATE_SPREAD)).astype(np.float32)
+
+
+def state_coverage(states: np.ndarray, names: tuple[str, ...]) -> str:
+    """One line saying how many training clips (rows of ``states`` (N, K), NaN where unknown) the state head learns
+    from, and which of ``names`` no clip records (imported videos and other scenes record none of the desk's)."""
+    known = ~np.isnan(states) if len(states) else np.zeros((0, len(names)), dtype=bool)
+    rows = int(known.all(1).sum()) if len(names) else 0
+    line = f"state head: {rows} of {len(states)} training clips record all {len(names)} reward.state_names"
+    missing = [n for j, n in enumerate(names) if not known[:, j].any()]
+    if missing:
+        line += f"; none records {', '.join(missing)}"
+    if not rows:
+        line += " (the state head stays untrained; score() never uses it: set reward.state_names=[] to drop it)"
+    return line
 
 
 def augment(frames: Tensor, s: DVDTrainOptions, g: torch.Generator) -> Tensor:
@@ -436,22 +458,26 @@ def augment(frames: Tensor, s: DVDTrainOptions, g: torch.Generator) -> Tensor:
 
 
 # ----------------------------------------------------------------------------------------------- loss
-def supcon_loss(model: DVDReward, e: Tensor, codes: Tensor, hard: Tensor, owner: Tensor) -> Tensor:
+def supcon_loss(
+    model: DVDReward, e: Tensor, codes: Tensor, hard: Tensor, owner: Tensor, apart: Tensor | None = None
+) -> Tensor:
     """Supervised InfoNCE over the 2B anchors and positives ``e`` (2B, E) with label ``codes`` (2B,): each row's
     positives are the other rows of its label; its anchor's hard negatives ``hard`` (H, E) (anchor ``owner``) join
-    its denominator only (a reversed "opening" looks like a "closing": it is a negative for its own anchor alone)."""
+    its denominator only (a reversed "opening" looks like a "closing": it is a negative for its own anchor alone).
+    ``apart`` bool (2B,): rows never compared with each other (neither positives nor negatives), e.g. robot clips."""
     n = e.shape[0]
     b = n // 2
     logits = model.similarity_matrix(e, e)
     eye = torch.eye(n, dtype=torch.bool)
-    logits = logits.masked_fill(eye, float("-inf"))
+    unseen = eye if apart is None else eye | (apart[:, None] & apart[None, :])
+    logits = logits.masked_fill(unseen, float("-inf"))
     if hard.shape[0]:
         hard_logits = model.similarity_matrix(e, hard)  # (2B, H)
         rows = torch.arange(n) % b
         mine = rows[:, None] == owner[None, :]
         logits = torch.cat([logits, hard_logits.masked_fill(~mine, float("-inf"))], dim=1)
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    pos = (codes[:, None] == codes[None, :]) & ~eye
+    pos = (codes[:, None] == codes[None, :]) & ~unseen
     if hard.shape[0]:
         pos = torch.cat([pos, torch.zeros(n, hard.shape[0], dtype=torch.bool)], dim=1)
     per_row = -(log_prob.masked_fill(~pos, 0.0).sum(1) / pos.sum(1).clamp(min=1))
@@ -483,7 +509,10 @@ def step_loss(model: DVDReward, batch: Mapping[str, Any], s: DVDTrainSettings) -
     loss = s.pair_weight * pair
     scalars = {"pair": pair.item()}
     if model.config.head == "symmetric" and s.contrastive_weight > 0:
-        con = supcon_loss(model, torch.cat([anchor, positive]), batch["codes"], hard, owner)
+        # a batch of robot clips alone (robot_only) keeps its comparisons: nothing else is there to contrast with
+        robot = batch["robot"]
+        apart = None if s.contrast_robot_pairs or bool(robot.all()) else robot
+        con = supcon_loss(model, torch.cat([anchor, positive]), batch["codes"], hard, owner, apart)
         loss = loss + s.contrastive_weight * con
         scalars["infonce"] = con.item()
     known = ~torch.isnan(batch["progress"])
@@ -609,6 +638,8 @@ def _run(s: DVDTrainSettings, echo: bool, load: LoadClips) -> dict[str, Any]:
     if r.state.get("optimizer"):
         optimizer.load_state_dict(r.state["optimizer"])
     batches = Batches(data.train, s)
+    if s.reward.state_names and s.state_loss_weight > 0:
+        say(state_coverage(batches.states, s.reward.state_names))
     validation = Validation(data.val, s)
     say(
         f"DVD reward ({s.reward.head} head) {model.num_parameters()['total']:,} parameters; validation: "

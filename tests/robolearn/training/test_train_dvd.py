@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from rewards.dvd import load_model
+from rewards.dvd import DVDConfig, DVDReward, load_model
 from robolearn.cli import main
 from robolearn.config import ConfigError
 from robolearn.training.dvd_data import ClipSet, Pool
@@ -26,6 +26,8 @@ from robolearn.training.train_dvd import (
     augment,
     read_data,
     run_train_dvd,
+    state_coverage,
+    supcon_loss,
 )
 from tests.rewards.dvd.synthetic import concat, make_clips
 
@@ -114,6 +116,38 @@ def test_hard_negatives_are_grouped_by_the_label_they_attempted() -> None:
         "Pretending to poke something": [1],
         "close_drawer": [2],
     }
+
+
+def test_state_coverage_names_the_clips_and_states_the_head_learns_from() -> None:
+    nan = np.nan
+    states = np.array([[0.1, 0.0], [nan, 0.2], [0.0, 0.3]], dtype=np.float32)
+    line = state_coverage(states, ("drawer", "button"))
+    assert line.startswith("state head: 2 of 3 training clips record all 2") and "none records" not in line
+    # imported videos record no states: the line says the head learns nothing and how to drop it
+    line = state_coverage(np.full((4, 2), nan, np.float32), ("drawer", "button"))
+    assert "0 of 4" in line and "none records drawer, button" in line and "reward.state_names=[]" in line
+
+
+def test_infonce_can_keep_robot_clips_from_being_compared_with_each_other() -> None:
+    model = DVDReward(DVDConfig(**MODEL), seed=0)
+    e = torch.randn(4, MODEL["embed_dim"], generator=torch.Generator().manual_seed(3))
+    codes = torch.tensor([0, 0, 1, 1])  # two robot clips of one label, two human clips of another
+    robot = torch.tensor([True, True, False, False])
+    none = torch.zeros(0, MODEL["embed_dim"])
+    owner = torch.zeros(0, dtype=torch.int64)
+    with torch.no_grad():
+        kept = supcon_loss(model, e, codes, none, owner)
+        apart = supcon_loss(model, e, codes, none, owner, robot)
+        sim = model.similarity_matrix(e, e)
+
+    # apart, the robot rows have no positive left (their only one is the other robot clip) and drop out; each human
+    # row's positive is the other human row, its negatives both robot rows
+    def row(i: int, j: int) -> torch.Tensor:
+        others = [k for k in range(4) if k != i]
+        return -(sim[i, j] - torch.logsumexp(sim[i, others], 0))
+
+    assert torch.allclose(apart, (row(2, 3) + row(3, 2)) / 2, atol=1e-6)
+    assert torch.allclose(kept, (row(0, 1) + row(1, 0) + row(2, 3) + row(3, 2)) / 4, atol=1e-6)
 
 
 def test_augmentation_zooms_rotates_and_shifts_whole_clips() -> None:
