@@ -413,8 +413,8 @@ def state_targets(pool: Pool, names: tuple[str, ...]) -> np.ndarray:
 def state_coverage(states: np.ndarray, names: tuple[str, ...]) -> str:
     """One line saying how many training clips (rows of ``states`` (N, K), NaN where unknown) the state head learns
     from, and which of ``names`` no clip records (imported videos and other scenes record none of the desk's)."""
-    known = ~np.isnan(states) if len(states) else np.zeros((0, len(names)), dtype=bool)
-    rows = int(known.all(1).sum()) if len(names) else 0
+    known = ~np.isnan(states)
+    rows = int(known.all(1).sum())
     line = f"state head: {rows} of {len(states)} training clips record all {len(names)} reward.state_names"
     missing = [n for j, n in enumerate(names) if not known[:, j].any()]
     if missing:
