@@ -22,6 +22,8 @@ Usage (from the repository root)::
     python benchmarks/sim_speed.py --quick          # smoke run, a few seconds
     python benchmarks/sim_speed.py --json out.json  # also write the results as JSON
     python benchmarks/sim_speed.py --profile        # also cProfile single-process 64×64 Desk-v1
+    python benchmarks/sim_speed.py --guard          # regression guard (CI): fails if the desk/baseline ratio
+                                                    # falls too far below the recorded one (sim_speed_reference.json)
 """
 
 from __future__ import annotations
@@ -75,6 +77,13 @@ DESK_WARMUP_STEPS = 20  # one default-length episode (max_episode_steps=20), so 
 BASELINE_WARMUP_STEPS = 5  # first frames pay for loading/caching the meshes
 NUM_WORKERS = 2  # the machine this targets has 2 cores
 BARRIER_TIMEOUT_S = 120.0  # generous: spawned workers import pybullet and build their scene first
+
+# Regression guard (issue 24): the recorded ratio lives beside this script, with the date and command that measured it.
+REFERENCE_FILE = Path(__file__).with_name("sim_speed_reference.json")
+GUARD_BASELINE_STEPS = 100  # per round: ~1.5 s of the baseline on a quiet 2-core machine
+GUARD_DESK_STEPS = 600  # per round: ~1 s of Desk-v1 64×64 RGB-D, 30 episodes (resets included as in the benchmark)
+GUARD_ROUNDS = 3  # baseline and desk measured alternately this many times; the medians are compared, so a load
+# change during the run hits both sides alike
 
 # Targets from issue 2.
 TARGET_SINGLE_64 = 500.0  # steps/s, one process, 64×64 RGB-D
@@ -411,6 +420,59 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
     return results
 
 
+@dataclass
+class GuardReference:
+    """The recorded same-run speed ratio the guard compares with (``sim_speed_reference.json``)."""
+
+    ratio: float  # Desk-v1 64×64 RGB-D, one process, env steps/s ÷ the naive baseline's, same run
+    tolerance: float  # the guard fails below ratio × (1 − tolerance) (fraction, 0–1)
+    measured: str  # date of the measurement
+    command: str  # what measured it
+
+    @classmethod
+    def load(cls, path: Path = REFERENCE_FILE) -> GuardReference:
+        """Read and check the reference file; a one-line ``ValueError`` names the file and the problem."""
+        try:
+            raw = json.loads(path.read_text())
+            ref = cls(float(raw["ratio"]), float(raw["tolerance"]), str(raw["measured"]), str(raw["command"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ValueError(
+                f"{path}: not a readable speed reference ({type(e).__name__}: {e}); it needs ratio, tolerance, "
+                "measured and command (see benchmarks/sim_speed.py --guard)"
+            ) from None
+        if not ref.ratio > 0 or not 0 <= ref.tolerance < 1:
+            raise ValueError(f"{path}: ratio must be > 0 and tolerance in [0, 1), got {ref.ratio} and {ref.tolerance}")
+        return ref
+
+
+def guard_verdict(ratio: float, ref: GuardReference, path: Path = REFERENCE_FILE) -> tuple[bool, str]:
+    """Whether a measured same-run ``ratio`` passes the guard, and the line that says so."""
+    floor = ref.ratio * (1.0 - ref.tolerance)
+    if ratio >= floor:
+        return True, (
+            f"sim_speed guard: OK, Desk-v1 64×64 RGB-D at {ratio:.1f}× the naive baseline in this run "
+            f"(recorded {ref.ratio:.1f}× on {ref.measured}; the guard fails below {floor:.1f}×)"
+        )
+    return False, (
+        f"sim_speed guard: FAILED, Desk-v1 64×64 RGB-D at {ratio:.1f}× the naive baseline in this run, more than "
+        f"{ref.tolerance:.0%} below the recorded {ref.ratio:.1f}× ({path.name}, {ref.measured}): a change made the "
+        "desk step slower; find it with `python benchmarks/sim_speed.py --profile`, or, if the slowdown is "
+        f"intended, re-measure with `{ref.command}` on a quiet machine and record the new ratio in {path.name}"
+    )
+
+
+def run_guard(log: Callable[[str], None], rounds: int = GUARD_ROUNDS) -> float:
+    """The same-run ratio the guard checks: median desk rate ÷ median baseline rate over alternating rounds."""
+    base, desk = [], []
+    for k in range(rounds):
+        n, s = measure_baseline_single(GUARD_BASELINE_STEPS)
+        base.append(n / s)
+        n, s = measure_desk_single(64, GUARD_DESK_STEPS)
+        desk.append(n / s)
+        log(f"guard round {k + 1}/{rounds}: baseline {base[-1]:.1f} steps/s, Desk-v1 64×64 RGB-D {desk[-1]:.1f}")
+    return statistics.median(desk) / statistics.median(base)
+
+
 def profile_desk_single(steps: int, top: int = 10) -> str:
     """cProfile of the single-process 64×64 Desk-v1 loop; the ``top`` functions by own time."""
     env = DeskEnvFactory(64, 64)()
@@ -538,6 +600,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
+        "--guard",
+        action="store_true",
+        help=f"regression guard only (what CI runs, ~15 s): measure the single-process desk/baseline ratio "
+        f"({GUARD_ROUNDS} alternating rounds) and exit 1 if it is more than the recorded tolerance below the ratio "
+        f"in {REFERENCE_FILE.name}",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also cProfile the single-process 64×64 Desk-v1 loop and print the top 10 by tottime",
@@ -560,10 +629,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    run = "guard" if args.guard else f"steps={args.steps} repeats={args.repeats} context={args.context}"
     log(
         f"sim_speed: {info['cpus']} CPUs, {info['platform']}, python {info['python']}, "
-        f"pybullet API {info['pybullet']}; steps={args.steps} repeats={args.repeats} context={args.context}"
+        f"pybullet API {info['pybullet']}; {run}"
     )
+    if args.guard:
+        try:
+            ref = GuardReference.load()
+        except ValueError as e:
+            log(str(e))
+            return 2
+        ok, line = guard_verdict(run_guard(log), ref)
+        print(line)
+        return 0 if ok else 1
     t0 = time.perf_counter()
     results = run_benchmark(args.steps, args.repeats, args.context, log)
     total_s = time.perf_counter() - t0
