@@ -274,10 +274,18 @@ class DeskEnvFactory:
 
     width: int
     height: int
+    backdrop: bool = True  # the static scene drawn once per episode (DeskEnv's default); False draws it every frame
 
     def __call__(self) -> gym.Env:
         # ``sim`` is imported at module level, which a spawned worker re-runs, so the id is registered.
-        return gym.make(ENV_ID, task=DESK_TASK, obs_keys=OBS_KEYS, width=self.width, height=self.height)
+        return gym.make(
+            ENV_ID,
+            task=DESK_TASK,
+            obs_keys=OBS_KEYS,
+            width=self.width,
+            height=self.height,
+            static_backdrop=self.backdrop,
+        )
 
 
 def run_desk_single(env: gym.Env, steps: int, rng: np.random.Generator) -> None:
@@ -289,9 +297,9 @@ def run_desk_single(env: gym.Env, steps: int, rng: np.random.Generator) -> None:
             env.reset()
 
 
-def measure_desk_single(size: int, steps: int) -> tuple[int, float]:
+def measure_desk_single(size: int, steps: int, backdrop: bool = True) -> tuple[int, float]:
     """One process; returns (env steps, seconds)."""
-    env = DeskEnvFactory(size, size)()
+    env = DeskEnvFactory(size, size, backdrop)()
     try:
         rng = np.random.default_rng(SEED)
         env.reset(seed=SEED)
@@ -338,7 +346,7 @@ class Result:
     """One configuration's measurements."""
 
     name: str
-    kind: str  # "desk" or "baseline"
+    kind: str  # "desk", "baseline", "vector" (AsyncVectorEnv) or "ablation" (the desk with one speed-up off)
     processes: int
     width: int
     height: int
@@ -371,6 +379,11 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
         (Result("naive baseline 64×64 RGB-D", "baseline", 1, 64, 64, n_base), lambda: measure_baseline_single(n_base)),
         (Result("Desk-v1 64×64 RGB-D", "desk", 1, 64, 64, n_desk64), lambda: measure_desk_single(64, n_desk64)),
         (Result("Desk-v1 128×128 RGB-D", "desk", 1, 128, 128, n_desk128), lambda: measure_desk_single(128, n_desk128)),
+        # issue 24: each speed-up measured alone, switched off here, against the same baseline
+        (
+            Result("Desk-v1 64×64 RGB-D, no static backdrop", "ablation", 1, 64, 64, n_desk64),
+            lambda: measure_desk_single(64, n_desk64, backdrop=False),
+        ),
         (
             Result(f"naive baseline 64×64 RGB-D, {NUM_WORKERS} workers", "baseline", NUM_WORKERS, 64, 64, n_base),
             lambda: measure_workers(_baseline_pool_task, max(1, n_base // NUM_WORKERS), NUM_WORKERS, context),
@@ -401,7 +414,7 @@ def run_benchmark(steps: int, repeats: int, context: str, log: Callable[[str], N
 
     baseline = {r.processes: r.steps_per_s for r in results if r.kind == "baseline"}
     for r in results:
-        if r.kind == "vector":
+        if r.kind in ("vector", "ablation"):
             r.ratio = r.steps_per_s / baseline[r.processes]
         if r.kind != "desk":
             continue

@@ -89,15 +89,28 @@ class Camera:
             depth: float32 (H, W), metres along the optical axis.
             seg: int32 (H, W) raw PyBullet ids (body + (link+1) << 24, -1 = background) or None.
         """
+        return self.finish(*self.render_buffers(client, light, want_seg))
+
+    def render_buffers(
+        self, client: int, light: Lighting, want_seg: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """TinyRenderer's buffers for one frame: rgba uint8 (H, W, 4), OpenGL depth float32 (H, W) in [0, 1],
+        raw ids int32 (H, W) or None (``finish`` turns them into ``render``'s arrays)."""
         flags = p.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX if want_seg else p.ER_NO_SEGMENTATION_MASK
         rgba, zbuf, seg = tiny_render(client, self.width, self.height, self.view, self.proj, light, flags)
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(self.height, self.width, 4)
         zbuf = np.asarray(zbuf, dtype=np.float32).reshape(self.height, self.width)
+        seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
+        return rgba, zbuf, seg_arr
+
+    def finish(
+        self, rgba: np.ndarray, zbuf: np.ndarray, seg: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """``render_buffers``' buffers → (rgb uint8 (H, W, 3), depth float32 (H, W) m, raw ids or None)."""
         near, far = self.cfg.near, self.cfg.far
         # OpenGL z-buffer → metres; clipped because background pixels land a rounding error past ``far``.
         depth = np.clip(far * near / (far - (far - near) * zbuf), near, far).astype(np.float32)
-        seg_arr = np.asarray(seg, dtype=np.int32).reshape(self.height, self.width) if want_seg else None
-        return rgba[..., :3], depth, seg_arr
+        return rgba[..., :3], depth, seg
 
 
 def segmentation_table(

@@ -139,6 +139,9 @@ class DeskScene:
             self.button.uid,
             self.arm.uid,
         ] + [o.uid for o in self.movable.values()]
+        # Bodies that never move nor change colour within an episode: a fixed camera can draw them once
+        # (``sim.backdrop.StaticBackdrop``).
+        self.static_bodies = [self.floor.uid, self.wall.uid, self.pedestal.uid, self.desk.uid]
         self._build_segmentation_lookup()
 
     # ------------------------------------------------------------ segmentation

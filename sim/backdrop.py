@@ -1,0 +1,97 @@
+"""A fixed camera's frames drawn as a static backdrop, rendered once, under the moving bodies, rendered each frame.
+
+TinyRenderer's cost grows with the pixels each body covers, and on the desk most of them belong to bodies that
+never move (floor, wall, pedestal, desk top: about 60% of a 64×64 frame's time). ``StaticBackdrop`` draws those
+once per camera pose and lighting, then each frame draws the moving bodies alone and keeps, at every pixel, the
+nearer of the two. The frames are bit-identical to drawing everything at once (tested), because
+
+* TinyRenderer draws without shadows here (``sim.observations.tiny_render``), so a pixel of a body depends only on
+  that body, the camera and the light, never on the other bodies;
+* a frame's pixel is the body nearest the camera (a z-buffer), which is what the depth comparison keeps; on an
+  exact tie the moving body wins, as in a full frame, where the scenes create, and so draw, moving bodies first;
+* bodies are left out of a draw by giving their shapes alpha 0, which TinyRenderer skips, and their colours are
+  written back right after (the values PyBullet reported when the backdrop was made, so nothing else changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pybullet as p
+
+from sim.observations import Camera, Lighting
+
+# (body, link, shape index within the link, rgba, texture id) of one visual shape
+_Shape = tuple[int, int, int, tuple[float, float, float, float], int]
+
+
+def visual_shapes(client: int, bodies: Sequence[int]) -> list[_Shape]:
+    """Every visual shape of ``bodies`` with its colour and texture now."""
+    out: list[_Shape] = []
+    for uid in bodies:
+        count: dict[int, int] = {}
+        for data in p.getVisualShapeData(uid, flags=p.VISUAL_SHAPE_DATA_TEXTURE_UNIQUE_IDS, physicsClientId=client):
+            link = int(data[1])
+            k = count.get(link, 0)
+            count[link] = k + 1
+            r, g, b, a = (float(v) for v in data[7])
+            out.append((uid, link, k, (r, g, b, a), int(data[8])))
+    return out
+
+
+def _hide(client: int, shapes: Sequence[_Shape]) -> None:
+    for uid, link, k, rgba, _ in shapes:
+        p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=(*rgba[:3], 0.0), physicsClientId=client)
+
+
+def _show(client: int, shapes: Sequence[_Shape]) -> None:
+    for uid, link, k, rgba, _ in shapes:
+        p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=rgba, physicsClientId=client)
+
+
+class StaticBackdrop:
+    """``camera``'s frames, as ``Camera.render`` gives them, with the ``static`` bodies drawn once.
+
+    ``static``: bodies that never move while this backdrop is in use; ``moving``: every other body the frames show.
+    Build it once the scene is built and styled: the shapes' colours are read then and written back after each
+    draw that hides them. They are never read again, because PyBullet reports a multi-shape link's colours wrongly
+    once one of its shapes has been recoloured (the renderer keeps the right ones), so a scene recoloured later
+    needs a new backdrop (``DeskEnv`` makes new ones at every reset and ``set_state``). The backdrop is redrawn by
+    itself when the camera's pose or the light changes.
+    """
+
+    def __init__(self, camera: Camera, client: int, static: Sequence[int], moving: Sequence[int]):
+        self.camera, self.client = camera, client
+        self._static_shapes = visual_shapes(client, static)
+        self._moving_shapes = visual_shapes(client, moving)
+        self._key: tuple[object, ...] | None = None
+        self._rgba = self._zbuf = self._seg = np.zeros(0)
+
+    def _capture(self, light: Lighting, key: tuple[object, ...]) -> None:
+        _hide(self.client, self._moving_shapes)
+        try:
+            rgba, zbuf, seg = self.camera.render_buffers(self.client, light, True)
+        finally:
+            _show(self.client, self._moving_shapes)
+        assert seg is not None
+        self._rgba, self._zbuf, self._seg = rgba, zbuf, seg
+        self._key = key
+
+    def render(self, light: Lighting, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One frame: rgb uint8 (H, W, 3), depth float32 (H, W) m, raw ids int32 (H, W) or None (``Camera.render``)."""
+        cam = self.camera
+        key = (tuple(cam.view), tuple(cam.proj), cam.width, cam.height, light.direction, light.ambient,
+               light.diffuse, light.specular)  # fmt: skip
+        if key != self._key:
+            self._capture(light, key)
+        _hide(self.client, self._static_shapes)
+        try:
+            rgba, zbuf, seg = cam.render_buffers(self.client, light, want_seg)
+        finally:
+            _show(self.client, self._static_shapes)
+        front = zbuf <= self._zbuf  # the moving bodies' pixels (ties included: they are drawn first in a full frame)
+        rgba = np.where(front[..., None], rgba, self._rgba)
+        zbuf = np.where(front, zbuf, self._zbuf)
+        seg = np.where(front, seg, self._seg) if seg is not None else None
+        return cam.finish(rgba, zbuf, seg)
