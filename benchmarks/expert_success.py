@@ -4,6 +4,7 @@ Target (issue 2): at least 95% final-step success per task. Runs state-only obse
 rendering) so a full sweep takes about a minute per 100 episodes × 15 tasks on one core.
 
     python benchmarks/expert_success.py --episodes 100 --variants train new_arrangement
+    python benchmarks/expert_success.py --physics substeps=4 timestep=0.0208333  # other physics stepping (issue 24)
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ TARGET = 0.95  # minimum final-step success rate per task
 FIRST_SEED = 1000  # seeds FIRST_SEED … FIRST_SEED + episodes - 1; tests use small seeds
 
 
-def evaluate(task: str, variant: str, episodes: int, horizon: int) -> dict:
-    """Run the expert for ``episodes`` seeded episodes; success rates and steps to first success."""
+def evaluate(task: str, variant: str, episodes: int, horizon: int, physics: dict[str, float] | None = None) -> dict:
+    """Run the expert for ``episodes`` seeded episodes; success rates and steps to first success. ``physics``
+    overrides fields of the env's ``physics`` config (``sim.config.PhysicsConfig``)."""
     import sim  # noqa: F401  (registers the envs in the worker process)
 
-    env = gym.make(
-        "robolearn/Desk-v1", task=task, variant=variant, obs_keys=("proprio",), config={"max_episode_steps": horizon}
-    ).unwrapped
+    config: dict = {"max_episode_steps": horizon}
+    if physics:
+        config["physics"] = dict(physics)
+    env = gym.make("robolearn/Desk-v1", task=task, variant=variant, obs_keys=("proprio",), config=config).unwrapped
     final, anytime, steps = [], [], []
     for i in range(episodes):
         env.reset(seed=FIRST_SEED + i)
@@ -65,10 +68,26 @@ def main() -> None:
     ap.add_argument("--tasks", nargs="+", default=sorted(DESK_TASKS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument(
+        "--physics",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override physics settings of the env (sim.config.PhysicsConfig: timestep, substeps, solver_iterations)",
+    )
     args = ap.parse_args()
+    physics: dict[str, float] = {}
+    for item in args.physics:
+        key, sep, value = item.partition("=")
+        if not sep:
+            ap.error(f"--physics takes KEY=VALUE pairs, got {item!r} (e.g. substeps=4)")
+        try:
+            physics[key] = int(value) if key in ("substeps", "solver_iterations") else float(value)
+        except ValueError:
+            ap.error(f"--physics {key}: {value!r} is not a number")
 
     start = time.perf_counter()
-    jobs = [(t, v, args.episodes, args.horizon) for v in args.variants for t in args.tasks]
+    jobs = [(t, v, args.episodes, args.horizon, physics) for v in args.variants for t in args.tasks]
     with ProcessPoolExecutor(args.workers, initializer=init_worker, initargs=(os.getpid(),)) as pool:
         results = list(pool.map(evaluate, *zip(*jobs)))
     print(f"{'variant':16s} {'task':24s} {'final':>6s} {'any':>6s} {'steps':>6s}  failed seeds")

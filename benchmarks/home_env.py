@@ -126,7 +126,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=1000, help="env steps of the speed measurement")
     ap.add_argument("--homes", type=int, default=5, help="homes the speed steps are spread over")
-    ap.add_argument("--episodes", type=int, default=50, help="held-out episodes per task for the baseline agent")
+    ap.add_argument(
+        "--episodes", type=int, default=50, help="held-out episodes per task for the baseline agent (0 = skip it)"
+    )
     ap.add_argument("--first-seed", type=int, default=0, help="first episode seed of the baseline evaluation")
     ap.add_argument(
         "--tasks", nargs="*", default=["pointnav", "interactive_nav", "room_nav", "open_door", "open_drawer"]
@@ -134,6 +136,8 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-memory", action="store_true")
     args = ap.parse_args()
+    if args.episodes < 0 or args.steps < 1 or args.homes < 1:
+        ap.error("--episodes must be ≥ 0, --steps and --homes ≥ 1")
     print(f"pybullet {p.__version__ if hasattr(p, '__version__') else ''} cpu count {os.cpu_count()}")
     if not args.skip_speed:
         ours = speed(args.steps, args.homes, None)
@@ -156,7 +160,7 @@ def main() -> None:
             f"each additional env {m['per_additional_env_mb']:.1f} MB"
         )
     results = {}
-    for task in args.tasks:
+    for task in args.tasks if args.episodes else []:
         results[task] = baseline(task, args.episodes, args.first_seed)
     if results:
         print("\n| task | episodes | homes | success [95% CI] | SPL | effort | INS | mean L (m) | s/episode |")
