@@ -82,9 +82,16 @@ def main() -> None:
         if not sep:
             ap.error(f"--physics takes KEY=VALUE pairs, got {item!r} (e.g. substeps=4)")
         try:
-            physics[key] = int(value) if key in ("substeps", "solver_iterations") else float(value)
-        except ValueError:
+            physics[key] = json.loads(value)  # 4 → int, 0.02 → float; the env's config checks names and ranges
+        except json.JSONDecodeError:
             ap.error(f"--physics {key}: {value!r} is not a number")
+    try:  # checked here, once, so a bad name or value is one line rather than a worker's traceback
+        from sim.config import DeskEnvConfig
+        from sim.plumbing.settings import from_mapping
+
+        from_mapping(DeskEnvConfig, {"physics": physics})  # the env's own checks, stability included
+    except (TypeError, ValueError) as e:
+        ap.error(f"--physics: {e}")
 
     start = time.perf_counter()
     jobs = [(t, v, args.episodes, args.horizon, physics) for v in args.variants for t in args.tasks]

@@ -22,31 +22,31 @@ import pybullet as p
 
 from sim.observations import Camera, Lighting
 
-# (body, link, shape index within the link, rgba, texture id) of one visual shape
-_Shape = tuple[int, int, int, tuple[float, float, float, float], int]
+# (body, link, shape index within the link, rgba) of one visual shape
+_Shape = tuple[int, int, int, tuple[float, float, float, float]]
 
 
 def visual_shapes(client: int, bodies: Sequence[int]) -> list[_Shape]:
-    """Every visual shape of ``bodies`` with its colour and texture now."""
+    """Every visual shape of ``bodies`` with its colour now."""
     out: list[_Shape] = []
     for uid in bodies:
         count: dict[int, int] = {}
-        for data in p.getVisualShapeData(uid, flags=p.VISUAL_SHAPE_DATA_TEXTURE_UNIQUE_IDS, physicsClientId=client):
+        for data in p.getVisualShapeData(uid, physicsClientId=client):
             link = int(data[1])
             k = count.get(link, 0)
             count[link] = k + 1
             r, g, b, a = (float(v) for v in data[7])
-            out.append((uid, link, k, (r, g, b, a), int(data[8])))
+            out.append((uid, link, k, (r, g, b, a)))
     return out
 
 
 def _hide(client: int, shapes: Sequence[_Shape]) -> None:
-    for uid, link, k, rgba, _ in shapes:
+    for uid, link, k, rgba in shapes:
         p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=(*rgba[:3], 0.0), physicsClientId=client)
 
 
 def _show(client: int, shapes: Sequence[_Shape]) -> None:
-    for uid, link, k, rgba, _ in shapes:
+    for uid, link, k, rgba in shapes:
         p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=rgba, physicsClientId=client)
 
 
@@ -81,8 +81,8 @@ class StaticBackdrop:
     def render(self, light: Lighting, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """One frame: rgb uint8 (H, W, 3), depth float32 (H, W) m, raw ids int32 (H, W) or None (``Camera.render``)."""
         cam = self.camera
-        key = (tuple(cam.view), tuple(cam.proj), cam.width, cam.height, light.direction, light.ambient,
-               light.diffuse, light.specular)  # fmt: skip
+        # the view and projection are tuples Camera.set_pose replaces, so comparing them costs no copy
+        key = (cam.view, cam.proj, light.direction, light.ambient, light.diffuse, light.specular)
         if key != self._key:
             self._capture(light, key)
         _hide(self.client, self._static_shapes)
@@ -91,7 +91,7 @@ class StaticBackdrop:
         finally:
             _show(self.client, self._static_shapes)
         front = zbuf <= self._zbuf  # the moving bodies' pixels (ties included: they are drawn first in a full frame)
-        rgba = np.where(front[..., None], rgba, self._rgba)
+        rgba = np.where(front[..., None], rgba, self._rgba)  # all 4 channels: contiguous, faster than slicing RGB
         zbuf = np.where(front, zbuf, self._zbuf)
         seg = np.where(front, seg, self._seg) if seg is not None else None
         return cam.finish(rgba, zbuf, seg)
