@@ -12,7 +12,8 @@ Modules (import them directly; this package imports nothing, so ``import planner
   - ``planners.video``: the action-conditioned video-prediction model (``predict``, and the
     ``encode`` / ``rollout`` / ``decode`` path a planner uses to decode only the frames it scores);
   - ``planners.dynamics``: what candidates are rolled through — ``VideoModelDynamics`` (a trained
-    video model) or ``SimulatorDynamics`` (the simulator itself, the oracle upper bound);
+    video model) or ``SimulatorDynamics`` (the simulator itself, the oracle upper bound), whose
+    candidates ``planners.simulator_rollouts`` rolls out in private worlds, over the cores;
   - ``planners.objectives``: reward sources over predicted futures — LOReL, a goal image, the oracle
     state reward — and their aggregation over the horizon (last, max, sum, mean);
   - ``planners.vmpc``: the receding-horizon agent (replan every k steps, warm-started) and

@@ -191,76 +191,83 @@ class EnsembleDynamics:
 class SimulatorDynamics:
     """The simulator itself as (oracle) dynamics: exact physics from the real env's current state.
 
-    A private env is built from the real env's config with no camera observations (``proprio`` only),
-    so stepping costs physics alone; frames are rendered only at the requested steps. Each candidate
-    starts from the real env's ``get_state()``:
+    Candidates are rolled out in private copies of the real env (``planners.simulator_rollouts``) with no
+    camera observations, so stepping costs physics alone; frames are rendered only at the requested steps.
+    Each chunk of ``chunk`` consecutive candidates starts in a world rebuilt from the real env's ``get_state()``
+    (~4 ms), and the chunk's further candidates restore the arrays only (``scene.set_state``): Bullet's contact
+    caches carry over between them, which changes results at contact-noise level and is ~10× cheaper than a
+    rebuild. ``exact=True`` rebuilds for every candidate (``chunk=1``: bit-exact, slower).
 
-    * ``exact=True``: ``set_state`` rebuilds the world per candidate (bit-exact, ~4–8 ms each);
-    * ``exact=False`` (default): the private world is built once per episode and per real step,
-      and candidates restore the arrays only (``scene.set_state``): Bullet's contact caches carry
-      over between candidates, which changes results at contact-noise level only and is ~10× cheaper.
-      The call sequence is a pure function of the episode, so results are still reproducible.
+    ``rest_speed`` > 0 (m/s): the bodies at rest in the real state sleep in every candidate until the arm
+    touches them (Bullet wakes them): less physics where the arm disturbs little. ``workers`` > 1 rolls the
+    chunks out in that many processes. Results depend on the chunk and the rest speed, never on the number of
+    workers, the machine or the run.
     """
 
     provides_states = True
 
-    def __init__(self, exact: bool = False):
+    def __init__(self, exact: bool = False, rest_speed: float = 0.0, workers: int = 1, chunk: int = 20):
+        if workers < 1:
+            raise ValueError(f"workers must be ≥ 1 (processes rolling candidates out), got {workers}")
+        if chunk < 1:
+            raise ValueError(f"chunk must be ≥ 1 (candidates per rebuilt world), got {chunk}")
         self.exact = bool(exact)
-        self.env: Any = None
+        self.chunk = 1 if exact else int(chunk)
+        self.rest_speed = 0.0 if exact else float(rest_speed)  # exact: nothing sleeps either
+        self.workers = int(workers)
+        self._pool: Any = None  # planners.simulator_rollouts.RolloutPool, shared by the process (workers > 1)
+        self._world: Any = None  # a RolloutWorld (one process)
+        self._cfg: Any = None
         self._state: Any = None
 
-    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
-        from sim.envs.desk import DeskEnv  # on use: loads pybullet, which video-model planning never needs
+    @property
+    def env(self) -> Any:
+        """The private env of a one-process oracle (None before ``reset`` or with workers)."""
+        return None if self._world is None else self._world.env
 
-        real = env.unwrapped
-        if self.env is not None:
-            self.env.close()
-        cfg = copy.deepcopy(real.cfg)
-        cfg.obs_keys = ("proprio",)
-        self.env = DeskEnv(config=cfg, render_mode="rgb_array")
+    def reset(self, env: Any, obs: dict[str, np.ndarray]) -> None:
+        from planners.simulator_rollouts import RolloutWorld, shared_pool
+
+        if self.workers > 1:
+            self._pool = shared_pool(self.workers)
+            self._pool.owner = None  # (re)build the workers' worlds for this episode's config
+        else:
+            if self._world is not None:
+                self._world.close()
+            self._world = RolloutWorld(env.unwrapped.cfg, self.chunk, self.rest_speed)
+        self._cfg = copy.deepcopy(env.unwrapped.cfg)
         self.observe(env, obs)
 
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         self._state = env.unwrapped.get_state()
-        if self.env is not None and not self.exact:  # exact mode rebuilds per candidate anyway
-            self.env.set_state(self._state)  # fresh world: caches depend only on this real state
-
-    def _restore(self) -> None:
-        if self.exact:
-            self.env.set_state(self._state)
-        else:
-            self.env.scene.set_state(self._state.sim)
+        if self._pool is not None:
+            if self._pool.owner is self:
+                self._pool.observe(self._state)
+            # else: the next rollout re-sends world and state
+        elif self._world is not None:
+            self._world.observe(self._state)
 
     def rollout(
         self, actions: Tensor, steps: Sequence[int], frames: bool = True, states: bool = False
     ) -> PredictedRollout:
-        if self.env is None:
+        if self._cfg is None:
             raise RuntimeError("SimulatorDynamics: call reset(env, obs) before rollout()")
         steps = _check_actions(actions, steps)
-        want = set(steps)
         acts = actions.detach().cpu().numpy().astype(np.float64)
-        n, last = acts.shape[0], max(steps)
-        images: list[list[np.ndarray]] = []
-        dense = np.zeros((n, len(steps)), dtype=np.float32)
-        env = self.env
-        task, th = env.task, env.cfg.thresholds
-        for i in range(n):
-            self._restore()
-            seq_images = []
-            for h in range(last + 1):
-                env.scene.arm.set_action(np.clip(acts[i, h], -1.0, 1.0))
-                env.scene.step_physics(env.cfg.physics.substeps)
-                if h in want:
-                    if states:
-                        now = env.scene.object_states()
-                        dense[i, steps.index(h)] = task.dense_reward(env.scene, now, env.initial_object_states, th)
-                    if frames:
-                        seq_images.append(env.render())
-            images.append(seq_images)
-        out = frames_to_float(np.stack([np.stack(s) for s in images])) if frames else None
-        return PredictedRollout(steps, out, torch.from_numpy(dense) if states else None)
+        engine = self._pool if self._pool is not None else self._world
+        if self._pool is not None and self._pool.owner is not self:  # first use, or another planner used it
+            self._pool.world(self._cfg, self.chunk, self.rest_speed)
+            self._pool.observe(self._state)
+            self._pool.owner = self
+        images, dense = engine.rollout(acts, steps, frames, states)
+        out = frames_to_float(images) if images is not None else None
+        return PredictedRollout(steps, out, torch.from_numpy(dense) if dense is not None else None)
 
     def close(self) -> None:
-        if self.env is not None:
-            self.env.close()
-            self.env = None
+        if self._world is not None:
+            self._world.close()
+            self._world = None
+        if self._pool is not None:  # the pool is the process's: leave it running for the next planner
+            if self._pool.owner is self:
+                self._pool.owner = None
+            self._pool = None

@@ -26,6 +26,7 @@ from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDyn
 from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
 from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
 from planners.optimizers import OPTIMIZERS, make_optimizer, optimizer_config
+from planners.simulator_rollouts import resolve_workers
 from planners.video import load_model as load_video_model
 from planners.vmpc import VMPCAgent, VMPCConfig, run_episode
 from rewards.lorel import load_model
@@ -149,8 +150,28 @@ class PlanOptions:
     )
     oracle_exact: bool = knob(
         False,
-        "dynamics_model=oracle: rebuild the world for every candidate (bit-exact, much slower: "
-        f"{FIGURES}) instead of restoring arrays",
+        "dynamics_model=oracle: rebuild the world for every candidate (bit-exact, nothing sleeps; much slower: "
+        f"{FIGURES}) instead of once per oracle_chunk candidates",
+    )
+    oracle_chunk: int = knob(
+        20,
+        "dynamics_model=oracle: consecutive candidates rolled out in one world rebuilt from the real state (a "
+        "rebuild costs ~4 ms, about one candidate of horizon 10; later candidates of a chunk restore the arrays, "
+        "contact caches carried over); results depend on it, not on oracle_workers",
+        lo=1,
+    )
+    oracle_workers: int = knob(
+        0,
+        "dynamics_model=oracle: processes that roll a replanning step's candidates out, a share each; 0 = one per "
+        "usable core (1 in a worker process of a benchmark or bench, which already share the cores out)",
+        lo=0,
+    )
+    oracle_rest_speed: float = knob(
+        0.005,
+        "dynamics_model=oracle: bodies other than the arm none of whose points moves faster than this (m/s) at the "
+        "real state sleep in the candidates' worlds until the arm touches them (less physics; 0 = none sleep; "
+        f"error against rebuilt worlds: {FIGURES})",
+        lo=0.0,
     )
     episodes: int = knob(1, "number of episodes (count)", lo=1)
     episode_start: str = knob(
@@ -235,6 +256,9 @@ class PlanSettings:
     reward_checkpoint: Path | None
     dynamics: str | tuple[str, ...]  # "oracle", one video-model checkpoint, or several (an ensemble)
     oracle_exact: bool
+    oracle_chunk: int
+    oracle_workers: int  # resolved: ≥ 1
+    oracle_rest_speed: float
     episodes: int
     seed: int
     torch_threads: int
@@ -361,6 +385,9 @@ class PlanSettings:
             reward_checkpoint=Path(ckpt) if ckpt else None,
             dynamics=dynamics,
             oracle_exact=o.oracle_exact,
+            oracle_chunk=o.oracle_chunk,
+            oracle_workers=resolve_workers(o.oracle_workers),
+            oracle_rest_speed=o.oracle_rest_speed,
             episodes=o.episodes,
             seed=o.seed,
             torch_threads=o.torch_threads,
@@ -488,7 +515,9 @@ def build_agent(
         reward = OracleStateObjective()
     dynamics: Dynamics
     if s.dynamics == ORACLE:
-        dynamics = SimulatorDynamics(exact=s.oracle_exact)
+        dynamics = SimulatorDynamics(
+            exact=s.oracle_exact, rest_speed=s.oracle_rest_speed, workers=s.oracle_workers, chunk=s.oracle_chunk
+        )
     elif isinstance(video_model, list):
         dynamics = EnsembleDynamics([VideoModelDynamics(m) for m in video_model])
     else:

@@ -197,6 +197,42 @@ class DeskScene:
         self.arm.apply_command()
         self.button.set_spring(self.button.stiffness, self.button.force)
 
+    def resting_bodies(self, state: SimState, max_speed: float) -> list[int]:
+        """The bodies other than the arm at rest in ``state``: no point of the body moves faster than
+        ``max_speed`` (m/s), bounding a point's speed by the base's linear speed plus every angular speed (base
+        and hinges, rad/s) times the body's radius (half its bounding box's diagonal, m) plus every sliding
+        joint's speed. A mug still rocking after a reset (0.05–0.2 rad/s, a few mm/s at its rim) is not at rest
+        at 1 mm/s. Static bodies (floor, wall, pedestal, desk) are not listed: Bullet never simulates them."""
+        static = set(self.static_bodies)
+        out, k = [], 0
+        for uid, base in zip(self.bodies, state.base):
+            n = p.getNumJoints(uid, physicsClientId=self.client)
+            joints = state.joints[k : k + n, 1]
+            k += n
+            if uid == self.arm.uid or uid in static:
+                continue
+            lo, hi = np.array(p.getAABB(uid, -1, physicsClientId=self.client))
+            for j in range(n):
+                link_lo, link_hi = p.getAABB(uid, j, physicsClientId=self.client)
+                lo, hi = np.minimum(lo, link_lo), np.maximum(hi, link_hi)
+            radius = 0.5 * float(np.linalg.norm(hi - lo))
+            kinds = [p.getJointInfo(uid, j, physicsClientId=self.client)[2] for j in range(n)]
+            turning = float(np.linalg.norm(base[10:13])) + sum(
+                abs(v) for v, t in zip(joints, kinds) if t == p.JOINT_REVOLUTE
+            )
+            sliding = sum(abs(v) for v, t in zip(joints, kinds) if t == p.JOINT_PRISMATIC)
+            if float(np.linalg.norm(base[7:10])) + turning * radius + sliding < max_speed:
+                out.append(uid)
+        return out
+
+    def sleep(self, uids: list[int]) -> None:
+        """Put ``uids`` to sleep: Bullet leaves a sleeping body out of integration and the solver until an awake
+        body touches it, which wakes it. For bodies at rest this skips their contacts and joint motors (the
+        mugs on the desk, the furniture) while the arm does not reach them. Setting a state wakes every body."""
+        for uid in uids:
+            p.changeDynamics(uid, -1, activationState=p.ACTIVATION_STATE_ENABLE_SLEEPING, physicsClientId=self.client)
+            p.changeDynamics(uid, -1, activationState=p.ACTIVATION_STATE_SLEEP, physicsClientId=self.client)
+
     def step_physics(self, substeps: int) -> None:
         for _ in range(substeps):
             p.stepSimulation(physicsClientId=self.client)
