@@ -7,10 +7,18 @@ nearer of the two. The frames are bit-identical to drawing everything at once (t
 
 * TinyRenderer draws without shadows here (``sim.observations.tiny_render``), so a pixel of a body depends only on
   that body, the camera and the light, never on the other bodies;
-* a frame's pixel is the body nearest the camera (a z-buffer), which is what the depth comparison keeps; on an
-  exact tie the moving body wins, as in a full frame, where the scenes create, and so draw, moving bodies first;
+* a frame's pixel is the body nearest the camera (a z-buffer), which is what the depth comparison keeps. Where
+  two surfaces coincide exactly (an exact depth tie) TinyRenderer picks one in an order of its own, not the bodies'
+  creation order (two coincident boxes: 65 pixels of one and 117 of the other, whichever was created first), which
+  compositing cannot reproduce; the moving body is kept there. The desk has no such surfaces (its frames are
+  bit-identical to full ones through random and expert episodes: ``tests/sim/test_static_backdrop.py``);
 * bodies are left out of a draw by giving their shapes alpha 0, which TinyRenderer skips, and their colours are
   written back right after (the values PyBullet reported when the backdrop was made, so nothing else changes).
+
+Bodies that move only when something pushes them (the desk's drawer, cabinet door, faucet and button) are *parked*:
+drawn into the backdrop while they stay exactly where they were when it was drawn (Bullet leaves an untouched
+joint's position bit-for-bit unchanged), and drawn with the moving bodies, the backdrop redrawn without them, from
+the first frame they have moved.
 """
 
 from __future__ import annotations
@@ -50,21 +58,39 @@ def _show(client: int, shapes: Sequence[_Shape]) -> None:
         p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=rgba, physicsClientId=client)
 
 
+def _pose(client: int, uid: int) -> tuple[object, ...]:
+    """A body's base pose and joint positions, as PyBullet reports them (compared exactly)."""
+    pos, orn = p.getBasePositionAndOrientation(uid, physicsClientId=client)
+    n = p.getNumJoints(uid, physicsClientId=client)
+    joints = tuple(s[0] for s in p.getJointStates(uid, list(range(n)), physicsClientId=client)) if n else ()
+    return (pos, orn, joints)
+
+
 class StaticBackdrop:
     """``camera``'s frames, as ``Camera.render`` gives them, with the ``static`` bodies drawn once.
 
-    ``static``: bodies that never move while this backdrop is in use; ``moving``: every other body the frames show.
+    ``static``: bodies that never move while this backdrop is in use; ``parked``: bodies drawn into the backdrop while
+    they have not moved (module docstring); ``moving``: every other body the frames show.
     Build it once the scene is built and styled: the shapes' colours are read then and written back after each
     draw that hides them. They are never read again, because PyBullet reports a multi-shape link's colours wrongly
     once one of its shapes has been recoloured (the renderer keeps the right ones), so a scene recoloured later
     needs a new backdrop (``DeskEnv`` makes new ones at every reset and ``set_state``). The backdrop is redrawn by
-    itself when the camera's pose or the light changes.
+    itself when the camera's pose or the light changes, or a parked body moves.
     """
 
-    def __init__(self, camera: Camera, client: int, static: Sequence[int], moving: Sequence[int]):
+    def __init__(
+        self,
+        camera: Camera,
+        client: int,
+        static: Sequence[int],
+        moving: Sequence[int],
+        parked: Sequence[int] = (),
+    ):
         self.camera, self.client = camera, client
         self._static_shapes = visual_shapes(client, static)
         self._moving_shapes = visual_shapes(client, moving)
+        self._parked = {uid: visual_shapes(client, [uid]) for uid in parked}
+        self._parked_poses: dict[int, tuple[object, ...]] = {}
         self._key: tuple[object, ...] | None = None
         self._rgba = self._zbuf = self._seg = np.zeros(0)
 
@@ -76,21 +102,30 @@ class StaticBackdrop:
             _show(self.client, self._moving_shapes)
         assert seg is not None
         self._rgba, self._zbuf, self._seg = rgba, zbuf, seg
+        self._parked_poses = {uid: _pose(self.client, uid) for uid in self._parked}
         self._key = key
+
+    def _unpark_moved(self) -> bool:
+        """Move every parked body that left its pose to the moving bodies; True if any did."""
+        moved = [uid for uid, pose in self._parked_poses.items() if _pose(self.client, uid) != pose]
+        for uid in moved:
+            self._moving_shapes += self._parked.pop(uid)
+        return bool(moved)
 
     def render(self, light: Lighting, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """One frame: rgb uint8 (H, W, 3), depth float32 (H, W) m, raw ids int32 (H, W) or None (``Camera.render``)."""
         cam = self.camera
         # the view and projection are tuples Camera.set_pose replaces, so comparing them costs no copy
         key = (cam.view, cam.proj, light.direction, light.ambient, light.diffuse, light.specular)
-        if key != self._key:
+        if key != self._key or (self._parked and self._unpark_moved()):
             self._capture(light, key)
-        _hide(self.client, self._static_shapes)
+        hidden = self._static_shapes + [s for shapes in self._parked.values() for s in shapes]
+        _hide(self.client, hidden)
         try:
             rgba, zbuf, seg = cam.render_buffers(self.client, light, want_seg)
         finally:
-            _show(self.client, self._static_shapes)
-        front = zbuf <= self._zbuf  # the moving bodies' pixels (ties included: they are drawn first in a full frame)
+            _show(self.client, hidden)
+        front = zbuf <= self._zbuf  # the moving bodies' pixels (exact ties too: module docstring)
         rgba = np.where(front[..., None], rgba, self._rgba)  # all 4 channels: contiguous, faster than slicing RGB
         zbuf = np.where(front, zbuf, self._zbuf)
         seg = np.where(front, seg, self._seg) if seg is not None else None

@@ -193,9 +193,9 @@ class DeskEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
                 cam.cfg.fov + sp.camera_fov_offset,
             )
         if self.static_backdrop:  # new bodies and colours: new backdrops
-            static = self.scene.static_bodies
-            moving = [b for b in self.scene.bodies if b not in static]
-            self._backdrops = [StaticBackdrop(cam, self.client, static, moving) for cam in self.cameras]
+            static, parked = self.scene.static_bodies, self.scene.parked_bodies
+            moving = [b for b in self.scene.bodies if b not in static and b not in parked]
+            self._backdrops = [StaticBackdrop(cam, self.client, static, moving, parked) for cam in self.cameras]
 
     def _frame(self, i: int, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Camera ``i``'s frame (``Camera.render``'s arrays), over its static backdrop when there is one."""
