@@ -254,6 +254,10 @@ class SimulatorDynamics:
             raise RuntimeError("SimulatorDynamics: call reset(env, obs) before rollout()")
         steps = _check_actions(actions, steps)
         acts = actions.detach().cpu().numpy().astype(np.float64)
+        if self._pool is not None and self._pool.closed:  # an earlier request failed: a fresh pool
+            from planners.simulator_rollouts import shared_pool
+
+            self._pool = shared_pool(self.workers)
         engine = self._pool if self._pool is not None else self._world
         if self._pool is not None and self._pool.owner is not self:  # first use, or another planner used it
             self._pool.world(self._cfg, self.chunk, self.rest_speed)

@@ -142,37 +142,47 @@ class RolloutWorld:
         self.env.close()
 
 
+def _answer(world: RolloutWorld | None, msg: tuple[Any, ...]) -> tuple[RolloutWorld | None, object]:
+    """Carry out one request; returns the (possibly new) world and the reply's value."""
+    cmd = msg[0]
+    if cmd == "world":
+        if world is not None:
+            world.close()
+        return RolloutWorld(*msg[1:]), None
+    if world is None:
+        raise RuntimeError(f"{cmd!r} before the world was built")
+    if cmd == "observe":
+        world.observe(msg[1])
+        return world, None
+    if cmd == "rollout":
+        return world, world.rollout(*msg[1:])
+    raise ValueError(f"unknown request {cmd!r}")
+
+
 def _serve(conn: Connection, parent: int) -> None:
-    """A worker's loop: build a world, follow the real state, roll out its share; errors go back as text."""
+    """A worker's loop: build a world, follow the real state, roll out its share; errors go back as text. The
+    loop ends on ``close``, when the parent closes the pipe, or when a reply cannot be sent (the parent gave up
+    on this request and closed the pool)."""
     from sim.plumbing.processes import init_worker
 
     init_worker(parent)
     world: RolloutWorld | None = None
-    while True:
-        try:
+    try:
+        while True:
             msg = conn.recv()
-        except EOFError:  # the parent closed the pipe
-            break
-        cmd = msg[0]
-        try:
-            if cmd == "close":
+            if msg[0] == "close":
                 break
-            if cmd == "world":
-                if world is not None:
-                    world.close()
-                world = RolloutWorld(*msg[1:])
-                conn.send(("ok", None))
-            elif cmd == "observe":
-                assert world is not None
-                world.observe(msg[1])
-                conn.send(("ok", None))
-            elif cmd == "rollout":
-                assert world is not None
-                conn.send(("ok", world.rollout(*msg[1:])))
-        except Exception:  # report it: the parent raises with this worker's traceback
-            conn.send(("error", traceback.format_exc()))
-    if world is not None:
-        world.close()
+            try:
+                world, value = _answer(world, msg)
+                reply: tuple[str, object] = ("ok", value)
+            except Exception:  # report it: the parent raises with this worker's traceback
+                reply = ("error", traceback.format_exc())
+            conn.send(reply)
+    except (EOFError, OSError):  # the parent closed the pipe
+        pass
+    finally:
+        if world is not None:
+            world.close()
 
 
 def _stop(conns: list[Connection], procs: list[mp.process.BaseProcess]) -> None:
@@ -223,18 +233,35 @@ class RolloutPool:
         self.chunk = 1  # the workers' worlds' chunk (``world``)
         self._finalizer = weakref.finalize(self, _stop, self._conns, procs)
 
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
     def _ask(self, messages: list[tuple[object, ...]]) -> list[Any]:
-        for conn, msg in zip(self._conns, messages):
-            conn.send(msg)
-        replies = []
-        for k, conn in enumerate(self._conns[: len(messages)]):
-            try:
-                status, value = conn.recv()
-            except (EOFError, ConnectionResetError):
-                raise RuntimeError(f"oracle rollout worker {k} died (out of memory?); see its output above") from None
-            if status == "error":
-                raise RuntimeError(f"oracle rollout worker {k} failed:\n{value}")
-            replies.append(value)
+        """Send worker k ``messages[k]`` and wait for every reply. Anything that leaves a reply unread (a worker's
+        error, a dead worker, a Ctrl-C while waiting) closes the pool: a later request would otherwise read a
+        stale reply as its own. ``shared_pool`` then starts a new one."""
+        if self.closed:
+            raise RuntimeError("this oracle rollout pool is closed (an earlier request failed); start a new one")
+        try:
+            for conn, msg in zip(self._conns, messages):
+                conn.send(msg)
+            replies, errors = [], []
+            for k, conn in enumerate(self._conns[: len(messages)]):
+                try:
+                    status, value = conn.recv()
+                except (EOFError, ConnectionResetError):
+                    errors.append(f"oracle rollout worker {k} died (out of memory?); see its output above")
+                    continue
+                if status == "error":
+                    errors.append(f"oracle rollout worker {k} failed:\n{value}")
+                replies.append(value)
+        except BaseException:
+            self.close()
+            raise
+        if errors:
+            self.close()
+            raise RuntimeError("\n".join(errors))
         return replies
 
     def world(self, cfg: DeskEnvConfig, chunk: int, rest_speed: float) -> None:
@@ -277,6 +304,6 @@ def shared_pool(workers: int) -> RolloutPool:
     builds its dynamics once per episode, and starting processes costs seconds. Its users take turns: one that
     finds another ``owner`` there re-sends its world and state before rolling out."""
     pool = _SHARED.get(workers)
-    if pool is None:
+    if pool is None or pool.closed:
         pool = _SHARED[workers] = RolloutPool(workers)
     return pool

@@ -96,9 +96,13 @@ def test_pool_results_do_not_depend_on_the_workers() -> None:
         assert np.abs(d[:, 1] - d[:, 1].mean()).max() > 0.005  # the candidates really differ
         one.close()
         exact.close()
-        # a worker's error comes back as an error naming the worker, with its traceback
+        # a worker's error comes back as an error naming the worker, with its traceback, and closes the pool:
+        # the other worker's reply is never read as the answer to a later request
         with pytest.raises(RuntimeError, match="oracle rollout worker 0 failed"):
             pool.rollout(actions[:, :, :2], [4], frames=False, states=True)
+        assert pool.closed
+        with pytest.raises(RuntimeError, match="closed"):
+            pool.observe(state)
     finally:
         pool.close()
         env.close()
@@ -115,6 +119,13 @@ def test_simulator_dynamics_results_are_the_same_with_workers() -> None:
         out.append(dyn.rollout(actions, [3], frames=False, states=True).oracle_rewards)
         dyn.close()
     assert torch.equal(out[0], out[1])
+    # a failed request closes the shared pool; the next rollout starts a new one and answers right
+    two.reset(env, obs)
+    with pytest.raises(RuntimeError, match="failed"):
+        two.rollout(actions[:, :, :2], [3], frames=False, states=True)
+    again = two.rollout(actions, [3], frames=False, states=True).oracle_rewards
+    assert torch.equal(again, out[1])
+    two.close()
     for bad in ({"workers": 0}, {"chunk": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             SimulatorDynamics(**bad)
