@@ -156,7 +156,7 @@ class PlanOptions:
     oracle_chunk: int = knob(
         20,
         "dynamics_model=oracle: consecutive candidates rolled out in one world rebuilt from the real state (a "
-        "rebuild costs ~4 ms, about one candidate of horizon 10; later candidates of a chunk restore the arrays, "
+        "rebuild costs ~4 ms, two-thirds of a horizon-10 candidate; later candidates of a chunk restore the arrays, "
         "contact caches carried over); results depend on it, not on oracle_workers",
         lo=1,
     )

@@ -205,8 +205,8 @@ class DeskScene:
         """The bodies other than the arm at rest in ``state``: no point of the body moves faster than
         ``max_speed`` (m/s), bounding a point's speed by the base's linear speed plus every angular speed (base
         and hinges, rad/s) times the body's radius (half its bounding box's diagonal, m) plus every sliding
-        joint's speed. A mug still rocking after a reset (0.05–0.2 rad/s, a few mm/s at its rim) is not at rest
-        at 1 mm/s. Static bodies (floor, wall, pedestal, desk) are not listed: Bullet never simulates them."""
+        joint's speed. A mug still rocking right after a reset (0.05–0.2 rad/s: 3–12 mm/s at its rim) is not at
+        rest at 5 mm/s; it settles below that within a few steps. Static bodies (floor, wall, pedestal, desk) are not listed: Bullet never simulates them."""
         static = set(self.static_bodies)
         out, k = [], 0
         for uid, base in zip(self.bodies, state.base):
