@@ -56,6 +56,14 @@ class ObjectStates:
         return np.concatenate(parts + [np.array([self.drawer, self.door, self.faucet, self.button])])
 
 
+def object_state_names(num_blocks: int) -> list[str]:
+    """``ObjectStates.names()`` of a desk scene with ``num_blocks`` blocks, without building one (a dataset's
+    metadata is written before its first clip is rendered)."""
+    mugs = {"white_mug": np.zeros(3), "black_mug": np.zeros(3)}
+    blocks = {f"block_{i}": np.zeros(3) for i in range(num_blocks)}
+    return ObjectStates(mugs, blocks, 0.0, 0.0, 0.0, 0.0).names()
+
+
 class DeskScene:
     """Builds and owns every body of the desk scene in one PyBullet client."""
 

@@ -351,3 +351,18 @@ def test_a_config_mapping_is_not_overridden_by_the_keywords_defaults():
         assert env.cfg.task == "open_cabinet"
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("num_blocks", [0, 2])
+def test_object_state_names_without_a_scene_are_the_scenes(num_blocks: int) -> None:
+    from sim.scenes.desk import object_state_names
+
+    cfg = DeskEnvConfig()
+    cfg.layout.num_blocks = num_blocks
+    env = DeskEnv(config=cfg)
+    try:
+        env.reset(seed=0)
+        assert object_state_names(num_blocks) == env.scene.object_states().names()
+        assert len(object_state_names(num_blocks)) == len(env.scene.object_states().vector())
+    finally:
+        env.close()

@@ -6,9 +6,8 @@ A clip dataset is an ordinary robolearn dataset (``robolearn.data.schema``) whos
 * ``obs/rgb``        uint8 (T+1, S, S, 3): the clip's frames, evenly spaced over what happened;
 * ``actions``        float32 (T, 0) for an actor that is not the robot (no action space), the robot's (T, 4)
   when the renderer gives them; ``expert`` bool (T,); ``states`` float64 (T+1, 0);
-* ``object_states``  float32 (T+1, K) for rendered clips (names in the clip's ``info["object_state_names"]``:
-  the scenes differ, so ``meta["object_state_names"]`` stays empty for them and is the fallback for a dataset
-  whose clips share one set of names), (T+1, 0) for imported videos;
+* ``object_states``  float32 (T+1, K) for rendered clips (names in ``meta["object_state_names"]`` and in each
+  clip's ``info["object_state_names"]``), (T+1, 0) for imported videos;
 * attribute ``clip`` (JSON), the keys of ``CLIP_KEYS``: ``template`` (Something-Something template with
   brackets, "Opening [something]"), ``placeholders``, ``task`` (the desk task or null), ``actor``, ``is_robot``,
   ``outcome`` (done / partial / failed / pretending / none: measured when rendered, done for SSv2 videos),

@@ -115,7 +115,12 @@ class CollectVideosSettings:
             clips["robot_attempts_per_task"] = o.robot_attempts_per_task
         if o.scene != VideoRandomizationConfig():  # only when set: datasets made before the option resume unchanged
             clips["scene"] = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(o.scene).items()}
-        return {**clips_meta(clips, o.image_size), "seed": o.seed}
+        from sim.config import DeskEnvConfig
+        from sim.scenes.desk import object_state_names  # on use: loads pybullet
+
+        # every rendered clip's scene has the default desk's objects (distractors are not among its object states)
+        names = object_state_names(DeskEnvConfig().layout.num_blocks)
+        return {**clips_meta(clips, o.image_size, names), "seed": o.seed}
 
 
 def clip_request(settings: CollectVideosSettings, index: int) -> tuple[Any, int]:

@@ -91,6 +91,10 @@ def test_collect_videos_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture
     frames = reader.frames(3)
     assert frames.shape == (5, 32, 32, 3) and frames.std() > 0  # a rendered scene, not a blank image
     assert reader.object_states(3).shape[0] == 5
+    # the meta names every clip's object-state columns, as the clips' own info does
+    names = reader.meta["object_state_names"]
+    assert names and all(i.info["object_state_names"] == names for i in infos)
+    assert reader.object_states(3).shape[1] == len(names)
     reference = [reader.frames(i) for i in reader.indices()]
     reader.close()
 
