@@ -58,12 +58,11 @@ def _show(client: int, shapes: Sequence[_Shape]) -> None:
         p.changeVisualShape(uid, link, shapeIndex=k, rgbaColor=rgba, physicsClientId=client)
 
 
-def _pose(client: int, uid: int) -> tuple[object, ...]:
-    """A body's base pose and joint positions, as PyBullet reports them (compared exactly)."""
+def _pose(client: int, uid: int, joints: list[int]) -> tuple[object, ...]:
+    """A body's base pose and the positions of ``joints``, as PyBullet reports them (compared exactly)."""
     pos, orn = p.getBasePositionAndOrientation(uid, physicsClientId=client)
-    n = p.getNumJoints(uid, physicsClientId=client)
-    joints = tuple(s[0] for s in p.getJointStates(uid, list(range(n)), physicsClientId=client)) if n else ()
-    return (pos, orn, joints)
+    q = tuple(s[0] for s in p.getJointStates(uid, joints, physicsClientId=client)) if joints else ()
+    return (pos, orn, q)
 
 
 class StaticBackdrop:
@@ -90,9 +89,15 @@ class StaticBackdrop:
         self._static_shapes = visual_shapes(client, static)
         self._moving_shapes = visual_shapes(client, moving)
         self._parked = {uid: visual_shapes(client, [uid]) for uid in parked}
+        self._joints = {uid: list(range(p.getNumJoints(uid, physicsClientId=client))) for uid in parked}
         self._parked_poses: dict[int, tuple[object, ...]] = {}
+        self._hidden = self._backdrop_shapes()  # hidden in every frame; changes only when a parked body moves
         self._key: tuple[object, ...] | None = None
         self._rgba = self._zbuf = self._seg = np.zeros(0)
+
+    def _backdrop_shapes(self) -> list[_Shape]:
+        """The shapes the backdrop holds: the static bodies' and the still parked ones'."""
+        return self._static_shapes + [s for shapes in self._parked.values() for s in shapes]
 
     def _capture(self, light: Lighting, key: tuple[object, ...]) -> None:
         _hide(self.client, self._moving_shapes)
@@ -102,14 +107,16 @@ class StaticBackdrop:
             _show(self.client, self._moving_shapes)
         assert seg is not None
         self._rgba, self._zbuf, self._seg = rgba, zbuf, seg
-        self._parked_poses = {uid: _pose(self.client, uid) for uid in self._parked}
+        self._parked_poses = {uid: _pose(self.client, uid, self._joints[uid]) for uid in self._parked}
         self._key = key
 
     def _unpark_moved(self) -> bool:
         """Move every parked body that left its pose to the moving bodies; True if any did."""
-        moved = [uid for uid, pose in self._parked_poses.items() if _pose(self.client, uid) != pose]
+        moved = [uid for uid, pose in self._parked_poses.items() if _pose(self.client, uid, self._joints[uid]) != pose]
         for uid in moved:
             self._moving_shapes += self._parked.pop(uid)
+        if moved:
+            self._hidden = self._backdrop_shapes()
         return bool(moved)
 
     def render(self, light: Lighting, want_seg: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -119,12 +126,11 @@ class StaticBackdrop:
         key = (cam.view, cam.proj, light.direction, light.ambient, light.diffuse, light.specular)
         if key != self._key or (self._parked and self._unpark_moved()):
             self._capture(light, key)
-        hidden = self._static_shapes + [s for shapes in self._parked.values() for s in shapes]
-        _hide(self.client, hidden)
+        _hide(self.client, self._hidden)
         try:
             rgba, zbuf, seg = cam.render_buffers(self.client, light, want_seg)
         finally:
-            _show(self.client, hidden)
+            _show(self.client, self._hidden)
         front = zbuf <= self._zbuf  # the moving bodies' pixels (exact ties too: module docstring)
         rgba = np.where(front[..., None], rgba, self._rgba)  # all 4 channels: contiguous, faster than slicing RGB
         zbuf = np.where(front, zbuf, self._zbuf)
