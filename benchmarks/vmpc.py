@@ -70,15 +70,17 @@ def _timing(settings: Any, repeats: int) -> dict[str, float]:
     """Median wall time of one replanning step (optimizer call incl. rollouts and reward) from a real state."""
     import torch
 
-    from robolearn.plan import build_agent, load_models
+    from robolearn.plan import build_agent, load_models, plan_demos
     from sim.envs.desk import DeskEnv
 
     reward_model, video_model = load_models(settings)
+    # objective=dvd: the demo videos of --set demo=... (a shipped demo's name, a file, DATASET:ids)
+    demos = plan_demos(settings, reward_model, echo=False)[0].clips if settings.objective == "dvd" else None
     env_cfg = settings.env_for(settings.task)
     env = DeskEnv(config=env_cfg)
     try:
         obs, _ = env.reset(seed=0)
-        agent = build_agent(settings, env_cfg, 0, reward_model, video_model)
+        agent = build_agent(settings, env_cfg, 0, reward_model, video_model, demos=demos)
         agent.reset(env, obs)
         times = []
         for _ in range(repeats + 1):

@@ -29,7 +29,7 @@ import numpy as np
 from torch import Tensor
 
 from planners.dynamics import Dynamics, PredictedRollout, frames_to_float
-from planners.objectives import AGGREGATIONS, RewardSource, aggregate, steps_for
+from planners.objectives import AGGREGATIONS, ClipRewardSource, RewardSource, aggregate, steps_for
 from sim.plumbing.settings import knob
 
 __all__ = ["ENSEMBLE_COMBINES", "EpisodeRecord", "PlanRecord", "VMPCAgent", "VMPCConfig", "run_episode"]
@@ -170,6 +170,7 @@ class VMPCAgent:
             )
         self.dynamics, self.reward, self.optimizer = dynamics, reward, optimizer
         self._steps = steps_for(self.config.aggregation, self.config.horizon)
+        self._predicted = self._steps  # the steps each rollout predicts: the scored ones, or what their clips read
         self._episode_steps: int | None = None
         self._plan: Tensor | None = None
         self._executed = 0  # actions of the current plan already executed
@@ -189,6 +190,7 @@ class VMPCAgent:
         self.optimizer.reset()
         self._episode_steps = int(episode_steps) if episode_steps is not None else None
         self._steps = self.scored_steps(0)
+        self._predicted = self.predicted_steps(self._steps)
         self._plan, self._executed, self._t = None, 0, 0
         self.plans = []
 
@@ -200,16 +202,27 @@ class VMPCAgent:
             horizon = max(1, min(horizon, self._episode_steps - t))
         return steps_for(cfg.aggregation, horizon)
 
+    def predicted_steps(self, scored: list[int]) -> list[int]:
+        """The horizon steps each rollout predicts to score ``scored``: those steps, or for a reward of clips the
+        frames its clips sample (which need not include every scored step's neighbours, nor only them)."""
+        return self.reward.steps_needed(scored) if isinstance(self.reward, ClipRewardSource) else scored
+
     def observe(self, env: Any, obs: dict[str, np.ndarray]) -> None:
-        """After a real step: give the dynamics the new observation and state."""
+        """After a real step: give the dynamics (and a reward of clips) the new observation and state."""
         self.dynamics.observe(env, obs)
+        if isinstance(self.reward, ClipRewardSource):
+            self.reward.observe(env, obs)
 
     def objective(self, actions: Tensor) -> Tensor:
         """(N, H, A) candidate sequences → (N,) aggregated predicted rewards."""
         rollout = self.dynamics.rollout(
-            actions, self._steps, frames=self.reward.needs_frames, states=self.reward.needs_states
+            actions, self._predicted, frames=self.reward.needs_frames, states=self.reward.needs_states
         )
-        rewards = self.reward(rollout)  # (M·N, S): M models' blocks of N candidates
+        # (M·N, S): M models' blocks of N candidates
+        if isinstance(self.reward, ClipRewardSource):
+            rewards = self.reward.score_steps(rollout, self._steps)
+        else:
+            rewards = self.reward(rollout)
         if rollout.members > 1:
             per_model = rewards.unflatten(0, (rollout.members, -1))
             rewards = per_model.amin(0) if self.config.ensemble == "min" else per_model.mean(0)
@@ -236,6 +249,7 @@ class VMPCAgent:
                 low, high = self.optimizer.action_low, self.optimizer.action_high
                 x0 = ((low + high) / 2).expand(cfg.horizon, -1).clone()
         self._steps = self.scored_steps(self._t)
+        self._predicted = self.predicted_steps(self._steps)
         start = time.perf_counter()
         result = self.optimizer.optimize(self.objective, x0)
         seconds = time.perf_counter() - start
@@ -250,7 +264,10 @@ class VMPCAgent:
         self._plan, self._executed = plan, 0
 
     def real_reward(self, env: Any, obs: dict[str, np.ndarray]) -> float:
-        """The reward source applied to the real current frame / state (for the reward-over-time plot)."""
+        """The reward source applied to the real current frame / state (for the reward-over-time plot); a reward of
+        clips scores the real episode so far."""
+        if isinstance(self.reward, ClipRewardSource):
+            return self.reward.real_value()
         if self.reward.needs_states:
             e = env.unwrapped
             return float(e.task.dense_reward(e.scene, e.object_states, e.initial_object_states, e.cfg.thresholds))

@@ -269,6 +269,8 @@ def _collect(args: list[str]) -> int:
     """``robolearn collect [videos]``: collect or resume an offline dataset, or a clip dataset (``videos``)."""
     if args and args[0] == "videos":
         return _collect_videos(args[1:])
+    if args and args[0] == "planner-clips":
+        return _collect_planner_clips(args[1:])
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
     from robolearn.data.collect import (  # lazy: pybullet, h5py; --help stays fast
         CollectSettings,
@@ -315,6 +317,42 @@ def _collect_videos(args: list[str]) -> int:
         (ConfigError, DatasetError),
         (ClipFailed,),
         "write the dataset",
+    )
+
+
+PLANNER_CLIPS_EXAMPLES = (
+    "planner-clips out=data/planner_clips clips=200",
+    "planner-clips out=data/planner_clips_r2 checkpoint=runs/dvd_r1/best.pt seed=6000000",
+)
+PLANNER_CLIPS_ABOUT = (
+    "Plans whole desk episodes with visual MPC maximising a DVD reward (the simulator as dynamics, demo\n"
+    "videos of non-robot actors), executes each plan and stores it as a robot clip labelled by what it did\n"
+    "(robolearn.planner_clips): hard negatives for fine-tuning the reward (robolearn train dvd init_from=...)."
+)
+
+
+def _collect_planner_clips(args: list[str]) -> int:
+    """``robolearn collect planner-clips``: plan (or resume) a dataset of the DVD planner's own clips."""
+    from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
+    from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from robolearn.planner_clips import PlannerClipsSettings, run_planner_clips  # lazy: torch, PyBullet
+    from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
+
+    cfg, code = _compose_verb(
+        "collect",
+        args,
+        PLANNER_CLIPS_EXAMPLES,
+        config="collect_planner_clips",
+        usage="planner-clips",
+        about=PLANNER_CLIPS_ABOUT,
+    )
+    if cfg is None:
+        return code
+    return _guarded(
+        "collect",
+        lambda: run_planner_clips(PlannerClipsSettings.from_config(cfg)),
+        (ConfigError, DatasetError, CheckpointError),
+        writing="write the dataset",
     )
 
 
@@ -510,14 +548,17 @@ PLAN_EXAMPLES = (
     'instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt dynamics_model=runs/video/best.pt',
     'instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem',
     'instruction="close the drawer" reward_checkpoint=runs/lorel/best.pt episodes=5 results=plan.json',
+    "objective=dvd demo=clip.mp4 dynamics_model=oracle    # imitate a video with the shipped DVD reward",
 )
 
 
 def _plan(args: list[str]) -> int:
-    """``robolearn plan``: closed-loop visual-MPC episodes for an instruction; print success, write a video."""
+    """``robolearn plan``: closed-loop visual-MPC episodes for an instruction or demo videos; print success, write a
+    video."""
     from rewards.text import TextModelUnavailableError  # lazy: torch; --help stays fast
     from robolearn.config import ConfigError  # lazy: hydra; --help stays fast
     from robolearn.data.metadata import DatasetError  # lazy: h5py; --help stays fast
+    from robolearn.demo_videos import DemoError  # lazy: torch, OpenCV; --help stays fast
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from robolearn.plan import PlanSettings, run_plan  # lazy: torch, pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
@@ -530,6 +571,7 @@ def _plan(args: list[str]) -> int:
         lambda: run_plan(PlanSettings.from_config(cfg)),
         (
             UnknownInstructionError,
+            DemoError,
             ConfigError,
             CheckpointError,
             DatasetError,
@@ -620,11 +662,13 @@ DEMO_EXAMPLES = (
     '"turn the faucet right" seed=3 video.path=faucet.gif',
     '"push the drawer shut" optimizer=cem',
     'scene=home "open the kitchen drawer"',
+    "video=open_drawer_hand    # imitate a shipped demo video (or video=clip.mp4)",
 )
 DEMO_ABOUT = (
     "The words without '=' are the instruction. Tasks the shipped models do: open / close the drawer,\n"
     "turn the faucet left / right, move the black mug right, move the white mug down; with scene=home\n"
-    "(a held-out home: drive to the kitchen counter, dock, then plan the arm) open the drawer."
+    "(a held-out home: drive to the kitchen counter, dock, then plan the arm) open the drawer.\n"
+    "video=CLIP instead of an instruction: imitate a video (a file, a folder, DATASET:ids or a shipped demo's name)."
 )
 
 
@@ -637,12 +681,14 @@ def _demo(args: list[str]) -> int:
         UnsupportedInstructionError,
         instruction_overrides,
         run_demo,
+        video_overrides,
     )
+    from robolearn.demo_videos import DemoError  # lazy: torch, OpenCV; --help stays fast
     from robolearn.instructions import UnknownInstructionError  # lazy: pybullet; --help stays fast
     from sim.plumbing.checkpoints import CheckpointError  # lazy: gymnasium (~120 ms); stays light
 
     try:
-        overrides = instruction_overrides(args)
+        overrides = instruction_overrides(video_overrides(args))
     except ConfigError as e:
         _error("demo", str(e))
         return EXIT_USAGE
@@ -655,6 +701,7 @@ def _demo(args: list[str]) -> int:
         (
             UnknownInstructionError,
             UnsupportedInstructionError,
+            DemoError,
             ConfigError,
             CheckpointError,
             DatasetError,
@@ -679,7 +726,7 @@ VERBS: dict[str, Verb] = {
     "rollout": Verb("Run the scripted expert or a random policy on a task; print success and write a video", _rollout),
     "collect": Verb(
         "Collect an offline interaction dataset (random, correlated-noise and expert actions), or labelled video "
-        "clips (collect videos)",
+        "clips (collect videos), or a DVD planner's own clips (collect planner-clips)",
         _collect,
     ),
     "data": Verb(
@@ -692,9 +739,14 @@ VERBS: dict[str, Verb] = {
     "eval": Verb(
         "Evaluate a reward model (held-out accuracy, ROC-AUC, rephrasing) or a video model (PSNR, SSIM)", _eval
     ),
-    "plan": Verb("Run language-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video", _plan),
+    "plan": Verb(
+        "Run language- or video-commanded visual-MPC episodes (CEM, iCEM, MPPI); print success, write a video", _plan
+    ),
     "bench": Verb("Benchmark agents across tasks and held-out variants, with confidence intervals", _bench),
-    "demo": Verb('Language-commanded demo on the shipped checkpoints: robolearn demo "open the drawer"', _demo),
+    "demo": Verb(
+        'Language- or video-commanded demo on the shipped checkpoints: robolearn demo "open the drawer" | video=CLIP',
+        _demo,
+    ),
 }
 
 

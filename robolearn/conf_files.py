@@ -170,15 +170,34 @@ GENERATED: dict[str, Generated] = {
         "  robolearn collect videos out=data/videos_actor seed=2000000 actors=heldout robot_demos_per_task=0\n"
         "Rerunning the same command resumes: finished clips are kept, missing ones are rendered.",
     ),
+    "collect_planner_clips.yaml": Generated(
+        "robolearn.planner_clips:PlannerClipsOptions",
+        "`robolearn collect planner-clips`: clips of what visual MPC does when it maximises a DVD reward (the\n"
+        "simulator as dynamics, demo videos of non-robot actors), each labelled by what it measurably did: the\n"
+        "negatives a video reward needs against its own planner (robolearn.planner_clips). E.g.\n"
+        "  robolearn collect planner-clips out=data/planner_clips clips=200\n"
+        "  robolearn train dvd data=[data/videos,data/planner_clips] init_from=robolearn/checkpoints/dvd_reward.pt\n"
+        "Rerunning the same command resumes: finished clips are kept, missing ones are planned.",
+        defaults=(
+            (
+                "optimizer: cem",
+                "trajectory optimizer group: conf/optimizer/{cem,icem,mppi}.yaml, under the key `optimizer`",
+            ),
+            _SELF,
+        ),
+    ),
     "plan.yaml": Generated(
         "robolearn.plan:PlanOptions",
-        "`robolearn plan`: run closed-loop, language-commanded visual MPC episodes and write a video of the real\n"
+        "`robolearn plan`: run closed-loop, language- or video-commanded visual MPC episodes and write a video of the\n"
+        "real "
         "frames, the predicted frames of the chosen plans and the reward over time. E.g.\n"
         '  robolearn plan instruction="open the drawer" reward_checkpoint=runs/lorel/best.pt '
         "dynamics_model=runs/video/best.pt\n"
         '  robolearn plan instruction="turn the faucet left" objective=oracle dynamics_model=oracle optimizer=icem\n'
         '  robolearn plan env=counter episode_start=home instruction="open the drawer" reward_checkpoint=... '
         "dynamics_model=...\n"
+        "  robolearn plan objective=dvd demo=clip.mp4 dynamics_model=oracle    # imitate a video (the shipped DVD "
+        "reward)\n"
         "Relative paths are relative to the directory you run the command from.",
         defaults=(
             (

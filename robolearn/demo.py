@@ -1,4 +1,5 @@
-"""``robolearn demo "open the drawer"``: a language-commanded episode on the checkpoints shipped with the package.
+"""``robolearn demo "open the drawer"``, ``robolearn demo video=CLIP``: a language- or video-commanded episode on the
+checkpoints shipped with the package.
 
 The demo is ``robolearn plan`` with ``conf/demo.yaml`` on top: the shipped LOReL reward and video model
 (``robolearn/checkpoints``), one episode, a video. ``scene=desk`` (the default) plans at the desk;
@@ -7,6 +8,11 @@ kitchen counter and dock, and plans the arm with the counter's shipped models (`
 planning, the instruction is matched to a task (``robolearn.instructions``); an instruction that matches none,
 or a task the shipped models were not trained and benchmarked for, gets an answer listing what the robot can do
 instead of an episode.
+
+``video=CLIP`` (a video file, a folder of them, ``DATASET:ids`` or the name of a demo video shipped in
+``robolearn/checkpoints/demos``) selects ``scene=video``: the robot imitates the video with the shipped DVD reward
+(``robolearn.demo_videos``); a video whose task is not recognised, or not one the shipped reward was benchmarked
+for, gets an answer the same way.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from robolearn.config import ConfigError, quote_override
+from robolearn.demo_videos import shipped_demos
 from robolearn.instructions import capabilities, check_instruction, resolve_instruction
 from robolearn.paths import SHIPPED_DIR
-from robolearn.plan import PlanSettings, check_models, load_models, run_plan
+from robolearn.plan import PlanSettings, check_models, load_models, plan_demos, run_plan
 from sim.plumbing.checks import shown
 
 __all__ = [
@@ -33,6 +40,7 @@ __all__ = [
     "is_override",
     "run_demo",
     "shipped_success",
+    "video_overrides",
 ]
 
 # a Hydra override: a key (``env.width``, ``+agent.x``, ``scene``: no spaces) then ``=``
@@ -41,6 +49,10 @@ _OVERRIDE = re.compile(r"^[+~]{0,2}[A-Za-z_][\w.@/-]*=")
 DEMO_KEYS = ("supported_tasks", "manifest_section")
 #: what the shipped checkpoints are and how well they do (written with them; see their README.md)
 MANIFEST = SHIPPED_DIR / "manifest.json"
+#: the ``robolearn demo`` key that names a demo video to imitate (the demo's own; plan's is ``demo``)
+VIDEO_KEY = "video"
+#: the scene (conf/scene/) a video-commanded demo runs in
+VIDEO_SCENE = "video"
 
 
 class UnsupportedInstructionError(ValueError):
@@ -83,6 +95,8 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
                 "(pip install -c constraints.txt -e .), or pass your own with "
                 f"{key}=runs/.../best.pt"
             )
+    if cfg.get("objective") == "dvd":
+        return _run_video_demo(cfg, supported, section, echo)
     check_instruction(cfg.get("instruction"), supported)  # before the models load: say what the robot can do
     settings = PlanSettings.from_config(cfg, ignore=DEMO_KEYS)
     models = load_models(settings)  # loaded once: the resolver reuses the reward's sentence encoder
@@ -118,6 +132,59 @@ def run_demo(cfg: DictConfig, echo: bool = True) -> dict[str, Any]:
             f"(final step; reproduce: {rate['command']})"
         )
     return summary
+
+
+def _run_video_demo(cfg: DictConfig, supported: list[Any], section: str | None, echo: bool) -> dict[str, Any]:
+    """The video-commanded demo: read the demo videos, find their task, check the shipped reward supports it, plan."""
+    settings = PlanSettings.from_config(cfg, ignore=DEMO_KEYS)
+    models = load_models(settings)
+    check_models(settings, settings.env, models)
+    demos, resolution = plan_demos(settings, models[0], echo)
+    task = resolution.task
+    if task not in supported:
+        names = ", ".join(n for n, e in shipped_demos().items() if e.get("task") in supported)
+        shipped = f" (shipped videos: {names})" if names else ""
+        given = " ".join(settings.demo or ())
+        raise UnsupportedInstructionError(
+            f"the video shows {capabilities([task])[0]!r} ({task}), but the shipped video reward was not benchmarked "
+            f"for it. With it the robot imitates videos of: {'; '.join(capabilities(supported))}{shipped}. To try "
+            f"it anyway: robolearn plan objective=dvd demo={shown(given)} task={task} dynamics_model=oracle"
+        )
+    results = run_plan(settings, echo=echo, models=models, resolution=resolution, demos=demos)
+    summary = results[0]
+    rate = shipped_success(task, section)
+    if echo and rate is not None:
+        print(
+            f"the shipped video reward succeeds on {rate['final']:.0%} of {rate['episodes']} benchmark episodes of "
+            f"{task} (final step; reproduce: {rate['command']})"
+        )
+    return summary
+
+
+def video_overrides(args: Sequence[str]) -> list[str]:
+    """``robolearn demo video=CLIP ...`` → plan's overrides: ``demo=CLIP`` in ``scene=video`` (the shipped DVD reward).
+
+    ``video.path=`` (where the output video goes) is left alone; only ``video=`` itself names a demo video.
+
+    Raises:
+        ConfigError: words of an instruction beside the video, or another scene than the video's.
+    """
+    named = [a for a in args if a.partition("=")[0].lstrip("+~") == VIDEO_KEY and "=" in a]
+    if not named:
+        return list(args)
+    if len(named) > 1:
+        raise ConfigError("give video= once (a list of demos is one value: video=[a.mp4,b.mp4])")
+    words = [a for a in args if not a.startswith("-") and not is_override(a)]
+    if words or any(a.partition("=")[0].lstrip("+~") == "instruction" for a in args):
+        raise ConfigError(
+            'give an instruction or a video, not both: robolearn demo "open the drawer" | robolearn demo video=CLIP'
+        )
+    scenes = [a.partition("=")[2] for a in args if a.partition("=")[0].lstrip("+~") == "scene"]
+    if any(scene != VIDEO_SCENE for scene in scenes):
+        raise ConfigError(f"video= imitates a video at the desk (scene={VIDEO_SCENE}), not scene={scenes[0]}")
+    value = named[0].partition("=")[2]
+    rest = [a for a in args if a != named[0] and a.partition("=")[0].lstrip("+~") != "scene"]
+    return [f"scene={VIDEO_SCENE}", f"demo={value}", *rest]
 
 
 def is_override(arg: str) -> bool:

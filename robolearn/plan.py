@@ -1,9 +1,10 @@
-"""``robolearn plan``: language-commanded visual MPC episodes, with a video of what the planner saw and expected.
+"""``robolearn plan``: language- or video-commanded visual MPC episodes, with a video of what the planner saw and
+expected.
 
-Builds a ``planners.vmpc.VMPCAgent`` from ``conf/plan.yaml``: the reward (LOReL checkpoint, goal image or
-oracle), the dynamics (a video-model checkpoint or the simulator) and the optimizer (``conf/optimizer``),
-resolves the instruction to a desk task (for the initial states and the success check), runs the
-episodes and writes a video whose frames show, side by side, the real camera frame, the frame the
+Builds a ``planners.vmpc.VMPCAgent`` from ``conf/plan.yaml``: the reward (LOReL checkpoint, goal image, DVD
+checkpoint with demo videos, or oracle), the dynamics (a video-model checkpoint or the simulator) and the optimizer
+(``conf/optimizer``), resolves the instruction (or the demo videos, ``robolearn.demo_videos``) to a desk task (for
+the initial states and the success check), runs the episodes and writes a video whose frames show, side by side, the real camera frame, the frame the
 current plan predicted for this step, and the reward of the real frames over time.
 """
 
@@ -24,11 +25,13 @@ from PIL import Image, ImageDraw
 
 from planners.dynamics import EnsembleDynamics, SimulatorDynamics, VideoModelDynamics
 from planners.mobile_manipulation import PlannedDrawerAgent, run_planned_home_episode
-from planners.objectives import GoalImageObjective, LorelObjective, OracleStateObjective
+from planners.objectives import DVDObjective, GoalImageObjective, LorelObjective, OracleStateObjective
 from planners.optimizers import OPTIMIZERS, make_optimizer, optimizer_config
 from planners.simulator_rollouts import resolve_workers
 from planners.video import load_model as load_video_model
 from planners.vmpc import VMPCAgent, VMPCConfig, run_episode
+from rewards.dvd import DVDReward
+from rewards.dvd import load_model as load_dvd_model
 from rewards.lorel import load_model
 from robolearn.bench.stats import wilson
 from robolearn.conf_files import parse_options
@@ -37,8 +40,10 @@ from robolearn.data.collect import AnnotationSettings
 from robolearn.data.metadata import DatasetError, read_meta
 from robolearn.data.recorder import EpisodeRecorder, PlannedEpisodeWriter
 from robolearn.data.schema import META_FILE
-from robolearn.instructions import check_instruction, resolve_instruction
+from robolearn.demo_videos import DemoVideos, load_demo_videos, recognize_task, reference_clips
+from robolearn.instructions import Resolution, check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
+from robolearn.paths import SHIPPED_DIR
 from robolearn.rollout import VIDEO_SUFFIXES, check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.counter_config import CounterEnvConfig
@@ -52,7 +57,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from planners.dynamics import Dynamics
     from planners.objectives import RewardSource
     from planners.vmpc import EpisodeRecord, VMPCAgent
-    from robolearn.instructions import Resolution
     from sim.config import DeskEnvConfig
     from sim.counter_config import CounterEnvConfig
 
@@ -72,7 +76,9 @@ __all__ = [
     "run_plan",
 ]
 
-REWARDS = ("lorel", "goal_image", "oracle")
+REWARDS = ("lorel", "goal_image", "oracle", "dvd")
+#: the video reward ``objective=dvd`` scores with when no ``reward_checkpoint`` is given
+SHIPPED_DVD = SHIPPED_DIR / "dvd_reward.pt"
 #: where a planned episode starts: docked (the env's own reset) | home (env=counter: anywhere in a home; the
 #: drawer baseline navigates and docks, then the planner takes the arm)
 EPISODE_STARTS = ("docked", "home")
@@ -133,13 +139,32 @@ class PlanOptions:
     objective: str = knob(
         "lorel",
         "what the planner maximises: lorel (learned language reward) | goal_image (pixel distance to an image of "
-        "the task done) | oracle (the task's dense state reward; needs dynamics_model=oracle)",
+        "the task done) | oracle (the task's dense state reward; needs dynamics_model=oracle) | dvd (learned video "
+        "reward: the episode's clip against the demo videos of demo=)",
         choices=REWARDS,
     )
     reward_checkpoint: str | None = knob(
         None,
-        "LOReL reward checkpoint (.pt from `robolearn train`); required for objective=lorel",
+        "reward checkpoint: LOReL's (.pt from `robolearn train`), required for objective=lorel | DVD's (.pt from "
+        "`robolearn train dvd`) for objective=dvd, where null = the shipped one (robolearn/checkpoints/dvd_reward.pt)",
         any_type=True,  # a path or null, checked below
+    )
+    demo: Any = knob(
+        None,
+        "with objective=dvd, the demo video(s) to imitate: a video file (.mp4, .webm, ...), a folder of them, clips "
+        "of a clip dataset DATASET:3,17, a shipped demo's name (robolearn/checkpoints/demos/demos.json), or a list "
+        "of these; the task comes from their labels, else task=, else the reward recognises it; null = none",
+        any_type=True,  # a string, a list of strings or null, checked below
+    )
+    demo_frames: int = knob(
+        20, "frames each demo video is resampled to, evenly over its length (count; the reward samples its own)", lo=2
+    )
+    min_demo_score: float = knob(
+        0.5,
+        "with objective=dvd, task=auto and unlabelled demo videos: the mean P(same task) the demos must reach with "
+        "the shipped demo videos of a task to be recognised as it (below: the answer says what they resemble)",
+        lo=0.0,
+        hi=1.0,
     )
     dynamics_model: Any = knob(
         ORACLE,
@@ -267,6 +292,9 @@ class PlanSettings:
     results: Path | None
     record: Path | None = None  # dataset folder the planned episodes are appended to (None: not kept)
     episode_start: str = "docked"  # docked | home (see EPISODE_STARTS)
+    demo: tuple[str, ...] | None = None  # objective=dvd: the demo videos' specs (robolearn.demo_videos)
+    demo_frames: int = 20
+    min_demo_score: float = 0.5
 
     @classmethod
     def from_config(cls, cfg: DictConfig | Mapping[str, Any], ignore: Collection[str] = ()) -> PlanSettings:
@@ -305,6 +333,25 @@ class PlanSettings:
         reward, ckpt = o.objective, o.reward_checkpoint
         if ckpt is not None and not isinstance(ckpt, str):
             raise ConfigError(f"reward_checkpoint={ckpt!r} must be a checkpoint path or null")
+        demo = o.demo
+        if demo is not None:
+            specs = [demo] if isinstance(demo, str) else demo
+            if not isinstance(specs, (list, tuple)) or not specs or not all(isinstance(d, str) and d for d in specs):
+                raise ConfigError(
+                    f"demo={demo!r} must be a video file, a folder, DATASET:ids, a shipped demo's name or a list of them"
+                )
+            demo = tuple(specs)
+            if reward != "dvd":
+                raise ConfigError(f"demo= is imitated with the video reward: add objective=dvd (objective is {reward})")
+        if reward == "dvd" and demo is None:
+            raise ConfigError(
+                "objective=dvd scores the episode against demo videos: give demo=VIDEO.mp4 (or a folder, DATASET:ids, "
+                "a shipped demo's name)"
+            )
+        if reward == "dvd" and not ckpt:
+            ckpt = str(SHIPPED_DVD)
+        if reward == "dvd" and kind.name != "desk":
+            raise ConfigError(f"objective=dvd plans at the desk (env=desk); its video reward never saw env={kind.name}")
         if reward == "lorel" and not ckpt:
             raise ConfigError(
                 "objective=lorel needs reward_checkpoint=PATH (a .pt from `robolearn train`); "
@@ -332,7 +379,7 @@ class PlanSettings:
         if reward == "oracle" and dynamics != ORACLE:
             raise ConfigError(
                 "objective=oracle reads simulator states, which a video model cannot predict: "
-                "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image)"
+                "use dynamics_model=oracle, or a frame-based reward (lorel, goal_image, dvd)"
             )
         if kind.plan.oracle_refused is not None and dynamics == ORACLE:
             raise ConfigError(f"env={kind.name} plans with learned models only: {kind.plan.oracle_refused}")
@@ -396,6 +443,9 @@ class PlanSettings:
             results=Path(results) if results else None,
             record=Path(record) if record else None,
             episode_start=start,
+            demo=demo,
+            demo_frames=o.demo_frames,
+            min_demo_score=o.min_demo_score,
         )
 
     def env_for(self, task: str) -> DeskEnvConfig | CounterEnvConfig:
@@ -501,14 +551,20 @@ def build_agent(
     reward_model: Any = None,
     video_model: Any = None,
     action_space: Any = None,
+    demos: np.ndarray | None = None,
 ) -> VMPCAgent:
     """The VMPC agent the settings describe (models may be passed in to load them once).
 
     ``action_space``: the planned env's action box, the optimizer's bounds (``action_bounds``).
+    ``demos``: with ``objective=dvd``, the demo clips uint8 (M, T, S, S, 3) (``plan_demos``).
     """
     reward: RewardSource
     if s.objective == "lorel":
         reward = LorelObjective(reward_model, s.instruction)
+    elif s.objective == "dvd":
+        if demos is None or not isinstance(reward_model, DVDReward):
+            raise ConfigError("objective=dvd needs a DVD reward model and the demo clips (robolearn.plan.plan_demos)")
+        reward = DVDObjective(reward_model, demos)
     elif s.objective == "goal_image":
         reward = GoalImageObjective(goal_image(env_cfg, seed))
     else:
@@ -535,7 +591,7 @@ def load_models(s: PlanSettings) -> tuple[Any, Any]:
     settings name, loaded once."""
     reward_model = video_model = None
     if s.reward_checkpoint is not None:
-        reward_model = load_model(s.reward_checkpoint)
+        reward_model = load_dvd_model(s.reward_checkpoint) if s.objective == "dvd" else load_model(s.reward_checkpoint)
     if s.dynamics != ORACLE:
         video_model = (
             load_video_model(s.dynamics) if isinstance(s.dynamics, str) else [load_video_model(p) for p in s.dynamics]
@@ -608,6 +664,38 @@ def check_models(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig, mod
         config = getattr(model, "config", None)
         if config is not None:
             check_model(key, path, config, env_cfg)
+
+
+def plan_demos(s: PlanSettings, model: DVDReward, echo: bool = True) -> tuple[DemoVideos, Resolution]:
+    """The demo videos of ``demo=`` and the task they show: ``task=`` when given, else their labels' task, else the
+    one the video reward recognises against the shipped demo videos (``robolearn.demo_videos``).
+
+    Raises:
+        robolearn.demo_videos.DemoError: a demo cannot be read, or they show different tasks.
+        robolearn.demo_videos.UnrecognizedDemoError: unlabelled demos that match no task closely enough.
+    """
+    if s.demo is None:
+        raise ConfigError("objective=dvd needs demo=VIDEO (a video file, a folder, DATASET:ids or a shipped demo)")
+    demos = load_demo_videos(s.demo, s.demo_frames, model.config.image_size)
+    if s.task != "auto":
+        if echo and demos.task is not None and demos.task != s.task:
+            print(f"note: the demos are labelled {demos.task}; planning task={s.task} as asked")
+        return demos, Resolution(s.task, 1.0, None)
+    if demos.task is not None:
+        if echo:
+            print(f"{demos.describe()} → task {demos.task} (their label)")
+        return demos, Resolution(demos.task, 1.0, None)
+    size = model.config.image_size
+    recognition = recognize_task(model, demos.clips, reference_clips(s.demo_frames, size), s.min_demo_score)
+    if echo:
+        runner_up = recognition.scores[1] if len(recognition.scores) > 1 else None
+        print(
+            f"{demos.describe()} → task {recognition.task} (recognised: P(same task) {recognition.score:.2f} with the "
+            f"shipped demos of it"
+            + (f"; next {runner_up[0]} {runner_up[1]:.2f}" if runner_up else "")
+            + "; task=NAME overrides)"
+        )
+    return demos, Resolution(recognition.task, recognition.score, None)
 
 
 def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
@@ -684,12 +772,15 @@ def run_plan(
     echo: bool = True,
     models: tuple[Any, Any] | None = None,
     resolution: Resolution | None = None,
+    demos: DemoVideos | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``episodes`` planned episodes; write the video and results. Returns per-episode summaries.
 
     ``models``: the settings' (reward model, video model) if the caller loaded them already (``load_models``).
     ``resolution``: the task the instruction was resolved to, if the caller resolved it already
     (``robolearn.instructions.resolve_instruction``, e.g. ``robolearn demo``); None = resolve it here, the same way.
+    ``demos``: with ``objective=dvd``, the demo videos if the caller read them already (``plan_demos``, with
+    ``resolution`` their task); None = read them here.
 
     Raises:
         sim.plumbing.files.OutputError: an output cannot be written (checked before the models load, and when a
@@ -697,16 +788,26 @@ def run_plan(
     """
     s = cfg if isinstance(cfg, PlanSettings) else PlanSettings.from_config(cfg)
     with output_keys({"video.path": s.video.path, "results": s.results, "record": s.record}):
-        return _run_plan(s, echo, models, resolution)
+        return _run_plan(s, echo, models, resolution, demos)
 
 
 def _run_plan(
-    s: PlanSettings, echo: bool, models: tuple[Any, Any] | None, resolution: Resolution | None
+    s: PlanSettings,
+    echo: bool,
+    models: tuple[Any, Any] | None,
+    resolution: Resolution | None,
+    demos: DemoVideos | None,
 ) -> list[dict[str, Any]]:
     torch.set_num_threads(s.torch_threads)
     reward_model, video_model = models if models is not None else load_models(s)
     check_models(s, s.env, (reward_model, video_model))  # before anything runs: the models fit the env, each other
     tasks = env_tasks(s.env)
+    if s.objective == "dvd" and (demos is None or resolution is None):
+        if not isinstance(reward_model, DVDReward):
+            raise ConfigError(
+                f"reward_checkpoint={shown(str(s.reward_checkpoint))} is not a DVD reward (objective=dvd)"
+            )
+        demos, resolution = plan_demos(s, reward_model, echo)
     if resolution is None:
         resolution = resolve_instruction(
             s.instruction,
@@ -733,7 +834,15 @@ def _run_plan(
         for i in range(s.episodes):
             seed = s.seed + i
             # docked: the optimizer's bounds are the planned env's box; from a home, the counter kind's (read once)
-            agent = build_agent(s, env_cfg, seed, reward_model, video_model, None if home else env.action_space)
+            agent = build_agent(
+                s,
+                env_cfg,
+                seed,
+                reward_model,
+                video_model,
+                None if home else env.action_space,
+                demos.clips if demos is not None else None,
+            )
             stats: dict[str, Any] = {}
             if home:  # the drawer baseline drives and docks, then the VMPC agent takes the arm
                 if not isinstance(env_cfg, CounterEnvConfig):  # unreachable: only the counter kind plans from a home
@@ -744,7 +853,8 @@ def _run_plan(
                 rec = run_episode(env, agent, seed=seed, recorder=recorder)
             if dataset is not None:
                 dataset.write(env, recorder, task, seed)
-            summary = {"episode": i, "seed": seed, "task": task, "instruction": s.instruction, **rec.summary(), **stats}
+            command = {"demo": list(demos.names)} if demos is not None else {"instruction": s.instruction}
+            summary = {"episode": i, "seed": seed, "task": task, **command, **rec.summary(), **stats}
             results.append(summary)
             if echo:
                 mark = "SUCCESS" if rec.success else "failed"
@@ -755,7 +865,7 @@ def _run_plan(
                     + (f"; docked and handed over at step {stats['handover_step']}" if home else "")
                 )
             if writer is not None:
-                _write_episode(writer, rec, s, task, i)
+                _write_episode(writer, rec, s, task, i, demos)
         if echo and s.episodes > 1:
             wins = sum(r["success"] for r in results)
             lo, hi = wilson(wins, len(results))
@@ -784,7 +894,7 @@ def _run_plan(
             s.results,
             {
                 "settings": {
-                    "instruction": s.instruction,
+                    **({"demo": list(demos.names)} if demos is not None else {"instruction": s.instruction}),
                     "task": task,
                     "objective": s.objective,
                     "dynamics": s.dynamics,
@@ -796,12 +906,16 @@ def _run_plan(
     return results
 
 
-def _write_episode(writer: VideoWriter, rec: EpisodeRecord, s: PlanSettings, task: str, episode: int) -> None:
+def _write_episode(
+    writer: VideoWriter, rec: EpisodeRecord, s: PlanSettings, task: str, episode: int, demos: DemoVideos | None
+) -> None:
     total = len(rec.frames) - 1
     lo, hi = min(rec.rewards + [0.0]), max(rec.rewards + [1.0])
+    # a demo-commanded episode is captioned with the task its demos were resolved to
+    command = f"imitate the video ({task})" if demos is not None else s.instruction
     for t, frame in enumerate(rec.frames):
         final = t == total
-        caption = Caption(s.instruction, f"ep {episode + 1} step {t}/{total}", rec.success if final else None, final)
+        caption = Caption(command, f"ep {episode + 1} step {t}/{total}", rec.success if final else None, final)
         image = compose_frame(frame, _predicted_frame(rec, t), rec.rewards[: t + 1], total, s.video, caption, (lo, hi))
         for _ in range(1 + (s.video.hold_final_frames if final else 0)):
             writer.append(image)

@@ -415,6 +415,89 @@ def _robot_clip(request: ClipRequest, seed: int, acfg: ActorConfig) -> RenderedC
         env.close()
 
 
+def robot_clip_from_actions(
+    task: str,
+    seed: int,
+    actions: np.ndarray,
+    num_frames: int = 20,
+    image_size: int = 64,
+    variant: str = "train",
+    attempted: str = "done",
+) -> RenderedClip:
+    """The Panda executing ``actions`` from the desk env's reset with ``seed`` (e.g. a planner's plan), as a labelled
+    clip: ``num_frames`` frames evenly spaced over the reset frame and the frame after each action, the outcome and
+    Something-Something label MEASURED from what happened (``attempted`` is what the actions were meant to do: a
+    planner attempts ``done``), exactly as the collected robot clips are labelled.
+
+    Args:
+        task: the desk task the actions attempted (the env's initial states and the behaviour measured).
+        seed: the env's reset seed.
+        actions: float32 (T, 4) env actions, T ≥ 1.
+        num_frames, image_size, variant: as ``ClipRequest``.
+
+    Raises:
+        ValueError: an unknown task or variant, or actions that are not (T ≥ 1, 4) (one line).
+    """
+    ClipRequest("panda", task, attempted, num_frames, image_size, variant).check()
+    acts = np.asarray(actions, np.float32)
+    b = BEHAVIOURS[task]
+    env = DeskEnv(task=task, variant=variant, width=image_size, height=image_size)
+    try:
+        width = int(np.prod(env.action_space.shape or (0,)))
+        if acts.ndim != 2 or acts.shape[0] < 1 or acts.shape[1] != width:
+            raise ValueError(f"actions must be (T >= 1, {width}), got shape {acts.shape}")
+        env.reset(seed=int(seed))
+        scene, task_obj = env.scene, env.task
+        init = env.initial_object_states
+        assert init is not None
+        thr = task_obj.threshold(env.cfg.thresholds)
+        states, vectors, prog = [scene.get_state()], [init.vector()], [task_obj.progress(init, init)]
+        contact = 0
+        for action in acts:
+            env.step(action)
+            now = scene.object_states()
+            states.append(scene.get_state())
+            vectors.append(now.vector())
+            prog.append(task_obj.progress(now, init))
+            contact += bool(p.getContactPoints(scene.arm.uid, _target_uid(scene, b.object), physicsClientId=env.client))
+        end = scene.object_states()
+        final = max(prog) if b.kind == "press" else prog[-1]
+        outcome = measure(b, attempted, final, thr, moved(end, init), contact > 0)
+        sp = env.scene_params
+        cam = _camera_from_config(env.cfg, sp.camera_eye_offset, sp.camera_target_offset, sp.camera_fov_offset)
+        intended_xy = task_obj.world_direction(scene) if b.kind == "push" else None  # type: ignore[attr-defined]
+        label = _label(b, outcome, cam, init, end, intended_xy, env.cfg)
+        idx = _select(len(states), num_frames)
+        frames = np.empty((num_frames, image_size, image_size, 3), np.uint8)
+        for k, i in enumerate(idx):
+            scene.set_state(states[i])
+            frames[k], _, _ = env.cameras[0].render(env.client, sp.light, False)
+        return RenderedClip(
+            frames=frames,
+            object_states=np.asarray(vectors, np.float32)[idx],
+            object_state_names=init.names(),
+            progress=np.clip(np.asarray(prog)[idx] / thr, 0, 1).astype(np.float32),
+            template=label.template,
+            placeholders=list(label.placeholders),
+            task=label.task,
+            outcome=outcome,
+            actor="panda",
+            behaviour=task,
+            variant=variant,
+            seed=int(seed),
+            info={
+                "attempted_outcome": attempted,
+                "env_steps": len(states),
+                "frame_steps": idx.tolist(),
+                "final_progress": float(final),
+                "camera": cam.as_dict(),
+                "actions": "given",
+            },
+        )
+    finally:
+        env.close()
+
+
 class _ShiftedArm:
     """The Panda as an expert sees it when its motion is shifted by ``offset`` (a pretended or missed attempt)."""
 
@@ -437,4 +520,4 @@ def _target_uid(scene: DeskScene, o: str) -> int:
     }[o]
 
 
-__all__ = ["OUTCOMES", "ClipRequest", "RenderedClip", "render_clip"]
+__all__ = ["OUTCOMES", "ClipRequest", "RenderedClip", "render_clip", "robot_clip_from_actions"]

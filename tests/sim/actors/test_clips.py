@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim.actors import ACTORS, BEHAVIOURS, HELDOUT_ACTOR, NON_ROBOT_ACTORS, OUTCOMES
-from sim.actors.clips import ClipRequest, RenderedClip, render_clip
+from sim.actors.clips import ClipRequest, RenderedClip, render_clip, robot_clip_from_actions
 from sim.actors.config import ActorConfig
 from sim.actors.scripts import STILL
 from sim.config import SuccessThresholds
@@ -117,6 +117,29 @@ def test_robot_clip_is_the_panda_expert_in_a_variant():
     assert c.frames.shape == (5, 16, 16, 3) and c.progress[-1] == pytest.approx(1.0)
     p = render_clip(ClipRequest("panda", "open_drawer", outcome="pretending", num_frames=5, image_size=16), 0)
     assert p.outcome == "pretending" and np.abs(p.object_states - p.object_states[0]).max() < STILL
+
+
+def test_a_robot_clip_of_given_actions_is_labelled_by_what_they_did():
+    """A planner's plan executed by the Panda: the expert's actions open the drawer (done, the task's label); doing
+    nothing is a failed attempt of the task (a negative for its label); a wrong shape is a one-line error."""
+    from sim.envs.desk import DeskEnv
+
+    env = DeskEnv(task="open_drawer")
+    env.reset(seed=3)
+    expert = env.make_expert()
+    actions = []
+    for _ in range(20):
+        actions.append(env.expert_action(expert))
+        env.step(actions[-1])
+    env.close()
+    done = robot_clip_from_actions("open_drawer", 3, np.array(actions), num_frames=6, image_size=16)
+    assert done.outcome == "done" and done.task == "open_drawer" and done.progress[-1] == pytest.approx(1.0)
+    assert done.frames.shape == (6, 16, 16, 3) and state(done, "drawer")[-1] - state(done, "drawer")[0] > TH.drawer
+    idle = robot_clip_from_actions("open_drawer", 3, np.zeros((20, 4), np.float32), num_frames=6, image_size=16)
+    assert idle.outcome == "failed" and idle.task == "open_drawer" and idle.progress[-1] == 0.0
+    assert "Pretending" in idle.template
+    with pytest.raises(ValueError, match=r"actions must be \(T >= 1, 4\)"):
+        robot_clip_from_actions("open_drawer", 3, np.zeros((20, 3), np.float32))
 
 
 @pytest.mark.parametrize(
