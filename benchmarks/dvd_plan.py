@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:
         groups.setdefault((r["variant"], r["task"]), []).append(r)
+    for r in rows:  # each variant's total after its tasks
         groups.setdefault((r["variant"], "all"), []).append(r)
+    groups = dict(sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] == "all")))
     for (variant, task), rs in groups.items():
         wins = sum(r["success"] for r in rs)
         lo, hi = wilson(wins, len(rs))

@@ -379,35 +379,16 @@ def _robot_clip(request: ClipRequest, seed: int, acfg: ActorConfig) -> RenderedC
         if b.kind == "press":
             final = max(final, max(prog))
         outcome = measure(b, request.outcome, final, thr, moved(end, init), contact > 0)
-        sp = env.scene_params
-        cam = _camera_from_config(env.cfg, sp.camera_eye_offset, sp.camera_target_offset, sp.camera_fov_offset)
-        intended_xy = task.world_direction(scene) if b.kind == "push" else None  # type: ignore[attr-defined]
-        label = _label(b, outcome, cam, init, end, intended_xy, env.cfg)
-        idx = _select(len(states), request.num_frames)
-        frames = np.empty((request.num_frames, request.image_size, request.image_size, 3), np.uint8)
-        for k, i in enumerate(idx):
-            scene.set_state(states[i])
-            frames[k], _, _ = env.cameras[0].render(env.client, sp.light, False)
-        return RenderedClip(
-            frames=frames,
-            object_states=np.asarray(vectors, np.float32)[idx],
-            object_state_names=init.names(),
-            progress=np.clip(np.asarray(prog)[idx] / thr, 0, 1).astype(np.float32),
-            template=label.template,
-            placeholders=list(label.placeholders),
-            task=label.task,
-            outcome=outcome,
-            actor="panda",
-            behaviour=request.behaviour,
-            variant=request.variant,
-            seed=int(seed),
-            info={
+        return _measured_robot_clip(
+            env,
+            b,
+            outcome,
+            (states, vectors, prog),
+            final,
+            (request.behaviour, request.variant, int(seed), request.num_frames, request.image_size),
+            {
                 "plan": plan.as_dict(),
                 "attempted_outcome": request.outcome,
-                "env_steps": len(states),
-                "frame_steps": idx.tolist(),
-                "final_progress": float(final),
-                "camera": cam.as_dict(),
                 "randomized": request.randomize,
             },
         )
@@ -463,39 +444,73 @@ def robot_clip_from_actions(
         end = scene.object_states()
         final = max(prog) if b.kind == "press" else prog[-1]
         outcome = measure(b, attempted, final, thr, moved(end, init), contact > 0)
-        sp = env.scene_params
-        cam = _camera_from_config(env.cfg, sp.camera_eye_offset, sp.camera_target_offset, sp.camera_fov_offset)
-        intended_xy = task_obj.world_direction(scene) if b.kind == "push" else None  # type: ignore[attr-defined]
-        label = _label(b, outcome, cam, init, end, intended_xy, env.cfg)
-        idx = _select(len(states), num_frames)
-        frames = np.empty((num_frames, image_size, image_size, 3), np.uint8)
-        for k, i in enumerate(idx):
-            scene.set_state(states[i])
-            frames[k], _, _ = env.cameras[0].render(env.client, sp.light, False)
-        return RenderedClip(
-            frames=frames,
-            object_states=np.asarray(vectors, np.float32)[idx],
-            object_state_names=init.names(),
-            progress=np.clip(np.asarray(prog)[idx] / thr, 0, 1).astype(np.float32),
-            template=label.template,
-            placeholders=list(label.placeholders),
-            task=label.task,
-            outcome=outcome,
-            actor="panda",
-            behaviour=task,
-            variant=variant,
-            seed=int(seed),
-            info={
-                "attempted_outcome": attempted,
-                "env_steps": len(states),
-                "frame_steps": idx.tolist(),
-                "final_progress": float(final),
-                "camera": cam.as_dict(),
-                "actions": "given",
-            },
+        return _measured_robot_clip(
+            env,
+            b,
+            outcome,
+            (states, vectors, prog),
+            final,
+            (task, variant, int(seed), num_frames, image_size),
+            {"attempted_outcome": attempted, "actions": "given"},
         )
     finally:
         env.close()
+
+
+def _measured_robot_clip(
+    env: DeskEnv,
+    b: Behaviour,
+    outcome: str,
+    recorded: tuple[list[Any], list[np.ndarray], list[float]],
+    final: float,
+    what: tuple[str, str, int, int, int],
+    info: dict[str, Any],
+) -> RenderedClip:
+    """The robot clip of an attempt recorded in ``env``: its label as its camera sees it, and ``num_frames`` frames
+    evenly spaced over the recorded steps, rendered by restoring their states.
+
+    Args:
+        recorded: the scene's state, object-state vector and task progress at each recorded step.
+        final: the attempt's final progress (m or rad); ``what``: (behaviour, variant, seed, num_frames, image_size).
+        info: the clip's details (the camera, steps and final progress are added).
+    """
+    states, vectors, prog = recorded
+    behaviour, variant, seed, num_frames, image_size = what
+    scene, task = env.scene, env.task
+    init = env.initial_object_states
+    assert init is not None  # reset() sets it
+    end = scene.object_states()
+    sp = env.scene_params
+    cam = _camera_from_config(env.cfg, sp.camera_eye_offset, sp.camera_target_offset, sp.camera_fov_offset)
+    intended_xy = task.world_direction(scene) if b.kind == "push" else None  # type: ignore[attr-defined]
+    label = _label(b, outcome, cam, init, end, intended_xy, env.cfg)
+    idx = _select(len(states), num_frames)
+    frames = np.empty((num_frames, image_size, image_size, 3), np.uint8)
+    for k, i in enumerate(idx):
+        scene.set_state(states[i])
+        frames[k], _, _ = env.cameras[0].render(env.client, sp.light, False)
+    thr = task.threshold(env.cfg.thresholds)
+    return RenderedClip(
+        frames=frames,
+        object_states=np.asarray(vectors, np.float32)[idx],
+        object_state_names=init.names(),
+        progress=np.clip(np.asarray(prog)[idx] / thr, 0, 1).astype(np.float32),
+        template=label.template,
+        placeholders=list(label.placeholders),
+        task=label.task,
+        outcome=outcome,
+        actor="panda",
+        behaviour=behaviour,
+        variant=variant,
+        seed=seed,
+        info={
+            **info,
+            "env_steps": len(states),
+            "frame_steps": idx.tolist(),
+            "final_progress": float(final),
+            "camera": cam.as_dict(),
+        },
+    )
 
 
 class _ShiftedArm:
