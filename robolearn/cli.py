@@ -662,7 +662,7 @@ DEMO_EXAMPLES = (
     '"turn the faucet right" seed=3 video.path=faucet.gif',
     '"push the drawer shut" optimizer=cem',
     'scene=home "open the kitchen drawer"',
-    "video=open_drawer_hand    # imitate a shipped demo video (or video=clip.mp4)",
+    "video=move_white_mug_left_hand    # imitate a shipped demo video (or video=clip.mp4)",
 )
 DEMO_ABOUT = (
     "The words without '=' are the instruction. Tasks the shipped models do: open / close the drawer,\n"
