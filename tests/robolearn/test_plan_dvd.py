@@ -136,3 +136,10 @@ def test_demo_video_answers_for_a_task_the_shipped_reward_was_not_benchmarked_fo
     assert "the video shows 'push the button' (push_button)" in err and "robot imitates videos of" in err
     assert main(["demo", "video=open_drawer_hand", "open", "the", "drawer"]) == 2
     assert "give an instruction or a video, not both" in capsys.readouterr().err
+
+
+def test_demo_video_plans_the_labelled_task_and_prints_its_benchmarked_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "video=move_white_mug_left_hand", *TINY]) == 0
+    out = capsys.readouterr().out
+    assert "→ task move_white_mug_left (their label)" in out and "episode 1/1" in out
+    assert "succeed on 70% of 10 benchmark episodes of move_white_mug_left" in out  # the manifest's dvd.success
