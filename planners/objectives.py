@@ -248,7 +248,9 @@ class DVDObjective:
                     for i in layout
                 ]
                 clips = torch.stack(frames, dim=1)  # (n, num_frames, H, W, C) float in [0, 1]
-                scores.append(self.model.score(clips, self.demos, self.progress_weight).float().cpu())
+                # the samples on real frames lead the clip and are alike in every candidate: encoded once
+                real = sum(i < n_real for i in layout)
+                scores.append(self.model.score(clips, self.demos, self.progress_weight, shared=real).float().cpu())
             columns.append(torch.cat(scores))
         return torch.stack(columns, dim=1)
 

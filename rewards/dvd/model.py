@@ -52,7 +52,15 @@ from rewards.dvd.config import DVDConfig, DVDVocabulary
 from rewards.nets import conv_padding, evaluating
 from sim.plumbing.checks import state_dict_problems
 
-__all__ = ["DVDReward", "FrameEncoder", "VideoEncoder", "frame_indices", "frame_major", "state_problems"]
+__all__ = [
+    "DVDReward",
+    "FrameEncoder",
+    "VideoEncoder",
+    "frame_indices",
+    "frame_major",
+    "shared_frames",
+    "state_problems",
+]
 
 #: uint8 pixel values are divided by this to get [0, 1]
 PIXEL_MAX = 255.0
@@ -72,6 +80,19 @@ def frame_indices(total: int, wanted: int) -> list[int]:
     if total < 1:
         raise ValueError(f"a clip needs at least 1 frame, got {total}")
     return [round(i * (total - 1) / max(1, wanted - 1)) for i in range(wanted)]
+
+
+def shared_frames(clips: Tensor, num_frames: int) -> int:
+    """How many of the frames a model samples from clips (N, T, ...) (``frame_indices``) are, from the first on, the
+    same in every clip: 0 for a single clip (nothing to share)."""
+    if clips.shape[0] < 2:
+        return 0
+    count = 0
+    for i in frame_indices(clips.shape[1], num_frames):
+        if not bool((clips[:, i] == clips[:1, i]).all()):
+            break
+        count += 1
+    return count
 
 
 class FrameEncoder(nn.Module):
@@ -158,23 +179,26 @@ class VideoEncoder(nn.Module):
         else:
             self.out = nn.Linear(c.frame_dim, c.embed_dim)
 
-    def frame_features(self, x: Tensor, shared_first: bool = False) -> Tensor:
-        """(B, F, C, H, W) → (B, F, frame_dim). ``shared_first``: every clip starts with the same frame (a planner's
-        candidates all start at the current observation), which is then encoded once."""
-        b = x.shape[0]
-        if shared_first and b > 1:  # frame 0 once, then the others (x[:, 1:] is a view: preprocess is frame-major)
-            first = self.frame_features(x[:1, :1])  # (1, 1, D)
-            if self.config.frame_input == "rgb_diff":
-                rest = self.frames.forward_diff(x[:, 1:], x[:1, 0])
+    def frame_features(self, x: Tensor, shared: int = 0) -> Tensor:
+        """(B, F, C, H, W) → (B, F, frame_dim). ``shared``: the first ``shared`` frames are the same in every clip (a
+        planner's candidates all start with the episode's real frames), so they are encoded once."""
+        b, f = x.shape[:2]
+        k = min(int(shared), f)
+        if k and b > 1:  # the shared frames once, then the others (x[:, k:] is a view: preprocess is frame-major)
+            head = self.frame_features(x[:1, :k]).expand(b, k, -1)  # (B, k, D)
+            if k == f:
+                return head
+            if self.config.frame_input == "rgb_diff":  # frame 0 is among the shared ones: every clip's first frame
+                rest = self.frames.forward_diff(x[:, k:], x[:1, 0])
             else:
-                rest = self.frames.forward_frames(x[:, 1:])
-            return torch.cat([first.expand(b, 1, -1), rest], dim=1)
+                rest = self.frames.forward_frames(x[:, k:])
+            return torch.cat([head, rest], dim=1)
         if self.config.frame_input == "rgb_diff":  # each frame with its difference from frame 0 (zero for frame 0)
             return self.frames.forward_diff(x, x[:, 0])
         return self.frames.forward_frames(x)
 
-    def forward(self, x: Tensor, shared_first: bool = False) -> Tensor:
-        h = self.frame_features(x, shared_first)
+    def forward(self, x: Tensor, shared: int = 0) -> Tensor:
+        h = self.frame_features(x, shared)
         if self.config.temporal == "mean":
             return self.out(h.mean(1))
         h = h.transpose(1, 2)  # (B, D, F): Conv1d over time
@@ -288,10 +312,10 @@ class DVDReward(nn.Module):
         return out.transpose(0, 1)
 
     # ------------------------------------------------------------------------------------ parts
-    def embed(self, clips: Tensor | np.ndarray, shared_first: bool = False, name: str = "clips") -> Tensor:
+    def embed(self, clips: Tensor | np.ndarray, shared: int = 0, name: str = "clips") -> Tensor:
         """Clips (N, T, H, W, C) → raw embeddings (N, embed_dim) (the heads normalise them as they need); ``name``
         is how an error names the input."""
-        return self.encoder(self.preprocess(clips, name), shared_first)
+        return self.encoder(self.preprocess(clips, name), shared)
 
     def pair_logits(self, e1: Tensor, e2: Tensor) -> Tensor:
         """Logit of P(same task) for embedding pairs (..., E), (..., E) → (...).
@@ -363,6 +387,7 @@ class DVDReward(nn.Module):
         candidates: Tensor | np.ndarray,
         demos: Tensor | np.ndarray,
         progress_weight: float | None = None,
+        shared: int | None = None,
     ) -> Tensor:
         """The reward of each candidate clip: mean over demos of P(same task), times its progress factor.
 
@@ -370,10 +395,14 @@ class DVDReward(nn.Module):
             candidates: (N, T, H, W, C) clips (uint8 or float in [0, 1]), e.g. a planner's predicted videos.
             demos: (M, T', H, W, C) demo clips of the task (e.g. human videos); their embeddings are cached.
             progress_weight: w in ``P(same) · (1 − w + w · progress)``; None = ``config.progress_weight``.
+            shared: how many of the frames sampled from each candidate are, from the first on, the same in every
+                candidate, when the caller knows it (a planner: its real frames); None = compared (``shared_frames``,
+                ~10 ms for 200 clips).
 
         Returns:
             (N,) float32 in [0, 1] on the model's device. Computed in eval mode (the mode is restored) without
-            gradients. When every candidate starts with the same frame, that frame is encoded once.
+            gradients. Frames every candidate starts with alike (a planner's candidates share the episode's real
+            frames so far) are encoded once (``shared_frames``).
         """
         c = self.config
         w = c.progress_weight if progress_weight is None else float(progress_weight)
@@ -385,8 +414,8 @@ class DVDReward(nn.Module):
         with evaluating(self), torch.no_grad():
             for i in range(0, x.shape[0], c.score_chunk):
                 chunk = x[i : i + c.score_chunk]
-                shared = chunk.shape[0] > 1 and bool((chunk[:, 0] == chunk[:1, 0]).all())
-                e = self.embed(chunk, shared_first=shared, name="candidates")
+                k = shared_frames(chunk, c.num_frames) if shared is None else shared
+                e = self.embed(chunk, shared=k, name="candidates")
                 n, m = e.shape[0], d.shape[0]
                 p = torch.sigmoid(self.pair_logits(e[:, None].expand(n, m, -1), d[None].expand(n, m, -1))).mean(1)
                 if w > 0:

@@ -11,6 +11,7 @@ import torch
 
 from rewards.dvd import DVDConfig, DVDReward, DVDVocabulary, frame_indices, load_checkpoint, load_model, save_checkpoint
 from rewards.dvd.checkpoint import CheckpointError
+from rewards.dvd.model import shared_frames
 from sim.plumbing.checkpoints import write_atomic
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -66,10 +67,11 @@ def test_concat_head_keeps_its_order_and_never_swaps_at_random() -> None:
 
 def test_frame_features_equal_each_frame_encoded_on_its_own() -> None:
     """The encoder's shortcuts (the difference channel by linearity, frames reached frame-major in memory, the shared
-    first frame encoded once) give what encoding each frame stacked with its difference from frame 0 gives."""
+    leading frames every clip shares encoded once) give what encoding each frame stacked with its difference from
+    frame 0 gives."""
     model = DVDReward(DVDConfig(**SMALL), seed=0).eval()
     cand = clips(5, seed=7)
-    cand[:, 0] = cand[0, 0]
+    cand[:, :2] = cand[0, :2]  # the candidates share their first two frames (a planner's real frames so far)
     x = model.preprocess(cand)
     diff = x - x[:, :1]
     with torch.no_grad():
@@ -77,7 +79,16 @@ def test_frame_features_equal_each_frame_encoded_on_its_own() -> None:
             [model.encoder.frames(torch.cat([x[:, k], diff[:, k]], dim=1)) for k in range(x.shape[1])], dim=1
         )
         torch.testing.assert_close(model.encoder.frame_features(x), expected, rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(model.encoder.frame_features(x, shared_first=True), expected, rtol=1e-4, atol=1e-5)
+        for shared in (1, 2):
+            torch.testing.assert_close(model.encoder.frame_features(x, shared=shared), expected, rtol=1e-4, atol=1e-5)
+        assert shared_frames(cand, x.shape[1]) == 2 and shared_frames(cand[:1], x.shape[1]) == 0
+        same = cand[:1].expand(3, *cand.shape[1:])  # every frame shared: encoded once
+        torch.testing.assert_close(
+            model.encoder.frame_features(model.preprocess(same), shared=x.shape[1]),
+            model.encoder.frame_features(model.preprocess(same)),
+            rtol=1e-4,
+            atol=1e-5,
+        )
         # a clip batch laid out clip-major in memory (not as preprocess makes it) gives the same
         torch.testing.assert_close(model.encoder.frame_features(x.contiguous()), expected, rtol=1e-4, atol=1e-5)
 
