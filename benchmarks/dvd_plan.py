@@ -42,20 +42,10 @@ DEMO_SEED_BASE = 70_000_000
 
 def demo_clips(task: str, seed: int, count: int, image_size: int) -> tuple[np.ndarray, list[str]]:
     """``count`` videos of ``task`` by actors drawn for episode ``seed`` (randomized scenes): (clips, actors)."""
-    from sim.actors.clips import ClipRequest, render_clip
+    from robolearn.demo_videos import render_demo_videos
 
     rng = np.random.default_rng([seed, 25])
-    clips: list[np.ndarray] = []
-    actors: list[str] = []
-    k = 0
-    while len(clips) < count:
-        actor = str(rng.choice(DEMO_ACTORS))
-        clip = render_clip(ClipRequest(actor, task, image_size=image_size), DEMO_SEED_BASE + 1000 * seed + k)
-        k += 1
-        if clip.outcome == "done":  # a video of the task, as a person would show it
-            clips.append(clip.frames)
-            actors.append(actor)
-    return np.stack(clips), actors
+    return render_demo_videos(task, count, DEMO_ACTORS, rng, DEMO_SEED_BASE + 1000 * seed, image_size)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -169,21 +169,24 @@ def video_overrides(args: Sequence[str]) -> list[str]:
     Raises:
         ConfigError: words of an instruction beside the video, or another scene than the video's.
     """
-    named = [a for a in args if a.partition("=")[0].lstrip("+~") == VIDEO_KEY and "=" in a]
+
+    def key(arg: str) -> str | None:  # the override's key (``+video=`` too), None for words of an instruction
+        return arg.partition("=")[0].lstrip("+~") if is_override(arg) else None
+
+    named = [a for a in args if key(a) == VIDEO_KEY]
     if not named:
         return list(args)
     if len(named) > 1:
         raise ConfigError("give video= once (a list of demos is one value: video=[a.mp4,b.mp4])")
-    words = [a for a in args if not a.startswith("-") and not is_override(a)]
-    if words or any(a.partition("=")[0].lstrip("+~") == "instruction" for a in args):
+    if any(key(a) in (None, "instruction") and not a.startswith("-") for a in args):
         raise ConfigError(
             'give an instruction or a video, not both: robolearn demo "open the drawer" | robolearn demo video=CLIP'
         )
-    scenes = [a.partition("=")[2] for a in args if a.partition("=")[0].lstrip("+~") == "scene"]
-    if any(scene != VIDEO_SCENE for scene in scenes):
-        raise ConfigError(f"video= imitates a video at the desk (scene={VIDEO_SCENE}), not scene={scenes[0]}")
+    other = [a.partition("=")[2] for a in args if key(a) == "scene" and a.partition("=")[2] != VIDEO_SCENE]
+    if other:
+        raise ConfigError(f"video= imitates a video at the desk (scene={VIDEO_SCENE}), not scene={other[0]}")
     value = named[0].partition("=")[2]
-    rest = [a for a in args if a != named[0] and a.partition("=")[0].lstrip("+~") != "scene"]
+    rest = [a for a in args if a != named[0] and key(a) != "scene"]
     return [f"scene={VIDEO_SCENE}", f"demo={value}", *rest]
 
 

@@ -30,7 +30,7 @@ from rewards.dvd.model import DVDReward
 from robolearn.data.metadata import DatasetError
 from robolearn.data.schema import META_FILE
 from robolearn.data.videos.decode import VIDEO_SUFFIXES, VideoError, decode_video
-from robolearn.data.videos.frames import even_indices, fit_square
+from robolearn.data.videos.frames import even_indices, fit_square_frames
 from robolearn.data.videos.reader import ClipReader
 from robolearn.paths import SHIPPED_DIR
 from sim.plumbing.checks import shown
@@ -44,6 +44,7 @@ __all__ = [
     "load_demo_videos",
     "recognize_task",
     "reference_clips",
+    "render_demo_videos",
     "shipped_demos",
     "write_demo_videos",
 ]
@@ -93,9 +94,7 @@ def shipped_demos() -> dict[str, dict[str, object]]:
 
 def _fit_clip(frames: np.ndarray, num_frames: int, image_size: int) -> np.ndarray:
     """uint8 (T, H, W, 3) → (num_frames, image_size, image_size, 3): evenly resampled in time, centre-cropped."""
-    picks = even_indices(len(frames), num_frames).tolist()
-    out = [f if f.shape[:2] == (image_size, image_size) else fit_square(f, image_size) for f in frames[picks]]
-    return np.stack(out).astype(np.uint8)
+    return fit_square_frames(frames[even_indices(len(frames), num_frames)], image_size).astype(np.uint8, copy=False)
 
 
 def _dataset_clips(
@@ -277,6 +276,36 @@ def reference_clips(num_frames: int, image_size: int) -> dict[str, np.ndarray]:
             clip = _file_clip(DEMOS_DIR / str(entry["file"]), num_frames, image_size)
             by_task.setdefault(str(shows), []).append(clip)
     return {task: np.stack(clips) for task, clips in by_task.items()}
+
+
+def render_demo_videos(
+    task: str,
+    count: int,
+    actors: Sequence[str],
+    rng: np.random.Generator,
+    first_seed: int,
+    image_size: int,
+) -> tuple[np.ndarray, list[str]]:
+    """``count`` videos of ``task`` by non-robot actors drawn from ``actors`` with ``rng``, in randomized scenes,
+    rendered at seeds ``first_seed``, ``first_seed + 1``, ...; a take where the actor did not do the task is re-shot
+    at the next seed (a demo shows the task, as a person would show it).
+
+    Returns:
+        (uint8 (count, 20, S, S, 3) clips, the actor of each).
+    """
+    from sim.actors.clips import ClipRequest, render_clip  # lazy: PyBullet
+
+    clips: list[np.ndarray] = []
+    drawn: list[str] = []
+    seed = first_seed
+    while len(clips) < count:
+        actor = str(rng.choice(list(actors)))
+        clip = render_clip(ClipRequest(actor, task, image_size=image_size), seed)
+        seed += 1
+        if clip.outcome == "done":
+            clips.append(clip.frames)
+            drawn.append(actor)
+    return np.stack(clips), drawn
 
 
 def write_demo_videos(

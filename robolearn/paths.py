@@ -47,6 +47,8 @@ def conf_dir() -> Path:
 
 #: the checkpoints that ship inside the package (``robolearn demo``'s default models; see its README.md)
 SHIPPED_DIR = _PACKAGE_DIR / "checkpoints"
+#: the shipped DVD video reward: what `objective=dvd` and `collect planner-clips` use when no checkpoint is given
+SHIPPED_DVD = SHIPPED_DIR / "dvd_reward.pt"
 
 
 def shipped_checkpoint(name: str) -> str:

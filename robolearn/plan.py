@@ -4,8 +4,9 @@ expected.
 Builds a ``planners.vmpc.VMPCAgent`` from ``conf/plan.yaml``: the reward (LOReL checkpoint, goal image, DVD
 checkpoint with demo videos, or oracle), the dynamics (a video-model checkpoint or the simulator) and the optimizer
 (``conf/optimizer``), resolves the instruction (or the demo videos, ``robolearn.demo_videos``) to a desk task (for
-the initial states and the success check), runs the episodes and writes a video whose frames show, side by side, the real camera frame, the frame the
-current plan predicted for this step, and the reward of the real frames over time.
+the initial states and the success check), runs the episodes and writes a video whose frames show, side by side,
+the real camera frame, the frame the current plan predicted for this step, and the reward of the real frames over
+time.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from robolearn.data.schema import META_FILE
 from robolearn.demo_videos import DemoVideos, load_demo_videos, recognize_task, reference_clips
 from robolearn.instructions import Resolution, check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
-from robolearn.paths import SHIPPED_DIR
+from robolearn.paths import SHIPPED_DVD
 from robolearn.rollout import VIDEO_SUFFIXES, check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.counter_config import CounterEnvConfig
@@ -77,8 +78,6 @@ __all__ = [
 ]
 
 REWARDS = ("lorel", "goal_image", "oracle", "dvd")
-#: the video reward ``objective=dvd`` scores with when no ``reward_checkpoint`` is given
-SHIPPED_DVD = SHIPPED_DIR / "dvd_reward.pt"
 #: where a planned episode starts: docked (the env's own reset) | home (env=counter: anywhere in a home; the
 #: drawer baseline navigates and docks, then the planner takes the arm)
 EPISODE_STARTS = ("docked", "home")

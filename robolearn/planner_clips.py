@@ -35,13 +35,15 @@ from planners.simulator_rollouts import resolve_workers
 from planners.vmpc import VMPCAgent, VMPCConfig
 from rewards.dvd import DVDReward
 from rewards.dvd import load_model as load_dvd_model
-from robolearn.config import ConfigError
+from robolearn.conf_files import parse_options
+from robolearn.config import ConfigError, one_line
 from robolearn.data.episode import Episode
 from robolearn.data.videos.clip import clip_attr, clip_episode
 from robolearn.data.videos.collect_config import DEFAULT_ROBOT_TASKS
 from robolearn.data.videos.importers import clips_meta
 from robolearn.data.videos.writing import WriteOptions, write_clips
-from robolearn.paths import SHIPPED_DIR
+from robolearn.demo_videos import render_demo_videos
+from robolearn.paths import SHIPPED_DVD
 from sim.actors.catalogue import HELDOUT_ACTOR, NON_ROBOT_ACTORS
 from sim.plumbing.files import output_keys
 from sim.plumbing.settings import check_knobs, knob
@@ -53,8 +55,10 @@ __all__ = ["PlannerClipsOptions", "PlannerClipsSettings", "run_planner_clips"]
 RESUME_KEYS = ("content", "clips", "observations")
 #: random streams of one clip's demo videos (seeded as (seed, stream)): which actors show the task
 _DEMO_STREAM = 11
-#: seeds of the demo videos: far from the clip seeds and from every seed collect videos uses by default
+#: seeds of the demo videos: far from the clip seeds and from every seed collect videos uses by default; clip i's
+#: demos are rendered from DEMO_SEED_OFFSET + (seed + i) · DEMO_SEEDS_PER_CLIP on (a failed take is re-shot)
 DEMO_SEED_OFFSET = 50_000_000
+DEMO_SEEDS_PER_CLIP = 8
 
 
 @dataclass
@@ -111,10 +115,10 @@ class PlannerClipsSettings:
         node = raw.pop("optimizer")
         try:
             optimizer = optimizer_config(node)
-            options = PlannerClipsOptions(**{str(k): v for k, v in raw.items()})
         except (TypeError, ValueError) as e:
-            raise ConfigError(" ".join(str(e).split())) from None
-        path = Path(options.checkpoint) if options.checkpoint else SHIPPED_DIR / "dvd_reward.pt"
+            raise ConfigError(f"optimizer: {one_line(str(e))}") from None
+        options = parse_options(PlannerClipsOptions, {str(k): v for k, v in raw.items()}, "collect planner-clips")
+        path = Path(options.checkpoint) if options.checkpoint else SHIPPED_DVD
         if not path.is_file():
             raise ConfigError(f"checkpoint={path}: no such file (a .pt from `robolearn train dvd`, or null)")
         return cls(options, optimizer, path, dict(node))
@@ -140,10 +144,6 @@ class PlannerClipsSettings:
         return {**clips_meta(clips, o.image_size, names), "seed": o.seed}
 
 
-def _demo_actors() -> list[str]:
-    return [a for a in NON_ROBOT_ACTORS if a != HELDOUT_ACTOR]
-
-
 def relabel(measured_task: str | None, outcome: str, attempted: str, tasks: Sequence[str]) -> tuple[str | None, str]:
     """(task, outcome) a planner clip is stored with. What it did, as measured, when that is one of the mined
     ``tasks`` (or no task at all); a clip that did another desk task (a push meant to the left that moved the mug
@@ -167,7 +167,7 @@ class _PlanJob:
         self._model = load_dvd_model(self.settings.checkpoint)
 
     def episode(self, index: int) -> Episode:
-        from sim.actors.clips import ClipRequest, render_clip, robot_clip_from_actions  # lazy: PyBullet
+        from sim.actors.clips import robot_clip_from_actions  # lazy: PyBullet
         from sim.envs.desk import DeskEnv
 
         if self._model is None:
@@ -177,13 +177,9 @@ class _PlanJob:
         task = o.tasks[index % len(o.tasks)]
         seed = o.seed + index
         rng = np.random.default_rng([seed, _DEMO_STREAM])
-        actors = rng.choice(_demo_actors(), size=o.demos_per_plan)
-        demos = np.stack(
-            [
-                render_clip(ClipRequest(str(a), task, image_size=o.image_size), DEMO_SEED_OFFSET + seed * 8 + k).frames
-                for k, a in enumerate(actors)
-            ]
-        )
+        training_actors = [a for a in NON_ROBOT_ACTORS if a != HELDOUT_ACTOR]
+        first = DEMO_SEED_OFFSET + seed * DEMO_SEEDS_PER_CLIP
+        demos, actors = render_demo_videos(task, o.demos_per_plan, training_actors, rng, first, o.image_size)
         env = DeskEnv(task=task, width=o.image_size, height=o.image_size)
         try:
             obs, _ = env.reset(seed=seed)
@@ -212,7 +208,7 @@ class _PlanJob:
             "seed": seed,
             "object_state_names": list(clip.object_state_names),
             "planned_value": plan.value,
-            "demo_actors": [str(a) for a in actors],
+            "demo_actors": actors,
             # the executed plan (its steps are not the clip's frames, which are resampled from them)
             "plan_actions": np.round(plan.actions, 5).tolist(),
         }
