@@ -34,18 +34,18 @@ from omegaconf import OmegaConf
 
 from robolearn.data.videos.collect_config import DEFAULT_ROBOT_TASKS
 
-#: actors of the demo videos: every non-robot actor, the held-out one (planar_arm) included
+#: actors of the demo videos: every non-robot actor, the held-out one (planar_arm) included (conf/bench/desk.yaml's)
 DEMO_ACTORS = ("hand", "stick", "gripper", "human_arm", "planar_arm")
 #: demo video seeds: far from the training (0+, 6,000,000+), validation and test sets' (1e6–4e6+) seeds
 DEMO_SEED_BASE = 70_000_000
 
 
 def demo_clips(task: str, seed: int, count: int, image_size: int) -> tuple[np.ndarray, list[str]]:
-    """``count`` videos of ``task`` by actors drawn for episode ``seed`` (randomized scenes): (clips, actors)."""
-    from robolearn.demo_videos import render_demo_videos
+    """``count`` videos of ``task`` by actors drawn for episode ``seed`` (randomized scenes): (clips, actors), as
+    ``robolearn bench``'s video-demo agents draw them."""
+    from robolearn.bench.agents import episode_demos
 
-    rng = np.random.default_rng([seed, 25])
-    return render_demo_videos(task, count, DEMO_ACTORS, rng, DEMO_SEED_BASE + 1000 * seed, image_size)
+    return episode_demos(task, seed, count, DEMO_ACTORS, DEMO_SEED_BASE, image_size)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -228,6 +228,13 @@ class PlanOptions:
         check_knobs(self, "")
 
 
+#: how to train a reward checkpoint of each learned objective (what a missing reward_checkpoint's error suggests)
+TRAIN_REWARD = {
+    "lorel": "robolearn train data=data/desk out=runs/lorel",
+    "dvd": "robolearn train dvd data=[data/videos] out=runs/dvd",
+}
+
+
 def _check_file(key: str, path: str, missing: str) -> None:
     """A ``ConfigError`` unless ``path`` (the value of ``key``) is a file: ``missing`` says what to do when there is
     nothing there; a folder gets the .pt files inside it."""
@@ -296,7 +303,9 @@ class PlanSettings:
     min_demo_score: float = 0.5
 
     @classmethod
-    def from_config(cls, cfg: DictConfig | Mapping[str, Any], ignore: Collection[str] = ()) -> PlanSettings:
+    def from_config(
+        cls, cfg: DictConfig | Mapping[str, Any], ignore: Collection[str] = (), demos_given: bool = False
+    ) -> PlanSettings:
         """Validate a composed ``plan`` config; every problem is a one-line ``ConfigError``.
 
         The plan's own keys are ``PlanOptions`` (checked by its knobs); ``env`` and ``optimizer`` come from their
@@ -305,6 +314,8 @@ class PlanSettings:
         Args:
             cfg: the composed config (or an equivalent mapping).
             ignore: keys of a command built on plan that are not plan's (``robolearn demo``'s ``supported_tasks``).
+            demos_given: the caller passes the demo clips to ``build_agent`` itself (``robolearn bench`` renders
+                them per episode), so ``objective=dvd`` does not need ``demo=``.
         """
         raw = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
         if not isinstance(raw, dict):
@@ -342,7 +353,7 @@ class PlanSettings:
             demo = tuple(specs)
             if reward != "dvd":
                 raise ConfigError(f"demo= is imitated with the video reward: add objective=dvd (objective is {reward})")
-        if reward == "dvd" and demo is None:
+        if reward == "dvd" and demo is None and not demos_given:
             raise ConfigError(
                 "objective=dvd scores the episode against demo videos: give demo=VIDEO.mp4 (or a folder, DATASET:ids, "
                 "a shipped demo's name)"
@@ -357,7 +368,8 @@ class PlanSettings:
                 "or plan with objective=oracle dynamics_model=oracle"
             )
         if ckpt:
-            _check_file("reward_checkpoint", ckpt, "no such file")
+            hint = TRAIN_REWARD.get(reward)
+            _check_file("reward_checkpoint", ckpt, f"no such file; train one with `{hint}`" if hint else "no such file")
         dynamics = o.dynamics_model
         if isinstance(dynamics, (list, tuple)):  # several video models: an ensemble
             if len(dynamics) < 2 or not all(isinstance(p, str) and p and p != ORACLE for p in dynamics):

@@ -7,6 +7,8 @@ An agent runs one seeded episode in a given env and returns its summary (``succe
 * ``PolicyAgent``: a language-conditioned policy (LCBC, ``robolearn train policy``) acting on each frame;
 * ``VMPCBenchAgent``: visual MPC as ``robolearn plan`` builds it, from plan overrides: the LOReL reward on
   the learned video model or on oracle dynamics, the goal-image cost, or the oracle reward;
+* ``VideoDemoBenchAgent``: visual MPC maximising a DVD video reward against demo videos of the episode's task by
+  non-robot actors, rendered per episode (DVD's protocol: the robot is shown a video, not told an instruction);
 * ``NavBenchAgent``: the homes' baseline agents (navigation, and the drawer / door baselines), for
   ``robolearn bench env=home`` (``RandomAgent`` runs there too).
 
@@ -18,7 +20,7 @@ Your own agent is any class with ``check()`` and ``run(env, instruction, seed)``
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
@@ -37,7 +39,9 @@ from robolearn.config import (
     one_line,
     quote_override,
 )
+from robolearn.demo_videos import render_demo_videos
 from robolearn.plan import PlanSettings, build_agent, check_model, check_models, load_models
+from sim.actors.catalogue import NON_ROBOT_ACTORS
 from sim.plumbing.checkpoints import CheckpointError
 from sim.plumbing.checks import shown
 
@@ -57,7 +61,9 @@ __all__ = [
     "PolicyAgent",
     "RandomAgent",
     "VMPCBenchAgent",
+    "VideoDemoBenchAgent",
     "act_until_done",
+    "episode_demos",
     "episode_summary",
 ]
 
@@ -186,6 +192,9 @@ class VMPCBenchAgent:
             raise ConfigError(f"VMPC agent plan values {reserved} set what the bench decides per episode; remove them")
         self._settings: dict[tuple[str, str], PlanSettings] = {}
 
+    #: the agent passes demo clips to ``build_agent`` itself (``VideoDemoBenchAgent``), so ``demo=`` is not needed
+    demos_given = False
+
     def settings(self, instruction: str, task: str) -> PlanSettings:
         """The validated ``PlanSettings`` for one (instruction, task) pair (cached)."""
         key = (instruction, task)
@@ -194,7 +203,8 @@ class VMPCBenchAgent:
                 compose_config(
                     "plan",
                     [f"instruction={quote_override(instruction)}", f"task={task}", "video.path=null", *self.plan],
-                )
+                ),
+                demos_given=self.demos_given,
             )
         return self._settings[key]
 
@@ -214,14 +224,97 @@ class VMPCBenchAgent:
         env_cfg = cast("DeskEnvConfig | CounterEnvConfig", env_config(env, kind=type(s.env).KIND))
         check_models(s, env_cfg, models)
 
-    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
-        s = self.settings(instruction, env.cfg.task)
+    def models(self, s: PlanSettings) -> tuple[Any, Any]:
+        """(reward model, video model or None) of the settings, loaded once per process."""
         key = ("vmpc", str(s.reward_checkpoint), s.dynamics)
         if key not in _MODEL_CACHE:
             _MODEL_CACHE[key] = load_models(s)
-        reward_model, video_model = _MODEL_CACHE[key]
+        return _MODEL_CACHE[key]
+
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
+        s = self.settings(instruction, env.cfg.task)
+        reward_model, video_model = self.models(s)
         agent = build_agent(s, env.cfg, seed, reward_model, video_model, action_space=env.action_space)
         return run_episode(env, agent, seed=seed).summary()
+
+
+#: the actor draw's generator is seeded with (episode seed, this): apart from every other use of the episode seed
+DEMO_RNG_STREAM = 25
+#: render seeds reserved per episode for its demo videos (re-shot takes included)
+DEMO_SEEDS_PER_EPISODE = 1000
+
+
+def episode_demos(
+    task: str, seed: int, count: int, actors: Sequence[str], first_seed: int, image_size: int
+) -> tuple[np.ndarray, list[str]]:
+    """The demo videos of one benchmark episode: ``count`` videos of ``task`` by actors drawn from ``actors`` with a
+    generator seeded by the episode's ``seed``, in randomized scenes, rendered at seeds from ``first_seed`` + 1000 ·
+    ``seed`` on (``robolearn.demo_videos.render_demo_videos``; a failed take is re-shot at the next seed, and 1000
+    seeds per episode leave room for that). They depend only on (task, seed, count, actors, first_seed).
+
+    Returns:
+        (uint8 (count, 20, S, S, 3) clips, the actor of each).
+    """
+    rng = np.random.default_rng([seed, DEMO_RNG_STREAM])
+    return render_demo_videos(task, count, actors, rng, first_seed + DEMO_SEEDS_PER_EPISODE * seed, image_size)
+
+
+class VideoDemoBenchAgent(VMPCBenchAgent):
+    """Visual MPC maximising a video reward (``objective: dvd``) against demo videos of the episode's task: DVD's
+    protocol, where the robot is shown videos of someone else doing the task and the instruction is not used.
+
+    Each episode's demos are rendered for it (``episode_demos``): ``demos`` videos by non-robot actors drawn from
+    ``demo_actors`` (the held-out actor among them by default), in randomized scenes (which never use the held-out
+    variants' palette, camera or arrangement), at render seeds from ``demo_seed`` on, far from every training and
+    evaluation seed of the DVD datasets: videos the reward never saw.
+
+    Args:
+        plan: ``conf/plan.yaml`` values as for ``VMPCBenchAgent``; ``objective`` must be ``dvd``.
+        demos: demo videos per episode (≥ 1).
+        demo_actors: the actors the demos are drawn from (``sim.actors.catalogue.NON_ROBOT_ACTORS``).
+        demo_seed: render seed of the first episode's first demo (≥ 0).
+    """
+
+    demos_given = True
+
+    def __init__(
+        self,
+        plan: Mapping[str, Any] | None,
+        demos: int,
+        demo_actors: Sequence[str],
+        demo_seed: int,
+    ):
+        super().__init__(plan)
+        if "demo" in [o.split("=", 1)[0] for o in self.plan]:
+            raise ConfigError("a video-demo agent renders its demo videos per episode: remove plan.demo")
+        if isinstance(demos, bool) or not isinstance(demos, int) or demos < 1:
+            raise ConfigError(f"demos={demos!r} must be the number of demo videos per episode (≥ 1), e.g. demos=3")
+        actors = [demo_actors] if isinstance(demo_actors, str) else list(demo_actors)
+        unknown = [a for a in actors if a not in NON_ROBOT_ACTORS]
+        if not actors or unknown:
+            raise ConfigError(
+                f"demo_actors={list(actors)!r} must name non-robot actors; choose from {', '.join(NON_ROBOT_ACTORS)}"
+            )
+        if isinstance(demo_seed, bool) or not isinstance(demo_seed, int) or demo_seed < 0:
+            raise ConfigError(f"demo_seed={demo_seed!r} must be a render seed (an integer ≥ 0)")
+        self.demos, self.demo_actors, self.demo_seed = demos, tuple(actors), demo_seed
+
+    def check(self) -> None:
+        s = self.settings("open the drawer", "open_drawer")
+        if s.objective != "dvd":
+            raise ConfigError(
+                f"a video-demo agent plans with a video reward: set plan.objective=dvd (not {s.objective})"
+            )
+        super().check()
+
+    def run(self, env: DeskEnv, instruction: str, seed: int) -> dict[str, Any]:
+        s = self.settings(instruction, env.cfg.task)
+        reward_model, video_model = self.models(s)
+        clips, actors = episode_demos(
+            env.cfg.task, seed, self.demos, self.demo_actors, self.demo_seed, reward_model.config.image_size
+        )
+        agent = build_agent(s, env.cfg, seed, reward_model, video_model, action_space=env.action_space, demos=clips)
+        return {**run_episode(env, agent, seed=seed).summary(), "demo_actors": actors}
 
 
 def plan_overrides(plan: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -72,6 +72,15 @@ MAX_OPEN_ENVS = 8
 AGENT_TARGET_DOC = "class built with the keys below"
 
 
+#: the DVD rewards the bench's video-demo agents plan with (agent name suffix → checkpoint): the shipped reward
+#: (robot demos + human videos) and the two baselines of DVD's protocol, trained by the commands in docs/dvd.md
+DVD_BENCH_REWARDS = {
+    "": "${shipped:dvd_reward.pt}",
+    "_robot_only": "runs/dvd_robot/best.pt",
+    "_concat": "runs/dvd_concat/best.pt",
+}
+
+
 class BenchError(RuntimeError):
     """The bench could not finish (episodes that failed on every retry); the message names them."""
 
@@ -235,6 +244,22 @@ class DeskBenchOptions(BenchOptions):
                 "_target_": "robolearn.bench.agents.VMPCBenchAgent",
                 "plan": {"objective": "oracle", "dynamics_model": "oracle"},
             },
+            **{
+                f"vmpc_dvd{suffix}{'_oracle' if oracle else ''}": {
+                    "_target_": "robolearn.bench.agents.VideoDemoBenchAgent",
+                    "plan": {
+                        "objective": "dvd",
+                        "reward_checkpoint": checkpoint,
+                        "dynamics_model": "oracle" if oracle else "${shipped:video_model.pt}",
+                        "optimizer": "cem",
+                    },
+                    "demos": 3,
+                    "demo_actors": ["hand", "stick", "gripper", "human_arm", "planar_arm"],
+                    "demo_seed": 70_000_000,
+                }
+                for suffix, checkpoint in DVD_BENCH_REWARDS.items()
+                for oracle in (False, True)
+            },
         },
         "The agents; each is built with `_target_` (robolearn.bench.agents). A VMPC agent's `plan` holds values of "
         "conf/plan.yaml, nested as there (e.g. +agent_specs.vmpc_lorel.plan.optimizer=cem, or "
@@ -251,6 +276,19 @@ class DeskBenchOptions(BenchOptions):
             "vmpc_lorel_oracle": "the LOReL reward on oracle dynamics (the simulator predicts): the reward's upper "
             "bound",
             "vmpc_oracle": "the oracle state reward on oracle dynamics: the planner's upper bound",
+            "vmpc_dvd": "VMPC (CEM) on the learned video model, maximising the shipped DVD reward (robot demos + "
+            "human videos) against demo videos of the task by non-robot actors, rendered per episode (DVD's "
+            "protocol: shown, not told)",
+            "vmpc_dvd_oracle": "the same on oracle dynamics (the simulator predicts): the video reward's upper bound",
+            "vmpc_dvd_robot_only": "VMPC + a DVD reward trained on the same robot demos alone (`robolearn train dvd "
+            "robot_only=true out=runs/dvd_robot`), learned video model",
+            "vmpc_dvd_robot_only_oracle": "the same on oracle dynamics",
+            "vmpc_dvd_concat": "VMPC + DVD's own concatenation head (`robolearn train dvd reward.head=concat "
+            "hard_negatives=false out=runs/dvd_concat`), learned video model",
+            "vmpc_dvd_concat_oracle": "the same on oracle dynamics",
+            "*.demos": "demo videos per episode",
+            "*.demo_actors": "actors the demo videos are drawn from (the held-out planar_arm included)",
+            "*.demo_seed": "render seed of the first episode's demos (far from the DVD datasets' seeds)",
             "*._target_": AGENT_TARGET_DOC,
             "lcbc.checkpoint": "policy checkpoint from `robolearn train policy`",
             "*.plan": "conf/plan.yaml values",
