@@ -34,18 +34,14 @@ from omegaconf import OmegaConf
 
 from robolearn.data.videos.collect_config import DEFAULT_ROBOT_TASKS
 
-#: actors of the demo videos: every non-robot actor, the held-out one (planar_arm) included (conf/bench/desk.yaml's)
-DEMO_ACTORS = ("hand", "stick", "gripper", "human_arm", "planar_arm")
-#: demo video seeds: far from the training (0+, 6,000,000+), validation and test sets' (1e6–4e6+) seeds
-DEMO_SEED_BASE = 70_000_000
-
 
 def demo_clips(task: str, seed: int, count: int, image_size: int) -> tuple[np.ndarray, list[str]]:
     """``count`` videos of ``task`` by actors drawn for episode ``seed`` (randomized scenes): (clips, actors), as
     ``robolearn bench``'s video-demo agents draw them."""
     from robolearn.bench.agents import episode_demos
+    from robolearn.bench.run import DVD_DEMO_ACTORS, DVD_DEMO_SEED
 
-    return episode_demos(task, seed, count, DEMO_ACTORS, DEMO_SEED_BASE, image_size)
+    return episode_demos(task, seed, count, DVD_DEMO_ACTORS, DVD_DEMO_SEED, image_size)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
