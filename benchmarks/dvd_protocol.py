@@ -2,7 +2,7 @@
 seen only in human videos, in the training layout and the three held-out variants.
 
 Each cell is (agent, task group, variant): the tasks with robot demos (the agent's reward checkpoint's
-``robot_labels``) or those seen only in human videos (its ``human_only_labels``), in one variant. A cell gets at least
+``robot_labels``) or the other desk tasks (for the shipped reward, those seen only in human videos), in one variant. A cell gets at least
 ``--per-cell`` episodes, spread evenly over the group's tasks (seeds ``--first-seed`` + i); every episode is shown
 ``demos`` videos of its task by non-robot actors rendered for it (``robolearn.bench.agents.VideoDemoBenchAgent``,
 the held-out actor included). The episodes run through ``robolearn bench`` into ``--out`` (rerun the command to
@@ -40,8 +40,9 @@ TEST_SEED = 10_000
 
 
 def agent_task_groups(agent: str, bench_overrides: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
-    """The desk tasks of each group for a video-demo agent: from its reward checkpoint's vocabulary (the tasks it had
-    robot demos of, and those it saw only in human videos)."""
+    """The desk tasks of each group for a video-demo agent: from its reward checkpoint's vocabulary, the tasks it had
+    robot demos of, and every other desk task (for the shipped reward, those it saw only in human videos; a reward
+    trained on the robot demos alone is measured on the same tasks, which it never saw)."""
     from rewards.dvd import load_model
     from robolearn.config import compose_config
     from sim.tasks.desk import DESK_TASKS
@@ -50,7 +51,7 @@ def agent_task_groups(agent: str, bench_overrides: Sequence[str] = ()) -> dict[s
     spec = cfg.agent_specs[agent]
     vocab = load_model(str(spec.plan.reward_checkpoint)).vocabulary
     robot = tuple(t for t in DESK_TASKS if t in vocab.robot_labels)
-    human = tuple(t for t in DESK_TASKS if t in vocab.human_only_labels)
+    human = tuple(t for t in DESK_TASKS if t not in vocab.robot_labels)
     return {GROUPS[0]: robot, GROUPS[1]: human}
 
 

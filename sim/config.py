@@ -150,6 +150,30 @@ class RandomizationConfig:
     color_jitter: float = knob(
         0.15, "max |Δ| per RGB channel around the nominal colours, on a 0–1 colour scale", lo=0.0, hi=1.0
     )
+    palette: str = knob(
+        "jitter",
+        "how colours are drawn when `colors` is on: jitter = the training palette ± color_jitter; wide = any hue, "
+        "saturation in wide_saturation, brightness in wide_value, none within heldout_margin of the held-out "
+        "palette (the new_colors variant stays unseen)",
+        choices=("jitter", "wide"),
+    )
+    wide_saturation: tuple[float, float] = knob(
+        (0.0, 0.8), "[low, high] HSV saturation of a wide-palette surface colour (unitless)", lo=0.0, hi=1.0, pair=True
+    )
+    wide_value: tuple[float, float] = knob(
+        (0.3, 0.95),
+        "[low, high] HSV value (brightness) of a wide-palette surface colour (unitless)",
+        lo=0.0,
+        hi=1.0,
+        pair=True,
+    )
+    heldout_margin: float = knob(
+        0.15,
+        "a wide-palette colour is redrawn while within this L∞ distance per RGB channel (0–1 scale) of a colour of "
+        "the held-out palette (sim.palette.HELDOUT_PALETTE; the new_colors variant shows exactly those)",
+        lo=0.0,
+        hi=0.5,
+    )
     textures: bool = knob(False, "put procedural textures on furniture surfaces")
     texture_probability: float = knob(
         0.5, "chance that a furniture surface gets a texture (probability)", lo=0.0, hi=1.0
@@ -171,6 +195,13 @@ class RandomizationConfig:
     camera_eye_jitter: float = knob(0.05, "max camera position jitter per axis (m)", lo=0.0, hi=0.5)
     camera_target_jitter: float = knob(0.03, "max camera look-at point jitter per axis (m)", lo=0.0, hi=0.5)
     camera_fov_jitter: float = knob(3.0, "max field-of-view jitter (degrees)", lo=0.0, hi=30.0)
+    heldout_viewpoint_margin: float = knob(
+        0.15,
+        "the camera jitter's reach (camera_eye_jitter per axis) must stay at least this far from the new_viewpoint "
+        "variant's camera offset, so that variant stays unseen (m)",
+        lo=0.0,
+        hi=1.0,
+    )
     object_positions: bool = knob(False, "widen the region where mugs and blocks start by object_position_jitter")
     object_position_jitter: float = knob(
         0.03, "how far the start region grows on each side, per axis (m)", lo=0.0, hi=0.2
@@ -192,6 +223,16 @@ class RandomizationConfig:
 
     def __post_init__(self) -> None:
         check_knobs(self, "randomization")
+        # the nearest eye offset the jitter box [-j, j]^3 reaches to the held-out viewpoint's offset
+        held = VARIANTS["new_viewpoint"].camera_eye_offset
+        j = self.camera_eye_jitter
+        gap = sum((o - min(max(o, -j), j)) ** 2 for o in held) ** 0.5
+        if gap < self.heldout_viewpoint_margin:
+            raise ValueError(
+                f"randomization.camera_eye_jitter={j} reaches {gap:.3f} m from the new_viewpoint variant's camera "
+                f"offset {held} (heldout_viewpoint_margin={self.heldout_viewpoint_margin} m): training on it would "
+                "show the held-out viewpoint; lower camera_eye_jitter"
+            )
 
 
 @dataclass

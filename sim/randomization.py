@@ -17,31 +17,13 @@ import pybullet as p
 
 from sim.config import RandomizationConfig
 from sim.observations import Lighting
+from sim.palette import HELDOUT_PALETTE, MUG_BRIGHTNESS, TRAIN_PALETTE, draw_outside_palette
 from sim.plumbing.files import write_cache_file
 from sim.variants import Variant
 
 if TYPE_CHECKING:  # pragma: no cover - for the annotation only
     from sim.scenes.desk import DeskScene
 
-# Colours of the surfaces that randomization recolours (body name → rgb), for the training palette
-# and for the held-out palette of the "new_colors" variant. Mugs keep their identity (white/black).
-TRAIN_PALETTE: dict[str, tuple[float, float, float]] = {
-    "desk": (0.62, 0.45, 0.30),
-    "floor": (0.55, 0.55, 0.52),
-    "wall": (0.80, 0.78, 0.72),
-    "drawer": (0.62, 0.45, 0.30),
-    "cabinet": (0.62, 0.45, 0.30),
-    "pedestal": (0.30, 0.30, 0.32),
-}
-HELDOUT_PALETTE: dict[str, tuple[float, float, float]] = {
-    "desk": (0.25, 0.32, 0.45),
-    "floor": (0.78, 0.72, 0.60),
-    "wall": (0.50, 0.62, 0.52),
-    "drawer": (0.30, 0.55, 0.35),
-    "cabinet": (0.55, 0.30, 0.45),
-    "pedestal": (0.60, 0.55, 0.20),
-}
-MUG_BRIGHTNESS = {"white_mug": (0.85, 1.0), "black_mug": (0.03, 0.15)}  # allowed grey levels
 TEXTURE_SIZE = 32  # px; procedural textures are tiny, TinyRenderer samples them per pixel
 NUM_TEXTURES = 6
 
@@ -68,9 +50,13 @@ def sample_scene_params(
     so that switching one factor on does not change the draws of the others."""
     palette = HELDOUT_PALETTE if variant.palette == "heldout" else TRAIN_PALETTE
     sp = SceneParams()
+    jitters = []
     for name, rgb in palette.items():
         jitter = rng.uniform(-cfg.color_jitter, cfg.color_jitter, 3)
+        jitters.append(jitter)
         sp.colors[name] = tuple(np.clip(np.asarray(rgb) + (jitter if cfg.colors else 0.0), 0, 1).tolist())
+    if cfg.colors and cfg.palette == "wide" and variant.palette != "heldout":
+        sp.colors.update(wide_colors(cfg, list(palette), np.concatenate(jitters)))
     for name in mug_names:
         lo, hi = MUG_BRIGHTNESS.get(name, (0.0, 1.0))
         g = rng.uniform(lo, hi)
@@ -97,6 +83,42 @@ def sample_scene_params(
     if cfg.physics:
         sp.friction_scale, sp.mass_scale, sp.damping_scale = (float(s) for s in scales)
     return sp
+
+
+#: candidates tried per surface before a wide-palette draw gives up (with the defaults ~1 in 3 falls in the margin)
+WIDE_MAX_DRAWS = 512
+
+
+def wide_colors(cfg: RandomizationConfig, names: list[str], draws: np.ndarray) -> dict[str, tuple[float, float, float]]:
+    """The ``palette: wide`` colour of each surface in ``names``: any hue, HSV saturation and value in the
+    config's ranges, redrawn while within ``heldout_margin`` of the held-out palette.
+
+    The candidates come from a generator seeded by ``draws`` (the scene's own colour-jitter draws), so the scene's
+    RNG advances exactly as in the jitter mode and switching the mode changes no other factor's draw. A texture
+    multiplies its own coloured texels into the surface colour; the margin is kept by the untextured colour.
+
+    Raises:
+        ValueError: no colour outside the margin in ``WIDE_MAX_DRAWS`` candidates (ranges too narrow).
+    """
+    child = np.random.default_rng(np.frombuffer(np.ascontiguousarray(draws, float).tobytes(), np.uint32))
+    n = len(names)
+    drawn = draw_outside_palette(
+        child,
+        np.tile(cfg.wide_saturation, (n, 1)),
+        np.tile(cfg.wide_value, (n, 1)),
+        np.ones(n),
+        cfg.heldout_margin,
+        WIDE_MAX_DRAWS,
+    )
+    out: dict[str, tuple[float, float, float]] = {}
+    for name, rgb in zip(names, drawn, strict=True):
+        if rgb is None:
+            raise ValueError(
+                f"randomization: no {name} colour outside heldout_margin={cfg.heldout_margin} of the held-out palette "
+                f"in {WIDE_MAX_DRAWS} draws; widen wide_saturation / wide_value or lower heldout_margin"
+            )
+        out[name] = rgb
+    return out
 
 
 def procedural_textures(rng_seed: int = 0) -> list[str]:

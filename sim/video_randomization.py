@@ -13,7 +13,7 @@ optional mirroring) and static distractor objects. Using one:
 
 What the held-out variants (``sim.variants``) show never appears, by construction (a draw near one is redrawn):
     new_colors: no surface colour, nor any shade of it a texture gives, comes within ``palette_margin`` (L∞, per
-        RGB channel) of any colour of ``sim.randomization.HELDOUT_PALETTE``;
+        RGB channel) of any colour of ``sim.palette.HELDOUT_PALETTE``;
     new_viewpoint: no camera position (shake included) comes within ``viewpoint_margin`` of that variant's, and none
         looks from within ``viewpoint_margin_angle`` of its direction (seen from its look-at point);
     new_arrangement: the drawer and button stay on the −y side, the cabinet and faucet on the +y side (by
@@ -41,8 +41,8 @@ from sim.config import DeskEnvConfig, DeskLayout
 from sim.dimensions import MUG_RADIUS
 from sim.furniture import ButtonGeometry, DoorGeometry, DrawerGeometry, FaucetGeometry
 from sim.observations import Lighting, tiny_render
+from sim.palette import draw_outside_palette, near_heldout_palette
 from sim.plumbing.files import write_cache_file
-from sim.randomization import HELDOUT_PALETTE
 from sim.variants import VARIANTS
 from sim.video_camera import SHAKE_AXES, CameraDraw, camera_for_frame, cross3, project_points
 from sim.video_randomization_config import VideoRandomizationConfig
@@ -171,42 +171,6 @@ class VideoSceneParams:
 
 
 # ------------------------------------------------------------------------------------------- held-out checks
-_PALETTE = np.array(list(HELDOUT_PALETTE.values()), float)  # (P, 3)
-_PAIRS = ((0, 1), (0, 2), (1, 2))
-
-
-def palette_distances(rgb: np.ndarray, darkest: float | np.ndarray = 1.0) -> np.ndarray:
-    """Smallest L∞ distance (per RGB channel, 0–1 scale) from any shade ``s · rgb``, ``s`` ∈ [darkest, 1], to any
-    colour of ``HELDOUT_PALETTE``, for (B, 3) colours (``darkest`` a number or (B,)) → (B,). Exact: per palette colour the distance is convex
-    and piecewise linear in ``s``, so its minimum is at an end, where a channel's term vanishes (``h_i / c_i``)
-    or where two channels' terms cross (``(h_i ∓ h_j) / (c_i ∓ c_j)``)."""
-    c = np.asarray(rgb, float).reshape(-1, 3)[:, None, :]  # (B, 1, 3)
-    h = _PALETTE[None]  # (1, P, 3)
-    lo = np.broadcast_to(np.asarray(darkest, float), (c.shape[0],))[:, None, None]  # (B, 1, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cand = [h / c]
-        for i, j in _PAIRS:
-            for sg in (1.0, -1.0):
-                cand.append(((h[..., i] - sg * h[..., j]) / (c[..., i] - sg * c[..., j]))[..., None])
-    shape = (c.shape[0], h.shape[1])
-    parts = [lo, np.ones((1, 1, 1)), *cand]
-    s = np.concatenate([np.broadcast_to(a, (*shape, a.shape[2])) for a in parts], axis=2)  # (B, P, M)
-    s = np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), lo, 1.0)
-    dist = np.abs(s[..., None] * c[:, :, None, :] - h[:, :, None, :]).max(axis=3)  # (B, P, M)
-    return dist.min(axis=(1, 2))
-
-
-def palette_distance(rgb: tuple[float, float, float] | np.ndarray, darkest: float = 1.0) -> float:
-    """``palette_distances`` of one colour."""
-    return float(palette_distances(np.asarray(rgb, float)[None], darkest)[0])
-
-
-def near_heldout_palette(rgb: tuple[float, float, float] | np.ndarray, margin: float, darkest: float = 1.0) -> bool:
-    """Whether colour ``rgb`` (or a shade of it down to ``darkest`` × it, as a texture shows) lies within ``margin``
-    (L∞ per channel) of a held-out palette colour."""
-    return palette_distance(rgb, darkest) < margin
-
-
 def _reference_views(base: DeskEnvConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(eye, target) of the robot's camera and of the new_viewpoint variant's, world frame (m)."""
     cam = base.cameras[0]
@@ -462,18 +426,6 @@ def _hsv(h: float, s: float, v: float) -> tuple[float, float, float]:
 _COLOR_BATCH = 16
 
 
-def _hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
-    """(..., 3) HSV in [0, 1] → (..., 3) RGB (``colorsys.hsv_to_rgb``, vectorised)."""
-    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    i = np.floor(h * 6.0)
-    f = h * 6.0 - i
-    pq = [v, v * (1.0 - s * f), v * (1.0 - s), v * (1.0 - s * (1.0 - f))]  # v, q, p, t
-    i = i.astype(int) % 6
-    order = np.array([[0, 3, 2], [1, 0, 2], [2, 0, 3], [2, 1, 0], [3, 2, 0], [0, 2, 1]])  # rgb per sector
-    stack = np.stack(pq, axis=-1)
-    return np.take_along_axis(stack, order[i], axis=-1)
-
-
 def _draw_colors(
     cfg: VideoRandomizationConfig,
     rng: np.random.Generator,
@@ -481,39 +433,25 @@ def _draw_colors(
 ) -> dict[str, tuple[float, float, float]]:
     """A colour per ``(name, saturation range, value range, darkest shade)``: the first of ``_COLOR_BATCH`` HSV
     draws (hue over the whole circle) outside the held-out palette's margin, drawn again for names without one."""
+    if not wants:
+        return {}
+    drawn = draw_outside_palette(
+        rng,
+        np.array([w[1] for w in wants], float),
+        np.array([w[2] for w in wants], float),
+        np.array([w[3] for w in wants], float),
+        cfg.palette_margin,
+        cfg.max_redraws,
+        _COLOR_BATCH,
+    )
     out: dict[str, tuple[float, float, float]] = {}
-    todo = list(wants)
-    for _ in range(max(1, cfg.max_redraws // _COLOR_BATCH)):
-        if not todo:
-            return out
-        n = len(todo)
-        sat = np.array([w[1] for w in todo])
-        val = np.array([w[2] for w in todo])
-        hsv = np.stack(
-            [
-                rng.uniform(0.0, 1.0, (n, _COLOR_BATCH)),
-                rng.uniform(sat[:, :1], sat[:, 1:], (n, _COLOR_BATCH)),
-                rng.uniform(val[:, :1], val[:, 1:], (n, _COLOR_BATCH)),
-            ],
-            axis=2,
-        )
-        rgb = _hsv_to_rgb(hsv)  # (n, B, 3)
-        darkest = np.repeat([w[3] for w in todo], _COLOR_BATCH)
-        ok = (palette_distances(rgb.reshape(-1, 3), darkest) >= cfg.palette_margin).reshape(n, _COLOR_BATCH)
-        left = []
-        for k, w in enumerate(todo):
-            hits = np.flatnonzero(ok[k])
-            if len(hits):
-                r, g, b = rgb[k, hits[0]]
-                out[w[0]] = (float(r), float(g), float(b))
-            else:
-                left.append(w)
-        todo = left
-    if todo:
-        raise ValueError(
-            f"video_randomization: no colour for {todo[0][0]} outside the held-out palette's margin in "
-            f"{cfg.max_redraws} draws; widen its saturation/value ranges or lower palette_margin"
-        )
+    for w, rgb in zip(wants, drawn, strict=True):
+        if rgb is None:
+            raise ValueError(
+                f"video_randomization: no colour for {w[0]} outside the held-out palette's margin in "
+                f"{cfg.max_redraws} draws; widen its saturation/value ranges or lower palette_margin"
+            )
+        out[w[0]] = rgb
     return out
 
 

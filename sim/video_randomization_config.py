@@ -51,7 +51,7 @@ class VideoRandomizationConfig:
     palette_margin: float = knob(
         ENV_COLOR_JITTER,
         "no surface colour (nor any shade a texture gives it) comes within this many units per RGB channel (0–1 scale, "
-        f"L∞) of any colour of the held-out palette (sim.randomization.HELDOUT_PALETTE); at or above the env's "
+        f"L∞) of any colour of the held-out palette (sim.palette.HELDOUT_PALETTE); at or above the env's "
         f"colour jitter ({ENV_COLOR_JITTER}), no colour the new_colors variant can draw appears (a larger margin "
         "excludes much more: at 0.2 about half of all colours)",
         lo=0.0,

@@ -80,6 +80,14 @@ DVD_BENCH_REWARDS = {
     "_concat": "runs/dvd_concat/best.pt",
 }
 
+#: the models of the "_rand" agents, trained on domain-randomized robot data (issue 25, item 4; the commands are in
+#: docs/benchmarks.md, "Generalization for every reward"): model → checkpoint
+RANDOMIZED_RUNS = {
+    "reward": "runs/lorel_rand/best.pt",
+    "video": "runs/video_rand/best.pt",
+    "policy": "runs/lcbc_rand/best.pt",
+}
+
 #: the video-demo agents' demo actors: every non-robot actor, the held-out planar_arm included (the order fixes the
 #: draw, so the recorded episodes stay reproducible)
 DVD_DEMO_ACTORS = ("hand", "stick", "gripper", "human_arm", "planar_arm")
@@ -250,6 +258,19 @@ class DeskBenchOptions(BenchOptions):
                 "_target_": "robolearn.bench.agents.VMPCBenchAgent",
                 "plan": {"objective": "oracle", "dynamics_model": "oracle"},
             },
+            "lcbc_rand": {"_target_": "robolearn.bench.agents.PolicyAgent", "checkpoint": RANDOMIZED_RUNS["policy"]},
+            "vmpc_lorel_rand": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {
+                    "objective": "lorel",
+                    "reward_checkpoint": RANDOMIZED_RUNS["reward"],
+                    "dynamics_model": RANDOMIZED_RUNS["video"],
+                },
+            },
+            "vmpc_goal_image_rand": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {"objective": "goal_image", "dynamics_model": RANDOMIZED_RUNS["video"]},
+            },
             **{
                 f"vmpc_dvd{suffix}{'_oracle' if oracle else ''}": {
                     "_target_": "robolearn.bench.agents.VideoDemoBenchAgent",
@@ -282,6 +303,11 @@ class DeskBenchOptions(BenchOptions):
             "vmpc_lorel_oracle": "the LOReL reward on oracle dynamics (the simulator predicts): the reward's upper "
             "bound",
             "vmpc_oracle": "the oracle state reward on oracle dynamics: the planner's upper bound",
+            "lcbc_rand": "LCBC trained on domain-randomized robot data (colours over any hue but the held-out "
+            "palette, textures, lighting, camera jitter; the held-out variants stay held out): the commands are in "
+            "docs/benchmarks.md, 'Generalization for every reward'",
+            "vmpc_lorel_rand": "VMPC + LOReL with the reward and the video model trained on that randomized data",
+            "vmpc_goal_image_rand": "the goal-image cost on the randomized video model",
             "vmpc_dvd": "VMPC (CEM) on the learned video model, maximising the shipped DVD reward (robot demos + "
             "human videos) against demo videos of the task by non-robot actors, rendered per episode (DVD's "
             "protocol: shown, not told)",
@@ -297,6 +323,7 @@ class DeskBenchOptions(BenchOptions):
             "*.demo_seed": "render seed of the first episode's demos (far from the DVD datasets' seeds)",
             "*._target_": AGENT_TARGET_DOC,
             "lcbc.checkpoint": "policy checkpoint from `robolearn train policy`",
+            "lcbc_rand.checkpoint": "policy checkpoint from `robolearn train policy` on the randomized data",
             "*.plan": "conf/plan.yaml values",
         },
     )

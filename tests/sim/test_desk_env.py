@@ -231,6 +231,47 @@ def test_domain_randomization_is_seeded_and_bounded():
     assert plain.scene_params.colors == p0.colors and plain.scene_params.friction_scale == 1.0
 
 
+def test_wide_palette_keeps_new_colors_unseen_and_changes_no_other_draw():
+    """palette=wide draws any hue, never within heldout_margin of the held-out palette, and leaves every other
+    factor's draw (lighting, camera, mugs) as the jitter mode draws it."""
+    from sim.palette import HELDOUT_PALETTE, TRAIN_PALETTE, palette_distance
+
+    dr = {"colors": True, "lighting": True, "camera": True}
+    wide = make(randomization={**dr, "palette": "wide"})
+    jitter = make(randomization=dr)
+    for seed in range(30):
+        wide.reset(seed=seed)
+        jitter.reset(seed=seed)
+        w, j = wide.scene_params, jitter.scene_params
+        for name in TRAIN_PALETTE:
+            assert palette_distance(w.colors[name]) >= wide.cfg.randomization.heldout_margin
+        assert w.light == j.light and np.array_equal(w.camera_eye_offset, j.camera_eye_offset)
+        assert w.colors["white_mug"] == j.colors["white_mug"]
+    # far wider than the training palette ± 0.15: the desk's colour moves by more than the jitter in most draws
+    desks = []
+    for seed in range(30):
+        wide.reset(seed=seed)
+        desks.append(
+            max(abs(a - b) for a, b in zip(wide.scene_params.colors["desk"], TRAIN_PALETTE["desk"], strict=True))
+        )
+    assert np.mean(np.array(desks) > 0.15) > 0.5
+    # same seed, same colours; the new_colors variant still shows its own palette
+    again = make(randomization={**dr, "palette": "wide"})
+    again.reset(seed=3)
+    wide.reset(seed=3)
+    assert again.scene_params.colors == wide.scene_params.colors
+    held = make(randomization={**dr, "palette": "wide"}, variant="new_colors")
+    held.reset(seed=0)
+    assert palette_distance(held.scene_params.colors["desk"]) <= 0.15 + 1e-9
+    assert set(HELDOUT_PALETTE) <= set(held.scene_params.colors)
+
+
+def test_camera_jitter_cannot_reach_the_held_out_viewpoint():
+    with pytest.raises(ValueError, match="camera_eye_jitter=0.3 reaches .* new_viewpoint"):
+        make(randomization={"camera": True, "camera_eye_jitter": 0.3})
+    make(randomization={"camera": True, "camera_eye_jitter": 0.15})
+
+
 def test_held_out_variants_change_one_factor():
     base = make()
     b, _ = base.reset(seed=0)

@@ -10,8 +10,8 @@ import pybullet as p
 import pytest
 
 from sim.config import DeskEnvConfig
+from sim.palette import HELDOUT_PALETTE, palette_distance, palette_distances
 from sim.plumbing.settings import from_mapping
-from sim.randomization import HELDOUT_PALETTE
 from sim.scenes.desk import DeskScene
 from sim.variants import VARIANTS
 from sim.video_camera import CameraDraw, look_at, perspective, pose_at
@@ -28,8 +28,6 @@ from sim.video_randomization import (
     layout_problem,
     near_heldout_palette,
     near_heldout_viewpoint,
-    palette_distance,
-    palette_distances,
     place_twin,
     project_points,
     render_frame,

@@ -251,6 +251,18 @@ def test_bench_errors_are_one_line(tmp_path, args, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "agent, missing",
+    [("lcbc_rand", "runs/lcbc_rand/best.pt"), ("vmpc_lorel_rand", "runs/lorel_rand/best.pt")],
+)
+def test_randomized_agents_name_the_run_they_need(tmp_path, monkeypatch, capsys, agent, missing):
+    """The "_rand" agents read runs/ models trained on randomized data; without them the error names the file."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "out=o", "progress_bar=false", f"agents=[{agent}]"]) == 2
+    err = capsys.readouterr().err
+    assert missing in err and "no such file" in err and len(err.strip().splitlines()) == 1
+
+
 def test_an_interrupted_bench_keeps_its_tables(tmp_path, monkeypatch):
     """Ctrl-C (or `kill`) mid-run: the finished episodes are saved and the tables of them written."""
     from robolearn.bench import run as bench_run
