@@ -76,7 +76,7 @@ AGENT_TARGET_DOC = "class built with the keys below"
 #: (robot demos + human videos) and the two baselines of DVD's protocol, trained by the commands in docs/dvd.md
 DVD_BENCH_REWARDS = {
     "": "${shipped:dvd_reward.pt}",
-    "_robot_only": "runs/dvd_robot/best.pt",
+    "_robot_only": "runs/dvd_robot/last.pt",  # its validation (robot clips alone) saturates at step 250: the full run
     "_concat": "runs/dvd_concat/best.pt",
 }
 
