@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from omegaconf import DictConfig
 
@@ -102,6 +102,9 @@ class HomeBenchSettings:
     """A validated ``conf/bench.yaml`` with ``env=home``: the options (``HomeBenchOptions``) with the env node
     checked for every task. The home kind's bench hook (``robolearn.kinds``); the field names match
     ``BenchSettings`` where they mean the same."""
+
+    #: the env kind ``env`` is a config of (bench.json's env settings are compared as configs of it)
+    ENV_KIND: ClassVar[str] = "home"
 
     env: dict[str, Any]
     agents: tuple[str, ...]

@@ -21,9 +21,9 @@ import json
 import os
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import torch
 from hydra.utils import instantiate
@@ -351,6 +351,9 @@ class BenchSettings:
     The desk kind's bench hook (``robolearn.kinds``): ``robolearn bench`` builds these from a config whose env is a desk.
     """
 
+    #: the env kind ``env`` is a config of (bench.json's env settings are compared as configs of it)
+    ENV_KIND: ClassVar[str] = "desk"
+
     env: dict[str, Any]
     agents: tuple[str, ...]
     agent_specs: dict[str, dict[str, Any]]
@@ -555,6 +558,19 @@ def _portable(spec: Any) -> Any:
     return spec.replace(str(paths.SHIPPED_DIR), "${shipped:}") if isinstance(spec, str) else spec
 
 
+def _same_env(recorded: Any, env: dict[str, Any], kind: str) -> bool:
+    """Whether the env settings ``recorded`` in a bench.json build the same env config as ``env``: a knob added to
+    the env since then, at its default (which keeps the old behaviour), is no other setting."""
+    if recorded == env:
+        return True
+    if not isinstance(recorded, Mapping):
+        return False
+    try:
+        return asdict(env_config(recorded, kind=kind)) == asdict(env_config(env, kind=kind))
+    except (ConfigError, TypeError, ValueError):  # settings this version no longer accepts: not the same env
+        return False
+
+
 def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
     """Refuse to mix results made with other settings (env or an agent's spec) into one folder."""
     meta_path = out / META_FILE
@@ -570,7 +586,7 @@ def _check_resume(out: Path, s: BenchSettings | HomeBenchSettings) -> None:
                 f"{meta_path} is damaged ({what}): it records the settings the episodes in out={shown(str(out))} "
                 "were made with; restore it, or give a new out= (or delete the folder) to start the bench over"
             )
-        if old.get("env") != s.env:
+        if not _same_env(old.get("env"), s.env, s.ENV_KIND):
             raise ConfigError(
                 f"out={str(out)!r} holds results made with other env settings; give a new out= or delete {meta_path}"
             )

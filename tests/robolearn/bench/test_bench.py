@@ -157,6 +157,15 @@ def test_bench_outputs_resume_and_refuse_other_settings(tmp_path, capsys):
     # the same folder with another env is refused, in one line
     assert main([*args, "env.width=32"]) == 2
     assert "other env settings" in capsys.readouterr().err
+    # a folder recorded before an env knob existed resumes: the knob at its default is the same env
+    meta = json.loads((out / "bench.json").read_text())
+    del meta["env"]["randomization"]["palette"]
+    (out / "bench.json").write_text(json.dumps(meta))
+    assert main([*args, "trials=4"]) == 0
+    assert "0 to run" in capsys.readouterr().out
+    # ... but not when the knob is set to another value
+    assert main([*args, "trials=4", "env.randomization.colors=true", "env.randomization.palette=wide"]) == 2
+    assert "other env settings" in capsys.readouterr().err
 
 
 @pytest.mark.slow
