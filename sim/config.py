@@ -154,7 +154,7 @@ class RandomizationConfig:
         "jitter",
         "how colours are drawn when `colors` is on: jitter = the training palette ± color_jitter; wide = any hue, "
         "saturation in wide_saturation, brightness in wide_value, none within heldout_margin of the held-out "
-        "palette (the new_colors variant stays unseen)",
+        "palette (the new_colors variant stays unseen; an env of that variant keeps its own palette ± color_jitter)",
         choices=("jitter", "wide"),
     )
     wide_saturation: tuple[float, float] = knob(
@@ -223,11 +223,12 @@ class RandomizationConfig:
 
     def __post_init__(self) -> None:
         check_knobs(self, "randomization")
-        # the nearest eye offset the jitter box [-j, j]^3 reaches to the held-out viewpoint's offset
+        # the nearest eye offset the jitter box [-j, j]^3 reaches to the held-out viewpoint's offset (no jitter
+        # is drawn with the camera off, so then nothing can reach it)
         held = VARIANTS["new_viewpoint"].camera_eye_offset
         j = self.camera_eye_jitter
         gap = sum((o - min(max(o, -j), j)) ** 2 for o in held) ** 0.5
-        if gap < self.heldout_viewpoint_margin:
+        if self.camera and gap < self.heldout_viewpoint_margin:
             raise ValueError(
                 f"randomization.camera_eye_jitter={j} reaches {gap:.3f} m from the new_viewpoint variant's camera "
                 f"offset {held} (heldout_viewpoint_margin={self.heldout_viewpoint_margin} m): training on it would "

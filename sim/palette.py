@@ -78,31 +78,37 @@ def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
 
 def draw_outside_palette(
     rng: np.random.Generator,
+    names: list[str],
     saturation: np.ndarray,
     value: np.ndarray,
     darkest: np.ndarray,
     margin: float,
     max_draws: int,
+    fix: str,
     batch: int = 16,
-) -> list[tuple[float, float, float] | None]:
-    """One colour per request, hue over the whole circle, none within ``margin`` of the held-out palette.
+) -> dict[str, tuple[float, float, float]]:
+    """One colour per name, hue over the whole circle, none within ``margin`` of the held-out palette.
 
     Args:
-        rng: the generator (advanced by ``batch`` × 3 uniforms per request and round).
-        saturation, value: (n, 2) [low, high] HSV ranges per request (unitless, 0–1).
+        rng: the generator (advanced by ``batch`` × 3 uniforms per name still without a colour, per round).
+        names: what each colour is for (a surface, a distractor); n of them.
+        saturation, value: (n, 2) [low, high] HSV ranges per name (unitless, 0–1).
         darkest: (n,) the darkest shade of each colour a texture shows (1 = untextured; see ``palette_distances``).
         margin: L∞ distance per RGB channel (0–1 scale) every shade must keep from every held-out colour.
-        max_draws: candidates tried per request before giving up; ``batch`` are drawn at once (one vectorised check).
+        max_draws: candidates tried per name before giving up; ``batch`` are drawn at once (one vectorised check).
+        fix: what the error tells the user to change (the caller's knobs).
 
     Returns:
-        n RGB colours in [0, 1], None where ``max_draws`` candidates all fell within the margin.
+        name → RGB in [0, 1].
+
+    Raises:
+        ValueError: ``max_draws`` candidates for a name all fell within the margin; the message names it and ``fix``.
     """
-    n = len(darkest)
-    out: list[tuple[float, float, float] | None] = [None] * n
-    todo = list(range(n))
+    out: dict[str, tuple[float, float, float]] = {}
+    todo = list(range(len(names)))
     for _ in range(max(1, max_draws // batch)):
         if not todo:
-            break
+            return out
         sat, val = np.asarray(saturation, float)[todo], np.asarray(value, float)[todo]
         k = len(todo)
         hsv = np.stack(
@@ -121,8 +127,12 @@ def draw_outside_palette(
             hits = np.flatnonzero(ok[row])
             if len(hits):
                 r, g, b = rgb[row, hits[0]]
-                out[i] = (float(r), float(g), float(b))
+                out[names[i]] = (float(r), float(g), float(b))
             else:
                 left.append(i)
         todo = left
+    if todo:
+        raise ValueError(
+            f"no {names[todo[0]]} colour outside the held-out palette's margin ({margin}) in {max_draws} draws; {fix}"
+        )
     return out

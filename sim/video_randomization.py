@@ -435,24 +435,17 @@ def _draw_colors(
     draws (hue over the whole circle) outside the held-out palette's margin, drawn again for names without one."""
     if not wants:
         return {}
-    drawn = draw_outside_palette(
+    return draw_outside_palette(
         rng,
+        [w[0] for w in wants],
         np.array([w[1] for w in wants], float),
         np.array([w[2] for w in wants], float),
         np.array([w[3] for w in wants], float),
         cfg.palette_margin,
         cfg.max_redraws,
+        "video_randomization: widen its saturation/value ranges or lower palette_margin",
         _COLOR_BATCH,
     )
-    out: dict[str, tuple[float, float, float]] = {}
-    for w, rgb in zip(wants, drawn, strict=True):
-        if rgb is None:
-            raise ValueError(
-                f"video_randomization: no colour for {w[0]} outside the held-out palette's margin in "
-                f"{cfg.max_redraws} draws; widen its saturation/value ranges or lower palette_margin"
-            )
-        out[w[0]] = rgb
-    return out
 
 
 # ------------------------------------------------------------------------------------------------- camera

@@ -270,6 +270,7 @@ def test_camera_jitter_cannot_reach_the_held_out_viewpoint():
     with pytest.raises(ValueError, match="camera_eye_jitter=0.3 reaches .* new_viewpoint"):
         make(randomization={"camera": True, "camera_eye_jitter": 0.3})
     make(randomization={"camera": True, "camera_eye_jitter": 0.15})
+    make(randomization={"camera_eye_jitter": 0.3})  # the camera is not jittered: nothing can reach it
 
 
 def test_held_out_variants_change_one_factor():
