@@ -130,8 +130,9 @@ class PlanOptions:
         "desk task that sets the initial states and judges success; auto = the task the instruction asks for",
     )
     min_similarity: float = knob(
-        0.6,
-        "with task=auto: cosine similarity the instruction must reach with a task's reference phrasings",
+        0.7,
+        "with task=auto, when the instruction names no object the word lists know: cosine similarity it must "
+        "reach with a task's reference phrasings",
         lo=-1.0,
         hi=1.0,
     )

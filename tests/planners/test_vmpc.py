@@ -242,18 +242,6 @@ def test_same_seed_same_episode():
         env.close()
 
 
-def test_instruction_resolver():
-    from robolearn.instructions import InstructionResolver, UnknownInstructionError
-
-    r = InstructionResolver()
-    assert r.resolve("please pull the drawer open").task == "open_drawer"
-    assert r.resolve("shut the drawer").task == "close_drawer"
-    assert r.resolve("turn the faucet to the left").task == "turn_faucet_left"
-    assert r.resolve("Move the black mug right!").task == "move_black_mug_right"
-    with pytest.raises(UnknownInstructionError, match="The robot can: .*open the drawer"):
-        r.resolve("bake a chocolate cake")
-
-
 @pytest.mark.slow
 def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
     from robolearn.cli import main

@@ -90,3 +90,12 @@ def test_demo_answers_what_it_cannot_do(instruction, message, capsys):
     err = capsys.readouterr().err
     assert message in err and "open the drawer; close the drawer" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+
+def test_demo_asks_which_when_the_instruction_leaves_it_open(capsys):
+    """Two mugs: "the mug" is a question back, not a coin toss (issue 26)."""
+    assert main(["demo", "move the mug down", "video.path=null"]) == 2
+    err = capsys.readouterr().err
+    assert "could mean 'move the white mug down' or 'move the black mug down': say which" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
