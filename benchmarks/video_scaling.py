@@ -1,0 +1,338 @@
+"""Is the learned video model's planning gap a matter of compute? A scaling curve (issue 26, item 1).
+
+Video models of several sizes (``SIZES``: ≥ 10× apart in parameters) are trained for several budgets of training
+time on the 2 cores (``--minutes``, default 20, 60 and 180), each budget a run of its own whose learning-rate
+schedule ends at the budget (a snapshot of a longer run would be judged before its learning rate decayed). A
+budget is a number of optimizer steps: minutes × the size's steps per second measured on the idle machine
+(``rates.json``, stage ``rate``), so the curve does not depend on what else the machine ran while training.
+
+Each point is then measured two ways (stage ``eval``):
+
+* held-out prediction quality: ``robolearn eval`` on the video model's validation episodes, PSNR per horizon
+  step over all pixels and over the pixels that change (the arm, moved objects);
+* planning success: ``benchmarks/vmpc.py`` on LOReL's six tasks with the shipped LOReL reward (the same reward
+  for every point, so only the video model differs), ``--trials`` seeds per task from ``--first-seed``. These are
+  validation seeds: the final benchmark table evaluates seeds 0–99, aggregation rounds recorded from 1,000.
+
+Stage ``report`` writes ``results.json``, ``results.md`` and ``scaling.png`` (success and changed-pixel PSNR
+against training minutes, one line per size) in ``--out``.
+
+Every stage resumes: a training run continues from its ``last.pt``, a planning benchmark skips the episodes in
+its ``episodes.jsonl``, so the whole curve can be spread over sessions by rerunning the same command
+(``--hours`` stops starting new work after that much wall time).
+
+Usage (from the repository root, after ``robolearn collect out=data/desk episodes=50000 workers=2
+'env.obs_keys=[rgb,proprio]'``)::
+
+    python benchmarks/video_scaling.py --stage rate                        # on the idle machine, ~2 min
+    python benchmarks/video_scaling.py --stage train --minutes 20          # the 20-minute runs of every size
+    python benchmarks/video_scaling.py --stage eval --minutes 20
+    python benchmarks/video_scaling.py --stage all --hours 2.5             # whatever is left, cheapest first
+    python benchmarks/video_scaling.py --stage report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: the sizes of the curve: `robolearn train dynamics` overrides of conf/dynamics/video.yaml. "s" is the shipped
+#: model's architecture; every size reads proprioception (dynamics.proprio_dim=14, the desk's vector).
+SIZES: Mapping[str, Sequence[str]] = {
+    "xs": (  # 42 k parameters
+        "dynamics.encoder_channels=[8,16,32]",
+        "dynamics.latent_channels=16",
+        "dynamics.transition_hidden=32",
+        "dynamics.action_embed=32",
+        "dynamics.proprio_hidden=64",
+    ),
+    "s": (),  # 160 k parameters: the shipped video model's settings
+    "l": (  # 691 k parameters
+        "dynamics.encoder_channels=[32,64,128]",
+        "dynamics.latent_channels=64",
+        "dynamics.transition_hidden=128",
+        "dynamics.action_embed=128",
+        "dynamics.transition_blocks=2",
+    ),
+}
+#: what every run shares: the shipped video model's recipe (robolearn/checkpoints/README.md, step 3)
+COMMON = ("dynamics.proprio_dim=14", "progress_bar=false")
+#: optimizer steps of the throughput measurement
+RATE_STEPS = 60
+#: validations (and checkpoints) per training run
+VALIDATIONS_PER_RUN = 6
+#: the longest learning-rate warm-up (steps); a short run warms up over a tenth of its steps
+MAX_WARMUP = 200
+#: the reward every point plans with
+REWARD = "${shipped:lorel_reward.pt}"
+#: a machine this busy (1-minute load average) is not idle enough to measure throughput on
+IDLE_LOAD = 0.5
+
+
+def run(cmd: Sequence[str], log: Path) -> None:
+    """Run ``cmd`` from the repository root, its output appended to ``log``; exit with its message if it fails."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print("$ " + " ".join(cmd), flush=True)
+    with log.open("a") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        code = subprocess.call(list(cmd), cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT)
+    if code != 0:
+        sys.exit(f"failed ({code}): {' '.join(cmd)}; see {log}")
+
+
+def robolearn() -> list[str]:
+    return [sys.executable, "-m", "robolearn.cli"]
+
+
+def measure_rates(args: argparse.Namespace) -> dict[str, float]:
+    """Optimizer steps per second of each size on this machine (``rates.json``; measured once)."""
+    path = args.out / "rates.json"
+    rates: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
+    for size in args.sizes:
+        if size in rates:
+            continue
+        load = os.getloadavg()[0]
+        if load > IDLE_LOAD and not args.force:
+            sys.exit(
+                f"the machine is busy (load {load:.2f} > {IDLE_LOAD}): measure throughput when it is idle, or --force"
+            )
+        tmp = args.out / "rate_runs" / size
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(
+            [
+                *robolearn(),
+                "train",
+                "dynamics",
+                f"data={args.data}",
+                f"out={tmp}",
+                f"steps={RATE_STEPS}",
+                f"eval_every={RATE_STEPS}",
+                f"checkpoint_every={RATE_STEPS}",
+                "warmup_steps=0",
+                *COMMON,
+                *SIZES[size],
+            ],
+            args.out / "logs" / f"rate_{size}.log",
+        )
+        summary = json.loads((tmp / "summary.json").read_text())
+        rates[size] = summary["step"] / summary["train_seconds"]  # optimizer steps (validation not counted)
+        path.write_text(json.dumps(rates, indent=1))
+        print(f"{size}: {rates[size]:.3f} steps/s ({summary['parameters']} parameters)", flush=True)
+    return rates
+
+
+def point_dir(out: Path, size: str, minutes: float) -> Path:
+    return out / f"{size}_{minutes:g}min"
+
+
+def budget_steps(rates: Mapping[str, float], size: str, minutes: float) -> int:
+    return max(1, round(rates[size] * minutes * 60))
+
+
+def train(args: argparse.Namespace, rates: Mapping[str, float], size: str, minutes: float) -> None:
+    d = point_dir(args.out, size, minutes)
+    steps = budget_steps(rates, size, minutes)
+    summary = d / "summary.json"
+    if summary.exists() and json.loads(summary.read_text()).get("step") == steps:
+        return
+    every = max(1, steps // VALIDATIONS_PER_RUN)
+    run(
+        [
+            *robolearn(),
+            "train",
+            "dynamics",
+            f"data={args.data}",
+            f"out={d}",
+            f"steps={steps}",
+            f"eval_every={every}",
+            f"checkpoint_every={every}",
+            f"warmup_steps={min(MAX_WARMUP, steps // 10)}",
+            *COMMON,
+            *SIZES[size],
+        ],
+        args.out / "logs" / f"train_{size}_{minutes:g}.log",
+    )
+
+
+def evaluate(args: argparse.Namespace, size: str, minutes: float) -> None:
+    d = point_dir(args.out, size, minutes)
+    if not (d / "best.pt").exists():
+        return
+    if not (d / "eval_best.json").exists():
+        run(
+            [*robolearn(), "eval", f"checkpoint={d / 'best.pt'}", "progress_bar=false"],
+            args.out / "logs" / f"eval_{size}_{minutes:g}.log",
+        )
+    run(
+        [
+            sys.executable,
+            "benchmarks/vmpc.py",
+            "--trials",
+            str(args.trials),
+            "--first-seed",
+            str(args.first_seed),
+            "--workers",
+            str(args.workers),
+            "--out",
+            str(d / "plan"),
+            "--set",
+            f"reward_checkpoint={REWARD}",
+            f"dynamics_model={d / 'best.pt'}",
+        ],
+        args.out / "logs" / f"plan_{size}_{minutes:g}.log",
+    )
+
+
+def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
+    """results.json, results.md and scaling.png from every point measured so far."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from robolearn.bench.stats import wilson
+
+    rows = []
+    for size in args.sizes:
+        for minutes in args.minutes:
+            d = point_dir(args.out, size, minutes)
+            if not (d / "summary.json").exists():
+                continue
+            summary = json.loads((d / "summary.json").read_text())
+            row = {
+                "size": size,
+                "minutes": minutes,
+                "parameters": summary["parameters"],
+                "steps": summary["step"],
+                "budget_steps": budget_steps(rates, size, minutes),
+                "best_val_loss": summary.get("best_val_loss"),
+            }
+            ev = d / "eval_best.json"
+            if ev.exists():
+                e = json.loads(ev.read_text())
+                row["psnr_per_step"] = e["per_step"].get("psnr")
+                row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
+                row["psnr"] = e["mean"].get("psnr")
+                row["psnr_changed"] = e["mean"].get("psnr_changed")
+            eps = d / "plan" / "episodes.jsonl"
+            if eps.exists():
+                episodes = [json.loads(line) for line in eps.read_text().splitlines() if line.strip()]
+                wins = sum(bool(x["success"]) for x in episodes)
+                lo, hi = wilson(wins, len(episodes))
+                per_task: dict[str, list[int]] = {}
+                for x in episodes:
+                    per_task.setdefault(x["task"], [0, 0])
+                    per_task[x["task"]][0] += bool(x["success"])
+                    per_task[x["task"]][1] += 1
+                row.update(
+                    success=wins / len(episodes),
+                    success_interval=[lo, hi],
+                    episodes=len(episodes),
+                    per_task={t: f"{w}/{n}" for t, (w, n) in per_task.items()},
+                    plan_seconds=sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
+                )
+            rows.append(row)
+    (args.out / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))
+    lines = [
+        "| size | parameters | minutes | steps | changed-pixel PSNR (dB), mean / last step | success | 95% "
+        "interval | episodes | s per replanning step |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        ps = (
+            f"{r['psnr_changed']:.2f} / {r['psnr_changed_per_step'][-1]:.2f}"
+            if r.get("psnr_changed") is not None
+            else ""
+        )
+        su = (
+            f"{100 * r['success']:.1f}% | [{100 * r['success_interval'][0]:.0f}, "
+            f"{100 * r['success_interval'][1]:.0f}] | {r['episodes']} | {r['plan_seconds']:.2f}"
+            if "success" in r
+            else " | | | "
+        )
+        lines.append(f"| {r['size']} | {r['parameters']:,} | {r['minutes']:g} | {r['steps']} | {ps} | {su} |")
+    (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for size in args.sizes:
+        pts = [r for r in rows if r["size"] == size]
+        if not pts:
+            continue
+        label = f"{size} ({pts[0]['parameters'] / 1000:.0f} k)"
+        sp = [r for r in pts if "success" in r]
+        if sp:
+            axes[0].errorbar(
+                [r["minutes"] for r in sp],
+                [100 * r["success"] for r in sp],
+                yerr=[
+                    [100 * (r["success"] - r["success_interval"][0]) for r in sp],
+                    [100 * (r["success_interval"][1] - r["success"]) for r in sp],
+                ],
+                marker="o",
+                capsize=3,
+                label=label,
+            )
+        pp = [r for r in pts if r.get("psnr_changed") is not None]
+        if pp:
+            axes[1].plot([r["minutes"] for r in pp], [r["psnr_changed"] for r in pp], marker="o", label=label)
+    for ax, title in zip(axes, ("planning success, LOReL-6 (%)", "held-out changed-pixel PSNR (dB)")):
+        ax.set_xscale("log")
+        ax.set_xlabel("training minutes on 2 cores")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    fig.tight_layout()
+    fig.savefig(args.out / "scaling.png", dpi=110)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--stage", choices=["rate", "train", "eval", "all", "report"], default="all")
+    p.add_argument("--data", default="data/desk", help="dataset from robolearn collect (with proprioception)")
+    p.add_argument("--out", type=Path, default=Path("runs/scaling"))
+    p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    p.add_argument("--minutes", nargs="+", type=float, default=[20.0, 60.0, 180.0])
+    p.add_argument("--trials", type=int, default=30, help="planning seeds per task (≥ 30 for the curve)")
+    p.add_argument("--first-seed", type=int, default=2000, help="first validation seed (not the table's 0–99)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--hours", type=float, default=None, help="start no new work after this much wall time")
+    p.add_argument("--force", action="store_true", help="measure throughput even on a busy machine")
+    args = p.parse_args(argv)
+    args.out = args.out if args.out.is_absolute() else REPO_ROOT / args.out
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+
+    def out_of_time() -> bool:
+        return args.hours is not None and time.monotonic() - start > args.hours * 3600
+
+    rates = measure_rates(args) if args.stage != "report" else json.loads((args.out / "rates.json").read_text())
+    # cheapest first: every size's shortest budget, trained then measured, before any longer budget
+    for minutes in sorted(args.minutes):
+        for size in args.sizes:
+            if out_of_time():
+                print(f"--hours {args.hours} reached; rerun the command to go on", flush=True)
+                report(args, rates)
+                return 0
+            if args.stage in ("train", "all"):
+                train(args, rates, size, minutes)
+            if args.stage in ("eval", "all"):
+                evaluate(args, size, minutes)
+    report(args, rates)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
