@@ -368,21 +368,14 @@ def _match(tokens: list[str], lexicon: Lexicon) -> list[_Item]:
     return items
 
 
-def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] = frozenset()) -> InstructionSlots:
-    """The slots of ``text`` (see the module docstring for the rules).
+def _deny(items: list[_Item], tokens: list[str]) -> list[str]:
+    """Drop what negations deny in their clause; returns the object families a denied noun phrase named.
 
-    Args:
-        text: the instruction.
-        lexicon: the word lists (``Lexicon.load()``).
-        known_words: real words that the typo rule leaves alone (e.g. the sentence encoder's vocabulary);
-            empty = every unlisted word may be a typo.
+    "don't close the drawer, open it" denies the action (open/close and direction words), not the drawer; "not
+    the white mug, the black one" (a negation right before a noun phrase) denies that colour and object; "the cup
+    that isn't black" is the other mug colour.
     """
-    tokens, corrected = _correct(words(text), lexicon, known_words)
-    items = _match(tokens, lexicon)
     denied_objects: list[str] = []
-    # Negation: what it denies in its clause does not count. "don't close the drawer, open it" denies the action
-    # (the open/close and direction words), not the drawer; "not the white mug, the black one" (a negation right
-    # before a noun phrase) denies that colour and object; "the cup that isn't black" is the other colour.
     for k, it in enumerate(items):
         if it.kind != "negation":
             continue
@@ -400,22 +393,30 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
                 later.dropped = True
                 if later.kind == "object":
                     denied_objects.append(later.value)
+    return denied_objects
+
+
+def _drop_descriptions(items: list[_Item], tokens: list[str]) -> bool:
+    """Drop words that describe rather than command; returns whether an object word named a part of something
+    not on the desk.
+
+    An open/close word between a determiner and an object describes it ("the open drawer"); "in" before a
+    determiner is a place ("put a pen in the drawer"), not "push it in"; an object word right after something not
+    on the desk is part of that ("the fridge door"); open/close and direction words after a state word in its
+    clause say how things are now ("the drawer is open, shut it"), unless a wish comes earlier in the clause
+    ("make sure the drawer is shut").
+    """
     absent_part = False
-    # An open/close word between a determiner and an object describes it ("the open drawer"), as does an object
-    # word after something not on the desk ("the fridge door").
     for k, it in enumerate(items):
         follows = k + 1 < len(items) and items[k + 1].start == it.end and items[k + 1].kind == "object"
         if it.kind in ("change", "weak_change") and follows and it.start > 0 and tokens[it.start - 1] in _DETERMINERS:
             it.dropped = True
-        # "put a pen in the drawer": "in" before a determiner is a place, not "push it in"
         preposition = it.kind == "weak_change" and tokens[it.start : it.end] in (["in"], ["into"])
         if preposition and it.end < len(tokens) and tokens[it.end] in _DETERMINERS:
             it.dropped = True
         if it.kind == "absent" and follows:
             items[k + 1].dropped = True
             absent_part = True
-    # State: changes and directions after a state word in its clause describe the present, unless a wish comes
-    # earlier in the clause ("make sure the drawer is shut").
     for k, it in enumerate(items):
         if it.kind != "state" or any(p.kind == "desire" and p.clause == it.clause for p in items[:k]):
             continue
@@ -424,8 +425,15 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
                 break
             if later.kind in _ACTION_KINDS:
                 later.dropped = True
-    # An object word that opens a clause (or follows "you", "please", ...) and precedes a determiner is a verb
-    # ("tap the button", "could you switch the tap left"); "give the button a push" keeps its noun.
+    return absent_part
+
+
+def _drop_verbs(items: list[_Item], tokens: list[str], lexicon: Lexicon) -> list[str]:
+    """Drop object words in a verb's place; returns their families.
+
+    An object word that opens a clause (or follows "you", "please", ...) and precedes a determiner is a verb
+    ("tap the button", "could you switch the tap left"); "give the button a push" keeps its noun.
+    """
     openers = {" ".join(p) for p in lexicon.verb_openers}
     verbs_named = []
     for k, it in enumerate(items):
@@ -437,8 +445,13 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
         if it.kind == "object" and opens_clause and it.end < len(tokens) and tokens[it.end] in _DETERMINERS:
             it.dropped = True
             verbs_named.append(it.value)
-    # Places: "toward"/"away from" + the first direction or anchor within anchor_window words; a comparative
-    # ("closer", "nearer") with no place after it means toward the viewer.
+    return verbs_named
+
+
+def _places(items: list[_Item], lexicon: Lexicon) -> list[str]:
+    """The directions given by places: "toward"/"away from" + the first direction or anchor within anchor_window
+    words ("toward the viewer" → down); a comparative ("closer", "nearer") with no place after it is toward the
+    viewer. A direction word after "away from" is turned around in place ("away from the left" → right)."""
     directions: list[str] = []
     for k, it in enumerate(items):
         if it.dropped or it.kind not in ("toward", "comparative", "away_from"):
@@ -453,27 +466,45 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
                 found = True
                 break
             if later.kind == "direction":
-                if it.kind == "away_from":  # "away from the left" is to the right
+                if it.kind == "away_from":
                     later.value = DIRECTION_OPPOSITE[later.value]
                 found = True
                 break
         if it.kind == "comparative" and not found:
             directions.append(_TOWARD["near"])
+    return directions
+
+
+def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] = frozenset()) -> InstructionSlots:
+    """The slots of ``text`` (see the module docstring for the rules).
+
+    Args:
+        text: the instruction.
+        lexicon: the word lists (``Lexicon.load()``).
+        known_words: real words that the typo rule leaves alone (e.g. the sentence encoder's vocabulary);
+            empty = every unlisted word may be a typo.
+    """
+    tokens, corrected = _correct(words(text), lexicon, known_words)
+    items = _match(tokens, lexicon)
+    denied_objects = _deny(items, tokens)
+    absent_part = _drop_descriptions(items, tokens)
+    verbs_named = _drop_verbs(items, tokens, lexicon)
+    places = _places(items, lexicon)
     kept = [it for it in items if not it.dropped]
-    directions = [it.value for it in kept if it.kind == "direction"] + directions
+    directions = tuple(dict.fromkeys([it.value for it in kept if it.kind == "direction"] + places))
     strong = {c: sum(1 for it in kept if it.kind == "change" and it.value == c) for c in ("open", "close")}
     weak = {c: sum(1 for it in kept if it.kind == "weak_change" and it.value == c) for c in ("open", "close")}
     # Strong words decide; weak ones count only when no strong word is said.
     evidence = strong if any(strong.values()) else weak
+    named = tuple(dict.fromkeys(it.value for it in kept if it.kind == "object"))
     return InstructionSlots(
         # an object denied ("not the black mug, the white one") is still what the sentence is about
-        objects=tuple(dict.fromkeys(it.value for it in kept if it.kind == "object"))
-        or tuple(dict.fromkeys(denied_objects)),
+        objects=named or tuple(dict.fromkeys(denied_objects)),
         verbs_named=tuple(dict.fromkeys(verbs_named)),
         pronoun=any(it.kind == "pronoun" for it in kept),
         absent_part=absent_part,
         colours=tuple(dict.fromkeys(it.value for it in kept if it.kind == "colour")),
-        directions=tuple(dict.fromkeys(directions)),
+        directions=directions,
         direction_options=()
         if directions
         else tuple(dict.fromkeys(d for it in kept if it.kind == "vague" for d in _VAGUE[it.value])),
