@@ -28,6 +28,7 @@ Usage (from the repository root, after ``robolearn collect out=data/desk episode
     python benchmarks/video_scaling.py --stage train --minutes 20          # the 20-minute runs of every size
     python benchmarks/video_scaling.py --stage eval --minutes 20
     python benchmarks/video_scaling.py --stage all --hours 2.5             # whatever is left, cheapest first
+    python benchmarks/video_scaling.py --stage reference                   # the shipped model, measured the same way
     python benchmarks/video_scaling.py --stage report
 """
 
@@ -166,12 +167,16 @@ def train(args: argparse.Namespace, rates: Mapping[str, float], size: str, minut
 
 def evaluate(args: argparse.Namespace, size: str, minutes: float) -> None:
     d = point_dir(args.out, size, minutes)
-    if not (d / "best.pt").exists():
-        return
-    if not (d / "eval_best.json").exists():
+    if (d / "best.pt").exists():
+        measure(args, d, d / "best.pt", f"{size}_{minutes:g}")
+
+
+def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str) -> None:
+    """Held-out PSNR per step (``d/eval_<checkpoint>.json``) and planning success (``d/plan``) of ``checkpoint``."""
+    if not list(d.glob("eval_*.json")):
         run(
-            [*robolearn(), "eval", f"checkpoint={d / 'best.pt'}", "progress_bar=false"],
-            args.out / "logs" / f"eval_{size}_{minutes:g}.log",
+            [*robolearn(), "eval", f"checkpoint={checkpoint}", f"out={d}", "progress_bar=false"],
+            args.out / "logs" / f"eval_{name}.log",
         )
     run(
         [
@@ -187,10 +192,26 @@ def evaluate(args: argparse.Namespace, size: str, minutes: float) -> None:
             str(d / "plan"),
             "--set",
             f"reward_checkpoint={REWARD}",
-            f"dynamics_model={d / 'best.pt'}",
+            f"dynamics_model={checkpoint}",
         ],
-        args.out / "logs" / f"plan_{size}_{minutes:g}.log",
+        args.out / "logs" / f"plan_{name}.log",
     )
+
+
+def reference(args: argparse.Namespace) -> None:
+    """The shipped video model measured the same way, in ``out/shipped`` (the steps it was trained for are its
+    budget, in minutes at the "s" size's rate: it has that architecture)."""
+    sys.path.insert(0, str(REPO_ROOT))
+    import torch
+
+    d = args.out / "shipped"
+    d.mkdir(parents=True, exist_ok=True)
+    checkpoint = REPO_ROOT / "robolearn" / "checkpoints" / "video_model.pt"
+    if not (d / "summary.json").exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        params = sum(v.numel() for k, v in state["state_dict"].items() if hasattr(v, "numel"))
+        (d / "summary.json").write_text(json.dumps({"parameters": params, "step": int(state["step"])}))
+    measure(args, d, checkpoint, "shipped")
 
 
 def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
@@ -198,46 +219,48 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     sys.path.insert(0, str(REPO_ROOT))
     from robolearn.bench.stats import wilson
 
+    points = [(size, minutes, point_dir(args.out, size, minutes)) for size in args.sizes for minutes in args.minutes]
+    shipped = args.out / "shipped" / "summary.json"
+    if "s" in rates and shipped.exists():  # the shipped model: the "s" architecture, its steps in minutes at that rate
+        points.append(("shipped", json.loads(shipped.read_text())["step"] / rates["s"] / 60, shipped.parent))
     rows = []
-    for size in args.sizes:
-        for minutes in args.minutes:
-            d = point_dir(args.out, size, minutes)
-            if not (d / "summary.json").exists():
-                continue
-            summary = json.loads((d / "summary.json").read_text())
-            row = {
-                "size": size,
-                "minutes": minutes,
-                "parameters": summary["parameters"],
-                "steps": summary["step"],
-                "budget_steps": budget_steps(rates, size, minutes),
-                "best_val_loss": summary.get("best_val_loss"),
-            }
-            ev = d / "eval_best.json"
-            if ev.exists():
-                e = json.loads(ev.read_text())
-                row["psnr_per_step"] = e["per_step"].get("psnr")
-                row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
-                row["psnr"] = e["mean"].get("psnr")
-                row["psnr_changed"] = e["mean"].get("psnr_changed")
-            eps = d / "plan" / "episodes.jsonl"
-            if eps.exists():
-                episodes = [json.loads(line) for line in eps.read_text().splitlines() if line.strip()]
-                wins = sum(bool(x["success"]) for x in episodes)
-                lo, hi = wilson(wins, len(episodes))
-                per_task: dict[str, list[int]] = {}
-                for x in episodes:
-                    per_task.setdefault(x["task"], [0, 0])
-                    per_task[x["task"]][0] += bool(x["success"])
-                    per_task[x["task"]][1] += 1
-                row.update(
-                    success=wins / len(episodes),
-                    success_interval=[lo, hi],
-                    episodes=len(episodes),
-                    per_task={t: f"{w}/{n}" for t, (w, n) in per_task.items()},
-                    plan_seconds=sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
-                )
-            rows.append(row)
+    for size, minutes, d in points:
+        if not (d / "summary.json").exists():
+            continue
+        summary = json.loads((d / "summary.json").read_text())
+        row = {
+            "size": size,
+            "minutes": round(minutes, 1),
+            "parameters": summary["parameters"],
+            "steps": summary["step"],
+            "budget_steps": budget_steps(rates, size, minutes) if size in rates else summary["step"],
+            "best_val_loss": summary.get("best_val_loss"),
+        }
+        evals = sorted(d.glob("eval_*.json"))
+        if evals:
+            e = json.loads(evals[0].read_text())
+            row["psnr_per_step"] = e["per_step"].get("psnr")
+            row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
+            row["psnr"] = e["mean"].get("psnr")
+            row["psnr_changed"] = e["mean"].get("psnr_changed")
+        eps = d / "plan" / "episodes.jsonl"
+        if eps.exists():
+            episodes = [json.loads(line) for line in eps.read_text().splitlines() if line.strip()]
+            wins = sum(bool(x["success"]) for x in episodes)
+            lo, hi = wilson(wins, len(episodes))
+            per_task: dict[str, list[int]] = {}
+            for x in episodes:
+                per_task.setdefault(x["task"], [0, 0])
+                per_task[x["task"]][0] += bool(x["success"])
+                per_task[x["task"]][1] += 1
+            row.update(
+                success=wins / len(episodes),
+                success_interval=[lo, hi],
+                episodes=len(episodes),
+                per_task={t: f"{w}/{n}" for t, (w, n) in per_task.items()},
+                plan_seconds=sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
+            )
+        rows.append(row)
     (args.out / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))
     lines = [
         "| size | parameters | minutes | steps | changed-pixel PSNR (dB), mean / last step | success | 95% "
@@ -286,6 +309,11 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
         pp = [r for r in pts if r.get("psnr_changed") is not None]
         if pp:
             axes[1].plot([r["minutes"] for r in pp], [r["psnr_changed"] for r in pp], marker="o", label=label)
+    shipped = [r for r in rows if r["size"] == "shipped" and "success" in r]
+    for r in shipped:
+        axes[0].plot([r["minutes"]], [100 * r["success"]], "k*", markersize=12, label="shipped model")
+    for r in (r for r in rows if r["size"] == "shipped" and r.get("psnr_changed") is not None):
+        axes[1].plot([r["minutes"]], [r["psnr_changed"]], "k*", markersize=12, label="shipped model")
     for ax, title in zip(axes, ("planning success, LOReL-6 (%)", "held-out changed-pixel PSNR (dB)")):
         ax.set_xscale("log")
         ax.set_xlabel("training minutes on 2 cores")
@@ -300,7 +328,7 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--stage", choices=["rate", "train", "eval", "all", "report"], default="all")
+    p.add_argument("--stage", choices=["rate", "train", "eval", "reference", "all", "report"], default="all")
     p.add_argument("--data", default="data/desk", help="dataset from robolearn collect (with proprioception)")
     p.add_argument("--out", type=Path, default=Path("runs/scaling"))
     p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
@@ -319,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.hours is not None and time.monotonic() - start > args.hours * 3600
 
     rates = measure_rates(args) if args.stage != "report" else json.loads((args.out / "rates.json").read_text())
+    if args.stage == "reference":
+        reference(args)
     # cheapest first: every size's shortest budget, trained then measured, before any longer budget
     for minutes in sorted(args.minutes):
         for size in args.sizes:
