@@ -92,7 +92,6 @@ def test_demo_answers_what_it_cannot_do(instruction, message, capsys):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-
 def test_demo_asks_which_when_the_instruction_leaves_it_open(capsys):
     """Two mugs: "the mug" is a question back, not a coin toss (issue 26)."""
     assert main(["demo", "move the mug down", "video.path=null"]) == 2
