@@ -60,7 +60,7 @@ def normalized(text: str) -> str:
 def bank_sentences(bank: WordBank) -> set[str]:
     """Every single-clause imperative a word bank can write, with and without the article (no frames or typos)."""
     out: set[str] = set()
-    kinds = {"drawer": "drawer", "cabinet_door": "cabinet_door", "faucet": "faucet", "button": "button", "mug": "mug"}
+    kinds = {"drawer", "cabinet_door", "faucet", "button", "mug"}  # the desk tasks' objects (blocks have no task)
     for (kind, _change), verbs in bank.verbs.items():
         if kind not in kinds:
             continue

@@ -261,8 +261,6 @@ class InstructionSlots:
 
     Attributes:
         objects: object families named, in the order of mention (e.g. ``("mug",)``).
-        verbs_named: object families whose word stood in a verb's place ("tap the button": faucet), not counted
-            in ``objects``.
         pronoun: whether a pronoun stands for the object ("open it").
         absent_part: whether an object word named a part of something not on the desk ("the fridge door").
         colours: mug colours named, in the order of mention.
@@ -274,7 +272,6 @@ class InstructionSlots:
     """
 
     objects: tuple[str, ...] = ()
-    verbs_named: tuple[str, ...] = ()
     pronoun: bool = False
     absent_part: bool = False
     colours: tuple[str, ...] = ()
@@ -428,14 +425,13 @@ def _drop_descriptions(items: list[_Item], tokens: list[str]) -> bool:
     return absent_part
 
 
-def _drop_verbs(items: list[_Item], tokens: list[str], lexicon: Lexicon) -> list[str]:
-    """Drop object words in a verb's place; returns their families.
+def _drop_verbs(items: list[_Item], tokens: list[str], lexicon: Lexicon) -> None:
+    """Drop object words in a verb's place.
 
     An object word that opens a clause (or follows "you", "please", ...) and precedes a determiner is a verb
     ("tap the button", "could you switch the tap left"); "give the button a push" keeps its noun.
     """
     openers = {" ".join(p) for p in lexicon.verb_openers}
-    verbs_named = []
     for k, it in enumerate(items):
         opens_clause = (
             it.start == 0
@@ -444,8 +440,6 @@ def _drop_verbs(items: list[_Item], tokens: list[str], lexicon: Lexicon) -> list
         )
         if it.kind == "object" and opens_clause and it.end < len(tokens) and tokens[it.end] in _DETERMINERS:
             it.dropped = True
-            verbs_named.append(it.value)
-    return verbs_named
 
 
 def _places(items: list[_Item], lexicon: Lexicon) -> list[str]:
@@ -488,7 +482,7 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
     items = _match(tokens, lexicon)
     denied_objects = _deny(items, tokens)
     absent_part = _drop_descriptions(items, tokens)
-    verbs_named = _drop_verbs(items, tokens, lexicon)
+    _drop_verbs(items, tokens, lexicon)
     places = _places(items, lexicon)
     kept = [it for it in items if not it.dropped]
     directions = tuple(dict.fromkeys([it.value for it in kept if it.kind == "direction"] + places))
@@ -500,7 +494,6 @@ def parse_instruction(text: str, lexicon: Lexicon, known_words: Collection[str] 
     return InstructionSlots(
         # an object denied ("not the black mug, the white one") is still what the sentence is about
         objects=named or tuple(dict.fromkeys(denied_objects)),
-        verbs_named=tuple(dict.fromkeys(verbs_named)),
         pronoun=any(it.kind == "pronoun" for it in kept),
         absent_part=absent_part,
         colours=tuple(dict.fromkeys(it.value for it in kept if it.kind == "colour")),

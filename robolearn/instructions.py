@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -363,6 +364,7 @@ class TaskSlots:
     change: str | None
 
 
+@functools.cache
 def task_slots(task: str) -> TaskSlots:
     """The slots of desk task ``task`` (from its description: ``white_mug`` → mug, white)."""
     d = DESK_TASKS[task].description
