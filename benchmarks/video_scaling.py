@@ -41,8 +41,9 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,6 +76,19 @@ VALIDATIONS_PER_RUN = 6
 MAX_WARMUP = 200
 #: the reward every point plans with
 REWARD = "${shipped:lorel_reward.pt}"
+#: ``--reward paired``: the shipped reward fine-tuned on each point's own predicted frames, the recipe that made the
+#: shipped reward from the shipped video model's (robolearn/checkpoints/README.md, step 4)
+PAIRED_REWARD = (
+    "max_episodes=20000",
+    "negatives.other_episode=0.15",
+    "negatives.reversed=0.1",
+    "negatives.opposite=0.4",
+    "negatives.incomplete=0.15",
+    "steps=4000",
+    "lr=3e-4",
+    "warmup_steps=100",
+    "progress_bar=false",
+)
 #: a machine this busy (1-minute load average) is not idle enough to measure throughput on
 IDLE_LOAD = 0.5
 
@@ -175,8 +189,30 @@ def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str) -> N
     """Held-out PSNR per step (``d/eval_<checkpoint>.json``) and planning success (``d/plan``) of ``checkpoint``."""
     if not list(d.glob("eval_*.json")):
         run(
-            [*robolearn(), "eval", f"checkpoint={checkpoint}", f"out={d}", "progress_bar=false"],
+            [
+                *robolearn(),
+                "eval",
+                f"checkpoint={checkpoint}",
+                f"data={args.data}",  # the shipped model was trained on a copy of the same collection elsewhere
+                f"out={d}",
+                "progress_bar=false",
+            ],
             args.out / "logs" / f"eval_{name}.log",
+        )
+    reward, plan_dir = REWARD, d / "plan"
+    if args.reward == "paired":
+        reward, plan_dir = str(d / "reward" / "best.pt"), d / "plan_paired"
+        run(  # resumes from d/reward/last.pt; a finished run returns at once
+            [
+                *robolearn(),
+                "train",
+                f"data={args.data}",
+                f"out={d / 'reward'}",
+                f"init_from={REPO_ROOT / 'robolearn' / 'checkpoints' / 'lorel_reward.pt'}",
+                f"predicted_frames.video_checkpoint={checkpoint}",
+                *PAIRED_REWARD,
+            ],
+            args.out / "logs" / f"reward_{name}.log",
         )
     run(
         [
@@ -189,9 +225,9 @@ def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str) -> N
             "--workers",
             str(args.workers),
             "--out",
-            str(d / "plan"),
+            str(plan_dir),
             "--set",
-            f"reward_checkpoint={REWARD}",
+            f"reward_checkpoint={reward}",
             f"dynamics_model={checkpoint}",
         ],
         args.out / "logs" / f"plan_{name}.log",
@@ -212,6 +248,29 @@ def reference(args: argparse.Namespace) -> None:
         params = sum(v.numel() for k, v in state["state_dict"].items() if hasattr(v, "numel"))
         (d / "summary.json").write_text(json.dumps({"parameters": params, "step": int(state["step"])}))
     measure(args, d, checkpoint, "shipped")
+
+
+def plan_summary(path: Path, wilson: Callable[[int, int], tuple[float, float]]) -> dict[str, Any]:
+    """Success, its 95% interval, per-task counts and mean replanning time of a planning benchmark's episodes (empty
+    when it has none)."""
+    if not path.exists():
+        return {}
+    episodes = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not episodes:
+        return {}
+    wins = sum(bool(x["success"]) for x in episodes)
+    per_task: dict[str, list[int]] = {}
+    for x in episodes:
+        per_task.setdefault(x["task"], [0, 0])
+        per_task[x["task"]][0] += bool(x["success"])
+        per_task[x["task"]][1] += 1
+    return {
+        "success": wins / len(episodes),
+        "success_interval": list(wilson(wins, len(episodes))),
+        "episodes": len(episodes),
+        "per_task": {t: f"{w}/{n}" for t, (w, n) in per_task.items()},
+        "plan_seconds": sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
+    }
 
 
 def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
@@ -243,29 +302,15 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
             row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
             row["psnr"] = e["mean"].get("psnr")
             row["psnr_changed"] = e["mean"].get("psnr_changed")
-        eps = d / "plan" / "episodes.jsonl"
-        if eps.exists():
-            episodes = [json.loads(line) for line in eps.read_text().splitlines() if line.strip()]
-            wins = sum(bool(x["success"]) for x in episodes)
-            lo, hi = wilson(wins, len(episodes))
-            per_task: dict[str, list[int]] = {}
-            for x in episodes:
-                per_task.setdefault(x["task"], [0, 0])
-                per_task[x["task"]][0] += bool(x["success"])
-                per_task[x["task"]][1] += 1
-            row.update(
-                success=wins / len(episodes),
-                success_interval=[lo, hi],
-                episodes=len(episodes),
-                per_task={t: f"{w}/{n}" for t, (w, n) in per_task.items()},
-                plan_seconds=sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
-            )
+        row.update(plan_summary(d / "plan" / "episodes.jsonl", wilson))
+        paired_plan = plan_summary(d / "plan_paired" / "episodes.jsonl", wilson)
+        row.update({f"paired_{k}": v for k, v in paired_plan.items()})
         rows.append(row)
     (args.out / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))
     lines = [
         "| size | parameters | minutes | steps | changed-pixel PSNR (dB), mean / last step | success | 95% "
-        "interval | episodes | s per replanning step |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "interval | episodes | s per replanning step | success, paired reward | 95% interval |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
     for r in rows:
         ps = (
@@ -279,7 +324,13 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
             if "success" in r
             else " | | | "
         )
-        lines.append(f"| {r['size']} | {r['parameters']:,} | {r['minutes']:g} | {r['steps']} | {ps} | {su} |")
+        pa = (
+            f"{100 * r['paired_success']:.1f}% | [{100 * r['paired_success_interval'][0]:.0f}, "
+            f"{100 * r['paired_success_interval'][1]:.0f}]"
+            if "paired_success" in r
+            else " | "
+        )
+        lines.append(f"| {r['size']} | {r['parameters']:,} | {r['minutes']:g} | {r['steps']} | {ps} | {su} | {pa} |")
     (args.out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     import matplotlib
@@ -306,12 +357,24 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
                 capsize=3,
                 label=label,
             )
+        paired = [r for r in pts if "paired_success" in r]
+        if paired:  # the same colour, dashed: the reward fine-tuned on this size's predictions
+            axes[0].plot(
+                [r["minutes"] for r in paired],
+                [100 * r["paired_success"] for r in paired],
+                linestyle="--",
+                marker="s",
+                color=axes[0].lines[-1].get_color() if sp else None,
+                label=f"{label}, paired reward",
+            )
         pp = [r for r in pts if r.get("psnr_changed") is not None]
         if pp:
             axes[1].plot([r["minutes"] for r in pp], [r["psnr_changed"] for r in pp], marker="o", label=label)
     shipped = [r for r in rows if r["size"] == "shipped" and "success" in r]
     for r in shipped:
         axes[0].plot([r["minutes"]], [100 * r["success"]], "k*", markersize=12, label="shipped model")
+        if "paired_success" in r:
+            axes[0].plot([r["minutes"]], [100 * r["paired_success"]], "ks", markersize=8, label="shipped, paired")
     for r in (r for r in rows if r["size"] == "shipped" and r.get("psnr_changed") is not None):
         axes[1].plot([r["minutes"]], [r["psnr_changed"]], "k*", markersize=12, label="shipped model")
     for ax, title in zip(axes, ("planning success, LOReL-6 (%)", "held-out changed-pixel PSNR (dB)")):
@@ -336,6 +399,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--trials", type=int, default=30, help="planning seeds per task (≥ 30 for the curve)")
     p.add_argument("--first-seed", type=int, default=2000, help="first validation seed (not the table's 0–99)")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--reward",
+        choices=["shipped", "paired"],
+        default="shipped",
+        help="plan with the shipped reward (out/…/plan), or with it fine-tuned on each point's predictions "
+        "(~16 min per point; out/…/plan_paired)",
+    )
     p.add_argument("--hours", type=float, default=None, help="start no new work after this much wall time")
     p.add_argument("--force", action="store_true", help="measure throughput even on a busy machine")
     args = p.parse_args(argv)
