@@ -121,12 +121,12 @@ def _worker(
                 models = load_models(s)
             if recording is None:  # record=DIR keeps the episodes as training data: one writer per process
                 recording = episode_recording(s)
-            dataset, recorder = recording
-            rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed, recorder=recorder)
-            if dataset is not None:
-                dataset.write(env, recorder, task, seed)
+            rec = run_episode(env, build_agent(s, env_cfg, seed, *models), seed=seed, recorder=recording.recorder)
+            recording.write(env, rec.plans, task, seed)  # record= / record_plans=, if asked
             append_row(out, {"task": task, "seed": seed, **rec.summary()})
     finally:
+        if recording is not None:
+            recording.close()
         for _, _, env in per_task.values():
             env.close()
 
@@ -237,14 +237,18 @@ def main() -> int:
         p.error("--out is required to measure success")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    if s0.record is not None:  # create the recording dataset once, before workers append to it
+    if s0.record is not None or s0.record_plans is not None:  # create the datasets once, before workers append
         from robolearn.plan import episode_recording
         from sim.envs.desk import DeskEnv
 
         env = DeskEnv(config=s0.env_for(args.tasks[0]))
+        recording = episode_recording(s0)
         try:
-            episode_recording(s0)[0].open(env)
+            for writer in (recording.episodes, recording.plans.writer if recording.plans else None):
+                if writer is not None:
+                    writer.open(env)
         finally:
+            recording.close()
             env.close()
     path = args.out / EPISODES_FILE
     done = read_episodes(path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -30,7 +30,7 @@ from planners.objectives import DVDObjective, GoalImageObjective, LorelObjective
 from planners.optimizers import OPTIMIZERS, make_optimizer, optimizer_config
 from planners.simulator_rollouts import resolve_workers
 from planners.video import load_model as load_video_model
-from planners.vmpc import VMPCAgent, VMPCConfig, run_episode
+from planners.vmpc import PlanRecord, VMPCAgent, VMPCConfig, run_episode
 from rewards.dvd import DVDReward
 from rewards.dvd import load_model as load_dvd_model
 from rewards.lorel import load_model
@@ -45,6 +45,7 @@ from robolearn.demo_videos import DemoVideos, load_demo_videos, recognize_task, 
 from robolearn.instructions import Resolution, check_instruction, resolve_instruction
 from robolearn.kinds import KINDS, kind_of, load
 from robolearn.paths import SHIPPED_DVD
+from robolearn.plan_outcomes import PlanOutcomes
 from robolearn.rollout import VIDEO_SUFFIXES, check_video_path
 from robolearn.video import Caption, VideoWriter, caption_frame, load_font
 from sim.counter_config import CounterEnvConfig
@@ -219,6 +220,13 @@ class PlanOptions:
         "extra_data=[FOLDER]` the video model; null = keep none",
         any_type=True,  # a folder path or null, checked below
     )
+    record_plans: str | None = knob(
+        None,
+        "dataset folder that keeps, for every replanning, the real episode up to it followed by the whole chosen "
+        "plan, rolled out in a copy of the env (robolearn.plan_outcomes): what the plans the planner believed in "
+        "really do, for `robolearn train extra_data=[FOLDER] predicted_frames.video_checkpoint=...`; null = keep none",
+        any_type=True,  # a folder path or null, checked below
+    )
     agent: VMPCConfig = knob(VMPCConfig(), "Receding horizon (planners.vmpc.VMPCConfig).")
     video: PlanVideoOptions = knob(
         PlanVideoOptions(),
@@ -298,6 +306,7 @@ class PlanSettings:
     video: VideoSettings
     results: Path | None
     record: Path | None = None  # dataset folder the planned episodes are appended to (None: not kept)
+    record_plans: Path | None = None  # dataset folder of every plan's real outcome (robolearn.plan_outcomes)
     episode_start: str = "docked"  # docked | home (see EPISODE_STARTS)
     demo: tuple[str, ...] | None = None  # objective=dvd: the demo videos' specs (robolearn.demo_videos)
     demo_frames: int = 20
@@ -402,28 +411,26 @@ class PlanSettings:
                 f"episode_start=home needs env={' or env='.join(homes)}: the planner's models must have been "
                 "trained on the docked robot's head camera"
             )
-        if start == "home" and o.record is not None:
-            raise ConfigError(
-                "record= keeps episodes in the counter env's dataset format; plan with "
-                "episode_start=docked to record them"
-            )
+        for key in ("record", "record_plans"):
+            if start == "home" and getattr(o, key) is not None:
+                raise ConfigError(
+                    f"{key}= keeps episodes in the counter env's dataset format; plan with "
+                    "episode_start=docked to record them"
+                )
         if start == "home" and reward == "goal_image":
             raise ConfigError(
                 "objective=goal_image needs an image of the episode's own scene done, which a home "
                 "episode cannot render before it docks; use objective=lorel"
             )
-        results, record = o.results, o.record
+        results, record, record_plans = o.results, o.record, o.record_plans
         if results is not None and (not isinstance(results, str) or not results.strip()):
             raise ConfigError(f"results={results!r} must be a JSON file path (or null for none)")
-        if record is not None and (not isinstance(record, str) or not record.strip()):
-            raise ConfigError(f"record={record!r} must be a dataset folder path (or null to keep no episodes)")
-        if record is not None and Path(record).exists() and not Path(record).is_dir():
-            raise ConfigError(f"record={record!r} is a file; give a dataset folder (new, or one written by record=)")
-        if record is not None and (Path(record) / META_FILE).exists():
-            try:  # episodes are added to it: a damaged one is refused now, not after the first episode
-                read_meta(record)
-            except DatasetError as e:
-                raise ConfigError(f"record={shown(record)}: {e}") from None
+        for key, folder in (("record", record), ("record_plans", record_plans)):
+            _check_record_folder(key, folder)
+        if record is not None and record_plans is not None and Path(record).resolve() == Path(record_plans).resolve():
+            raise ConfigError(
+                f"record and record_plans are the same folder ({record}); give the plans' outcomes a folder of their own"
+            )
         video = dataclasses.asdict(o.video)
         path = video.pop("path")
         # The outputs, now: not once the models are loaded and the episodes planned.
@@ -433,6 +440,8 @@ class PlanSettings:
             check_writable(results, "results")
         if record:
             check_writable(record, "record", folder=True)
+        if record_plans:
+            check_writable(record_plans, "record_plans", folder=True)
         return cls(
             # require() let only kinds with an arm to plan through (the desk's and the counter's configs)
             env=cast("DeskEnvConfig | CounterEnvConfig", env_config(env_node)),
@@ -454,6 +463,7 @@ class PlanSettings:
             video=VideoSettings(path=Path(path) if path else None, **video),
             results=Path(results) if results else None,
             record=Path(record) if record else None,
+            record_plans=Path(record_plans) if record_plans else None,
             episode_start=start,
             demo=demo,
             demo_frames=o.demo_frames,
@@ -710,11 +720,50 @@ def plan_demos(s: PlanSettings, model: DVDReward, echo: bool = True) -> tuple[De
     return demos, Resolution(recognition.task, recognition.score, None)
 
 
-def episode_recording(s: PlanSettings) -> tuple[Any, Any]:
-    """(PlannedEpisodeWriter, EpisodeRecorder) for ``record=``, or (None, None) when episodes are not kept."""
-    if s.record is None:
-        return None, None
-    return PlannedEpisodeWriter(s.record, AnnotationSettings()), EpisodeRecorder()
+def _check_record_folder(key: str, folder: object) -> None:
+    """``record`` / ``record_plans``: null, or a dataset folder (new, or a readable one that episodes are added to)."""
+    if folder is None:
+        return
+    if not isinstance(folder, str) or not folder.strip():
+        raise ConfigError(f"{key}={folder!r} must be a dataset folder path (or null to keep no episodes)")
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise ConfigError(f"{key}={folder!r} is a file; give a dataset folder (new, or one written by {key}=)")
+    if (Path(folder) / META_FILE).exists():
+        try:  # episodes are added to it: a damaged one is refused now, not after the first episode
+            read_meta(folder)
+        except DatasetError as e:
+            raise ConfigError(f"{key}={shown(folder)}: {e}") from None
+
+
+@dataclass
+class EpisodeRecording:
+    """What ``record=`` and ``record_plans=`` keep of each planned episode: ``recorder`` records it (pass it to
+    ``run_episode``; None when nothing is kept), ``write`` stores it and, with ``record_plans``, its plans' outcomes."""
+
+    episodes: PlannedEpisodeWriter | None
+    plans: PlanOutcomes | None
+    recorder: EpisodeRecorder | None
+
+    def write(self, env: Any, plans: Sequence[PlanRecord], task: str, seed: int) -> None:
+        """Keep the episode just planned (``plans``: its ``EpisodeRecord.plans``)."""
+        if self.recorder is None:
+            return
+        if self.episodes is not None:
+            self.episodes.write(env, self.recorder, task, seed)
+        if self.plans is not None:
+            self.plans.write(env, self.recorder, plans, task, seed)
+
+    def close(self) -> None:
+        if self.plans is not None:
+            self.plans.close()
+
+
+def episode_recording(s: PlanSettings) -> EpisodeRecording:
+    """What ``record=`` and ``record_plans=`` ask to keep (nothing when both are null)."""
+    episodes = PlannedEpisodeWriter(s.record, AnnotationSettings()) if s.record is not None else None
+    plans = PlanOutcomes(s.record_plans, AnnotationSettings()) if s.record_plans is not None else None
+    recorder = EpisodeRecorder(keep_env_states=plans is not None) if episodes or plans else None
+    return EpisodeRecording(episodes, plans, recorder)
 
 
 def _curve_panel(rewards: list[float], total: int, side: int, font_size: int, lo: float, hi: float) -> np.ndarray:
@@ -840,7 +889,7 @@ def _run_plan(
     home_env = kind_of(env_cfg).plan.home_env if home else None  # type: ignore[union-attr] # from_config checked it
     env = load(home_env)(env_cfg) if home_env is not None else make_env(env_cfg)
     writer = VideoWriter(s.video.path, s.video.fps) if s.video.path is not None else None
-    dataset, recorder = episode_recording(s)
+    recording = episode_recording(s)
     results = []
     try:
         for i in range(s.episodes):
@@ -862,9 +911,8 @@ def _run_plan(
                 planned = PlannedDrawerAgent(agent, env_cfg.start_tcp, env_cfg.max_episode_steps)
                 rec, stats = run_planned_home_episode(env, planned, seed=seed)
             else:
-                rec = run_episode(env, agent, seed=seed, recorder=recorder)
-            if dataset is not None:
-                dataset.write(env, recorder, task, seed)
+                rec = run_episode(env, agent, seed=seed, recorder=recording.recorder)
+                recording.write(env, rec.plans, task, seed)
             command = {"demo": list(demos.names)} if demos is not None else {"instruction": s.instruction}
             summary = {"episode": i, "seed": seed, "task": task, **command, **rec.summary(), **stats}
             results.append(summary)
@@ -889,17 +937,24 @@ def _run_plan(
             path = writer.close()
             if echo:
                 print(f"video: {path}")
-        if dataset is not None and echo:
+        if recording.episodes is not None and echo:
             print(
                 f"episodes recorded in {s.record} (train the reward on them: robolearn train "
                 f"extra_data=[{s.record}] negatives.attempted=0.2; the video model: robolearn train dynamics "
                 f"extra_data=[{s.record}])"
+            )
+        if recording.plans is not None and echo:
+            print(
+                f"every plan's real outcome recorded in {s.record_plans} (train the reward on the predictions it "
+                f"was fooled by: robolearn train extra_data=[{s.record_plans}] predicted_frames.video_checkpoint="
+                "VIDEO.pt negatives.attempted=0.2)"
             )
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
     finally:
+        recording.close()
         env.close()
     if s.results is not None:
         write_json_atomic(

@@ -127,15 +127,19 @@ class EpisodeRecorder:
 
     Records every observation in ``env.cfg.obs_keys`` (T+1 frames), the flat simulator state and the
     object-state vector at each frame, and the T actions with whether the scripted expert chose them.
+    With ``keep_env_states``, also the env's full state at each frame (``get_state``), from which a copy of the
+    env continues the episode exactly (``env_states``; what ``robolearn.plan_outcomes`` replays plans from).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_env_states: bool = False) -> None:
+        self.keep_env_states = bool(keep_env_states)
         self.frames: dict[str, list[np.ndarray]] = {}
         self.states: list[np.ndarray] = []
         self.objects: list[np.ndarray] = []
         self.actions: list[np.ndarray] = []
         self.from_expert: list[bool] = []
         self.names: list[str] = []
+        self.env_states: list[Any] = []
 
     def start(self, env: Any, obs: dict[str, np.ndarray]) -> None:
         """The episode's first frame (right after ``env.reset``); forgets any earlier episode."""
@@ -144,6 +148,19 @@ class EpisodeRecorder:
         self.states, self.objects = [_flat_state(e.scene)], [e.object_states.vector()]
         self.actions, self.from_expert = [], []
         self.names = list(e.object_states.names())
+        self.env_states = [e.get_state()] if self.keep_env_states else []
+
+    def prefix(self, t: int) -> EpisodeRecorder:
+        """A recorder holding frames 0..t and actions 0..t−1 of this one, to be continued with ``step``."""
+        if not 0 <= t < len(self.states):
+            raise ValueError(f"prefix: frame {t} is not among the {len(self.states)} recorded frames")
+        out = EpisodeRecorder(self.keep_env_states)
+        out.frames = {k: list(v[: t + 1]) for k, v in self.frames.items()}
+        out.states, out.objects = list(self.states[: t + 1]), list(self.objects[: t + 1])
+        out.actions, out.from_expert = list(self.actions[:t]), list(self.from_expert[:t])
+        out.names = list(self.names)
+        out.env_states = list(self.env_states[: t + 1])
+        return out
 
     def step(self, env: Any, obs: dict[str, np.ndarray], action: np.ndarray, from_expert: bool = False) -> None:
         """After ``env.step(action)`` returned ``obs``."""
@@ -156,6 +173,8 @@ class EpisodeRecorder:
         self.objects.append(e.object_states.vector())
         self.actions.append(np.asarray(action, np.float32))
         self.from_expert.append(bool(from_expert))
+        if self.keep_env_states:
+            self.env_states.append(e.get_state())
 
     def episode(
         self,
@@ -222,6 +241,8 @@ class PlannedEpisodeWriter:
     root: Path
     annotation: AnnotationSettings
     compression_level: int | None = None  # gzip level 0-9; None: the dataset format's default
+    #: episodes kept per planned (task, seed) (``robolearn.plan_outcomes`` keeps one per plan): index slots
+    plans_per_episode: int = 1
 
     def __post_init__(self) -> None:
         self._writer: Any = None
@@ -245,10 +266,15 @@ class PlannedEpisodeWriter:
         level = DEFAULT_COMPRESSION_LEVEL if self.compression_level is None else self.compression_level
         self._writer = DatasetWriter(self.root, compression_level=level)
 
-    def write(self, env: DeskEnv | CounterEnv, recorder: EpisodeRecorder, task: str, seed: int) -> Path:
-        """Write the episode ``recorder`` holds (planned for ``task`` from reset ``seed``); returns its file."""
+    def write(
+        self, env: DeskEnv | CounterEnv, recorder: EpisodeRecorder, task: str, seed: int, plan: int = 0
+    ) -> Path:
+        """Write the episode ``recorder`` holds (planned for ``task`` from reset ``seed``; ``plan``: which of the
+        ``plans_per_episode`` kept of it); returns its file."""
+        if not 0 <= plan < self.plans_per_episode:
+            raise ValueError(f"plan {plan} is not in [0, {self.plans_per_episode}) (plans_per_episode)")
         self.open(env)
-        index = planned_index(self._writer.meta["tasks"], task, seed)
+        index = planned_index(self._writer.meta["tasks"], task, seed) * self.plans_per_episode + plan
         # The descriptions draw from their own stream of the episode's identity (reproducible, and
         # independent of the planner's random numbers).
         rng = np.random.default_rng([seed, index])
