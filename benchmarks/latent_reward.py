@@ -81,8 +81,6 @@ INSTRUCTION_POOL = 1000
 VAL_ITEMS = 1024
 #: warm-up steps of the learning rate (then cosine decay)
 WARMUP = 100
-#: uint8 pixel values are divided by this to get [0, 1]
-PIXEL_MAX = 255.0
 
 
 class LatentRewardHead(nn.Module):
@@ -133,10 +131,22 @@ class LatentRewardHead(nn.Module):
 
 
 def encode_frames(video: VideoModel, frames: Tensor) -> Tensor:
-    """uint8 (B, C, H, W) real frames → their latents (B, C_z, S, S), the encoder's state of a one-frame context."""
+    """(B, C, H, W) real frames (uint8, or float in [0, 1]) → their latents (B, C_z, S, S), the encoder's state of a
+    one-frame context."""
+    from planners.video.model import to_unit_float
+
     with torch.inference_mode():
-        lat, _ = video._encode_frames(frames.float().div(PIXEL_MAX)[:, None])
+        lat, _ = video._encode_frames(to_unit_float(frames)[:, None])
     return torch.tanh(lat[:, 0])
+
+
+def start_proprio(reader: DatasetReader, items: Sequence[dict[str, Any]]) -> Tensor:
+    """(B, P) the proprioception at frame 0 of each item's episode, in the data's units."""
+    from robolearn.data.loader import PROPRIO
+
+    return torch.stack(
+        [torch.from_numpy(reader.read(int(it["episode"]), PROPRIO, 0).astype(np.float32)) for it in items]
+    )
 
 
 def normalised(video: VideoModel, proprio: Tensor) -> Tensor:
@@ -166,8 +176,6 @@ class Rollouts:
 
 def rollouts(video: VideoModel, reader: DatasetReader, items: Sequence[dict[str, Any]], horizon: int) -> Rollouts:
     """Roll the video model from each item's start k (its context) through its episode's next ``horizon`` actions."""
-    from robolearn.data.loader import PROPRIO
-
     b, action_dim = len(items), int(items[0]["actions"].shape[-1])
     size = tuple(items[0]["s0"].shape)
     acts = torch.zeros(b, horizon, action_dim)
@@ -181,7 +189,7 @@ def rollouts(video: VideoModel, reader: DatasetReader, items: Sequence[dict[str,
         real[i, :n] = torch.from_numpy(reader.frames(e, "rgb", slice(k + 1, k + 1 + n))).permute(0, 3, 1, 2)
         valid[i, :n] = True
     s0 = torch.stack([it["s0"] for it in items])
-    p0 = torch.stack([torch.from_numpy(reader.read(int(it["episode"]), PROPRIO, 0).astype(np.float32)) for it in items])
+    p0 = start_proprio(reader, items)
     with torch.inference_mode():
         state = video.encode(torch.stack([it["context"] for it in items]), torch.stack([it["proprio"] for it in items]))
         lat = video.rollout(state, acts)
@@ -255,11 +263,7 @@ def validation(
             lat = video.rollout(video.encode(context, proprio), actions[:, : int(steps.max())])
             assert lat.proprio is not None, "a video model with proprioception"
             at = torch.arange(len(part))
-            from robolearn.data.loader import PROPRIO
-
-            p0 = torch.stack(
-                [torch.from_numpy(reader.read(int(it["episode"]), PROPRIO, 0).astype(np.float32)) for it in part]
-            )
+            p0 = start_proprio(reader, part)
             zt, pt = lat.z[at, steps - 1], normalised(video, lat.proprio[at, steps - 1])
             f = head.state_features(encode_frames(video, s0), zt, normalised(video, p0), pt)
             scores["head"].append(head.logits(f, emb[:, None])[:, 0])
@@ -372,13 +376,13 @@ class LatentObjective:
 
     def __call__(self, rollout: Any) -> Tensor:
         with torch.inference_mode():
-            latents = getattr(rollout, "latents", None)
-            if latents is None:  # the real frame (the reward-over-time plot): its encoding, the start's proprio
-                z, p = encode_frames(self.video, (rollout.frames[:, 0] * PIXEL_MAX).round().to(torch.uint8)), self.p0
+            z_pred = getattr(rollout, "z", None)
+            if z_pred is None:  # the real frame (the reward-over-time plot): its encoding, the start's proprio
+                z, p = encode_frames(self.video, rollout.frames[:, 0]), self.p0
                 n, s = 1, 1
             else:
-                n, s = latents[0].shape[:2]
-                z, p = latents[0].flatten(0, 1), normalised(self.video, latents[1]).flatten(0, 1)
+                n, s = z_pred.shape[:2]
+                z, p = z_pred.flatten(0, 1), normalised(self.video, rollout.proprio).flatten(0, 1)
             r = torch.sigmoid(self.head(self.z0, z, self.p0, p, self.text)).reshape(n, s)
             if self.combine == "min":
                 r = torch.minimum(r, self.teacher.score(self.s0, rollout.frames, self.text[0]).float().reshape(n, s))
@@ -400,6 +404,13 @@ def _plan_worker(jobs: list[tuple[str, int]], args: argparse.Namespace, parent: 
     from sim.envs.desk import DeskEnv, DeskEnvConfig
     from sim.tasks.desk import DESK_TASKS
 
+    @dataclass
+    class LatentRollout(PredictedRollout):
+        """Also the predicted latents z (N, S, C_z, S_z, S_z) and proprioception (N, S, P, data units)."""
+
+        z: Tensor | None = None
+        proprio: Tensor | None = None
+
     class LatentDynamics(VideoModelDynamics):
         """The video model's rollout with its latents and predicted proprioception at the scored steps."""
 
@@ -410,9 +421,9 @@ def _plan_worker(jobs: list[tuple[str, int]], args: argparse.Namespace, parent: 
                 steps = sorted({int(x) for x in steps})
                 state = self.model.encode(self.context, self._proprio)
                 lat = self.model.rollout(state, actions[:, : max(steps) + 1])
-                out = PredictedRollout(steps, self.model.decode(lat, steps=steps) if frames else None)
-                out.latents = (lat.z[:, steps], lat.proprio[:, steps])  # type: ignore[attr-defined]
-                return out
+                decoded = self.model.decode(lat, steps=steps) if frames else None
+                assert lat.proprio is not None, "the head reads predicted proprioception"
+                return LatentRollout(steps, decoded, z=lat.z[:, steps], proprio=lat.proprio[:, steps])
 
     head = load_head(args.head)
     overrides = [f"reward_checkpoint={args.teacher}", f"dynamics_model={args.video}", "video.path=null"]

@@ -41,7 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -250,9 +250,12 @@ def reference(args: argparse.Namespace) -> None:
     measure(args, d, checkpoint, "shipped")
 
 
-def plan_summary(path: Path, wilson: Callable[[int, int], tuple[float, float]]) -> dict[str, Any]:
+def plan_summary(path: Path) -> dict[str, Any]:
     """Success, its 95% interval, per-task counts and mean replanning time of a planning benchmark's episodes (empty
     when it has none)."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from robolearn.bench.stats import wilson
+
     if not path.exists():
         return {}
     episodes = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -275,9 +278,6 @@ def plan_summary(path: Path, wilson: Callable[[int, int], tuple[float, float]]) 
 
 def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     """results.json, results.md and scaling.png from every point measured so far."""
-    sys.path.insert(0, str(REPO_ROOT))
-    from robolearn.bench.stats import wilson
-
     points = [(size, minutes, point_dir(args.out, size, minutes)) for size in args.sizes for minutes in args.minutes]
     shipped = args.out / "shipped" / "summary.json"
     if "s" in rates and shipped.exists():  # the shipped model: the "s" architecture, its steps in minutes at that rate
@@ -302,8 +302,8 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
             row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
             row["psnr"] = e["mean"].get("psnr")
             row["psnr_changed"] = e["mean"].get("psnr_changed")
-        row.update(plan_summary(d / "plan" / "episodes.jsonl", wilson))
-        paired_plan = plan_summary(d / "plan_paired" / "episodes.jsonl", wilson)
+        row.update(plan_summary(d / "plan" / "episodes.jsonl"))
+        paired_plan = plan_summary(d / "plan_paired" / "episodes.jsonl")
         row.update({f"paired_{k}": v for k, v in paired_plan.items()})
         rows.append(row)
     (args.out / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))

@@ -244,9 +244,7 @@ def main() -> int:
         env = DeskEnv(config=s0.env_for(args.tasks[0]))
         recording = episode_recording(s0)
         try:
-            for writer in (recording.episodes, recording.plans.writer if recording.plans else None):
-                if writer is not None:
-                    writer.open(env)
+            recording.open(env)
         finally:
             recording.close()
             env.close()

@@ -744,6 +744,13 @@ class EpisodeRecording:
     plans: PlanOutcomes | None
     recorder: EpisodeRecorder | None
 
+    def open(self, env: Any) -> None:
+        """Create (or check) the datasets for ``env``, before worker processes append to them."""
+        if self.episodes is not None:
+            self.episodes.open(env)
+        if self.plans is not None:
+            self.plans.writer.open(env)
+
     def write(self, env: Any, plans: Sequence[PlanRecord], task: str, seed: int) -> None:
         """Keep the episode just planned (``plans``: its ``EpisodeRecord.plans``)."""
         if self.recorder is None:
