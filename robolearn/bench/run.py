@@ -88,6 +88,14 @@ RANDOMIZED_RUNS = {
     "policy": "runs/lcbc_rand/best.pt",
 }
 
+#: the models of the "_uniform" agents, trained on LOReL's kind of data: uniform random actions only (issue 26,
+#: item 3; made by ``benchmarks/data_regimes.py``): model → checkpoint
+UNIFORM_RUNS = {
+    "reward": "runs/regimes/uniform/lorel/best.pt",
+    "video": "runs/regimes/uniform/video/best.pt",
+    "policy": "runs/regimes/uniform/lcbc/best.pt",
+}
+
 #: the video-demo agents' demo actors: every non-robot actor, the held-out planar_arm included (the order fixes the
 #: draw, so the recorded episodes stay reproducible)
 DVD_DEMO_ACTORS = ("hand", "stick", "gripper", "human_arm", "planar_arm")
@@ -271,6 +279,15 @@ class DeskBenchOptions(BenchOptions):
                 "_target_": "robolearn.bench.agents.VMPCBenchAgent",
                 "plan": {"objective": "goal_image", "dynamics_model": RANDOMIZED_RUNS["video"]},
             },
+            "lcbc_uniform": {"_target_": "robolearn.bench.agents.PolicyAgent", "checkpoint": UNIFORM_RUNS["policy"]},
+            "vmpc_lorel_uniform": {
+                "_target_": "robolearn.bench.agents.VMPCBenchAgent",
+                "plan": {
+                    "objective": "lorel",
+                    "reward_checkpoint": UNIFORM_RUNS["reward"],
+                    "dynamics_model": UNIFORM_RUNS["video"],
+                },
+            },
             **{
                 f"vmpc_dvd{suffix}{'_oracle' if oracle else ''}": {
                     "_target_": "robolearn.bench.agents.VideoDemoBenchAgent",
@@ -308,6 +325,10 @@ class DeskBenchOptions(BenchOptions):
             "docs/benchmarks.md, 'Generalization for every reward'",
             "vmpc_lorel_rand": "VMPC + LOReL with the reward and the video model trained on that randomized data",
             "vmpc_goal_image_rand": "the goal-image cost on the randomized video model",
+            "lcbc_uniform": "LCBC trained on random-action data only (LOReL's data regime: `robolearn collect "
+            "exploration.uniform=1`, the other modes 0); made by `python benchmarks/data_regimes.py`",
+            "vmpc_lorel_uniform": "VMPC + LOReL with the reward and the video model trained on that random-action "
+            "data",
             "vmpc_dvd": "VMPC (CEM) on the learned video model, maximising the shipped DVD reward (robot demos + "
             "human videos) against demo videos of the task by non-robot actors, rendered per episode (DVD's "
             "protocol: shown, not told)",
@@ -324,6 +345,7 @@ class DeskBenchOptions(BenchOptions):
             "*._target_": AGENT_TARGET_DOC,
             "lcbc.checkpoint": "policy checkpoint from `robolearn train policy`",
             "lcbc_rand.checkpoint": "policy checkpoint from `robolearn train policy` on the randomized data",
+            "lcbc_uniform.checkpoint": "policy checkpoint from `robolearn train policy` on the random-action data",
             "*.plan": "conf/plan.yaml values",
         },
     )

@@ -97,3 +97,29 @@ def test_latent_reward_head_learns_which_instruction_a_latent_change_completes()
         # forward (one instruction shared by the batch) is column 0 of logits
         assert torch.allclose(head(z0, zt, p, p, text[0]), logits[:, 0], atol=1e-5)
     assert accuracy > 0.95
+
+
+def test_data_regimes_report_gives_each_regime_its_lead_with_an_interval(tmp_path: Path) -> None:
+    """The two-regime table counts final-step success per agent on the table's seeds only, and VMPC's lead over
+    LCBC comes with a 95% interval that holds the difference and excludes 0 only when the counts are far apart."""
+    regimes = _script("data_regimes")
+    successes = {"lcbc_uniform": 2, "vmpc_lorel_uniform": 14, "lcbc": 10, "vmpc_lorel": 9}  # of 20 per agent
+    rows = []
+    for agent, k in successes.items():
+        for i in range(20):
+            task = ("open_drawer", "close_drawer")[i % 2]
+            rows.append({"agent": agent, "variant": "train", "task": task, "seed": i // 2, "success": i < k})
+    rows.append(
+        {"agent": "lcbc", "variant": "train", "task": "open_drawer", "seed": 10, "success": True}
+    )  # not a table seed
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert regimes.main(["--stage", "report", "--out", str(tmp_path), "--trials", "10"]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    by_agent = {r["agent"]: r for r in results["rows"]}
+    assert {a: r["k"] for a, r in by_agent.items()} == successes
+    assert all(r["n"] == 20 for r in results["rows"])
+    uniform, default = results["vmpc_lead"]
+    assert uniform["lead"] == pytest.approx(60.0) and 0 < uniform["ci"][0] < 60 < uniform["ci"][1]
+    assert default["lead"] == pytest.approx(-5.0) and default["ci"][0] < -5 < 0 < default["ci"][1]
+    assert "**+60.0**" in (tmp_path / "results.md").read_text()
