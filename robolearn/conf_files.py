@@ -399,6 +399,15 @@ GENERATED: dict[str, Generated] = {
         "Stds are fractions of the action bounds' half-range (high − low) / 2.",
         {"_target_": ("planners.optimizers.icem.ICEMConfig", _OPTIMIZER_TARGET)},
     ),
+    "optimizer/library.yaml": Generated(
+        "planners.optimizers.library:LibraryConfig",
+        "Planning inside the data's support (planners.optimizers.library.LibraryOptimizer): candidates are windows\n"
+        "of the offline data's recorded action sequences, from the agent's step in its episode, refined by small\n"
+        "perturbations of the best; the plan is the best sequence evaluated. Needs a library file:\n"
+        "`robolearn data export-actions data/desk actions.npz`, then `optimizer=library optimizer.library=actions.npz`.\n"
+        "Stds are fractions of the action bounds' half-range (high − low) / 2.",
+        {"_target_": ("planners.optimizers.library.LibraryConfig", _OPTIMIZER_TARGET)},
+    ),
     "optimizer/mppi.yaml": Generated(
         "planners.optimizers.mppi:MPPIConfig",
         "Model-predictive path integral (planners.optimizers.mppi.MPPIOptimizer): perturb the plan, move it to\n"

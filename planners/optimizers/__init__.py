@@ -10,6 +10,8 @@ Modules:
   - ``cem``: ``CEMConfig``, ``CEMOptimizer`` (returns the mean of the last elites by default);
   - ``icem``: ``ICEMConfig``, ``ICEMOptimizer`` (colored noise, population decay, elite reuse and
     shifting, mean at the last iteration; each switchable);
+  - ``library``: ``LibraryConfig``, ``LibraryOptimizer`` (candidates from recorded action sequences, refined
+    locally: planning inside the data's support);
   - ``mppi``: ``MPPIConfig``, ``MPPIOptimizer`` (softmax weights with the best return subtracted);
   - ``noise``: ``colored_noise`` (PSD ∝ 1/f^β) and ``autoregressive_noise`` (AR(1)), unit variance per step;
   - ``factory``: ``make_optimizer``, ``optimizer_config``, ``OPTIMIZERS``.
@@ -25,16 +27,20 @@ from planners.optimizers.base import FILLS, Objective, OptimizerResult, Trajecto
 from planners.optimizers.cem import CEMConfig, CEMOptimizer
 from planners.optimizers.factory import OPTIMIZERS, make_optimizer, optimizer_config
 from planners.optimizers.icem import ICEMConfig, ICEMOptimizer
+from planners.optimizers.library import ActionLibrary, LibraryConfig, LibraryOptimizer, load_action_library
 from planners.optimizers.mppi import MPPIConfig, MPPIOptimizer, mppi_weights
 from planners.optimizers.noise import autoregressive_noise, colored_noise
 
 __all__ = [
     "FILLS",
     "OPTIMIZERS",
+    "ActionLibrary",
     "CEMConfig",
     "CEMOptimizer",
     "ICEMConfig",
     "ICEMOptimizer",
+    "LibraryConfig",
+    "LibraryOptimizer",
     "MPPIConfig",
     "MPPIOptimizer",
     "Objective",
@@ -42,6 +48,7 @@ __all__ = [
     "TrajectoryOptimizer",
     "autoregressive_noise",
     "colored_noise",
+    "load_action_library",
     "make_optimizer",
     "mppi_weights",
     "optimizer_config",

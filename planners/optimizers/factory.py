@@ -11,6 +11,7 @@ from torch import Tensor
 from planners.optimizers.base import OptimizerConfig, TrajectoryOptimizer
 from planners.optimizers.cem import CEMOptimizer
 from planners.optimizers.icem import ICEMOptimizer
+from planners.optimizers.library import LibraryOptimizer
 from planners.optimizers.mppi import MPPIOptimizer
 
 __all__ = ["OPTIMIZERS", "make_optimizer", "optimizer_config"]
@@ -20,6 +21,7 @@ OPTIMIZERS: dict[str, type[TrajectoryOptimizer]] = {
     "cem": CEMOptimizer,
     "icem": ICEMOptimizer,
     "mppi": MPPIOptimizer,
+    "library": LibraryOptimizer,
 }
 _BY_CONFIG = {cls.config_class: cls for cls in OPTIMIZERS.values()}
 

@@ -4,6 +4,7 @@ robolearn data info ROOT [--verify]             episodes, steps, label distribut
 robolearn data show ROOT [-e 0 5 9] [-o FILE]   contact sheet (.png) or video (.mp4/.gif) of episodes
 robolearn data export-annotations ROOT CSV      hindsight descriptions as an editable CSV
 robolearn data import-annotations ROOT CSV      human descriptions (episode → text), as LOReL's
+robolearn data export-actions ROOT OUT.npz      every episode's actions, the library of `optimizer=library`
 robolearn data import ssv2 SRC OUT [--classes ...] [--split validation]   Something-Something-V2 videos as clips
 robolearn data import folder SRC OUT [--csv labels.csv]                     a folder of videos + a CSV of labels
 
@@ -39,7 +40,7 @@ from robolearn.data.videos.clip import is_clip_meta
 from robolearn.data.videos.reader import ClipReader
 from robolearn.video import VIDEO_FORMATS, Caption, VideoWriter, caption_frame
 from sim.plumbing.checks import shown
-from sim.plumbing.files import OutputError, check_writable, output_keys, write_bytes_atomic
+from sim.plumbing.files import OutputError, atomic_path, check_writable, output_keys, write_bytes_atomic
 from sim.plumbing.settings import knobs_of
 
 SHEET_FRAMES = 6  # frames per episode on a contact sheet (evenly spaced, first and last included)
@@ -359,6 +360,34 @@ def export_annotations(root: str | Path, csv_path: str | Path) -> int:
     return sum(len(v) for v in rows.values())
 
 
+def export_actions(root: str | Path, out: str | Path, max_episodes: int | None = None) -> int:
+    """Write the actions of the dataset's episodes (the first ``max_episodes``, by index) as an action library
+    (``planners.optimizers.library``): ``actions`` float32 (N, T_max, A), zero past each episode's end, and
+    ``lengths`` int64 (N,); returns N. Written atomically.
+
+    Raises:
+        sim.plumbing.files.OutputError: ``out`` cannot be written (checked before the dataset is read).
+        ValueError: ``out`` does not end in .npz, or ``max_episodes`` < 1.
+    """
+    if not str(out).endswith(".npz"):
+        raise ValueError(f"the action library must be a .npz file, got {out}; e.g. actions.npz")
+    if max_episodes is not None and max_episodes < 1:
+        raise ValueError(f"--max-episodes must be ≥ 1, got {max_episodes}")
+    check_writable(out, "action library")
+    reader = DatasetReader(root)
+    indices, lengths = reader.indices(), reader.lengths
+    keep = [r for r in range(len(indices)) if lengths[r] >= 1][:max_episodes]
+    if not keep:
+        raise ValueError(f"{root}: no episode with at least one action")
+    first = reader.read(indices[keep[0]], "actions")
+    actions = np.zeros((len(keep), int(lengths[keep].max()), first.shape[-1]), dtype=np.float32)
+    for row, r in enumerate(tqdm(keep, desc="actions", unit="ep", disable=len(keep) < 1000)):
+        actions[row, : lengths[r]] = reader.read(indices[r], "actions")
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:  # np.savez on a path would append .npz to the temp name
+        np.savez(f, actions=actions, lengths=lengths[keep].astype(np.int64))
+    return len(keep)
+
+
 def import_annotations(root: str | Path, csv_path: str | Path) -> int:
     """Copy a CSV of human descriptions into the dataset (``annotations.csv``); returns the episode count.
 
@@ -462,6 +491,10 @@ def main(argv: Sequence[str]) -> int:
     p_exp = sub.add_parser("export-annotations", help="write descriptions as an editable CSV (episode,text)")
     p_exp.add_argument("root")
     p_exp.add_argument("csv")
+    p_act = sub.add_parser("export-actions", help="write every episode's actions as an action library (.npz)")
+    p_act.add_argument("root")
+    p_act.add_argument("out", help="the .npz to write, e.g. actions.npz (optimizer=library optimizer.library=OUT)")
+    p_act.add_argument("--max-episodes", type=int, default=None, help="the first N episodes only (default: all)")
     p_imp = sub.add_parser("import-annotations", help="store human descriptions (CSV: episode,text) in the dataset")
     p_imp.add_argument("root")
     p_imp.add_argument("csv")
@@ -486,6 +519,11 @@ def main(argv: Sequence[str]) -> int:
             print(
                 f"imported {summary['made']} clips in {summary['seconds']:.1f} s; dataset {summary['out']} holds "
                 f"{summary['held']} clips (robolearn data info {summary['out']})"
+            )
+        elif args.command == "export-actions":
+            n = export_actions(args.root, args.out, args.max_episodes)
+            print(
+                f"wrote the actions of {n} episodes to {args.out} (plan with optimizer=library optimizer.library={args.out})"
             )
         elif args.command == "export-annotations":
             print(f"wrote {export_annotations(args.root, args.csv)} descriptions to {args.csv}")

@@ -36,6 +36,7 @@ from planners.optimizers import (
 # Tiny models: one intra-op thread is fastest and keeps the shared 2-core machine free.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 REPO = Path(__file__).resolve().parents[2]
+#: the Gaussian-sampling optimizers (the library optimizer needs a library file: tests/planners/test_library_optimizer.py)
 CONFIGS = {"cem": CEMConfig, "icem": ICEMConfig, "mppi": MPPIConfig}
 LOW, HIGH = [-1.0] * 4, [1.0] * 4  # the desk env's action box (4-D)
 
@@ -122,7 +123,7 @@ def test_make_optimizer_errors_list_the_choices() -> None:
     assert type(make_optimizer(ICEMConfig(iterations=2), LOW, HIGH, 5)) is ICEMOptimizer
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_invalid_inputs_give_clear_errors(name: str) -> None:
     cls = OPTIMIZERS[name]
     with pytest.raises(ValueError, match="1-D with one entry per action dimension"):
@@ -283,7 +284,7 @@ def test_icem_needs_fewer_evaluations_than_cem_on_a_smooth_objective() -> None:
 
 
 # ------------------------------------------------------------------------------ mechanics
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_objective_gets_whole_in_bounds_batches_once_per_iteration(name: str) -> None:
     """Bounds far narrower than the noise (init_std 5 = 5 half-ranges), an x0 on the bound: still no
     sample leaves them; one objective call per iteration with that iteration's whole batch."""
@@ -362,7 +363,7 @@ def _same(a: list[OptimizerResult], b: list[OptimizerResult]) -> bool:
     )
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_reset_clears_every_piece_of_state(name: str) -> None:
     objective = quadratic(smooth_target(6).repeat(1, 2))
     opt = make_optimizer(name, LOW, HIGH, 6, seed=7)
@@ -376,7 +377,7 @@ def test_reset_clears_every_piece_of_state(name: str) -> None:
     assert _same(first, _episode(opt, objective)), "after reset() an episode repeats a fresh optimizer's bit for bit"
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_the_warm_start_changes_and_improves_the_next_plan(name: str) -> None:
     """Two optimizers in the same state: the next call from the warm start differs from one from the
     centre (same random draws) and, on a fixed objective, is closer to the optimum."""
