@@ -730,7 +730,8 @@ VERBS: dict[str, Verb] = {
         _collect,
     ),
     "data": Verb(
-        "Inspect a dataset (info, show), import or export human annotations, import real videos (import ssv2|folder)",
+        "Inspect a dataset (info, show), import or export human annotations, export its actions (export-actions), "
+        "import real videos (import ssv2|folder)",
         _data,
     ),
     "train": Verb(
