@@ -327,8 +327,7 @@ class DeskBenchOptions(BenchOptions):
             "vmpc_goal_image_rand": "the goal-image cost on the randomized video model",
             "lcbc_uniform": "LCBC trained on random-action data only (LOReL's data regime: `robolearn collect "
             "exploration.uniform=1`, the other modes 0); made by `python benchmarks/data_regimes.py`",
-            "vmpc_lorel_uniform": "VMPC + LOReL with the reward and the video model trained on that random-action "
-            "data",
+            "vmpc_lorel_uniform": "VMPC + LOReL with the reward and the video model trained on that random-action data",
             "vmpc_dvd": "VMPC (CEM) on the learned video model, maximising the shipped DVD reward (robot demos + "
             "human videos) against demo videos of the task by non-robot actors, rendered per episode (DVD's "
             "protocol: shown, not told)",
