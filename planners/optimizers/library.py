@@ -182,12 +182,13 @@ class LibraryOptimizer(TrajectoryOptimizer):
     def _windows(self, n: int) -> Tensor:
         """(n, H, A) library windows (clipped to the bounds), from the agent's step or a random one."""
         lib, h = self.library, self.horizon
-        episodes = torch.randint(lib.actions.shape[0], (n,), generator=self._generator, device="cpu")
+        # drawn with the optimizer's generator (on its device); the library is indexed on the CPU, where it lives
+        episodes = torch.randint(lib.actions.shape[0], (n,), generator=self._generator, device=self.device).cpu()
         lengths = lib.lengths[episodes]
         if self.config.align_time:
             starts = torch.full((n,), self._step, dtype=torch.int64)
         else:
-            starts = (torch.rand(n, generator=self._generator, device="cpu") * lengths).long()
+            starts = (torch.rand(n, generator=self._generator, device=self.device).cpu() * lengths).long()
         steps = starts[:, None] + torch.arange(h)[None, :]  # (n, H)
         valid = steps < lengths[:, None]
         taken = lib.actions[episodes[:, None], steps.clamp(max=lib.actions.shape[1] - 1)]  # (n, H, A)
@@ -206,7 +207,10 @@ class LibraryOptimizer(TrajectoryOptimizer):
         for i in range(c.iterations):
             if i > 0:
                 fresh = round(c.fresh_fraction * c.refine_samples)
-                parents = pool[torch.randint(pool.shape[0], (c.refine_samples - fresh,), generator=self._generator)]
+                pick = torch.randint(
+                    pool.shape[0], (c.refine_samples - fresh,), generator=self._generator, device=self.device
+                )
+                parents = pool[pick]
                 noise = self._randn(parents.shape[0]) * (c.refine_std * self.half_range)
                 samples = torch.cat([self._clip(parents + noise), self._windows(fresh)])
             returns = self._evaluate(objective, samples)
