@@ -161,7 +161,6 @@ class LibraryOptimizer(TrajectoryOptimizer):
                 f"LibraryOptimizer needs optimizer.library=FILE.npz (a library of action sequences); {MAKE_LIBRARY}"
             )
         self._step = 0  # the agent's step in its episode: advance() counts it
-        self._plan: Tensor | None = None  # the last call's best plan, shifted by advance()
         super().__init__(config, *args, **kwargs)
         library = load_action_library(str(config.library))
         if library.actions.shape[-1] != self.action_dim:
@@ -172,12 +171,10 @@ class LibraryOptimizer(TrajectoryOptimizer):
         self.library = library
 
     def _clear_state(self) -> None:
-        self._step, self._plan = 0, None
+        self._step = 0
 
     def _advance_state(self, steps: int) -> None:
-        self._step += steps
-        if self._plan is not None:
-            self._plan = self._shift(self._plan, steps)
+        self._step += steps  # the warm start (the last plan) is shifted by the base class
 
     def _windows(self, n: int) -> Tensor:
         """(n, H, A) library windows (clipped to the bounds), from the agent's step or a random one."""
@@ -198,9 +195,7 @@ class LibraryOptimizer(TrajectoryOptimizer):
     def _optimize(self, objective: Objective, mean: Tensor) -> OptimizerResult:
         c = self.config
         samples = self._windows(c.population)
-        if self._warm and self._plan is not None:
-            samples = torch.cat([samples, self._plan.unsqueeze(0)])
-        if not self._warm:  # an explicit x0 is a candidate too
+        if not self._warm or self._mean is not None:  # the last plan (shifted by advance()) or an explicit x0
             samples = torch.cat([samples, mean.unsqueeze(0)])
         pool, pool_returns = samples[:0], torch.empty(0, dtype=torch.float64, device=self.device)
         history: list[float] = []
@@ -220,5 +215,5 @@ class LibraryOptimizer(TrajectoryOptimizer):
             pool, pool_returns = pool[top], pool_returns[top]
             history.append(float(pool_returns.mean()))
         best, value = pool[0].clone(), float(pool_returns[0])
-        self._plan, self._mean = best.clone(), best.clone()
+        self._mean = best.clone()  # the warm start: kept as a candidate of the next call
         return OptimizerResult(actions=best, value=value, best_actions=best.clone(), best_value=value, history=history)
