@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -43,8 +42,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO_ROOT))
 
-from robolearn.bench.run import UNIFORM_RUNS
-from robolearn.bench.stats import wilson
+from benchmarks.video_scaling import robolearn
+from benchmarks.video_scaling import run as run_logged
+from robolearn.bench.run import UNIFORM_RUNS, read_episodes
+from robolearn.bench.stats import success_table, wilson
 
 #: LOReL's data: every episode's actions i.i.d. uniform in [-1, 1]
 UNIFORM_EXPLORATION = (
@@ -74,28 +75,16 @@ AGENTS = (
     ("lcbc", "default mix", "LCBC"),
     ("vmpc_lorel", "default mix", "VMPC + LOReL"),
 )
-Z95 = 1.959964  # two-sided 95% normal quantile
 
 
 def run(cmd: Sequence[str], log: Path, timings: Path, name: str) -> None:
-    """Run ``cmd`` from the repository root, its output appended to ``log``, its wall time recorded under ``name`` in
-    ``timings`` (JSON); exit with its message if it fails."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    print("$ " + " ".join(cmd), flush=True)
+    """``video_scaling.run`` (output appended to ``log``, exit on failure), its wall time added under ``name`` in
+    ``timings`` (JSON, minutes summed over resumes)."""
     start = time.monotonic()
-    with log.open("a") as f:
-        f.write("$ " + " ".join(cmd) + "\n")
-        f.flush()
-        code = subprocess.call(list(cmd), cwd=REPO_ROOT, stdout=f, stderr=subprocess.STDOUT)
-    if code != 0:
-        sys.exit(f"failed ({code}): {' '.join(cmd)}; see {log}")
+    run_logged(cmd, log)
     times: dict[str, float] = json.loads(timings.read_text()) if timings.exists() else {}
-    times[name] = round(times.get(name, 0.0) + (time.monotonic() - start) / 60, 2)  # minutes, summed over resumes
+    times[name] = round(times.get(name, 0.0) + (time.monotonic() - start) / 60, 2)
     timings.write_text(json.dumps(times, indent=1))
-
-
-def robolearn() -> list[str]:
-    return [sys.executable, "-m", "robolearn.cli"]
 
 
 def runs() -> dict[str, Path]:
@@ -193,34 +182,25 @@ def difference_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, floa
 
 def report(args: argparse.Namespace) -> dict[str, Any]:
     """results.json and results.md in ``--out`` from the bench's episodes (the agents it has so far)."""
-    episodes = args.out / "bench" / "episodes.jsonl"
-    rows = [json.loads(line) for line in episodes.read_text().splitlines() if line.strip()] if episodes.exists() else []
-    seeds = range(args.trials)
-    tasks: list[str] = []
-    counts: dict[str, dict[str, list[int]]] = {}
-    for row in rows:
-        if row.get("variant") != "train" or row["seed"] not in seeds:
-            continue
-        if row["task"] not in tasks:
-            tasks.append(row["task"])
-        c = counts.setdefault(row["agent"], {}).setdefault(row["task"], [0, 0])
-        c[0] += int(bool(row["success"]))
-        c[1] += 1
+    episodes = read_episodes(args.out / "bench" / "episodes.jsonl")
+    rows = [r for r in episodes.values() if r["variant"] == "train" and r["seed"] < args.trials]
+    stats = success_table(rows, ("agent", "task"), pool_over="task")
+    tasks = list(dict.fromkeys(r["task"] for r in stats if r["task"] != "mean"))
     table = []
     for agent, regime, kind in AGENTS:
-        per = counts.get(agent, {})
-        k, n = sum(v[0] for v in per.values()), sum(v[1] for v in per.values())
-        if n == 0:
+        per = {r["task"]: r for r in stats if r["agent"] == agent}
+        if "mean" not in per:
             continue
-        lo, hi = wilson(k, n)
+        k = sum(round(r["final"] * r["episodes"]) for t, r in per.items() if t != "mean")
+        n = per["mean"]["episodes"]
         table.append(
             {
                 "agent": agent,
                 "regime": regime,
                 "kind": kind,
-                "per_task": {t: 100 * per[t][0] / per[t][1] for t in tasks if t in per},
+                "per_task": {t: 100 * r["final"] for t, r in per.items() if t != "mean"},
                 "success": 100 * k / n,
-                "ci": [100 * lo, 100 * hi],
+                "ci": [100 * x for x in per["mean"]["final_ci"]],  # Wilson, over the pooled episodes
                 "k": k,
                 "n": n,
             }

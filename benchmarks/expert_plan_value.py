@@ -49,16 +49,11 @@ def task_rows(
     task: str, seeds: Sequence[int], overrides: Sequence[str], smooth: Sequence[float]
 ) -> list[dict[str, Any]]:
     """One row per seed: the expert's real outcome, its plan's predicted value, the optimizer's pick's value."""
-    from robolearn.config import compose_config
-    from robolearn.plan import PlanSettings, build_agent, load_models
+    from benchmarks.vmpc import settings_for  # the planning benchmark's settings: both plan alike
+    from robolearn.plan import build_agent, load_models
     from sim.envs.desk import DeskEnv
-    from sim.tasks.desk import DESK_TASKS
 
-    # the settings benchmarks/vmpc.py plans with: the task's canonical instruction, no video
-    instruction = DESK_TASKS[task].description.instruction()
-    s = PlanSettings.from_config(
-        compose_config("plan", [f"instruction={instruction}", f"task={task}", "video.path=null", *overrides])
-    )
+    s = settings_for(task, list(overrides))
     env_cfg = s.env_for(task)
     models = load_models(s)
     env = DeskEnv(config=env_cfg)

@@ -396,13 +396,12 @@ def _plan_worker(jobs: list[tuple[str, int]], args: argparse.Namespace, parent: 
 
     init_worker(parent)
     torch.set_num_threads(1)
+    from benchmarks.vmpc import settings_for
     from planners.dynamics import PredictedRollout, VideoModelDynamics
     from planners.vmpc import run_episode
     from robolearn.bench.run import append_row
-    from robolearn.config import compose_config
     from robolearn.plan import PlanSettings, build_agent, load_models
     from sim.envs.desk import DeskEnv, DeskEnvConfig
-    from sim.tasks.desk import DESK_TASKS
 
     @dataclass
     class LatentRollout(PredictedRollout):
@@ -426,15 +425,12 @@ def _plan_worker(jobs: list[tuple[str, int]], args: argparse.Namespace, parent: 
                 return LatentRollout(steps, decoded, z=lat.z[:, steps], proprio=lat.proprio[:, steps])
 
     head = load_head(args.head)
-    overrides = [f"reward_checkpoint={args.teacher}", f"dynamics_model={args.video}", "video.path=null"]
+    overrides = [f"reward_checkpoint={args.teacher}", f"dynamics_model={args.video}"]
     models: tuple[Any, Any] | None = None
     envs: dict[str, tuple[PlanSettings, Any, DeskEnv]] = {}
     for task, seed in jobs:
         if task not in envs:
-            instruction = DESK_TASKS[task].description.instruction()
-            s = PlanSettings.from_config(
-                compose_config("plan", [f"instruction={instruction}", f"task={task}", *overrides])
-            )
+            s = settings_for(task, overrides)  # benchmarks/vmpc.py's: the same settings as every other row
             env_cfg = s.env_for(task)
             assert isinstance(env_cfg, DeskEnvConfig), "LOReL's tasks are desk tasks"
             envs[task] = (s, env_cfg, DeskEnv(config=env_cfg))

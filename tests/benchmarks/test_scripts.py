@@ -108,10 +108,10 @@ def test_data_regimes_report_gives_each_regime_its_lead_with_an_interval(tmp_pat
     for agent, k in successes.items():
         for i in range(20):
             task = ("open_drawer", "close_drawer")[i % 2]
-            rows.append({"agent": agent, "variant": "train", "task": task, "seed": i // 2, "success": i < k})
-    rows.append(
-        {"agent": "lcbc", "variant": "train", "task": "open_drawer", "seed": 10, "success": True}
-    )  # not a table seed
+            episode = {"agent": agent, "variant": "train", "task": task, "instruction": task, "seed": i // 2}
+            rows.append(episode | {"success": i < k, "success_any": i < k})
+    not_a_table_seed = {"agent": "lcbc", "variant": "train", "task": "open_drawer", "instruction": "open_drawer"}
+    rows.append(not_a_table_seed | {"seed": 10, "success": True, "success_any": True})
     (tmp_path / "bench").mkdir()
     (tmp_path / "bench" / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert regimes.main(["--stage", "report", "--out", str(tmp_path), "--trials", "10"]) == 0
