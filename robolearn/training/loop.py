@@ -83,10 +83,11 @@ class ImageModelConfig(Protocol):
 
 
 class SaveCheckpoint(Protocol[M_contra]):
-    """``save(path, model, optimizer, step, extra)``: a trainer's atomic checkpoint writer."""
+    """``save(path, model, optimizer, step, extra)``: a trainer's atomic checkpoint writer (``optimizer`` None:
+    weights only, as ``best.pt`` is written)."""
 
     def __call__(
-        self, path: Path, model: M_contra, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any], /
+        self, path: Path, model: M_contra, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any], /
     ) -> None: ...
 
 
@@ -310,7 +311,9 @@ class TrainLoop(Generic[M]):
         value = metrics[self.best_key]
         if value > self.best if self.higher else value < self.best:
             self.best, self.best_step = value, self.step
-            self._save(self.s.out / BEST, self.model, self.optimizer, self.step, self.extra())
+            # best.pt is the model to use or ship, never resumed from (last.pt is): no optimizer state, a third
+            # of the size under Adam
+            self._save(self.s.out / BEST, self.model, None, self.step, self.extra())
         self.say(describe(metrics))
 
     def run(

@@ -578,7 +578,9 @@ def _check_resume(state: Mapping[str, Any], model: DVDReward, s: DVDTrainSetting
     refuse_resume(s.out / LAST, diffs, split_differences(state, plain_options(s), identity, SPLIT_KEYS))
 
 
-def _save(path: Path, model: DVDReward, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
+def _save(
+    path: Path, model: DVDReward, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
+) -> None:
     save_checkpoint(path, model, optimizer, step, extra)
 
 

@@ -310,7 +310,9 @@ def _check_resume(
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
-def _save(path: Path, model: VideoModel, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
+def _save(
+    path: Path, model: VideoModel, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
+) -> None:
     save_checkpoint(path, model, optimizer, step, extra)
 
 

@@ -145,7 +145,7 @@ def _check_resume(
 
 
 def _save(
-    path: Path, model: LanguagePolicyNet, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]
+    path: Path, model: LanguagePolicyNet, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
 ) -> None:
     save_checkpoint(path, model, optimizer, step, extra)
 

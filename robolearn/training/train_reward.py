@@ -322,7 +322,9 @@ def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
-def _save(path: Path, model: LorelReward, optimizer: torch.optim.Optimizer, step: int, extra: dict[str, Any]) -> None:
+def _save(
+    path: Path, model: LorelReward, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
+) -> None:
     """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
     save_checkpoint(path, model, optimizer=optimizer, step=step, extra=extra)
 

@@ -204,6 +204,10 @@ def test_resume_continues_from_the_saved_step_exactly(data: Path, tmp_path: Path
     assert sa["step"] == sb["step"] == 20
     for (k, va), vb in zip(ma.state_dict().items(), mb.state_dict().values()):
         assert torch.equal(va, vb), k
+    # last.pt resumes, so it keeps the optimizer's moments; best.pt is the model to use or ship: weights only
+    _, best = load_checkpoint(tmp_path / "a" / "best.pt")
+    assert sa["optimizer"]["state"] and best["optimizer"] is None
+    assert (tmp_path / "a" / "best.pt").stat().st_size < 0.6 * (tmp_path / "a" / "last.pt").stat().st_size
 
 
 def test_same_seed_same_scores_other_seed_other_scores(data: Path, tmp_path: Path) -> None:
