@@ -157,16 +157,15 @@ def train_models(args: argparse.Namespace) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
-    # one agent pair at a time into the same folder (episodes are independent: a later run only adds its own)
-    for pair in (AGENTS[:2], AGENTS[2:]):
-        names = ",".join(a for a, _, _ in pair)
-        run(
-            [*robolearn(), "bench", f"agents=[{names}]", "variants=[train]", f"trials={args.trials}"]
-            + [f"out={args.out / 'bench'}", "workers=2", "progress_bar=false"],
-            args.out / "logs" / "bench.log",
-            args.out / "timings.json",
-            f"bench_{pair[0][0]}",
-        )
+    # one bench of the four agents, so that its table, CSV and figure show both regimes side by side; it resumes
+    # episode by episode, the new regime's agents first
+    run(
+        [*robolearn(), "bench", f"agents=[{','.join(a for a, _, _ in AGENTS)}]", "variants=[train]"]
+        + [f"trials={args.trials}", f"out={args.out / 'bench'}", "workers=2", "progress_bar=false"],
+        args.out / "logs" / "bench.log",
+        args.out / "timings.json",
+        "bench",
+    )
 
 
 def difference_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
