@@ -11,9 +11,10 @@ benchmarks both agents of both regimes on the same seeds:
   the reward fine-tuned on that video model's predictions (4,000 steps), one round of data aggregation (the planner
   recorded on 50 seeds per task from 1,000, the reward fine-tuned on them, 1,500 steps) and the LCBC baseline
   (3,000 steps on the same 20,000 episodes), in ``--out``/uniform/;
-* stage ``bench``: ``robolearn bench`` on the training layout, ``--trials`` seeds per task from 0 (the final table's
-  seeds, never used to choose anything): ``lcbc_uniform`` and ``vmpc_lorel_uniform`` (the models above, named in
-  conf/bench/desk.yaml), then the shipped ``lcbc`` and ``vmpc_lorel`` (the default regime), in ``--out``/bench;
+* stage ``bench``: one ``robolearn bench`` on the training layout, ``--trials`` seeds per task from 0 (the final
+  table's seeds, never used to choose anything), of four agents: ``lcbc_uniform`` and ``vmpc_lorel_uniform`` (the
+  models above, named in conf/bench/desk.yaml), then the shipped ``lcbc`` and ``vmpc_lorel`` (the default regime),
+  in ``--out``/bench (its table, CSV and figure show all four);
 * stage ``report``: ``--out``/results.md and results.json, one row per agent and regime with its 95% interval, and
   VMPC's lead over LCBC in each regime with the interval of the difference.
 
