@@ -18,8 +18,12 @@ Stage ``report`` writes ``results.json``, ``results.md`` and ``scaling.png`` (su
 against training minutes, one line per size) in ``--out``.
 
 Every stage resumes: a training run continues from its ``last.pt``, a planning benchmark skips the episodes in
-its ``episodes.jsonl``, so the whole curve can be spread over sessions by rerunning the same command
-(``--hours`` stops starting new work after that much wall time).
+its ``episodes.jsonl``, so the whole curve can be spread over sessions by rerunning the same command. ``--hours``
+bounds a session: no new work starts after it, and a training run under way stops at it (validated and
+checkpointed). The curve can also outlive the machine it started on: the published folder (``--publish``, in the
+repository) keeps the measured points' rows (``results.json``, merged with the new ones by the report), the
+throughput that sets every budget (``rates.json``), and the ``last.pt`` of each unfinished run
+(``in_progress/<point>/``), which a new machine resumes from after recollecting the same seeded dataset.
 
 Usage (from the repository root, after ``robolearn collect out=data/desk episodes=50000 workers=2
 'env.obs_keys=[rgb,proprio]'``)::
@@ -112,6 +116,9 @@ def robolearn() -> list[str]:
 def measure_rates(args: argparse.Namespace) -> dict[str, float]:
     """Optimizer steps per second of each size on this machine (``rates.json``; measured once)."""
     path = args.out / "rates.json"
+    published = args.publish / "rates.json"
+    if not path.exists() and published.exists():  # budgets are fixed once, whatever machine goes on with the curve
+        shutil.copyfile(published, path)
     rates: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
     for size in args.sizes:
         if size in rates:
@@ -154,13 +161,31 @@ def budget_steps(rates: Mapping[str, float], size: str, minutes: float) -> int:
     return max(1, round(rates[size] * minutes * 60))
 
 
-def train(args: argparse.Namespace, rates: Mapping[str, float], size: str, minutes: float) -> None:
+def in_progress(args: argparse.Namespace, size: str, minutes: float) -> Path:
+    """Where the published copy of an unfinished run's ``last.pt`` lives."""
+    return args.publish / "in_progress" / point_dir(args.out, size, minutes).name / "last.pt"
+
+
+def train(
+    args: argparse.Namespace, rates: Mapping[str, float], size: str, minutes: float, minutes_left: float | None
+) -> bool:
+    """Train (or go on training) one point; ``minutes_left``: stop by then, checkpointed. True when it is done."""
     d = point_dir(args.out, size, minutes)
     steps = budget_steps(rates, size, minutes)
     summary = d / "summary.json"
-    if summary.exists() and json.loads(summary.read_text()).get("step") == steps:
-        return
+    saved = in_progress(args, size, minutes)
+
+    def done() -> bool:
+        return summary.exists() and json.loads(summary.read_text()).get("step") == steps
+
+    if done():
+        return True
+    if not (d / "last.pt").exists() and saved.exists():  # a run another machine started
+        d.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved, d / "last.pt")
+        print(f"resuming {d.name} from {saved}", flush=True)
     every = max(1, steps // VALIDATIONS_PER_RUN)
+    limit = [f"max_minutes={max(minutes_left, 1.0):.1f}"] if minutes_left is not None else []
     run(
         [
             *robolearn(),
@@ -174,9 +199,18 @@ def train(args: argparse.Namespace, rates: Mapping[str, float], size: str, minut
             f"warmup_steps={min(MAX_WARMUP, steps // 10)}",
             *COMMON,
             *SIZES[size],
+            *limit,
         ],
         args.out / "logs" / f"train_{size}_{minutes:g}.log",
     )
+    if done():
+        if saved.exists():
+            shutil.rmtree(saved.parent)
+        return True
+    saved.parent.mkdir(parents=True, exist_ok=True)  # commit this file to go on from another machine
+    shutil.copyfile(d / "last.pt", saved)
+    print(f"{d.name} stopped at the time limit; its state is in {saved}", flush=True)
+    return False
 
 
 def evaluate(args: argparse.Namespace, size: str, minutes: float) -> None:
@@ -283,10 +317,14 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     if "s" in rates and shipped.exists():  # the shipped model: the "s" architecture, its steps in minutes at that rate
         points.append(("shipped", json.loads(shipped.read_text())["step"] / rates["s"] / 60, shipped.parent))
     rows = []
+    published_rows = args.publish / "results.json"
+    earlier = json.loads(published_rows.read_text())["points"] if published_rows.exists() else []
     for size, minutes, d in points:
         if not (d / "summary.json").exists():
             continue
         summary = json.loads((d / "summary.json").read_text())
+        if size in SIZES and summary.get("step") != budget_steps(rates, size, minutes):
+            continue  # a run still under way
         row = {
             "size": size,
             "minutes": round(minutes, 1),
@@ -305,8 +343,20 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
         row.update(plan_summary(d / "plan" / "episodes.jsonl"))
         paired_plan = plan_summary(d / "plan_paired" / "episodes.jsonl")
         row.update({f"paired_{k}": v for k, v in paired_plan.items()})
+        for plan in ("plan", "plan_paired"):  # the episodes behind the row, kept beside it
+            episodes = d / plan / "episodes.jsonl"
+            if episodes.exists():
+                (args.publish / "episodes").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(episodes, args.publish / "episodes" / f"{d.name}_{plan}.jsonl")
         rows.append(row)
-    (args.out / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))
+    measured = {(r["size"], r["minutes"]) for r in rows}
+    for r in earlier:  # points measured on an earlier machine, kept unless measured again here
+        if (r["size"], r["minutes"]) not in measured:
+            rows.append(r)
+    order = {size: i for i, size in enumerate([*SIZES, "shipped"])}
+    rows.sort(key=lambda r: (order.get(r["size"], len(order)), r["minutes"]))
+    args.publish.mkdir(parents=True, exist_ok=True)
+    (args.publish / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": rows}, indent=1))
     lines = [
         "| size | parameters | minutes | steps | changed-pixel PSNR (dB), mean / last step | success | 95% "
         "interval | episodes | s per replanning step | success, paired reward | 95% interval |",
@@ -331,7 +381,7 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
             else " | "
         )
         lines.append(f"| {r['size']} | {r['parameters']:,} | {r['minutes']:g} | {r['steps']} | {ps} | {su} | {pa} |")
-    (args.out / "results.md").write_text("\n".join(lines) + "\n")
+    (args.publish / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     import matplotlib
 
@@ -385,7 +435,7 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
     fig.tight_layout()
-    fig.savefig(args.out / "scaling.png", dpi=110)
+    fig.savefig(args.publish / "scaling.png", dpi=110)
     plt.close(fig)
 
 
@@ -393,7 +443,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--stage", choices=["rate", "train", "eval", "reference", "all", "report"], default="all")
     p.add_argument("--data", default="data/desk", help="dataset from robolearn collect (with proprioception)")
-    p.add_argument("--out", type=Path, default=Path("runs/scaling"))
+    p.add_argument("--out", type=Path, default=Path("runs/scaling"), help="the runs (checkpoints, logs, episodes)")
+    p.add_argument(
+        "--publish",
+        type=Path,
+        default=Path("docs/results/video_scaling"),
+        help="the results kept in the repository: rows, table, figure, rates and unfinished runs' state",
+    )
     p.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     p.add_argument("--minutes", nargs="+", type=float, default=[20.0, 60.0, 180.0])
     p.add_argument("--trials", type=int, default=30, help="planning seeds per task (≥ 30 for the curve)")
@@ -410,13 +466,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--force", action="store_true", help="measure throughput even on a busy machine")
     args = p.parse_args(argv)
     args.out = args.out if args.out.is_absolute() else REPO_ROOT / args.out
+    args.publish = args.publish if args.publish.is_absolute() else REPO_ROOT / args.publish
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
 
-    def out_of_time() -> bool:
-        return args.hours is not None and time.monotonic() - start > args.hours * 3600
+    def minutes_left() -> float | None:
+        return None if args.hours is None else args.hours * 60 - (time.monotonic() - start) / 60
 
-    rates = measure_rates(args) if args.stage != "report" else json.loads((args.out / "rates.json").read_text())
+    def out_of_time() -> bool:
+        left = minutes_left()
+        return left is not None and left <= 0
+
+    if args.stage == "report":
+        rates_path = args.out / "rates.json"
+        rates = json.loads((rates_path if rates_path.exists() else args.publish / "rates.json").read_text())
+    else:
+        rates = measure_rates(args)
     if args.stage == "reference":
         reference(args)
     # cheapest first: every size's shortest budget, trained then measured, before any longer budget
@@ -426,8 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"--hours {args.hours} reached; rerun the command to go on", flush=True)
                 report(args, rates)
                 return 0
-            if args.stage in ("train", "all"):
-                train(args, rates, size, minutes)
+            if args.stage in ("train", "all") and not train(args, rates, size, minutes, minutes_left()):
+                continue  # stopped at --hours: measured once a later session finishes it
             if args.stage in ("eval", "all"):
                 evaluate(args, size, minutes)
     report(args, rates)

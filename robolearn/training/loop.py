@@ -84,11 +84,12 @@ class ImageModelConfig(Protocol):
 
 class SaveCheckpoint(Protocol[M_contra]):
     """``save(path, model, optimizer, step, extra)``: a trainer's atomic checkpoint writer (``optimizer`` None:
-    weights only, as ``best.pt`` is written)."""
+    weights only, as ``best.pt`` is written): each model family's ``save_checkpoint``. What it returns (the
+    path written) is not used."""
 
     def __call__(
         self, path: Path, model: M_contra, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any], /
-    ) -> None: ...
+    ) -> object: ...
 
 
 @dataclass

@@ -578,12 +578,6 @@ def _check_resume(state: Mapping[str, Any], model: DVDReward, s: DVDTrainSetting
     refuse_resume(s.out / LAST, diffs, split_differences(state, plain_options(s), identity, SPLIT_KEYS))
 
 
-def _save(
-    path: Path, model: DVDReward, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
-) -> None:
-    save_checkpoint(path, model, optimizer, step, extra)
-
-
 def run_train_dvd(s: DVDTrainSettings, echo: bool = True, load: LoadClips = load_clip_set) -> dict[str, Any]:
     """Train (or resume) the DVD reward described by ``s``; returns the summary (also ``out/summary.json``).
 
@@ -656,7 +650,7 @@ def _run(s: DVDTrainSettings, echo: bool, load: LoadClips) -> dict[str, Any]:
         r,
         "auc",
         True,
-        _save,
+        save_checkpoint,
         echo=echo,
         extra=lambda: {"config": plain_options(s), "raw": dict(s.raw), "dataset": data.identity},
     )

@@ -310,12 +310,6 @@ def _check_resume(
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
-def _save(
-    path: Path, model: VideoModel, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
-) -> None:
-    save_checkpoint(path, model, optimizer, step, extra)
-
-
 # ------------------------------------------------------------------------------------------ training
 def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
     """A new model, or with ``init_from`` one starting from that checkpoint's weights and normalisation
@@ -425,7 +419,7 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
         r,
         "loss",
         False,
-        _save,
+        save_checkpoint,
         echo=echo,
         extra=lambda: {
             "config": dict(s.raw),

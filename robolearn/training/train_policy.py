@@ -144,12 +144,6 @@ def _check_resume(
     refuse_resume(path, diffs, split_differences(state, s.raw, identity))
 
 
-def _save(
-    path: Path, model: LanguagePolicyNet, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
-) -> None:
-    save_checkpoint(path, model, optimizer, step, extra)
-
-
 def run_train_policy(s: PolicyTrainSettings, echo: bool = True) -> dict[str, Any]:
     """Train (or resume) the policy described by ``s``; returns the summary (also ``out/summary.json``).
 
@@ -266,7 +260,7 @@ def _run_train_policy(s: PolicyTrainSettings, echo: bool) -> dict[str, Any]:
         r,
         "loss",
         False,
-        _save,
+        save_checkpoint,
         echo=echo,
         extra=lambda: {"config": dict(s.raw), "policy": model.config.to_dict(), "dataset": identity},
     )

@@ -322,13 +322,6 @@ def validate(model: LorelReward, val: ValSet) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------- checkpoints
-def _save(
-    path: Path, model: LorelReward, optimizer: torch.optim.Optimizer | None, step: int, extra: dict[str, Any]
-) -> None:
-    """Write a checkpoint; ``save_checkpoint`` writes a temporary file and renames it (atomic)."""
-    save_checkpoint(path, model, optimizer=optimizer, step=step, extra=extra)
-
-
 def _check_resume(
     state: Mapping[str, Any], model: LorelReward, s: TrainSettings, identity: dict[str, Any], path: Path
 ) -> None:
@@ -470,7 +463,7 @@ def _run_train(s: TrainSettings, echo: bool) -> dict[str, Any]:
         r,
         "auc",
         True,
-        _save,
+        save_checkpoint,
         echo=echo,
         extra=lambda: {"config": dict(s.raw), "reward": model.config.to_dict(), "dataset": identity},
     )

@@ -34,12 +34,16 @@ def test_instruction_resolution_beats_nearest_neighbour(tmp_path: Path) -> None:
 
 
 def test_video_scaling_budgets_and_report(tmp_path: Path) -> None:
-    """A budget is minutes × the size's measured steps per second; the report gathers what each point has."""
+    """A budget is minutes × the size's measured steps per second; the report gathers what each finished point has,
+    keeps the published rows of points measured on an earlier machine, and leaves out a run still under way."""
     scaling = _script("video_scaling")
     rates = {"xs": 4.0, "s": 3.0}
-    (tmp_path / "rates.json").write_text(json.dumps(rates))
+    runs, publish = tmp_path / "runs", tmp_path / "published"
+    runs.mkdir()
+    publish.mkdir()
+    (publish / "rates.json").write_text(json.dumps(rates))  # the budgets come from the published rates
     assert scaling.budget_steps(rates, "s", 20) == 3600
-    point = scaling.point_dir(tmp_path, "s", 20)
+    point = scaling.point_dir(runs, "s", 20)
     point.mkdir()
     (point / "summary.json").write_text(json.dumps({"parameters": 159718, "step": 3600, "best_val_loss": 0.01}))
     (point / "eval_best.json").write_text(
@@ -53,12 +57,93 @@ def test_video_scaling_budgets_and_report(tmp_path: Path) -> None:
     (point / "plan").mkdir()
     rows = [{"task": "open_drawer", "success": i < 3, "mean_plan_seconds": 0.5} for i in range(4)]
     (point / "plan" / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert scaling.main(["--stage", "report", "--out", str(tmp_path), "--minutes", "20", "60"]) == 0
-    result = json.loads((tmp_path / "results.json").read_text())
-    (row,) = result["points"]  # the 60-minute and xs points were never trained: not reported
+    unfinished = scaling.point_dir(runs, "s", 60)  # stopped at a session's time limit, 1 of 10,800 steps done
+    unfinished.mkdir()
+    (unfinished / "summary.json").write_text(json.dumps({"parameters": 159718, "step": 1, "best_val_loss": 0.1}))
+    earlier = {"size": "xs", "minutes": 20.0, "parameters": 42174, "steps": 4800, "budget_steps": 4800}
+    (publish / "results.json").write_text(json.dumps({"rates_steps_per_second": rates, "points": [earlier]}))
+    argv = ["--stage", "report", "--out", str(runs), "--publish", str(publish), "--minutes", "20", "60"]
+    assert scaling.main(argv) == 0
+    result = json.loads((publish / "results.json").read_text())
+    earlier_row, row = result["points"]  # sizes in order; the unfinished run and the untrained ones not reported
+    assert earlier_row == earlier
     assert row["success"] == 0.75 and row["per_task"] == {"open_drawer": "3/4"} and row["budget_steps"] == 3600
-    assert "| s | 159,718 | 20 | 3600 | 13.00 / 12.00 | 75.0% |" in (tmp_path / "results.md").read_text()
-    assert (tmp_path / "scaling.png").stat().st_size > 0
+    assert "| s | 159,718 | 20 | 3600 | 13.00 / 12.00 | 75.0% |" in (publish / "results.md").read_text()
+    assert (publish / "scaling.png").stat().st_size > 0
+    assert (publish / "episodes" / "s_20min_plan.jsonl").read_text().count("open_drawer") == 4
+
+
+def test_video_scaling_run_outlives_its_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stopped at --hours leaves its last.pt in the published folder; a new machine (empty runs folder)
+    resumes from that copy, and the copy is removed once the run reaches its budget."""
+    import argparse
+
+    scaling = _script("video_scaling")
+    calls: list[list[str]] = []
+
+    def fake_train(cmd: list[str], log: Path) -> None:  # `robolearn train dynamics`: 1 step per call
+        calls.append(list(cmd))
+        out = Path(next(a for a in cmd if a.startswith("out="))[4:])
+        steps = int(next(a for a in cmd if a.startswith("steps="))[6:])
+        last = out / "last.pt"
+        step = int(last.read_text()) + 1 if last.exists() else 1
+        out.mkdir(parents=True, exist_ok=True)
+        last.write_text(str(step))
+        (out / "summary.json").write_text(json.dumps({"step": step, "steps": steps}))
+
+    monkeypatch.setattr(scaling, "run", fake_train)
+    rates = {"s": 2 / 60}  # a 1-minute budget is 2 steps
+    publish = tmp_path / "published"
+    first = argparse.Namespace(out=tmp_path / "machine1", publish=publish, data="data/desk")
+    assert not scaling.train(first, rates, "s", 1.0, 30.0)  # stopped after step 1
+    assert "max_minutes=30.0" in calls[0]
+    saved = scaling.in_progress(first, "s", 1.0)
+    assert saved.read_text() == "1"
+    second = argparse.Namespace(out=tmp_path / "machine2", publish=publish, data="data/desk")
+    assert scaling.train(second, rates, "s", 1.0, None)  # went on from step 1 to the budget
+    assert (scaling.point_dir(second.out, "s", 1.0) / "last.pt").read_text() == "2"
+    assert not saved.exists() and not any(a.startswith("max_minutes") for a in calls[1])
+    assert scaling.train(second, rates, "s", 1.0, None) and len(calls) == 2  # done: nothing more to run
+
+
+def test_plan_aggregation_rounds_chain_models_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round k records with round k-1's pair on its own seeds, fine-tunes the model from round k-1's on every
+    recording so far, then the reward from round k-1's on the new model's predictions, and validates the new
+    pair on the validation seeds; the report tabulates each round's validation and recording."""
+    agg = _script("plan_aggregation")
+    calls: list[list[str]] = []
+
+    def fake(cmd: list[str], log: Path, timings: Path, name: str) -> None:
+        calls.append(list(cmd))
+        if "benchmarks/vmpc.py" in cmd:  # one episode per task: round 0 fails the drawer, later rounds solve it
+            out = Path(cmd[cmd.index("--out") + 1])
+            solved = "round0" not in str(out)
+            out.mkdir(parents=True, exist_ok=True)
+            rows = [
+                {"task": t, "success": solved or t != "open_drawer", "last_plan_value": 0.9, "final_reward": 0.5}
+                for t in ("open_drawer", "close_drawer")
+            ]
+            (out / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    monkeypatch.setattr(agg, "run_timed", fake)
+    out, publish = tmp_path / "runs", tmp_path / "published"
+    argv = ["--out", str(out), "--publish", str(publish), "--rounds", "2", "--trials", "5", "--first-seed", "3000"]
+    assert agg.main(argv) == 0
+    assert len(calls) == 1 + 2 * 4  # the shipped pair's validation, then 4 steps per round
+    record2, video2, reward2, val2 = calls[5:]
+    assert "3100" in record2 and f"record_plans={out / 'round2' / 'plans'}" in record2
+    assert f"reward_checkpoint={out / 'round1' / 'reward' / 'best.pt'}" in record2
+    assert f"init_from={out / 'round1' / 'video' / 'best.pt'}" in video2
+    assert f"extra_data=[{out / 'round1' / 'plans'},{out / 'round2' / 'plans'}]" in video2
+    assert f"init_from={out / 'round1' / 'reward' / 'best.pt'}" in reward2
+    assert f"predicted_frames.video_checkpoint={out / 'round2' / 'video' / 'best.pt'}" in reward2
+    assert "2000" in val2 and f"dynamics_model={out / 'round2' / 'video' / 'best.pt'}" in val2
+    assert f"dynamics_model={agg.SHIPPED / 'video_model.pt'}" in calls[0]
+    rounds = json.loads((publish / "results.json").read_text())["rounds"]
+    assert [r["validation"]["success"] for r in rounds] == [0.5, 1.0, 1.0]
+    assert rounds[2]["recording"]["per_task"] == {"open_drawer": "1/1", "close_drawer": "1/1"}
+    table = (publish / "results.md").read_text()
+    assert "| 0 (shipped) | | 1/1 | 0/1 | **50.0%**" in table and (publish / "val_round2.jsonl").exists()
 
 
 @pytest.mark.usefixtures("one_torch_thread")
