@@ -206,7 +206,7 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     by_agent = {row["agent"]: row for row in table}
-    leads = []
+    leads: list[dict[str, Any]] = []
     for vmpc, lcbc, regime in (
         ("vmpc_lorel_uniform", "lcbc_uniform", AGENTS[0][1]),
         ("vmpc_lorel", "lcbc", AGENTS[2][1]),
