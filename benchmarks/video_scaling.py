@@ -389,7 +389,7 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for size in args.sizes:
+    for size in SIZES:  # every size with a row, also those this run did not touch (--sizes)
         pts = [r for r in rows if r["size"] == size]
         if not pts:
             continue
