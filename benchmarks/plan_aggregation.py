@@ -129,24 +129,14 @@ def one_round(args: argparse.Namespace, k: int, out_of_time: Callable[[], bool])
     return True
 
 
-def row(episodes: Path) -> dict[str, Any]:
-    """``plan_summary`` plus the mean plan value and the mean real final reward of the episodes."""
-    summary = plan_summary(episodes)
-    if summary:
-        rows = [json.loads(line) for line in episodes.read_text().splitlines() if line.strip()]
-        summary["plan_value"] = sum(r.get("last_plan_value", 0.0) for r in rows) / len(rows)
-        summary["final_reward"] = sum(r.get("final_reward", 0.0) for r in rows) / len(rows)
-    return summary
-
-
 def report(args: argparse.Namespace) -> None:
     """results.json and results.md in ``--publish``, with each round's validation episodes."""
     rounds = []
     for k in range(0, args.rounds + 1):
         val = args.out / f"round{k}" / "val" / "episodes.jsonl"
-        entry: dict[str, Any] = {"round": k, "validation": row(val)}
+        entry: dict[str, Any] = {"round": k, "validation": plan_summary(val)}
         if k:
-            entry["recording"] = row(args.out / f"round{k}" / "record" / "episodes.jsonl")
+            entry["recording"] = plan_summary(args.out / f"round{k}" / "record" / "episodes.jsonl")
         if entry["validation"]:
             args.publish.mkdir(parents=True, exist_ok=True)
             (args.publish / f"val_round{k}.jsonl").write_text(val.read_text())

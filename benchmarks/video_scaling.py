@@ -15,7 +15,7 @@ Each point is then measured two ways (stage ``eval``):
   validation seeds: the final benchmark table evaluates seeds 0–99, aggregation rounds recorded from 1,000.
 
 Stage ``report`` writes ``results.json``, ``results.md`` and ``scaling.png`` (success and changed-pixel PSNR
-against training minutes, one line per size) in ``--out``.
+against training minutes, one line per size) in ``--publish``.
 
 Every stage resumes: a training run continues from its ``last.pt``, a planning benchmark skips the episodes in
 its ``episodes.jsonl``, so the whole curve can be spread over sessions by rerunning the same command. ``--hours``
@@ -113,13 +113,19 @@ def robolearn() -> list[str]:
     return [sys.executable, "-m", "robolearn.cli"]
 
 
+def known_rates(args: argparse.Namespace) -> dict[str, float]:
+    """The rates measured so far (``rates.json``), the published ones on a new machine: budgets are fixed once,
+    whatever machine goes on with the curve."""
+    path, published = args.out / "rates.json", args.publish / "rates.json"
+    if not path.exists() and published.exists():
+        shutil.copyfile(published, path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def measure_rates(args: argparse.Namespace) -> dict[str, float]:
     """Optimizer steps per second of each size on this machine (``rates.json``; measured once)."""
     path = args.out / "rates.json"
-    published = args.publish / "rates.json"
-    if not path.exists() and published.exists():  # budgets are fixed once, whatever machine goes on with the curve
-        shutil.copyfile(published, path)
-    rates: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
+    rates = known_rates(args)
     for size in args.sizes:
         if size in rates:
             continue
@@ -161,6 +167,12 @@ def budget_steps(rates: Mapping[str, float], size: str, minutes: float) -> int:
     return max(1, round(rates[size] * minutes * 60))
 
 
+def finished(d: Path, steps: int) -> bool:
+    """Whether the run in ``d`` reached its budget (a run stopped at ``--hours`` has not)."""
+    summary = d / "summary.json"
+    return summary.exists() and json.loads(summary.read_text()).get("step") == steps
+
+
 def in_progress(args: argparse.Namespace, size: str, minutes: float) -> Path:
     """Where the published copy of an unfinished run's ``last.pt`` lives."""
     return args.publish / "in_progress" / point_dir(args.out, size, minutes).name / "last.pt"
@@ -172,13 +184,8 @@ def train(
     """Train (or go on training) one point; ``minutes_left``: stop by then, checkpointed. True when it is done."""
     d = point_dir(args.out, size, minutes)
     steps = budget_steps(rates, size, minutes)
-    summary = d / "summary.json"
     saved = in_progress(args, size, minutes)
-
-    def done() -> bool:
-        return summary.exists() and json.loads(summary.read_text()).get("step") == steps
-
-    if done():
+    if finished(d, steps):
         return True
     if not (d / "last.pt").exists() and saved.exists():  # a run another machine started
         d.mkdir(parents=True, exist_ok=True)
@@ -203,7 +210,7 @@ def train(
         ],
         args.out / "logs" / f"train_{size}_{minutes:g}.log",
     )
-    if done():
+    if finished(d, steps):
         if saved.exists():
             shutil.rmtree(saved.parent)
         return True
@@ -307,6 +314,9 @@ def plan_summary(path: Path) -> dict[str, Any]:
         "episodes": len(episodes),
         "per_task": {t: f"{w}/{n}" for t, (w, n) in per_task.items()},
         "plan_seconds": sum(x.get("mean_plan_seconds", 0.0) for x in episodes) / len(episodes),
+        # what the planner believed of its last plan, and what the reward made of the real final frame
+        "plan_value": sum(x.get("last_plan_value", 0.0) for x in episodes) / len(episodes),
+        "final_reward": sum(x.get("final_reward", 0.0) for x in episodes) / len(episodes),
     }
 
 
@@ -322,9 +332,9 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     for size, minutes, d in points:
         if not (d / "summary.json").exists():
             continue
-        summary = json.loads((d / "summary.json").read_text())
-        if size in SIZES and summary.get("step") != budget_steps(rates, size, minutes):
+        if size in SIZES and not finished(d, budget_steps(rates, size, minutes)):
             continue  # a run still under way
+        summary = json.loads((d / "summary.json").read_text())
         row = {
             "size": size,
             "minutes": round(minutes, 1),
@@ -477,11 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         left = minutes_left()
         return left is not None and left <= 0
 
-    if args.stage == "report":
-        rates_path = args.out / "rates.json"
-        rates = json.loads((rates_path if rates_path.exists() else args.publish / "rates.json").read_text())
-    else:
-        rates = measure_rates(args)
+    rates = known_rates(args) if args.stage == "report" else measure_rates(args)
     if args.stage == "reference":
         reference(args)
     # cheapest first: every size's shortest budget, trained then measured, before any longer budget
