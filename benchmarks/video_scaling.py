@@ -124,39 +124,43 @@ def known_rates(args: argparse.Namespace) -> dict[str, float]:
 
 def measure_rates(args: argparse.Namespace) -> dict[str, float]:
     """Optimizer steps per second of each size on this machine (``rates.json``; measured once)."""
-    path = args.out / "rates.json"
     rates = known_rates(args)
     for size in args.sizes:
-        if size in rates:
-            continue
-        load = os.getloadavg()[0]
-        if load > IDLE_LOAD and not args.force:
-            sys.exit(
-                f"the machine is busy (load {load:.2f} > {IDLE_LOAD}): measure throughput when it is idle, or --force"
-            )
-        tmp = args.out / "rate_runs" / size
-        shutil.rmtree(tmp, ignore_errors=True)
-        run(
-            [
-                *robolearn(),
-                "train",
-                "dynamics",
-                f"data={args.data}",
-                f"out={tmp}",
-                f"steps={RATE_STEPS}",
-                f"eval_every={RATE_STEPS}",
-                f"checkpoint_every={RATE_STEPS}",
-                "warmup_steps=0",
-                *COMMON,
-                *SIZES[size],
-            ],
-            args.out / "logs" / f"rate_{size}.log",
-        )
-        summary = json.loads((tmp / "summary.json").read_text())
-        rates[size] = summary["step"] / summary["train_seconds"]  # optimizer steps (validation not counted)
-        path.write_text(json.dumps(rates, indent=1))
-        print(f"{size}: {rates[size]:.3f} steps/s ({summary['parameters']} parameters)", flush=True)
+        measure_rate(args, rates, size, SIZES[size])
     return rates
+
+
+def measure_rate(args: argparse.Namespace, rates: dict[str, float], name: str, overrides: Sequence[str]) -> float:
+    """Optimizer steps per second of the shipped recipe with ``overrides`` on this idle machine, once per ``name``
+    (kept in ``rates`` and ``out/rates.json``)."""
+    if name in rates:
+        return rates[name]
+    load = os.getloadavg()[0]
+    if load > IDLE_LOAD and not args.force:
+        sys.exit(f"the machine is busy (load {load:.2f} > {IDLE_LOAD}): measure throughput when it is idle, or --force")
+    tmp = args.out / "rate_runs" / name
+    shutil.rmtree(tmp, ignore_errors=True)
+    run(
+        [
+            *robolearn(),
+            "train",
+            "dynamics",
+            f"data={args.data}",
+            f"out={tmp}",
+            f"steps={RATE_STEPS}",
+            f"eval_every={RATE_STEPS}",
+            f"checkpoint_every={RATE_STEPS}",
+            "warmup_steps=0",
+            *COMMON,
+            *overrides,
+        ],
+        args.out / "logs" / f"rate_{name}.log",
+    )
+    summary = json.loads((tmp / "summary.json").read_text())
+    rates[name] = summary["step"] / summary["train_seconds"]  # optimizer steps (validation not counted)
+    (args.out / "rates.json").write_text(json.dumps(rates, indent=1))
+    print(f"{name}: {rates[name]:.3f} steps/s ({summary['parameters']} parameters)", flush=True)
+    return rates[name]
 
 
 def point_dir(out: Path, size: str, minutes: float) -> Path:
@@ -182,9 +186,29 @@ def train(
     args: argparse.Namespace, rates: Mapping[str, float], size: str, minutes: float, minutes_left: float | None
 ) -> bool:
     """Train (or go on training) one point; ``minutes_left``: stop by then, checkpointed. True when it is done."""
-    d = point_dir(args.out, size, minutes)
-    steps = budget_steps(rates, size, minutes)
-    saved = in_progress(args, size, minutes)
+    return train_run(
+        args,
+        point_dir(args.out, size, minutes),
+        in_progress(args, size, minutes),
+        budget_steps(rates, size, minutes),
+        SIZES[size],
+        f"{size}_{minutes:g}",
+        minutes_left,
+    )
+
+
+def train_run(
+    args: argparse.Namespace,
+    d: Path,
+    saved: Path,
+    steps: int,
+    overrides: Sequence[str],
+    name: str,
+    minutes_left: float | None,
+) -> bool:
+    """Train (or go on training) the video model in ``d`` for ``steps`` optimizer steps with the shipped recipe
+    (``COMMON``) and ``overrides``, resuming from ``saved`` (the published state of a run another machine started)
+    when ``d`` has none; a run stopped at ``minutes_left`` is copied to ``saved``. True when it is done."""
     if finished(d, steps):
         return True
     if not (d / "last.pt").exists() and saved.exists():  # a run another machine started
@@ -205,10 +229,10 @@ def train(
             f"checkpoint_every={every}",
             f"warmup_steps={min(MAX_WARMUP, steps // 10)}",
             *COMMON,
-            *SIZES[size],
+            *overrides,
             *limit,
         ],
-        args.out / "logs" / f"train_{size}_{minutes:g}.log",
+        args.out / "logs" / f"train_{name}.log",
     )
     if finished(d, steps):
         if saved.exists():
@@ -320,6 +344,21 @@ def plan_summary(path: Path) -> dict[str, Any]:
     }
 
 
+def prediction_quality(d: Path) -> dict[str, Any]:
+    """Held-out PSNR (dB), mean and per horizon step, over all pixels and the changed ones, from the run's
+    ``robolearn eval`` report (empty before it)."""
+    evals = sorted(d.glob("eval_*.json"))
+    if not evals:
+        return {}
+    e = json.loads(evals[0].read_text())
+    return {
+        "psnr_per_step": e["per_step"].get("psnr"),
+        "psnr_changed_per_step": e["per_step"].get("psnr_changed"),
+        "psnr": e["mean"].get("psnr"),
+        "psnr_changed": e["mean"].get("psnr_changed"),
+    }
+
+
 def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
     """results.json, results.md and scaling.png from every point measured so far."""
     points = [(size, minutes, point_dir(args.out, size, minutes)) for size in args.sizes for minutes in args.minutes]
@@ -343,13 +382,7 @@ def report(args: argparse.Namespace, rates: Mapping[str, float]) -> None:
             "budget_steps": budget_steps(rates, size, minutes) if size in rates else summary["step"],
             "best_val_loss": summary.get("best_val_loss"),
         }
-        evals = sorted(d.glob("eval_*.json"))
-        if evals:
-            e = json.loads(evals[0].read_text())
-            row["psnr_per_step"] = e["per_step"].get("psnr")
-            row["psnr_changed_per_step"] = e["per_step"].get("psnr_changed")
-            row["psnr"] = e["mean"].get("psnr")
-            row["psnr_changed"] = e["mean"].get("psnr_changed")
+        row.update(prediction_quality(d))
         row.update(plan_summary(d / "plan" / "episodes.jsonl"))
         paired_plan = plan_summary(d / "plan_paired" / "episodes.jsonl")
         row.update({f"paired_{k}": v for k, v in paired_plan.items()})

@@ -85,6 +85,17 @@ class VideoConfig(PlainConfig):
         "hidden width of the MLP that predicts the next proprioception from the current one and the action",
         lo=1,
     )
+    object_state_dim: int = knob(
+        0,
+        "size of the simulator's object-state vector that a training-only head predicts from every predicted latent "
+        "(0 = no head; 10 on the desk: both mugs' positions, drawer, cabinet door, faucet, button, the dataset's "
+        "object_state_names): supervision on what the hand really moved, which the pixels of a small object carry "
+        "weakly; planning never reads it",
+        lo=0,
+    )
+    object_state_hidden: int = knob(
+        64, "object_state_dim > 0: hidden width of the head that reads a latent state (after a 1×1 conv to 16)", lo=1
+    )
     action_dim: int = knob(
         4, "action dimensions (4 on the desk: TCP dx, dy, dz as a fraction of the max step, gripper)", lo=1
     )

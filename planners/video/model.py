@@ -33,6 +33,11 @@ Design (sizes for the defaults, 64×64 RGB, ``VideoConfig`` has the knobs):
   normalised by the training data's mean and standard deviation (buffers saved with the weights). A
   residual MLP predicts it step by step, p_{t+1} = p_t + f(p_t, a_t), and the transition's FiLM sees
   [a_t, p_t, p_{t+1}] instead of a_t alone: the hand's exact position before and after the step.
+* **object-state head** (``object_state_dim`` > 0, training only): a small head reads every predicted
+  latent state and predicts how far each object has moved since the last context frame (the simulator's
+  object state: mug positions, drawer, door, faucet, button), normalised by the training data's spread of
+  those changes. A handle moving a few pixels is a small share of the pixel loss; this loss makes the
+  latent state carry whether the hand really moved it. Planning never runs the head.
 
 Decoding is separate from the latent rollout, so a planner that scores only the last frame decodes
 N frames, not N × H (``decode(latents, steps=[-1])``). Frames are uint8 in [0, 255] or float in
@@ -78,6 +83,9 @@ GATE_BIAS_INIT = -3.0
 FLOW_SOURCES = 3
 #: initial logit of the "copy" source (the others start at 0): softmax weight e²/(e²+2) ≈ 0.79
 COPY_LOGIT_INIT = 2.0
+#: channels of the object-state head's 1×1 conv before it flattens the latent grid (keeps the linear layer small:
+#: 16 × 8 × 8 inputs at the default latent side)
+OBJECT_HEAD_CHANNELS = 16
 #: kernel and stride of the encoder's downsampling convs and the decoder's transposed convs
 DOWN_KERNEL, DOWN_STRIDE, DOWN_PAD = 4, 2, 1
 
@@ -345,6 +353,25 @@ class ProprioDynamics(nn.Module):
         return p + self.net(torch.cat([p, a], dim=-1))
 
 
+class ObjectStateHead(nn.Module):
+    """Latent states (N, C_z, S, S) → predicted object-state changes (N, D), normalised (training only).
+
+    A 1×1 conv to ``OBJECT_HEAD_CHANNELS``, the grid flattened (where an object is matters), then an MLP.
+    """
+
+    def __init__(self, c: VideoConfig):
+        super().__init__()
+        self.reduce = nn.Conv2d(c.latent_channels, OBJECT_HEAD_CHANNELS, 1)
+        self.mlp = nn.Sequential(
+            nn.Linear(OBJECT_HEAD_CHANNELS * c.latent_side**2, c.object_state_hidden),
+            nn.LeakyReLU(LEAK),
+            nn.Linear(c.object_state_hidden, c.object_state_dim),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.mlp(F.leaky_relu(self.reduce(z), LEAK).flatten(1))
+
+
 class LatentPrior(nn.Module):
     """Gaussian over the per-step latent u_t: N(μ, σ) from a 3×3 conv (σ = softplus + min_std)."""
 
@@ -384,6 +411,7 @@ class VideoModel(nn.Module):
     # lookup is Tensor | Module
     proprio_mean: Tensor
     proprio_std: Tensor
+    object_state_scale: Tensor
 
     def __init__(self, config: VideoConfig | None = None, *, seed: int | None = None):
         super().__init__()
@@ -409,12 +437,18 @@ class VideoModel(nn.Module):
                 self.prior = LatentPrior(c.latent_channels, c)
                 self.posterior = LatentPrior(2 * c.latent_channels, c)
             self.proprio = ProprioDynamics(c) if c.proprio_dim else None
+            # created last, so a model without it draws the same initial weights as before it existed
+            self.object_head = ObjectStateHead(c) if c.object_state_dim else None
         # normalisation of the proprioceptive vector (the training data's mean and standard deviation, set
         # by training before the first step: ``set_proprio_stats``); saved with the weights
         # (frames-only models have none, so their checkpoints keep their keys)
         if c.proprio_dim:
             self.register_buffer("proprio_mean", torch.zeros(c.proprio_dim))
             self.register_buffer("proprio_std", torch.ones(c.proprio_dim))
+        # the spread (root mean square, per dimension) of the training data's object-state changes over a
+        # clip, which normalises the head's targets (``set_object_state_scale``)
+        if c.object_state_dim:
+            self.register_buffer("object_state_scale", torch.ones(c.object_state_dim))
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
         # torch's stubs for Module.to omit the memory_format keyword that it takes (and documents)
         self.to(memory_format=self.memory_format)  # type: ignore[call-overload]
@@ -437,6 +471,7 @@ class VideoModel(nn.Module):
             "decoder": count(self.decoder),
             "latent": count(self.prior) + count(self.posterior),
             "proprio": count(self.proprio),
+            "object_state": count(self.object_head),
         }
         return {**parts, "total": sum(p.numel() for p in self.parameters())}
 
@@ -523,6 +558,29 @@ class VideoModel(nn.Module):
             )
         self.proprio_mean.copy_(mean)
         self.proprio_std.copy_(std)
+
+    def set_object_state_scale(self, scale: Tensor) -> None:
+        """Normalisation of the object-state head's targets: the spread (D,) of the training data's changes."""
+        d = self.config.object_state_dim
+        if not d or tuple(scale.shape) != (d,) or not bool((scale > 0).all()):
+            raise ValueError(
+                f"object-state scale: need shape ({d},) with every value > 0 for a model with object_state_dim="
+                f"{d} (> 0), got shape {tuple(scale.shape)}"
+            )
+        self.object_state_scale.copy_(scale)
+
+    def _object_targets(self, states: Tensor | None, n: int, t: int, horizon: int) -> Tensor | None:
+        """Object states (B, T_ctx + H', D) → normalised changes since frame ``t`` − 1, (B, H, D) (None without)."""
+        d = self.config.object_state_dim
+        if not d or states is None:
+            return None
+        states = torch.as_tensor(states)
+        if states.dim() != 3 or states.shape[0] != n or states.shape[-1] != d or states.shape[1] < t + horizon:
+            raise ValueError(
+                f"object_states: expected (B={n}, ≥ {t + horizon} frames, {d}), got shape {tuple(states.shape)}"
+            )
+        states = states.to(self.device, torch.float32)
+        return (states[:, t : t + horizon] - states[:, t - 1 : t]) / self.object_state_scale
 
     def _chunk(self, chunk: int | None) -> int:
         chunk = self.config.chunk if chunk is None else chunk
@@ -774,6 +832,7 @@ class VideoModel(nn.Module):
         generator: torch.Generator | None = None,
         horizon: int | None = None,
         proprio: Tensor | None = None,
+        object_states: Tensor | None = None,
     ) -> dict[str, Tensor | None]:
         """Training pass on clips: roll out from the first ``context_frames`` frames, decode every step.
 
@@ -786,11 +845,15 @@ class VideoModel(nn.Module):
             proprio: (B, T_ctx + H', P) the clip's proprioception, frame by frame (required when
                 ``config.proprio_dim`` > 0): the last context frame's starts the rollout, the later
                 ones are the targets of the proprioception MLP.
+            object_states: (B, T_ctx + H', D) the simulator's object state, frame by frame (models with
+                ``config.object_state_dim`` > 0; None skips the head's outputs).
 
         Returns:
             ``pred``: float32 (B, H, C, H, W) in [0, 1]; ``target``: the true frames (B, H, C, H, W) in [0, 1];
             ``kl``: (B, H) KL(q ‖ p) summed over the latent variable's elements (None when deterministic);
-            ``proprio_pred`` and ``proprio_target``: normalised (B, H, P) (None for a frames-only model).
+            ``proprio_pred`` and ``proprio_target``: normalised (B, H, P) (None for a frames-only model);
+            ``object_pred`` and ``object_target``: the objects' changes since the last context frame,
+            normalised by ``object_state_scale``, (B, H, D) (None without a head or without ``object_states``).
         """
         c = self.config
         x = self._frames(frames, "frames", (5,))
@@ -818,12 +881,19 @@ class VideoModel(nn.Module):
         else:
             state = self._state(x[:, :t], p0)
             z, kl, pp = self._steps(state, acts, None, "mean")
+        obj_target = self._object_targets(object_states, x.shape[0], t, horizon)
+        obj_pred = None
+        if obj_target is not None:
+            assert self.object_head is not None, "targets exist only for a model with the head"
+            obj_pred = self.object_head(z.flatten(0, 1)).unflatten(0, z.shape[:2])
         return {
             "pred": self._decode(z, state),
             "target": x[:, t : t + horizon],
             "kl": kl,
             "proprio_pred": pp,
             "proprio_target": None if p is None else p[:, t : t + horizon],
+            "object_pred": obj_pred,
+            "object_target": obj_target,
         }
 
     # ------------------------------------------------------------------------------------ state dict

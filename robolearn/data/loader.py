@@ -62,6 +62,7 @@ _U64_BITS = 64
 DEFAULT_LABEL_KEYS = ("instructions", "labels")  # episode attributes a PairDataset reads per episode
 DEFAULT_MODALITY = "rgb"
 PROPRIO = "obs/proprio"  # an episode's proprioception (T+1, P), present when collected with env.obs_keys ∋ proprio
+OBJECT_STATES = "object_states"  # an episode's object states (T+1, K), names in meta["object_state_names"] (every episode has them)
 NUMPY_SEED_MOD = 2**32  # np.random.seed / random.seed accept 32-bit seeds
 
 LabelFn = Callable[[Mapping[str, Any], np.random.Generator], Any]
@@ -355,6 +356,7 @@ class ClipDataset(_EpisodeDataset):
         expert: bool (k-1,): True where that action came from the scripted expert.
         t0: int, the first frame's number. episode: int, the episode index.
         proprio: float32 (k, P), with ``proprio=True``: the robot's proprioception at each frame.
+        object_states: float32 (k, K), with ``object_states=True``: the simulator's object state at each frame.
     """
 
     def __init__(
@@ -365,12 +367,14 @@ class ClipDataset(_EpisodeDataset):
         modality: str = DEFAULT_MODALITY,
         seed: int = 0,
         proprio: bool = False,
+        object_states: bool = False,
     ):
         super().__init__(reader_or_root, episodes, modality, seed)
         if k < 1:
             raise ValueError(f"k must be ≥ 1, got {k}")
         self.k = int(k)
         self.proprio = bool(proprio)
+        self.object_states = bool(object_states)
         keep = self.lengths + 1 >= self.k
         self.episodes, self.lengths = self.episodes[keep], self.lengths[keep]
         if not len(self):
@@ -391,6 +395,9 @@ class ClipDataset(_EpisodeDataset):
         if self.proprio:
             rows = self.reader.read(episode, PROPRIO, slice(t0, t0 + self.k))
             sample["proprio"] = torch.from_numpy(rows.astype(np.float32, copy=False))
+        if self.object_states:
+            rows = self.reader.read(episode, OBJECT_STATES, slice(t0, t0 + self.k))
+            sample["object_states"] = torch.from_numpy(rows.astype(np.float32, copy=False))
         return sample
 
 

@@ -10,7 +10,9 @@ What one run does (``DynamicsTrainOptions`` declares every option, with its defa
 3. roll the model out ``horizon`` steps from each clip's context under the clip's actions (multi-step:
    the model sees its own predictions, as when planning), decode every step, and minimise the L1 or
    L2 pixel error — weighted up on the pixels that change w.r.t. the last context frame — plus, for a
-   stochastic model, ``kl_weight`` · KL(posterior ‖ prior); AdamW, linear warm-up, cosine decay;
+   stochastic model, ``kl_weight`` · KL(posterior ‖ prior), for a model that reads proprioception its
+   prediction error, and for a model with an object-state head (``dynamics.object_state_dim``) the error of
+   the objects' predicted changes (``object_state_weight``); AdamW, linear warm-up, cosine decay;
    optionally the horizon itself is warmed up (``horizon_warmup_steps``);
 4. every ``eval_every`` steps, predict a fixed set of held-out clips as a planner would (prior mean):
    loss, PSNR, SSIM, PSNR on changed pixels, and the same for copying the last frame; TensorBoard
@@ -44,7 +46,7 @@ from planners.video.config import RUNTIME_FIELDS, VideoConfig
 from planners.video.metrics import changed_mask
 from planners.video.model import VideoModel, to_unit_float
 from robolearn.config import ConfigError
-from robolearn.data.loader import PROPRIO, ClipDataset, SampleKey
+from robolearn.data.loader import OBJECT_STATES, PROPRIO, ClipDataset, SampleKey
 from robolearn.data.metadata import DatasetError
 from robolearn.training.datasets import needs_proprio
 from robolearn.training.eval_dynamics import clip_metrics, evaluate_clips
@@ -82,6 +84,9 @@ NOISE_STREAM = 0x5EED  # rng stream of the stochastic model's posterior noise: g
 VAL_BATCH = 64  # validation clips per forward pass (bounds memory)
 PROPRIO_STATS_EPISODES = 2000  # training episodes whose proprioception sets the model's normalisation (evenly spaced)
 PROPRIO_STD_FLOOR = 1e-3  # floor of a proprioception dimension's std (a constant joint must not divide by ~0)
+# floor of an object-state dimension's spread of changes (metres or joint units: an object no episode of the
+# statistics moved must not divide by ~0)
+OBJECT_SCALE_FLOOR = 1e-3
 
 
 # ------------------------------------------------------------------------------------------ settings
@@ -158,6 +163,12 @@ class DynamicsTrainOptions(LoopSettings):
         "(C·H·W) of a frame",
         lo=0,
     )
+    object_state_weight: float = knob(
+        1.0,
+        "models with dynamics.object_state_dim > 0: weight of the object-state head's mean squared error (changes "
+        "since the last context frame in units of the data's spread of them, over every predicted step)",
+        lo=0,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,6 +226,40 @@ def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
     return (pred - target).pow(2).mean()
 
 
+def object_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
+    """Mean squared error of the normalised object-state changes (B, H, D) (None without the head)."""
+    if pred is None:
+        return None
+    assert target is not None, "the head predicts only where it is given targets"
+    return (pred - target).pow(2).mean()
+
+
+def needs_object_states(c: VideoConfig, reader: DatasetReader, data: Path) -> bool:
+    """Whether the model has an object-state head; raises ``ConfigError`` if the dataset's object states differ."""
+    if not c.object_state_dim:
+        return False
+    names = list(reader.meta.get("object_state_names") or [])
+    if len(names) != c.object_state_dim:
+        raise ConfigError(
+            f"{data} has {len(names)} object-state values per frame ({', '.join(names) or 'none'}) but the model's "
+            f"head predicts {c.object_state_dim}; set dynamics.object_state_dim={len(names)}"
+        )
+    return True
+
+
+def object_state_scale(reader: DatasetReader, episodes: Sequence[int] | np.ndarray, horizon: int) -> Tensor:
+    """Per-dimension root mean square (D,) of the object-state changes over 1..``horizon`` steps, from every
+    start frame of (up to ``PROPRIO_STATS_EPISODES``) episodes: the head's targets are divided by it."""
+    idx = np.asarray(episodes)
+    idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), PROPRIO_STATS_EPISODES)).astype(int)]
+    changes = []
+    for e in idx:
+        states = reader.read(int(e), OBJECT_STATES).astype(np.float64)  # (T + 1, D)
+        changes += [states[h:] - states[:-h] for h in range(1, min(horizon, len(states) - 1) + 1)]
+    rms = np.sqrt(np.mean(np.concatenate(changes) ** 2, axis=0))
+    return torch.from_numpy(np.maximum(rms, OBJECT_SCALE_FLOOR)).float()
+
+
 def proprio_stats(reader: DatasetReader, episodes: Sequence[int] | np.ndarray) -> tuple[Tensor, Tensor]:
     """Per-dimension mean and std (P,) of the proprioception of (up to ``PROPRIO_STATS_EPISODES``) episodes."""
     idx = np.asarray(episodes)
@@ -256,11 +301,12 @@ class StepClips(Dataset[dict[str, Any]]):
 @dataclass
 class ValClips:
     """Fixed validation clips, materialised once: frames uint8 (V, k, C, H, W), actions (V, k − 1, A) and,
-    for a model that reads it, proprioception (V, k, P)."""
+    for a model that reads them, proprioception (V, k, P) and object states (V, k, D)."""
 
     frames: Tensor
     actions: Tensor
     proprio: Tensor | None = None
+    object_states: Tensor | None = None
 
     @classmethod
     def draw(cls, ds: ClipDataset, n: int, seed: int) -> ValClips:
@@ -270,6 +316,7 @@ class ValClips:
             torch.stack([it["frames"] for it in items]),
             torch.stack([it["actions"] for it in items]),
             torch.stack([it["proprio"] for it in items]) if "proprio" in items[0] else None,
+            torch.stack([it["object_states"] for it in items]) if "object_states" in items[0] else None,
         )
 
 
@@ -278,6 +325,7 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
     losses: list[float] = []
     sums: dict[str, list[np.ndarray]] = {}
     proprio_se: list[Tensor] = []
+    object_se: list[Tensor] = []
     for i in range(0, val.frames.shape[0], VAL_BATCH):
         rows = slice(i, i + VAL_BATCH)
         proprio = None if val.proprio is None else val.proprio[rows]
@@ -288,12 +336,27 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
             t = model.config.context_frames
             assert proprio is not None, "a model predicts proprioception only from given proprioception"
             proprio_se.append(((proprio_pred - proprio[:, t : t + s.horizon]) / model.proprio_std).pow(2).mean())
+        if val.object_states is not None:  # the head's error (training only: a pass of its own)
+            t = model.config.context_frames
+            with torch.no_grad():
+                out = model(
+                    val.frames[rows, : t + s.horizon],
+                    val.actions[rows, t - 1 :],
+                    horizon=s.horizon,
+                    proprio=proprio,
+                    object_states=val.object_states[rows],
+                )
+            se = object_loss(out["object_pred"], out["object_target"])
+            assert se is not None, "a model with the head predicts given object states"
+            object_se.append(se)
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             sums.setdefault(name, []).append(v.numpy())
     out = {"loss": sum(losses) / val.frames.shape[0]}
     if proprio_se:
         out["proprio_rmse"] = float(torch.stack(proprio_se).mean().sqrt())
+    if object_se:
+        out["object_rmse"] = float(torch.stack(object_se).mean().sqrt())
     for name, parts in sums.items():
         a = np.concatenate(parts)
         out[name] = float(np.nanmean(a)) if not np.isnan(a).all() else math.nan
@@ -319,7 +382,7 @@ def fresh_model(s: DynamicsTrainSettings) -> VideoModel:
 
 
 def extra_clips(
-    path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, proprio: bool
+    path: Path, s: DynamicsTrainSettings, k: int, action_dim: int, proprio: bool, objects: bool
 ) -> tuple[ClipDataset, ClipDataset | None]:
     """(training, validation or None) clip datasets of an ``extra_data`` folder, split by episode hash as
     the main data is; refused in one line when its frames, actions or proprioception do not fit the model."""
@@ -327,9 +390,11 @@ def extra_clips(
     x = open_extra(path, s.val_fraction, s.seed, c.image_size, c.channels, "dynamics.image_size", s.data, action_dim)
     if proprio:
         needs_proprio(c, x.reader, path)  # refuses data without (or with other) proprioception
+    if objects:
+        needs_object_states(c, x.reader, path)
     try:
-        train = ClipDataset(x.reader, x.train, k=k, seed=s.seed, proprio=proprio)
-        val = ClipDataset(x.reader, x.val, k=k, seed=s.seed, proprio=proprio) if x.val else None
+        train = ClipDataset(x.reader, x.train, k=k, seed=s.seed, proprio=proprio, object_states=objects)
+        val = ClipDataset(x.reader, x.val, k=k, seed=s.seed, proprio=proprio, object_states=objects) if x.val else None
     except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
         raise
     except ValueError:
@@ -373,9 +438,10 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
         )
     k = c.context_frames + s.horizon
     use_proprio = needs_proprio(c, reader, s.data)
+    use_objects = needs_object_states(c, reader, s.data)
     try:
-        train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed, proprio=use_proprio)
-        val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed, proprio=use_proprio)
+        train_ds = ClipDataset(reader, run.train_eps, k=k, seed=s.seed, proprio=use_proprio, object_states=use_objects)
+        val_ds = ClipDataset(reader, run.val_eps, k=k, seed=s.seed, proprio=use_proprio, object_states=use_objects)
     except (ConfigError, DatasetError):  # a damaged dataset says so; only "too short" is answered below
         raise
     except ValueError:
@@ -384,7 +450,7 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
             f"{s.data}: episodes are too short for clips of context_frames + horizon = {k} frames "
             f"(the longest has {longest}); lower horizon"
         ) from None
-    extra = [extra_clips(path, s, k, action_dim, use_proprio) for path in s.extra_data]
+    extra = [extra_clips(path, s, k, action_dim, use_proprio, use_objects) for path in s.extra_data]
     if run.optimizer is None:
         return run.summary
     model, optimizer, r, say, summary, identity = (
@@ -398,6 +464,8 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
     if use_proprio and r.start == 0 and s.init_from is None:
         # a fresh model: normalise by its training data (a resumed or fine-tuned one keeps its own)
         model.set_proprio_stats(*proprio_stats(reader, run.train_eps))
+    if use_objects and r.start == 0 and s.init_from is None:
+        model.set_object_state_scale(object_state_scale(reader, run.train_eps, s.horizon))
     val = ValClips.draw(val_ds, s.val_clips, s.seed)
     extra_val = [ValClips.draw(v, s.val_clips, s.seed) for _, v in extra if v is not None]
     if extra:
@@ -439,6 +507,7 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
             generator=keyed_generator(s.seed, NOISE_STREAM, step),
             horizon=h,
             proprio=batch["proprio"][:, : t_ctx + h] if use_proprio else None,
+            object_states=batch["object_states"][:, : t_ctx + h] if use_objects else None,
         )
         rec = pixel_loss(out["pred"], out["target"], to_unit_float(frames[:, t_ctx - 1]), s)
         scalars = {"loss": rec.item()}
@@ -451,6 +520,10 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
         if prop is not None:
             scalars["proprio_mse"] = prop.item()
             total = total + s.proprio_weight * prop
+        obj = object_loss(out["object_pred"], out["object_target"])
+        if obj is not None:
+            scalars["object_mse"] = obj.item()
+            total = total + s.object_state_weight * obj
         return total, scalars
 
     def validation() -> dict[str, Any]:
@@ -470,6 +543,7 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
             f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
             f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
             + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
+            + (f", object-state RMSE {v['object_rmse']:.3f} (spread units)" if "object_rmse" in v else "")
             + (
                 f"; extra data: loss {v['extra']['loss']:.5f}, PSNR {v['extra']['psnr']:.2f} dB (copy-last "
                 f"{v['extra']['copy_psnr']:.2f}), changed-pixel PSNR {v['extra']['psnr_changed']:.2f}; mixed loss "

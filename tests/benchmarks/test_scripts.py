@@ -106,6 +106,59 @@ def test_video_scaling_run_outlives_its_machine(tmp_path: Path, monkeypatch: pyt
     assert scaling.train(second, rates, "s", 1.0, None) and len(calls) == 2  # done: nothing more to run
 
 
+def test_video_candidates_train_measure_and_compare_with_the_curve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A candidate trains the shipped recipe plus its overrides for its own budget, is measured as a curve point
+    (eval, paired reward, planning), and is reported beside the curve's "s" point of that budget."""
+    cand = _script("video_candidates")
+    import benchmarks.video_scaling as scaling
+
+    calls: list[list[str]] = []
+
+    def fake(cmd: list[str], log: Path) -> None:
+        calls.append(list(cmd))
+        if "dynamics" in cmd:  # `robolearn train dynamics`: the whole budget at once
+            out = Path(next(a for a in cmd if a.startswith("out="))[4:])
+            out.mkdir(parents=True, exist_ok=True)
+            steps = int(next(a for a in cmd if a.startswith("steps="))[6:])
+            (out / "summary.json").write_text(json.dumps({"step": steps, "parameters": 170000}))
+        elif "eval" in cmd:
+            out = Path(next(a for a in cmd if a.startswith("out="))[4:])
+            e = {"per_step": {"psnr_changed": [15.0, 14.0]}, "mean": {"psnr": 24.0, "psnr_changed": 14.5}}
+            (out / "eval_best.json").write_text(json.dumps(e))
+        elif "benchmarks/vmpc.py" in cmd:  # the candidate solves 3 of 4 drawers
+            out = Path(cmd[cmd.index("--out") + 1])
+            out.mkdir(parents=True, exist_ok=True)
+            rows = [
+                {"task": "open_drawer", "success": i < 3, "last_plan_value": 0.8, "final_reward": 0.6} for i in range(4)
+            ]
+            (out / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    monkeypatch.setattr(scaling, "run", fake)
+    curve = tmp_path / "curve.json"  # the curve's s point at 1 minute: 1 of 4 drawers
+    base = {"size": "s", "minutes": 1.0, "steps": 180, "psnr_changed": 14.0, "paired_success": 0.25}
+    base |= {"paired_episodes": 4, "paired_per_task": {"open_drawer": "1/4"}}
+    curve.write_text(json.dumps({"points": [base]}))
+    monkeypatch.setattr(cand, "SCALING", curve)
+    publish = tmp_path / "published"
+    publish.mkdir()
+    (publish / "rates.json").write_text(json.dumps({"objects": 2.5}))  # measured once, on an idle machine
+    argv = ["--candidates", "objects", "--minutes", "1", "--out", str(tmp_path / "runs"), "--publish", str(publish)]
+    assert cand.main(argv) == 0
+    train, _, reward, plan = calls
+    assert "dynamics.object_state_dim=10" in train and "steps=150" in train and "dynamics.proprio_dim=14" in train
+    assert any(a.startswith("predicted_frames.video_checkpoint=") for a in reward)
+    assert f"dynamics_model={tmp_path / 'runs' / 'objects_1min' / 'best.pt'}" in plan
+    (row,) = json.loads((publish / "results.json").read_text())["rows"]
+    assert row["paired_success"] == 0.75 and row["difference_points"][0] == pytest.approx(50.0)
+    assert row["difference_points"][1] < 50.0 < row["difference_points"][2]
+    table = (publish / "results.md").read_text()
+    assert "| s (scaling curve) | 1 | 180 | 14.00 | 1/4 |" in table
+    assert "| s + objects | 1 | 150 | 14.50 | 3/4 |" in table and "**75.0%**" in table
+    assert cand.main(argv) == 0 and len(calls) == 6  # done: only the reward (a no-op when finished) and planning
+
+
 def test_plan_aggregation_rounds_chain_models_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Round k records with round k-1's pair on its own seeds, fine-tunes the model from round k-1's on every
     recording so far, then the reward from round k-1's on the new model's predictions, and validates the new

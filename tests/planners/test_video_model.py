@@ -171,6 +171,68 @@ def test_proprioception_inputs_are_checked() -> None:
     assert "proprio_mean" in model.state_dict() and "proprio_mean" not in plain.state_dict()
 
 
+def test_the_object_state_head_learns_what_moved() -> None:
+    """The head reads the predicted latents and must track the square's displacement (the "object state") on
+    held-out clips far better than "nothing moved"; planning outputs are unaffected by whether it exists."""
+    horizon, ctx = 3, 1
+    model = small(context_frames=ctx, object_state_dim=2, object_state_hidden=32)
+    model.set_object_state_scale(torch.full((2,), float(SPEED)))
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(250):
+        clip, acts = square_clips(gen, 16, ctx + horizon)
+        out = model(clip, acts, object_states=square_positions(clip))
+        loss = (out["pred"] - out["target"]).pow(2).mean() + (out["object_pred"] - out["object_target"]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    clip, acts = square_clips(torch.Generator().manual_seed(12345), 64, ctx + horizon)
+    with torch.no_grad():
+        out = model(clip, acts, object_states=square_positions(clip))
+    assert out["object_pred"].shape == out["object_target"].shape == (64, horizon, 2)
+    err = float((out["object_pred"] - out["object_target"]).pow(2).mean())
+    still = float(out["object_target"].pow(2).mean())  # predicting "nothing moved"
+    assert err < 0.25 * still, (err, still)
+    # without object states (planning, validation of frames) the head is skipped
+    with torch.no_grad():
+        assert model(clip, acts)["object_pred"] is None
+
+
+def square_positions(clip: torch.Tensor) -> torch.Tensor:
+    """The square's top-left corner (x, y) in pixels per frame, (n, k, 2), found from its yellow colour."""
+    yellow = (clip[:, :, 2] < 100) & (clip[:, :, 0] > 200)  # (n, k, S, S)
+    ys = torch.arange(SIZE).view(1, 1, SIZE, 1).expand_as(yellow)
+    xs = torch.arange(SIZE).view(1, 1, 1, SIZE).expand_as(yellow)
+    big = SIZE + 1
+    return torch.stack(
+        [torch.where(yellow, xs, big).flatten(2).amin(2), torch.where(yellow, ys, big).flatten(2).amin(2)], dim=-1
+    ).float()
+
+
+def test_the_object_state_head_is_checked_and_changes_nothing_else() -> None:
+    gen = torch.Generator().manual_seed(0)
+    with_head, plain = small(seed=3, object_state_dim=4), small(seed=3)
+    # the head is built last: every other weight is the one the same seed gives a model without it
+    shared = plain.state_dict()
+    assert all(torch.equal(v, shared[k]) for k, v in with_head.state_dict().items() if k in shared)
+    assert {k for k in with_head.state_dict() if k not in shared} == {
+        "object_state_scale",
+        *(f"object_head.{k}" for k in with_head.object_head.state_dict()),
+    }
+    ctx, acts = frames(gen, 2), actions(gen, 2, 3)
+    torch.testing.assert_close(with_head.predict(ctx, acts), plain.predict(ctx, acts))
+    assert with_head.num_parameters()["object_state"] > 0 and plain.num_parameters()["object_state"] == 0
+    with pytest.raises(ValueError, match=r"object_states: expected \(B=2, ≥ 5 frames, 4\), got shape \(2, 5, 3\)"):
+        with_head(frames(gen, 2, 5), actions(gen, 2, 3), object_states=torch.zeros(2, 5, 3))
+    with pytest.raises(ValueError, match="every value > 0"):
+        with_head.set_object_state_scale(torch.zeros(4))
+    with pytest.raises(ValueError, match="object_state_dim=0"):
+        plain.set_object_state_scale(torch.ones(4))
+
+
 def test_planner_dynamics_feed_the_latest_proprioception() -> None:
     from planners.dynamics import VideoModelDynamics
 
@@ -526,6 +588,26 @@ def test_train_dynamics_with_proprioception(desk: Path, tmp_path: Path, capsys: 
         == EXIT_OK
     )
     assert json.loads(results.read_text())["episodes"][0]["steps"] == 4
+
+
+def test_train_dynamics_with_the_object_state_head(desk: Path, tmp_path: Path) -> None:
+    from robolearn.training.train_dynamics import DynamicsTrainSettings, run_train_dynamics
+
+    def settings(*extra: str) -> DynamicsTrainSettings:
+        return DynamicsTrainSettings.from_config(
+            compose_config("train_dynamics", [f"data={desk}", f"out={tmp_path / 'run'}", "steps=2", *TRAIN, *extra])
+        )
+
+    summary = run_train_dynamics(settings("dynamics.object_state_dim=10"), echo=False)
+    assert summary["val"]["object_rmse"] > 0
+    model = load_model(tmp_path / "run" / "last.pt")
+    # the spread of the data's changes: the reaching exploration moves the drawer and mugs by centimetres
+    scale = model.object_state_scale
+    assert scale.shape == (10,) and bool((scale >= 1e-3).all()) and float(scale.max()) > 2e-3, scale
+    with pytest.raises(
+        ConfigError, match=r"10 object-state values per frame \(black_mug.x, .*dynamics.object_state_dim=10"
+    ):
+        run_train_dynamics(settings("dynamics.object_state_dim=3", f"out={tmp_path / 'other'}"), echo=False)
 
 
 def test_resume_continues_exactly(desk: Path, tmp_path: Path) -> None:
