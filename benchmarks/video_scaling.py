@@ -250,8 +250,9 @@ def evaluate(args: argparse.Namespace, size: str, minutes: float) -> None:
         measure(args, d, d / "best.pt", f"{size}_{minutes:g}")
 
 
-def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str) -> None:
-    """Held-out PSNR per step (``d/eval_<checkpoint>.json``) and planning success (``d/plan``) of ``checkpoint``."""
+def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str, plan_overrides: Sequence[str] = ()) -> None:
+    """Held-out PSNR per step (``d/eval_<checkpoint>.json``) and planning success (``d/plan``) of ``checkpoint``
+    (``plan_overrides``: further ``robolearn plan`` settings of the planning benchmark)."""
     if not list(d.glob("eval_*.json")):
         run(
             [
@@ -294,6 +295,7 @@ def measure(args: argparse.Namespace, d: Path, checkpoint: Path, name: str) -> N
             "--set",
             f"reward_checkpoint={reward}",
             f"dynamics_model={checkpoint}",
+            *plan_overrides,
         ],
         args.out / "logs" / f"plan_{name}.log",
     )

@@ -103,12 +103,18 @@ class VideoModelDynamics:
     plus ``config.context_frames`` (see ``planners.video``). Until enough real frames have been seen
     (the first step of an episode), the first frame is repeated to fill the context. A model with
     ``config.proprio_dim`` > 0 also gets the robot's latest proprioception (``obs["proprio"]``).
+
+    ``sample_seed`` (stochastic models): roll out under a draw of the per-step latent from the prior instead of
+    the model's own setting, the same draw at every call (candidate i always gets noise row i of this seed), so
+    the optimizer compares candidates under one fixed sample of the world; several seeds in an
+    ``EnsembleDynamics`` plan against several samples.
     """
 
     provides_states = False
 
-    def __init__(self, model: Any, device: str | torch.device = "cpu"):
+    def __init__(self, model: Any, device: str | torch.device = "cpu", sample_seed: int | None = None):
         self.model = model
+        self.sample_seed = sample_seed
         self.device = torch.device(device)
         self.context_frames = int(getattr(model.config, "context_frames", 1))
         self.uses_proprio = bool(getattr(model.config, "proprio_dim", 0))
@@ -149,7 +155,12 @@ class VideoModelDynamics:
             raise ValueError("a video model predicts frames, not simulator states: plan with dynamics_model=oracle")
         state = self.model.encode(self.context, self._proprio)  # proprio None for a frames-only model
         # Only the actions up to the last scored step change what is scored: roll out no further.
-        latents = self.model.rollout(state, actions[:, : max(steps) + 1].to(self.device))
+        acts = actions[:, : max(steps) + 1].to(self.device)
+        if self.sample_seed is None:
+            latents = self.model.rollout(state, acts)
+        else:
+            generator = torch.Generator(self.device).manual_seed(self.sample_seed)
+            latents = self.model.rollout(state, acts, generator=generator, sample="sample")
         if not frames:
             return PredictedRollout(steps, None)
         return PredictedRollout(steps, self.model.decode(latents, steps=steps))

@@ -174,6 +174,14 @@ class PlanOptions:
         "agent.ensemble",
         any_type=True,  # oracle, a path or a list of paths, checked below
     )
+    dynamics_samples: int = knob(
+        1,
+        "with one stochastic video model (dynamics.stochastic=true): roll every candidate out under this many draws "
+        "of its per-step latent (draw k the same for every candidate and replanning step) and combine their rewards "
+        "by agent.ensemble (min: a plan must succeed whatever the uncertain contact does); costs that many times "
+        "one rollout; 1 = the model's own setting (the prior's mean by default)",
+        lo=1,
+    )
     oracle_exact: bool = knob(
         False,
         "dynamics_model=oracle: rebuild the world for every candidate (bit-exact, nothing sleeps; much slower: "
@@ -295,6 +303,7 @@ class PlanSettings:
     objective: str
     reward_checkpoint: Path | None
     dynamics: str | tuple[str, ...]  # "oracle", one video-model checkpoint, or several (an ensemble)
+    dynamics_samples: int  # ≥ 2: draws of one stochastic model's latent, an ensemble of samples
     oracle_exact: bool
     oracle_chunk: int
     oracle_workers: int  # resolved: ≥ 1
@@ -397,6 +406,11 @@ class PlanSettings:
                 _check_file(
                     "dynamics_model", path, "no such checkpoint (or use dynamics_model=oracle for the simulator)"
                 )
+        if o.dynamics_samples > 1 and (not isinstance(dynamics, str) or dynamics == ORACLE):
+            raise ConfigError(
+                f"dynamics_samples={o.dynamics_samples} draws samples of one stochastic video model; give "
+                "dynamics_model=PATH (one checkpoint trained with dynamics.stochastic=true), or dynamics_samples=1"
+            )
         if reward == "oracle" and dynamics != ORACLE:
             raise ConfigError(
                 "objective=oracle reads simulator states, which a video model cannot predict: "
@@ -452,6 +466,7 @@ class PlanSettings:
             objective=reward,
             reward_checkpoint=Path(ckpt) if ckpt else None,
             dynamics=dynamics,
+            dynamics_samples=o.dynamics_samples,
             oracle_exact=o.oracle_exact,
             oracle_chunk=o.oracle_chunk,
             oracle_workers=resolve_workers(o.oracle_workers),
@@ -598,6 +613,8 @@ def build_agent(
         )
     elif isinstance(video_model, list):
         dynamics = EnsembleDynamics([VideoModelDynamics(m) for m in video_model])
+    elif s.dynamics_samples > 1:  # draws of one stochastic model's latent, combined as an ensemble's members
+        dynamics = EnsembleDynamics([VideoModelDynamics(video_model, sample_seed=k) for k in range(s.dynamics_samples)])
     else:
         dynamics = VideoModelDynamics(video_model)
     # The optimizer searches the env's own action box (the same [-1, 1]^4 for the desk and the counter).
@@ -686,6 +703,11 @@ def check_models(s: PlanSettings, env_cfg: DeskEnvConfig | CounterEnvConfig, mod
         config = getattr(model, "config", None)
         if config is not None:
             check_model(key, path, config, env_cfg)
+    if s.dynamics_samples > 1 and not getattr(getattr(video_model, "config", None), "stochastic", False):
+        raise ConfigError(
+            f"dynamics_samples={s.dynamics_samples}: dynamics_model={shown(str(s.dynamics))} is deterministic (every "
+            "draw would be the same); give a model trained with dynamics.stochastic=true, or dynamics_samples=1"
+        )
 
 
 def plan_demos(s: PlanSettings, model: DVDReward, echo: bool = True) -> tuple[DemoVideos, Resolution]:

@@ -258,6 +258,51 @@ def test_planner_dynamics_feed_the_latest_proprioception() -> None:
         dyn.observe(None, {"rgb": rgb})
 
 
+def test_planner_dynamics_plan_against_fixed_draws_of_a_stochastic_model() -> None:
+    """A sample seed gives a draw of the latent that is the same at every call (candidates compared under one
+    fixed sample of the world); other seeds give other draws; without one the model predicts its prior's mean."""
+    from planners.dynamics import EnsembleDynamics, VideoModelDynamics
+
+    gen = torch.Generator().manual_seed(0)
+    model = small(stochastic=True)
+    with torch.no_grad():  # a prior wide enough that draws visibly differ
+        for p in [*model.transition.parameters(), *model.prior.parameters()]:
+            p.normal_(0, 0.3, generator=gen)
+    rgb = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    acts = actions(gen, 5, 3)
+
+    def rollout(dyn: VideoModelDynamics) -> torch.Tensor:
+        dyn.reset(None, {"rgb": rgb})
+        return dyn.rollout(acts, [2]).frames
+
+    first, again, other = (rollout(VideoModelDynamics(model, sample_seed=k)) for k in (0, 0, 1))
+    mean = rollout(VideoModelDynamics(model))
+    torch.testing.assert_close(first, again)
+    assert not torch.allclose(first, other, atol=1e-3) and not torch.allclose(first, mean, atol=1e-3)
+    context = torch.from_numpy(rgb).permute(2, 0, 1).expand(2, -1, -1, -1)
+    torch.testing.assert_close(mean, model.predict(context, acts, steps=[2]), atol=1e-5, rtol=1e-4)
+    ensemble = EnsembleDynamics([VideoModelDynamics(model, sample_seed=k) for k in (0, 1)])
+    ensemble.reset(None, {"rgb": rgb})
+    both = ensemble.rollout(acts, [2])
+    assert both.members == 2
+    torch.testing.assert_close(both.frames, torch.cat([first, other]))
+
+
+def test_sample_planning_needs_a_stochastic_model(tmp_path: Path) -> None:
+    from robolearn.plan import PlanSettings, check_models
+
+    path = tmp_path / "video.pt"
+    save_checkpoint(path, small(image_size=64, encoder_channels=(8, 16, 32)), step=0)
+    s = PlanSettings.from_config(
+        compose_config(
+            "plan",
+            ["objective=goal_image", f"dynamics_model={path}", "dynamics_samples=2", "video.path=null"],
+        )
+    )
+    with pytest.raises(ConfigError, match="is deterministic .* dynamics.stochastic=true, or dynamics_samples=1"):
+        check_models(s, s.env, (None, load_model(path)))
+
+
 def test_a_dataset_without_proprioception_is_refused_with_the_fix() -> None:
     from types import SimpleNamespace
 

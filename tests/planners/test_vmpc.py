@@ -286,6 +286,12 @@ def test_plan_cli_oracle_end_to_end(tmp_path, capsys):
         (["objective=goal_image", "dynamics_model=[README.md,README.md]"], "lists a checkpoint twice"),
         (["objective=goal_image", "dynamics_model=[README.md,runs/none.pt]"], "runs/none.pt'"),
         (["objective=oracle", "agent.ensemble=max"], "agent.ensemble"),
+        (["objective=oracle", "dynamics_samples=2"], "dynamics_samples=2 draws samples of one stochastic video model"),
+        (
+            ["objective=goal_image", "dynamics_model=[README.md,pyproject.toml]", "dynamics_samples=3"],
+            "give dynamics_model=PATH (one checkpoint",
+        ),
+        (["objective=oracle", "dynamics_samples=0"], "dynamics_samples"),
         (["instruction=bake a chocolate cake", "objective=oracle"], "The robot can"),
     ],
 )
