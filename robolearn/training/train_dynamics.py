@@ -328,6 +328,7 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
     sums: dict[str, list[np.ndarray]] = {}
     proprio_se: list[Tensor] = []
     object_se: list[Tensor] = []
+    object_still: list[Tensor] = []  # the error of predicting that nothing moved
     for i in range(0, val.frames.shape[0], VAL_BATCH):
         rows = slice(i, i + VAL_BATCH)
         proprio = None if val.proprio is None else val.proprio[rows]
@@ -349,8 +350,9 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
                     object_states=val.object_states[rows],
                 )
             se = object_loss(out["object_pred"], out["object_target"])
-            assert se is not None, "a model with the head predicts given object states"
+            assert se is not None and out["object_target"] is not None, "a model with the head predicts given states"
             object_se.append(se)
+            object_still.append(out["object_target"].pow(2).mean())
         losses.append(float(pixel_loss(pred, target, last, s)) * pred.shape[0])
         for name, v in clip_metrics(pred, target, last, s.change_threshold).items():
             sums.setdefault(name, []).append(v.numpy())
@@ -359,6 +361,7 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
         out["proprio_rmse"] = float(torch.stack(proprio_se).mean().sqrt())
     if object_se:
         out["object_rmse"] = float(torch.stack(object_se).mean().sqrt())
+        out["object_rmse_still"] = float(torch.stack(object_still).mean().sqrt())
     for name, parts in sums.items():
         a = np.concatenate(parts)
         out[name] = float(np.nanmean(a)) if not np.isnan(a).all() else math.nan
@@ -545,7 +548,11 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
             f" changed-pixel PSNR {v['psnr_changed']:.2f} (copy-last {v['copy_psnr_changed']:.2f}), SSIM "
             f"{v['ssim']:.4f} (copy-last {v['copy_ssim']:.4f})"
             + (f", proprioception RMSE {v['proprio_rmse']:.3f} std" if "proprio_rmse" in v else "")
-            + (f", object-state RMSE {v['object_rmse']:.3f} (spread units)" if "object_rmse" in v else "")
+            + (
+                f", object-state RMSE {v['object_rmse']:.3f} (nothing moved: {v['object_rmse_still']:.3f}; spread units)"
+                if "object_rmse" in v
+                else ""
+            )
             + (
                 f"; extra data: loss {v['extra']['loss']:.5f}, PSNR {v['extra']['psnr']:.2f} dB (copy-last "
                 f"{v['extra']['copy_psnr']:.2f}), changed-pixel PSNR {v['extra']['psnr_changed']:.2f}; mixed loss "
