@@ -44,7 +44,8 @@ class PredictedRollout:
         frames: float32 (N, S, C, H, W) in [0, 1] for S = len(steps), or None if frames were not asked for.
         oracle_rewards: for the simulator when asked for states, float32 (N, S) task dense rewards
             (``Task.dense_reward``) computed in the candidate's own simulated scene; else None.
-        members: M, the models whose predictions are stacked (``EnsembleDynamics``): the rows are then
+        members: M, the models (``EnsembleDynamics``) or latent draws (``VideoModelDynamics.sample_seeds``) whose
+            predictions are stacked: the rows are then
             M blocks of N, member by member (frames (M·N, S, C, H, W)); 1 for a single model.
     """
 
@@ -104,17 +105,18 @@ class VideoModelDynamics:
     (the first step of an episode), the first frame is repeated to fill the context. A model with
     ``config.proprio_dim`` > 0 also gets the robot's latest proprioception (``obs["proprio"]``).
 
-    ``sample_seed`` (stochastic models): roll out under a draw of the per-step latent from the prior instead of
-    the model's own setting, the same draw at every call (candidate i always gets noise row i of this seed), so
-    the optimizer compares candidates under one fixed sample of the world; several seeds in an
-    ``EnsembleDynamics`` plan against several samples.
+    ``sample_seeds`` (stochastic models): roll every candidate out under one draw of the per-step latent from the
+    prior per seed instead of the model's own setting, each the same draw at every call (candidate i always gets
+    noise row i of a seed), so the optimizer compares candidates under fixed samples of the world. With several
+    seeds the rollout holds one member per draw (``PredictedRollout.members``, combined as an ensemble's rewards)
+    from one encoding of the context.
     """
 
     provides_states = False
 
-    def __init__(self, model: Any, device: str | torch.device = "cpu", sample_seed: int | None = None):
+    def __init__(self, model: Any, device: str | torch.device = "cpu", sample_seeds: Sequence[int] = ()):
         self.model = model
-        self.sample_seed = sample_seed
+        self.sample_seeds = tuple(sample_seeds)
         self.device = torch.device(device)
         self.context_frames = int(getattr(model.config, "context_frames", 1))
         self.uses_proprio = bool(getattr(model.config, "proprio_dim", 0))
@@ -156,14 +158,17 @@ class VideoModelDynamics:
         state = self.model.encode(self.context, self._proprio)  # proprio None for a frames-only model
         # Only the actions up to the last scored step change what is scored: roll out no further.
         acts = actions[:, : max(steps) + 1].to(self.device)
-        if self.sample_seed is None:
-            latents = self.model.rollout(state, acts)
+        if not self.sample_seeds:
+            latents = [self.model.rollout(state, acts)]
         else:
-            generator = torch.Generator(self.device).manual_seed(self.sample_seed)
-            latents = self.model.rollout(state, acts, generator=generator, sample="sample")
+            latents = [
+                self.model.rollout(state, acts, generator=torch.Generator(self.device).manual_seed(k), sample="sample")
+                for k in self.sample_seeds
+            ]
         if not frames:
             return PredictedRollout(steps, None)
-        return PredictedRollout(steps, self.model.decode(latents, steps=steps))
+        decoded = [self.model.decode(z, steps=steps) for z in latents]
+        return PredictedRollout(steps, torch.cat(decoded) if len(decoded) > 1 else decoded[0], members=len(decoded))
 
 
 class EnsembleDynamics:

@@ -613,10 +613,9 @@ def build_agent(
         )
     elif isinstance(video_model, list):
         dynamics = EnsembleDynamics([VideoModelDynamics(m) for m in video_model])
-    elif s.dynamics_samples > 1:  # draws of one stochastic model's latent, combined as an ensemble's members
-        dynamics = EnsembleDynamics([VideoModelDynamics(video_model, sample_seed=k) for k in range(s.dynamics_samples)])
-    else:
-        dynamics = VideoModelDynamics(video_model)
+    else:  # with dynamics_samples > 1, draws of one stochastic model's latent, combined as an ensemble's members
+        seeds = range(s.dynamics_samples) if s.dynamics_samples > 1 else ()
+        dynamics = VideoModelDynamics(video_model, sample_seeds=seeds)
     # The optimizer searches the env's own action box (the same [-1, 1]^4 for the desk and the counter).
     low, high = action_bounds(env_cfg, action_space)
     optimizer = make_optimizer(s.optimizer, low, high, s.agent.horizon, seed=seed)

@@ -220,19 +220,12 @@ def kl_per_pixel(kl: Tensor, c: VideoConfig) -> Tensor:
     return kl.mean() / (c.channels * c.image_size**2)
 
 
-def proprio_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
-    """Mean squared error of the normalised proprioception predictions (B, H, P) (None for a frames-only model)."""
+def head_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
+    """Mean squared error of a normalised side prediction (B, H, ·): the proprioception or the object-state
+    changes (None for a model without that part)."""
     if pred is None:
         return None
-    assert target is not None, "a model that predicts proprioception is given its targets"
-    return (pred - target).pow(2).mean()
-
-
-def object_loss(pred: Tensor | None, target: Tensor | None) -> Tensor | None:
-    """Mean squared error of the normalised object-state changes (B, H, D) (None without the head)."""
-    if pred is None:
-        return None
-    assert target is not None, "the head predicts only where it is given targets"
+    assert target is not None, "a model predicts a side output only where it is given its targets"
     return (pred - target).pow(2).mean()
 
 
@@ -349,7 +342,7 @@ def validate(model: VideoModel, val: ValClips, s: DynamicsTrainSettings) -> dict
                     proprio=proprio,
                     object_states=val.object_states[rows],
                 )
-            se = object_loss(out["object_pred"], out["object_target"])
+            se = head_loss(out["object_pred"], out["object_target"])
             assert se is not None and out["object_target"] is not None, "a model with the head predicts given states"
             object_se.append(se)
             object_still.append(out["object_target"].pow(2).mean())
@@ -521,11 +514,11 @@ def _run_train_dynamics(s: DynamicsTrainSettings, echo: bool) -> dict[str, Any]:
             kl = kl_per_pixel(out["kl"], c)
             scalars["kl_per_pixel"] = kl.item()
             total = total + s.kl_weight * kl
-        prop = proprio_loss(out["proprio_pred"], out["proprio_target"])
+        prop = head_loss(out["proprio_pred"], out["proprio_target"])
         if prop is not None:
             scalars["proprio_mse"] = prop.item()
             total = total + s.proprio_weight * prop
-        obj = object_loss(out["object_pred"], out["object_target"])
+        obj = head_loss(out["object_pred"], out["object_target"])
         if obj is not None:
             scalars["object_mse"] = obj.item()
             total = total + s.object_state_weight * obj

@@ -261,7 +261,7 @@ def test_planner_dynamics_feed_the_latest_proprioception() -> None:
 def test_planner_dynamics_plan_against_fixed_draws_of_a_stochastic_model() -> None:
     """A sample seed gives a draw of the latent that is the same at every call (candidates compared under one
     fixed sample of the world); other seeds give other draws; without one the model predicts its prior's mean."""
-    from planners.dynamics import EnsembleDynamics, VideoModelDynamics
+    from planners.dynamics import VideoModelDynamics
 
     gen = torch.Generator().manual_seed(0)
     model = small(stochastic=True)
@@ -275,15 +275,15 @@ def test_planner_dynamics_plan_against_fixed_draws_of_a_stochastic_model() -> No
         dyn.reset(None, {"rgb": rgb})
         return dyn.rollout(acts, [2]).frames
 
-    first, again, other = (rollout(VideoModelDynamics(model, sample_seed=k)) for k in (0, 0, 1))
+    first, again, other = (rollout(VideoModelDynamics(model, sample_seeds=[k])) for k in (0, 0, 1))
     mean = rollout(VideoModelDynamics(model))
     torch.testing.assert_close(first, again)
     assert not torch.allclose(first, other, atol=1e-3) and not torch.allclose(first, mean, atol=1e-3)
     context = torch.from_numpy(rgb).permute(2, 0, 1).expand(2, -1, -1, -1)
     torch.testing.assert_close(mean, model.predict(context, acts, steps=[2]), atol=1e-5, rtol=1e-4)
-    ensemble = EnsembleDynamics([VideoModelDynamics(model, sample_seed=k) for k in (0, 1)])
-    ensemble.reset(None, {"rgb": rgb})
-    both = ensemble.rollout(acts, [2])
+    both_dyn = VideoModelDynamics(model, sample_seeds=(0, 1))  # one encoding, one member per draw
+    both_dyn.reset(None, {"rgb": rgb})
+    both = both_dyn.rollout(acts, [2])
     assert both.members == 2
     torch.testing.assert_close(both.frames, torch.cat([first, other]))
 
